@@ -1,0 +1,60 @@
+"""The Backend seam: one protocol that the local and Kubeflow backends implement.
+
+It takes and returns the project's own dataclasses (`jupyter_mlops.models`), never kfp or HTTP objects.
+A contract test suite (tests/backends/contract.py) runs the same assertions against every backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol, runtime_checkable
+
+from ..models import ArtifactInfo, Experiment, LogChunk, RunEvent, RunInfo, RunPage, RunState
+
+
+@runtime_checkable
+class Backend(Protocol):
+    name: str
+
+    def submit(
+        self,
+        pipeline_spec: Mapping[str, Any] | str,
+        arguments: Mapping[str, Any] | None = None,
+        *,
+        experiment: str | None = None,
+        name: str | None = None,
+        cache: bool = True,
+    ) -> RunInfo:
+        """Start a run of compiled KFP IR (a YAML text or the parsed documents) and return at once."""
+        ...
+
+    def get(self, run_id: str) -> RunInfo:
+        """The run with its steps, edges and metrics. Raises RunNotFound."""
+        ...
+
+    def list_runs(
+        self,
+        *,
+        experiment: str | None = None,
+        state: RunState | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> RunPage:
+        """Runs newest first (without steps, for speed)."""
+        ...
+
+    def cancel(self, run_id: str) -> RunInfo: ...
+
+    def logs(self, run_id: str, step: str, offset: int = 0) -> LogChunk: ...
+
+    def artifacts(self, run_id: str, step: str | None = None) -> list[ArtifactInfo]: ...
+
+    def experiments(self) -> list[Experiment]: ...
+
+    def events(self, run_id: str, after: int = 0) -> list[RunEvent]:
+        """Events of a run with seq > after, oldest first."""
+        ...
+
+    def status(self) -> dict[str, Any]:
+        """Whether the backend is reachable, and what it is (for the sidebar's connection light)."""
+        ...

@@ -1,0 +1,52 @@
+"""One exception hierarchy. Each message says what is wrong, where, and what to do.
+
+The magics and the CLI show `MlopsError` messages without a traceback through this package.
+"""
+
+from __future__ import annotations
+
+
+class MlopsError(Exception):
+    """Base of every error this package raises on purpose."""
+
+
+class UsageError(MlopsError):
+    """Bad options or arguments to a magic, the CLI or the API."""
+
+
+class CellError(MlopsError):
+    """A problem located in a notebook cell (syntax, an unknown name, an unsupported construct)."""
+
+    def __init__(self, message: str, *, cell: str | None = None, line: int | None = None) -> None:
+        where = ""
+        if cell is not None:
+            where = f"cell {cell}"
+            if line is not None:
+                where += f", line {line}"
+            where += ": "
+        super().__init__(where + message)
+        self.cell = cell
+        self.line = line
+
+
+class PipelineError(MlopsError):
+    """The pipeline as a whole is wrong (a cycle, no steps, an unknown step)."""
+
+
+class SerializationError(MlopsError):
+    """A value cannot cross from one step to another."""
+
+
+class BackendError(MlopsError):
+    """A backend failed or could not be reached."""
+
+
+class RunNotFound(BackendError, KeyError):
+    """No run with that id."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else "run not found"
+
+
+class StoreError(BackendError):
+    """The run store or the artifact root cannot be used (not writable, corrupt, too new a schema)."""
