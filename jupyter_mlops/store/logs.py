@@ -1,0 +1,56 @@
+"""Step logs as files under a run's directory, read from a byte offset (for `--follow` and live views)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..errors import StoreError
+
+MAX_CHUNK = 1 << 20  # a 50 MB log is read in pieces, never whole into one response
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._\[\]-]")
+
+
+def step_log_path(run_dir: Path, step: str) -> Path:
+    """The file holding `step`'s stdout and stderr. Step names never escape `run_dir/logs`."""
+    safe = _UNSAFE.sub("_", step).lstrip(".") or "_"
+    logs = run_dir / "logs"
+    path = logs / f"{safe}.log"
+    if path.parent != logs:  # cannot happen after the substitution; kept as the confinement guarantee
+        raise StoreError(f"step name {step!r} does not map to a log file inside {logs}")
+    return path
+
+
+def _complete_utf8_prefix(data: bytes) -> int:
+    """Length of the longest prefix of `data` that does not end inside a multi-byte UTF-8 character,
+    so a reader following a log being written never splits a character across two chunks."""
+    end = len(data)
+    for back in range(1, min(4, end) + 1):
+        byte = data[end - back]
+        if byte & 0b1100_0000 == 0b1000_0000:  # continuation byte: keep looking for the lead byte
+            continue
+        if byte & 0b1000_0000 == 0:  # ASCII
+            return end
+        width = 2 if byte >> 5 == 0b110 else 3 if byte >> 4 == 0b1110 else 4 if byte >> 3 == 0b11110 else 1
+        return end if back >= width else end - back
+    return end
+
+
+def read_log(path: Path, offset: int = 0, *, final: bool = False, limit: int = MAX_CHUNK) -> tuple[str, int]:
+    """Text from byte `offset` (at most `limit` bytes) and the offset to ask for next.
+
+    `final`: the writer has finished, so a trailing partial character is shown (replaced) rather than
+    held back for a next read that would never complete it.
+    """
+    if offset < 0:
+        raise ValueError(f"log offset must be >= 0, got {offset}")
+    try:
+        with path.open("rb") as f:
+            f.seek(offset)
+            data = f.read(limit)
+            at_end = f.read(1) == b""
+    except FileNotFoundError:
+        return "", offset
+    keep = len(data) if final and at_end else _complete_utf8_prefix(data)
+    return data[:keep].decode("utf-8", errors="replace"), offset + keep

@@ -1,0 +1,96 @@
+"""Conversions between the store's SQLite rows and the run model's dataclasses."""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from typing import Any
+
+from ..models import ArtifactInfo, MetricPoint, RunEvent, RunInfo, RunState, StepInfo, StepState
+
+RUN_COLUMNS = (
+    "r.id, r.name, e.name AS experiment, r.pipeline_name, r.backend, r.state, r.created_at, "
+    "r.started_at, r.finished_at, r.parameters, r.error, r.metrics_summary"
+)
+
+
+def dumps(value: Any) -> str:
+    """JSON for a column. Values that JSON cannot hold (a path, a numpy scalar) are kept as text
+    rather than failing the write: the record matters more than its exact type."""
+    return json.dumps(value, default=str, sort_keys=True)
+
+
+def loads(text: str | None) -> Any:
+    return json.loads(text) if text else {}
+
+
+def run_from_row(row: sqlite3.Row) -> RunInfo:
+    return RunInfo(
+        id=row["id"],
+        name=row["name"],
+        state=RunState(row["state"]),
+        experiment=row["experiment"],
+        pipeline_name=row["pipeline_name"],
+        backend=row["backend"],
+        created_at=row["created_at"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        parameters=loads(row["parameters"]),
+        error=row["error"],
+        metrics=loads(row["metrics_summary"]),
+    )
+
+
+def step_from_row(row: sqlite3.Row) -> StepInfo:
+    return StepInfo(
+        name=row["name"],
+        state=StepState(row["state"]),
+        component=row["component"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        error=row["error"],
+        attempts=row["attempts"],
+        inputs=loads(row["inputs"]),
+        outputs=loads(row["outputs"]),
+        cache_key=row["cache_key"],
+    )
+
+
+def artifact_from_row(row: sqlite3.Row) -> ArtifactInfo:
+    return ArtifactInfo(
+        run_id=row["run_id"],
+        step=row["step"],
+        name=row["name"],
+        uri=row["uri"],
+        type=row["type"],
+        metadata=loads(row["metadata"]),
+    )
+
+
+def metric_from_row(row: sqlite3.Row) -> MetricPoint:
+    return MetricPoint(
+        run_id=row["run_id"],
+        step=row["step"],
+        name=row["name"],
+        value=math.nan if row["value"] is None else row["value"],
+        index=row["idx"],
+        time=row["time"],
+    )
+
+
+def event_from_row(row: sqlite3.Row) -> RunEvent:
+    return RunEvent(
+        run_id=row["run_id"],
+        seq=row["seq"],
+        time=row["time"],
+        kind=row["kind"],
+        state=row["state"],
+        step=row["step"],
+        detail=loads(row["detail"]),
+    )
+
+
+def metric_key(step: str | None, name: str) -> str:
+    """The key of a run's metric summary: "step.metric", or just "metric" for notebook-session ones."""
+    return f"{step}.{name}" if step else name

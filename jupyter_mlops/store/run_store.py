@@ -1,0 +1,462 @@
+"""The run store: SQLite (WAL) at `<home>/store.db` plus one directory per run for its files.
+
+Several processes use one store at once (a kernel submitting, detached runners writing, a server and a
+CLI reading): every write is a short `BEGIN IMMEDIATE` transaction, readers never block writers (WAL),
+and a busy database is waited for (busy timeout) rather than failed. Within a process, one connection is
+shared by threads under a lock (the executor reports from its worker threads).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import Any
+
+from ..errors import RunNotFound, StoreError
+from ..models import (
+    ArtifactInfo,
+    Experiment,
+    MetricPoint,
+    RunEvent,
+    RunInfo,
+    RunPage,
+    RunState,
+    StepInfo,
+    StepState,
+)
+from . import records
+from .records import RUN_COLUMNS, dumps, loads
+from .schema import migrate
+
+BUSY_TIMEOUT_S = 60.0
+DEFAULT_EXPERIMENT = "Default"
+_ACTIVE_RUN = (RunState.PENDING.value, RunState.RUNNING.value, RunState.CANCELING.value)
+
+
+def ensure_writable_dir(path: Path, role: str) -> None:
+    """Create `path` if needed and prove a file can be written in it, or raise a StoreError that says
+    which directory, why, and what to do (checked up front so a run never half-starts)."""
+    probe = path / f".write-probe-{os.getpid()}-{threading.get_ident()}"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise StoreError(
+            f"cannot write the {role} {path}: {reason}. Choose a writable directory "
+            "(set JUPYTER_MLOPS_HOME, or pass home=/artifact_root= to LocalBackend)."
+        ) from exc
+
+
+def new_run_id() -> str:
+    return secrets.token_hex(6)  # 48 random bits: no collision in a store of millions of runs
+
+
+class RunStore:
+    def __init__(self, home: Path, *, artifact_root: Path | None = None) -> None:
+        self.home = Path(home)
+        self.runs_root = Path(artifact_root) if artifact_root is not None else self.home / "runs"
+        ensure_writable_dir(self.home, "jupyter-mlops home")
+        ensure_writable_dir(self.runs_root, "artifact root")
+        self.db_path = self.home / "store.db"
+        self._lock = threading.RLock()
+        self._db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            db = sqlite3.connect(
+                str(self.db_path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+            )
+            db.row_factory = sqlite3.Row
+            db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")  # durable at checkpoints; a crash loses no commit order
+            db.execute("PRAGMA foreign_keys = ON")
+            migrate(db, where=str(self.db_path))
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"cannot open the run store {self.db_path}: {exc}. If the file is damaged, move it "
+                "aside (runs' files stay in the runs/ directory) or set JUPYTER_MLOPS_HOME elsewhere."
+            ) from exc
+        return db
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> RunStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self, begin: str) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                self._db.execute(begin)
+            except sqlite3.OperationalError as exc:
+                raise StoreError(f"the run store {self.db_path} is unavailable: {exc}") from exc
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
+        return self._transaction("BEGIN IMMEDIATE")
+
+    def _read(self) -> AbstractContextManager[sqlite3.Connection]:
+        return self._transaction("BEGIN")  # one snapshot for a multi-query read
+
+    # -- runs ---------------------------------------------------------------------------------------
+
+    def run_dir(self, run_id: str) -> Path:
+        return self.runs_root / run_id
+
+    def create_run(
+        self,
+        *,
+        run_id: str,
+        name: str,
+        experiment: str | None,
+        pipeline_name: str,
+        parameters: Mapping[str, Any],
+        steps: Sequence[str] = (),
+        edges: Sequence[tuple[str, str]] = (),
+        spec_path: Path | None = None,
+        cache: bool = True,
+        kind: str = "pipeline",
+        state: RunState = RunState.PENDING,
+        backend: str = "local",
+    ) -> None:
+        now = time.time()
+        done = now if state.terminal else None
+        with self._write() as db:
+            exp_id = self._experiment_id(db, experiment or DEFAULT_EXPERIMENT, now)
+            try:
+                db.execute(
+                    "INSERT INTO runs (id, name, experiment_id, pipeline_name, backend, state, created_at, "
+                    "started_at, finished_at, parameters, spec_path, cache, kind, heartbeat) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (run_id, name, exp_id, pipeline_name, backend, state.value, now, done, done,
+                     dumps(dict(parameters)), str(spec_path) if spec_path else None, int(cache), kind, now),
+                )  # fmt: skip
+            except sqlite3.IntegrityError as exc:
+                raise StoreError(f"a run with id {run_id!r} already exists in {self.db_path}") from exc
+            db.executemany(
+                "INSERT INTO steps (run_id, name, position, state) VALUES (?, ?, ?, ?)",
+                [(run_id, step, i, StepState.PENDING.value) for i, step in enumerate(steps)],
+            )
+            db.executemany(
+                "INSERT OR IGNORE INTO edges (run_id, upstream, downstream) VALUES (?, ?, ?)",
+                [(run_id, up, down) for up, down in edges],
+            )
+            self._event(db, run_id, "run", state.value, None, {"name": name})
+
+    def _experiment_id(self, db: sqlite3.Connection, name: str, now: float) -> str:
+        row = db.execute("SELECT id FROM experiments WHERE name = ?", (name,)).fetchone()
+        if row is not None:
+            return str(row["id"])
+        exp_id = secrets.token_hex(6)
+        db.execute("INSERT INTO experiments (id, name, created_at) VALUES (?, ?, ?)", (exp_id, name, now))
+        return exp_id
+
+    def _event(
+        self, db: sqlite3.Connection, run_id: str, kind: str, state: str, step: str | None, detail: Any
+    ) -> None:
+        # seq = max + 1 is race-free: the caller holds the write lock (BEGIN IMMEDIATE).
+        db.execute(
+            "INSERT INTO events (run_id, seq, time, kind, state, step, detail) "
+            "SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ?, ? FROM events WHERE run_id = ?",
+            (run_id, time.time(), kind, state, step, dumps(detail), run_id),
+        )
+
+    def runner_record(self, run_id: str) -> dict[str, Any]:
+        """What a runner and the liveness check need: state, pid, host, heartbeat, spec path, options."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT id, state, pid, host, heartbeat, spec_path, cache, parameters, kind, created_at "
+                "FROM runs WHERE id = ?",
+                (run_id,),
+            ).fetchone()
+        if row is None:
+            raise self._not_found(run_id)
+        record = dict(row)
+        record["parameters"] = loads(record["parameters"])
+        return record
+
+    def active_runner_records(self) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, state, pid, host, heartbeat, created_at FROM runs WHERE state IN (?, ?, ?)",
+                _ACTIVE_RUN,
+            ).fetchall()
+        return [dict(r) for r in rows]
+
+    def set_runner(self, run_id: str, pid: int, host: str) -> None:
+        with self._write() as db:
+            db.execute("UPDATE runs SET pid = ?, host = ? WHERE id = ?", (pid, host, run_id))
+
+    def mark_running(self, run_id: str, pid: int, host: str) -> RunState:
+        """PENDING -> RUNNING by this runner; returns the state now (CANCELING if cancelled meanwhile)."""
+        now = time.time()
+        with self._write() as db:
+            row = db.execute("SELECT state FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if row is None:
+                raise self._not_found(run_id)
+            state = RunState(row["state"])
+            db.execute(
+                "UPDATE runs SET pid = ?, host = ?, heartbeat = ? WHERE id = ?", (pid, host, now, run_id)
+            )
+            if state is RunState.PENDING:
+                db.execute("UPDATE runs SET state = ?, started_at = ? WHERE id = ?",
+                           (RunState.RUNNING.value, now, run_id))  # fmt: skip
+                self._event(db, run_id, "run", RunState.RUNNING.value, None, {"pid": pid})
+                state = RunState.RUNNING
+        return state
+
+    def heartbeat(self, run_id: str) -> None:
+        with self._write() as db:
+            db.execute("UPDATE runs SET heartbeat = ? WHERE id = ?", (time.time(), run_id))
+
+    def run_state(self, run_id: str) -> RunState:
+        with self._lock:
+            row = self._db.execute("SELECT state FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise self._not_found(run_id)
+        return RunState(row["state"])
+
+    def request_cancel(self, run_id: str) -> RunState:
+        """PENDING/RUNNING -> CANCELING (the runner stops the steps); a finished run is left alone."""
+        with self._write() as db:
+            row = db.execute("SELECT state FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if row is None:
+                raise self._not_found(run_id)
+            state = RunState(row["state"])
+            if state in (RunState.PENDING, RunState.RUNNING):
+                db.execute("UPDATE runs SET state = ? WHERE id = ?", (RunState.CANCELING.value, run_id))
+                self._event(db, run_id, "run", RunState.CANCELING.value, None, {})
+                state = RunState.CANCELING
+        return state
+
+    def finish_run(self, run_id: str, state: RunState, error: str | None = None) -> bool:
+        """Record the final state, once: False if the run had already finished (first writer wins).
+
+        Steps left unfinished are closed so no step stays RUNNING forever: running ones take the run's
+        fate (FAILED with the run's error, or CANCELED), pending ones become SKIPPED.
+        """
+        if not state.terminal:
+            raise ValueError(f"finish_run needs a final state, got {state.value}")
+        now = time.time()
+        with self._write() as db:
+            row = db.execute("SELECT state FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if row is None:
+                raise self._not_found(run_id)
+            if RunState(row["state"]).terminal:
+                return False
+            for step in db.execute(
+                "SELECT name, state FROM steps WHERE run_id = ? AND state IN (?, ?, ?)",
+                (run_id, StepState.PENDING.value, StepState.RUNNING.value, StepState.CANCELING.value),
+            ).fetchall():
+                if step["state"] == StepState.PENDING.value:
+                    new, step_error = StepState.SKIPPED, None
+                elif state is RunState.FAILED:
+                    new, step_error = StepState.FAILED, error
+                else:
+                    new, step_error = StepState.CANCELED, None
+                db.execute(
+                    "UPDATE steps SET state = ?, error = COALESCE(?, error), finished_at = ? "
+                    "WHERE run_id = ? AND name = ?",
+                    (new.value, step_error, now, run_id, step["name"]),
+                )
+                self._event(db, run_id, "step", new.value, step["name"], {"error": step_error})
+            db.execute(
+                "UPDATE runs SET state = ?, error = ?, finished_at = ?, heartbeat = ?, "
+                "started_at = COALESCE(started_at, ?) WHERE id = ?",
+                (state.value, error, now, now, now, run_id),
+            )
+            self._event(db, run_id, "run", state.value, None, {"error": error})
+        return True
+
+    def _not_found(self, run_id: str) -> RunNotFound:
+        return RunNotFound(
+            f"no run {run_id!r} in the run store {self.db_path} (list runs with `%pipeline runs` "
+            "or `jupyter-mlops runs`)"
+        )
+
+    # -- what runners report ------------------------------------------------------------------------
+
+    def record_step(self, run_id: str, step: StepInfo) -> None:
+        with self._write() as db:
+            prev = db.execute(
+                "SELECT state, attempts FROM steps WHERE run_id = ? AND name = ?", (run_id, step.name)
+            ).fetchone()
+            values = (
+                step.state.value, step.component, step.started_at, step.finished_at, step.attempts,
+                step.error, dumps(step.inputs), dumps(step.outputs), step.cache_key,
+            )  # fmt: skip
+            if prev is None:  # a step only known at run time (a ParallelFor iteration, a sub-DAG's task)
+                db.execute(
+                    "INSERT INTO steps (state, component, started_at, finished_at, attempts, error, "
+                    "inputs, outputs, cache_key, run_id, name, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+                    "?, ?, ?, (SELECT COALESCE(MAX(position), -1) + 1 FROM steps WHERE run_id = ?))",
+                    (*values, run_id, step.name, run_id),
+                )
+            else:
+                db.execute(
+                    "UPDATE steps SET state = ?, component = ?, started_at = ?, finished_at = ?, "
+                    "attempts = ?, error = ?, inputs = ?, outputs = ?, cache_key = ? "
+                    "WHERE run_id = ? AND name = ?",
+                    (*values, run_id, step.name),
+                )
+            if prev is None or prev["state"] != step.state.value or prev["attempts"] != step.attempts:
+                detail = {"error": step.error, "attempts": step.attempts}
+                self._event(db, run_id, "step", step.state.value, step.name, detail)
+
+    def record_artifact(self, artifact: ArtifactInfo) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO artifacts (run_id, step, name, uri, type, metadata) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (artifact.run_id, artifact.step, artifact.name, artifact.uri, artifact.type,
+                 dumps(artifact.metadata)),
+            )  # fmt: skip
+
+    def record_metric(self, metric: MetricPoint) -> None:
+        """Append a point, and keep the run's "latest value" summary current for cheap list pages."""
+        with self._write() as db:
+            row = db.execute("SELECT metrics_summary FROM runs WHERE id = ?", (metric.run_id,)).fetchone()
+            if row is None:
+                raise self._not_found(metric.run_id)
+            db.execute(
+                "INSERT INTO metrics (run_id, step, name, value, idx, time) VALUES (?, ?, ?, ?, ?, ?)",
+                (metric.run_id, metric.step, metric.name, float(metric.value), metric.index,
+                 metric.time or time.time()),
+            )  # fmt: skip
+            summary = loads(row["metrics_summary"])
+            summary[records.metric_key(metric.step, metric.name)] = float(metric.value)
+            db.execute("UPDATE runs SET metrics_summary = ? WHERE id = ?", (dumps(summary), metric.run_id))
+
+    # -- reads --------------------------------------------------------------------------------------
+
+    def get_run(self, run_id: str) -> RunInfo:
+        with self._read() as db:
+            row = db.execute(
+                f"SELECT {RUN_COLUMNS} FROM runs r JOIN experiments e ON e.id = r.experiment_id "
+                "WHERE r.id = ?",
+                (run_id,),
+            ).fetchone()
+            if row is None:
+                raise self._not_found(run_id)
+            run = records.run_from_row(row)
+            steps = db.execute("SELECT * FROM steps WHERE run_id = ? ORDER BY position", (run_id,))
+            run.steps = [records.step_from_row(s) for s in steps.fetchall()]
+            edges = db.execute("SELECT upstream, downstream FROM edges WHERE run_id = ? ORDER BY rowid",
+                               (run_id,))  # fmt: skip
+            run.edges = [(e["upstream"], e["downstream"]) for e in edges.fetchall()]
+            # Bare columns with MAX(id): SQLite returns the value of the latest point of each metric.
+            latest = db.execute(
+                "SELECT step, name, value, MAX(id) FROM metrics WHERE run_id = ? AND step IS NOT NULL "
+                "GROUP BY step, name",
+                (run_id,),
+            ).fetchall()
+        by_step = {s.name: s for s in run.steps}
+        for m in latest:
+            if m["step"] in by_step:
+                value = m["value"]
+                by_step[m["step"]].metrics[m["name"]] = float("nan") if value is None else value
+        return run
+
+    def list_runs(
+        self,
+        *,
+        experiment: str | None = None,
+        state: RunState | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        kind: str | None = None,
+    ) -> RunPage:
+        if limit < 0 or offset < 0:
+            raise ValueError(f"limit and offset must be >= 0 (got limit={limit}, offset={offset})")
+        where: list[str] = []
+        params: list[Any] = []
+        if experiment is not None:
+            where.append("r.experiment_id = (SELECT id FROM experiments WHERE name = ?)")
+            params.append(experiment)
+        if state is not None:
+            where.append("r.state = ?")
+            params.append(RunState(state).value)
+        if kind is not None:
+            where.append("r.kind = ?")
+            params.append(kind)
+        clause = ("WHERE " + " AND ".join(where)) if where else ""
+        with self._read() as db:
+            total = db.execute(f"SELECT COUNT(*) FROM runs r {clause}", params).fetchone()[0]
+            rows = db.execute(
+                f"SELECT {RUN_COLUMNS} FROM runs r JOIN experiments e ON e.id = r.experiment_id {clause} "
+                "ORDER BY r.created_at DESC, r.rowid DESC LIMIT ? OFFSET ?",
+                [*params, limit, offset],
+            ).fetchall()
+        runs = [records.run_from_row(r) for r in rows]
+        more = offset + len(runs) < total and len(runs) > 0
+        return RunPage(runs=runs, total=int(total), next_offset=offset + len(runs) if more else None)
+
+    def experiments(self) -> list[Experiment]:
+        with self._read() as db:
+            rows = db.execute(
+                "SELECT e.id, e.name, e.created_at, "
+                "(SELECT COUNT(*) FROM runs r WHERE r.experiment_id = e.id) AS run_count "
+                "FROM experiments e ORDER BY e.created_at, e.name"
+            ).fetchall()
+        return [Experiment(r["id"], r["name"], r["created_at"], r["run_count"]) for r in rows]
+
+    def _require_run(self, db: sqlite3.Connection, run_id: str) -> None:
+        if db.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
+            raise self._not_found(run_id)
+
+    def events(self, run_id: str, after: int = 0, limit: int = 10_000) -> list[RunEvent]:
+        with self._read() as db:
+            self._require_run(db, run_id)
+            rows = db.execute(
+                "SELECT * FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                (run_id, after, limit),
+            ).fetchall()
+        return [records.event_from_row(r) for r in rows]
+
+    def artifacts(self, run_id: str, step: str | None = None) -> list[ArtifactInfo]:
+        with self._read() as db:
+            self._require_run(db, run_id)
+            if step is None:
+                rows = db.execute("SELECT * FROM artifacts WHERE run_id = ? ORDER BY id", (run_id,))
+            else:
+                rows = db.execute(
+                    "SELECT * FROM artifacts WHERE run_id = ? AND step = ? ORDER BY id", (run_id, step)
+                )
+            return [records.artifact_from_row(r) for r in rows.fetchall()]
+
+    def metric_history(self, run_id: str, name: str | None = None) -> list[MetricPoint]:
+        """Every logged point of a run (for charts), in the order logged."""
+        with self._read() as db:
+            self._require_run(db, run_id)
+            if name is None:
+                rows = db.execute("SELECT * FROM metrics WHERE run_id = ? ORDER BY id", (run_id,))
+            else:
+                rows = db.execute(
+                    "SELECT * FROM metrics WHERE run_id = ? AND name = ? ORDER BY id", (run_id, name)
+                )
+            points = rows.fetchall()
+        return [records.metric_from_row(r) for r in points]
+
+    def counts(self) -> dict[str, int]:
+        with self._read() as db:
+            rows = db.execute("SELECT state, COUNT(*) AS n FROM runs GROUP BY state").fetchall()
+        return {r["state"]: r["n"] for r in rows}
