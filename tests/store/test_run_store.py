@@ -129,7 +129,7 @@ def test_a_home_that_cannot_be_written_is_a_clear_error(tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
     with pytest.raises(
-        StoreError, match=r"cannot write the jupyter-mlops home .*a-file/home.*JUPYTER_MLOPS_HOME"
+        StoreError, match=r"cannot write the jupyter-mlops home .*a-file/home.*set JUPYTER_MLOPS_HOME"
     ):
         RunStore(blocker / "home")
     with pytest.raises(StoreError, match=r"cannot write the artifact root .*a-file/artifacts"):
