@@ -1,0 +1,42 @@
+"""The JupyterLab sidebar asks `GET mlops/api/status` which backend runs pipelines."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from tornado.httpclient import HTTPClientError, HTTPResponse
+
+import jupyter_mlops
+
+Fetch = Callable[..., Awaitable[HTTPResponse]]
+
+
+async def test_status_names_the_backend_and_version(jp_fetch: Fetch) -> None:
+    response = await jp_fetch("mlops", "api", "status")
+
+    assert response.code == 200
+    assert response.headers["Content-Type"].startswith("application/json")
+    body: dict[str, Any] = json.loads(response.body)
+    assert body == {"backend": "local", "reachable": True, "version": jupyter_mlops.__version__}
+
+
+class TestWithTheKfpBackendConfigured:
+    @pytest.fixture
+    def jp_server_config(self, jp_server_config: Any) -> Any:
+        jp_server_config.MlopsExtensionApp.backend = "kfp"
+        return jp_server_config
+
+    async def test_status_names_the_configured_backend(self, jp_fetch: Fetch) -> None:
+        response = await jp_fetch("mlops", "api", "status")
+
+        assert json.loads(response.body)["backend"] == "kfp"
+
+
+async def test_status_without_a_token_is_forbidden(jp_fetch: Fetch) -> None:
+    with pytest.raises(HTTPClientError) as refused:
+        await jp_fetch("mlops", "api", "status", headers={"Authorization": ""})
+
+    assert refused.value.code == 403
