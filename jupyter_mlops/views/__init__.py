@@ -1,0 +1,67 @@
+"""Run views: the live run DAG, the not-yet-run pipeline, the runs table and the comparison.
+
+The magics, `Run` and the CLI call these functions. Widget modules (anywidget, ipywidgets) load on the
+first call, not when this package is imported.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..backends.base import Backend
+    from ..models import RunInfo
+    from .compare import CompareView
+    from .run_view import DagView, RunView
+    from .runs_table import RunsTable
+
+__all__ = ["compare_view", "pipeline_view", "render_run_static", "render_run_text", "run_view", "runs_table"]
+
+
+def run_view(backend: Backend, run_id: str) -> RunView:
+    """The live view of a run: it follows the run until it ends, then stops polling."""
+    from .run_view import RunView
+
+    return RunView(backend, run_id)
+
+
+def pipeline_view(
+    steps: list[str],
+    edges: list[tuple[str, str]],
+    *,
+    labels: dict[tuple[str, str], str] | None = None,
+) -> DagView:
+    """A not-yet-run pipeline (`%pipeline show`); `labels` name the data on each edge."""
+    from .run_view import DagView
+
+    return DagView(steps, edges, labels)
+
+
+def runs_table(
+    backend: Backend, *, experiment: str | None = None, state: str | None = None, limit: int = 50
+) -> RunsTable:
+    """Runs newest first, sortable and filterable, with a column per parameter and metric."""
+    from .runs_table import RunsTable
+
+    return RunsTable(backend, experiment=experiment, state=state, limit=limit)
+
+
+def compare_view(backend: Backend, run_ids: list[str]) -> CompareView:
+    """Parameters and metrics of runs side by side, differences highlighted, a chart of one metric."""
+    from .compare import CompareView
+
+    return CompareView(backend, run_ids)
+
+
+def render_run_static(info: RunInfo) -> str:
+    """text/html with the run's DAG as inline SVG, for nbconvert, GitHub and frontends without widgets."""
+    from .svg import render_run_static as render
+
+    return render(info)
+
+
+def render_run_text(info: RunInfo) -> str:
+    """A plain-text summary of a run (terminal IPython)."""
+    from .svg import render_run_text as render
+
+    return render(info)
