@@ -25,6 +25,7 @@ class CellError(MlopsError):
                 where += f", line {line}"
             where += ": "
         super().__init__(where + message)
+        self.detail = message
         self.cell = cell
         self.line = line
 

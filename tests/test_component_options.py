@@ -1,0 +1,55 @@
+"""The `%%component` line: every option parsed, bad input named."""
+
+import pytest
+
+from jupyter_mlops.component_options import Toleration, parse_component_line, parse_setup_line
+from jupyter_mlops.errors import UsageError
+
+
+def test_all_options():
+    name, o = parse_component_line(
+        "train --packages numpy==2.0,pandas --packages auto --image python:3.12 --cpu 2 --memory 4G --gpu 1"
+        " --retries 3 --timeout 600 --no-cache --node-selector pool=gpu --node-selector zone=a"
+        " --toleration gpu=true:NoSchedule --toleration spot:NoExecute --inputs a,b --outputs c"
+        " --after load --define-only"
+    )
+    assert name == "train"
+    assert o.packages == ("numpy==2.0", "pandas") and o.auto_packages
+    assert (o.image, o.cpu, o.memory, o.gpu, o.retries, o.timeout) == ("python:3.12", "2", "4G", 1, 3, 600)
+    assert o.cache is False and o.define_only is True
+    assert o.node_selector == (("pool", "gpu"), ("zone", "a"))
+    assert o.tolerations == (Toleration("gpu", "true", "NoSchedule"), Toleration("spot", None, "NoExecute"))
+    assert o.tolerations[1].operator == "Exists"
+    assert (o.inputs, o.outputs, o.after) == (("a", "b"), ("c",), ("load",))
+
+
+def test_defaults():
+    name, o = parse_component_line("prep")
+    assert name == "prep" and o.cache and o.inputs is None and o.outputs is None and o.retries == 0
+
+
+@pytest.mark.parametrize(
+    ("line", "fragment"),
+    [
+        ("", "name"),
+        ("1step", "must start with a letter"),
+        ("a --cpu lots", "--cpu 'lots'"),
+        ("a --memory 4 gigs", "unrecognized arguments"),
+        ("a --memory huge", "--memory 'huge'"),
+        ("a --retries -1", "--retries must be 0 or more"),
+        ("a --node-selector pool", "KEY=VALUE"),
+        ("a --toleration k=v:Sometimes", "EFFECT one of"),
+        ("a --inputs 'x y'", "not a Python variable name"),
+        ("a --bogus", "unrecognized arguments: --bogus"),
+        ("a --image 'unclosed", "cannot read the options"),
+    ],
+)
+def test_bad_lines_say_what(line, fragment):
+    with pytest.raises(UsageError, match=None) as info:
+        parse_component_line(line)
+    assert fragment in str(info.value)
+
+
+def test_setup_line():
+    o = parse_setup_line("--packages numpy,scipy --define-only")
+    assert o.packages == ("numpy", "scipy") and o.define_only
