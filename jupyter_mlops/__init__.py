@@ -13,6 +13,23 @@ if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
 
+# The public API, imported on first use (module __getattr__), so `import jupyter_mlops` stays cheap.
+_LAZY_ATTRIBUTES = {
+    "run": "jupyter_mlops.api",
+    "log_metric": "jupyter_mlops.api",
+    "Run": "jupyter_mlops.run_handle",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY_ATTRIBUTES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'jupyter_mlops' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
+
 def load_ipython_extension(ipython: InteractiveShell) -> None:
     """`%load_ext jupyter_mlops`: register the magics (no kfp import here)."""
     from .magics import register

@@ -6,7 +6,7 @@ A contract test suite (tests/backends/contract.py) runs the same assertions agai
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from ..models import ArtifactInfo, Experiment, LogChunk, RunEvent, RunInfo, RunPage, RunState
@@ -18,14 +18,19 @@ class Backend(Protocol):
 
     def submit(
         self,
-        pipeline_spec: Mapping[str, Any] | str,
+        pipeline_spec: Mapping[str, Any] | Sequence[Mapping[str, Any]] | str,
         arguments: Mapping[str, Any] | None = None,
         *,
         experiment: str | None = None,
         name: str | None = None,
         cache: bool = True,
     ) -> RunInfo:
-        """Start a run of compiled KFP IR (a YAML text or the parsed documents) and return at once."""
+        """Start a run of compiled KFP IR and return at once.
+
+        `pipeline_spec`: the YAML text, the PipelineSpec document, or all documents of the file (the
+        spec, then the optional `platforms: kubernetes:` document). Unknown or missing arguments raise
+        UsageError before anything is recorded.
+        """
         ...
 
     def get(self, run_id: str) -> RunInfo:

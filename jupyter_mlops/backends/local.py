@@ -1,0 +1,220 @@
+"""The embedded local backend: runs compiled KFP IR on this machine, in detached runner processes.
+
+`submit` records the run and its planned steps, writes the IR to the run's directory and starts
+`python -m jupyter_mlops.backends.local_runner RUN_ID` in a session of its own, then returns: the run
+goes on if the kernel that started it restarts or dies. Every read checks that the runners of
+unfinished runs are alive, so a runner killed with SIGKILL leaves its run FAILED with a reason.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..errors import BackendError, StoreError, UsageError
+from ..home import mlops_home
+from ..models import ArtifactInfo, Experiment, LogChunk, RunEvent, RunInfo, RunPage, RunState
+from ..pipeline_source import bind_arguments, pipeline_name, spec_documents
+from ..store import RunStore, new_run_id
+from ..store.logs import read_log, step_log_path
+from . import runner_liveness
+
+STALE_AFTER_S = 10.0  # a runner heartbeats every second; this much silence means it is gone
+
+
+def _package_root() -> str:
+    return str(Path(__file__).resolve().parents[2])
+
+
+class LocalBackend:
+    name = "local"
+
+    def __init__(
+        self,
+        home: Path | None = None,
+        max_workers: int | None = None,
+        *,
+        artifact_root: Path | None = None,
+        stale_after: float = STALE_AFTER_S,
+    ) -> None:
+        self.home = Path(home) if home is not None else mlops_home()
+        self.max_workers = max_workers
+        self.stale_after = stale_after
+        self.store = RunStore(self.home, artifact_root=artifact_root)
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- submit -------------------------------------------------------------------------------------
+
+    def submit(
+        self,
+        pipeline_spec: Mapping[str, Any] | Sequence[Mapping[str, Any]] | str,
+        arguments: Mapping[str, Any] | None = None,
+        *,
+        experiment: str | None = None,
+        name: str | None = None,
+        cache: bool = True,
+    ) -> RunInfo:
+        from ..executor.engine import plan
+
+        documents = spec_documents(pipeline_spec)
+        parameters = bind_arguments(documents, arguments)  # bad arguments fail here, before any record
+        steps, edges = plan(documents)
+        pipeline = pipeline_name(documents)
+        run_id = new_run_id()
+        run_dir = self.store.run_dir(run_id)
+        spec_path = run_dir / "pipeline.yaml"
+        try:
+            (run_dir / "logs").mkdir(parents=True)
+            if isinstance(pipeline_spec, str):  # keep the compiler's text exactly as it was
+                spec_path.write_text(pipeline_spec)
+            else:
+                import yaml
+
+                spec_path.write_text(yaml.safe_dump_all(documents, sort_keys=False))
+        except OSError as exc:
+            raise StoreError(
+                f"cannot write the run directory {run_dir}: {exc.strerror or exc}. Free some space or "
+                "choose another artifact root (JUPYTER_MLOPS_HOME)."
+            ) from exc
+        self.store.create_run(
+            run_id=run_id,
+            name=name or f"{pipeline}-{time.strftime('%Y%m%d-%H%M%S')}",
+            experiment=experiment,
+            pipeline_name=pipeline,
+            parameters=parameters,
+            steps=steps,
+            edges=edges,
+            spec_path=spec_path,
+            cache=cache,
+        )
+        self._start_runner(run_id, run_dir)
+        return self.store.get_run(run_id)
+
+    def _start_runner(self, run_id: str, run_dir: Path) -> None:
+        command = [
+            sys.executable,
+            "-m",
+            "jupyter_mlops.backends.local_runner",
+            run_id,
+            "--home",
+            str(self.home),
+        ]
+        if self.max_workers is not None:
+            command += ["--max-workers", str(self.max_workers)]
+        env = dict(os.environ)
+        # The runner imports the same jupyter_mlops as this process, installed or not.
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (_package_root(), env.get("PYTHONPATH")) if p)
+        try:
+            with open(run_dir / "runner.log", "ab") as log:
+                proc = subprocess.Popen(
+                    command,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,  # outlives the kernel; no terminal signals reach it
+                    close_fds=True,
+                    cwd=run_dir,
+                    env=env,
+                )
+        except OSError as exc:
+            message = f"could not start the runner process: {exc}"
+            self.store.finish_run(run_id, RunState.FAILED, message)
+            raise BackendError(f"run {run_id}: {message}") from exc
+        self.store.set_runner(run_id, proc.pid, runner_liveness.this_host())
+        # Reap the child when it ends so it does not linger as a zombie of a long-lived kernel.
+        threading.Thread(target=proc.wait, name=f"reap-runner-{run_id}", daemon=True).start()
+
+    # -- liveness -----------------------------------------------------------------------------------
+
+    def _check_runner(self, run_id: str) -> None:
+        """Finalize the run if its runner is gone (FAILED, or CANCELED when a cancel was pending)."""
+        record = self.store.runner_record(run_id)
+        state = RunState(record["state"])
+        if state.terminal:
+            return
+        reason = runner_liveness.death_reason(record, stale_after=self.stale_after)
+        if reason is None:
+            return
+        if state is RunState.CANCELING:
+            self.store.finish_run(run_id, RunState.CANCELED, None)
+        else:
+            self.store.finish_run(run_id, RunState.FAILED, reason)
+        if record.get("pid") and record.get("host") == runner_liveness.this_host():
+            runner_liveness.kill_leftovers(int(record["pid"]))
+
+    # -- reads --------------------------------------------------------------------------------------
+
+    def get(self, run_id: str) -> RunInfo:
+        self._check_runner(run_id)
+        return self.store.get_run(run_id)
+
+    def list_runs(
+        self,
+        *,
+        experiment: str | None = None,
+        state: RunState | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> RunPage:
+        page = self.store.list_runs(experiment=experiment, state=state, limit=limit, offset=offset)
+        unfinished = [r.id for r in page.runs if not r.state.terminal]
+        if not unfinished:
+            return page
+        for run_id in unfinished:
+            self._check_runner(run_id)
+        return self.store.list_runs(experiment=experiment, state=state, limit=limit, offset=offset)
+
+    def cancel(self, run_id: str) -> RunInfo:
+        self.store.request_cancel(run_id)
+        self._check_runner(run_id)  # a dead runner cannot finish the cancel: do it here
+        return self.store.get_run(run_id)
+
+    def run_dir(self, run_id: str) -> Path:
+        spec_path = self.store.runner_record(run_id)["spec_path"]
+        return Path(spec_path).parent if spec_path else self.store.run_dir(run_id)
+
+    def logs(self, run_id: str, step: str, offset: int = 0) -> LogChunk:
+        run = self.get(run_id)
+        names = [s.name for s in run.steps]
+        if step not in names:
+            raise UsageError(f"run {run_id} has no step {step!r} (steps: {', '.join(names) or 'none'})")
+        finished = run.step(step).state.terminal
+        path = step_log_path(self.run_dir(run_id), step)
+        text, next_offset = read_log(path, offset, final=finished)
+        size = path.stat().st_size if path.exists() else 0
+        return LogChunk(
+            text=text, offset=offset, next_offset=next_offset, complete=finished and next_offset >= size
+        )
+
+    def artifacts(self, run_id: str, step: str | None = None) -> list[ArtifactInfo]:
+        return self.store.artifacts(run_id, step)
+
+    def experiments(self) -> list[Experiment]:
+        return self.store.experiments()
+
+    def events(self, run_id: str, after: int = 0) -> list[RunEvent]:
+        self._check_runner(run_id)
+        return self.store.events(run_id, after)
+
+    def status(self) -> dict[str, Any]:
+        for record in self.store.active_runner_records():
+            self._check_runner(record["id"])
+        counts = self.store.counts()
+        active = sum(counts.get(s.value, 0) for s in RunState if not s.terminal)
+        return {
+            "backend": self.name,
+            "ok": True,
+            "home": str(self.home),
+            "artifact_root": str(self.store.runs_root),
+            "runs": sum(counts.values()),
+            "active_runs": active,
+            "max_workers": self.max_workers or os.cpu_count() or 1,
+        }

@@ -1,0 +1,140 @@
+"""The detached runner of one local run: `python -m jupyter_mlops.backends.local_runner RUN_ID --home H`.
+
+Started by `LocalBackend.submit` in a session of its own. It marks the run RUNNING with its pid,
+heartbeats every second, executes the IR with the engine while writing what happens into the store,
+turns a cancel request (state CANCELING, set by any process) into the engine's cancel event, and
+records the final state. Its own stdout and stderr go to the run directory's runner.log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+from types import FrameType
+
+from ..models import ArtifactInfo, MetricPoint, RunState, StepInfo
+from ..store import RunStore
+from ..store.logs import step_log_path
+from .runner_liveness import this_host
+
+HEARTBEAT_EVERY_S = 1.0
+CANCEL_POLL_S = 0.2
+
+
+class StoreListener:
+    """The engine's ExecutionListener: every report becomes a store write (thread-safe via the store)."""
+
+    def __init__(self, store: RunStore, run_id: str, run_dir: Path) -> None:
+        self.store = store
+        self.run_id = run_id
+        self.run_dir = run_dir
+
+    def on_step(self, step: StepInfo) -> None:
+        self.store.record_step(self.run_id, step)
+
+    def on_artifact(self, artifact: ArtifactInfo) -> None:
+        artifact.run_id = self.run_id
+        self.store.record_artifact(artifact)
+
+    def on_metric(self, metric: MetricPoint) -> None:
+        metric.run_id = self.run_id
+        self.store.record_metric(metric)
+
+    def log_path(self, step: str) -> Path:
+        path = step_log_path(self.run_dir, step)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+
+def watch(store: RunStore, run_id: str, cancel: threading.Event, done: threading.Event) -> None:
+    """Heartbeat, and set `cancel` once the run is CANCELING (or was finalized by someone else)."""
+    last_beat = 0.0
+    while not done.wait(CANCEL_POLL_S):
+        try:
+            now = time.monotonic()
+            if now - last_beat >= HEARTBEAT_EVERY_S:
+                store.heartbeat(run_id)
+                last_beat = now
+            state = store.run_state(run_id)
+        except Exception:  # a busy or briefly unavailable store: try again next tick, keep running
+            traceback.print_exc()
+            continue
+        if state is RunState.CANCELING or state.terminal:
+            cancel.set()
+
+
+def execute_run(
+    store: RunStore, run_id: str, home: Path, max_workers: int | None
+) -> tuple[RunState, str | None]:
+    record = store.runner_record(run_id)
+    spec_path = Path(record["spec_path"])
+    run_dir = spec_path.parent
+    cancel = threading.Event()
+    done = threading.Event()
+
+    def on_sigterm(signum: int, frame: FrameType | None) -> None:
+        cancel.set()  # a polite stop (shutdown, `kill`): cancel the steps and record it
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    watcher = threading.Thread(
+        target=watch, args=(store, run_id, cancel, done), name="heartbeat", daemon=True
+    )
+    watcher.start()
+    try:
+        import yaml
+
+        from ..executor.engine import ExecutionOptions, execute
+
+        documents = [d for d in yaml.safe_load_all(spec_path.read_text()) if d is not None]
+        options = ExecutionOptions(
+            workdir=run_dir,
+            cache_dir=home / "cache",
+            cache=bool(record["cache"]),
+            max_workers=max_workers or os.cpu_count() or 1,
+        )
+        listener = StoreListener(store, run_id, run_dir)
+        result: tuple[RunState, str | None] = execute(
+            documents, record["parameters"], options, listener, cancel
+        )
+        return result
+    except Exception as exc:
+        traceback.print_exc()
+        return (
+            RunState.FAILED,
+            f"the local runner failed: {type(exc).__name__}: {exc} (see {run_dir}/runner.log)",
+        )
+    finally:
+        done.set()
+        watcher.join()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m jupyter_mlops.backends.local_runner")
+    parser.add_argument("run_id")
+    parser.add_argument("--home", required=True, type=Path)
+    parser.add_argument("--max-workers", type=int, default=None)
+    args = parser.parse_args(argv)
+    store = RunStore(args.home)
+    state = store.mark_running(args.run_id, os.getpid(), this_host())
+    if state is not RunState.RUNNING:  # cancelled before this process got going, or already finished
+        if state is RunState.CANCELING:
+            store.finish_run(args.run_id, RunState.CANCELED)
+        return 0
+    print(f"runner {os.getpid()} started run {args.run_id} at {time.ctime()}", flush=True)
+    final, error = execute_run(store, args.run_id, args.home, args.max_workers)
+    if final is not RunState.FAILED and store.run_state(args.run_id) is RunState.CANCELING:
+        final = RunState.CANCELED
+    store.finish_run(args.run_id, final, error)
+    print(f"runner {os.getpid()} finished run {args.run_id}: {final.value} {error or ''}", flush=True)
+    store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
