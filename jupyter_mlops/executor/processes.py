@@ -1,0 +1,239 @@
+"""Step processes: forked from the pre-warmed worker (Linux) or started as plain subprocesses.
+
+Every step runs in its own session (process group), so cancelling or timing out a step kills the
+whole group, children included, with SIGTERM and then SIGKILL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+_WORKER_SOURCE = Path(__file__).with_name("worker.py")
+KILL_GRACE_SECONDS = 3.0
+
+
+class StepLaunchError(Exception):
+    """The step's process could not be started (the message is the step's error)."""
+
+
+class StepProcess(Protocol):
+    pid: int
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        """The exit code (negative: killed by that signal), or None if still running after `timeout`."""
+
+
+def fork_supported() -> bool:
+    return sys.platform.startswith("linux") and hasattr(os, "fork")
+
+
+def kill_group(pid: int, sig: int = signal.SIGTERM) -> None:
+    try:
+        os.killpg(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def stop(process: StepProcess, grace: float = KILL_GRACE_SECONDS) -> None:
+    """SIGTERM the step's process group, then SIGKILL it if it has not ended after `grace` seconds."""
+    kill_group(process.pid, signal.SIGTERM)
+    if process.wait(grace) is None:
+        kill_group(process.pid, signal.SIGKILL)
+        process.wait(grace)
+    else:
+        kill_group(process.pid, signal.SIGKILL)  # leftovers of the group (grandchildren)
+
+
+def describe_exit(code: int) -> str:
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"killed by {name}"
+    return f"exited with code {code}"
+
+
+class _ForkedStep:
+    def __init__(self, request_id: int) -> None:
+        self.id = request_id
+        self.pid = 0
+        self.started = threading.Event()
+        self.ended = threading.Event()
+        self.code: int | None = None
+        self.error: str | None = None
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        if not self.ended.wait(timeout):
+            return None
+        return self.code
+
+
+class ForkWorker:
+    """One long-lived worker process (see worker.py) that forks a child per step."""
+
+    def __init__(self, python: str) -> None:
+        self.python = python
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._ready = threading.Event()
+        self._pending: dict[int, _ForkedStep] = {}
+        self._next_id = 0
+        self._dead_reason = ""
+
+    def start(self) -> None:
+        """Start the worker in the background (its kfp import overlaps with the engine's own work)."""
+        with self._lock:
+            if self._proc is not None and self._proc.poll() is None:
+                return
+            env = dict(os.environ, _KFP_RUNTIME="true")
+            self._ready = threading.Event()
+            self._proc = subprocess.Popen(
+                [self.python, "-c", _WORKER_SOURCE.read_text()],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                env=env,
+                close_fds=True,
+            )
+            threading.Thread(target=self._read, args=(self._proc,), daemon=True, name="step-worker").start()
+
+    def _read(self, proc: subprocess.Popen[bytes]) -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            message: dict[str, Any] = json.loads(line)
+            if message.get("ready"):
+                self._ready.set()
+                continue
+            with self._lock:
+                step = self._pending.get(int(message["id"]))
+            if step is None:
+                continue
+            if "pid" in message:
+                step.pid = int(message["pid"])
+                step.started.set()
+            elif "status" in message:
+                step.code = os.waitstatus_to_exitcode(int(message["status"]))
+                with self._lock:
+                    self._pending.pop(step.id, None)
+                step.ended.set()
+            elif "error" in message:
+                step.error = str(message["error"])
+                step.started.set()
+        code = proc.wait()
+        self._dead_reason = f"the step worker process ended ({describe_exit(code)})"
+        self._ready.set()
+        with self._lock:
+            orphans = list(self._pending.values())
+            self._pending.clear()
+        for step in orphans:
+            step.error = step.error or self._dead_reason
+            step.code = step.code if step.code is not None else -signal.SIGKILL
+            step.started.set()
+            step.ended.set()
+
+    def spawn(
+        self, module: Path, function: str, executor_input: str, log: Path, env: dict[str, str]
+    ) -> StepProcess:
+        self.start()
+        self._ready.wait(120)
+        with self._lock:
+            proc = self._proc
+            if proc is None or proc.poll() is not None or proc.stdin is None:
+                raise StepLaunchError(self._dead_reason or "the step worker process is not running")
+            self._next_id += 1
+            step = _ForkedStep(self._next_id)
+            self._pending[step.id] = step
+            request = {
+                "id": step.id,
+                "module": str(module),
+                "function": function,
+                "executor_input": executor_input,
+                "log": str(log),
+                "env": env,
+            }
+            try:
+                proc.stdin.write(json.dumps(request).encode() + b"\n")
+                proc.stdin.flush()
+            except OSError as e:
+                self._pending.pop(step.id, None)
+                raise StepLaunchError(f"cannot reach the step worker process: {e}") from e
+        step.started.wait()
+        if step.error is not None and not step.pid:
+            raise StepLaunchError(step.error)
+        return step
+
+    def close(self) -> None:
+        with self._lock:
+            proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        if proc.stdin is not None:
+            try:
+                proc.stdin.close()  # EOF: the worker stops its remaining steps and exits
+            except OSError:
+                pass
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+class _Subprocess:
+    def __init__(self, popen: subprocess.Popen[bytes], log: IO[bytes]) -> None:
+        self.popen = popen
+        self.pid = popen.pid
+        self._log = log
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        try:
+            code = self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        self._log.close()
+        return code
+
+
+def spawn_subprocess(
+    python: str, module: Path, function: str, executor_input: str, log: Path, env: dict[str, str]
+) -> StepProcess:
+    """Run kfp's executor_main in a fresh interpreter (a venv's, or where fork is unavailable)."""
+    log_file = log.open("ab")
+    try:
+        popen = subprocess.Popen(
+            [
+                python,
+                "-m",
+                "kfp.dsl.executor_main",
+                "--component_module_path",
+                str(module),
+                "--executor_input",
+                executor_input,
+                "--function_to_execute",
+                function,
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            env=dict(os.environ, **env),
+            start_new_session=True,
+            close_fds=True,
+        )
+    except OSError as e:
+        log_file.close()
+        raise StepLaunchError(f"cannot start {python}: {e}") from e
+    return _Subprocess(popen, log_file)
+
+
+def wait_or_deadline(process: StepProcess, deadline: float | None, poll: float) -> int | None:
+    """Wait up to `poll` seconds (less if the deadline is sooner); None if the process still runs."""
+    timeout = poll if deadline is None else max(0.0, min(poll, deadline - time.monotonic()))
+    return process.wait(timeout)

@@ -1,0 +1,387 @@
+"""Run one container step: cache lookup, the executor input, attempts with retries and a deadline,
+then its outputs, artifacts and metrics, all reported through the listener as they happen."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Protocol
+
+from ..errors import MlopsError
+from ..models import ArtifactInfo, MetricPoint, StepInfo, StepState
+from . import processes
+from .cache import StepCache, cache_key, materialize
+from .ir import PipelineIR, PythonStep
+from .prelude import Environments
+from .values import Artifact, cast_parameter, read_output_parameter
+
+POLL_SECONDS = 0.2
+_ERROR_TAIL_BYTES = 256 * 1024
+
+
+class Listener(Protocol):
+    def on_step(self, step: StepInfo) -> None: ...
+    def on_artifact(self, artifact: ArtifactInfo) -> None: ...
+    def on_metric(self, metric: MetricPoint) -> None: ...
+    def log_path(self, step: str) -> Path: ...
+
+
+def snapshot(info: StepInfo) -> StepInfo:
+    """A copy the listener may keep while this step goes on changing."""
+    return replace(info, inputs=dict(info.inputs), outputs=dict(info.outputs), metrics=dict(info.metrics))
+
+
+def uris(group: list[Artifact], is_list: bool) -> Any:
+    return [a.uri for a in group] if is_list or len(group) != 1 else group[0].uri
+
+
+@dataclass
+class StepContext:
+    """What every step of one run shares."""
+
+    ir: PipelineIR
+    workdir: Path
+    run_id: str
+    python: str
+    listener: Listener
+    cancel: threading.Event
+    environments: Environments
+    cache: StepCache | None
+    worker: processes.ForkWorker | None
+
+
+@dataclass
+class StepOutcome:
+    state: StepState
+    params: dict[str, Any]
+    artifacts: dict[str, list[Artifact]]
+    error: str | None = None
+
+
+class ContainerStep:
+    """One lightweight Python component task, run with kfp's own executor."""
+
+    def __init__(
+        self,
+        ctx: StepContext,
+        info: StepInfo,
+        task: Mapping[str, Any],
+        component: Mapping[str, Any],
+        params: dict[str, Any],
+        artifacts: dict[str, list[Artifact]],
+    ) -> None:
+        self.ctx = ctx
+        self.info = info
+        self.task = task
+        self.component = component
+        self.params = params
+        self.artifacts = artifacts
+        self.root = ctx.workdir / "tmp" / info.name
+        self.outputs_def: Mapping[str, Any] = component.get("outputDefinitions", {}) or {}
+
+    def report(self) -> None:
+        self.ctx.listener.on_step(snapshot(self.info))
+
+    def run(self) -> StepOutcome:
+        try:
+            return self._run()
+        except (MlopsError, processes.StepLaunchError, OSError) as e:
+            return self._finish(StepState.FAILED, {}, {}, str(e))
+
+    def _run(self) -> StepOutcome:
+        self.info.inputs = dict(self.params)
+        in_defs = (self.component.get("inputDefinitions", {}) or {}).get("artifacts", {}) or {}
+        for name, group in self.artifacts.items():
+            self.info.inputs[name] = uris(group, bool(in_defs.get(name, {}).get("isArtifactList")))
+        step = self.ctx.ir.python_step(self.info.name, self.component)
+        enabled = bool((self.task.get("cachingOptions") or {}).get("enableCache", False))
+        key = None
+        if self.ctx.cache is not None and enabled:
+            key = cache_key(self.component, step, self.params, self.artifacts)
+            self.info.cache_key = key
+            hit = self.ctx.cache.lookup(key)
+            if hit is not None:
+                return self._from_cache((hit.parameters, hit.artifacts))
+        outcome = self._attempts(step)
+        if key is not None and self.ctx.cache is not None and outcome.state == StepState.SUCCEEDED:
+            self.ctx.cache.store(key, outcome.params, outcome.artifacts)
+        return outcome
+
+    # -- cache hit ------------------------------------------------------------------------------
+
+    def _from_cache(self, cached: tuple[dict[str, Any], dict[str, list[Artifact]]]) -> StepOutcome:
+        params, cached_artifacts = cached
+        now = time.time()
+        self.info.started_at = now
+        artifacts: dict[str, list[Artifact]] = {}
+        for name, group in cached_artifacts.items():
+            artifacts[name] = []
+            for i, a in enumerate(group):
+                target = self._artifact_path(name, i, len(group))
+                materialize(Path(a.uri), target)
+                artifacts[name].append(replace(a, uri=str(target)))
+        return self._finish(StepState.CACHED, params, artifacts, None)
+
+    # -- attempts -------------------------------------------------------------------------------
+
+    def _attempts(self, step: PythonStep) -> StepOutcome:
+        policy = self.task.get("retryPolicy") or {}
+        attempts = 1 + max(0, int(policy.get("maxRetryCount", 0) or 0))
+        timeout = self.ctx.ir.timeout(step.executor_label)
+        log = self.ctx.listener.log_path(self.info.name)
+        log.parent.mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(parents=True, exist_ok=True)
+        module = self.root / "ephemeral_component.py"
+        module.write_text(step.source)
+        error: str | None = None
+        for attempt in range(1, attempts + 1):
+            if self.ctx.cancel.is_set():
+                return self._finish(StepState.CANCELED, {}, {}, "canceled")
+            self.info.attempts = attempt
+            self.info.state = StepState.RUNNING
+            self.info.started_at = self.info.started_at or time.time()
+            self.info.error = None
+            self.report()
+            if attempt > 1:
+                with log.open("ab") as f:
+                    f.write(f"\n[jupyter-mlops] attempt {attempt} of {attempts} (last: {error})\n".encode())
+            code, reason, offset = self._attempt(step, module, log, attempt, timeout)
+            if reason == "canceled":
+                return self._finish(StepState.CANCELED, {}, {}, "canceled")
+            if code == 0 and reason is None:
+                try:
+                    params, artifacts = self._collect()
+                except MlopsError as e:
+                    error = str(e)
+                else:
+                    return self._finish(StepState.SUCCEEDED, params, artifacts, None)
+            else:
+                error = reason or last_error_line(log, offset) or processes.describe_exit(code)
+            if attempt < attempts and not self._backoff(policy, attempt):
+                return self._finish(StepState.CANCELED, {}, {}, "canceled")
+        return self._finish(StepState.FAILED, {}, {}, error)
+
+    def _backoff(self, policy: Mapping[str, Any], attempt: int) -> bool:
+        """Sleep the retry policy's backoff; False if the run was cancelled meanwhile."""
+        base = _seconds(policy.get("backoffDuration", "0s"))
+        factor = float(policy.get("backoffFactor", 2.0) or 2.0)
+        ceiling = _seconds(policy.get("backoffMaxDuration", "3600s")) or 3600.0
+        return not self.ctx.cancel.wait(min(base * factor ** (attempt - 1), ceiling))
+
+    def _attempt(
+        self, step: PythonStep, module: Path, log: Path, attempt: int, timeout: float | None
+    ) -> tuple[int, str | None, int]:
+        """(exit code, reason if not a plain exit, log offset where this attempt began)."""
+        self._clear_outputs()
+        executor_input = json.dumps(self._executor_input())
+        metrics_file = self.root / f"metrics-{attempt}.jsonl"
+        env = dict(step.env)
+        env.update(
+            _KFP_RUNTIME="true",
+            JUPYTER_MLOPS_METRICS_FILE=str(metrics_file),
+            JUPYTER_MLOPS_STEP=self.info.name,
+            JUPYTER_MLOPS_RUN_ID=self.ctx.run_id,
+        )
+        offset = log.stat().st_size if log.exists() else 0
+        if self.ctx.environments.satisfied(step.requirements):
+            python = self.ctx.python
+        else:
+            with log.open("ab") as f:
+                python = self.ctx.environments.venv_python(step.requirements, step.pip_options, f)
+        if python == self.ctx.python and self.ctx.worker is not None:
+            process = self.ctx.worker.spawn(module, step.function, executor_input, log, env)
+        else:
+            process = processes.spawn_subprocess(python, module, step.function, executor_input, log, env)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        tail = _MetricsTail(metrics_file, self._metric)
+        while True:
+            code = processes.wait_or_deadline(process, deadline, POLL_SECONDS)
+            tail.read()
+            if code is not None:
+                return code, None, offset
+            if self.ctx.cancel.is_set():
+                processes.stop(process)
+                return -15, "canceled", offset
+            if deadline is not None and time.monotonic() >= deadline:
+                processes.stop(process)
+                tail.read()
+                return -15, f"timed out after {timeout:g} s (the step's timeout)", offset
+
+    def _executor_input(self) -> dict[str, Any]:
+        params_def = (self.outputs_def.get("parameters") or {}).keys()
+        arts_def: Mapping[str, Any] = self.outputs_def.get("artifacts") or {}
+        return {
+            "inputs": {
+                "parameterValues": self.params,
+                "artifacts": {
+                    n: {"artifacts": [a.runtime_json() for a in g]} for n, g in self.artifacts.items()
+                },
+            },
+            "outputs": {
+                "parameters": {n: {"outputFile": str(self.root / "parameters" / n)} for n in params_def},
+                "artifacts": {
+                    n: {"artifacts": [self._output_artifact(n, spec).runtime_json()]}
+                    for n, spec in arts_def.items()
+                },
+                "outputFile": str(self.root / "executor_output.json"),
+            },
+        }
+
+    def _output_artifact(self, name: str, spec: Mapping[str, Any]) -> Artifact:
+        schema = spec.get("artifactType") or {}
+        return Artifact(
+            name=name,
+            uri=str(self._artifact_path(name, 0, 1)),
+            schema_title=str(schema.get("schemaTitle", "system.Artifact")),
+            schema_version=str(schema.get("schemaVersion", "0.0.1")),
+        )
+
+    def _artifact_path(self, name: str, index: int, count: int) -> Path:
+        base = self.ctx.workdir / "artifacts" / self.info.name / name
+        return base if count == 1 else base / str(index)
+
+    def _clear_outputs(self) -> None:
+        """A retry starts clean: no output of a failed attempt may pass for a result."""
+        shutil.rmtree(self.root / "parameters", ignore_errors=True)
+        (self.root / "executor_output.json").unlink(missing_ok=True)
+        for name in self.outputs_def.get("artifacts") or {}:
+            path = self._artifact_path(name, 0, 1)
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+
+    def _collect(self) -> tuple[dict[str, Any], dict[str, list[Artifact]]]:
+        """Outputs from executor_output.json and the OutputPath files, typed like the KFP backend."""
+        out_file = self.root / "executor_output.json"
+        written = json.loads(out_file.read_text()) if out_file.exists() else {}
+        params_def: Mapping[str, Any] = self.outputs_def.get("parameters") or {}
+        params: dict[str, Any] = {}
+        for name, spec in params_def.items():
+            ptype = str(spec.get("parameterType", ""))
+            where = f"step {self.info.name!r}, output {name!r}"
+            path = self.root / "parameters" / name
+            if path.exists():
+                params[name] = read_output_parameter(path, ptype, where)
+            elif name in (written.get("parameterValues") or {}):
+                params[name] = cast_parameter(written["parameterValues"][name], ptype, where)
+        artifacts: dict[str, list[Artifact]] = {}
+        for name, spec in (self.outputs_def.get("artifacts") or {}).items():
+            default = self._output_artifact(name, spec)
+            listed = ((written.get("artifacts") or {}).get(name) or {}).get("artifacts") or []
+            if not listed:
+                artifacts[name] = [default]
+                continue
+            artifacts[name] = [
+                replace(default, uri=str(a.get("uri") or default.uri), metadata=dict(a.get("metadata") or {}))
+                for a in listed
+            ]
+        return params, artifacts
+
+    # -- reporting ------------------------------------------------------------------------------
+
+    def _metric(self, name: str, value: float, index: int | None, at: float) -> None:
+        self.info.metrics[name] = value
+        self.ctx.listener.on_metric(
+            MetricPoint(
+                run_id=self.ctx.run_id, step=self.info.name, name=name, value=value, index=index, time=at
+            )
+        )
+
+    def _finish(
+        self,
+        state: StepState,
+        params: dict[str, Any],
+        artifacts: dict[str, list[Artifact]],
+        error: str | None,
+    ) -> StepOutcome:
+        now = time.time()
+        arts_def: Mapping[str, Any] = self.outputs_def.get("artifacts") or {}
+        for name, group in artifacts.items():
+            for a in group:
+                self.ctx.listener.on_artifact(
+                    ArtifactInfo(
+                        run_id=self.ctx.run_id,
+                        step=self.info.name,
+                        name=name,
+                        uri=a.uri,
+                        type=a.schema_title,
+                        metadata=dict(a.metadata),
+                    )
+                )
+                if a.schema_title == "system.Metrics":
+                    for key, value in a.metadata.items():
+                        if isinstance(value, (int, float)) and not isinstance(value, bool):
+                            self._metric(key, float(value), None, now)
+        self.info.outputs = dict(params)
+        for name, group in artifacts.items():
+            self.info.outputs[name] = uris(group, bool(arts_def.get(name, {}).get("isArtifactList")))
+        self.info.state = state
+        self.info.error = error if state == StepState.FAILED else None
+        if self.info.started_at is None:
+            self.info.started_at = now
+        self.info.finished_at = now
+        self.report()
+        return StepOutcome(state=state, params=params, artifacts=artifacts, error=error)
+
+
+class _MetricsTail:
+    """Reads the JSON lines a step appends to JUPYTER_MLOPS_METRICS_FILE, as they come."""
+
+    def __init__(self, path: Path, emit: Callable[[str, float, int | None, float], None]) -> None:
+        self.path = path
+        self.emit = emit
+        self.offset = 0
+
+    def read(self) -> None:
+        try:
+            with self.path.open("rb") as f:
+                f.seek(self.offset)
+                data = f.read()
+        except OSError:
+            return
+        end = data.rfind(b"\n")
+        if end < 0:
+            return
+        self.offset += end + 1
+        for line in data[: end + 1].splitlines():
+            try:
+                point = json.loads(line)
+                step = point.get("step")
+                self.emit(
+                    str(point["name"]),
+                    float(point["value"]),
+                    int(step) if step is not None else None,
+                    float(point.get("time") or time.time()),
+                )
+            except (ValueError, KeyError, TypeError):
+                continue  # a torn or foreign line must not fail the step
+
+
+def last_error_line(log: Path, offset: int) -> str | None:
+    """The last line of the last Python traceback written to `log` after `offset`."""
+    try:
+        with log.open("rb") as f:
+            size = f.seek(0, 2)
+            f.seek(max(offset, size - _ERROR_TAIL_BYTES))
+            text = f.read().decode("utf-8", "replace")
+    except OSError:
+        return None
+    start = text.rfind("Traceback (most recent call last):")
+    if start < 0:
+        return None
+    lines = [ln.strip() for ln in text[start:].splitlines() if ln.strip()]
+    return lines[-1] if len(lines) > 1 else None
+
+
+def _seconds(value: Any) -> float:
+    text = str(value or "0").strip()
+    try:
+        return float(text[:-1]) if text.endswith("s") else float(text)
+    except ValueError:
+        return 0.0

@@ -1,0 +1,164 @@
+"""The pre-warmed step worker: imports kfp's executor once, then forks one child per step.
+
+Run as ``python -c <this file's source>`` by `processes.ForkWorker` (never imported by the engine, and
+importing nothing from this package, so it works with any interpreter that has kfp).
+
+Protocol: requests are JSON lines on stdin
+``{"id", "module", "function", "executor_input", "log", "env"}``; replies are JSON lines on the original
+stdout: ``{"ready": true}`` once, then ``{"id", "pid"}`` when a step's child starts and
+``{"id", "status"}`` (a raw wait status) when it ends. On stdin EOF (the engine went away) the worker
+terminates the process groups of the steps still running and exits.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import sys
+import time
+import traceback
+from typing import Any
+
+
+def _run_child(request: dict[str, Any], keep_fds: tuple[int, ...]) -> None:
+    """In the forked child: become a session leader, log to the step's file, run kfp's executor_main."""
+    code = 1
+    try:
+        os.setsid()
+        for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGPIPE):
+            signal.signal(sig, signal.SIG_DFL)
+        signal.set_wakeup_fd(-1)
+        log = os.open(request["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        for fd in (log, null, *keep_fds):
+            os.close(fd)
+        os.environ.update(request["env"])
+        sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+        sys.stderr.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+        sys.argv = [
+            "kfp.dsl.executor_main",
+            "--component_module_path",
+            request["module"],
+            "--executor_input",
+            request["executor_input"],
+            "--function_to_execute",
+            request["function"],
+        ]
+        from kfp.dsl import executor_main
+
+        try:
+            executor_main.executor_main()
+            code = 0
+        except SystemExit as e:
+            if e.code is None:
+                code = 0
+            elif isinstance(e.code, int):
+                code = e.code
+            else:
+                print(e.code, file=sys.stderr)
+                code = 1
+        except BaseException:
+            traceback.print_exc()
+            code = 1
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+def main() -> None:
+    os.environ["_KFP_RUNTIME"] = "true"
+    # What every lightweight component's module imports first: paid here once, not per step.
+    import kfp  # noqa: F401
+    from kfp import dsl  # noqa: F401
+    from kfp.dsl import executor_main  # noqa: F401
+
+    out = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)  # a stray print in the worker must not corrupt the protocol
+    os.close(devnull)
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    os.set_blocking(wake_r, False)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    signal.set_wakeup_fd(wake_w)
+    children: dict[int, int] = {}  # pid -> request id
+
+    def reply(message: dict[str, Any]) -> None:
+        data = (json.dumps(message) + "\n").encode()
+        while data:
+            data = data[os.write(out, data) :]
+
+    def reap() -> None:
+        while children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            rid = children.pop(pid, None)
+            if rid is not None:
+                reply({"id": rid, "status": status})
+
+    reply({"ready": True, "pid": os.getpid()})
+    buffer = b""
+    stdin = sys.stdin.fileno()
+    while True:
+        try:
+            readable, _, _ = select.select([stdin, wake_r], [], [], 1.0)
+        except InterruptedError:
+            readable = []
+        if wake_r in readable:
+            try:
+                while os.read(wake_r, 4096):
+                    pass
+            except BlockingIOError:
+                pass
+        reap()
+        if stdin not in readable:
+            continue
+        chunk = os.read(stdin, 1 << 16)
+        if not chunk:
+            break
+        buffer += chunk
+        while b"\n" in buffer:
+            line, buffer = buffer.split(b"\n", 1)
+            if not line.strip():
+                continue
+            request = json.loads(line)
+            try:
+                pid = os.fork()
+            except OSError as e:
+                reply({"id": request["id"], "error": f"cannot fork a step process: {e}"})
+                continue
+            if pid == 0:
+                _run_child(request, (out, wake_r, wake_w))
+            children[pid] = request["id"]
+            reply({"id": request["id"], "pid": pid})
+    # The engine is gone: stop the steps it can no longer watch.
+    for pid in list(children):
+        try:
+            os.killpg(pid, signal.SIGTERM)
+        except OSError:
+            pass
+    deadline = time.monotonic() + 3
+    while children and time.monotonic() < deadline:
+        reap()
+        time.sleep(0.05)
+    for pid in list(children):
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+if __name__ == "__main__":
+    main()
