@@ -1,0 +1,140 @@
+"""What a notebook cell does with names: the facts the pipeline's data flow is inferred from.
+
+`analyze_cell` turns the cell's IPython source into plain Python (`cell_python`), parses and
+compiles it (so syntax errors surface with the user's line numbers), refuses `from m import *`
+(its names cannot be known), and walks it (`name_flow`).
+
+Choices worth knowing:
+- Annotations count as reads where Python 3.10-3.13 evaluates them: function signatures, and
+  variables annotated in module or class bodies, unless the cell has
+  `from __future__ import annotations`. A local variable's annotation is never evaluated.
+- Only `x[...] = `, `x.a = `, their augmented forms and `del x[...]`/`del x.a` are mutations of x.
+  Method calls (`x.append(1)`) are not: declare such a step's result with `--outputs`.
+- Top-level `await` is accepted (IPython runs it); `top_level_await` tells the compiler.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import tokenize
+from dataclasses import dataclass, field
+
+from jupyter_mlops.cell_python import PythonSource, syntax_error, to_python
+from jupyter_mlops.errors import CellError
+from jupyter_mlops.name_flow import analyze_names
+
+# Calls whose value IPython would show as nothing worth keeping.
+_SILENT_CALLS = frozenset({"print", "display"})
+
+
+@dataclass(frozen=True)
+class CellAnalysis:
+    cell: str  # the cell's label in messages, e.g. "train" or "[3]"
+    source: str  # the plain Python a step runs (IPython lines handled)
+    # Module-level names the cell needs from outside for sure: read (also inside its functions,
+    # lambdas, comprehensions and class bodies) before the cell's top-level flow binds them, or read
+    # in a nested scope and never bound at top level. Builtins are included.
+    reads: frozenset[str]
+    # Names bound at top level (assignment, augmented and annotated assignment with a value, import,
+    # def, class, for/with/except targets, walrus also in comprehensions, match captures) or
+    # assigned in a function that declares them `global`.
+    binds: frozenset[str]
+    mutates: frozenset[str]  # outside names changed in place: x[i] = .., x.a = .., del x[i], ...
+    deletes: frozenset[str]  # names the cell leaves unbound: `del x` (and `except ... as x` names)
+    imports: dict[str, str]  # top-level bound name -> top-level module (`import numpy as np`: np -> numpy)
+    last_expression: str | None  # a bare expression on the last line, as IPython would show it
+    # Names the cell reads where it may or may not have bound them itself (after an `if` that binds
+    # in one branch, in a loop, in a function defined before a binding): an input if an earlier step
+    # produces them, never an error.
+    maybe_reads: frozenset[str] = frozenset()
+    maybe_binds: frozenset[str] = frozenset()  # bound on some paths only (in an `if`, a loop, ...)
+    read_lines: dict[str, int] = field(default_factory=dict)  # reads and maybe_reads -> first line
+    imported_modules: frozenset[str] = frozenset()  # every top-level module imported, also in functions
+    top_level_await: bool = False
+
+    @property
+    def all_reads(self) -> frozenset[str]:
+        """Every name the cell may need from outside (`reads` and `maybe_reads`)."""
+        return self.reads | self.maybe_reads
+
+
+def analyze_cell(source: str, *, cell: str, first_line: int = 1) -> CellAnalysis:
+    """Analyse one cell; CellError for syntax errors, IPython lines a step cannot run, `import *`.
+
+    `first_line` is the user's number for the first line of `source` (2 when `source` is the body
+    of a `%%component` cell), so messages point where the user looks. A leading `%%component` or
+    `%%pipeline` header line is also accepted and ignored.
+    """
+    python = to_python(source, cell=cell, first_line=first_line)
+    try:
+        tree = ast.parse(python.text)
+        # Compiling finds what the parser lets through (`return` outside a function, a misplaced
+        # `nonlocal`, ...). IPython accepts top-level `await`, so do we.
+        compile(tree, f"<cell {cell}>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+    except SyntaxError as exc:
+        raise syntax_error(python, exc, cell=cell) from None
+    _refuse_star_imports(tree, python, cell)
+    names = analyze_names(tree, lazy_annotations=_has_lazy_annotations(tree))
+    user_lines = {
+        name: python.user_line(line) or first_line
+        for name, line in [*names.maybe_reads.items(), *names.reads.items()]
+    }
+    return CellAnalysis(
+        cell=cell,
+        source=python.text,
+        reads=frozenset(names.reads),
+        binds=frozenset(names.binds),
+        mutates=frozenset(names.mutates),
+        deletes=frozenset(names.deletes),
+        imports=names.imports,
+        last_expression=_last_expression(tree, python.text),
+        maybe_reads=frozenset(names.maybe_reads),
+        maybe_binds=frozenset(names.maybe_binds),
+        read_lines=user_lines,
+        imported_modules=frozenset(names.imported_modules),
+        top_level_await=names.top_level_await,
+    )
+
+
+def _refuse_star_imports(tree: ast.Module, python: PythonSource, cell: str) -> None:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and any(alias.name == "*" for alias in node.names):
+            module = "." * node.level + (node.module or "")
+            raise CellError(
+                f"`from {module} import *` hides which names the step uses, so its inputs cannot be "
+                f"found. List the names you need: from {module} import a, b",
+                cell=cell,
+                line=python.user_line(node.lineno),
+            )
+
+
+def _has_lazy_annotations(tree: ast.Module) -> bool:
+    return any(
+        isinstance(node, ast.ImportFrom)
+        and node.module == "__future__"
+        and any(alias.name == "annotations" for alias in node.names)
+        for node in tree.body
+    )
+
+
+def _last_expression(tree: ast.Module, text: str) -> str | None:
+    """The source of the bare expression on the cell's last line, None if IPython shows nothing."""
+    if not tree.body or not isinstance(tree.body[-1], ast.Expr):
+        return None
+    value = tree.body[-1].value
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in _SILENT_CALLS:
+        return None
+    if _ends_with_semicolon(text):
+        return None
+    return ast.get_source_segment(text, value)
+
+
+def _ends_with_semicolon(text: str) -> bool:
+    """IPython hides a cell's value when its last token (comments aside) is `;`."""
+    last = None
+    ignored = (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.ENDMARKER, tokenize.INDENT)
+    for token in tokenize.generate_tokens(io.StringIO(text).readline):
+        if token.type not in ignored and token.type != tokenize.DEDENT:
+            last = token
+    return last is not None and last.type == tokenize.OP and last.string == ";"

@@ -1,0 +1,298 @@
+"""Which module-level names a cell reads, binds, mutates and deletes, found by walking its AST.
+
+The walk follows Python's scoping rules (see `name_scopes`) and, along the cell's top-level flow,
+tracks which names are bound for sure and which only maybe: bound in one branch of an `if`, in a
+loop body (which may run zero times), in a `try` body (which may stop at any line), in a `match`
+case. `name_reads` explains hard and soft reads.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import cast
+
+from jupyter_mlops.name_reads import ExpressionWalker
+from jupyter_mlops.name_scopes import FUNCTIONS, Scope, function_scope, join
+
+
+@dataclass
+class NameFlow:
+    """What one cell does with module-level names. Lines are lines of the walked source."""
+
+    reads: dict[str, int]  # needed from outside for sure -> first line read
+    maybe_reads: dict[str, int]  # needed from outside on some paths only -> first line read
+    binds: set[str]
+    maybe_binds: set[str]  # bound on some paths only at the cell's end
+    mutates: set[str]
+    deletes: set[str]  # surely unbound at the cell's end by `del` (or an `except ... as` name)
+    imports: dict[str, str]
+    imported_modules: set[str]
+    top_level_await: bool
+
+
+def analyze_names(tree: ast.Module, *, lazy_annotations: bool = False) -> NameFlow:
+    """Walk a parsed cell; `lazy_annotations` if it has `from __future__ import annotations`."""
+    walker = CellWalker(lazy_annotations)
+    walker.stmts(tree.body, walker.module)
+    return walker.result()
+
+
+class CellWalker(ExpressionWalker):
+    def __init__(self, lazy_annotations: bool) -> None:
+        super().__init__(lazy_annotations)
+        self.imports: dict[str, str] = {}
+        self.imported_modules: set[str] = set()
+
+    def result(self) -> NameFlow:
+        for name, line, soft in self.later:
+            target = self.maybe_reads if soft or name in self.binds else self.reads
+            target.setdefault(name, line)
+        flow = self.module_flow
+        return NameFlow(
+            reads=dict(self.reads),
+            maybe_reads={n: line for n, line in self.maybe_reads.items() if n not in self.reads},
+            binds=set(self.binds),
+            maybe_binds={n for n in self.binds if n in flow.maybe and n not in flow.definite},
+            mutates=set(self.mutates),
+            deletes={n for n in self.deleted if n not in flow.maybe},
+            imports=dict(self.imports),
+            imported_modules=set(self.imported_modules),
+            top_level_await=self.top_level_await,
+        )
+
+    def stmts(self, body: list[ast.stmt], scope: Scope) -> None:
+        for node in body:
+            self.stmt(node, scope)
+            if scope.kind == "module":
+                self.flush()
+
+    def stmt(self, node: ast.stmt, scope: Scope) -> None:
+        if isinstance(node, FUNCTIONS):
+            self.function_def(node, scope)
+        elif isinstance(node, ast.ClassDef):
+            self.class_def(node, scope)
+        elif isinstance(node, ast.Assign):
+            self.expr(node.value, scope)
+            for target in node.targets:
+                self.store(target, scope)
+        elif isinstance(node, ast.AugAssign):
+            self.aug_assign(node, scope)
+        elif isinstance(node, ast.AnnAssign):
+            self.ann_assign(node, scope)
+        elif isinstance(node, ast.Delete):
+            for target in node.targets:
+                self.delete(target, scope)
+        elif isinstance(node, (ast.For, ast.AsyncFor)):
+            if isinstance(node, ast.AsyncFor) and not scope.in_function():
+                self.top_level_await = True
+            self.expr(node.iter, scope)
+            self.loop(node, scope, lambda: self.store(node.target, scope))
+        elif isinstance(node, ast.While):
+            self.loop(node, scope, lambda: self.expr(node.test, scope))
+        elif isinstance(node, ast.If):
+            self.expr(node.test, scope)
+            self.branches(scope, lambda: self.stmts(node.body, scope), lambda: self.stmts(node.orelse, scope))
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            if isinstance(node, ast.AsyncWith) and not scope.in_function():
+                self.top_level_await = True
+            for item in node.items:
+                self.expr(item.context_expr, scope)
+                if item.optional_vars is not None:
+                    self.store(item.optional_vars, scope)
+            self.stmts(node.body, scope)
+        elif isinstance(node, ast.Match):
+            self.match(node, scope)
+        elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":  # same fields
+            self.try_(cast(ast.Try, node), scope)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            self.import_(node, scope)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            pass  # already in the scope's symbols
+        else:  # Expr, Return, Raise, Assert, Pass, Break, Continue and statements of later Pythons
+            for child in ast.iter_child_nodes(node):
+                self.expr(child, scope)
+
+    # -- definitions ------------------------------------------------------------------------------
+
+    def function_def(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope) -> None:
+        for decorator in node.decorator_list:
+            self.expr(decorator, scope)
+        self.arguments(node.args, scope, annotations=True)
+        if not self.lazy_annotations:
+            self.expr(node.returns, scope)
+        self.stmts(node.body, function_scope(scope, node.body, node.args))
+        self.bind(node.name, scope)
+
+    def class_def(self, node: ast.ClassDef, scope: Scope) -> None:
+        for part in [*node.decorator_list, *node.bases, *node.keywords]:
+            self.expr(part, scope)
+        self.stmts(node.body, function_scope(scope, node.body, None, kind="class"))
+        self.bind(node.name, scope)
+
+    def import_(self, node: ast.Import | ast.ImportFrom, scope: Scope) -> None:
+        relative = isinstance(node, ast.ImportFrom) and (node.level > 0 or node.module is None)
+        for alias in node.names:
+            name = alias.asname or alias.name.split(".")[0]
+            module = node.module if isinstance(node, ast.ImportFrom) else alias.name
+            top = (module or "").split(".")[0]
+            self.bind(name, scope)
+            if relative or top == "__future__":
+                continue
+            self.imported_modules.add(top)
+            if scope.kind == "module":
+                self.imports[name] = top
+
+    # -- assignments -------------------------------------------------------------------------------
+
+    def aug_assign(self, node: ast.AugAssign, scope: Scope) -> None:
+        if isinstance(node.target, ast.Name):  # `x += 1` reads x, then binds it
+            self.load(node.target.id, scope, node.target.lineno)
+            self.expr(node.value, scope)
+            self.bind(node.target.id, scope)
+        else:
+            self.store(node.target, scope)
+            self.expr(node.value, scope)
+
+    def ann_assign(self, node: ast.AnnAssign, scope: Scope) -> None:
+        # Annotations run in module and class bodies (Python < 3.14, no `from __future__ import
+        # annotations`), never for a function's local variables.
+        if node.value is not None:
+            self.expr(node.value, scope)
+            self.store(node.target, scope)
+        elif not isinstance(node.target, ast.Name):  # `x.a: int` evaluates `x` and assigns nothing
+            self.expr(node.target.value, scope)
+            if isinstance(node.target, ast.Subscript):
+                self.expr(node.target.slice, scope)
+        # `x: int` alone binds nothing (in a function it only makes x local).
+        if not self.lazy_annotations and not scope.in_function():
+            self.expr(node.annotation, scope)
+
+    def delete(self, target: ast.AST, scope: Scope) -> None:
+        if isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                self.delete(element, scope)
+        elif isinstance(target, (ast.Attribute, ast.Subscript)):
+            self.mutate(target, scope)
+        elif isinstance(target, ast.Name):
+            if scope.kind in ("module", "class"):
+                assert scope.flow is not None
+                if target.id not in scope.flow.definite:  # `del x` needs an x to delete
+                    self.load(target.id, scope, target.lineno)
+                scope.flow.unbind(target.id)
+                if scope.kind == "module" and self.recording:
+                    self.deleted.add(target.id)
+            elif target.id in scope.global_names:
+                self.load(target.id, scope, target.lineno)
+
+    # -- control flow -------------------------------------------------------------------------------
+
+    def loop(self, node: ast.For | ast.AsyncFor | ast.While, scope: Scope, head: Callable[[], None]) -> None:
+        """A loop body runs zero or more times; its second round sees what the first one bound."""
+
+        def one_round() -> None:
+            head()
+            self.stmts(node.body, scope)
+
+        before = self.snapshot(scope)
+        if before is not None:  # learn what a round binds, silently, then walk it for real
+            recording, self.recording = self.recording, False
+            one_round()
+            self.recording = recording
+            self.restore(scope, join(before, self.snapshot(scope)))
+        loop_head = self.snapshot(scope)
+        one_round()
+        after = join(loop_head, self.snapshot(scope))
+        self.restore(scope, after)
+        if node.orelse:
+            self.stmts(node.orelse, scope)
+            if _breaks(node.body):
+                self.restore(scope, join(after, self.snapshot(scope)))
+
+    def try_(self, node: ast.Try, scope: Scope) -> None:
+        """A `try` body may stop at any line: handlers start from what was bound before it."""
+        body, handlers, orelse, finalbody = node.body, node.handlers, node.orelse, node.finalbody
+        before = self.snapshot(scope)
+        self.stmts(body, scope)
+        body_end = self.snapshot(scope)
+        handler_start = join(before, body_end)
+        self.stmts(orelse, scope)
+        ends = [self.snapshot(scope)]
+        for handler in handlers:
+            self.restore(scope, handler_start)
+            self.expr(handler.type, scope)
+            if handler.name:
+                self.bind(handler.name, scope)
+            self.stmts(handler.body, scope)
+            if handler.name and scope.flow is not None:  # Python deletes it when the handler ends
+                scope.flow.unbind(handler.name)
+                if scope.kind == "module" and self.recording:
+                    self.deleted.add(handler.name)
+            ends.append(self.snapshot(scope))
+        after = join(*ends)
+        if finalbody:
+            # Its reads are judged on every path (also the one an exception takes); what it binds
+            # only matters on the normal path.
+            self.restore(scope, join(after, handler_start))
+            self.stmts(finalbody, scope)
+            recording, self.recording = self.recording, False
+            self.restore(scope, after)
+            self.stmts(finalbody, scope)
+            self.recording = recording
+        else:
+            self.restore(scope, after)
+
+    def match(self, node: ast.Match, scope: Scope) -> None:
+        self.expr(node.subject, scope)
+        before = self.snapshot(scope)
+        ends = []
+        exhaustive = False
+        for case in node.cases:
+            self.restore(scope, before)
+            self.pattern(case.pattern, scope)
+            self.expr(case.guard, scope)
+            self.stmts(case.body, scope)
+            ends.append(self.snapshot(scope))
+            exhaustive = exhaustive or (case.guard is None and _irrefutable(case.pattern))
+        self.restore(scope, join(*ends, None if exhaustive else before))
+
+    def pattern(self, node: ast.pattern, scope: Scope) -> None:
+        """Values, classes and mapping keys in a pattern are read; capture names are bound."""
+        if isinstance(node, ast.MatchValue):
+            self.expr(node.value, scope)
+        elif isinstance(node, ast.MatchClass):
+            self.expr(node.cls, scope)
+        elif isinstance(node, ast.MatchMapping):
+            for key in node.keys:
+                self.expr(key, scope)
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.pattern):
+                self.pattern(child, scope)
+        if isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+            self.bind(node.name, scope)
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            self.bind(node.rest, scope)
+
+
+def _irrefutable(pattern: ast.pattern) -> bool:
+    if isinstance(pattern, ast.MatchAs):
+        return pattern.pattern is None or _irrefutable(pattern.pattern)
+    if isinstance(pattern, ast.MatchOr):
+        return any(_irrefutable(p) for p in pattern.patterns)
+    return False
+
+
+def _breaks(body: list[ast.stmt]) -> bool:
+    """True if the loop with this body can `break` (a break of a nested loop does not count)."""
+    for node in body:
+        if isinstance(node, ast.Break):
+            return True
+        if isinstance(node, (ast.For, ast.AsyncFor, ast.While, *FUNCTIONS, ast.ClassDef)):
+            continue
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.stmt) and _breaks([child]):
+                return True
+            if isinstance(child, (ast.ExceptHandler, ast.match_case)) and _breaks(child.body):
+                return True
+    return False
