@@ -106,7 +106,6 @@ def bind_arguments(
 
     Unknown names and missing required parameters are a UsageError naming them, before anything runs.
     """
-    from .executor.ir import PipelineIR
-    from .executor.values import pipeline_arguments
+    from .executor.engine import validate
 
-    return pipeline_arguments(PipelineIR(documents).root, dict(arguments or {}))
+    return validate(documents, dict(arguments or {}))

@@ -97,6 +97,7 @@ def execute_run(
             cache_dir=home / "cache",
             cache=bool(record["cache"]),
             max_workers=max_workers or os.cpu_count() or 1,
+            run_id=run_id,
         )
         listener = StoreListener(store, run_id, run_dir)
         result: tuple[RunState, str | None] = execute(

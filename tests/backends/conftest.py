@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def specs() -> dict[str, str]:
+    """The test pipelines (tests/backends/pipelines.py), compiled once to KFP IR YAML text."""
+    from . import pipelines
+
+    return {name: pipelines.compiled(p) for name, p in pipelines.ALL.items()}
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh jupyter-mlops home for each test (also what mlops.run and log_metric use)."""
+    path = tmp_path / "mlops-home"
+    monkeypatch.setenv("JUPYTER_MLOPS_HOME", str(path))
+    return path
+
+
+def wait_until(condition: Callable[[], Any], timeout: float = 120.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")

@@ -1,0 +1,149 @@
+"""The contract every backend must pass: the same assertions against local and (later) Kubeflow.
+
+Subclass `BackendContract` in a test module and provide a `backend` fixture returning a fresh backend
+(and the `specs` fixture from conftest.py gives the compiled test pipelines).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from jupyter_mlops.backends.base import Backend
+from jupyter_mlops.errors import RunNotFound, UsageError
+from jupyter_mlops.models import RunInfo, RunState, StepState
+
+from .conftest import wait_until
+
+Specs = dict[str, str]
+
+FINISH_TIMEOUT = 180.0
+
+
+def finished(backend: Backend, run_id: str, timeout: float = FINISH_TIMEOUT) -> RunInfo:
+    def done() -> RunInfo | None:
+        run = backend.get(run_id)
+        return run if run.state.terminal else None
+
+    result: RunInfo = wait_until(done, timeout, f"run {run_id} to finish")
+    return result
+
+
+class BackendContract:
+    def test_submit_returns_at_once_with_the_planned_dag(self, backend: Backend, specs: Specs) -> None:
+        run = backend.submit(specs["arith"], {"a": 5})
+        assert run.state in (RunState.PENDING, RunState.RUNNING)
+        assert [s.name for s in run.steps] == ["add", "add-2"]
+        assert run.edges == [("add", "add-2")]
+        assert run.parameters["a"] == 5 and run.parameters["b"] == 2  # defaults filled in
+        assert run.pipeline_name == "arith"
+        assert isinstance(backend, Backend)
+
+    def test_a_run_finishes_with_its_outputs(self, backend: Backend, specs: Specs) -> None:
+        run = finished(backend, backend.submit(specs["arith"], {"a": 5, "b": 7}).id)
+        assert run.state is RunState.SUCCEEDED, run.error
+        assert {s.name: s.state for s in run.steps} == {
+            "add": StepState.SUCCEEDED,
+            "add-2": StepState.SUCCEEDED,
+        }
+        assert run.step("add").outputs["Output"] == 12
+        assert run.step("add-2").outputs["Output"] == 22
+        assert run.started_at is not None and run.finished_at is not None and run.error is None
+
+    def test_bad_arguments_are_named_before_anything_runs(self, backend: Backend, specs: Specs) -> None:
+        before = backend.list_runs(limit=1000).total
+        with pytest.raises(UsageError, match="lr"):
+            backend.submit(specs["arith"], {"lr": 0.1})
+        with pytest.raises(UsageError, match=r"missing 1 required argument.*\bn\b"):
+            backend.submit(specs["needs_n"], {})
+        assert backend.list_runs(limit=1000).total == before  # nothing was recorded
+
+    def test_unknown_runs_raise_run_not_found_naming_the_run(self, backend: Backend) -> None:
+        for call in (backend.get, backend.cancel, backend.events, backend.artifacts):
+            with pytest.raises(RunNotFound, match="no-such-run"):
+                call("no-such-run")
+        with pytest.raises(RunNotFound, match="no-such-run"):
+            backend.logs("no-such-run", "add")
+
+    def test_list_pages_newest_first_and_filters(self, backend: Backend, specs: Specs) -> None:
+        experiment = f"paging-{uuid.uuid4().hex[:8]}"
+        ids = [
+            backend.submit(specs["arith"], {"a": i}, experiment=experiment, name=f"r{i}").id for i in range(3)
+        ]
+        page = backend.list_runs(experiment=experiment, limit=2)
+        assert [r.id for r in page.runs] == [ids[2], ids[1]]
+        assert page.total == 3 and page.next_offset == 2
+        rest = backend.list_runs(experiment=experiment, limit=2, offset=2)
+        assert [r.id for r in rest.runs] == [ids[0]] and rest.next_offset is None
+        assert [r.name for r in rest.runs] == ["r0"]
+        assert all(r.experiment == experiment for r in page.runs + rest.runs)
+        for run_id in ids:
+            finished(backend, run_id)
+        done = backend.list_runs(experiment=experiment, state=RunState.SUCCEEDED)
+        assert sorted(r.id for r in done.runs) == sorted(ids)
+        assert backend.list_runs(experiment=experiment, state=RunState.FAILED).total == 0
+        counts = {e.name: e.run_count for e in backend.experiments()}
+        assert counts[experiment] == 3
+
+    def test_cancel_stops_running_steps_and_keeps_finished_ones(self, backend: Backend, specs: Specs) -> None:
+        run_id = backend.submit(specs["sleepy"], {"seconds": 120}).id
+        wait_until(lambda: backend.get(run_id).step("nap").state is StepState.RUNNING, what="nap to run")
+        cancelling = backend.cancel(run_id)
+        assert cancelling.state in (RunState.CANCELING, RunState.CANCELED)
+        run = finished(backend, run_id, timeout=60)
+        assert run.state is RunState.CANCELED
+        assert run.step("nap").state is StepState.CANCELED
+        assert run.step("add").state is StepState.SUCCEEDED and run.step("add").outputs["Output"] == 2
+        assert "adding 1 and 1" in backend.logs(run_id, "add").text
+        assert backend.cancel(run_id).state is RunState.CANCELED  # cancelling again changes nothing
+
+    def test_a_failed_step_fails_the_run_and_skips_what_follows(self, backend: Backend, specs: Specs) -> None:
+        run = finished(backend, backend.submit(specs["failing"]).id)
+        assert run.state is RunState.FAILED
+        assert run.step("add").state is StepState.SUCCEEDED
+        assert run.step("explode").state is StepState.FAILED
+        assert "the model diverged" in (run.step("explode").error or "")
+        assert run.step("add-2").state is StepState.SKIPPED
+        assert "ValueError: the model diverged" in backend.logs(run.id, "explode").text
+
+    def test_logs_read_from_an_offset(self, backend: Backend, specs: Specs) -> None:
+        run = finished(backend, backend.submit(specs["arith"]).id)
+        whole = backend.logs(run.id, "add")
+        assert "adding 1 and 2" in whole.text and whole.offset == 0 and whole.complete
+        at = whole.text.encode().index(b"adding")
+        tail = backend.logs(run.id, "add", at)
+        assert tail.text.startswith("adding 1 and 2") and tail.offset == at
+        assert tail.next_offset == whole.next_offset
+        end = backend.logs(run.id, "add", whole.next_offset)
+        assert end.text == "" and end.complete
+        with pytest.raises(UsageError, match="no step 'nope'"):
+            backend.logs(run.id, "nope")
+
+    def test_artifacts_and_metrics_are_recorded(self, backend: Backend, specs: Specs) -> None:
+        run = finished(backend, backend.submit(specs["dataset"], {"count": 7}).id)
+        assert run.state is RunState.SUCCEEDED, run.error
+        assert run.step("count-lines").outputs["Output"] == 7
+        written = backend.artifacts(run.id, "write-lines")
+        assert [(a.name, a.type) for a in written] == [("data", "system.Dataset")]
+        assert written[0].metadata.get("lines") == 7 and written[0].uri
+        names = {(a.step, a.name) for a in backend.artifacts(run.id)}
+        assert {("write-lines", "data"), ("count-lines", "metrics")} <= names
+        assert run.metrics["count-lines.lines"] == 7
+        assert run.step("count-lines").metrics == {"lines": 7}
+
+    def test_events_are_ordered_and_can_be_resumed(self, backend: Backend, specs: Specs) -> None:
+        run = finished(backend, backend.submit(specs["arith"]).id)
+        events = backend.events(run.id)
+        assert [e.seq for e in events] == sorted(e.seq for e in events) and len(
+            {e.seq for e in events}
+        ) == len(events)
+        run_states = [e.state for e in events if e.kind == "run"]
+        assert run_states[-1] == "SUCCEEDED" and "RUNNING" in run_states
+        assert ("add-2", "SUCCEEDED") in [(e.step, e.state) for e in events if e.kind == "step"]
+        assert backend.events(run.id, after=events[-1].seq) == []
+        assert backend.events(run.id, after=events[1].seq) == events[2:]
+
+    def test_status_says_what_and_whether_reachable(self, backend: Backend) -> None:
+        status = backend.status()
+        assert status["ok"] is True and status["backend"] == backend.name
