@@ -112,6 +112,7 @@ class LocalBackend:
         env = dict(os.environ)
         # The runner imports the same jupyter_mlops as this process, installed or not.
         env["PYTHONPATH"] = os.pathsep.join(p for p in (_package_root(), env.get("PYTHONPATH")) if p)
+        env[runner_liveness.RUN_MARKER_ENV] = run_id  # finds its steps if the runner is killed
         try:
             with open(run_dir / "runner.log", "ab") as log:
                 proc = subprocess.Popen(
@@ -147,8 +148,8 @@ class LocalBackend:
             self.store.finish_run(run_id, RunState.CANCELED, None)
         else:
             self.store.finish_run(run_id, RunState.FAILED, reason)
-        if record.get("pid") and record.get("host") == runner_liveness.this_host():
-            runner_liveness.kill_leftovers(int(record["pid"]))
+        if record.get("host") == runner_liveness.this_host():
+            runner_liveness.kill_leftovers(run_id)
 
     # -- reads --------------------------------------------------------------------------------------
 

@@ -70,26 +70,29 @@ def death_reason(record: dict[str, Any], *, stale_after: float, now: float | Non
     return None
 
 
-def kill_leftovers(runner_pid: int) -> None:
-    """SIGKILL what the dead runner left in its session (its pre-warmed worker). Linux only; steps
-    running in sessions of their own are the executor's to stop."""
+RUN_MARKER_ENV = "JUPYTER_MLOPS_RUNNER_RUN_ID"  # set in the runner's environment; inherited by its steps
+
+
+def kill_leftovers(run_id: str) -> int:
+    """SIGKILL the processes a dead runner left behind: its pre-warmed worker and step processes,
+    which run in sessions of their own and so outlive it. They are found by the environment
+    variable every descendant of the runner inherits (Linux /proc; elsewhere nothing is done).
+    Returns how many were killed."""
     if not _PROC.is_dir():
-        return
-    try:
-        state = (_PROC / str(runner_pid) / "stat").read_text().rsplit(")", 1)[-1].split()[0]
-    except OSError:
-        state = "X"
-    if state not in ("Z", "X"):
-        return  # a live process holds the pid (so the session id): ours is alive, or it is not ours
+        return 0
+    marker = f"{RUN_MARKER_ENV}={run_id}".encode() + b"\0"
+    killed = 0
     for entry in _PROC.iterdir():
-        if not entry.name.isdigit():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
         try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[-1].split()
+            environ = (entry / "environ").read_bytes()
         except OSError:
             continue
-        if len(fields) > 3 and fields[3] == str(runner_pid):  # field 6 of stat: the session id
+        if marker in environ:
             try:
                 os.kill(int(entry.name), signal.SIGKILL)
+                killed += 1
             except OSError:
                 pass
+    return killed

@@ -1,0 +1,161 @@
+"""The local backend's promises, with real processes: detached runners that survive their kernel,
+a SIGKILLed runner that leaves its run FAILED with a reason, many runs submitted at once from several
+processes, an artifact root that cannot be written, and a plain kfp pipeline giving the same outputs
+as under kfp.local."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from jupyter_mlops.backends.local import LocalBackend
+from jupyter_mlops.backends.runner_liveness import RUN_MARKER_ENV
+from jupyter_mlops.errors import StoreError
+from jupyter_mlops.models import RunState, StepState
+
+from .conftest import wait_until
+from .contract import finished
+
+
+def processes_of_run(run_id: str) -> list[int]:
+    """Live processes that belong to a run (they carry the runner's marker variable)."""
+    marker = f"{RUN_MARKER_ENV}={run_id}".encode() + b"\0"
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                environ = (entry / "environ").read_bytes()
+                state = (entry / "stat").read_text().rsplit(")", 1)[-1].split()[0]
+            except OSError:
+                continue
+            if marker in environ and state not in ("Z", "X"):
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds step processes through /proc")
+def test_sigkill_of_the_runner_mid_run_leaves_the_run_failed_with_a_reason(
+    home: Path, specs: dict[str, str]
+) -> None:
+    backend = LocalBackend(home)
+    run_id = backend.submit(specs["sleepy"], {"seconds": 300}).id
+    wait_until(lambda: backend.get(run_id).step("nap").state is StepState.RUNNING, what="the nap step")
+    wait_until(lambda: "napping" in backend.logs(run_id, "nap").text, what="the nap step's first line")
+    pid = backend.store.runner_record(run_id)["pid"]
+    os.kill(pid, signal.SIGKILL)
+
+    run = finished(backend, run_id, timeout=30)  # a reader notices; no heartbeat timeout needed on Linux
+    assert run.state is RunState.FAILED
+    assert f"runner process {pid} died (killed or crashed)" in (run.error or "")
+    assert run.step("nap").state is StepState.FAILED and f"runner process {pid}" in (
+        run.step("nap").error or ""
+    )
+    # what finished before the kill keeps its outputs and logs
+    assert run.step("add").state is StepState.SUCCEEDED and run.step("add").outputs == {"Output": 2}
+    assert "adding 1 and 1" in backend.logs(run_id, "add").text
+    assert "napping" in backend.logs(run_id, "nap").text
+    # and the step the runner was running does not go on sleeping as an orphan
+    wait_until(lambda: processes_of_run(run_id) == [], timeout=10, what="the orphaned step to be killed")
+    assert backend.get(run_id).state is RunState.FAILED  # stays so
+
+
+def test_a_run_outlives_the_process_that_submitted_it(
+    home: Path, specs: dict[str, str], tmp_path: Path
+) -> None:
+    spec_file = tmp_path / "arith.yaml"
+    spec_file.write_text(specs["arith"])
+    kernel = textwrap.dedent(
+        f"""
+        import os
+        from pathlib import Path
+        from jupyter_mlops.backends.local import LocalBackend
+        run = LocalBackend(Path({str(home)!r})).submit(Path({str(spec_file)!r}).read_text(), {{"a": 40}})
+        print(run.id, flush=True)
+        os._exit(0)  # the "kernel" dies at once, without any cleanup
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", kernel], capture_output=True, text=True, check=True)
+    run_id = out.stdout.strip()
+    backend = LocalBackend(home)  # a new process-side view of the same store: state survived
+    run = finished(backend, run_id)
+    assert run.state is RunState.SUCCEEDED, run.error
+    assert run.step("add-2").outputs == {"Output": 52}
+
+
+SUBMITTER = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from jupyter_mlops.backends.local import LocalBackend
+
+    home, spec, worker = Path(sys.argv[1]), Path(sys.argv[2]).read_text(), int(sys.argv[3])
+    backend = LocalBackend(home, max_workers=1)
+    for i in range(5):
+        run = backend.submit(spec, {"a": worker * 100 + i, "b": 1}, experiment="crowd", name=f"w{worker}-{i}")
+        print(run.id, worker * 100 + i, flush=True)
+    """
+)
+
+
+def test_twenty_runs_submitted_at_once_from_four_processes_all_finish(
+    home: Path, specs: dict[str, str], tmp_path: Path
+) -> None:
+    spec_file = tmp_path / "arith.yaml"
+    spec_file.write_text(specs["arith"])
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", SUBMITTER, str(home), str(spec_file), str(w)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for w in range(4)
+    ]
+    submitted: dict[str, int] = {}
+    for p in procs:
+        out, _ = p.communicate(timeout=120)
+        assert p.returncode == 0
+        for line in out.split("\n"):
+            if line:
+                run_id, a = line.split()
+                submitted[run_id] = int(a)
+    assert len(submitted) == 20
+
+    backend = LocalBackend(home)
+    for run_id, a in submitted.items():
+        run = finished(backend, run_id, timeout=600)
+        assert run.state is RunState.SUCCEEDED, (run_id, run.error)
+        assert run.step("add").outputs == {"Output": a + 1}
+        assert run.step("add-2").outputs == {"Output": a + 11}
+        assert f"adding {a} and 1" in backend.logs(run_id, "add").text
+    assert backend.list_runs(experiment="crowd", state=RunState.SUCCEEDED, limit=100).total == 20
+
+
+def test_an_artifact_root_that_cannot_be_written_is_a_clear_error(home: Path, tmp_path: Path) -> None:
+    # Root ignores permission bits; a directory below a regular file cannot be created by anyone.
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file")
+    with pytest.raises(StoreError) as error:
+        LocalBackend(home, artifact_root=blocker / "artifacts")
+    message = str(error.value)
+    assert str(blocker / "artifacts") in message and "artifact root" in message and "writable" in message
+    with pytest.raises(StoreError, match=r"jupyter-mlops home .*not-a-dir/home.*JUPYTER_MLOPS_HOME"):
+        LocalBackend(blocker / "home")
+
+
+def test_an_artifact_root_elsewhere_holds_the_runs_files(
+    home: Path, tmp_path: Path, specs: dict[str, str]
+) -> None:
+    root = tmp_path / "artifacts"
+    backend = LocalBackend(home, artifact_root=root)
+    run = finished(backend, backend.submit(specs["dataset"], {"count": 3}).id)
+    assert run.state is RunState.SUCCEEDED, run.error
+    (data,) = backend.artifacts(run.id, "write-lines")
+    assert Path(data.uri).resolve().is_relative_to(root.resolve())
+    assert Path(data.uri).read_text() == "line 0\nline 1\nline 2\n"
+    assert (root / run.id / "pipeline.yaml").is_file()
