@@ -73,7 +73,48 @@ def failing() -> None:
     add(a=2, b=2).after(boom)
 
 
-ALL = {"arith": arith, "needs_n": needs_n, "dataset": dataset, "sleepy": sleepy, "failing": failing}
+@dsl.component(base_image=IMAGE)
+def head(data: Input[Dataset], lines: int) -> str:
+    with open(data.path) as f:
+        return "".join(f.readlines()[:lines])
+
+
+@dsl.component(base_image=IMAGE)
+def describe(values: list, scale: float, label: str) -> dict:
+    return {"label": label, "scaled": [v * scale for v in values], "total": sum(values) * scale}
+
+
+@dsl.component(base_image=IMAGE)
+def train(epochs: int) -> float:
+    import jupyter_mlops as mlops  # importable here: the local backend runs steps with this Python
+
+    for i in range(epochs):
+        mlops.log_metric("loss", 1.0 / (i + 1), step=i)
+    return 1.0 / epochs
+
+
+@dsl.pipeline(name="report")
+def report(count: int = 4, values: list = [1, 2, 3], scale: float = 0.5) -> str:  # noqa: B006
+    written = write_lines(count=count)
+    counted = count_lines(data=written.outputs["data"])
+    describe(values=values, scale=scale, label="x").after(counted)
+    return head(data=written.outputs["data"], lines=2).output
+
+
+@dsl.pipeline(name="training")
+def training(epochs: int = 3) -> float:
+    return train(epochs=epochs).output
+
+
+ALL = {
+    "arith": arith,
+    "needs_n": needs_n,
+    "dataset": dataset,
+    "sleepy": sleepy,
+    "failing": failing,
+    "report": report,
+    "training": training,
+}
 
 
 def compiled(pipeline: object) -> str:
