@@ -90,6 +90,7 @@ class CellWalker(ExpressionWalker):
             self.expr(node.iter, scope)
             self.loop(node, scope, lambda: self.store(node.target, scope))
         elif isinstance(node, ast.While):
+            self.expr(node.test, scope)  # the first test runs before any round
             self.loop(node, scope, lambda: self.expr(node.test, scope))
         elif isinstance(node, ast.If):
             self.expr(node.test, scope)

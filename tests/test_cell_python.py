@@ -1,0 +1,133 @@
+"""IPython lines in a step's cell: timing magics are kept as plain Python, the rest is refused by line."""
+
+from __future__ import annotations
+
+import pytest
+
+from jupyter_mlops.cell_analysis import analyze_cell
+from jupyter_mlops.errors import CellError
+
+
+def python_of(source: str) -> str:
+    return analyze_cell(source, cell="train").source
+
+
+def refusal(source: str, first_line: int = 1) -> CellError:
+    with pytest.raises(CellError) as raised:
+        analyze_cell(source, cell="train", first_line=first_line)
+    assert raised.value.cell == "train"
+    return raised.value
+
+
+def test_plain_python_is_unchanged() -> None:
+    assert python_of("x = 1\ny = x + 1\n") == "x = 1\ny = x + 1\n"
+
+
+def test_time_line_magic_keeps_the_statement() -> None:
+    analysis = analyze_cell("%time model = fit(X, y)\n", cell="train")
+    assert analysis.source == "model = fit(X, y)\n"
+    assert analysis.binds == {"model"}
+    assert analysis.reads == {"fit", "X", "y"}
+
+
+def test_timeit_line_magic_drops_its_options() -> None:
+    assert python_of("%timeit -n 3 -r2 f(x)\n") == "f(x)\n"
+
+
+def test_time_magic_used_as_a_value_keeps_the_expression() -> None:
+    assert python_of("x = %time f(1)\n") == "x = (f(1))\n"
+
+
+def test_time_magic_inside_a_block_keeps_indentation() -> None:
+    assert python_of("if a:\n    %time b = 1\n") == "if a:\n    b = 1\n"
+
+
+def test_time_magic_around_a_compound_statement() -> None:
+    assert python_of("%time for i in range(3): total = i\n") == "for i in range(3): total = i\n"
+
+
+def test_time_cell_magic_keeps_the_body_and_its_line_numbers() -> None:
+    analysis = analyze_cell("%%time\nx = 1\ny = f(x)\n", cell="train")
+    assert analysis.source.splitlines() == ["", "x = 1", "y = f(x)"]
+    assert analysis.read_lines == {"f": 3}
+
+
+def test_timeit_cell_magic_keeps_its_setup_statement() -> None:
+    assert python_of("%%timeit -n1 z = 3\nx = z\n").splitlines() == ["z = 3", "x = z"]
+
+
+def test_continued_magic_line_maps_later_lines_back() -> None:
+    analysis = analyze_cell("x = 1\n%time y = \\\n  2\nz = w\n", cell="train")
+    assert analysis.binds == {"x", "y", "z"}
+    assert analysis.read_lines == {"w": 4}
+
+
+def test_shell_pip_install_is_refused_naming_the_line() -> None:
+    error = refusal("x = 1\n!pip install numpy\ny = 2\n")
+    assert error.line == 2
+    assert "!pip install numpy" in str(error)
+    assert "--packages" in str(error)
+
+
+def test_pip_magic_is_refused_with_the_packages_advice() -> None:
+    error = refusal("%pip install pandas\n")
+    assert error.line == 1
+    assert "%pip install pandas" in str(error)
+    assert "--packages" in str(error)
+
+
+def test_conda_magic_is_refused() -> None:
+    assert "--packages" in str(refusal("%conda install scipy\n"))
+
+
+def test_shell_command_is_refused_with_subprocess_advice() -> None:
+    error = refusal("files = !ls data\n")
+    assert "files = !ls data" in str(error)
+    assert "subprocess.run" in str(error)
+
+
+def test_shell_command_inside_a_function_is_refused_at_its_line() -> None:
+    assert refusal("def f():\n    !ls\n").line == 2
+
+
+def test_timing_a_shell_command_is_still_a_shell_command() -> None:
+    assert "shell commands" in str(refusal("%time !ls\n"))
+
+
+def test_other_line_magics_are_refused() -> None:
+    error = refusal("%matplotlib inline\nx = 1\n")
+    assert "%matplotlib" in str(error)
+    assert "plain cell" in str(error)
+
+
+def test_other_cell_magics_are_refused() -> None:
+    error = refusal("%%bash\nls\n")
+    assert error.line == 1
+    assert "%%bash" in str(error)
+
+
+def test_help_lookup_is_refused() -> None:
+    assert "help (?)" in str(refusal("x = 1\nlen?\n"))
+
+
+def test_get_ipython_is_refused() -> None:
+    error = refusal("ip = get_ipython()\n")
+    assert "get_ipython()" in str(error)
+
+
+def test_magic_used_as_a_value_must_time_an_expression() -> None:
+    assert "expression" in str(refusal("x = %time for i in r: pass\n"))
+
+
+def test_ipython_syntax_inside_a_string_is_just_a_string() -> None:
+    assert python_of("x = '''\n!ls\n'''\n") == "x = '''\n!ls\n'''\n"
+
+
+def test_refused_line_numbers_follow_first_line() -> None:
+    assert refusal("x = 1\n!pip install numpy\n", first_line=2).line == 3
+
+
+def test_component_header_is_ignored_and_lines_stay_the_users() -> None:
+    analysis = analyze_cell("%%component train --cpu 2\n\n%time x = 1\ny = q\n", cell="train")
+    assert analysis.binds == {"x", "y"}
+    assert analysis.read_lines == {"q": 4}
