@@ -1,0 +1,227 @@
+"""From a notebook `Pipeline` to a plan (data flow, kinds, packages) and to KFP IR through kfp's compiler.
+
+`plan_pipeline` needs no kfp; `compile_documents`/`compile_yaml` import it on first use.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import keyword
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .cell_analysis import CellAnalysis, analyze_cell
+from .component_options import StepOptions
+from .dependencies import Override, infer_dependencies, topological_order
+from .errors import CellError, PipelineError
+from .value_kinds import ARTIFACT, bindings, import_statements, output_kind
+
+if TYPE_CHECKING:
+    from .pipeline import Param, Pipeline
+
+# Names a compiled step provides itself (the inlined stand-in for jupyter_mlops).
+PROVIDED = frozenset({"log_metric", "logdir", "mlops"})
+RESERVED_ARGS = frozenset({"result", "mlops_metrics", "mlops_logdir"})
+SETUP_CELL = "%%pipeline setup"
+
+
+@dataclass(frozen=True)
+class StepPlan:
+    name: str
+    source: str  # pure Python that the step runs: implicit imports, then the cell
+    params: tuple[str, ...]  # pipeline parameters the step reads
+    inputs: dict[str, tuple[str, str]]  # variable -> (producing step, kind)
+    outputs: dict[str, str]  # variable -> kind ("artifact" or a parameter type)
+    result: bool  # the cell ends with a bare expression: output `result`
+    uses_metrics: bool
+    uses_logdir: bool
+    packages: tuple[str, ...]
+    after: tuple[str, ...]  # ordering-only upstream steps (--after)
+    options: StepOptions
+
+
+@dataclass(frozen=True)
+class PipelinePlan:
+    name: str
+    kfp_name: str
+    params: dict[str, Param]
+    setup: str
+    steps: list[StepPlan]
+    edges: list[tuple[str, str, str]] = field(default_factory=list)  # (upstream, downstream, label)
+
+    def step(self, name: str) -> StepPlan:
+        for s in self.steps:
+            if s.name == name:
+                return s
+        raise PipelineError(f"pipeline {self.name!r} has no step {name!r}")
+
+
+def kfp_name(name: str) -> str:
+    """A name kfp accepts for a pipeline: lowercase letters, digits and dashes."""
+    cleaned = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return cleaned or "pipeline"
+
+
+def _jupyter_mlops_uses(tree: ast.Module, analysis: CellAnalysis) -> set[str]:
+    """Which of log_metric/logdir a cell uses: bare names, `mlops.<x>`, or names imported from us."""
+    aliases = {n for n, m in analysis.imports.items() if m == "jupyter_mlops"} | {"mlops"}
+    uses = set(analysis.reads & {"log_metric", "logdir"})
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases:
+            uses.add(node.attr)
+        elif isinstance(node, ast.ImportFrom) and node.module == "jupyter_mlops":
+            uses.update(a.name for a in node.names)
+    return uses
+
+
+def _auto_packages(modules: set[str]) -> list[str]:
+    """Pin the installed versions of the distributions providing `modules` (for `--packages auto`)."""
+    from importlib import metadata
+
+    dists = metadata.packages_distributions()
+    pins: set[str] = set()
+    for module in modules:
+        if module in sys.stdlib_module_names or module == "jupyter_mlops":
+            continue
+        for dist in dists.get(module, []):
+            if dist.replace("_", "-").lower() in ("jupyter-mlops", "kfp"):
+                continue
+            pins.add(f"{dist}=={metadata.version(dist)}")
+    return sorted(pins, key=str.lower)
+
+
+def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
+    if not pipeline.steps:
+        raise PipelineError(
+            f"pipeline {pipeline.name!r} has no steps yet: mark cells with `%%component NAME` first"
+        )
+    setup = analyze_cell(pipeline.setup, cell=SETUP_CELL) if pipeline.setup.strip() else None
+    setup_names = set(setup.binds) if setup else set()
+    analyses = [(s.name, analyze_cell(s.source, cell=s.name)) for s in pipeline]
+    trees = {name: ast.parse(a.source) for name, a in analyses}
+    overrides = {
+        s.name: Override(inputs=s.options.inputs, outputs=s.options.outputs, after=s.options.after)
+        for s in pipeline
+    }
+    io = infer_dependencies(
+        analyses, params=pipeline.params.keys(), setup_names=setup_names | PROVIDED, overrides=overrides
+    )
+    order = topological_order(io)
+    by_name = dict(analyses)
+    bound_anywhere = setup_names.union(*(a.binds for a in by_name.values()))
+    shadowed = {n for n in bound_anywhere if hasattr(builtins, n)}
+
+    # Imports travel as code (re-imported where used); functions and classes cannot travel at all.
+    data_inputs: dict[str, dict[str, str]] = {}
+    implicit_imports: dict[str, list[str]] = {}
+    for name, _ in analyses:
+        data_inputs[name], implicit_imports[name] = {}, []
+        for var, producer in sorted(io[name].inputs.items()):
+            how = bindings(trees[producer]).get(var, {"assign"})
+            if how == {"import"}:
+                implicit_imports[name].append(import_statements(trees[producer], {var})[var])
+            elif how & {"def", "class"}:
+                what = "function" if "def" in how else "class"
+                raise CellError(
+                    f"uses {var!r}, a {what} defined in step {producer!r}; steps pass data, not code. "
+                    "Move it into the %%pipeline setup cell so every step has it.",
+                    cell=name,
+                )
+            else:
+                data_inputs[name][var] = producer
+    consumed: dict[str, set[str]] = {n: set() for n, _ in analyses}
+    for inputs in data_inputs.values():
+        for var, producer in inputs.items():
+            consumed[producer].add(var)
+
+    setup_params = tuple(sorted(setup.reads & pipeline.params.keys())) if setup else ()
+    setup_imports = set(setup.imports.values()) if setup else set()
+    kinds: dict[tuple[str, str], str] = {}
+    plans: dict[str, StepPlan] = {}
+    for name in order:
+        step, analysis = pipeline.steps[name], by_name[name]
+        outs = sorted(io[name].outputs if step.options.outputs is not None else consumed[name])
+        for var in outs:
+            kinds[(name, var)] = output_kind(trees[name], var, shadowed)
+        result = analysis.last_expression is not None
+        if result and "result" in outs:
+            raise CellError(
+                "the variable 'result' is read by later steps, and the cell's last line is also a bare "
+                "expression (the step's `result` output). Rename the variable or end the cell differently.",
+                cell=name,
+            )
+        uses = _jupyter_mlops_uses(trees[name], analysis)
+        packages = list(pipeline.setup_options.packages) + list(step.options.packages)
+        if step.options.auto_packages or pipeline.setup_options.auto_packages:
+            packages += _auto_packages(set(analysis.imports.values()) | setup_imports)
+        prelude = "".join(line + "\n" for line in implicit_imports[name])
+        params = sorted(
+            set(setup_params) | ((analysis.reads & pipeline.params.keys()) - io[name].inputs.keys())
+        )
+        plans[name] = StepPlan(
+            name=name,
+            source=prelude + analysis.source,
+            params=tuple(params),
+            inputs={v: (p, kinds[(p, v)]) for v, p in data_inputs[name].items()},
+            outputs={v: kinds[(name, v)] for v in outs},
+            result=result,
+            uses_metrics="log_metric" in uses,
+            uses_logdir="logdir" in uses,
+            packages=tuple(dict.fromkeys(packages)),
+            after=tuple(s for s in step.options.after if s not in data_inputs[name].values()),
+            options=step.options,
+        )
+    edges: list[tuple[str, str, str]] = []
+    for name in order:
+        by_producer: dict[str, list[str]] = {}
+        for var, (producer, _) in plans[name].inputs.items():
+            by_producer.setdefault(producer, []).append(var)
+        edges += [(p, name, ", ".join(sorted(vs))) for p, vs in sorted(by_producer.items())]
+        edges += [(a, name, "") for a in plans[name].after]
+    for name in order:
+        if keyword.iskeyword(name):
+            raise CellError(f"step name {name!r} is a Python keyword; choose another name", cell=name)
+    return PipelinePlan(
+        name=pipeline.name,
+        kfp_name=kfp_name(pipeline.name),
+        params=dict(pipeline.params),
+        setup=setup.source if setup else "",
+        steps=[plans[n] for n in order],
+        edges=edges,
+    )
+
+
+def compile_documents(pipeline: Pipeline) -> list[dict[str, Any]]:
+    import yaml
+
+    return [d for d in yaml.safe_load_all(compile_yaml(pipeline)) if d is not None]
+
+
+def compile_yaml(pipeline: Pipeline) -> str:
+    from .kfp_build import build_yaml
+
+    return build_yaml(plan_pipeline(pipeline))
+
+
+def describe(plan: PipelinePlan) -> Mapping[str, Any]:
+    """A JSON-friendly summary of the plan (for `%pipeline show` and tests)."""
+    return {
+        "name": plan.name,
+        "params": {p.name: {"type": p.type, "default": p.default} for p in plan.params.values()},
+        "steps": [
+            {
+                "name": s.name,
+                "params": list(s.params),
+                "inputs": {v: {"from": p, "kind": k} for v, (p, k) in s.inputs.items()},
+                "outputs": dict(s.outputs) | ({"result": ARTIFACT} if s.result else {}),
+                "after": list(s.after),
+                "packages": list(s.packages),
+            }
+            for s in plan.steps
+        ],
+        "edges": [list(e) for e in plan.edges],
+    }

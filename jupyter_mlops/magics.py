@@ -1,0 +1,142 @@
+"""IPython magics: `%%component`, `%%pipeline setup|params` and `%pipeline SUBCOMMAND`.
+
+A thin edge: it parses lines and calls the library. Errors are shown as one short message (IPython's
+UsageError), not as a traceback through this package. Importing this module must stay cheap: kfp,
+backends and widgets load on first use.
+"""
+
+from __future__ import annotations
+
+import functools
+import shlex
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from IPython.core import error as ipython_error
+from IPython.core.magic import Magics, cell_magic, line_cell_magic, magics_class
+
+from .cell_analysis import analyze_cell
+from .component_options import _Parser
+from .errors import MlopsError, UsageError
+from .workspace import Workspace, default_pipeline_name, kernel_notebook_path
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _friendly(func: F) -> F:
+    """Show our errors as a one-line UsageError instead of a traceback through the package."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except MlopsError as exc:
+            raise ipython_error.UsageError(str(exc)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@magics_class
+class PipelineMagics(Magics):
+    def __init__(self, shell: Any) -> None:
+        super().__init__(shell)
+        path = kernel_notebook_path(shell.user_ns) if shell is not None else None
+        self.workspace = Workspace(default_pipeline_name(path))
+        self.last_run_id: str | None = None
+        self.backend_name = "local"
+        self.backend_options: dict[str, Any] = {}
+
+    # -- cells -------------------------------------------------------------------------------------
+    def _run_cell(self, body: str) -> Any:
+        assert self.shell is not None  # magics are registered on a shell
+        result = self.shell.run_cell(body, store_history=False)
+        return None if result is None else result.result
+
+    @cell_magic
+    @_friendly
+    def component(self, line: str, cell: str) -> Any:
+        """%%component NAME [options]: this cell is step NAME of the active pipeline."""
+        step = self.workspace.define_component(line, cell)
+        analyze_cell(step.source, cell=step.name)  # syntax and IPython-line problems show now
+        if not step.options.define_only:
+            self._run_cell(cell)
+        return None
+
+    @line_cell_magic
+    @_friendly
+    def pipeline(self, line: str, cell: str | None = None) -> Any:
+        """%%pipeline setup|params (cell), or %pipeline SUBCOMMAND (line)."""
+        if cell is not None:
+            sub, _, rest = line.strip().partition(" ")
+            if sub == "setup":
+                self.workspace.define_setup(rest, cell)
+                analyze_cell(self.workspace.active.setup, cell="%%pipeline setup")
+                if not self.workspace.active.setup_options.define_only:
+                    self._run_cell(cell)
+            elif sub == "params":
+                self.workspace.define_params(cell)
+                self._run_cell(cell)
+            else:
+                raise UsageError(f"%%pipeline {sub!r}: as a cell magic it takes `setup` or `params`")
+            return None
+        words = shlex.split(line)
+        if not words:
+            raise UsageError("%pipeline needs a subcommand: " + ", ".join(sorted(self._subcommands())))
+        handler = self._subcommands().get(words[0])
+        if handler is None:
+            known = ", ".join(sorted(self._subcommands()))
+            raise UsageError(f"%pipeline: unknown subcommand {words[0]!r} (known: {known})")
+        return handler(words[1:])
+
+    def _subcommands(self) -> dict[str, Callable[[list[str]], Any]]:
+        from . import magics_runs
+
+        table: dict[str, Callable[[list[str]], Any]] = {
+            "new": lambda a: self._structure("new", a),
+            "use": lambda a: self._structure("use", a),
+            "show": self._show,
+            "compile": self._compile,
+        }
+        table.update(magics_runs.subcommands(self))
+        return table
+
+    # -- structure ---------------------------------------------------------------------------------
+    def _structure(self, verb: str, args: list[str]) -> None:
+        self.workspace.pipeline_line(shlex.join([verb, *args]))
+        name = self.workspace.active.name
+        print(f"{'New' if verb == 'new' else 'Using'} pipeline {name!r}.")
+
+    def _show(self, args: list[str]) -> Any:
+        p = _Parser(prog="%pipeline show", add_help=False)
+        p.add_argument("name", nargs="?")
+        opts = p.parse_args(args)
+        from .pipeline_display import show_pipeline
+
+        return show_pipeline(self.workspace.get(opts.name).plan())
+
+    def _compile(self, args: list[str]) -> None:
+        p = _Parser(prog="%pipeline compile", add_help=False)
+        p.add_argument("path", nargs="?")
+        p.add_argument("--pipeline")
+        opts = p.parse_args(args)
+        pipeline = self.workspace.get(opts.pipeline)
+        text = pipeline.compile_yaml()
+        out = Path(opts.path or f"{pipeline.name}.yaml")
+        try:
+            out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write {out}: {exc.strerror}") from None
+        print(f"Compiled pipeline {pipeline.name!r} ({len(pipeline.steps)} steps) to {out}")
+
+
+def register(ipython: Any) -> PipelineMagics:
+    magics = PipelineMagics(ipython)
+    ipython.register_magics(magics)
+    # log_metric and logdir work in plain cells too (recorded against the notebook session), so a cell
+    # behaves the same in the kernel and as a step.
+    from . import session_api
+
+    ipython.user_ns.setdefault("log_metric", session_api.log_metric)
+    ipython.user_ns.setdefault("logdir", session_api.logdir)
+    return magics

@@ -1,0 +1,70 @@
+"""Read a notebook file (.ipynb) into a Workspace, exactly as running its cells in order would."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .errors import CellError, MlopsError, UsageError
+from .workspace import Workspace, default_pipeline_name
+
+_LINE_MAGIC = re.compile(r"^%pipeline\s+(.*)$")
+
+
+def split_cell_magic(source: str) -> tuple[str, str, str] | None:
+    """`%%component train --cpu 2\\nbody` -> ("component", "train --cpu 2", "body"); None if no magic."""
+    text = source.lstrip("\n")
+    if not text.startswith("%%"):
+        return None
+    first, _, body = text.partition("\n")
+    magic, _, line = first[2:].partition(" ")
+    return magic.strip(), line.strip(), body
+
+
+def feed_cell(workspace: Workspace, source: str, label: str) -> None:
+    """Apply one code cell's pipeline magics to the workspace; errors name the cell."""
+    try:
+        magic = split_cell_magic(source)
+        if magic is None:
+            for line in source.splitlines():
+                match = _LINE_MAGIC.match(line.strip())
+                if match:
+                    workspace.pipeline_line(match.group(1))
+            return
+        kind, line, body = magic
+        if kind == "component":
+            workspace.define_component(line, body)
+        elif kind == "pipeline":
+            sub, _, rest = line.partition(" ")
+            if sub == "setup":
+                workspace.define_setup(rest, body)
+            elif sub == "params":
+                workspace.define_params(body)
+            else:
+                raise UsageError(f"%%pipeline {sub!r}: the cell magic takes `setup` or `params`")
+    except CellError as exc:
+        where = label if exc.cell is None else f"{label} ({exc.cell})"
+        raise CellError(exc.detail, cell=where, line=exc.line) from None
+    except MlopsError as exc:
+        raise type(exc)(f"{label}: {exc}") from None
+
+
+def read_notebook(path: str | Path) -> Workspace:
+    """Every pipeline the notebook defines. Raises MlopsError naming the cell for bad cells."""
+    import nbformat
+
+    path = Path(path)
+    try:
+        nb = nbformat.read(str(path), as_version=4)
+    except FileNotFoundError:
+        raise UsageError(f"no notebook at {path}") from None
+    except Exception as exc:  # nbformat raises several kinds for a file that is not a notebook
+        raise UsageError(f"{path} is not a readable notebook: {exc}") from None
+    workspace = Workspace(default_pipeline_name(str(path)))
+    code_index = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        code_index += 1
+        feed_cell(workspace, cell.source, f"code cell {code_index}")
+    return workspace

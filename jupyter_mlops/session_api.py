@@ -1,0 +1,27 @@
+"""`log_metric` and `logdir` as a plain notebook cell sees them (the kernel's namespace).
+
+Cheap to import: the run store loads on the first call. Inside a compiled step the same names come from
+the inlined step runtime instead, so a cell behaves alike in the kernel and as a step.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def log_metric(name: str, value: float, step: int | None = None) -> None:
+    """Record a metric: in a step, as its KFP Metrics output; in a plain cell, against the session."""
+    from . import api
+
+    api.log_metric(name, value, step=step)
+
+
+def logdir() -> str:
+    """A TensorBoard log directory: the step's (collected as an artifact) or the notebook session's."""
+    from .home import mlops_home
+
+    override = os.environ.get("JUPYTER_MLOPS_LOGDIR")
+    path = Path(override) if override else mlops_home() / "sessions" / f"{os.getpid()}" / "logs"
+    path.mkdir(parents=True, exist_ok=True)
+    return str(path)
