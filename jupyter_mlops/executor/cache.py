@@ -4,7 +4,7 @@ The key is the sha256 of the component's interface, its executor (image, command
 source, args, env), its packages and its resolved inputs: parameter values, and the *content* of
 input artifacts (not their paths, which differ per run). An entry is one small JSON file under
 `<cache>/steps/`, written atomically, pointing at the artifacts of the run that produced them. A hit
-whose artifact files are gone (that run was deleted) or changed size is a miss.
+whose artifact files are gone (that run was deleted) or were changed since is a miss.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ class StepCache:
         for name, group in entry.get("artifacts", {}).items():
             artifacts[name] = []
             for a in group:
-                if a.get("existed") and _size(Path(a["uri"])) != a.get("size"):
+                if a.get("existed") and _fingerprint(Path(a["uri"])) != a.get("fingerprint"):
                     return None  # the producing run's file was deleted or changed: recompute
                 artifacts[name].append(
                     Artifact(
@@ -95,7 +95,7 @@ class StepCache:
         for name, group in artifacts.items():
             group_json[name] = []
             for a in group:
-                size = _size(Path(a.uri))
+                fingerprint = _fingerprint(Path(a.uri))
                 group_json[name].append(
                     {
                         "name": a.name,
@@ -103,9 +103,9 @@ class StepCache:
                         "schema_title": a.schema_title,
                         "schema_version": a.schema_version,
                         "metadata": a.metadata,
-                        "existed": size is not None,
-                        "size": size,
-                        "digest": a.content_digest() if size is not None else None,
+                        "existed": fingerprint is not None,
+                        "fingerprint": fingerprint,
+                        "digest": a.content_digest() if fingerprint is not None else None,
                     }
                 )
         entry = {
@@ -126,12 +126,15 @@ class StepCache:
             raise
 
 
-def _size(path: Path) -> int | None:
-    """A file's size, or a directory's total size; None if it does not exist."""
+def _fingerprint(path: Path) -> list[int] | None:
+    """[size, latest mtime in ns] of a file or a directory's files (cheap, unlike a content hash);
+    None if it does not exist. A changed file makes its cache entry a miss."""
     try:
         if path.is_dir():
-            return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-        return path.stat().st_size
+            stats = [p.stat() for p in path.rglob("*") if p.is_file()]
+            return [sum(s.st_size for s in stats), max((s.st_mtime_ns for s in stats), default=0)]
+        stat = path.stat()
+        return [stat.st_size, stat.st_mtime_ns]
     except OSError:
         return None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -203,6 +204,8 @@ class ContainerStep:
             code = processes.wait_or_deadline(process, deadline, POLL_SECONDS)
             tail.read()
             if code is not None:
+                # As when a pod's main container exits: what the step left running in its group goes too.
+                processes.kill_group(process.pid, signal.SIGKILL)
                 return code, None, offset
             if self.ctx.cancel.is_set():
                 processes.stop(process)

@@ -1,0 +1,147 @@
+"""dsl.If/Elif/Else, dsl.ParallelFor (static, over a task's output, with parallelism), nested pipelines."""
+
+import functools
+
+from kfp import dsl
+from kfp.dsl import Dataset, Input, Output
+
+from jupyter_mlops.executor import plan
+from jupyter_mlops.models import RunState, StepState
+
+from .conftest import Runner, compile_pipeline
+
+component = functools.partial(dsl.component, base_image="python:3.11")
+
+
+@component
+def number(n: int) -> int:
+    return n
+
+
+@component
+def describe(kind: str) -> str:
+    return kind
+
+
+@dsl.pipeline
+def branching(n: int = 5):
+    value = number(n=n)
+    with dsl.If(value.output > 10, name="big"):
+        describe(kind="big")
+    with dsl.Elif(value.output > 3, name="medium"):
+        describe(kind="medium")
+    with dsl.Else(name="small"):
+        describe(kind="small")
+
+
+def _taken(result_steps: dict, leaf_prefix: str) -> list:
+    return sorted(
+        s.outputs["Output"]
+        for name, s in result_steps.items()
+        if name.startswith(leaf_prefix) and name.count(".") == 2 and s.state == StepState.SUCCEEDED
+    )
+
+
+def test_only_the_branch_whose_condition_holds_runs(run_pipeline: Runner) -> None:
+    for n, expected in ((20, "big"), (5, "medium"), (1, "small")):
+        result = run_pipeline(branching, {"n": n})
+        assert result.state == RunState.SUCCEEDED, result.error
+        assert _taken(result.listener.steps, "condition-branches-1.") == [expected]
+        leaves = [s for name, s in result.listener.steps.items() if name.count(".") == 2]
+        assert sorted(s.state for s in leaves) == [StepState.SKIPPED, StepState.SKIPPED, StepState.SUCCEEDED]
+
+
+@component
+def make_list(n: int) -> list[int]:
+    return list(range(1, n + 1))
+
+
+@component
+def square(x: int) -> int:
+    return x * x
+
+
+@component
+def total(values: list[int]) -> int:
+    return sum(values)
+
+
+@component
+def write(text: str, out: Output[Dataset]):
+    with open(out.path, "w") as f:
+        f.write(text)
+
+
+@component
+def join(parts: Input[list[Dataset]]) -> str:
+    return "+".join(open(p.path).read() for p in parts)
+
+
+@dsl.pipeline
+def loops(n: int = 3):
+    numbers = make_list(n=n)
+    with dsl.ParallelFor(numbers.output, parallelism=2) as x:
+        squared = square(x=x)
+    total(values=dsl.Collected(squared.output))
+    with dsl.ParallelFor([{"word": "a"}, {"word": "b"}, {"word": "c"}]) as item:
+        written = write(text=item.word)
+    join(parts=dsl.Collected(written.outputs["out"]))
+
+
+def test_parallel_for_over_a_task_output_and_a_static_list_collects_results(run_pipeline: Runner) -> None:
+    result = run_pipeline(loops, {"n": 4})
+
+    assert result.state == RunState.SUCCEEDED, result.error
+    steps = result.listener.steps
+    assert [steps[f"for-loop-1[{i}].square"].outputs["Output"] for i in range(4)] == [1, 4, 9, 16]
+    assert result.step("total").outputs["Output"] == 30
+    assert result.step("join").outputs["Output"] == "a+b+c"
+    assert result.step("for-loop-1").outputs == {"pipelinechannel--square-Output": [1, 4, 9, 16]}
+
+
+def test_parallelism_limits_concurrent_iterations(run_pipeline: Runner) -> None:
+    result = run_pipeline(loops, {"n": 6}, max_workers=4)
+
+    intervals = sorted(
+        (s.started_at, s.finished_at) for n, s in result.listener.steps.items() if n.startswith("for-loop-1[")
+    )
+    assert len(intervals) == 6
+    for start, _ in intervals:  # at no start time are more than 2 iterations (parallelism=2) running
+        assert sum(1 for s, f in intervals if s <= start < f) <= 2
+
+
+def test_plan_lists_static_steps_with_the_names_execute_reports(tmp_path, run_pipeline: Runner) -> None:
+    spec = compile_pipeline(loops, tmp_path / "loops.yaml")
+    names, edges = plan(spec)
+
+    assert "for-loop-1" in names and "for-loop-3[2].write" in names
+    assert ("make-list", "for-loop-1") in edges and ("for-loop-3", "for-loop-3[0].write") in edges
+    result = run_pipeline(spec)
+    assert set(names) <= set(result.listener.steps)
+    assert {n for n in result.listener.steps if n.startswith("for-loop-1[")} == {
+        "for-loop-1[0].square",
+        "for-loop-1[1].square",
+        "for-loop-1[2].square",
+    }
+
+
+@dsl.pipeline
+def inner(k: int) -> int:
+    return square(x=k).output
+
+
+@dsl.pipeline
+def outer(k: int = 3) -> int:
+    first = inner(k=k)
+    second = inner(k=first.output)
+    return square(x=second.output).output
+
+
+def test_a_pipeline_used_as_a_component_runs_as_a_nested_dag(run_pipeline: Runner) -> None:
+    result = run_pipeline(outer, {"k": 2})
+
+    assert result.state == RunState.SUCCEEDED, result.error
+    assert result.step("inner.square").outputs["Output"] == 4
+    assert result.step("inner").outputs == {"Output": 4}
+    assert result.step("inner-2.square").inputs == {"x": 4}
+    assert result.step("square").outputs["Output"] == 256

@@ -1,0 +1,236 @@
+"""Failures, retries, timeouts and cancel: what breaks is recorded, what finished is kept."""
+
+import functools
+import os
+import resource
+import signal
+import threading
+import time
+from pathlib import Path
+
+import kfp.kubernetes
+from kfp import dsl
+
+from jupyter_mlops.models import RunState, StepState
+
+from .conftest import Runner
+
+component = functools.partial(dsl.component, base_image="python:3.11")
+
+
+def _wait_for(path: Path, timeout: float = 60.0) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and path.read_text().strip():
+            return path.read_text().strip()
+        time.sleep(0.05)
+    raise AssertionError(f"{path} never appeared")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@component
+def ok(text: str) -> str:
+    print(f"ok says {text}")
+    return text
+
+
+@component
+def exit_three(text: str):
+    import os
+
+    print("about to exit")
+    os._exit(3)
+
+
+@component
+def raise_error(text: str):
+    def inner():
+        raise ValueError(f"bad input {text!r}")
+
+    inner()
+
+
+@dsl.pipeline
+def exits():
+    first = ok(text="kept")
+    broken = exit_three(text=first.output)
+    ok(text="never").after(broken)
+    ok(text="independent")
+
+
+def test_a_step_calling_os_exit_fails_and_skips_its_downstream(run_pipeline: Runner) -> None:
+    result = run_pipeline(exits)
+
+    assert result.state == RunState.FAILED
+    assert result.step("exit-three").state == StepState.FAILED
+    assert result.step("exit-three").error == "exited with code 3"
+    assert result.error == "step 'exit-three' failed: exited with code 3"
+    assert result.step("ok-2").state == StepState.SKIPPED
+    assert result.step("ok").state == StepState.SUCCEEDED and result.step("ok").outputs == {"Output": "kept"}
+    assert result.step("ok-3").state == StepState.SUCCEEDED  # independent branch still ran
+    assert "ok says kept" in result.listener.log("ok")
+    assert "about to exit" in result.listener.log("exit-three")
+
+
+@dsl.pipeline
+def raises():
+    raise_error(text="x")
+
+
+def test_the_error_is_the_last_line_of_the_traceback(run_pipeline: Runner) -> None:
+    result = run_pipeline(raises)
+
+    assert result.step("raise-error").error == "ValueError: bad input 'x'"
+    assert "Traceback (most recent call last)" in result.listener.log("raise-error")
+
+
+@component
+def sleeper(pid_file: str, seconds: int) -> str:
+    import os
+    import subprocess
+    import time
+
+    child = subprocess.Popen(["sleep", str(seconds)])  # a grandchild in the step's process group
+    with open(pid_file, "w") as f:
+        f.write(f"{os.getpid()} {child.pid}")
+    time.sleep(seconds)
+    return "woke"
+
+
+@dsl.pipeline
+def sleepy(pid_file: str, seconds: int = 60):
+    done = ok(text="before")
+    slow = sleeper(pid_file=pid_file, seconds=seconds).after(done)
+    ok(text="after").after(slow)
+
+
+def test_a_step_killed_from_outside_fails_with_the_signal(run_pipeline: Runner, tmp_path: Path) -> None:
+    pid_file = tmp_path / "pids"
+
+    def kill_when_started() -> None:
+        pid = int(_wait_for(pid_file).split()[0])
+        os.kill(pid, signal.SIGKILL)
+
+    killer = threading.Thread(target=kill_when_started)
+    killer.start()
+    result = run_pipeline(sleepy, {"pid_file": str(pid_file)})
+    killer.join()
+
+    assert result.state == RunState.FAILED
+    assert result.step("sleeper").error == "killed by SIGKILL"
+    assert result.step("ok-2").state == StepState.SKIPPED
+    assert result.step("ok").outputs == {"Output": "before"}
+
+
+def test_cancel_kills_running_steps_and_never_starts_pending_ones(
+    run_pipeline: Runner, tmp_path: Path
+) -> None:
+    pid_file = tmp_path / "pids"
+    cancel = threading.Event()
+    threading.Thread(target=lambda: (_wait_for(pid_file), cancel.set())).start()
+
+    result = run_pipeline(sleepy, {"pid_file": str(pid_file)}, cancel=cancel)
+
+    assert result.state == RunState.CANCELED
+    assert result.step("ok").state == StepState.SUCCEEDED  # finished before: kept
+    assert result.step("sleeper").state == StepState.CANCELED
+    assert result.step("ok-2").state == StepState.SKIPPED
+    assert ("ok-2", StepState.RUNNING) not in result.listener.history
+    step_pid, grandchild = (int(p) for p in pid_file.read_text().split())
+    deadline = time.monotonic() + 10
+    while (_alive(step_pid) or _alive(grandchild)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(grandchild), "the step's whole process group must be gone"
+    assert (result.workdir / "logs" / "ok.log").exists()
+
+
+@component
+def flaky(marker: str) -> str:
+    import os
+
+    if not os.path.exists(marker):
+        open(marker, "w").close()
+        raise RuntimeError("first attempt fails")
+    return "second attempt"
+
+
+@dsl.pipeline
+def retried(marker: str):
+    flaky(marker=marker).set_retry(num_retries=2, backoff_duration="0s")
+
+
+def test_a_step_that_fails_once_succeeds_on_retry(run_pipeline: Runner, tmp_path: Path) -> None:
+    result = run_pipeline(retried, {"marker": str(tmp_path / "marker")})
+
+    assert result.state == RunState.SUCCEEDED, result.error
+    step = result.step("flaky")
+    assert step.attempts == 2 and step.error is None
+    assert step.outputs == {"Output": "second attempt"}
+    log = result.listener.log("flaky")
+    assert "RuntimeError: first attempt fails" in log and "attempt 2 of 3" in log
+
+
+@dsl.pipeline
+def timed(pid_file: str):
+    slow = sleeper(pid_file=pid_file, seconds=120)
+    kfp.kubernetes.set_timeout(slow, 1)
+
+
+def test_a_step_past_its_timeout_is_stopped_and_failed(run_pipeline: Runner, tmp_path: Path) -> None:
+    result = run_pipeline(timed, {"pid_file": str(tmp_path / "pids")})
+
+    assert result.state == RunState.FAILED
+    assert result.step("sleeper").error == "timed out after 1 s (the step's timeout)"
+    grandchild = int(_wait_for(tmp_path / "pids").split()[1])
+    deadline = time.monotonic() + 10
+    while _alive(grandchild) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(grandchild)
+
+
+@component
+def shout(megabytes: int) -> int:
+    line = "y" * 1023
+    for _ in range(megabytes * 1024):
+        print(line)
+    return megabytes
+
+
+@dsl.pipeline
+def loud():
+    shout(megabytes=50)
+
+
+def test_a_step_printing_50_mb_streams_to_its_log(run_pipeline: Runner) -> None:
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+
+    result = run_pipeline(loud)
+
+    assert result.state == RunState.SUCCEEDED, result.error
+    assert result.step("shout").outputs == {"Output": 50}
+    assert result.listener.log_path("shout").stat().st_size >= 50 * 1024 * 1024
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mb < 25, f"the executor's memory grew by {grown_mb:.0f} MB"
+
+
+def test_what_a_killed_step_left_running_in_its_group_is_stopped(
+    run_pipeline: Runner, tmp_path: Path
+) -> None:
+    pid_file = tmp_path / "pids"
+    killer = threading.Thread(target=lambda: os.kill(int(_wait_for(pid_file).split()[0]), signal.SIGKILL))
+    killer.start()
+    run_pipeline(sleepy, {"pid_file": str(pid_file)})
+    killer.join()
+
+    grandchild = int(pid_file.read_text().split()[1])
+    deadline = time.monotonic() + 10
+    while _alive(grandchild) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(grandchild)
