@@ -18,11 +18,14 @@ if TYPE_CHECKING:
 __all__ = ["compare_view", "pipeline_view", "render_run_static", "render_run_text", "run_view", "runs_table"]
 
 
-def run_view(backend: Backend, run_id: str) -> RunView:
-    """The live view of a run: it follows the run until it ends, then stops polling."""
+def run_view(backend: Backend, run_id: str, *, live: bool | None = None) -> RunView:
+    """The live view of a run: it follows the run until it ends, then stops polling.
+
+    `live=None` follows the run only inside a Jupyter kernel (where a widget can show it).
+    """
     from .run_view import RunView
 
-    return RunView(backend, run_id)
+    return RunView(backend, run_id, live=live)
 
 
 def pipeline_view(

@@ -20,7 +20,7 @@ from ..backends.base import Backend
 from ..errors import RunNotFound
 from ..models import RunInfo
 from .layout import Layout, layout_dag
-from .mime import MimeView
+from .mime import MimeView, widget_frontend_available
 from .style import STATE_STYLES, progress, state_name
 from .svg import render_pipeline_static, render_pipeline_text, render_run_static, render_run_text
 
@@ -108,7 +108,16 @@ class RunView(MimeView):
     watching = traitlets.Bool(False).tag(sync=True)
     message = traitlets.Unicode("").tag(sync=True)  # why the view stopped or cannot update
 
-    def __init__(self, backend: Backend, run_id: str, *, poll_interval: float = POLL_INTERVAL) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        run_id: str,
+        *,
+        poll_interval: float = POLL_INTERVAL,
+        live: bool | None = None,
+    ) -> None:
+        """`live`: follow the run while it goes on (default: only where a widget can show it, i.e. in a
+        Jupyter kernel; terminal IPython prints a summary once and needs no thread)."""
         self.backend = backend
         self.run_id = run_id
         self.poll_interval = poll_interval
@@ -123,7 +132,9 @@ class RunView(MimeView):
         self._lock = threading.Lock()
         super().__init__(run=run_payload(self.info), layout=self._layout.to_json(), styles=STATE_STYLES)
         self.on_msg(self._on_frontend_msg)
-        if not self.info.state.terminal:
+        if live is None:
+            live = widget_frontend_available()
+        if live and not self.info.state.terminal:
             self.watching = True
             self._thread = threading.Thread(target=self._poll, name=f"mlops-view-{run_id}", daemon=True)
             self._thread.start()

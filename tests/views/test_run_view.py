@@ -59,7 +59,7 @@ def run_id(backend: LocalBackend) -> str:
 
 @pytest.fixture
 def view(backend: LocalBackend, run_id: str) -> Iterator[RunView]:
-    v = run_view(backend, run_id)
+    v = run_view(backend, run_id, live=True)  # live as in a kernel (this test process has none)
     yield v
     v.close()
 
@@ -114,7 +114,7 @@ def test_a_finished_view_asks_the_backend_nothing_more(backend: LocalBackend, ru
         return real_events(rid, after)
 
     backend.events = counting_events  # type: ignore[method-assign]
-    v = run_view(backend, run_id)
+    v = run_view(backend, run_id, live=True)
     try:
         assert not v.polling and not v.watching and v.run["state"] == "CANCELED"
         settled = len(calls)
@@ -172,6 +172,17 @@ def test_a_failed_step_shows_its_error_and_an_unknown_step_says_so(
     eventually(lambda: step_state(view, "load") == "FAILED", "load shown FAILED")
     assert view.step_detail("load")["error"] == "KeyError: 'x'"
     assert "no step 'nope'" in view.step_detail("nope")["missing"]
+
+
+def test_in_terminal_ipython_the_view_prints_once_and_starts_no_thread(
+    backend: LocalBackend, run_id: str
+) -> None:
+    v = run_view(backend, run_id)  # no kernel here, as in terminal IPython
+    try:
+        assert not v.polling and not v.watching
+        assert v.text().startswith("Run train-demo (") and "0/3 steps" in v.text()
+    finally:
+        v.close()
 
 
 def test_the_output_holds_widget_html_and_text_in_a_kernel_and_only_text_in_a_terminal(

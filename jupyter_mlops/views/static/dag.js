@@ -87,23 +87,25 @@ function render({ model, el: root }) {
     svg.setAttribute("viewBox", `${v.x} ${v.y} ${v.w} ${v.h}`);
   }
 
+  // The SVG fills the output's width (up to the DAG's natural size); its height follows the viewBox.
+  function size(v, scale) {
+    svg.style.width = "100%";
+    svg.style.maxWidth = `${Math.round(v.w * scale)}px`;
+    svg.style.height = "auto";
+    setView(v);
+  }
+
   function fit() {
     const width = canvas.clientWidth || 900;
     const scale = Math.min(1, width / layout.width);
-    svg.setAttribute("width", String(Math.round(layout.width * scale)));
-    svg.setAttribute("height", String(Math.round(Math.min(layout.height * scale, 640))));
-    setView({ x: 0, y: 0, w: layout.width, h: Math.min(layout.height, 640 / scale) });
+    size({ x: 0, y: 0, w: layout.width, h: Math.min(layout.height, 640 / scale) }, scale);
   }
 
   // Large DAGs open readable (scale >= 0.75) at their start, the sources; "fit" shows all of it.
   function initialView() {
     const width = canvas.clientWidth || 900;
     const scale = Math.max(0.75, Math.min(1, width / layout.width));
-    const w = Math.min(layout.width, width / scale);
-    const hgt = Math.min(layout.height, 640 / scale);
-    svg.setAttribute("width", String(Math.round(w * scale)));
-    svg.setAttribute("height", String(Math.round(hgt * scale)));
-    setView({ x: 0, y: 0, w, h: hgt });
+    size({ x: 0, y: 0, w: Math.min(layout.width, width / scale), h: Math.min(layout.height, 640 / scale) }, scale);
   }
 
   function zoom(factor, cx = view.x + view.w / 2, cy = view.y + view.h / 2) {
