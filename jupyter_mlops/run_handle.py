@@ -101,6 +101,12 @@ class Run:
 
     # -- display ------------------------------------------------------------------------------------
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Any:
+        """In a notebook a run is its live view (widget, static SVG, text): `jupyter_mlops.views`."""
+        from .views import run_view
+
+        return run_view(self.backend, self.id)._repr_mimebundle_(include=include, exclude=exclude)
+
     def __repr__(self) -> str:
         info = self._info
         state = info.state.value if info is not None else "?"
