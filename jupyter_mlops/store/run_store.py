@@ -401,9 +401,13 @@ class RunStore:
         clause = ("WHERE " + " AND ".join(where)) if where else ""
         with self._read() as db:
             total = db.execute(f"SELECT COUNT(*) FROM runs r {clause}", params).fetchone()[0]
+            # The page's rows are picked from an index alone, then only those 50 are read and joined:
+            # a deep page skips index entries, not whole rows.
             rows = db.execute(
-                f"SELECT {RUN_COLUMNS} FROM runs r JOIN experiments e ON e.id = r.experiment_id {clause} "
-                "ORDER BY r.created_at DESC, r.rowid DESC LIMIT ? OFFSET ?",
+                f"SELECT {RUN_COLUMNS} FROM runs r JOIN experiments e ON e.id = r.experiment_id "
+                f"WHERE r.rowid IN (SELECT r.rowid FROM runs r {clause} "
+                "ORDER BY r.created_at DESC, r.rowid DESC LIMIT ? OFFSET ?) "
+                "ORDER BY r.created_at DESC, r.rowid DESC",
                 [*params, limit, offset],
             ).fetchall()
         runs = [records.run_from_row(r) for r in rows]
