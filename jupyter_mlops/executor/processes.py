@@ -88,6 +88,7 @@ class ForkWorker:
         self._pending: dict[int, _ForkedStep] = {}
         self._next_id = 0
         self._dead_reason = ""
+        self._used = False
 
     def start(self) -> None:
         """Start the worker in the background (its kfp import overlaps with the engine's own work)."""
@@ -149,6 +150,7 @@ class ForkWorker:
             if proc is None or proc.poll() is not None or proc.stdin is None:
                 raise StepLaunchError(self._dead_reason or "the step worker process is not running")
             self._next_id += 1
+            self._used = True
             step = _ForkedStep(self._next_id)
             self._pending[step.id] = step
             request = {
@@ -174,6 +176,10 @@ class ForkWorker:
         with self._lock:
             proc, self._proc = self._proc, None
         if proc is None:
+            return
+        if not self._used:  # every step was a cache hit: do not wait for the worker's imports
+            proc.kill()
+            proc.wait()
             return
         if proc.stdin is not None:
             try:

@@ -12,6 +12,8 @@ terminates the process groups of the steps still running and exits.
 
 from __future__ import annotations
 
+import argparse
+import gc
 import json
 import os
 import select
@@ -79,6 +81,15 @@ def main() -> None:
     import kfp  # noqa: F401
     from kfp import dsl  # noqa: F401
     from kfp.dsl import executor_main  # noqa: F401
+
+    # The preamble kfp writes at the top of every component module, run once here so that
+    # whatever it imports lazily is already loaded in each forked child.
+    exec("import kfp\nfrom kfp import dsl\nfrom kfp.dsl import *\nfrom typing import *\n", {})
+    argparse.ArgumentParser(description="warm-up").parse_known_args([])  # executor_main's parser
+    # Keep the collector away from everything imported so far: a child that runs a collection
+    # would otherwise touch (and copy) every page it shares with the worker.
+    gc.collect()
+    gc.freeze()
 
     out = os.dup(1)
     devnull = os.open(os.devnull, os.O_WRONLY)
