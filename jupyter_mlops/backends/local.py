@@ -137,7 +137,7 @@ class LocalBackend:
 
     def _check_runner(self, run_id: str) -> None:
         """Finalize the run if its runner is gone (FAILED, or CANCELED when a cancel was pending)."""
-        record = self.store.runner_record(run_id)
+        record = self.store.runner_record(run_id)  # raises RunNotFound for an unknown id
         state = RunState(record["state"])
         if state.terminal:
             return
@@ -147,7 +147,8 @@ class LocalBackend:
         if state is RunState.CANCELING:
             self.store.finish_run(run_id, RunState.CANCELED, None)
         else:
-            self.store.finish_run(run_id, RunState.FAILED, reason)
+            log = Path(record["spec_path"]).parent / "runner.log" if record.get("spec_path") else None
+            self.store.finish_run(run_id, RunState.FAILED, reason + (f"; its output: {log}" if log else ""))
         if record.get("host") == runner_liveness.this_host():
             runner_liveness.kill_leftovers(run_id)
 

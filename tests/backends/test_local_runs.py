@@ -159,3 +159,26 @@ def test_an_artifact_root_elsewhere_holds_the_runs_files(
     assert Path(data.uri).resolve().is_relative_to(root.resolve())
     assert Path(data.uri).read_text() == "line 0\nline 1\nline 2\n"
     assert (root / run.id / "pipeline.yaml").is_file()
+
+
+def test_a_rerun_after_a_restart_is_served_from_the_cache(home: Path, specs: dict[str, str]) -> None:
+    first_session = LocalBackend(home)
+    first = finished(first_session, first_session.submit(specs["dataset"], {"count": 4}).id)
+    assert first.state is RunState.SUCCEEDED, first.error
+    first_session.close()
+
+    backend = LocalBackend(home)  # a new kernel, same home
+    again = finished(backend, backend.submit(specs["dataset"], {"count": 4}).id)
+    assert again.state is RunState.SUCCEEDED, again.error
+    assert {s.name: s.state for s in again.steps} == {
+        "write-lines": StepState.CACHED,
+        "count-lines": StepState.CACHED,
+    }
+    assert again.step("count-lines").outputs["Output"] == first.step("count-lines").outputs["Output"] == 4
+    (data,) = backend.artifacts(again.id, "write-lines")
+    assert Path(data.uri).read_text() == "line 0\nline 1\nline 2\nline 3\n"
+
+    fresh = finished(backend, backend.submit(specs["dataset"], {"count": 4}, cache=False).id)
+    assert {s.state for s in fresh.steps} == {StepState.SUCCEEDED}
+    other = finished(backend, backend.submit(specs["dataset"], {"count": 5}).id)
+    assert other.step("write-lines").state is StepState.SUCCEEDED  # new inputs: a miss
