@@ -6,6 +6,7 @@ One parser, so a notebook means the same thing in the kernel and on the command 
 from __future__ import annotations
 
 import argparse
+import functools
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -88,6 +89,7 @@ def _packages(values: list[str]) -> tuple[tuple[str, ...], bool]:
     return tuple(specs), auto
 
 
+@functools.cache  # building the parser costs more than using it; parse_args keeps no state
 def _component_parser() -> _Parser:
     p = _Parser(prog="%%component", add_help=False)
     p.add_argument("name")

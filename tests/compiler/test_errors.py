@@ -1,0 +1,113 @@
+"""Bad input gets a short message that names the cell, line, step or name, and loses nothing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from jupyter_mlops.errors import CellError, MlopsError, PipelineError
+from jupyter_mlops.step_runtime import _mlops_save
+from jupyter_mlops.workspace import Workspace
+
+from .conftest import run_cell
+from .notebooks import write_notebook
+
+
+def _plan(steps):
+    w = Workspace("errors")
+    for line, body in steps:
+        w.define_component(line, body)
+    return w.active.plan()
+
+
+@pytest.mark.parametrize(
+    ("steps", "error", "fragments"),
+    [
+        ([("a", "x = 1\ny = (2,\n")], CellError, ["cell a, line 2", "was never closed"]),
+        ([("a", "x = 1\n"), ("b", "y = x + zed\n")], CellError, ["cell b, line 1", "'zed'"]),
+        (
+            [("a --after c", "x = 1\n"), ("b --after a", "y = 2\n"), ("c --after b", "z = 3\n")],
+            PipelineError,
+            ["a -> b -> c -> a", "cycle"],
+        ),
+        ([("a", "y = z\n"), ("b", "z = 1\n")], CellError, ["cell a", "'z'", "comes later"]),
+        ([("a", "def f(v):\n    return v\n"), ("b", "y = f(2)\n")], CellError, ["cell b", "'f'", "setup"]),
+        ([("a", "from os import *\n")], CellError, ["cell a, line 1", "from os import *"]),
+        (
+            [("a", "x = 1\n!pip install foo\n")],
+            CellError,
+            ["cell a, line 2", "!pip install foo", "--packages"],
+        ),
+        ([("a --after nowhere", "x = 1\n")], PipelineError, ["nowhere"]),
+    ],
+)
+def test_compile_errors_name_where(steps, error, fragments):
+    with pytest.raises(error) as info:
+        _plan(steps)
+    for fragment in fragments:
+        assert fragment in str(info.value)
+
+
+def test_imports_travel_as_code_not_data():
+    plan = _plan([("a", "import json\n"), ("b", "s = json.dumps({})\n")])
+    assert plan.step("b").inputs == {} and plan.step("b").source.startswith("import json\n")
+    assert plan.edges == []
+
+
+def test_unserializable_value_names_step_variable_and_type(tmp_path):
+    def gen():
+        yield 1
+
+    with pytest.raises(TypeError) as info:
+        _mlops_save(str(tmp_path / "out"), gen(), "train", "batches", set())
+    assert (
+        "step 'train'" in str(info.value)
+        and "'batches'" in str(info.value)
+        and "generator" in str(info.value)
+    )
+
+
+def test_params_cell_errors():
+    w = Workspace("p")
+    with pytest.raises(CellError, match=r"line 2.*literal"):
+        w.define_params("a = 1\nb = compute()\n")
+    with pytest.raises(CellError, match="only `name = value`"):
+        w.define_params("print('x')\n")
+
+
+def test_magic_errors_are_one_line_not_a_traceback(ip, capsys):
+    with pytest.raises(Exception) as info:
+        run_cell(ip, "%%component train --cpu lots\nx = 1\n")
+    assert type(info.value).__name__ == "UsageError"
+    out = capsys.readouterr()
+    assert "Traceback" not in out.out + out.err
+    assert "--cpu 'lots'" in str(info.value)
+    with pytest.raises(Exception) as info:
+        run_cell(ip, "%pipeline frobnicate")
+    assert "unknown subcommand 'frobnicate'" in str(info.value)
+
+
+def test_cli_error_names_the_cell_and_exits_2(tmp_path):
+    nb = write_notebook(tmp_path / "bad.ipynb", ["%%component a\nx = 1", "%%component b\ny = x + missing"])
+    proc = subprocess.run(
+        [sys.executable, "-m", "jupyter_mlops.cli", "compile", str(nb)], capture_output=True, text=True
+    )
+    assert proc.returncode == 2
+    assert "cell b, line 1" in proc.stderr and "'missing'" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "bad.yaml").exists()
+
+
+def test_cli_bad_notebook_path(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "jupyter_mlops.cli", "compile", str(tmp_path / "nope.ipynb")],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2 and "no notebook at" in proc.stderr
+
+
+def test_errors_share_one_hierarchy():
+    assert issubclass(CellError, MlopsError) and issubclass(PipelineError, MlopsError)

@@ -1,0 +1,90 @@
+"""The magics in a real IPython shell: cells still run, re-running redefines, loading is cheap."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import yaml
+
+from .conftest import run_cell
+
+
+def _magics(ip):
+    return ip.magics_manager.registry["PipelineMagics"]
+
+
+def test_component_cell_runs_in_the_kernel_and_defines_a_step(ip):
+    run_cell(ip, "%%component load\nvalues = [1, 2, 3]\n")
+    assert ip.user_ns["values"] == [1, 2, 3]
+    pipeline = _magics(ip).workspace.active
+    assert list(pipeline.steps) == ["load"]
+
+
+def test_define_only_does_not_run(ip):
+    ip.user_ns.pop("never", None)
+    run_cell(ip, "%%component later --define-only\nnever = 1\n")
+    assert "never" not in ip.user_ns
+    assert "later" in _magics(ip).workspace.active.steps
+
+
+def test_rerunning_a_cell_redefines_its_step_in_place(ip):
+    run_cell(ip, "%%component a\nx = 1\n")
+    run_cell(ip, "%%component b\ny = x + 1\n")
+    run_cell(ip, "%%component a --cpu 2\nx = 10\n")
+    pipeline = _magics(ip).workspace.active
+    assert list(pipeline.steps) == ["a", "b"]
+    assert pipeline.steps["a"].source == "x = 10\n" and pipeline.steps["a"].options.cpu == "2"
+    assert ip.user_ns["x"] == 10
+
+
+def test_setup_and_params_run_in_the_kernel_too(ip):
+    run_cell(ip, "%%pipeline setup\ndef twice(v):\n    return 2 * v\n")
+    run_cell(ip, "%%pipeline params\nrate = 0.5\nname = 'n'\n")
+    assert ip.user_ns["twice"](2) == 4 and ip.user_ns["rate"] == 0.5
+    run_cell(ip, "%%component a\nz = twice(rate)\n")
+    plan = _magics(ip).workspace.active.plan()
+    assert plan.step("a").params == ("rate",)
+
+
+def test_new_use_and_compile_default_path(ip, tmp_path):
+    run_cell(ip, "%pipeline new first")
+    run_cell(ip, "%%component a\nx = 1\n")
+    run_cell(ip, "%pipeline new second")
+    run_cell(ip, "%%component b\ny = 2\n")
+    run_cell(ip, "%pipeline use first")
+    run_cell(ip, "%pipeline compile")
+    spec = next(yaml.safe_load_all((tmp_path / "first.yaml").read_text()))
+    assert list(spec["root"]["dag"]["tasks"]) == ["a"]
+    run_cell(ip, "%pipeline compile --pipeline second out.yaml")
+    assert list(next(yaml.safe_load_all((tmp_path / "out.yaml").read_text()))["root"]["dag"]["tasks"]) == [
+        "b"
+    ]
+
+
+def test_show_prints_steps_and_data(ip):
+    run_cell(ip, "%%component a\nx = 1\n")
+    run_cell(ip, "%%component b\ny = x * 2\ny\n")
+    display = run_cell(ip, "%pipeline show")
+    text = repr(display)
+    assert "a" in text and "x <- a" in text and "result (artifact)" in text
+    bundle = display._repr_mimebundle_()
+    assert "text/plain" in bundle
+
+
+def test_load_ext_does_not_import_kfp():
+    code = (
+        "import sys\n"
+        "from IPython.testing.globalipapp import start_ipython\n"
+        "ip = start_ipython()\n"
+        "ip.run_line_magic('load_ext', 'jupyter_mlops')\n"
+        "ip.run_cell('%%component a\\nx = 1\\n')\n"
+        "heavy = sorted(m for m in ('kfp', 'kubernetes', 'anywidget', 'tensorboard', 'yaml') if m in sys.modules)\n"
+        "print(heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_log_metric_and_logdir_exist_in_the_kernel(ip):
+    assert callable(ip.user_ns["log_metric"]) and callable(ip.user_ns["logdir"])
