@@ -41,6 +41,14 @@ def notebook_run(run: Run, shell: Any) -> Run:
             bundle = view._repr_mimebundle_(include=include, exclude=exclude)
             return bundle[0] if isinstance(bundle, tuple) else bundle
 
+        def _ipython_display_(self) -> None:  # Run's display path; same rule as above
+            if getattr(shell, "execution_count", None) == self._shown_at:
+                from IPython.display import display
+
+                display({"text/plain": repr(self)}, raw=True)  # one line of text, as above
+                return
+            super()._ipython_display_()
+
     return NotebookRun(run.backend, run.id, run._info)
 
 

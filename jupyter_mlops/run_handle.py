@@ -107,6 +107,13 @@ class Run:
 
         return run_view(self.backend, self.id)._repr_mimebundle_(include=include, exclude=exclude)
 
+    def _ipython_display_(self) -> None:
+        """Shown by IPython, the view keeps its display id, so the output saved in the notebook is
+        replaced by the run's final state when it ends (what nbconvert and GitHub then show)."""
+        from .views import run_view
+
+        run_view(self.backend, self.id)._ipython_display_()
+
     def __repr__(self) -> str:
         info = self._info
         state = info.state.value if info is not None else "?"
