@@ -78,8 +78,11 @@ def execute_run(
     cancel = threading.Event()
     done = threading.Event()
 
+    terminated = threading.Event()
+
     def on_sigterm(signum: int, frame: FrameType | None) -> None:
-        cancel.set()  # a polite stop (shutdown, `kill`): cancel the steps and record it
+        terminated.set()  # a polite stop (shutdown, `kill`): cancel the steps and record why
+        cancel.set()
 
     signal.signal(signal.SIGTERM, on_sigterm)
     watcher = threading.Thread(
@@ -100,10 +103,10 @@ def execute_run(
             run_id=run_id,
         )
         listener = StoreListener(store, run_id, run_dir)
-        result: tuple[RunState, str | None] = execute(
-            documents, record["parameters"], options, listener, cancel
-        )
-        return result
+        state, error = execute(documents, record["parameters"], options, listener, cancel)
+        if terminated.is_set() and state is RunState.CANCELED:
+            error = f"runner process {os.getpid()} received SIGTERM; its running steps were stopped"
+        return RunState(state), error
     except Exception as exc:
         traceback.print_exc()
         return (
