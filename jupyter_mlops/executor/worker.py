@@ -12,7 +12,6 @@ terminates the process groups of the steps still running and exits.
 
 from __future__ import annotations
 
-import argparse
 import gc
 import json
 import os
@@ -42,8 +41,8 @@ def _run_child(request: dict[str, Any], keep_fds: tuple[int, ...]) -> None:
         os.environ.update(request["env"])
         sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
         sys.stderr.reconfigure(line_buffering=True)  # type: ignore[union-attr]
-        sys.argv = [
-            "kfp.dsl.executor_main",
+        sys.argv = [  # what user code would see under `python -m kfp.dsl.executor_main`
+            "executor_main.py",
             "--component_module_path",
             request["module"],
             "--executor_input",
@@ -51,10 +50,8 @@ def _run_child(request: dict[str, Any], keep_fds: tuple[int, ...]) -> None:
             "--function_to_execute",
             request["function"],
         ]
-        from kfp.dsl import executor_main
-
         try:
-            executor_main.executor_main()
+            _executor_main(request)
             code = 0
         except SystemExit as e:
             if e.code is None:
@@ -75,6 +72,34 @@ def _run_child(request: dict[str, Any], keep_fds: tuple[int, ...]) -> None:
             os._exit(code)
 
 
+def _executor_main(request: dict[str, Any]) -> None:
+    """kfp.dsl.executor_main.executor_main() without its argparse (a few ms of CPU per step):
+    the same logging, module loading and kfp Executor."""
+    import logging
+
+    from kfp.dsl import executor, executor_main, utils
+
+    executor_main._setup_logging()
+    func_name, module_path = request["function"], request["module"]
+    module_directory = os.path.dirname(module_path)
+    module_name = os.path.basename(module_path)[: -len(".py")]
+    logging.info(f"Looking for component `{func_name}` in --component_module_path `{module_path}`")
+    logging.info(
+        f'Loading KFP component "{func_name}" from {module_path} '
+        f'(directory "{module_directory}" and module name "{module_name}")'
+    )
+    module = utils.load_module(module_name=module_name, module_directory=module_directory)
+    executor_input = json.loads(request["executor_input"])
+    logging.info(f"Got executor_input:\n{json.dumps(executor_input, indent=4)}")
+    output_file = executor.Executor(
+        executor_input=executor_input, function_to_execute=getattr(module, func_name)
+    ).execute()
+    if output_file is None:
+        logging.info("Did not write output file.")
+    else:
+        logging.info(f"Wrote executor output file to {output_file}.")
+
+
 def main() -> None:
     os.environ["_KFP_RUNTIME"] = "true"
     # What every lightweight component's module imports first: paid here once, not per step.
@@ -85,7 +110,6 @@ def main() -> None:
     # The preamble kfp writes at the top of every component module, run once here so that
     # whatever it imports lazily is already loaded in each forked child.
     exec("import kfp\nfrom kfp import dsl\nfrom kfp.dsl import *\nfrom typing import *\n", {})
-    argparse.ArgumentParser(description="warm-up").parse_known_args([])  # executor_main's parser
     # Keep the collector away from everything imported so far: a child that runs a collection
     # would otherwise touch (and copy) every page it shares with the worker.
     gc.collect()
