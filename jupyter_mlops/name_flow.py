@@ -24,7 +24,7 @@ class NameFlow:
     reads: dict[str, int]  # needed from outside for sure -> first line read
     maybe_reads: dict[str, int]  # needed from outside on some paths only -> first line read
     binds: set[str]
-    maybe_binds: set[str]  # bound on some paths only at the cell's end
+    maybe_binds: set[str]  # bound, yet not surely bound (nor surely deleted) at the cell's end
     mutates: set[str]
     deletes: set[str]  # surely unbound at the cell's end by `del` (or an `except ... as` name)
     imports: dict[str, str]
@@ -54,9 +54,9 @@ class CellWalker(ExpressionWalker):
             reads=dict(self.reads),
             maybe_reads={n: line for n, line in self.maybe_reads.items() if n not in self.reads},
             binds=set(self.binds),
-            maybe_binds={n for n in self.binds if n in flow.maybe and n not in flow.definite},
+            maybe_binds=self.binds - flow.definite - flow.deleted,
             mutates=set(self.mutates),
-            deletes={n for n in self.deleted if n not in flow.maybe},
+            deletes=set(flow.deleted),
             imports=dict(self.imports),
             imported_modules=set(self.imported_modules),
             top_level_await=self.top_level_await,
@@ -65,8 +65,6 @@ class CellWalker(ExpressionWalker):
     def stmts(self, body: list[ast.stmt], scope: Scope) -> None:
         for node in body:
             self.stmt(node, scope)
-            if scope.kind == "module":
-                self.flush()
 
     def stmt(self, node: ast.stmt, scope: Scope) -> None:
         if isinstance(node, FUNCTIONS):
@@ -123,13 +121,17 @@ class CellWalker(ExpressionWalker):
         self.arguments(node.args, scope, annotations=True)
         if not self.lazy_annotations:
             self.expr(node.returns, scope)
+        self.defining.append(node.name)
         self.stmts(node.body, function_scope(scope, node.body, node.args))
+        self.defining.pop()
         self.bind(node.name, scope)
 
     def class_def(self, node: ast.ClassDef, scope: Scope) -> None:
         for part in [*node.decorator_list, *node.bases, *node.keywords]:
             self.expr(part, scope)
+        self.defining.append(node.name)
         self.stmts(node.body, function_scope(scope, node.body, None, kind="class"))
+        self.defining.pop()
         self.bind(node.name, scope)
 
     def import_(self, node: ast.Import | ast.ImportFrom, scope: Scope) -> None:
@@ -182,8 +184,6 @@ class CellWalker(ExpressionWalker):
                 if target.id not in scope.flow.definite:  # `del x` needs an x to delete
                     self.load(target.id, scope, target.lineno)
                 scope.flow.unbind(target.id)
-                if scope.kind == "module" and self.recording:
-                    self.deleted.add(target.id)
             elif target.id in scope.global_names:
                 self.load(target.id, scope, target.lineno)
 
@@ -228,8 +228,6 @@ class CellWalker(ExpressionWalker):
             self.stmts(handler.body, scope)
             if handler.name and scope.flow is not None:  # Python deletes it when the handler ends
                 scope.flow.unbind(handler.name)
-                if scope.kind == "module" and self.recording:
-                    self.deleted.add(handler.name)
             ends.append(self.snapshot(scope))
         after = join(*ends)
         if finalbody:

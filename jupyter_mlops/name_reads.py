@@ -4,9 +4,10 @@ A read is *hard* (`reads`) when the cell surely needs the name from outside: not
 bound it yet. It is *soft* (`maybe_reads`) when the cell may or may not have bound it by then
 (after an `if` that binds in one branch, in a loop's second round, inside a function whose name the
 cell binds somewhere): an earlier step's value is passed in if there is one, and nothing is an
-error. Code inside functions, lambdas and generator expressions runs later than it is written; it
-is judged against what the cell has bound once the top-level statement holding it has finished
-(so a recursive function does not read its own name from outside).
+error. Code inside functions, lambdas and generator expressions may run later than it is written:
+a name it reads that is bound where it is written is fine (a function being defined counts as
+bound, so a recursive function does not read its own name); one the cell binds only later, or
+only maybe, is a soft read.
 """
 
 from __future__ import annotations
@@ -27,10 +28,9 @@ class ExpressionWalker:
         self.maybe_reads: dict[str, int] = {}
         self.binds: set[str] = set()
         self.mutates: set[str] = set()
-        self.deleted: set[str] = set()
         self.top_level_await = False
-        self.pending: list[tuple[str, int, bool]] = []  # deferred reads of the current statement
-        self.later: list[tuple[str, int, bool]] = []  # deferred reads still unbound after theirs
+        self.defining: list[str] = []  # module-level functions and classes being defined
+        self.later: list[tuple[str, int, bool]] = []  # deferred reads of names not bound yet
 
     @property
     def module_flow(self) -> Flow:
@@ -57,10 +57,11 @@ class ExpressionWalker:
             current = current.parent
         if not self.recording:
             return True
-        if scope.runs_later():
-            self.pending.append((name, line, soft))
-            return True
         flow = self.module_flow
+        if scope.runs_later():
+            if name not in flow.definite and name not in self.defining:
+                self.later.append((name, line, soft or name in flow.maybe))
+            return True
         if name not in flow.definite:
             target = self.maybe_reads if soft or name in flow.maybe else self.reads
             target.setdefault(name, line)
@@ -77,7 +78,7 @@ class ExpressionWalker:
         if scope.kind == "module":
             self.module_flow.bind(name)
         else:  # `global name` in a function: bound when the function is called, if ever
-            self.module_flow.maybe.add(name)
+            self.module_flow.maybe_bind(name)
 
     def walrus_bind(self, name: str, scope: Scope) -> None:
         """PEP 572: in a comprehension, `:=` binds in the scope around the comprehension."""
@@ -86,17 +87,9 @@ class ExpressionWalker:
             target = target.parent
         if target.kind == "module" and scope.kind == "comprehension":
             self.binds.add(name)
-            self.module_flow.maybe.add(name)  # the comprehension may not iterate at all
+            self.module_flow.maybe_bind(name)  # the comprehension may not iterate at all
         else:
             self.bind(name, target)
-
-    def flush(self) -> None:
-        """A top-level statement ended: judge its deferred reads against what is bound now."""
-        flow = self.module_flow
-        for name, line, soft in self.pending:
-            if name not in flow.definite:
-                self.later.append((name, line, soft or name in flow.maybe))
-        self.pending.clear()
 
     def snapshot(self, scope: Scope) -> Flow | None:
         return scope.flow.copy() if scope.flow is not None else None

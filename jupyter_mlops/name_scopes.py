@@ -24,17 +24,24 @@ class Flow:
 
     definite: set[str] = field(default_factory=set)
     maybe: set[str] = field(default_factory=set)  # a superset of `definite`
+    deleted: set[str] = field(default_factory=set)  # unbound by the code on every path
 
     def copy(self) -> Flow:
-        return Flow(set(self.definite), set(self.maybe))
+        return Flow(set(self.definite), set(self.maybe), set(self.deleted))
 
     def bind(self, name: str) -> None:
         self.definite.add(name)
         self.maybe.add(name)
+        self.deleted.discard(name)
+
+    def maybe_bind(self, name: str) -> None:
+        self.maybe.add(name)
+        self.deleted.discard(name)
 
     def unbind(self, name: str) -> None:
         self.definite.discard(name)
         self.maybe.discard(name)
+        self.deleted.add(name)
 
 
 def join(*flows: Flow | None) -> Flow | None:
@@ -43,7 +50,8 @@ def join(*flows: Flow | None) -> Flow | None:
     if not present:
         return None
     definite = set.intersection(*(flow.definite for flow in present))
-    return Flow(definite, set.union(*(flow.maybe for flow in present)))
+    deleted = set.intersection(*(flow.deleted for flow in present))
+    return Flow(definite, set.union(*(flow.maybe for flow in present)), deleted)
 
 
 @dataclass

@@ -297,7 +297,7 @@ def test_except_as_binds_and_python_unbinds_it_after_the_handler() -> None:
     analysis = cell(source)
     assert "e" in analysis.binds
     assert "e" in analysis.reads  # read after the handler: Python deleted it
-    assert "e" in analysis.deletes
+    assert "e" not in analysis.deletes  # only if the handler ran; an outside `e` survives otherwise
 
 
 def test_try_except_else_finally() -> None:
@@ -365,6 +365,10 @@ def test_del_unbinds_and_needs_the_name() -> None:
     assert analysis.reads == {"x"}
     assert analysis.deletes == {"x", "y"}
     assert analysis.binds == {"y"}
+
+
+def test_del_in_one_branch_only_is_not_a_delete() -> None:
+    assert cell("if c:\n    del x").deletes == frozenset()
 
 
 def test_del_then_rebind_is_not_a_delete() -> None:
