@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from ..backends.base import Backend
     from ..models import RunInfo
     from .compare import CompareView
-    from .run_view import DagView, RunView
+    from .run_widget import DagView, RunView
     from .runs_table import RunsTable
 
 __all__ = ["compare_view", "pipeline_view", "render_run_static", "render_run_text", "run_view", "runs_table"]
@@ -23,7 +23,7 @@ def run_view(backend: Backend, run_id: str, *, live: bool | None = None) -> RunV
 
     `live=None` follows the run only inside a Jupyter kernel (where a widget can show it).
     """
-    from .run_view import RunView
+    from .run_widget import RunView
 
     return RunView(backend, run_id, live=live)
 
@@ -35,7 +35,7 @@ def pipeline_view(
     labels: dict[tuple[str, str], str] | None = None,
 ) -> DagView:
     """A not-yet-run pipeline (`%pipeline show`); `labels` name the data on each edge."""
-    from .run_view import DagView
+    from .run_widget import DagView
 
     return DagView(steps, edges, labels)
 

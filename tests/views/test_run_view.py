@@ -18,7 +18,7 @@ from jupyter_mlops.models import RunState, StepInfo, StepState
 from jupyter_mlops.store import new_run_id
 from jupyter_mlops.store.logs import step_log_path
 from jupyter_mlops.views import mime, run_view
-from jupyter_mlops.views.run_view import RunView
+from jupyter_mlops.views.run_widget import RunView
 
 pytestmark = pytest.mark.timeout(60)
 
