@@ -145,3 +145,84 @@ def test_a_pipeline_used_as_a_component_runs_as_a_nested_dag(run_pipeline: Runne
     assert result.step("inner").outputs == {"Output": 4}
     assert result.step("inner-2.square").inputs == {"x": 4}
     assert result.step("square").outputs["Output"] == 256
+
+
+@component
+def fail_if_big(x: int) -> int:
+    if x > 1:
+        raise ValueError("too big")
+    return x
+
+
+@component
+def report_status(status: dsl.PipelineTaskFinalStatus) -> str:
+    return f"{status.state}:{status.pipeline_task_name}"
+
+
+@dsl.pipeline
+def with_exit_handler(x: int = 2):
+    final = report_status()
+    with dsl.ExitHandler(final):
+        fail_if_big(x=x)
+
+
+def test_an_exit_handler_runs_after_its_group_even_when_it_failed(run_pipeline: Runner) -> None:
+    result = run_pipeline(with_exit_handler)
+
+    assert result.state == RunState.FAILED
+    assert result.step("exit-handler-1.fail-if-big").error == "ValueError: too big"
+    assert result.step("report-status").outputs == {"Output": "FAILED:exit-handler-1"}
+
+
+@dsl.pipeline
+def one_of(x: int = 2) -> str:
+    with dsl.If(x > 1):
+        big = describe(kind="big")
+    with dsl.Else():
+        small = describe(kind="small")
+    return describe(kind=dsl.OneOf(big.output, small.output)).output
+
+
+def test_one_of_takes_the_output_of_the_branch_that_ran(run_pipeline: Runner) -> None:
+    assert run_pipeline(one_of, {"x": 5}).step("describe-3").outputs == {"Output": "big"}
+    assert run_pipeline(one_of, {"x": 0}).step("describe-3").outputs == {"Output": "small"}
+
+
+@component
+def read_data(data: Input[Dataset]) -> str:
+    return open(data.path).read()
+
+
+@dsl.pipeline
+def imports(uri: str):
+    data = dsl.importer(artifact_uri=uri, artifact_class=Dataset, reimport=False)
+    read_data(data=data.output)
+
+
+def test_an_importer_brings_an_existing_file_in_as_an_artifact(run_pipeline: Runner, tmp_path) -> None:
+    existing = tmp_path / "existing.csv"
+    existing.write_text("a,b\n1,2\n")
+
+    result = run_pipeline(imports, {"uri": str(existing)})
+
+    assert result.state == RunState.SUCCEEDED, result.error
+    assert result.step("importer").outputs == {"artifact": str(existing)}
+    assert result.step("read-data").outputs == {"Output": "a,b\n1,2\n"}
+
+
+@dsl.container_component
+def echo_container(text: str):
+    return dsl.ContainerSpec(image="alpine", command=["echo"], args=[text])
+
+
+@dsl.pipeline
+def container_pipeline():
+    echo_container(text="hi")
+
+
+def test_a_container_component_fails_with_a_clear_message(run_pipeline: Runner) -> None:
+    result = run_pipeline(container_pipeline)
+
+    assert result.state == RunState.FAILED
+    error = result.step("echo-container").error or ""
+    assert "'alpine'" in error and "lightweight Python components" in error

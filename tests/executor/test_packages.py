@@ -1,0 +1,99 @@
+"""The install prelude: skipped when the packages are present, else one cached venv per package set."""
+
+import functools
+from pathlib import Path
+
+from kfp import dsl
+
+from jupyter_mlops.executor.ir import parse_prelude
+from jupyter_mlops.executor.prelude import requirements_satisfied
+from jupyter_mlops.models import RunState, StepState
+
+from .conftest import Runner
+
+component = functools.partial(dsl.component, base_image="python:3.11")
+
+
+@component(packages_to_install=["pyyaml>=5", "packaging"])
+def uses_present_packages() -> str:
+    import sys
+
+    import yaml
+
+    return f"{sys.prefix}|{yaml.safe_dump({'a': 1}).strip()}"
+
+
+@dsl.pipeline
+def present():
+    uses_present_packages()
+
+
+def test_a_step_whose_packages_are_present_skips_the_install(run_pipeline: Runner) -> None:
+    import sys
+
+    result = run_pipeline(present)
+
+    assert result.state == RunState.SUCCEEDED, result.error
+    prefix, dumped = result.step("uses-present-packages").outputs["Output"].split("|")
+    assert prefix == sys.prefix and dumped == "a: 1"  # ran in this interpreter: no venv
+    assert not (result.workdir.parent / "cache" / "venvs").exists()
+    assert "pip" not in result.listener.log("uses-present-packages").lower().replace("pipeline", "")
+
+
+def test_requirements_are_checked_against_installed_versions() -> None:
+    assert requirements_satisfied(["pyyaml>=5", "kfp==0.0.1"])  # any kfp serves: its executor is stable
+    assert not requirements_satisfied(["pyyaml<1"])
+    assert not requirements_satisfied(["surely-not-installed-package-xyz"])
+    assert requirements_satisfied(['typing-extensions>=3.7.4,<5; python_version<"3.9"'])  # marker is false
+    assert not requirements_satisfied(["git+https://example.com/repo.git"])
+
+
+def test_the_prelude_is_parsed_into_packages_and_pip_options() -> None:
+    script = (
+        "PIP_DISABLE_PIP_VERSION_CHECK=1 python3 -m pip install --quiet --no-warn-script-location "
+        "--index-url https://mirror/simple --trusted-host https://mirror/simple 'numpy' 'pandas>=2'  && "
+        "python3 -m pip install --quiet --no-warn-script-location 'kfp==2.17.3' '--no-deps' "
+        '\'typing-extensions>=3.7.4,<5; python_version<"3.9"\' && "$0" "$@"\n'
+    )
+    packages, options = parse_prelude(script)
+
+    assert packages == (
+        "numpy",
+        "pandas>=2",
+        "kfp==2.17.3",
+        'typing-extensions>=3.7.4,<5; python_version<"3.9"',
+    )
+    assert options == ("--index-url", "https://mirror/simple", "--trusted-host")
+
+
+@component(packages_to_install=["tomli-w==1.2.0"])
+def uses_missing_package() -> str:
+    import sys
+
+    import tomli_w
+    import yaml  # system site packages stay visible in the venv
+
+    return f"{sys.prefix}|{tomli_w.dumps({'a': 1}).strip()}|{yaml.__name__}"
+
+
+@dsl.pipeline
+def missing():
+    uses_missing_package()
+    uses_missing_package()
+
+
+def test_missing_packages_go_into_one_cached_venv_reused_by_later_steps(run_pipeline: Runner) -> None:
+    first = run_pipeline(missing, cache=False)
+
+    assert first.state == RunState.SUCCEEDED, first.error
+    prefixes = {first.step(n).outputs["Output"] for n in ("uses-missing-package", "uses-missing-package-2")}
+    assert len(prefixes) == 1  # both steps share the venv (the second waited on its lock)
+    prefix, dumped, _ = prefixes.pop().split("|")
+    assert dumped == "a = 1"
+    venvs = first.workdir.parent / "cache" / "venvs"
+    assert Path(prefix).parent == venvs and (Path(prefix) / ".ready").exists()
+
+    again = run_pipeline(missing, cache=False)
+    assert again.step("uses-missing-package").state == StepState.SUCCEEDED
+    assert again.step("uses-missing-package").outputs["Output"].split("|")[0] == prefix
+    assert "creating a venv" not in again.listener.log("uses-missing-package")
