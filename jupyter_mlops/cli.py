@@ -12,25 +12,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import MlopsError
-
-
-def _workspace_pipeline(notebook: str, name: str | None):  # type: ignore[no-untyped-def]
-    from .notebook_reader import read_notebook
-
-    workspace = read_notebook(notebook)
-    if name is not None:
-        return workspace.get(name)
-    defined = [p for p in workspace.pipelines.values() if p.steps]
-    if not defined:
-        raise MlopsError(f"{notebook} defines no pipeline steps: mark cells with `%%component NAME`")
-    if len(defined) > 1:
-        names = ", ".join(p.name for p in defined)
-        raise MlopsError(f"{notebook} defines several pipelines ({names}); choose one with --pipeline NAME")
-    return defined[0]
+from .notebook_reader import pipeline_from_notebook
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
-    pipeline = _workspace_pipeline(args.notebook, args.pipeline)
+    pipeline = pipeline_from_notebook(args.notebook, args.pipeline)
     text = pipeline.compile_yaml()
     out = Path(args.output or f"{pipeline.name}.yaml")
     if str(out) == "-":
@@ -47,7 +33,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     from .pipeline_display import plan_text
 
-    print(plan_text(_workspace_pipeline(args.notebook, args.pipeline).plan()))
+    print(plan_text(pipeline_from_notebook(args.notebook, args.pipeline).plan()))
     return 0
 
 

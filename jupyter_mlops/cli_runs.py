@@ -19,9 +19,9 @@ def _backend(args: argparse.Namespace) -> Any:
 
 def _pipeline(source: str, name: str | None) -> Any:
     if source.endswith(".ipynb"):
-        from .cli import _workspace_pipeline
+        from .notebook_reader import pipeline_from_notebook
 
-        return _workspace_pipeline(source, name)
+        return pipeline_from_notebook(source, name)
     return source  # a compiled YAML path: the API reads and checks it
 
 

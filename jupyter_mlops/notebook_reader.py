@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .errors import CellError, MlopsError, UsageError
+from .errors import CellError, MlopsError, PipelineError, UsageError
+from .pipeline import Pipeline
 from .workspace import Workspace, default_pipeline_name
 
 _LINE_MAGIC = re.compile(r"^%pipeline\s+(.*)$")
@@ -68,3 +69,17 @@ def read_notebook(path: str | Path) -> Workspace:
         code_index += 1
         feed_cell(workspace, cell.source, f"code cell {code_index}")
     return workspace
+
+
+def pipeline_from_notebook(path: str | Path, name: str | None = None) -> Pipeline:
+    """The notebook's pipeline NAME, or its only pipeline with steps (the CLI and the server use this)."""
+    workspace = read_notebook(path)
+    if name is not None:
+        return workspace.get(name)
+    defined = [p for p in workspace.pipelines.values() if p.steps]
+    if not defined:
+        raise PipelineError(f"{path} defines no pipeline steps: mark cells with `%%component NAME`")
+    if len(defined) > 1:
+        names = ", ".join(p.name for p in defined)
+        raise PipelineError(f"{path} defines several pipelines ({names}); choose one with --pipeline NAME")
+    return defined[0]
