@@ -26,6 +26,7 @@ class StepLaunchError(Exception):
 
 class StepProcess(Protocol):
     pid: int
+    error: str | None  # why it ended, when its exit code cannot tell (its worker died)
 
     def wait(self, timeout: float | None = None) -> int | None:
         """The exit code (negative: killed by that signal), or None if still running after `timeout`."""
@@ -63,8 +64,9 @@ def describe_exit(code: int) -> str:
 
 
 class _ForkedStep:
-    def __init__(self, request_id: int) -> None:
+    def __init__(self, request_id: int, worker: subprocess.Popen[bytes]) -> None:
         self.id = request_id
+        self.worker = worker  # the worker process that forks (and reaps) this step
         self.pid = 0
         self.started = threading.Event()
         self.ended = threading.Event()
@@ -132,9 +134,12 @@ class ForkWorker:
         self._dead_reason = f"the step worker process ended ({describe_exit(code)})"
         self._ready.set()
         with self._lock:
-            orphans = list(self._pending.values())
-            self._pending.clear()
+            orphans = [s for s in self._pending.values() if s.worker is proc]
+            for step in orphans:
+                del self._pending[step.id]
         for step in orphans:
+            if step.pid:  # its exit status is lost with the worker: stop it rather than leave it running
+                kill_group(step.pid, signal.SIGKILL)
             step.error = step.error or self._dead_reason
             step.code = step.code if step.code is not None else -signal.SIGKILL
             step.started.set()
@@ -151,7 +156,7 @@ class ForkWorker:
                 raise StepLaunchError(self._dead_reason or "the step worker process is not running")
             self._next_id += 1
             self._used = True
-            step = _ForkedStep(self._next_id)
+            step = _ForkedStep(self._next_id, proc)
             self._pending[step.id] = step
             request = {
                 "id": step.id,
@@ -197,6 +202,7 @@ class _Subprocess:
     def __init__(self, popen: subprocess.Popen[bytes], log: IO[bytes]) -> None:
         self.popen = popen
         self.pid = popen.pid
+        self.error: str | None = None
         self._log = log
 
     def wait(self, timeout: float | None = None) -> int | None:

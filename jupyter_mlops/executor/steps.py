@@ -206,7 +206,7 @@ class ContainerStep:
             if code is not None:
                 # As when a pod's main container exits: what the step left running in its group goes too.
                 processes.kill_group(process.pid, signal.SIGKILL)
-                return code, None, offset
+                return code, process.error, offset
             if self.ctx.cancel.is_set():
                 processes.stop(process)
                 return -15, "canceled", offset

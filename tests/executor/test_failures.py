@@ -234,3 +234,46 @@ def test_what_a_killed_step_left_running_in_its_group_is_stopped(
     while _alive(grandchild) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _alive(grandchild)
+
+
+@component
+def report_worker(pid_file: str, seconds: int) -> str:
+    import os
+    import time
+
+    with open(pid_file, "w") as f:
+        f.write(f"{os.getpid()} {os.getppid()}")  # the parent of a forked step is the executor's worker
+    time.sleep(seconds)
+    return "done"
+
+
+@dsl.pipeline
+def worker_dies(pid_file: str):
+    cleanup = ok(text="cleanup")  # runs after the failure: needs a new worker
+    with dsl.ExitHandler(cleanup):
+        doomed = report_worker(pid_file=pid_file, seconds=60)
+        ok(text="later").after(doomed)
+
+
+def test_a_dead_worker_fails_its_running_steps_and_is_restarted(run_pipeline: Runner, tmp_path: Path) -> None:
+    pid_file = tmp_path / "pids"
+
+    def kill_worker() -> None:
+        step_pid, worker_pid = (int(p) for p in _wait_for(pid_file).split())
+        os.kill(worker_pid, signal.SIGKILL)
+
+    killer = threading.Thread(target=kill_worker)
+    killer.start()
+    result = run_pipeline(worker_dies, {"pid_file": str(pid_file)}, max_workers=1)
+    killer.join()
+
+    assert result.state == RunState.FAILED
+    error = result.step("exit-handler-1.report-worker").error or ""
+    assert "worker process ended" in error and "SIGKILL" in error
+    assert result.step("exit-handler-1.ok-2").state == StepState.SKIPPED
+    assert result.step("ok").outputs == {"Output": "cleanup"}
+    step_pid = int(pid_file.read_text().split()[0])
+    deadline = time.monotonic() + 10
+    while _alive(step_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(step_pid), "the orphaned step must be stopped"
