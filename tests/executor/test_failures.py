@@ -259,7 +259,7 @@ def test_a_dead_worker_fails_its_running_steps_and_is_restarted(run_pipeline: Ru
     pid_file = tmp_path / "pids"
 
     def kill_worker() -> None:
-        step_pid, worker_pid = (int(p) for p in _wait_for(pid_file).split())
+        _step_pid, worker_pid = (int(p) for p in _wait_for(pid_file).split())
         os.kill(worker_pid, signal.SIGKILL)
 
     killer = threading.Thread(target=kill_worker)
