@@ -1,0 +1,126 @@
+"""A run's view turns green live under the cell that started it, and a click on a step shows its log.
+
+The user's story, in JupyterLab 4 and in Notebook 7 (the same server serves both): a notebook runs a small
+kfp pipeline with `mlops.run(...)` on the local backend and shows the returned `Run`. Its DAG appears
+while the first step is still going; the steps turn SUCCEEDED one by one without the cell being run
+again; clicking a step opens its log.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from pathlib import Path
+
+import nbformat
+import pytest
+from playwright.sync_api import Page, expect
+
+from .lab_process import LabServer
+
+PIPELINE_CELL = '''\
+import jupyter_mlops as mlops
+from kfp import dsl
+
+@dsl.component(base_image="python:3.11")
+def slow_step(n: int, seconds: float) -> int:
+    import time
+    print(f"hello from slow_step, n={n}", flush=True)
+    time.sleep(seconds)
+    return n + 1
+
+@dsl.pipeline(name="views-live")
+def views_live(n: int = 1):
+    first = slow_step(n=n, seconds=6.0)
+    slow_step(n=first.output, seconds=2.0)
+
+r = mlops.run(views_live, experiment="browser-views", cache=False)  # each test runs its steps
+r'''
+
+
+def write_notebook(server: LabServer, name: str) -> str:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(PIPELINE_CELL)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = server.root_dir / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    return path.name
+
+
+def wait_for_idle_kernel(server: LabServer, notebook: str, limit: float = 120.0) -> None:
+    """The notebook's kernel has started and is idle (the front end queues requests until connected)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        for session in server.api("api/sessions"):
+            if session["path"].endswith(notebook) and session["kernel"]["execution_state"] == "idle":
+                return
+        time.sleep(0.25)
+    raise AssertionError(f"no idle kernel for {notebook} after {limit:.0f} s")
+
+
+def run_first_cell(page: Page, server: LabServer, notebook: str) -> None:
+    cell = page.locator(".jp-Notebook .jp-CodeCell").first
+    expect(cell).to_be_visible()
+    wait_for_idle_kernel(server, notebook)
+    cell.locator(".jp-InputArea-editor").click()
+    page.keyboard.press("Shift+Enter")
+
+
+def watch_the_run_go_green(page: Page) -> None:
+    view = page.locator(".mlops-view[data-run-state]").first
+    # The view appears while the run still goes on...
+    expect(view).to_be_visible()
+    expect(view.locator('.mlops-node[data-state="RUNNING"]').first).to_be_visible()
+    prompt = page.locator(".jp-Notebook .jp-CodeCell").first.locator(".jp-InputPrompt")
+    count_when_shown = prompt.inner_text()
+    # ...and every step turns SUCCEEDED with no further execution of the cell.
+    expect(view).to_have_attribute("data-run-state", "SUCCEEDED", timeout=180_000)
+    nodes = view.locator(".mlops-node")
+    expect(nodes).to_have_count(2)
+    for i in range(2):
+        expect(nodes.nth(i)).to_have_attribute("data-state", "SUCCEEDED")
+        expect(nodes.nth(i).locator("rect")).to_have_attribute("fill", "#dcfce7")
+        expect(nodes.nth(i).locator(".mlops-icon")).to_have_text("✓")
+    expect(view.locator(".mlops-counts")).to_contain_text("2/2 steps")
+    assert prompt.inner_text() == count_when_shown, "the cell was executed again"
+
+    # A click on a step shows its log, asked from the kernel.
+    nodes.first.click()
+    log = view.locator(".mlops-log")
+    expect(log).to_contain_text("hello from slow_step, n=")
+    expect(view.locator(".mlops-panel")).to_contain_text("SUCCEEDED")
+
+
+def saved_outputs(path: Path) -> dict[str, object]:
+    nb = json.loads(path.read_text())
+    outputs = nb["cells"][0]["outputs"]
+    data: dict[str, object] = {}
+    for out in outputs:
+        data.update(out.get("data", {}))
+    return data
+
+
+@pytest.mark.timeout(600)
+def test_jupyterlab_run_view_turns_green_live_and_shows_a_steps_log(page: Page, lab_server: LabServer) -> None:
+    notebook = write_notebook(lab_server, f"views-lab-{uuid.uuid4().hex[:6]}")
+    page.goto(f"{lab_server.url}lab/workspaces/views-lab/tree/{notebook}?reset&token={lab_server.token}")
+    run_first_cell(page, lab_server, notebook)
+    watch_the_run_go_green(page)
+
+    # Saved, the output also carries the static SVG and the text of the final state (for nbconvert/GitHub).
+    page.keyboard.press("Control+s")
+    expect(page.locator(".jp-mod-dirty")).to_have_count(0)
+    data = saved_outputs(lab_server.root_dir / notebook)
+    assert "application/vnd.jupyter.widget-view+json" in data
+    assert "SUCCEEDED" in str(data["text/plain"])
+    assert 'data-state="SUCCEEDED"' in str(data["text/html"])
+
+
+@pytest.mark.timeout(600)
+def test_notebook7_run_view_turns_green_live_and_shows_a_steps_log(page: Page, lab_server: LabServer) -> None:
+    notebook = write_notebook(lab_server, f"views-nb7-{uuid.uuid4().hex[:6]}")
+    page.goto(f"{lab_server.url}notebooks/{notebook}?token={lab_server.token}")
+    expect(page.locator("#main-panel .jp-NotebookPanel")).to_be_visible()  # Notebook 7's shell, not Lab's
+    run_first_cell(page, lab_server, notebook)
+    watch_the_run_go_green(page)
