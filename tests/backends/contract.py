@@ -30,6 +30,12 @@ def finished(backend: Backend, run_id: str, timeout: float = FINISH_TIMEOUT) -> 
     return result
 
 
+def explain(run: RunInfo) -> str:
+    """What went wrong, for an assertion message: the run's error and every step's state and error."""
+    steps = "; ".join(f"{s.name}={s.state.value}" + (f" ({s.error})" if s.error else "") for s in run.steps)
+    return f"run {run.id} {run.state.value}: {run.error}; steps: {steps}"
+
+
 class BackendContract:
     def test_submit_returns_at_once_with_the_planned_dag(self, backend: Backend, specs: Specs) -> None:
         run = backend.submit(specs["arith"], {"a": 5})
@@ -42,7 +48,7 @@ class BackendContract:
 
     def test_a_run_finishes_with_its_outputs(self, backend: Backend, specs: Specs) -> None:
         run = finished(backend, backend.submit(specs["arith"], {"a": 5, "b": 7}).id)
-        assert run.state is RunState.SUCCEEDED, run.error
+        assert run.state is RunState.SUCCEEDED, explain(run)
         assert {s.name: s.state for s in run.steps} == {
             "add": StepState.SUCCEEDED,
             "add-2": StepState.SUCCEEDED,
@@ -122,7 +128,7 @@ class BackendContract:
 
     def test_artifacts_and_metrics_are_recorded(self, backend: Backend, specs: Specs) -> None:
         run = finished(backend, backend.submit(specs["dataset"], {"count": 7}).id)
-        assert run.state is RunState.SUCCEEDED, run.error
+        assert run.state is RunState.SUCCEEDED, explain(run)
         assert run.step("count-lines").outputs["Output"] == 7
         written = backend.artifacts(run.id, "write-lines")
         assert [(a.name, a.type) for a in written] == [("data", "system.Dataset")]

@@ -8,6 +8,8 @@ from pathlib import Path
 import jupyter_mlops as mlops
 from jupyter_mlops.models import RunState
 
+from .contract import explain
+
 
 def test_plain_kfp_pipelines_give_the_same_outputs_as_kfp_local(home: Path, tmp_path: Path) -> None:
     from kfp import local
@@ -22,8 +24,8 @@ def test_plain_kfp_pipelines_give_the_same_outputs_as_kfp_local(home: Path, tmp_
 
     arith = mlops.run(pipelines.arith, {"a": 3, "b": 4}).wait(timeout=300)
     report = mlops.run(pipelines.report, {"count": 5, "values": [2, 4], "scale": 1.5}).wait(timeout=300)
-    assert arith.state is RunState.SUCCEEDED, arith.error
-    assert report.state is RunState.SUCCEEDED, report.error
+    assert arith.state is RunState.SUCCEEDED, explain(arith.info)
+    assert report.state is RunState.SUCCEEDED, explain(report.info)
     assert arith.outputs["add-2"]["Output"] == expected_sum
     assert report.outputs["head"]["Output"] == expected_head
     assert report.outputs["describe"]["Output"] == expected_description

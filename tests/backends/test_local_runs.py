@@ -20,7 +20,7 @@ from jupyter_mlops.errors import StoreError
 from jupyter_mlops.models import RunState, StepState
 
 from .conftest import wait_until
-from .contract import finished
+from .contract import explain, finished
 
 
 def processes_of_run(run_id: str) -> list[int]:
@@ -84,7 +84,7 @@ def test_a_run_outlives_the_process_that_submitted_it(
     run_id = out.stdout.strip()
     backend = LocalBackend(home)  # a new process-side view of the same store: state survived
     run = finished(backend, run_id)
-    assert run.state is RunState.SUCCEEDED, run.error
+    assert run.state is RunState.SUCCEEDED, explain(run)
     assert run.step("add-2").outputs == {"Output": 52}
 
 
@@ -129,7 +129,7 @@ def test_twenty_runs_submitted_at_once_from_four_processes_all_finish(
     backend = LocalBackend(home)
     for run_id, a in submitted.items():
         run = finished(backend, run_id, timeout=600)
-        assert run.state is RunState.SUCCEEDED, (run_id, run.error)
+        assert run.state is RunState.SUCCEEDED, explain(run)
         assert run.step("add").outputs == {"Output": a + 1}
         assert run.step("add-2").outputs == {"Output": a + 11}
         assert f"adding {a} and 1" in backend.logs(run_id, "add").text
@@ -154,7 +154,7 @@ def test_an_artifact_root_elsewhere_holds_the_runs_files(
     root = tmp_path / "artifacts"
     backend = LocalBackend(home, artifact_root=root)
     run = finished(backend, backend.submit(specs["dataset"], {"count": 3}).id)
-    assert run.state is RunState.SUCCEEDED, run.error
+    assert run.state is RunState.SUCCEEDED, explain(run)
     (data,) = backend.artifacts(run.id, "write-lines")
     assert Path(data.uri).resolve().is_relative_to(root.resolve())
     assert Path(data.uri).read_text() == "line 0\nline 1\nline 2\n"
@@ -164,12 +164,12 @@ def test_an_artifact_root_elsewhere_holds_the_runs_files(
 def test_a_rerun_after_a_restart_is_served_from_the_cache(home: Path, specs: dict[str, str]) -> None:
     first_session = LocalBackend(home)
     first = finished(first_session, first_session.submit(specs["dataset"], {"count": 4}).id)
-    assert first.state is RunState.SUCCEEDED, first.error
+    assert first.state is RunState.SUCCEEDED, explain(first)
     first_session.close()
 
     backend = LocalBackend(home)  # a new kernel, same home
     again = finished(backend, backend.submit(specs["dataset"], {"count": 4}).id)
-    assert again.state is RunState.SUCCEEDED, again.error
+    assert again.state is RunState.SUCCEEDED, explain(again)
     assert {s.name: s.state for s in again.steps} == {
         "write-lines": StepState.CACHED,
         "count-lines": StepState.CACHED,

@@ -17,6 +17,7 @@ from jupyter_mlops.models import RunState, StepState
 from jupyter_mlops.store import RunStore
 
 from .conftest import wait_until
+from .contract import explain
 
 
 def test_run_a_kfp_pipeline_function_and_read_the_results(home: Path) -> None:
@@ -25,7 +26,7 @@ def test_run_a_kfp_pipeline_function_and_read_the_results(home: Path) -> None:
     run = mlops.run(pipelines.training, {"epochs": 4}, experiment="api", name="first try")
     assert isinstance(run, mlops.Run) and run.id
     assert run.wait(timeout=300) is run
-    assert run.state is RunState.SUCCEEDED, run.error
+    assert run.state is RunState.SUCCEEDED, explain(run.info)
     assert run.tasks == {"train": StepState.SUCCEEDED}
     assert run.outputs == {"train": {"Output": 0.25}}
     assert run.metrics == {"train.loss": 0.25}  # logged with mlops.log_metric inside the step
