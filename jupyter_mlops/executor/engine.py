@@ -110,13 +110,17 @@ class _Scheduler:
     def run(self, values: dict[str, Any]) -> tuple[RunState, str | None]:
         try:
             root = Scope(prefix="", params=values, artifacts={})
-            self.roots = self._instantiate(root, dag_tasks(self.ir.root), None)
+            try:
+                self.roots = self._instantiate(root, dag_tasks(self.ir.root), None)
+            except MlopsError as e:
+                return RunState.FAILED, str(e)
             while not all(n.state.terminal for n in self.roots):
                 if self.ctx.cancel.is_set() and not self.canceled:
                     self._cancel_pending()
                 progressed = self._advance()
-                if self.running == 0 and not progressed and not self.waiting:
-                    raise PipelineError("the pipeline's graph cannot make progress (a dependency cycle?)")
+                if self.running == 0 and not progressed:
+                    self._fail_stuck()  # nothing runs and nothing can start: it never will
+                    continue
                 try:
                     node, outcome = self.events.get(timeout=0.1 if self.running == 0 else 0.05)
                 except queue.Empty:
@@ -500,11 +504,22 @@ class _Scheduler:
     def _skip(self, node: Node, reason: str) -> None:
         node.skip_reason = reason
         self._set(node, StepState.SKIPPED)
-        if node.kind in ("dag", "loop"):  # the steps inside it that `plan` listed
-            for name, _ in static_steps(self.ir, {node.key: node.task}, node.scope.prefix, None):
-                if name != node.name:
-                    self.ctx.listener.on_step(StepInfo(name=name, state=StepState.SKIPPED))
+        self._skip_unopened_contents(node)
         self._child_done(node.parent)
+
+    def _skip_unopened_contents(self, node: Node) -> None:
+        """A group that never opened: the steps inside it that `plan` listed will not run either."""
+        if node.children:
+            return
+        if node.kind in ("dag", "loop") and node.inner is None:
+            names = [n for n, _ in static_steps(self.ir, {node.key: node.task}, node.scope.prefix, None)]
+        elif node.kind == "iteration" and node.inner is not None:
+            names = [n for n, _ in static_steps(self.ir, dag_tasks(node.component), node.inner.prefix, None)]
+        else:
+            return
+        for name in names:
+            if name != node.name:
+                self.ctx.listener.on_step(StepInfo(name=name, state=StepState.SKIPPED))
 
     def _fail(self, node: Node, error: str) -> None:
         now = time.time()
@@ -513,7 +528,17 @@ class _Scheduler:
         node.info.finished_at = now
         self.failures.append((now, f"step {node.name!r} failed: {error}"))
         self._set(node, StepState.FAILED)
+        self._skip_unopened_contents(node)
         self._child_done(node.parent)
+
+    def _fail_stuck(self) -> None:
+        for node in list(self.waiting):
+            if node.state == StepState.PENDING:
+                missing = [d for d in node.deps if not node.scope.nodes[d].state.terminal]
+                self._fail(
+                    node, f"cannot start: it waits on {', '.join(missing) or 'nothing'} (a dependency cycle?)"
+                )
+        self.waiting.clear()
 
     def _cancel_pending(self) -> None:
         """Cancel: pending steps never start; running ones see the event and stop their process groups."""

@@ -126,6 +126,12 @@ class ContainerStep:
                 target = self._artifact_path(name, i, len(group))
                 materialize(Path(a.uri), target)
                 artifacts[name].append(replace(a, uri=str(target)))
+        log = self.ctx.listener.log_path(self.info.name)
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("a") as f:
+            f.write(
+                f"[jupyter-mlops] cached: outputs reused from an earlier run (key {self.info.cache_key})\n"
+            )
         return self._finish(StepState.CACHED, params, artifacts, None)
 
     # -- attempts -------------------------------------------------------------------------------

@@ -59,7 +59,7 @@ def test_a_rerun_is_all_cached_with_equal_outputs(run_pipeline: Runner) -> None:
     assert copy.is_relative_to(second.workdir) and copy.read_text() == "xxx"
     assert second.step("produce").cache_key == first.step("produce").cache_key
     assert second.step("stamp").outputs != first.step("stamp").outputs  # caching disabled for this step
-    assert not (second.workdir / "logs" / "produce.log").exists()  # nothing ran
+    assert second.listener.log("produce").startswith("[jupyter-mlops] cached:")  # nothing ran
 
 
 def test_changed_inputs_miss_the_cache(run_pipeline: Runner) -> None:

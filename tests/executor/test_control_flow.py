@@ -226,3 +226,39 @@ def test_a_container_component_fails_with_a_clear_message(run_pipeline: Runner) 
     assert result.state == RunState.FAILED
     error = result.step("echo-container").error or ""
     assert "'alpine'" in error and "lightweight Python components" in error
+
+
+@component
+def read_env() -> str:
+    import os
+
+    return f"{os.environ['GREETING']}|{os.environ['JUPYTER_MLOPS_STEP']}|{os.environ['_KFP_RUNTIME']}"
+
+
+@dsl.pipeline
+def with_env():
+    read_env().set_env_variable("GREETING", "hello")
+
+
+def test_a_step_sees_its_env_variables(run_pipeline: Runner) -> None:
+    result = run_pipeline(with_env)
+
+    assert result.step("read-env").outputs == {"Output": "hello|read-env|true"}
+
+
+def test_a_dependency_cycle_in_hand_edited_ir_fails_instead_of_hanging(
+    run_pipeline: Runner, tmp_path
+) -> None:
+    spec = compile_pipeline(outer, tmp_path / "outer.yaml")
+    tasks = spec[0]["root"]["dag"]["tasks"]
+    tasks["inner"]["dependentTasks"] = ["square"]  # square already waits on inner-2, which waits on inner
+
+    result = run_pipeline(spec)
+
+    assert result.state == RunState.FAILED
+    assert "cycle" in (result.step("inner").error or "")
+    assert {s.state for s in result.listener.steps.values()} <= {
+        StepState.FAILED,
+        StepState.SKIPPED,
+        StepState.PENDING,
+    }

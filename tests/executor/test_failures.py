@@ -277,3 +277,35 @@ def test_a_dead_worker_fails_its_running_steps_and_is_restarted(run_pipeline: Ru
     while _alive(step_pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _alive(step_pid), "the orphaned step must be stopped"
+
+
+@component
+def wait_then_echo(pid_file: str, i: int) -> int:
+    import os
+    import time
+
+    if i == 0:
+        with open(pid_file, "w") as f:
+            f.write(str(os.getpid()))
+        time.sleep(60)
+    return i
+
+
+@dsl.pipeline
+def limited_loop(pid_file: str):
+    with dsl.ParallelFor([0, 1, 2], parallelism=1) as i:
+        wait_then_echo(pid_file=pid_file, i=i)
+
+
+def test_cancel_during_a_loop_skips_the_iterations_not_started(run_pipeline: Runner, tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    cancel = threading.Event()
+    threading.Thread(target=lambda: (_wait_for(pid_file), cancel.set())).start()
+
+    result = run_pipeline(limited_loop, {"pid_file": str(pid_file)}, cancel=cancel)
+
+    assert result.state == RunState.CANCELED
+    assert result.step("for-loop-2[0].wait-then-echo").state == StepState.CANCELED
+    assert result.step("for-loop-2[1].wait-then-echo").state == StepState.SKIPPED
+    assert result.step("for-loop-2[2].wait-then-echo").state == StepState.SKIPPED
+    assert result.step("for-loop-2").state == StepState.CANCELED
