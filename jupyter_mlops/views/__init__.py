@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from ..models import RunInfo
     from .compare import CompareView
     from .run_widget import DagView, RunView
-    from .runs_table import RunsTable
+    from .runs_widget import RunsTable
 
 __all__ = ["compare_view", "pipeline_view", "render_run_static", "render_run_text", "run_view", "runs_table"]
 
@@ -44,7 +44,7 @@ def runs_table(
     backend: Backend, *, experiment: str | None = None, state: str | None = None, limit: int = 50
 ) -> RunsTable:
     """Runs newest first, sortable and filterable, with a column per parameter and metric."""
-    from .runs_table import RunsTable
+    from .runs_widget import RunsTable
 
     return RunsTable(backend, experiment=experiment, state=state, limit=limit)
 

@@ -155,3 +155,16 @@ def test_pipeline_view_draws_the_not_yet_run_pipeline_with_data_on_edges() -> No
     assert "report  <- train (model), prep" in view.text()
     html = view.static_html()
     assert html.count('class="mlops-node"') == 3 and ">df<" in html
+
+
+def test_the_view_functions_stay_callable_after_their_modules_are_imported(
+    backend: LocalBackend, three_runs: list[str]
+) -> None:
+    # A submodule named like a function would rebind it on import (`views.runs_table` -> module).
+    from jupyter_mlops import views
+
+    runs_table(backend)
+    compare_view(backend, three_runs[:2])
+    pipeline_view(["a"], [])
+    for name in views.__all__:
+        assert callable(getattr(views, name)), name

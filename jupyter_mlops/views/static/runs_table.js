@@ -1,4 +1,4 @@
-// Runs table: the rows and columns come from Python (views/runs_table.py); this sorts and filters them.
+// Runs table: the rows and columns come from Python (views/runs_widget.py); this sorts and filters them.
 // The chosen filters and sort are synced back, so Python's static fallback shows the same view.
 
 function h(tag, attrs = {}, text = null, parent = null) {
