@@ -101,12 +101,28 @@ def ours(
 
 
 def kfp_local(pipeline: Any, root: Path) -> float:
+    """One run under kfp.local; its copious output goes to root/output.log, not the terminal."""
     from kfp import local
 
     local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(root))
-    start = time.perf_counter()
-    pipeline()
-    return time.perf_counter() - start
+    root.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with (root / "output.log").open("ab") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        try:
+            start = time.perf_counter()
+            pipeline()
+            return time.perf_counter() - start
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
 
 
 def main() -> None:
