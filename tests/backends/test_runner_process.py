@@ -14,7 +14,7 @@ import pytest
 
 from jupyter_mlops.backends.local import LocalBackend
 from jupyter_mlops.backends.runner_liveness import death_reason, this_host
-from jupyter_mlops.models import RunState, StepState
+from jupyter_mlops.models import RunState, StepInfo, StepState
 from jupyter_mlops.store import RunStore, new_run_id
 
 from .conftest import wait_until
@@ -108,3 +108,20 @@ def test_sigterm_to_the_runner_cancels_the_run_and_says_so(home: Path, specs: di
     assert run.state is RunState.CANCELED
     assert f"runner process {pid} received SIGTERM" in (run.error or "")
     assert run.step("add").outputs == {"Output": 2} and run.step("nap").state is StepState.CANCELED
+
+
+def test_cancelling_a_run_whose_runner_is_dead_finishes_the_cancel(home: Path, specs: dict[str, str]) -> None:
+    run_id = stored_run(home, specs["arith"], ["add", "add-2"])
+    gone = subprocess.Popen([sys.executable, "-c", "pass", run_id])
+    gone.wait()  # a runner that has exited
+    store = RunStore(home)
+    store.mark_running(run_id, gone.pid, this_host())
+    store.record_step(run_id, StepInfo("add", StepState.SUCCEEDED, attempts=1, outputs={"Output": 3}))
+    store.record_step(run_id, StepInfo("add-2", StepState.RUNNING, attempts=1))
+    run = LocalBackend(home).cancel(run_id)
+    assert run.state is RunState.CANCELED
+    assert [(s.name, s.state) for s in run.steps] == [
+        ("add", StepState.SUCCEEDED),
+        ("add-2", StepState.CANCELED),
+    ]
+    assert run.step("add").outputs == {"Output": 3}
