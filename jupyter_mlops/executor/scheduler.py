@@ -1,0 +1,346 @@
+"""The scheduler of one run: it walks the pipeline's DAG, opening a scope for every sub-DAG
+(condition branch, nested pipeline, loop iteration) when it becomes ready, and runs each ready
+container task on a thread of its own (up to `max_workers` at once) through `steps.ContainerStep`.
+Only the scheduler's thread changes the graph; step threads hand their outcome back through a queue.
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from ..errors import MlopsError
+from ..models import ArtifactInfo, RunState, StepInfo, StepState
+from .conditions import evaluate
+from .dataflow import group_outputs, importer_artifact, loop_items, resolve_inputs
+from .graph import Node, Scope, dag_tasks, kind_of, static_steps
+from .ir import Json, task_dependencies
+from .steps import ContainerStep, StepContext, StepOutcome, snapshot
+from .values import Artifact
+
+
+class Scheduler:
+    """Runs one pipeline to the end; `run` returns the final run state and, unless it succeeded, why."""
+
+    def __init__(self, ctx: StepContext, max_workers: int) -> None:
+        self.ctx = ctx
+        self.ir = ctx.ir
+        self.max_workers = max_workers
+        self.pool = ThreadPoolExecutor(max_workers, thread_name_prefix="step")
+        self.events: queue.Queue[tuple[Node, StepOutcome]] = queue.Queue()
+        self.waiting: list[Node] = []
+        self.roots: list[Node] = []
+        self.running = 0
+        self.canceled = False
+        self.failures: list[tuple[float, str]] = []
+
+    def run(self, values: dict[str, Any]) -> tuple[RunState, str | None]:
+        try:
+            root = Scope(prefix="", params=values, artifacts={})
+            try:
+                self.roots = self._instantiate(root, dag_tasks(self.ir.root), None)
+            except MlopsError as e:
+                return RunState.FAILED, str(e)
+            while not all(n.state.terminal for n in self.roots):
+                if self.ctx.cancel.is_set() and not self.canceled:
+                    self._cancel_pending()
+                progressed = self._advance()
+                if self.running == 0 and not progressed:
+                    self._fail_stuck()  # nothing runs and nothing can start: it never will
+                    continue
+                try:
+                    node, outcome = self.events.get(timeout=0.1 if self.running == 0 else 0.05)
+                except queue.Empty:
+                    continue
+                self._container_done(node, outcome)
+                while True:
+                    try:
+                        node, outcome = self.events.get_nowait()
+                    except queue.Empty:
+                        break
+                    self._container_done(node, outcome)
+        finally:
+            self.pool.shutdown(wait=True)
+        if self.canceled:
+            return RunState.CANCELED, "the run was canceled"
+        if self.failures:
+            return RunState.FAILED, sorted(self.failures)[0][1]
+        return RunState.SUCCEEDED, None
+
+    # -- building the graph ---------------------------------------------------------------------
+
+    def _instantiate(self, scope: Scope, tasks: Mapping[str, Json], parent: Node | None) -> list[Node]:
+        nodes = []
+        for key, task in tasks.items():
+            name = scope.prefix + key
+            component_name, component = self.ir.component(name, task)
+            node = Node(
+                name=name,
+                key=key,
+                task=task,
+                component_name=component_name,
+                component=component,
+                kind=kind_of(self.ir, key, task, component),
+                scope=scope,
+                parent=parent,
+                deps=[d for d in task_dependencies(task) if d in tasks],
+                info=StepInfo(name=name, component=component_name.removeprefix("comp-")),
+            )
+            scope.nodes[key] = node
+            nodes.append(node)
+            self.waiting.append(node)
+            self._report(node)
+        if parent is not None:
+            parent.children = nodes
+        return nodes
+
+    # -- scheduling -----------------------------------------------------------------------------
+
+    def _advance(self) -> bool:
+        progressed = False
+        changed = True
+        while changed:
+            changed = False
+            for node in list(self.waiting):
+                if node.state != StepState.PENDING:
+                    self.waiting.remove(node)
+                elif self._try_start(node):
+                    if node in self.waiting:
+                        self.waiting.remove(node)
+                    changed = progressed = True
+        return progressed
+
+    def _try_start(self, node: Node) -> bool:
+        """Start, skip or fail `node` if it is ready; False if it must wait."""
+        if self.canceled:
+            self._skip(node, "canceled")
+            return True
+        if node.kind == "iteration":
+            return self._try_start_iteration(node)
+        deps = [node.scope.nodes[d] for d in node.deps]
+        if not all(d.state.terminal for d in deps):
+            return False
+        policy = node.task.get("triggerPolicy") or {}
+        broken = [d for d in deps if _broken(d)]
+        if broken and policy.get("strategy") != "ALL_UPSTREAM_TASKS_COMPLETED":
+            self._skip(node, "upstream")
+            return True
+        if node.kind == "container" and self.running >= self.max_workers:
+            return False
+        try:
+            params, artifacts = resolve_inputs(node, self.ctx.run_id)
+            condition = str(policy.get("condition") or "")
+            if condition and not evaluate(condition, params):
+                self._skip(node, "condition")
+                return True
+            if node.kind == "container":
+                self._start_container(node, params, artifacts)
+            elif node.kind == "importer":
+                self._run_importer(node, params)
+            elif node.kind == "loop":
+                self._start_loop(node, params, artifacts)
+            else:
+                self._start_group(node, params, artifacts, node.name + ".")
+        except MlopsError as e:
+            self._fail(node, str(e))
+        return True
+
+    def _start_container(
+        self, node: Node, params: dict[str, Any], artifacts: dict[str, list[Artifact]]
+    ) -> None:
+        node.state = StepState.RUNNING
+        self.running += 1
+        step = ContainerStep(self.ctx, node.info, node.task, node.component, params, artifacts)
+
+        def run() -> None:
+            try:
+                outcome = step.run()
+            except BaseException as e:  # never leave the scheduler waiting for this step
+                outcome = StepOutcome(StepState.FAILED, {}, {}, f"internal error running the step: {e!r}")
+                node.info.state, node.info.error, node.info.finished_at = (
+                    StepState.FAILED,
+                    outcome.error,
+                    time.time(),
+                )
+                self.ctx.listener.on_step(snapshot(node.info))
+            self.events.put((node, outcome))
+
+        self.pool.submit(run)
+
+    def _container_done(self, node: Node, outcome: StepOutcome) -> None:
+        self.running -= 1
+        node.params_out, node.artifacts_out = outcome.params, outcome.artifacts
+        node.state = outcome.state
+        if outcome.state == StepState.FAILED:
+            self.failures.append(
+                (node.info.finished_at or time.time(), f"step {node.name!r} failed: {outcome.error}")
+            )
+        self._child_done(node.parent)
+
+    def _run_importer(self, node: Node, params: dict[str, Any]) -> None:
+        artifact = importer_artifact(self.ir.importer(node.name, node.component), params)
+        node.artifacts_out = {"artifact": [artifact]}
+        node.info.started_at = node.info.finished_at = time.time()
+        node.info.outputs = {"artifact": artifact.uri}
+        self.ctx.listener.on_artifact(
+            ArtifactInfo(
+                self.ctx.run_id, node.name, "artifact", artifact.uri, artifact.schema_title, artifact.metadata
+            )
+        )
+        self._set(node, StepState.SUCCEEDED)
+        self._child_done(node.parent)
+
+    # -- groups ---------------------------------------------------------------------------------
+
+    def _start_group(
+        self, node: Node, params: dict[str, Any], artifacts: dict[str, list[Artifact]], prefix: str
+    ) -> None:
+        node.info.inputs = dict(params)
+        node.info.started_at = time.time()
+        self._set(node, StepState.RUNNING)
+        node.inner = Scope(prefix=prefix, params=params, artifacts=artifacts)
+        children = self._instantiate(node.inner, dag_tasks(node.component), node)
+        if not children:
+            self._finish_group(node)
+
+    def _start_loop(self, node: Node, params: dict[str, Any], artifacts: dict[str, list[Artifact]]) -> None:
+        node.info.inputs = dict(params)
+        node.info.started_at = time.time()
+        self._set(node, StepState.RUNNING)
+        item_input, items, over_parameters = loop_items(node, params, artifacts)
+        node.iteration_limit = int((node.task.get("iteratorPolicy") or {}).get("parallelismLimit", 0) or 0)
+        iterations = []
+        for i, item in enumerate(items):
+            it_params, it_artifacts = dict(params), dict(artifacts)
+            if over_parameters:
+                it_params[item_input] = item
+            else:
+                it_artifacts[item_input] = [item]
+            iteration = Node(
+                name=f"{node.name}[{i}]",
+                key=str(i),
+                task=node.task,
+                component_name=node.component_name,
+                component=node.component,
+                kind="iteration",
+                scope=node.scope,
+                parent=node,
+                deps=[],
+                info=StepInfo(name=f"{node.name}[{i}]"),
+                reported=False,
+                inner=Scope(prefix=f"{node.name}[{i}].", params=it_params, artifacts=it_artifacts),
+            )
+            iterations.append(iteration)
+            self.waiting.append(iteration)
+        node.children = iterations
+        if not iterations:
+            self._finish_group(node)
+
+    def _try_start_iteration(self, node: Node) -> bool:
+        loop = node.parent
+        assert loop is not None and node.inner is not None
+        if loop.iteration_limit:
+            active = sum(1 for c in loop.children if c.state == StepState.RUNNING)
+            if active >= loop.iteration_limit:
+                return False
+        node.state = node.info.state = StepState.RUNNING
+        children = self._instantiate(node.inner, dag_tasks(node.component), node)
+        if not children:
+            self._finish_group(node)
+        return True
+
+    def _child_done(self, parent: Node | None) -> None:
+        if (
+            parent is not None
+            and parent.state == StepState.RUNNING
+            and all(c.state.terminal for c in parent.children)
+        ):
+            self._finish_group(parent)
+
+    def _finish_group(self, node: Node) -> None:
+        states = {c.state for c in node.children}
+        if StepState.FAILED in states:
+            failed = [c.name for c in node.children if c.state == StepState.FAILED]
+            node.info.error = f"failed step(s): {', '.join(failed)}"
+            state = StepState.FAILED
+        elif self.canceled and (
+            StepState.CANCELED in states or any(c.skip_reason == "canceled" for c in node.children)
+        ):
+            state = StepState.CANCELED
+        else:
+            state = StepState.SUCCEEDED
+            try:
+                group_outputs(node)
+            except MlopsError as e:
+                node.info.error, state = str(e), StepState.FAILED
+                self.failures.append((time.time(), f"step {node.name!r} failed: {e}"))
+        node.info.finished_at = time.time()
+        self._set(node, state)
+        self._child_done(node.parent)
+
+    # -- states ---------------------------------------------------------------------------------
+
+    def _set(self, node: Node, state: StepState) -> None:
+        node.state = node.info.state = state
+        self._report(node)
+
+    def _report(self, node: Node) -> None:
+        if node.reported:
+            self.ctx.listener.on_step(snapshot(node.info))
+
+    def _skip(self, node: Node, reason: str) -> None:
+        node.skip_reason = reason
+        self._set(node, StepState.SKIPPED)
+        self._skip_unopened_contents(node)
+        self._child_done(node.parent)
+
+    def _skip_unopened_contents(self, node: Node) -> None:
+        """A group that never opened: the steps inside it that `plan` listed will not run either."""
+        if node.children:
+            return
+        if node.kind in ("dag", "loop") and node.inner is None:
+            names = [n for n, _ in static_steps(self.ir, {node.key: node.task}, node.scope.prefix, None)]
+        elif node.kind == "iteration" and node.inner is not None:
+            names = [n for n, _ in static_steps(self.ir, dag_tasks(node.component), node.inner.prefix, None)]
+        else:
+            return
+        for name in names:
+            if name != node.name:
+                self.ctx.listener.on_step(StepInfo(name=name, state=StepState.SKIPPED))
+
+    def _fail(self, node: Node, error: str) -> None:
+        now = time.time()
+        node.info.error = error
+        node.info.started_at = node.info.started_at or now
+        node.info.finished_at = now
+        self.failures.append((now, f"step {node.name!r} failed: {error}"))
+        self._set(node, StepState.FAILED)
+        self._skip_unopened_contents(node)
+        self._child_done(node.parent)
+
+    def _fail_stuck(self) -> None:
+        for node in list(self.waiting):
+            if node.state == StepState.PENDING:
+                missing = [d for d in node.deps if not node.scope.nodes[d].state.terminal]
+                self._fail(
+                    node, f"cannot start: it waits on {', '.join(missing) or 'nothing'} (a dependency cycle?)"
+                )
+        self.waiting.clear()
+
+    def _cancel_pending(self) -> None:
+        """Cancel: pending steps never start; running ones see the event and stop their process groups."""
+        self.canceled = True
+        for node in list(self.waiting):
+            if node.state == StepState.PENDING:
+                self._skip(node, "canceled")
+        self.waiting.clear()
+
+
+def _broken(dep: Node) -> bool:
+    """A dependency that ended without doing its work (a branch not taken does not count)."""
+    if dep.state == StepState.SKIPPED:
+        return dep.skip_reason != "condition"
+    return dep.state in (StepState.FAILED, StepState.CANCELED)
