@@ -91,8 +91,16 @@ class ContainerStep:
     def run(self) -> StepOutcome:
         try:
             return self._run()
-        except (MlopsError, processes.StepLaunchError, OSError) as e:
+        except (MlopsError, processes.StepLaunchError) as e:
             return self._finish(StepState.FAILED, {}, {}, str(e))
+        except OSError as e:
+            return self._finish(
+                StepState.FAILED,
+                {},
+                {},
+                f"cannot write the step's files at {e.filename or self.ctx.workdir}: {e.strerror or e}; "
+                f"the run directory {self.ctx.workdir} must be a writable directory",
+            )
 
     def _run(self) -> StepOutcome:
         self.info.inputs = dict(self.params)

@@ -309,3 +309,24 @@ def test_cancel_during_a_loop_skips_the_iterations_not_started(run_pipeline: Run
     assert result.step("for-loop-2[1].wait-then-echo").state == StepState.SKIPPED
     assert result.step("for-loop-2[2].wait-then-echo").state == StepState.SKIPPED
     assert result.step("for-loop-2").state == StepState.CANCELED
+
+
+def test_a_run_directory_that_cannot_be_written_fails_with_a_clear_error(tmp_path: Path) -> None:
+    from jupyter_mlops.executor import ExecutionOptions, execute
+
+    from .conftest import RecordingListener, compile_pipeline
+
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the run directory should be")
+    workdir = blocker / "run"
+    listener = RecordingListener(tmp_path / "elsewhere")
+    spec = compile_pipeline(exits, tmp_path / "exits.yaml")
+
+    state, error = execute(
+        spec, {}, ExecutionOptions(workdir=workdir, cache_dir=None), listener, threading.Event()
+    )
+
+    assert state == RunState.FAILED
+    step_error = listener.steps["ok"].error or ""
+    assert "cannot write the step's files" in step_error and str(workdir) in step_error
+    assert error is not None and "cannot write the step's files" in error
