@@ -2,23 +2,19 @@
 
 Several processes use one store at once (a kernel submitting, detached runners writing, a server and a
 CLI reading): every write is a short `BEGIN IMMEDIATE` transaction, readers never block writers (WAL),
-and a busy database is waited for (busy timeout) rather than failed. Within a process, one connection is
-shared by threads under a lock (the executor reports from its worker threads).
+and a busy database is waited for (busy timeout) rather than failed (see database.py).
 """
 
 from __future__ import annotations
 
-import os
 import secrets
 import sqlite3
-import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import RunNotFound, StoreError
+from ..errors import StoreError
 from ..models import (
     ArtifactInfo,
     Experiment,
@@ -31,91 +27,21 @@ from ..models import (
     StepState,
 )
 from . import records
+from .database import StoreDatabase, ensure_writable_dir
 from .records import RUN_COLUMNS, dumps, loads
-from .schema import migrate
 
-BUSY_TIMEOUT_S = 60.0
+__all__ = ["RunStore", "ensure_writable_dir", "new_run_id"]
+
 DEFAULT_EXPERIMENT = "Default"
 _ACTIVE_RUN = (RunState.PENDING.value, RunState.RUNNING.value, RunState.CANCELING.value)
-
-
-def ensure_writable_dir(path: Path, role: str) -> None:
-    """Create `path` if needed and prove a file can be written in it, or raise a StoreError that says
-    which directory, why, and what to do (checked up front so a run never half-starts)."""
-    probe = path / f".write-probe-{os.getpid()}-{threading.get_ident()}"
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise StoreError(
-            f"cannot write the {role} {path}: {reason}. Choose a writable directory "
-            "(set JUPYTER_MLOPS_HOME, or pass home=/artifact_root= to LocalBackend)."
-        ) from exc
 
 
 def new_run_id() -> str:
     return secrets.token_hex(6)  # 48 random bits: no collision in a store of millions of runs
 
 
-class RunStore:
-    def __init__(self, home: Path, *, artifact_root: Path | None = None) -> None:
-        self.home = Path(home)
-        self.runs_root = Path(artifact_root) if artifact_root is not None else self.home / "runs"
-        ensure_writable_dir(self.home, "jupyter-mlops home")
-        ensure_writable_dir(self.runs_root, "artifact root")
-        self.db_path = self.home / "store.db"
-        self._lock = threading.RLock()
-        self._db = self._open()
-
-    def _open(self) -> sqlite3.Connection:
-        try:
-            db = sqlite3.connect(
-                str(self.db_path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
-            )
-            db.row_factory = sqlite3.Row
-            db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-            db.execute("PRAGMA journal_mode = WAL")
-            db.execute("PRAGMA synchronous = NORMAL")  # durable at checkpoints; a crash loses no commit order
-            db.execute("PRAGMA foreign_keys = ON")
-            migrate(db, where=str(self.db_path))
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(
-                f"cannot open the run store {self.db_path}: {exc}. If the file is damaged, move it "
-                "aside (runs' files stay in the runs/ directory) or set JUPYTER_MLOPS_HOME elsewhere."
-            ) from exc
-        return db
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-    def __enter__(self) -> RunStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    @contextmanager
-    def _transaction(self, begin: str) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            try:
-                self._db.execute(begin)
-            except sqlite3.OperationalError as exc:
-                raise StoreError(f"the run store {self.db_path} is unavailable: {exc}") from exc
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-
-    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
-        return self._transaction("BEGIN IMMEDIATE")
-
-    def _read(self) -> AbstractContextManager[sqlite3.Connection]:
-        return self._transaction("BEGIN")  # one snapshot for a multi-query read
+class RunStore(StoreDatabase):
+    """Runs, their steps, edges, metrics, artifacts and events; one directory per run for files."""
 
     # -- runs ---------------------------------------------------------------------------------------
 
@@ -287,14 +213,6 @@ class RunStore:
             self._event(db, run_id, "run", state.value, None, {"error": error})
         return True
 
-    def _not_found(self, run_id: str) -> RunNotFound:
-        return RunNotFound(
-            f"no run {run_id!r} in the run store {self.db_path} (list runs with `%pipeline runs` "
-            "or `jupyter-mlops runs`)"
-        )
-
-    # -- what runners report ------------------------------------------------------------------------
-
     def record_step(self, run_id: str, step: StepInfo) -> None:
         with self._write() as db:
             prev = db.execute(
@@ -422,10 +340,6 @@ class RunStore:
                 "FROM experiments e ORDER BY e.created_at, e.name"
             ).fetchall()
         return [Experiment(r["id"], r["name"], r["created_at"], r["run_count"]) for r in rows]
-
-    def _require_run(self, db: sqlite3.Connection, run_id: str) -> None:
-        if db.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
-            raise self._not_found(run_id)
 
     def events(self, run_id: str, after: int = 0, limit: int = 10_000) -> list[RunEvent]:
         with self._read() as db:

@@ -1,0 +1,106 @@
+"""The store's SQLite connection: opened in WAL mode and migrated, shared by threads under a lock,
+used through short transactions (`BEGIN IMMEDIATE` for writes, so writers queue instead of failing)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+from ..errors import RunNotFound, StoreError
+from .schema import migrate
+
+Self = TypeVar("Self", bound="StoreDatabase")
+
+BUSY_TIMEOUT_S = 60.0
+
+
+def ensure_writable_dir(path: Path, role: str) -> None:
+    """Create `path` if needed and prove a file can be written in it, or raise a StoreError that says
+    which directory, why, and what to do (checked up front so a run never half-starts)."""
+    probe = path / f".write-probe-{os.getpid()}-{threading.get_ident()}"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise StoreError(
+            f"cannot write the {role} {path}: {reason}. Choose a writable directory "
+            "(set JUPYTER_MLOPS_HOME, or pass home=/artifact_root= to LocalBackend)."
+        ) from exc
+
+
+class StoreDatabase:
+    """Creates the home and artifact root (or says why it cannot), opens and migrates store.db."""
+
+    def __init__(self, home: Path, *, artifact_root: Path | None = None) -> None:
+        self.home = Path(home)
+        self.runs_root = Path(artifact_root) if artifact_root is not None else self.home / "runs"
+        ensure_writable_dir(self.home, "jupyter-mlops home")
+        ensure_writable_dir(self.runs_root, "artifact root")
+        self.db_path = self.home / "store.db"
+        self._lock = threading.RLock()
+        self._db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            db = sqlite3.connect(
+                str(self.db_path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+            )
+            db.row_factory = sqlite3.Row
+            db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")  # durable at checkpoints; a crash loses no commit order
+            db.execute("PRAGMA foreign_keys = ON")
+            migrate(db, where=str(self.db_path))
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"cannot open the run store {self.db_path}: {exc}. If the file is damaged, move it "
+                "aside (runs' files stay in the runs/ directory) or set JUPYTER_MLOPS_HOME elsewhere."
+            ) from exc
+        return db
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self: Self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self, begin: str) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                self._db.execute(begin)
+            except sqlite3.OperationalError as exc:
+                raise StoreError(f"the run store {self.db_path} is unavailable: {exc}") from exc
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
+        return self._transaction("BEGIN IMMEDIATE")
+
+    def _read(self) -> AbstractContextManager[sqlite3.Connection]:
+        return self._transaction("BEGIN")  # one snapshot for a multi-query read
+
+    def _not_found(self, run_id: str) -> RunNotFound:
+        return RunNotFound(
+            f"no run {run_id!r} in the run store {self.db_path} (list runs with `%pipeline runs` "
+            "or `jupyter-mlops runs`)"
+        )
+
+    def _require_run(self, db: sqlite3.Connection, run_id: str) -> None:
+        if db.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
+            raise self._not_found(run_id)
