@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 from ..errors import PipelineError
@@ -13,7 +15,36 @@ from .graph import Node
 from .values import Artifact, apply_selector, cast_parameter
 
 
-def resolve_inputs(node: Node, run_id: str) -> tuple[dict[str, Any], dict[str, list[Artifact]]]:
+@dataclass(frozen=True)
+class RunFacts:
+    """What kfp's runtime placeholders (`dsl.PIPELINE_JOB_ID_PLACEHOLDER`, ...) stand for in this run."""
+
+    run_id: str
+    pipeline_name: str
+    root: str
+    created: float
+
+    def substitute(self, text: str, node: Node) -> str:
+        if "{{$." not in text:
+            return text
+        created = datetime.fromtimestamp(self.created, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        values = {
+            "pipeline_job_name": self.run_id or self.pipeline_name,
+            "pipeline_job_resource_name": self.run_id,
+            "pipeline_job_uuid": self.run_id,
+            "pipeline_task_name": node.key,
+            "pipeline_task_uuid": node.name,
+            "pipeline_root": self.root,
+            "pipeline_job_create_time_utc": created,
+            "pipeline_job_schedule_time_utc": created,
+            "workspace_path": f"{self.root}/workspace",
+        }
+        for key, value in values.items():
+            text = text.replace("{{$." + key + "}}", value)
+        return text
+
+
+def resolve_inputs(node: Node, run: RunFacts) -> tuple[dict[str, Any], dict[str, list[Artifact]]]:
     """A task's parameter values and artifacts, from its scope; typed for the component if it runs."""
     scope, where = node.scope, f"step {node.name!r}"
     inputs = node.task.get("inputs") or {}
@@ -34,11 +65,13 @@ def resolve_inputs(node: Node, run_id: str) -> tuple[dict[str, Any], dict[str, l
             value = spec["runtimeValue"].get("constant")
             if value is None and "constantValue" in spec["runtimeValue"]:  # older IR
                 value = next(iter(spec["runtimeValue"]["constantValue"].values()), None)
+            if isinstance(value, str):
+                value = run.substitute(value, node)
         elif "taskFinalStatus" in spec:
             producer = scope.nodes[str(spec["taskFinalStatus"]["producerTask"])]
             value = {
                 "state": producer.state.value,
-                "pipelineJobResourceName": run_id,
+                "pipelineJobResourceName": run.run_id,
                 "pipelineTaskName": producer.name,
                 "error": {
                     "code": 0 if producer.state != StepState.FAILED else 1,

@@ -15,7 +15,7 @@ from typing import Any
 from ..errors import MlopsError
 from ..models import ArtifactInfo, RunState, StepInfo, StepState
 from .conditions import evaluate
-from .dataflow import group_outputs, importer_artifact, loop_items, resolve_inputs
+from .dataflow import RunFacts, group_outputs, importer_artifact, loop_items, resolve_inputs
 from .graph import Node, Scope, dag_tasks, kind_of, static_steps
 from .ir import Json, task_dependencies
 from .steps import ContainerStep, StepContext, StepOutcome, snapshot
@@ -36,6 +36,7 @@ class Scheduler:
         self.running = 0
         self.canceled = False
         self.failures: list[tuple[float, str]] = []
+        self.facts = RunFacts(ctx.run_id, ctx.ir.name, str(ctx.workdir), time.time())
 
     def run(self, values: dict[str, Any]) -> tuple[RunState, str | None]:
         try:
@@ -131,7 +132,7 @@ class Scheduler:
         if node.kind == "container" and self.running >= self.max_workers:
             return False
         try:
-            params, artifacts = resolve_inputs(node, self.ctx.run_id)
+            params, artifacts = resolve_inputs(node, self.facts)
             condition = str(policy.get("condition") or "")
             if condition and not evaluate(condition, params):
                 self._skip(node, "condition")

@@ -158,3 +158,19 @@ def test_plain_subprocess_mode_gives_the_same_outputs(run_pipeline: Runner) -> N
         }
         assert left == right
     assert json.loads(Path(spawned.outputs("make-data")["data"]).read_text())["label"] == "iris"
+
+
+@component
+def who_am_i(job: str, task: str) -> str:
+    return f"{job}/{task}"
+
+
+@dsl.pipeline
+def placeholders():
+    who_am_i(job=dsl.PIPELINE_JOB_ID_PLACEHOLDER, task=dsl.PIPELINE_TASK_NAME_PLACEHOLDER)
+
+
+def test_kfp_runtime_placeholders_are_filled_in(run_pipeline: Runner) -> None:
+    result = run_pipeline(placeholders, name="run-42")
+
+    assert result.step("who-am-i").outputs == {"Output": "run-42/who-am-i"}
