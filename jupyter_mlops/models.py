@@ -161,7 +161,7 @@ class RunEvent:
     run_id: str
     seq: int
     time: float
-    kind: str  # "run" | "step"
+    kind: str  # "run" | "step" | "metric" (new metric values; detail: name, value, index)
     state: str
     step: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)

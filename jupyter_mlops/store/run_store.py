@@ -33,6 +33,7 @@ from .records import RUN_COLUMNS, dumps, loads
 __all__ = ["RunStore", "ensure_writable_dir", "new_run_id"]
 
 DEFAULT_EXPERIMENT = "Default"
+METRIC_EVENT_EVERY_S = 1.0
 _ACTIVE_RUN = (RunState.PENDING.value, RunState.RUNNING.value, RunState.CANCELING.value)
 
 
@@ -42,6 +43,11 @@ def new_run_id() -> str:
 
 class RunStore(StoreDatabase):
     """Runs, their steps, edges, metrics, artifacts and events; one directory per run for files."""
+
+    def __init__(self, home: Path, *, artifact_root: Path | None = None) -> None:
+        super().__init__(home, artifact_root=artifact_root)
+        self._metric_event_at: dict[str, float] = {}  # run id -> when this process last wrote one
+        self.metric_event_every = METRIC_EVENT_EVERY_S
 
     # -- runs ---------------------------------------------------------------------------------------
 
@@ -250,19 +256,30 @@ class RunStore(StoreDatabase):
             )  # fmt: skip
 
     def record_metric(self, metric: MetricPoint) -> None:
-        """Append a point, and keep the run's "latest value" summary current for cheap list pages."""
+        """Append a point, and keep the run's "latest value" summary current for cheap list pages.
+
+        Live views learn of new metrics from a "metric" event, written at most once a second per run
+        (by this process) so a training loop logging thousands of points does not flood the events.
+        """
+        now = time.time()
         with self._write() as db:
-            row = db.execute("SELECT metrics_summary FROM runs WHERE id = ?", (metric.run_id,)).fetchone()
+            row = db.execute(
+                "SELECT metrics_summary, state FROM runs WHERE id = ?", (metric.run_id,)
+            ).fetchone()
             if row is None:
                 raise self._not_found(metric.run_id)
             db.execute(
                 "INSERT INTO metrics (run_id, step, name, value, idx, time) VALUES (?, ?, ?, ?, ?, ?)",
                 (metric.run_id, metric.step, metric.name, float(metric.value), metric.index,
-                 metric.time or time.time()),
+                 metric.time or now),
             )  # fmt: skip
             summary = loads(row["metrics_summary"])
             summary[records.metric_key(metric.step, metric.name)] = float(metric.value)
             db.execute("UPDATE runs SET metrics_summary = ? WHERE id = ?", (dumps(summary), metric.run_id))
+            if now - self._metric_event_at.get(metric.run_id, 0.0) >= self.metric_event_every:
+                self._metric_event_at[metric.run_id] = now
+                detail = {"name": metric.name, "value": float(metric.value), "index": metric.index}
+                self._event(db, metric.run_id, "metric", row["state"], metric.step, detail)
 
     # -- reads --------------------------------------------------------------------------------------
 

@@ -31,6 +31,8 @@ def test_run_a_kfp_pipeline_function_and_read_the_results(home: Path) -> None:
     assert run.outputs == {"train": {"Output": 0.25}}
     assert run.metrics == {"train.loss": 0.25}  # logged with mlops.log_metric inside the step
     history = LocalBackend(home).store.metric_history(run.id, "loss")
+    metric_events = [e for e in run.backend.events(run.id) if e.kind == "metric"]
+    assert metric_events and metric_events[0].step == "train"  # live views hear of new metrics
     assert [(p.index, p.value) for p in history] == [(0, 1.0), (1, 0.5), (2, 1 / 3), (3, 0.25)]
     assert run.info.name == "first try" and run.info.experiment == "api"
     assert run.info.parameters == {"epochs": 4}

@@ -69,5 +69,7 @@ def test_four_writers_and_a_reader_at_once(tmp_path: Path) -> None:
     shared = store.get_run("shared")
     assert len(shared.steps) == 160
     assert shared.metrics == {f"from-{w}": 39.0 for w in range(4)}
-    seqs = [e.seq for e in store.events("shared")]
-    assert seqs == list(range(1, 162))  # the creation event + 160 step events, no duplicates or gaps
+    events = store.events("shared")
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))  # no duplicates or gaps
+    assert len([e for e in events if e.kind == "step"]) == 160
+    assert len([e for e in events if e.kind == "metric"]) >= 4  # at least each writer's first

@@ -46,6 +46,7 @@ def test_a_new_run_is_pending_with_its_planned_steps_and_edges(store: RunStore) 
 
 def test_runner_reports_become_steps_metrics_artifacts_and_ordered_events(store: RunStore) -> None:
     run_id = make_run(store)
+    store.metric_event_every = 3600  # so exactly one "metric" event, however slow this machine is
     assert store.mark_running(run_id, pid=123, host="h") is RunState.RUNNING
     store.record_step(
         run_id, StepInfo("a", StepState.RUNNING, component="comp-a", started_at=1.0, attempts=1)
@@ -73,10 +74,12 @@ def test_runner_reports_become_steps_metrics_artifacts_and_ordered_events(store:
         ("run", "PENDING", None),
         ("run", "RUNNING", None),
         ("step", "RUNNING", "a"),
+        ("metric", "RUNNING", "a"),  # one for the three points (throttled)
         ("step", "SUCCEEDED", "a"),
         ("step", "RUNNING", "loop[0].inner"),
     ]
-    assert [e.seq for e in store.events(run_id, after=3)] == [4, 5]
+    assert events[3].detail == {"name": "loss", "value": 0.5, "index": 0}
+    assert [e.seq for e in store.events(run_id, after=4)] == [5, 6]
 
 
 def test_finishing_closes_unfinished_steps_once(store: RunStore) -> None:
