@@ -36,10 +36,17 @@ def fork_supported() -> bool:
     return sys.platform.startswith("linux") and hasattr(os, "fork")
 
 
+SIGKILL = getattr(signal, "SIGKILL", signal.SIGTERM)  # Windows has no SIGKILL (TerminateProcess)
+
+
 def kill_group(pid: int, sig: int = signal.SIGTERM) -> None:
+    """Signal a step's whole process group (steps are session leaders); just the process on Windows."""
     try:
-        os.killpg(pid, sig)
-    except (ProcessLookupError, PermissionError):
+        if hasattr(os, "killpg"):
+            os.killpg(pid, sig)
+        else:
+            os.kill(pid, sig)
+    except (ProcessLookupError, PermissionError, OSError):
         pass
 
 
@@ -47,10 +54,10 @@ def stop(process: StepProcess, grace: float = KILL_GRACE_SECONDS) -> None:
     """SIGTERM the step's process group, then SIGKILL it if it has not ended after `grace` seconds."""
     kill_group(process.pid, signal.SIGTERM)
     if process.wait(grace) is None:
-        kill_group(process.pid, signal.SIGKILL)
+        kill_group(process.pid, SIGKILL)
         process.wait(grace)
     else:
-        kill_group(process.pid, signal.SIGKILL)  # leftovers of the group (grandchildren)
+        kill_group(process.pid, SIGKILL)  # leftovers of the group (grandchildren)
 
 
 def describe_exit(code: int) -> str:
@@ -139,9 +146,9 @@ class ForkWorker:
                 del self._pending[step.id]
         for step in orphans:
             if step.pid:  # its exit status is lost with the worker: stop it rather than leave it running
-                kill_group(step.pid, signal.SIGKILL)
+                kill_group(step.pid, SIGKILL)
             step.error = step.error or self._dead_reason
-            step.code = step.code if step.code is not None else -signal.SIGKILL
+            step.code = step.code if step.code is not None else -SIGKILL
             step.started.set()
             step.ended.set()
 

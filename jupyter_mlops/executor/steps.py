@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import signal
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -219,7 +218,7 @@ class ContainerStep:
             tail.read()
             if code is not None:
                 # As when a pod's main container exits: what the step left running in its group goes too.
-                processes.kill_group(process.pid, signal.SIGKILL)
+                processes.kill_group(process.pid, processes.SIGKILL)
                 return code, process.error, offset
             if self.ctx.cancel.is_set():
                 processes.stop(process)
