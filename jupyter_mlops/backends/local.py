@@ -135,15 +135,17 @@ class LocalBackend:
 
     # -- liveness -----------------------------------------------------------------------------------
 
-    def _check_runner(self, run_id: str) -> None:
-        """Finalize the run if its runner is gone (FAILED, or CANCELED when a cancel was pending)."""
-        record = self.store.runner_record(run_id)  # raises RunNotFound for an unknown id
+    def _check_runner(self, ref: str) -> str:
+        """The run's full id (`ref` may be a unique prefix), after finalizing the run if its runner is
+        gone (FAILED, or CANCELED when a cancel was pending). RunNotFound for an unknown run."""
+        run_id = self.store.resolve_run_id(ref)
+        record = self.store.runner_record(run_id)
         state = RunState(record["state"])
         if state.terminal:
-            return
+            return run_id
         reason = runner_liveness.death_reason(record, stale_after=self.stale_after)
         if reason is None:
-            return
+            return run_id
         if state is RunState.CANCELING:
             self.store.finish_run(run_id, RunState.CANCELED, None)
         else:
@@ -151,12 +153,12 @@ class LocalBackend:
             self.store.finish_run(run_id, RunState.FAILED, reason + (f"; its output: {log}" if log else ""))
         if record.get("host") == runner_liveness.this_host():
             runner_liveness.kill_leftovers(run_id)
+        return run_id
 
     # -- reads --------------------------------------------------------------------------------------
 
     def get(self, run_id: str) -> RunInfo:
-        self._check_runner(run_id)
-        return self.store.get_run(run_id)
+        return self.store.get_run(self._check_runner(run_id))
 
     def list_runs(
         self,
@@ -175,16 +177,18 @@ class LocalBackend:
         return self.store.list_runs(experiment=experiment, state=state, limit=limit, offset=offset)
 
     def cancel(self, run_id: str) -> RunInfo:
+        run_id = self.store.resolve_run_id(run_id)
         self.store.request_cancel(run_id)
         self._check_runner(run_id)  # a dead runner cannot finish the cancel: do it here
         return self.store.get_run(run_id)
 
     def run_dir(self, run_id: str) -> Path:
-        spec_path = self.store.runner_record(run_id)["spec_path"]
+        spec_path = self.store.runner_record(self.store.resolve_run_id(run_id))["spec_path"]
         return Path(spec_path).parent if spec_path else self.store.run_dir(run_id)
 
     def logs(self, run_id: str, step: str, offset: int = 0) -> LogChunk:
         run = self.get(run_id)
+        run_id = run.id
         names = [s.name for s in run.steps]
         if step not in names:
             raise UsageError(f"run {run_id} has no step {step!r} (steps: {', '.join(names) or 'none'})")
@@ -197,14 +201,13 @@ class LocalBackend:
         )
 
     def artifacts(self, run_id: str, step: str | None = None) -> list[ArtifactInfo]:
-        return self.store.artifacts(run_id, step)
+        return self.store.artifacts(self.store.resolve_run_id(run_id), step)
 
     def experiments(self) -> list[Experiment]:
         return self.store.experiments()
 
     def events(self, run_id: str, after: int = 0) -> list[RunEvent]:
-        self._check_runner(run_id)
-        return self.store.events(run_id, after)
+        return self.store.events(self._check_runner(run_id), after)
 
     def status(self) -> dict[str, Any]:
         for record in self.store.active_runner_records():

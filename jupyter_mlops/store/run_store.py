@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import StoreError
+from ..errors import StoreError, UsageError
 from ..models import (
     ArtifactInfo,
     Experiment,
@@ -34,6 +34,7 @@ __all__ = ["RunStore", "ensure_writable_dir", "new_run_id"]
 
 DEFAULT_EXPERIMENT = "Default"
 METRIC_EVENT_EVERY_S = 1.0
+MIN_PREFIX = 4  # shortest run id prefix accepted where a run id is expected
 _ACTIVE_RUN = (RunState.PENDING.value, RunState.RUNNING.value, RunState.CANCELING.value)
 
 
@@ -111,6 +112,24 @@ class RunStore(StoreDatabase):
             "SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ?, ? FROM events WHERE run_id = ?",
             (run_id, time.time(), kind, state, step, dumps(detail), run_id),
         )
+
+    def resolve_run_id(self, ref: str) -> str:
+        """The full id of the run that `ref` names: its id, or (like git) a unique prefix of 4+ characters."""
+        with self._lock:
+            if self._db.execute("SELECT 1 FROM runs WHERE id = ?", (ref,)).fetchone() is not None:
+                return ref
+            if len(ref) < MIN_PREFIX:
+                raise self._not_found(ref)
+            # A range on the primary key (ids compare as bytes; U+FFFF sorts after any id character).
+            rows = self._db.execute(
+                "SELECT id FROM runs WHERE id > ? AND id < ? ORDER BY id LIMIT 5", (ref, ref + "\uffff")
+            ).fetchall()
+        if not rows:
+            raise self._not_found(ref)
+        if len(rows) > 1:
+            matches = ", ".join(r["id"] for r in rows)
+            raise UsageError(f"run id {ref!r} is ambiguous: it starts {matches}; give more characters")
+        return str(rows[0]["id"])
 
     def runner_record(self, run_id: str) -> dict[str, Any]:
         """What a runner and the liveness check need: state, pid, host, heartbeat, spec path, options."""

@@ -41,6 +41,7 @@ def test_run_a_kfp_pipeline_function_and_read_the_results(home: Path) -> None:
     html = run._repr_html_()
     assert "<table>" in html and "train" in html and "SUCCEEDED" in html
     assert repr(run) == f"Run(id={run.id!r}, name='first try', state=SUCCEEDED)"
+    assert run.backend.get(run.id[:6]).id == run.id  # a unique prefix names the run, as in git
 
 
 def test_run_a_compiled_yaml_file_or_a_notebook_pipeline(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_mlops.errors import RunNotFound, StoreError
+from jupyter_mlops.errors import RunNotFound, StoreError, UsageError
 from jupyter_mlops.models import ArtifactInfo, MetricPoint, RunState, StepInfo, StepState
 from jupyter_mlops.store import RunStore, new_run_id
 
@@ -153,3 +153,17 @@ def test_a_store_from_a_newer_release_is_refused(tmp_path: Path) -> None:
         db.execute("UPDATE schema_version SET version = 99")
     with pytest.raises(StoreError, match="schema version 99, newer than this jupyter-mlops"):
         RunStore(tmp_path)
+
+
+def test_a_unique_prefix_of_four_or_more_characters_names_a_run(store: RunStore) -> None:
+    for run_id in ("abcd1111", "abcd2222", "ffff0000"):
+        store.create_run(run_id=run_id, name=run_id, experiment=None, pipeline_name="p", parameters={})
+    assert store.resolve_run_id("abcd1111") == "abcd1111"
+    assert store.resolve_run_id("abcd1") == "abcd1111"
+    assert store.resolve_run_id("ffff") == "ffff0000"
+    with pytest.raises(UsageError, match="run id 'abcd' is ambiguous: it starts abcd1111, abcd2222"):
+        store.resolve_run_id("abcd")
+    with pytest.raises(RunNotFound, match="no run 'fff'"):  # too short to be taken as a prefix
+        store.resolve_run_id("fff")
+    with pytest.raises(RunNotFound, match="no run 'abcd3'"):
+        store.resolve_run_id("abcd3")
