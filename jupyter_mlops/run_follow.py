@@ -14,7 +14,12 @@ _FOLLOW_PAUSE_S = 0.3
 
 
 def print_logs(backend: Backend, run_id: str, step: str, *, follow: bool, out: TextIO) -> None:
-    """Print a step's log; with `follow`, keep printing until the step has finished."""
+    """Print a step's log; with `follow`, keep printing until the step has finished.
+
+    `step` may be written as in the notebook (`train_fast`): KFP names the task `train-fast`.
+    """
+    if "_" in step and step not in {s.name for s in backend.get(run_id).steps}:
+        step = step.replace("_", "-")
     offset = 0
     while True:
         chunk = backend.logs(run_id, step, offset)
