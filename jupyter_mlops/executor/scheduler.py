@@ -175,6 +175,8 @@ class Scheduler:
         self.running -= 1
         node.params_out, node.artifacts_out = outcome.params, outcome.artifacts
         node.state = outcome.state
+        if outcome.state == StepState.SKIPPED:  # the run was cancelled before the step could start
+            node.skip_reason = "canceled"
         if outcome.state == StepState.FAILED:
             self.failures.append(
                 (node.info.finished_at or time.time(), f"step {node.name!r} failed: {outcome.error}")

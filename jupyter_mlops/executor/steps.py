@@ -154,8 +154,8 @@ class ContainerStep:
         module.write_text(step.source)
         error: str | None = None
         for attempt in range(1, attempts + 1):
-            if self.ctx.cancel.is_set():
-                return self._finish(StepState.CANCELED, {}, {}, "canceled")
+            if self.ctx.cancel.is_set():  # cancelled before its first attempt: it never ran
+                return self._finish(StepState.CANCELED if attempt > 1 else StepState.SKIPPED, {}, {}, None)
             self.info.attempts = attempt
             self.info.state = StepState.RUNNING
             self.info.started_at = self.info.started_at or time.time()
