@@ -28,8 +28,20 @@ from . import runner_liveness
 STALE_AFTER_S = 10.0  # a runner heartbeats every second; this much silence means it is gone
 
 
-def _package_root() -> str:
-    return str(Path(__file__).resolve().parents[2])
+def _runner_pythonpath() -> str | None:
+    """PYTHONPATH for the runner, so it imports the same jupyter_mlops as this process.
+
+    Only when this copy is not installed in site-packages (a checkout on sys.path): putting
+    site-packages itself on PYTHONPATH would let its modules shadow the standard library.
+    """
+    import site
+
+    root = Path(__file__).resolve().parents[2]
+    installed = {Path(p).resolve() for p in [*site.getsitepackages(), site.getusersitepackages()]}
+    current = os.environ.get("PYTHONPATH")
+    if root in installed:
+        return current
+    return os.pathsep.join(p for p in (str(root), current) if p)
 
 
 class LocalBackend:
@@ -110,8 +122,9 @@ class LocalBackend:
         if self.max_workers is not None:
             command += ["--max-workers", str(self.max_workers)]
         env = dict(os.environ)
-        # The runner imports the same jupyter_mlops as this process, installed or not.
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (_package_root(), env.get("PYTHONPATH")) if p)
+        pythonpath = _runner_pythonpath()
+        if pythonpath:
+            env["PYTHONPATH"] = pythonpath
         env[runner_liveness.RUN_MARKER_ENV] = run_id  # finds its steps if the runner is killed
         try:
             with open(run_dir / "runner.log", "ab") as log:

@@ -6,6 +6,7 @@ as under kfp.local."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -182,3 +183,18 @@ def test_a_rerun_after_a_restart_is_served_from_the_cache(home: Path, specs: dic
     assert {s.state for s in fresh.steps} == {StepState.SUCCEEDED}
     other = finished(backend, backend.submit(specs["dataset"], {"count": 5}).id)
     assert other.step("write-lines").state is StepState.SUCCEEDED  # new inputs: a miss
+
+
+def test_an_artifact_root_that_goes_away_fails_the_submit_and_loses_no_record(
+    home: Path, tmp_path: Path, specs: dict[str, str]
+) -> None:
+    root = tmp_path / "artifacts"
+    backend = LocalBackend(home, artifact_root=root)
+    done = finished(backend, backend.submit(specs["arith"]).id)
+    shutil.rmtree(root)
+    root.write_text("the disk was swapped for a file")  # now nothing can be created below it
+    with pytest.raises(StoreError, match=r"cannot write the run directory .*artifacts/\w+"):
+        backend.submit(specs["arith"])
+    runs = backend.list_runs().runs
+    assert [r.id for r in runs] == [done.id]  # no half-made run was recorded
+    assert backend.get(done.id).step("add-2").outputs == {"Output": 13}  # the earlier record is intact
