@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import kfp.kubernetes
+import pytest
 from kfp import dsl
 
 from jupyter_mlops.models import RunState, StepState
@@ -65,8 +66,9 @@ def exits():
     ok(text="independent")
 
 
-def test_a_step_calling_os_exit_fails_and_skips_its_downstream(run_pipeline: Runner) -> None:
-    result = run_pipeline(exits)
+@pytest.mark.parametrize("fork", [True, False], ids=["forked", "subprocess"])
+def test_a_step_calling_os_exit_fails_and_skips_its_downstream(run_pipeline: Runner, fork: bool) -> None:
+    result = run_pipeline(exits, fork=fork)
 
     assert result.state == RunState.FAILED
     assert result.step("exit-three").state == StepState.FAILED
@@ -111,7 +113,10 @@ def sleepy(pid_file: str, seconds: int = 60):
     ok(text="after").after(slow)
 
 
-def test_a_step_killed_from_outside_fails_with_the_signal(run_pipeline: Runner, tmp_path: Path) -> None:
+@pytest.mark.parametrize("fork", [True, False], ids=["forked", "subprocess"])
+def test_a_step_killed_from_outside_fails_with_the_signal(
+    run_pipeline: Runner, tmp_path: Path, fork: bool
+) -> None:
     pid_file = tmp_path / "pids"
 
     def kill_when_started() -> None:
@@ -120,7 +125,7 @@ def test_a_step_killed_from_outside_fails_with_the_signal(run_pipeline: Runner, 
 
     killer = threading.Thread(target=kill_when_started)
     killer.start()
-    result = run_pipeline(sleepy, {"pid_file": str(pid_file)})
+    result = run_pipeline(sleepy, {"pid_file": str(pid_file)}, fork=fork)
     killer.join()
 
     assert result.state == RunState.FAILED
@@ -129,14 +134,15 @@ def test_a_step_killed_from_outside_fails_with_the_signal(run_pipeline: Runner, 
     assert result.step("ok").outputs == {"Output": "before"}
 
 
+@pytest.mark.parametrize("fork", [True, False], ids=["forked", "subprocess"])
 def test_cancel_kills_running_steps_and_never_starts_pending_ones(
-    run_pipeline: Runner, tmp_path: Path
+    run_pipeline: Runner, tmp_path: Path, fork: bool
 ) -> None:
     pid_file = tmp_path / "pids"
     cancel = threading.Event()
     threading.Thread(target=lambda: (_wait_for(pid_file), cancel.set())).start()
 
-    result = run_pipeline(sleepy, {"pid_file": str(pid_file)}, cancel=cancel)
+    result = run_pipeline(sleepy, {"pid_file": str(pid_file)}, cancel=cancel, fork=fork)
 
     assert result.state == RunState.CANCELED
     assert result.step("ok").state == StepState.SUCCEEDED  # finished before: kept
@@ -183,8 +189,11 @@ def timed(pid_file: str):
     kfp.kubernetes.set_timeout(slow, 1)
 
 
-def test_a_step_past_its_timeout_is_stopped_and_failed(run_pipeline: Runner, tmp_path: Path) -> None:
-    result = run_pipeline(timed, {"pid_file": str(tmp_path / "pids")})
+@pytest.mark.parametrize("fork", [True, False], ids=["forked", "subprocess"])
+def test_a_step_past_its_timeout_is_stopped_and_failed(
+    run_pipeline: Runner, tmp_path: Path, fork: bool
+) -> None:
+    result = run_pipeline(timed, {"pid_file": str(tmp_path / "pids")}, fork=fork)
 
     assert result.state == RunState.FAILED
     assert result.step("sleeper").error == "timed out after 1 s (the step's timeout)"
