@@ -392,18 +392,24 @@ r"""
 
 def take_screenshot(browser: Any, server: LabServer, path: Path) -> None:
     notebook = new_notebook(server, "run-view-shot", [SHOT_CELL])
-    page = browser.new_page(viewport={"width": 1100, "height": 900}, device_scale_factor=2)
+    page = browser.new_page(viewport={"width": 1500, "height": 1000}, device_scale_factor=1.5)
     open_and_wait_for_kernel(page, server, notebook)
     run_cell(page, 0)
     view = page.locator(".mlops-view").first
     view.wait_for()
     page.wait_for_selector('.mlops-view[data-run-state="SUCCEEDED"]', timeout=300_000)
-    nodes = view.locator(".mlops-node")
-    nodes.nth(nodes.count() // 2).click()
+    view.locator('.mlops-node[data-step="train"]').click()
     page.wait_for_selector(".mlops-log")
     time.sleep(0.5)
+    box = view.bounding_box()
+    assert box is not None
+    pad = 12
     path.parent.mkdir(parents=True, exist_ok=True)
-    view.screenshot(path=str(path))
+    page.screenshot(
+        path=str(path),
+        clip={"x": box["x"] - pad, "y": box["y"] - pad, "width": box["width"] + 2 * pad,
+              "height": min(box["height"], 560) + 2 * pad},
+    )  # fmt: skip
     page.close()
 
 
@@ -415,24 +421,31 @@ def main() -> None:
     parser.add_argument("--changes", type=int, default=30, help="step state changes to time (>= 20)")
     parser.add_argument("--screenshot", type=Path, help="also save a finished run's view as PNG here")
     parser.add_argument("--json", type=Path, help="write the results here as JSON")
+    parser.add_argument("--screenshot-only", action="store_true", help="only take the screenshot")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
     names, edges = random_dag(args.steps)
     results: dict[str, Any] = {"steps": len(names), "edges": len(edges)}
-    results["layout"] = bench_layout(names, edges)
+    measure = not args.screenshot_only
+    if measure:
+        results["layout"] = bench_layout(names, edges)
     with tempfile.TemporaryDirectory(prefix="bench-views-") as tmp, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True)
-        results["frontend"] = bench_frontend_render(browser, names, edges)
+        if measure:
+            results["frontend"] = bench_frontend_render(browser, names, edges)
         server = LabServer(Path(tmp))
         server.start()
         try:
-            results["live"] = bench_live(browser, server, names, edges, args.changes)
+            if measure:
+                results["live"] = bench_live(browser, server, names, edges, args.changes)
             if args.screenshot:
                 take_screenshot(browser, server, args.screenshot)
         finally:
             server.stop()
             browser.close()
+    if not measure:
+        return
     report(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))

@@ -59,6 +59,8 @@ function render({ model, el: root }) {
   const btnFit = h("button", { class: "mlops-btn", title: "fit the whole DAG" }, "fit", tools);
   const btnIn = h("button", { class: "mlops-btn", title: "zoom in (or Ctrl + wheel)" }, "+", tools);
   const btnOut = h("button", { class: "mlops-btn", title: "zoom out" }, "−", tools);
+  const hint = h("span", { class: "mlops-hint" }, "drag to pan · Ctrl + wheel to zoom", tools);
+  tools.prepend(hint);
   const note = h("div", { class: "mlops-note" }, null, root);
   const body = h("div", { class: "mlops-body" }, null, root);
   const canvas = h("div", { class: "mlops-canvas", tabindex: "0" }, null, body);
@@ -101,10 +103,18 @@ function render({ model, el: root }) {
     size({ x: 0, y: 0, w: layout.width, h: Math.min(layout.height, 640 / scale) }, scale);
   }
 
-  // Large DAGs open readable (scale >= 0.75) at their start, the sources; "fit" shows all of it.
+  // A DAG that fits at a readable scale (>= 0.6) opens whole; a larger one opens at 0.75 on its start
+  // (the sources), with a hint to pan; "fit" shows all of it.
   function initialView() {
     const width = canvas.clientWidth || 900;
-    const scale = Math.max(0.75, Math.min(1, width / layout.width));
+    const fitScale = Math.min(1, width / layout.width);
+    if (fitScale >= 0.6 && layout.height * fitScale <= 640) {
+      hint.style.display = "none";
+      size({ x: 0, y: 0, w: layout.width, h: layout.height }, fitScale);
+      return;
+    }
+    const scale = Math.max(0.75, fitScale);
+    hint.style.display = "";
     size({ x: 0, y: 0, w: Math.min(layout.width, width / scale), h: Math.min(layout.height, 640 / scale) }, scale);
   }
 
