@@ -9,6 +9,7 @@ unfinished runs are alive, so a runner killed with SIGKILL leaves its run FAILED
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -96,17 +97,21 @@ class LocalBackend:
                 f"cannot write the run directory {run_dir}: {exc.strerror or exc}. Free some space or "
                 "choose another artifact root (JUPYTER_MLOPS_HOME)."
             ) from exc
-        self.store.create_run(
-            run_id=run_id,
-            name=name or f"{pipeline}-{time.strftime('%Y%m%d-%H%M%S')}",
-            experiment=experiment,
-            pipeline_name=pipeline,
-            parameters=parameters,
-            steps=steps,
-            edges=edges,
-            spec_path=spec_path,
-            cache=cache,
-        )
+        try:
+            self.store.create_run(
+                run_id=run_id,
+                name=name or f"{pipeline}-{time.strftime('%Y%m%d-%H%M%S')}",
+                experiment=experiment,
+                pipeline_name=pipeline,
+                parameters=parameters,
+                steps=steps,
+                edges=edges,
+                spec_path=spec_path,
+                cache=cache,
+            )
+        except BaseException:
+            shutil.rmtree(run_dir, ignore_errors=True)  # no directory without its record
+            raise
         self._start_runner(run_id, run_dir)
         return self.store.get_run(run_id)
 
@@ -119,6 +124,8 @@ class LocalBackend:
             "--home",
             str(self.home),
         ]
+        if self.store.runs_root != self.home / "runs":
+            command += ["--artifact-root", str(self.store.runs_root)]
         if self.max_workers is not None:
             command += ["--max-workers", str(self.max_workers)]
         env = dict(os.environ)

@@ -122,9 +122,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m jupyter_mlops.backends.local_runner")
     parser.add_argument("run_id")
     parser.add_argument("--home", required=True, type=Path)
+    parser.add_argument("--artifact-root", type=Path, default=None)
     parser.add_argument("--max-workers", type=int, default=None)
     args = parser.parse_args(argv)
-    store = RunStore(args.home)
+    store = RunStore(args.home, artifact_root=args.artifact_root)
     state = store.mark_running(args.run_id, os.getpid(), this_host())
     if state is not RunState.RUNNING:  # cancelled before this process got going, or already finished
         if state is RunState.CANCELING:

@@ -160,6 +160,7 @@ def test_an_artifact_root_elsewhere_holds_the_runs_files(
     assert Path(data.uri).resolve().is_relative_to(root.resolve())
     assert Path(data.uri).read_text() == "line 0\nline 1\nline 2\n"
     assert (root / run.id / "pipeline.yaml").is_file()
+    assert not (home / "runs").exists()  # neither the backend nor the runner made the default root
 
 
 def test_a_rerun_after_a_restart_is_served_from_the_cache(home: Path, specs: dict[str, str]) -> None:
