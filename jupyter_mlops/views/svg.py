@@ -48,7 +48,9 @@ def render_dag_svg(
             lx, ly = e.label_at
             out.append(
                 f'<text x="{lx:.1f}" y="{ly - 4:.1f}" text-anchor="middle" font-size="11" '
-                f'fill="#6b7280">{esc(truncate(e.label, 14))}<title>{esc(e.label)}</title></text>'
+                f'fill="#6b7280">{esc(truncate(e.label, 14))}'
+                + (f"<title>{esc(e.label)}</title>" if len(e.label) > 14 else "")
+                + "</text>"
             )
     for n in layout.nodes:
         state = states.get(n.id) if states is not None else None

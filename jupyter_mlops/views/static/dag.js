@@ -134,7 +134,7 @@ function render({ model, el: root }) {
       if (e.label) {
         const t = el("text", { x: e.label_at[0], y: e.label_at[1] - 4, class: "mlops-edge-label" }, gEdges);
         t.textContent = truncate(e.label, 14);
-        el("title", {}, t).textContent = e.label;
+        if (e.label.length > 14) el("title", {}, t).textContent = e.label; // the full name on hover
       }
     }
     for (const n of layout.nodes) {
