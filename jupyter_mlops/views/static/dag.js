@@ -115,7 +115,13 @@ function render({ model, el: root }) {
     }
     const scale = Math.max(0.75, fitScale);
     hint.style.display = "";
-    size({ x: 0, y: 0, w: Math.min(layout.width, width / scale), h: Math.min(layout.height, 640 / scale) }, scale);
+    const w = Math.min(layout.width, width / scale);
+    const hh = Math.min(layout.height, 640 / scale);
+    // centred on the first layer, where a run starts
+    const first = layout.nodes.filter((n) => n.layer === 0);
+    const mid = first.length ? first.reduce((a, n) => a + n.y + n.h / 2, 0) / first.length : hh / 2;
+    const y = Math.max(0, Math.min(layout.height - hh, mid - hh / 2));
+    size({ x: 0, y, w, h: hh }, scale);
   }
 
   function zoom(factor, cx = view.x + view.w / 2, cy = view.y + view.h / 2) {
