@@ -66,7 +66,11 @@ def execute(
         values = pipeline_arguments(ir.root, arguments)
     except MlopsError as e:
         return RunState.FAILED, str(e)
-    worker = processes.ForkWorker(options.python) if options.fork and processes.fork_supported() else None
+    worker = (
+        processes.ForkWorker(options.python, options.workdir / "tmp" / "worker.log")
+        if options.fork and processes.fork_supported()
+        else None
+    )
     if worker is not None:
         worker.start()  # its kfp import overlaps with the cache lookups of the first steps
     cache_root = options.cache_dir

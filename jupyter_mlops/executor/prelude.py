@@ -16,7 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
@@ -28,43 +28,59 @@ try:
 except ImportError:  # Windows: no advisory locks; concurrent first installs may repeat work
     fcntl = None  # type: ignore[assignment]
 
-_CHECK = """
-import json, sys
+# Run by another interpreter, with nothing but its standard library: what it has installed, and the
+# values PEP 508 markers are evaluated against (the keys of packaging.markers.default_environment()).
+_SURVEY = """
+import json, os, platform, sys
 from importlib import metadata
-from packaging.requirements import Requirement
-ok = True
-for text in json.loads(sys.argv[1]):
-    req = Requirement(text)
-    if req.marker is not None and not req.marker.evaluate():
-        continue
-    try:
-        version = metadata.version(req.name)
-    except metadata.PackageNotFoundError:
-        ok = False
-        break
-    if req.name.lower() != "kfp" and req.specifier and not req.specifier.contains(version, prereleases=True):
-        ok = False
-        break
-print(json.dumps(ok))
+iv = sys.implementation.version
+impl = f"{iv.major}.{iv.minor}.{iv.micro}"
+if iv.releaselevel != "final":
+    impl += iv.releaselevel[0] + str(iv.serial)
+environment = {
+    "implementation_name": sys.implementation.name,
+    "implementation_version": impl,
+    "os_name": os.name,
+    "platform_machine": platform.machine(),
+    "platform_release": platform.release(),
+    "platform_system": platform.system(),
+    "platform_version": platform.version(),
+    "python_full_version": platform.python_version(),
+    "platform_python_implementation": platform.python_implementation(),
+    "python_version": ".".join(platform.python_version_tuple()[:2]),
+    "sys_platform": sys.platform,
+}
+versions = {}
+for dist in metadata.distributions():
+    name = dist.metadata["Name"]
+    if name and name not in versions:
+        versions[name] = dist.version
+print(json.dumps({"environment": environment, "versions": versions}))
 """
 
 
-def requirements_satisfied(requirements: Iterable[str]) -> bool:
-    """True if this interpreter already has every requirement (any kfp counts: its executor is stable)."""
-    from importlib import metadata
+def requirements_satisfied(
+    requirements: Iterable[str],
+    version_of: Callable[[str], str | None] | None = None,
+    environment: dict[str, str] | None = None,
+) -> bool:
+    """True if an interpreter already has every requirement (any kfp counts: its executor is stable).
 
+    By default the interpreter is this one; `version_of` (installed version by project name, or None)
+    and `environment` (marker values) describe another.
+    """
     from packaging.requirements import InvalidRequirement, Requirement
 
+    version_of = version_of or _installed_here
     for text in requirements:
         try:
             req = Requirement(text)
         except InvalidRequirement:
             return False  # a URL or path: only pip can tell
-        if req.marker is not None and not req.marker.evaluate():
+        if req.marker is not None and not req.marker.evaluate(environment):
             continue
-        try:
-            version = metadata.version(req.name)
-        except metadata.PackageNotFoundError:
+        version = version_of(req.name)
+        if version is None:
             return False
         if req.name.lower() == "kfp":
             continue
@@ -73,14 +89,24 @@ def requirements_satisfied(requirements: Iterable[str]) -> bool:
     return True
 
 
+def _installed_here(name: str) -> str | None:
+    from importlib import metadata
+
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
 class Environments:
     """Chooses the interpreter for each step's package set; one per `execute` call, results memoized."""
 
     def __init__(self, python: str, venv_root: Path) -> None:
         self.python = python
         self.venv_root = venv_root
-        self._same_interpreter = _same_file(python, sys.executable)
+        self._same_interpreter = same_environment(python, sys.executable)
         self._checked: dict[tuple[str, ...], bool] = {}
+        self._survey: tuple[dict[str, str], dict[str, str]] | None = None
 
     def satisfied(self, requirements: tuple[str, ...]) -> bool:
         key = tuple(sorted(requirements))
@@ -90,21 +116,30 @@ class Environments:
             elif self._same_interpreter:
                 self._checked[key] = requirements_satisfied(key)
             else:
-                self._checked[key] = self._check_elsewhere(key)
+                self._checked[key] = self._satisfied_elsewhere(key)
         return self._checked[key]
 
-    def _check_elsewhere(self, requirements: tuple[str, ...]) -> bool:
-        try:
-            out = subprocess.run(
-                [self.python, "-c", _CHECK, json.dumps(list(requirements))],
-                capture_output=True,
-                text=True,
-                timeout=60,
-                check=True,
-            ).stdout
-            return bool(json.loads(out.strip().splitlines()[-1]))
-        except (OSError, subprocess.SubprocessError, ValueError, IndexError):
-            return False
+    def _satisfied_elsewhere(self, requirements: tuple[str, ...]) -> bool:
+        from packaging.utils import canonicalize_name
+
+        if self._survey is None:
+            try:
+                out = subprocess.run(
+                    [self.python, "-c", _SURVEY],
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                    check=True,
+                ).stdout
+                found = json.loads(out.strip().splitlines()[-1])
+                versions = {str(canonicalize_name(n)): str(v) for n, v in found["versions"].items()}
+                self._survey = ({str(k): str(v) for k, v in found["environment"].items()}, versions)
+            except (OSError, subprocess.SubprocessError, ValueError, IndexError, KeyError):
+                return False
+        environment, installed = self._survey
+        return requirements_satisfied(
+            requirements, lambda name: installed.get(str(canonicalize_name(name))), environment
+        )
 
     def venv_python(self, requirements: tuple[str, ...], pip_options: tuple[str, ...], log: IO[bytes]) -> str:
         """The interpreter of the venv for this package set, created and installed on first use."""
@@ -153,11 +188,21 @@ def _run(command: list[str], log: IO[bytes], what: str) -> None:
         raise StepLaunchError(f"could not {what} (exit code {code}); the step's log has pip's output")
 
 
-def _same_file(a: str, b: str) -> bool:
+def same_environment(a: str, b: str) -> bool:
+    """Whether two interpreter paths run with the same packages. A venv's python is often a link to
+    its base interpreter's binary, so the binary alone does not tell: the venv (pyvenv.cfg) must match."""
+    if os.path.abspath(a) == os.path.abspath(b):
+        return True
     try:
-        return os.path.samefile(a, b)
+        same_binary = os.path.samefile(a, b)
     except OSError:
-        return os.path.realpath(a) == os.path.realpath(b)
+        return False
+    return same_binary and _venv_of(a) == _venv_of(b)
+
+
+def _venv_of(python: str) -> Path | None:
+    root = Path(os.path.abspath(python)).parent.parent
+    return root if (root / "pyvenv.cfg").exists() else None
 
 
 @contextmanager

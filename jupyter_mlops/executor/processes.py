@@ -89,9 +89,11 @@ class _ForkedStep:
 class ForkWorker:
     """One long-lived worker process (see worker.py) that forks a child per step."""
 
-    def __init__(self, python: str) -> None:
+    def __init__(self, python: str, log: Path | None = None) -> None:
         self.python = python
-        self._lock = threading.Lock()
+        self.log = log  # the worker's own stderr (an import error if it cannot start), not the steps'
+        self._lock = threading.Lock()  # guards the process handle and the pending steps
+        self._write_lock = threading.Lock()  # one request at a time on the worker's stdin
         self._proc: subprocess.Popen[bytes] | None = None
         self._ready = threading.Event()
         self._pending: dict[int, _ForkedStep] = {}
@@ -106,13 +108,30 @@ class ForkWorker:
                 return
             env = dict(os.environ, _KFP_RUNTIME="true")
             self._ready = threading.Event()
-            self._proc = subprocess.Popen(
-                [self.python, "-c", _WORKER_SOURCE.read_text()],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                env=env,
-                close_fds=True,
-            )
+            stderr = None
+            if self.log is not None:
+                try:
+                    self.log.parent.mkdir(parents=True, exist_ok=True)
+                    stderr = self.log.open("ab")
+                except OSError:
+                    self.log = None  # an unwritable run directory fails the steps, with a clear message
+            try:
+                self._proc = subprocess.Popen(
+                    [self.python, "-c", _WORKER_SOURCE.read_text()],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=stderr,
+                    env=env,
+                    close_fds=True,
+                )
+            except OSError as e:
+                self._proc = None
+                self._dead_reason = f"cannot start the step worker with {self.python}: {e}"
+                self._ready.set()
+                return
+            finally:
+                if stderr is not None:
+                    stderr.close()
             threading.Thread(target=self._read, args=(self._proc,), daemon=True, name="step-worker").start()
 
     def _read(self, proc: subprocess.Popen[bytes]) -> None:
@@ -138,7 +157,7 @@ class ForkWorker:
                 step.error = str(message["error"])
                 step.started.set()
         code = proc.wait()
-        self._dead_reason = f"the step worker process ended ({describe_exit(code)})"
+        self._dead_reason = f"the step worker process ended ({describe_exit(code)}){self._last_words()}"
         self._ready.set()
         with self._lock:
             orphans = [s for s in self._pending.values() if s.worker is proc]
@@ -165,24 +184,36 @@ class ForkWorker:
             self._used = True
             step = _ForkedStep(self._next_id, proc)
             self._pending[step.id] = step
-            request = {
-                "id": step.id,
-                "module": str(module),
-                "function": function,
-                "executor_input": executor_input,
-                "log": str(log),
-                "env": env,
-            }
-            try:
+        request = {
+            "id": step.id,
+            "module": str(module),
+            "function": function,
+            "executor_input": executor_input,
+            "log": str(log),
+            "env": env,
+        }
+        try:
+            with self._write_lock:  # not under _lock: the reader thread must stay free to take replies
                 proc.stdin.write(json.dumps(request).encode() + b"\n")
                 proc.stdin.flush()
-            except OSError as e:
+        except (OSError, ValueError) as e:
+            with self._lock:
                 self._pending.pop(step.id, None)
-                raise StepLaunchError(f"cannot reach the step worker process: {e}") from e
+            raise StepLaunchError(f"cannot reach the step worker process: {e}") from e
         step.started.wait()
         if step.error is not None and not step.pid:
             raise StepLaunchError(step.error)
         return step
+
+    def _last_words(self) -> str:
+        """The last line the worker wrote to its stderr log (why it could not start), if any."""
+        if self.log is None:
+            return ""
+        try:
+            lines = [ln for ln in self.log.read_text(errors="replace").splitlines() if ln.strip()]
+        except OSError:
+            return ""
+        return f": {lines[-1].strip()} (see {self.log})" if lines else ""
 
     def close(self) -> None:
         with self._lock:

@@ -344,3 +344,27 @@ def test_a_run_directory_that_cannot_be_written_fails_with_a_clear_error(tmp_pat
     step_error = listener.steps["ok"].error or ""
     assert "cannot write the step's files" in step_error and str(workdir) in step_error
     assert error is not None and "cannot write the step's files" in error
+
+
+@dsl.component(base_image="python:3.11", install_kfp_package=False)
+def assumes_kfp_is_there() -> str:
+    return "ran"
+
+
+@dsl.pipeline
+def no_prelude():
+    assumes_kfp_is_there()
+
+
+def test_an_interpreter_without_kfp_fails_the_steps_saying_why(run_pipeline: Runner, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    bare = tmp_path / "bare-venv"  # no --system-site-packages: kfp cannot be imported there
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
+
+    result = run_pipeline(no_prelude, python=str(bare / "bin" / "python"), cache=False)
+
+    assert result.state == RunState.FAILED
+    error = result.step("assumes-kfp-is-there").error or ""
+    assert "worker process ended" in error and "No module named 'kfp'" in error

@@ -48,6 +48,24 @@ def test_requirements_are_checked_against_installed_versions() -> None:
     assert not requirements_satisfied(["git+https://example.com/repo.git"])
 
 
+def test_another_interpreters_packages_are_surveyed_not_assumed(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from jupyter_mlops.executor.prelude import Environments
+
+    for name, flags in (("bare", []), ("inheriting", ["--system-site-packages"])):
+        subprocess.run(
+            [sys.executable, "-m", "venv", "--without-pip", *flags, str(tmp_path / name)], check=True
+        )
+    bare = Environments(str(tmp_path / "bare" / "bin" / "python"), tmp_path / "venvs")
+    inheriting = Environments(str(tmp_path / "inheriting" / "bin" / "python"), tmp_path / "venvs")
+
+    assert not bare.satisfied(("kfp==2.17.3",))  # its python may be this very binary, yet kfp is absent
+    assert inheriting.satisfied(("kfp==2.17.3", 'typing-extensions>=3.7.4,<5; python_version<"3.9"'))
+    assert inheriting.satisfied(("PyYAML>=5",)) and not inheriting.satisfied(("pyyaml<1",))
+
+
 def test_the_prelude_is_parsed_into_packages_and_pip_options() -> None:
     script = (
         "PIP_DISABLE_PIP_VERSION_CHECK=1 python3 -m pip install --quiet --no-warn-script-location "
