@@ -160,8 +160,8 @@ def main() -> None:
         cached_times.append(elapsed)
     cached_ours = statistics.median(cached_times)
     # 2. fan-out, 1 worker vs 2 workers
-    one = statistics.median(ours(fan_spec, fresh(), None, 1)[0] for _ in range(max(1, args.repeat // 2)))
-    two = statistics.median(ours(fan_spec, fresh(), None, 2)[0] for _ in range(max(1, args.repeat // 2)))
+    one = statistics.median(ours(fan_spec, fresh(), None, 1)[0] for _ in range(args.repeat))
+    two = statistics.median(ours(fan_spec, fresh(), None, 2)[0] for _ in range(args.repeat))
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"python {sys.version.split()[0]} on {sys.platform}, {os.cpu_count()} cores, load {load:.1f}")
