@@ -368,3 +368,46 @@ def test_an_interpreter_without_kfp_fails_the_steps_saying_why(run_pipeline: Run
     assert result.state == RunState.FAILED
     error = result.step("assumes-kfp-is-there").error or ""
     assert "worker process ended" in error and "No module named 'kfp'" in error
+
+
+RUNNER = """
+import sys, threading, yaml
+from pathlib import Path
+from jupyter_mlops.executor import ExecutionOptions, execute
+
+class Listener:
+    def on_step(self, step): pass
+    def on_artifact(self, artifact): pass
+    def on_metric(self, metric): pass
+    def log_path(self, step): return Path(sys.argv[2]) / "logs" / f"{step}.log"
+
+spec = list(yaml.safe_load_all(Path(sys.argv[1]).read_text()))
+options = ExecutionOptions(workdir=Path(sys.argv[2]), cache_dir=None)
+execute(spec, {"pid_file": sys.argv[3], "seconds": 120}, options, Listener(), threading.Event())
+"""
+
+
+def test_steps_do_not_outlive_a_runner_killed_with_sigkill(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from .conftest import compile_pipeline
+
+    compile_pipeline(sleepy, tmp_path / "sleepy.yaml")
+    pid_file = tmp_path / "pids"
+    runner = subprocess.Popen(
+        [sys.executable, "-c", RUNNER, str(tmp_path / "sleepy.yaml"), str(tmp_path / "run"), str(pid_file)],
+        start_new_session=True,
+    )
+    try:
+        step_pid, grandchild = (int(p) for p in _wait_for(pid_file).split())
+        os.kill(runner.pid, signal.SIGKILL)
+        runner.wait()
+        deadline = time.monotonic() + 15
+        while (_alive(step_pid) or _alive(grandchild)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(step_pid) and not _alive(grandchild)
+        assert "ok says before" in (tmp_path / "run" / "logs" / "ok.log").read_text()  # kept
+    finally:
+        if runner.poll() is None:
+            runner.kill()
