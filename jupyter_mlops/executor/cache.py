@@ -3,8 +3,9 @@
 The key is the sha256 of the component's interface, its executor (image, command with the function
 source, args, env), its packages and its resolved inputs: parameter values, and the *content* of
 input artifacts (not their paths, which differ per run). An entry is one small JSON file under
-`<cache>/steps/`, written atomically, pointing at the artifacts of the run that produced them. A hit
-whose artifact files are gone (that run was deleted) or were changed since is a miss.
+`<cache>/steps/`, written atomically, pointing at the artifacts of the run that produced them and
+of the last runs that reused them (hard links). A hit whose artifact files are all gone (those runs
+were deleted) or were changed since is a miss.
 """
 
 from __future__ import annotations
@@ -23,14 +24,16 @@ from typing import Any
 from .ir import PythonStep
 from .values import Artifact
 
-_VERSION = 1
+_VERSION = 2
+_COPIES = 4  # runs remembered per cached artifact: deleting all of them makes the entry a miss
 
 
 @dataclass
 class CachedOutputs:
     parameters: dict[str, Any]
-    artifacts: dict[str, list[Artifact]]  # uris are the producing run's files
+    artifacts: dict[str, list[Artifact]]  # uris are files of an earlier run
     key: str
+    entry: dict[str, Any]
 
 
 def cache_key(
@@ -76,19 +79,27 @@ class StepCache:
         for name, group in entry.get("artifacts", {}).items():
             artifacts[name] = []
             for a in group:
-                if a.get("existed") and _fingerprint(Path(a["uri"])) != a.get("fingerprint"):
-                    return None  # the producing run's file was deleted or changed: recompute
+                copies = a.get("copies") or []
+                if a.get("existed"):
+                    intact = [c for c in copies if _fingerprint(Path(c["uri"])) == c["fingerprint"]]
+                    if not intact:
+                        return None  # every run holding the file was deleted, or it changed: recompute
+                    uri = intact[0]["uri"]
+                else:
+                    uri = copies[0]["uri"] if copies else ""
                 artifacts[name].append(
                     Artifact(
                         name=a["name"],
-                        uri=a["uri"],
+                        uri=uri,
                         schema_title=a["schema_title"],
                         schema_version=a["schema_version"],
                         metadata=a["metadata"],
                         digest=a.get("digest"),
                     )
                 )
-        return CachedOutputs(parameters=dict(entry.get("parameters", {})), artifacts=artifacts, key=key)
+        return CachedOutputs(
+            parameters=dict(entry.get("parameters", {})), artifacts=artifacts, key=key, entry=entry
+        )
 
     def store(self, key: str, parameters: Mapping[str, Any], artifacts: Mapping[str, list[Artifact]]) -> None:
         group_json: dict[str, list[dict[str, Any]]] = {}
@@ -99,28 +110,46 @@ class StepCache:
                 group_json[name].append(
                     {
                         "name": a.name,
-                        "uri": a.uri,
                         "schema_title": a.schema_title,
                         "schema_version": a.schema_version,
                         "metadata": a.metadata,
                         "existed": fingerprint is not None,
-                        "fingerprint": fingerprint,
+                        "copies": [{"uri": a.uri, "fingerprint": fingerprint}],
                         "digest": a.content_digest() if fingerprint is not None else None,
                     }
                 )
-        entry = {
-            "version": _VERSION,
-            "created": time.time(),
-            "parameters": dict(parameters),
-            "artifacts": group_json,
-        }
+        self._write(
+            key,
+            {
+                "version": _VERSION,
+                "created": time.time(),
+                "parameters": dict(parameters),
+                "artifacts": group_json,
+            },
+        )
+
+    def add_copies(self, hit: CachedOutputs, copies: Mapping[str, list[Artifact]]) -> None:
+        """Remember where a hit put its artifacts, so the entry outlives the run that made them."""
+        entry = json.loads(json.dumps(hit.entry))
+        changed = False
+        for name, group in copies.items():
+            for stored, a in zip(entry.get("artifacts", {}).get(name, []), group, strict=False):
+                fingerprint = _fingerprint(Path(a.uri))
+                if stored.get("existed") and fingerprint is not None:
+                    others = [c for c in stored.get("copies", []) if c["uri"] != a.uri]
+                    stored["copies"] = [{"uri": a.uri, "fingerprint": fingerprint}, *others][:_COPIES]
+                    changed = True
+        if changed:
+            self._write(hit.key, entry)
+
+    def _write(self, key: str, entry: Mapping[str, Any]) -> None:
         path = self._entry(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
         try:
             with os.fdopen(fd, "w") as f:
                 json.dump(entry, f, default=repr)
-            os.replace(tmp, path)
+            os.replace(tmp, path)  # readers see the old entry or the new one, never half of one
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise

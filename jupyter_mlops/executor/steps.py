@@ -114,7 +114,9 @@ class ContainerStep:
             self.info.cache_key = key
             hit = self.ctx.cache.lookup(key)
             if hit is not None:
-                return self._from_cache((hit.parameters, hit.artifacts))
+                outcome = self._from_cache((hit.parameters, hit.artifacts))
+                self.ctx.cache.add_copies(hit, outcome.artifacts)
+                return outcome
         outcome = self._attempts(step)
         if key is not None and self.ctx.cache is not None and outcome.state == StepState.SUCCEEDED:
             self.ctx.cache.store(key, outcome.params, outcome.artifacts)

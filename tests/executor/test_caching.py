@@ -107,3 +107,19 @@ def test_the_cache_survives_in_files_across_executions(run_pipeline: Runner, tmp
     entries = list((tmp_path / "cache" / "steps").rglob("*.json"))
     assert len(entries) == 2  # produce and consume; stamp has caching off
     assert not list((tmp_path / "cache" / "steps").rglob(".tmp-*"))
+
+
+def test_a_cache_entry_outlives_its_run_while_a_run_that_reused_it_remains(run_pipeline: Runner) -> None:
+    import shutil
+
+    first = run_pipeline(cached_pipeline)
+    second = run_pipeline(cached_pipeline)  # cached: hard links to the first run's artifact
+    shutil.rmtree(first.workdir)  # the user deletes the first run
+
+    third = run_pipeline(cached_pipeline)
+
+    assert _states(third)["produce"] == StepState.CACHED
+    assert Path(third.outputs("produce")["data"]).read_text() == "xxx"
+    shutil.rmtree(second.workdir)
+    shutil.rmtree(third.workdir)
+    assert _states(run_pipeline(cached_pipeline))["produce"] == StepState.SUCCEEDED  # no copy left
