@@ -176,10 +176,16 @@ function render({ model, el: root }) {
     if (step && step.t0 !== null && step.t0 !== undefined) {
       d = formatDuration(Math.max(0, (step.t1 ?? now()) - step.t0));
     }
-    if (n.dur.textContent !== d) n.dur.textContent = d;
-    n.name.setAttribute("y", String(n.box.y + (d ? 17 : n.box.h / 2 + 4.5)));
-    n.tip.textContent = `${id}${state ? " — " + state : ""}${d ? ", " + d : ""}`;
-    n.g.classList.toggle("mlops-selected", model.get("selected") === id);
+    // Write only what changed: the clock repaints every second, and a 200-step DAG must stay cheap.
+    if (n.dur.textContent !== d) {
+      n.dur.textContent = d;
+      n.name.setAttribute("y", String(n.box.y + (d ? 17 : n.box.h / 2 + 4.5)));
+    }
+    const tip = `${id}${state ? " — " + state : ""}${d ? ", " + d : ""}`;
+    if (n.tipText !== tip) {
+      n.tipText = tip;
+      n.tip.textContent = tip;
+    }
   }
 
   function paintRun() {
