@@ -45,6 +45,19 @@ def _runner_pythonpath() -> str | None:
     return os.pathsep.join(p for p in (str(root), current) if p)
 
 
+def _reap(proc: subprocess.Popen[bytes], log: Path) -> None:
+    """Wait for a runner this process started; note in its log how it ended if not cleanly (a
+    runner killed by a signal cannot say so itself)."""
+    code = proc.wait()
+    if code != 0:
+        how = f"killed by signal {-code}" if code < 0 else f"exited with code {code}"
+        try:
+            with open(log, "a") as f:
+                f.write(f"runner process {proc.pid} {how} at {time.ctime()}\n")
+        except OSError:
+            pass
+
+
 class LocalBackend:
     name = "local"
 
@@ -151,7 +164,7 @@ class LocalBackend:
             raise BackendError(f"run {run_id}: {message}") from exc
         self.store.set_runner(run_id, proc.pid, runner_liveness.this_host())
         # Reap the child when it ends so it does not linger as a zombie of a long-lived kernel.
-        threading.Thread(target=proc.wait, name=f"reap-runner-{run_id}", daemon=True).start()
+        threading.Thread(target=_reap, args=(proc, run_dir / "runner.log"), daemon=True).start()
 
     # -- liveness -----------------------------------------------------------------------------------
 

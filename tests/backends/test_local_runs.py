@@ -64,6 +64,8 @@ def test_sigkill_of_the_runner_mid_run_leaves_the_run_failed_with_a_reason(
     # and the step the runner was running does not go on sleeping as an orphan
     wait_until(lambda: processes_of_run(run_id) == [], timeout=10, what="the orphaned step to be killed")
     assert backend.get(run_id).state is RunState.FAILED  # stays so
+    runner_log = backend.run_dir(run_id) / "runner.log"  # the submitting process noted how it ended
+    wait_until(lambda: f"runner process {pid} killed by signal 9" in runner_log.read_text(), 10, "the note")
 
 
 def test_a_run_outlives_the_process_that_submitted_it(
