@@ -7,6 +7,7 @@ Subclass `BackendContract` in a test module and provide a `backend` fixture retu
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -33,7 +34,11 @@ def finished(backend: Backend, run_id: str, timeout: float = FINISH_TIMEOUT) -> 
 def explain(run: RunInfo) -> str:
     """What went wrong, for an assertion message: the run's error and every step's state and error."""
     steps = "; ".join(f"{s.name}={s.state.value}" + (f" ({s.error})" if s.error else "") for s in run.steps)
-    return f"run {run.id} {run.state.value}: {run.error}; steps: {steps}"
+    text = f"run {run.id} {run.state.value}: {run.error}; steps: {steps}"
+    if run.error and "its output: " in run.error:  # the local backend names its runner's log
+        log = Path(run.error.split("its output: ")[-1].strip())
+        text += f"\n--- {log}:\n" + (log.read_text() if log.is_file() else "(missing)")
+    return text
 
 
 class BackendContract:
