@@ -28,8 +28,7 @@ def _run_child(request: dict[str, Any], keep_fds: tuple[int, ...]) -> None:
     code = 1
     try:
         os.setsid()
-        for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGPIPE):
-            signal.signal(sig, signal.SIG_DFL)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the only handler the worker changed
         signal.set_wakeup_fd(-1)
         log = os.open(request["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         null = os.open(os.devnull, os.O_RDONLY)
