@@ -147,6 +147,8 @@ class Scheduler:
                 self._start_group(node, params, artifacts, node.name + ".")
         except MlopsError as e:
             self._fail(node, str(e))
+        except (KeyError, TypeError, ValueError) as e:  # IR that kfp's compiler would not write
+            self._fail(node, f"cannot read this task in the pipeline file: {type(e).__name__}: {e}")
         return True
 
     def _start_container(
@@ -277,7 +279,7 @@ class Scheduler:
             state = StepState.SUCCEEDED
             try:
                 group_outputs(node)
-            except MlopsError as e:
+            except (MlopsError, KeyError, TypeError, ValueError) as e:
                 node.info.error, state = str(e), StepState.FAILED
                 self.failures.append((time.time(), f"step {node.name!r} failed: {e}"))
         node.info.finished_at = time.time()
