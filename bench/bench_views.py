@@ -196,6 +196,17 @@ OBSERVER = """
 """
 
 
+# Any work a finished view does shows up as DOM changes in it (a clock, a repaint): count them.
+COUNT_MUTATIONS = """
+() => {
+  window.viewMutations = 0;
+  new MutationObserver((records) => { window.viewMutations += records.length; })
+    .observe(document.querySelector(".mlops-view"), { subtree: true, childList: true, attributes: true,
+                                                       characterData: true });
+}
+"""
+
+
 def proc_cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -318,7 +329,9 @@ def bench_live(
     # it for ~20 s; then the open view should cost what the notebook costs without it (the baseline).
     after_end_cpu = cpu_window(cdp, kernel_pid)
     time.sleep(10.0)
+    page.evaluate(COUNT_MUTATIONS)
     done_cpu = cpu_window(cdp, kernel_pid)
+    view_mutations = int(page.evaluate("window.viewMutations"))
     page.close()
     store.close()
     summary = {
@@ -334,6 +347,7 @@ def bench_live(
         "cpu_live": live_cpu,
         "cpu_first_10s_after_end": after_end_cpu,
         "cpu_finished": done_cpu,
+        "view_dom_mutations_while_finished": view_mutations,
     }
 
 
@@ -469,6 +483,7 @@ def report(r: dict[str, Any]) -> None:
             f" max {ms(s['max_s'])}"
         )
     lines.append(f"missed changes: {live['missed_changes']}")
+    lines.append(f"DOM changes in the finished view over 10 s: {live['view_dom_mutations_while_finished']}")
     for phase in ("cpu_baseline", "cpu_live", "cpu_first_10s_after_end", "cpu_finished"):
         c = live[phase]
         lines.append(
