@@ -28,7 +28,7 @@ class Artifact:
     schema_version: str = "0.0.1"
     metadata: dict[str, Any] = field(default_factory=dict)
     digest: str | None = None  # sha256 of the content, computed once when a cache key needs it
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
     def runtime_json(self) -> dict[str, Any]:
         return {
