@@ -172,16 +172,18 @@ class RunView(MimeView):
     def _apply(self, info: RunInfo) -> None:
         with self._lock:
             self.info = info
-            layout, shape = self._layout_for(info)
-            if shape != self._shape:  # steps appeared (a backend that reports them as they start)
-                self._layout, self._shape = layout, shape
-                self.layout = layout.to_json()
-            self.run = run_payload(info)
+            if self._shape_of(info) != self._shape:  # steps appeared (reported as they start)
+                self._layout, self._shape = self._layout_for(info)
+                self.layout = self._layout.to_json()
+            self.run = run_payload(info)  # the layout is not recomputed for a change of state
 
     @staticmethod
-    def _layout_for(info: RunInfo) -> tuple[Layout, tuple[Any, ...]]:
-        shape = (tuple(s.name for s in info.steps), tuple(info.edges))
-        return layout_dag([s.name for s in info.steps], info.edges), shape
+    def _shape_of(info: RunInfo) -> tuple[Any, ...]:
+        return (tuple(s.name for s in info.steps), tuple(info.edges))
+
+    @classmethod
+    def _layout_for(cls, info: RunInfo) -> tuple[Layout, tuple[Any, ...]]:
+        return layout_dag([s.name for s in info.steps], info.edges), cls._shape_of(info)
 
     def stop(self) -> None:
         """Stop following the run (the view keeps showing what it last saw)."""

@@ -197,3 +197,14 @@ def test_the_output_holds_widget_html_and_text_in_a_kernel_and_only_text_in_a_te
     assert set(data) == {"text/plain", "text/html", mime.WIDGET_MIME}
     assert data[mime.WIDGET_MIME]["model_id"] == view.model_id
     assert 'data-step="train"' in data["text/html"] and "0/3 steps" in data["text/html"]
+
+
+def test_a_step_known_only_at_run_time_is_added_to_the_drawing(
+    backend: LocalBackend, run_id: str, view: RunView
+) -> None:
+    # e.g. a ParallelFor iteration: the runner reports a step that was not in the plan
+    layout_before = view.layout
+    backend.store.record_step(run_id, StepInfo("loop-iteration-0", StepState.RUNNING, started_at=time.time()))
+    eventually(lambda: "loop-iteration-0" in view.run["steps"], "the new step in the state")
+    assert [n["id"] for n in view.layout["nodes"]] == ["load", "train", "report", "loop-iteration-0"]
+    assert view.layout != layout_before
