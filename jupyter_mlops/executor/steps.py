@@ -83,6 +83,7 @@ class ContainerStep:
         self.artifacts = artifacts
         self.root = ctx.workdir / "tmp" / info.name
         self.outputs_def: Mapping[str, Any] = component.get("outputDefinitions", {}) or {}
+        self.logged_metrics: set[str] = set()  # names that came through JUPYTER_MLOPS_METRICS_FILE
 
     def report(self) -> None:
         self.ctx.listener.on_step(snapshot(self.info))
@@ -214,7 +215,7 @@ class ContainerStep:
         else:
             process = processes.spawn_subprocess(python, module, step.function, executor_input, log, env)
         deadline = None if timeout is None else time.monotonic() + timeout
-        tail = _MetricsTail(metrics_file, self._metric)
+        tail = _MetricsTail(metrics_file, self._logged_metric)
         while True:
             code = processes.wait_or_deadline(process, deadline, POLL_SECONDS)
             tail.read()
@@ -303,6 +304,10 @@ class ContainerStep:
 
     # -- reporting ------------------------------------------------------------------------------
 
+    def _logged_metric(self, name: str, value: float, index: int | None, at: float) -> None:
+        self.logged_metrics.add(name)
+        self._metric(name, value, index, at)
+
     def _metric(self, name: str, value: float, index: int | None, at: float) -> None:
         self.info.metrics[name] = value
         self.ctx.listener.on_metric(
@@ -334,6 +339,10 @@ class ContainerStep:
                 )
                 if a.schema_title == "system.Metrics":
                     for key, value in a.metadata.items():
+                        # a series already logged point by point through the metrics file ends with
+                        # this same value (the notebook steps' log_metric writes both): not twice
+                        if key in self.logged_metrics:
+                            continue
                         if isinstance(value, (int, float)) and not isinstance(value, bool):
                             self._metric(key, float(value), None, now)
         self.info.outputs = dict(params)

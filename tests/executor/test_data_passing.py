@@ -174,3 +174,28 @@ def test_kfp_runtime_placeholders_are_filled_in(run_pipeline: Runner) -> None:
     result = run_pipeline(placeholders, name="run-42")
 
     assert result.step("who-am-i").outputs == {"Output": "run-42/who-am-i"}
+
+
+@component
+def train_with_both(metrics: Output[Metrics]):
+    import json
+    import os
+
+    for step, loss in enumerate([0.9, 0.5, 0.2]):  # what a notebook step's log_metric does
+        metrics.log_metric("loss", loss)
+        with open(os.environ["JUPYTER_MLOPS_METRICS_FILE"], "a") as f:
+            f.write(json.dumps({"name": "loss", "value": loss, "step": step, "time": 10.0 + step}) + "\n")
+    metrics.log_metric("accuracy", 0.8)  # only in the Metrics artifact
+
+
+@dsl.pipeline
+def both_sinks():
+    train_with_both()
+
+
+def test_a_metric_logged_to_the_file_and_the_metrics_artifact_is_recorded_once(run_pipeline: Runner) -> None:
+    result = run_pipeline(both_sinks)
+
+    points = sorted((m.name, m.value, m.index) for m in result.listener.metrics)
+    assert points == [("accuracy", 0.8, None), ("loss", 0.2, 2), ("loss", 0.5, 1), ("loss", 0.9, 0)]
+    assert result.step("train-with-both").metrics == {"loss": 0.2, "accuracy": 0.8}
