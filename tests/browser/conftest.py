@@ -1,9 +1,11 @@
 """Browser tests: a real JupyterLab server, driven by headless Chromium through Playwright's sync API.
 
 Fixtures for every browser test in this folder:
-- `lab_server` (session): one `jupyter lab` child process with jupyter-mlops, see `lab_process.py`.
-- `browser` (session): headless Chromium from `/usr/bin/chromium` (Debian's `chromium` package).
+- `lab_server` (package): one `jupyter lab` child process with jupyter-mlops, see `lab_process.py`.
+- `browser` (package): headless Chromium from `/usr/bin/chromium` (Debian's `chromium` package).
 - `page` (per test): a fresh browser context with JupyterLab loaded in its own workspace.
+Both are package-scoped, not session-scoped: Playwright's sync API keeps an asyncio loop running
+while it is open, which breaks pytest-jupyter's tests (tests/server) that run after this folder.
 When a test fails, `tests/browser/artifacts/` gets its screenshot, the browser console and the
 server log's tail.
 """
@@ -48,7 +50,7 @@ def jp_server_cleanup() -> None:
     """Replaces pytest-jupyter's autouse cleanup fixture: our server is a separate process."""
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
     server = LabServer(tmp_path_factory.mktemp("jupyterlab"))
     server.start()
@@ -58,7 +60,7 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
         server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail(
