@@ -84,6 +84,7 @@ class ContainerStep:
         self.root = ctx.workdir / "tmp" / info.name
         self.outputs_def: Mapping[str, Any] = component.get("outputDefinitions", {}) or {}
         self.logged_metrics: set[str] = set()  # names that came through JUPYTER_MLOPS_METRICS_FILE
+        self.logdir = ctx.workdir / "artifacts" / info.name / "tensorboard"
 
     def report(self) -> None:
         self.ctx.listener.on_step(snapshot(self.info))
@@ -203,6 +204,7 @@ class ContainerStep:
             JUPYTER_MLOPS_METRICS_FILE=str(metrics_file),
             JUPYTER_MLOPS_STEP=self.info.name,
             JUPYTER_MLOPS_RUN_ID=self.ctx.run_id,
+            JUPYTER_MLOPS_LOGDIR=str(self.logdir),  # what mlops.logdir() returns inside the step
         )
         offset = log.stat().st_size if log.exists() else 0
         if self.ctx.environments.satisfied(step.requirements):
@@ -345,6 +347,18 @@ class ContainerStep:
                             continue
                         if isinstance(value, (int, float)) and not isinstance(value, bool):
                             self._metric(key, float(value), None, now)
+        if state != StepState.CACHED and self.logdir.is_dir() and any(self.logdir.iterdir()):
+            # TensorBoard logs written through mlops.logdir(): kept even when the step failed
+            self.ctx.listener.on_artifact(
+                ArtifactInfo(
+                    run_id=self.ctx.run_id,
+                    step=self.info.name,
+                    name="tensorboard",
+                    uri=str(self.logdir),
+                    type="system.Artifact",
+                    metadata={"kind": "tensorboard-logdir"},
+                )
+            )
         self.info.outputs = dict(params)
         for name, group in artifacts.items():
             self.info.outputs[name] = uris(group, bool(arts_def.get(name, {}).get("isArtifactList")))

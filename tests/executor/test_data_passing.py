@@ -199,3 +199,30 @@ def test_a_metric_logged_to_the_file_and_the_metrics_artifact_is_recorded_once(r
     points = sorted((m.name, m.value, m.index) for m in result.listener.metrics)
     assert points == [("accuracy", 0.8, None), ("loss", 0.2, 2), ("loss", 0.5, 1), ("loss", 0.9, 0)]
     assert result.step("train-with-both").metrics == {"loss": 0.2, "accuracy": 0.8}
+
+
+@component
+def writes_tensorboard_logs() -> str:
+    import os
+
+    logdir = os.environ["JUPYTER_MLOPS_LOGDIR"]  # what mlops.logdir() returns in a step
+    os.makedirs(logdir, exist_ok=True)
+    with open(os.path.join(logdir, "events.out.tfevents.1"), "wb") as f:
+        f.write(b"\0")
+    return logdir
+
+
+@dsl.pipeline
+def tensorboard_logs():
+    writes_tensorboard_logs()
+
+
+def test_a_steps_tensorboard_logdir_is_collected_as_an_artifact(run_pipeline: Runner) -> None:
+    result = run_pipeline(tensorboard_logs)
+
+    logdir = result.step("writes-tensorboard-logs").outputs["Output"]
+    assert Path(logdir).is_relative_to(result.workdir / "artifacts" / "writes-tensorboard-logs")
+    collected = [a for a in result.listener.artifacts if a.name == "tensorboard"]
+    assert [(a.step, a.uri, a.metadata) for a in collected] == [
+        ("writes-tensorboard-logs", logdir, {"kind": "tensorboard-logdir"})
+    ]
