@@ -19,7 +19,7 @@ from playwright.sync_api import Page, expect
 
 from .lab_process import LabServer
 
-PIPELINE_CELL = '''\
+PIPELINE_CELL = """\
 import jupyter_mlops as mlops
 from kfp import dsl
 
@@ -36,7 +36,7 @@ def views_live(n: int = 1):
     slow_step(n=first.output, seconds=2.0)
 
 r = mlops.run(views_live, experiment="browser-views", cache=False)  # each test runs its steps
-r'''
+r"""
 
 
 def write_notebook(server: LabServer, name: str) -> str:
@@ -102,7 +102,9 @@ def saved_outputs(path: Path) -> dict[str, object]:
 
 
 @pytest.mark.timeout(600)
-def test_jupyterlab_run_view_turns_green_live_and_shows_a_steps_log(page: Page, lab_server: LabServer) -> None:
+def test_jupyterlab_run_view_turns_green_live_and_shows_a_steps_log(
+    page: Page, lab_server: LabServer
+) -> None:
     notebook = write_notebook(lab_server, f"views-lab-{uuid.uuid4().hex[:6]}")
     page.goto(f"{lab_server.url}lab/workspaces/views-lab/tree/{notebook}?reset&token={lab_server.token}")
     run_first_cell(page, lab_server, notebook)
@@ -124,3 +126,46 @@ def test_notebook7_run_view_turns_green_live_and_shows_a_steps_log(page: Page, l
     expect(page.locator("#main-panel .jp-NotebookPanel")).to_be_visible()  # Notebook 7's shell, not Lab's
     run_first_cell(page, lab_server, notebook)
     watch_the_run_go_green(page)
+
+
+FAILING_CELL = """\
+import jupyter_mlops as mlops
+from kfp import dsl
+
+@dsl.component(base_image="python:3.11")
+def check_input(n: int) -> int:
+    import time
+    time.sleep(3)
+    if n < 0:
+        raise ValueError(f"n must be positive, got {n}")
+    return n
+
+@dsl.component(base_image="python:3.11")
+def after_check(n: int) -> int:
+    return n
+
+@dsl.pipeline(name="views-fail")
+def views_fail(n: int = -1):
+    after_check(n=check_input(n=n).output)
+
+mlops.run(views_fail, cache=False)"""
+
+
+@pytest.mark.timeout(600)
+def test_a_failed_step_turns_red_and_shows_its_error(page: Page, lab_server: LabServer) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(FAILING_CELL)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook = f"views-fail-{uuid.uuid4().hex[:6]}.ipynb"
+    nbformat.write(nb, lab_server.root_dir / notebook)
+    page.goto(f"{lab_server.url}lab/workspaces/views-fail/tree/{notebook}?reset&token={lab_server.token}")
+    run_first_cell(page, lab_server, notebook)
+
+    view = page.locator(".mlops-view[data-run-state]").first
+    expect(view).to_have_attribute("data-run-state", "FAILED", timeout=180_000)
+    failed = view.locator('.mlops-node[data-step="check-input"]')
+    expect(failed).to_have_attribute("data-state", "FAILED")
+    expect(failed.locator(".mlops-icon")).to_have_text("✗")
+    expect(view.locator('.mlops-node[data-step="after-check"]')).to_have_attribute("data-state", "SKIPPED")
+    failed.click()
+    expect(view.locator(".mlops-panel .mlops-error")).to_contain_text("n must be positive, got -1")
