@@ -24,7 +24,7 @@ from .ir import PipelineIR
 from .prelude import Environments
 from .scheduler import Scheduler
 from .steps import Listener, StepContext
-from .values import pipeline_arguments
+from .values import Artifact, pipeline_arguments
 
 ExecutionListener = Listener
 
@@ -47,10 +47,12 @@ def plan(spec: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[tuple[str, 
 
 
 def validate(spec: Sequence[Mapping[str, Any]], arguments: Mapping[str, Any]) -> dict[str, Any]:
-    """The pipeline's typed arguments, or a UsageError/PipelineError saying what is wrong."""
+    """The pipeline's typed arguments (JSON values; an artifact input as its path or URI), or a
+    UsageError/PipelineError saying what is wrong."""
     ir = PipelineIR(spec)
     plan_of(ir)
-    return pipeline_arguments(ir.root, arguments)
+    values = pipeline_arguments(ir.root, arguments)
+    return {k: v.uri if isinstance(v, Artifact) else v for k, v in values.items()}
 
 
 def execute(

@@ -40,7 +40,9 @@ class Scheduler:
 
     def run(self, values: dict[str, Any]) -> tuple[RunState, str | None]:
         try:
-            root = Scope(prefix="", params=values, artifacts={})
+            params = {k: v for k, v in values.items() if not isinstance(v, Artifact)}
+            artifacts = {k: [v] for k, v in values.items() if isinstance(v, Artifact)}
+            root = Scope(prefix="", params=params, artifacts=artifacts)
             try:
                 self.roots = self._instantiate(root, dag_tasks(self.ir.root), None)
             except MlopsError as e:

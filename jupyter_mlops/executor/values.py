@@ -135,11 +135,17 @@ def read_output_parameter(path: Path, parameter_type: str, where: str) -> Any:
 
 
 def pipeline_arguments(root: Mapping[str, Any], arguments: Mapping[str, Any]) -> dict[str, Any]:
-    """The root DAG's parameter values: defaults, overridden by `arguments`, typed; errors name the input."""
-    definitions: Mapping[str, Any] = (root.get("inputDefinitions", {}) or {}).get("parameters", {}) or {}
-    unknown = sorted(set(arguments) - set(definitions))
+    """The root DAG's parameter values: defaults, overridden by `arguments`, typed; errors name the input.
+
+    A pipeline's artifact inputs (`Input[Dataset]` on the pipeline function) are given as a path or URI
+    and come back as `Artifact`s.
+    """
+    inputs = root.get("inputDefinitions", {}) or {}
+    definitions: Mapping[str, Any] = inputs.get("parameters", {}) or {}
+    artifact_definitions: Mapping[str, Any] = inputs.get("artifacts", {}) or {}
+    unknown = sorted(set(arguments) - set(definitions) - set(artifact_definitions))
     if unknown:
-        known = ", ".join(sorted(definitions)) or "none"
+        known = ", ".join(sorted([*definitions, *artifact_definitions])) or "none"
         raise UsageError(f"the pipeline has no parameter {', '.join(unknown)} (parameters: {known})")
     values: dict[str, Any] = {}
     missing = []
@@ -150,6 +156,17 @@ def pipeline_arguments(root: Mapping[str, Any], arguments: Mapping[str, Any]) ->
             )
         elif "defaultValue" in spec:
             values[name] = cast_parameter(spec["defaultValue"], spec.get("parameterType", ""), name)
+        elif not spec.get("isOptional"):
+            missing.append(name)
+    for name, spec in artifact_definitions.items():
+        if name in arguments:
+            schema = spec.get("artifactType") or {}
+            values[name] = Artifact(
+                name=name,
+                uri=str(arguments[name]),
+                schema_title=str(schema.get("schemaTitle", "system.Artifact")),
+                schema_version=str(schema.get("schemaVersion", "0.0.1")),
+            )
         elif not spec.get("isOptional"):
             missing.append(name)
     if missing:

@@ -5,7 +5,7 @@ import functools
 from kfp import dsl
 from kfp.dsl import Dataset, Input, Output
 
-from jupyter_mlops.executor import plan
+from jupyter_mlops.executor import plan, validate
 from jupyter_mlops.models import RunState, StepState
 
 from .conftest import Runner, compile_pipeline
@@ -262,3 +262,20 @@ def test_a_dependency_cycle_in_hand_edited_ir_fails_instead_of_hanging(
         StepState.SKIPPED,
         StepState.PENDING,
     }
+
+
+@dsl.pipeline
+def takes_a_dataset(data: Input[Dataset]):
+    read_data(data=data)
+
+
+def test_a_pipeline_artifact_input_is_given_as_a_path(run_pipeline: Runner, tmp_path) -> None:
+    existing = tmp_path / "given.txt"
+    existing.write_text("given")
+
+    result = run_pipeline(takes_a_dataset, {"data": str(existing)})
+
+    assert result.state == RunState.SUCCEEDED, result.error
+    assert result.step("read-data").outputs == {"Output": "given"}
+    assert result.step("read-data").inputs == {"data": str(existing)}
+    assert validate(result.spec, {"data": str(existing)}) == {"data": str(existing)}  # JSON, storable
