@@ -121,9 +121,12 @@ class RunView(MimeView):
         self.backend = backend
         self.run_id = run_id
         self.poll_interval = poll_interval
-        # The seq first, then the run: the run is at least as new as the seq, so no change is missed.
-        events = backend.events(run_id, after=0)
-        self._seq = events[-1].seq if events else 0
+        if live is None:
+            live = widget_frontend_available()
+        self._seq = 0
+        if live:  # the seq first, then the run: the run is at least as new as the seq, nothing is missed
+            events = backend.events(run_id, after=0)
+            self._seq = events[-1].seq if events else 0
         self.info: RunInfo = backend.get(run_id)
         self._layout, self._shape = self._layout_for(self.info)
         self._logs: dict[str, tuple[str, int]] = {}  # step -> (log tail, next offset)
@@ -132,8 +135,6 @@ class RunView(MimeView):
         self._lock = threading.Lock()
         super().__init__(run=run_payload(self.info), layout=self._layout.to_json(), styles=STATE_STYLES)
         self.on_msg(self._on_frontend_msg)
-        if live is None:
-            live = widget_frontend_available()
         if live and not self.info.state.terminal:
             self.watching = True
             self._thread = threading.Thread(target=self._poll, name=f"mlops-view-{run_id}", daemon=True)
