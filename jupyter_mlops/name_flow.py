@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from jupyter_mlops.name_reads import ExpressionWalker
-from jupyter_mlops.name_scopes import FUNCTIONS, Scope, function_scope, join
+from jupyter_mlops.name_scopes import FUNCTIONS, Scope, function_scope, interrupted, join
 
 
 @dataclass
@@ -201,10 +201,11 @@ class CellWalker(ExpressionWalker):
             recording, self.recording = self.recording, False
             one_round()
             self.recording = recording
-            self.restore(scope, join(before, self.snapshot(scope)))
+            # A round may also end early, at a `continue`.
+            self.restore(scope, interrupted(join(before, self.snapshot(scope)), node.body))
         loop_head = self.snapshot(scope)
         one_round()
-        after = join(loop_head, self.snapshot(scope))
+        after = interrupted(join(loop_head, self.snapshot(scope)), node.body)  # or at a `break`
         self.restore(scope, after)
         if node.orelse:
             self.stmts(node.orelse, scope)
@@ -217,7 +218,7 @@ class CellWalker(ExpressionWalker):
         before = self.snapshot(scope)
         self.stmts(body, scope)
         body_end = self.snapshot(scope)
-        handler_start = join(before, body_end)
+        handler_start = interrupted(join(before, body_end), body)
         self.stmts(orelse, scope)
         ends = [self.snapshot(scope)]
         for handler in handlers:

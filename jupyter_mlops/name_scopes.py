@@ -103,7 +103,7 @@ def function_scope(
     parent: Scope, body: Iterable[ast.AST], args: ast.arguments | None, *, kind: ScopeKind = "function"
 ) -> Scope:
     """The scope of a function, lambda or class body, its symbols computed from its code."""
-    bound, global_names, nonlocal_names = _symbols(body)
+    bound, _, global_names, nonlocal_names = _symbols(body)
     if args is not None:
         bound |= argument_names(args)
     if kind == "class":  # class bodies are tracked along their flow; only `global` matters here
@@ -119,9 +119,23 @@ def function_scope(
     )
 
 
-def _symbols(body: Iterable[ast.AST]) -> tuple[set[str], set[str], set[str]]:
-    """(bound, global, nonlocal) names of one scope's own code, nested scopes left out."""
+def interrupted(flow: Flow | None, body: list[ast.stmt]) -> Flow | None:
+    """The flow at an unknown point of `body`, which started from `flow` (where an exception or a
+    `break` may leave it): whatever the block binds is maybe bound, whatever it unbinds not sure."""
+    if flow is None:
+        return None
+    bound, unbound, _, _ = _symbols(body)
+    return Flow(flow.definite - unbound, flow.maybe | bound, flow.deleted - bound)
+
+
+def _symbols(body: Iterable[ast.AST]) -> tuple[set[str], set[str], set[str], set[str]]:
+    """(bound, unbound, global, nonlocal) names of one scope's own code, nested scopes left out.
+
+    `bound` has every name the code binds or deletes (either makes it a function's local);
+    `unbound` those it deletes (`del x`, and `except ... as x` which Python deletes after).
+    """
     bound: set[str] = set()
+    unbound: set[str] = set()
     global_names: set[str] = set()
     nonlocal_names: set[str] = set()
 
@@ -151,8 +165,11 @@ def _symbols(body: Iterable[ast.AST]) -> tuple[set[str], set[str], set[str]]:
             return
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
             bound.add(node.id)
+            if isinstance(node.ctx, ast.Del):
+                unbound.add(node.id)
         elif isinstance(node, ast.ExceptHandler) and node.name:
             bound.add(node.name)
+            unbound.add(node.name)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             for alias in node.names:
                 if alias.name != "*":
@@ -170,4 +187,4 @@ def _symbols(body: Iterable[ast.AST]) -> tuple[set[str], set[str], set[str]]:
 
     for node in body:
         visit(node)
-    return bound, global_names, nonlocal_names
+    return bound, unbound, global_names, nonlocal_names

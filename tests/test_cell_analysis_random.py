@@ -91,9 +91,49 @@ class _Cell:
             ],
             lambda: [f"{indent}del {name}"],
             lambda: self.function(indent, depth),
+            lambda: self.closure(indent),
+            lambda: [
+                f"{indent}with nullcontext({self.expr()}) as {name}:",
+                *self.block(inner, depth + 1),
+            ],
+            lambda: [
+                f"{indent}for {name} in range({r.randint(0, 2)}):",
+                *self.block(inner, depth + 1),
+                f"{inner}if {self.expr()}:",
+                f"{inner}    break",
+                f"{indent}else:",
+                *self.block(inner, depth + 1),
+            ],
+            lambda: self.later_callables(indent),
             lambda: [f"{indent}class K:", *self.block(inner, 2), f"{indent}{name} = K.__name__ and 1"],
         ]
         return r.choice([*simple, *simple, *compound])()
+
+    def closure(self, indent: str) -> list[str]:
+        fname = f"g{len(self.functions)}"
+        lines = [
+            f"{indent}def {fname}(p):",
+            f"{indent}    q = p + {self.expr()}",
+            f"{indent}    def inner():",
+            f"{indent}        nonlocal q",
+            f"{indent}        q += {self.expr()}",
+            f"{indent}        return q",
+            f"{indent}    return inner() + {self.expr()}",
+        ]
+        self.functions.append(fname)
+        return lines
+
+    def later_callables(self, indent: str) -> list[str]:
+        """A lambda and a generator made now and used after more statements ran."""
+        fname = f"g{len(self.functions)}"
+        lines = [
+            f"{indent}{fname} = lambda v: v + {self.expr()}",
+            f"{indent}gen = (v + {self.expr()} for v in range(2))",
+        ]
+        lines += self.block(indent, 2)
+        lines.append(f"{indent}{self.rng.choice(NAMES)} = sum(gen) + {fname}(1)")
+        self.functions.append(fname)
+        return lines
 
     def function(self, indent: str, depth: int) -> list[str]:
         r = self.rng
@@ -139,7 +179,8 @@ def _run(source: str) -> tuple[_Namespace, bool]:
 def test_random_cells_agree_with_python(seed: int) -> None:
     rng = random.Random(seed)
     for _ in range(25):
-        source = "\n".join(_Cell(rng).block("", 0, size=rng.randint(2, 6))) + "\n"
+        lines = _Cell(rng).block("", 0, size=rng.randint(2, 6))
+        source = "\n".join(["from contextlib import nullcontext", *lines]) + "\n"
         try:
             compile(source, "<cell>", "exec")
         except SyntaxError:  # e.g. a walrus in a comprehension in a class body
