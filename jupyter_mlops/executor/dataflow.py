@@ -144,8 +144,9 @@ def group_outputs(node: Node) -> None:
                     break
         if collected or node.kind == "loop":
             node.artifacts_out[key] = collected
-    node.info.outputs = dict(node.params_out)
-    node.info.outputs.update({k: [a.uri for a in g] for k, g in node.artifacts_out.items()})
+    # shown without the compiler's "pipelinechannel--" prefix (the graph keeps the IR's keys)
+    node.info.outputs = {_display(k): v for k, v in node.params_out.items()}
+    node.info.outputs.update({_display(k): [a.uri for a in g] for k, g in node.artifacts_out.items()})
 
 
 def loop_items(
@@ -185,6 +186,10 @@ def importer_artifact(spec: Mapping[str, Any], params: Mapping[str, Any]) -> Art
         schema_version=str(schema.get("schemaVersion", "0.0.1")),
         metadata=dict(spec.get("metadata") or {}),
     )
+
+
+def _display(key: str) -> str:
+    return key.removeprefix("pipelinechannel--")
 
 
 def _no_output(where: str, name: str, producer: Node, key: str) -> str:

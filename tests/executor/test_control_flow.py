@@ -96,7 +96,7 @@ def test_parallel_for_over_a_task_output_and_a_static_list_collects_results(run_
     assert [steps[f"for-loop-1[{i}].square"].outputs["Output"] for i in range(4)] == [1, 4, 9, 16]
     assert result.step("total").outputs["Output"] == 30
     assert result.step("join").outputs["Output"] == "a+b+c"
-    assert result.step("for-loop-1").outputs == {"pipelinechannel--square-Output": [1, 4, 9, 16]}
+    assert result.step("for-loop-1").outputs == {"square-Output": [1, 4, 9, 16]}
 
 
 def test_parallelism_limits_concurrent_iterations(run_pipeline: Runner) -> None:
