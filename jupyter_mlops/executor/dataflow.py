@@ -145,7 +145,7 @@ def group_outputs(node: Node) -> None:
         if collected or node.kind == "loop":
             node.artifacts_out[key] = collected
     # shown without the compiler's "pipelinechannel--" prefix (the graph keeps the IR's keys)
-    node.info.outputs = {_display(k): v for k, v in node.params_out.items()}
+    node.info.outputs = display_keys(node.params_out)
     node.info.outputs.update({_display(k): [a.uri for a in g] for k, g in node.artifacts_out.items()})
 
 
@@ -190,6 +190,11 @@ def importer_artifact(spec: Mapping[str, Any], params: Mapping[str, Any]) -> Art
 
 def _display(key: str) -> str:
     return key.removeprefix("pipelinechannel--")
+
+
+def display_keys(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A group's inputs or outputs as shown to users: without the compiler's channel prefix."""
+    return {_display(k): v for k, v in values.items()}
 
 
 def _no_output(where: str, name: str, producer: Node, key: str) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 from ..errors import MlopsError
 from ..models import ArtifactInfo, RunState, StepInfo, StepState
 from .conditions import evaluate
-from .dataflow import RunFacts, group_outputs, importer_artifact, loop_items, resolve_inputs
+from .dataflow import RunFacts, display_keys, group_outputs, importer_artifact, loop_items, resolve_inputs
 from .graph import Node, Scope, dag_tasks, kind_of, static_steps
 from .ir import Json, task_dependencies
 from .steps import ContainerStep, StepContext, StepOutcome, snapshot
@@ -205,7 +205,7 @@ class Scheduler:
     def _start_group(
         self, node: Node, params: dict[str, Any], artifacts: dict[str, list[Artifact]], prefix: str
     ) -> None:
-        node.info.inputs = dict(params)
+        node.info.inputs = display_keys(params)
         node.info.started_at = time.time()
         self._set(node, StepState.RUNNING)
         node.inner = Scope(prefix=prefix, params=params, artifacts=artifacts)
@@ -214,7 +214,7 @@ class Scheduler:
             self._finish_group(node)
 
     def _start_loop(self, node: Node, params: dict[str, Any], artifacts: dict[str, list[Artifact]]) -> None:
-        node.info.inputs = dict(params)
+        node.info.inputs = display_keys(params)
         node.info.started_at = time.time()
         self._set(node, StepState.RUNNING)
         item_input, items, over_parameters = loop_items(node, params, artifacts)
