@@ -255,21 +255,24 @@ class _Subprocess:
 def spawn_subprocess(
     python: str, module: Path, function: str, executor_input: str, log: Path, env: dict[str, str]
 ) -> StepProcess:
-    """Run kfp's executor_main in a fresh interpreter (a venv's, or where fork is unavailable)."""
+    """Run one step in a fresh interpreter (a venv's, or where fork is unavailable), through the
+    worker script's `--run-one` mode: kfp's executor, with the request passed in a file."""
+    request = module.with_name("request.json")
+    request.write_text(
+        json.dumps(
+            {
+                "module": str(module),
+                "function": function,
+                "executor_input": executor_input,
+                "log": str(log),
+                "env": env,
+            }
+        )
+    )
     log_file = log.open("ab")
     try:
         popen = subprocess.Popen(
-            [
-                python,
-                "-m",
-                "kfp.dsl.executor_main",
-                "--component_module_path",
-                str(module),
-                "--executor_input",
-                executor_input,
-                "--function_to_execute",
-                function,
-            ],
+            [python, "-c", _WORKER_SOURCE.read_text(), "--run-one", str(request)],
             stdin=subprocess.DEVNULL,
             stdout=log_file,
             stderr=subprocess.STDOUT,

@@ -1,7 +1,8 @@
 """The pre-warmed step worker: imports kfp's executor once, then forks one child per step.
 
 Run as ``python -c <this file's source>`` by `processes.ForkWorker` (never imported by the engine, and
-importing nothing from this package, so it works with any interpreter that has kfp).
+importing nothing from this package, so it works with any interpreter that has kfp); with
+``--run-one REQUEST.json`` it runs a single step instead (`processes.spawn_subprocess`).
 
 Protocol: requests are JSON lines on stdin
 ``{"id", "module", "function", "executor_input", "log", "env"}``; replies are JSON lines on the original
@@ -24,7 +25,7 @@ from typing import Any
 
 
 def _run_child(request: dict[str, Any], keep_fds: tuple[int, ...]) -> None:
-    """In the forked child: become a session leader, log to the step's file, run kfp's executor_main."""
+    """In the forked child: become a session leader, log to the step's file, run kfp's executor."""
     code = 1
     try:
         os.setsid()
@@ -38,37 +39,41 @@ def _run_child(request: dict[str, Any], keep_fds: tuple[int, ...]) -> None:
         for fd in (log, null, *keep_fds):
             os.close(fd)
         os.environ.update(request["env"])
-        sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
-        sys.stderr.reconfigure(line_buffering=True)  # type: ignore[union-attr]
-        sys.argv = [  # what user code would see under `python -m kfp.dsl.executor_main`
-            "executor_main.py",
-            "--component_module_path",
-            request["module"],
-            "--executor_input",
-            request["executor_input"],
-            "--function_to_execute",
-            request["function"],
-        ]
-        try:
-            _executor_main(request)
-            code = 0
-        except SystemExit as e:
-            if e.code is None:
-                code = 0
-            elif isinstance(e.code, int):
-                code = e.code
-            else:
-                print(e.code, file=sys.stderr)
-                code = 1
-        except BaseException:
-            traceback.print_exc()
-            code = 1
+        code = _run_step(request)
     finally:
         try:
             sys.stdout.flush()
             sys.stderr.flush()
         finally:
             os._exit(code)
+
+
+def _run_step(request: dict[str, Any]) -> int:
+    """Run the step's function with kfp's executor; its exit code, as `python -m` would give it."""
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    sys.stderr.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    sys.argv = [  # what user code would see under `python -m kfp.dsl.executor_main`
+        "executor_main.py",
+        "--component_module_path",
+        request["module"],
+        "--executor_input",
+        request["executor_input"],
+        "--function_to_execute",
+        request["function"],
+    ]
+    try:
+        _executor_main(request)
+        return 0
+    except SystemExit as e:
+        if e.code is None:
+            return 0
+        if isinstance(e.code, int):
+            return e.code
+        print(e.code, file=sys.stderr)
+        return 1
+    except BaseException:
+        traceback.print_exc()
+        return 1
 
 
 def _executor_main(request: dict[str, Any]) -> None:
@@ -143,7 +148,7 @@ def main() -> None:
                 reply({"id": rid, "status": status})
 
     reply({"ready": True, "pid": os.getpid()})
-    buffer = b""
+    pending = bytearray()  # (appending to bytes would copy a large executor input over and over)
     stdin = sys.stdin.fileno()
     while True:
         try:
@@ -162,9 +167,10 @@ def main() -> None:
         chunk = os.read(stdin, 1 << 16)
         if not chunk:
             break
-        buffer += chunk
-        while b"\n" in buffer:
-            line, buffer = buffer.split(b"\n", 1)
+        pending += chunk
+        while (end := pending.find(b"\n")) >= 0:
+            line = bytes(pending[:end])
+            del pending[: end + 1]
             if not line.strip():
                 continue
             request = json.loads(line)
@@ -194,5 +200,21 @@ def main() -> None:
             pass
 
 
+def run_one(request_file: str) -> None:
+    """`--run-one FILE`: run one step in this fresh interpreter (a venv's, or where there is no fork).
+    The request comes in a file because an executor input can exceed the OS limit on one argument."""
+    os.environ["_KFP_RUNTIME"] = "true"
+    with open(request_file, encoding="utf-8") as f:
+        request = json.load(f)
+    os.environ.update(request["env"])
+    code = _run_step(request)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 3 and sys.argv[1] == "--run-one":
+        run_one(sys.argv[2])
+    else:
+        main()

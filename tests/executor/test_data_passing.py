@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 from typing import NamedTuple
 
+import pytest
 from kfp import dsl
 from kfp.dsl import Dataset, Input, InputPath, Metrics, Model, Output, OutputPath
 
@@ -226,3 +227,23 @@ def test_a_steps_tensorboard_logdir_is_collected_as_an_artifact(run_pipeline: Ru
     assert [(a.step, a.uri, a.metadata) for a in collected] == [
         ("writes-tensorboard-logs", logdir, {"kind": "tensorboard-logdir"})
     ]
+
+
+@component
+def count_items(items: list) -> int:
+    return len(items)
+
+
+@dsl.pipeline
+def big_parameter(items: list):
+    count_items(items=items)
+
+
+@pytest.mark.parametrize("fork", [True, False], ids=["forked", "subprocess"])
+def test_a_large_parameter_value_reaches_the_step(run_pipeline: Runner, fork: bool) -> None:
+    items = [f"item-{i:07d}" for i in range(200_000)]  # ~3 MB of JSON: more than one argv entry may hold
+
+    result = run_pipeline(big_parameter, {"items": items}, fork=fork)
+
+    assert result.state == RunState.SUCCEEDED, result.error
+    assert result.step("count-items").outputs == {"Output": 200_000}
