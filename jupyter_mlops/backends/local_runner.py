@@ -69,22 +69,26 @@ def watch(store: RunStore, run_id: str, cancel: threading.Event, done: threading
             cancel.set()
 
 
+class Stop:
+    """Why the run must stop early: a cancel request, or SIGTERM to this process (a shutdown, `kill`)."""
+
+    def __init__(self) -> None:
+        self.cancel = threading.Event()
+        self.terminated = threading.Event()
+
+    def on_sigterm(self, signum: int, frame: FrameType | None) -> None:
+        self.terminated.set()
+        self.cancel.set()
+
+
 def execute_run(
-    store: RunStore, run_id: str, home: Path, max_workers: int | None
+    store: RunStore, run_id: str, home: Path, max_workers: int | None, stop: Stop
 ) -> tuple[RunState, str | None]:
     record = store.runner_record(run_id)
     spec_path = Path(record["spec_path"])
     run_dir = spec_path.parent
-    cancel = threading.Event()
+    cancel = stop.cancel
     done = threading.Event()
-
-    terminated = threading.Event()
-
-    def on_sigterm(signum: int, frame: FrameType | None) -> None:
-        terminated.set()  # a polite stop (shutdown, `kill`): cancel the steps and record why
-        cancel.set()
-
-    signal.signal(signal.SIGTERM, on_sigterm)
     watcher = threading.Thread(
         target=watch, args=(store, run_id, cancel, done), name="heartbeat", daemon=True
     )
@@ -104,7 +108,7 @@ def execute_run(
         )
         listener = StoreListener(store, run_id, run_dir)
         state, error = execute(documents, record["parameters"], options, listener, cancel)
-        if terminated.is_set() and state is RunState.CANCELED:
+        if stop.terminated.is_set() and state is RunState.CANCELED:
             error = f"runner process {os.getpid()} received SIGTERM; its running steps were stopped"
         return RunState(state), error
     except Exception as exc:
@@ -125,14 +129,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--artifact-root", type=Path, default=None)
     parser.add_argument("--max-workers", type=int, default=None)
     args = parser.parse_args(argv)
+    stop = Stop()
+    signal.signal(signal.SIGTERM, stop.on_sigterm)  # first: a SIGTERM while starting cancels too
     store = RunStore(args.home, artifact_root=args.artifact_root)
     state = store.mark_running(args.run_id, os.getpid(), this_host())
+    if state is RunState.RUNNING and stop.terminated.is_set():
+        state = RunState.CANCELING
     if state is not RunState.RUNNING:  # cancelled before this process got going, or already finished
         if state is RunState.CANCELING:
             store.finish_run(args.run_id, RunState.CANCELED)
         return 0
     print(f"runner {os.getpid()} started run {args.run_id} at {time.ctime()}", flush=True)
-    final, error = execute_run(store, args.run_id, args.home, args.max_workers)
+    final, error = execute_run(store, args.run_id, args.home, args.max_workers, stop)
     if final is not RunState.FAILED and store.run_state(args.run_id) is RunState.CANCELING:
         final = RunState.CANCELED
     store.finish_run(args.run_id, final, error)

@@ -7,6 +7,9 @@ from typing import Any
 
 import pytest
 
+# The contract lives in a helper module (not test_*.py): have pytest explain its failed asserts too.
+pytest.register_assert_rewrite("backends.contract", "tests.backends.contract")
+
 
 @pytest.fixture(scope="session")
 def specs() -> dict[str, str]:

@@ -22,6 +22,12 @@ Specs = dict[str, str]
 FINISH_TIMEOUT = 180.0
 
 
+def succeeded(backend: Backend, run_id: str, timeout: float = FINISH_TIMEOUT) -> RunInfo:
+    run = finished(backend, run_id, timeout)
+    assert run.state is RunState.SUCCEEDED, explain(run)
+    return run
+
+
 def finished(backend: Backend, run_id: str, timeout: float = FINISH_TIMEOUT) -> RunInfo:
     def done() -> RunInfo | None:
         run = backend.get(run_id)
@@ -52,8 +58,7 @@ class BackendContract:
         assert isinstance(backend, Backend)
 
     def test_a_run_finishes_with_its_outputs(self, backend: Backend, specs: Specs) -> None:
-        run = finished(backend, backend.submit(specs["arith"], {"a": 5, "b": 7}).id)
-        assert run.state is RunState.SUCCEEDED, explain(run)
+        run = succeeded(backend, backend.submit(specs["arith"], {"a": 5, "b": 7}).id)
         assert {s.name: s.state for s in run.steps} == {
             "add": StepState.SUCCEEDED,
             "add-2": StepState.SUCCEEDED,
@@ -90,7 +95,7 @@ class BackendContract:
         assert [r.name for r in rest.runs] == ["r0"]
         assert all(r.experiment == experiment for r in page.runs + rest.runs)
         for run_id in ids:
-            finished(backend, run_id)
+            succeeded(backend, run_id)
         done = backend.list_runs(experiment=experiment, state=RunState.SUCCEEDED)
         assert sorted(r.id for r in done.runs) == sorted(ids)
         assert backend.list_runs(experiment=experiment, state=RunState.FAILED).total == 0
@@ -102,7 +107,7 @@ class BackendContract:
         wait_until(lambda: backend.get(run_id).step("nap").state is StepState.RUNNING, what="nap to run")
         cancelling = backend.cancel(run_id)
         assert cancelling.state in (RunState.CANCELING, RunState.CANCELED)
-        run = finished(backend, run_id, timeout=60)
+        run = finished(backend, run_id, timeout=180)
         assert run.state is RunState.CANCELED
         assert run.step("nap").state is StepState.CANCELED
         assert run.step("add").state is StepState.SUCCEEDED and run.step("add").outputs["Output"] == 2
@@ -119,7 +124,7 @@ class BackendContract:
         assert "ValueError: the model diverged" in backend.logs(run.id, "explode").text
 
     def test_logs_read_from_an_offset(self, backend: Backend, specs: Specs) -> None:
-        run = finished(backend, backend.submit(specs["arith"]).id)
+        run = succeeded(backend, backend.submit(specs["arith"]).id)
         whole = backend.logs(run.id, "add")
         assert "adding 1 and 2" in whole.text and whole.offset == 0 and whole.complete
         at = whole.text.encode().index(b"adding")
@@ -132,8 +137,7 @@ class BackendContract:
             backend.logs(run.id, "nope")
 
     def test_artifacts_and_metrics_are_recorded(self, backend: Backend, specs: Specs) -> None:
-        run = finished(backend, backend.submit(specs["dataset"], {"count": 7}).id)
-        assert run.state is RunState.SUCCEEDED, explain(run)
+        run = succeeded(backend, backend.submit(specs["dataset"], {"count": 7}).id)
         assert run.step("count-lines").outputs["Output"] == 7
         written = backend.artifacts(run.id, "write-lines")
         assert [(a.name, a.type) for a in written] == [("data", "system.Dataset")]
@@ -144,7 +148,7 @@ class BackendContract:
         assert run.step("count-lines").metrics == {"lines": 7}
 
     def test_events_are_ordered_and_can_be_resumed(self, backend: Backend, specs: Specs) -> None:
-        run = finished(backend, backend.submit(specs["arith"]).id)
+        run = succeeded(backend, backend.submit(specs["arith"]).id)
         events = backend.events(run.id)
         assert [e.seq for e in events] == sorted(e.seq for e in events) and len(
             {e.seq for e in events}

@@ -82,7 +82,7 @@ def test_wait_times_out_naming_the_run_and_cancel_stops_it(home: Path, specs: di
         run.wait(timeout=0.5)
     wait_until(lambda: run.tasks["nap"] is StepState.RUNNING, what="the nap step")
     assert run.cancel() is run
-    assert run.wait(timeout=60).state is RunState.CANCELED
+    assert run.wait(timeout=180).state is RunState.CANCELED
     assert run.tasks == {"add": StepState.SUCCEEDED, "nap": StepState.CANCELED}
 
 
