@@ -131,6 +131,8 @@ def _magic_call(node: ast.AST) -> tuple[str, str, list[ast.expr]] | None:
 
 def _unwrap_timing_magics(text: str, original: list[str], *, cell: str, first_line: int) -> str | None:
     """Replace `%time STMT` / `%timeit STMT` (as IPython transformed them) by STMT; None if none."""
+    if "get_ipython" not in text:
+        return None  # plain Python: spare the walk
     try:
         tree = ast.parse(text)
     except SyntaxError:
@@ -216,6 +218,8 @@ def _with_line_map(
 
 def _refuse_ipython_calls(source: PythonSource, *, cell: str) -> None:
     """CellError for the first line that still needs IPython (a shell command, a magic, ...)."""
+    if "get_ipython" not in source.text:
+        return
     try:
         tree = ast.parse(source.text)
     except SyntaxError:
