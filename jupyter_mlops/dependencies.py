@@ -45,6 +45,9 @@ class StepIO:
     inputs: dict[str, str]  # name -> the step producing it, sorted by name
     outputs: frozenset[str]  # names later steps take from this step (`result` is the compiler's)
     after: frozenset[str]  # steps this one runs after: its data producers and its --after
+    # Pipeline parameters the step needs from the compiler: those it reads (also on some paths only,
+    # or listed in --inputs) and does not take from a step, and those it must pass on unchanged.
+    params: frozenset[str] = frozenset()
 
 
 def infer_dependencies(
@@ -59,7 +62,7 @@ def infer_dependencies(
     _check_names(order, overrides or {})
     overrides = overrides or {}
     provided = frozenset(params) | frozenset(setup_names)
-    flow = _Flow(steps, overrides, provided)
+    flow = _Flow(steps, overrides, provided, frozenset(params))
     for index, (step, analysis) in enumerate(steps):
         flow.step_inputs(index, step, analysis, overrides.get(step, Override()))
         flow.step_leaves(step, analysis, overrides.get(step, Override()))
@@ -69,7 +72,10 @@ def infer_dependencies(
         override = overrides.get(step, Override())
         outputs = flow.taken[step] if override.outputs is None else set(override.outputs)
         inputs = dict(sorted(flow.inputs[step].items()))
-        result[step] = StepIO(inputs, frozenset(outputs), frozenset(inputs.values()) | set(override.after))
+        after = frozenset(inputs.values()) | set(override.after)
+        result[step] = StepIO(
+            inputs, frozenset(outputs), after, frozenset(flow.params_needed[step] - set(inputs))
+        )
     topological_order(result)  # unknown --after steps and cycles fail here, with the steps named
     return result
 
@@ -93,8 +99,11 @@ class _Flow:
         steps: Sequence[tuple[str, CellAnalysis]],
         overrides: Mapping[str, Override],
         provided: frozenset[str],
+        params: frozenset[str],
     ) -> None:
         self.provided = provided
+        self.params = params
+        self.params_needed: dict[str, set[str]] = {name: set() for name, _ in steps}
         self.producer: dict[str, str] = {}  # name -> latest step so far that leaves it bound
         self.before: dict[tuple[str, str], str] = {}  # (step, name) -> the producer it replaced
         self.deleted_by: dict[str, str] = {}
@@ -140,6 +149,8 @@ class _Flow:
                 if name in self.producer:
                     found[name] = self.producer[name]
         self.inputs[step] = found
+        listed = set(override.inputs or ())
+        self.params_needed[step] |= (analysis.reads | analysis.maybe_reads | listed) & self.params
         for name, producer in found.items():
             self.taken[producer].add(name)
 
@@ -199,6 +210,8 @@ class _Flow:
                 if earlier is not None and name not in self.inputs[step]:
                     self.inputs[step][name] = earlier
                     self.taken[earlier].add(name)
+                elif earlier is None and name in self.params:
+                    self.params_needed[step].add(name)
 
 
 def _produced(analysis: CellAnalysis, override: Override) -> frozenset[str]:

@@ -247,3 +247,22 @@ def test_topological_order_keeps_notebook_order_among_independent_steps() -> Non
 def test_inputs_are_sorted_so_compiled_pipelines_are_reproducible() -> None:
     io = infer(a="zeta = 1\nalpha = 2\nmid = 3", b="print(zeta, mid, alpha)")
     assert list(io["b"].inputs) == ["alpha", "mid", "zeta"]
+
+
+def test_params_lists_the_parameters_a_step_needs_from_the_compiler() -> None:
+    io = infer(params=("lr", "epochs"), a="w = lr * 2", b="if epochs:\n    z = 1\nprint(z)", c="print(w)")
+    assert io["a"].params == {"lr"}
+    assert io["b"].params == {"epochs"}
+    assert io["c"].params == frozenset()
+
+
+def test_a_rebound_param_comes_from_the_step_not_the_compiler() -> None:
+    io = infer(params=("lr",), a="lr = 0.5", b="print(lr)")
+    assert io["b"].params == frozenset()
+    assert io["b"].inputs == {"lr": "a"}
+
+
+def test_a_step_binding_a_param_on_some_paths_gets_the_param_to_pass_on() -> None:
+    io = infer(params=("lr",), setup=("flag",), a="if flag:\n    lr = 0.1", b="print(lr)")
+    assert io["b"].inputs == {"lr": "a"}
+    assert io["a"].params == {"lr"}

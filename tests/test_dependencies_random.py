@@ -54,7 +54,7 @@ def _run_pipeline(steps: list[tuple[str, str]], io: dict[str, StepIO]) -> Runs:
     outputs: dict[str, dict[str, Any]] = {}
     runs: Runs = {}
     for name in topological_order(io):
-        namespace: dict[str, Any] = {**SETUP, **PARAMS}
+        namespace: dict[str, Any] = {**SETUP, **{param: PARAMS[param] for param in io[name].params}}
         for var, producer in io[name].inputs.items():
             # A producer may end without a name it binds on some paths only (`del x` in a branch,
             # an `except ... as x`): then the name is unbound here too, as in the notebook.
