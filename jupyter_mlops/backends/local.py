@@ -4,6 +4,13 @@
 `python -m jupyter_mlops.backends.local_runner RUN_ID` in a session of its own, then returns: the run
 goes on if the kernel that started it restarts or dies. Every read checks that the runners of
 unfinished runs are alive, so a runner killed with SIGKILL leaves its run FAILED with a reason.
+
+On disk (`home` defaults to `$JUPYTER_MLOPS_HOME`, else `<jupyter data dir>/mlops`):
+
+    home/store.db                     runs, steps, edges, metrics, artifacts, events (SQLite, WAL)
+    home/cache/                       the executor's step cache and venvs, shared by all runs
+    <artifact root = home/runs>/<id>/ pipeline.yaml (the IR as submitted), runner.log,
+                                      logs/<step>.log, artifacts/<step>/<output>/..., tmp/
 """
 
 from __future__ import annotations
