@@ -45,6 +45,7 @@ def run_payload(info: RunInfo, now: float | None = None) -> dict[str, Any]:
         "server_time": time.time() if now is None else now,
         "done": done,
         "total": total,
+        "metrics": dict(sorted(info.metrics.items())),  # "step.metric" -> latest value
         "steps": {
             s.name: {
                 "s": state_name(s.state),

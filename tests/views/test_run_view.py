@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from jupyter_mlops.backends.local import LocalBackend
-from jupyter_mlops.models import RunState, StepInfo, StepState
+from jupyter_mlops.models import MetricPoint, RunState, StepInfo, StepState
 from jupyter_mlops.store import new_run_id
 from jupyter_mlops.store.logs import step_log_path
 from jupyter_mlops.views import mime, run_view
@@ -85,7 +85,9 @@ def test_the_view_follows_each_step_until_the_run_ends_then_stops(
 
     store.record_step(run_id, StepInfo("load", StepState.SUCCEEDED, started_at=t0, finished_at=t0 + 1))
     store.record_step(run_id, StepInfo("train", StepState.RUNNING, started_at=t0 + 1))
+    store.record_metric(MetricPoint(run_id, "train", "loss", 0.25))
     eventually(lambda: step_state(view, "train") == "RUNNING", "train shown RUNNING")
+    eventually(lambda: view.run["metrics"] == {"train.loss": 0.25}, "the run's metric shown")
     assert step_state(view, "load") == "SUCCEEDED" and view.run["done"] == 1 and view.run["total"] == 3
     assert view.run["steps"]["load"]["t1"] == t0 + 1
 

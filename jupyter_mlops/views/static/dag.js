@@ -62,6 +62,7 @@ function render({ model, el: root }) {
   const hint = h("span", { class: "mlops-hint" }, "drag to pan · Ctrl + wheel to zoom", tools);
   tools.prepend(hint);
   const note = h("div", { class: "mlops-note" }, null, root);
+  const metricsLine = h("div", { class: "mlops-metrics" }, null, root);
   const body = h("div", { class: "mlops-body" }, null, root);
   const canvas = h("div", { class: "mlops-canvas", tabindex: "0" }, null, body);
   const panel = h("div", { class: "mlops-panel" }, null, body);
@@ -204,6 +205,10 @@ function render({ model, el: root }) {
     const elapsed = start ? formatDuration(Math.max(0, (run.finished_at ?? now()) - start)) : "";
     counts.textContent = `${run.done}/${run.total} steps${elapsed ? " · " + elapsed : ""}`;
     for (const [id] of nodes) paintNode(id, run.steps[id]);
+    const metrics = Object.entries(run.metrics || {});
+    metricsLine.style.display = metrics.length ? "" : "none";
+    const text = metrics.map(([k, v]) => `${k} ${typeof v === "number" ? Number(v.toPrecision(6)) : v}`).join(" · ");
+    if (metricsLine.textContent !== text) metricsLine.textContent = text;
     const msg = model.get("message") || run.error || "";
     note.textContent = msg;
     note.style.display = msg ? "" : "none";
