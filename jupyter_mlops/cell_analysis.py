@@ -16,8 +16,6 @@ Choices worth knowing:
 from __future__ import annotations
 
 import ast
-import io
-import tokenize
 from dataclasses import dataclass, field
 
 from jupyter_mlops.cell_python import PythonSource, syntax_error, to_python
@@ -125,16 +123,11 @@ def _last_expression(tree: ast.Module, text: str) -> str | None:
     value = tree.body[-1].value
     if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in _SILENT_CALLS:
         return None
-    if _ends_with_semicolon(text):
+    # IPython hides the value when the cell's last token (comments aside) is `;`. Nothing but a `;`
+    # and a comment can follow the last statement on its line.
+    statement = tree.body[-1]  # its span includes parentheses around the value
+    end_line = text.splitlines()[(statement.end_lineno or statement.lineno) - 1]
+    rest = end_line.encode()[statement.end_col_offset or 0 :].decode(errors="ignore")
+    if rest.lstrip().startswith(";"):
         return None
     return ast.get_source_segment(text, value)
-
-
-def _ends_with_semicolon(text: str) -> bool:
-    """IPython hides a cell's value when its last token (comments aside) is `;`."""
-    last = None
-    ignored = (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.ENDMARKER, tokenize.INDENT)
-    for token in tokenize.generate_tokens(io.StringIO(text).readline):
-        if token.type not in ignored and token.type != tokenize.DEDENT:
-            last = token
-    return last is not None and last.type == tokenize.OP and last.string == ";"

@@ -106,6 +106,11 @@ def _strip_cell_magics(lines: list[str], *, cell: str, first_line: int) -> str:
 
 
 def _transform(text: str) -> str:
+    try:  # valid Python holds no IPython syntax (`!x`, `%x`, `x?`, `>>> x` are all invalid)
+        ast.parse(text)
+        return text
+    except SyntaxError:
+        pass
     from IPython.core.inputtransformer2 import TransformerManager  # lazy: IPython is heavy
 
     # IPython drops leading blank lines; put them back so line numbers stay the user's.
