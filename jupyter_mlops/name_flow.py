@@ -44,12 +44,17 @@ class CellWalker(ExpressionWalker):
         super().__init__(lazy_annotations)
         self.imports: dict[str, str] = {}
         self.imported_modules: set[str] = set()
+        self.code_names: set[str] = set()  # bound at top level by def, class or import
 
     def result(self) -> NameFlow:
+        flow = self.module_flow
         for name, line, soft in self.later:
+            if name in self.code_names and name in flow.definite:
+                # A function using a helper the cell defines further down: functions are called
+                # once the cell's definitions ran, so this is the cell's own helper, not an input.
+                continue
             target = self.maybe_reads if soft or name in self.binds else self.reads
             target.setdefault(name, line)
-        flow = self.module_flow
         return NameFlow(
             reads=dict(self.reads),
             maybe_reads={n: line for n, line in self.maybe_reads.items() if n not in self.reads},
@@ -125,6 +130,8 @@ class CellWalker(ExpressionWalker):
         self.stmts(node.body, function_scope(scope, node.body, node.args))
         self.defining.pop()
         self.bind(node.name, scope)
+        if scope.kind == "module":
+            self.code_names.add(node.name)
 
     def class_def(self, node: ast.ClassDef, scope: Scope) -> None:
         for part in [*node.decorator_list, *node.bases, *node.keywords]:
@@ -133,6 +140,8 @@ class CellWalker(ExpressionWalker):
         self.stmts(node.body, function_scope(scope, node.body, None, kind="class"))
         self.defining.pop()
         self.bind(node.name, scope)
+        if scope.kind == "module":
+            self.code_names.add(node.name)
 
     def import_(self, node: ast.Import | ast.ImportFrom, scope: Scope) -> None:
         relative = isinstance(node, ast.ImportFrom) and (node.level > 0 or node.module is None)
@@ -141,6 +150,8 @@ class CellWalker(ExpressionWalker):
             module = node.module if isinstance(node, ast.ImportFrom) else alias.name
             top = (module or "").split(".")[0]
             self.bind(name, scope)
+            if scope.kind == "module":
+                self.code_names.add(name)
             if relative or top == "__future__":
                 continue
             self.imported_modules.add(top)

@@ -7,7 +7,9 @@ cell binds somewhere): an earlier step's value is passed in if there is one, and
 error. Code inside functions, lambdas and generator expressions may run later than it is written:
 a name it reads that is bound where it is written is fine (a function being defined counts as
 bound, so a recursive function does not read its own name); one the cell binds only later, or
-only maybe, is a soft read.
+only maybe, is a soft read; except a function, class or import the cell surely defines further
+down (helpers in any order): that is taken to be the cell's own, as the cell's functions are
+normally called after all its definitions ran.
 """
 
 from __future__ import annotations

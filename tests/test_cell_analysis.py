@@ -7,7 +7,7 @@ import pytest
 from jupyter_mlops.cell_analysis import CellAnalysis, analyze_cell
 from jupyter_mlops.errors import CellError
 
-BUILTINS_USED = {"print", "len", "range", "sum", "int", "open", "ValueError", "isinstance", "list"}
+BUILTINS_USED = {"print", "len", "range", "sum", "int", "str", "open", "ValueError", "isinstance", "list"}
 
 
 def cell(source: str) -> CellAnalysis:
@@ -182,6 +182,17 @@ def test_function_reading_a_name_the_cell_binds_later_is_a_soft_read() -> None:
     source = "def f():\n    return later\nlater = 1\nf()"
     assert reads(source) == set()
     assert maybe(source) == {"later"}
+
+
+def test_helpers_may_be_defined_in_any_order() -> None:
+    source = "def plot(x):\n    return fmt(x)\ndef fmt(x):\n    return str(x)\nplot(1)"
+    assert reads(source) == set()
+    assert maybe(source) == set()
+
+
+def test_a_helper_defined_only_on_some_paths_is_a_soft_read() -> None:
+    source = "def plot(x):\n    return fmt(x)\nif c:\n    def fmt(x):\n        return x"
+    assert maybe(source) == {"fmt"}
 
 
 def test_function_reading_a_name_bound_before_it_reads_nothing() -> None:
