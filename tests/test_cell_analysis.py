@@ -509,3 +509,27 @@ def test_analysis_of_a_whole_notebook_cell_ignores_its_header() -> None:
     analysis = cell("%%component train --cpu 2\ny = x\n")
     assert analysis.reads == {"x"}
     assert analysis.read_lines == {"x": 2}
+
+
+def test_except_star_handlers_bind_like_except() -> None:
+    source = "try:\n    run()\nexcept* ValueError as group:\n    errors = group.exceptions"
+    analysis = cell(source)
+    assert analysis.binds == {"group", "errors"}
+    assert analysis.reads - BUILTINS_USED == {"run"}
+
+
+def test_global_at_top_level_changes_nothing() -> None:
+    assert reads("global x\nx = 1\nprint(x)") == set()
+
+
+def test_nonlocal_at_top_level_is_a_syntax_error() -> None:
+    with pytest.raises(CellError, match="nonlocal declaration not allowed at module level"):
+        cell("nonlocal x")
+
+
+def test_lambda_default_is_read_where_the_lambda_is_made() -> None:
+    assert reads("f = lambda v=later: v\nlater = 1") == {"later"}
+
+
+def test_class_body_reads_before_its_own_binding_go_to_the_module() -> None:
+    assert reads("class A:\n    y = x\n    x = 2") == {"x"}
