@@ -101,7 +101,8 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
         )
     setup = analyze_cell(pipeline.setup, cell=SETUP_CELL) if pipeline.setup.strip() else None
     setup_names = set(setup.binds) if setup else set()
-    analyses = [(s.name, analyze_cell(s.source, cell=s.name)) for s in pipeline]
+    # first_line=2: the magic line is the cell's first line, so messages give the line the user sees.
+    analyses = [(s.name, analyze_cell(s.source, cell=s.name, first_line=2)) for s in pipeline]
     trees = {name: ast.parse(a.source) for name, a in analyses}
     overrides = {
         s.name: Override(inputs=s.options.inputs, outputs=s.options.outputs, after=s.options.after)
@@ -139,14 +140,16 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
             consumed[producer].add(var)
 
     setup_params = tuple(sorted(setup.reads & pipeline.params.keys())) if setup else ()
-    setup_imports = set(setup.imports.values()) if setup else set()
+    setup_imports = set(setup.imported_modules) if setup else set()
     kinds: dict[tuple[str, str], str] = {}
     plans: dict[str, StepPlan] = {}
     for name in order:
         step, analysis = pipeline.steps[name], by_name[name]
         outs = sorted(io[name].outputs if step.options.outputs is not None else consumed[name])
         for var in outs:
-            kinds[(name, var)] = output_kind(trees[name], var, shadowed)
+            # A name bound on some paths only may pass on an earlier step's value, or none: artifact.
+            surely = var in analysis.binds and var not in analysis.maybe_binds
+            kinds[(name, var)] = output_kind(trees[name], var, shadowed) if surely else ARTIFACT
         result = analysis.last_expression is not None
         if result and "result" in outs:
             raise CellError(
@@ -157,11 +160,9 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
         uses = _jupyter_mlops_uses(trees[name], analysis)
         packages = list(pipeline.setup_options.packages) + list(step.options.packages)
         if step.options.auto_packages or pipeline.setup_options.auto_packages:
-            packages += _auto_packages(set(analysis.imports.values()) | setup_imports)
+            packages += _auto_packages(set(analysis.imported_modules) | setup_imports)
         prelude = "".join(line + "\n" for line in implicit_imports[name])
-        params = sorted(
-            set(setup_params) | ((analysis.reads & pipeline.params.keys()) - io[name].inputs.keys())
-        )
+        params = sorted(set(setup_params) | io[name].params)
         plans[name] = StepPlan(
             name=name,
             source=prelude + analysis.source,

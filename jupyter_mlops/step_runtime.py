@@ -88,8 +88,13 @@ def _mlops_save(path: str, value: Any, step: str, var: str, setup_names: Any) ->
     return meta
 
 
+_MLOPS_UNBOUND = object()  # an output the producing step left unbound on the path it took
+
+
 def _mlops_load(path: str, step: str, var: str) -> Any:
     """Read a value written by _mlops_save (the artifact directory `path`)."""
+    if os.path.exists(os.path.join(path, "value.unbound")):
+        return _MLOPS_UNBOUND
     for name in ("value.npy", "value.parquet", "value.json", "value.pkl"):
         file = os.path.join(path, name)
         if not os.path.exists(file):
@@ -186,7 +191,9 @@ def _mlops_run_step(
     setup_names = set(ns)
     for arg, (var, kind) in sorted(inputs.items()):
         value = args[arg]
-        ns[var] = _mlops_load(value.path, step, var) if kind == "artifact" else value
+        value = _mlops_load(value.path, step, var) if kind == "artifact" else value
+        if value is not _MLOPS_UNBOUND:  # as in the notebook: the name is simply not defined
+            ns[var] = value
     tree = ast.parse(cell, "<step %s>" % step)
     last: Optional[ast.expr] = None
     if result and tree.body and isinstance(tree.body[-1], ast.Expr):
@@ -198,6 +205,12 @@ def _mlops_run_step(
     values: List[Any] = []
     for arg, (var, kind) in outputs.items():
         key = "__mlops_result__" if arg == "result" and result else var
+        if key not in ns and kind == "artifact":
+            # Bound on some paths only (or deleted): later steps see it undefined, as in the notebook.
+            os.makedirs(args[arg].path, exist_ok=True)
+            open(os.path.join(args[arg].path, "value.unbound"), "w").close()
+            args[arg].metadata.update(format="unbound", variable=var)
+            continue
         if key not in ns:
             raise NameError(
                 "step %r did not define %r, which later steps read. Assign it on every path through "

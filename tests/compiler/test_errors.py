@@ -25,8 +25,8 @@ def _plan(steps):
 @pytest.mark.parametrize(
     ("steps", "error", "fragments"),
     [
-        ([("a", "x = 1\ny = (2,\n")], CellError, ["cell a, line 2", "was never closed"]),
-        ([("a", "x = 1\n"), ("b", "y = x + zed\n")], CellError, ["cell b, line 1", "'zed'"]),
+        ([("a", "x = 1\ny = (2,\n")], CellError, ["cell a, line 3", "was never closed"]),
+        ([("a", "x = 1\n"), ("b", "y = x + zed\n")], CellError, ["cell b, line 2", "'zed'"]),
         (
             [("a --after c", "x = 1\n"), ("b --after a", "y = 2\n"), ("c --after b", "z = 3\n")],
             PipelineError,
@@ -34,16 +34,17 @@ def _plan(steps):
         ),
         ([("a", "y = z\n"), ("b", "z = 1\n")], CellError, ["cell a", "'z'", "comes later"]),
         ([("a", "def f(v):\n    return v\n"), ("b", "y = f(2)\n")], CellError, ["cell b", "'f'", "setup"]),
-        ([("a", "from os import *\n")], CellError, ["cell a, line 1", "from os import *"]),
+        ([("a", "from os import *\n")], CellError, ["cell a, line 2", "from os import *"]),
         (
             [("a", "x = 1\n!pip install foo\n")],
             CellError,
-            ["cell a, line 2", "!pip install foo", "--packages"],
+            ["cell a, line 3", "!pip install foo", "--packages"],
         ),
         ([("a --after nowhere", "x = 1\n")], PipelineError, ["nowhere"]),
     ],
 )
 def test_compile_errors_name_where(steps, error, fragments):
+    # Line numbers count the %%component line, as the user sees the cell.
     with pytest.raises(error) as info:
         _plan(steps)
     for fragment in fragments:
@@ -95,7 +96,7 @@ def test_cli_error_names_the_cell_and_exits_2(tmp_path):
         [sys.executable, "-m", "jupyter_mlops.cli", "compile", str(nb)], capture_output=True, text=True
     )
     assert proc.returncode == 2
-    assert "cell b, line 1" in proc.stderr and "'missing'" in proc.stderr
+    assert "cell b, line 2" in proc.stderr and "'missing'" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "bad.yaml").exists()
 
@@ -111,3 +112,37 @@ def test_cli_bad_notebook_path(tmp_path):
 
 def test_errors_share_one_hierarchy():
     assert issubclass(CellError, MlopsError) and issubclass(PipelineError, MlopsError)
+
+
+def test_a_name_bound_on_some_paths_is_unbound_downstream_as_in_the_notebook(tmp_path, monkeypatch):
+    """`if flag: late = 1` then a reader: the reader sees `late` undefined when the branch did not run."""
+    # The step runtime installs its stand-in modules, as it does in a step's own process: undo that here.
+    monkeypatch.setitem(sys.modules, "jupyter_mlops", sys.modules["jupyter_mlops"])
+    monkeypatch.delitem(sys.modules, "__mlops_notebook__", raising=False)
+    import json
+    import os
+
+    from jupyter_mlops.step_runtime import _MLOPS_UNBOUND, _mlops_load, _mlops_run_step
+
+    class Art:
+        def __init__(self, path):
+            self.path, self.metadata = path, {}
+
+    out = Art(str(tmp_path / "late"))
+    _mlops_run_step(
+        "a",
+        "",
+        "flag = False\nif flag:\n    late = 1\n",
+        {"late": out},
+        {},
+        {"late": ("late", "artifact")},
+        False,
+    )
+    assert out.metadata["format"] == "unbound" and os.path.exists(os.path.join(out.path, "value.unbound"))
+    assert _mlops_load(out.path, "b", "late") is _MLOPS_UNBOUND
+    report = tmp_path / "r.json"
+    cell = f"import json\njson.dump('late' in dir(), open({str(report)!r}, 'w'))\n"
+    _mlops_run_step("b", "", cell, {"late": Art(out.path)}, {"late": ("late", "artifact")}, {}, False)
+    assert json.loads(report.read_text()) is False
+    plan = _plan([("a", "flag = False\nif flag:\n    late = 1\n"), ("b", "v = late\n")])
+    assert plan.step("a").outputs == {"late": "artifact"}  # maybe-bound: never a typed parameter
