@@ -372,12 +372,14 @@ def features(rows: int) -> int:
     return 24
 
 @dsl.component(base_image="python:3.11")
-def train(rows: int, n_features: int, lr: float) -> float:
+def train(rows: int, n_features: int, lr: float, metrics: dsl.Output[dsl.Metrics]) -> float:
     import time
     for epoch in range(1, 4):
         print(f"epoch {epoch}: loss={1.0 / (epoch * 10 * lr + 1):.4f}")
         time.sleep(0.3)
-    return 0.9 - lr / 10
+    accuracy = 0.9 - lr / 10
+    metrics.log_metric("accuracy", accuracy)
+    return accuracy
 
 @dsl.component(base_image="python:3.11")
 def evaluate(acc_a: float, acc_b: float) -> str:
@@ -397,7 +399,7 @@ def churn(rows: int = 1000):
     feats = features(rows=cleaned.output)
     a = train(rows=cleaned.output, n_features=feats.output, lr=0.1).set_display_name("train-a")
     b = train(rows=cleaned.output, n_features=feats.output, lr=0.5).set_display_name("train-b")
-    best = evaluate(acc_a=a.output, acc_b=b.output)
+    best = evaluate(acc_a=a.outputs["Output"], acc_b=b.outputs["Output"])
     report(best=best.output)
 
 r = mlops.run(churn, experiment="demo", name="churn-model", cache=False)
@@ -406,7 +408,7 @@ r"""
 
 def take_screenshot(browser: Any, server: LabServer, path: Path) -> None:
     notebook = new_notebook(server, "run-view-shot", [SHOT_CELL])
-    page = browser.new_page(viewport={"width": 1500, "height": 1000}, device_scale_factor=1.5)
+    page = browser.new_page(viewport={"width": 1500, "height": 1500}, device_scale_factor=1.5)
     open_and_wait_for_kernel(page, server, notebook)
     run_cell(page, 0)
     view = page.locator(".mlops-view").first
@@ -414,6 +416,7 @@ def take_screenshot(browser: Any, server: LabServer, path: Path) -> None:
     page.wait_for_selector('.mlops-view[data-run-state="SUCCEEDED"]', timeout=300_000)
     view.locator('.mlops-node[data-step="train"]').click()
     page.wait_for_selector(".mlops-log")
+    view.evaluate("el => el.scrollIntoView({ block: 'start' })")  # the whole view on screen
     time.sleep(0.5)
     box = view.bounding_box()
     assert box is not None
@@ -422,7 +425,7 @@ def take_screenshot(browser: Any, server: LabServer, path: Path) -> None:
     page.screenshot(
         path=str(path),
         clip={"x": box["x"] - pad, "y": box["y"] - pad, "width": box["width"] + 2 * pad,
-              "height": min(box["height"], 560) + 2 * pad},
+              "height": min(box["height"], 900) + 2 * pad},
     )  # fmt: skip
     page.close()
 
