@@ -2,6 +2,13 @@
 
 Every step runs in its own session (process group), so cancelling or timing out a step kills the
 whole group, children included, with SIGTERM and then SIGKILL.
+
+A pid is only signalled by the process that will reap it, and only before it has reaped it: once a
+step is reaped its pid (and so its group id, if the group is empty) may be reused at once by an
+unrelated process (pid_max wraps within minutes on a busy machine), and every step and runner is a
+group leader that a late `killpg` would hit. So a forked step is signalled by the worker that forked
+it (on request), a subprocess step by the thread that waits for it; the leftovers of a step's group
+are killed while its leader is still an unreaped zombie that holds the group id.
 """
 
 from __future__ import annotations
@@ -31,6 +38,9 @@ class StepProcess(Protocol):
     def wait(self, timeout: float | None = None) -> int | None:
         """The exit code (negative: killed by that signal), or None if still running after `timeout`."""
 
+    def signal(self, sig: int) -> None:
+        """Signal the step's process group, unless the step has already ended (then nothing)."""
+
 
 def fork_supported() -> bool:
     return sys.platform.startswith("linux") and hasattr(os, "fork")
@@ -39,25 +49,30 @@ def fork_supported() -> bool:
 SIGKILL = getattr(signal, "SIGKILL", signal.SIGTERM)  # Windows has no SIGKILL (TerminateProcess)
 
 
-def kill_group(pid: int, sig: int = signal.SIGTERM) -> None:
-    """Signal a step's whole process group (steps are session leaders); just the process on Windows."""
+def _signal_group(pid: int, sig: int) -> None:
+    """Signal a step's process group; the caller guarantees `pid` is its own unreaped child.
+
+    Just the process where there are no groups (Windows), or when the child has not yet made its
+    session (forked a moment ago): its pid, unreaped, cannot belong to anyone else."""
     try:
         if hasattr(os, "killpg"):
-            os.killpg(pid, sig)
-        else:
-            os.kill(pid, sig)
-    except (ProcessLookupError, PermissionError, OSError):
+            try:
+                os.killpg(pid, sig)
+                return
+            except ProcessLookupError:
+                pass
+        os.kill(pid, sig)
+    except OSError:
         pass
 
 
 def stop(process: StepProcess, grace: float = KILL_GRACE_SECONDS) -> None:
-    """SIGTERM the step's process group, then SIGKILL it if it has not ended after `grace` seconds."""
-    kill_group(process.pid, signal.SIGTERM)
+    """SIGTERM the step's process group, then SIGKILL it if it has not ended after `grace` seconds.
+    (What it leaves running in its group is killed when it ends, by whoever reaps it.)"""
+    process.signal(signal.SIGTERM)
     if process.wait(grace) is None:
-        kill_group(process.pid, SIGKILL)
+        process.signal(SIGKILL)
         process.wait(grace)
-    else:
-        kill_group(process.pid, SIGKILL)  # leftovers of the group (grandchildren)
 
 
 def describe_exit(code: int) -> str:
@@ -71,9 +86,10 @@ def describe_exit(code: int) -> str:
 
 
 class _ForkedStep:
-    def __init__(self, request_id: int, worker: subprocess.Popen[bytes]) -> None:
+    def __init__(self, request_id: int, worker: subprocess.Popen[bytes], owner: ForkWorker) -> None:
         self.id = request_id
         self.worker = worker  # the worker process that forks (and reaps) this step
+        self.owner = owner
         self.pid = 0
         self.started = threading.Event()
         self.ended = threading.Event()
@@ -84,6 +100,10 @@ class _ForkedStep:
         if not self.ended.wait(timeout):
             return None
         return self.code
+
+    def signal(self, sig: int) -> None:
+        if not self.ended.is_set():
+            self.owner.signal(self, sig)
 
 
 class ForkWorker:
@@ -164,8 +184,8 @@ class ForkWorker:
             for step in orphans:
                 del self._pending[step.id]
         for step in orphans:
-            if step.pid:  # its exit status is lost with the worker: stop it rather than leave it running
-                kill_group(step.pid, SIGKILL)
+            # Not signalled from here: this process never reaped it and cannot know whether its pid is
+            # still its own. The step dies with its worker (PR_SET_PDEATHSIG, set in worker.py).
             step.error = step.error or self._dead_reason
             step.code = step.code if step.code is not None else -SIGKILL
             step.started.set()
@@ -182,7 +202,7 @@ class ForkWorker:
                 raise StepLaunchError(self._dead_reason or "the step worker process is not running")
             self._next_id += 1
             self._used = True
-            step = _ForkedStep(self._next_id, proc)
+            step = _ForkedStep(self._next_id, proc, self)
             self._pending[step.id] = step
         request = {
             "id": step.id,
@@ -204,6 +224,18 @@ class ForkWorker:
         if step.error is not None and not step.pid:
             raise StepLaunchError(step.error)
         return step
+
+    def signal(self, step: _ForkedStep, sig: int) -> None:
+        """Ask the worker to signal `step`'s group: it does so only if it has not reaped the step yet."""
+        proc = step.worker
+        if proc.stdin is None or proc.poll() is not None:
+            return  # the worker is gone, and the step with it
+        try:
+            with self._write_lock:
+                proc.stdin.write(json.dumps({"id": step.id, "signal": int(sig)}).encode() + b"\n")
+                proc.stdin.flush()
+        except (OSError, ValueError):
+            pass  # the worker just ended (the step dies with it)
 
     def _last_words(self) -> str:
         """The last line the worker wrote to its stderr log (why it could not start), if any."""
@@ -237,19 +269,53 @@ class ForkWorker:
 
 
 class _Subprocess:
+    """A step in a fresh interpreter. One thread waits for it: when it exits, that thread kills what it
+    left in its group while it is an unreaped zombie (its pid still its own), then reaps it. Signals
+    are sent under the same lock, so never after the reap."""
+
     def __init__(self, popen: subprocess.Popen[bytes], log: IO[bytes]) -> None:
         self.popen = popen
         self.pid = popen.pid
         self.error: str | None = None
         self._log = log
+        self._lock = threading.Lock()
+        self._ended = threading.Event()
+        self._code: int | None = None
+        threading.Thread(target=self._reap, daemon=True, name=f"step-{self.pid}").start()
+
+    def _reap(self) -> None:
+        try:
+            if not hasattr(os, "waitid"):  # Windows: a process handle, not a pid, so nothing to reuse
+                self._code = self.popen.wait()
+                return
+            try:
+                os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOWAIT)  # it has exited; not reaped yet
+            except ChildProcessError:
+                pass  # cannot happen: only this thread reaps it
+            with self._lock:
+                if self.popen.returncode is None:
+                    try:
+                        os.killpg(self.pid, SIGKILL)  # leftovers, as when a pod's main container exits
+                    except OSError:
+                        pass
+                self._code = self.popen.wait()
+        finally:
+            self._log.close()
+            self._ended.set()
 
     def wait(self, timeout: float | None = None) -> int | None:
-        try:
-            code = self.popen.wait(timeout)
-        except subprocess.TimeoutExpired:
+        if not self._ended.wait(timeout):
             return None
-        self._log.close()
-        return code
+        return self._code
+
+    def signal(self, sig: int) -> None:
+        with self._lock:
+            if self.popen.returncode is not None:
+                return
+            if hasattr(os, "waitid"):
+                _signal_group(self.pid, sig)
+            else:
+                self.popen.send_signal(sig)
 
 
 def spawn_subprocess(

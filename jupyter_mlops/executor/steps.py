@@ -222,8 +222,7 @@ class ContainerStep:
             code = processes.wait_or_deadline(process, deadline, POLL_SECONDS)
             tail.read()
             if code is not None:
-                # As when a pod's main container exits: what the step left running in its group goes too.
-                processes.kill_group(process.pid, processes.SIGKILL)
+                # What the step left running in its group was killed before it was reaped (processes.py).
                 return code, process.error, offset
             if self.ctx.cancel.is_set():
                 processes.stop(process)

@@ -7,8 +7,12 @@ importing nothing from this package, so it works with any interpreter that has k
 Protocol: requests are JSON lines on stdin
 ``{"id", "module", "function", "executor_input", "log", "env"}``; replies are JSON lines on the original
 stdout: ``{"ready": true}`` once, then ``{"id", "pid"}`` when a step's child starts and
-``{"id", "status"}`` (a raw wait status) when it ends. On stdin EOF (the engine went away) the worker
-terminates the process groups of the steps still running and exits.
+``{"id", "status"}`` (a raw wait status) when it ends. ``{"id", "signal"}`` asks the worker to signal
+that step's process group: only the worker knows whether it has reaped the step (after which its pid
+may belong to anyone), so only the worker signals steps. When a step ends, what it left running in its
+group is killed before the step is reaped (while its zombie still holds the group id). On stdin EOF (the
+engine went away) the worker terminates the process groups of the steps still running and exits; if
+the worker itself dies, its steps get SIGKILL from the kernel (PR_SET_PDEATHSIG).
 """
 
 from __future__ import annotations
@@ -21,14 +25,45 @@ import signal
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from typing import Any
 
+_PR_SET_PDEATHSIG = 1
 
-def _run_child(request: dict[str, Any], keep_fds: tuple[int, ...]) -> None:
+
+def _die_with_parent() -> Callable[[int], None]:
+    """For a forked child: ask the kernel for SIGKILL when this worker dies (an engine that lost its
+    worker cannot tell whether the step's pid is still the step's, so it cannot kill it itself)."""
+    import ctypes
+
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+
+    def arm(worker_pid: int) -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != worker_pid:  # the worker died between the fork and the prctl
+            os._exit(1)
+
+    return arm
+
+
+def _signal_step(pid: int, sig: int) -> None:
+    """Signal an unreaped child's group (or just the child, if it has not made its session yet)."""
+    try:
+        try:
+            os.killpg(pid, sig)
+        except ProcessLookupError:
+            os.kill(pid, sig)
+    except OSError:
+        pass
+
+
+def _run_child(request: dict[str, Any], keep_fds: tuple[int, ...], arm: Callable[[int], None]) -> None:
     """In the forked child: become a session leader, log to the step's file, run kfp's executor."""
     code = 1
     try:
+        worker_pid = os.getppid()
         os.setsid()
+        arm(worker_pid)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the only handler the worker changed
         signal.set_wakeup_fd(-1)
         log = os.open(request["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -128,7 +163,9 @@ def main() -> None:
     os.set_blocking(wake_r, False)
     signal.signal(signal.SIGCHLD, lambda *_: None)
     signal.set_wakeup_fd(wake_w)
-    children: dict[int, int] = {}  # pid -> request id
+    arm = _die_with_parent()
+    children: dict[int, int] = {}  # pid -> request id (unreaped children only)
+    pids: dict[int, int] = {}  # request id -> pid
 
     def reply(message: dict[str, Any]) -> None:
         data = (json.dumps(message) + "\n").encode()
@@ -137,14 +174,22 @@ def main() -> None:
 
     def reap() -> None:
         while children:
-            try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
+            try:  # an exited child, left a zombie: its pid (and group id) are still its own
+                info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
             except ChildProcessError:
                 return
-            if pid == 0:
+            if info is None:
                 return
+            pid = info.si_pid
+            if pid in children:
+                try:  # what the step left running in its group goes too, as when a pod's container exits
+                    os.killpg(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            _, status = os.waitpid(pid, 0)
             rid = children.pop(pid, None)
             if rid is not None:
+                pids.pop(rid, None)
                 reply({"id": rid, "status": status})
 
     reply({"ready": True, "pid": os.getpid()})
@@ -174,30 +219,30 @@ def main() -> None:
             if not line.strip():
                 continue
             request = json.loads(line)
+            if "signal" in request:
+                target = pids.get(request["id"])
+                if target is not None:  # else reaped already (its end is on its way to the engine)
+                    _signal_step(target, int(request["signal"]))
+                continue
             try:
                 pid = os.fork()
             except OSError as e:
                 reply({"id": request["id"], "error": f"cannot fork a step process: {e}"})
                 continue
             if pid == 0:
-                _run_child(request, (out, wake_r, wake_w))
+                _run_child(request, (out, wake_r, wake_w), arm)
             children[pid] = request["id"]
+            pids[request["id"]] = pid
             reply({"id": request["id"], "pid": pid})
     # The engine is gone: stop the steps it can no longer watch.
-    for pid in list(children):
-        try:
-            os.killpg(pid, signal.SIGTERM)
-        except OSError:
-            pass
+    for pid in list(children):  # unreaped, so their pids are still theirs
+        _signal_step(pid, signal.SIGTERM)
     deadline = time.monotonic() + 3
     while children and time.monotonic() < deadline:
         reap()
         time.sleep(0.05)
     for pid in list(children):
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except OSError:
-            pass
+        _signal_step(pid, signal.SIGKILL)
 
 
 def run_one(request_file: str) -> None:
