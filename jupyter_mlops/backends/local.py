@@ -191,7 +191,9 @@ class LocalBackend:
         else:
             log = Path(record["spec_path"]).parent / "runner.log" if record.get("spec_path") else None
             self.store.finish_run(run_id, RunState.FAILED, reason + (f"; its output: {log}" if log else ""))
-        if record.get("host") == runner_liveness.this_host():
+        # Only a runner that got going (it records its pid) can have left steps; one that never reported a
+        # pid may still be starting, and must not be killed by a reader that gave up on it.
+        if record.get("pid") and record.get("host") == runner_liveness.this_host():
             runner_liveness.kill_leftovers(run_id)
         return run_id
 
