@@ -92,7 +92,8 @@ class LabServer:
             JUPYTERLAB_SETTINGS_DIR=str(self.base_dir / "lab-settings"),
             JUPYTERLAB_WORKSPACES_DIR=str(self.base_dir / "lab-workspaces"),
             JUPYTER_MLOPS_HOME=str(self.mlops_home),
-            # The kernel must not pick up a debugger front end or a user's matplotlib GUI backend.
+            # Kernels draw plots without a display, and ipykernel's debugger does not warn about
+            # frozen modules into every test's output.
             MPLBACKEND="Agg",
             PYDEVD_DISABLE_FILE_VALIDATION="1",
         )
