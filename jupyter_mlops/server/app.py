@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from jupyter_server.extension.application import ExtensionApp
-from traitlets import Unicode
+import asyncio
+import functools
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
+from jupyter_server.extension.application import ExtensionApp
+from traitlets import Dict, Int, Unicode
+
+from ..backends.base import Backend
 from .handlers import handlers
+
+T = TypeVar("T")
 
 
 class MlopsExtensionApp(ExtensionApp):
@@ -17,6 +27,44 @@ class MlopsExtensionApp(ExtensionApp):
         config=True,
         help="Which backend runs pipelines: 'local' (embedded, on this machine) or 'kfp'.",
     )
+    backend_options = Dict(
+        config=True,
+        help="Keyword arguments for the backend, e.g. {'home': '/data/mlops'} or {'host': 'http://...'}.",
+    )
+    worker_threads = Int(
+        8,
+        config=True,
+        help="Threads that run blocking backend and store calls, so the event loop never waits on them.",
+    )
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(handlers())
+
+    def initialize_settings(self) -> None:
+        self._backend: Backend | None = None
+        self._backend_lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(self.worker_threads, thread_name_prefix="mlops-api")
+
+    def get_backend(self) -> Backend:
+        """The one backend this server uses, built on first use (in a worker thread).
+
+        Built lazily so a misconfigured backend shows up as an unreachable light in the sidebar and
+        as clear API errors, instead of stopping the whole Jupyter server from starting."""
+        with self._backend_lock:
+            if self._backend is None:
+                from ..backends.registry import get_backend
+
+                self._backend = get_backend(self.backend, **self.backend_options)
+            return self._backend
+
+    async def in_thread(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run blocking work (SQLite, files, compiling a notebook) off the event loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, functools.partial(func, *args, **kwargs))
+
+    async def stop_extension(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        backend = self._backend
+        close = getattr(backend, "close", None)
+        if callable(close):
+            close()

@@ -1,11 +1,14 @@
-"""REST handlers of the server extension. Every verb is authenticated and authorized.
+"""REST handlers of the server extension: the shared base, the status call and the route table.
 
+Every verb is authenticated and authorized (tests/server/test_handler_auth.py checks every route).
 Routes are relative to the server's base URL; `MlopsExtensionApp` prefixes them.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import tornado.web
 from jupyter_server.auth.decorator import authorized
@@ -14,7 +17,10 @@ from jupyter_server.extension.handler import ExtensionHandlerMixin
 
 import jupyter_mlops
 
+from ..errors import BackendError, MlopsError, RunNotFound
+
 if TYPE_CHECKING:
+    from ..backends.base import Backend
     from .app import MlopsExtensionApp
 
 API_PREFIX = "/mlops/api"
@@ -23,9 +29,16 @@ API_PREFIX = "/mlops/api"
 # grant or deny "mlops" like it does "contents" or "kernels".
 AUTH_RESOURCE = "mlops"
 
+T = TypeVar("T")
+
+
+def http_error(status: int, message: str) -> tornado.web.HTTPError:
+    """An HTTPError whose JSON body is `{"message": message}` (APIHandler.write_error)."""
+    return tornado.web.HTTPError(status, message)
+
 
 class MlopsHandler(ExtensionHandlerMixin, APIHandler):
-    """Base of every jupyter-mlops handler: gives access to the extension's configuration."""
+    """Base of every jupyter-mlops handler: the extension's app, its backend, errors as JSON."""
 
     auth_resource = AUTH_RESOURCE
 
@@ -34,23 +47,92 @@ class MlopsHandler(ExtensionHandlerMixin, APIHandler):
         # The mixin types it as the base ExtensionApp; the server gives each handler its own app.
         return cast("MlopsExtensionApp", self.extensionapp)
 
+    async def backend_call(self, func: Callable[[Backend], T]) -> T:
+        """`func(backend)` in a worker thread; the package's errors become 4xx/5xx JSON answers.
+
+        One place maps errors, so no handler repeats a try/except chain."""
+        app = self.mlops_app
+
+        def call() -> T:
+            return func(app.get_backend())
+
+        try:
+            return await app.in_thread(call)
+        except RunNotFound as exc:
+            raise http_error(404, _text(exc)) from exc
+        except BackendError as exc:
+            # The backend (store, cluster) failed, not the request: the client may retry.
+            raise http_error(503, _text(exc)) from exc
+        except MlopsError as exc:
+            raise http_error(400, _text(exc)) from exc
+
+    def json_body(self) -> dict[str, Any]:
+        try:
+            body = json.loads(self.request.body or b"null")
+        except ValueError as exc:
+            raise http_error(400, f"the request body is not JSON: {exc}") from exc
+        if not isinstance(body, dict):
+            raise http_error(400, "the request body must be a JSON object")
+        return body
+
+    def int_argument(self, name: str, default: int, *, minimum: int = 0, maximum: int | None = None) -> int:
+        raw = self.get_query_argument(name, None)
+        if raw is None or raw == "":
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise http_error(400, f"query parameter {name!r} must be an integer, got {raw!r}") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            bound = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
+            raise http_error(400, f"query parameter {name!r} must be {bound}, got {value}")
+        return value
+
+
+def _text(exc: BaseException) -> str:
+    # KeyError's str() quotes its message; RunNotFound is a KeyError.
+    return str(exc.args[0]) if exc.args and isinstance(exc.args[0], str) else str(exc)
+
 
 class StatusHandler(MlopsHandler):
     """`GET mlops/api/status`: which backend runs pipelines and whether it can be reached."""
 
     @tornado.web.authenticated
     @authorized
-    def get(self) -> None:
+    async def get(self) -> None:
         status: dict[str, Any] = {
             "backend": self.mlops_app.backend,
             "reachable": True,
             "version": jupyter_mlops.__version__,
         }
+        try:
+            details = await self.mlops_app.in_thread(lambda: self.mlops_app.get_backend().status())
+        except Exception as exc:  # any failure to reach the backend is what this light reports
+            status["reachable"] = False
+            status["message"] = f"the {self.mlops_app.backend!r} backend is unreachable: {_text(exc)}"
+        else:
+            status["reachable"] = bool(details.get("ok", True))
+            for key in ("runs", "active_runs", "max_workers"):
+                if isinstance(details.get(key), int):
+                    status[key] = details[key]
         self.finish(status)
 
 
 def handlers() -> list[tuple[str, type[MlopsHandler]]]:
     """The URL patterns and their handlers, relative to the server's base URL."""
+    from .event_handlers import RunEventsHandler
+    from .file_handlers import ArtifactHandler, StepLogHandler
+    from .run_handlers import CancelHandler, ExperimentsHandler, RunHandler, RunsHandler
+
+    run = rf"{API_PREFIX}/runs/(?P<run_id>[^/]+)"
+    step = rf"{run}/steps/(?P<step>[^/]+)"
     return [
         (rf"{API_PREFIX}/status", StatusHandler),
+        (rf"{API_PREFIX}/experiments", ExperimentsHandler),
+        (rf"{API_PREFIX}/runs", RunsHandler),
+        (run, RunHandler),
+        (rf"{run}/cancel", CancelHandler),
+        (rf"{run}/events", RunEventsHandler),
+        (rf"{step}/log", StepLogHandler),
+        (rf"{step}/artifacts/(?P<name>[^/]+)", ArtifactHandler),
     ]

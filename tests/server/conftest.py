@@ -34,3 +34,83 @@ def jp_server_config(mlops_home: Path) -> Config:
             }
         }
     )
+
+
+# -- a client that checks every answer against openapi.yaml, and notebooks to run --------------
+
+import json  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Awaitable, Callable  # noqa: E402
+from typing import Any  # noqa: E402
+
+import nbformat  # noqa: E402
+from tornado.httpclient import HTTPClientError, HTTPResponse  # noqa: E402
+
+from .openapi_check import check_response  # noqa: E402
+
+Fetch = Callable[..., Awaitable[HTTPResponse]]
+
+
+class MlopsApi:
+    """`mlops/api` as the sidebar sees it; every response is checked against openapi.yaml."""
+
+    def __init__(self, fetch: Fetch) -> None:
+        self._fetch = fetch
+
+    async def call(self, method: str, route: str, body: Any = None, **params: Any) -> tuple[int, Any]:
+        kwargs: dict[str, Any] = {"method": method}
+        if params:
+            kwargs["params"] = {k: str(v) for k, v in params.items()}
+        if method == "POST":
+            kwargs["body"] = body if isinstance(body, (str, bytes)) else json.dumps(body or {})
+        try:
+            response = await self._fetch("mlops", "api", *route.split("/"), **kwargs)
+        except HTTPClientError as error:
+            assert error.response is not None
+            response = error.response
+        content_type = response.headers.get("Content-Type", "")
+        check_response(method, route, response.code, response.body, content_type)
+        if content_type.startswith("application/json"):
+            return response.code, json.loads(response.body)
+        return response.code, response.body
+
+    async def get(self, route: str, **params: Any) -> Any:
+        code, body = await self.call("GET", route, **params)
+        assert code == 200, (route, code, body)
+        return body
+
+    async def wait_for(self, run_id: str, states: set[str], timeout: float = 180.0) -> dict[str, Any]:
+        import asyncio
+
+        deadline = time.monotonic() + timeout
+        while True:
+            run: dict[str, Any] = await self.get(f"runs/{run_id}")
+            if run["state"] in states:
+                return run
+            assert time.monotonic() < deadline, f"run {run_id} still {run['state']}, expected {states}"
+            await asyncio.sleep(0.3)
+
+
+@pytest.fixture
+def api(jp_fetch: Fetch) -> MlopsApi:
+    return MlopsApi(jp_fetch)
+
+
+def write_notebook(path: Path, cells: list[str]) -> Path:
+    """A notebook whose code cells are `cells`, as a user would have saved it."""
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, str(path))
+    return path
+
+
+TWO_STEPS = [
+    "%load_ext jupyter_mlops",
+    "%%component make\nnumbers = {3, 1, 2}\nprint('made', len(numbers), 'numbers')",
+    "%%component total\nresult = sum(numbers)\nprint('the total is', result)",
+]
+LONG_STEP = [
+    "%load_ext jupyter_mlops",
+    "%%component nap\nimport time\nprint('napping', flush=True)\ntime.sleep(60)",
+]

@@ -1,0 +1,62 @@
+"""`GET mlops/api/runs/{id}/events`: a run's events as server-sent events, for live views.
+
+An EventSource reconnects with `Last-Event-ID`, so a dropped connection resumes after the last
+event it saw. `?follow=false` sends the events so far and closes (for scripts and tests).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import asdict
+
+import tornado.web
+from jupyter_server.auth.decorator import authorized
+from tornado.iostream import StreamClosedError
+
+from ..backends.base import Backend
+from ..models import RunEvent
+from .handlers import MlopsHandler, http_error
+
+POLL_S = 0.5
+# A stream ends after this long; the browser's EventSource reconnects by itself, which also lets a
+# server that is shutting down drain its connections.
+STREAM_S = 300.0
+
+
+class RunEventsHandler(MlopsHandler):
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, run_id: str) -> None:
+        after = self.int_argument("after", 0)
+        last_id = self.request.headers.get("Last-Event-ID", "")
+        if last_id.isdigit():
+            after = max(after, int(last_id))
+        follow = self.get_query_argument("follow", "true").lower()
+        if follow not in {"true", "false", "1", "0"}:
+            raise http_error(400, f"query parameter 'follow' must be true or false, got {follow!r}")
+
+        def read(b: Backend) -> tuple[bool, list[RunEvent]]:
+            run = b.get(run_id)
+            return run.state.terminal, b.events(run.id, after)
+
+        finished, events = await self.backend_call(read)
+        self.set_header("Content-Type", "text/event-stream")
+        self.set_header("Cache-Control", "no-cache")
+        self.set_header("X-Accel-Buffering", "no")
+        deadline = time.monotonic() + STREAM_S
+        try:
+            while True:
+                for event in events:
+                    after = max(after, event.seq)
+                    self.write(f"id: {event.seq}\nevent: {event.kind}\ndata: {json.dumps(asdict(event))}\n\n")
+                await self.flush()
+                if finished or follow in {"false", "0"} or time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(POLL_S)
+                # Read the state before the events, so the last events of a finishing run are sent.
+                finished, events = await self.backend_call(read)
+        except StreamClosedError:
+            return  # the browser went away
+        self.finish()

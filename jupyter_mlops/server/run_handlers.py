@@ -1,0 +1,150 @@
+"""Experiments and runs: list, create (from a notebook path or compiled YAML), get, cancel."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import tornado.web
+from jupyter_server.auth.decorator import authorized
+
+from ..backends.base import Backend
+from ..models import RunInfo, RunState
+from .handlers import MlopsHandler, http_error
+from .run_json import run_detail, run_page
+
+MAX_PAGE = 500
+CREATE_FIELDS = {"notebook", "pipeline", "pipeline_yaml", "arguments", "experiment", "name", "cache"}
+
+
+class ExperimentsHandler(MlopsHandler):
+    """`GET mlops/api/experiments`: every experiment with its run count."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self) -> None:
+        experiments = await self.backend_call(lambda b: b.experiments())
+        self.finish(
+            {
+                "experiments": [
+                    {"id": e.id, "name": e.name, "created_at": e.created_at, "run_count": e.run_count}
+                    for e in experiments
+                ]
+            }
+        )
+
+
+class RunsHandler(MlopsHandler):
+    """`GET mlops/api/runs?experiment=&state=&limit=&offset=` (newest first); `POST` starts a run."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self) -> None:
+        limit = self.int_argument("limit", 50, minimum=1, maximum=MAX_PAGE)
+        offset = self.int_argument("offset", 0)
+        experiment = self.get_query_argument("experiment", None) or None
+        raw_state = self.get_query_argument("state", None) or None
+        state = None
+        if raw_state is not None:
+            try:
+                state = RunState(raw_state.upper())
+            except ValueError:
+                names = ", ".join(s.value for s in RunState)
+                raise http_error(400, f"unknown run state {raw_state!r} (choose one of: {names})") from None
+        page = await self.backend_call(
+            lambda b: b.list_runs(experiment=experiment, state=state, limit=limit, offset=offset)
+        )
+        self.finish(run_page(page, limit=limit, offset=offset))
+
+    @tornado.web.authenticated
+    @authorized
+    async def post(self) -> None:
+        request = self.json_body()
+        unknown = sorted(set(request) - CREATE_FIELDS)
+        if unknown:
+            raise http_error(400, f"unknown fields {unknown}; a run takes: {sorted(CREATE_FIELDS)}")
+        arguments = request.get("arguments") or {}
+        if not isinstance(arguments, dict):
+            raise http_error(400, "'arguments' must be a JSON object of pipeline parameters")
+        options: dict[str, Any] = {}
+        for key in ("experiment", "name"):
+            value = request.get(key)
+            if value is not None and not isinstance(value, str):
+                raise http_error(400, f"{key!r} must be a string")
+            options[key] = value or None
+        cache = request.get("cache", True)
+        if not isinstance(cache, bool):
+            raise http_error(400, "'cache' must be true or false")
+        pipeline_name = request.get("pipeline")
+        if pipeline_name is not None and not isinstance(pipeline_name, str):
+            raise http_error(400, "'pipeline' must be the name of a pipeline in the notebook")
+
+        notebook, text = request.get("notebook"), request.get("pipeline_yaml")
+        if (notebook is None) == (text is None):
+            raise http_error(400, "give exactly one of 'notebook' (a path) or 'pipeline_yaml' (IR YAML)")
+        if notebook is not None:
+            path = self._notebook_path(notebook)
+
+            def submit(b: Backend) -> RunInfo:
+                from ..notebook_reader import pipeline_from_notebook
+                from ..pipeline_source import load_pipeline
+
+                # The same code as `jupyter-mlops run NOTEBOOK`: the CLI and the server agree.
+                documents = load_pipeline(pipeline_from_notebook(path, pipeline_name))
+                return b.submit(documents, arguments, cache=cache, **options)
+        else:
+            if not isinstance(text, str) or not text.strip():
+                raise http_error(400, "'pipeline_yaml' must be the compiled pipeline's YAML text")
+
+            def submit(b: Backend) -> RunInfo:
+                return b.submit(text, arguments, cache=cache, **options)
+
+        run = await self.backend_call(submit)
+        artifacts = await self.backend_call(lambda b: b.artifacts(run.id))
+        self.set_status(201)
+        self.set_header("Location", f"{self.base_url.rstrip('/')}/mlops/api/runs/{run.id}")
+        self.finish(run_detail(run, artifacts))
+
+    def _notebook_path(self, relative: Any) -> Path:
+        """The notebook's absolute path, confined to the server's root directory."""
+        if not isinstance(relative, str) or not relative.strip():
+            raise http_error(400, "'notebook' must be a path relative to the Jupyter server's root")
+        if "\x00" in relative or os.path.isabs(relative) or relative.startswith("~"):
+            raise http_error(400, f"'notebook' must be relative to the server's root, got {relative!r}")
+        root = Path(self.settings.get("server_root_dir") or self.serverapp.root_dir).expanduser()
+        root = root.resolve()
+        path = (root / relative).resolve()
+        if not path.is_relative_to(root):
+            raise http_error(403, f"notebook {relative!r} is outside the server's root directory")
+        if path.suffix != ".ipynb":
+            raise http_error(400, f"notebook {relative!r} is not a .ipynb file")
+        if not path.is_file():
+            raise http_error(404, f"no notebook {relative!r} under the server's root directory")
+        return path
+
+
+class RunHandler(MlopsHandler):
+    """`GET mlops/api/runs/{id}`: the run with steps, edges, metrics, artifacts and DAG layout."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, run_id: str) -> None:
+        def detail(b: Backend) -> dict[str, Any]:
+            run = b.get(run_id)
+            return run_detail(run, b.artifacts(run.id))
+
+        self.finish(await self.backend_call(detail))
+
+
+class CancelHandler(MlopsHandler):
+    """`POST mlops/api/runs/{id}/cancel`: running steps are stopped, pending ones never start."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def post(self, run_id: str) -> None:
+        def cancel(b: Backend) -> dict[str, Any]:
+            run = b.cancel(run_id)
+            return run_detail(run, b.artifacts(run.id))
+
+        self.finish(await self.backend_call(cancel))

@@ -1,0 +1,126 @@
+"""Bad input gets a 4xx whose JSON `message` says what is wrong; nothing outside the server's root or
+the artifact root is read; a cookie-authenticated POST needs the XSRF token."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError
+
+from jupyter_mlops.backends.local import LocalBackend
+
+from .conftest import TWO_STEPS, MlopsApi, write_notebook
+
+
+@pytest.mark.parametrize(
+    ("params", "says"),
+    [
+        ({"limit": "many"}, "'limit' must be an integer"),
+        ({"limit": 0}, "'limit' must be between 1 and 500"),
+        ({"offset": -1}, "'offset' must be >= 0"),
+        ({"state": "DONE"}, "unknown run state 'DONE'"),
+    ],
+)
+async def test_a_bad_runs_query_is_a_400_that_says_what_is_wrong(
+    api: MlopsApi, params: dict[str, Any], says: str
+) -> None:
+    code, body = await api.call("GET", "runs", **params)
+
+    assert code == 400 and says in body["message"]
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "says"),
+    [
+        ("not json", 400, "not JSON"),
+        ([1, 2], 400, "must be a JSON object"),
+        ({}, 400, "exactly one of 'notebook'"),
+        ({"notebook": "a.ipynb", "pipeline_yaml": "x"}, 400, "exactly one of 'notebook'"),
+        ({"notebook": "a.ipynb", "colour": "red"}, 400, "unknown fields ['colour']"),
+        ({"notebook": "a.ipynb", "arguments": [1]}, 400, "'arguments' must be a JSON object"),
+        ({"notebook": "../outside.ipynb"}, 403, "outside the server's root"),
+        ({"notebook": "work/../../outside.ipynb"}, 403, "outside the server's root"),
+        ({"notebook": "/etc/passwd"}, 400, "must be relative"),
+        ({"notebook": "missing.ipynb"}, 404, "no notebook 'missing.ipynb'"),
+        ({"notebook": "notes.txt"}, 400, "not a .ipynb file"),
+        ({"notebook": "empty.ipynb"}, 400, "defines no pipeline steps"),
+        ({"pipeline_yaml": "a: [unclosed"}, 400, "not valid YAML"),
+        ({"pipeline_yaml": "a: 1"}, 400, "not compiled KFP pipeline IR"),
+    ],
+)
+async def test_a_bad_run_request_is_refused_and_names_the_problem(
+    api: MlopsApi, jp_root_dir: Path, body: Any, code: int, says: str
+) -> None:
+    (jp_root_dir.parent / "outside.ipynb").write_text("{}")
+    (jp_root_dir / "notes.txt").write_text("hello")
+    write_notebook(jp_root_dir / "empty.ipynb", ["x = 1"])
+
+    answered, reply = await api.call("POST", "runs", body)
+
+    assert answered == code and says in reply["message"], reply
+
+
+async def test_unknown_runs_steps_and_artifacts_are_404(api: MlopsApi, jp_root_dir: Path) -> None:
+    write_notebook(jp_root_dir / "sums.ipynb", TWO_STEPS)
+    _, run = await api.call("POST", "runs", {"notebook": "sums.ipynb"})
+    run = await api.wait_for(run["id"], {"SUCCEEDED", "FAILED"})
+
+    for path in (
+        "runs/nosuchrun",
+        "runs/nosuchrun/steps/make/log",
+        f"runs/{run['id']}/steps/nosuchstep/log",
+        f"runs/{run['id']}/steps/make/artifacts/nosuchartifact",
+    ):
+        code, body = await api.call("GET", path)
+        assert code == 404 and body["message"], (path, body)
+    code, body = await api.call("POST", "runs/nosuchrun/cancel")
+    assert code == 404
+
+
+async def test_artifact_paths_cannot_leave_the_artifact(
+    api: MlopsApi, jp_root_dir: Path, mlops_home: Path
+) -> None:
+    write_notebook(jp_root_dir / "sums.ipynb", TWO_STEPS)
+    _, run = await api.call("POST", "runs", {"notebook": "sums.ipynb"})
+    run = await api.wait_for(run["id"], {"SUCCEEDED", "FAILED"})
+    name = next(a["name"] for a in run["artifacts"] if a["step"] == "make")
+    url = f"runs/{run['id']}/steps/make/artifacts/{name}"
+
+    for path in ("../../../../../../etc/passwd", "/etc/passwd", "../../logs/make.log"):
+        code, body = await api.call("GET", url, path=path)
+        assert code == 403, (path, code, body)
+
+    # A symlink planted inside the artifact that points out of the artifact root.
+    backend = LocalBackend(home=mlops_home)
+    artifact_dir = Path(next(a.uri for a in backend.artifacts(run["id"], "make") if a.name == name))
+    backend.close()
+    os.symlink("/etc/passwd", artifact_dir / "escape")
+    code, body = await api.call("GET", url, path="escape")
+    assert code == 403 and "outside" in body["message"]
+
+
+async def test_a_cookie_authenticated_post_without_the_xsrf_token_is_refused(
+    http_server_client: AsyncHTTPClient, jp_base_url: str, jp_serverapp: Any, jp_root_dir: Path
+) -> None:
+    write_notebook(jp_root_dir / "sums.ipynb", TWO_STEPS)
+    # Log in as a browser does: the token in the URL once, a cookie afterwards.
+    login = await http_server_client.fetch(
+        f"{jp_base_url}api/status?token={jp_serverapp.identity_provider.token}", follow_redirects=False
+    )
+    cookies = "; ".join(c.split(";")[0] for c in login.headers.get_list("Set-Cookie"))
+    assert cookies, "the server set no login cookie"
+
+    with pytest.raises(HTTPClientError) as refused:
+        await http_server_client.fetch(
+            f"{jp_base_url}mlops/api/runs",
+            method="POST",
+            body='{"notebook": "sums.ipynb"}',
+            headers={"Cookie": cookies, "Authorization": ""},
+        )
+
+    assert refused.value.code == 403
+    runs = await http_server_client.fetch(f"{jp_base_url}mlops/api/runs", headers={"Cookie": cookies})
+    assert b'"total": 0' in runs.body  # the refused POST started nothing
