@@ -31,6 +31,9 @@ AUTH_RESOURCE = "mlops"
 
 T = TypeVar("T")
 
+# Offsets and sequence numbers beyond this overflow SQLite's INTEGER and file seeks.
+MAX_INT_ARGUMENT = 2**53
+
 
 def http_error(status: int, message: str) -> tornado.web.HTTPError:
     """An HTTPError whose JSON body is `{"message": message}` (APIHandler.write_error)."""
@@ -83,8 +86,9 @@ class MlopsHandler(ExtensionHandlerMixin, APIHandler):
             value = int(raw)
         except ValueError:
             raise http_error(400, f"query parameter {name!r} must be an integer, got {raw!r}") from None
-        if value < minimum or (maximum is not None and value > maximum):
-            bound = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
+        top = MAX_INT_ARGUMENT if maximum is None else maximum
+        if value < minimum or value > top:
+            bound = f"between {minimum} and {top}"
             raise http_error(400, f"query parameter {name!r} must be {bound}, got {value}")
         return value
 

@@ -20,7 +20,8 @@ from .conftest import TWO_STEPS, MlopsApi, write_notebook
     [
         ({"limit": "many"}, "'limit' must be an integer"),
         ({"limit": 0}, "'limit' must be between 1 and 500"),
-        ({"offset": -1}, "'offset' must be >= 0"),
+        ({"offset": -1}, "'offset' must be between 0 and"),
+        ({"offset": 10**30}, "'offset' must be between 0 and"),
         ({"state": "DONE"}, "unknown run state 'DONE'"),
     ],
 )

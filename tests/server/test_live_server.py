@@ -1,0 +1,92 @@
+"""The extension in a real `jupyter lab` process: schemathesis against openapi.yaml finds no 5xx, and a
+server restart in the middle of a run loses nothing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.lab_process import LabServer
+
+from .conftest import LONG_STEP, TWO_STEPS, write_notebook
+
+# Bounded so the whole schemathesis run stays well under a minute on two shared cores.
+MAX_EXAMPLES = 15
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[LabServer]:
+    server = LabServer(base_dir=tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+def wait_for(lab: LabServer, run_id: str, states: set[str], timeout: float = 180.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        run: dict[str, Any] = lab.api(f"mlops/api/runs/{run_id}")
+        if run["state"] in states:
+            return run
+        assert time.monotonic() < deadline, f"run {run_id} still {run['state']}, expected {states}"
+        time.sleep(0.3)
+
+
+def test_schemathesis_finds_no_server_error(lab: LabServer) -> None:
+    # Some real runs, so generated run ids, steps and paths meet data as well as 404s.
+    write_notebook(lab.root_dir / "sums.ipynb", TWO_STEPS)
+    run = lab.api("mlops/api/runs", "POST", {"notebook": "sums.ipynb"})
+    wait_for(lab, run["id"], {"SUCCEEDED", "FAILED"})
+    spec = files("jupyter_mlops.server").joinpath("openapi.yaml")
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "schemathesis.cli",
+            "run",
+            str(spec),
+            "--url",
+            f"{lab.url}mlops/api",
+            "--header",
+            f"Authorization: token {lab.token}",
+            "--checks",
+            "not_a_server_error",
+            "--max-examples",
+            str(MAX_EXAMPLES),
+            "--phases",
+            "examples,coverage,fuzzing",
+            "--request-timeout",
+            "30",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    assert "generated" in result.stdout and "Server error" not in result.stdout, result.stdout[-3000:]
+
+
+def test_a_run_survives_a_restart_of_the_jupyter_server(lab: LabServer) -> None:
+    notebook = [*LONG_STEP[:1], LONG_STEP[1].replace("time.sleep(60)", "time.sleep(8)\nprint('woke up')")]
+    write_notebook(lab.root_dir / "nap.ipynb", notebook)
+    run = lab.api("mlops/api/runs", "POST", {"notebook": "nap.ipynb", "name": "through a restart"})
+    wait_for(lab, run["id"], {"RUNNING"})
+
+    lab.stop()
+    lab.start()
+
+    finished = wait_for(lab, run["id"], {"SUCCEEDED", "FAILED", "CANCELED"})
+    assert finished["state"] == "SUCCEEDED", finished
+    log = lab.api(f"mlops/api/runs/{run['id']}/steps/nap/log")
+    assert "napping" in log["text"] and "woke up" in log["text"]
+    listed = lab.api("mlops/api/runs")
+    assert [r["name"] for r in listed["runs"]] == ["through a restart"]
