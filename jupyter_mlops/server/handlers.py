@@ -18,6 +18,7 @@ from jupyter_server.extension.handler import ExtensionHandlerMixin
 import jupyter_mlops
 
 from ..errors import BackendError, MlopsError, RunNotFound
+from ..views.style import STATE_STYLES
 
 if TYPE_CHECKING:
     from ..backends.base import Backend
@@ -108,6 +109,8 @@ class StatusHandler(MlopsHandler):
             "backend": self.mlops_app.backend,
             "reachable": True,
             "version": jupyter_mlops.__version__,
+            # The run views' palette, from the one table the notebook widgets use too.
+            "state_styles": STATE_STYLES,
         }
         try:
             details = await self.mlops_app.in_thread(lambda: self.mlops_app.get_backend().status())

@@ -1,14 +1,24 @@
 /**
- * The "Pipelines" panel in JupyterLab's left sidebar. For now it shows which
- * backend the server runs pipelines on and whether that backend is reachable;
- * the list of runs is added to `runsNode` by a later change.
+ * The "Pipelines" panel in JupyterLab's left sidebar: which backend the server
+ * runs pipelines on and whether it is reachable, the experiments, and every
+ * run newest first (a windowed list). Clicking a run opens its run view.
  */
 import { ServerConnection } from '@jupyterlab/services';
 import { LabIcon } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
+import { IRunSummary, IStateStyle, MlopsClient } from './api';
+import { RunList } from './runlist';
 import { fetchStatus, IBackendStatus } from './status';
+
+const REFRESH_MS = 2000;
+
+/** What the sidebar asks its app to do. */
+export interface ISidebarActions {
+  openRun(id: string): void;
+  compare(runs: IRunSummary[]): void;
+}
 
 /** A small DAG: three nodes, two edges. */
 const PIPELINE_SVG = `<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 24 24">
@@ -29,9 +39,14 @@ type StatusView =
 export class MlopsSidebar extends Widget {
   static readonly ID = 'jupyter-mlops:sidebar';
 
-  constructor(serverSettings: ServerConnection.ISettings) {
+  constructor(
+    serverSettings: ServerConnection.ISettings,
+    private readonly _actions: ISidebarActions
+  ) {
     super();
     this._serverSettings = serverSettings;
+    this._client = new MlopsClient(serverSettings);
+    this.runList = new RunList(this._client, run => this._actions.openRun(run.id));
     this.id = MlopsSidebar.ID;
     this.addClass('jp-mlops-sidebar');
     this.title.icon = pipelineIcon;
@@ -56,12 +71,41 @@ export class MlopsSidebar extends Widget {
     this._statusNode.append(this._lightNode, this._backendNode, this._stateNode);
 
     this.runsNode.className = 'jp-mlops-runs';
+    const tools = document.createElement('div');
+    tools.className = 'jp-mlops-tools';
+    this._experimentPick.className = 'jp-mlops-experiment jp-mod-styled';
+    this._experimentPick.title = 'Show the runs of one experiment';
+    this._experimentPick.addEventListener('change', () => {
+      this.runList.experiment = this._experimentPick.value;
+      this.runList.node.scrollTop = 0;
+      void this.runList.reload();
+    });
+    const compare = document.createElement('button');
+    compare.type = 'button';
+    compare.className = 'jp-mlops-compare-button jp-Button jp-mod-styled jp-mod-minimal';
+    compare.textContent = 'Compare';
+    compare.title = 'Parameters and metrics of the selected runs side by side';
+    compare.addEventListener('click', () => {
+      const runs = [...this.runList.selected]
+        .map(id => this.runList.summary(id))
+        .filter((run): run is IRunSummary => run !== undefined);
+      if (runs.length > 0) {
+        this._actions.compare(runs);
+      }
+    });
+    tools.append(this._experimentPick, compare);
+    this.runsNode.append(tools, this.runList.node);
     this.node.append(header, this._statusNode, this.runsNode);
     this._render({ kind: 'checking' });
   }
 
-  /** Where a later change lists the runs. */
   readonly runsNode: HTMLElement = document.createElement('div');
+  readonly runList: RunList;
+
+  /** The run views' palette, once the server has told it. */
+  get styles(): Record<string, IStateStyle> {
+    return this.runList.styles;
+  }
 
   /** Ask the server for the backend status and show the answer. */
   async refresh(): Promise<void> {
@@ -76,12 +120,45 @@ export class MlopsSidebar extends Widget {
     // A slower, older request must not overwrite a newer answer.
     if (ticket === this._requests && !this.isDisposed) {
       this._render(view);
+      if (view.kind === 'answer' && view.status.state_styles) {
+        this.runList.styles = view.status.state_styles;
+      }
+    }
+    await this.refreshRuns();
+  }
+
+  /** Read the experiments and the runs in view again. */
+  async refreshRuns(): Promise<void> {
+    try {
+      const experiments = await this._client.experiments();
+      const chosen = this._experimentPick.value;
+      const options = [new Option('All experiments', '')];
+      for (const experiment of experiments) {
+        options.push(new Option(`${experiment.name} (${experiment.run_count})`, experiment.name));
+      }
+      this._experimentPick.replaceChildren(...options);
+      this._experimentPick.value = chosen;
+      await this.runList.reload();
+    } catch (error) {
+      this._stateNode.textContent = error instanceof Error ? error.message : String(error);
     }
   }
 
   protected override onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
     void this.refresh();
+    window.clearInterval(this._timer);
+    this._timer = window.setInterval(() => void this.refreshRuns(), REFRESH_MS);
+  }
+
+  protected override onAfterHide(msg: Message): void {
+    super.onAfterHide(msg);
+    window.clearInterval(this._timer);
+  }
+
+  override dispose(): void {
+    window.clearInterval(this._timer);
+    super.dispose();
   }
 
   private _render(view: StatusView): void {
@@ -121,4 +198,7 @@ export class MlopsSidebar extends Widget {
   private readonly _backendNode = document.createElement('span');
   private readonly _stateNode = document.createElement('span');
   private _requests = 0;
+  private _timer = 0;
+  private readonly _client: MlopsClient;
+  private readonly _experimentPick = document.createElement('select');
 }

@@ -3,6 +3,7 @@
  */
 import { ServerConnection } from '@jupyterlab/services';
 
+import { IStateStyle } from './api';
 import { requestAPI } from './request';
 
 export interface IBackendStatus {
@@ -14,6 +15,8 @@ export interface IBackendStatus {
   version: string;
   /** Why the backend is unreachable, when the server knows. */
   message?: string;
+  /** How each run and step state looks (views/style.py's table). */
+  state_styles?: Record<string, IStateStyle>;
 }
 
 /** Fetch the status, checking its shape so a wrong answer is an error, not a blank view. */

@@ -1,0 +1,168 @@
+/**
+ * The shapes `mlops/api` answers with (see jupyter_mlops/server/openapi.yaml)
+ * and one function per call.
+ */
+import { ServerConnection } from '@jupyterlab/services';
+
+import { requestAPI } from './request';
+
+export type RunState =
+  | 'PENDING'
+  | 'RUNNING'
+  | 'SUCCEEDED'
+  | 'FAILED'
+  | 'CANCELING'
+  | 'CANCELED';
+
+export const TERMINAL_STATES = new Set<string>(['SUCCEEDED', 'FAILED', 'CANCELED']);
+
+export interface IStateStyle {
+  fill: string;
+  stroke: string;
+  text: string;
+  icon: string;
+}
+
+export interface IRunSummary {
+  id: string;
+  name: string;
+  state: RunState;
+  experiment: string;
+  pipeline_name: string;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  duration: number | null;
+  parameters: Record<string, unknown>;
+  metrics: Record<string, number>;
+  error: string | null;
+}
+
+export interface IRunPage {
+  runs: IRunSummary[];
+  total: number;
+  limit: number;
+  offset: number;
+  next_offset: number | null;
+}
+
+export interface IStep {
+  name: string;
+  state: string;
+  started_at: number | null;
+  finished_at: number | null;
+  duration: number | null;
+  error: string | null;
+  inputs: Record<string, unknown>;
+  outputs: Record<string, unknown>;
+  metrics: Record<string, number>;
+}
+
+export interface ILayout {
+  width: number;
+  height: number;
+  nodes: { id: string; x: number; y: number; w: number; h: number }[];
+  edges: { source: string; target: string; d: string; label?: string }[];
+}
+
+export interface IRunDetail extends IRunSummary {
+  steps: IStep[];
+  edges: [string, string][];
+  artifacts: { step: string; name: string; type: string }[];
+  layout: ILayout;
+}
+
+export interface ILogChunk {
+  text: string;
+  offset: number;
+  next_offset: number;
+  complete: boolean;
+}
+
+export interface IExperiment {
+  id: string;
+  name: string;
+  run_count: number;
+}
+
+/** Talks to `mlops/api` with the server's settings (base URL, token, XSRF). */
+export class MlopsClient {
+  constructor(readonly settings: ServerConnection.ISettings) {}
+
+  listRuns(offset: number, limit: number, experiment: string): Promise<IRunPage> {
+    const query = new URLSearchParams({ offset: String(offset), limit: String(limit) });
+    if (experiment) {
+      query.set('experiment', experiment);
+    }
+    return requestAPI<IRunPage>(`runs?${query}`, {}, this.settings);
+  }
+
+  getRun(id: string): Promise<IRunDetail> {
+    return requestAPI<IRunDetail>(`runs/${encodeURIComponent(id)}`, {}, this.settings);
+  }
+
+  cancel(id: string): Promise<IRunDetail> {
+    return requestAPI<IRunDetail>(
+      `runs/${encodeURIComponent(id)}/cancel`,
+      { method: 'POST' },
+      this.settings
+    );
+  }
+
+  submitNotebook(path: string): Promise<IRunDetail> {
+    return requestAPI<IRunDetail>(
+      'runs',
+      { method: 'POST', body: JSON.stringify({ notebook: path }) },
+      this.settings
+    );
+  }
+
+  log(id: string, step: string, offset: number): Promise<ILogChunk> {
+    return requestAPI<ILogChunk>(
+      `runs/${encodeURIComponent(id)}/steps/${encodeURIComponent(step)}/log?offset=${offset}`,
+      {},
+      this.settings
+    );
+  }
+
+  async experiments(): Promise<IExperiment[]> {
+    const body = await requestAPI<{ experiments: IExperiment[] }>('experiments', {}, this.settings);
+    return body.experiments;
+  }
+
+  artifactUrl(id: string, step: string, name: string): string {
+    const path = ['runs', id, 'steps', step, 'artifacts', name].map(encodeURIComponent).join('/');
+    return `${this.settings.baseUrl}mlops/api/${path}`;
+  }
+}
+
+/** '0.4s', '12s', '3m 05s', '1h 02m': the same as views/style.py's format_duration. */
+export function formatDuration(seconds: number | null): string {
+  if (seconds === null) {
+    return '';
+  }
+  if (seconds < 10) {
+    return `${seconds.toFixed(1)}s`;
+  }
+  let s = Math.round(seconds);
+  if (s < 60) {
+    return `${s}s`;
+  }
+  let m = Math.floor(s / 60);
+  s = s % 60;
+  if (m < 60) {
+    return `${m}m ${String(s).padStart(2, '0')}s`;
+  }
+  const h = Math.floor(m / 60);
+  m = m % 60;
+  return `${h}h ${String(m).padStart(2, '0')}m`;
+}
+
+/** A run's duration, or how long it has been going. */
+export function elapsed(run: { started_at: number | null; finished_at: number | null }): number | null {
+  if (run.started_at === null) {
+    return null;
+  }
+  const end = run.finished_at ?? Date.now() / 1000;
+  return Math.max(0, end - run.started_at);
+}

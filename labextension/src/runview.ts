@@ -1,0 +1,246 @@
+/**
+ * A run in JupyterLab's main area: the DAG the server laid out (drawn, never
+ * re-laid out here), states in the palette of views/style.py, the selected
+ * step's log following the run, its inputs, outputs, artifacts and metrics,
+ * and a cancel button.
+ */
+import { Widget } from '@lumino/widgets';
+
+import {
+  elapsed,
+  formatDuration,
+  IRunDetail,
+  IStateStyle,
+  IStep,
+  MlopsClient,
+  TERMINAL_STATES
+} from './api';
+
+const POLL_MS = 1000;
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+export class RunView extends Widget {
+  constructor(
+    private readonly _client: MlopsClient,
+    readonly runId: string,
+    private readonly _styles: Record<string, IStateStyle>
+  ) {
+    super();
+    this.id = `jupyter-mlops-run-${runId}`;
+    this.addClass('jp-mlops-runview');
+    this.title.label = `Run ${runId}`;
+    this.title.closable = true;
+
+    this._cancel.type = 'button';
+    this._cancel.className = 'jp-mlops-cancel jp-Button jp-mod-styled jp-mod-warn';
+    this._cancel.textContent = 'Cancel run';
+    this._cancel.addEventListener('click', () => void this._onCancel());
+    const header = document.createElement('div');
+    header.className = 'jp-mlops-runview-header';
+    header.append(this._heading, this._stateBadge, this._cancel);
+    this._dag.setAttribute('class', 'jp-mlops-dag');
+    this._log.className = 'jp-mlops-log';
+    this._details.className = 'jp-mlops-step-details';
+    this._metrics.className = 'jp-mlops-metrics';
+    this._error.className = 'jp-mlops-error';
+    const stepTitle = document.createElement('h3');
+    stepTitle.className = 'jp-mlops-step-title';
+    this._stepTitle = stepTitle;
+    this.node.append(header, this._error, this._metrics, this._dag, stepTitle, this._details, this._log);
+    void this._poll();
+  }
+
+  override dispose(): void {
+    window.clearTimeout(this._timer);
+    super.dispose();
+  }
+
+  /** Show the log and details of `step`, following its log from the start. */
+  selectStep(step: string): void {
+    this._selected = step;
+    this._logOffset = 0;
+    this._logComplete = false;
+    this._log.textContent = '';
+    this._log.dataset.step = step;
+    if (this._run) {
+      this._render(this._run);
+    }
+    void this._followLog();
+  }
+
+  private async _poll(): Promise<void> {
+    if (this.isDisposed) {
+      return;
+    }
+    try {
+      const run = await this._client.getRun(this.runId);
+      this._run = run;
+      this._error.textContent = '';
+      if (this._selected === null && run.steps.length > 0) {
+        this.selectStep(run.steps[0].name);
+      }
+      this._render(run);
+      await this._followLog();
+      if (TERMINAL_STATES.has(run.state) && this._logComplete) {
+        return; // nothing more will change
+      }
+    } catch (error) {
+      this._error.textContent = error instanceof Error ? error.message : String(error);
+    }
+    this._timer = window.setTimeout(() => void this._poll(), POLL_MS);
+  }
+
+  private async _followLog(): Promise<void> {
+    const step = this._selected;
+    if (step === null || this._logComplete) {
+      return;
+    }
+    // Read until the server has nothing more right now: a big log arrives in a few calls.
+    for (;;) {
+      const chunk = await this._client.log(this.runId, step, this._logOffset);
+      if (step !== this._selected) {
+        return; // the user picked another step meanwhile
+      }
+      this._log.textContent += chunk.text;
+      this._logOffset = chunk.next_offset;
+      this._logComplete = chunk.complete;
+      if (chunk.text === '' || chunk.complete) {
+        break;
+      }
+    }
+    this._log.dataset.complete = String(this._logComplete);
+    this._log.scrollTop = this._log.scrollHeight;
+  }
+
+  private async _onCancel(): Promise<void> {
+    this._cancel.disabled = true;
+    try {
+      this._render(await this._client.cancel(this.runId));
+    } catch (error) {
+      this._error.textContent = error instanceof Error ? error.message : String(error);
+      this._cancel.disabled = false;
+    }
+  }
+
+  private _style(state: string): IStateStyle {
+    return this._styles[state] ?? this._styles['PENDING'] ?? { fill: '#fff', stroke: '#999', text: '#000', icon: '' };
+  }
+
+  private _render(run: IRunDetail): void {
+    this.title.label = run.name;
+    this._heading.textContent = run.name;
+    const style = this._style(run.state);
+    this._stateBadge.textContent = `${style.icon} ${run.state} ${formatDuration(elapsed(run))}`;
+    this._stateBadge.className = 'jp-mlops-run-state';
+    this._stateBadge.dataset.state = run.state;
+    this._stateBadge.style.background = style.fill;
+    this._stateBadge.style.color = style.text;
+    this._stateBadge.style.borderColor = style.stroke;
+    this.node.dataset.state = run.state;
+    this._cancel.hidden = TERMINAL_STATES.has(run.state);
+    this._metrics.textContent = Object.entries(run.metrics)
+      .map(([name, value]) => `${name} = ${value}`)
+      .join('   ');
+    this._drawDag(run);
+    const step = run.steps.find(s => s.name === this._selected);
+    if (step) {
+      this._renderStep(run, step);
+    }
+  }
+
+  private _drawDag(run: IRunDetail): void {
+    const { layout } = run;
+    const svg = this._dag;
+    svg.replaceChildren();
+    svg.setAttribute('viewBox', `0 0 ${layout.width} ${layout.height}`);
+    svg.setAttribute('width', String(layout.width));
+    svg.setAttribute('height', String(layout.height));
+    for (const edge of layout.edges) {
+      const path = document.createElementNS(SVG_NS, 'path');
+      path.setAttribute('d', edge.d);
+      path.setAttribute('fill', 'none');
+      path.setAttribute('stroke', '#9ca3af');
+      path.setAttribute('stroke-width', '1.5');
+      svg.append(path);
+    }
+    const states = new Map(run.steps.map(s => [s.name, s]));
+    for (const node of layout.nodes) {
+      const step = states.get(node.id);
+      const state = step?.state ?? 'PENDING';
+      const style = this._style(state);
+      const group = document.createElementNS(SVG_NS, 'g');
+      group.setAttribute('class', 'jp-mlops-node');
+      group.dataset.step = node.id;
+      group.dataset.state = state;
+      const rect = document.createElementNS(SVG_NS, 'rect');
+      for (const [key, value] of Object.entries({
+        x: node.x,
+        y: node.y,
+        width: node.w,
+        height: node.h,
+        rx: 6,
+        fill: style.fill,
+        stroke: style.stroke,
+        'stroke-width': node.id === this._selected ? 3 : 1.5
+      })) {
+        rect.setAttribute(key, String(value));
+      }
+      const label = document.createElementNS(SVG_NS, 'text');
+      label.setAttribute('x', String(node.x + 10));
+      label.setAttribute('y', String(node.y + node.h / 2 + 4));
+      label.setAttribute('fill', style.text);
+      label.setAttribute('font-size', '12');
+      const time = step ? formatDuration(elapsed(step)) : '';
+      label.textContent = `${style.icon} ${node.id} ${time}`;
+      const tooltip = document.createElementNS(SVG_NS, 'title');
+      tooltip.textContent = `${node.id}: ${state}`;
+      group.append(rect, label, tooltip);
+      group.addEventListener('click', () => this.selectStep(node.id));
+      svg.append(group);
+    }
+  }
+
+  private _renderStep(run: IRunDetail, step: IStep): void {
+    this._stepTitle.textContent = `${step.name} \u2014 ${step.state}${step.error ? `: ${step.error}` : ''}`;
+    const rows: [string, Record<string, unknown>][] = [
+      ['Inputs', step.inputs],
+      ['Outputs', step.outputs],
+      ['Metrics', step.metrics]
+    ];
+    const table = document.createElement('table');
+    for (const [title, values] of rows) {
+      for (const [key, value] of Object.entries(values)) {
+        const tr = table.insertRow();
+        tr.insertCell().textContent = title;
+        tr.insertCell().textContent = key;
+        tr.insertCell().textContent = typeof value === 'string' ? value : JSON.stringify(value);
+      }
+    }
+    const links = document.createElement('div');
+    links.className = 'jp-mlops-artifacts';
+    for (const artifact of run.artifacts.filter(a => a.step === step.name)) {
+      const link = document.createElement('a');
+      link.href = this._client.artifactUrl(run.id, artifact.step, artifact.name);
+      link.textContent = `\u2913 ${artifact.name}`;
+      link.title = artifact.type;
+      link.setAttribute('download', artifact.name);
+      links.append(link);
+    }
+    this._details.replaceChildren(table, links);
+  }
+
+  private _run: IRunDetail | null = null;
+  private _selected: string | null = null;
+  private _logOffset = 0;
+  private _logComplete = false;
+  private _timer = 0;
+  private readonly _heading = document.createElement('h2');
+  private readonly _stateBadge = document.createElement('span');
+  private readonly _cancel = document.createElement('button');
+  private readonly _dag = document.createElementNS(SVG_NS, 'svg');
+  private readonly _log = document.createElement('pre');
+  private readonly _details = document.createElement('div');
+  private readonly _metrics = document.createElement('div');
+  private readonly _error = document.createElement('div');
+  private readonly _stepTitle: HTMLElement;
+}
