@@ -42,17 +42,19 @@ const plugin: JupyterFrontEndPlugin<void> = {
       app.shell.activateById(widget.id);
     };
     const sidebar: MlopsSidebar = new MlopsSidebar(app.serviceManager.serverSettings, {
-      openRun: (id: string) => show(new RunView(client, id, sidebar.styles)),
+      openRun: (id: string) => show(new RunView(client, id, () => sidebar.styles)),
       compare: (runs: IRunSummary[]) => show(new CompareView(runs))
     });
     // Below the file browser, running sessions and the table of contents.
     app.shell.add(sidebar, 'left', { rank: 700 });
     restorer?.add(sidebar, MlopsSidebar.ID);
+    // The palette comes with the status; a run view opened before the sidebar is shown needs it.
+    void sidebar.refresh();
 
     app.docRegistry.addWidgetExtension(
       'Notebook',
       new RunAsPipelineButton(client, id => {
-        show(new RunView(client, id, sidebar.styles));
+        show(new RunView(client, id, () => sidebar.styles));
         void sidebar.refreshRuns();
       })
     );

@@ -23,7 +23,7 @@ export class RunView extends Widget {
   constructor(
     private readonly _client: MlopsClient,
     readonly runId: string,
-    private readonly _styles: Record<string, IStateStyle>
+    private readonly _styles: () => Record<string, IStateStyle>
   ) {
     super();
     this.id = `jupyter-mlops-run-${runId}`;
@@ -123,7 +123,8 @@ export class RunView extends Widget {
   }
 
   private _style(state: string): IStateStyle {
-    return this._styles[state] ?? this._styles['PENDING'] ?? { fill: '#fff', stroke: '#999', text: '#000', icon: '' };
+    const styles = this._styles();
+    return styles[state] ?? styles['PENDING'] ?? { fill: '#fff', stroke: '#999', text: '#000', icon: '' };
   }
 
   private _render(run: IRunDetail): void {
@@ -137,7 +138,8 @@ export class RunView extends Widget {
     this._stateBadge.style.color = style.text;
     this._stateBadge.style.borderColor = style.stroke;
     this.node.dataset.state = run.state;
-    this._cancel.hidden = TERMINAL_STATES.has(run.state);
+    // Not the `hidden` attribute: JupyterLab's button styles set display and would override it.
+    this._cancel.style.display = TERMINAL_STATES.has(run.state) ? 'none' : '';
     this._metrics.textContent = Object.entries(run.metrics)
       .map(([name, value]) => `${name} = ${value}`)
       .join('   ');

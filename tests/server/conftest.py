@@ -100,6 +100,8 @@ def write_notebook(path: Path, cells: list[str]) -> Path:
     """A notebook whose code cells are `cells`, as a user would have saved it."""
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+    # A kernel named up front: JupyterLab opens it without asking which kernel to start.
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, str(path))
     return path

@@ -39,7 +39,7 @@ def wait_for(lab: LabServer, run_id: str, states: set[str], timeout: float = 180
         time.sleep(0.3)
 
 
-def test_schemathesis_finds_no_server_error(lab: LabServer) -> None:
+def test_schemathesis_finds_no_server_error(lab: LabServer, tmp_path: Path) -> None:
     # Some real runs, so generated run ids, steps and paths meet data as well as 404s.
     write_notebook(lab.root_dir / "sums.ipynb", TWO_STEPS)
     run = lab.api("mlops/api/runs", "POST", {"notebook": "sums.ipynb"})
@@ -69,6 +69,7 @@ def test_schemathesis_finds_no_server_error(lab: LabServer) -> None:
         capture_output=True,
         text=True,
         timeout=300,
+        cwd=tmp_path,  # schemathesis leaves a .schemathesis/ folder in its working directory
     )
 
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]

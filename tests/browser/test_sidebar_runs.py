@@ -1,0 +1,80 @@
+"""A notebook user runs a notebook as a pipeline from JupyterLab's toolbar, watches it turn green in the
+Pipelines sidebar, reads a step's log, and cancels a long run from its run view."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from tests.server.conftest import LONG_STEP, TWO_STEPS, write_notebook
+
+from .lab_process import LabServer
+
+RUN_WAIT_MS = 180_000
+
+
+def open_notebook(page: Page, lab_server: LabServer, name: str) -> None:
+    page.goto(f"{lab_server.url}lab/workspaces/{name.replace('.', '-')}/tree/{name}?token={lab_server.token}")
+    expect(page.locator(".jp-NotebookPanel .jp-Cell").first).to_be_visible()
+
+
+def run_as_pipeline(page: Page) -> str:
+    """Click the toolbar button; returns the id of the run whose view opens."""
+    page.locator(".jp-mlops-run-as-pipeline button, button.jp-mlops-run-as-pipeline").first.click()
+    view = page.locator(".jp-mlops-runview:visible")
+    expect(view).to_have_count(1)
+    run_id = (view.get_attribute("id") or "").removeprefix("jupyter-mlops-run-")
+    assert run_id, "the run view has no run id"
+    return run_id
+
+
+def test_run_as_pipeline_turns_green_in_the_sidebar_and_shows_step_logs(
+    page: Page, lab_server: LabServer
+) -> None:
+    write_notebook(lab_server.root_dir / "sums.ipynb", TWO_STEPS)
+    open_notebook(page, lab_server, "sums.ipynb")
+
+    run_id = run_as_pipeline(page)
+
+    view = page.locator(f"#jupyter-mlops-run-{run_id}")
+    expect(view).to_have_attribute("data-state", "SUCCEEDED", timeout=RUN_WAIT_MS)
+    expect(view.locator(".jp-mlops-node")).to_have_count(2)
+    expect(view.locator('.jp-mlops-node[data-step="total"]')).to_have_attribute("data-state", "SUCCEEDED")
+
+    page.locator('.jp-SideBar li[data-id="jupyter-mlops:sidebar"]').click()
+    row = page.locator(f'.jp-mlops-run[data-run-id="{run_id}"]')
+    expect(row).to_have_attribute("data-state", "SUCCEEDED")
+    expect(row.locator(".jp-mlops-run-icon")).to_have_text("\u2713")
+
+    view.locator('.jp-mlops-node[data-step="total"]').click()
+    log = view.locator(".jp-mlops-log")
+    expect(log).to_have_attribute("data-step", "total")
+    expect(log).to_contain_text("the total is 6")
+    expect(view.locator(".jp-mlops-artifacts a")).to_have_count(0)  # `total` passes a plain int on
+    view.locator('.jp-mlops-node[data-step="make"]').click()
+    expect(view.locator(".jp-mlops-log")).to_contain_text("made 3 numbers")
+    expect(view.locator(".jp-mlops-artifacts a")).to_have_count(1)  # the set travels as a pickle
+
+    screenshot = os.environ.get("JUPYTER_MLOPS_SCREENSHOT")
+    if screenshot:  # docs/sidebar.png is made by this test: JUPYTER_MLOPS_SCREENSHOT=docs/sidebar.png
+        Path(screenshot).parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=screenshot)
+
+
+def test_a_long_run_is_cancelled_from_its_run_view(page: Page, lab_server: LabServer) -> None:
+    write_notebook(lab_server.root_dir / "long.ipynb", LONG_STEP)
+    open_notebook(page, lab_server, "long.ipynb")
+    run_id = run_as_pipeline(page)
+    view = page.locator(f"#jupyter-mlops-run-{run_id}")
+    expect(view).to_have_attribute("data-state", "RUNNING", timeout=RUN_WAIT_MS)
+    expect(view.locator(".jp-mlops-log")).to_contain_text("napping", timeout=RUN_WAIT_MS)
+
+    view.locator(".jp-mlops-cancel").click()
+
+    expect(view).to_have_attribute("data-state", "CANCELED", timeout=60_000)
+    expect(view.locator(".jp-mlops-run-state")).to_contain_text("CANCELED")
+    expect(view.locator(".jp-mlops-cancel")).to_be_hidden()
+    page.locator('.jp-SideBar li[data-id="jupyter-mlops:sidebar"]').click()
+    expect(page.locator(f'.jp-mlops-run[data-run-id="{run_id}"]')).to_have_attribute("data-state", "CANCELED")
