@@ -52,18 +52,21 @@ export class RunList {
     return this._known.get(id);
   }
 
-  private async _fetch(page: number): Promise<void> {
-    if (this._loading.has(page)) {
-      return;
+  /** Fetch one page; callers asking for a page already on its way share that request. */
+  private _fetch(page: number): Promise<void> {
+    const pending = this._loading.get(page);
+    if (pending) {
+      return pending;
     }
-    this._loading.add(page);
-    try {
-      const answer = await this._client.listRuns(page * PAGE, PAGE, this.experiment);
-      this._total = answer.total;
-      this._pages.set(page, answer.runs);
-    } finally {
-      this._loading.delete(page);
-    }
+    const request = this._client
+      .listRuns(page * PAGE, PAGE, this.experiment)
+      .then(answer => {
+        this._total = answer.total;
+        this._pages.set(page, answer.runs);
+      })
+      .finally(() => this._loading.delete(page));
+    this._loading.set(page, request);
+    return request;
   }
 
   private _renderRows(): void {
@@ -75,7 +78,14 @@ export class RunList {
       const page = this._pages.get(Math.floor(index / PAGE));
       const run = page?.[index % PAGE];
       if (!run) {
-        void this._fetch(Math.floor(index / PAGE)).then(() => this._renderRows());
+        const missing = Math.floor(index / PAGE);
+        if (!this._loading.has(missing) && !this._pages.has(missing)) {
+          // Render again once the page is here; a failed fetch leaves the gap until the next refresh.
+          this._fetch(missing).then(
+            () => this._renderRows(),
+            () => undefined
+          );
+        }
         continue;
       }
       this._known.set(run.id, run);
@@ -126,7 +136,7 @@ export class RunList {
 
   private _pages = new Map<number, IRunSummary[]>();
   private readonly _known = new Map<string, IRunSummary>();
-  private readonly _loading = new Set<number>();
+  private readonly _loading = new Map<number, Promise<void>>();
   private readonly _spacer = document.createElement('div');
   private _total = 0;
 }
