@@ -20,10 +20,11 @@ export class CompareView extends Widget {
     for (const run of runs) {
       head.insertCell().textContent = `${run.name} (${run.id})`;
     }
+    const body = table.createTBody();
     const section = (title: string, pick: (run: IRunSummary) => Record<string, unknown>): void => {
       const keys = [...new Set(runs.flatMap(run => Object.keys(pick(run))))].sort();
       for (const key of keys) {
-        const row = table.insertRow();
+        const row = body.insertRow();
         row.insertCell().textContent = `${title} ${key}`;
         for (const run of runs) {
           const value = pick(run)[key];

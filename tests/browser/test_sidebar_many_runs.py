@@ -43,5 +43,16 @@ def test_ten_thousand_runs_scroll_as_a_window(browser: Browser, crowded_lab: Lab
         expect(oldest).to_be_visible()
         expect(page.locator(".jp-mlops-run-name").get_by_text("run-9999", exact=True)).to_have_count(0)
         assert runs.count() < 100, f"{runs.count()} rows in the page for {RUNS} runs: not windowed"
+
+        # Two runs side by side: their parameters and metrics in one table.
+        for name in ("run-0", "run-1"):
+            row = page.locator(".jp-mlops-run", has=page.get_by_text(name, exact=True))
+            row.locator("input[type=checkbox]").check()
+        page.locator(".jp-mlops-compare-button").click()
+        table = page.locator(".jp-mlops-compare:visible table")
+        expect(table.locator("thead td")).to_have_count(3)
+        expect(table.locator("tr", has_text="param i")).to_contain_text("0")
+        expect(table.locator("tr", has_text="param i")).to_contain_text("1")
+        expect(table.locator("tr", has_text="metric train.loss")).to_contain_text("0.5")
     finally:
         context.close()
