@@ -8,7 +8,7 @@ import { LabIcon } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
-import { IRunSummary, IStateStyle, MlopsClient } from './api';
+import { IExperiment, IRunSummary, IStateStyle, MlopsClient } from './api';
 import { RunList } from './runlist';
 import { fetchStatus, IBackendStatus } from './status';
 
@@ -131,17 +131,26 @@ export class MlopsSidebar extends Widget {
   async refreshRuns(): Promise<void> {
     try {
       const experiments = await this._client.experiments();
-      const chosen = this._experimentPick.value;
-      const options = [new Option('All experiments', '')];
-      for (const experiment of experiments) {
-        options.push(new Option(`${experiment.name} (${experiment.run_count})`, experiment.name));
+      const shown = JSON.stringify(experiments.map(e => [e.name, e.run_count]));
+      if (shown !== this._experimentsShown) {
+        // Rebuilt only when they changed: an open drop-down is not reset every refresh.
+        this._experimentsShown = shown;
+        this._showExperiments(experiments);
       }
-      this._experimentPick.replaceChildren(...options);
-      this._experimentPick.value = chosen;
       await this.runList.reload();
     } catch (error) {
       this._stateNode.textContent = error instanceof Error ? error.message : String(error);
     }
+  }
+
+  private _showExperiments(experiments: IExperiment[]): void {
+    const chosen = this._experimentPick.value;
+    const options = [new Option('All experiments', '')];
+    for (const experiment of experiments) {
+      options.push(new Option(`${experiment.name} (${experiment.run_count})`, experiment.name));
+    }
+    this._experimentPick.replaceChildren(...options);
+    this._experimentPick.value = chosen;
   }
 
   protected override onAfterShow(msg: Message): void {
@@ -199,6 +208,7 @@ export class MlopsSidebar extends Widget {
   private readonly _stateNode = document.createElement('span');
   private _requests = 0;
   private _timer = 0;
+  private _experimentsShown = '';
   private readonly _client: MlopsClient;
   private readonly _experimentPick = document.createElement('select');
 }
