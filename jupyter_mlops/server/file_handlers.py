@@ -28,7 +28,13 @@ class StepLogHandler(MlopsHandler):
             if step not in {s.name for s in run.steps}:
                 names = ", ".join(s.name for s in run.steps) or "none"
                 raise _NoStep(f"run {run.id} has no step {step!r} (steps: {names})")
-            chunk = b.logs(run.id, step, offset)
+            try:
+                chunk = b.logs(run.id, step, offset)
+            except OSError as exc:  # e.g. an offset past the file system's largest file: EINVAL
+                raise UsageError(
+                    f"cannot read the log of step {step!r} from byte {offset}: {exc.strerror or exc}; "
+                    "ask from the next_offset of the previous answer"
+                ) from exc
             return {
                 "text": chunk.text,
                 "offset": chunk.offset,

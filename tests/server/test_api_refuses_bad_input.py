@@ -81,6 +81,17 @@ async def test_unknown_runs_steps_and_artifacts_are_404(api: MlopsApi, jp_root_d
     assert code == 404
 
 
+async def test_a_log_offset_past_any_file_is_a_400(api: MlopsApi, jp_root_dir: Path) -> None:
+    # Found by schemathesis: seeking past the file system's largest file size fails with EINVAL.
+    write_notebook(jp_root_dir / "sums.ipynb", TWO_STEPS)
+    _, run = await api.call("POST", "runs", {"notebook": "sums.ipynb"})
+    run = await api.wait_for(run["id"], {"SUCCEEDED", "FAILED"})
+
+    code, body = await api.call("GET", f"runs/{run['id']}/steps/make/log", offset=174386710829844)
+
+    assert code == 400 and "from byte 174386710829844" in body["message"]
+
+
 async def test_artifact_paths_cannot_leave_the_artifact(
     api: MlopsApi, jp_root_dir: Path, mlops_home: Path
 ) -> None:
