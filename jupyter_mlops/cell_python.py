@@ -116,7 +116,7 @@ def _transform(text: str) -> str:
     # IPython drops leading blank lines; put them back so line numbers stay the user's.
     stripped = text.lstrip("\n")
     leading = len(text) - len(stripped)
-    transformed: str = TransformerManager().transform_cell(stripped)  # type: ignore[no-untyped-call]
+    transformed: str = TransformerManager().transform_cell(stripped)  # type: ignore[no-untyped-call,unused-ignore]
     return "\n" * leading + transformed
 
 

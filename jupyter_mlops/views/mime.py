@@ -19,7 +19,7 @@ def widget_frontend_available() -> bool:
     """True inside a Jupyter kernel (JupyterLab, Notebook 7, Colab, VS Code); False in terminal IPython."""
     from IPython.core.getipython import get_ipython
 
-    shell = get_ipython()  # type: ignore[no-untyped-call]
+    shell = get_ipython()  # type: ignore[no-untyped-call,unused-ignore]
     return shell is not None and getattr(shell, "kernel", None) is not None
 
 
@@ -58,7 +58,7 @@ class MimeView(anywidget.AnyWidget):
         data, metadata = self._repr_mimebundle_()
         display_id = uuid.uuid4().hex
         self._display_ids.append(display_id)
-        display(data, metadata=metadata, raw=True, display_id=display_id)  # type: ignore[no-untyped-call]
+        display(data, metadata=metadata, raw=True, display_id=display_id)  # type: ignore[no-untyped-call,unused-ignore]
 
     def refresh_displays(self) -> None:
         """Re-send this view's outputs, so the saved static HTML and text show its current state."""
@@ -68,6 +68,6 @@ class MimeView(anywidget.AnyWidget):
 
         data, metadata = self._repr_mimebundle_()
         for display_id in self._display_ids:
-            update_display(  # type: ignore[no-untyped-call]
+            update_display(  # type: ignore[no-untyped-call,unused-ignore]
                 data, metadata=metadata, raw=True, display_id=display_id
             )
