@@ -2,10 +2,18 @@
 
 Starts a real `jupyter server` with jupyter-mlops on 127.0.0.1 (its own temporary home and root), starts a
 few real runs through `POST mlops/api/runs`, then for `--seconds` has `--clients` concurrent clients each
-loop over `GET mlops/api/runs?limit=50` and `GET mlops/api/runs/{id}`. The peer, measured in the same
-run with the same clients: jupyter-server's own `GET /api/status` and `GET /api/contents`.
+poll `GET mlops/api/runs?limit=50` and `GET mlops/api/runs/{id}`, in two modes:
 
-    python bench/bench_server.py --clients 50 --seconds 30
+- polling: each client starts a round every `--interval` seconds (at a random phase), as a UI polls
+  (the JupyterLab sidebar polls every 2 s);
+- saturation: each client starts its next request as soon as the last one answered (a closed loop: the
+  latency is then mostly the queue of the other clients' requests, by Little's law clients/throughput).
+
+The peer, measured in the same run with the same clients and modes: jupyter-server's own
+`GET /api/status` (no I/O) and `GET /api/contents`. The server's CPU time per request comes from
+/proc/<pid>/stat, which the client process's share of the two cores does not inflate.
+
+    python bench/bench_server.py --clients 50 --seconds 30 --interval 1
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import secrets
 import signal
 import socket
@@ -93,17 +102,30 @@ class Server:
         self.process.wait(30)
 
 
-async def load(server: Server, paths: dict[str, list[str]], clients: int, seconds: float) -> dict[str, Any]:
-    """Every client cycles through every kind's paths; latencies per kind, and every error."""
+def server_cpu_seconds(pid: int) -> float:
+    """utime + stime of the server process (all its threads), from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def load(
+    server: Server, paths: dict[str, list[str]], clients: int, seconds: float, interval: float
+) -> dict[str, Any]:
+    """Every client cycles through every kind's paths, a round every `interval` seconds (0: back to
+    back); latencies per kind, every error, and the server's CPU seconds over the load."""
     http = AsyncHTTPClient(force_instance=True, max_clients=clients)
     latencies: dict[str, list[float]] = defaultdict(list)
     errors: list[str] = []
     headers = {"Authorization": f"token {server.token}"}
+    cpu_before = server_cpu_seconds(server.process.pid)
     deadline = time.monotonic() + seconds
 
     async def client(number: int) -> None:
         i = number
+        if interval:
+            await asyncio.sleep(random.uniform(0, interval))  # clients poll at random phases
         while time.monotonic() < deadline:
+            round_start = time.monotonic()
             for kind, options in paths.items():
                 path = options[i % len(options)]
                 start = time.perf_counter()
@@ -114,10 +136,13 @@ async def load(server: Server, paths: dict[str, list[str]], clients: int, second
                     continue
                 latencies[kind].append((time.perf_counter() - start) * 1000)
             i += 1
+            if interval:
+                await asyncio.sleep(max(0.0, round_start + interval - time.monotonic()))
 
     await asyncio.gather(*(client(n) for n in range(clients)))
     http.close()
-    return {"latencies": latencies, "errors": errors}
+    cpu = server_cpu_seconds(server.process.pid) - cpu_before
+    return {"latencies": latencies, "errors": errors, "cpu": cpu}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -130,6 +155,9 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--runs", type=int, default=5, help="real runs started before the load")
+    parser.add_argument(
+        "--interval", type=float, default=1.0, help="seconds between a polling client's rounds"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -150,19 +178,26 @@ def main() -> int:
                 "jupyter-server /api/status": ["api/status"],
                 "jupyter-server /api/contents": ["api/contents"],
             }
-            result = asyncio.run(load(server, ours, args.clients, args.seconds))
-            baseline = asyncio.run(load(server, peer, args.clients, args.seconds / 3))
+            results = []
+            modes = ((f"polling every {args.interval:g} s", args.interval), ("saturation", 0.0))
+            for mode, interval in modes:
+                for kinds, seconds in ((ours, args.seconds), (peer, args.seconds / 3)):
+                    results.append((mode, asyncio.run(load(server, kinds, args.clients, seconds, interval))))
         finally:
             server.stop()
 
-    errors = result["errors"] + baseline["errors"]
+    errors = [e for _, r in results for e in r["errors"]]
     print(f"{args.clients} clients, {args.seconds:.0f} s (peer {args.seconds / 3:.0f} s), {args.runs} runs")
-    print("| endpoint | requests | p50 ms | p99 ms | max ms |\n|---|---:|---:|---:|---:|")
-    for kind, values in [*result["latencies"].items(), *baseline["latencies"].items()]:
-        print(
-            f"| {kind} | {len(values)} | {statistics.median(values):.1f} | "
-            f"{percentile(values, 0.99):.1f} | {max(values):.1f} |"
-        )
+    print("| mode | endpoint | requests | p50 ms | p99 ms | max ms | server CPU ms/request |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for mode, result in results:
+        total = sum(len(v) for v in result["latencies"].values())
+        cpu_per_request = 1000 * result["cpu"] / max(1, total)
+        for kind, values in result["latencies"].items():
+            print(
+                f"| {mode} | {kind} | {len(values)} | {statistics.median(values):.1f} | "
+                f"{percentile(values, 0.99):.1f} | {max(values):.1f} | {cpu_per_request:.2f} |"
+            )
     print(f"errors: {len(errors)}")
     for error in errors[:10]:
         print("  ", error)
