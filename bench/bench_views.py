@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from jupyter_mlops.models import RunState, StepInfo, StepState  # noqa: E402
 from jupyter_mlops.store import RunStore, new_run_id  # noqa: E402
+from jupyter_mlops.views.esm import esm  # noqa: E402
 from jupyter_mlops.views.layout import layout_dag  # noqa: E402
 from jupyter_mlops.views.run_widget import run_payload  # noqa: E402
 from jupyter_mlops.views.svg import render_run_static  # noqa: E402
@@ -133,7 +134,7 @@ def bench_frontend_render(browser: Any, names: list[str], edges: list[tuple[str,
     }
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     html = RENDER_PAGE.replace("%CSS%", (STATIC / "dag.css").read_text()).replace(
-        "%SRC%", json.dumps((STATIC / "dag.js").read_text())
+        "%SRC%", json.dumps(esm("dag.js"))
     )
     page.set_content(html)
     page.wait_for_function("window.ready === true")

@@ -8,7 +8,6 @@ the static fallback shows the same picture.
 from __future__ import annotations
 
 import json
-import pathlib
 from typing import Any
 
 import traitlets
@@ -16,10 +15,10 @@ import traitlets
 from ..backends.base import Backend
 from ..errors import UsageError
 from ..models import RunInfo
+from .esm import STATIC, esm
 from .mime import MimeView
 from .style import STATE_STYLES, esc, state_name, state_style, truncate
 
-STATIC = pathlib.Path(__file__).parent / "static"
 BAR_H = 22
 LABEL_W = 170
 CHART_W = 560
@@ -82,7 +81,7 @@ def metric_chart_svg(metric: str, labels: list[str], values: list[float | None])
 
 
 class CompareView(MimeView):
-    _esm = STATIC / "compare.js"
+    _esm = esm("compare.js")
     _css = STATIC / "dag.css"
     runs: traitlets.List[Any] = traitlets.List().tag(sync=True)
     params: traitlets.List[Any] = traitlets.List().tag(sync=True)

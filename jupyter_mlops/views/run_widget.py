@@ -9,7 +9,6 @@ message; the kernel answers with the step's log tail, inputs, outputs, metrics a
 from __future__ import annotations
 
 import json
-import pathlib
 import threading
 import time
 from typing import Any
@@ -19,12 +18,12 @@ import traitlets
 from ..backends.base import Backend
 from ..errors import RunNotFound
 from ..models import RunInfo
+from .esm import STATIC, esm
 from .layout import Layout, layout_dag
 from .mime import MimeView, widget_frontend_available
 from .style import STATE_STYLES, progress, state_name
 from .svg import render_pipeline_static, render_pipeline_text, render_run_static, render_run_text
 
-STATIC = pathlib.Path(__file__).parent / "static"
 LOG_TAIL_CHARS = 16_000
 POLL_INTERVAL = 0.1  # an events() query costs ~0.1 ms: a short interval buys latency cheaply
 ERROR_BACKOFF = 2.0  # after a backend error, wait longer before asking again
@@ -74,7 +73,7 @@ def _short(text: str, limit: int) -> str:
 class DagView(MimeView):
     """A not-yet-run pipeline (`%pipeline show`): steps, and the data names on the edges."""
 
-    _esm = STATIC / "dag.js"
+    _esm = esm("dag.js")
     _css = STATIC / "dag.css"
     layout = traitlets.Dict().tag(sync=True)
     styles = traitlets.Dict().tag(sync=True)
@@ -100,7 +99,7 @@ class DagView(MimeView):
 class RunView(MimeView):
     """A run, live. `run_view(backend, run_id)` builds one; displaying it starts nothing new."""
 
-    _esm = STATIC / "dag.js"
+    _esm = esm("dag.js")
     _css = STATIC / "dag.css"
     run = traitlets.Dict().tag(sync=True)
     layout = traitlets.Dict().tag(sync=True)

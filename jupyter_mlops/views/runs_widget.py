@@ -7,7 +7,6 @@ Rows are computed here; the front end (static/runs_table.js) only sorts and filt
 from __future__ import annotations
 
 import datetime as _dt
-import pathlib
 from typing import Any
 
 import traitlets
@@ -15,10 +14,10 @@ import traitlets
 from ..backends.base import Backend
 from ..errors import UsageError
 from ..models import RunInfo, RunState
+from .esm import STATIC, esm
 from .mime import MimeView
 from .style import STATE_STYLES, esc, format_duration, state_name, state_style, truncate
 
-STATIC = pathlib.Path(__file__).parent / "static"
 TEXT_COLUMNS = 8  # a terminal cannot show every parameter and metric column
 
 
@@ -94,7 +93,7 @@ def cell_text(row: dict[str, Any], col: dict[str, str]) -> str:
 
 
 class RunsTable(MimeView):
-    _esm = STATIC / "runs_table.js"
+    _esm = esm("runs_table.js")
     _css = STATIC / "dag.css"
     rows: traitlets.List[Any] = traitlets.List().tag(sync=True)
     columns: traitlets.List[Any] = traitlets.List().tag(sync=True)

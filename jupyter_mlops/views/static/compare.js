@@ -1,13 +1,6 @@
 // Compare runs: tables from Python (views/compare.py), differing rows highlighted; the select picks which
 // of the Python-drawn metric charts shows.
-
-function h(tag, attrs = {}, text = null, parent = null) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
-  if (text !== null) e.textContent = text;
-  if (parent) parent.appendChild(e);
-  return e;
-}
+// h() and formatDuration() come from dom.js, which views/esm.py puts first.
 
 function fmt(v) {
   if (v === null || v === undefined) return "—";

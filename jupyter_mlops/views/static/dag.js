@@ -2,6 +2,7 @@
 // state styles come from Python (jupyter_mlops/views/layout.py, style.py), so the widget, the static SVG
 // and the server's view agree. Live state arrives in the synced `run` traitlet; a step's details arrive
 // as a custom message answering {type: "detail", step}.
+// h() and formatDuration() come from dom.js, which views/esm.py puts first.
 
 const SVG = "http://www.w3.org/2000/svg";
 const TERMINAL = new Set(["SUCCEEDED", "FAILED", "CANCELED"]);
@@ -12,28 +13,6 @@ function el(tag, attrs = {}, parent = null) {
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
   if (parent) parent.appendChild(e);
   return e;
-}
-
-function h(tag, attrs = {}, text = null, parent = null) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
-  if (text !== null) e.textContent = text;
-  if (parent) parent.appendChild(e);
-  return e;
-}
-
-// Same rules as style.format_duration in Python.
-export function formatDuration(seconds) {
-  if (seconds === null || seconds === undefined || Number.isNaN(seconds)) return "";
-  if (seconds < 10) return `${seconds.toFixed(1)}s`;
-  let s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  let m = Math.floor(s / 60);
-  s = s % 60;
-  if (m < 60) return `${m}m ${String(s).padStart(2, "0")}s`;
-  const hh = Math.floor(m / 60);
-  m = m % 60;
-  return `${hh}h ${String(m).padStart(2, "0")}m`;
 }
 
 function truncate(text, n) {

@@ -1,24 +1,6 @@
 // Runs table: the rows and columns come from Python (views/runs_widget.py); this sorts and filters them.
 // The chosen filters and sort are synced back, so Python's static fallback shows the same view.
-
-function h(tag, attrs = {}, text = null, parent = null) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
-  if (text !== null) e.textContent = text;
-  if (parent) parent.appendChild(e);
-  return e;
-}
-
-function formatDuration(seconds) {
-  if (seconds === null || seconds === undefined) return "";
-  if (seconds < 10) return `${seconds.toFixed(1)}s`;
-  let s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  let m = Math.floor(s / 60);
-  s = s % 60;
-  if (m < 60) return `${m}m ${String(s).padStart(2, "0")}s`;
-  return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, "0")}m`;
-}
+// h() and formatDuration() come from dom.js, which views/esm.py puts first.
 
 function value(row, key) {
   if (key.startsWith("param:")) return row.params[key.slice(6)];
