@@ -181,6 +181,23 @@ def layout_dag(
     return Layout(width=width, height=height, nodes=boxes, edges=paths)
 
 
+def step_order(names: Sequence[str], edges: Iterable[tuple[str, str]]) -> list[str]:
+    """`names` in the order the DAG runs them: by layer (longest path from a root), then as given.
+
+    For text that lists steps: a run's steps come from the IR, which kfp sorts by name. Edges naming
+    unknown steps are ignored; if the edges form a cycle the given order is kept (text never fails).
+    """
+    known = list(dict.fromkeys(names))
+    members = set(known)
+    inner = [(a, b) for a, b in edges if a in members and b in members and a != b]
+    try:
+        layer = _longest_path_layers(known, list(dict.fromkeys(inner)))
+    except PipelineError:
+        return known
+    position = {n: i for i, n in enumerate(known)}
+    return sorted(known, key=lambda n: (layer[n], position[n]))
+
+
 def _longest_path_layers(names: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
     """Kahn's topological order; a node's layer is one more than its deepest predecessor's."""
     indeg = {n: 0 for n in names}

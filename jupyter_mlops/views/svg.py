@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 
 from ..models import RunInfo
-from .layout import NODE_H, Layout, layout_dag
+from .layout import NODE_H, Layout, layout_dag, step_order
 from .style import (
     esc,
     format_duration,
@@ -127,7 +127,8 @@ def render_run_static(info: RunInfo, layout: Layout | None = None, now: float | 
 
 
 def render_run_text(info: RunInfo, now: float | None = None) -> str:
-    """A plain-text summary for terminal IPython and logs: run header, then one line per step."""
+    """A plain-text summary for terminal IPython and logs: run header, then one line per step, in the
+    order the DAG runs them."""
     now = time.time() if now is None else now
     done, total = progress(info)
     run_state = state_name(info.state)
@@ -137,7 +138,8 @@ def render_run_text(info: RunInfo, now: float | None = None) -> str:
         + (f", {elapsed}" if elapsed else "")
     ]
     width = max((len(s.name) for s in info.steps), default=4)
-    for s in info.steps:
+    by_name = {s.name: s for s in info.steps}
+    for s in (by_name[n] for n in step_order(list(by_name), info.edges)):
         name = state_name(s.state)
         dur = format_duration(step_elapsed(s, now))
         line = f"  {state_style(name)['icon']} {s.name:<{width}}  {name:<9}  {dur}".rstrip()

@@ -106,3 +106,20 @@ def test_durations_read_short() -> None:
         "3m 05s",
         "1h 02m",
     ]
+
+
+def test_text_lists_steps_in_the_order_the_dag_runs_them_not_the_irs_alphabetical_order(
+    finished_run: RunInfo,
+) -> None:
+    # A run's steps come from the IR, where kfp sorts tasks by name: evaluate, load, train.
+    finished_run.steps.sort(key=lambda s: s.name)
+    assert [s.name for s in finished_run.steps] == ["evaluate", "load", "train"]
+    lines = render_run_text(finished_run).splitlines()[1:4]
+    assert [line.split()[1] for line in lines] == ["load", "train", "evaluate"]
+
+
+def test_text_of_a_run_whose_edges_form_a_cycle_keeps_the_stored_order() -> None:
+    run = make_run()
+    run.edges = [("load", "train"), ("train", "load")]
+    lines = render_run_text(run).splitlines()[1:4]
+    assert [line.split()[1] for line in lines] == [s.name for s in run.steps]
