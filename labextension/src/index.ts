@@ -7,6 +7,7 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
+import { showErrorMessage } from '@jupyterlab/apputils';
 import { DocumentRegistry, DocumentWidget } from '@jupyterlab/docregistry';
 import { ToolbarButton } from '@jupyterlab/ui-components';
 import { DisposableDelegate, IDisposable } from '@lumino/disposable';
@@ -89,8 +90,10 @@ class RunAsPipelineButton implements DocumentRegistry.WidgetExtension {
       const run = await this._client.submitNotebook(context.path);
       this._open(run.id);
     } catch (error) {
+      // A dialog, not window.alert: it does not block the page, and the message (which names the
+      // cell, line and name at fault) can be selected and copied.
       const message = error instanceof Error ? error.message : String(error);
-      window.alert(`Could not run ${context.path} as a pipeline:\n${message}`);
+      void showErrorMessage(`Could not run ${context.path} as a pipeline`, message);
     } finally {
       button.enabled = true;
     }

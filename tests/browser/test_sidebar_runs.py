@@ -78,3 +78,20 @@ def test_a_long_run_is_cancelled_from_its_run_view(page: Page, lab_server: LabSe
     expect(view.locator(".jp-mlops-cancel")).to_be_hidden()
     page.locator('.jp-SideBar li[data-id="jupyter-mlops:sidebar"]').click()
     expect(page.locator(f'.jp-mlops-run[data-run-id="{run_id}"]')).to_have_attribute("data-state", "CANCELED")
+
+
+def test_a_notebook_that_cannot_compile_says_why_in_a_dialog(page: Page, lab_server: LabServer) -> None:
+    broken = [TWO_STEPS[0], TWO_STEPS[1], "%%component total\nresult = sum(numbers) + offset"]
+    write_notebook(lab_server.root_dir / "broken.ipynb", broken)
+    open_notebook(page, lab_server, "broken.ipynb")
+
+    page.locator(".jp-mlops-run-as-pipeline button, button.jp-mlops-run-as-pipeline").first.click()
+
+    dialog = page.locator(".jp-Dialog")
+    expect(dialog).to_be_visible(timeout=60_000)
+    expect(dialog).to_contain_text("Could not run broken.ipynb as a pipeline")
+    expect(dialog).to_contain_text("offset")  # the message names the name that nothing defines
+    expect(dialog).to_contain_text("total")  # ... and the cell that reads it
+    dialog.locator("button.jp-mod-accept, button.jp-mod-reject").first.click()
+    expect(dialog).to_have_count(0)
+    expect(page.locator(".jp-mlops-runview")).to_have_count(0)  # no run was started
