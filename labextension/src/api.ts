@@ -130,6 +130,14 @@ export class MlopsClient {
     return body.experiments;
   }
 
+  /** The run's server-sent events. An EventSource cannot send headers: the session cookie
+   * authenticates it, or the token in the query where the page has one. */
+  eventsUrl(id: string): string {
+    const url = `${this.settings.baseUrl}mlops/api/runs/${encodeURIComponent(id)}/events`;
+    const token = this.settings.token;
+    return token ? `${url}?token=${encodeURIComponent(token)}` : url;
+  }
+
   artifactUrl(id: string, step: string, name: string): string {
     const path = ['runs', id, 'steps', step, 'artifacts', name].map(encodeURIComponent).join('/');
     return `${this.settings.baseUrl}mlops/api/${path}`;

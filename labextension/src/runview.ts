@@ -47,11 +47,12 @@ export class RunView extends Widget {
     stepTitle.className = 'jp-mlops-step-title';
     this._stepTitle = stepTitle;
     this.node.append(header, this._error, this._metrics, this._dag, stepTitle, this._details, this._log);
-    void this._poll();
+    void this._refresh().then(() => this._listen());
+    this._timer = window.setInterval(() => void this._tick(), POLL_MS);
   }
 
   override dispose(): void {
-    window.clearTimeout(this._timer);
+    this._stop();
     super.dispose();
   }
 
@@ -68,7 +69,74 @@ export class RunView extends Widget {
     void this._followLog();
   }
 
-  private async _poll(): Promise<void> {
+  /**
+   * Listen to the run's server-sent events (`runs/{id}/events`): a state change or a metric
+   * re-reads the run at once. The browser's EventSource reconnects by itself, resuming after the
+   * last event it saw; while it is not connected the timer polls instead.
+   */
+  private _listen(): void {
+    if (this.isDisposed || this._finished() || typeof EventSource === 'undefined') {
+      return;
+    }
+    const source = new EventSource(this._client.eventsUrl(this.runId), { withCredentials: true });
+    this._source = source;
+    source.onopen = () => {
+      this._streaming = true;
+      this.node.dataset.live = 'events';
+    };
+    source.onerror = () => {
+      // The stream ended (the run finished, or the server's time limit) or the connection broke.
+      this._streaming = false;
+      this.node.dataset.live = 'polling';
+      if (this._finished()) {
+        this._stop();
+      }
+    };
+    for (const kind of ['run', 'step', 'metric']) {
+      source.addEventListener(kind, () => void this._refreshSoon());
+    }
+  }
+
+  /** Every POLL_MS: follow the selected step's log; re-read the run too when no stream is open. */
+  private async _tick(): Promise<void> {
+    if (this._ticking || this.isDisposed) {
+      return;
+    }
+    this._ticking = true;
+    try {
+      if (!this._streaming) {
+        await this._refreshSoon();
+      } else {
+        await this._followLog();
+      }
+    } catch (error) {
+      this._error.textContent = error instanceof Error ? error.message : String(error);
+    } finally {
+      this._ticking = false;
+    }
+    if (this._finished() && this._logComplete) {
+      this._stop(); // nothing more will change
+    }
+  }
+
+  /** Re-read the run; calls that arrive during a read make one more read after it, not one each. */
+  private async _refreshSoon(): Promise<void> {
+    if (this._refreshing) {
+      this._dirty = true;
+      return;
+    }
+    this._refreshing = true;
+    try {
+      do {
+        this._dirty = false;
+        await this._refresh();
+      } while (this._dirty && !this.isDisposed);
+    } finally {
+      this._refreshing = false;
+    }
+  }
+
+  private async _refresh(): Promise<void> {
     if (this.isDisposed) {
       return;
     }
@@ -81,16 +149,51 @@ export class RunView extends Widget {
       }
       this._render(run);
       await this._followLog();
-      if (TERMINAL_STATES.has(run.state) && this._logComplete) {
-        return; // nothing more will change
+      if (TERMINAL_STATES.has(run.state)) {
+        this._closeSource();
       }
     } catch (error) {
       this._error.textContent = error instanceof Error ? error.message : String(error);
     }
-    this._timer = window.setTimeout(() => void this._poll(), POLL_MS);
   }
 
-  private async _followLog(): Promise<void> {
+  private _finished(): boolean {
+    return this._run !== null && TERMINAL_STATES.has(this._run.state);
+  }
+
+  private _closeSource(): void {
+    this._source?.close();
+    this._source = null;
+    this._streaming = false;
+  }
+
+  private _stop(): void {
+    this._closeSource();
+    window.clearInterval(this._timer);
+  }
+
+  /** Read the selected step's log to its end; one reader at a time, so no chunk is shown twice. */
+  private _followLog(): Promise<void> {
+    if (this._following) {
+      this._followAgain = true;
+      return this._following;
+    }
+    const follow = async (): Promise<void> => {
+      await null; // so that `_following` is set before this can finish
+      try {
+        do {
+          this._followAgain = false;
+          await this._readLog();
+        } while (this._followAgain && !this.isDisposed);
+      } finally {
+        this._following = null;
+      }
+    };
+    this._following = follow();
+    return this._following;
+  }
+
+  private async _readLog(): Promise<void> {
     const step = this._selected;
     if (step === null || this._logComplete) {
       return;
@@ -236,6 +339,13 @@ export class RunView extends Widget {
   private _logOffset = 0;
   private _logComplete = false;
   private _timer = 0;
+  private _source: EventSource | null = null;
+  private _streaming = false;
+  private _ticking = false;
+  private _refreshing = false;
+  private _dirty = false;
+  private _following: Promise<void> | null = null;
+  private _followAgain = false;
   private readonly _heading = document.createElement('h2');
   private readonly _stateBadge = document.createElement('span');
   private readonly _cancel = document.createElement('button');
