@@ -118,6 +118,10 @@ class RunView(MimeView):
     ) -> None:
         """`live`: follow the run while it goes on (default: only where a widget can show it, i.e. in a
         Jupyter kernel; terminal IPython prints a summary once and needs no thread)."""
+        # First: if reading the run fails below, ipywidgets' __del__ still calls close() -> stop().
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
         self.backend = backend
         self.run_id = run_id
         self.poll_interval = poll_interval
@@ -130,9 +134,6 @@ class RunView(MimeView):
         self.info: RunInfo = backend.get(run_id)
         self._layout, self._shape = self._layout_for(self.info)
         self._logs: dict[str, tuple[str, int]] = {}  # step -> (log tail, next offset)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
         super().__init__(run=run_payload(self.info), layout=self._layout.to_json(), styles=STATE_STYLES)
         self.on_msg(self._on_frontend_msg)
         if live and not self.info.state.terminal:

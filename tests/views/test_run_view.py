@@ -210,3 +210,20 @@ def test_a_step_known_only_at_run_time_is_added_to_the_drawing(
     eventually(lambda: "loop-iteration-0" in view.run["steps"], "the new step in the state")
     assert [n["id"] for n in view.layout["nodes"]] == ["load", "train", "report", "loop-iteration-0"]
     assert view.layout != layout_before
+
+
+def test_a_view_of_an_unknown_run_is_a_clear_error_and_leaves_no_noise(
+    backend: LocalBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+    import sys
+
+    from jupyter_mlops.errors import RunNotFound
+
+    unraisable: list[Any] = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    with pytest.raises(RunNotFound, match="no run 'deadbeef'"):
+        RunView(backend, "deadbeef", live=True)
+    gc.collect()
+    # ipywidgets' __del__ closes the half-made widget; that must not print "Exception ignored in".
+    assert not unraisable, [f"{u.exc_type.__name__}: {u.exc_value}" for u in unraisable]
