@@ -97,10 +97,15 @@ def subcommands(m: PipelineMagics) -> dict[str, Callable[[list[str]], Any]]:
         )
         m.last_run_id = result.id
         from .views import run_view
+        from .views.mime import widget_frontend_available
 
-        _display(run_view(result.backend, result.id))
-        if opts.wait:
-            result.wait()
+        if opts.wait and not widget_frontend_available():
+            result.wait()  # terminal IPython prints the view once: print it when there is an outcome
+            _display(run_view(result.backend, result.id))
+        else:
+            _display(run_view(result.backend, result.id))  # live while the cell waits
+            if opts.wait:
+                result.wait()
         return notebook_run(result, m.shell)
 
     def runs(args: list[str]) -> Any:

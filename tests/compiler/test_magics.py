@@ -88,3 +88,16 @@ def test_load_ext_does_not_import_kfp():
 
 def test_log_metric_and_logdir_exist_in_the_kernel(ip):
     assert callable(ip.user_ns["log_metric"]) and callable(ip.user_ns["logdir"])
+
+
+def test_run_wait_in_terminal_ipython_prints_the_outcome_not_the_start(ip, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("JUPYTER_MLOPS_HOME", str(tmp_path / "home"))
+    run_cell(ip, "%%component a --define-only\nx = 20\n")
+    run_cell(ip, "%%component b --define-only\ny = x + 1\nlog_metric('y', y)\n")
+    capsys.readouterr()
+    run = run_cell(ip, "%pipeline run --wait")
+    printed = capsys.readouterr().out
+    assert run.state.value == "SUCCEEDED"
+    # Printed once, after the wait: the final state of every step and the metric, no PENDING snapshot.
+    assert "SUCCEEDED, 2/2 steps done" in printed and "PENDING" not in printed, printed
+    assert "metric b.y = 21" in printed
