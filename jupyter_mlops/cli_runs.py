@@ -7,6 +7,8 @@ import sys
 import time
 from typing import Any
 
+from .models import RunState
+
 _POLL_S = 0.2
 
 
@@ -68,9 +70,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    page = _backend(args).list_runs(experiment=args.experiment, limit=args.limit)
+    state = RunState(args.state) if args.state else None
+    page = _backend(args).list_runs(experiment=args.experiment, state=state, limit=args.limit)
     if not page.runs:
-        print("No runs yet.")
+        print("No runs yet." if args.experiment is None and state is None else "No runs match.")
         return 0
     for info in page.runs:
         started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(info.created_at))
@@ -118,6 +121,9 @@ def add_commands(sub: Any) -> None:
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("runs", help="list runs, newest first")
     p.add_argument("--experiment")
+    p.add_argument(
+        "--state", type=str.upper, choices=[s.value for s in RunState], help="only runs in this state"
+    )
     p.add_argument("--limit", type=int, default=20)
     common(p)
     p.set_defaults(func=cmd_runs)

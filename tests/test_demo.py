@@ -35,6 +35,19 @@ def test_main_job_command_runs_the_demo(home, tmp_path):
     for step in ("load", "stats", "scale", "train-slow", "train-fast", "evaluate"):
         assert step in out
     assert "evaluate.accuracy" in out and "train-fast.train_accuracy" in out
+    # The summary lists steps in the order the DAG runs them (the IR sorts them by name).
+    listed = [line.split()[1] for line in out.splitlines() if line.startswith("  ✓ ")]
+    assert listed[0] == "load" and listed[-1] == "evaluate", listed
+
+    def cli(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "jupyter_mlops.cli", *args], capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    assert "SUCCEEDED" in cli("runs", "--state", "succeeded")
+    assert cli("runs", "--state", "FAILED").strip() == "No runs match."
 
 
 def test_demo_notebook_runs_in_a_real_kernel(home, tmp_path):
