@@ -164,6 +164,9 @@ def subcommands(m: PipelineMagics) -> dict[str, Callable[[list[str]], Any]]:
         p.add_argument("--namespace")
         opts = p.parse_args(args)
         options = {k: v for k, v in (("host", opts.host), ("namespace", opts.namespace)) if v}
+        from .backends.registry import get_backend
+
+        get_backend(opts.name, **options)  # one that cannot be made is refused now; the default stays
         m.backend_name, m.backend_options = opts.name, options
         print(f"Default backend: {opts.name}")
 

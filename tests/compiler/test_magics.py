@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 import yaml
 
 from .conftest import run_cell
@@ -101,3 +102,14 @@ def test_run_wait_in_terminal_ipython_prints_the_outcome_not_the_start(ip, tmp_p
     # Printed once, after the wait: the final state of every step and the metric, no PENDING snapshot.
     assert "SUCCEEDED, 2/2 steps done" in printed and "PENDING" not in printed, printed
     assert "metric b.y = 21" in printed
+
+
+def test_a_backend_that_cannot_be_made_is_refused_and_the_default_stays(ip, tmp_path, monkeypatch, capsys):
+    from IPython.core.error import UsageError  # what the notebook shows: a short message, no traceback
+
+    monkeypatch.setenv("JUPYTER_MLOPS_HOME", str(tmp_path / "home"))
+    with pytest.raises(UsageError, match="'kfp' backend is not available"):
+        run_cell(ip, "%pipeline backend kfp --host http://127.0.0.1:9")
+    capsys.readouterr()
+    run_cell(ip, "%pipeline backend")
+    assert capsys.readouterr().out.startswith("backend: local ")
