@@ -58,12 +58,18 @@ def subcommands(m: PipelineMagics) -> dict[str, Callable[[list[str]], Any]]:
 
         return get_backend(m.backend_name, **m.backend_options)
 
-    def run_id(value: str | None) -> str:
+    def run_id(value: str | None, *, or_newest: bool = False) -> str:
         if value is not None:
             return value
-        if m.last_run_id is None:
+        if m.last_run_id is not None:
+            return m.last_run_id
+        if not or_newest:
             raise UsageError("no run yet in this session: name a run id (see %pipeline runs)")
-        return m.last_run_id
+        # A new kernel (or one restarted) has started no run: the last run is the store's newest.
+        newest = backend().list_runs(limit=1).runs
+        if not newest:
+            raise UsageError("no runs yet: start one with %pipeline run")
+        return newest[0].id
 
     def run(args: list[str]) -> Any:
         p = _Parser(prog="%pipeline run", add_help=False)
@@ -123,7 +129,7 @@ def subcommands(m: PipelineMagics) -> dict[str, Callable[[list[str]], Any]]:
             raise UsageError("%pipeline status takes at most one run id")
         from .views import run_view
 
-        return run_view(backend(), run_id(args[0] if args else None))
+        return run_view(backend(), run_id(args[0] if args else None, or_newest=True))
 
     def logs(args: list[str]) -> None:
         p = _Parser(prog="%pipeline logs", add_help=False)

@@ -113,3 +113,23 @@ def test_a_backend_that_cannot_be_made_is_refused_and_the_default_stays(ip, tmp_
     capsys.readouterr()
     run_cell(ip, "%pipeline backend")
     assert capsys.readouterr().out.startswith("backend: local ")
+
+
+def test_status_in_a_new_session_shows_the_newest_run_and_cancel_still_needs_an_id(
+    ip, tmp_path, monkeypatch, capsys
+):
+    from IPython.core.error import UsageError
+
+    monkeypatch.setenv("JUPYTER_MLOPS_HOME", str(tmp_path / "home"))
+    magics = _magics(ip)
+    monkeypatch.setattr(magics, "last_run_id", None)
+    with pytest.raises(UsageError, match="no runs yet: start one with %pipeline run"):
+        run_cell(ip, "%pipeline status")
+    run_cell(ip, "%%component only --define-only\nanswer = 42\n")
+    run = run_cell(ip, "%pipeline run --wait --name kept")
+    magics.last_run_id = None  # as after a kernel restart: the run is in the store, not in the session
+    capsys.readouterr()
+    shown = run_cell(ip, "%pipeline status")
+    assert f"Run kept ({run.id}): SUCCEEDED" in repr(shown) + capsys.readouterr().out
+    with pytest.raises(UsageError, match="no run yet in this session"):
+        run_cell(ip, "%pipeline cancel")
