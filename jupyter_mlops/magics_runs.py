@@ -106,8 +106,10 @@ def subcommands(m: PipelineMagics) -> dict[str, Callable[[list[str]], Any]]:
         from .views.mime import widget_frontend_available
 
         if opts.wait and not widget_frontend_available():
-            result.wait()  # terminal IPython prints the view once: print it when there is an outcome
-            _display(run_view(result.backend, result.id))
+            try:
+                result.wait()  # terminal IPython prints the view once: print it when there is an outcome
+            finally:  # or where the run got to when the wait was interrupted (Ctrl+C): its id is there
+                _display(run_view(result.backend, result.id))
         else:
             _display(run_view(result.backend, result.id))  # live while the cell waits
             if opts.wait:

@@ -89,7 +89,7 @@ export class RunView extends Widget {
       this._streaming = false;
       this.node.dataset.live = 'polling';
       if (this._finished()) {
-        this._stop();
+        this._closeSource(); // no reconnecting; the timer stops once the log is complete
       }
     };
     for (const kind of ['run', 'step', 'metric']) {
@@ -107,6 +107,9 @@ export class RunView extends Widget {
       if (!this._streaming) {
         await this._refreshSoon();
       } else {
+        if (this._run && !this._finished()) {
+          this._render(this._run); // running steps' durations and the elapsed time move on
+        }
         await this._followLog();
       }
     } catch (error) {
