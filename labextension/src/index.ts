@@ -30,6 +30,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
   activate: (app: JupyterFrontEnd, restorer: ILayoutRestorer | null): void => {
     const client = new MlopsClient(app.serviceManager.serverSettings);
     const views = new Map<string, Widget>();
+    let sidePanelView: Widget | null = null;
 
     const show = (widget: Widget): void => {
       const open = views.get(widget.id);
@@ -40,6 +41,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
       views.set(widget.id, widget);
       app.shell.add(widget, 'main');
+      if (!widget.isAttached) {
+        // A one-document shell (Notebook 7) keeps the notebook as its only main widget: show the
+        // view in the right side panel instead, one at a time.
+        sidePanelView?.dispose();
+        sidePanelView = widget;
+        app.shell.add(widget, 'right', { rank: 1000 });
+      }
       app.shell.activateById(widget.id);
     };
     const sidebar: MlopsSidebar = new MlopsSidebar(app.serviceManager.serverSettings, {

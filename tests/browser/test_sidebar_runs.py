@@ -104,3 +104,24 @@ def test_a_notebook_that_cannot_compile_says_why_in_a_dialog(page: Page, lab_ser
     dialog.locator("button.jp-mod-accept, button.jp-mod-reject").first.click()
     expect(dialog).to_have_count(0)
     expect(page.locator(".jp-mlops-runview")).to_have_count(0)  # no run was started
+
+
+def test_run_as_pipeline_in_notebook_7_shows_the_run_in_the_side_panel(
+    page: Page, lab_server: LabServer
+) -> None:
+    # Notebook 7's shell keeps the notebook as its only main-area widget: the run view goes to the
+    # right side panel, one at a time.
+    write_notebook(lab_server.root_dir / "nb7.ipynb", TWO_STEPS)
+    page.goto(f"{lab_server.url}notebooks/nb7.ipynb?token={lab_server.token}")
+    expect(page.locator(".jp-Notebook .jp-Cell").first).to_be_visible(timeout=60_000)
+
+    first = run_as_pipeline(page)
+    view = page.locator(f"#jupyter-mlops-run-{first}")
+    expect(view).to_have_attribute("data-state", "SUCCEEDED", timeout=RUN_WAIT_MS)
+    expect(view.locator(".jp-mlops-log")).to_contain_text("made 3 numbers")
+    expect(page.locator(".jp-Notebook")).to_be_visible()  # the notebook stays where it was
+
+    page.locator(".jp-mlops-run-as-pipeline button, button.jp-mlops-run-as-pipeline").first.click()
+    second = page.locator(f".jp-mlops-runview:not(#jupyter-mlops-run-{first})")
+    expect(second).to_have_attribute("data-state", "SUCCEEDED", timeout=RUN_WAIT_MS)
+    expect(page.locator(".jp-mlops-runview")).to_have_count(1)  # the first view made way
