@@ -20,6 +20,7 @@ from ..errors import RunNotFound
 from ..models import RunInfo
 from .esm import STATIC, esm
 from .layout import Layout, layout_dag
+from .log_filter import ExecutorLines
 from .mime import MimeView, widget_frontend_available
 from .style import STATE_STYLES, progress, state_name
 from .svg import render_pipeline_static, render_pipeline_text, render_run_static, render_run_text
@@ -133,7 +134,8 @@ class RunView(MimeView):
             self._seq = events[-1].seq if events else 0
         self.info: RunInfo = backend.get(run_id)
         self._layout, self._shape = self._layout_for(self.info)
-        self._logs: dict[str, tuple[str, int]] = {}  # step -> (log tail, next offset)
+        # step -> (log tail, next offset, start cut off, the filter's state)
+        self._logs: dict[str, tuple[str, int, bool, ExecutorLines]] = {}
         super().__init__(run=run_payload(self.info), layout=self._layout.to_json(), styles=STATE_STYLES)
         self.on_msg(self._on_frontend_msg)
         if live and not self.info.state.terminal:
@@ -230,20 +232,20 @@ class RunView(MimeView):
         return detail
 
     def log_tail(self, step: str) -> tuple[str, bool]:
-        """The end of a step's log, read incrementally from where the last request stopped."""
-        text, offset = self._logs.get(step, ("", 0))
-        truncated = offset > len(text)
+        """The end of a step's log without kfp's executor bookkeeping (views/log_filter.py), read
+        incrementally from where the last request stopped; True if its start was cut off."""
+        text, offset, truncated, lines = self._logs.get(step) or ("", 0, False, ExecutorLines())
         for _ in range(64):  # a bounded number of chunks per request
             chunk = self.backend.logs(self.run_id, step, offset)
             if chunk.next_offset <= offset and not chunk.text:
                 break
-            text += chunk.text
+            text += lines.push(chunk.text, final=chunk.complete)
             offset = chunk.next_offset
             if len(text) > LOG_TAIL_CHARS:
                 text, truncated = text[-LOG_TAIL_CHARS:], True
             if chunk.complete or not chunk.text:
                 break
-        self._logs[step] = (text, offset)
+        self._logs[step] = (text, offset, truncated, lines)
         return text, truncated
 
     # -- static renderings ----------------------------------------------------------------------------

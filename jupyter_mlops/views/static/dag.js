@@ -252,7 +252,8 @@ function render({ model, el: root }) {
     table(panel, "outputs", d.outputs);
     table(panel, "metrics", d.metrics);
     if (d.log !== undefined) {
-      h("div", { class: "mlops-panel-h" }, d.log_truncated ? "log (last part)" : "log", panel);
+      const title = "kfp's executor lines are left out here; %pipeline logs RUN STEP shows every line";
+      h("div", { class: "mlops-panel-h", title }, d.log_truncated ? "log (last part)" : "log", panel);
       const pre = h("pre", { class: "mlops-log" }, d.log || "(empty)", panel);
       pre.scrollTop = pre.scrollHeight;
     }

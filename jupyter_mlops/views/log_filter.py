@@ -1,0 +1,76 @@
+"""A step's log without kfp's own bookkeeping, for the views.
+
+kfp's executor logs, before a step's code runs, where it found the component and the whole
+`executor_input` as indented JSON (dozens of lines per step), and after it, where it wrote the output
+file. A cluster's log shows the same; in a run view it buries the step's own output. `ExecutorLines`
+drops those INFO lines (and the JSON after "Got executor_input:") from a log read in chunks; warnings
+and errors from the executor stay. `%pipeline logs`, the CLI and `Run.logs` keep every line.
+
+The sidebar's run view does the same in TypeScript (labextension/src/logfilter.ts).
+"""
+
+from __future__ import annotations
+
+import re
+
+_INFO = re.compile(r"\[KFP Executor [^\]]* INFO\]: (.*)")
+_PREFIX = "[KFP Executor "
+_JSON_START = "Got executor_input:"
+
+
+class ExecutorLines:
+    """Feed a log's text in chunks to `push`; it returns the text to show, with kfp's INFO lines out.
+
+    A line that may turn out to be one of kfp's is held back until its end arrives; any other partial
+    line is passed on at once, so output without a newline (a progress bar) still shows live.
+    """
+
+    def __init__(self) -> None:
+        self._pending = ""  # the start of an undecided line
+        self._passing = False  # the current line was let through: the rest of it goes too
+        self._in_json = False  # inside the executor_input JSON
+
+    def push(self, text: str, *, final: bool = False) -> str:
+        out: list[str] = []
+        start = 0
+        while start < len(text):
+            end = text.find("\n", start)
+            terminated = end >= 0
+            piece = text[start:end] if terminated else text[start:]
+            start = end + 1 if terminated else len(text)
+            if self._passing:
+                out.append(piece + "\n" if terminated else piece)
+                self._passing = not terminated
+                continue
+            line = self._pending + piece
+            if terminated:
+                self._pending = ""
+                if self._keep(line):
+                    out.append(line + "\n")
+            elif self._in_json or _PREFIX.startswith(line) or line.startswith(_PREFIX):
+                self._pending = line
+            else:
+                out.append(line)
+                self._pending, self._passing = "", True
+        if final and self._pending:
+            if self._keep(self._pending):
+                out.append(self._pending)
+            self._pending = ""
+        return "".join(out)
+
+    def _keep(self, line: str) -> bool:
+        if self._in_json:
+            if line == "}":
+                self._in_json = False
+            return False
+        match = _INFO.fullmatch(line)
+        if match is None:
+            return True
+        if match.group(1) == _JSON_START:
+            self._in_json = True
+        return False
+
+
+def without_executor_lines(text: str) -> str:
+    """The whole of a log, filtered at once."""
+    return ExecutorLines().push(text, final=True)
