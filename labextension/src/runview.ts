@@ -6,6 +6,7 @@
  */
 import { Widget } from '@lumino/widgets';
 
+import { ExecutorLines } from './logfilter';
 import {
   elapsed,
   formatDuration,
@@ -40,13 +41,34 @@ export class RunView extends Widget {
     header.append(this._heading, this._stateBadge, this._cancel);
     this._dag.setAttribute('class', 'jp-mlops-dag');
     this._log.className = 'jp-mlops-log';
+    // kfp's executor lines (its input JSON, where it found the component) are hidden unless asked for.
+    const toggle = document.createElement('label');
+    toggle.className = 'jp-mlops-log-toggle';
+    toggle.title = "Show the lines kfp's executor writes around the step's own output";
+    this._executorToggle.type = 'checkbox';
+    this._executorToggle.addEventListener('change', () => {
+      this._showExecutor = this._executorToggle.checked;
+      if (this._selected !== null) {
+        this.selectStep(this._selected); // read the log again from its start
+      }
+    });
+    toggle.append(this._executorToggle, ' kfp executor lines');
     this._details.className = 'jp-mlops-step-details';
     this._metrics.className = 'jp-mlops-metrics';
     this._error.className = 'jp-mlops-error';
     const stepTitle = document.createElement('h3');
     stepTitle.className = 'jp-mlops-step-title';
     this._stepTitle = stepTitle;
-    this.node.append(header, this._error, this._metrics, this._dag, stepTitle, this._details, this._log);
+    this.node.append(
+      header,
+      this._error,
+      this._metrics,
+      this._dag,
+      stepTitle,
+      this._details,
+      toggle,
+      this._log
+    );
     void this._refresh().then(() => this._listen());
     this._timer = window.setInterval(() => void this._tick(), POLL_MS);
   }
@@ -61,6 +83,7 @@ export class RunView extends Widget {
     this._selected = step;
     this._logOffset = 0;
     this._logComplete = false;
+    this._logLines = new ExecutorLines();
     this._log.textContent = '';
     this._log.dataset.step = step;
     if (this._run) {
@@ -207,7 +230,9 @@ export class RunView extends Widget {
       if (step !== this._selected) {
         return; // the user picked another step meanwhile
       }
-      this._log.textContent += chunk.text;
+      this._log.textContent += this._showExecutor
+        ? chunk.text
+        : this._logLines.push(chunk.text, chunk.complete);
       this._logOffset = chunk.next_offset;
       this._logComplete = chunk.complete;
       if (chunk.text === '' || chunk.complete) {
@@ -348,6 +373,9 @@ export class RunView extends Widget {
   private _refreshing = false;
   private _dirty = false;
   private _following: Promise<void> | null = null;
+  private _logLines = new ExecutorLines();
+  private _showExecutor = false;
+  private readonly _executorToggle = document.createElement('input');
   private _followAgain = false;
   private readonly _heading = document.createElement('h2');
   private readonly _stateBadge = document.createElement('span');

@@ -52,6 +52,14 @@ def test_run_as_pipeline_turns_green_in_the_sidebar_and_shows_step_logs(
     log = view.locator(".jp-mlops-log")
     expect(log).to_have_attribute("data-step", "total")
     expect(log).to_contain_text("the total is 6")
+    # The step's own output, without kfp's executor bookkeeping, unless asked for.
+    expect(log).not_to_contain_text("Got executor_input")
+    view.locator(".jp-mlops-log-toggle input").check()
+    expect(log).to_contain_text("Got executor_input")
+    expect(log).to_contain_text("the total is 6")
+    view.locator(".jp-mlops-log-toggle input").uncheck()
+    expect(log).not_to_contain_text("Got executor_input")
+    expect(log).to_contain_text("the total is 6")
     expect(view.locator(".jp-mlops-artifacts a")).to_have_count(0)  # `total` passes a plain int on
     view.locator('.jp-mlops-node[data-step="make"]').click()
     expect(view.locator(".jp-mlops-log")).to_contain_text("made 3 numbers")
