@@ -70,3 +70,47 @@ def test_a_real_steps_log_shows_only_what_the_step_printed(tmp_path: Path, monke
     raw = run.logs(step)
     assert "Got executor_input:" in raw and '"parameterValues"' in raw  # kfp's own executor wrote it
     assert without_executor_lines(raw).strip() in {"adding 1 and 2", "adding 3 and 10"}
+
+
+NODE_SCRIPT = """
+const fs = require('fs');
+const [path, input] = [process.argv[1], JSON.parse(fs.readFileSync(0, 'utf8'))];
+const url = 'data:text/javascript,' + encodeURIComponent(fs.readFileSync(path, 'utf8'));
+import(url).then(({ ExecutorLines }) => {
+  const results = input.chunkings.map(chunks => {
+    const lines = new ExecutorLines();
+    return chunks.map((c, i) => lines.push(c, i === chunks.length - 1)).join('');
+  });
+  process.stdout.write(JSON.stringify(results));
+});
+"""
+
+
+def test_the_sidebars_typescript_twin_gives_the_same_text() -> None:
+    """labextension/src/logfilter.ts (compiled to lib/ by the build) against this module."""
+    import json
+    import random
+    import shutil
+    import subprocess
+
+    compiled = Path(__file__).resolve().parents[2] / "labextension" / "lib" / "logfilter.js"
+    assert compiled.is_file(), f"{compiled} is missing: `pip install -e .` builds the labextension"
+    node = shutil.which("node")
+    assert node, "node (which builds the labextension) is not on PATH"
+    rng = random.Random(7)
+    texts = [LOG, LOG.replace("\n", "\n\n"), "no newline at all", "}\n" + LOG + "[KFP Exec"]
+    chunkings = []
+    for text in texts:
+        for _ in range(5):
+            cuts = sorted(rng.sample(range(1, len(text)), min(len(text) - 1, rng.randint(1, 30))))
+            chunkings.append([text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)])
+    done = subprocess.run(
+        [node, "-e", NODE_SCRIPT, str(compiled)],
+        input=json.dumps({"chunkings": chunkings}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    expected = [without_executor_lines("".join(chunks)) for chunks in chunkings]
+    assert json.loads(done.stdout) == expected
