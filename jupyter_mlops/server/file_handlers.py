@@ -99,10 +99,13 @@ class ArtifactHandler(MlopsHandler):
         self.set_header("Content-Type", kind or "application/octet-stream")
         self.set_header("Content-Disposition", f'attachment; filename="{_header_safe(path.name)}"')
         self.set_header("X-Content-Type-Options", "nosniff")
-        with path.open("rb") as handle:
+        handle = await self.mlops_app.in_thread(path.open, "rb")  # opening may block (a network disk)
+        try:
             while chunk := await self.mlops_app.in_thread(handle.read, CHUNK):
                 self.write(chunk)
                 await self.flush()
+        finally:
+            handle.close()
         self.finish()
 
 
