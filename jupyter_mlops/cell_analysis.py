@@ -50,6 +50,9 @@ class CellAnalysis:
     read_lines: dict[str, int] = field(default_factory=dict)  # reads and maybe_reads -> first line
     imported_modules: frozenset[str] = frozenset()  # every top-level module imported, also in functions
     top_level_await: bool = False
+    # Things the user should know about how this cell becomes a step, without it being an error
+    # (a display-only line dropped, a value that may change, ...): (user's line or None, message).
+    notes: tuple[tuple[int | None, str], ...] = ()
 
     @property
     def all_reads(self) -> frozenset[str]:

@@ -45,6 +45,19 @@ class StepPlan:
 
 
 @dataclass(frozen=True)
+class Note:
+    """Something `%pipeline show` (and compile) tells the user about a cell, short of an error."""
+
+    cell: str  # the step name, or "%%pipeline setup" / "%%pipeline params"
+    line: int | None  # the user's line in that cell (the magic line is line 1), if one line
+    message: str
+
+    def __str__(self) -> str:
+        where = self.cell if self.line is None else f"{self.cell}, line {self.line}"
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
 class PipelinePlan:
     name: str
     kfp_name: str
@@ -52,6 +65,7 @@ class PipelinePlan:
     setup: str
     steps: list[StepPlan]
     edges: list[tuple[str, str, str]] = field(default_factory=list)  # (upstream, downstream, label)
+    notes: list[Note] = field(default_factory=list)  # shown by `%pipeline show`, in notebook order
 
     def step(self, name: str) -> StepPlan:
         for s in self.steps:
@@ -186,6 +200,9 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
     for name in order:
         if keyword.iskeyword(name):
             raise CellError(f"step name {name!r} is a Python keyword; choose another name", cell=name)
+    notes = [Note(SETUP_CELL, line, msg) for line, msg in setup.notes] if setup else []
+    for name, analysis in analyses:
+        notes += [Note(name, line, msg) for line, msg in analysis.notes]
     return PipelinePlan(
         name=pipeline.name,
         kfp_name=kfp_name(pipeline.name),
@@ -193,6 +210,7 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
         setup=setup.source if setup else "",
         steps=[plans[n] for n in order],
         edges=edges,
+        notes=notes,
     )
 
 
@@ -225,4 +243,5 @@ def describe(plan: PipelinePlan) -> Mapping[str, Any]:
             for s in plan.steps
         ],
         "edges": [list(e) for e in plan.edges],
+        "notes": [str(n) for n in plan.notes],
     }

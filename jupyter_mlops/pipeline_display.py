@@ -24,6 +24,9 @@ def plan_text(plan: PipelinePlan) -> str:
         lines.append(f"    out: {', '.join(outs) or '-'}")
         if step.after:
             lines.append(f"    after: {', '.join(step.after)}")
+    if plan.notes:
+        lines.append("  notes:")
+        lines += [f"    {note}" for note in plan.notes]
     return "\n".join(lines)
 
 
