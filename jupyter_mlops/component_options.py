@@ -110,11 +110,47 @@ def _component_parser() -> _Parser:
     return p
 
 
-def _split(line: str, prog: str) -> list[str]:
+def _without_comment(line: str) -> str:
+    """`line` up to a `#` that starts a word outside quotes (a shell comment); `a#b` and `"#"` stay."""
+    quote: str | None = None
+    word_start = True
+    i = 0
+    while i < len(line):
+        char = line[i]
+        if quote is not None:
+            if char == "\\" and quote == '"':
+                i += 2
+                continue
+            if char == quote:
+                quote = None
+        elif char == "\\":
+            i += 2
+            word_start = False
+            continue
+        elif char in "'\"":
+            quote = char
+        elif char == "#" and word_start:
+            return line[:i]
+        word_start = quote is None and char.isspace()
+        i += 1
+    return line
+
+
+def split_magic_line(line: str, prog: str) -> list[str]:
+    """The words of a magic's line, as a shell splits them; a trailing `# comment` is dropped.
+
+    IPython hands a magic its whole line, so `%pipeline show  # the DAG` arrives with its comment. As
+    in a shell, `#` starts a comment only at the start of a word outside quotes: `note=a#b` and
+    `note="a # b"` keep their `#`.
+    """
     try:
-        return shlex.split(line)
+        return shlex.split(_without_comment(line))
     except ValueError as exc:
-        raise UsageError(f"{prog}: cannot read the options {line!r}: {exc}") from None
+        raise UsageError(f"{prog}: cannot read the options {line.strip()!r}: {exc}") from None
+
+
+def _split(line: str, prog: str) -> list[str]:
+    return split_magic_line(line, prog)
 
 
 def parse_component_line(line: str) -> tuple[str, StepOptions]:

@@ -17,7 +17,7 @@ from IPython.core import error as ipython_error
 from IPython.core.magic import Magics, cell_magic, line_cell_magic, magics_class
 
 from .cell_analysis import analyze_cell
-from .component_options import _Parser
+from .component_options import _Parser, split_magic_line
 from .errors import MlopsError, UsageError
 from .workspace import Workspace, default_pipeline_name, kernel_notebook_path
 
@@ -80,7 +80,7 @@ class PipelineMagics(Magics):
             else:
                 raise UsageError(f"%%pipeline {sub!r}: as a cell magic it takes `setup` or `params`")
             return None
-        words = shlex.split(line)
+        words = split_magic_line(line, "%pipeline")
         if not words:
             raise UsageError("%pipeline needs a subcommand: " + ", ".join(sorted(self._subcommands())))
         handler = self._subcommands().get(words[0])

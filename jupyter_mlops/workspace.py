@@ -7,10 +7,9 @@ the same methods, so a notebook compiles to the same YAML either way.
 from __future__ import annotations
 
 import os
-import shlex
 from pathlib import Path
 
-from .component_options import parse_component_line, parse_setup_line
+from .component_options import parse_component_line, parse_setup_line, split_magic_line
 from .errors import PipelineError, UsageError
 from .pipeline import Pipeline, StepDef, normalize_source
 
@@ -81,7 +80,7 @@ class Workspace:
 
     def pipeline_line(self, line: str) -> None:
         """Apply the notebook-structure part of a `%pipeline` line (new/use); others are no-ops here."""
-        words = shlex.split(line)
+        words = split_magic_line(line, "%pipeline")
         if not words or words[0] not in ("new", "use"):
             return
         if len(words) != 2:
