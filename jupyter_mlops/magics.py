@@ -29,9 +29,12 @@ def _friendly(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        __tracebackhide__ = True  # IPython leaves this frame out of tracebacks
         try:
             return func(*args, **kwargs)
         except MlopsError as exc:
+            if hasattr(exc, "_render_traceback_"):
+                raise  # the user's cell code raised it: shown as their traceback (see _run_cell)
             raise ipython_error.UsageError(str(exc)) from None
 
     return wrapper  # type: ignore[return-value]
@@ -48,10 +51,48 @@ class PipelineMagics(Magics):
         self.backend_options: dict[str, Any] = {}
 
     # -- cells -------------------------------------------------------------------------------------
-    def _run_cell(self, body: str) -> Any:
-        assert self.shell is not None  # magics are registered on a shell
-        result = self.shell.run_cell(body, store_history=False)
-        return None if result is None else result.result
+    def _run_cell(self, body: str, header: str) -> Any:
+        """Run the cell's code in the kernel; if it raises, fail this cell with the code's own traceback.
+
+        The code runs under a comment holding the magic line (`# %%component train`), so a traceback
+        numbers the lines as the user's cell does (the magic line is line 1) and shows that line;
+        not when the body starts with a cell magic of its own (`%%time`), which must come first.
+
+        IPython's nested `run_cell` catches the error and shows it, so the outer cell would succeed
+        and Run All, nbclient and papermill would carry on. The traceback IPython would have shown is
+        kept instead of shown, and the user's exception is raised again carrying it: IPython shows an
+        exception's `_render_traceback_()` as is, so the user sees their code's traceback once, and
+        the kernel replies with an error named by their exception.
+        """
+        __tracebackhide__ = True  # IPython leaves this frame out of tracebacks
+        shell = self.shell
+        assert shell is not None  # magics are registered on a shell
+        shown: list[tuple[Any, Any, list[str]]] = []
+
+        def keep(etype: Any, value: Any, stb: list[str]) -> None:
+            shown.append((etype, value, stb))
+
+        if not body.lstrip("\n").startswith("%%"):
+            body = f"# {header}\n{body}"
+        before = vars(shell).get("_showtraceback")  # normally none: the class's method shows
+        shell._showtraceback = keep
+        try:
+            result = shell.run_cell(body, store_history=False)
+        finally:
+            if before is None:
+                del shell._showtraceback
+            else:
+                shell._showtraceback = before
+        error = None if result is None else result.error_before_exec or result.error_in_exec
+        if error is None or not isinstance(error, BaseException):
+            for etype, value, stb in shown:  # e.g. an error in a display hook: shown as IPython would
+                shell._showtraceback(etype, value, stb)
+            return None if result is None else result.result
+        traceback = next((stb for _, value, stb in reversed(shown) if value is error), None)
+        if traceback is None:  # nothing was kept for it: let IPython format it at the outer cell
+            raise error
+        error._render_traceback_ = lambda: traceback  # type: ignore[attr-defined]
+        raise error
 
     @cell_magic
     @_friendly
@@ -60,7 +101,7 @@ class PipelineMagics(Magics):
         step = self.workspace.define_component(line, cell)
         analyze_cell(step.source, cell=step.name)  # syntax and IPython-line problems show now
         if not step.options.define_only:
-            self._run_cell(cell)
+            self._run_cell(cell, f"%%component {line}")
         return None
 
     @line_cell_magic
@@ -73,10 +114,10 @@ class PipelineMagics(Magics):
                 self.workspace.define_setup(rest, cell)
                 analyze_cell(self.workspace.active.setup, cell="%%pipeline setup")
                 if not self.workspace.active.setup_options.define_only:
-                    self._run_cell(cell)
+                    self._run_cell(cell, f"%%pipeline {line}")
             elif sub == "params":
                 self.workspace.define_params(cell)
-                self._run_cell(cell)
+                self._run_cell(cell, f"%%pipeline {line}")
             else:
                 raise UsageError(f"%%pipeline {sub!r}: as a cell magic it takes `setup` or `params`")
             return None
