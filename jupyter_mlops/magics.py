@@ -19,6 +19,7 @@ from IPython.core.magic import Magics, cell_magic, line_cell_magic, magics_class
 from .cell_analysis import analyze_cell
 from .component_options import _Parser, split_magic_line
 from .errors import MlopsError, UsageError
+from .pipeline import normalize_source
 from .workspace import Workspace, default_pipeline_name, kernel_notebook_path
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -46,11 +47,37 @@ class PipelineMagics(Magics):
         super().__init__(shell)
         path = kernel_notebook_path(shell.user_ns) if shell is not None else None
         self.workspace = Workspace(default_pipeline_name(path))
+        self._cell_id: str | None = None  # the notebook cell id of the cell running now, if sent
+        self._definitions_in_cell = 0
         self.last_run_id: str | None = None
         self.backend_name = "local"
         self.backend_options: dict[str, Any] = {}
 
     # -- cells -------------------------------------------------------------------------------------
+    def before_cell(self, info: Any) -> None:
+        """IPython's `pre_run_cell` event: note the cell id the frontend sent with this execution.
+
+        JupyterLab and Notebook 7 send each cell's notebook id (ipykernel hands it to IPython as
+        `info.cell_id`); nbclient, papermill and the classic Notebook send none. Our own nested
+        `run_cell` of a cell's body comes here too, after the magic has read the id.
+        """
+        self._cell_id = getattr(info, "cell_id", None) or None
+        self._definitions_in_cell = 0
+
+    def _cell_key(self, header: str, body: str) -> str:
+        """Which notebook cell a definition comes from, so a re-run replaces that cell's definition.
+
+        The notebook cell id when the frontend sends one (the same id the .ipynb stores, so the CLI
+        agrees). Without ids, the cell's text: re-running an unchanged cell replaces itself, while an
+        edited cell counts as a new one (its old version stays until `%pipeline new` or a restart).
+        A second definition in the same execution (a loop calling `run_cell_magic`) gets its own key.
+        """
+        self._definitions_in_cell += 1
+        if self._cell_id is not None:
+            suffix = "" if self._definitions_in_cell == 1 else f"#{self._definitions_in_cell}"
+            return f"id:{self._cell_id}{suffix}"
+        return "text:" + normalize_source(f"{header}\n{body}")
+
     def _run_cell(self, body: str, header: str) -> Any:
         """Run the cell's code in the kernel; if it raises, fail this cell with the code's own traceback.
 
@@ -98,7 +125,8 @@ class PipelineMagics(Magics):
     @_friendly
     def component(self, line: str, cell: str) -> Any:
         """%%component NAME [options]: this cell is step NAME of the active pipeline."""
-        step = self.workspace.define_component(line, cell)
+        key = self._cell_key(f"%%component {line}", cell)
+        step = self.workspace.define_component(line, cell, key)
         analyze_cell(step.source, cell=step.name)  # syntax and IPython-line problems show now
         if not step.options.define_only:
             self._run_cell(cell, f"%%component {line}")
@@ -110,13 +138,14 @@ class PipelineMagics(Magics):
         """%%pipeline setup|params (cell), or %pipeline SUBCOMMAND (line)."""
         if cell is not None:
             sub, _, rest = line.strip().partition(" ")
+            key = self._cell_key(f"%%pipeline {line}", cell)
             if sub == "setup":
-                self.workspace.define_setup(rest, cell)
-                analyze_cell(self.workspace.active.setup, cell="%%pipeline setup")
-                if not self.workspace.active.setup_options.define_only:
+                setup = self.workspace.define_setup(rest, cell, key)
+                analyze_cell(setup.source, cell="%%pipeline setup", first_line=2)
+                if not setup.options.define_only:
                     self._run_cell(cell, f"%%pipeline {line}")
             elif sub == "params":
-                self.workspace.define_params(cell)
+                self.workspace.define_params(cell, key)
                 self._run_cell(cell, f"%%pipeline {line}")
             else:
                 raise UsageError(f"%%pipeline {sub!r}: as a cell magic it takes `setup` or `params`")
@@ -174,6 +203,7 @@ class PipelineMagics(Magics):
 def register(ipython: Any) -> PipelineMagics:
     magics = PipelineMagics(ipython)
     ipython.register_magics(magics)
+    ipython.events.register("pre_run_cell", magics.before_cell)
     # log_metric and logdir work in plain cells too (recorded against the notebook session), so a cell
     # behaves the same in the kernel and as a step.
     from . import session_api

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from .errors import CellError, MlopsError, PipelineError, UsageError
 from .pipeline import Pipeline
@@ -22,8 +23,11 @@ def split_cell_magic(source: str) -> tuple[str, str, str] | None:
     return magic.strip(), line.strip(), body
 
 
-def feed_cell(workspace: Workspace, source: str, label: str) -> None:
-    """Apply one code cell's pipeline magics to the workspace; errors name the cell."""
+def feed_cell(workspace: Workspace, source: str, label: str, key: str | None = None) -> None:
+    """Apply one code cell's pipeline magics to the workspace; errors name the cell.
+
+    `key` tells the cell apart from the notebook's other cells (see `cell_key`).
+    """
     try:
         magic = split_cell_magic(source)
         if magic is None:
@@ -34,13 +38,13 @@ def feed_cell(workspace: Workspace, source: str, label: str) -> None:
             return
         kind, line, body = magic
         if kind == "component":
-            workspace.define_component(line, body)
+            workspace.define_component(line, body, key)
         elif kind == "pipeline":
             sub, _, rest = line.partition(" ")
             if sub == "setup":
-                workspace.define_setup(rest, body)
+                workspace.define_setup(rest, body, key)
             elif sub == "params":
-                workspace.define_params(body)
+                workspace.define_params(body, key)
             else:
                 raise UsageError(f"%%pipeline {sub!r}: the cell magic takes `setup` or `params`")
     except CellError as exc:
@@ -48,6 +52,13 @@ def feed_cell(workspace: Workspace, source: str, label: str) -> None:
         raise CellError(exc.detail, cell=where, line=exc.line) from None
     except MlopsError as exc:
         raise type(exc)(f"{label}: {exc}") from None
+
+
+def cell_key(cell: Any, code_index: int) -> str:
+    """The cell's notebook id (nbformat 4.5 stores one per cell; the kernel gets the same id from
+    JupyterLab), else its position among the code cells."""
+    cell_id = cell.get("id")
+    return f"id:{cell_id}" if isinstance(cell_id, str) and cell_id else f"position:{code_index}"
 
 
 def read_notebook(path: str | Path) -> Workspace:
@@ -67,7 +78,7 @@ def read_notebook(path: str | Path) -> Workspace:
         if cell.cell_type != "code":
             continue
         code_index += 1
-        feed_cell(workspace, cell.source, f"code cell {code_index}")
+        feed_cell(workspace, cell.source, f"code cell {code_index}", cell_key(cell, code_index))
     return workspace
 
 

@@ -110,33 +110,101 @@ def parse_assignments(items: list[str], pipeline: Pipeline | None) -> dict[str, 
     return out
 
 
+@dataclass(frozen=True)
+class SetupCell:
+    source: str  # normalized body, without the magic line
+    options: SetupOptions = field(default_factory=SetupOptions)
+
+
+# The cell key of definitions made without one (the API, old callers): one such cell, replaced each time.
+UNKEYED = ""
+
+
 @dataclass
 class Pipeline:
-    """A pipeline being defined in a notebook: steps in the order they were first defined."""
+    """A pipeline being defined in a notebook: steps in the order they were first defined.
+
+    Setup and params cells accumulate, each under its cell's key (the notebook cell id, else its
+    position or text: see `Workspace`), in the order the keys first came; defining a key again
+    replaces that cell in its place. `step_cells` remembers which step each cell defined, so a cell
+    re-run under a new name replaces its old step.
+    """
 
     name: str
     steps: dict[str, StepDef] = field(default_factory=dict)
-    setup: str = ""
-    setup_options: SetupOptions = field(default_factory=SetupOptions)
-    params_source: str = ""
+    setup_cells: dict[str, SetupCell] = field(default_factory=dict)
+    params_cells: dict[str, str] = field(default_factory=dict)
     params: dict[str, Param] = field(default_factory=dict)
+    step_cells: dict[str, str] = field(default_factory=dict)  # cell key -> step name
 
-    def define_step(self, step: StepDef) -> None:
-        """Add a step, or replace the earlier definition of a step of the same name (keeping its place)."""
-        self.steps[step.name] = step
+    @property
+    def setup(self) -> str:
+        """Every setup cell's code, in notebook order, a blank line between cells."""
+        return "\n".join(cell.source for cell in self.setup_cells.values() if cell.source)
+
+    @property
+    def setup_options(self) -> SetupOptions:
+        """The setup cells' options combined: every package once, in order; auto if any cell says so.
+
+        (`define_only` is each cell's own: whether that cell runs in the kernel.)
+        """
+        packages: dict[str, None] = {}
+        extra: dict[str, str] = {}
+        for cell in self.setup_cells.values():
+            packages.update(dict.fromkeys(cell.options.packages))
+            extra.update(cell.options.extra)
+        return SetupOptions(
+            packages=tuple(packages),
+            auto_packages=any(c.options.auto_packages for c in self.setup_cells.values()),
+            extra=extra,
+        )
+
+    @property
+    def params_source(self) -> str:
+        return "\n".join(source for source in self.params_cells.values() if source)
+
+    def define_step(self, step: StepDef, cell: str | None = None) -> None:
+        """Add a step, or replace the earlier definition of a step of the same name (keeping its place).
+
+        With a cell key: if that cell defined a step under another name before, the new definition
+        replaces that old step (in its place, unless the new name is already another step's).
+        """
+        old = self.step_cells.get(cell) if cell is not None else None
+        if old is not None and old != step.name and old in self.steps:
+            if step.name in self.steps:
+                del self.steps[old]
+                self.steps[step.name] = step
+            else:
+                self.steps = {
+                    (step.name if name == old else name): (step if name == old else defined)
+                    for name, defined in self.steps.items()
+                }
+        else:
+            self.steps[step.name] = step
+        if cell is not None:
+            self.step_cells = {k: n for k, n in self.step_cells.items() if n != step.name}
+            self.step_cells[cell] = step.name
 
     def remove_step(self, name: str) -> None:
         if name not in self.steps:
             raise PipelineError(f"pipeline {self.name!r} has no step {name!r}")
         del self.steps[name]
+        self.step_cells = {k: n for k, n in self.step_cells.items() if n != name}
 
-    def set_setup(self, source: str, options: SetupOptions | None = None) -> None:
-        self.setup = normalize_source(source)
-        self.setup_options = options or SetupOptions()
+    def set_setup(self, source: str, options: SetupOptions | None = None, cell: str = UNKEYED) -> SetupCell:
+        """Define the setup cell `cell` (replacing that cell's earlier code, keeping its place)."""
+        defined = SetupCell(normalize_source(source), options or SetupOptions())
+        self.setup_cells[cell] = defined
+        return defined
 
-    def set_params(self, source: str) -> None:
-        self.params = parse_params(source)
-        self.params_source = normalize_source(source)
+    def set_params(self, source: str, cell: str = UNKEYED) -> None:
+        """Define the params cell `cell`; the parameters are every params cell's, in notebook order."""
+        parse_params(source)  # a bad cell is refused before it replaces anything
+        self.params_cells[cell] = normalize_source(source)
+        params: dict[str, Param] = {}
+        for text in self.params_cells.values():
+            params.update(parse_params(text))
+        self.params = params
 
     def __iter__(self) -> Iterator[StepDef]:
         return iter(self.steps.values())

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .component_options import parse_component_line, parse_setup_line, split_magic_line
 from .errors import PipelineError, UsageError
-from .pipeline import Pipeline, StepDef, normalize_source
+from .pipeline import UNKEYED, Pipeline, SetupCell, StepDef, normalize_source
 
 
 def default_pipeline_name(notebook_path: str | None) -> str:
@@ -66,17 +66,19 @@ class Workspace:
         self.active_name = name
         return self.pipelines[name]
 
-    def define_component(self, line: str, body: str) -> StepDef:
+    # `cell` is the key of the notebook cell the definition comes from (see Pipeline): a cell defined
+    # again replaces its own earlier definition, and only it. None: the one cell without a key.
+    def define_component(self, line: str, body: str, cell: str | None = None) -> StepDef:
         name, options = parse_component_line(line)
         step = StepDef(name=name, source=normalize_source(body), options=options)
-        self.active.define_step(step)
+        self.active.define_step(step, cell)
         return step
 
-    def define_setup(self, line: str, body: str) -> None:
-        self.active.set_setup(body, parse_setup_line(line))
+    def define_setup(self, line: str, body: str, cell: str | None = None) -> SetupCell:
+        return self.active.set_setup(body, parse_setup_line(line), UNKEYED if cell is None else cell)
 
-    def define_params(self, body: str) -> None:
-        self.active.set_params(body)
+    def define_params(self, body: str, cell: str | None = None) -> None:
+        self.active.set_params(body, UNKEYED if cell is None else cell)
 
     def pipeline_line(self, line: str) -> None:
         """Apply the notebook-structure part of a `%pipeline` line (new/use); others are no-ops here."""
