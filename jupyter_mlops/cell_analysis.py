@@ -95,6 +95,7 @@ def analyze_cell(source: str, *, cell: str, first_line: int = 1) -> CellAnalysis
         read_lines=user_lines,
         imported_modules=frozenset(names.imported_modules),
         top_level_await=names.top_level_await,
+        notes=python.notes,  # display-only IPython lines left out of the step
     )
 
 

@@ -2,8 +2,12 @@
 
 A step runs on a stock Python image without IPython, so IPython syntax must go. Timing magics
 (`%time`, `%timeit`, `%%time`, `%%timeit`) only measure their statement: we keep the statement.
-Everything else that needs IPython (`!cmd`, `%pip`, other magics, `x?`, `get_ipython()`) is refused
-with a message naming the line, because silently dropping it would change what the step does.
+Lines that only change how the kernel shows or reloads things (`%matplotlib inline`, `%config
+InlineBackend...`, `%load_ext autoreload`, `%autoreload 2`, ...: see `_DISPLAY_ONLY`) are left out of
+the step, each with a note (`PythonSource.notes`) that `%pipeline show` lists.
+Everything else that needs IPython (`!cmd`, `%pip`, `%cd`, `%run`, other magics, `x?`,
+`get_ipython()`) is refused with a message naming the line and what to do instead, because silently
+dropping it would change what the step does.
 
 IPython's own `TransformerManager` does the parsing, so we agree with the kernel about what is
 IPython syntax (strings, continuation lines, `a = !ls`, ...). It is imported lazily: loading this
@@ -13,6 +17,7 @@ module must stay cheap.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import difflib
 import re
 from dataclasses import dataclass
@@ -28,6 +33,32 @@ _CELL_MAGIC = re.compile(r"^%%(\w+)(.*)$")
 _TIMEIT_OPTIONS = re.compile(r"^\s*(?:(?:-[nrp]\s*[\d.]+|-[tcqo]+|--no-raise-error)\s+)*")
 _INSTALLERS = frozenset({"pip", "conda", "mamba", "micromamba", "uv"})
 _HELP_MAGICS = frozenset({"pinfo", "pinfo2", "psearch"})
+# Line magics that only change how the kernel shows or reloads things: a step has no kernel, and the
+# step's code does the same without them. Each maps to what it does, for the note.
+_DISPLAY_ONLY = {
+    "matplotlib": "only sets how the kernel shows plots",
+    "config": "only configures IPython",
+    "load_ext": "only loads an IPython extension into the kernel",
+    "reload_ext": "only reloads an IPython extension in the kernel",
+    "unload_ext": "only unloads an IPython extension from the kernel",
+    "autoreload": "only makes the kernel reload edited modules",
+    "aimport": "only makes the kernel reload edited modules",
+    "precision": "only sets how the kernel displays floats",
+    "pprint": "only sets how the kernel displays values",
+    "xmode": "only sets how the kernel shows tracebacks",
+    "colors": "only sets the kernel's colours",
+    "autosave": "only sets the notebook's autosave",
+}
+# Magics that change what the code does: what to write instead.
+_INSTEAD = {
+    "cd": "it changes the kernel's folder. In a step, call os.chdir(path) in Python, or use paths "
+    "that do not need it.",
+    "env": "it changes the kernel's environment. In a step, write os.environ['NAME'] = 'value'.",
+    "run": "it runs another file in the kernel. Put that code in a %%pipeline setup cell, or import "
+    "it as a module.",
+    "pylab": "it imports numpy and matplotlib names unseen. Import what the cell uses instead: "
+    "import numpy as np, import matplotlib.pyplot as plt.",
+}
 
 
 @dataclass(frozen=True)
@@ -38,6 +69,9 @@ class PythonSource:
     original_lines: tuple[str, ...]  # the cell as the user wrote it
     line_map: tuple[int, ...]  # line_map[n - 1] = the user's line number of line n of `text`
     first_line: int = 1  # the user's number for the cell's first line
+    # What the user should know, short of an error: (user's line, message), e.g. a display-only
+    # line left out of the step.
+    notes: tuple[tuple[int | None, str], ...] = ()
 
     def user_line(self, line: int | None) -> int | None:
         """The user's line number for line `line` of `text` (None stays None)."""
@@ -65,8 +99,16 @@ def to_python(source: str, *, cell: str, first_line: int = 1) -> PythonSource:
         if unwrapped is None:
             break
         text = unwrapped
+    text, dropped = _drop_display_only(text)
     result = _with_line_map(text, python_lines, first_line, shown=original)
     _refuse_ipython_calls(result, cell=cell)
+    if dropped:
+        notes = []
+        for lineno, magic in dropped:
+            line = result.user_line(lineno)
+            shown = result.user_text(line) or f"%{magic}"
+            notes.append((line, f"`{shown}` {_DISPLAY_ONLY[magic]}: left out of the step"))
+        result = dataclasses.replace(result, notes=tuple(notes))
     return result
 
 
@@ -179,6 +221,29 @@ def _unwrap_timing_magics(text: str, original: list[str], *, cell: str, first_li
     return text
 
 
+def _drop_display_only(text: str) -> tuple[str, list[tuple[int, str]]]:
+    """Replace each display-only magic statement by `pass` (same lines); [(line in text, magic)]."""
+    if "get_ipython" not in text:
+        return text, []
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return text, []  # reported by the caller with the user's line
+    edits: list[tuple[int, int, str]] = []
+    dropped: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Expr):
+            continue
+        found = _magic_call(node.value)
+        if found is None or found[0] != "run_line_magic" or found[1] not in _DISPLAY_ONLY:
+            continue
+        edits.append((_offset(text, node.lineno, node.col_offset), _end_offset(text, node), "pass"))
+        dropped.append((node.lineno, found[1]))
+    for start, end, replacement in sorted(edits, reverse=True):
+        text = text[:start] + replacement + text[end:]
+    return text, sorted(dropped)
+
+
 def _offset(text: str, lineno: int, col_bytes: int) -> int:
     # ast columns count UTF-8 bytes; convert to a character offset into `text`.
     lines = text.splitlines(keepends=True)
@@ -261,6 +326,8 @@ def _why_refused(tree: ast.Module, name: ast.Name) -> str:
             )
         if method == "run_line_magic" and first in _INSTALLERS:
             return _INSTALL_HELP
+        if method == "run_line_magic" and first in _INSTEAD:
+            return f"the magic %{first} needs IPython, which steps do not have, and {_INSTEAD[first]}"
         if method == "run_line_magic" and first in _HELP_MAGICS:
             return "help (?) needs IPython, which steps do not have. Move the line to a plain cell."
         if method == "run_line_magic":

@@ -200,7 +200,7 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
     for name in order:
         if keyword.iskeyword(name):
             raise CellError(f"step name {name!r} is a Python keyword; choose another name", cell=name)
-    notes = [Note(SETUP_CELL, line, msg) for line, msg in setup.notes] if setup else []
+    notes = [Note(*pipeline.setup_where(line), msg) for line, msg in setup.notes] if setup else []
     for name, analysis in analyses:
         notes += [Note(name, line, msg) for line, msg in analysis.notes]
     return PipelinePlan(

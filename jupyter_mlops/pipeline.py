@@ -159,6 +159,25 @@ class Pipeline:
             extra=extra,
         )
 
+    def setup_where(self, line: int | None) -> tuple[str, int | None]:
+        """(the cell's label, the user's line in it) for line `line` of `setup`, as messages name them.
+
+        The magic line is line 1 of a cell. With several setup cells the label says which one,
+        counted in notebook order: "%%pipeline setup cell 2".
+        """
+        cells = [cell.source for cell in self.setup_cells.values() if cell.source]
+        label = "%%pipeline setup"
+        if line is None or not cells:
+            return label, line
+        start = 1
+        for number, source in enumerate(cells, 1):
+            size = source.count("\n") + 1  # its lines and the blank line that joins the next cell
+            if line < start + size or number == len(cells):
+                where = f"{label} cell {number}" if len(cells) > 1 else label
+                return where, line - start + 2
+            start += size
+        return label, line
+
     @property
     def params_source(self) -> str:
         return "\n".join(source for source in self.params_cells.values() if source)

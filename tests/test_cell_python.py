@@ -95,9 +95,66 @@ def test_timing_a_shell_command_is_still_a_shell_command() -> None:
 
 
 def test_other_line_magics_are_refused() -> None:
-    error = refusal("%matplotlib inline\nx = 1\n")
-    assert "%matplotlib" in str(error)
+    error = refusal("%who_ls\nx = 1\n")
+    assert "%who_ls" in str(error)
     assert "plain cell" in str(error)
+
+
+# -- issue 9, item 7: display-only lines are left out with a note; lines that change what the code does
+# are refused with what to do instead.
+
+DISPLAY_ONLY = [
+    "%matplotlib inline",
+    "%matplotlib widget",
+    "%config InlineBackend.figure_format = 'retina'",
+    "%load_ext autoreload",
+    "%autoreload 2",
+    "%reload_ext autoreload",
+    "%aimport helpers",
+    "%precision 3",
+    "%xmode Minimal",
+    "%pprint",
+]
+
+
+@pytest.mark.parametrize("line", DISPLAY_ONLY)
+def test_a_display_only_line_is_left_out_of_the_step_with_a_note(line: str) -> None:
+    analysis = analyze_cell(f"import numpy as np\n{line}\nx = np.ones(2)\n", cell="train", first_line=2)
+    assert "get_ipython" not in analysis.source and "x = np.ones(2)" in analysis.source
+    assert analysis.source.splitlines()[1].strip() in ("", "pass")  # line numbers stay the user's
+    assert analysis.binds == {"np", "x"}
+    ((note_line, message),) = analysis.notes
+    assert note_line == 3
+    assert line.split()[0] in message and "left out of the step" in message
+
+
+def test_the_tutorial_import_cell_keeps_its_imports_and_notes_each_dropped_line() -> None:
+    cell = (
+        "%matplotlib inline\n%config InlineBackend.figure_format = 'retina'\n%load_ext autoreload\n"
+        "%autoreload 2\nimport math\nif True:\n    %matplotlib inline\n"
+    )
+    analysis = analyze_cell(cell, cell="%%pipeline setup", first_line=2)
+    assert analysis.imports == {"math": "math"}
+    assert [line for line, _ in analysis.notes] == [2, 3, 4, 5, 8]
+    compile(analysis.source, "<step>", "exec")  # the `if` keeps a body
+
+
+def test_a_display_only_magic_used_as_a_value_is_still_refused() -> None:
+    assert "%config" in str(refusal("c = %config InlineBackend\n"))
+
+
+@pytest.mark.parametrize(
+    ("line", "advice"),
+    [
+        ("%cd data", "os.chdir"),
+        ("%env MODE=fast", "os.environ"),
+        ("%run helpers.py", "%%pipeline setup"),
+        ("%pylab inline", "import"),
+    ],
+)
+def test_a_line_that_changes_what_the_code_does_is_refused_with_what_to_do(line: str, advice: str) -> None:
+    error = refusal(f"x = 1\n{line}\n")
+    assert error.line == 2 and line in str(error) and advice in str(error), str(error)
 
 
 def test_other_cell_magics_are_refused() -> None:
