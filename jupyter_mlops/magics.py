@@ -64,6 +64,13 @@ class PipelineMagics(Magics):
         self._cell_id = getattr(info, "cell_id", None) or None
         self._definitions_in_cell = 0
 
+    def _learn_notebook_name(self) -> None:
+        """Name the default pipeline after the notebook as soon as the kernel can tell which it is."""
+        if self.shell is not None:
+            path = kernel_notebook_path(self.shell.user_ns)
+            if path is not None:
+                self.workspace.set_default_name(default_pipeline_name(path))
+
     def _cell_key(self, header: str, body: str) -> str:
         """Which notebook cell a definition comes from, so a re-run replaces that cell's definition.
 
@@ -125,6 +132,7 @@ class PipelineMagics(Magics):
     @_friendly
     def component(self, line: str, cell: str) -> Any:
         """%%component NAME [options]: this cell is step NAME of the active pipeline."""
+        self._learn_notebook_name()
         key = self._cell_key(f"%%component {line}", cell)
         step = self.workspace.define_component(line, cell, key)
         analyze_cell(step.source, cell=step.name)  # syntax and IPython-line problems show now
@@ -136,6 +144,7 @@ class PipelineMagics(Magics):
     @_friendly
     def pipeline(self, line: str, cell: str | None = None) -> Any:
         """%%pipeline setup|params (cell), or %pipeline SUBCOMMAND (line)."""
+        self._learn_notebook_name()
         if cell is not None:
             sub, _, rest = line.strip().partition(" ")
             key = self._cell_key(f"%%pipeline {line}", cell)

@@ -17,17 +17,33 @@ from .pipeline import UNKEYED, Pipeline, SetupCell, StepDef, normalize_source
 def default_pipeline_name(notebook_path: str | None) -> str:
     """The notebook's file stem, else `pipeline`."""
     if notebook_path:
-        stem = Path(notebook_path).stem
+        stem = Path(notebook_path.rstrip("/").split("?")[0]).stem  # a path or a URL (s3://b/x.ipynb)
         if stem:
             return stem
     return "pipeline"
 
 
+# Where a kernel learns which notebook it runs, most specific first (see kernel_notebook_path).
+NOTEBOOK_PATH_SOURCES = (
+    "PAPERMILL_INPUT_PATH",  # papermill --inject-input-path / --inject-paths (a notebook variable)
+    "__vsc_ipynb_file__",  # VS Code's Jupyter extension
+    "__session__",  # ipykernel, from JPY_SESSION_NAME, which Jupyter Server sets for the kernel
+)
+
+
 def kernel_notebook_path(user_ns: dict[str, object]) -> str | None:
-    """The notebook a kernel runs, as Jupyter tells it (`__session__`, or JPY_SESSION_NAME)."""
-    session = user_ns.get("__session__")
-    if isinstance(session, str) and session:
-        return session
+    """The notebook a kernel runs, as its environment tells it; None if nothing does.
+
+    In order: the variable `PAPERMILL_INPUT_PATH` (papermill sets it in the notebook when run with
+    `--inject-input-path` or `--inject-paths`; papermill sets no environment variable), VS Code's
+    `__vsc_ipynb_file__`, ipykernel's `__session__`, then the `JPY_SESSION_NAME` environment
+    variable (Jupyter Server sets it for the notebook's kernel; a headless run can set it too).
+    nbclient and a plain papermill run tell the kernel nothing.
+    """
+    for name in NOTEBOOK_PATH_SOURCES:
+        value = user_ns.get(name)
+        if isinstance(value, str) and value.strip() and value != "-":  # papermill reads stdin as "-"
+            return value
     return os.environ.get("JPY_SESSION_NAME") or None
 
 
@@ -36,6 +52,19 @@ class Workspace:
         self.default_name = default_name
         self.pipelines: dict[str, Pipeline] = {}
         self.active_name: str | None = None
+        self.named = False  # True once `%pipeline new/use` chose a pipeline by name
+
+    def set_default_name(self, name: str) -> None:
+        """The notebook's name became known (a kernel learns it late, e.g. from papermill's injected
+        parameters): the pipeline defined under the old default takes it, unless the user named one."""
+        old, self.default_name = self.default_name, name
+        if name == old or self.named or old not in self.pipelines or name in self.pipelines:
+            return
+        pipeline = self.pipelines.pop(old)
+        pipeline.name = name
+        self.pipelines[name] = pipeline
+        if self.active_name == old:
+            self.active_name = name
 
     @property
     def active(self) -> Pipeline:
@@ -57,10 +86,12 @@ class Workspace:
         """Start pipeline NAME (replacing an earlier one of that name) and make it active."""
         self.pipelines[name] = Pipeline(name)
         self.active_name = name
+        self.named = True
         return self.pipelines[name]
 
     def use(self, name: str) -> Pipeline:
         """Select pipeline NAME, creating it if it does not exist yet."""
+        self.named = True
         if name not in self.pipelines:
             self.pipelines[name] = Pipeline(name)
         self.active_name = name

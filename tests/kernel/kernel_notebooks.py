@@ -17,7 +17,14 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 
 def notebook(sources: list[str]) -> Any:
-    return new_notebook(cells=[new_code_cell(s) for s in sources])
+    """A Python notebook as Jupyter saves one (nbformat 4.5: every cell has an id)."""
+    return new_notebook(
+        cells=[new_code_cell(s) for s in sources],
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "language_info": {"name": "python"},
+        },
+    )
 
 
 def execute_notebook(nb: Any, cwd: Path, env: dict[str, str] | None = None) -> Any:
