@@ -148,16 +148,24 @@ class PipelineMagics(Magics):
         if cell is not None:
             sub, _, rest = line.strip().partition(" ")
             key = self._cell_key(f"%%pipeline {line}", cell)
-            if sub == "setup":
-                setup = self.workspace.define_setup(rest, cell, key)
-                analyze_cell(setup.source, cell="%%pipeline setup", first_line=2)
-                if not setup.options.define_only:
+            pipeline = self.workspace.active
+            try:
+                if sub == "setup":
+                    analyze_cell(normalize_source(cell), cell="%%pipeline setup", first_line=2)
+                    setup = self.workspace.define_setup(rest, cell, key)
+                    if not setup.options.define_only:
+                        self._run_cell(cell, f"%%pipeline {line}")
+                elif sub == "params":
+                    self.workspace.define_params(cell, key)
                     self._run_cell(cell, f"%%pipeline {line}")
-            elif sub == "params":
-                self.workspace.define_params(cell, key)
-                self._run_cell(cell, f"%%pipeline {line}")
-            else:
-                raise UsageError(f"%%pipeline {sub!r}: as a cell magic it takes `setup` or `params`")
+                else:
+                    raise UsageError(f"%%pipeline {sub!r}: as a cell magic it takes `setup` or `params`")
+            except BaseException:
+                # Without a cell id the fixed cell is a new cell (its text differs): a failed one must
+                # not stay behind it. With an id the fix replaces it, as the CLI reads the notebook.
+                if key.startswith("text:"):
+                    pipeline.forget_cell(key)
+                raise
             return None
         words = split_magic_line(line, "%pipeline")
         if not words:

@@ -220,10 +220,19 @@ class Pipeline:
         """Define the params cell `cell`; the parameters are every params cell's, in notebook order."""
         parse_params(source)  # a bad cell is refused before it replaces anything
         self.params_cells[cell] = normalize_source(source)
+        self._merge_params()
+
+    def _merge_params(self) -> None:
         params: dict[str, Param] = {}
         for text in self.params_cells.values():
-            params.update(parse_params(text))
+            params.update(parse_params(text))  # a later cell's default wins, at the name's first place
         self.params = params
+
+    def forget_cell(self, cell: str) -> None:
+        """Drop what cell `cell` defined in setup and params (its step, if any, stays)."""
+        self.setup_cells.pop(cell, None)
+        if self.params_cells.pop(cell, None) is not None:
+            self._merge_params()
 
     def __iter__(self) -> Iterator[StepDef]:
         return iter(self.steps.values())

@@ -143,3 +143,21 @@ def test_kernel_and_cli_compile_the_same_bytes_with_two_setup_and_two_params_cel
     assert kernel == cli
     spec = next(yaml.safe_load_all(cli))
     assert set(spec["root"]["inputDefinitions"]["parameters"]) == {"lr", "label"}
+
+
+def test_in_a_kernel_without_ids_a_setup_cell_that_failed_is_not_kept_once_fixed(ip):
+    from IPython.core.error import UsageError
+
+    with pytest.raises(ModuleNotFoundError):
+        run_cell(ip, "%%pipeline setup\nimport mathh\n")  # a typo: fails in the kernel
+    with pytest.raises(UsageError, match="invalid Python"):
+        run_cell(ip, "%%pipeline setup\ndef f(:\n")
+    run_cell(ip, "%%pipeline setup\nimport math\n")  # the fix: a different text, so a new cell
+    assert _magics(ip).workspace.active.setup == "import math\n"
+
+
+def test_with_ids_a_failed_setup_cell_stays_until_its_cell_is_fixed_as_the_cli_would_read_it():
+    w = Workspace("p")
+    w.define_setup("", "import mathh\n", cell="id:s")
+    w.define_setup("", "import math\n", cell="id:s")
+    assert w.active.setup == "import math\n"
