@@ -7,6 +7,7 @@ the cell's position in the file (CLI) or its text (a kernel that gets no ids).
 
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
 
@@ -161,3 +162,24 @@ def test_with_ids_a_failed_setup_cell_stays_until_its_cell_is_fixed_as_the_cli_w
     w.define_setup("", "import mathh\n", cell="id:s")
     w.define_setup("", "import math\n", cell="id:s")
     assert w.active.setup == "import math\n"
+
+
+def test_the_issues_repro_runs_a_helper_from_one_setup_cell_using_an_import_from_another(
+    ip, tmp_path, monkeypatch
+):
+    """Imports first, helpers further down: the run no longer fails with a NameError in setup code."""
+    monkeypatch.setenv("JUPYTER_MLOPS_HOME", str(tmp_path / "home"))
+    run_cell(ip, "%%pipeline setup\nimport random\n")
+    run_cell(ip, "%%pipeline params\nseed = 3\n")
+    run_cell(
+        ip,
+        "%%pipeline setup\ndef draw(n):\n    rng = random.Random(seed)\n"
+        "    return [rng.random() for _ in range(n)]\n",
+    )
+    run_cell(ip, "%%pipeline params\nn = 4\n")
+    run_cell(ip, "%%component sample --define-only\nvalues = draw(n)\nlog_metric('total', sum(values))\n")
+    run = run_cell(ip, "%pipeline run --wait")
+    assert run.state.value == "SUCCEEDED", run
+    rng = random.Random(3)
+    expected = sum(rng.random() for _ in range(4))
+    assert abs(run.metrics["sample.total"] - expected) < 1e-9
