@@ -41,6 +41,17 @@ def _friendly(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _request_metadata(shell: Any) -> dict[str, Any]:
+    """The metadata of the execute request running now (ipykernel), else {}."""
+    get_parent = getattr(getattr(shell, "kernel", None), "get_parent", None)
+    try:
+        parent = get_parent() if callable(get_parent) else None
+    except Exception:  # an older ipykernel or no request: nothing to learn
+        return {}
+    metadata = parent.get("metadata") if isinstance(parent, dict) else None
+    return metadata if isinstance(metadata, dict) else {}
+
+
 @magics_class
 class PipelineMagics(Magics):
     def __init__(self, shell: Any) -> None:
@@ -48,6 +59,7 @@ class PipelineMagics(Magics):
         path = kernel_notebook_path(shell.user_ns) if shell is not None else None
         self.workspace = Workspace(default_pipeline_name(path))
         self._cell_id: str | None = None  # the notebook cell id of the cell running now, if sent
+        self._running_body = False  # True while a magic runs its cell's code (a nested run_cell)
         self._definitions_in_cell = 0
         self.last_run_id: str | None = None
         self.backend_name = "local"
@@ -58,11 +70,22 @@ class PipelineMagics(Magics):
         """IPython's `pre_run_cell` event: note the cell id the frontend sent with this execution.
 
         JupyterLab and Notebook 7 send each cell's notebook id (ipykernel hands it to IPython as
-        `info.cell_id`); nbclient, papermill and the classic Notebook send none. Our own nested
-        `run_cell` of a cell's body comes here too, after the magic has read the id.
+        `info.cell_id`); nbclient, papermill and the classic Notebook send none. JupyterLab also
+        sends the ids of the cells deleted since the last execution (`deletedCells` in the
+        request's metadata): what they defined goes, so the kernel's pipeline stays the notebook's.
+        Our own nested `run_cell` of a cell's body is not a new cell.
         """
-        self._cell_id = getattr(info, "cell_id", None) or None
+        if self._running_body:
+            return
+        metadata = _request_metadata(self.shell)
+        cell_id = getattr(info, "cell_id", None) or metadata.get("cellId")
+        self._cell_id = cell_id if isinstance(cell_id, str) and cell_id else None
         self._definitions_in_cell = 0
+        deleted = metadata.get("deletedCells")
+        if isinstance(deleted, list):
+            for gone in deleted:
+                if isinstance(gone, str) and gone:
+                    self.workspace.forget_cell(f"id:{gone}")
 
     def _learn_notebook_name(self) -> None:
         """Name the default pipeline after the notebook as soon as the kernel can tell which it is."""
@@ -110,9 +133,11 @@ class PipelineMagics(Magics):
             body = f"# {header}\n{body}"
         before = vars(shell).get("_showtraceback")  # normally none: the class's method shows
         shell._showtraceback = keep
+        self._running_body = True
         try:
             result = shell.run_cell(body, store_history=False)
         finally:
+            self._running_body = False
             if before is None:
                 del shell._showtraceback
             else:

@@ -228,11 +228,23 @@ class Pipeline:
             params.update(parse_params(text))  # a later cell's default wins, at the name's first place
         self.params = params
 
-    def forget_cell(self, cell: str) -> None:
-        """Drop what cell `cell` defined in setup and params (its step, if any, stays)."""
-        self.setup_cells.pop(cell, None)
-        if self.params_cells.pop(cell, None) is not None:
+    def forget_cell(self, cell: str, *, step: bool = False) -> None:
+        """Drop what cell `cell` defined in setup and params, and with `step` its step(s) too (also
+        those of further definitions made in the same cell, keyed `cell#2`, ...)."""
+
+        def mine(key: str) -> bool:
+            return key == cell or (cell.startswith("id:") and key.startswith(cell + "#"))
+
+        self.setup_cells = {k: c for k, c in self.setup_cells.items() if not mine(k)}
+        params_before = len(self.params_cells)
+        self.params_cells = {k: p for k, p in self.params_cells.items() if not mine(k)}
+        if len(self.params_cells) != params_before:
             self._merge_params()
+        if step:
+            for key, name in list(self.step_cells.items()):
+                if mine(key):
+                    self.steps.pop(name, None)
+                    del self.step_cells[key]
 
     def __iter__(self) -> Iterator[StepDef]:
         return iter(self.steps.values())

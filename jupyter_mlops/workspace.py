@@ -74,6 +74,11 @@ class Workspace:
         self.active_name = name
         return self.pipelines[name]
 
+    def forget_cell(self, cell: str) -> None:
+        """The notebook cell keyed `cell` was deleted: drop what it defined, in every pipeline."""
+        for pipeline in self.pipelines.values():
+            pipeline.forget_cell(cell, step=True)
+
     def get(self, name: str | None) -> Pipeline:
         if name is None:
             return self.active

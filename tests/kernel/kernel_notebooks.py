@@ -68,8 +68,13 @@ class KernelSession:
             kernel_name="python3", cwd=str(cwd), env={**os.environ, **(env or {})}
         )
 
-    def run(self, source: str, cell_id: str | None = None) -> tuple[dict[str, Any], str]:
-        """(execute_reply content, everything the cell printed or showed, tracebacks included)."""
+    def run(
+        self, source: str, cell_id: str | None = None, deleted: list[str] | None = None
+    ) -> tuple[dict[str, Any], str]:
+        """(execute_reply content, everything the cell printed or showed, tracebacks included).
+
+        `deleted`: ids of cells deleted since the last execution, which JupyterLab sends along.
+        """
         content = {
             "code": source,
             "silent": False,
@@ -78,7 +83,9 @@ class KernelSession:
             "allow_stdin": False,
             "stop_on_error": True,
         }
-        metadata = {"cellId": cell_id} if cell_id is not None else {}
+        metadata: dict[str, Any] = {"cellId": cell_id} if cell_id is not None else {}
+        if deleted is not None:
+            metadata["deletedCells"] = deleted
         msg = self.kc.session.msg("execute_request", content, metadata=metadata)
         self.kc.shell_channel.send(msg)
         msg_id = msg["header"]["msg_id"]

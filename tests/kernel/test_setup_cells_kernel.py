@@ -67,3 +67,43 @@ def test_nbclient_without_ids_compiles_what_the_cli_compiles(tmp_path):
     path = write(nb, tmp_path / "many.ipynb")
     execute_notebook(nb, tmp_path, env={"JPY_SESSION_NAME": str(path)})
     assert (tmp_path / "kernel.yaml").read_bytes() == _cli_compile(path, tmp_path / "cli.yaml")
+
+
+def test_cells_deleted_in_jupyterlab_leave_the_pipeline_as_the_cli_reads_the_saved_notebook(tmp_path):
+    extra = "%%pipeline setup\nimport json\n"
+    full = notebook(["%load_ext jupyter_mlops", IMPORTS, PARAMS, HELPERS, MORE_PARAMS, *STEPS, extra])
+    ids = [cell.id for cell in full.cells]
+    kept = [0, 1, 2, 3, 5]  # the second params cell, step b and the last setup cell are deleted
+    saved = notebook([full.cells[i].source for i in kept])
+    for index, cell in zip(kept, saved.cells, strict=True):
+        cell.id = ids[index]
+    path = write(saved, tmp_path / "many.ipynb")
+    session = KernelSession(tmp_path, env={"JPY_SESSION_NAME": str(path)})
+    try:
+        for cell_id, cell in zip(ids, full.cells, strict=True):
+            reply, shown = session.run(cell.source, cell_id)
+            assert reply["status"] == "ok", shown
+        # JupyterLab sends the ids of cells deleted since the last execution with the next one.
+        reply, shown = session.run("%pipeline show", deleted=[ids[4], ids[6], ids[7]])
+        assert "Pipeline 'many': 1 steps" in shown, shown
+        reply, shown = session.run(f"%pipeline compile {tmp_path / 'kernel.yaml'}")
+        assert reply["status"] == "ok", shown
+    finally:
+        session.close()
+    assert (tmp_path / "kernel.yaml").read_bytes() == _cli_compile(path, tmp_path / "cli.yaml")
+
+
+def test_several_steps_defined_by_one_cell_in_a_loop_are_all_kept(tmp_path):
+    session = KernelSession(tmp_path)
+    try:
+        session.run("%load_ext jupyter_mlops", "load")
+        loop = (
+            "for n in ('a', 'b', 'c'):\n    get_ipython().run_cell_magic('component', n, f'{n}_v = 1\\n')\n"
+        )
+        for _ in range(2):  # and re-running the cell changes nothing
+            reply, shown = session.run(loop, "loop")
+            assert reply["status"] == "ok", shown
+        reply, shown = session.run("%pipeline show")
+        assert "Pipeline 'pipeline': 3 steps" in shown, shown
+    finally:
+        session.close()
