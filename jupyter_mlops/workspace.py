@@ -2,6 +2,14 @@
 
 The kernel feeds it cells as they run; the CLI feeds it the cells of an .ipynb in order. Both go through
 the same methods, so a notebook compiles to the same YAML either way.
+
+Each definition names the cell it comes from by a key, so that defining a cell again replaces what
+that cell defined and nothing else (setup and params cells accumulate; a renamed `%%component` cell
+replaces its old step): `id:<notebook cell id>` when known (JupyterLab and Notebook 7 send it with
+each execution; nbformat 4.5 files store the same id, which the CLI reads); otherwise the CLI uses
+the cell's position (`position:<n>`) and the kernel the cell's text (`text:<source>`), since a kernel
+that gets no ids cannot tell a re-run from a new cell any other way. Cells are ordered by the first
+time their key came: notebook order in the CLI, first-execution order in the kernel.
 """
 
 from __future__ import annotations
