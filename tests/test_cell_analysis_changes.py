@@ -1,0 +1,133 @@
+"""Values changed in place (issue 9 item 1): every way a cell may change an outside value counts,
+known read-only calls do not, and what the analysis cannot be sure of is said (`may_change`, notes)."""
+
+from __future__ import annotations
+
+import pytest
+
+from jupyter_mlops.cell_analysis import CellAnalysis, analyze_cell
+from jupyter_mlops.readonly_calls import (
+    READ_ONLY_FUNCTIONS,
+    READ_ONLY_METHODS,
+    RECEIVER_CHANGING_METHODS,
+    function_changes_arguments,
+)
+
+IMPORTS = {"np": "numpy", "pd": "pandas", "plt": "matplotlib.pyplot", "helper": ""}
+
+
+def cell(source: str, **code: str) -> CellAnalysis:
+    return analyze_cell(source, cell="c", outside_code={**IMPORTS, **code})
+
+
+@pytest.mark.parametrize(
+    ("source", "changed", "unsure"),
+    [
+        # the issue's repros
+        ("model.fit([[0], [1]], [0, 1])", {"model"}, set()),
+        ("df.drop(columns=['a'], inplace=True)", {"df"}, set()),
+        ("lst.append(x)", {"lst"}, set()),
+        ("rng.shuffle(a)", {"rng", "a"}, set()),
+        ("for d in [df]:\n    d['b'] = 1", {"df"}, {"df"}),
+        ("helper(df)", {"df"}, {"df"}),
+        ("del df['a']", {"df"}, set()),
+        # paths rooted at the name, aliases, with, del of an attribute, += through an item
+        ("self.layers[0].reset()", {"self"}, {"self"}),
+        ("d = df\nd['b'] = 1", {"df"}, {"df"}),
+        ("with open_thing(df) as h:\n    h.x = 1", {"df"}, {"df"}),
+        ("del obj.attr", {"obj"}, set()),
+        ("counts['k'] += 1", {"counts"}, set()),
+        ("box = [df]\nbox[0]['b'] = 1", {"df"}, {"df"}),
+        ("col = df['a']\ncol.fillna(0, inplace=True)", {"df"}, {"df"}),
+        ("np.random.shuffle(a)", {"a"}, set()),
+        ("np.add(a, 1, out=b)", {"b"}, set()),
+        ("x = arr\nx += 1", {"arr"}, {"arr"}),
+        ("cache.setdefault('k', []).append(1)", {"cache"}, set()),
+        # an unknown method, an unknown function's arguments
+        ("obj.frobnicate()", {"obj"}, {"obj"}),
+        ("process(data, cfg)", {"data", "cfg"}, {"data", "cfg"}),
+        # inside the cell's own function (sound: the function may be called)
+        ("def go():\n    items.append(1)\ngo()", {"items"}, set()),
+        ("def go(v):\n    v['b'] = 1\ngo(df)", {"df"}, {"df"}),
+    ],
+)
+def test_every_way_to_change_a_value_counts(source: str, changed: set[str], unsure: set[str]) -> None:
+    analysis = cell(source)
+    assert analysis.mutates == changed, source
+    assert analysis.may_change == unsure, source
+    # A changed value is also read: the step takes it in and passes it on.
+    assert changed <= analysis.reads | analysis.maybe_reads, source
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "model.predict([[1]])",
+        "print(len(df), df.shape, df.head(), df.describe())",
+        "m = df['a'].mean() + np.mean(arr) + arr.sum()",
+        "y = model.predict_proba(X)[:, 1]\ns = model.score(X, y)",
+        "Z = scaler.transform(X)",
+        "plt.plot(x, y)\nplt.title(name)\nplt.show()",
+        "out = pd.DataFrame(arr)\nmore = pd.concat([df, other])",
+        "for k, v in d.items():\n    print(k, v)",
+        "s = sorted(items)\nn = sum(values)\nt = str(obj)",
+        "total = df.groupby('a').sum()",
+        "v = d.get('k')",
+        "log_metric('acc', acc)",
+    ],
+)
+def test_known_read_only_calls_change_nothing(source: str) -> None:
+    analysis = cell(source, log_metric="jupyter_mlops.log_metric")
+    assert analysis.mutates == frozenset(), source
+    assert analysis.notes == (), source
+
+
+def test_a_fresh_copy_is_the_cells_own() -> None:
+    assert cell("x = df.copy()\nx['b'] = 1").mutates == frozenset()
+    assert cell("x = df.mean()\nx['b'] = 1").mutates == frozenset()
+    # ...a view is not: `head` may share the frame's memory.
+    assert cell("x = df.head()\nx['b'] = 1").mutates == {"df"}
+
+
+def test_modules_functions_and_builtins_are_code_not_values() -> None:
+    analysis = cell("np.random.seed(0)\nplt.rcParams.update({})\nhelper.cache = {}\nprint.x = 1")
+    assert analysis.mutates == frozenset()
+    own = cell("import random\nrandom.seed(0)\nrandom.shuffle(deck)")
+    assert own.mutates == {"deck"}
+
+
+def test_changing_a_name_the_cell_binds_is_no_outside_change() -> None:
+    analysis = cell("lst = []\nlst.append(1)\nhelper(lst)")
+    assert analysis.mutates == frozenset() and analysis.notes == ()
+
+
+def test_a_maybe_bound_name_changed_later_is_still_an_outside_change() -> None:
+    analysis = cell("if flag:\n    lst = []\nlst.append(1)")
+    assert "lst" in analysis.mutates and "lst" in analysis.maybe_binds
+
+
+def test_unsure_changes_are_said_with_the_users_line() -> None:
+    analysis = analyze_cell("x = 1\nhelper(df)\n", cell="c", first_line=2, outside_code=IMPORTS)
+    assert analysis.notes == (
+        (
+            3,
+            "`df` is passed to `helper(...)`, which may change it (the analysis cannot see into it); "
+            "later steps that read `df` take it from this step",
+        ),
+    )
+
+
+def test_a_value_the_cell_surely_rebinds_needs_no_note() -> None:
+    analysis = cell("helper(df)\ndf = 2")
+    assert analysis.may_change == frozenset() and analysis.notes == ()
+
+
+def test_the_tables_do_not_contradict_each_other() -> None:
+    assert not READ_ONLY_METHODS & RECEIVER_CHANGING_METHODS
+    for path in ["len", "print", "numpy.mean", "numpy.linalg.norm", "sklearn.metrics.accuracy_score"]:
+        assert function_changes_arguments(path) is False, path
+    assert function_changes_arguments("numpy.random.shuffle") is True
+    assert function_changes_arguments("mymodule.fn") is None
+    assert "fit" not in READ_ONLY_METHODS and "fit_transform" not in READ_ONLY_METHODS
+    assert "transform" in READ_ONLY_METHODS and "predict" in READ_ONLY_METHODS
+    assert "next" not in READ_ONLY_FUNCTIONS and "map" not in READ_ONLY_FUNCTIONS
