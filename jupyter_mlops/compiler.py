@@ -14,10 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .cell_analysis import CellAnalysis, analyze_cell
+from .cell_analysis import CellAnalysis
 from .component_options import StepOptions
 from .dependencies import Override, infer_dependencies, topological_order
-from .errors import CellError, PipelineError
+from .errors import CellError, PipelineError, raise_all
+from .pipeline_analysis import SETUP_CELL, analyze_pipeline, setup_needs
 from .value_kinds import ARTIFACT, bindings, import_statements, output_kind
 
 if TYPE_CHECKING:
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
 # Names a compiled step provides itself (the inlined stand-in for jupyter_mlops).
 PROVIDED = frozenset({"log_metric", "logdir", "mlops"})
 RESERVED_ARGS = frozenset({"result", "mlops_metrics", "mlops_logdir"})
-SETUP_CELL = "%%pipeline setup"
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,9 @@ class StepPlan:
     packages: tuple[str, ...]
     after: tuple[str, ...]  # ordering-only upstream steps (--after)
     options: StepOptions
+    # Outputs the step passes on because it MAY have changed them (the analysis cannot be sure:
+    # an unknown call, an alias); `%pipeline show` marks them "may change".
+    may_change: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -109,21 +112,27 @@ def _auto_packages(modules: set[str]) -> list[str]:
 
 
 def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
+    """The pipeline's plan; every problem found in its cells is raised at once (`errors.raise_all`)."""
     if not pipeline.steps:
         raise PipelineError(
             f"pipeline {pipeline.name!r} has no steps yet: mark cells with `%%component NAME` first"
         )
-    setup = analyze_cell(pipeline.setup, cell=SETUP_CELL) if pipeline.setup.strip() else None
+    cells = analyze_pipeline(pipeline)
+    errors = list(cells.errors)
+    setup, analyses = cells.setup, cells.steps
     setup_names = set(setup.binds) if setup else set()
-    # first_line=2: the magic line is the cell's first line, so messages give the line the user sees.
-    analyses = [(s.name, analyze_cell(s.source, cell=s.name, first_line=2)) for s in pipeline]
     trees = {name: ast.parse(a.source) for name, a in analyses}
     overrides = {
         s.name: Override(inputs=s.options.inputs, outputs=s.options.outputs, after=s.options.after)
         for s in pipeline
+        if s.name in trees
     }
     io = infer_dependencies(
-        analyses, params=pipeline.params.keys(), setup_names=setup_names | PROVIDED, overrides=overrides
+        analyses,
+        params=pipeline.params.keys(),
+        setup_names=setup_names | PROVIDED,
+        overrides=overrides,
+        errors=errors,
     )
     order = topological_order(io)
     by_name = dict(analyses)
@@ -141,10 +150,13 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
                 implicit_imports[name].append(import_statements(trees[producer], {var})[var])
             elif how & {"def", "class"}:
                 what = "function" if "def" in how else "class"
-                raise CellError(
-                    f"uses {var!r}, a {what} defined in step {producer!r}; steps pass data, not code. "
-                    "Move it into the %%pipeline setup cell so every step has it.",
-                    cell=name,
+                errors.append(
+                    CellError(
+                        f"uses {var!r}, a {what} defined in step {producer!r}; steps pass data, not code. "
+                        "Move it into the %%pipeline setup cell so every step has it.",
+                        cell=name,
+                        line=by_name[name].read_lines.get(var),
+                    )
                 )
             else:
                 data_inputs[name][var] = producer
@@ -153,6 +165,16 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
         for var, producer in inputs.items():
             consumed[producer].add(var)
 
+    setup_prelude = ""
+    notes = [Note(cell, line, message) for cell, line, message in cells.notes]
+    if setup is not None:
+        provided = setup_names | PROVIDED | set(pipeline.params)
+        imports, setup_errors, setup_notes = setup_needs(setup, analyses, trees, provided)
+        if cells.complete:  # a step that failed to parse may be the one importing what setup needs
+            errors += setup_errors
+        # One line, in place of the %%pipeline setup line: the setup code keeps the user's line numbers.
+        setup_prelude = "; ".join(imports) + "\n" if imports else ""
+        notes += [Note(SETUP_CELL, line, msg) for line, msg in [*setup.notes, *setup_notes]]
     setup_params = tuple(sorted(setup.reads & pipeline.params.keys())) if setup else ()
     setup_imports = set(setup.imported_modules) if setup else set()
     kinds: dict[tuple[str, str], str] = {}
@@ -166,10 +188,13 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
             kinds[(name, var)] = output_kind(trees[name], var, shadowed) if surely else ARTIFACT
         result = analysis.last_expression is not None
         if result and "result" in outs:
-            raise CellError(
-                "the variable 'result' is read by later steps, and the cell's last line is also a bare "
-                "expression (the step's `result` output). Rename the variable or end the cell differently.",
-                cell=name,
+            errors.append(
+                CellError(
+                    "the variable 'result' is read by later steps, and the cell's last line is also a "
+                    "bare expression (the step's `result` output). Rename the variable or end the cell "
+                    "differently.",
+                    cell=name,
+                )
             )
         uses = _jupyter_mlops_uses(trees[name], analysis)
         packages = list(pipeline.setup_options.packages) + list(step.options.packages)
@@ -189,25 +214,31 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
             packages=tuple(dict.fromkeys(packages)),
             after=tuple(s for s in step.options.after if s not in data_inputs[name].values()),
             options=step.options,
+            may_change=frozenset(outs) & analysis.may_change,
         )
+    for step in pipeline:
+        if keyword.iskeyword(step.name):
+            errors.append(
+                CellError(f"step name {step.name!r} is a Python keyword; choose another name", cell=step.name)
+            )
+    position = {SETUP_CELL: -1, **{s.name: i for i, s in enumerate(pipeline)}}
+    raise_all(sorted(errors, key=lambda e: position.get(e.cell or "", len(position))))
     edges: list[tuple[str, str, str]] = []
     for name in order:
         by_producer: dict[str, list[str]] = {}
         for var, (producer, _) in plans[name].inputs.items():
-            by_producer.setdefault(producer, []).append(var)
+            label = var + (" (may change)" if var in plans[producer].may_change else "")
+            by_producer.setdefault(producer, []).append(label)
         edges += [(p, name, ", ".join(sorted(vs))) for p, vs in sorted(by_producer.items())]
         edges += [(a, name, "") for a in plans[name].after]
-    for name in order:
-        if keyword.iskeyword(name):
-            raise CellError(f"step name {name!r} is a Python keyword; choose another name", cell=name)
-    notes = [Note(SETUP_CELL, line, msg) for line, msg in setup.notes] if setup else []
     for name, analysis in analyses:
         notes += [Note(name, line, msg) for line, msg in analysis.notes]
+    notes.sort(key=lambda n: position.get(n.cell, len(position)))  # stable: each cell's own order
     return PipelinePlan(
         name=pipeline.name,
         kfp_name=kfp_name(pipeline.name),
         params=dict(pipeline.params),
-        setup=setup.source if setup else "",
+        setup=setup_prelude + setup.source if setup else "",
         steps=[plans[n] for n in order],
         edges=edges,
         notes=notes,
@@ -238,6 +269,7 @@ def describe(plan: PipelinePlan) -> Mapping[str, Any]:
                 "inputs": {v: {"from": p, "kind": k} for v, (p, k) in s.inputs.items()},
                 "outputs": dict(s.outputs) | ({"result": ARTIFACT} if s.result else {}),
                 "after": list(s.after),
+                "may_change": sorted(s.may_change),
                 "packages": list(s.packages),
             }
             for s in plan.steps

@@ -19,7 +19,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from jupyter_mlops.cell_analysis import CellAnalysis
-from jupyter_mlops.errors import CellError, PipelineError
+from jupyter_mlops.errors import CellError, PipelineError, raise_all
 
 # What every step has without being given it. IPython adds `display` and `get_ipython` to the
 # kernel's builtins; a step runs plain Python and has neither.
@@ -56,8 +56,14 @@ def infer_dependencies(
     params: Collection[str],
     setup_names: Collection[str],
     overrides: Mapping[str, Override] | None = None,
+    errors: list[CellError] | None = None,
 ) -> dict[str, StepIO]:
-    """The inputs, outputs and ordering of each step, in notebook order (the order of `steps`)."""
+    """The inputs, outputs and ordering of each step, in notebook order (the order of `steps`).
+
+    Every name no step provides is a CellError: all of them are raised at once (`CellErrors`), or,
+    when `errors` is given, appended to it (the names are then simply no inputs) for the caller to
+    report with its own.
+    """
     order = [name for name, _ in steps]
     _check_names(order, overrides or {})
     overrides = overrides or {}
@@ -76,6 +82,10 @@ def infer_dependencies(
         result[step] = StepIO(
             inputs, frozenset(outputs), after, frozenset(flow.params_needed[step] - set(inputs))
         )
+    if errors is None:
+        raise_all(flow.errors)
+    else:
+        errors.extend(flow.errors)
     topological_order(result)  # unknown --after steps and cycles fail here, with the steps named
     return result
 
@@ -115,6 +125,7 @@ class _Flow:
             for produced in _produced(analysis, overrides.get(name, Override())):
                 self.defined_at.setdefault(produced, []).append(name)
         self.position = {name: index for index, (name, _) in enumerate(steps)}
+        self.errors: list[CellError] = []
 
     def step_inputs(self, index: int, step: str, analysis: CellAnalysis, override: Override) -> None:
         found: dict[str, str] = {}
@@ -123,8 +134,10 @@ class _Flow:
                 if name in self.producer:
                     found[name] = self.producer[name]
                 elif name not in self.provided:
-                    raise CellError(
-                        f"--inputs names {name!r}, which {self._why_missing(index, name)}", cell=step
+                    self.errors.append(
+                        CellError(
+                            f"--inputs names {name!r}, which {self._why_missing(index, name)}", cell=step
+                        )
                     )
         else:
             by_line = sorted(analysis.reads, key=lambda n: (analysis.read_lines.get(n, 0), n))
@@ -133,17 +146,22 @@ class _Flow:
                     found[name] = self.producer[name]
                 elif name in self.deleted_by and name not in BUILTIN_NAMES:
                     deleter = self.deleted_by[name]
-                    raise CellError(
-                        f"name {name!r} is read, but step {deleter!r} deletes it (del {name}) before this "
-                        f"step runs. Remove that del, or define {name!r} again in a step in between.",
-                        cell=step,
-                        line=analysis.read_lines.get(name),
+                    self.errors.append(
+                        CellError(
+                            f"name {name!r} is read, but step {deleter!r} deletes it (del {name}) before "
+                            f"this step runs. Remove that del, or define {name!r} again in a step in "
+                            "between.",
+                            cell=step,
+                            line=analysis.read_lines.get(name),
+                        )
                     )
                 elif name not in self.provided | BUILTIN_NAMES | MODULE_NAMES:
-                    raise CellError(
-                        f"name {name!r} is read but {self._why_missing(index, name)}",
-                        cell=step,
-                        line=analysis.read_lines.get(name),
+                    self.errors.append(
+                        CellError(
+                            f"name {name!r} is read but {self._why_missing(index, name)}",
+                            cell=step,
+                            line=analysis.read_lines.get(name),
+                        )
                     )
             for name in analysis.maybe_reads:
                 if name in self.producer:
