@@ -18,7 +18,7 @@ from .cell_analysis import CellAnalysis
 from .component_options import StepOptions
 from .dependencies import Override, infer_dependencies, topological_order
 from .errors import CellError, PipelineError, raise_all
-from .pipeline_analysis import SETUP_CELL, analyze_pipeline, setup_needs
+from .pipeline_analysis import SETUP_CELL, analyze_pipeline, constant_names, setup_needs
 from .value_kinds import ARTIFACT, bindings, import_statements, output_kind
 
 if TYPE_CHECKING:
@@ -127,12 +127,14 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
         for s in pipeline
         if s.name in trees
     }
+    scalars = {p.name for p in pipeline.params.values() if p.type in ("int", "float", "str", "bool")}
     io = infer_dependencies(
         analyses,
         params=pipeline.params.keys(),
         setup_names=setup_names | PROVIDED,
         overrides=overrides,
         errors=errors,
+        immutable=scalars | (constant_names(setup) if setup else set()),
     )
     order = topological_order(io)
     by_name = dict(analyses)
@@ -214,7 +216,7 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
             packages=tuple(dict.fromkeys(packages)),
             after=tuple(s for s in step.options.after if s not in data_inputs[name].values()),
             options=step.options,
-            may_change=frozenset(outs) & analysis.may_change,
+            may_change=frozenset(outs).intersection(analysis.may_change),
         )
     for step in pipeline:
         if keyword.iskeyword(step.name):
@@ -233,6 +235,10 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
         edges += [(a, name, "") for a in plans[name].after]
     for name, analysis in analyses:
         notes += [Note(name, line, msg) for line, msg in analysis.notes]
+        if name in plans:
+            for var in sorted(plans[name].may_change):
+                line, why = analysis.may_change[var]
+                notes.append(Note(name, line, f"{why}; later steps that read `{var}` take it from this step"))
     notes.sort(key=lambda n: position.get(n.cell, len(position)))  # stable: each cell's own order
     return PipelinePlan(
         name=pipeline.name,

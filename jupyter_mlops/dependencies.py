@@ -57,18 +57,22 @@ def infer_dependencies(
     setup_names: Collection[str],
     overrides: Mapping[str, Override] | None = None,
     errors: list[CellError] | None = None,
+    immutable: Collection[str] = (),
 ) -> dict[str, StepIO]:
     """The inputs, outputs and ordering of each step, in notebook order (the order of `steps`).
 
     Every name no step provides is a CellError: all of them are raised at once (`CellErrors`), or,
     when `errors` is given, appended to it (the names are then simply no inputs) for the caller to
-    report with its own.
+    report with its own. `immutable`: parameters and setup names whose values cannot change in place
+    (numbers, strings, bools): a step that may change one of them, while no step rebound it, is no
+    producer of it.
     """
     order = [name for name, _ in steps]
     _check_names(order, overrides or {})
     overrides = overrides or {}
     provided = frozenset(params) | frozenset(setup_names)
     flow = _Flow(steps, overrides, provided, frozenset(params))
+    flow.immutable = frozenset(immutable)
     for index, (step, analysis) in enumerate(steps):
         flow.step_inputs(index, step, analysis, overrides.get(step, Override()))
         flow.step_leaves(step, analysis, overrides.get(step, Override()))
@@ -126,6 +130,7 @@ class _Flow:
                 self.defined_at.setdefault(produced, []).append(name)
         self.position = {name: index for index, (name, _) in enumerate(steps)}
         self.errors: list[CellError] = []
+        self.immutable: frozenset[str] = frozenset()
 
     def step_inputs(self, index: int, step: str, analysis: CellAnalysis, override: Override) -> None:
         found: dict[str, str] = {}
@@ -202,6 +207,9 @@ class _Flow:
     def step_leaves(self, step: str, analysis: CellAnalysis, override: Override) -> None:
         """Record what the step leaves for later steps: its values, and names it deleted."""
         produced = _produced(analysis, override)
+        if override.outputs is None:  # an int parameter passed to a call is not changed by it
+            unchangeable = self.immutable - self.producer.keys()
+            produced -= (analysis.mutates - analysis.binds) & unchangeable
         if override.outputs is not None:
             for name in (analysis.binds | analysis.mutates) - produced:
                 self.withheld[name] = step

@@ -24,18 +24,55 @@ from __future__ import annotations
 import ast
 import builtins
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from jupyter_mlops.name_scopes import COMPREHENSIONS, Flow, Scope
 from jupyter_mlops.readonly_calls import (
     ARGUMENT_CHANGING_METHODS,
-    FRESH_RESULT_METHODS,
     READ_ONLY_METHODS,
     RECEIVER_CHANGING_METHODS,
     function_changes_arguments,
-    function_result_is_fresh,
+    function_result,
+    method_result,
 )
 
 _BUILTINS = frozenset(dir(builtins))
+
+
+@dataclass(frozen=True)
+class FunctionSummary:
+    """What a call of a function defined in a cell may change (`function_summaries`)."""
+
+    positional: tuple[str, ...]  # its positional parameters, in order
+    changed: frozenset[str]  # parameters it may change in place
+    unsure: frozenset[str]  # of those, the ones the analysis is not sure about
+    globals_changed: frozenset[str]  # module-level names it may change
+    vararg: str | None = None
+    kwarg: str | None = None
+
+    def changed_arguments(self, node: ast.Call) -> list[tuple[ast.expr, str]]:
+        """(argument, parameter) for each argument of the call that the function may change."""
+        found: list[tuple[ast.expr, str]] = []
+        everything = sorted(self.changed)
+        for index, argument in enumerate(node.args):
+            if isinstance(argument, ast.Starred):  # `f(*items)`: any parameter
+                if everything:
+                    found.append((argument, everything[0]))
+                continue
+            param = self.positional[index] if index < len(self.positional) else self.vararg
+            if param is None or param in self.changed:
+                found.append((argument, param or "?"))
+        for keyword in node.keywords:
+            param = keyword.arg if keyword.arg is not None else self.kwarg
+            if keyword.arg is None and everything:  # `f(**options)`
+                found.append((keyword.value, everything[0]))
+            elif (
+                param is None
+                or param in self.changed
+                or (keyword.arg not in self.positional and self.kwarg in self.changed)
+            ):
+                found.append((keyword.value, param or "?"))
+        return found
 
 
 class ChangeTracking:
@@ -46,8 +83,9 @@ class ChangeTracking:
     binds: set[str]
     mutates: set[str]
 
-    def __init__(self, outside_code: Mapping[str, str]) -> None:
+    def __init__(self, outside_code: Mapping[str, str], summaries: Mapping[str, FunctionSummary]) -> None:
         self.outside_code = outside_code  # other cells' imports -> dotted path ('' for def/class)
+        self.summaries = summaries  # functions of this cell and the setup cell -> what calls change
         self.import_paths: dict[str, str] = {}  # this cell's module-level imports -> dotted path
         self.code_names: set[str] = set()  # bound at top level by def, class or import
         self.surely_changed: set[str] = set()
@@ -70,7 +108,7 @@ class ChangeTracking:
         return self.module
 
     def name_roots(self, name: str, scope: Scope) -> set[str]:
-        """Module-level names whose value `name` may be, or hold a part of, at this point."""
+        """Module-level names whose value `name` may be, or be a part of, at this point."""
         owner = self.owner(name, scope)
         if owner is not self.module:
             return set(owner.aliases.get(name, ()))
@@ -81,59 +119,88 @@ class ChangeTracking:
         return result
 
     def roots(self, node: ast.AST | None, scope: Scope) -> set[str]:
-        """Module-level names whose value the expression's value may be or share (a view, an item)."""
+        """Module-level names whose value the expression's value may be, or be a part of."""
+        return self.value(node, scope)[0]
+
+    def reach(self, node: ast.AST | None, scope: Scope) -> set[str]:
+        """Module-level names whose value, or an item of it, the expression's value may share."""
+        same, items = self.value(node, scope)
+        return same | items
+
+    def value(self, node: ast.AST | None, scope: Scope) -> tuple[set[str], set[str]]:
+        """(names the value may be or be a part of, names whose items it may hold): `df['a']` is a
+        part of df; `[df]`, `lst.copy()` and `list(lst)` are new containers holding their items."""
         if node is None:
-            return set()
+            return set(), set()
         if isinstance(node, ast.Name):
-            return self.name_roots(node.id, scope)
-        if isinstance(node, (ast.Attribute, ast.Subscript, ast.Starred, ast.Await, ast.NamedExpr)):
-            return self.roots(node.value, scope)
+            owner = self.owner(node.id, scope)
+            return self.name_roots(node.id, scope), set(owner.items.get(node.id, ()))
+        if isinstance(node, (ast.Attribute, ast.Subscript)):  # a part of it, or one of its items
+            return self.reach(node.value, scope), set()
+        if isinstance(node, (ast.Starred, ast.Await, ast.NamedExpr)):
+            return self.value(node.value, scope)
+        if isinstance(node, (ast.IfExp, ast.BoolOp)):
+            options = [node.body, node.orelse] if isinstance(node, ast.IfExp) else node.values
+            values = [self.value(option, scope) for option in options]
+            return set().union(*(v[0] for v in values)), set().union(*(v[1] for v in values))
+        parts: list[ast.expr | None] = []
         if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
-            return set().union(*(self.roots(e, scope) for e in node.elts))
-        if isinstance(node, ast.Dict):
-            return set().union(*(self.roots(e, scope) for e in [*node.keys, *node.values]))
-        if isinstance(node, ast.IfExp):
-            return self.roots(node.body, scope) | self.roots(node.orelse, scope)
-        if isinstance(node, ast.BoolOp):
-            return set().union(*(self.roots(v, scope) for v in node.values))
-        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mult)):
-            # `[df] + rest`, `[row] * 3`: the new list holds the same items.
-            return self.roots(node.left, scope) | self.roots(node.right, scope)
-        if isinstance(node, COMPREHENSIONS):
-            parts: list[ast.AST] = [g.iter for g in node.generators]
+            parts = list(node.elts)
+        elif isinstance(node, ast.Dict):
+            parts = [*node.keys, *node.values]
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mult)):
+            parts = [node.left, node.right]  # `[df] + rest`, `[row] * 3`: the same items
+        elif isinstance(node, COMPREHENSIONS):
+            parts = [g.iter for g in node.generators]
             parts += [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
-            return set().union(*(self.roots(p, scope) for p in parts))
-        if isinstance(node, ast.Call):
-            return self._result_roots(node, scope)
-        return set()  # constants, comparisons, f-strings, lambdas, arithmetic: new values
+        elif isinstance(node, ast.Call):
+            return self._call_value(node, scope)
+        # A new container of these items; constants, comparisons, f-strings, lambdas: new values.
+        return set(), set().union(*(self.reach(p, scope) for p in parts))
 
-    def _result_roots(self, node: ast.Call, scope: Scope) -> set[str]:
-        arguments = set().union(*(self.roots(a, scope) for a in _arguments(node)))
+    def _call_value(self, node: ast.Call, scope: Scope) -> tuple[set[str], set[str]]:
         func = node.func
-        if isinstance(func, ast.Attribute):
-            path = self.dotted(func, scope)
-            if path is not None:
-                return set() if function_result_is_fresh(path) else arguments
-            if func.attr in FRESH_RESULT_METHODS:
-                return set()
-            return self.roots(func.value, scope) | arguments
-        if isinstance(func, ast.Name):
-            return set() if function_result_is_fresh(self.function_path(func.id, scope)) else arguments
-        return arguments
+        sources: list[ast.expr] = _arguments(node)
+        if isinstance(func, ast.Attribute) and self.dotted(func, scope) is None:  # a method
+            kind = method_result(func.attr)
+            sources = [func.value] + (sources if kind == "view" else [])
+        elif isinstance(func, ast.Attribute):
+            kind = function_result(self.dotted(func, scope))
+        elif isinstance(func, ast.Name) and self.summary(func.id, scope) is None:
+            kind = function_result(self.function_path(func.id, scope))
+        else:  # the notebook's own function, or a call of a call: it may return any argument
+            kind = "view"
+        shared = set().union(*(self.reach(source, scope) for source in sources))
+        if kind == "fresh":
+            return set(), set()
+        return (shared, set()) if kind == "view" else (set(), shared)
 
-    def alias(self, target: ast.AST, value_roots: set[str], scope: Scope) -> None:
-        """`target = value`: what the target's names (or the container it stores into) may hold."""
-        if not value_roots:
+    def alias(
+        self, target: ast.AST, same: set[str], items: set[str], scope: Scope, *, element: bool = False
+    ) -> None:
+        """`target = value`: the value may be `same` or a part of them, and hold items of `items`.
+        `element`: the target takes an item of the value (a `for` target)."""
+        if element:
+            same, items = same | items, same | items
+        if not same and not items:
             return
         if isinstance(target, ast.Name):
             owner = self.owner(target.id, scope)
-            owner.aliases.setdefault(target.id, set()).update(value_roots - {target.id})
-        elif isinstance(target, (ast.Tuple, ast.List)):
-            for element in target.elts:
-                self.alias(element, value_roots, scope)
+            owner.aliases.setdefault(target.id, set()).update(same - {target.id})
+            owner.items.setdefault(target.id, set()).update(items - {target.id})
+        elif isinstance(target, (ast.Tuple, ast.List)):  # unpacking: each target takes an item
+            for part in target.elts:
+                self.alias(part, same, items, scope, element=True)
         elif isinstance(target, (ast.Starred, ast.Attribute, ast.Subscript)):
-            # `box['k'] = df`: box now holds df (a change of box itself is recorded by the store).
-            self.alias(_path_root(target), value_roots, scope)
+            # `box['k'] = df`, `*rest = ..`: a container now holds them (its change is the store's).
+            root = _path_root(target)
+            self.alias(root, set(), same | items, scope)
+
+    def alias_value(
+        self, target: ast.AST, node: ast.AST | None, scope: Scope, *, element: bool = False
+    ) -> None:
+        same, items = self.value(node, scope)
+        self.alias(target, same, items, scope, element=element)
 
     # -- code: modules, functions, classes ---------------------------------------------------------
 
@@ -154,6 +221,14 @@ class ChangeTracking:
             return None  # the cell's own function or value
         path = self.outside_code.get(name, name)
         return path or None  # '' is a def or class of another cell: unknown
+
+    def summary(self, name: str, scope: Scope) -> FunctionSummary | None:
+        """What a call of the cell's or the setup cell's function `name` may change, if known."""
+        if self.owner(name, scope) is not self.module or name not in self.summaries:
+            return None
+        if name in self.binds and name not in self.code_names:
+            return None  # rebound to a value somewhere in the cell
+        return self.summaries[name]
 
     def dotted(self, node: ast.Attribute, scope: Scope) -> str | None:
         """`np.linalg.norm` -> 'numpy.linalg.norm' when `np` is an import; None for values."""
@@ -218,15 +293,28 @@ class ChangeTracking:
                 changes_arguments = False
             else:
                 self.changed(
-                    self.roots(func.value, scope),
+                    self.reach(func.value, scope),
                     line,
                     f"`{{name}}` may be changed by `{text}` (a method this analysis does not know)",
                 )
                 changes_arguments = None
             if method not in READ_ONLY_METHODS:  # `box.append(df)`: box now holds df
-                self.alias(func.value, set().union(*(self.roots(a, scope) for a in arguments)), scope)
+                held = set().union(*(self.reach(a, scope) for a in arguments))
+                self.alias(_path_root(func.value), set(), held, scope)
         elif isinstance(func, ast.Attribute):
             changes_arguments = function_changes_arguments(self.dotted(func, scope))
+        elif isinstance(func, ast.Name) and self.summary(func.id, scope) is not None:
+            summary = self.summary(func.id, scope)
+            assert summary is not None
+            for argument, param in summary.changed_arguments(node):
+                why = f"`{{name}}` may be changed by `{text}` (its parameter `{param}`)"
+                self.changed(self.reach(argument, scope), line, why if param in summary.unsure else None)
+            self.changed(
+                set().union(*(self.name_roots(g, self.module) for g in summary.globals_changed)),
+                line,
+                f"`{{name}}` may be changed by `{text}`",
+            )
+            changes_arguments = False
         elif isinstance(func, ast.Name):
             changes_arguments = function_changes_arguments(self.function_path(func.id, scope))
         else:
@@ -234,13 +322,19 @@ class ChangeTracking:
         for keyword in node.keywords:
             if keyword.arg == "out":
                 self.through(keyword.value, scope, line, text)
+            elif (
+                keyword.arg == "copy"
+                and isinstance(keyword.value, ast.Constant)
+                and keyword.value.value is False
+            ):
+                changes_arguments = True
         if changes_arguments is True:
             for argument in arguments:
                 self.through(argument, scope, line, text)
         elif changes_arguments is None:
             why = f"`{{name}}` is passed to `{text}`, which may change it (the analysis cannot see into it)"
             for argument in arguments:
-                self.changed(self.roots(argument, scope), line, why)
+                self.changed(self.reach(argument, scope), line, why)
 
 
 def _arguments(node: ast.Call) -> list[ast.expr]:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import cast
 
+from jupyter_mlops.name_changes import FunctionSummary
 from jupyter_mlops.name_reads import ExpressionWalker
 from jupyter_mlops.name_scopes import FUNCTIONS, Scope, function_scope, interrupted, join
 
@@ -37,20 +38,30 @@ class NameFlow:
 
 
 def analyze_names(
-    tree: ast.Module, *, lazy_annotations: bool = False, outside_code: Mapping[str, str] | None = None
+    tree: ast.Module,
+    *,
+    lazy_annotations: bool = False,
+    outside_code: Mapping[str, str] | None = None,
+    summaries: Mapping[str, FunctionSummary] | None = None,
 ) -> NameFlow:
     """Walk a parsed cell; `lazy_annotations` if it has `from __future__ import annotations`.
 
     `outside_code`: names other cells bind to imports (-> dotted path) or defs and classes (-> '').
+    `summaries`: what calls of known functions (the cell's, the setup cell's) may change.
     """
-    walker = CellWalker(lazy_annotations, outside_code or {})
+    walker = CellWalker(lazy_annotations, outside_code or {}, summaries or {})
     walker.stmts(tree.body, walker.module)
     return walker.result()
 
 
 class CellWalker(ExpressionWalker):
-    def __init__(self, lazy_annotations: bool, outside_code: Mapping[str, str]) -> None:
-        super().__init__(lazy_annotations, outside_code)
+    def __init__(
+        self,
+        lazy_annotations: bool,
+        outside_code: Mapping[str, str],
+        summaries: Mapping[str, FunctionSummary],
+    ) -> None:
+        super().__init__(lazy_annotations, outside_code, summaries)
         self.imports: dict[str, str] = {}
         self.imported_modules: set[str] = set()
         self.definitions: set[str] = set()
@@ -90,10 +101,10 @@ class CellWalker(ExpressionWalker):
             self.class_def(node, scope)
         elif isinstance(node, ast.Assign):
             self.expr(node.value, scope)
-            value_roots = self.roots(node.value, scope)
+            same, items = self.value(node.value, scope)
             for target in node.targets:
                 self.store(target, scope)
-                self.alias(target, value_roots, scope)
+                self.alias(target, same, items, scope)
         elif isinstance(node, ast.AugAssign):
             self.aug_assign(node, scope)
         elif isinstance(node, ast.AnnAssign):
@@ -105,11 +116,11 @@ class CellWalker(ExpressionWalker):
             if isinstance(node, ast.AsyncFor) and not scope.in_function():
                 self.top_level_await = True
             self.expr(node.iter, scope)
-            items = self.roots(node.iter, scope)  # `for d in [df]`: d may be df
+            same, items = self.value(node.iter, scope)  # `for d in [df]`: d may be df
 
             def head(target: ast.expr = node.target) -> None:
                 self.store(target, scope)
-                self.alias(target, items, scope)
+                self.alias(target, same, items, scope, element=True)
 
             self.loop(node, scope, head)
         elif isinstance(node, ast.While):
@@ -125,7 +136,8 @@ class CellWalker(ExpressionWalker):
                 self.expr(item.context_expr, scope)
                 if item.optional_vars is not None:
                     self.store(item.optional_vars, scope)
-                    self.alias(item.optional_vars, self.roots(item.context_expr, scope), scope)
+                    # `with wrap(df) as h`: h is what __enter__ returns, maybe anything it holds.
+                    self.alias_value(item.optional_vars, item.context_expr, scope, element=True)
             self.stmts(node.body, scope)
         elif isinstance(node, ast.Match):
             self.match(node, scope)
@@ -195,7 +207,7 @@ class CellWalker(ExpressionWalker):
             # `d += [1]` changes a list or an array in place: what `d` may refer to (d is rebound).
             others = self.roots(node.target, scope) - {node.target.id}
             self.changed(others, node.lineno, f"`{{name}}` may be changed through `{node.target.id}` (+=)")
-            self.alias(node.target, self.roots(node.value, scope), scope)
+            self.alias(node.target, set(), self.reach(node.value, scope), scope)  # `d += [df]`
             self.bind(node.target.id, scope)
         else:
             self.store(node.target, scope)

@@ -17,15 +17,20 @@ from __future__ import annotations
 import ast
 from collections.abc import Mapping
 
-from jupyter_mlops.name_changes import ChangeTracking
+from jupyter_mlops.name_changes import ChangeTracking, FunctionSummary
 from jupyter_mlops.name_scopes import COMPREHENSIONS, Flow, Scope, function_scope, join, target_names
 
 
 class ExpressionWalker(ChangeTracking):
     """Walks expressions and assignment targets; `name_flow.CellWalker` adds the statements."""
 
-    def __init__(self, lazy_annotations: bool, outside_code: Mapping[str, str]) -> None:
-        super().__init__(outside_code)
+    def __init__(
+        self,
+        lazy_annotations: bool,
+        outside_code: Mapping[str, str],
+        summaries: Mapping[str, FunctionSummary],
+    ) -> None:
+        super().__init__(outside_code, summaries)
         self.lazy_annotations = lazy_annotations  # `from __future__ import annotations`
         self.module = Scope("module", None, flow=Flow())
         self.recording = True  # False while a loop body is walked once to learn what it binds
@@ -117,7 +122,7 @@ class ExpressionWalker(ChangeTracking):
             self.expr(node.value, scope)
             assert isinstance(node.target, ast.Name)
             self.walrus_bind(node.target.id, scope)
-            self.alias(node.target, self.roots(node.value, scope), scope)
+            self.alias_value(node.target, node.value, scope)
         elif isinstance(node, ast.Call):
             for child in ast.iter_child_nodes(node):
                 self.expr(child, scope)
@@ -182,7 +187,8 @@ class ExpressionWalker(ChangeTracking):
             if index:
                 self.expr(generator.iter, inner)
             self.store(generator.target, inner)
-            self.alias(generator.target, self.roots(generator.iter, inner if index else scope), inner)
+            same, items = self.value(generator.iter, inner if index else scope)
+            self.alias(generator.target, same, items, inner, element=True)
             for condition in generator.ifs:
                 self.expr(condition, inner)
         if isinstance(node, ast.DictComp):
@@ -218,4 +224,5 @@ class ExpressionWalker(ChangeTracking):
             self.load(node.id, scope, node.lineno)
         else:
             self.expr(node, scope)  # `get(x).a = 1` changes what get(x) may return: x
-        self.through(target, scope, node.lineno, ast.unparse(target))
+        # The object changed is the one holding the item or attribute: `x.a` of `x.a.b[c] = 2`.
+        self.through(target.value, scope, node.lineno, ast.unparse(target))

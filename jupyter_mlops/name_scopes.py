@@ -65,6 +65,7 @@ class Scope:
     flow: Flow | None = None  # module and class bodies only: their code runs once, in order
     # name bound here -> module-level names whose value it may be or hold (`d = df`, `box = [df]`)
     aliases: dict[str, set[str]] = field(default_factory=dict)
+    items: dict[str, set[str]] = field(default_factory=dict)  # ... whose items it may hold (`[df]`)
 
     def runs_later(self) -> bool:
         """True if this scope or one around it is deferred."""

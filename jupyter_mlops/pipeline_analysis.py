@@ -94,9 +94,12 @@ def _analyze(pipeline: Pipeline, code: Mapping[str, str]) -> CellAnalyses:
             errors.append(exc)
     steps: list[tuple[str, CellAnalysis]] = []
     failed = bool(errors)
+    helpers = setup.summaries if setup is not None else {}  # what calls of setup's functions change
     for step in pipeline:
         try:
-            analysis = analyze_cell(step.source, cell=step.name, first_line=2, outside_code=code)
+            analysis = analyze_cell(
+                step.source, cell=step.name, first_line=2, outside_code=code, summaries=helpers
+            )
         except CellError as exc:
             errors.append(exc)
             failed = True
@@ -176,6 +179,25 @@ def _seed_note(function: str, *, setup: bool) -> str:
         "processes and do not continue it (in the kernel it continues from cell to cell). Seed in "
         "%%pipeline setup, or pass a generator (rng = np.random.default_rng(0)) from step to step."
     )
+
+
+def constant_names(analysis: CellAnalysis) -> set[str]:
+    """Names the cell binds once, at its top level, to a number, string, bool or None
+    (`THRESHOLD = 0.5`): no call can change such a value in place."""
+    tree = ast.parse(analysis.source)
+    stores: dict[str, int] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            stores[node.id] = stores.get(node.id, 0) + 1
+    return {
+        node.targets[0].id
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0], ast.Name)
+        and isinstance(node.value, ast.Constant)
+        and stores.get(node.targets[0].id) == 1
+    }
 
 
 def setup_needs(

@@ -20,11 +20,14 @@ it is NOT listed as read-only (correctness first; the cost is a copy of the valu
   place (`str.partition` does not).
 
 Keyword arguments: `inplace=` anything but a literal `False` changes the receiver (pandas);
-`out=x` changes `x` (numpy ufuncs and reductions).
+`out=x` changes `x` (numpy ufuncs and reductions); `copy=False` may change the arguments
+(`sklearn.preprocessing.scale(X, copy=False)`), whatever the function.
 
 Method tables answer: does the call change the receiver? its arguments? may its value share
 memory with the receiver or the arguments (a view, an element)? The last matters only inside a
-step, when the value is stored in a name and that name is then changed (`col = df['a']; col[0] = 1`).
+step, when the value is stored in a name and that name is then changed (`col = df['a']; col[0] = 1`):
+a view shares everything, a shallow copy (`lst.copy()`, `list(x)`) shares only the items, so
+`c = lst.copy(); c.append(1)` leaves `lst` alone while `c[0].append(1)` changes an item of `lst`.
 """
 
 from __future__ import annotations
@@ -84,18 +87,19 @@ RECEIVER_CHANGING_METHODS = frozenset(
 # Methods that change their arguments (and their receiver): shuffling in place.
 ARGUMENT_CHANGING_METHODS = frozenset({"shuffle"})
 
-# Read-only methods whose value shares nothing with the receiver that the step could then change:
-# numbers, strings, new containers of numbers, predictions.
-FRESH_RESULT_METHODS = frozenset(
+# What a call's value shares with the receiver and the arguments, for read-only calls:
+# "fresh" (nothing: a number, a string, a new array or frame), "items" (a new container holding the
+# same items: `lst.copy()`, `list(x)`, `dict(d)`), "view" (may be the object itself, a part of it or
+# a view of its memory: `arr.reshape(..)`, `d.get(k)`, `df.head()`, `np.asarray(a)`). Read-only
+# calls not listed as "view" or "items" give fresh values; any other call's value is a "view".
+VIEW_METHODS = frozenset(
     {
-        "count", "index", "find", "format", "join", "lower", "upper", "strip", "split", "startswith",
-        "endswith", "encode", "decode", "copy", "tolist", "item", "tobytes", "to_json", "to_csv",
-        "to_string", "all", "any", "argmax", "argmin", "max", "mean", "min", "median", "std", "sum",
-        "var", "prod", "nunique", "describe", "info", "isna", "isnull", "notna", "notnull", "corr",
-        "cov", "predict", "predict_proba", "predict_log_proba", "decision_function", "score",
-        "transform", "get_params", "equals", "memory_usage", "is_integer", "bit_length",
+        "view", "reshape", "ravel", "transpose", "swapaxes", "squeeze", "diagonal", "get", "items",
+        "keys", "values", "head", "tail", "groupby", "rolling", "expanding", "resample", "iterrows",
+        "itertuples", "to_numpy", "to_frame", "agg", "aggregate", "__getitem__",
     }
 )  # fmt: skip
+ITEMS_METHODS = frozenset({"copy", "tolist", "to_list", "to_dict", "to_records"})
 
 # Functions (builtins by bare name, others by dotted import path) that change none of their
 # arguments. Functions that take a function (`sorted(key=...)`, `max(key=...)`) are taken to call it
@@ -139,6 +143,14 @@ READ_ONLY_FUNCTIONS = frozenset(
         "sklearn.model_selection.train_test_split", "sklearn.model_selection.cross_val_score",
         "sklearn.model_selection.cross_validate", "sklearn.model_selection.cross_val_predict",
         "sklearn.base.clone", "sklearn.metrics", "matplotlib.pyplot", "seaborn",
+        "numpy.random.default_rng", "numpy.random.RandomState", "numpy.random.Generator",
+        "numpy.random.SeedSequence", "random.Random", "random.choice", "random.choices",
+        "random.sample", "random.randint", "random.uniform", "random.gauss",
+        # scikit-learn's estimators only store their arguments when made (its API convention)
+        "sklearn.linear_model", "sklearn.ensemble", "sklearn.tree", "sklearn.svm",
+        "sklearn.neighbors", "sklearn.naive_bayes", "sklearn.cluster", "sklearn.decomposition",
+        "sklearn.pipeline", "sklearn.compose", "sklearn.neural_network", "sklearn.impute",
+        "sklearn.feature_extraction", "sklearn.preprocessing", "sklearn.model_selection",
         "jupyter_mlops.log_metric", "jupyter_mlops.logdir", "jupyter_mlops.log_embedding",
     }
 )  # fmt: skip
@@ -159,18 +171,27 @@ ARGUMENT_CHANGING_FUNCTIONS = frozenset(
     }
 )
 
-# Read-only functions whose value shares nothing with the arguments (`np.asarray(a)` may be `a`
-# itself, `list(items)` holds the same items, `max(dfs, key=len)` is one of them: not listed).
-FRESH_RESULT_FUNCTIONS = frozenset(
+VIEW_FUNCTIONS = frozenset(
     {
-        "abs", "all", "any", "ascii", "bin", "bool", "callable", "chr", "complex", "divmod", "float",
-        "format", "hasattr", "hash", "hex", "id", "int", "isinstance", "issubclass", "len", "oct",
-        "ord", "pow", "print", "repr", "round", "str", "sum", "display", "json.dumps", "pickle.dumps",
-        "copy.deepcopy", "numpy.array", "numpy.copy", "numpy.mean", "numpy.sum", "numpy.std",
-        "numpy.var", "numpy.median", "numpy.average", "numpy.allclose", "numpy.array_equal",
-        "jupyter_mlops.log_metric",
+        "iter", "reversed", "zip", "enumerate", "getattr", "max", "min", "vars", "type", "slice",
+        "numpy.asarray", "numpy.asanyarray", "numpy.reshape", "numpy.ravel", "numpy.transpose",
+        "numpy.squeeze", "numpy.expand_dims", "numpy.atleast_1d", "numpy.atleast_2d",
+        "numpy.atleast_3d", "numpy.swapaxes", "numpy.moveaxis", "numpy.split", "numpy.array_split",
+        "numpy.hsplit", "numpy.vsplit", "numpy.broadcast_to", "numpy.broadcast_arrays",
+        "numpy.diagonal", "numpy.diag", "numpy.flip", "numpy.fliplr", "numpy.flipud", "numpy.rot90",
+        "numpy.real", "numpy.imag", "pandas.DataFrame", "pandas.Series", "pandas.Index",
+        "pandas.Categorical", "pandas.concat", "pandas.merge", "pandas.melt", "pandas.get_dummies",
+        # estimators, pipelines and searches hold the objects they are given
+        "sklearn.linear_model", "sklearn.ensemble", "sklearn.tree", "sklearn.svm", "sklearn.neighbors",
+        "sklearn.naive_bayes", "sklearn.cluster", "sklearn.decomposition", "sklearn.pipeline",
+        "sklearn.compose", "sklearn.neural_network", "sklearn.impute", "sklearn.feature_extraction",
+        "sklearn.preprocessing", "sklearn.model_selection.GridSearchCV",
+        "sklearn.model_selection.RandomizedSearchCV", "sklearn.model_selection.KFold",
     }
 )  # fmt: skip
+ITEMS_FUNCTIONS = frozenset(
+    {"list", "tuple", "set", "frozenset", "dict", "sorted", "copy.copy", "numpy.array", "numpy.copy"}
+)
 
 
 def _listed(path: str, table: frozenset[str]) -> bool:
@@ -189,5 +210,15 @@ def function_changes_arguments(path: str | None) -> bool | None:
     return False if _listed(path, READ_ONLY_FUNCTIONS) else None
 
 
-def function_result_is_fresh(path: str | None) -> bool:
-    return path is not None and path in FRESH_RESULT_FUNCTIONS
+def function_result(path: str | None) -> str:
+    """'fresh', 'items' or 'view' (see VIEW_METHODS) for a call of the function at `path`."""
+    if path is None or _listed(path, VIEW_FUNCTIONS) or function_changes_arguments(path) is not False:
+        return "view"
+    return "items" if path in ITEMS_FUNCTIONS else "fresh"
+
+
+def method_result(method: str) -> str:
+    """'fresh', 'items' or 'view' for a call of `method` on a value."""
+    if method not in READ_ONLY_METHODS or method in VIEW_METHODS:
+        return "view"
+    return "items" if method in ITEMS_METHODS else "fresh"

@@ -93,3 +93,15 @@ def test_outputs_override_still_decides() -> None:
         overrides={"b": Override(outputs=("n",))},
     )
     assert io["c"].inputs == {"items": "a"}
+
+
+def test_a_number_parameter_or_setup_constant_passed_to_a_call_is_not_changed() -> None:
+    io = infer(params=("lr",), setup=("LIMIT", "helper"), a="helper(lr, LIMIT)", b="print(lr, LIMIT)")
+    assert io["b"].inputs == {"lr": "a", "LIMIT": "a"}  # without knowing they cannot change
+    steps = [
+        (name, analyze_cell(source, cell=name))
+        for name, source in [("a", "helper(lr, LIMIT)"), ("b", "print(lr, LIMIT)")]
+    ]
+    io = infer_dependencies(steps, params=("lr",), setup_names=("LIMIT", "helper"), immutable=("lr", "LIMIT"))
+    assert io["b"].inputs == {} and io["b"].params == {"lr"}
+    assert io["a"].outputs == frozenset()

@@ -60,7 +60,7 @@ def test_the_fitted_model_is_what_use_reads_and_use_runs_after_fit() -> None:
 
 def test_an_unsure_change_is_marked_may_change_in_show_and_in_the_notes() -> None:
     plan = _plan(
-        "def helper(frame):\n    frame['c'] = 1\n",
+        "def helper(frame):\n    frame.tidy()\n",  # a method the analysis does not know
         [("make", "df = {'a': 1}\n"), ("change", "helper(df)\n"), ("use", "print(df)\n")],
     )
     assert plan.step("use").inputs["df"][0] == "change"
@@ -69,9 +69,22 @@ def test_an_unsure_change_is_marked_may_change_in_show_and_in_the_notes() -> Non
     assert "df <- change (artifact, may change)" in text
     assert "out: df (artifact, may change)" in text
     assert (
-        "change, line 2: `df` is passed to `helper(...)`, which may change it (the analysis cannot see "
-        "into it); later steps that read `df` take it from this step"
+        "change, line 2: `df` may be changed by `helper(...)` (its parameter `frame`); later steps "
+        "that read `df` take it from this step"
     ) in describe(plan)["notes"]
+
+
+def test_what_a_setup_helper_changes_is_read_from_its_code() -> None:
+    setup = "def add_col(frame):\n    frame['c'] = 1\n\n\ndef peek(frame):\n    print(frame.head())\n"
+    steps = [
+        ("make", "df = {'a': 1}\n"),
+        ("change", "add_col(df)\n"),
+        ("look", "peek(df)\n"),
+        ("use", "print(df)\n"),
+    ]
+    plan = _plan(setup, steps)
+    assert ("change", "use", "df") in plan.edges  # surely changed: no mark, no note
+    assert plan.step("look").outputs == {} and plan.notes == []
 
 
 def test_read_only_steps_stay_parallel_and_make_no_copies() -> None:

@@ -1,0 +1,52 @@
+"""What a function defined in a notebook cell may change when it is called: which of its parameters,
+and which module-level names. The setup cell's helpers and a step's own functions are code the
+analysis can read, so `helper(df)` changes `df` only if `helper` may change its parameter.
+
+A function's body is analysed as if it were a cell whose outside names are its parameters (and the
+module's names): what that "cell" may change among its parameters is what a call may change in
+its arguments; module-level names it may change and does not bind are changed by every call.
+Functions it calls that are summarized already (defined above it) are followed; others are
+unknown, so their arguments may change (sound). Nested functions and lambdas count as called.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+
+from jupyter_mlops.name_changes import FunctionSummary
+from jupyter_mlops.name_flow import analyze_names
+
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def summarize_functions(
+    tree: ast.Module,
+    *,
+    outside_code: Mapping[str, str] | None = None,
+    known: Mapping[str, FunctionSummary] | None = None,
+) -> dict[str, FunctionSummary]:
+    """Summaries of the functions defined at the top level of `tree`, in order."""
+    found: dict[str, FunctionSummary] = dict(known or {})
+    own: dict[str, FunctionSummary] = {}
+    for node in tree.body:
+        if not isinstance(node, _FUNCTIONS) or node.decorator_list:
+            continue  # a decorator may replace the function with anything
+        args = node.args
+        positional = tuple(a.arg for a in [*args.posonlyargs, *args.args])
+        names = {*positional, *(a.arg for a in args.kwonlyargs)}
+        names |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
+        body = ast.Module(body=list(node.body), type_ignores=[])
+        # Its own name is not yet summarized: a recursive call is an unknown call (sound).
+        flow = analyze_names(body, lazy_annotations=True, outside_code=outside_code, summaries=found)
+        changed = flow.mutates & names
+        summary = FunctionSummary(
+            positional=positional,
+            changed=frozenset(changed),
+            unsure=frozenset(changed & set(flow.unsure_changes)),
+            globals_changed=frozenset(flow.mutates - names - flow.binds),
+            vararg=args.vararg.arg if args.vararg else None,
+            kwarg=args.kwarg.arg if args.kwarg else None,
+        )
+        found[node.name] = own[node.name] = summary
+    return own
