@@ -316,9 +316,13 @@ class ChangeTracking:
             )
             changes_arguments = False
         elif isinstance(func, ast.Name):
-            changes_arguments = function_changes_arguments(self.function_path(func.id, scope))
-        else:
+            path = self.function_path(func.id, scope)
+            changes_arguments = function_changes_arguments(path)
+            if path is None:  # `f = lst.append; f(1)`: a value called may change what it holds
+                self.changed(self.reach(func, scope), line, f"`{{name}}` may be changed by `{text}`")
+        else:  # `getattr(v, 'append')(9)`, `handlers[k](x)`: the callee may be a method of anything
             changes_arguments = None
+            self.changed(self.reach(func, scope), line, f"`{{name}}` may be changed by `{text}`")
         for keyword in node.keywords:
             if keyword.arg == "out":
                 self.through(keyword.value, scope, line, text)
