@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from jupyter_mlops.name_scopes import COMPREHENSIONS, Flow, Scope
 from jupyter_mlops.readonly_calls import (
     ARGUMENT_CHANGING_METHODS,
+    READ_ONLY_FUNCTIONS,
     READ_ONLY_METHODS,
     RECEIVER_CHANGING_METHODS,
     function_changes_arguments,
@@ -37,6 +38,7 @@ from jupyter_mlops.readonly_calls import (
 )
 
 _BUILTINS = frozenset(dir(builtins))
+_BARE_READ_ONLY = frozenset(name for name in READ_ONLY_FUNCTIONS if "." not in name)  # display, ...
 
 
 @dataclass(frozen=True)
@@ -219,8 +221,11 @@ class ChangeTracking:
             return self.import_paths[name]
         if name in self.binds or name in self.code_names:
             return None  # the cell's own function or value
-        path = self.outside_code.get(name, name)
-        return path or None  # '' is a def or class of another cell: unknown
+        if name in self.outside_code:
+            return self.outside_code[name] or None  # '' is a def or class of another cell: unknown
+        if name in _BUILTINS or name in _BARE_READ_ONLY:
+            return name
+        return None  # a value from another step, called (`net(x)`): it may change itself
 
     def summary(self, name: str, scope: Scope) -> FunctionSummary | None:
         """What a call of the cell's or the setup cell's function `name` may change, if known."""

@@ -111,7 +111,7 @@ READ_ONLY_FUNCTIONS = frozenset(
         "dir", "divmod", "enumerate", "float", "format", "frozenset", "getattr", "hasattr", "hash",
         "hex", "id", "int", "isinstance", "issubclass", "iter", "len", "list", "max", "min", "oct",
         "open", "ord", "pow", "print", "range", "repr", "reversed", "round", "set", "slice",
-        "sorted", "str", "sum", "tuple", "type", "vars", "zip", "display",
+        "sorted", "str", "sum", "tuple", "type", "vars", "zip", "display", "log_metric",
         "copy.copy", "copy.deepcopy", "json.dumps", "json.loads", "pickle.dumps", "math", "statistics",
         "numpy.array", "numpy.asarray", "numpy.copy", "numpy.mean", "numpy.sum", "numpy.std",
         "numpy.var", "numpy.min", "numpy.max", "numpy.amin", "numpy.amax", "numpy.median",

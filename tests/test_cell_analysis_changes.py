@@ -13,7 +13,15 @@ from jupyter_mlops.readonly_calls import (
     function_changes_arguments,
 )
 
-IMPORTS = {"np": "numpy", "pd": "pandas", "plt": "matplotlib.pyplot", "helper": ""}
+# What other cells import (-> path) and define (-> ''), as the compiler tells each cell.
+IMPORTS = {
+    "np": "numpy",
+    "pd": "pandas",
+    "plt": "matplotlib.pyplot",
+    "helper": "",
+    "open_thing": "",
+    "process": "",
+}
 
 
 def cell(source: str, **code: str) -> CellAnalysis:
@@ -119,6 +127,13 @@ def test_the_setup_cells_functions_are_known_to_the_steps() -> None:
         summaries=setup.summaries,
     )
     assert step.mutates == {"df"} and not step.may_change
+
+
+def test_calling_a_value_may_change_it() -> None:
+    # `net` is not code any cell defines: a value from a step (a torch module changes when called).
+    assert cell("out = net(x)").mutates == {"net", "x"}
+    assert cell("f = lst.append\nf(1)").mutates == {"lst"}
+    assert cell("getattr(v, 'append')(9)").mutates == {"v"}
 
 
 def test_modules_functions_and_builtins_are_code_not_values() -> None:
