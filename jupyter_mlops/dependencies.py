@@ -1,9 +1,11 @@
 """Which step needs which value from which earlier step, inferred from the cells' analyses.
 
-A name a step reads is an input of that step when an earlier step binds or mutates it; the value
-comes from the latest such step, as it would in the notebook run top to bottom. Parameters and
-setup names are passed by the compiler, unless a step rebinds or mutates them: later readers then
-take that step's value. Builtins are fine unless a step shadows them (`list = [...]`).
+A name a step reads is an input of that step when an earlier step binds it or MAY change it in
+place (`CellAnalysis.mutates`: `x[i] = ..`, `model.fit(..)`, `helper(df)`, ...); the value comes
+from the latest such step, as it would in the notebook run top to bottom, and the reader runs after
+it. Parameters and setup names are passed by the compiler, unless a step rebinds or may change
+them: later readers then take that step's value (numbers, strings and bools among them cannot
+change in place: `immutable`). Builtins are fine unless a step shadows them (`list = [...]`).
 
 One more notebook rule: a step that binds a name only on some paths (`if cond: x = 2`) may leave an
 earlier value in place. When a later step reads that name from it, the step also takes the earlier
@@ -207,9 +209,12 @@ class _Flow:
     def step_leaves(self, step: str, analysis: CellAnalysis, override: Override) -> None:
         """Record what the step leaves for later steps: its values, and names it deleted."""
         produced = _produced(analysis, override)
-        if override.outputs is None:  # an int parameter passed to a call is not changed by it
-            unchangeable = self.immutable - self.producer.keys()
-            produced -= (analysis.mutates - analysis.binds) & unchangeable
+        if override.outputs is None:
+            changed_only = analysis.mutates - analysis.binds
+            # An int parameter passed to a call is not changed by it.
+            produced -= changed_only & (self.immutable - self.producer.keys())
+            if override.inputs is not None:  # with --inputs, it changes only what it is given
+                produced -= changed_only - set(override.inputs) - self.provided
         if override.outputs is not None:
             for name in (analysis.binds | analysis.mutates) - produced:
                 self.withheld[name] = step

@@ -105,3 +105,15 @@ def test_a_number_parameter_or_setup_constant_passed_to_a_call_is_not_changed() 
     io = infer_dependencies(steps, params=("lr",), setup_names=("LIMIT", "helper"), immutable=("lr", "LIMIT"))
     assert io["b"].inputs == {} and io["b"].params == {"lr"}
     assert io["a"].outputs == frozenset()
+
+
+def test_with_inputs_a_step_passes_on_only_what_it_is_given() -> None:
+    overrides = {"b": Override(inputs=("items",))}
+    io = infer(
+        a="items = []\nother = []",
+        b="items.append(1)\nhelper(other)",
+        c="print(items, other)",
+        setup=("helper",),
+        overrides=overrides,
+    )
+    assert io["c"].inputs == {"items": "b", "other": "a"}

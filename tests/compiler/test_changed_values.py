@@ -111,9 +111,15 @@ def test_the_logistic_regression_repro_runs(home: Path) -> None:
 SETUP = """\
 import pandas as pd
 
+history = []
+
 
 def helper(frame):
     frame["c"] = frame["a"] * 10
+
+
+def log(entry):
+    history.append(entry)
 """
 
 STEPS = [
@@ -134,14 +140,15 @@ STEPS = [
         "helper(df)\n"
         "for d in [frames['x']]:\n"
         "    d['w'] = 2\n"
-        "del df['a']\n",
+        "del df['a']\n"
+        "log('changed')\n",
     ),
     (
         "use",
         "summary = {\n"
         "    'columns': list(df.columns), 'c': df['c'].tolist(), 'lst': lst,\n"
         "    'arr': sorted(arr.tolist()), 'shuffled': arr.tolist() != list(range(8)),\n"
-        "    'frame': sorted(frames['x'].columns), 'draw': float(rng.random()),\n"
+        "    'frame': sorted(frames['x'].columns), 'draw': float(rng.random()), 'history': history,\n"
         "}\n"
         "summary\n",
     ),
@@ -155,6 +162,7 @@ def test_values_changed_in_place_reach_later_steps_when_run(home: Path) -> None:
         "arr": "change",
         "df": "change",
         "frames": "change",
+        "history": "change",  # a setup list, changed by a setup helper
         "lst": "change",
         "rng": "change",
     }
@@ -168,3 +176,4 @@ def test_values_changed_in_place_reach_later_steps_when_run(home: Path) -> None:
     assert got == namespace["summary"]
     assert got["columns"] == ["c"] and got["c"] == [10, 20] and got["lst"] == [1]
     assert got["shuffled"] and got["arr"] == list(range(8)) and got["frame"] == ["v", "w"]
+    assert got["history"] == ["changed"]
