@@ -65,7 +65,7 @@ class PipelinePlan:
     name: str
     kfp_name: str
     params: dict[str, Param]
-    setup: str
+    setup: str  # what every step runs first; its line 1 stands for the %%pipeline setup line
     steps: list[StepPlan]
     edges: list[tuple[str, str, str]] = field(default_factory=list)  # (upstream, downstream, label)
     notes: list[Note] = field(default_factory=list)  # shown by `%pipeline show`, in notebook order
@@ -174,8 +174,9 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
         imports, setup_errors, setup_notes = setup_needs(setup, analyses, trees, provided)
         if cells.complete:  # a step that failed to parse may be the one importing what setup needs
             errors += setup_errors
-        # One line, in place of the %%pipeline setup line: the setup code keeps the user's line numbers.
-        setup_prelude = "; ".join(imports) + "\n" if imports else ""
+        # One line in place of the %%pipeline setup line (the imports setup code needs from other
+        # cells, or nothing): line N of the plan's setup is line N of the cell, as the user counts.
+        setup_prelude = "; ".join(imports) + "\n"
         notes += [Note(SETUP_CELL, line, msg) for line, msg in [*setup.notes, *setup_notes]]
     setup_params = tuple(sorted(setup.reads & pipeline.params.keys())) if setup else ()
     setup_imports = set(setup.imported_modules) if setup else set()

@@ -74,7 +74,7 @@ def test_parameters_builtins_and_the_provided_helpers_are_fine_in_setup() -> Non
         params="scale = 2\n",
     )
     plan = w.active.plan()
-    assert plan.setup.startswith("def report")
+    assert plan.setup.startswith("\ndef report")  # line 1 stands for the magic line: no import needed
     assert plan.step("a").params == ("scale",)
 
 
