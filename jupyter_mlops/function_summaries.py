@@ -40,13 +40,28 @@ def summarize_functions(
         # Its own name is not yet summarized: a recursive call is an unknown call (sound).
         flow = analyze_names(body, lazy_annotations=True, outside_code=outside_code, summaries=found)
         changed = flow.mutates & names
+        # Module-level names it changes in place, or rebinds (`global history; history = []`).
+        globals_changed = (flow.mutates - names - flow.binds) | (_globals(node) & flow.binds)
         summary = FunctionSummary(
             positional=positional,
             changed=frozenset(changed),
-            unsure=frozenset(changed & set(flow.unsure_changes)),
-            globals_changed=frozenset(flow.mutates - names - flow.binds),
+            unsure=frozenset((changed | globals_changed) & set(flow.unsure_changes)),
+            globals_changed=frozenset(globals_changed),
             vararg=args.vararg.arg if args.vararg else None,
             kwarg=args.kwarg.arg if args.kwarg else None,
         )
         found[node.name] = own[node.name] = summary
     return own
+
+
+def _globals(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    """Names the function declares `global` (its nested functions and classes left out)."""
+    found: set[str] = set()
+    stack: list[ast.AST] = list(function.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Global):
+            found.update(node.names)
+        elif not isinstance(node, (*_FUNCTIONS, ast.ClassDef, ast.Lambda)):
+            stack.extend(ast.iter_child_nodes(node))
+    return found

@@ -47,7 +47,7 @@ class FunctionSummary:
 
     positional: tuple[str, ...]  # its positional parameters, in order
     changed: frozenset[str]  # parameters it may change in place
-    unsure: frozenset[str]  # of those, the ones the analysis is not sure about
+    unsure: frozenset[str]  # of those and of `globals_changed`, the ones the analysis is not sure about
     globals_changed: frozenset[str]  # module-level names it may change
     vararg: str | None = None
     kwarg: str | None = None
@@ -314,11 +314,9 @@ class ChangeTracking:
             for argument, param in summary.changed_arguments(node):
                 why = f"`{{name}}` may be changed by `{text}` (its parameter `{param}`)"
                 self.changed(self.reach(argument, scope), line, why if param in summary.unsure else None)
-            self.changed(
-                set().union(*(self.name_roots(g, self.module) for g in summary.globals_changed)),
-                line,
-                f"`{{name}}` may be changed by `{text}`",
-            )
+            for name in sorted(summary.globals_changed):
+                unsure = f"`{{name}}` may be changed by `{text}`" if name in summary.unsure else None
+                self.changed(self.name_roots(name, self.module), line, unsure)
             changes_arguments = False
         elif isinstance(func, ast.Name):
             path = self.function_path(func.id, scope)

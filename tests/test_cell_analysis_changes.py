@@ -99,6 +99,12 @@ def test_known_read_only_calls_change_nothing(source: str) -> None:
     assert analysis.notes == (), source
 
 
+def test_a_function_rebinding_a_global_changes_it_where_it_is_called() -> None:
+    setup = analyze_cell("history = []\ndef reset():\n    global history\n    history = []\n", cell="s")
+    step = analyze_cell("reset()", cell="c", outside_code={"reset": ""}, summaries=setup.summaries)
+    assert step.mutates == {"history"} and not step.may_change
+
+
 def test_a_fresh_copy_is_the_cells_own() -> None:
     assert cell("x = df.copy()\nx['b'] = 1").mutates == frozenset()
     assert cell("c = lst.copy()\nc.append(1)\nd = sorted(lst)\nd.reverse()").mutates == frozenset()
