@@ -17,7 +17,20 @@ from jupyter_mlops.dependencies import StepIO, infer_dependencies, topological_o
 from jupyter_mlops.errors import CellError
 
 LISTS = ["p", "q", "r"]
+NAMES = {*LISTS, "n", "history"}  # compared at the start of every step
 SETUP = """\
+history = []
+
+
+def log(v):
+    history.append(len(v))
+
+
+def reset():
+    global history
+    history = []
+
+
 def push(v, x):
     v.append(x)
 
@@ -49,12 +62,18 @@ def _statement(rng: random.Random, index: int) -> list[str]:
         [f"def f{index}(v):", f"    v.insert(0, {k})", f"f{index}({a})"],
         [f"print({a}, sorted({b}))"],
         [f"if len({a}) > 2:", f"    {b}.append({k})"],
+        [f"c = {a}.copy()", "if c and isinstance(c[0], list):", f"    c[0].append({k})", "del c"],
+        [f"box = [{a}]", f"box[0].append({k})", "del box"],
+        [f"g = {a}.append", f"g({k})", "del g"],
+        [f"log({a})"],
+        ["reset()"],
+        ["print(history)"],
     ]
     return rng.choice(forms)
 
 
 def _notebook(rng: random.Random) -> list[tuple[str, str]]:
-    first = "p = [1]\nq = [2, 0]\nr = []\n"
+    first = "p = [1]\nq = [2, 0]\nr = [[0], [1]]\n"
     steps = [("s0", first)]
     for index in range(1, rng.randint(3, 6)):
         lines: list[str] = []
@@ -74,7 +93,7 @@ def _run_notebook(steps: list[tuple[str, str]]) -> dict[str, dict[str, Any]] | N
     namespace = _setup_namespace()
     before: dict[str, dict[str, Any]] = {}
     for name, source in steps:
-        before[name] = copy.deepcopy({n: v for n, v in namespace.items() if n in LISTS or n == "n"})
+        before[name] = copy.deepcopy({n: v for n, v in namespace.items() if n in NAMES})
         try:
             exec(source, namespace)
         except Exception:
@@ -91,7 +110,7 @@ def _run_pipeline(steps: list[tuple[str, str]], io: dict[str, StepIO]) -> dict[s
         for var, producer in io[name].inputs.items():
             if var in outputs[producer]:
                 namespace[var] = copy.deepcopy(outputs[producer][var])  # each value on its own
-        before[name] = copy.deepcopy({n: v for n, v in namespace.items() if n in LISTS or n == "n"})
+        before[name] = copy.deepcopy({n: v for n, v in namespace.items() if n in NAMES})
         exec(sources[name], namespace)
         outputs[name] = {v: copy.deepcopy(namespace[v]) for v in io[name].outputs if v in namespace}
     return before
@@ -115,7 +134,7 @@ def test_random_notebooks_changing_lists_run_the_same_as_pipelines(seed: int) ->
                 analyze_cell(
                     source,
                     cell=name,
-                    outside_code={"push": "", "mystery": "", "peek": ""},
+                    outside_code={n: "" for n in ("push", "mystery", "peek", "log", "reset")},
                     summaries=setup.summaries,
                 ),
             )
@@ -127,7 +146,7 @@ def test_random_notebooks_changing_lists_run_the_same_as_pipelines(seed: int) ->
             continue
         pipeline = _run_pipeline(steps, io)
         for name, analysis in analyses:
-            for var in sorted(analysis.all_reads & {*LISTS, "n"}):
+            for var in sorted(analysis.all_reads & NAMES):
                 assert pipeline[name].get(var) == notebook[name].get(var), (name, var, steps, io)
         compared += 1
     assert compared == 8
