@@ -300,12 +300,17 @@ class CellWalker(ExpressionWalker):
 
     def match(self, node: ast.Match, scope: Scope) -> None:
         self.expr(node.subject, scope)
+        same, items = self.value(node.subject, scope)  # `case [first, *_]:` first may be an item
         before = self.snapshot(scope)
         ends = []
         exhaustive = False
         for case in node.cases:
             self.restore(scope, before)
             self.pattern(case.pattern, scope)
+            for capture in ast.walk(case.pattern):
+                name = getattr(capture, "name", None) or getattr(capture, "rest", None)
+                if isinstance(name, str):
+                    self.alias(ast.Name(id=name, ctx=ast.Store()), same, items, scope, element=True)
             self.expr(case.guard, scope)
             self.stmts(case.body, scope)
             ends.append(self.snapshot(scope))

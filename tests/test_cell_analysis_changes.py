@@ -51,6 +51,7 @@ def cell(source: str, **code: str) -> CellAnalysis:
         ("np.add(a, 1, out=b)", {"b"}, set()),
         ("x = arr\nx += 1", {"arr"}, {"arr"}),
         ("cache.setdefault('k', []).append(1)", {"cache"}, set()),
+        ("match df:\n    case {'a': col}:\n        col.append(1)", {"df"}, {"df"}),
         # an unknown method, an unknown function's arguments
         ("obj.frobnicate()", {"obj"}, {"obj"}),
         ("process(data, cfg)", {"data", "cfg"}, {"data", "cfg"}),

@@ -14,6 +14,8 @@ from jupyter_mlops.pipeline_display import plan_text
 from jupyter_mlops.step_runtime import _mlops_load
 from jupyter_mlops.workspace import Workspace
 
+from .conftest import run_cell
+
 
 def _plan(setup: str | None, steps: list[tuple[str, str]]) -> PipelinePlan:
     w = _workspace(setup, steps)
@@ -177,3 +179,13 @@ def test_values_changed_in_place_reach_later_steps_when_run(home: Path) -> None:
     assert got["columns"] == ["c"] and got["c"] == [10, 20] and got["lst"] == [1]
     assert got["shuffled"] and got["arr"] == list(range(8)) and got["frame"] == ["v", "w"]
     assert got["history"] == ["changed"]
+
+
+def test_pipeline_show_in_the_kernel_marks_may_change_and_says_why(ip) -> None:
+    run_cell(ip, "%%pipeline setup\ndef tidy(frame):\n    frame.tidy_up()\n")
+    run_cell(ip, "%%component make --define-only\nbox = [1]\n")
+    run_cell(ip, "%%component fill --define-only\nn = len(box)\ntidy(box);\n")
+    run_cell(ip, "%%component use --define-only\nprint(box)\n")
+    text = repr(run_cell(ip, "%pipeline show"))
+    assert "box <- fill (artifact, may change)" in text
+    assert "fill, line 3: `box` may be changed by `tidy(...)` (its parameter `frame`)" in text
