@@ -152,6 +152,12 @@ READ_ONLY_FUNCTIONS = frozenset(
         "sklearn.pipeline", "sklearn.compose", "sklearn.neural_network", "sklearn.impute",
         "sklearn.feature_extraction", "sklearn.preprocessing", "sklearn.model_selection",
         "jupyter_mlops.log_metric", "jupyter_mlops.logdir", "jupyter_mlops.log_embedding",
+        # the standard library's paths, files, text, time and iteration helpers; writers of files
+        # (json.dump, pickle.dump) change the file object only, which never crosses steps
+        "os", "pathlib", "shutil", "glob", "time", "datetime", "re", "string", "textwrap",
+        "itertools", "collections", "functools", "operator", "warnings", "logging", "json.dump",
+        "json.load", "pickle.dump", "pickle.load", "pickle.loads", "yaml.safe_dump", "yaml.dump",
+        "yaml.safe_load", "tqdm",
     }
 )  # fmt: skip
 # A dotted entry that is a module (`math`, `statistics`, `numpy.linalg`, `sklearn.metrics`,
@@ -187,6 +193,8 @@ VIEW_FUNCTIONS = frozenset(
         "sklearn.compose", "sklearn.neural_network", "sklearn.impute", "sklearn.feature_extraction",
         "sklearn.preprocessing", "sklearn.model_selection.GridSearchCV",
         "sklearn.model_selection.RandomizedSearchCV", "sklearn.model_selection.KFold",
+        "itertools", "collections", "functools", "tqdm", "operator.itemgetter",
+        "operator.attrgetter",
     }
 )  # fmt: skip
 ITEMS_FUNCTIONS = frozenset(
