@@ -128,15 +128,21 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
         if s.name in trees
     }
     scalars = {p.name for p in pipeline.params.values() if p.type in ("int", "float", "str", "bool")}
-    io = infer_dependencies(
-        analyses,
-        params=pipeline.params.keys(),
-        setup_names=setup_names | PROVIDED,
-        overrides=overrides,
-        errors=errors,
-        immutable=scalars | (constant_names(setup) if setup else set()),
-    )
-    order = topological_order(io)
+    try:
+        io = infer_dependencies(
+            analyses,
+            params=pipeline.params.keys(),
+            setup_names=setup_names | PROVIDED,
+            overrides=overrides,
+            errors=errors,
+            immutable=scalars | (constant_names(setup) if setup else set()),
+        )
+        order = topological_order(io)
+    except PipelineError as exc:  # a cycle, an unknown --after step: said with the cells' problems
+        if not errors:
+            raise
+        raise_all([*errors, CellError(str(exc))])
+        raise
     by_name = dict(analyses)
     bound_anywhere = setup_names.union(*(a.binds for a in by_name.values()))
     shadowed = {n for n in bound_anywhere if hasattr(builtins, n)}

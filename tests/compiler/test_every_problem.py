@@ -54,6 +54,14 @@ def test_after_a_cell_that_does_not_parse_only_sure_problems_are_reported() -> N
     assert [(e.cell, e.line) for e in raised.value.errors] == [("a", 2), ("b", 2)]
 
 
+def test_a_cycle_is_reported_with_the_cells_problems() -> None:
+    steps = [("a --after b", "x = zed\n"), ("b --after a", "y = 1\n")]
+    with pytest.raises(CellErrors) as raised:
+        _workspace(steps).active.plan()
+    text = str(raised.value)
+    assert "  - cell a, line 2: name 'zed'" in text and "  - steps a -> b -> a form a cycle" in text
+
+
 def test_one_problem_keeps_its_own_message() -> None:
     with pytest.raises(CellError) as raised:
         _workspace([("a", "y = zed\n")]).active.plan()
