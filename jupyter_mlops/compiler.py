@@ -203,6 +203,7 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
                     "bare expression (the step's `result` output). Rename the variable or end the cell "
                     "differently.",
                     cell=name,
+                    line=analysis.user_line(trees[name].body[-1].lineno),
                 )
             )
         uses = _jupyter_mlops_uses(trees[name], analysis)

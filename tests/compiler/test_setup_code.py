@@ -82,3 +82,19 @@ def test_setup_syntax_errors_count_the_magic_line() -> None:
     w = _workspace("x = 1\ny = (2,\n", [("a", "z = 1\n")])
     with pytest.raises(CellError, match=r"cell %%pipeline setup, line 3"):
         w.active.plan()
+
+
+def test_setup_code_reading_a_value_only_a_step_defines_gets_a_note() -> None:
+    w = _workspace("def report():\n    print(total)\n", [("a", "total = 3\n"), ("b", "report()\n")])
+    notes = [str(n) for n in w.active.plan().notes]
+    assert notes == [
+        "%%pipeline setup, line 3: setup code reads `total`, which only step 'a' defines: a step calling "
+        "this setup code has `total` only if it reads `total` itself (setup runs before the step's inputs "
+        "are loaded). Pass it as an argument instead."
+    ]
+
+
+def test_a_result_clash_names_the_last_line() -> None:
+    w = _workspace("x = 0\n", [("a", "result = 1\nresult + 1\n"), ("b", "print(result)\n")])
+    with pytest.raises(CellError, match=r"cell a, line 3: the variable 'result'"):
+        w.active.plan()
