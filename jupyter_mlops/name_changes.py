@@ -38,6 +38,7 @@ from jupyter_mlops.readonly_calls import (
 )
 
 _BUILTINS = frozenset(dir(builtins))
+NAME = "\x00"  # stands for the changed name in a reason (`changed`), which quotes user code
 _BARE_READ_ONLY = frozenset(name for name in READ_ONLY_FUNCTIONS if "." not in name)  # display, ...
 
 
@@ -265,7 +266,7 @@ class ChangeTracking:
             if why is None:
                 self.surely_changed.add(name)
             else:
-                self.unsure.setdefault(name, (line, why.format(name=name)))
+                self.unsure.setdefault(name, (line, why.replace(NAME, name)))
 
     def through(self, node: ast.expr, scope: Scope, line: int, what: str) -> None:
         """A change of the value `node` (`x`, `x.a[0]`): x surely, what x may refer to unsurely."""
@@ -274,10 +275,10 @@ class ChangeTracking:
         if isinstance(root, ast.Name):
             direct = {root.id} & everything
             self.changed(direct, line, None)
-            why = f"`{{name}}` may be changed through `{root.id}`, which may refer to it ({what})"
+            why = f"`{NAME}` may be changed through `{root.id}`, which may refer to it ({what})"
         else:  # `make(x).append(1)`, `df.copy().fillna(0, inplace=True)`: the call's value may be x
             direct = set()
-            why = f"`{{name}}` may be changed by `{what}`"
+            why = f"`{NAME}` may be changed by `{what}`"
         self.changed(everything - direct, line, why)
 
     def call_changes(self, node: ast.Call, scope: Scope) -> None:
@@ -300,7 +301,7 @@ class ChangeTracking:
                 self.changed(
                     self.reach(func.value, scope),
                     line,
-                    f"`{{name}}` may be changed by `{text}` (a method this analysis does not know)",
+                    f"`{NAME}` may be changed by `{text}` (a method this analysis does not know)",
                 )
                 changes_arguments = None
             if method not in READ_ONLY_METHODS:  # `box.append(df)`: box now holds df
@@ -312,20 +313,20 @@ class ChangeTracking:
             summary = self.summary(func.id, scope)
             assert summary is not None
             for argument, param in summary.changed_arguments(node):
-                why = f"`{{name}}` may be changed by `{text}` (its parameter `{param}`)"
+                why = f"`{NAME}` may be changed by `{text}` (its parameter `{param}`)"
                 self.changed(self.reach(argument, scope), line, why if param in summary.unsure else None)
             for name in sorted(summary.globals_changed):
-                unsure = f"`{{name}}` may be changed by `{text}`" if name in summary.unsure else None
+                unsure = f"`{NAME}` may be changed by `{text}`" if name in summary.unsure else None
                 self.changed(self.name_roots(name, self.module), line, unsure)
             changes_arguments = False
         elif isinstance(func, ast.Name):
             path = self.function_path(func.id, scope)
             changes_arguments = function_changes_arguments(path)
             if path is None:  # `f = lst.append; f(1)`: a value called may change what it holds
-                self.changed(self.reach(func, scope), line, f"`{{name}}` may be changed by `{text}`")
+                self.changed(self.reach(func, scope), line, f"`{NAME}` may be changed by `{text}`")
         else:  # `getattr(v, 'append')(9)`, `handlers[k](x)`: the callee may be a method of anything
             changes_arguments = None
-            self.changed(self.reach(func, scope), line, f"`{{name}}` may be changed by `{text}`")
+            self.changed(self.reach(func, scope), line, f"`{NAME}` may be changed by `{text}`")
         for keyword in node.keywords:
             if keyword.arg == "out":
                 self.through(keyword.value, scope, line, text)
@@ -339,7 +340,7 @@ class ChangeTracking:
             for argument in arguments:
                 self.through(argument, scope, line, text)
         elif changes_arguments is None:
-            why = f"`{{name}}` is passed to `{text}`, which may change it (the analysis cannot see into it)"
+            why = f"`{NAME}` is passed to `{text}`, which may change it (the analysis cannot see into it)"
             for argument in arguments:
                 self.changed(self.reach(argument, scope), line, why)
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import cast
 
-from jupyter_mlops.name_changes import FunctionSummary
+from jupyter_mlops.name_changes import NAME, FunctionSummary
 from jupyter_mlops.name_reads import ExpressionWalker
 from jupyter_mlops.name_scopes import FUNCTIONS, Scope, function_scope, interrupted, join
 
@@ -206,7 +206,7 @@ class CellWalker(ExpressionWalker):
             self.expr(node.value, scope)
             # `d += [1]` changes a list or an array in place: what `d` may refer to (d is rebound).
             others = self.roots(node.target, scope) - {node.target.id}
-            self.changed(others, node.lineno, f"`{{name}}` may be changed through `{node.target.id}` (+=)")
+            self.changed(others, node.lineno, f"`{NAME}` may be changed through `{node.target.id}` (+=)")
             self.alias(node.target, set(), self.reach(node.value, scope), scope)  # `d += [df]`
             self.bind(node.target.id, scope)
         else:

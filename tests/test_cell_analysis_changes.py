@@ -181,3 +181,14 @@ def test_the_tables_do_not_contradict_each_other() -> None:
     assert "fit" not in READ_ONLY_METHODS and "fit_transform" not in READ_ONLY_METHODS
     assert "transform" in READ_ONLY_METHODS and "predict" in READ_ONLY_METHODS
     assert "next" not in READ_ONLY_FUNCTIONS and "map" not in READ_ONLY_FUNCTIONS
+
+
+def test_reasons_quote_code_with_braces_as_written() -> None:
+    # The reason quotes the call; braces in it once broke the message (found on pandas' own tests).
+    analysis = cell("process({'k': df}[key], '{0}')")
+    assert analysis.may_change["df"][1] == (
+        "`df` is passed to `process(...)`, which may change it (the analysis cannot see into it)"
+    )
+    analysis = cell("getter({0: 1})(df)")  # getter, no known function here, may be a value
+    assert set(analysis.may_change) == {"df", "getter"}
+    assert analysis.may_change["df"][1].startswith("`df` is passed to `getter({0: 1})(...)`")
