@@ -192,3 +192,23 @@ def test_reasons_quote_code_with_braces_as_written() -> None:
     analysis = cell("getter({0: 1})(df)")  # getter, no known function here, may be a value
     assert set(analysis.may_change) == {"df", "getter"}
     assert analysis.may_change["df"][1].startswith("`df` is passed to `getter({0: 1})(...)`")
+
+
+def test_a_setup_class_is_known_by_its_init() -> None:
+    setup = analyze_cell(
+        "class Holder:\n    def __init__(self, data):\n        self.data = data\n"
+        "class Sorter:\n    def __init__(self, data):\n        data.sort()\n"
+        "class Plain:\n    pass\n"
+        "class Child(Holder):\n    pass\n",
+        cell="s",
+    )
+    code = {name: "" for name in ("Holder", "Sorter", "Plain", "Child")}
+
+    def step(source: str) -> CellAnalysis:
+        return analyze_cell(source, cell="c", outside_code=code, summaries=setup.summaries)
+
+    assert step("h = Holder(df)").mutates == frozenset()
+    assert step("h = Holder(df)\nh.data['b'] = 1").mutates == {"df"}  # it holds df
+    assert step("s = Sorter(items)").mutates == {"items"}
+    assert step("p = Plain()").mutates == frozenset()
+    assert set(step("c = Child(df)").may_change) == {"df"}  # an inherited __init__: unknown
