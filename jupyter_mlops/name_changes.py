@@ -17,6 +17,13 @@ a change through an alias): then it still counts, and the cell's analysis says w
 `%pipeline show` can mark the edge "may change". Modules, functions and classes (imports, defs,
 the setup cell's definitions given as `outside_code`) are code, not values: calls on them change
 nothing that travels between steps, and builtins are never changed.
+
+What the analysis takes on trust (Python allows otherwise, notebooks rarely do): reading an
+attribute or an item (`x.a`, `x[0]`) and operators (`a + b`, `a == b`) change nothing; a function
+given to `sorted(key=..)`/`max(key=..)` reads its argument only; a module's state (`plt.rcParams`,
+`np.random.seed`) is not a value passed between steps (see the seed notes of `pipeline_analysis`).
+Two names that share one object in a step reach later steps as two separate values: a change of
+one in a later step does not show in the other (the pipeline passes values, not references).
 """
 
 from __future__ import annotations
