@@ -13,6 +13,7 @@ unknown, so their arguments may change (sound). Nested functions and lambdas cou
 from __future__ import annotations
 
 import ast
+import builtins
 from collections.abc import Mapping
 from typing import cast
 
@@ -20,6 +21,7 @@ from jupyter_mlops.name_changes import FunctionSummary
 from jupyter_mlops.name_flow import analyze_names
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_BUILTINS = frozenset(dir(builtins))
 
 
 def summarize_functions(
@@ -52,6 +54,7 @@ def summarize_functions(
             changed=frozenset(changed),
             unsure=frozenset((changed | globals_changed) & set(flow.unsure_changes)),
             globals_changed=frozenset(globals_changed),
+            globals_read=frozenset((set(flow.reads) | set(flow.maybe_reads)) - names - _BUILTINS),
             vararg=args.vararg.arg if args.vararg else None,
             kwarg=args.kwarg.arg if args.kwarg else None,
         )

@@ -59,6 +59,9 @@ class FunctionSummary:
     globals_changed: frozenset[str]  # module-level names it may change
     vararg: str | None = None
     kwarg: str | None = None
+    # Module-level names it reads (a setup helper using a step's value as a global): a step calling
+    # it takes them as inputs, as if it read them itself.
+    globals_read: frozenset[str] = frozenset()
 
     def changed_arguments(self, node: ast.Call) -> list[tuple[ast.expr, str]]:
         """(argument, parameter) for each argument of the call that the function may change."""
@@ -92,6 +95,9 @@ class ChangeTracking:
     recording: bool
     binds: set[str]
     mutates: set[str]
+    maybe_reads: dict[str, int]
+    defining: list[str]
+    later: list[tuple[str, int, bool]]
 
     def __init__(self, outside_code: Mapping[str, str], summaries: Mapping[str, FunctionSummary]) -> None:
         self.outside_code = outside_code  # other cells' imports -> dotted path ('' for def/class)
@@ -235,6 +241,18 @@ class ChangeTracking:
             return name
         return None  # a value from another step, called (`net(x)`): it may change itself
 
+    def soft_read(self, name: str, scope: Scope, line: int) -> None:
+        """A read of a module-level name by a function the cell calls: an input if a step has it
+        (judged as `load` judges reads in functions, when the call is in one)."""
+        flow = self.module.flow or Flow()
+        if not self.recording or self.is_code(name) or name in flow.definite:
+            return
+        if scope.runs_later():
+            if name not in self.defining:
+                self.later.append((name, line, True))
+        else:
+            self.maybe_reads.setdefault(name, line)
+
     def summary(self, name: str, scope: Scope) -> FunctionSummary | None:
         """What a call of the cell's or the setup cell's function `name` may change, if known."""
         if self.owner(name, scope) is not self.module or name not in self.summaries:
@@ -322,6 +340,8 @@ class ChangeTracking:
             for argument, param in summary.changed_arguments(node):
                 why = f"`{NAME}` may be changed by `{text}` (its parameter `{param}`)"
                 self.changed(self.reach(argument, scope), line, why if param in summary.unsure else None)
+            for name in sorted(summary.globals_read):
+                self.soft_read(name, scope, line)
             for name in sorted(summary.globals_changed):
                 unsure = f"`{NAME}` may be changed by `{text}`" if name in summary.unsure else None
                 self.changed(self.name_roots(name, self.module), line, unsure)

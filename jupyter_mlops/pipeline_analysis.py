@@ -225,9 +225,9 @@ def setup_needs(
             notes.append(
                 (
                     line,
-                    f"setup code reads `{name}`, which only step {binder!r} defines: a step calling this "
-                    f"setup code has `{name}` only if it reads `{name}` itself (setup runs before the "
-                    "step's inputs are loaded). Pass it as an argument instead.",
+                    f"setup code reads `{name}`, which only step {binder!r} defines: a step calling "
+                    f"a setup function that reads it takes `{name}` as an input, but setup code outside "
+                    "functions runs before a step's inputs are loaded and would fail there.",
                 )
             )
         elif name in setup.reads:

@@ -84,14 +84,24 @@ def test_setup_syntax_errors_count_the_magic_line() -> None:
         w.active.plan()
 
 
-def test_setup_code_reading_a_value_only_a_step_defines_gets_a_note() -> None:
-    w = _workspace("def report():\n    print(total)\n", [("a", "total = 3\n"), ("b", "report()\n")])
-    notes = [str(n) for n in w.active.plan().notes]
-    assert notes == [
+def test_a_step_calling_a_setup_function_that_reads_a_steps_value_takes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = _workspace(
+        "def report():\n    return f'total={total}'\n",
+        [("a", "total = 3\n"), ("b", "report()\n")],  # NameError 'total' in <pipeline setup> before
+    )
+    plan = w.active.plan()
+    assert plan.step("b").inputs["total"][0] == "a"
+    assert [str(n) for n in plan.notes] == [
         "%%pipeline setup, line 3: setup code reads `total`, which only step 'a' defines: a step calling "
-        "this setup code has `total` only if it reads `total` itself (setup runs before the step's inputs "
-        "are loaded). Pass it as an argument instead."
+        "a setup function that reads it takes `total` as an input, but setup code outside functions runs "
+        "before a step's inputs are loaded and would fail there."
     ]
+    monkeypatch.setenv("JUPYTER_MLOPS_HOME", str(tmp_path / "home"))
+    run = mlops.run(w.active, cache=False).wait(timeout=600)
+    assert run.state is RunState.SUCCEEDED, run.logs("b")[-3000:]
+    assert _mlops_load(run.outputs["b"]["result"], "b", "result") == "total=3"
 
 
 def test_a_result_clash_names_the_last_line() -> None:
