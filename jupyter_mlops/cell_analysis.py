@@ -8,18 +8,26 @@ Choices worth knowing:
 - Annotations count as reads where Python 3.10-3.13 evaluates them: function signatures, and
   variables annotated in module or class bodies, unless the cell has
   `from __future__ import annotations`. A local variable's annotation is never evaluated.
-- Only `x[...] = `, `x.a = `, their augmented forms and `del x[...]`/`del x.a` are mutations of x.
-  Method calls (`x.append(1)`) are not: declare such a step's result with `--outputs`.
+- A cell changes (`mutates`) every outside value it MAY change in place: through `x[...] = `,
+  `x.a = `, their augmented forms, `del x[...]`/`del x.a`, a method call on x or a part of it
+  (`model.fit(..)`, `df.drop(.., inplace=True)`), passing x to a call (`helper(x)`), and any of
+  these through a name that may refer to x (`d = x`, `for d in [x]`); see `name_changes`. Calls
+  known to be read-only (`readonly_calls`: `model.predict`, `df.head`, `len`, `np.mean`, ...) change
+  nothing. When the analysis cannot know (an unknown method or function, an alias), the value still
+  counts as changed, and `may_change` says why (the plan notes it when a later step reads it).
 - Top-level `await` is accepted (IPython runs it); `top_level_await` tells the compiler.
 """
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from jupyter_mlops.cell_python import PythonSource, syntax_error, to_python
 from jupyter_mlops.errors import CellError
+from jupyter_mlops.function_summaries import summarize_functions
+from jupyter_mlops.name_changes import FunctionSummary
 from jupyter_mlops.name_flow import analyze_names
 
 # Calls whose value IPython would show as nothing worth keeping.
@@ -53,6 +61,19 @@ class CellAnalysis:
     # Things the user should know about how this cell becomes a step, without it being an error
     # (a display-only line dropped, a value that may change, ...): (user's line or None, message).
     notes: tuple[tuple[int | None, str], ...] = ()
+    # Of `mutates`: values the analysis cannot be sure the cell changes (an unknown call, an alias)
+    # -> (the user's line, why they may change). The plan notes those later steps read.
+    may_change: Mapping[str, tuple[int, str]] = field(default_factory=dict)
+    import_paths: dict[str, str] = field(default_factory=dict)  # import binds -> dotted path
+    definitions: frozenset[str] = frozenset()  # top-level names bound by def or class
+    line_map: tuple[int, ...] = ()  # line_map[n - 1] = the user's line of line n of `source`
+    summaries: Mapping[str, FunctionSummary] = field(default_factory=dict)  # its functions' changes
+
+    def user_line(self, line: int) -> int:
+        """The user's line number for line `line` of `source`."""
+        if not self.line_map:
+            return line
+        return self.line_map[min(max(line, 1), len(self.line_map)) - 1]
 
     @property
     def all_reads(self) -> frozenset[str]:
@@ -60,12 +81,22 @@ class CellAnalysis:
         return self.reads | self.maybe_reads
 
 
-def analyze_cell(source: str, *, cell: str, first_line: int = 1) -> CellAnalysis:
+def analyze_cell(
+    source: str,
+    *,
+    cell: str,
+    first_line: int = 1,
+    outside_code: Mapping[str, str] | None = None,
+    summaries: Mapping[str, FunctionSummary] | None = None,
+) -> CellAnalysis:
     """Analyse one cell; CellError for syntax errors, IPython lines a step cannot run, `import *`.
 
     `first_line` is the user's number for the first line of `source` (2 when `source` is the body
     of a `%%component` cell), so messages point where the user looks. A leading `%%component` or
-    `%%pipeline` header line is also accepted and ignored.
+    `%%pipeline` header line is also accepted and ignored. `outside_code`: names other cells bind
+    to imports (-> dotted path, so `np.mean` is known to be numpy's) and to defs and classes (-> '');
+    `summaries`: what the setup cell's functions may change when called (the cell's own functions
+    are summarized here).
     """
     python = to_python(source, cell=cell, first_line=first_line)
     try:
@@ -76,7 +107,19 @@ def analyze_cell(source: str, *, cell: str, first_line: int = 1) -> CellAnalysis
     except SyntaxError as exc:
         raise syntax_error(python, exc, cell=cell) from None
     _refuse_star_imports(tree, python, cell)
-    names = analyze_names(tree, lazy_annotations=_has_lazy_annotations(tree))
+    known = summarize_functions(tree, outside_code=outside_code, known=summaries)
+    names = analyze_names(
+        tree,
+        lazy_annotations=_has_lazy_annotations(tree),
+        outside_code=outside_code,
+        summaries={**(summaries or {}), **known},
+    )
+    surely_bound = names.binds - names.maybe_binds - names.deletes
+    unsure = {
+        n: (python.user_line(line) or first_line, why)
+        for n, (line, why) in sorted(names.unsure_changes.items())
+        if n not in surely_bound
+    }
     user_lines = {
         name: python.user_line(line) or first_line
         for name, line in [*names.maybe_reads.items(), *names.reads.items()]
@@ -96,6 +139,11 @@ def analyze_cell(source: str, *, cell: str, first_line: int = 1) -> CellAnalysis
         imported_modules=frozenset(names.imported_modules),
         top_level_await=names.top_level_await,
         notes=python.notes,  # display-only IPython lines left out of the step
+        may_change=unsure,
+        import_paths=names.import_paths,
+        definitions=frozenset(names.definitions),
+        line_map=python.line_map,
+        summaries=known,
     )
 
 

@@ -14,10 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .cell_analysis import CellAnalysis, analyze_cell
+from .cell_analysis import CellAnalysis
 from .component_options import StepOptions
 from .dependencies import Override, infer_dependencies, topological_order
-from .errors import CellError, PipelineError
+from .errors import CellError, CellErrors, PipelineError, raise_all
+from .pipeline_analysis import SETUP_CELL, analyze_pipeline, constant_names, setup_needs
 from .value_kinds import ARTIFACT, bindings, import_statements, output_kind
 
 if TYPE_CHECKING:
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
 # Names a compiled step provides itself (the inlined stand-in for jupyter_mlops).
 PROVIDED = frozenset({"log_metric", "logdir", "mlops"})
 RESERVED_ARGS = frozenset({"result", "mlops_metrics", "mlops_logdir"})
-SETUP_CELL = "%%pipeline setup"
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,9 @@ class StepPlan:
     packages: tuple[str, ...]
     after: tuple[str, ...]  # ordering-only upstream steps (--after)
     options: StepOptions
+    # Outputs the step passes on because it MAY have changed them (the analysis cannot be sure:
+    # an unknown call, an alias); `%pipeline show` marks them "may change".
+    may_change: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,7 @@ class PipelinePlan:
     name: str
     kfp_name: str
     params: dict[str, Param]
-    setup: str
+    setup: str  # what every step runs first; its line 1 stands for the %%pipeline setup line
     steps: list[StepPlan]
     edges: list[tuple[str, str, str]] = field(default_factory=list)  # (upstream, downstream, label)
     notes: list[Note] = field(default_factory=list)  # shown by `%pipeline show`, in notebook order
@@ -108,24 +111,61 @@ def _auto_packages(modules: set[str]) -> list[str]:
     return sorted(pins, key=str.lower)
 
 
+def _setup_place(pipeline: Pipeline, line: int | None) -> tuple[str, int | None]:
+    """Which setup cell, and the user's line in it, for a line of the setup code as analysed.
+
+    The setup code is analysed with the magic line as line 1 (`first_line=2`), so its line L is line
+    L - 1 of `pipeline.setup`, the setup cells joined in notebook order.
+    """
+    return pipeline.setup_where(None if line is None else line - 1)
+
+
+def _in_setup_cell(pipeline: Pipeline, error: CellError) -> CellError:
+    cell, line = _setup_place(pipeline, error.line)
+    if (cell, line) == (error.cell, error.line) or isinstance(error, CellErrors):
+        return error
+    return CellError(error.detail, cell=cell, line=line)
+
+
+def _cell_position(position: Mapping[str, int], cell: str | None) -> int:
+    """Notebook order of a message's cell: setup cells first, then steps, then the rest."""
+    if cell is not None and cell.startswith(SETUP_CELL):
+        return -1
+    return position.get(cell or "", len(position))
+
+
 def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
+    """The pipeline's plan; every problem found in its cells is raised at once (`errors.raise_all`)."""
     if not pipeline.steps:
         raise PipelineError(
             f"pipeline {pipeline.name!r} has no steps yet: mark cells with `%%component NAME` first"
         )
-    setup = analyze_cell(pipeline.setup, cell=SETUP_CELL) if pipeline.setup.strip() else None
+    cells = analyze_pipeline(pipeline)
+    errors = list(cells.errors)
+    setup, analyses = cells.setup, cells.steps
     setup_names = set(setup.binds) if setup else set()
-    # first_line=2: the magic line is the cell's first line, so messages give the line the user sees.
-    analyses = [(s.name, analyze_cell(s.source, cell=s.name, first_line=2)) for s in pipeline]
     trees = {name: ast.parse(a.source) for name, a in analyses}
     overrides = {
         s.name: Override(inputs=s.options.inputs, outputs=s.options.outputs, after=s.options.after)
         for s in pipeline
+        if s.name in trees
     }
-    io = infer_dependencies(
-        analyses, params=pipeline.params.keys(), setup_names=setup_names | PROVIDED, overrides=overrides
-    )
-    order = topological_order(io)
+    scalars = {p.name for p in pipeline.params.values() if p.type in ("int", "float", "str", "bool")}
+    try:
+        io = infer_dependencies(
+            analyses,
+            params=pipeline.params.keys(),
+            setup_names=setup_names | PROVIDED,
+            overrides=overrides,
+            errors=errors,
+            immutable=scalars | (constant_names(setup) if setup else set()),
+        )
+        order = topological_order(io)
+    except PipelineError as exc:  # a cycle, an unknown --after step: said with the cells' problems
+        if not errors:
+            raise
+        raise_all([*errors, CellError(str(exc))])
+        raise
     by_name = dict(analyses)
     bound_anywhere = setup_names.union(*(a.binds for a in by_name.values()))
     shadowed = {n for n in bound_anywhere if hasattr(builtins, n)}
@@ -141,10 +181,13 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
                 implicit_imports[name].append(import_statements(trees[producer], {var})[var])
             elif how & {"def", "class"}:
                 what = "function" if "def" in how else "class"
-                raise CellError(
-                    f"uses {var!r}, a {what} defined in step {producer!r}; steps pass data, not code. "
-                    "Move it into the %%pipeline setup cell so every step has it.",
-                    cell=name,
+                errors.append(
+                    CellError(
+                        f"uses {var!r}, a {what} defined in step {producer!r}; steps pass data, not code. "
+                        "Move it into the %%pipeline setup cell so every step has it.",
+                        cell=name,
+                        line=by_name[name].read_lines.get(var),
+                    )
                 )
             else:
                 data_inputs[name][var] = producer
@@ -153,6 +196,17 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
         for var, producer in inputs.items():
             consumed[producer].add(var)
 
+    setup_prelude = ""
+    notes = [Note(cell, line, message) for cell, line, message in cells.notes]
+    if setup is not None:
+        provided = setup_names | PROVIDED | set(pipeline.params)
+        imports, setup_errors, setup_notes = setup_needs(setup, analyses, trees, provided)
+        if cells.complete:  # a step that failed to parse may be the one importing what setup needs
+            errors += setup_errors
+        # One line in place of the %%pipeline setup line (the imports setup code needs from other
+        # cells, or nothing): line N of the plan's setup is line N of the cell, as the user counts.
+        setup_prelude = "; ".join(imports) + "\n"
+        notes += [Note(*_setup_place(pipeline, line), msg) for line, msg in [*setup.notes, *setup_notes]]
     setup_params = tuple(sorted(setup.reads & pipeline.params.keys())) if setup else ()
     setup_imports = set(setup.imported_modules) if setup else set()
     kinds: dict[tuple[str, str], str] = {}
@@ -166,10 +220,14 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
             kinds[(name, var)] = output_kind(trees[name], var, shadowed) if surely else ARTIFACT
         result = analysis.last_expression is not None
         if result and "result" in outs:
-            raise CellError(
-                "the variable 'result' is read by later steps, and the cell's last line is also a bare "
-                "expression (the step's `result` output). Rename the variable or end the cell differently.",
-                cell=name,
+            errors.append(
+                CellError(
+                    "the variable 'result' is read by later steps, and the cell's last line is also a "
+                    "bare expression (the step's `result` output). Rename the variable or end the cell "
+                    "differently.",
+                    cell=name,
+                    line=analysis.user_line(trees[name].body[-1].lineno),
+                )
             )
         uses = _jupyter_mlops_uses(trees[name], analysis)
         packages = list(pipeline.setup_options.packages) + list(step.options.packages)
@@ -189,25 +247,36 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
             packages=tuple(dict.fromkeys(packages)),
             after=tuple(s for s in step.options.after if s not in data_inputs[name].values()),
             options=step.options,
+            may_change=frozenset(outs).intersection(analysis.may_change),
         )
+    for step in pipeline:
+        if keyword.iskeyword(step.name):
+            errors.append(
+                CellError(f"step name {step.name!r} is a Python keyword; choose another name", cell=step.name)
+            )
+    position = {SETUP_CELL: -1, **{s.name: i for i, s in enumerate(pipeline)}}
+    errors = [_in_setup_cell(pipeline, e) if e.cell == SETUP_CELL else e for e in errors]
+    raise_all(sorted(errors, key=lambda e: _cell_position(position, e.cell)))
     edges: list[tuple[str, str, str]] = []
     for name in order:
         by_producer: dict[str, list[str]] = {}
         for var, (producer, _) in plans[name].inputs.items():
-            by_producer.setdefault(producer, []).append(var)
+            label = var + (" (may change)" if var in plans[producer].may_change else "")
+            by_producer.setdefault(producer, []).append(label)
         edges += [(p, name, ", ".join(sorted(vs))) for p, vs in sorted(by_producer.items())]
         edges += [(a, name, "") for a in plans[name].after]
-    for name in order:
-        if keyword.iskeyword(name):
-            raise CellError(f"step name {name!r} is a Python keyword; choose another name", cell=name)
-    notes = [Note(*pipeline.setup_where(line), msg) for line, msg in setup.notes] if setup else []
     for name, analysis in analyses:
         notes += [Note(name, line, msg) for line, msg in analysis.notes]
+        if name in plans:
+            for var in sorted(plans[name].may_change):
+                line, why = analysis.may_change[var]
+                notes.append(Note(name, line, f"{why}; later steps that read `{var}` take it from this step"))
+    notes.sort(key=lambda n: _cell_position(position, n.cell))  # stable: each cell's own order
     return PipelinePlan(
         name=pipeline.name,
         kfp_name=kfp_name(pipeline.name),
         params=dict(pipeline.params),
-        setup=setup.source if setup else "",
+        setup=setup_prelude + setup.source if setup else "",
         steps=[plans[n] for n in order],
         edges=edges,
         notes=notes,
@@ -238,6 +307,7 @@ def describe(plan: PipelinePlan) -> Mapping[str, Any]:
                 "inputs": {v: {"from": p, "kind": k} for v, (p, k) in s.inputs.items()},
                 "outputs": dict(s.outputs) | ({"result": ARTIFACT} if s.result else {}),
                 "after": list(s.after),
+                "may_change": sorted(s.may_change),
                 "packages": list(s.packages),
             }
             for s in plan.steps

@@ -1,9 +1,11 @@
 """Which step needs which value from which earlier step, inferred from the cells' analyses.
 
-A name a step reads is an input of that step when an earlier step binds or mutates it; the value
-comes from the latest such step, as it would in the notebook run top to bottom. Parameters and
-setup names are passed by the compiler, unless a step rebinds or mutates them: later readers then
-take that step's value. Builtins are fine unless a step shadows them (`list = [...]`).
+A name a step reads is an input of that step when an earlier step binds it or MAY change it in
+place (`CellAnalysis.mutates`: `x[i] = ..`, `model.fit(..)`, `helper(df)`, ...); the value comes
+from the latest such step, as it would in the notebook run top to bottom, and the reader runs after
+it. Parameters and setup names are passed by the compiler, unless a step rebinds or may change
+them: later readers then take that step's value (numbers, strings and bools among them cannot
+change in place: `immutable`). Builtins are fine unless a step shadows them (`list = [...]`).
 
 One more notebook rule: a step that binds a name only on some paths (`if cond: x = 2`) may leave an
 earlier value in place. When a later step reads that name from it, the step also takes the earlier
@@ -19,7 +21,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from jupyter_mlops.cell_analysis import CellAnalysis
-from jupyter_mlops.errors import CellError, PipelineError
+from jupyter_mlops.errors import CellError, PipelineError, raise_all
 
 # What every step has without being given it. IPython adds `display` and `get_ipython` to the
 # kernel's builtins; a step runs plain Python and has neither.
@@ -56,13 +58,23 @@ def infer_dependencies(
     params: Collection[str],
     setup_names: Collection[str],
     overrides: Mapping[str, Override] | None = None,
+    errors: list[CellError] | None = None,
+    immutable: Collection[str] = (),
 ) -> dict[str, StepIO]:
-    """The inputs, outputs and ordering of each step, in notebook order (the order of `steps`)."""
+    """The inputs, outputs and ordering of each step, in notebook order (the order of `steps`).
+
+    Every name no step provides is a CellError: all of them are raised at once (`CellErrors`), or,
+    when `errors` is given, appended to it (the names are then simply no inputs) for the caller to
+    report with its own. `immutable`: parameters and setup names whose values cannot change in place
+    (numbers, strings, bools): a step that may change one of them, while no step rebound it, is no
+    producer of it.
+    """
     order = [name for name, _ in steps]
     _check_names(order, overrides or {})
     overrides = overrides or {}
     provided = frozenset(params) | frozenset(setup_names)
     flow = _Flow(steps, overrides, provided, frozenset(params))
+    flow.immutable = frozenset(immutable)
     for index, (step, analysis) in enumerate(steps):
         flow.step_inputs(index, step, analysis, overrides.get(step, Override()))
         flow.step_leaves(step, analysis, overrides.get(step, Override()))
@@ -76,6 +88,10 @@ def infer_dependencies(
         result[step] = StepIO(
             inputs, frozenset(outputs), after, frozenset(flow.params_needed[step] - set(inputs))
         )
+    if errors is None:
+        raise_all(flow.errors)
+    else:
+        errors.extend(flow.errors)
     topological_order(result)  # unknown --after steps and cycles fail here, with the steps named
     return result
 
@@ -115,6 +131,8 @@ class _Flow:
             for produced in _produced(analysis, overrides.get(name, Override())):
                 self.defined_at.setdefault(produced, []).append(name)
         self.position = {name: index for index, (name, _) in enumerate(steps)}
+        self.errors: list[CellError] = []
+        self.immutable: frozenset[str] = frozenset()
 
     def step_inputs(self, index: int, step: str, analysis: CellAnalysis, override: Override) -> None:
         found: dict[str, str] = {}
@@ -123,8 +141,10 @@ class _Flow:
                 if name in self.producer:
                     found[name] = self.producer[name]
                 elif name not in self.provided:
-                    raise CellError(
-                        f"--inputs names {name!r}, which {self._why_missing(index, name)}", cell=step
+                    self.errors.append(
+                        CellError(
+                            f"--inputs names {name!r}, which {self._why_missing(index, name)}", cell=step
+                        )
                     )
         else:
             by_line = sorted(analysis.reads, key=lambda n: (analysis.read_lines.get(n, 0), n))
@@ -133,17 +153,22 @@ class _Flow:
                     found[name] = self.producer[name]
                 elif name in self.deleted_by and name not in BUILTIN_NAMES:
                     deleter = self.deleted_by[name]
-                    raise CellError(
-                        f"name {name!r} is read, but step {deleter!r} deletes it (del {name}) before this "
-                        f"step runs. Remove that del, or define {name!r} again in a step in between.",
-                        cell=step,
-                        line=analysis.read_lines.get(name),
+                    self.errors.append(
+                        CellError(
+                            f"name {name!r} is read, but step {deleter!r} deletes it (del {name}) before "
+                            f"this step runs. Remove that del, or define {name!r} again in a step in "
+                            "between.",
+                            cell=step,
+                            line=analysis.read_lines.get(name),
+                        )
                     )
                 elif name not in self.provided | BUILTIN_NAMES | MODULE_NAMES:
-                    raise CellError(
-                        f"name {name!r} is read but {self._why_missing(index, name)}",
-                        cell=step,
-                        line=analysis.read_lines.get(name),
+                    self.errors.append(
+                        CellError(
+                            f"name {name!r} is read but {self._why_missing(index, name)}",
+                            cell=step,
+                            line=analysis.read_lines.get(name),
+                        )
                     )
             for name in analysis.maybe_reads:
                 if name in self.producer:
@@ -184,6 +209,12 @@ class _Flow:
     def step_leaves(self, step: str, analysis: CellAnalysis, override: Override) -> None:
         """Record what the step leaves for later steps: its values, and names it deleted."""
         produced = _produced(analysis, override)
+        if override.outputs is None:
+            changed_only = analysis.mutates - analysis.binds
+            # An int parameter passed to a call is not changed by it.
+            produced -= changed_only & (self.immutable - self.producer.keys())
+            if override.inputs is not None:  # with --inputs, it changes only what it is given
+                produced -= changed_only - set(override.inputs) - self.provided
         if override.outputs is not None:
             for name in (analysis.binds | analysis.mutates) - produced:
                 self.withheld[name] = step

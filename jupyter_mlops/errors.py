@@ -5,6 +5,8 @@ The magics and the CLI show `MlopsError` messages without a traceback through th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class MlopsError(Exception):
     """Base of every error this package raises on purpose."""
@@ -28,6 +30,27 @@ class CellError(MlopsError):
         self.detail = message
         self.cell = cell
         self.line = line
+
+
+class CellErrors(CellError):
+    """Several problems found at once: compile reports every problem in the notebook, each with its
+    cell and line. One problem alone is raised as itself (`raise_all`), so its message is unchanged."""
+
+    def __init__(self, errors: Sequence[CellError]) -> None:
+        self.errors = list(errors)
+        text = f"{len(self.errors)} problems in the notebook:\n" + "\n".join(f"  - {e}" for e in self.errors)
+        MlopsError.__init__(self, text)
+        self.detail = text
+        self.cell = None
+        self.line = None
+
+
+def raise_all(errors: Sequence[CellError]) -> None:
+    """Raise nothing, the one error, or all of them as `CellErrors`."""
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise CellErrors(errors)
 
 
 class PipelineError(MlopsError):

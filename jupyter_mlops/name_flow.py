@@ -9,10 +9,11 @@ case. `name_reads` explains hard and soft reads.
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import cast
 
+from jupyter_mlops.name_changes import NAME, FunctionSummary
 from jupyter_mlops.name_reads import ExpressionWalker
 from jupyter_mlops.name_scopes import FUNCTIONS, Scope, function_scope, interrupted, join
 
@@ -30,21 +31,40 @@ class NameFlow:
     imports: dict[str, str]
     imported_modules: set[str]
     top_level_await: bool
+    # Of `mutates`: those the analysis cannot be sure about -> (line, why it may change).
+    unsure_changes: dict[str, tuple[int, str]]
+    import_paths: dict[str, str]  # top-level import binds -> dotted path (`plt` -> matplotlib.pyplot)
+    definitions: set[str]  # top-level names bound by def or class
 
 
-def analyze_names(tree: ast.Module, *, lazy_annotations: bool = False) -> NameFlow:
-    """Walk a parsed cell; `lazy_annotations` if it has `from __future__ import annotations`."""
-    walker = CellWalker(lazy_annotations)
+def analyze_names(
+    tree: ast.Module,
+    *,
+    lazy_annotations: bool = False,
+    outside_code: Mapping[str, str] | None = None,
+    summaries: Mapping[str, FunctionSummary] | None = None,
+) -> NameFlow:
+    """Walk a parsed cell; `lazy_annotations` if it has `from __future__ import annotations`.
+
+    `outside_code`: names other cells bind to imports (-> dotted path) or defs and classes (-> '').
+    `summaries`: what calls of known functions (the cell's, the setup cell's) may change.
+    """
+    walker = CellWalker(lazy_annotations, outside_code or {}, summaries or {})
     walker.stmts(tree.body, walker.module)
     return walker.result()
 
 
 class CellWalker(ExpressionWalker):
-    def __init__(self, lazy_annotations: bool) -> None:
-        super().__init__(lazy_annotations)
+    def __init__(
+        self,
+        lazy_annotations: bool,
+        outside_code: Mapping[str, str],
+        summaries: Mapping[str, FunctionSummary],
+    ) -> None:
+        super().__init__(lazy_annotations, outside_code, summaries)
         self.imports: dict[str, str] = {}
         self.imported_modules: set[str] = set()
-        self.code_names: set[str] = set()  # bound at top level by def, class or import
+        self.definitions: set[str] = set()
 
     def result(self) -> NameFlow:
         flow = self.module_flow
@@ -65,6 +85,9 @@ class CellWalker(ExpressionWalker):
             imports=dict(self.imports),
             imported_modules=set(self.imported_modules),
             top_level_await=self.top_level_await,
+            unsure_changes={n: why for n, why in self.unsure.items() if n not in self.surely_changed},
+            import_paths=dict(self.import_paths),
+            definitions=set(self.definitions),
         )
 
     def stmts(self, body: list[ast.stmt], scope: Scope) -> None:
@@ -78,8 +101,10 @@ class CellWalker(ExpressionWalker):
             self.class_def(node, scope)
         elif isinstance(node, ast.Assign):
             self.expr(node.value, scope)
+            same, items = self.value(node.value, scope)
             for target in node.targets:
                 self.store(target, scope)
+                self.alias(target, same, items, scope)
         elif isinstance(node, ast.AugAssign):
             self.aug_assign(node, scope)
         elif isinstance(node, ast.AnnAssign):
@@ -91,7 +116,13 @@ class CellWalker(ExpressionWalker):
             if isinstance(node, ast.AsyncFor) and not scope.in_function():
                 self.top_level_await = True
             self.expr(node.iter, scope)
-            self.loop(node, scope, lambda: self.store(node.target, scope))
+            same, items = self.value(node.iter, scope)  # `for d in [df]`: d may be df
+
+            def head(target: ast.expr = node.target) -> None:
+                self.store(target, scope)
+                self.alias(target, same, items, scope, element=True)
+
+            self.loop(node, scope, head)
         elif isinstance(node, ast.While):
             self.expr(node.test, scope)  # the first test runs before any round
             self.loop(node, scope, lambda: self.expr(node.test, scope))
@@ -105,6 +136,8 @@ class CellWalker(ExpressionWalker):
                 self.expr(item.context_expr, scope)
                 if item.optional_vars is not None:
                     self.store(item.optional_vars, scope)
+                    # `with wrap(df) as h`: h is what __enter__ returns, maybe anything it holds.
+                    self.alias_value(item.optional_vars, item.context_expr, scope, element=True)
             self.stmts(node.body, scope)
         elif isinstance(node, ast.Match):
             self.match(node, scope)
@@ -132,6 +165,7 @@ class CellWalker(ExpressionWalker):
         self.bind(node.name, scope)
         if scope.kind == "module":
             self.code_names.add(node.name)
+            self.definitions.add(node.name)
 
     def class_def(self, node: ast.ClassDef, scope: Scope) -> None:
         for part in [*node.decorator_list, *node.bases, *node.keywords]:
@@ -142,6 +176,7 @@ class CellWalker(ExpressionWalker):
         self.bind(node.name, scope)
         if scope.kind == "module":
             self.code_names.add(node.name)
+            self.definitions.add(node.name)
 
     def import_(self, node: ast.Import | ast.ImportFrom, scope: Scope) -> None:
         relative = isinstance(node, ast.ImportFrom) and (node.level > 0 or node.module is None)
@@ -152,6 +187,11 @@ class CellWalker(ExpressionWalker):
             self.bind(name, scope)
             if scope.kind == "module":
                 self.code_names.add(name)
+                if alias.name != "*":
+                    imported = f"{node.module}.{alias.name}" if isinstance(node, ast.ImportFrom) else None
+                    path = imported or (alias.name if alias.asname else name)
+                    if not relative:
+                        self.import_paths[name] = path
             if relative or top == "__future__":
                 continue
             self.imported_modules.add(top)
@@ -164,6 +204,10 @@ class CellWalker(ExpressionWalker):
         if isinstance(node.target, ast.Name):  # `x += 1` reads x, then binds it
             self.load(node.target.id, scope, node.target.lineno)
             self.expr(node.value, scope)
+            # `d += [1]` changes a list or an array in place: what `d` may refer to (d is rebound).
+            others = self.roots(node.target, scope) - {node.target.id}
+            self.changed(others, node.lineno, f"`{NAME}` may be changed through `{node.target.id}` (+=)")
+            self.alias(node.target, set(), self.reach(node.value, scope), scope)  # `d += [df]`
             self.bind(node.target.id, scope)
         else:
             self.store(node.target, scope)
@@ -256,12 +300,17 @@ class CellWalker(ExpressionWalker):
 
     def match(self, node: ast.Match, scope: Scope) -> None:
         self.expr(node.subject, scope)
+        same, items = self.value(node.subject, scope)  # `case [first, *_]:` first may be an item
         before = self.snapshot(scope)
         ends = []
         exhaustive = False
         for case in node.cases:
             self.restore(scope, before)
             self.pattern(case.pattern, scope)
+            for capture in ast.walk(case.pattern):
+                name = getattr(capture, "name", None) or getattr(capture, "rest", None)
+                if isinstance(name, str):
+                    self.alias(ast.Name(id=name, ctx=ast.Store()), same, items, scope, element=True)
             self.expr(case.guard, scope)
             self.stmts(case.body, scope)
             ends.append(self.snapshot(scope))

@@ -15,14 +15,22 @@ normally called after all its definitions ran.
 from __future__ import annotations
 
 import ast
+from collections.abc import Mapping
 
+from jupyter_mlops.name_changes import ChangeTracking, FunctionSummary
 from jupyter_mlops.name_scopes import COMPREHENSIONS, Flow, Scope, function_scope, join, target_names
 
 
-class ExpressionWalker:
+class ExpressionWalker(ChangeTracking):
     """Walks expressions and assignment targets; `name_flow.CellWalker` adds the statements."""
 
-    def __init__(self, lazy_annotations: bool) -> None:
+    def __init__(
+        self,
+        lazy_annotations: bool,
+        outside_code: Mapping[str, str],
+        summaries: Mapping[str, FunctionSummary],
+    ) -> None:
+        super().__init__(outside_code, summaries)
         self.lazy_annotations = lazy_annotations  # `from __future__ import annotations`
         self.module = Scope("module", None, flow=Flow())
         self.recording = True  # False while a loop body is walked once to learn what it binds
@@ -114,6 +122,11 @@ class ExpressionWalker:
             self.expr(node.value, scope)
             assert isinstance(node.target, ast.Name)
             self.walrus_bind(node.target.id, scope)
+            self.alias_value(node.target, node.value, scope)
+        elif isinstance(node, ast.Call):
+            for child in ast.iter_child_nodes(node):
+                self.expr(child, scope)
+            self.call_changes(node, scope)
         elif isinstance(node, ast.Lambda):
             self.arguments(node.args, scope)
             self.expr(node.body, function_scope(scope, [node.body], node.args))
@@ -174,6 +187,8 @@ class ExpressionWalker:
             if index:
                 self.expr(generator.iter, inner)
             self.store(generator.target, inner)
+            same, items = self.value(generator.iter, inner if index else scope)
+            self.alias(generator.target, same, items, inner, element=True)
             for condition in generator.ifs:
                 self.expr(condition, inner)
         if isinstance(node, ast.DictComp):
@@ -198,19 +213,16 @@ class ExpressionWalker:
             self.expr(target, scope)
 
     def mutate(self, target: ast.Attribute | ast.Subscript, scope: Scope) -> None:
-        """`x.a = ...`, `x[i] += ...`, `del x.a.b[c]`: read the root name `x`, record its mutation.
-
-        Only these syntactic forms count: a method call (`x.append(1)`) is not seen as a
-        mutation; a step that changes a value that way needs `--outputs`.
-        """
+        """`x.a = ...`, `x[i] += ...`, `del x.a.b[c]`: read the root name `x`, record its change
+        (and a change of what `x` may refer to, `name_changes`)."""
         node: ast.expr = target
         while isinstance(node, (ast.Attribute, ast.Subscript)):
             if isinstance(node, ast.Subscript):
                 self.expr(node.slice, scope)
             node = node.value
-        if not isinstance(node, ast.Name):
-            self.expr(node, scope)  # `f().a = 1` changes no name
-            return
-        outside = scope.kind != "module" or node.id not in self.module_flow.definite
-        if self.load(node.id, scope, node.lineno) and outside and self.recording:
-            self.mutates.add(node.id)
+        if isinstance(node, ast.Name):
+            self.load(node.id, scope, node.lineno)
+        else:
+            self.expr(node, scope)  # `get(x).a = 1` changes what get(x) may return: x
+        # The object changed is the one holding the item or attribute: `x.a` of `x.a.b[c] = 2`.
+        self.through(target.value, scope, node.lineno, ast.unparse(target))

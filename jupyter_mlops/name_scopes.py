@@ -63,6 +63,9 @@ class Scope:
     global_names: frozenset[str] = frozenset()
     nonlocal_names: frozenset[str] = frozenset()
     flow: Flow | None = None  # module and class bodies only: their code runs once, in order
+    # name bound here -> module-level names whose value it may be or hold (`d = df`, `box = [df]`)
+    aliases: dict[str, set[str]] = field(default_factory=dict)
+    items: dict[str, set[str]] = field(default_factory=dict)  # ... whose items it may hold (`[df]`)
 
     def runs_later(self) -> bool:
         """True if this scope or one around it is deferred."""

@@ -13,10 +13,14 @@ def plan_text(plan: PipelinePlan) -> str:
     if plan.params:
         params = ", ".join(f"{p.name}: {p.type} = {p.default!r}" for p in plan.params.values())
         lines.append(f"  parameters: {params}")
+    by_name = {step.name: step for step in plan.steps}
     for step in plan.steps:
-        ins = [f"{v} <- {p}" + (" (artifact)" if k == ARTIFACT else "") for v, (p, k) in step.inputs.items()]
+        ins = [
+            f"{v} <- {p}" + _marks("artifact" if k == ARTIFACT else None, v in by_name[p].may_change)
+            for v, (p, k) in step.inputs.items()
+        ]
         ins += [f"{name} (parameter)" for name in step.params]
-        outs = [f"{v}" + (" (artifact)" if k == ARTIFACT else f" ({k})") for v, k in step.outputs.items()]
+        outs = [f"{v}" + _marks(k, v in step.may_change) for v, k in step.outputs.items()]
         if step.result:
             outs.append("result (artifact)")
         lines.append(f"  {step.name}")
@@ -28,6 +32,13 @@ def plan_text(plan: PipelinePlan) -> str:
         lines.append("  notes:")
         lines += [f"    {note}" for note in plan.notes]
     return "\n".join(lines)
+
+
+def _marks(kind: str | None, may_change: bool) -> str:
+    """` (artifact, may change)`: the value's kind, and "may change" where the analysis could not
+    be sure that the producing step changes the value, yet passes it on to be correct."""
+    marks = [m for m in (kind, "may change" if may_change else None) if m]
+    return f" ({', '.join(marks)})" if marks else ""
 
 
 class PlanDisplay:
