@@ -18,6 +18,7 @@ from .cell_analysis import CellAnalysis, analyze_cell
 from .component_options import StepOptions
 from .dependencies import Override, infer_dependencies, topological_order
 from .errors import CellError, PipelineError
+from .file_order import FILES_LABEL, file_order
 from .value_kinds import ARTIFACT, bindings, import_statements, output_kind
 
 if TYPE_CHECKING:
@@ -118,8 +119,9 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
     # first_line=2: the magic line is the cell's first line, so messages give the line the user sees.
     analyses = [(s.name, analyze_cell(s.source, cell=s.name, first_line=2)) for s in pipeline]
     trees = {name: ast.parse(a.source) for name, a in analyses}
+    files = file_order(pipeline)  # steps sharing files run in notebook order (file_order.py)
     overrides = {
-        s.name: Override(inputs=s.options.inputs, outputs=s.options.outputs, after=s.options.after)
+        s.name: Override(s.options.inputs, s.options.outputs, s.options.after + files.after[s.name])
         for s in pipeline
     }
     io = infer_dependencies(
@@ -187,8 +189,12 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
             uses_metrics="log_metric" in uses,
             uses_logdir="logdir" in uses,
             packages=tuple(dict.fromkeys(packages)),
-            after=tuple(s for s in step.options.after if s not in data_inputs[name].values()),
-            options=step.options,
+            after=tuple(
+                s
+                for s in dict.fromkeys(step.options.after + files.after[name])
+                if s not in data_inputs[name].values()
+            ),
+            options=files.options(name, step.options),
         )
     edges: list[tuple[str, str, str]] = []
     for name in order:
@@ -196,13 +202,14 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
         for var, (producer, _) in plans[name].inputs.items():
             by_producer.setdefault(producer, []).append(var)
         edges += [(p, name, ", ".join(sorted(vs))) for p, vs in sorted(by_producer.items())]
-        edges += [(a, name, "") for a in plans[name].after]
+        own = pipeline.steps[name].options.after
+        edges += [(a, name, "" if a in own else FILES_LABEL) for a in plans[name].after]
     for name in order:
         if keyword.iskeyword(name):
             raise CellError(f"step name {name!r} is a Python keyword; choose another name", cell=name)
     notes = [Note(SETUP_CELL, line, msg) for line, msg in setup.notes] if setup else []
     for name, analysis in analyses:
-        notes += [Note(name, line, msg) for line, msg in analysis.notes]
+        notes += [Note(name, line, msg) for line, msg in [*analysis.notes, *files.notes[name]]]
     return PipelinePlan(
         name=pipeline.name,
         kfp_name=kfp_name(pipeline.name),

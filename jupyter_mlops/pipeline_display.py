@@ -23,7 +23,10 @@ def plan_text(plan: PipelinePlan) -> str:
         lines.append(f"    in:  {', '.join(ins) or '-'}")
         lines.append(f"    out: {', '.join(outs) or '-'}")
         if step.after:
-            lines.append(f"    after: {', '.join(step.after)}")
+            files = {a for a, b, label in plan.edges if b == step.name and label == "files"}
+            lines.append(
+                f"    after: {', '.join(a + (' (files)' if a in files else '') for a in step.after)}"
+            )
     if plan.notes:
         lines.append("  notes:")
         lines += [f"    {note}" for note in plan.notes]
