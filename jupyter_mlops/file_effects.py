@@ -93,7 +93,13 @@ NO_FILE_METHODS = frozenset(
     "lower upper title xlabel ylabel suptitle legend text annotate label plot scatter hist bar get "
     "info debug warning error exception critical log contains match fullmatch".split()
 )
-READ_WORDS = ("read", "load", "open", "list", "exists", "glob", "scan", "stat", "isfile", "isdir")
+# Words of an unknown call's name saying it reads (`load_data`, `imread`, `listFiles`); others may write.
+READ_WORDS = frozenset(
+    "read load open list exists glob scan stat imread listdir isfile isdir iterdir readlines loadtxt "
+    "artifact artifacts".split()
+)
+# Calls that log or tag: their `loss/train` strings are names, not paths.
+_TAG_PREFIXES = ("add_", "log_", "set_")
 _EXTENSION = re.compile(
     r"\.(csv|tsv|txt|json|jsonl|parquet|feather|pkl|pickle|joblib|npy|npz|png|jpe?g|svg|pdf|gif|tiff?|h5|"
     r"hdf5|xlsx?|ya?ml|zip|gz|tar|bz2|xz|html?|md|log|db|sqlite|onnx|pt|pth|ckpt|bin|dat|xml|arrow|orc|"
@@ -192,8 +198,8 @@ class _Finder:
         parts = _dotted(func)
         if parts is None:
             return None
-        head = self.aliases.get(parts[0], parts[0] if len(parts) == 1 else None)
-        return None if head is None else ".".join([head, *parts[1:]])
+        # A name no cell imports is taken as what it says (`re.sub` is re's sub).
+        return ".".join([self.aliases.get(parts[0], parts[0]), *parts[1:]])
 
     def _is_path(self, node: ast.expr) -> bool:
         if isinstance(node, ast.Call):
@@ -271,7 +277,10 @@ class _Finder:
         pure = name is not None and {name.split(".")[0], name.rsplit(".", 1)[0]} & PURE_MODULES
         if pure or name in PURE_BUILTINS:
             return None
-        if last in NO_FILE_METHODS or last.startswith("set_"):
+        words = set(re.split(r"[_\W]+", re.sub(r"([a-z])([A-Z])", r"\1_\2", last).lower()))
+        if last in NO_FILE_METHODS or (
+            last.startswith(_TAG_PREFIXES) and not words & {"artifact", "artifacts"}
+        ):
             return None
         if isinstance(func, ast.Attribute) and isinstance(func.value, (ast.Constant, ast.JoinedStr)):
             return None  # a method of a string: '/'.join(...)
@@ -292,7 +301,7 @@ class _Finder:
         if not paths and not named:
             return None
         given = repr(paths[0]) if paths else named[0]
-        kind = "read" if any(w in last.lower() for w in READ_WORDS) else "write"
+        kind = "read" if words & READ_WORDS else "write"
         return kind, f"{shown}(...) given the path {given}"
 
 

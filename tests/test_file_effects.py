@@ -47,6 +47,10 @@ WRITES = [
     "store_results(scores, 'results/scores.csv')",  # unknown function given a path: may write
     "y = [x for x in range(3)]\nexport_table(df, f'{root}/tables/t.csv')",
     "with pd.ExcelWriter('out.xlsx') as w:\n    df.to_excel(w)",
+    "wget.download(url, out='data/')",  # 'download' holds 'load' but does not read
+    "tf.keras.utils.plot_model(model, to_file='model.png')",
+    "Image.fromarray(arr).save('a.png')",
+    "import torch\ntorch.save(model.state_dict(), 'm.pt')",
 ]
 
 READS = [
@@ -67,6 +71,9 @@ READS = [
     "files = list(Path('figures').iterdir())",
     "img = Image.open('photo.jpg')",  # an unknown function given a path whose name says it reads
     "with zipfile.ZipFile('a.zip') as z:\n    names = z.namelist()",
+    "mlflow.log_artifact('out/model.pkl')",
+    "frames = [load_frame(f'data/{name}.csv') for name in names]",
+    "files = listFiles('data/')",
 ]
 
 NEITHER = [
@@ -84,6 +91,13 @@ NEITHER = [
     "import json\ns = json.dumps(d)\nd2 = json.loads(s)",
     "df = df.rename(columns={'a': 'b'})",
     "def f(x):\n    return x * 2\n\ny = f(3)",
+    "import re\nresult = re.sub(r'\\d+/\\d+', '', s)",
+    "result = re.sub(r'\\d+/\\d+', '', s)",  # re imported in another cell
+    "writer.add_scalar('loss/train', loss, step)",  # TensorBoard tags are names
+    "log_metric('acc/val', 0.9)\nmlflow.log_param('split', 'train/test')",
+    "df.groupby('city').agg({'price': 'mean'})\nsns.histplot(df, x='price/sqft')",
+    "df['date'] = df['date'].dt.strftime('%Y/%m/%d')",
+    "tokens = text.split('/')\nparts = s.str.split('/')",
 ]
 
 
