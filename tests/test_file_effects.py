@@ -161,3 +161,14 @@ def test_imports_elsewhere_decide_what_a_name_means() -> None:
     # `save` imported from numpy in another cell: a step calling save(...) writes.
     assert effects("save(name, a)\n", aliases={"save": "numpy.save"}).writes_files
     assert not effects("save(name, a)\n").uses_files
+
+
+def test_pathlib_methods_by_what_they_do() -> None:
+    assert effects("p = Path(root) / 'a.txt'\nf = p.open('w')\n").writes_files
+    assert not effects("p = Path(root) / 'a.txt'\nf = p.open()\n").writes_files
+    assert effects("from pathlib import Path\nok = Path(root, 'out').exists()\n").reads_files
+    assert effects("p = Path('a.txt')\np.rename('b.txt')\n").writes_files
+    assert effects("p = Path('out')\nq = p / 'a.txt'\nq.unlink()\n").writes_files
+    # the same method names on a DataFrame or a string touch no files
+    assert not effects("df = df.rename(columns=str.upper)\nok = df.empty\n").uses_files
+    assert not effects("name = stem.replace('a', 'b')\n").uses_files
