@@ -11,19 +11,20 @@ names do not show it. This module looks at each call in a cell (also inside the 
 - functions of the `%%pipeline setup` cell that do any of this, where a step calls them;
 - any other call given a string that looks like a relative or absolute file path (it holds a `/` or
   ends in a known file extension such as `.csv`, `.png`, `.pkl`; URLs and `%` formats are not paths),
-  directly, inside its arguments, or through a name the cell assigned such a string to. Such a call
-  reads files if its name says so (`read`, `load`, `open`, `list`, `exists`, `glob`, ...), and may
-  write them otherwise.
+  directly, inside its arguments, or through a name holding such a string (assigned in the cell, a
+  pipeline parameter, or a value of the setup cell). Such a call reads files if its name says so
+  (`read`, `load`, `open`, `list`, `exists`, `glob`, ...), and may write them otherwise. Calls that
+  log or tag (`log_*`, `add_*`, `set_*`: `writer.add_scalar('loss/train', ...)`) do not count.
 
-Its limit: an unknown function given a path held in a variable from elsewhere (a parameter, an
-earlier step) and no literal (`store(results, path)`) is not seen. Use `--after STEP` for such a step.
+Its limit: an unknown function given a path computed at run time or made by an earlier step, with no
+literal in sight (`store(results, make_path())`), is not seen. Use `--after STEP` for such a step.
 """
 
 from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from .cell_python import to_python
@@ -312,11 +313,13 @@ def file_effects(
     cell: str = "cell",
     aliases: Mapping[str, str] | None = None,
     helpers: Mapping[str, FileEffects] | None = None,
+    path_names: Collection[str] = (),
 ) -> FileEffects:
     """What `source` (a cell's IPython source, or a parsed module) may do with files.
 
     `first_line` is the user's number of its first line (2 for a `%%component` body); `aliases` are
-    names imported by other cells (they travel into steps); `helpers` the setup cell's functions.
+    names imported by other cells (they travel into steps); `helpers` the setup cell's functions;
+    `path_names` names that hold paths from elsewhere (parameters and setup values such as `out_dir`).
     """
     if isinstance(source, ast.Module):
         tree, line_map = source, None
@@ -324,6 +327,7 @@ def file_effects(
         python = to_python(source, cell=cell, first_line=first_line)
         tree, line_map = ast.parse(python.text), python
     finder = _Finder(tree, aliases or {}, helpers or {})
+    finder.path_names.update(path_names)
     read: FileUse | None = None
     write: FileUse | None = None
     calls = sorted(
@@ -340,6 +344,18 @@ def file_effects(
         elif found[0] == "read" and read is None:
             read = use
     return FileEffects(read=read, write=write)
+
+
+def path_constants(source: str) -> set[str]:
+    """Top-level names the setup cell assigns a string that looks like a path (`OUT = 'figures/'`)."""
+    tree = ast.parse(to_python(source, cell="%%pipeline setup").text)
+    return {
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign) and any(map(looks_like_path, _strings(node.value)))
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
 
 
 def setup_helpers(source: str, *, aliases: Mapping[str, str] | None = None) -> dict[str, FileEffects]:

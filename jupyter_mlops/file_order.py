@@ -25,7 +25,14 @@ from typing import TYPE_CHECKING
 
 from .cell_python import to_python
 from .component_options import StepOptions
-from .file_effects import FileEffects, file_effects, imported_names, setup_helpers
+from .file_effects import (
+    FileEffects,
+    file_effects,
+    imported_names,
+    looks_like_path,
+    path_constants,
+    setup_helpers,
+)
 
 if TYPE_CHECKING:
     from .pipeline import Pipeline
@@ -61,8 +68,15 @@ def file_order(pipeline: Pipeline) -> FileOrder:
     if pipeline.setup.strip():
         aliases.update(_imports(pipeline.setup, "%%pipeline setup"))
     helpers = setup_helpers(pipeline.setup, aliases=aliases) if pipeline.setup.strip() else {}
+    # Parameters and setup values holding paths (`out_dir = "results/"`) count where a call is given them.
+    paths = {
+        p.name for p in pipeline.params.values() if isinstance(p.default, str) and looks_like_path(p.default)
+    }
+    paths |= path_constants(pipeline.setup) if pipeline.setup.strip() else set()
     effects = {
-        s.name: file_effects(s.source, first_line=2, cell=s.name, aliases=aliases, helpers=helpers)
+        s.name: file_effects(
+            s.source, first_line=2, cell=s.name, aliases=aliases, helpers=helpers, path_names=paths
+        )
         for s in pipeline
     }
     after: dict[str, tuple[str, ...]] = {}

@@ -172,3 +172,11 @@ def test_pathlib_methods_by_what_they_do() -> None:
     # the same method names on a DataFrame or a string touch no files
     assert not effects("df = df.rename(columns=str.upper)\nok = df.empty\n").uses_files
     assert not effects("name = stem.replace('a', 'b')\n").uses_files
+
+
+def test_names_holding_paths_from_elsewhere_count_when_passed_to_a_call() -> None:
+    # `out_dir` a parameter or a setup value holding "results/": an unknown call given it may write
+    assert effects("store(scores, out_dir)\n", path_names={"out_dir"}).writes_files
+    assert effects("frame = load_table(out_dir)\n", path_names={"out_dir"}).reads_files
+    assert not effects("store(scores, out_dir)\n").uses_files  # the documented limit without it
+    assert not effects("print(out_dir)\np = os.path.join(out_dir, 'x')\n", path_names={"out_dir"}).uses_files

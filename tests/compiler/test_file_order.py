@@ -114,3 +114,20 @@ def test_an_after_option_and_a_file_edge_give_one_edge() -> None:
     plan = _plan([("a", "open('a.txt', 'w')\n"), ("b --after a", "open('a.txt').read()\n")])
     assert [e for e in plan.edges if e[1] == "b"] == [("a", "b", "")]
     assert plan.step("b").after == ("a",)
+
+
+def test_parameters_and_setup_values_holding_paths_count() -> None:
+    w = Workspace("files")
+    w.define_params('out_dir = "results/"\nlabel = "exp"\n')
+    w.define_setup(
+        "",
+        "FIGURES = 'figures'\nDATA = 'data/points.csv'\n\n"
+        "def store(value, where):\n    pass  # a helper from a module: its code is not seen\n\n"
+        "mark = fetch_rows = store\n",
+    )
+    w.define_component("save", "store(label, out_dir)\n")
+    w.define_component("tag", "mark(label)\n")
+    w.define_component("read", "rows = fetch_rows(DATA)\n")
+    plan = w.active.plan()
+    assert ("save", "read", "files") in plan.edges
+    assert plan.step("tag").after == () and plan.step("save").options.cache is False
