@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from .cell_python import to_python
 from .component_options import StepOptions
+from .errors import CellError
 from .file_effects import (
     FileEffects,
     file_effects,
@@ -56,8 +57,18 @@ class FileOrder:
 def _imports(source: str, cell: str) -> dict[str, str]:
     try:
         return imported_names(ast.parse(to_python(source, cell=cell).text))
-    except SyntaxError:  # analyze_cell reports it
+    except (CellError, SyntaxError):  # the cell's analysis reports it
         return {}
+
+
+def _setup_facts(setup: str, aliases: dict[str, str]) -> tuple[dict[str, FileEffects], set[str]]:
+    """The setup cell's functions touching files, and its top-level names holding paths."""
+    if not setup.strip():
+        return {}, set()
+    try:
+        return setup_helpers(setup, aliases=aliases), path_constants(setup)
+    except (CellError, SyntaxError):  # the setup cell's analysis reports it
+        return {}, set()
 
 
 def file_order(pipeline: Pipeline) -> FileOrder:
@@ -67,18 +78,20 @@ def file_order(pipeline: Pipeline) -> FileOrder:
         aliases.update(_imports(step.source, step.name))
     if pipeline.setup.strip():
         aliases.update(_imports(pipeline.setup, "%%pipeline setup"))
-    helpers = setup_helpers(pipeline.setup, aliases=aliases) if pipeline.setup.strip() else {}
+    helpers, setup_paths = _setup_facts(pipeline.setup, aliases)
     # Parameters and setup values holding paths (`out_dir = "results/"`) count where a call is given them.
     paths = {
         p.name for p in pipeline.params.values() if isinstance(p.default, str) and looks_like_path(p.default)
     }
-    paths |= path_constants(pipeline.setup) if pipeline.setup.strip() else set()
-    effects = {
-        s.name: file_effects(
-            s.source, first_line=2, cell=s.name, aliases=aliases, helpers=helpers, path_names=paths
-        )
-        for s in pipeline
-    }
+    paths |= setup_paths
+    effects: dict[str, FileEffects] = {}
+    for s in pipeline:
+        try:
+            effects[s.name] = file_effects(
+                s.source, first_line=2, cell=s.name, aliases=aliases, helpers=helpers, path_names=paths
+            )
+        except (CellError, SyntaxError):  # the cell's analysis reports it, with its line
+            effects[s.name] = FileEffects()
     after: dict[str, tuple[str, ...]] = {}
     notes: dict[str, list[tuple[int | None, str]]] = {}
     writer: str | None = None

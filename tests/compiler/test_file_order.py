@@ -131,3 +131,26 @@ def test_parameters_and_setup_values_holding_paths_count() -> None:
     plan = w.active.plan()
     assert ("save", "read", "files") in plan.edges
     assert plan.step("tag").after == () and plan.step("save").options.cache is False
+
+
+def test_pipeline_show_in_a_kernel_marks_file_edges_and_says_why(ip) -> None:  # type: ignore[no-untyped-def]
+    from .conftest import run_cell
+
+    run_cell(ip, "%%component make\nimport os\nos.makedirs('out', exist_ok=True)\n")
+    run_cell(ip, "%%component write\nopen('out/a.txt', 'w').write('a')\n")
+    run_cell(ip, "%%component report\nnames = os.listdir('out')\n")
+    text = repr(run_cell(ip, "%pipeline show"))
+    assert "after: make (files)" in text and "after: write (files)" in text
+    assert (
+        "report, line 2: uses files in the notebook's folder after step 'write', which writes files" in text
+    )
+    assert "write, line 2: writes files: re-runs each time" in text
+
+
+def test_cells_that_cannot_be_read_leave_the_error_to_their_analysis() -> None:
+    from jupyter_mlops.file_order import file_order
+
+    w = _workspace([("a", "open('a.txt', 'w')\n"), ("b", "x = (\n"), ("c", "!ls\n")], setup="def f(:\n")
+    order = file_order(w.active)  # no exception here: compile reports these cells with their lines
+    assert order.effects["a"].writes_files and not order.effects["b"].uses_files
+    assert not order.effects["c"].uses_files
