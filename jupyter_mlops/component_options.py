@@ -40,7 +40,7 @@ class StepOptions:
     retries: int = 0
     timeout: int | None = None
     cache: bool = True
-    force_cache: bool = False  # --cache: cached even though it writes files (see file_order)
+    force_cache: bool = False  # --cache: cached even though it uses files (see file_order)
     node_selector: tuple[tuple[str, str], ...] = ()
     tolerations: tuple[Toleration, ...] = ()
     inputs: tuple[str, ...] | None = None

@@ -1,4 +1,4 @@
-"""Steps that share files through their working directory run in notebook order; writers are not cached.
+"""Steps that share files through their working directory run in notebook order, and are not cached.
 
 In a notebook, a cell that saves `figures/fit.png` runs after the cell that made `figures/`, and a cell
 listing `figures/` runs after both. Names do not show this, so the plan adds ordering edges (label
@@ -11,8 +11,10 @@ listing `figures/` runs after both. Names do not show this, so the plan adds ord
 - steps that only read files are not ordered among themselves, and steps touching no files keep all
   their parallelism.
 
-A step that may write files is not served from the cache by default: a cached step gives back its
-outputs but does not redo its writes, so a deleted figure would stay missing. `%%component NAME --cache`
+A step that uses files is not served from the cache by default: a cached step gives back its outputs
+but does not redo its writes (a deleted figure would stay missing), and does not see files that changed
+(an edited `data/train.csv` would give the old result). Later steps still hit the cache when the
+re-run's outputs are the same (the cache key holds the inputs' contents). `%%component NAME --cache`
 caches it anyway. The setup cell's own top-level code is not counted (every step runs it first, in its
 own process); its functions are, where a step calls them.
 """
@@ -48,8 +50,8 @@ class FileOrder:
     notes: dict[str, list[tuple[int | None, str]]]  # step -> (user line, message) for the plan
 
     def options(self, step: str, options: StepOptions) -> StepOptions:
-        """The step's options with caching off when it may write files (unless it says --cache)."""
-        if self.effects[step].writes_files and options.cache and not options.force_cache:
+        """The step's options with caching off when it uses files (unless it says --cache)."""
+        if self.effects[step].uses_files and options.cache and not options.force_cache:
             return replace(options, cache=False)
         return options
 
@@ -128,22 +130,34 @@ def file_order(pipeline: Pipeline) -> FileOrder:
                     )
                 )
             writer, readers = step.name, []
-            cache_note = _cache_note(written.what, step.options)
-            if cache_note:
-                said.append((written.line, cache_note))
+        cache_note = _cache_note(found, step.options)
+        if cache_note:
+            said.append(cache_note)
         after[step.name] = tuple(deps)
     return FileOrder(effects=effects, after=after, notes=notes)
 
 
-def _cache_note(what: str, options: StepOptions) -> str | None:
-    if options.force_cache:
-        return (
-            f"writes files ({what}) and is cached anyway (--cache): a run served from the cache "
-            "does not recreate them"
-        )
-    if not options.cache:
+def _cache_note(found: FileEffects, options: StepOptions) -> tuple[int, str] | None:
+    """Why a step using files re-runs each time (or that --cache keeps it cached anyway)."""
+    if not options.cache and not options.force_cache:
         return None
-    return (
-        f"writes files: re-runs each time; outputs from cache would not recreate the files ({what}). "
-        "Add --cache to the %%component line to cache it anyway"
-    )
+    if found.write is not None:
+        use, why = found.write, "outputs from cache would not recreate the files"
+        forced = "does not recreate them"
+        message = f"writes files: re-runs each time; {why} ({use.what})."
+    elif found.read is not None:
+        use, why = found.read, "a result from cache would not see files that changed"
+        forced = "does not see files that changed"
+        message = (
+            f"reads files: re-runs each time; {why} ({use.what}). Later steps still reuse their "
+            "cache when its outputs are unchanged."
+        )
+    else:
+        return None
+    if options.force_cache:
+        kind = "writes" if found.write is not None else "reads"
+        return (
+            use.line,
+            f"{kind} files ({use.what}) and is cached anyway (--cache): a run from cache {forced}",
+        )
+    return use.line, message + " Add --cache to the %%component line to cache it anyway"

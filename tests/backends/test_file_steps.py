@@ -56,5 +56,26 @@ def test_a_rerun_recreates_a_deleted_file_instead_of_using_the_cache(home: Path,
     assert second.state is RunState.SUCCEEDED, explain(second.info)
     assert second.tasks["make"] == second.tasks["write"] == StepState.SUCCEEDED  # not CACHED
     assert written.read_text() == "a"
-    # a step that only reads files keeps its cache (its code and inputs are unchanged)
-    assert second.tasks["report"] == StepState.CACHED
+    assert second.tasks["report"] == StepState.SUCCEEDED
+    assert "report: ['a.txt'] a" in second.logs("report")
+
+
+def test_a_rerun_reads_a_changed_data_file_and_later_steps_reuse_the_cache_when_it_did_not(
+    home: Path, tmp_path: Path
+) -> None:
+    w = Workspace("reader")
+    w.define_params(f"root = {str(tmp_path)!r}\n")
+    w.define_component("load", "import os\nrows = open(os.path.join(root, 'data.txt')).read().split()\n")
+    w.define_component("count", "n = len(rows)\nprint('count:', n)\n")
+    data = tmp_path / "data.txt"
+    data.write_text("a b")
+    first = mlops.run(w.active).wait(timeout=300)
+    again = mlops.run(w.active).wait(timeout=300)
+    data.write_text("a b c")  # the user edits the data and runs again
+    edited = mlops.run(w.active).wait(timeout=300)
+
+    for run in (first, again, edited):
+        assert run.state is RunState.SUCCEEDED, explain(run.info)
+    assert again.tasks == {"load": StepState.SUCCEEDED, "count": StepState.CACHED}  # same rows: reused
+    assert edited.tasks == {"load": StepState.SUCCEEDED, "count": StepState.SUCCEEDED}
+    assert "count: 3" in edited.logs("count")

@@ -62,7 +62,7 @@ def test_file_users_run_after_earlier_writers_and_the_edges_say_files() -> None:
     assert "after: make_dir (files)" in text
 
 
-def test_writers_are_not_served_from_the_cache_and_the_plan_says_so() -> None:
+def test_steps_using_files_are_not_served_from_the_cache_and_the_plan_says_so() -> None:
     w = _workspace(PLOTS)
     plan = w.active.plan()
     for name in ("make_dir", "plot_fit", "plot_residuals"):
@@ -72,21 +72,40 @@ def test_writers_are_not_served_from_the_cache_and_the_plan_says_so() -> None:
             and "writes files: re-runs each time; outputs from cache would not recreate the files" in str(n)
             for n in plan.notes
         ), name
-    for name in ("load", "stats", "report", "check"):
-        assert plan.step(name).options.cache is True, name
+    for name in ("load", "report", "check"):
+        assert plan.step(name).options.cache is False, name
+        assert any(
+            str(n).startswith(f"{name}, line")
+            and "reads files: re-runs each time; a result from cache would not see files that changed"
+            in str(n)
+            for n in plan.notes
+        ), name
+    assert plan.step("stats").options.cache is True
     spec = yaml.safe_load(w.active.compile_yaml())
     tasks = spec["root"]["dag"]["tasks"]
     assert tasks["plot-fit"]["cachingOptions"] == {}  # enableCache off
-    assert tasks["report"]["cachingOptions"] == {"enableCache": True}
+    assert tasks["report"]["cachingOptions"] == {}
+    assert tasks["stats"]["cachingOptions"] == {"enableCache": True}
     assert sorted(tasks["report"]["dependentTasks"]) == ["plot-residuals"]
 
 
-def test_cache_forces_caching_of_a_writer_and_no_cache_needs_no_note() -> None:
-    plan = _plan([("a --cache", "open('a.txt', 'w').write('a')\n"), ("b --no-cache", "open('b.txt', 'w')\n")])
+def test_cache_forces_caching_of_a_file_user_and_no_cache_needs_no_note() -> None:
+    plan = _plan(
+        [
+            ("a --cache", "open('a.txt', 'w').write('a')\n"),
+            ("b --no-cache", "open('b.txt', 'w')\n"),
+            ("c --cache", "x = 1\ntext = open('a.txt').read()\n"),
+        ]
+    )
     assert plan.step("a").options.cache is True and plan.step("b").options.cache is False
+    assert plan.step("c").options.cache is True
     messages = [str(n) for n in plan.notes]
     assert not any("re-runs each time" in n for n in messages)
-    assert any(n.startswith("a, line 2:") and "--cache" in n for n in messages)
+    assert (
+        "a, line 2: writes files (open(..., 'w')) and is cached anyway (--cache): a run from cache "
+        "does not recreate them" in messages
+    )
+    assert any(n.startswith("c, line 3: reads files") and "cached anyway (--cache)" in n for n in messages)
     with pytest.raises(UsageError, match="--cache and --no-cache"):
         _plan([("a --cache --no-cache", "x = 1\n")])
 
