@@ -94,7 +94,8 @@ NO_FILE_METHODS = frozenset(
     "lower upper title xlabel ylabel suptitle legend text annotate label plot scatter hist bar get "
     "info debug warning error exception critical log contains match fullmatch".split()
 )
-# Words of an unknown call's name saying it reads (`load_data`, `imread`, `listFiles`); others may write.
+# An unknown call reads if a word of its name (split at _ and camelCase) starts with one of these
+# (`load_data`, `loadmat`, `imread`, `listFiles`; not `download`); else it may write.
 READ_WORDS = frozenset(
     "read load open list exists glob scan stat imread listdir isfile isdir iterdir readlines loadtxt "
     "artifact artifacts".split()
@@ -302,7 +303,7 @@ class _Finder:
         if not paths and not named:
             return None
         given = repr(paths[0]) if paths else named[0]
-        kind = "read" if words & READ_WORDS else "write"
+        kind = "read" if any(w.startswith(tuple(READ_WORDS)) for w in words) else "write"
         return kind, f"{shown}(...) given the path {given}"
 
 

@@ -48,6 +48,7 @@ WRITES = [
     "y = [x for x in range(3)]\nexport_table(df, f'{root}/tables/t.csv')",
     "with pd.ExcelWriter('out.xlsx') as w:\n    df.to_excel(w)",
     "wget.download(url, out='data/')",  # 'download' holds 'load' but does not read
+    "scipy.io.savemat('data.mat', {'a': a})",
     "tf.keras.utils.plot_model(model, to_file='model.png')",
     "Image.fromarray(arr).save('a.png')",
     "import torch\ntorch.save(model.state_dict(), 'm.pt')",
@@ -74,6 +75,7 @@ READS = [
     "mlflow.log_artifact('out/model.pkl')",
     "frames = [load_frame(f'data/{name}.csv') for name in names]",
     "files = listFiles('data/')",
+    "import scipy.io\nm = scipy.io.loadmat('data.mat')",  # a word starting with 'load'
 ]
 
 NEITHER = [
