@@ -270,6 +270,8 @@ class _Finder:
                 return ("write" if PATH_METHODS[method] else "read"), f"{shown}(...)"
         if method.startswith("read_"):
             return "read", f"{shown}(...)"
+        if method.startswith("write_"):  # polars' write_csv, write_parquet, ...
+            return "write", f"{shown}(...)"
         return None
 
     def _by_arguments(

@@ -49,6 +49,7 @@ WRITES = [
     "with pd.ExcelWriter('out.xlsx') as w:\n    df.to_excel(w)",
     "wget.download(url, out='data/')",  # 'download' holds 'load' but does not read
     "scipy.io.savemat('data.mat', {'a': a})",
+    "import polars as pl\nframe.write_parquet(target)",
     "tf.keras.utils.plot_model(model, to_file='model.png')",
     "Image.fromarray(arr).save('a.png')",
     "import torch\ntorch.save(model.state_dict(), 'm.pt')",
@@ -75,6 +76,7 @@ READS = [
     "mlflow.log_artifact('out/model.pkl')",
     "frames = [load_frame(f'data/{name}.csv') for name in names]",
     "files = listFiles('data/')",
+    "import polars as pl\nframe = pl.read_csv(source)",
     "import scipy.io\nm = scipy.io.loadmat('data.mat')",  # a word starting with 'load'
 ]
 
