@@ -18,6 +18,7 @@ from .cell_analysis import CellAnalysis
 from .component_options import StepOptions
 from .dependencies import Override, infer_dependencies, topological_order
 from .errors import CellError, CellErrors, PipelineError, raise_all
+from .file_order import FILES_LABEL, file_order
 from .pipeline_analysis import SETUP_CELL, analyze_pipeline, constant_names, setup_needs
 from .value_kinds import ARTIFACT, bindings, import_statements, output_kind
 
@@ -145,8 +146,9 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
     setup, analyses = cells.setup, cells.steps
     setup_names = set(setup.binds) if setup else set()
     trees = {name: ast.parse(a.source) for name, a in analyses}
+    files = file_order(pipeline)  # steps sharing files run in notebook order (file_order.py)
     overrides = {
-        s.name: Override(inputs=s.options.inputs, outputs=s.options.outputs, after=s.options.after)
+        s.name: Override(s.options.inputs, s.options.outputs, s.options.after + files.after[s.name])
         for s in pipeline
         if s.name in trees
     }
@@ -245,8 +247,12 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
             uses_metrics="log_metric" in uses,
             uses_logdir="logdir" in uses,
             packages=tuple(dict.fromkeys(packages)),
-            after=tuple(s for s in step.options.after if s not in data_inputs[name].values()),
-            options=step.options,
+            after=tuple(
+                s
+                for s in dict.fromkeys(step.options.after + files.after[name])
+                if s not in data_inputs[name].values()
+            ),
+            options=files.options(name, step.options),
             may_change=frozenset(outs).intersection(analysis.may_change),
         )
     for step in pipeline:
@@ -264,9 +270,10 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
             label = var + (" (may change)" if var in plans[producer].may_change else "")
             by_producer.setdefault(producer, []).append(label)
         edges += [(p, name, ", ".join(sorted(vs))) for p, vs in sorted(by_producer.items())]
-        edges += [(a, name, "") for a in plans[name].after]
+        own = pipeline.steps[name].options.after
+        edges += [(a, name, "" if a in own else FILES_LABEL) for a in plans[name].after]
     for name, analysis in analyses:
-        notes += [Note(name, line, msg) for line, msg in analysis.notes]
+        notes += [Note(name, line, msg) for line, msg in [*analysis.notes, *files.notes[name]]]
         if name in plans:
             for var in sorted(plans[name].may_change):
                 line, why = analysis.may_change[var]

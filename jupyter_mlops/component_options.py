@@ -40,6 +40,7 @@ class StepOptions:
     retries: int = 0
     timeout: int | None = None
     cache: bool = True
+    force_cache: bool = False  # --cache: cached even though it uses files (see file_order)
     node_selector: tuple[tuple[str, str], ...] = ()
     tolerations: tuple[Toleration, ...] = ()
     inputs: tuple[str, ...] | None = None
@@ -101,6 +102,7 @@ def _component_parser() -> _Parser:
     p.add_argument("--retries", type=int, default=0)
     p.add_argument("--timeout", type=int)
     p.add_argument("--no-cache", action="store_true")
+    p.add_argument("--cache", action="store_true")
     p.add_argument("--node-selector", action="append", default=[])
     p.add_argument("--toleration", action="append", default=[])
     p.add_argument("--inputs")
@@ -171,6 +173,8 @@ def parse_component_line(line: str) -> tuple[str, StepOptions]:
     for flag, number in (("--gpu", args.gpu), ("--retries", args.retries), ("--timeout", args.timeout)):
         if number is not None and number < 0:
             raise UsageError(f"%%component {name}: {flag} must be 0 or more, not {number}")
+    if args.cache and args.no_cache:
+        raise UsageError(f"%%component {name}: --cache and --no-cache contradict each other; give one")
     selectors = []
     for item in args.node_selector:
         key, sep, value = item.partition("=")
@@ -195,6 +199,7 @@ def parse_component_line(line: str) -> tuple[str, StepOptions]:
         retries=args.retries,
         timeout=args.timeout,
         cache=not args.no_cache,
+        force_cache=args.cache,
         node_selector=tuple(selectors),
         tolerations=tuple(tolerations),
         inputs=_names(args.inputs) if args.inputs is not None else None,

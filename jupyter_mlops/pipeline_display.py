@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .compiler import PipelinePlan
+from .file_order import FILES_LABEL
 from .value_kinds import ARTIFACT
 
 
@@ -27,7 +28,10 @@ def plan_text(plan: PipelinePlan) -> str:
         lines.append(f"    in:  {', '.join(ins) or '-'}")
         lines.append(f"    out: {', '.join(outs) or '-'}")
         if step.after:
-            lines.append(f"    after: {', '.join(step.after)}")
+            files = {a for a, b, label in plan.edges if b == step.name and label == FILES_LABEL}
+            lines.append(
+                f"    after: {', '.join(a + (f' ({FILES_LABEL})' if a in files else '') for a in step.after)}"
+            )
     if plan.notes:
         lines.append("  notes:")
         lines += [f"    {note}" for note in plan.notes]
