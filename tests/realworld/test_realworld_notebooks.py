@@ -1,0 +1,107 @@
+"""Notebooks written the way real public notebooks are, run three ways (issue 9, first Must-show line).
+
+1. the plain notebook, top to bottom in a kernel: the reference;
+2. the converted notebook with `jupyter-mlops run NOTEBOOK --wait`, from another folder;
+3. the converted notebook in a kernel (the magics run there), ending with `run = %pipeline run --wait`.
+
+The pipeline's key values (what the notebook's last cell prints) must be the reference's, and the files the
+notebook writes next to itself (relative paths) must be where the plain notebook puts them.
+See notebooks/README.md for the pattern each notebook exercises and how it was converted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+
+from .conversions import BY_NAME, CONVERSIONS, convert, read_plain
+from .harness import (
+    REPO,
+    cell_by_id,
+    cli,
+    differences,
+    error_outputs,
+    execute,
+    kernel_run_cells,
+    kernel_run_facts,
+    notebook_folder,
+    report_cell_id,
+    report_in,
+    run_id_in,
+    stream_text,
+)
+
+NAMES = [c.name for c in CONVERSIONS]
+
+
+def write_converted(name: str, tmp_path: Path) -> tuple[Path, nbformat.NotebookNode]:
+    """The user's converted notebook, saved in place of the plain one (its data/ beside it)."""
+    conversion = BY_NAME[name]
+    folder = notebook_folder(tmp_path)
+    nb = convert(conversion, read_plain(conversion))
+    path = folder / conversion.notebook
+    nbformat.write(nb, str(path))
+    return path, nb
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_plain_notebook_runs_top_to_bottom(name: str, reference: Callable[[str], dict[str, Any]]) -> None:
+    values = reference(name)
+    assert len(values) >= 4, values
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_converted_notebook_run_by_the_cli_matches_the_reference(
+    name: str, reference: Callable[[str], dict[str, Any]], home: Path, tmp_path: Path
+) -> None:
+    expected = reference(name)
+    conversion = BY_NAME[name]
+    path, _ = write_converted(name, tmp_path)
+    elsewhere = tmp_path / "elsewhere"  # the user's shell is not in the notebook's folder
+    elsewhere.mkdir()
+
+    done = cli("run", str(path), "--wait", cwd=elsewhere)
+    said = done.stdout + done.stderr
+    assert done.returncode == 0, f"jupyter-mlops run {conversion.notebook} --wait:\n{said}"
+    run_id = run_id_in(done.stdout)
+    assert run_id, said
+
+    log = cli("logs", run_id, conversion.report_step, cwd=elsewhere)
+    assert log.returncode == 0, log.stdout + log.stderr
+    got = report_in(log.stdout)
+    assert got is not None, f"step {conversion.report_step!r} printed no key values:\n{log.stdout[-3000:]}"
+    assert differences(expected, got) == [], f"pipeline values differ from the plain notebook:\n{said}"
+    for written in conversion.writes:
+        assert (path.parent / written).is_file(), f"{written} is not in the notebook's folder"
+        assert not (elsewhere / written).exists(), f"{written} was written in the shell's folder"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_converted_notebook_in_a_kernel_matches_the_reference(
+    name: str, reference: Callable[[str], dict[str, Any]], home: Path, tmp_path: Path
+) -> None:
+    expected = reference(name)
+    conversion = BY_NAME[name]
+    path, nb = write_converted(name, tmp_path)
+    nb.cells.extend(kernel_run_cells(conversion))
+
+    execute(nb, path.parent)
+
+    # A cell that failed in the kernel fails the notebook (nbclient raised above); one that only
+    # showed an error and carried on is a failure too.
+    assert error_outputs(nb) == []
+    in_kernel = report_in(stream_text(cell_by_id(nb, report_cell_id(conversion))))
+    assert in_kernel is not None and differences(expected, in_kernel) == [], in_kernel
+
+    facts = kernel_run_facts(nb)
+    assert Path(facts["package"]).resolve().is_relative_to(REPO), facts["package"]
+    assert facts["state"] == "SUCCEEDED", facts
+    got = report_in(facts["log"])
+    assert got is not None, f"step {conversion.report_step!r} printed no key values:\n{facts['log'][-3000:]}"
+    assert differences(expected, got) == [], "pipeline values differ from the plain notebook"
+    for written in conversion.writes:
+        assert (path.parent / written).is_file(), f"the pipeline wrote no {written} in the notebook's folder"
