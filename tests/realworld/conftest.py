@@ -4,22 +4,13 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 pytest.register_assert_rewrite("tests.realworld.harness")
 
-from .conversions import BY_NAME, read_plain  # noqa: E402
-from .harness import (  # noqa: E402
-    REPO,
-    cell_by_id,
-    execute,
-    notebook_folder,
-    report_cell_id,
-    report_in,
-    stream_text,
-)
+from .conversions import BY_NAME  # noqa: E402
+from .harness import REPO, Reference, notebook_folder, run_plain  # noqa: E402
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -32,6 +23,7 @@ def _this_checkout_everywhere() -> None:
     assert here.is_relative_to(REPO), f"jupyter_mlops imported from {here}, not from {REPO}: set PYTHONPATH"
     child = subprocess.run(
         [sys.executable, "-c", "import jupyter_mlops; print(jupyter_mlops.__file__)"],
+        cwd="/",  # not this checkout's folder, which `python -c` would put on the path
         capture_output=True,
         text=True,
         check=True,
@@ -48,21 +40,13 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture(scope="session")
-def reference(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], dict[str, Any]]:
-    """NAME -> the plain notebook's key values, run top to bottom in a kernel (once per session)."""
-    done: dict[str, dict[str, Any]] = {}
+def reference(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Reference]:
+    """NAME -> the plain notebook run top to bottom in a kernel (once per session)."""
+    done: dict[str, Reference] = {}
 
-    def get(name: str) -> dict[str, Any]:
+    def get(name: str) -> Reference:
         if name not in done:
-            conversion = BY_NAME[name]
-            folder = notebook_folder(tmp_path_factory.mktemp(f"plain-{name}"))
-            nb = execute(read_plain(conversion), folder)
-            text = stream_text(cell_by_id(nb, report_cell_id(conversion)))
-            values = report_in(text)
-            assert values, f"{conversion.notebook}: its last cell printed no key values: {text!r}"
-            for path in conversion.writes:
-                assert (folder / path).is_file(), f"{conversion.notebook} did not write {path}"
-            done[name] = values
+            done[name] = run_plain(BY_NAME[name], notebook_folder(tmp_path_factory.mktemp(f"plain-{name}")))
         return done[name]
 
     return get

@@ -13,12 +13,13 @@ import re
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
-from .conversions import NOTEBOOKS, Conversion
+from .conversions import NOTEBOOKS, Conversion, read_plain
 
 REPO = Path(__file__).resolve().parents[2]
 KERNEL_TIMEOUT_S = 600
@@ -51,6 +52,19 @@ def stream_text(cell: nbformat.NotebookNode) -> str:
     return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream")
 
 
+def shown(cell: nbformat.NotebookNode) -> list[tuple[str, str]]:
+    """What a cell shows a user, comparable across kernels: printed text, its value, displayed objects as
+    text (stderr is left out: warnings there name the kernel's temporary files)."""
+    found = []
+    for out in cell.get("outputs", []):
+        kind = out.get("output_type")
+        if kind == "stream" and out.get("name") == "stdout":
+            found.append(("stdout", out.get("text", "")))
+        elif kind in ("execute_result", "display_data"):
+            found.append((kind, out.get("data", {}).get("text/plain", "")))
+    return found
+
+
 def error_outputs(nb: nbformat.NotebookNode) -> list[str]:
     """Every error a cell showed, as 'cell ID: Name: message' (even where the cell did not fail)."""
     found = []
@@ -81,6 +95,23 @@ def cell_by_id(nb: nbformat.NotebookNode, cell_id: str) -> nbformat.NotebookNode
 
 def report_cell_id(conversion: Conversion) -> str:
     return next(c for c, magic in conversion.magics.items() if magic.split()[-1] == conversion.report_step)
+
+
+@dataclass
+class Reference:
+    values: dict[str, Any]  # the key values the notebook's last cell printed
+    shown: dict[str, list[tuple[str, str]]]  # cell id -> what the cell showed
+
+
+def run_plain(conversion: Conversion, folder: Path) -> Reference:
+    """The plain notebook, top to bottom in a kernel in its folder: the reference."""
+    nb = execute(read_plain(conversion), folder)
+    text = stream_text(cell_by_id(nb, report_cell_id(conversion)))
+    values = report_in(text)
+    assert values, f"{conversion.notebook}: its last cell printed no key values: {text!r}"
+    for path in conversion.writes:
+        assert (folder / path).is_file(), f"{conversion.notebook} did not write {path}"
+    return Reference(values, {cell.id: shown(cell) for cell in nb.cells if "id" in cell})
 
 
 def cli(*args: str, cwd: Path, timeout: float = KERNEL_TIMEOUT_S) -> subprocess.CompletedProcess[str]:
