@@ -82,6 +82,7 @@ CONVERSIONS: tuple[Conversion, ...] = (
             "shuffle": "%%component shuffle",
             "arith": "%%component arith",
             "walk": "%%component walk",
+            "excursions": "%%component excursions",
             "sorted": "%%component order",
             "matrix": "%%component matrix",
             "eig": "%%component eig",
