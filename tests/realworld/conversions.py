@@ -42,7 +42,7 @@ CONVERSIONS: tuple[Conversion, ...] = (
     Conversion(
         "titanic_survival.ipynb",
         {
-            "imports": "%%pipeline setup",
+            "imports": "%%pipeline setup --packages numpy,pandas,scikit-learn",
             "load": "%%component load",
             "relatives": "%%component relatives",
             "drop-id": "%%component drop_id",
@@ -107,7 +107,7 @@ CONVERSIONS: tuple[Conversion, ...] = (
     Conversion(
         "linear_fit_plots.ipynb",
         {
-            "imports": "%%pipeline setup",
+            "imports": "%%pipeline setup --packages matplotlib,numpy,pandas",
             "data": "%%component data",
             "fit": "%%component fit",
             "plot-fit": "%%component plot_fit",

@@ -11,6 +11,7 @@ See notebooks/README.md for the pattern each notebook exercises and how it was c
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -44,6 +45,18 @@ def write_converted(name: str, tmp_path: Path) -> tuple[Path, nbformat.NotebookN
     path = folder / conversion.notebook
     nbformat.write(nb, str(path))
     return path, nb
+
+
+def test_the_plain_notebooks_know_nothing_of_jupyter_mlops() -> None:
+    """The references are notebooks as their authors left them: the conversion adds every magic."""
+    for conversion in CONVERSIONS:
+        for cell in read_plain(conversion).cells:
+            if cell.cell_type == "code":
+                assert "jupyter_mlops" not in cell.source, (conversion.notebook, cell.id)
+                assert not re.search(r"^\s*%+(component|pipeline)\b", cell.source, re.M), (
+                    conversion.notebook,
+                    cell.id,
+                )
 
 
 @pytest.mark.parametrize("name", NAMES)
