@@ -65,6 +65,19 @@ def shown(cell: nbformat.NotebookNode) -> list[tuple[str, str]]:
     return found
 
 
+def shows_the_same(plain: list[tuple[str, str]], converted: list[tuple[str, str]]) -> bool:
+    """The converted cell shows the plain cell's value and displays, and prints what it printed (a line
+    the magic adds, such as a note, is allowed)."""
+
+    def of(kind: str, outputs: list[tuple[str, str]]) -> list[str]:
+        return [text for k, text in outputs if k == kind]
+
+    printed = "".join(of("stdout", plain))
+    return all(
+        of(kind, plain) == of(kind, converted) for kind in ("execute_result", "display_data")
+    ) and printed in "".join(of("stdout", converted))
+
+
 def error_outputs(nb: nbformat.NotebookNode) -> list[str]:
     """Every error a cell showed, as 'cell ID: Name: message' (even where the cell did not fail)."""
     found = []

@@ -32,6 +32,7 @@ from .harness import (
     report_in,
     run_id_in,
     shown,
+    shows_the_same,
 )
 
 NAMES = [c.name for c in CONVERSIONS]
@@ -110,7 +111,7 @@ def test_converted_notebook_in_a_kernel_matches_the_reference(
     differing = {
         cell.id: (plain.shown[cell.id], shown(cell))
         for cell in nb.cells
-        if cell.get("id") in plain.shown and shown(cell) != plain.shown[cell.id]
+        if cell.get("id") in plain.shown and not shows_the_same(plain.shown[cell.id], shown(cell))
     }
     assert differing == {}, "cells show other output than in the plain notebook (plain, converted)"
 
