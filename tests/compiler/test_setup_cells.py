@@ -34,7 +34,8 @@ def test_two_setup_cells_accumulate_in_order_and_a_helper_finds_the_first_cells_
     assert pipeline.setup == IMPORTS + "\n" + HELPERS
     assert pipeline.setup_options.packages == ("numpy", "pandas")
     plan = pipeline.plan()
-    assert plan.setup == pipeline.setup
+    # The plan's first setup line stands for the magic line (imports setup needs from steps go there).
+    assert plan.setup == "\n" + pipeline.setup
     # The step runs the whole setup: run the compiled step function's setup as kfp would.
     namespace: dict[str, object] = {}
     exec(plan.setup, namespace)
