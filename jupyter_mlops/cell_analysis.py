@@ -53,6 +53,7 @@ class CellAnalysis:
     # Things the user should know about how this cell becomes a step, without it being an error
     # (a display-only line dropped, a value that may change, ...): (user's line or None, message).
     notes: tuple[tuple[int | None, str], ...] = ()
+    line_map: tuple[int, ...] = ()  # the user's line number of each line of `source`
 
     @property
     def all_reads(self) -> frozenset[str]:
@@ -95,6 +96,7 @@ def analyze_cell(source: str, *, cell: str, first_line: int = 1) -> CellAnalysis
         read_lines=user_lines,
         imported_modules=frozenset(names.imported_modules),
         top_level_await=names.top_level_await,
+        line_map=python.line_map,
     )
 
 

@@ -42,6 +42,7 @@ class StepPlan:
     packages: tuple[str, ...]
     after: tuple[str, ...]  # ordering-only upstream steps (--after)
     options: StepOptions
+    line_map: tuple[int, ...] = ()  # the user's line of each line of `source` (implicit imports: 1)
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,7 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
             packages=tuple(dict.fromkeys(packages)),
             after=tuple(s for s in step.options.after if s not in data_inputs[name].values()),
             options=step.options,
+            line_map=(1,) * len(implicit_imports[name]) + analysis.line_map,
         )
     edges: list[tuple[str, str, str]] = []
     for name in order:
