@@ -56,7 +56,7 @@ def _mlops_npy_exact(value: Any) -> bool:
     return not value.dtype.hasobject
 
 
-_MLOPS_PARQUET_KINDS = "biuM"  # bool, ints, unsigned ints, datetime64 (floats checked on their own)
+_MLOPS_PARQUET_KINDS = "biu"  # bool, ints, unsigned ints (floats and datetimes checked on their own)
 
 
 def _mlops_parquet_exact(value: Any) -> bool:
@@ -74,27 +74,31 @@ def _mlops_parquet_exact(value: Any) -> bool:
     index = value.index
     if type(index) is not pandas.RangeIndex or not (index.name is None or type(index.name) is str):
         return False
-    if columns.dtype != object or columns.name is not None:
+    if str(columns.dtype) not in ("object", "str") or columns.name is not None:
         return False
     for dtype in value.dtypes:
         if not _mlops_parquet_dtype(dtype, pandas):
             return False
+        if isinstance(dtype, pandas.CategoricalDtype) and not len(value):
+            return False  # with no rows parquet loses the categories
     return True
 
 
 def _mlops_parquet_dtype(dtype: Any, pandas: Any) -> bool:
     if isinstance(dtype, pandas.CategoricalDtype):
         cats = dtype.categories
-        return _mlops_parquet_dtype(cats.dtype, pandas) and (cats.dtype.kind in "iu" or cats.dtype == "str")
+        return str(cats.dtype) == "str"  # parquet gives back integer categories as plain integers
     if isinstance(dtype, pandas.DatetimeTZDtype):
-        return True
+        return dtype.unit in ("ms", "us", "ns")  # parquet has no seconds: they come back as ms
     name = str(dtype)
     if name in ("Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64", "boolean"):
         return True
     if name in ("Float32", "Float64", "str", "string"):
         return True
     kind = getattr(dtype, "kind", "")
-    if type(dtype).__module__ == "numpy" and dtype.byteorder in "=|":
+    if type(dtype).__module__.split(".")[0] == "numpy" and dtype.byteorder in "=|":
+        if kind == "M":
+            return name in ("datetime64[ms]", "datetime64[us]", "datetime64[ns]")
         return kind in _MLOPS_PARQUET_KINDS or name in ("float32", "float64")
     return False
 
