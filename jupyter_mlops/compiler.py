@@ -67,6 +67,7 @@ class PipelinePlan:
     steps: list[StepPlan]
     edges: list[tuple[str, str, str]] = field(default_factory=list)  # (upstream, downstream, label)
     notes: list[Note] = field(default_factory=list)  # shown by `%pipeline show`, in notebook order
+    setup_line_map: tuple[int, ...] = ()  # the setup cell's line of each line of `setup`
 
     def step(self, name: str) -> StepPlan:
         for s in self.steps:
@@ -210,6 +211,7 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
         kfp_name=kfp_name(pipeline.name),
         params=dict(pipeline.params),
         setup=setup.source if setup else "",
+        setup_line_map=tuple(n + 1 for n in setup.line_map) if setup else (),  # the magic line is 1
         steps=[plans[n] for n in order],
         edges=edges,
         notes=notes,

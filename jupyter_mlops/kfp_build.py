@@ -131,7 +131,7 @@ def step_function_source(plan: PipelinePlan, step: StepPlan) -> str:
             outputs={outputs!r},
             result={step.result!r},
             cell_lines={_line_runs(step.line_map) if step.line_map else None!r},
-            setup_lines={[[1, 2]]!r},
+            setup_lines={_line_runs(plan.setup_line_map) if plan.setup_line_map else [[1, 2]]!r},
             metrics_arg={names.metrics!r},
             logdir_arg={names.logdir!r},
         )

@@ -3,6 +3,10 @@ the previous step had: type, dtype, contents, memory order and writability."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 from jupyter_mlops.models import RunState, StepState
 
 from .conftest import Runner
@@ -102,3 +106,16 @@ def test_a_value_referring_to_a_function_of_a_step_fails_that_step_naming_it(run
         "step 'make': variable 'model' refers to the function 'rule', defined in this step, so later "
         "steps cannot load it. Move that definition into a %%pipeline setup cell" in log
     ), log[-2000:]
+
+
+def test_kfp_local_passes_them_alike(tmp_path: Path) -> None:
+    """kfp.local (SubprocessRunner) runs the same YAML and the reading step finds the same values."""
+    path = tmp_path / "values.yaml"
+    path.write_text(notebook_pipeline([SETUP, MAKE, USE]).compile_yaml())
+    code = f"""
+from kfp import components, local
+local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root={str(tmp_path / "root")!r})
+components.load_component_from_file({str(path)!r})()
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
