@@ -188,9 +188,15 @@ def _mlops_save(path: str, value: Any, step: str, var: str, setup_names: Any) ->
         except ImportError:
             pass
         else:
-            value.to_parquet(os.path.join(path, "value.parquet"))
-            meta.update(format="parquet", shape=list(value.shape))
-            return meta
+            file = os.path.join(path, "value.parquet")
+            try:
+                value.to_parquet(file)
+            except Exception:  # a frame the checks let through but pyarrow refuses: pickle it
+                if os.path.exists(file):
+                    os.remove(file)
+            else:
+                meta.update(format="parquet", shape=list(value.shape))
+                return meta
     if _mlops_is_json(value):
         with open(os.path.join(path, "value.json"), "w", encoding="utf-8") as f:
             json.dump(value, f)
@@ -208,7 +214,10 @@ def _mlops_save_result(path: str, value: Any, step: str, setup_names: Any) -> Di
     if value is None:
         os.makedirs(path, exist_ok=True)
         return {"format": "none", "variable": "result", "type": "NoneType", "repr": "None"}
-    text = repr(value)
+    try:
+        text = repr(value)
+    except Exception as exc:
+        text = "<%s object: repr failed: %s>" % (_mlops_type_name(value), exc)
     try:
         meta = _mlops_save(path, value, step, "result", setup_names)
     except Exception:

@@ -9,7 +9,7 @@ from pathlib import Path
 from jupyter_mlops.models import RunState, StepState
 
 from .conftest import Runner
-from .notebook_cells import compiled
+from .notebook_cells import compiled, notebook_pipeline
 
 
 def _result(run, step: str):  # type: ignore[no-untyped-def]
@@ -71,3 +71,14 @@ def test_line_numbers_follow_the_cell_when_ipython_lines_are_rewritten(run_pipel
     run = run_pipeline(compiled(cells))
     assert run.state == RunState.FAILED
     assert 'File "<cell fit>", line 6, in <module>\n    d = c / 0' in run.listener.log("fit")
+
+
+def test_a_semicolon_after_a_call_or_a_multiline_call_is_no_result() -> None:
+    endings = ["plt.ylabel('x');", "plt.ylabel('x') ;  # label", "plt.plot(\n    [1, 2],\n);", "x = 1\nx;"]
+    setup = "%%pipeline setup\nclass plt:\n    def ylabel(s):\n        return s\n\n"
+    cells = [setup + "    def plot(v):\n        return v"]
+    cells += [f"%%component s{i}\n{ending}" for i, ending in enumerate(endings)]
+    cells.append("%%component shown\nplt.ylabel('x')")
+    plan = notebook_pipeline(cells).plan()
+    assert [plan.step(f"s{i}").result for i in range(len(endings))] == [False] * len(endings)
+    assert plan.step("shown").result
