@@ -247,7 +247,14 @@ def _mlops_load(path: str, step: str, var: str, meta: Optional[Dict[str, Any]] =
             if name == "value.parquet":
                 import pandas
 
-                return pandas.read_parquet(file)
+                frame = pandas.read_parquet(file)
+                if pandas.__version__.split(".")[0] in ("1", "2"):
+                    # Without copy-on-write, columns pyarrow hands over without copying are read-only
+                    # (the step's own frame was not): give the step a frame it can change in place.
+                    arrays = [frame[c].values for c in frame.columns]
+                    if any(getattr(a, "flags", None) is not None and not a.flags.writeable for a in arrays):
+                        frame = frame.copy()
+                return frame
             if name == "value.json":
                 with open(file, encoding="utf-8") as f:
                     return json.load(f)
