@@ -30,11 +30,14 @@ from .step_values import (
 
 def _mlops_param(value: Any, kind: str, step: str, var: str) -> Any:
     """Check and convert a parameter output to its declared KFP type."""
+    large: Optional[int] = None
     try:
         if kind == "float" and not isinstance(value, (bool, str)):
             return float(value)
         if kind == "int" and not isinstance(value, (bool, str)) and int(value) == value:
-            return int(value)
+            if abs(int(value)) <= 2**53:
+                return int(value)
+            large = int(value)
         if kind == "bool" and type(value).__name__ in ("bool", "bool_"):
             return bool(value)
         if kind == "str" and isinstance(value, str):
@@ -43,6 +46,11 @@ def _mlops_param(value: Any, kind: str, step: str, var: str) -> Any:
             return value
     except (TypeError, ValueError, OverflowError):
         pass
+    if large is not None:
+        raise TypeError(
+            "step %r: %r holds %d, too large an int for a KFP parameter, which carries numbers as "
+            "doubles (exact up to 2**53). Pass it as text (str(...)) or inside a list." % (step, var, large)
+        )
     raise TypeError(
         "step %r: %r should be a %s (from its code or annotation) but holds a %s. Fix the value or its "
         "annotation." % (step, var, kind, _mlops_type_name(value))

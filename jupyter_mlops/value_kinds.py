@@ -16,6 +16,7 @@ from collections.abc import Collection, Iterator
 
 ARTIFACT = "artifact"
 _SCALARS = {"int", "float", "str", "bool"}
+_EXACT_INT = 2**53  # the largest integers a double holds exactly
 _CALLS = {"int": "int", "float": "float", "str": "str", "bool": "bool", "len": "int"}
 
 
@@ -41,6 +42,8 @@ def expression_kind(node: ast.expr, shadowed: Collection[str]) -> str:
     """The parameter type an expression certainly evaluates to, else ARTIFACT."""
     if isinstance(node, ast.Constant):
         value = node.value
+        if type(value) is int and abs(value) > _EXACT_INT:
+            return ARTIFACT  # a KFP parameter carries numbers as doubles: this int would change
         for typ, kind in ((bool, "bool"), (int, "int"), (float, "float"), (str, "str")):
             if type(value) is typ:
                 return kind

@@ -58,6 +58,8 @@ def test_parameter_kinds(source, expected):
         "v: dict[str, int] = build()",
         "v = []\nv.append(np.float64(1))",
         "v = 1\nv = 2.5",  # int or float, depending on the path: not one type
+        "v = 2**53 + 1 if x else 0",
+        "v = 9007199254740993",  # 2**53 + 1: KFP would carry it as a double, 9007199254740992
         "if c:\n    v = 1\nelse:\n    v = 2.5",
         "v = 1\ndef f():\n    global v\n    v = 'a'\nf()",  # a function may rebind it
     ],

@@ -319,3 +319,11 @@ def test_a_value_that_refers_to_a_function_of_this_step_names_it(notebook_module
         roundtrip([[notebook_module["Local"]()]])
     with pytest.raises(TypeError, match=r"'v' refers to a lambda.*top-level def in a %%pipeline setup"):
         roundtrip({"key": eval("lambda r: r", notebook_module)})
+
+
+def test_an_int_parameter_too_large_for_kfp_is_refused_naming_it() -> None:
+    from jupyter_mlops.step_runtime import _mlops_param
+
+    assert _mlops_param(np.int64(2**53), "int", "make", "seed") == 2**53
+    with pytest.raises(TypeError, match=r"step 'make': 'seed' holds 9007199254740993, too large an int"):
+        _mlops_param(2**53 + 1, "int", "make", "seed")
