@@ -37,6 +37,9 @@ def test_none_is_no_result(run_pipeline: Runner) -> None:
         assert run.outputs(step).get("result") is None, run.outputs(step)
         assert all(a.name != "result" for a in run.listener.artifacts if a.step == step)
     assert "RangeIndex" in run.listener.log("info")  # df.info() printed, as in the notebook
+    again = run_pipeline(compiled(cells))  # from the cache: still no result
+    assert {s.state for s in again.listener.steps.values()} == {StepState.CACHED}
+    assert all(again.outputs(step).get("result") is None for step in ("metric", "info", "nothing"))
 
 
 def test_a_trailing_semicolon_keeps_the_value_out(run_pipeline: Runner) -> None:
