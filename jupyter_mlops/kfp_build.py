@@ -214,11 +214,9 @@ def input_arguments(
     (`x` both read and written by a step: the input becomes `x_in`).
     """
     names = _argument_names(plan, step)
-    taken = {v for v, k in step.outputs.items() if k == ARTIFACT} | {
-        names.metrics,
-        names.logdir,
-        names.runner,
-    }
+    artifact_outputs = [v for v, k in step.outputs.items() if k == ARTIFACT]
+    taken = {*artifact_outputs, *(names.outputs[v] for v in artifact_outputs)}
+    taken |= {names.metrics, names.logdir, names.runner}
     taken |= ({"result"} if step.result else set()) | _KFP_RESERVED
     out = [(_free_name(v, taken), v, plan.params[v].type, v) for v in step.params]
     for var, (producer, kind) in sorted(step.inputs.items()):

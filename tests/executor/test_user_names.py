@@ -121,3 +121,16 @@ def test_a_parameter_kfp_refuses_is_refused_naming_the_cell() -> None:
         compiled(_params_pipeline(["x", "Output"]))
     with pytest.raises(CellError, match=r"%%pipeline params.*'_x'.*begin with a letter"):
         compiled(_params_pipeline(["_x", "y"]))
+
+
+def test_outputs_kfp_cannot_name_as_they_are_keep_their_values(run_pipeline: Runner) -> None:
+    """`_x` (a returned field cannot start with _) and `Output` (kfp's) get other output names, which
+    must not meet the step's other names (`out_x`)."""
+    cells = [
+        "%%component a\nn = 1\nOutput = 2\n_x = 3",
+        "%%component b\nassert (n, Output, _x) == (1, 2, 3)\n_x = [n]\nout_x = 5\nOutput_out = 6",
+        "%%component c\n_x = _x + [out_x, Output_out, Output]\nout_x = [7]",
+        "%%component d\nassert _x == [1, 5, 6, 2] and out_x == [7], (_x, out_x)",
+    ]
+    result = run_pipeline(compiled(cells))
+    assert result.state == RunState.SUCCEEDED, _logs(result)
