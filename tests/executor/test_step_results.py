@@ -66,6 +66,8 @@ def test_a_failing_steps_traceback_points_at_the_cells_line(run_pipeline: Runner
     assert 'File "<cell train>", line 5, in <module>\n    y = ratio(x, 0)' in log, log[-2000:]
     assert 'File "<pipeline setup>", line 6, in ratio\n    return a / b' in log, log[-2000:]
     assert log.rstrip().endswith("ZeroDivisionError: division by zero")
+    # the step's error (the run view, `%pipeline status`) says where: the deepest line of the user's code
+    assert run.step("train").error == "ZeroDivisionError: division by zero (%%pipeline setup, line 6)"
 
 
 def test_line_numbers_follow_the_cell_when_ipython_lines_are_rewritten(run_pipeline: Runner) -> None:
@@ -74,6 +76,7 @@ def test_line_numbers_follow_the_cell_when_ipython_lines_are_rewritten(run_pipel
     run = run_pipeline(compiled(cells))
     assert run.state == RunState.FAILED
     assert 'File "<cell fit>", line 6, in <module>\n    d = c / 0' in run.listener.log("fit")
+    assert run.step("fit").error == "ZeroDivisionError: division by zero (cell fit, line 6)"
 
 
 def test_a_semicolon_after_a_call_or_a_multiline_call_is_no_result() -> None:
