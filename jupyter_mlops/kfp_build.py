@@ -95,9 +95,12 @@ def step_function_source(plan: PipelinePlan, step: StepPlan) -> str:
     inputs: dict[str, tuple[str, str]] = {}
     outputs: dict[str, tuple[str, str]] = {}
     names = _argument_names(plan, step)
+    defaults: dict[str, Any] = {}
     for arg, var, kind, _ in input_arguments(plan, step):
         sig.append(f"{arg}: Input[Dataset]" if kind == ARTIFACT else f"{arg}: {kind}")
         inputs[arg] = (var, kind)
+        if kind in ("list", "dict") and var in step.params:
+            defaults[arg] = plan.params[var].default  # KFP makes their ints floats: the runtime undoes it
     for var, kind in step.outputs.items():
         if kind == ARTIFACT:
             sig.append(f"{names.outputs[var]}: Output[Dataset]")
@@ -134,6 +137,7 @@ def step_function_source(plan: PipelinePlan, step: StepPlan) -> str:
             setup_lines={_line_runs(plan.setup_line_map) if plan.setup_line_map else [[1, 2]]!r},
             metrics_arg={names.metrics!r},
             logdir_arg={names.logdir!r},
+            defaults={defaults!r},
         )
         """
     )

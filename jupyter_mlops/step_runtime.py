@@ -57,6 +57,27 @@ def _mlops_param(value: Any, kind: str, step: str, var: str) -> Any:
     )
 
 
+def _mlops_like(value: Any, default: Any) -> Any:
+    """A list or dict parameter typed as the params cell's literal types it.
+
+    KFP carries every number inside a list or dict parameter as a double, so `[64, 32]` arrives as
+    `[64.0, 32.0]`: a whole number comes back an int where the default holds an int there, a number a
+    float where it holds a float (for a list: its items if they are all of one type, else the item at
+    the same position)."""
+    if type(value) is float and type(default) is int:
+        return int(value) if value.is_integer() else value
+    if type(value) is int and type(default) is float:
+        return float(value)
+    if type(value) is list and type(default) is list and default:
+        if len({type(d) for d in default}) == 1:
+            return [_mlops_like(v, default[0]) for v in value]
+        if len(value) == len(default):
+            return [_mlops_like(value[i], default[i]) for i in range(len(value))]
+    if type(value) is dict and type(default) is dict:
+        return {k: _mlops_like(v, default[k]) if k in default else v for k, v in value.items()}
+    return value
+
+
 def _mlops_shim(metrics: Any, logdir: Any) -> types.ModuleType:
     """A stand-in `jupyter_mlops` module inside the step: log_metric and logdir with no package needed."""
     shim = types.ModuleType("jupyter_mlops")
@@ -138,12 +159,14 @@ def _mlops_run_step(
     setup_lines: Optional[Sequence[Sequence[int]]] = None,
     metrics_arg: str = "mlops_metrics",
     logdir_arg: str = "mlops_logdir",
+    defaults: Optional[Dict[str, Any]] = None,
 ) -> Optional[Tuple[Any, ...]]:
     """Run one notebook step: load inputs, run setup and the cell, save outputs.
 
     `inputs` and `outputs` map the component's argument names to (variable name, kind), where kind is
     "artifact" or a parameter type (int, float, str, bool, list, dict). `cell_lines` and `setup_lines`
     give the user's line numbers (see _mlops_user_lines): tracebacks point at the lines of the cell.
+    `defaults` holds the params cell's literal for each list or dict parameter (see _mlops_like).
     """
     module = types.ModuleType(_MLOPS_NOTEBOOK_MODULE)
     sys.modules[_MLOPS_NOTEBOOK_MODULE] = module  # pickled classes from the setup cell resolve here
@@ -157,6 +180,8 @@ def _mlops_run_step(
         value = args[arg]
         if kind == "artifact":
             value = _mlops_load(value.path, step, var, getattr(value, "metadata", None))
+        elif defaults and arg in defaults:
+            value = _mlops_like(value, defaults[arg])
         if value is not _MLOPS_UNBOUND:  # as in the notebook: the name is simply not defined
             ns[var] = value
     filename = "<cell %s>" % step

@@ -111,7 +111,7 @@ def test_a_value_referring_to_a_function_of_a_step_fails_that_step_naming_it(run
 def test_kfp_local_passes_them_alike(tmp_path: Path) -> None:
     """kfp.local (SubprocessRunner) runs the same YAML and the reading step finds the same values."""
     path = tmp_path / "values.yaml"
-    path.write_text(notebook_pipeline([SETUP, MAKE, USE]).compile_yaml())
+    path.write_text(notebook_pipeline([SETUP, PARAMS, MAKE, USE, READ_PARAMS]).compile_yaml())
     code = f"""
 from kfp import components, local
 local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root={str(tmp_path / "root")!r})
@@ -119,3 +119,31 @@ components.load_component_from_file({str(path)!r})()
 """
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+
+
+PARAMS = """%%pipeline params
+layers = [64, 32]
+config = {"n": 3, "rate": 0.5, "sizes": [1, 2], "name": "x"}
+mixed = [1, 2.5, "a"]
+"""
+
+READ_PARAMS = """%%component read
+assert [type(v) for v in layers] == [int] * len(layers), layers
+assert type(config["n"]) is int and type(config["rate"]) is float, config
+assert [type(v) for v in config["sizes"]] == [int] * len(config["sizes"]), config
+assert [type(v) for v in mixed] == [int, float, str], mixed
+seen = [layers, config, mixed]
+"""
+
+
+def test_list_and_dict_parameters_keep_the_params_cells_ints(run_pipeline: Runner) -> None:
+    """KFP carries the numbers inside list/dict parameters as doubles: the step gets ints back where
+    the params cell's literal has ints (nn.Linear(layers[0], ...) needs an int)."""
+    spec = compiled([PARAMS, READ_PARAMS, "%%component show\nprint(seen)"])
+    run = run_pipeline(spec)
+    assert run.state == RunState.SUCCEEDED, run.listener.log("read")[-2000:]
+    run = run_pipeline(spec, {"layers": [8, 4, 2], "config": {"n": 5, "rate": 1, "sizes": [3], "name": "y"}})
+    assert run.state == RunState.SUCCEEDED, run.listener.log("read")[-2000:]
+    assert "[[8, 4, 2], {'n': 5, 'rate': 1.0, 'sizes': [3], 'name': 'y'}, [1, 2.5, 'a']]" in run.listener.log(
+        "show"
+    )
