@@ -165,12 +165,14 @@ TIMEZONES = ["UTC", "Europe/Paris", "America/New_York"]
 
 ALL_KINDS = [
     "int", "float", "bool", "str", "object", "dicts", "category", "category_int", "datetime", "datetime_s",
-    "datetime_tz", "Int64", "boolean", "string", "Float64", "timedelta", "uint8",
+    "datetime_tz", "Int64", "boolean", "string", "Float64", "timedelta", "uint8", "numbers", "nullable",
 ]  # fmt: skip
 PARQUET_KINDS = [
     "int", "float", "bool", "str", "category", "datetime", "datetime_tz", "Int64", "boolean", "string",
-    "Float64", "uint8",
+    "Float64", "uint8", "numbers", "nullable",
 ]  # fmt: skip
+NUMBERS = ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32", "float64"]
+NULLABLE = ["Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64", "Float32", "Float64"]
 
 
 @st.composite
@@ -179,6 +181,14 @@ def columns(draw: st.DrawFn, n: int, kinds: list[str], units: list[str]) -> Any:
     ints = st.integers(-(2**31), 2**31)
     if kind == "int":
         return draw(st.lists(ints, min_size=n, max_size=n))
+    if kind in ("numbers", "nullable"):
+        dtype = draw(st.sampled_from(NUMBERS if kind == "numbers" else NULLABLE))
+        items = draw(
+            st.lists(hnp.from_dtype(np.dtype(dtype.lower()), allow_nan=False), min_size=n, max_size=n)
+        )
+        if kind == "numbers":
+            return np.array(items, dtype=dtype)
+        return pd.array([None if draw(st.integers(0, 3)) == 0 else v for v in items], dtype=dtype)
     if kind == "uint8":
         return np.array(draw(st.lists(st.integers(0, 255), min_size=n, max_size=n)), dtype=np.uint8)
     if kind == "float":
