@@ -46,6 +46,7 @@ class StepPlan:
     # Outputs the step passes on because it MAY have changed them (the analysis cannot be sure:
     # an unknown call, an alias); `%pipeline show` marks them "may change".
     may_change: frozenset[str] = frozenset()
+    line_map: tuple[int, ...] = ()  # the user's line of each line of `source` (implicit imports: 1)
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class PipelinePlan:
     steps: list[StepPlan]
     edges: list[tuple[str, str, str]] = field(default_factory=list)  # (upstream, downstream, label)
     notes: list[Note] = field(default_factory=list)  # shown by `%pipeline show`, in notebook order
+    setup_line_map: tuple[int, ...] = ()  # the setup cell's line of each line of `setup`
 
     def step(self, name: str) -> StepPlan:
         for s in self.steps:
@@ -254,6 +256,7 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
             ),
             options=files.options(name, step.options),
             may_change=frozenset(outs).intersection(analysis.may_change),
+            line_map=(1,) * len(implicit_imports[name]) + analysis.line_map,
         )
     for step in pipeline:
         if keyword.iskeyword(step.name):
@@ -284,6 +287,8 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
         kfp_name=kfp_name(pipeline.name),
         params=dict(pipeline.params),
         setup=setup_prelude + setup.source if setup else "",
+        # The prelude line stands for the magic line (1); setup was analysed with first_line=2.
+        setup_line_map=(1, *setup.line_map) if setup else (),
         steps=[plans[n] for n in order],
         edges=edges,
         notes=notes,

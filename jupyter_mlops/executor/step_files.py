@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -43,6 +44,9 @@ class MetricsTail:
                 continue  # a torn or foreign line must not fail the step
 
 
+_USER_FRAME = re.compile(r'File "<(cell [^>]+|pipeline setup[^>]*)>", line (\d+)')
+
+
 def last_error_line(log: Path, offset: int) -> str | None:
     """The last line of the last Python traceback written to `log` after `offset`."""
     try:
@@ -56,4 +60,13 @@ def last_error_line(log: Path, offset: int) -> str | None:
     if start < 0:
         return None
     lines = [ln.strip() for ln in text[start:].splitlines() if ln.strip()]
-    return lines[-1] if len(lines) > 1 else None
+    if len(lines) <= 1:
+        return None
+    # A notebook step's code runs as "<cell NAME>" / "<pipeline setup>" with the lines the user sees:
+    # say where in the notebook the error came from (the deepest frame of the user's code).
+    frames = _USER_FRAME.findall(text[start:])
+    if not frames:
+        return lines[-1]
+    label, line = frames[-1]
+    where = "%%pipeline setup" if label.startswith("pipeline setup") else label
+    return f"{lines[-1]} ({where}, line {line})"
