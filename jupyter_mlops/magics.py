@@ -134,8 +134,13 @@ class PipelineMagics(Magics):
         before = vars(shell).get("_showtraceback")  # normally none: the class's method shows
         shell._showtraceback = keep
         self._running_body = True
+        # IPython hides a last value followed by `;` by looking at the newest history entry, which a
+        # nested run does not write: tell it here (silent also keeps the value out of `_`/`Out`).
+        from IPython.core.displayhook import DisplayHook
+
+        quiet = DisplayHook.semicolon_at_end_of_expression(body)
         try:
-            result = shell.run_cell(body, store_history=False)
+            result = shell.run_cell(body, store_history=False, silent=quiet)
         finally:
             self._running_body = False
             if before is None:
