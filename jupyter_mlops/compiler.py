@@ -18,6 +18,7 @@ from .cell_analysis import CellAnalysis, analyze_cell
 from .component_options import StepOptions
 from .dependencies import Override, infer_dependencies, topological_order
 from .errors import CellError, PipelineError
+from .relative_paths import relative_path_notes
 from .value_kinds import ARTIFACT, bindings, import_statements, output_kind
 
 if TYPE_CHECKING:
@@ -203,6 +204,9 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
     notes = [Note(SETUP_CELL, line, msg) for line, msg in setup.notes] if setup else []
     for name, analysis in analyses:
         notes += [Note(name, line, msg) for line, msg in analysis.notes]
+        notes += [
+            Note(name, n, msg) for n, msg in relative_path_notes(pipeline.steps[name].source, first_line=2)
+        ]
     return PipelinePlan(
         name=pipeline.name,
         kfp_name=kfp_name(pipeline.name),
