@@ -96,3 +96,22 @@ def test_the_cli_runs_a_notebooks_steps_in_its_folder_from_anywhere(home: Path, 
     (run,) = LocalBackend(home).list_runs().runs
     check_run(home, run.id, folder)
     assert list(elsewhere.iterdir()) == []
+
+
+def test_a_kernels_pipeline_run_works_in_its_notebook_folder(home: Path, tmp_path: Path) -> None:
+    from nbclient import NotebookClient
+
+    folder = notebook_folder(tmp_path)
+    notebook = nbformat.read(str(folder / "reads.ipynb"), as_version=4)
+    notebook.cells.append(
+        nbformat.v4.new_code_cell("r = %pipeline run --wait\nprint('RUN', r.id, r.state.value)")
+    )
+    # the kernel starts in the notebook's folder, as JupyterLab starts it
+    NotebookClient(
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
+    ).execute()
+
+    printed = "".join(o.get("text", "") for o in notebook.cells[-1].outputs if o.get("name") == "stdout")
+    run_id, state = printed.split("RUN ")[1].split()[:2]
+    assert state == "SUCCEEDED", printed
+    check_run(home, run_id, folder)
