@@ -72,7 +72,9 @@ def conda_like_base() -> Path | None:
     candidates = [Path(sys.base_prefix) / "bin" / f"python{sys.version_info[0]}.{sys.version_info[1]}"]
     pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
     if pyenv.is_dir():
-        candidates += sorted(pyenv.glob("3.1[0-9]*/bin/python3.1[0-9]"), reverse=True)
+        mine = f"python{sys.version_info[0]}.{sys.version_info[1]}"  # its wheels are in pip's cache
+        found = sorted(pyenv.glob("3.1[0-9]*/bin/python3.1[0-9]"), reverse=True)
+        candidates += sorted(found, key=lambda p: p.name != mine)
     for python in candidates:
         if not python.is_file() or python.is_symlink():
             continue
