@@ -33,15 +33,20 @@ def run(
     experiment: str | None = None,
     name: str | None = None,
     cache: bool = True,
+    working_dir: str | os.PathLike[str] | None = None,
 ) -> Run:
     """Submit `pipeline` (a @kfp.dsl.pipeline function, a compiled YAML path, or a notebook Pipeline)
-    and return its `Run` at once; `.wait()` on it to block until it finishes."""
+    and return its `Run` at once; `.wait()` on it to block until it finishes.
+
+    On the local backend the steps work in `working_dir`, where relative paths in their code point:
+    by default this process's current directory, which in a kernel is the notebook's folder."""
     from .backends.registry import get_backend
     from .pipeline_source import load_pipeline
 
     documents = load_pipeline(pipeline)
     target = get_backend(backend) if isinstance(backend, str) else backend
-    info = target.submit(documents, arguments, experiment=experiment, name=name, cache=cache)
+    cwd = Path(os.getcwd() if working_dir is None else working_dir).absolute()
+    info = target.submit(documents, arguments, experiment=experiment, name=name, cache=cache, working_dir=cwd)
     return Run(target, info.id, info)
 
 

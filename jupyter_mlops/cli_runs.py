@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from .models import RunState
@@ -50,6 +51,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     pipeline = _pipeline(args.pipeline_source, args.pipeline)
     arguments = parse_assignments(args.param, getattr(pipeline, "params", None) and pipeline)
     backend = _backend(args)
+    # Steps read relative paths from the notebook's folder, as its kernel does; a YAML's from here.
+    source = Path(args.pipeline_source)
+    working_dir = source.absolute().parent if source.suffix == ".ipynb" else Path.cwd()
     run = api.run(
         pipeline,
         arguments,
@@ -57,6 +61,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         experiment=args.experiment,
         name=args.name,
         cache=not args.no_cache,
+        working_dir=working_dir,
     )
     print(f"Run {run.id} ({run.info.name}) submitted to the {args.backend} backend.")
     if not args.wait:

@@ -20,6 +20,7 @@ from .dependencies import Override, infer_dependencies, topological_order
 from .errors import CellError, CellErrors, PipelineError, raise_all
 from .file_order import FILES_LABEL, file_order
 from .pipeline_analysis import SETUP_CELL, analyze_pipeline, constant_names, setup_needs
+from .relative_paths import relative_path_notes
 from .value_kinds import ARTIFACT, bindings, import_statements, output_kind
 
 if TYPE_CHECKING:
@@ -277,6 +278,9 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
         edges += [(a, name, "" if a in own else FILES_LABEL) for a in plans[name].after]
     for name, analysis in analyses:
         notes += [Note(name, line, msg) for line, msg in [*analysis.notes, *files.notes[name]]]
+        notes += [
+            Note(name, n, msg) for n, msg in relative_path_notes(pipeline.steps[name].source, first_line=2)
+        ]
         if name in plans:
             for var in sorted(plans[name].may_change):
                 line, why = analysis.may_change[var]

@@ -6,6 +6,7 @@ A contract test suite (tests/backends/contract.py) runs the same assertions agai
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
@@ -24,12 +25,15 @@ class Backend(Protocol):
         experiment: str | None = None,
         name: str | None = None,
         cache: bool = True,
+        working_dir: str | os.PathLike[str] | None = None,
     ) -> RunInfo:
         """Start a run of compiled KFP IR and return at once.
 
         `pipeline_spec`: the YAML text, the PipelineSpec document, or all documents of the file (the
         spec, then the optional `platforms: kubernetes:` document). Unknown or missing arguments raise
-        UsageError before anything is recorded.
+        UsageError before anything is recorded. `working_dir`: where the steps' relative paths point
+        (the notebook's folder; default: the caller's current directory). The local backend runs its
+        steps there; a backend whose steps run in containers has no such folder.
         """
         ...
 

@@ -11,6 +11,10 @@ On disk (`home` defaults to `$JUPYTER_MLOPS_HOME`, else `<jupyter data dir>/mlop
     home/cache/                       the executor's step cache and venvs, shared by all runs
     <artifact root = home/runs>/<id>/ pipeline.yaml (the IR as submitted), runner.log,
                                       logs/<step>.log, artifacts/<step>/<output>/..., tmp/
+
+Steps work in the run's working directory (`submit(working_dir=...)`, stored with the run): the
+notebook's folder, so `pd.read_csv('data/train.csv')` finds what it finds in the kernel. What the
+engine writes (artifacts, logs) still goes under the run's directory.
 """
 
 from __future__ import annotations
@@ -94,9 +98,16 @@ class LocalBackend:
         experiment: str | None = None,
         name: str | None = None,
         cache: bool = True,
+        working_dir: str | os.PathLike[str] | None = None,
     ) -> RunInfo:
         from ..executor.engine import plan
 
+        cwd = Path(os.getcwd() if working_dir is None else working_dir).expanduser().absolute()
+        if not cwd.is_dir():
+            raise UsageError(
+                f"the run's working directory {str(working_dir)!r} is not a directory: give the folder "
+                "whose files the steps read by relative paths (the notebook's folder)"
+            )
         documents = spec_documents(pipeline_spec)
         parameters = bind_arguments(documents, arguments)  # bad arguments fail here, before any record
         steps, edges = plan(documents)
@@ -128,6 +139,7 @@ class LocalBackend:
                 edges=edges,
                 spec_path=spec_path,
                 cache=cache,
+                working_dir=cwd,
             )
         except BaseException:
             shutil.rmtree(run_dir, ignore_errors=True)  # no directory without its record

@@ -105,6 +105,8 @@ def execute_run(
             cache=bool(record["cache"]),
             max_workers=max_workers or os.cpu_count() or 1,
             run_id=run_id,
+            # runs recorded before working directories were kept worked in their run directory
+            step_cwd=Path(record["working_dir"]) if record.get("working_dir") else run_dir,
         )
         listener = StoreListener(store, run_id, run_dir)
         state, error = execute(documents, record["parameters"], options, listener, cancel)

@@ -1,8 +1,9 @@
 """The step cache: a finished step's outputs, found again by what the step was and what it was given.
 
 The key is the sha256 of the component's interface, its executor (image, command with the function
-source, args, env), its packages and its resolved inputs: parameter values, and the *content* of
-input artifacts (not their paths, which differ per run). An entry is one small JSON file under
+source, args, env), its packages, its working directory (the notebook's folder, where its relative
+paths point) and its resolved inputs: parameter values, and the *content* of input artifacts (not
+their paths, which differ per run). An entry is one small JSON file under
 `<cache>/steps/`, written atomically, pointing at the artifacts of the run that produced them and
 of the last runs that reused them (hard links). A hit whose artifact files are all gone (those runs
 were deleted) or were changed since is a miss.
@@ -41,6 +42,7 @@ def cache_key(
     step: PythonStep,
     parameters: Mapping[str, Any],
     artifacts: Mapping[str, list[Artifact]],
+    working_dir: str | None = None,
 ) -> str:
     identity = {
         "version": _VERSION,
@@ -51,6 +53,9 @@ def cache_key(
         "env": step.env,
         "packages": sorted(step.requirements),
         "pip_options": list(step.pip_options),
+        # Code that reads 'data/train.csv' reads another file in another folder: the same step run from
+        # two notebook folders must not share a result. (A file changed in place keeps its key: --no-cache.)
+        "working_dir": working_dir,
         "parameters": dict(parameters),
         "artifacts": {
             name: [[a.schema_title, a.content_digest(), a.metadata] for a in group]

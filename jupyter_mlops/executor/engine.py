@@ -39,6 +39,9 @@ class ExecutionOptions:
     python: str = sys.executable  # interpreter for steps whose packages it satisfies
     run_id: str = ""  # copied into ArtifactInfo.run_id and MetricPoint.run_id
     fork: bool = True  # use the pre-warmed forking worker where the OS has fork (Linux)
+    # every step's working directory (the notebook's folder: relative paths in the step's code are
+    # found there, as in its kernel); None: the directory `execute` is called from. Part of the cache key.
+    step_cwd: Path | None = None
 
 
 def plan(spec: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[tuple[str, str]]]:
@@ -68,22 +71,25 @@ def execute(
         values = pipeline_arguments(ir.root, arguments)
     except MlopsError as e:
         return RunState.FAILED, str(e)
+    workdir = options.workdir.absolute()  # steps work elsewhere (step_cwd): their paths must not be relative
     worker = (
-        processes.ForkWorker(options.python, options.workdir / "tmp" / "worker.log")
+        processes.ForkWorker(options.python, workdir / "tmp" / "worker.log")
         if options.fork and processes.fork_supported()
         else None
     )
     if worker is not None:
         worker.start()  # its kfp import overlaps with the cache lookups of the first steps
     cache_root = options.cache_dir
+    step_cwd = Path(options.step_cwd if options.step_cwd is not None else os.getcwd()).absolute()
     ctx = StepContext(
         ir=ir,
-        workdir=options.workdir,
+        workdir=workdir,
         run_id=options.run_id,
         python=options.python,
+        cwd=step_cwd,
         listener=listener,
         cancel=cancel,
-        environments=Environments(options.python, (cache_root or options.workdir / "tmp") / "venvs"),
+        environments=Environments(options.python, (cache_root or workdir / "tmp") / "venvs"),
         cache=StepCache(cache_root) if cache_root is not None and options.cache else None,
         worker=worker,
     )

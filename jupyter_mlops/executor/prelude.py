@@ -3,9 +3,17 @@
 kfp puts `pip install <packages> 'kfp==X' && "$0" "$@"` in front of every lightweight component. On
 this machine that install usually changes nothing and costs most of a second per step, so a step
 whose requirements are already satisfied by the chosen interpreter runs directly. Otherwise the
-packages go into a venv under `<cache>/venvs/<hash of the package set>`, created with
-`--system-site-packages` (so kfp and friends stay visible), installed once under a file lock so
-concurrent runners do not race, and reused by every later step and run with the same set.
+packages go into a venv under `<cache>/venvs/<hash>`, installed once under a file lock so concurrent
+runners do not race, and reused by every later step and run with the same package set and parent.
+
+The venv sees the packages of the environment the runner runs in (its *parent*: kfp and whatever the
+notebook uses), whatever kind that is: a venv with or without system site-packages, a venv made by a
+venv, a conda or pyenv prefix, the system's Python. `venv --system-site-packages` cannot do that: it
+links to the base interpreter's site-packages, never a venv's (a step in a `.venv` would not find
+kfp). So the venv is made plain and a `.pth` file in its site-packages adds the parent's site
+directories, in the parent's order, with `site.addsitedir` (their own `.pth` files, editable installs
+among them, work too). They come after the venv's own site-packages, so a package the step asked for
+wins over the parent's copy of it.
 """
 
 from __future__ import annotations
@@ -59,6 +67,35 @@ print(json.dumps({"environment": environment, "versions": versions}))
 """
 
 
+# Run by the parent interpreter (in this process, or as `python -c`): its site directories (where its
+# packages are installed, user site included when enabled), in the order they are on its sys.path.
+_SITE_DIRS = """
+import os, site, sys
+def site_dirs():
+    dirs = list(site.getsitepackages()) if hasattr(site, "getsitepackages") else []
+    if site.ENABLE_USER_SITE and hasattr(site, "getusersitepackages"):
+        dirs.append(site.getusersitepackages())
+    wanted = {os.path.realpath(d) for d in dirs}
+    found, seen = [], set()
+    for entry in sys.path:
+        real = os.path.realpath(entry) if entry else ""
+        if real in wanted and real not in seen:
+            seen.add(real)
+            found.append(os.path.abspath(entry))
+    return found
+"""
+_PTH_NAME = "_jupyter_mlops_parent.pth"
+_LAYOUT = 2  # 1: venvs made with --system-site-packages (blind to a venv parent's packages)
+
+
+def site_dirs_here() -> list[str]:
+    """This interpreter's site directories, as a step venv made from it must see them."""
+    namespace: dict[str, object] = {}
+    exec(_SITE_DIRS, namespace)
+    found = namespace["site_dirs"]()  # type: ignore[operator]
+    return [str(d) for d in found]
+
+
 def requirements_satisfied(
     requirements: Iterable[str],
     version_of: Callable[[str], str | None] | None = None,
@@ -107,6 +144,7 @@ class Environments:
         self._same_interpreter = same_environment(python, sys.executable)
         self._checked: dict[tuple[str, ...], bool] = {}
         self._survey: tuple[dict[str, str], dict[str, str]] | None = None
+        self._site_dirs: list[str] | None = None
 
     def satisfied(self, requirements: tuple[str, ...]) -> bool:
         key = tuple(sorted(requirements))
@@ -141,12 +179,33 @@ class Environments:
             requirements, lambda name: installed.get(str(canonicalize_name(name))), environment
         )
 
+    def parent_site_dirs(self) -> list[str]:
+        """The site directories of the interpreter the step venvs are made from (asked once)."""
+        if self._site_dirs is None:
+            if self._same_interpreter:
+                self._site_dirs = site_dirs_here()
+            else:
+                code = _SITE_DIRS + "\nimport json\nprint(json.dumps(site_dirs()))\n"
+                try:
+                    out = subprocess.run(
+                        [self.python, "-c", code], capture_output=True, text=True, timeout=60, check=True
+                    ).stdout
+                    self._site_dirs = [str(d) for d in json.loads(out.strip().splitlines()[-1])]
+                except (OSError, subprocess.SubprocessError, ValueError, IndexError) as e:
+                    raise StepLaunchError(f"cannot ask {self.python} where its packages are: {e}") from e
+        return self._site_dirs
+
     def venv_python(self, requirements: tuple[str, ...], pip_options: tuple[str, ...], log: IO[bytes]) -> str:
         """The interpreter of the venv for this package set, created and installed on first use."""
         wanted = (
             [r for r in requirements if not _is_kfp(r)] if self.satisfied(("kfp",)) else list(requirements)
         )
-        identity = json.dumps([sorted(wanted), list(pip_options), os.path.realpath(self.python)])
+        parent_dirs = self.parent_site_dirs()
+        # Keyed by the parent's own path and site directories, not its binary: the pythons of two venvs
+        # are often links to one binary, yet they have different packages.
+        identity = json.dumps(
+            [_LAYOUT, sorted(wanted), list(pip_options), os.path.abspath(self.python), parent_dirs]
+        )
         venv = self.venv_root / hashlib.sha256(identity.encode()).hexdigest()[:20]
         python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
         ready = venv / ".ready"
@@ -159,7 +218,8 @@ class Environments:
             shutil.rmtree(venv, ignore_errors=True)  # a half-made venv from an interrupted install
             log.write(f"[jupyter-mlops] creating a venv for {' '.join(wanted)} in {venv}\n".encode())
             log.flush()
-            _run([self.python, "-m", "venv", "--system-site-packages", str(venv)], log, "create a venv")
+            _run([self.python, "-m", "venv", str(venv)], log, "create a venv")
+            _link_parent(python, parent_dirs, log)
             if wanted:
                 pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
                 _run(
@@ -170,6 +230,28 @@ class Environments:
             (venv / ".requirements.json").write_text(identity)
             ready.touch()
         return str(python)
+
+
+def _link_parent(python: Path, parent_dirs: list[str], log: IO[bytes]) -> None:
+    """Make the parent environment's packages visible in the new venv, after its own (written before
+    pip runs, so pip too sees what the parent has and installs only what is missing or differs)."""
+    try:
+        site_packages = subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError) as e:
+        raise StepLaunchError(f"cannot run the new venv's python {python}: {e}") from e
+    calls = "; ".join(f"site.addsitedir({d!r})" for d in parent_dirs)
+    line = f"import site; {calls}\n" if calls else "\n"
+    (Path(site_packages) / _PTH_NAME).write_text(
+        "# jupyter-mlops: the packages of the environment this venv was made for, after its own\n" + line
+    )
+    log.write(f"[jupyter-mlops] the venv also sees {os.pathsep.join(parent_dirs)}\n".encode())
+    log.flush()
 
 
 def _is_kfp(requirement: str) -> bool:

@@ -192,7 +192,13 @@ class ForkWorker:
             step.ended.set()
 
     def spawn(
-        self, module: Path, function: str, executor_input: str, log: Path, env: dict[str, str]
+        self,
+        module: Path,
+        function: str,
+        executor_input: str,
+        log: Path,
+        env: dict[str, str],
+        cwd: Path | None = None,
     ) -> StepProcess:
         self.start()
         self._ready.wait(120)
@@ -211,6 +217,7 @@ class ForkWorker:
             "executor_input": executor_input,
             "log": str(log),
             "env": env,
+            "cwd": None if cwd is None else str(cwd),
         }
         try:
             with self._write_lock:  # not under _lock: the reader thread must stay free to take replies
@@ -319,7 +326,13 @@ class _Subprocess:
 
 
 def spawn_subprocess(
-    python: str, module: Path, function: str, executor_input: str, log: Path, env: dict[str, str]
+    python: str,
+    module: Path,
+    function: str,
+    executor_input: str,
+    log: Path,
+    env: dict[str, str],
+    cwd: Path | None = None,
 ) -> StepProcess:
     """Run one step in a fresh interpreter (a venv's, or where fork is unavailable), through the
     worker script's `--run-one` mode: kfp's executor, with the request passed in a file."""
@@ -345,6 +358,7 @@ def spawn_subprocess(
             env=dict(os.environ, **env),
             start_new_session=True,
             close_fds=True,
+            cwd=cwd,
         )
     except OSError as e:
         log_file.close()

@@ -48,6 +48,7 @@ class StepContext:
     workdir: Path
     run_id: str
     python: str
+    cwd: Path  # the steps' working directory
     listener: Listener
     cancel: threading.Event
     environments: Environments
@@ -112,7 +113,7 @@ class ContainerStep:
         enabled = bool((self.task.get("cachingOptions") or {}).get("enableCache", False))
         key = None
         if self.ctx.cache is not None and enabled:
-            key = cache_key(self.component, step, self.params, self.artifacts)
+            key = cache_key(self.component, step, self.params, self.artifacts, str(self.ctx.cwd))
             self.info.cache_key = key
             hit = self.ctx.cache.lookup(key)
             if hit is not None:
@@ -207,15 +208,23 @@ class ContainerStep:
             JUPYTER_MLOPS_LOGDIR=str(self.logdir),  # what mlops.logdir() returns inside the step
         )
         offset = log.stat().st_size if log.exists() else 0
+        if not self.ctx.cwd.is_dir():
+            raise processes.StepLaunchError(
+                f"its working directory {self.ctx.cwd} (where the run was started from: the notebook's "
+                "folder) is not a directory any more: relative paths in the step could not be found. "
+                "Restore it, or run the pipeline again from where its files are"
+            )
         if self.ctx.environments.satisfied(step.requirements):
             python = self.ctx.python
         else:
             with log.open("ab") as f:
                 python = self.ctx.environments.venv_python(step.requirements, step.pip_options, f)
         if python == self.ctx.python and self.ctx.worker is not None:
-            process = self.ctx.worker.spawn(module, step.function, executor_input, log, env)
+            process = self.ctx.worker.spawn(module, step.function, executor_input, log, env, self.ctx.cwd)
         else:
-            process = processes.spawn_subprocess(python, module, step.function, executor_input, log, env)
+            process = processes.spawn_subprocess(
+                python, module, step.function, executor_input, log, env, self.ctx.cwd
+            )
         deadline = None if timeout is None else time.monotonic() + timeout
         tail = MetricsTail(metrics_file, self._logged_metric)
         while True:

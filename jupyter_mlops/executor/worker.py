@@ -74,6 +74,12 @@ def _run_child(request: dict[str, Any], keep_fds: tuple[int, ...], arm: Callable
         for fd in (log, null, *keep_fds):
             os.close(fd)
         os.environ.update(request["env"])
+        if request.get("cwd"):
+            try:
+                os.chdir(request["cwd"])  # the notebook's folder, as in its kernel
+            except OSError as e:
+                print(f"cannot enter the step's working directory {request['cwd']}: {e}", file=sys.stderr)
+                return
         code = _run_step(request)
     finally:
         try:

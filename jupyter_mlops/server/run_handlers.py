@@ -92,7 +92,8 @@ class RunsHandler(MlopsHandler):
 
                 # The same code as `jupyter-mlops run NOTEBOOK`: the CLI and the server agree.
                 documents = load_pipeline(pipeline_from_notebook(path, pipeline_name))
-                return b.submit(documents, arguments, cache=cache, **options)
+                # its steps read relative paths from the notebook's folder, as its kernel does
+                return b.submit(documents, arguments, cache=cache, working_dir=path.parent, **options)
         else:
             if not isinstance(text, str) or not text.strip():
                 raise http_error(400, "'pipeline_yaml' must be the compiled pipeline's YAML text")

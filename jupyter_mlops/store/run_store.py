@@ -70,6 +70,7 @@ class RunStore(StoreDatabase):
         kind: str = "pipeline",
         state: RunState = RunState.PENDING,
         backend: str = "local",
+        working_dir: Path | None = None,
     ) -> None:
         now = time.time()
         done = now if state.terminal else None
@@ -78,10 +79,11 @@ class RunStore(StoreDatabase):
             try:
                 db.execute(
                     "INSERT INTO runs (id, name, experiment_id, pipeline_name, backend, state, created_at, "
-                    "started_at, finished_at, parameters, spec_path, cache, kind, heartbeat) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "started_at, finished_at, parameters, spec_path, cache, kind, heartbeat, working_dir) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (run_id, name, exp_id, pipeline_name, backend, state.value, now, done, done,
-                     dumps(dict(parameters)), str(spec_path) if spec_path else None, int(cache), kind, now),
+                     dumps(dict(parameters)), str(spec_path) if spec_path else None, int(cache), kind, now,
+                     str(working_dir) if working_dir else None),
                 )  # fmt: skip
             except sqlite3.IntegrityError as exc:
                 raise StoreError(f"a run with id {run_id!r} already exists in {self.db_path}") from exc
@@ -135,7 +137,8 @@ class RunStore(StoreDatabase):
         """What a runner and the liveness check need: state, pid, host, heartbeat, spec path, options."""
         with self._lock:
             row = self._db.execute(
-                "SELECT id, state, pid, host, heartbeat, spec_path, cache, parameters, kind, created_at "
+                "SELECT id, state, pid, host, heartbeat, spec_path, cache, parameters, kind, created_at, "
+                "working_dir "
                 "FROM runs WHERE id = ?",
                 (run_id,),
             ).fetchone()

@@ -116,9 +116,16 @@ def _v2_summaries_and_sessions(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE runs ADD COLUMN host TEXT")
 
 
+def _v3_working_dir(db: sqlite3.Connection) -> None:
+    # The directory a run's steps work in on the local backend (the notebook's folder, where relative
+    # paths such as 'data/train.csv' are found): the detached runner reads it from here. NULL for runs
+    # recorded before: their steps worked in the run's directory.
+    db.execute("ALTER TABLE runs ADD COLUMN working_dir TEXT")
+
+
 Migration = Callable[[sqlite3.Connection], None]
 
-MIGRATIONS: list[Migration] = [_v1_initial, _v2_summaries_and_sessions]
+MIGRATIONS: list[Migration] = [_v1_initial, _v2_summaries_and_sessions, _v3_working_dir]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

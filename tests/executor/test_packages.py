@@ -54,10 +54,22 @@ def test_another_interpreters_packages_are_surveyed_not_assumed(tmp_path: Path) 
 
     from jupyter_mlops.executor.prelude import Environments
 
-    for name, flags in (("bare", []), ("inheriting", ["--system-site-packages"])):
-        subprocess.run(
-            [sys.executable, "-m", "venv", "--without-pip", *flags, str(tmp_path / name)], check=True
-        )
+    for name in ("bare", "inheriting"):
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / name)], check=True)
+    # It sees this environment's packages through a .pth file (--system-site-packages would give it
+    # the base interpreter's instead, which have no kfp when this environment is itself a venv).
+    purelib = subprocess.run(
+        [
+            str(tmp_path / "inheriting" / "bin" / "python"),
+            "-c",
+            "import sysconfig; print(sysconfig.get_path('purelib'))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    here = [p for p in sys.path if p.endswith(("site-packages", "dist-packages"))]
+    (Path(purelib) / "here.pth").write_text("".join(f"import site; site.addsitedir({p!r})\n" for p in here))
     bare = Environments(str(tmp_path / "bare" / "bin" / "python"), tmp_path / "venvs")
     inheriting = Environments(str(tmp_path / "inheriting" / "bin" / "python"), tmp_path / "venvs")
 

@@ -36,6 +36,29 @@ async def test_a_notebook_started_from_the_server_runs_to_success(api: MlopsApi,
     assert {"name": "sums", "run_count": 1}.items() <= _by_name(experiments["experiments"])["sums"].items()
 
 
+async def test_steps_read_relative_paths_from_the_notebooks_folder(api: MlopsApi, jp_root_dir: Path) -> None:
+    data = jp_root_dir / "work" / "data"
+    data.mkdir(parents=True)
+    (data / "numbers.txt").write_text("3\n4\n")
+    write_notebook(
+        jp_root_dir / "work" / "reads.ipynb",
+        [
+            "%load_ext jupyter_mlops",
+            "%%component load\nnumbers = [int(x) for x in open('data/numbers.txt')]",
+            "%%component total\nprint('the total is', sum(numbers))",
+        ],
+    )
+
+    code, created = await api.call("POST", "runs", {"notebook": "work/reads.ipynb"})
+
+    assert code == 201, created
+    run = await api.wait_for(created["id"], {"SUCCEEDED", "FAILED"})
+    assert run["state"] == "SUCCEEDED", run  # not a FileNotFoundError: the step worked in work/
+    log = await api.get(f"runs/{run['id']}/steps/total/log")
+    assert "the total is 7" in log["text"]
+    assert sorted(p.name for p in (jp_root_dir / "work").iterdir()) == ["data", "reads.ipynb"]
+
+
 async def test_a_set_crosses_steps_as_an_artifact_that_downloads(api: MlopsApi, jp_root_dir: Path) -> None:
     write_notebook(jp_root_dir / "sums.ipynb", TWO_STEPS)
     _, created = await api.call("POST", "runs", {"notebook": "sums.ipynb"})

@@ -44,3 +44,23 @@ def test_opening_a_current_store_again_changes_nothing(tmp_path: Path) -> None:
     db = sqlite3.connect(tmp_path / "store.db", isolation_level=None)
     assert migrate(db) == SCHEMA_VERSION
     assert current_version(db) == SCHEMA_VERSION
+
+
+def test_a_version_2_store_gains_the_working_dir_of_runs(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / "store.db", isolation_level=None)
+    migrate(db, target=2)
+    now = time.time()
+    db.execute("INSERT INTO experiments VALUES ('e1', 'old-exp', ?)", (now,))
+    db.execute(
+        "INSERT INTO runs (id, name, experiment_id, state, created_at) "
+        "VALUES ('old2', 'v2', 'e1', 'PENDING', ?)",
+        (now,),
+    )
+    db.close()
+
+    store = RunStore(tmp_path)
+    assert store.runner_record("old2")["working_dir"] is None  # its runner keeps the run's directory
+    store.create_run(
+        run_id="new", name="new", experiment=None, pipeline_name="p", parameters={}, working_dir=tmp_path
+    )
+    assert store.runner_record("new")["working_dir"] == str(tmp_path)
