@@ -1,4 +1,4 @@
-"""The README's 30-second tour runs as written, pasted cell by cell into a notebook (trailing comments too)."""
+"""The README's 30-second tour runs as written, pasted cell by cell into a notebook (comments too)."""
 
 from __future__ import annotations
 
