@@ -45,6 +45,7 @@ class StepPlan:
     # Outputs the step passes on because it MAY have changed them (the analysis cannot be sure:
     # an unknown call, an alias); `%pipeline show` marks them "may change".
     may_change: frozenset[str] = frozenset()
+    line_map: tuple[int, ...] = ()  # the user's line of each line of `source` (implicit imports: 1)
 
 
 @dataclass(frozen=True)
@@ -217,6 +218,7 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
             after=tuple(s for s in step.options.after if s not in data_inputs[name].values()),
             options=step.options,
             may_change=frozenset(outs).intersection(analysis.may_change),
+            line_map=(1,) * len(implicit_imports[name]) + analysis.line_map,
         )
     for step in pipeline:
         if keyword.iskeyword(step.name):

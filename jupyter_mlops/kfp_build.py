@@ -8,35 +8,85 @@ generated functions are registered in `linecache` under the filename given to `c
 
 from __future__ import annotations
 
+import ast
+import builtins
+import functools
 import hashlib
 import linecache
 import os
 import sys
 import tempfile
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .compiler import PipelinePlan, StepPlan
+from .compiler import SETUP_CELL, PipelinePlan, StepPlan
+from .errors import CellError
 from .value_kinds import ARTIFACT
 
-_RUNTIME_FILE = Path(__file__).with_name("step_runtime.py")
+_RUNTIME_FILES = [Path(__file__).with_name(n) for n in ("step_values.py", "step_runtime.py")]
 # Steps run on a stock image of the Python that compiled them, so pickled values load alike.
 DEFAULT_IMAGE = f"python:{sys.version_info.major}.{sys.version_info.minor}"
+# The one name the generated component function binds besides its arguments (see step_function_source).
+_RUNTIME_FUNCTION = "_mlops_runtime"
+_KFP_RESERVED = frozenset({"Output"})  # kfp refuses it as an argument (its name for a single output)
 
 
+@functools.lru_cache(maxsize=1)
 def _runtime_source() -> str:
-    lines = _RUNTIME_FILE.read_text(encoding="utf-8").splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith("import "))
-    return "\n".join(lines[start:]) + "\n"
+    """step_values.py then step_runtime.py, without their comment headers and the relative import."""
+    parts: list[str] = []
+    for file in _RUNTIME_FILES:
+        text = file.read_text(encoding="utf-8")
+        lines = text.splitlines()
+        drop: set[int] = set()
+        for node in ast.parse(text).body:
+            if isinstance(node, ast.ImportFrom) and node.level:
+                drop.update(range(node.lineno - 1, node.end_lineno or node.lineno))
+        start = next(i for i, line in enumerate(lines) if line.startswith("import "))
+        parts.append("\n".join(line for i, line in enumerate(lines) if i >= start and i not in drop))
+    return "\n\n\n".join(parts) + "\n"
 
 
-def _free_name(base: str, taken: set[str]) -> str:
+@functools.lru_cache(maxsize=1)
+def _runtime_builtins() -> tuple[str, ...]:
+    """Every builtin name the inlined runtime uses."""
+    tree = ast.parse(_runtime_source())
+    return tuple(
+        sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and hasattr(builtins, n.id)})
+    )
+
+
+def _runtime_body() -> str:
+    """The runtime wrapped in a function that binds the builtins it uses, then returns _mlops_run_step.
+
+    Code nested in the component function would see the function's arguments before any builtin or
+    import: an argument `time`, `open` or `json` (a user's variable) would take their place. Inside
+    this wrapper every name the runtime uses is the wrapper's own.
+    """
+    names = _runtime_builtins()
+    bind = "".join(f"{n} = _mlops_builtins.{n}\n" for n in names)
+    inner = "import builtins as _mlops_builtins\n\n" + bind + "\n" + _runtime_source()
+    inner += "return _mlops_run_step\n"
+    return f"def {_RUNTIME_FUNCTION}():\n" + textwrap.indent(inner, "    ")
+
+
+def _free_name(base: str, taken: set[str], suffix: str = "_in") -> str:
     name = base
     while name in taken:
-        name += "_in"
+        name += suffix
     taken.add(name)
     return name
+
+
+def _line_runs(lines: tuple[int, ...]) -> list[list[int]]:
+    """[[source line, user line], ...] where the user's numbering does not simply go on by one."""
+    runs: list[list[int]] = []
+    for i, user in enumerate(lines, start=1):
+        if i == 1 or user != lines[i - 2] + 1:
+            runs.append([i, user])
+    return runs
 
 
 def step_function_source(plan: PipelinePlan, step: StepPlan) -> str:
@@ -44,32 +94,35 @@ def step_function_source(plan: PipelinePlan, step: StepPlan) -> str:
     sig: list[str] = []
     inputs: dict[str, tuple[str, str]] = {}
     outputs: dict[str, tuple[str, str]] = {}
-    artifact_outs = [v for v, k in step.outputs.items() if k == ARTIFACT]
+    names = _argument_names(plan, step)
     for arg, var, kind, _ in input_arguments(plan, step):
         sig.append(f"{arg}: Input[Dataset]" if kind == ARTIFACT else f"{arg}: {kind}")
         inputs[arg] = (var, kind)
-    for var in artifact_outs:
-        sig.append(f"{var}: Output[Dataset]")
-        outputs[var] = (var, ARTIFACT)
+    for var, kind in step.outputs.items():
+        if kind == ARTIFACT:
+            sig.append(f"{names.outputs[var]}: Output[Dataset]")
+            outputs[names.outputs[var]] = (var, ARTIFACT)
     if step.result:
         sig.append("result: Output[Dataset]")
         outputs["result"] = ("result", ARTIFACT)
     if step.uses_metrics:
-        sig.append("mlops_metrics: Output[Metrics]")
+        sig.append(f"{names.metrics}: Output[Metrics]")
     if step.uses_logdir:
-        sig.append("mlops_logdir: Output[Artifact]")
+        sig.append(f"{names.logdir}: Output[Artifact]")
     param_outs = [(v, k) for v, k in step.outputs.items() if k != ARTIFACT]
     for var, kind in param_outs:
-        outputs[var] = (var, kind)
+        outputs[names.outputs[var]] = (var, kind)
     returns = ""
     if param_outs:
-        fields = ", ".join(f"({v!r}, {k})" for v, k in param_outs)
+        fields = ", ".join(f"({names.outputs[v]!r}, {k})" for v, k in param_outs)
         returns = f" -> NamedTuple('Outputs', [{fields}])"
     arg_names = [a.split(":")[0] for a in sig]
     call_args = ", ".join(f"{a!r}: {a}" for a in arg_names)
-    body = _runtime_source() + textwrap.dedent(
+    runner = names.runner
+    body = _runtime_body().replace(f"def {_RUNTIME_FUNCTION}():", f"def {runner}():", 1)
+    body += textwrap.dedent(
         f"""
-        return _mlops_run_step(
+        return {runner}()(
             step={step.name!r},
             setup={plan.setup!r},
             cell={step.source!r},
@@ -77,12 +130,43 @@ def step_function_source(plan: PipelinePlan, step: StepPlan) -> str:
             inputs={inputs!r},
             outputs={outputs!r},
             result={step.result!r},
+            cell_lines={_line_runs(step.line_map) if step.line_map else None!r},
+            setup_lines={[[1, 2]]!r},
+            metrics_arg={names.metrics!r},
+            logdir_arg={names.logdir!r},
         )
         """
     )
     header = f"def {step.name}({', '.join(sig)}){returns}:\n"
     doc = f'    """Notebook step {step.name!r} of pipeline {plan.name!r} (generated by jupyter-mlops)."""\n'
     return header + doc + textwrap.indent(body, "    ")
+
+
+@dataclass(frozen=True)
+class _Names:
+    """The component's argument names that are not simply a variable's name, chosen free of them all."""
+
+    outputs: dict[str, str]  # output variable -> its output's name (an argument, or a returned field)
+    metrics: str
+    logdir: str
+    runner: str
+
+
+def _output_name(var: str, taken: set[str]) -> str:
+    # A returned field (a NamedTuple's) cannot start with "_"; kfp reserves "Output".
+    if var.startswith("_"):
+        return _free_name("out" + var, taken, "_out")
+    return _free_name(var, taken, "_out") if var in _KFP_RESERVED else var
+
+
+def _argument_names(plan: PipelinePlan, step: StepPlan) -> _Names:
+    variables = set(step.outputs) | set(step.inputs) | set(step.params)
+    taken = variables | {"result"} | _KFP_RESERVED
+    metrics = _free_name("mlops_metrics", taken)
+    logdir = _free_name("mlops_logdir", taken)
+    runner = _free_name(_RUNTIME_FUNCTION, taken)
+    outputs = {v: _output_name(v, taken) for v in sorted(step.outputs)}
+    return _Names(outputs=outputs, metrics=metrics, logdir=logdir, runner=runner)
 
 
 def _define(source: str, name: str, namespace: dict[str, Any]) -> Any:
@@ -98,33 +182,60 @@ def _pipeline_function_name(plan: PipelinePlan) -> str:
     return "pipeline_" + plan.kfp_name.replace("-", "_")
 
 
+def _pipeline_names(plan: PipelinePlan) -> tuple[str, str, str]:
+    """The pipeline function's own names (tasks, components, configure), free of its parameters'."""
+    taken = set(plan.params) | {_pipeline_function_name(plan)}
+    return (
+        _free_name("tasks", taken),
+        _free_name("components", taken),
+        _free_name("configure", taken),
+    )
+
+
 def _pipeline_function_source(plan: PipelinePlan) -> str:
+    tasks, components, configure = _pipeline_names(plan)
     sig = ", ".join(f"{p.name}: {p.type} = {p.default!r}" for p in plan.params.values())
     lines = [f"def {_pipeline_function_name(plan)}({sig}):"]
     for step in plan.steps:
-        args = [f"{arg}={source}" for arg, _, _, source in input_arguments(plan, step)]
-        lines.append(f"    tasks[{step.name!r}] = components[{step.name!r}]({', '.join(args)})")
-        lines.append(f"    configure(tasks[{step.name!r}], {step.name!r})")
+        args = [f"{arg}={source}" for arg, _, _, source in input_arguments(plan, step, tasks)]
+        lines.append(f"    {tasks}[{step.name!r}] = {components}[{step.name!r}]({', '.join(args)})")
+        lines.append(f"    {configure}({tasks}[{step.name!r}], {step.name!r})")
     if len(lines) == 1:
         lines.append("    pass")
     return "\n".join(lines) + "\n"
 
 
-def input_arguments(plan: PipelinePlan, step: StepPlan) -> list[tuple[str, str, str, str]]:
+def input_arguments(
+    plan: PipelinePlan, step: StepPlan, tasks: str = "tasks"
+) -> list[tuple[str, str, str, str]]:
     """(component argument, variable, kind, pipeline expression feeding it) for each input of a step.
 
-    An argument is the variable's own name unless an output or a reserved name takes it (`x` both read
-    and written by a step: the input becomes `x_in`).
+    An argument is the variable's own name unless an output or a name the component needs takes it
+    (`x` both read and written by a step: the input becomes `x_in`).
     """
-    taken = {v for v, k in step.outputs.items() if k == ARTIFACT} | {"mlops_metrics", "mlops_logdir"}
-    taken |= {"result"} if step.result else set()
+    names = _argument_names(plan, step)
+    taken = {v for v, k in step.outputs.items() if k == ARTIFACT} | {
+        names.metrics,
+        names.logdir,
+        names.runner,
+    }
+    taken |= ({"result"} if step.result else set()) | _KFP_RESERVED
     out = [(_free_name(v, taken), v, plan.params[v].type, v) for v in step.params]
     for var, (producer, kind) in sorted(step.inputs.items()):
-        out.append((_free_name(var, taken), var, kind, f"tasks[{producer!r}].outputs[{var!r}]"))
+        key = _argument_names(plan, plan.step(producer)).outputs[var]
+        out.append((_free_name(var, taken), var, kind, f"{tasks}[{producer!r}].outputs[{key!r}]"))
     return out
 
 
 def build_yaml(plan: PipelinePlan) -> str:
+    for name in sorted(plan.params):
+        if name in _KFP_RESERVED or not name[:1].isalpha():
+            why = "reserves that name" if name in _KFP_RESERVED else "needs its names to begin with a letter"
+            raise CellError(
+                f"a pipeline parameter cannot be called {name!r}: Kubeflow Pipelines {why}. "
+                "Rename it in the params cell and where the steps read it.",
+                cell=SETUP_CELL.replace("setup", "params"),
+            )
     from kfp import compiler, dsl, kubernetes
     from kfp.dsl import Artifact, Dataset, Input, Metrics, Output
 
@@ -170,7 +281,8 @@ def build_yaml(plan: PipelinePlan) -> str:
         if options.timeout:
             kubernetes.set_timeout(task, options.timeout)
 
-    scope: dict[str, Any] = {"components": components, "tasks": tasks, "configure": configure}
+    tasks_name, components_name, configure_name = _pipeline_names(plan)
+    scope: dict[str, Any] = {components_name: components, tasks_name: tasks, configure_name: configure}
     func = _define(_pipeline_function_source(plan), _pipeline_function_name(plan), scope)
     pipeline_func = dsl.pipeline(name=plan.kfp_name, display_name=plan.name)(func)
     fd, path = tempfile.mkstemp(suffix=".yaml")

@@ -1,9 +1,12 @@
 """What kind of value a step's variable holds, as far as the code shows it, and how it was bound.
 
-A variable crosses steps as a KFP parameter only when its type is visible in the code (so the kernel and
-the command line, which never runs the code, compile the same YAML): a literal, an f-string, a call of
-int(), float(), str(), bool(), len() or round(x), a list or dict display of those, or an annotation
-`name: float = ...`. Anything else travels as a Dataset artifact serialized by its runtime type.
+A variable crosses steps as a KFP parameter only when the code shows for certain that it is a plain
+scalar (so the kernel and the command line, which never runs the code, compile the same YAML): a
+literal, an f-string, a call of int(), float(), str(), bool(), len() or round(x), or an annotation
+`name: float = ...`, and every binding agrees. Lists and dicts are artifacts: a literal may be filled
+later with anything (`errors = []`, then numpy floats), and KFP turns the numbers inside a list or dict
+parameter into floats. Anything else travels as a Dataset artifact, written in a format chosen from
+what the value holds when the step ends (step_values.py).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import ast
 from collections.abc import Collection, Iterator
 
 ARTIFACT = "artifact"
-_SIMPLE = {"int", "float", "str", "bool", "list", "dict"}
+_SCALARS = {"int", "float", "str", "bool"}
 _CALLS = {"int": "int", "float": "float", "str": "str", "bool": "bool", "len": "int"}
 
 
@@ -63,15 +66,14 @@ def expression_kind(node: ast.expr, shadowed: Collection[str]) -> str:
 
 
 def _annotation_kind(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Name) and node.id in _SIMPLE:
+    if isinstance(node, ast.Name) and node.id in _SCALARS:
         return node.id
-    if (
-        isinstance(node, ast.Subscript)
-        and isinstance(node.value, ast.Name)
-        and node.value.id in ("list", "dict")
-    ):
-        return node.value.id
     return None
+
+
+def _declared_global(tree: ast.Module, name: str) -> bool:
+    """A function of the cell declares `global name`: it may rebind it to anything when called."""
+    return any(isinstance(n, ast.Global) and name in n.names for n in ast.walk(tree))
 
 
 def output_kind(tree: ast.Module, name: str, shadowed: Collection[str]) -> str:
@@ -100,11 +102,11 @@ def output_kind(tree: ast.Module, name: str, shadowed: Collection[str]) -> str:
             kinds.add(ARTIFACT)
     if annotated is not None:
         return annotated
-    if not kinds:  # only mutated inside functions, or an input passed through: its type is unknown here
+    if not kinds or _declared_global(tree, name):  # unknown here: passed through, or set by a function
         return ARTIFACT
-    if kinds <= {"int", "float"} and kinds:
-        return "float" if "float" in kinds else "int"
-    return kinds.pop() if len(kinds) == 1 else ARTIFACT
+    # One kind, and a scalar: `x = 1` then `x = 2.5` may leave an int or a float, so not one type.
+    kind = kinds.pop() if len(kinds) == 1 else ARTIFACT
+    return kind if kind in _SCALARS else ARTIFACT
 
 
 def _augmented(kind: str) -> str:

@@ -328,6 +328,8 @@ class ContainerStep:
         arts_def: Mapping[str, Any] = self.outputs_def.get("artifacts") or {}
         for name, group in artifacts.items():
             for a in group:
+                if _no_value(a):
+                    continue
                 self.ctx.listener.on_artifact(
                     ArtifactInfo(
                         run_id=self.ctx.run_id,
@@ -360,7 +362,8 @@ class ContainerStep:
             )
         self.info.outputs = dict(params)
         for name, group in artifacts.items():
-            self.info.outputs[name] = uris(group, bool(arts_def.get(name, {}).get("isArtifactList")))
+            is_list = bool(arts_def.get(name, {}).get("isArtifactList"))
+            self.info.outputs[name] = None if group and all(map(_no_value, group)) else uris(group, is_list)
         self.info.state = state
         self.info.error = error if state == StepState.FAILED else None
         if self.info.started_at is None:
@@ -368,6 +371,11 @@ class ContainerStep:
         self.info.finished_at = now
         self.report()
         return StepOutcome(state=state, params=params, artifacts=artifacts, error=error)
+
+
+def _no_value(artifact: Artifact) -> bool:
+    """A notebook step's `result` when the cell's last line gave None (as IPython, nothing to show)."""
+    return artifact.metadata.get("format") == "none"
 
 
 def _seconds(value: Any) -> float:

@@ -28,7 +28,7 @@ report = ""
 """
 
 STEPS = [
-    # a numpy array (artifact .npy), a dict parameter, a dict artifact
+    # a numpy array (artifact .npy), two dicts (artifacts .json)
     """%%component make
 arr = np.arange(6, dtype=float) * scale
 info = {"label": str(label), "n": 6}
