@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .compiler import SETUP_CELL, PipelinePlan, StepPlan
+from .compiler import PipelinePlan, StepPlan
 from .errors import CellError
+from .pipeline_analysis import SETUP_CELL
 from .value_kinds import ARTIFACT
 
 _RUNTIME_FILES = [Path(__file__).with_name(n) for n in ("step_values.py", "step_runtime.py")]
