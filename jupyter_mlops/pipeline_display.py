@@ -28,6 +28,9 @@ def plan_text(plan: PipelinePlan) -> str:
         lines.append(f"    out: {', '.join(outs) or '-'}")
         if step.after:
             lines.append(f"    after: {', '.join(step.after)}")
+        if step.groups:  # values that may share objects: one pickle, loaded as one
+            together = "; ".join(", ".join(sorted(g)) for g in step.groups)
+            lines.append(f"    stored together: {together}")
     if plan.notes:
         lines.append("  notes:")
         lines += [f"    {note}" for note in plan.notes]

@@ -5,6 +5,7 @@ one producer, stored together."""
 from __future__ import annotations
 
 from jupyter_mlops.compiler import PipelinePlan, describe
+from jupyter_mlops.pipeline_display import plan_text
 from jupyter_mlops.workspace import Workspace
 
 SETUP = "import pandas as pd\n"
@@ -41,6 +42,7 @@ def test_a_loop_over_a_list_of_frames_changes_the_frames_and_fit_reads_them_afte
     assert p.step("load").groups == (frozenset({"data", "train_df", "test_df"}),)
     assert all(p.step("load").outputs[v] == "artifact" for v in ("data", "train_df", "test_df"))
     assert p.step("ages").groups == ()  # `fit` reads train_df alone
+    assert "    stored together: data, test_df, train_df\n" in plan_text(p)
     notes = "\n".join(describe(p)["notes"])
     assert "ages, line 3: `train_df` may be changed through `data`" in notes, notes
     assert "train_df (may change)" in dict(((a, b), label) for a, b, label in p.edges)[("ages", "fit")]

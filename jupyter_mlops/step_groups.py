@@ -1,0 +1,151 @@
+# How a compiled step stores values that may share objects together, and loads them as one.
+#
+# Inlined into every step like step_values.py and step_runtime.py (between the two): standard library
+# only, nothing of this package imported (the relative import below is dropped when inlining), no
+# module-level code but imports and definitions, names starting with `_mlops_`.
+#
+# `frames = [df]` in the notebook makes `frames[0]` the object `df` names. The compiler lists, per
+# step, the outputs that may share objects (`StepPlan.groups`); the step pickles each such group in
+# ONE pickle of {name: value}, so shared objects stay shared, and numpy views of a C-ordered array of
+# the group stay views of it (pickle alone would copy them; a view loaded this way is writeable, and
+# views of Fortran-ordered arrays are stored as copies). A later step that takes several members from that
+# producer unpickles the group once and binds each name to its member: `frames[0] is df` holds there.
+#
+# Where the pickle goes (the trade-off): the same file is put in EVERY member's artifact directory
+# (hard-linked where the file system allows, else copied), named after a fresh id. A step then needs
+# no artifact it does not read: on a Kubeflow cluster a step only has its own inputs downloaded, and
+# members read by one step may come from different groups or producers. The price is storage (and,
+# on a cluster, upload and download) of the group once per member read later; a reference to one
+# shared copy would cost a step extra inputs it does not read. Steps that load members with the same
+# id load the file once.
+import os
+import pickle
+import shutil
+import uuid
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from .step_values import _MLOPS_UNBOUND, _mlops_pickle, _mlops_type_name
+
+_MLOPS_GROUP_PREFIX = "group-"
+
+
+def _mlops_array_root(value: Any) -> Any:
+    """The ndarray whose memory a numpy view uses (following .base), None for other values."""
+    t = type(value)
+    if t.__module__ != "numpy" or t.__name__ != "ndarray" or value.base is None or value.dtype.hasobject:
+        return None
+    root = value
+    while type(root.base).__name__ == "ndarray" and type(root.base).__module__ == "numpy":
+        root = root.base
+    return root if root.flags.c_contiguous else None  # numpy makes views of a C-ordered buffer
+
+
+def _mlops_group_bytes(values: Dict[str, Any], step: str, label: str, setup_names: Any) -> bytes:
+    """One pickle of the group; a numpy view of an array the group also holds is stored as a view."""
+    import io
+
+    roots: Dict[int, Any] = {}
+
+    class _Roots(pickle.Pickler):
+        def reducer_override(self, obj: Any) -> Any:
+            t = type(obj)
+            if t.__module__ == "numpy" and t.__name__ == "ndarray" and obj.base is None:
+                roots[id(obj)] = obj
+            return NotImplemented
+
+    class _Sink:
+        def write(self, data: bytes) -> int:
+            return len(data)
+
+    try:
+        _Roots(_Sink(), protocol=4).dump(values)
+    except Exception:
+        return _mlops_pickle(values, step, label, setup_names)  # it reports what cannot be stored
+
+    class _Views(pickle.Pickler):
+        def reducer_override(self, obj: Any) -> Any:
+            root = _mlops_array_root(obj)
+            if root is None or id(root) not in roots:
+                return NotImplemented
+            start = root.__array_interface__["data"][0]
+            offset = obj.__array_interface__["data"][0] - start
+            # Unpickled as numpy.ndarray(shape, dtype, buffer=root, offset, strides): a view of root.
+            return type(obj), (obj.shape, obj.dtype, root, offset, obj.strides)
+
+    if not roots:
+        return _mlops_pickle(values, step, label, setup_names)
+    buffer = io.BytesIO()
+    _Views(buffer, protocol=4).dump(values)
+    data = buffer.getvalue()
+    _mlops_pickle(values, step, label, setup_names)  # the checks on code of the notebook
+    return data
+
+
+def _mlops_save_groups(
+    args: Dict[str, Any],
+    outputs: Dict[str, Tuple[str, str]],
+    groups: Optional[Sequence[Sequence[str]]],
+    ns: Dict[str, Any],
+    step: str,
+    setup_names: Any,
+) -> List[str]:
+    """Store each group of output arguments as one pickle in each member's directory; their names."""
+    done: List[str] = []
+    for group in groups or []:
+        names = [outputs[arg][0] for arg in group]
+        values = {var: ns[var] for var in names if var in ns}
+        label = ", ".join(sorted(names))
+        data = _mlops_group_bytes(values, step, label, setup_names)
+        filename = _MLOPS_GROUP_PREFIX + uuid.uuid4().hex + ".pkl"
+        first = None
+        for arg in group:
+            var = outputs[arg][0]
+            path = args[arg].path
+            os.makedirs(path, exist_ok=True)
+            target = os.path.join(path, filename)
+            if first is None:
+                with open(target, "wb") as f:
+                    f.write(data)
+                first = target
+            else:
+                try:
+                    os.link(first, target)
+                except OSError:
+                    shutil.copyfile(first, target)
+            kind = _mlops_type_name(values[var]) if var in values else "unbound"
+            args[arg].metadata.update(format="group", variable=var, members=sorted(names), type=kind)
+            done.append(arg)
+    return done
+
+
+def _mlops_group_file(path: str) -> Optional[str]:
+    try:
+        names = os.listdir(path)
+    except OSError:
+        return None
+    found = [n for n in names if n.startswith(_MLOPS_GROUP_PREFIX) and n.endswith(".pkl")]
+    return found[0] if found else None
+
+
+def _mlops_load_groups(args: Dict[str, Any], inputs: Dict[str, Tuple[str, str]], step: str) -> Dict[str, Any]:
+    """The inputs stored in groups, by argument: members of one stored group come from one unpickling."""
+    loaded: Dict[str, Dict[str, Any]] = {}
+    values: Dict[str, Any] = {}
+    for arg, (var, kind) in sorted(inputs.items()):
+        if kind != "artifact":
+            continue
+        path = args[arg].path
+        filename = _mlops_group_file(path)
+        if filename is None:
+            continue
+        if filename not in loaded:
+            try:
+                with open(os.path.join(path, filename), "rb") as f:
+                    loaded[filename] = pickle.load(f)
+            except ImportError as exc:
+                raise ImportError(
+                    "step %r: input %r needs the package %r to load; add it with --packages."
+                    % (step, var, exc.name)
+                ) from None
+        values[arg] = loaded[filename].get(var, _MLOPS_UNBOUND)
+    return values
