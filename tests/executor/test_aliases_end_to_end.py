@@ -138,3 +138,51 @@ pipeline()
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]
     assert "REPORT [22.0, 30.0, 35.0] 2 [30.0, 40.0] True" in out, out[-4000:]
+
+
+# The Titanic tutorial's whole shape: frames rebound and the list made again, loops over it in
+# several steps, a model fitted on the result.
+TITANIC_LONG = [
+    SETUP + "from sklearn.linear_model import LogisticRegression\n",
+    "%%component load\n"
+    "train_df = pd.DataFrame({\n"
+    "    'Name': ['Braund, Mr. Owen', 'Cumings, Mrs. John', 'Heikkinen, Miss. Laina', 'Allen, Mr. William',\n"
+    "             'Moran, Mr. James', 'Palsson, Master. Gosta'],\n"
+    "    'Age': [22.0, 38.0, None, 35.0, None, 2.0], 'Ticket': list('abcdef'),\n"
+    "    'Sex': ['male', 'female', 'female', 'male', 'male', 'male'], 'Survived': [0, 1, 1, 0, 0, 0],\n"
+    "})\n"
+    "test_df = pd.DataFrame({'Name': ['Kelly, Mr. James', 'Wilkes, Mrs. James'], 'Age': [34.5, None],\n"
+    "                        'Ticket': ['x', 'y'], 'Sex': ['male', 'female']})\n"
+    "combine = [train_df, test_df]\n",
+    "%%component drop\n"
+    "train_df = train_df.drop(['Ticket'], axis=1)\n"
+    "test_df = test_df.drop(['Ticket'], axis=1)\n"
+    "combine = [train_df, test_df]\n",
+    "%%component titles\n"
+    "for dataset in combine:\n"
+    "    dataset['Title'] = dataset.Name.str.extract(r' ([A-Za-z]+)\\.', expand=False)\n"
+    "    dataset['Title'] = dataset['Title'].map({'Mr': 1, 'Miss': 2, 'Mrs': 3, 'Master': 4}).fillna(0)\n",
+    "%%component encode\n"
+    "for dataset in combine:\n"
+    "    dataset['Sex'] = dataset['Sex'].map({'female': 1, 'male': 0}).astype(int)\n"
+    "    dataset.loc[dataset.Age.isnull(), 'Age'] = 30.0\n"
+    "train_df = train_df.drop(['Name'], axis=1)\n"
+    "test_df = test_df.drop(['Name'], axis=1)\n",
+    "%%component model\n"
+    "X_train = train_df.drop('Survived', axis=1)\n"
+    "Y_train = train_df['Survived']\n"
+    "logreg = LogisticRegression()\n"
+    "logreg.fit(X_train, Y_train)\n"
+    "acc = round(logreg.score(X_train, Y_train) * 100, 2)\n"
+    "print('REPORT', sorted(X_train.columns), X_train['Age'].tolist(), test_df['Title'].tolist(), acc)\n",
+]
+
+
+def test_the_titanic_tutorial_shape_runs_as_the_notebook(run_pipeline: Runner) -> None:
+    pytest.importorskip("sklearn")
+    expected = _kernel_report(TITANIC_LONG)
+    assert "['Age', 'Sex', 'Title']" in expected and "nan" not in expected
+    plan = notebook_pipeline(TITANIC_LONG).plan()
+    assert plan.step("model").inputs["train_df"][0] == "encode"
+    assert plan.step("model").inputs["test_df"][0] == "encode"
+    assert _pipeline_report(run_pipeline(compiled(TITANIC_LONG))) == expected
