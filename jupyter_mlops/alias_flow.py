@@ -5,8 +5,9 @@ later `for d in data: d['Age'] = ..` changes `train_df` too. Steps store names s
 data flow must know that names are linked (`alias_groups` finds the links a cell makes):
 
 - A group forms in the step whose code links its names (`CellAnalysis.shares`), joining the groups
-  of the names linked. It holds while its names are not rebound: a step that surely rebinds a name
-  (or deletes it) takes that name out; the others stay together.
+  of the names linked (for a name the step also rebinds, the group of its old value as well:
+  `a = [a, c]`). It holds while its names are not rebound: a step that surely rebinds a name (or
+  deletes it) takes that name out, unless the new value is linked again; the others stay together.
 - A step that MAY change a member in place may change every member: each becomes a value the step
   changes (`mutates`, and `may_change` with the reason), so the step takes them all as inputs
   (`maybe_reads`: an input when an earlier step produces it) and readers of any member take it from
@@ -78,8 +79,8 @@ def follow_groups(
     """
     partition = _Partition()
     fixed = set(immutable)
-    for shared in setup.shares if setup is not None else ():
-        partition.join(shared - fixed)
+    for targets, sources in setup.shares if setup is not None else ():
+        partition.join((targets | sources) - fixed)
     widened: list[tuple[str, CellAnalysis]] = []
     groups: dict[str, tuple[frozenset[str], ...]] = {}
     for index, (step, analysis) in enumerate(steps):
@@ -95,13 +96,17 @@ def follow_groups(
                     "share objects with it"
                 )
                 changed.setdefault(member, (line, why))
+        start = dict(partition.group)
         surely = analysis.binds - analysis.maybe_binds
         partition.remove(surely | analysis.deletes)
         fixed -= analysis.binds | analysis.mutates
         fixed |= set((scalars or {}).get(step, ()))
         partition.remove(fixed)
-        for shared in analysis.shares:
-            partition.join(shared - fixed)
+        for targets, sources in analysis.shares:
+            # A source the cell binds may be used before it is rebound: its old value's group too.
+            rebound = sources & (analysis.binds | analysis.deletes)
+            old = frozenset().union(*(start.get(n, frozenset()) for n in rebound))
+            partition.join((targets | sources | old) - fixed)
         produced = (analysis.binds | analysis.mutates | changed.keys()) - analysis.deletes
         passed = sorted({partition.of(n) for n in produced if len(partition.of(n)) > 1}, key=sorted)
         groups[step] = tuple(passed)

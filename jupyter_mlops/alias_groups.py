@@ -21,6 +21,11 @@ A cell also relates a container to what it stores: `box['k'] = df`, `obj.a = df`
 data, which holds but for a few estimators such as KNeighbors), and the arguments of a function that
 may change them (`helper(box, df)` may put df in box).
 
+A relation is (targets, sources): the targets' values after the cell may share objects with the
+values the sources had when the cell used them. A name may be both (`a = a[1:]`, `lst += [x]`, a
+container stored into, `box['k'] = df`, is the value it had then), so `alias_flow` can tell a name
+rebound to a new value linked to nothing (out of its group) from one still made of its old value.
+
 Not followed (known limits): assignments inside functions (`global x; x = [df]` in a def), and a
 function's value that is a module-level name it reads (`def get(): return df`; `y = get()`).
 Modules, functions and classes are code, not values: they never share objects.
@@ -69,28 +74,44 @@ def code_names(
     return frozenset(imports) | frozenset(definitions) | (frozenset(outside_code) | _BUILTINS) - values
 
 
+Relation = tuple[frozenset[str], frozenset[str]]
+
+
 def shared_values(
     tree: ast.Module, *, import_paths: Mapping[str, str], code: Collection[str]
-) -> tuple[frozenset[str], ...]:
-    """Groups of module-level names that may share objects after the cell (two or more each).
+) -> tuple[Relation, ...]:
+    """(targets, sources): after the cell, each target may share objects with the values the
+    sources had when the cell used them (`d = df`: ({'d'}, {'df'}); `a = a[1:]`: ({'a'}, {'a'}), the
+    new `a` a view of the old one; `lst.append(x)`: ({'lst'}, {'x'})).
 
     `import_paths`: names bound to imports (the cell's and other cells') -> dotted path, and other
     cells' defs and classes -> ''; `code`: names that are code, not values (`code_names`).
     """
     finder = _Relations(import_paths)
     finder.statements(tree.body)
-    return _components(finder.relations, frozenset(code))
+    found: set[Relation] = set()
+    for targets, sources in finder.relations:
+        relation = (frozenset(targets) - frozenset(code), frozenset(sources) - frozenset(code))
+        if relation[0] and relation[1]:
+            found.add(relation)
+    return tuple(sorted(found, key=lambda r: (sorted(r[0]), sorted(r[1]))))
+
+
+def relation_groups(relations: Iterable[Relation]) -> tuple[frozenset[str], ...]:
+    """The names the relations connect, as groups of two or more."""
+    return _components([targets | sources for targets, sources in relations])
 
 
 class _Relations:
     def __init__(self, import_paths: Mapping[str, str]) -> None:
         self.import_paths = import_paths
-        self.relations: list[set[str]] = []
+        self.relations: list[tuple[set[str], set[str]]] = []
 
-    def relate(self, *parts: Iterable[str]) -> None:
-        names = set().union(*parts)
-        if len(names) > 1:
-            self.relations.append(names)
+    def relate(self, targets: set[str], *sources: set[str]) -> None:
+        """The values of `targets` may now share objects with those `sources` had."""
+        shared = set().union(*sources)
+        if targets and shared:
+            self.relations.append((targets, shared))
 
     # -- statements ----------------------------------------------------------------------------
 
@@ -107,13 +128,15 @@ class _Relations:
         elif isinstance(node, ast.AnnAssign) and node.value is not None:
             self.bind(node.target, node.value)
         elif isinstance(node, ast.AugAssign):
-            self.relate(_targets(node.target), self.sources(node.value))
+            # `lst += [a]`: the same list, now holding a too (`a += 1` of a number: a new value)
+            self.relate(_targets(node.target), _targets(node.target), self.sources(node.value))
         elif isinstance(node, (ast.For, ast.AsyncFor)):
-            self.relate(_targets(node.target), self.sources(node.iter))
+            self.relate(_targets(node.target), _stored_into(node.target), self.sources(node.iter))
         elif isinstance(node, (ast.With, ast.AsyncWith)):
             for item in node.items:
                 if item.optional_vars is not None:
-                    self.relate(_targets(item.optional_vars), self.sources(item.context_expr))
+                    into = _stored_into(item.optional_vars)
+                    self.relate(_targets(item.optional_vars), into, self.sources(item.context_expr))
         elif isinstance(node, ast.Match):
             captured = {n for case in node.cases for n in _captures(case.pattern)}
             self.relate(captured, self.sources(node.subject))
@@ -138,7 +161,7 @@ class _Relations:
             for part, item in zip(target.elts, value.elts, strict=True):
                 self.bind(part, item)
             return
-        self.relate(_targets(target), self.sources(value))
+        self.relate(_targets(target), _stored_into(target), self.sources(value))
 
     def expressions(self, node: ast.stmt) -> None:
         """Relations made inside the statement's own expressions: walrus, and calls that store."""
@@ -159,16 +182,17 @@ class _Relations:
         arguments = [self.sources(a) for a in [*node.args, *(k.value for k in node.keywords)]]
         if isinstance(func, ast.Attribute) and self.dotted(func) is None:
             if func.attr not in READ_ONLY_METHODS and func.attr not in _KEEPS_NO_ARGUMENT:
-                self.relate(self.sources(func.value), *arguments)
+                receiver = self.sources(func.value)  # the value as it was: it may be rebound later
+                self.relate(receiver, receiver, *arguments)
         elif isinstance(func, ast.Attribute):
             if function_changes_arguments(self.dotted(func)) is not False:
-                self.relate(*arguments)
+                self.relate(set().union(*arguments), *arguments)
         elif isinstance(func, ast.Name):
             path = self.function_path(func.id)
             if function_changes_arguments(path) is not False:
-                self.relate({func.id} if path is None else set(), *arguments)
+                self.relate(set().union({func.id} if path is None else set(), *arguments), *arguments)
         else:
-            self.relate(self.sources(func), *arguments)
+            self.relate(set().union(self.sources(func), *arguments), *arguments)
 
     # -- what a value may share ------------------------------------------------------------------
 
@@ -248,6 +272,18 @@ def _targets(node: ast.AST) -> set[str]:
     return set()
 
 
+def _stored_into(node: ast.AST) -> set[str]:
+    """Roots of the containers a store target changes (`box` of `box['k'] = ..`): their values as
+    they were, which the cell may rebind afterwards (`box['k'] = df; box = {}`)."""
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return set().union(*(_stored_into(e) for e in node.elts))
+    if isinstance(node, ast.Starred):
+        return _stored_into(node.value)
+    if isinstance(node, (ast.Attribute, ast.Subscript)):
+        return _targets(node.value)
+    return set()
+
+
 def _captures(pattern: ast.pattern) -> set[str]:
     names: set[str] = set()
     for node in ast.walk(pattern):
@@ -258,8 +294,8 @@ def _captures(pattern: ast.pattern) -> set[str]:
     return names
 
 
-def _components(relations: list[set[str]], code: frozenset[str]) -> tuple[frozenset[str], ...]:
-    """The connected groups of the relations, code names left out, groups of two or more."""
+def _components(relations: list[frozenset[str]]) -> tuple[frozenset[str], ...]:
+    """The connected groups of the relations, groups of two or more."""
     parent: dict[str, str] = {}
 
     def find(name: str) -> str:
@@ -269,7 +305,7 @@ def _components(relations: list[set[str]], code: frozenset[str]) -> tuple[frozen
         return name
 
     for names in relations:
-        values = sorted(names - code)
+        values = sorted(names)
         for other in values[1:]:
             parent[find(other)] = find(values[0])
         for name in values[:1]:

@@ -69,9 +69,10 @@ class CellAnalysis:
     definitions: frozenset[str] = frozenset()  # top-level names bound by def or class
     line_map: tuple[int, ...] = ()  # line_map[n - 1] = the user's line of line n of `source`
     summaries: Mapping[str, FunctionSummary] = field(default_factory=dict)  # its functions' changes
-    # Groups of module-level names that may share objects once the cell ran (`frames = [df]`,
-    # `d = df`, `lst.append(x)`): see `alias_groups`; the data flow keeps them together.
-    shares: tuple[frozenset[str], ...] = ()
+    # (targets, sources): module-level names that may share objects with what the sources held,
+    # once the cell ran (`frames = [df]`, `d = df`, `lst.append(x)`): see `alias_groups`; the data
+    # flow keeps them together (`alias_flow`).
+    shares: tuple[tuple[frozenset[str], frozenset[str]], ...] = ()
 
     def user_line(self, line: int) -> int:
         """The user's line number for line `line` of `source`."""

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import pytest
 
+from jupyter_mlops.alias_groups import relation_groups
 from jupyter_mlops.cell_analysis import analyze_cell
 
 OUTSIDE = {"np": "numpy", "pd": "pandas", "helper": "", "open_thing": ""}
 
 
 def shares(source: str) -> set[frozenset[str]]:
-    return set(analyze_cell(source, cell="c", outside_code=OUTSIDE).shares)
+    return set(relation_groups(analyze_cell(source, cell="c", outside_code=OUTSIDE).shares))
 
 
 def group(*names: str) -> frozenset[str]:
@@ -85,3 +86,18 @@ def test_relations_chain_into_one_group() -> None:
 
 def test_names_local_to_a_function_are_not_module_names() -> None:
     assert shares("def f(v):\n    local = [v, df]\n    return local\nf(1)") == set()
+
+
+def relations(source: str) -> set[tuple[frozenset[str], frozenset[str]]]:
+    return set(analyze_cell(source, cell="c", outside_code=OUTSIDE).shares)
+
+
+def test_a_new_value_may_be_made_of_the_old_one_of_the_same_name() -> None:
+    # targets, and the names whose values (when the cell used them) the targets may share objects with
+    assert relations("a = a[1:]") == {(group("a"), group("a"))}
+    assert relations("lst += [x]") == {(group("lst"), group("lst", "x"))}
+    assert relations("c = [a, a]\na = [a, c]") == {(group("c"), group("a")), (group("a"), group("a", "c"))}
+    assert relations("a = np.zeros(2)") == set()
+    # a container stored into is the value it had then (the cell may rebind the name afterwards)
+    assert relations("a.append(c)\na = [c]") == {(group("a"), group("a", "c")), (group("a"), group("c"))}
+    assert relations("box['k'] = df") == {(group("box"), group("box", "df"))}
