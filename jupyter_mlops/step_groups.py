@@ -30,27 +30,29 @@ _MLOPS_GROUP_PREFIX = "group-"
 
 
 def _mlops_array_root(value: Any) -> Any:
-    """The ndarray whose memory a numpy view uses (following .base), None for other values."""
+    """The ndarray whose memory a numpy array uses (following .base; itself if it owns it), None for
+    other values and arrays of objects."""
     t = type(value)
-    if t.__module__ != "numpy" or t.__name__ != "ndarray" or value.base is None or value.dtype.hasobject:
+    if t.__module__ != "numpy" or t.__name__ != "ndarray" or value.dtype.hasobject:
         return None
     root = value
     while type(root.base).__name__ == "ndarray" and type(root.base).__module__ == "numpy":
         root = root.base
-    return root if root.flags.c_contiguous else None  # numpy makes views of a C-ordered buffer
+    return root
 
 
 def _mlops_group_bytes(values: Dict[str, Any], step: str, label: str, setup_names: Any) -> bytes:
-    """One pickle of the group; a numpy view of an array the group also holds is stored as a view."""
+    """One pickle of the group. Numpy arrays of the group that use the memory of one C-ordered array
+    (views of it, or it and its views) are stored as views of that array, which is stored once."""
     import io
 
-    roots: Dict[int, Any] = {}
+    users: Dict[int, List[Any]] = {}  # id of a root array -> [the root, how many arrays use it]
 
     class _Roots(pickle.Pickler):
         def reducer_override(self, obj: Any) -> Any:
-            t = type(obj)
-            if t.__module__ == "numpy" and t.__name__ == "ndarray" and obj.base is None:
-                roots[id(obj)] = obj
+            root = _mlops_array_root(obj)
+            if root is not None:
+                users.setdefault(id(root), [root, 0])[1] += 1
             return NotImplemented
 
     class _Sink:
@@ -61,24 +63,23 @@ def _mlops_group_bytes(values: Dict[str, Any], step: str, label: str, setup_name
         _Roots(_Sink(), protocol=4).dump(values)
     except Exception:
         return _mlops_pickle(values, step, label, setup_names)  # it reports what cannot be stored
+    shared = {key for key, (root, count) in users.items() if count > 1 and root.flags.c_contiguous}
+    if not shared:
+        return _mlops_pickle(values, step, label, setup_names)
 
     class _Views(pickle.Pickler):
         def reducer_override(self, obj: Any) -> Any:
             root = _mlops_array_root(obj)
-            if root is None or id(root) not in roots:
+            if root is None or root is obj or id(root) not in shared:
                 return NotImplemented
-            start = root.__array_interface__["data"][0]
-            offset = obj.__array_interface__["data"][0] - start
+            offset = obj.__array_interface__["data"][0] - root.__array_interface__["data"][0]
             # Unpickled as numpy.ndarray(shape, dtype, buffer=root, offset, strides): a view of root.
             return type(obj), (obj.shape, obj.dtype, root, offset, obj.strides)
 
-    if not roots:
-        return _mlops_pickle(values, step, label, setup_names)
     buffer = io.BytesIO()
     _Views(buffer, protocol=4).dump(values)
-    data = buffer.getvalue()
-    _mlops_pickle(values, step, label, setup_names)  # the checks on code of the notebook
-    return data
+    _mlops_pickle(values, step, label, setup_names)  # its checks on code of the notebook
+    return buffer.getvalue()
 
 
 def _mlops_save_groups(

@@ -69,9 +69,11 @@ REPRO = [
 
 VIEWS = [
     SETUP,
-    "%%component make\na = np.arange(6.0)\nv = a[1:4]\nm = a.reshape(2, 3)\n",
-    "%%component change\nv[0] = 99.0\nm[1, 2] = -1.0\n",
-    "%%component read\nprint('REPORT', a.tolist(), v.base is not None, np.shares_memory(a, m))\n",
+    "%%component make\na = np.arange(6.0)\nv = a[1:4]\nm = a.reshape(2, 3)\n"
+    "grid = np.arange(4.0).reshape(2, 2)\nrow = grid[0]\n",  # two views of an array no name holds
+    "%%component change\nv[0] = 99.0\nm[1, 2] = -1.0\nrow[1] = 7.0\n",
+    "%%component read\nprint('REPORT', a.tolist(), v.base is not None, np.shares_memory(a, m),"
+    " grid.tolist())\n",
 ]
 
 
@@ -105,7 +107,7 @@ def _pipeline_report(run: Result) -> str:
         (DICT, "REPORT [2, 3]"),
         (LISTS, "REPORT [1, 2] [[1, 2], [1, 2]]"),
         (REPRO, "REPORT ['x', 'y']"),
-        (VIEWS, "REPORT [0.0, 99.0, 2.0, 3.0, 4.0, -1.0] True True"),
+        (VIEWS, "REPORT [0.0, 99.0, 2.0, 3.0, 4.0, -1.0] True True [[0.0, 7.0], [2.0, 3.0]]"),
     ],
     ids=["titanic", "plain-alias", "dict", "lists", "repro", "numpy-views"],
 )
