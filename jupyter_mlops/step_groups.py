@@ -41,44 +41,59 @@ def _mlops_array_root(value: Any) -> Any:
     return root
 
 
+def _mlops_visible_arrays(values: Any) -> List[Any]:
+    """The numpy arrays among the values and inside their lists, tuples, dicts and sets, each once.
+
+    Only these are stored as views: arrays inside other objects keep what those objects expect
+    (a pandas frame's blocks rely on pandas' own record of what shares memory, copy on write).
+    """
+    found: List[Any] = []
+    seen: Dict[int, bool] = {}
+    pending = [values]
+    while pending:
+        value = pending.pop()
+        if id(value) in seen:
+            continue
+        seen[id(value)] = True
+        if type(value) in (list, tuple, set, frozenset):
+            pending.extend(value)
+        elif type(value) is dict:
+            pending.extend(value.values())
+        elif _mlops_array_root(value) is not None:
+            found.append(value)
+    return found
+
+
 def _mlops_group_bytes(values: Dict[str, Any], step: str, label: str, setup_names: Any) -> bytes:
-    """One pickle of the group. Numpy arrays of the group that use the memory of one C-ordered array
-    (views of it, or it and its views) are stored as views of that array, which is stored once."""
+    """One pickle of the group. Numpy arrays of the group (in it, or in its lists, tuples, dicts and
+    sets) that use the memory of one C-ordered array (views of it, or it and its views) are stored as
+    views of that array, which is stored once."""
     import io
 
+    arrays = _mlops_visible_arrays(values)
     users: Dict[int, List[Any]] = {}  # id of a root array -> [the root, how many arrays use it]
-
-    class _Roots(pickle.Pickler):
-        def reducer_override(self, obj: Any) -> Any:
-            root = _mlops_array_root(obj)
-            if root is not None:
-                users.setdefault(id(root), [root, 0])[1] += 1
-            return NotImplemented
-
-    class _Sink:
-        def write(self, data: bytes) -> int:
-            return len(data)
-
-    try:
-        _Roots(_Sink(), protocol=4).dump(values)
-    except Exception:
-        return _mlops_pickle(values, step, label, setup_names)  # it reports what cannot be stored
+    for array in arrays:
+        root = _mlops_array_root(array)
+        users.setdefault(id(root), [root, 0])[1] += 1
     shared = {key for key, (root, count) in users.items() if count > 1 and root.flags.c_contiguous}
-    if not shared:
+    views = {id(a) for a in arrays if id(_mlops_array_root(a)) in shared}
+    if not views:
         return _mlops_pickle(values, step, label, setup_names)
 
     class _Views(pickle.Pickler):
         def reducer_override(self, obj: Any) -> Any:
+            if id(obj) not in views:
+                return NotImplemented
             root = _mlops_array_root(obj)
-            if root is None or root is obj or id(root) not in shared:
+            if root is obj:
                 return NotImplemented
             offset = obj.__array_interface__["data"][0] - root.__array_interface__["data"][0]
             # Unpickled as numpy.ndarray(shape, dtype, buffer=root, offset, strides): a view of root.
             return type(obj), (obj.shape, obj.dtype, root, offset, obj.strides)
 
+    _mlops_pickle(values, step, label, setup_names)  # it reports what cannot be stored, and why
     buffer = io.BytesIO()
     _Views(buffer, protocol=4).dump(values)
-    _mlops_pickle(values, step, label, setup_names)  # its checks on code of the notebook
     return buffer.getvalue()
 
 

@@ -188,3 +188,16 @@ def test_the_titanic_tutorial_shape_runs_as_the_notebook(run_pipeline: Runner) -
     assert plan.step("model").inputs["train_df"][0] == "encode"
     assert plan.step("model").inputs["test_df"][0] == "encode"
     assert _pipeline_report(run_pipeline(compiled(TITANIC_LONG))) == expected
+
+
+def test_frames_sharing_memory_copy_on_write_stay_apart(run_pipeline: Runner) -> None:
+    """pandas frames that share memory until written (copy on write) are not turned into views."""
+    cells = [
+        SETUP,
+        "%%component make\ndf = pd.DataFrame({'x': [1.0, 2.0]})\nsub = df[['x']]\nboth = [df, sub]\n",
+        "%%component change\nsub.loc[0, 'x'] = 99.0\n",
+        "%%component read\nprint('REPORT', df['x'].tolist(), sub['x'].tolist(), both[1] is sub)\n",
+    ]
+    expected = _kernel_report(cells)
+    assert expected == "REPORT [1.0, 2.0] [99.0, 2.0] True"
+    assert _pipeline_report(run_pipeline(compiled(cells))) == expected
