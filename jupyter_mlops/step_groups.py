@@ -21,6 +21,7 @@
 import os
 import pickle
 import shutil
+import sys
 import uuid
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -65,9 +66,16 @@ def _mlops_visible_arrays(values: Any) -> List[Any]:
 
 
 def _mlops_group_bytes(values: Dict[str, Any], step: str, label: str, setup_names: Any) -> bytes:
-    """One pickle of the group. Numpy arrays of the group (in it, or in its lists, tuples, dicts and
-    sets) that use the memory of one C-ordered array (views of it, or it and its views) are stored as
-    views of that array, which is stored once."""
+    """One pickle of the group, so objects shared by its members are one object when loaded. Two
+    refinements:
+    - numpy arrays of the group (in it, or in its lists, tuples, dicts and sets) that use the memory
+      of one C-ordered array (views of it, or it and its views) are stored as views of that array;
+    - each pandas frame or series is pickled on its own inside the group's pickle: pandas 3 lets two
+      objects share memory until one is written (copy on write, `df.astype(same dtype)`), a link its
+      own records track and a shared pickle would turn into a real one (a write to one would change
+      the other). The object itself is still one object wherever the group holds it; Python objects
+      in its cells (a column of lists) are its own copies, no longer shared with other members.
+    """
     import io
 
     arrays = _mlops_visible_arrays(values)
@@ -77,11 +85,15 @@ def _mlops_group_bytes(values: Dict[str, Any], step: str, label: str, setup_name
         users.setdefault(id(root), [root, 0])[1] += 1
     shared = {key for key, (root, count) in users.items() if count > 1 and root.flags.c_contiguous}
     views = {id(a) for a in arrays if id(_mlops_array_root(a)) in shared}
-    if not views:
-        return _mlops_pickle(values, step, label, setup_names)
+    data = _mlops_pickle(values, step, label, setup_names)  # it reports what cannot be stored, and why
+    if not views and "pandas" not in sys.modules:
+        return data
 
-    class _Views(pickle.Pickler):
+    class _Group(pickle.Pickler):
         def reducer_override(self, obj: Any) -> Any:
+            t = type(obj)
+            if t.__module__.split(".")[0] == "pandas" and t.__name__ in ("DataFrame", "Series"):
+                return pickle.loads, (pickle.dumps(obj, protocol=4),)
             if id(obj) not in views:
                 return NotImplemented
             root = _mlops_array_root(obj)
@@ -89,11 +101,10 @@ def _mlops_group_bytes(values: Dict[str, Any], step: str, label: str, setup_name
                 return NotImplemented
             offset = obj.__array_interface__["data"][0] - root.__array_interface__["data"][0]
             # Unpickled as numpy.ndarray(shape, dtype, buffer=root, offset, strides): a view of root.
-            return type(obj), (obj.shape, obj.dtype, root, offset, obj.strides)
+            return t, (obj.shape, obj.dtype, root, offset, obj.strides)
 
-    _mlops_pickle(values, step, label, setup_names)  # it reports what cannot be stored, and why
     buffer = io.BytesIO()
-    _Views(buffer, protocol=4).dump(values)
+    _Group(buffer, protocol=4).dump(values)
     return buffer.getvalue()
 
 

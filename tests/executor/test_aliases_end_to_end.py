@@ -201,3 +201,17 @@ def test_frames_sharing_memory_copy_on_write_stay_apart(run_pipeline: Runner) ->
     expected = _kernel_report(cells)
     assert expected == "REPORT [1.0, 2.0] [99.0, 2.0] True"
     assert _pipeline_report(run_pipeline(compiled(cells))) == expected
+
+
+def test_a_lazy_copy_of_a_frame_stays_a_copy(run_pipeline: Runner) -> None:
+    """`df.astype(same dtype)` shares memory until written (pandas' copy on write): stored together
+    with `df`, it must still not change `df` when written."""
+    cells = [
+        SETUP,
+        "%%component make\ndf = pd.DataFrame({'x': [1.0, 2.0]})\nboth = [df, df.astype('float64')]\n",
+        "%%component change\nboth[1].iloc[0, 0] = 99.0\n",
+        "%%component read\nprint('REPORT', df['x'].tolist(), both[1]['x'].tolist(), both[0] is df)\n",
+    ]
+    expected = _kernel_report(cells)
+    assert expected == "REPORT [1.0, 2.0] [99.0, 2.0] True"
+    assert _pipeline_report(run_pipeline(compiled(cells))) == expected
