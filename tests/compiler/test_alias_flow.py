@@ -124,3 +124,42 @@ def test_unrelated_values_stay_apart() -> None:
     )
     assert inputs(p, "read") == {"b": "make", "n": "make"}
     assert p.step("make").groups == ()
+
+
+def test_loops_over_dict_values_items_and_zip_change_the_frames() -> None:
+    make = (
+        "make",
+        "train_df = pd.DataFrame({'a': [1]})\ntest_df = pd.DataFrame({'a': [2]})\n"
+        "sets = {'train': train_df, 'test': test_df}\nnames = ['train', 'test']\n",
+    )
+    for loop in [
+        "for frame in sets.values():\n    frame['b'] = 0\n",
+        "for name, frame in sets.items():\n    frame['b'] = 0\n",
+        "for frame, name in zip([train_df, test_df], names):\n    frame['b'] = 0\n",
+        "frames = list(sets.values())\nframes[0]['b'] = 0\n",
+    ]:
+        p = plan([make, ("change", loop), ("read", "print(train_df.columns, test_df.columns)\n")])
+        assert inputs(p, "read") == {"train_df": "change", "test_df": "change"}, loop
+
+
+def test_a_fresh_value_from_a_known_call_is_no_alias() -> None:
+    p = plan(
+        [
+            ("make", "df = pd.DataFrame({'a': [1]})\nclean = df.dropna()\nstats = df.describe()\n"),
+            ("change", "clean['b'] = 1\nstats['c'] = 2\n"),
+            ("read", "print(df.columns)\n"),
+        ]
+    )
+    assert inputs(p, "read") == {"df": "make"}
+
+
+def test_links_made_in_setup_hold_in_steps() -> None:
+    setup = SETUP + "train = pd.DataFrame({'a': [1]})\ndata = [train]\nLIMIT = 3\nlimits = [LIMIT]\n"
+    p = plan(
+        [
+            ("change", "for d in data:\n    d['b'] = 1\nlimits.append(4)\n"),
+            ("read", "print(train.columns, LIMIT)\n"),
+        ],
+        setup=setup,
+    )
+    assert inputs(p, "read") == {"train": "change"}  # LIMIT, a number, is setup's in every step
