@@ -38,6 +38,9 @@ class AliasFlow:
     groups: dict[str, tuple[frozenset[str], ...]]  # step -> groups of 2+ it passes on, at its end
 
 
+_OLD = "\x00old "  # a token for the old values of a group (no Python name starts so)
+
+
 class _Partition:
     """Names that may share objects, as disjoint groups (a name alone is in no group)."""
 
@@ -102,11 +105,19 @@ def follow_groups(
         fixed -= analysis.binds | analysis.mutates
         fixed |= set((scalars or {}).get(step, ()))
         partition.remove(fixed)
+        tokens: set[str] = set()
         for targets, sources in analysis.shares:
-            # A source the cell binds may be used before it is rebound: its old value's group too.
+            # A source the cell binds may be used before it is rebound: then the value is made of
+            # its OLD value, which its old group shares objects with. An old group is a token here,
+            # so values made of old values of one group are linked to each other and to the members
+            # not rebound, while names rebound to new values stay out (unless linked themselves).
             rebound = sources & (analysis.binds | analysis.deletes)
-            old = frozenset().union(*(start.get(n, frozenset()) for n in rebound))
-            partition.join((targets | sources | old) - fixed)
+            old = [start.get(n, frozenset({n})) for n in rebound]
+            names = set(targets | sources).union(*(g - surely - analysis.deletes for g in old))
+            names |= {_OLD + min(g) for g in old}
+            tokens |= {_OLD + min(g) for g in old}
+            partition.join(names - fixed)
+        partition.remove(tokens)
         produced = (analysis.binds | analysis.mutates | changed.keys()) - analysis.deletes
         passed = sorted({partition.of(n) for n in produced if len(partition.of(n)) > 1}, key=sorted)
         groups[step] = tuple(passed)
