@@ -18,11 +18,11 @@ from jupyter_mlops.compiler import PipelinePlan
 from jupyter_mlops.errors import CellError, PipelineError
 from jupyter_mlops.workspace import Workspace
 
-NAMES = ["a", "b", "c"]
+NAMES = ["a", "b", "c", "n"]  # n: a number
 
 
 def _statement(rng: random.Random) -> list[str]:
-    a, b, c = (rng.choice(NAMES) for _ in range(3))
+    a, b, c = (rng.choice(NAMES[:3]) for _ in range(3))
     k = rng.randint(0, 9)
     forms = [
         [f"{a} = [{k}]"],
@@ -39,12 +39,15 @@ def _statement(rng: random.Random) -> list[str]:
         [f"{a} = {b}[0] if {b} and isinstance({b}[0], list) else {a}"],
         [f"if len({b}) > 2:", f"    {a} = {b}"],
         [f"{a}[0:0] = [{b}]"],
+        [f"n = len({a})"],
+        [f"{a}.append(n)", f"{b} = [n, {a}]"],
+        [f"del {a}", f"{a} = [{b}]"],
     ]
     return rng.choice(forms)
 
 
 def _notebook(rng: random.Random) -> list[tuple[str, str]]:
-    steps = [("s0", "a = [1]\nb = [a]\nc = [2]\n")]
+    steps = [("s0", "a = [1]\nb = [a]\nc = [2]\nn = 0\n")]
     for index in range(1, rng.randint(3, 7)):
         lines: list[str] = []
         for _ in range(rng.randint(1, 3)):
