@@ -85,7 +85,12 @@ def _mlops_group_bytes(values: Dict[str, Any], step: str, label: str, setup_name
         users.setdefault(id(root), [root, 0])[1] += 1
     shared = {key for key, (root, count) in users.items() if count > 1 and root.flags.c_contiguous}
     views = {id(a) for a in arrays if id(_mlops_array_root(a)) in shared}
-    data = _mlops_pickle(values, step, label, setup_names)  # it reports what cannot be stored, and why
+    try:
+        data = _mlops_pickle(values, step, label, setup_names)
+    except TypeError:
+        for var in sorted(values):  # name the member that cannot be stored, and why
+            _mlops_pickle(values[var], step, var, setup_names)
+        raise
     if not views and "pandas" not in sys.modules:
         return data
 
