@@ -24,6 +24,7 @@ import ast
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from jupyter_mlops.alias_groups import code_names, shared_values
 from jupyter_mlops.cell_python import PythonSource, syntax_error, to_python
 from jupyter_mlops.errors import CellError
 from jupyter_mlops.function_summaries import summarize_functions
@@ -68,6 +69,10 @@ class CellAnalysis:
     definitions: frozenset[str] = frozenset()  # top-level names bound by def or class
     line_map: tuple[int, ...] = ()  # line_map[n - 1] = the user's line of line n of `source`
     summaries: Mapping[str, FunctionSummary] = field(default_factory=dict)  # its functions' changes
+    # (targets, sources): module-level names that may share objects with what the sources held,
+    # once the cell ran (`frames = [df]`, `d = df`, `lst.append(x)`): see `alias_groups`; the data
+    # flow keeps them together (`alias_flow`).
+    shares: tuple[tuple[frozenset[str], frozenset[str]], ...] = ()
 
     def user_line(self, line: int) -> int:
         """The user's line number for line `line` of `source`."""
@@ -124,6 +129,13 @@ def analyze_cell(
         name: python.user_line(line) or first_line
         for name, line in [*names.maybe_reads.items(), *names.reads.items()]
     }
+    code = code_names(
+        binds=names.binds,
+        imports=names.imports,
+        definitions=names.definitions,
+        outside_code=(outside_code or {}).keys(),
+    )
+    shares = shared_values(tree, import_paths={**(outside_code or {}), **names.import_paths}, code=code)
     return CellAnalysis(
         cell=cell,
         source=python.text,
@@ -144,6 +156,7 @@ def analyze_cell(
         definitions=frozenset(names.definitions),
         line_map=python.line_map,
         summaries=known,
+        shares=shares,
     )
 
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .alias_flow import follow_groups, stored_together
 from .cell_analysis import CellAnalysis
 from .component_options import StepOptions
 from .dependencies import Override, infer_dependencies, topological_order
@@ -48,6 +49,9 @@ class StepPlan:
     # an unknown call, an alias); `%pipeline show` marks them "may change".
     may_change: frozenset[str] = frozenset()
     line_map: tuple[int, ...] = ()  # the user's line of each line of `source` (implicit imports: 1)
+    # Outputs that may share objects (`alias_flow`): each group is stored as one, so a step that
+    # loads several of them gets what was one object as one object.
+    groups: tuple[frozenset[str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,21 @@ def _cell_position(position: Mapping[str, int], cell: str | None) -> int:
     return position.get(cell or "", len(position))
 
 
+def _scalars(
+    analyses: list[tuple[str, CellAnalysis]], trees: Mapping[str, ast.Module]
+) -> dict[str, set[str]]:
+    """Per step, the names it surely leaves a number, string or bool in (they share nothing)."""
+    shadowed = {n for _, a in analyses for n in a.binds if hasattr(builtins, n)}
+    return {
+        name: {
+            var
+            for var in a.binds - a.maybe_binds
+            if output_kind(trees[name], var, shadowed) in ("int", "float", "str", "bool")
+        }
+        for name, a in analyses
+    }
+
+
 def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
     """The pipeline's plan; every problem found in its cells is raised at once (`errors.raise_all`)."""
     if not pipeline.steps:
@@ -149,13 +168,16 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
     setup, analyses = cells.setup, cells.steps
     setup_names = set(setup.binds) if setup else set()
     trees = {name: ast.parse(a.source) for name, a in analyses}
+    scalars = {p.name for p in pipeline.params.values() if p.type in ("int", "float", "str", "bool")}
+    immutable = scalars | (constant_names(setup) if setup else set())
+    aliases = follow_groups(analyses, setup, immutable=immutable, scalars=_scalars(analyses, trees))
+    analyses = aliases.steps  # a step that may change one linked value may change them all
     files = file_order(pipeline)  # steps sharing files run in notebook order (file_order.py)
     overrides = {
         s.name: Override(s.options.inputs, s.options.outputs, s.options.after + files.after[s.name])
         for s in pipeline
         if s.name in trees
     }
-    scalars = {p.name for p in pipeline.params.values() if p.type in ("int", "float", "str", "bool")}
     try:
         io = infer_dependencies(
             analyses,
@@ -163,7 +185,7 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
             setup_names=setup_names | PROVIDED,
             overrides=overrides,
             errors=errors,
-            immutable=scalars | (constant_names(setup) if setup else set()),
+            immutable=immutable,
         )
         order = topological_order(io)
     except PipelineError as exc:  # a cycle, an unknown --after step: said with the cells' problems
@@ -223,6 +245,9 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
             # A name bound on some paths only may pass on an earlier step's value, or none: artifact.
             surely = var in analysis.binds and var not in analysis.maybe_binds
             kinds[(name, var)] = output_kind(trees[name], var, shadowed) if surely else ARTIFACT
+        groups = stored_together(aliases.groups[name], outs)
+        for var in frozenset().union(*groups):
+            kinds[(name, var)] = ARTIFACT  # stored together, as one pickle
         result = analysis.last_expression is not None
         if result and "result" in outs:
             errors.append(
@@ -258,6 +283,7 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
             options=files.options(name, step.options),
             may_change=frozenset(outs).intersection(analysis.may_change),
             line_map=(1,) * len(implicit_imports[name]) + analysis.line_map,
+            groups=groups,
         )
     for step in pipeline:
         if keyword.iskeyword(step.name):
@@ -324,6 +350,7 @@ def describe(plan: PipelinePlan) -> Mapping[str, Any]:
                 "outputs": dict(s.outputs) | ({"result": ARTIFACT} if s.result else {}),
                 "after": list(s.after),
                 "may_change": sorted(s.may_change),
+                "stored_together": [sorted(g) for g in s.groups],
                 "packages": list(s.packages),
             }
             for s in plan.steps

@@ -26,7 +26,9 @@ from .errors import CellError
 from .pipeline_analysis import SETUP_CELL
 from .value_kinds import ARTIFACT
 
-_RUNTIME_FILES = [Path(__file__).with_name(n) for n in ("step_values.py", "step_runtime.py")]
+_RUNTIME_FILES = [
+    Path(__file__).with_name(n) for n in ("step_values.py", "step_groups.py", "step_runtime.py")
+]
 # Steps run on a stock image of the Python that compiled them, so pickled values load alike.
 DEFAULT_IMAGE = f"python:{sys.version_info.major}.{sys.version_info.minor}"
 # The one name the generated component function binds besides its arguments (see step_function_source).
@@ -36,7 +38,7 @@ _KFP_RESERVED = frozenset({"Output"})  # kfp refuses it as an argument (its name
 
 @functools.lru_cache(maxsize=1)
 def _runtime_source() -> str:
-    """step_values.py then step_runtime.py, without their comment headers and the relative import."""
+    """step_values.py, step_groups.py then step_runtime.py, without comment headers and relative imports."""
     parts: list[str] = []
     for file in _RUNTIME_FILES:
         text = file.read_text(encoding="utf-8")
@@ -139,6 +141,7 @@ def step_function_source(plan: PipelinePlan, step: StepPlan) -> str:
             metrics_arg={names.metrics!r},
             logdir_arg={names.logdir!r},
             defaults={defaults!r},
+            groups={[[names.outputs[v] for v in sorted(g)] for g in step.groups]!r},
         )
         """
     )

@@ -32,6 +32,9 @@ def plan_text(plan: PipelinePlan) -> str:
             lines.append(
                 f"    after: {', '.join(a + (f' ({FILES_LABEL})' if a in files else '') for a in step.after)}"
             )
+        if step.groups:  # values that may share objects: one pickle, loaded as one
+            together = "; ".join(", ".join(sorted(g)) for g in step.groups)
+            lines.append(f"    stored together: {together}")
     if plan.notes:
         lines.append("  notes:")
         lines += [f"    {note}" for note in plan.notes]

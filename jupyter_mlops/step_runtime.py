@@ -17,6 +17,7 @@ import time
 import types
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from .step_groups import _mlops_load_groups, _mlops_save_groups
 from .step_values import (
     _MLOPS_NOTEBOOK_MODULE,
     _MLOPS_UNBOUND,
@@ -160,6 +161,7 @@ def _mlops_run_step(
     metrics_arg: str = "mlops_metrics",
     logdir_arg: str = "mlops_logdir",
     defaults: Optional[Dict[str, Any]] = None,
+    groups: Optional[Sequence[Sequence[str]]] = None,
 ) -> Optional[Tuple[Any, ...]]:
     """Run one notebook step: load inputs, run setup and the cell, save outputs.
 
@@ -167,6 +169,7 @@ def _mlops_run_step(
     "artifact" or a parameter type (int, float, str, bool, list, dict). `cell_lines` and `setup_lines`
     give the user's line numbers (see _mlops_user_lines): tracebacks point at the lines of the cell.
     `defaults` holds the params cell's literal for each list or dict parameter (see _mlops_like).
+    `groups`: output arguments whose values may share objects, each group stored as one (step_groups).
     """
     module = types.ModuleType(_MLOPS_NOTEBOOK_MODULE)
     sys.modules[_MLOPS_NOTEBOOK_MODULE] = module  # pickled classes from the setup cell resolve here
@@ -176,9 +179,12 @@ def _mlops_run_step(
     ns.update(log_metric=shim.log_metric, logdir=shim.logdir, mlops=shim)
     _mlops_run_setup(ns, setup, setup_lines)
     setup_names = set(ns)
+    grouped = _mlops_load_groups(args, inputs, step)
     for arg, (var, kind) in sorted(inputs.items()):
         value = args[arg]
-        if kind == "artifact":
+        if arg in grouped:
+            value = grouped[arg]
+        elif kind == "artifact":
             value = _mlops_load(value.path, step, var, getattr(value, "metadata", None))
         elif defaults and arg in defaults:
             value = _mlops_like(value, defaults[arg])
@@ -194,7 +200,10 @@ def _mlops_run_step(
     if last is not None:
         ns["__mlops_result__"] = eval(compile(ast.Expression(last), filename, "eval"), ns)
     values: List[Any] = []
+    stored = _mlops_save_groups(args, outputs, groups, ns, step, setup_names)
     for arg, (var, kind) in outputs.items():
+        if arg in stored:
+            continue
         is_result = arg == "result" and result
         key = "__mlops_result__" if is_result else var
         if key not in ns and kind == "artifact" and not is_result:
