@@ -7,6 +7,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import yaml
+
 from .kernel_notebooks import KernelSession, execute_notebook, notebook, write
 
 IMPORTS = "%%pipeline setup --packages numpy\nimport random\nimport math\n"
@@ -49,7 +51,8 @@ def test_rerunning_cells_with_ids_replaces_them_and_compiles_what_the_cli_compil
         session.close()
     kernel = (tmp_path / "kernel.yaml").read_bytes()
     assert kernel == _cli_compile(path, tmp_path / "cli.yaml")
-    assert b"first" not in kernel  # the renamed cell's old step is gone
+    steps = yaml.safe_load(kernel)["root"]["dag"]["tasks"]
+    assert "first" not in steps and "a" in steps  # the renamed cell's old step is gone
 
 
 def test_nbclient_without_ids_compiles_what_the_cli_compiles(tmp_path):
