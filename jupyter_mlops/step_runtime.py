@@ -177,6 +177,12 @@ def _mlops_run_step(
     shim = _mlops_shim(args.get(metrics_arg), args.get(logdir_arg))
     sys.modules["jupyter_mlops"] = shim
     ns.update(log_metric=shim.log_metric, logdir=shim.logdir, mlops=shim)
+    for arg, (var, kind) in sorted(inputs.items()):
+        # Parameters first: setup code may compute from them at its top level (`LIMIT = scale * 2`),
+        # as it does in the kernel below the params cell. Artifacts load after setup (its classes).
+        if kind != "artifact":
+            value = args[arg]
+            ns[var] = _mlops_like(value, defaults[arg]) if defaults and arg in defaults else value
     _mlops_run_setup(ns, setup, setup_lines)
     setup_names = set(ns)
     grouped = _mlops_load_groups(args, inputs, step)

@@ -108,3 +108,18 @@ def test_a_result_clash_names_the_last_line() -> None:
     w = _workspace("x = 0\n", [("a", "result = 1\nresult + 1\n"), ("b", "print(result)\n")])
     with pytest.raises(CellError, match=r"cell a, line 3: the variable 'result'"):
         w.active.plan()
+
+
+def test_setup_code_reads_parameters_at_its_top_level(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `%%pipeline params` above the setup cell, as in the kernel: setup may compute from a parameter.
+    monkeypatch.setenv("JUPYTER_MLOPS_HOME", str(tmp_path / "home"))
+    w = _workspace(
+        "LIMIT = scale * 2\nSIZES = [s * 10 for s in layers]\n",
+        [("a", "x = LIMIT + 1\n[x, SIZES]\n")],
+        params="scale = 3\nlayers = [1, 2]\n",
+    )
+    run = mlops.run(w.active, {"scale": 4}, cache=False).wait(timeout=600)
+    assert run.state is RunState.SUCCEEDED, run.logs("a")[-3000:]
+    assert _mlops_load(run.outputs["a"]["result"], "a", "result") == [9, [10, 20]]
