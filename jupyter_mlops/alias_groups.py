@@ -26,8 +26,10 @@ values the sources had when the cell used them. A name may be both (`a = a[1:]`,
 container stored into, `box['k'] = df`, is the value it had then), so `alias_flow` can tell a name
 rebound to a new value linked to nothing (out of its group) from one still made of its old value.
 
-Not followed (known limits): assignments inside functions (`global x; x = [df]` in a def), and a
-function's value that is a module-level name it reads (`def get(): return df`; `y = get()`).
+Functions defined in the notebook are read (their `FunctionSummary`): a call of one that changes
+none of its parameters stores no argument into another, and a call of one whose every `return`
+gives a value it made itself (`returns_fresh`: `w = np.zeros(n); ...; return w`) relates nothing.
+Not followed (known limits): assignments inside functions (`global x; x = [df]` in a def).
 Modules, functions and classes are code, not values: they never share objects.
 """
 
@@ -37,6 +39,7 @@ import ast
 import builtins
 from collections.abc import Collection, Iterable, Mapping
 
+from jupyter_mlops.name_changes import FunctionSummary
 from jupyter_mlops.readonly_calls import (
     READ_ONLY_METHODS,
     RECEIVER_CHANGING_METHODS,
@@ -78,16 +81,21 @@ Relation = tuple[frozenset[str], frozenset[str]]
 
 
 def shared_values(
-    tree: ast.Module, *, import_paths: Mapping[str, str], code: Collection[str]
+    tree: ast.Module,
+    *,
+    import_paths: Mapping[str, str],
+    code: Collection[str],
+    summaries: Mapping[str, FunctionSummary] | None = None,
 ) -> tuple[Relation, ...]:
     """(targets, sources): after the cell, each target may share objects with the values the
     sources had when the cell used them (`d = df`: ({'d'}, {'df'}); `a = a[1:]`: ({'a'}, {'a'}), the
     new `a` a view of the old one; `lst.append(x)`: ({'lst'}, {'x'})).
 
     `import_paths`: names bound to imports (the cell's and other cells') -> dotted path, and other
-    cells' defs and classes -> ''; `code`: names that are code, not values (`code_names`).
+    cells' defs and classes -> ''; `code`: names that are code, not values (`code_names`);
+    `summaries`: the notebook's functions, by name (what a call of one may change or give back).
     """
-    finder = _Relations(import_paths)
+    finder = _Relations(import_paths, summaries or {})
     finder.statements(tree.body)
     found: set[Relation] = set()
     for targets, sources in finder.relations:
@@ -102,9 +110,44 @@ def relation_groups(relations: Iterable[Relation]) -> tuple[frozenset[str], ...]
     return _components([targets | sources for targets, sources in relations])
 
 
+def returns_fresh(
+    node: ast.FunctionDef | ast.AsyncFunctionDef,
+    *,
+    import_paths: Mapping[str, str],
+    summaries: Mapping[str, FunctionSummary] | None = None,
+) -> bool:
+    """True if every value the function returns is one it made itself: related (see `shared_values`,
+    read over the function's own body) to nothing but its local names, never to a parameter or a
+    module-level name. No `return` (None) is fresh; a generator, or a body that defines a nested
+    function, lambda or class (which may keep a parameter), is not."""
+    own = list(_own_nodes(node.body))
+    if any(isinstance(n, (ast.Yield, ast.YieldFrom, *_SCOPES)) for n in own):
+        return False
+    declared = {name for n in own if isinstance(n, (ast.Global, ast.Nonlocal)) for name in n.names}
+    local = {n.id for n in own if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)} - declared
+    finder = _Relations(import_paths, summaries or {})
+    finder.statements(node.body)
+    returned = set().union(*(finder.sources(n.value) for n in own if isinstance(n, ast.Return)))
+    marker = "<return>"  # not an identifier: it cannot meet a real name
+    groups = _components([*(frozenset(t | s) for t, s in finder.relations), frozenset({marker, *returned})])
+    group = next(g for g in groups if marker in g) if len(returned) else frozenset()
+    return all(name in local for name in group - {marker})
+
+
+def _own_nodes(body: list[ast.stmt]) -> Iterable[ast.AST]:
+    """Every node of a function's body, the nested scopes themselves but not what is inside them."""
+    pending: list[ast.AST] = list(body)
+    while pending:
+        current = pending.pop()
+        yield current
+        if not isinstance(current, (*_SCOPES, *_COMPREHENSIONS)):
+            pending.extend(ast.iter_child_nodes(current))
+
+
 class _Relations:
-    def __init__(self, import_paths: Mapping[str, str]) -> None:
+    def __init__(self, import_paths: Mapping[str, str], summaries: Mapping[str, FunctionSummary]) -> None:
         self.import_paths = import_paths
+        self.summaries = summaries
         self.relations: list[tuple[set[str], set[str]]] = []
 
     def relate(self, targets: set[str], *sources: set[str]) -> None:
@@ -187,6 +230,11 @@ class _Relations:
         elif isinstance(func, ast.Attribute):
             if function_changes_arguments(self.dotted(func)) is not False:
                 self.relate(set().union(*arguments), *arguments)
+        elif isinstance(func, ast.Name) and self.known_function(func.id) is not None:
+            summary = self.known_function(func.id)
+            assert summary is not None
+            changed = [self.sources(argument) for argument, _ in summary.changed_arguments(node)]
+            self.relate(set().union(*changed), *arguments)  # only what it changes may now hold the rest
         elif isinstance(func, ast.Name):
             path = self.function_path(func.id)
             if function_changes_arguments(path) is not False:
@@ -236,6 +284,9 @@ class _Relations:
         elif isinstance(func, ast.Attribute):
             kind = function_result(self.dotted(func))
             shared = arguments
+        elif isinstance(func, ast.Name) and (summary := self.known_function(func.id)) is not None:
+            kind = "fresh" if summary.fresh_result else "view"
+            shared = arguments | {func.id}
         elif isinstance(func, ast.Name):
             path = self.function_path(func.id)
             kind = function_result(path)
@@ -254,6 +305,12 @@ class _Relations:
         if not isinstance(current, ast.Name) or not self.import_paths.get(current.id):
             return None
         return ".".join([self.import_paths[current.id], *reversed(attrs)])
+
+    def known_function(self, name: str) -> FunctionSummary | None:
+        """The summary of a function the notebook defines (not of a name some cell rebinds)."""
+        if self.import_paths.get(name) == "" and name in self.summaries:
+            return self.summaries[name]
+        return None
 
     def function_path(self, name: str) -> str | None:
         if name in self.import_paths:

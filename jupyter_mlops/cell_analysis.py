@@ -135,7 +135,12 @@ def analyze_cell(
         definitions=names.definitions,
         outside_code=(outside_code or {}).keys(),
     )
-    shares = shared_values(tree, import_paths={**(outside_code or {}), **names.import_paths}, code=code)
+    shares = shared_values(
+        tree,
+        import_paths={**(outside_code or {}), **names.import_paths},
+        code=code,
+        summaries={**(summaries or {}), **known},
+    )
     return CellAnalysis(
         cell=cell,
         source=python.text,

@@ -17,6 +17,7 @@ import builtins
 from collections.abc import Mapping
 from typing import cast
 
+from jupyter_mlops.alias_groups import returns_fresh
 from jupyter_mlops.name_changes import FunctionSummary
 from jupyter_mlops.name_flow import analyze_names
 
@@ -57,6 +58,8 @@ def summarize_functions(
             globals_read=frozenset((set(flow.reads) | set(flow.maybe_reads)) - names - _BUILTINS),
             vararg=args.vararg.arg if args.vararg else None,
             kwarg=args.kwarg.arg if args.kwarg else None,
+            fresh_result=isinstance(statement, _FUNCTIONS)
+            and returns_fresh(statement, import_paths=outside_code or {}, summaries=found),
         )
         name = cast(ast.FunctionDef | ast.ClassDef, statement).name
         found[name] = own[name] = summary

@@ -62,6 +62,10 @@ class FunctionSummary:
     # Module-level names it reads (a setup helper using a step's value as a global): a step calling
     # it takes them as inputs, as if it read them itself.
     globals_read: frozenset[str] = frozenset()
+    # Its value never shares objects with its arguments or with module-level values: every `return`
+    # gives something the function made itself (`w = np.zeros(n); ...; return w`). See
+    # `alias_groups.returns_fresh`; then `w = train(x, y)` does not link `w` with `x` and `y`.
+    fresh_result: bool = False
 
     def changed_arguments(self, node: ast.Call) -> list[tuple[ast.expr, str]]:
         """(argument, parameter) for each argument of the call that the function may change."""

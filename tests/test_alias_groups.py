@@ -101,3 +101,35 @@ def test_a_new_value_may_be_made_of_the_old_one_of_the_same_name() -> None:
     # a container stored into is the value it had then (the cell may rebind the name afterwards)
     assert relations("a.append(c)\na = [c]") == {(group("a"), group("a", "c")), (group("a"), group("c"))}
     assert relations("box['k'] = df") == {(group("box"), group("box", "df"))}
+
+
+def _fresh(source: str) -> bool:
+    import ast as _ast
+
+    from jupyter_mlops.alias_groups import returns_fresh
+
+    node = _ast.parse(source).body[0]
+    assert isinstance(node, _ast.FunctionDef)
+    return returns_fresh(node, import_paths={"np": "numpy"})
+
+
+def test_returns_fresh_tells_values_a_function_made_from_ones_it_was_given() -> None:
+    fresh = [
+        "def f(x):\n    w = np.zeros(3)\n    w -= x.sum()\n    return w\n",
+        "def f(x):\n    print(x)\n",
+        "def f(x):\n    return len(x) * 2\n",
+        "def f(x, y):\n    out = []\n    for v in range(3):\n        out.append(v)\n    return out\n",
+    ]
+    shared = [
+        "def f(x):\n    return x\n",
+        "def f(x):\n    return x[1:]\n",
+        "def f(x):\n    w = [x]\n    return w\n",
+        "def f(x):\n    out = []\n    out.append(x)\n    return out\n",
+        "def f(x):\n    for v in x:\n        last = v\n    return last\n",
+        "def f(x):\n    return CACHE\n",
+        "def f(x):\n    def g():\n        return x\n    return g\n",
+        "def f(x):\n    yield 1\n",
+        "def f(x):\n    return other(x)\n",
+    ]
+    assert [_fresh(s) for s in fresh] == [True] * len(fresh)
+    assert [_fresh(s) for s in shared] == [False] * len(shared)

@@ -163,3 +163,69 @@ def test_links_made_in_setup_hold_in_steps() -> None:
         setup=setup,
     )
     assert inputs(p, "read") == {"train": "change"}  # LIMIT, a number, is setup's in every step
+
+
+TRAIN = """\
+import numpy as np
+
+
+def train(x, y, rounds):
+    w = np.zeros(x.shape[1])
+    for _ in range(rounds):
+        w -= 0.1 * x.T @ (x @ w - y) / len(y)
+    return w
+
+
+def keep(x, y):
+    return x
+
+
+def pack(x, y):
+    box = [x]
+    return box
+
+
+def remember(store, item):
+    store.append(item)
+"""
+
+
+def test_a_setup_function_returning_what_it_made_links_nothing_so_two_fits_run_side_by_side() -> None:
+    p = plan(
+        [
+            ("load", "x = np.ones((4, 2))\ny = np.ones(4)\n"),
+            ("slow", "w_slow = train(x, y, 10)\n"),
+            ("fast", "w_fast = train(x, y, 100)\n"),
+            ("both", "print(w_slow, w_fast)\n"),
+        ],
+        setup=TRAIN,
+    )
+    assert inputs(p, "fast") == {"x": "load", "y": "load"}  # not from `slow`: they run side by side
+    assert not p.step("slow").groups and not p.step("fast").groups
+
+
+def test_a_setup_function_returning_its_argument_or_a_box_of_it_still_links() -> None:
+    for call in ("keep(x, y)", "pack(x, y)"):
+        p = plan(
+            [
+                ("load", "x = [1]\ny = [2]\n"),
+                ("wrap", f"z = {call}\n"),
+                ("grow", "z.append(3)\n") if call.startswith("keep") else ("grow", "z[0].append(3)\n"),
+                ("use", "print(x)\n"),
+            ],
+            setup=TRAIN,
+        )
+        assert inputs(p, "use")["x"] == "grow", call  # x changed through z: taken from `grow`
+
+
+def test_a_setup_function_that_stores_an_argument_links_what_it_changes() -> None:
+    p = plan(
+        [
+            ("load", "items = []\nx = [1]\n"),
+            ("keep", "remember(items, x)\n"),
+            ("grow", "items[0].append(2)\n"),
+            ("use", "print(x)\n"),
+        ],
+        setup=TRAIN,
+    )
+    assert inputs(p, "use")["x"] == "grow"
