@@ -132,7 +132,7 @@ class PipelineMagics(Magics):
         if not body.lstrip("\n").startswith("%%"):
             body = f"# {header}\n{body}"
         before = vars(shell).get("_showtraceback")  # normally none: the class's method shows
-        shell._showtraceback = keep
+        setattr(shell, "_showtraceback", keep)  # noqa: B010 (an instance attribute over the method)
         self._running_body = True
         # IPython hides a last value followed by `;` by looking at the newest history entry, which a
         # nested run does not write: tell it here (silent also keeps the value out of `_`/`Out`).
@@ -144,9 +144,9 @@ class PipelineMagics(Magics):
         finally:
             self._running_body = False
             if before is None:
-                del shell._showtraceback
+                delattr(shell, "_showtraceback")  # the class's method shows again
             else:
-                shell._showtraceback = before
+                setattr(shell, "_showtraceback", before)  # noqa: B010
         error = None if result is None else result.error_before_exec or result.error_in_exec
         if error is None or not isinstance(error, BaseException):
             for etype, value, stb in shown:  # e.g. an error in a display hook: shown as IPython would
