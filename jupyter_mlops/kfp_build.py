@@ -49,7 +49,20 @@ def _runtime_source() -> str:
                 drop.update(range(node.lineno - 1, node.end_lineno or node.lineno))
         start = next(i for i, line in enumerate(lines) if line.startswith("import "))
         parts.append("\n".join(line for i, line in enumerate(lines) if i >= start and i not in drop))
-    return "\n\n\n".join(parts) + "\n"
+    return _compact("\n\n\n".join(parts) + "\n")
+
+
+def _compact(source: str) -> str:
+    """The same code without comments and docstrings (`ast.unparse`): it is pasted into every step
+    of the YAML, so each byte counts many times over (the files themselves keep their docs)."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Module)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                if isinstance(body[0].value.value, str):
+                    node.body = body[1:] or [ast.Pass()]
+    return ast.unparse(tree) + "\n"
 
 
 @functools.lru_cache(maxsize=1)
