@@ -165,7 +165,7 @@ class PipelineMagics(Magics):
         self._learn_notebook_name()
         key = self._cell_key(f"%%component {line}", cell)
         step = self.workspace.define_component(line, cell, key)
-        analyze_cell(step.source, cell=step.name)  # syntax and IPython-line problems show now
+        analyze_cell(step.source, cell=step.name, first_line=2)  # syntax and IPython-line problems show now
         if not step.options.define_only:
             self._run_cell(cell, f"%%component {line}")
         return None

@@ -48,12 +48,17 @@ def normalize_source(source: str) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def parse_params(source: str, *, cell: str = "%%pipeline params") -> dict[str, Param]:
-    """Each top-level `name = literal` (or `name: type = literal`) is a parameter with that default."""
+def parse_params(source: str, *, cell: str = "%%pipeline params", first_line: int = 2) -> dict[str, Param]:
+    """Each top-level `name = literal` (or `name: type = literal`) is a parameter with that default.
+
+    `first_line`: the user's number of the body's first line (2: the magic line is line 1).
+    """
+    shift = first_line - 1
     try:
         tree = ast.parse(source)
     except SyntaxError as exc:
-        raise CellError(f"invalid syntax: {exc.msg}", cell=cell, line=exc.lineno) from None
+        line = None if exc.lineno is None else exc.lineno + shift
+        raise CellError(f"invalid syntax: {exc.msg}", cell=cell, line=line) from None
     params: dict[str, Param] = {}
     for node in tree.body:
         target: ast.expr | None = None
@@ -67,7 +72,7 @@ def parse_params(source: str, *, cell: str = "%%pipeline params") -> dict[str, P
                 "a params cell holds only `name = value` lines with literal values "
                 f"(int, float, str, bool, list, dict); this line is `{ast.unparse(node)}`",
                 cell=cell,
-                line=node.lineno,
+                line=node.lineno + shift,
             )
         try:
             default = ast.literal_eval(value)
@@ -76,7 +81,7 @@ def parse_params(source: str, *, cell: str = "%%pipeline params") -> dict[str, P
                 f"parameter {target.id!r} needs a literal default (a number, string, bool, list or "
                 f"dict), not `{ast.unparse(value)}`",
                 cell=cell,
-                line=node.lineno,
+                line=node.lineno + shift,
             ) from None
         kind = PARAM_TYPES.get(type(default))
         if kind is None:
@@ -84,7 +89,7 @@ def parse_params(source: str, *, cell: str = "%%pipeline params") -> dict[str, P
                 f"parameter {target.id!r} has a default of type {type(default).__name__}; "
                 "use int, float, str, bool, list or dict",
                 cell=cell,
-                line=node.lineno,
+                line=node.lineno + shift,
             )
         params[target.id] = Param(target.id, kind, default)
     return params

@@ -72,7 +72,7 @@ def test_unserializable_value_names_step_variable_and_type(tmp_path):
 
 def test_params_cell_errors():
     w = Workspace("p")
-    with pytest.raises(CellError, match=r"line 2.*literal"):
+    with pytest.raises(CellError, match=r"line 3.*literal"):  # the %%pipeline params line is line 1
         w.define_params("a = 1\nb = compute()\n")
     with pytest.raises(CellError, match="only `name = value`"):
         w.define_params("print('x')\n")
