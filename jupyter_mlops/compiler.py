@@ -157,6 +157,26 @@ def _scalars(
     }
 
 
+def _may_change_notes(step: str, names: frozenset[str], analysis: CellAnalysis) -> list[Note]:
+    """One note per line and reason for values a step passes on because it may have changed them:
+    "`a`, `b`: each may be changed through `d`, ..." rather than a note for each name."""
+    by_reason: dict[tuple[int, str], list[str]] = {}
+    for var in sorted(names):
+        line, why = analysis.may_change[var]
+        subject = f"`{var}` "
+        by_reason.setdefault((line, why.removeprefix(subject)), []).append(var)
+    notes: list[Note] = []
+    for (line, reason), group in by_reason.items():
+        if len(group) == 1:
+            var = group[0]
+            text = f"{analysis.may_change[var][1]}; later steps that read `{var}` take it from this step"
+        else:
+            listed = ", ".join(f"`{v}`" for v in group)
+            text = f"{listed}: each {reason}; later steps that read them take them from this step"
+        notes.append(Note(step, line, text))
+    return sorted(notes, key=lambda n: n.line or 0)
+
+
 def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
     """The pipeline's plan; every problem found in its cells is raised at once (`errors.raise_all`)."""
     if not pipeline.steps:
@@ -308,9 +328,7 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
             Note(name, n, msg) for n, msg in relative_path_notes(pipeline.steps[name].source, first_line=2)
         ]
         if name in plans:
-            for var in sorted(plans[name].may_change):
-                line, why = analysis.may_change[var]
-                notes.append(Note(name, line, f"{why}; later steps that read `{var}` take it from this step"))
+            notes += _may_change_notes(name, plans[name].may_change, analysis)
     notes.sort(key=lambda n: _cell_position(position, n.cell))  # stable: each cell's own order
     return PipelinePlan(
         name=pipeline.name,

@@ -229,3 +229,11 @@ def test_a_setup_function_that_stores_an_argument_links_what_it_changes() -> Non
         setup=TRAIN,
     )
     assert inputs(p, "use")["x"] == "grow"
+
+
+def test_values_changed_for_one_reason_get_one_note() -> None:
+    p = plan([*TITANIC, ("sizes", "print(len(train_df), len(test_df))\n")])
+    notes = [str(n) for n in p.notes if n.cell == "ages" and "test_df" in str(n)]
+    assert len(notes) == 1, notes  # not one for test_df and another for train_df
+    assert notes[0].startswith("ages, line 3: `test_df`, `train_df`: each may be changed through `data`")
+    assert notes[0].endswith("later steps that read them take them from this step")
