@@ -7,7 +7,6 @@ event it saw. `?follow=false` sends the events so far and closes (for scripts an
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from dataclasses import asdict
 
@@ -17,6 +16,7 @@ from tornado.iostream import StreamClosedError
 
 from ..backends.base import Backend
 from ..models import RunEvent
+from . import finite_json
 from .handlers import MlopsHandler, http_error
 
 POLL_S = 0.5
@@ -50,7 +50,9 @@ class RunEventsHandler(MlopsHandler):
             while True:
                 for event in events:
                     after = max(after, event.seq)
-                    self.write(f"id: {event.seq}\nevent: {event.kind}\ndata: {json.dumps(asdict(event))}\n\n")
+                    self.write(
+                        f"id: {event.seq}\nevent: {event.kind}\ndata: {finite_json.dumps(asdict(event))}\n\n"
+                    )
                 await self.flush()
                 if finished or follow in {"false", "0"} or time.monotonic() > deadline:
                     break

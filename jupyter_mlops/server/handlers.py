@@ -19,6 +19,7 @@ import jupyter_mlops
 
 from ..errors import BackendError, MlopsError, RunNotFound
 from ..views.style import STATE_STYLES
+from . import finite_json
 
 if TYPE_CHECKING:
     from ..backends.base import Backend
@@ -69,6 +70,13 @@ class MlopsHandler(ExtensionHandlerMixin, APIHandler):
             raise http_error(503, _text(exc)) from exc
         except MlopsError as exc:
             raise http_error(400, _text(exc)) from exc
+
+    def write(self, chunk: str | bytes | dict[str, Any]) -> None:
+        # tornado's own dict encoding would write NaN/Infinity, which JSON.parse refuses.
+        if isinstance(chunk, dict):
+            self.set_header("Content-Type", "application/json; charset=UTF-8")
+            chunk = finite_json.dumps(chunk)
+        super().write(chunk)
 
     def json_body(self) -> dict[str, Any]:
         try:
