@@ -16,7 +16,7 @@ from tornado.iostream import StreamClosedError
 
 from ..backends.base import Backend
 from ..models import RunEvent
-from . import finite_json
+from ..views import finite_json
 from .handlers import MlopsHandler, http_error
 
 POLL_S = 0.5

@@ -18,8 +18,8 @@ from jupyter_server.extension.handler import ExtensionHandlerMixin
 import jupyter_mlops
 
 from ..errors import BackendError, MlopsError, RunNotFound
+from ..views import finite_json
 from ..views.style import STATE_STYLES
-from . import finite_json
 
 if TYPE_CHECKING:
     from ..backends.base import Backend
