@@ -3,6 +3,7 @@ the artifact root is read; a cookie-authenticated POST needs the XSRF token."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -136,3 +137,27 @@ async def test_a_cookie_authenticated_post_without_the_xsrf_token_is_refused(
     assert refused.value.code == 403
     runs = await http_server_client.fetch(f"{jp_base_url}mlops/api/runs", headers={"Cookie": cookies})
     assert b'"total": 0' in runs.body  # the refused POST started nothing
+
+
+@pytest.mark.parametrize(
+    ("last_id", "says"),
+    [
+        (str(10**30), "'Last-Event-ID' must be between 0 and"),
+        ("²", "'Last-Event-ID' must be an integer"),
+        ("-3", "'Last-Event-ID' must be between 0 and"),
+    ],
+)
+async def test_a_last_event_id_out_of_range_is_a_400(
+    api: MlopsApi, jp_fetch: Any, jp_root_dir: Path, last_id: str, says: str
+) -> None:
+    write_notebook(jp_root_dir / "sums.ipynb", TWO_STEPS)
+    _, run = await api.call("POST", "runs", {"notebook": "sums.ipynb"})
+
+    with pytest.raises(HTTPClientError) as caught:
+        await jp_fetch(
+            "mlops", "api", "runs", run["id"], "events",
+            params={"follow": "false"}, headers={"Last-Event-ID": last_id},
+        )  # fmt: skip
+
+    assert caught.value.code == 400 and caught.value.response is not None
+    assert says in json.loads(caught.value.response.body)["message"]
