@@ -48,6 +48,10 @@ async def test_a_bad_runs_query_is_a_400_that_says_what_is_wrong(
         ({"notebook": "/etc/passwd"}, 400, "must be relative"),
         ({"notebook": "missing.ipynb"}, 404, "no notebook 'missing.ipynb'"),
         ({"notebook": "notes.txt"}, 400, "not a .ipynb file"),
+        ({"notebook": "n" * 300 + ".ipynb"}, 400, "over 255 bytes"),
+        ({"notebook": "日" * 90 + ".ipynb"}, 400, "over 255 bytes"),  # 96 characters, 276 bytes
+        ({"notebook": "d/" * 2100 + "a.ipynb"}, 400, "over 4096 bytes"),
+        ({"notebook": "\udc80.ipynb"}, 400, "not valid Unicode"),
         ({"notebook": "empty.ipynb"}, 400, "defines no pipeline steps"),
         ({"pipeline_yaml": "a: [unclosed"}, 400, "not valid YAML"),
         ({"pipeline_yaml": "a: 1"}, 400, "not compiled KFP pipeline IR"),
