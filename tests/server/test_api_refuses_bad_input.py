@@ -34,6 +34,15 @@ async def test_a_bad_runs_query_is_a_400_that_says_what_is_wrong(
     assert code == 400 and says in body["message"]
 
 
+# A sub-DAG whose task runs the sub-DAG itself: endless, not a pipeline.
+SELF_DAG = """
+pipelineInfo: {name: loop}
+root: {dag: {tasks: {outer: {taskInfo: {name: outer}, componentRef: {name: comp-loop}}}}}
+components:
+  comp-loop: {dag: {tasks: {inner: {taskInfo: {name: inner}, componentRef: {name: comp-loop}}}}}
+"""
+
+
 @pytest.mark.parametrize(
     ("body", "code", "says"),
     [
@@ -55,6 +64,16 @@ async def test_a_bad_runs_query_is_a_400_that_says_what_is_wrong(
         ({"notebook": "empty.ipynb"}, 400, "defines no pipeline steps"),
         ({"pipeline_yaml": "a: [unclosed"}, 400, "not valid YAML"),
         ({"pipeline_yaml": "a: 1"}, 400, "not compiled KFP pipeline IR"),
+        ({"pipeline_yaml": "root: 1"}, 400, "'root' must be a mapping"),
+        ({"pipeline_yaml": "root: null"}, 400, "'root' must be a mapping"),
+        ({"pipeline_yaml": "pipelineSpec: {root: 5}"}, 400, "'root' must be a mapping"),
+        ({"pipeline_yaml": "root: {dag: {tasks: [1]}}"}, 400, "'root.dag.tasks' must be a mapping"),
+        (
+            {"pipeline_yaml": "root: {dag: {tasks: {a: {componentRef: 5}}}}"},
+            400,
+            "'root.dag.tasks.a.componentRef'",
+        ),
+        ({"pipeline_yaml": SELF_DAG}, 400, "component 'comp-loop' contains itself"),
     ],
 )
 async def test_a_bad_run_request_is_refused_and_names_the_problem(
