@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import PipelineError
+from .ir_shape import check_shape
 
 Json = dict[str, Any]
 
@@ -67,17 +68,27 @@ class PipelineIR:
         for doc in documents:
             if not isinstance(doc, Mapping):
                 continue
-            if "pipelineSpec" in doc and isinstance(doc["pipelineSpec"], Mapping):  # a PipelineJob JSON
+            if "pipelineSpec" in doc:  # a PipelineJob JSON
                 pipeline = doc["pipelineSpec"]
+                if not isinstance(pipeline, Mapping):
+                    raise PipelineError(
+                        f"the pipeline spec's 'pipelineSpec' must be a mapping, got {pipeline!r:.80}"
+                    )
             elif "root" in doc:
                 pipeline = doc
             elif "platforms" in doc:
-                platform = doc["platforms"].get("kubernetes", {}) or {}
+                platforms = doc["platforms"]
+                if not isinstance(platforms, Mapping):
+                    raise PipelineError(
+                        f"the pipeline spec's 'platforms' must be a mapping, got {platforms!r:.80}"
+                    )
+                platform = platforms.get("kubernetes", {}) or {}
         if pipeline is None:
             raise PipelineError(
                 "the pipeline file holds no PipelineSpec (no document with a 'root' DAG); "
                 "compile it with kfp.compiler.Compiler().compile(...)"
             )
+        check_shape(pipeline)
         self.spec: Mapping[str, Any] = pipeline
         self.name: str = str(pipeline.get("pipelineInfo", {}).get("name", "pipeline"))
         self.components: Mapping[str, Json] = pipeline.get("components", {}) or {}

@@ -7,7 +7,6 @@ event it saw. `?follow=false` sends the events so far and closes (for scripts an
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from dataclasses import asdict
 
@@ -17,7 +16,8 @@ from tornado.iostream import StreamClosedError
 
 from ..backends.base import Backend
 from ..models import RunEvent
-from .handlers import MlopsHandler, http_error
+from ..views import finite_json
+from .handlers import MlopsHandler, checked_int, http_error
 
 POLL_S = 0.5
 # A stream ends after this long; the browser's EventSource reconnects by itself, which also lets a
@@ -31,8 +31,9 @@ class RunEventsHandler(MlopsHandler):
     async def get(self, run_id: str) -> None:
         after = self.int_argument("after", 0)
         last_id = self.request.headers.get("Last-Event-ID", "")
-        if last_id.isdigit():
-            after = max(after, int(last_id))
+        if last_id.strip():
+            # An EventSource sends back the last `id:` it saw; anything else is refused like `after`.
+            after = max(after, checked_int("header 'Last-Event-ID'", last_id))
         follow = self.get_query_argument("follow", "true").lower()
         if follow not in {"true", "false", "1", "0"}:
             raise http_error(400, f"query parameter 'follow' must be true or false, got {follow!r}")
@@ -50,7 +51,9 @@ class RunEventsHandler(MlopsHandler):
             while True:
                 for event in events:
                     after = max(after, event.seq)
-                    self.write(f"id: {event.seq}\nevent: {event.kind}\ndata: {json.dumps(asdict(event))}\n\n")
+                    self.write(
+                        f"id: {event.seq}\nevent: {event.kind}\ndata: {finite_json.dumps(asdict(event))}\n\n"
+                    )
                 await self.flush()
                 if finished or follow in {"false", "0"} or time.monotonic() > deadline:
                     break

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mimetypes
 from pathlib import Path
+from urllib.parse import quote
 
 import tornado.web
 from jupyter_server.auth.decorator import authorized
@@ -97,7 +98,7 @@ class ArtifactHandler(MlopsHandler):
             raise http_error(403, str(exc)) from exc
         kind, _ = mimetypes.guess_type(path.name)
         self.set_header("Content-Type", kind or "application/octet-stream")
-        self.set_header("Content-Disposition", f'attachment; filename="{_header_safe(path.name)}"')
+        self.set_header("Content-Disposition", content_disposition(path.name))
         self.set_header("X-Content-Type-Options", "nosniff")
         handle = await self.mlops_app.in_thread(path.open, "rb")  # opening may block (a network disk)
         try:
@@ -130,5 +131,10 @@ def _local_path(uri: str) -> Path:
     return Path(uri)
 
 
-def _header_safe(name: str) -> str:
-    return "".join(c if c.isprintable() and c not in '"\\' else "_" for c in name)
+def content_disposition(name: str) -> str:
+    """`attachment` under `name` (RFC 6266): an ASCII `filename=` for old clients, and the exact name
+    as UTF-8 in `filename*=` (RFC 5987), which browsers prefer; HTTP headers carry Latin-1 at most."""
+    fallback = "".join(c if " " <= c <= "~" and c not in '"\\' else "_" for c in name)
+    # surrogateescape: a file name that is not UTF-8 on disk keeps its bytes
+    exact = quote(name.encode("utf-8", "surrogateescape"), safe="")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{exact}"

@@ -18,6 +18,7 @@ from jupyter_server.extension.handler import ExtensionHandlerMixin
 import jupyter_mlops
 
 from ..errors import BackendError, MlopsError, RunNotFound
+from ..views import finite_json
 from ..views.style import STATE_STYLES
 
 if TYPE_CHECKING:
@@ -70,6 +71,13 @@ class MlopsHandler(ExtensionHandlerMixin, APIHandler):
         except MlopsError as exc:
             raise http_error(400, _text(exc)) from exc
 
+    def write(self, chunk: str | bytes | dict[str, Any]) -> None:
+        # tornado's own dict encoding would write NaN/Infinity, which JSON.parse refuses.
+        if isinstance(chunk, dict):
+            self.set_header("Content-Type", "application/json; charset=UTF-8")
+            chunk = finite_json.dumps(chunk)
+        super().write(chunk)
+
     def json_body(self) -> dict[str, Any]:
         try:
             body = json.loads(self.request.body or b"null")
@@ -83,15 +91,19 @@ class MlopsHandler(ExtensionHandlerMixin, APIHandler):
         raw = self.get_query_argument(name, None)
         if raw is None or raw == "":
             return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise http_error(400, f"query parameter {name!r} must be an integer, got {raw!r}") from None
-        top = MAX_INT_ARGUMENT if maximum is None else maximum
-        if value < minimum or value > top:
-            bound = f"between {minimum} and {top}"
-            raise http_error(400, f"query parameter {name!r} must be {bound}, got {value}")
-        return value
+        return checked_int(f"query parameter {name!r}", raw, minimum=minimum, maximum=maximum)
+
+
+def checked_int(what: str, raw: str, *, minimum: int = 0, maximum: int | None = None) -> int:
+    """`raw` as an integer within bounds, else a 400 naming `what` (a query parameter, a header)."""
+    try:
+        value = int(raw)
+    except ValueError:
+        raise http_error(400, f"{what} must be an integer, got {raw!r}") from None
+    top = MAX_INT_ARGUMENT if maximum is None else maximum
+    if value < minimum or value > top:
+        raise http_error(400, f"{what} must be between {minimum} and {top}, got {value}")
+    return value
 
 
 def _text(exc: BaseException) -> str:

@@ -15,6 +15,9 @@ from .handlers import MlopsHandler, http_error
 from .run_json import run_detail, run_page
 
 MAX_PAGE = 500
+# Linux's NAME_MAX and PATH_MAX, which most file systems share.
+MAX_NAME_BYTES = 255
+MAX_PATH_BYTES = 4096
 CREATE_FIELDS = {"notebook", "pipeline", "pipeline_yaml", "arguments", "experiment", "name", "cache"}
 
 
@@ -113,6 +116,7 @@ class RunsHandler(MlopsHandler):
             raise http_error(400, "'notebook' must be a path relative to the Jupyter server's root")
         if "\x00" in relative or os.path.isabs(relative) or relative.startswith("~"):
             raise http_error(400, f"'notebook' must be relative to the server's root, got {relative!r}")
+        _check_path_limits(relative)
         root = Path(self.settings.get("server_root_dir") or self.serverapp.root_dir).expanduser()
         root = root.resolve()
         path = (root / relative).resolve()
@@ -120,9 +124,36 @@ class RunsHandler(MlopsHandler):
             raise http_error(403, f"notebook {relative!r} is outside the server's root directory")
         if path.suffix != ".ipynb":
             raise http_error(400, f"notebook {relative!r} is not a .ipynb file")
-        if not path.is_file():
+        try:
+            found = path.is_file()
+        except OSError as exc:  # e.g. the root's path and this one together past PATH_MAX
+            raise http_error(400, f"notebook {relative!r:.200} cannot be opened: {exc.strerror}") from None
+        if not found:
             raise http_error(404, f"no notebook {relative!r} under the server's root directory")
         return path
+
+
+def _check_path_limits(relative: str) -> None:
+    """A 400 for a path no file system here can hold, before the OS refuses it with a 500."""
+    try:
+        encoded = relative.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise http_error(
+            400,
+            f"'notebook' is not valid Unicode (a lone surrogate at character {exc.start}): {relative!r:.200}",
+        ) from None
+    if len(encoded) > MAX_PATH_BYTES:
+        raise http_error(
+            400, f"'notebook' is {len(encoded)} bytes long, over {MAX_PATH_BYTES} bytes (PATH_MAX)"
+        )
+    for part in relative.split("/"):
+        size = len(part.encode("utf-8"))
+        if size > MAX_NAME_BYTES:
+            raise http_error(
+                400,
+                f"'notebook' has a name of {size} bytes, over {MAX_NAME_BYTES} bytes (NAME_MAX): "
+                f"{part[:40]!r}...",
+            )
 
 
 class RunHandler(MlopsHandler):

@@ -16,6 +16,7 @@ from ..backends.base import Backend
 from ..errors import UsageError
 from ..models import RunInfo
 from .esm import STATIC, esm
+from .finite_json import finite_json
 from .mime import MimeView
 from .style import STATE_STYLES, esc, state_name, state_style, truncate
 
@@ -29,7 +30,7 @@ def compare_rows(values_by_run: list[dict[str, Any]]) -> list[dict[str, Any]]:
     keys = sorted({k for vals in values_by_run for k in vals})
     rows = []
     for k in keys:
-        values = [_plain(vals.get(k)) for vals in values_by_run]
+        values = [finite_json(_plain(vals.get(k))) for vals in values_by_run]
         distinct = {json.dumps(v, sort_keys=True, default=repr) for v in values}
         rows.append({"key": k, "values": values, "diff": len(distinct) > 1})
     return rows

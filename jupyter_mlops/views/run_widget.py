@@ -19,6 +19,7 @@ from ..backends.base import Backend
 from ..errors import RunNotFound
 from ..models import RunInfo
 from .esm import STATIC, esm
+from .finite_json import finite_json
 from .layout import Layout, layout_dag
 from .log_filter import ExecutorLines
 from .mime import MimeView, widget_frontend_available
@@ -45,7 +46,7 @@ def run_payload(info: RunInfo, now: float | None = None) -> dict[str, Any]:
         "server_time": time.time() if now is None else now,
         "done": done,
         "total": total,
-        "metrics": dict(sorted(info.metrics.items())),  # "step.metric" -> latest value
+        "metrics": finite_json(dict(sorted(info.metrics.items()))),  # "step.metric" -> latest value
         "steps": {
             s.name: {
                 "s": state_name(s.state),
@@ -64,7 +65,7 @@ def jsonable(value: Any, limit: int = 400) -> Any:
         text = json.dumps(value)
     except (TypeError, ValueError):
         return {"repr": _short(repr(value), limit)}
-    return value if len(text) <= limit else {"repr": _short(text, limit)}
+    return finite_json(value) if len(text) <= limit else {"repr": _short(text, limit)}
 
 
 def _short(text: str, limit: int) -> str:
@@ -223,7 +224,7 @@ class RunView(MimeView):
             "error": info.error,
             "inputs": {k: jsonable(v) for k, v in info.inputs.items()},
             "outputs": {k: jsonable(v) for k, v in info.outputs.items()},
-            "metrics": dict(info.metrics),
+            "metrics": finite_json(dict(info.metrics)),
         }
         try:
             detail["log"], detail["log_truncated"] = self.log_tail(step)

@@ -15,6 +15,7 @@ from ..backends.base import Backend
 from ..errors import UsageError
 from ..models import RunInfo, RunState
 from .esm import STATIC, esm
+from .finite_json import finite_json
 from .mime import MimeView
 from .style import STATE_STYLES, esc, format_duration, state_name, state_style, truncate
 
@@ -41,12 +42,14 @@ def run_row(info: RunInfo) -> dict[str, Any]:
         "created": _when(info.created_at),
         "duration": info.duration,
         "params": {k: _cell(v) for k, v in info.parameters.items()},
-        "metrics": dict(info.metrics),
+        "metrics": finite_json(dict(info.metrics)),  # JSON has no NaN: "NaN", as KFP shows it
     }
 
 
 def _cell(value: Any) -> Any:
-    return value if isinstance(value, (int, float, str, bool)) or value is None else truncate(repr(value), 60)
+    if isinstance(value, (int, float, str, bool)) or value is None:
+        return finite_json(value)
+    return truncate(repr(value), 60)
 
 
 def _when(ts: float) -> str:
@@ -87,7 +90,7 @@ def cell_text(row: dict[str, Any], col: dict[str, str]) -> str:
         return str(row["created"])
     if col["kind"] == "duration":
         return format_duration(value)
-    if col["kind"] == "metric":
+    if col["kind"] == "metric" and isinstance(value, (int, float)):
         return f"{value:.6g}"
     return str(value)
 

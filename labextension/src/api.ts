@@ -16,6 +16,12 @@ export type RunState =
 
 export const TERMINAL_STATES = new Set<string>(['SUCCEEDED', 'FAILED', 'CANCELED']);
 
+/**
+ * A metric's value. JSON has no NaN or infinities, so the server sends those as the strings KFP's UI
+ * shows (openapi.yaml's `Number`); the views print either kind as it is.
+ */
+export type MetricValue = number | 'NaN' | 'Infinity' | '-Infinity';
+
 export interface IStateStyle {
   fill: string;
   stroke: string;
@@ -34,7 +40,7 @@ export interface IRunSummary {
   finished_at: number | null;
   duration: number | null;
   parameters: Record<string, unknown>;
-  metrics: Record<string, number>;
+  metrics: Record<string, MetricValue>;
   error: string | null;
 }
 
@@ -55,7 +61,7 @@ export interface IStep {
   error: string | null;
   inputs: Record<string, unknown>;
   outputs: Record<string, unknown>;
-  metrics: Record<string, number>;
+  metrics: Record<string, MetricValue>;
 }
 
 export interface ILayout {

@@ -3,6 +3,7 @@ the artifact root is read; a cookie-authenticated POST needs the XSRF token."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,15 @@ async def test_a_bad_runs_query_is_a_400_that_says_what_is_wrong(
     assert code == 400 and says in body["message"]
 
 
+# A sub-DAG whose task runs the sub-DAG itself: endless, not a pipeline.
+SELF_DAG = """
+pipelineInfo: {name: loop}
+root: {dag: {tasks: {outer: {taskInfo: {name: outer}, componentRef: {name: comp-loop}}}}}
+components:
+  comp-loop: {dag: {tasks: {inner: {taskInfo: {name: inner}, componentRef: {name: comp-loop}}}}}
+"""
+
+
 @pytest.mark.parametrize(
     ("body", "code", "says"),
     [
@@ -47,9 +57,23 @@ async def test_a_bad_runs_query_is_a_400_that_says_what_is_wrong(
         ({"notebook": "/etc/passwd"}, 400, "must be relative"),
         ({"notebook": "missing.ipynb"}, 404, "no notebook 'missing.ipynb'"),
         ({"notebook": "notes.txt"}, 400, "not a .ipynb file"),
+        ({"notebook": "n" * 300 + ".ipynb"}, 400, "over 255 bytes"),
+        ({"notebook": "日" * 90 + ".ipynb"}, 400, "over 255 bytes"),  # 96 characters, 276 bytes
+        ({"notebook": "d/" * 2100 + "a.ipynb"}, 400, "over 4096 bytes"),
+        ({"notebook": "\udc80.ipynb"}, 400, "not valid Unicode"),
         ({"notebook": "empty.ipynb"}, 400, "defines no pipeline steps"),
         ({"pipeline_yaml": "a: [unclosed"}, 400, "not valid YAML"),
         ({"pipeline_yaml": "a: 1"}, 400, "not compiled KFP pipeline IR"),
+        ({"pipeline_yaml": "root: 1"}, 400, "'root' must be a mapping"),
+        ({"pipeline_yaml": "root: null"}, 400, "'root' must be a mapping"),
+        ({"pipeline_yaml": "pipelineSpec: {root: 5}"}, 400, "'root' must be a mapping"),
+        ({"pipeline_yaml": "root: {dag: {tasks: [1]}}"}, 400, "'root.dag.tasks' must be a mapping"),
+        (
+            {"pipeline_yaml": "root: {dag: {tasks: {a: {componentRef: 5}}}}"},
+            400,
+            "'root.dag.tasks.a.componentRef'",
+        ),
+        ({"pipeline_yaml": SELF_DAG}, 400, "component 'comp-loop' contains itself"),
     ],
 )
 async def test_a_bad_run_request_is_refused_and_names_the_problem(
@@ -136,3 +160,27 @@ async def test_a_cookie_authenticated_post_without_the_xsrf_token_is_refused(
     assert refused.value.code == 403
     runs = await http_server_client.fetch(f"{jp_base_url}mlops/api/runs", headers={"Cookie": cookies})
     assert b'"total": 0' in runs.body  # the refused POST started nothing
+
+
+@pytest.mark.parametrize(
+    ("last_id", "says"),
+    [
+        (str(10**30), "'Last-Event-ID' must be between 0 and"),
+        ("²", "'Last-Event-ID' must be an integer"),
+        ("-3", "'Last-Event-ID' must be between 0 and"),
+    ],
+)
+async def test_a_last_event_id_out_of_range_is_a_400(
+    api: MlopsApi, jp_fetch: Any, jp_root_dir: Path, last_id: str, says: str
+) -> None:
+    write_notebook(jp_root_dir / "sums.ipynb", TWO_STEPS)
+    _, run = await api.call("POST", "runs", {"notebook": "sums.ipynb"})
+
+    with pytest.raises(HTTPClientError) as caught:
+        await jp_fetch(
+            "mlops", "api", "runs", run["id"], "events",
+            params={"follow": "false"}, headers={"Last-Event-ID": last_id},
+        )  # fmt: skip
+
+    assert caught.value.code == 400 and caught.value.response is not None
+    assert says in json.loads(caught.value.response.body)["message"]

@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from jupyter_mlops.backends.local import LocalBackend
+
 from .conftest import LONG_STEP, TWO_STEPS, MlopsApi, write_notebook
 
 
@@ -143,3 +145,28 @@ async def test_a_directory_artifact_serves_a_named_file_inside_it(api: MlopsApi,
     code, named = await api.call("GET", url, path="value.pkl")
 
     assert code == 200 and named == whole
+
+
+async def test_a_file_with_a_non_latin1_name_downloads_under_its_name(
+    api: MlopsApi, jp_root_dir: Path, mlops_home: Path
+) -> None:
+    write_notebook(jp_root_dir / "sums.ipynb", TWO_STEPS)
+    _, created = await api.call("POST", "runs", {"notebook": "sums.ipynb"})
+    run = await api.wait_for(created["id"], {"SUCCEEDED", "FAILED"})
+    name = next(a["name"] for a in run["artifacts"] if a["step"] == "make")
+    # A step that writes 日本.txt into its output folder, as a TensorBoard logdir holds its files.
+    backend = LocalBackend(home=mlops_home)
+    artifact_dir = Path(next(a.uri for a in backend.artifacts(run["id"], "make") if a.name == name))
+    backend.close()
+    (artifact_dir / '日本 "q".txt').write_text("こんにちは")
+
+    response = await api._fetch(
+        "mlops", "api", "runs", run["id"], "steps", "make", "artifacts", name, params={"path": '日本 "q".txt'}
+    )
+
+    assert response.code == 200 and response.body.decode() == "こんにちは"
+    disposition = response.headers["Content-Disposition"]
+    # RFC 6266: an ASCII fallback for old clients, the UTF-8 name (RFC 5987) for every browser
+    assert disposition == (
+        "attachment; filename=\"__ _q_.txt\"; filename*=UTF-8''%E6%97%A5%E6%9C%AC%20%22q%22.txt"
+    )

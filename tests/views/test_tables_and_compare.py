@@ -168,3 +168,28 @@ def test_the_view_functions_stay_callable_after_their_modules_are_imported(
     pipeline_view(["a"], [])
     for name in views.__all__:
         assert callable(getattr(views, name)), name
+
+
+def test_nan_and_infinite_metrics_show_as_kfp_names_in_every_view(backend: LocalBackend) -> None:
+    """A diverging loss shows "NaN", not "nan" or a broken widget message (JSON has no NaN)."""
+    from jupyter_mlops.views.run_widget import run_payload
+
+    bad = finished_run(
+        backend, "diverged", "tune", {"lr": float("inf")}, {"loss": float("nan"), "gain": float("-inf")}
+    )
+    good = finished_run(backend, "fine", "tune", {"lr": 0.1}, {"loss": 0.5, "gain": 1.0})
+
+    table = runs_table(backend)
+    row = next(r for r in table.rows if r["name"] == "diverged")
+    assert row["metrics"] == {"train.loss": "NaN", "train.gain": "-Infinity"} and row["params"] == {
+        "lr": "Infinity"
+    }
+    text = table.text()
+    assert re.search(r"diverged.*\sInfinity\s+-Infinity$", text, re.M), text  # 8 columns: no train.loss
+    view = compare_view(backend, [bad, good])
+    metrics = {row["key"]: row["values"] for row in view.metrics}
+    assert metrics == {"train.gain": ["-Infinity", 1.0], "train.loss": ["NaN", 0.5]}
+    assert "NaN" in view.text() and "nan" not in view.text()
+    assert view.charts["train.loss"].count('class="mlops-bar"') == 1  # no bar of length NaN
+    payload = run_payload(backend.get(bad))
+    assert payload["metrics"] == {"train.gain": "-Infinity", "train.loss": "NaN"}
