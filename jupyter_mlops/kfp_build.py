@@ -17,6 +17,7 @@ import os
 import sys
 import tempfile
 import textwrap
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,9 @@ _RUNTIME_FILES = [
 DEFAULT_IMAGE = f"python:{sys.version_info.major}.{sys.version_info.minor}"
 # The one name the generated component function binds besides its arguments (see step_function_source).
 _RUNTIME_FUNCTION = "_mlops_runtime"
+# kfp keeps the pipeline being built in a process-global (`Pipeline._default_pipeline`): two threads
+# building at once fail with "Nested pipelines are not allowed" (the server compiles in threads).
+_KFP_PIPELINE_LOCK = threading.Lock()
 _KFP_RESERVED = frozenset({"Output"})  # kfp refuses it as an argument (its name for a single output)
 
 
@@ -303,11 +307,12 @@ def build_yaml(plan: PipelinePlan) -> str:
     tasks_name, components_name, configure_name = _pipeline_names(plan)
     scope: dict[str, Any] = {components_name: components, tasks_name: tasks, configure_name: configure}
     func = _define(_pipeline_function_source(plan), _pipeline_function_name(plan), scope)
-    pipeline_func = dsl.pipeline(name=plan.kfp_name, display_name=plan.name)(func)
     fd, path = tempfile.mkstemp(suffix=".yaml")
     os.close(fd)
     try:
-        compiler.Compiler().compile(pipeline_func, path)
+        with _KFP_PIPELINE_LOCK:
+            pipeline_func = dsl.pipeline(name=plan.kfp_name, display_name=plan.name)(func)
+            compiler.Compiler().compile(pipeline_func, path)
         return Path(path).read_text(encoding="utf-8")
     finally:
         os.unlink(path)
