@@ -100,6 +100,53 @@ def cast_parameter(value: Any, parameter_type: str, where: str) -> Any:
     return value
 
 
+# What a user may give for each parameter type (a text form too: `-p lr=0.1` on the command line).
+_ACCEPTED: dict[str, tuple[type, ...]] = {
+    "STRING": (str,),
+    "NUMBER_INTEGER": (int, float, str),
+    "NUMBER_DOUBLE": (int, float, str),
+    "BOOLEAN": (bool, str),
+    "LIST": (list, str),
+    "STRUCT": (dict, str),
+}
+_WORDS = {
+    "STRING": "a string",
+    "NUMBER_INTEGER": "a whole number",
+    "NUMBER_DOUBLE": "a number",
+    "BOOLEAN": "true or false",
+    "LIST": "a list",
+    "STRUCT": "an object",
+}
+
+
+def check_argument(value: Any, parameter_type: str, name: str, *, optional: bool = False) -> None:
+    """Refuse an argument the parameter's type cannot take, before anything runs: a run would
+    otherwise start and fail inside a step (`"lr": null`), or run with a value of the wrong kind (a
+    dict for a STRING). UsageError naming the argument and what it takes."""
+    accepted = _ACCEPTED.get(parameter_type)
+    if accepted is None or (value is None and optional):
+        return
+    if value is None:
+        wrong = True
+    elif isinstance(value, bool):  # a bool is an int to Python, never a number to a user
+        wrong = bool not in accepted
+    else:
+        wrong = not isinstance(value, accepted)
+    if wrong:
+        shown = "null" if value is None else json.dumps(value) if _jsonable(value) else repr(value)
+        raise UsageError(
+            f"argument {name!r} is {parameter_type} and takes {_WORDS[parameter_type]}, not {shown[:80]}"
+        )
+
+
+def _jsonable(value: Any) -> bool:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
 def apply_selector(value: Any, expression: str, where: str) -> Any:
     """kfp's `parameterExpressionSelector` (`parseJson(string_value)["key"]`) on a loop item."""
     m = _SELECTOR.match(expression.strip())
@@ -151,9 +198,11 @@ def pipeline_arguments(root: Mapping[str, Any], arguments: Mapping[str, Any]) ->
     missing = []
     for name, spec in definitions.items():
         if name in arguments:
-            values[name] = cast_parameter(
-                arguments[name], spec.get("parameterType", ""), f"argument {name!r}"
-            )
+            kind = spec.get("parameterType", "")
+            # null only where the parameter's own default is None (optional, with no defaultValue)
+            nullable = bool(spec.get("isOptional")) and "defaultValue" not in spec
+            check_argument(arguments[name], kind, name, optional=nullable)
+            values[name] = cast_parameter(arguments[name], kind, f"argument {name!r}")
         elif "defaultValue" in spec:
             values[name] = cast_parameter(spec["defaultValue"], spec.get("parameterType", ""), name)
         elif not spec.get("isOptional"):

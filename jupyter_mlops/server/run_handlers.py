@@ -67,7 +67,8 @@ class RunsHandler(MlopsHandler):
         unknown = sorted(set(request) - CREATE_FIELDS)
         if unknown:
             raise http_error(400, f"unknown fields {unknown}; a run takes: {sorted(CREATE_FIELDS)}")
-        arguments = request.get("arguments") or {}
+        arguments = request.get("arguments")
+        arguments = {} if arguments is None else arguments  # absent or null: the defaults
         if not isinstance(arguments, dict):
             raise http_error(400, "'arguments' must be a JSON object of pipeline parameters")
         options: dict[str, Any] = {}

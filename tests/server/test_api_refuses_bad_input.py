@@ -184,3 +184,49 @@ async def test_a_last_event_id_out_of_range_is_a_400(
 
     assert caught.value.code == 400 and caught.value.response is not None
     assert says in json.loads(caught.value.response.body)["message"]
+
+
+TYPED_PARAMS = [
+    "%%pipeline params\nlabel = 'a'\nn = 1\nlr = 0.1\nflag = True\nsizes = [1, 2]\n",
+    "%%component use\nprint(label, n, lr, flag, sizes)\n",
+]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "says"),
+    [
+        ([], "'arguments' must be a JSON object"),
+        (0, "'arguments' must be a JSON object"),
+        (False, "'arguments' must be a JSON object"),
+        ("lr=1", "'arguments' must be a JSON object"),
+        ({"label": {"a": 1}}, "argument 'label'"),
+        ({"label": 3}, "argument 'label'"),
+        ({"lr": None}, "argument 'lr'"),
+        ({"lr": "fast"}, "argument 'lr'"),
+        ({"lr": True}, "argument 'lr'"),
+        ({"n": 1.5}, "argument 'n'"),
+        ({"n": [1]}, "argument 'n'"),
+        ({"flag": 3}, "argument 'flag'"),
+        ({"flag": "maybe"}, "argument 'flag'"),
+        ({"sizes": {"a": 1}}, "argument 'sizes'"),
+    ],
+)
+async def test_arguments_are_typed_by_the_pipelines_parameters(
+    api: MlopsApi, jp_root_dir: Path, arguments: Any, says: str
+) -> None:
+    write_notebook(jp_root_dir / "typed.ipynb", TYPED_PARAMS)
+
+    answered, reply = await api.call("POST", "runs", {"notebook": "typed.ipynb", "arguments": arguments})
+
+    assert answered == 400 and says in reply["message"], reply
+
+
+async def test_well_typed_arguments_are_taken(api: MlopsApi, jp_root_dir: Path) -> None:
+    write_notebook(jp_root_dir / "typed.ipynb", TYPED_PARAMS)
+    good = {"label": "b", "n": 2, "lr": 1, "flag": False, "sizes": [3]}
+
+    answered, reply = await api.call("POST", "runs", {"notebook": "typed.ipynb", "arguments": good})
+
+    assert answered == 201, reply
+    run = await api.wait_for(reply["id"], {"SUCCEEDED", "FAILED"})
+    assert run["state"] == "SUCCEEDED", run
