@@ -177,23 +177,24 @@ def _mlops_run_step(
     shim = _mlops_shim(args.get(metrics_arg), args.get(logdir_arg))
     sys.modules["jupyter_mlops"] = shim
     ns.update(log_metric=shim.log_metric, logdir=shim.logdir, mlops=shim)
+    # Parameters first: setup code may compute from them at its top level (`LIMIT = scale * 2`), as
+    # it does in the kernel below the params cell. Artifacts load after setup (its classes).
+    params = {}  # type: Dict[str, Any]
     for arg, (var, kind) in sorted(inputs.items()):
-        # Parameters first: setup code may compute from them at its top level (`LIMIT = scale * 2`),
-        # as it does in the kernel below the params cell. Artifacts load after setup (its classes).
         if kind != "artifact":
             value = args[arg]
-            ns[var] = _mlops_like(value, defaults[arg]) if defaults and arg in defaults else value
+            params[arg] = _mlops_like(value, defaults[arg]) if defaults and arg in defaults else value
+            ns[var] = params[arg]
     _mlops_run_setup(ns, setup, setup_lines)
     setup_names = set(ns)
     grouped = _mlops_load_groups(args, inputs, step)
     for arg, (var, kind) in sorted(inputs.items()):
-        value = args[arg]
         if arg in grouped:
             value = grouped[arg]
         elif kind == "artifact":
-            value = _mlops_load(value.path, step, var, getattr(value, "metadata", None))
-        elif defaults and arg in defaults:
-            value = _mlops_like(value, defaults[arg])
+            value = _mlops_load(args[arg].path, step, var, getattr(args[arg], "metadata", None))
+        else:
+            value = params[arg]  # again: setup code may have rebound the name
         if value is not _MLOPS_UNBOUND:  # as in the notebook: the name is simply not defined
             ns[var] = value
     filename = "<cell %s>" % step
