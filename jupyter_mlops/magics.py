@@ -257,4 +257,5 @@ def register(ipython: Any) -> PipelineMagics:
 
     ipython.user_ns.setdefault("log_metric", session_api.log_metric)
     ipython.user_ns.setdefault("logdir", session_api.logdir)
+    ipython.user_ns.setdefault("log_embedding", session_api.log_embedding)
     return magics
