@@ -19,6 +19,7 @@ _LAZY_ATTRIBUTES = {
     "log_metric": "jupyter_mlops.api",
     "logdir": "jupyter_mlops.session_api",
     "log_embedding": "jupyter_mlops.session_api",
+    "tensorboard": "jupyter_mlops.tensorboards.display",
     "Run": "jupyter_mlops.run_handle",
 }
 

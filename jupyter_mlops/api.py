@@ -107,7 +107,7 @@ def log_metric(name: str, value: float, step: int | None = None) -> None:
     number, index = _metric_value(name, value, step)
     metrics_file = os.environ.get(METRICS_FILE_ENV)
     now = time.time()
-    from .tensorboard.files import write_scalar
+    from .tensorboards.files import write_scalar
 
     if metrics_file:
         line = json.dumps({"name": name, "value": number, "step": index, "time": now})

@@ -54,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     from . import cli_runs
 
     cli_runs.add_commands(sub)
+    from .tensorboards.commands import add_command as add_tensorboard_command
+
+    add_tensorboard_command(sub)
     return parser
 
 

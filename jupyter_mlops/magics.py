@@ -216,6 +216,9 @@ class PipelineMagics(Magics):
             "compile": self._compile,
         }
         table.update(magics_runs.subcommands(self))
+        from .tensorboards.commands import magic as tensorboard_magic
+
+        table["tensorboard"] = tensorboard_magic(self)
         return table
 
     # -- structure ---------------------------------------------------------------------------------

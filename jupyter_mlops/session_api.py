@@ -30,6 +30,6 @@ def logdir() -> str:
 
 def log_embedding(vectors: Any, metadata: Any = None, **options: Any) -> str:
     """TensorBoard projector files for `vectors` in `logdir()` (see `mlops.log_embedding`)."""
-    from .tensorboard.files import log_embedding as write
+    from .tensorboards.files import log_embedding as write
 
     return write(vectors, metadata, **options)

@@ -39,11 +39,17 @@ class MlopsExtensionApp(ExtensionApp):
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(handlers())
+        from ..tensorboards import proxy  # mlops/tensorboard/<id>/ and mlops/api/tensorboards
+
+        self.handlers.extend(proxy.handlers())
 
     def initialize_settings(self) -> None:
         self._backend: Backend | None = None
         self._backend_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(self.worker_threads, thread_name_prefix="mlops-api")
+        from ..tensorboards import proxy
+
+        proxy.attach(self)
 
     def get_backend(self) -> Backend:
         """The one backend this server uses, built on first use (in a worker thread).
@@ -64,6 +70,9 @@ class MlopsExtensionApp(ExtensionApp):
 
     async def stop_extension(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        from ..tensorboards import proxy
+
+        proxy.detach(self)  # TensorBoards stop with the server
         backend = self._backend
         close = getattr(backend, "close", None)
         if callable(close):

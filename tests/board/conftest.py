@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from jupyter_mlops.tensorboard.process import LocalInstances
-from jupyter_mlops.tensorboard.registry import register_logdir
+from jupyter_mlops.tensorboards.process import LocalInstances
+from jupyter_mlops.tensorboards.registry import register_logdir
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,7 @@ from executor.notebook_cells import notebook_pipeline
 
 import jupyter_mlops as mlops
 from jupyter_mlops.errors import UsageError
-from jupyter_mlops.tensorboard.logdirs import run_logdirs, served_folder
+from jupyter_mlops.tensorboards.logdirs import run_logdirs, served_folder
 
 from .conftest import Board
 
