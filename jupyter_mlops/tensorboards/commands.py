@@ -26,9 +26,10 @@ def magic(m: PipelineMagics) -> Callable[[list[str]], Any]:
         p.add_argument("logdir", nargs="?")
         p.add_argument("--run")
         p.add_argument("--step")
+        p.add_argument("--dashboard", help="projector, scalars, timeseries, ...")
         opts = p.parse_args(args)
         backend = get_backend(m.backend_name, **m.backend_options) if opts.run else None
-        return show(opts.logdir, run=opts.run, step=opts.step, backend=backend)
+        return show(opts.logdir, run=opts.run, step=opts.step, dashboard=opts.dashboard, backend=backend)
 
     return tensorboard
 

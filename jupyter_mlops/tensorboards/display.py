@@ -14,6 +14,7 @@ import html
 import importlib
 import importlib.util
 import os
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -90,15 +91,24 @@ def tensorboard(
     *,
     run: str | None = None,
     step: str | None = None,
+    dashboard: str | None = None,
     backend: Backend | None = None,
 ) -> TensorBoardView:
     """TensorBoard inline for `logdir` (default: this session's `mlops.logdir()`), or for the logs of
-    a run (an id or unique id prefix) or of one of its steps. Returns a view; as a cell's last line
-    it shows itself."""
+    a run (an id or unique id prefix) or of one of its steps. `dashboard` opens one of TensorBoard's
+    dashboards ("projector", "scalars", "timeseries", ...). Returns a view; as a cell's last line it
+    shows itself."""
     record = _record(logdir, run, step, backend)
+    if dashboard is not None and not re.fullmatch(r"[a-z_-]+", dashboard):
+        from ..errors import UsageError
+
+        raise UsageError(
+            f"tensorboard: dashboard must be a name like 'projector' or 'scalars', got {dashboard!r}"
+        )
+    anchor = f"#{dashboard}" if dashboard else ""
     base_url = parent_server_base_url()
     if base_url is not None:
-        url = f"{base_url.rstrip('/')}/mlops/tensorboard/{record.id}/"
+        url = f"{base_url.rstrip('/')}/mlops/tensorboard/{record.id}/{anchor}"
         return TensorBoardView(record, url, "proxy")
     if importlib.util.find_spec("google.colab") is not None:
         instance, _ = _local.ensure(record)
@@ -108,7 +118,7 @@ def tensorboard(
     proxied = _server_proxy_base_url()
     if proxied is not None:
         instance, _ = _local.ensure(record)
-        url = f"{proxied.rstrip('/')}/proxy/{instance.port}/"
+        url = f"{proxied.rstrip('/')}/proxy/{instance.port}/{anchor}"
         return TensorBoardView(record, url, "jupyter-server-proxy", port=instance.port)
     message = (
         f"TensorBoard for {record.title} cannot be shown inline here: this kernel was not started by a "

@@ -311,3 +311,26 @@ async def test_a_notebook_shows_tensorboard_through_the_server_that_started_its_
     assert f"<iframe src='{view.url}'" in html and "Open in TensorBoard" in html
     runs = await fetch_url(f"{view.url}data/plugin/projector/runs")
     assert runs.code == 200 and json.loads(runs.body) == ["run"]
+
+
+async def test_a_real_kernel_of_this_server_shows_it_inline(
+    jp_serverapp: Any, fetch_url: Any, jp_base_url: str, logdir: Path
+) -> None:
+    km = jp_serverapp.kernel_manager
+    kernel_id = await km.start_kernel(kernel_name="python3")
+    client = km.get_kernel(kernel_id).client()
+    client.start_channels()
+    try:
+        await client.wait_for_ready(timeout=120)
+        outputs: list[dict[str, Any]] = []
+        code = f"import jupyter_mlops as mlops\nmlops.tensorboard({str(logdir)!r}, dashboard='projector')"
+        reply = await client.execute_interactive(code, output_hook=outputs.append, timeout=120)
+        assert reply["content"]["status"] == "ok", reply["content"]
+    finally:
+        client.stop_channels()
+        await km.shutdown_kernel(kernel_id)
+    [html] = [m["content"]["data"]["text/html"] for m in outputs if m["msg_type"] == "execute_result"]
+    src = html.split("<iframe src='", 1)[1].split("'", 1)[0]
+    assert src.startswith(f"{jp_base_url}mlops/tensorboard/") and src.endswith("/#projector")
+    runs = await fetch_url(src.split("#")[0] + "data/plugin/projector/runs")
+    assert runs.code == 200 and json.loads(runs.body) == ["run"]
