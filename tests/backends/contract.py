@@ -11,12 +11,11 @@ import uuid
 from pathlib import Path
 
 import pytest
+from waiting import wait_until
 
 from jupyter_mlops.backends.base import Backend
 from jupyter_mlops.errors import ArtifactNotFound, NotFound, RunNotFound, StepNotFound, UsageError
 from jupyter_mlops.models import BackendStatus, Capabilities, RunInfo, RunState, StepState
-
-from .conftest import wait_until
 
 Specs = dict[str, str]
 

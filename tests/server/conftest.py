@@ -74,7 +74,8 @@ class MlopsApi:
         try:
             response = await self._fetch("mlops", "api", *route.split("/"), **kwargs)
         except HTTPClientError as error:
-            assert error.response is not None
+            if error.response is None:  # no HTTP answer at all (a dropped connection)
+                raise
             response = error.response
         content_type = response.headers.get("Content-Type", "")
         check_response(method, route, response.code, response.body, content_type)
