@@ -6,8 +6,6 @@ the inlined step runtime instead, so a cell behaves alike in the kernel and as a
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 
@@ -20,12 +18,9 @@ def log_metric(name: str, value: float, step: int | None = None) -> None:
 
 def logdir() -> str:
     """A TensorBoard log directory: the step's (collected as an artifact) or the notebook session's."""
-    from .home import mlops_home
+    from .tensorboards.files import current_logdir
 
-    override = os.environ.get("JUPYTER_MLOPS_LOGDIR")
-    path = Path(override) if override else mlops_home() / "sessions" / f"{os.getpid()}" / "logs"
-    path.mkdir(parents=True, exist_ok=True)
-    return str(path)
+    return current_logdir()
 
 
 def log_embedding(vectors: Any, metadata: Any = None, **options: Any) -> str:

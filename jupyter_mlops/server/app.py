@@ -13,7 +13,7 @@ from jupyter_server.extension.application import ExtensionApp
 from traitlets import Dict, Int, Unicode
 
 from ..backends.base import Backend
-from .handlers import handlers
+from .routes import routes
 
 T = TypeVar("T")
 
@@ -38,8 +38,8 @@ class MlopsExtensionApp(ExtensionApp):
     )
 
     def initialize_handlers(self) -> None:
-        self.handlers.extend(handlers())
-        from ..tensorboards import proxy  # mlops/tensorboard/<id>/ and mlops/api/tensorboards
+        self.handlers.extend(routes())
+        from . import tensorboard_proxy as proxy  # mlops/tensorboard/<id>/, mlops/api/tensorboards
 
         self.handlers.extend(proxy.handlers())
 
@@ -47,7 +47,7 @@ class MlopsExtensionApp(ExtensionApp):
         self._backend: Backend | None = None
         self._backend_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(self.worker_threads, thread_name_prefix="mlops-api")
-        from ..tensorboards import proxy
+        from . import tensorboard_proxy as proxy
 
         proxy.attach(self)
 
@@ -70,10 +70,8 @@ class MlopsExtensionApp(ExtensionApp):
 
     async def stop_extension(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
-        from ..tensorboards import proxy
+        if self._backend is not None:
+            self._backend.close()
+        from . import tensorboard_proxy as proxy
 
         proxy.detach(self)  # TensorBoards stop with the server
-        backend = self._backend
-        close = getattr(backend, "close", None)
-        if callable(close):
-            close()

@@ -8,18 +8,15 @@ import signal
 import sys
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from ..magics import PipelineMagics
+from typing import Any
 
 
-def magic(m: PipelineMagics) -> Callable[[list[str]], Any]:
+def magic(m: Any) -> Callable[[list[str]], Any]:
     """The `%pipeline tensorboard` subcommand of the magics `m` (their backend names the runs)."""
 
     def tensorboard(args: list[str]) -> Any:
         from ..backends.registry import get_backend
-        from ..component_options import _Parser
+        from ..notebook.options import _Parser
         from .display import tensorboard as show
 
         p = _Parser(prog="%pipeline tensorboard", add_help=False)

@@ -6,20 +6,25 @@ from __future__ import annotations
 
 import os
 import threading
+from pathlib import Path
 from typing import Any
 
+from ..compiler.step_tensorboard import _mlops_write_embedding, _mlops_write_scalar
 from ..errors import UsageError
-from ..step_tensorboard import _mlops_write_embedding, _mlops_write_scalar
 
 _counters: dict[tuple[str, str], int] = {}
 _lock = threading.Lock()
 
 
 def current_logdir() -> str:
-    """The logdir `mlops.logdir()` gives here: a step's (the executor sets it), else the session's."""
-    from ..session_api import logdir
+    """The logdir `mlops.logdir()` gives here: a step's (the executor sets it), else this notebook
+    session's (one per kernel process, under the jupyter-mlops home)."""
+    from ..home import mlops_home
 
-    return logdir()
+    override = os.environ.get("JUPYTER_MLOPS_LOGDIR")
+    path = Path(override) if override else mlops_home() / "sessions" / f"{os.getpid()}" / "logs"
+    path.mkdir(parents=True, exist_ok=True)
+    return str(path)
 
 
 def log_embedding(

@@ -11,7 +11,7 @@ from executor.notebook_cells import notebook_pipeline
 
 import jupyter_mlops as mlops
 from jupyter_mlops.tensorboards.registry import announce_server, lookup
-from jupyter_mlops.views import run_view
+from jupyter_mlops.widgets import run_view
 
 
 def test_a_step_with_logs_gets_a_link_under_our_server_only(

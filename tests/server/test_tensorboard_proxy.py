@@ -20,7 +20,7 @@ from tornado.httpserver import HTTPServer
 from tornado.testing import bind_unused_port
 
 import jupyter_mlops as mlops
-from jupyter_mlops.tensorboards.proxy import manager_of
+from jupyter_mlops.server.tensorboard_manager import manager_of
 
 from .conftest import Fetch, MlopsApi
 
