@@ -111,3 +111,22 @@ def test_a_steps_metric_history_shows_in_tensorboard_inline(page: Page, lab_serv
     page.locator(".jupyter-mlops-tensorboard iframe").first.scroll_into_view_if_needed()
     page.wait_for_timeout(2000)  # let the chart be drawn before the picture (not an assertion)
     screenshot(page, "scalars")
+
+
+@pytest.mark.timeout(600)
+def test_the_sidebars_run_view_opens_a_steps_logs_in_tensorboard(page: Page, lab_server: LabServer) -> None:
+    from .test_sidebar_runs import open_notebook, run_as_pipeline
+
+    write_notebook(lab_server, "tb-sidebar", STEP_CELLS[:2])
+    open_notebook(page, lab_server, "tb-sidebar.ipynb")
+    run_id = run_as_pipeline(page)
+    view = page.locator(f"#jupyter-mlops-run-{run_id}")
+    expect(view).to_have_attribute("data-state", "SUCCEEDED", timeout=180_000)
+    view.locator('.jp-mlops-node[data-step="train"]').click()
+    link = view.locator(".jp-mlops-tensorboard")
+    expect(link).to_have_text("Open in TensorBoard")
+    with page.context.expect_page() as opened:
+        link.click()
+    board = opened.value
+    board.wait_for_url("**/mlops/tensorboard/*/**", timeout=60_000)
+    expect(board).to_have_title("TensorBoard", timeout=120_000)
