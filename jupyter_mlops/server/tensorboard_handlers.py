@@ -29,7 +29,7 @@ class TensorBoardsHandler(MlopsHandler):
         if (logdir is None) == (run is None):
             raise http_error(400, "give either 'logdir' (a folder) or 'run' (and optionally 'step')")
         if logdir is not None:
-            if not isinstance(logdir, str) or not Path(logdir).is_dir():
+            if not isinstance(logdir, str) or not _is_folder(logdir):
                 raise http_error(400, f"'logdir' must name a folder on the server: {logdir!r}")
             record = register_logdir(logdir)
         else:
@@ -50,3 +50,10 @@ class TensorBoardHandler(MlopsHandler):
         if not ID_PATTERN.fullmatch(tb_id) or not manager_of(self.extensionapp).stop(tb_id):
             raise http_error(404, f"no running TensorBoard {tb_id!r} on this server")
         self.finish({"id": tb_id, "stopped": True})
+
+
+def _is_folder(path: str) -> bool:
+    try:
+        return Path(path).is_dir()
+    except (OSError, ValueError):  # a NUL byte, a name too long
+        return False

@@ -293,6 +293,8 @@ async def test_the_api_refuses_what_is_not_a_folder_or_a_run(api: MlopsApi, tmp_
         ({"logdir": str(tmp_path / "missing")}, "must name a folder"),
         ({"logdir": str(tmp_path), "run": "r"}, "either 'logdir'"),
         ({"run": 5}, "must be strings"),
+        ({"logdir": "bad\u0000name"}, "must name a folder"),
+        ({"logdir": "x" * 5000}, "must name a folder"),
     ):
         code, answer = await api.call("POST", "tensorboards", body)
         assert code == 400 and message in answer["message"], (body, answer)
