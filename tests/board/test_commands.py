@@ -1,5 +1,5 @@
-"""`%pipeline tensorboard`, `mlops.tensorboard(...)` where no server proxies it, and
-`jupyter-mlops tensorboard` from a shell."""
+"""`mlops.tensorboard(...)` where no server proxies it, and `jupyter-mlops tensorboard` from a shell
+(`%pipeline tensorboard`: tests/compiler/test_tensorboard_magic.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from pathlib import Path
 
 import psutil
 import pytest
-from IPython.testing.globalipapp import start_ipython
 
 import jupyter_mlops as mlops
 import jupyter_mlops.tensorboards.files
@@ -44,32 +43,6 @@ def test_bad_targets_are_usage_errors(no_server: None, tmp_path: Path) -> None:
         mlops.tensorboard(tmp_path, run="abc")
     with pytest.raises(UsageError, match="step= needs run="):
         mlops.tensorboard(step="train")
-
-
-def test_the_magic_shows_the_session_logdir_or_a_run(no_server: None, tmp_path: Path) -> None:
-    from executor.notebook_cells import notebook_pipeline
-    from IPython.core.error import UsageError as MagicError
-
-    ip = start_ipython()
-    assert ip is not None
-    ip.run_line_magic("load_ext", "jupyter_mlops")
-    ip.run_cell("log_metric('loss', 0.5)")
-    view = ip.run_line_magic("pipeline", "tensorboard")
-    assert view.record.logdir == mlops.logdir() and view.record.title == "this notebook session"
-
-    cells = ["%%component one\nlog_metric('a', 1.0)", "%%component two --after one\nlog_metric('b', 2.0)"]
-    run = mlops.run(notebook_pipeline(cells), working_dir=tmp_path).wait(timeout=300)
-    step_view = ip.run_line_magic("pipeline", f"tensorboard --run {run.id[:6]} --step two")
-    assert step_view.record.title == f"run {run.id} step two"
-    assert [a.uri for a in run.backend.artifacts(run.id, "two") if a.name == "tensorboard"] == [
-        step_view.record.logdir
-    ]
-    whole = ip.run_line_magic("pipeline", f"tensorboard --run {run.id}")
-    assert Path(step_view.record.logdir).is_relative_to(whole.record.logdir)  # every step's logs
-    with pytest.raises(MagicError, match="nosuchrun"):
-        ip.run_line_magic("pipeline", "tensorboard --run nosuchrun")
-    with pytest.raises(MagicError, match="no step 'three'"):
-        ip.run_line_magic("pipeline", f"tensorboard --run {run.id} --step three")
 
 
 def test_the_command_line_serves_a_logdir_until_stopped(tmp_path: Path) -> None:
