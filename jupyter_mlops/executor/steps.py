@@ -116,14 +116,34 @@ class ContainerStep:
             key = cache_key(self.component, step, self.params, self.artifacts, str(self.ctx.cwd))
             self.info.cache_key = key
             hit = self.ctx.cache.lookup(key)
-            if hit is not None:
-                outcome = self._from_cache((hit.parameters, hit.artifacts))
-                self.ctx.cache.add_copies(hit, outcome.artifacts)
-                return outcome
+            if hit is None:  # an identical step running in another run now: wait for it (single flight)
+                owner = f"run {self.ctx.run_id} step {self.info.name}"
+                with self.ctx.cache.single_flight(key, self.ctx.cancel, owner, self._note_wait):
+                    return self._run_or_reuse(step, key, self.ctx.cache)
+            outcome = self._from_cache((hit.parameters, hit.artifacts))
+            self.ctx.cache.add_copies(hit, outcome.artifacts)
+            return outcome
+        return self._attempts(step)
+
+    def _run_or_reuse(self, step: PythonStep, key: str, cache: StepCache) -> StepOutcome:
+        hit = cache.lookup(key)  # what the step we waited for left
+        if hit is not None:
+            outcome = self._from_cache((hit.parameters, hit.artifacts))
+            cache.add_copies(hit, outcome.artifacts)
+            return outcome
         outcome = self._attempts(step)
-        if key is not None and self.ctx.cache is not None and outcome.state == StepState.SUCCEEDED:
-            self.ctx.cache.store(key, outcome.params, outcome.artifacts)
+        if outcome.state == StepState.SUCCEEDED:
+            cache.store(key, outcome.params, outcome.artifacts)
         return outcome
+
+    def _note_wait(self, holder: str) -> None:
+        log = self.ctx.listener.log_path(self.info.name)
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("a") as f:
+            f.write(
+                f"[jupyter-mlops] waiting for the same step, running in {holder} "
+                "(its outputs will be reused)\n"
+            )
 
     # -- cache hit ------------------------------------------------------------------------------
 
