@@ -1,0 +1,9 @@
+"""Hyperparameter sweeps: many runs of one pipeline over a search space, best first.
+
+Cheap to import: Optuna loads only when a random or TPE search starts.
+"""
+
+from .space import choice, int_range, loguniform, uniform
+from .sweep import Sweep, Trial, get_sweep, sweep
+
+__all__ = ["Sweep", "Trial", "choice", "get_sweep", "int_range", "loguniform", "sweep", "uniform"]
