@@ -18,6 +18,8 @@ _LAZY_ATTRIBUTES = {
     "run": "jupyter_mlops.api",
     "log_metric": "jupyter_mlops.api",
     "Run": "jupyter_mlops.run_handle",
+    "sweep": "jupyter_mlops.sweeps",
+    "get_sweep": "jupyter_mlops.sweeps",
 }
 
 

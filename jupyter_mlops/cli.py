@@ -54,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     from . import cli_runs
 
     cli_runs.add_commands(sub)
+    from .sweeps import cli as sweep_cli
+
+    sweep_cli.add_commands(sub)
     return parser
 
 

@@ -216,6 +216,9 @@ class PipelineMagics(Magics):
             "compile": self._compile,
         }
         table.update(magics_runs.subcommands(self))
+        from .sweeps import magic as sweep_magics
+
+        table.update(sweep_magics.subcommands(self))
         return table
 
     # -- structure ---------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 Cheap to import: Optuna loads only when a random or TPE search starts.
 """
 
+from .handle import Sweep, Trial, get_sweep, sweep
 from .space import choice, int_range, loguniform, uniform
-from .sweep import Sweep, Trial, get_sweep, sweep
 
 __all__ = ["Sweep", "Trial", "choice", "get_sweep", "int_range", "loguniform", "sweep", "uniform"]

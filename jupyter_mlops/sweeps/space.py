@@ -87,6 +87,10 @@ def pipeline_param_types(documents: Sequence[Mapping[str, Any]]) -> dict[str, st
     return {}
 
 
+def _a(kind: str) -> str:
+    return f"an {kind}" if kind == "int" else f"a {kind}"
+
+
 def _value(name: str, kind: str, raw: str) -> Any:
     """One value typed as parameter `name` (of type `kind`) takes it."""
     if kind == "str":
@@ -94,7 +98,7 @@ def _value(name: str, kind: str, raw: str) -> Any:
     try:
         value = ast.literal_eval(raw.strip())
     except (ValueError, SyntaxError):
-        raise UsageError(f"sweep: parameter {name!r} is a {kind}; {raw!r} is not one") from None
+        raise UsageError(f"sweep: parameter {name!r} is {_a(kind)}; {raw!r} is not one") from None
     return _typed(name, kind, value)
 
 
@@ -108,7 +112,7 @@ def _typed(name: str, kind: str, value: Any) -> Any:
         "dict": isinstance(value, dict),
     }.get(kind, True)
     if not ok:
-        raise UsageError(f"sweep: parameter {name!r} is a {kind}; {value!r} is not one")
+        raise UsageError(f"sweep: parameter {name!r} is {_a(kind)}; {value!r} is not one")
     return float(value) if kind == "float" else value
 
 
@@ -135,7 +139,7 @@ def parse_dimension(name: str, kind: str, spec: str) -> Dimension | Any:
         return FloatRange(low, high, step, log)
     if ".." in text:
         raise UsageError(
-            f"sweep: {name}={spec}: a range LOW..HIGH needs an int or float parameter ({name} is a {kind})"
+            f"sweep: {name}={spec}: a range LOW..HIGH needs an int or float parameter ({name} is {_a(kind)})"
         )
     parts = text.split(",") if kind not in ("list", "dict") else [text]
     values = tuple(_value(name, kind, p) for p in parts)

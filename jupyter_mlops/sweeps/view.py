@@ -10,7 +10,8 @@ import math
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .sweep import Sweep, Trial
+    from ..store.sweep_records import SweepRecords
+    from .handle import Sweep, Trial
 
 CHART_W, CHART_H, PAD = 640, 220, 34
 
@@ -168,3 +169,43 @@ class SweepView:
     def redraw(self) -> None:
         if self._handle is not None:
             self._handle.update(self)
+
+
+class SweepsTable:
+    """The sweeps in the store, newest first: state, trials done, best value."""
+
+    def __init__(self, records: SweepRecords) -> None:
+        from ..backends.runner_liveness import this_host
+        from ..store.sweep_records import owner_alive
+
+        self.rows: list[list[str]] = []
+        host = this_host()
+        for record in records.all():
+            trials = records.trials(record.id)
+            done = [t for t in trials if t.state == "SUCCEEDED" and t.value is not None]
+            goal = record.settings.get("goal", "max")
+            best = (max if goal == "max" else min)((t.value or 0.0 for t in done), default=None)
+            state = record.state
+            if state in ("RUNNING", "STOPPING") and not owner_alive(record, host=host):
+                state = "INTERRUPTED"
+            self.rows.append([
+                record.name, state, record.pipeline_name, f"{len(done)}/{len(trials)}",
+                f"{goal} {record.settings.get('metric', '')}", "" if best is None else _fmt(best),
+            ])  # fmt: skip
+
+    HEAD = ["sweep", "state", "pipeline", "trials ok", "goal", "best"]
+
+    def __repr__(self) -> str:
+        rows = [self.HEAD, *self.rows]
+        widths = [max(len(r[i]) for r in rows) for i in range(len(self.HEAD))]
+        return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows)
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        head = "".join(f"<th>{esc(h)}</th>" for h in self.HEAD)
+        body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in self.rows)
+        return f"<table class='jupyter-mlops-sweeps'><tr>{head}</tr>{body}</table>"
+
+
+def sweeps_table(records: SweepRecords) -> SweepsTable:
+    return SweepsTable(records)

@@ -17,16 +17,18 @@ with open('counts/load.txt', 'a') as f:
 base = 10.0
 """
 SCORE = """
+import time
+time.sleep(SLEEP)
 score = base - (x - 3) ** 2 - 4 * (y - 0.5) ** 2
 log_metric('score', score)
 """
 
 
-def quadratic_pipeline(name: str = "quad") -> Pipeline:
+def quadratic_pipeline(name: str = "quad", sleep: float = 0.0) -> Pipeline:
     ws = Workspace(name)
     ws.define_params(PARAMS, "params")
     ws.define_component("load --cache", LOAD, "load")  # it writes its count file: cache it anyway
-    ws.define_component("fit", SCORE, "fit")
+    ws.define_component("fit", SCORE.replace("SLEEP", repr(sleep)), "fit")
     return ws.active
 
 

@@ -1,4 +1,5 @@
-"""`mlops.sweep(...)`: start (or resume) a sweep and get a `Sweep` handle on it.
+"""`mlops.sweep(...)`: start (or resume) a sweep and get a `Sweep` handle on it (not `sweep.py`: a
+submodule named `sweep` would shadow the function `jupyter_mlops.sweeps.sweep`).
 
 The compiled pipeline is frozen when the sweep starts (`<home>/sweeps/<id>/pipeline.yaml`), so every
 trial, and a resume days later, runs the same steps whatever happened to the notebook since. The
@@ -67,6 +68,7 @@ class Sweep:
         self._driver: SweepDriver | None = None
         self._listeners: list[Callable[[], None]] = []
         self.exception: BaseException | None = None
+        self._quiet: Callable[[], bool] = lambda: False  # True: echo as one line (its view is shown)
 
     @property
     def record(self) -> SweepRecord:
@@ -100,7 +102,8 @@ class Sweep:
     def trials(self) -> list[Trial]:
         record = self.record
         fixed = dict(record.settings.get("space", {}).get("fixed", {}))
-        return [_trial(t, fixed) for t in self.records.trials(self.id)]
+        order = list(record.settings.get("order", []))
+        return [_trial(t, fixed, order) for t in self.records.trials(self.id)]
 
     def ranked(self) -> list[Trial]:
         """Finished trials best first, then the others by number."""
@@ -161,17 +164,21 @@ class Sweep:
     def __repr__(self) -> str:
         return f"Sweep(name={self.name!r}, state={self.state}, trials={len(self.trials)})"
 
-    def _repr_html_(self) -> str:
+    def _repr_html_(self) -> str | None:
+        if self._quiet():
+            return None
         from .view import sweep_html
 
         return sweep_html(self)
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
-        p.text(repr(self) if cycle else self.summary())
+        p.text(repr(self) if cycle or self._quiet() else self.summary())
 
 
-def _trial(t: TrialRecord, fixed: dict[str, Any]) -> Trial:
-    return Trial(t.number, {**fixed, **t.params}, t.value, t.state, t.run_id, t.error)
+def _trial(t: TrialRecord, fixed: dict[str, Any], order: list[str]) -> Trial:
+    params = {**fixed, **t.params}
+    ordered = {k: params[k] for k in order if k in params}  # as the pipeline lists its parameters
+    return Trial(t.number, {**ordered, **params}, t.value, t.state, t.run_id, t.error)
 
 
 def _host() -> str:
@@ -268,7 +275,8 @@ def _create(
     if parallel < 1 or (trials is not None and trials < 1):
         raise UsageError("sweep: parallel and trials must be 1 or more")
     documents = load_pipeline(pipeline)
-    built = build_space(space or {}, pipeline_param_types(documents), text=text_space)
+    types = pipeline_param_types(documents)
+    built = build_space(space or {}, types, text=text_space)
     if search == "grid":
         first = built.grid()[0]
     else:
@@ -293,6 +301,7 @@ def _create(
         "trials": trials,
         "parallel": parallel,
         "seed": seed,
+        "order": list(types),
     }
     return records.create(name=name, pipeline_name=pname, settings=settings, spec_path=str(spec_path),
                           working_dir=str(cwd), owner_pid=pid, owner_host=host)  # fmt: skip
@@ -307,7 +316,7 @@ def _drive(backend: Backend, records: SweepRecords, record: SweepRecord, *, wait
 
     settings = record.settings
     space = Space.from_json(settings["space"])
-    tried = [t.params for t in records.trials(record.id) if t.state != "CANCELED"]
+    tried = [t.params for t in records.trials(record.id)]  # stopped ones too: the driver re-runs those
     search = make_search(space, method=settings["search"], goal=settings["goal"], seed=settings.get("seed"),
                          tried=tried)  # fmt: skip
     documents = spec_documents(Path(record.spec_path).read_text())
