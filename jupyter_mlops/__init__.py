@@ -20,6 +20,8 @@ _LAZY_ATTRIBUTES = {
     "Run": "jupyter_mlops.run_handle",
     "sweep": "jupyter_mlops.sweeps",
     "get_sweep": "jupyter_mlops.sweeps",
+    "schedule": "jupyter_mlops.schedules",
+    "schedules": "jupyter_mlops.schedules",
 }
 
 

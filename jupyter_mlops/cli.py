@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .sweeps import cli as sweep_cli
 
     sweep_cli.add_commands(sub)
+    from .schedules import cli as schedule_cli
+
+    schedule_cli.add_commands(sub)
     return parser
 
 

@@ -219,6 +219,9 @@ class PipelineMagics(Magics):
         from .sweeps import magic as sweep_magics
 
         table.update(sweep_magics.subcommands(self))
+        from .schedules import magic as schedule_magics
+
+        table.update(schedule_magics.subcommands(self))
         return table
 
     # -- structure ---------------------------------------------------------------------------------

@@ -76,7 +76,7 @@ def subcommands(m: PipelineMagics) -> dict[str, Callable[[list[str]], Any]]:
         return notebook_sweep(handle, m.shell)
 
     def sweep_command(args: list[str]) -> Any:
-        opts = _parser().parse_args(args)
+        opts = _parser().parse_intermixed_args(args)
         from .handle import sweep
 
         if opts.best or opts.stop:

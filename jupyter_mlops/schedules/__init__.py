@@ -1,0 +1,5 @@
+"""Scheduled runs: a frozen pipeline fired on a cron schedule by the server extension or the CLI."""
+
+from .handle import Schedule, delete_schedule, pause_schedule, resume_schedule, schedule, schedules
+
+__all__ = ["Schedule", "delete_schedule", "pause_schedule", "resume_schedule", "schedule", "schedules"]
