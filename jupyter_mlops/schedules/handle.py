@@ -89,7 +89,7 @@ def schedule(
     recent), "all", or "none" (see `jupyter_mlops.schedules.cron`). Runs go to `experiment` (default:
     the schedule's name) and are named `<schedule>-<YYYYmmdd-HHMM>` (UTC)."""
     from ..backends.registry import get_backend
-    from ..pipeline_source import bind_arguments, load_pipeline, pipeline_name
+    from ..ir.documents import bind_arguments, load_pipeline, pipeline_name
 
     target = get_backend(backend) if isinstance(backend, str) else backend
     if target.name != "local":

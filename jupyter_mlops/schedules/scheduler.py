@@ -36,7 +36,7 @@ def _stamp(t: float) -> str:
 
 def fire(records: ScheduleRecords, backend: Backend, schedule: ScheduleRecord, due: float) -> Fired:
     """Submit the schedule's frozen pipeline for due time `due` (already claimed) and record the run."""
-    from ..pipeline_source import spec_documents
+    from ..ir.documents import spec_documents
 
     run_id: str | None = None
     error: str | None = None

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import html
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from .handle import Schedule
+    from ..store.schedule_records import FireRecord, ScheduleRecord
+
+
+class Schedule(Protocol):
+    """What the table reads of a schedule (`jupyter_mlops.schedules.handle.Schedule`)."""
+
+    record: ScheduleRecord
+    next_run: float | None
+    fires: list[FireRecord]
+
 
 HEAD = ["schedule", "cron", "time zone", "state", "next run (UTC)", "last run", "pipeline"]
 
@@ -16,7 +26,7 @@ def _when(t: float | None) -> str:
     return "" if t is None else time.strftime("%Y-%m-%d %H:%M", time.gmtime(t))
 
 
-def _rows(items: list[Schedule]) -> list[list[str]]:
+def _rows(items: Sequence[Schedule]) -> list[list[str]]:
     rows = []
     for s in items:
         r = s.record
@@ -32,7 +42,7 @@ def _rows(items: list[Schedule]) -> list[list[str]]:
     return rows
 
 
-def schedules_text(items: list[Schedule]) -> str:
+def schedules_text(items: Sequence[Schedule]) -> str:
     if not items:
         return 'No schedules. Add one with %pipeline schedule "0 3 * * *" (or jupyter-mlops schedule add).'
     rows = [HEAD, *_rows(items)]
@@ -40,7 +50,7 @@ def schedules_text(items: list[Schedule]) -> str:
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows)
 
 
-def schedules_html(items: list[Schedule]) -> str:
+def schedules_html(items: Sequence[Schedule]) -> str:
     esc = html.escape
     head = "".join(f"<th>{esc(h)}</th>" for h in HEAD)
     body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in _rows(items))
@@ -48,7 +58,7 @@ def schedules_html(items: list[Schedule]) -> str:
 
 
 class SchedulesTable:
-    def __init__(self, items: list[Schedule]) -> None:
+    def __init__(self, items: Sequence[Schedule]) -> None:
         self.items = items
 
     def __repr__(self) -> str:

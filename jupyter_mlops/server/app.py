@@ -13,7 +13,7 @@ from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Dict, Int, Unicode
 
 from ..backends.base import Backend
-from .handlers import handlers
+from .routes import routes
 
 T = TypeVar("T")
 
@@ -45,13 +45,13 @@ class MlopsExtensionApp(ExtensionApp):
     )
 
     def initialize_handlers(self) -> None:
-        self.handlers.extend(handlers())
+        self.handlers.extend(routes())
 
     def initialize_settings(self) -> None:
         self._backend: Backend | None = None
         self._backend_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(self.worker_threads, thread_name_prefix="mlops-api")
-        from ..schedules.server import start_server_scheduler
+        from .schedules import start_server_scheduler
 
         self._schedules = (
             start_server_scheduler(self.backend, self.backend_options, self.log)

@@ -3,7 +3,8 @@
 Cheap to import: Optuna loads only when a random or TPE search starts.
 """
 
-from .handle import Sweep, Trial, get_sweep, sweep
+from .handle import Sweep, get_sweep, sweep
 from .space import choice, int_range, loguniform, uniform
+from .trial import Trial
 
 __all__ = ["Sweep", "Trial", "choice", "get_sweep", "int_range", "loguniform", "sweep", "uniform"]

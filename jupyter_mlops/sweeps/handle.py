@@ -14,7 +14,6 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,18 +33,9 @@ from ..store.sweep_records import (
 from .driver import SweepDriver
 from .search import SEARCHES, make_search
 from .space import Space, build_space, pipeline_param_types
+from .trial import Trial
 
 DEFAULT_TPE_TRIALS = 20
-
-
-@dataclass(frozen=True)
-class Trial:
-    number: int
-    params: dict[str, Any]  # every argument the trial ran with (swept and fixed)
-    value: float | None
-    state: str
-    run_id: str | None
-    error: str | None
 
 
 def _records(backend: Backend) -> SweepRecords:
@@ -260,7 +250,7 @@ def _create(
     pid: int,
     host: str,
 ) -> SweepRecord:
-    from ..pipeline_source import bind_arguments, load_pipeline, pipeline_name
+    from ..ir.documents import bind_arguments, load_pipeline, pipeline_name
 
     if pipeline is None:
         raise UsageError(
@@ -312,7 +302,7 @@ def _any_value(dim: Any) -> Any:
 
 
 def _drive(backend: Backend, records: SweepRecords, record: SweepRecord, *, wait: bool) -> Sweep:
-    from ..pipeline_source import spec_documents
+    from ..ir.documents import spec_documents
 
     settings = record.settings
     space = Space.from_json(settings["space"])

@@ -7,11 +7,33 @@ from __future__ import annotations
 
 import html
 import math
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from ..store.sweep_records import SweepRecords
-    from .handle import Sweep, Trial
+    from ..store.sweep_records import SweepRecord, SweepRecords
+    from .trial import Trial
+
+
+class Sweep(Protocol):
+    """What the view reads of a sweep's handle (`jupyter_mlops.sweeps.handle.Sweep`)."""
+
+    _listeners: list[Callable[[], None]]
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def metric(self) -> str: ...
+    @property
+    def goal(self) -> str: ...
+    @property
+    def record(self) -> SweepRecord: ...
+    @property
+    def best(self) -> Trial | None: ...
+    def ranked(self) -> list[Trial]: ...
+
 
 CHART_W, CHART_H, PAD = 640, 220, 34
 

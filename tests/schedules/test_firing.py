@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from jupyter_mlops.backends.local import LocalBackend
+from jupyter_mlops.notebook.workspace import Workspace
 from jupyter_mlops.schedules import pause_schedule, resume_schedule, schedule
 from jupyter_mlops.schedules.handle import schedule_records
 from jupyter_mlops.schedules.scheduler import tick
-from jupyter_mlops.workspace import Workspace
 
 
 def at(text: str) -> float:

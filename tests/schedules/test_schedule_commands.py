@@ -9,8 +9,9 @@ import time
 from pathlib import Path
 
 from jupyter_mlops.backends.local import LocalBackend
+from jupyter_mlops.compiler import compile_yaml
+from jupyter_mlops.notebook.workspace import Workspace
 from jupyter_mlops.schedules import schedule
-from jupyter_mlops.workspace import Workspace
 from tests.kernel.kernel_notebooks import KernelSession
 
 
@@ -30,7 +31,7 @@ def _pipeline() -> object:
 def test_the_schedule_commands_add_list_pause_resume_delete(tmp_path: Path) -> None:
     home = tmp_path / "home"
     spec = tmp_path / "nightly.yaml"
-    spec.write_text(_pipeline().compile_yaml())  # type: ignore[attr-defined]
+    spec.write_text(compile_yaml(_pipeline()))  # type: ignore[arg-type]
     added = _cli(home, "schedule", "add", str(spec), "0 3 * * *", "--name", "n1", "--tz", "Europe/Paris",
                  "-p", "scale=3")  # fmt: skip
     assert added.returncode == 0, added.stderr

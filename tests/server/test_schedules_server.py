@@ -10,8 +10,8 @@ import pytest
 from traitlets.config import Config
 
 from jupyter_mlops.backends.local import LocalBackend
+from jupyter_mlops.notebook.workspace import Workspace
 from jupyter_mlops.schedules import schedule
-from jupyter_mlops.workspace import Workspace
 
 
 @pytest.fixture

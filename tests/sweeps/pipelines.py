@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from jupyter_mlops.pipeline import Pipeline
-from jupyter_mlops.workspace import Workspace
+from jupyter_mlops.notebook.pipeline import Pipeline
+from jupyter_mlops.notebook.workspace import Workspace
 
 # score = -(x - 3)^2 - (y - 0.5)^2 * 4 + 10: best at x = 3, y = 0.5 (score 10).
 PARAMS = "x = 0\ny = 0.0\nlabel = 'a'\n"

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from jupyter_mlops.backends.local import LocalBackend
+from jupyter_mlops.compiler import compile_yaml
 from jupyter_mlops.sweeps import get_sweep, sweep
 
 from .pipelines import quadratic_pipeline
@@ -60,7 +61,7 @@ def test_the_command_line_runs_a_sweep_of_a_yaml_and_prints_the_best(
     backend: LocalBackend, tmp_path: Path
 ) -> None:
     spec = tmp_path / "quad.yaml"
-    spec.write_text(quadratic_pipeline().compile_yaml())
+    spec.write_text(compile_yaml(quadratic_pipeline()))
     env = {**os.environ, "JUPYTER_MLOPS_HOME": str(tmp_path / "home")}
     command = [sys.executable, "-m", "jupyter_mlops.cli"]
     done = subprocess.run(
