@@ -34,7 +34,7 @@ from ..store.sweep_records import (
 )
 from .search import Search
 
-POLL_S = 0.2
+POLL_S = 0.05  # a finished trial is seen, and the next one started, this soon
 HEARTBEAT_S = 1.0
 
 
