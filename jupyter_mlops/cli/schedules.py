@@ -34,6 +34,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
             timezone=args.tz,
             catch_up=args.catch_up,
             experiment=args.experiment,
+            cache=args.cache,
             working_dir=source.absolute().parent if source.suffix == ".ipynb" else Path.cwd(),
         )
         print(schedules_text([made]))
@@ -102,6 +103,7 @@ def add_commands(sub: Any) -> None:
     )
     add.add_argument("-p", "--param", action="append", default=[], metavar="K=V")
     add.add_argument("--experiment")
+    add.add_argument("--cache", action="store_true", help="let unchanged steps come from the step cache")
     add.add_argument("--pipeline", help="which pipeline, when the notebook defines several")
     verbs.add_parser("list", help="schedules with their next and last run")
     for verb in ("pause", "resume", "delete"):

@@ -43,6 +43,7 @@ def subcommands(m: SessionState) -> dict[str, Callable[[list[str]], Any]]:
         p.add_argument("--tz", default="UTC")
         p.add_argument("--catch-up", default="latest", choices=["latest", "all", "none"])
         p.add_argument("--experiment")
+        p.add_argument("--cache", action="store_true", help="let unchanged steps come from the cache")
         p.add_argument("--pipeline")
         opts = p.parse_intermixed_args(args)
         from ..notebook.pipeline import parse_assignments
@@ -63,6 +64,7 @@ def subcommands(m: SessionState) -> dict[str, Callable[[list[str]], Any]]:
             timezone=opts.tz,
             catch_up=opts.catch_up,
             experiment=opts.experiment,
+            cache=opts.cache,
             backend=backend(),
         )
         print(

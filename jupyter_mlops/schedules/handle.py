@@ -81,13 +81,16 @@ def schedule(
     experiment: str | None = None,
     working_dir: str | os.PathLike[str] | None = None,
     backend: str | Backend = "local",
+    cache: bool = False,
     now: float | None = None,
 ) -> Schedule:
     """Run `pipeline` (frozen now) with `arguments` at every time `cron` names, in time zone `timezone`.
 
     `catch_up`: what happens to times missed while no scheduler ran: "latest" (one run for the most
     recent), "all", or "none" (see `jupyter_mlops.schedules.cron`). Runs go to `experiment` (default:
-    the schedule's name) and are named `<schedule>-<YYYYmmdd-HHMM>` (UTC)."""
+    the schedule's name) and are named `<schedule>-<YYYYmmdd-HHMM>` (UTC). `cache=False` (the default):
+    every firing runs every step, so a step reading a file that changed since runs again; `cache=True`
+    lets unchanged steps come from the step cache, as `%pipeline run` does."""
     from ..backends.registry import get_backend
     from ..ir.documents import bind_arguments, load_pipeline, pipeline_name
 
@@ -118,7 +121,7 @@ def schedule(
     cwd = Path(os.getcwd() if working_dir is None else working_dir).absolute()
     record = records.create(name=name, cron=expression, timezone=timezone, catch_up=catch_up,
                             pipeline_name=pname, spec_path=str(spec_path), arguments=args,
-                            experiment=experiment, working_dir=str(cwd), backend=target.name,
+                            experiment=experiment, working_dir=str(cwd), backend=target.name, cache=cache,
                             now=time.time() if now is None else now)  # fmt: skip
     return describe(records, record, now)
 

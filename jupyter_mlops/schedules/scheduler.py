@@ -48,6 +48,7 @@ def fire(records: ScheduleRecords, backend: Backend, schedule: ScheduleRecord, d
             schedule.arguments,
             experiment=schedule.experiment or schedule.name,
             name=name,
+            cache=schedule.cache,
             working_dir=Path(schedule.working_dir) if schedule.working_dir else None,
         )
         run_id = info.id

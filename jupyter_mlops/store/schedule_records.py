@@ -32,6 +32,7 @@ class ScheduleRecord:
     experiment: str | None
     working_dir: str | None
     backend: str
+    cache: bool  # False (the default): every firing runs every step afresh, new data included
     paused: bool
     created_at: float
     last_due: float
@@ -60,6 +61,7 @@ def _schedule(row: sqlite3.Row) -> ScheduleRecord:
         experiment=row["experiment"],
         working_dir=row["working_dir"],
         backend=row["backend"],
+        cache=bool(row["cache"]),
         paused=bool(row["paused"]),
         created_at=row["created_at"],
         last_due=row["last_due"],
@@ -95,16 +97,17 @@ class ScheduleRecords:
         working_dir: str | None,
         backend: str,
         now: float,
+        cache: bool = False,
     ) -> ScheduleRecord:
         schedule_id = secrets.token_hex(6)
         with self.store._write() as db:
             try:
                 db.execute(
                     "INSERT INTO schedules (id, name, cron, timezone, catch_up, pipeline_name, spec_path, "
-                    "arguments, experiment, working_dir, backend, paused, created_at, last_due) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
+                    "arguments, experiment, working_dir, backend, cache, paused, created_at, last_due) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
                     (schedule_id, name, cron, timezone, catch_up, pipeline_name, spec_path, dumps(arguments),
-                     experiment, working_dir, backend, now, now),
+                     experiment, working_dir, backend, int(cache), now, now),
                 )  # fmt: skip
             except sqlite3.IntegrityError:
                 raise UsageError(

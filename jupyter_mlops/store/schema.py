@@ -169,6 +169,7 @@ def _v4_sweeps_and_schedules(db: sqlite3.Connection) -> None:
             experiment TEXT,
             working_dir TEXT,
             backend TEXT NOT NULL DEFAULT 'local',
+            cache INTEGER NOT NULL DEFAULT 0,
             paused INTEGER NOT NULL DEFAULT 0,
             created_at REAL NOT NULL,
             last_due REAL NOT NULL

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from jupyter_mlops.backends.local import LocalBackend
+from jupyter_mlops.models import StepState
 from jupyter_mlops.notebook.workspace import Workspace
 from jupyter_mlops.schedules import pause_schedule, resume_schedule, schedule
 from jupyter_mlops.schedules.handle import schedule_records
@@ -174,3 +175,17 @@ def test_a_scheduled_notebook_edited_afterwards_runs_the_snapshot(
     ws.define_params("scale = 7\n", "params")
     fired = tick(schedule_records(backend), backend, at("2026-01-05 03:00"))
     assert _finished_score(backend, fired[0].run_id or "") == 2.0  # the code and default as scheduled
+
+
+@pytest.mark.parametrize(("cache", "second"), [(False, StepState.SUCCEEDED), (True, StepState.CACHED)])
+def test_scheduled_runs_run_every_step_afresh_unless_asked_to_cache(
+    backend: LocalBackend, tmp_path: Path, cache: bool, second: StepState
+) -> None:
+    schedule(_pipeline(), "0 3 * * *", cache=cache, backend=backend, working_dir=tmp_path,
+             now=at("2026-01-05 01:00"))  # fmt: skip
+    records = schedule_records(backend)
+    runs = [tick(records, backend, at(f"2026-01-0{day} 03:00"))[0].run_id or "" for day in (5, 6)]
+    for run_id in runs:
+        _finished_score(backend, run_id)
+    assert backend.get(runs[0]).step("train").state is StepState.SUCCEEDED
+    assert backend.get(runs[1]).step("train").state is second
