@@ -150,8 +150,16 @@ class SweepDriver:
 
     def _collect(self) -> bool:
         changed = False
+        if not self._in_flight:
+            return False
+        # One listing of the sweep's experiment tells which trials ended (however many are in flight);
+        # a finished one is then read whole, once, for its metrics.
+        page = self.backend.list_runs(experiment=self.record.name, limit=len(self._in_flight) + 20)
+        ended = {r.id: r.state.terminal for r in page.runs}
         for number, flight in list(self._in_flight.items()):
-            info = self.backend.get(flight.run_id)
+            if ended.get(flight.run_id) is False:
+                continue
+            info = self.backend.get(flight.run_id)  # a run not on the page (adopted, older) is read here
             if not info.state.terminal:
                 continue
             del self._in_flight[number]

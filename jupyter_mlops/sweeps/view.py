@@ -69,6 +69,9 @@ def sweep_text(sweep: Sweep) -> str:
     title, best = _header(sweep, ranked)
     names = _swept(sweep)
     lines = [title, "  " + best]
+    error = sweep.record.error
+    if error:
+        lines.append(f"  error: {error}")
     rows = [["#", *names, sweep.metric, "state", "run"]]
     for t in ranked:
         value = "" if t.value is None else _fmt(t.value)
@@ -165,8 +168,10 @@ def sweep_html(sweep: Sweep) -> str:
         cells += ["" if t.value is None else _fmt(t.value), t.state, t.run_id or ""]
         tip = f' title="{esc(t.error)}"' if t.error else ""
         body.append(f"<tr{tip}>" + "".join(f"<td>{esc(c)}</td>" for c in cells) + "</tr>")
+    error = sweep.record.error
+    problem = f"<br><span style='color:#b00'>{esc(error)}</span>" if error else ""
     return (
-        f"<div class='jupyter-mlops-sweep'><b>{esc(title)}</b><br>{esc(best)}"
+        f"<div class='jupyter-mlops-sweep'><b>{esc(title)}</b><br>{esc(best)}{problem}"
         f"{parallel_coordinates_svg(sweep, ranked)}"
         f"<table><tr>{head}</tr>{''.join(body)}</table></div>"
     )

@@ -24,7 +24,8 @@ def test_the_sweep_and_schedule_example_runs(tmp_path: Path) -> None:
     assert best is not None and all(t.value is None or t.value <= (best.value or 0) for t in sweep.trials)
     # load, stats and scale read neither lr nor epochs: they ran in one trial, the others reused them
     states = [backend.get(t.run_id or "").step("load").state.value for t in sweep.trials]
-    assert states.count("SUCCEEDED") == 1 and states.count("CACHED") == 11
+    trials = [(t.number, t.state, t.error) for t in sweep.trials]
+    assert states.count("SUCCEEDED") == 1 and states.count("CACHED") == 11, (states, trials)
     (nightly,) = schedules(backend)
     assert nightly.name == "demo-nightly" and nightly.record.cron == "0 3 * * *"
     assert nightly.record.arguments == {"lr": best.params["lr"], "epochs": best.params["epochs"]}
