@@ -17,9 +17,9 @@ VERBS = ("pause", "resume", "delete")
 
 def subcommands(m: SessionState) -> dict[str, Callable[[list[str]], Any]]:
     def backend() -> Any:
-        from ..backends.registry import get_backend
+        from ..backends.registry import shared_backend
 
-        return get_backend(m.backend_name, **m.backend_options)
+        return shared_backend(m.backend_name, **m.backend_options)  # the kernel's one backend
 
     def schedule_command(args: list[str]) -> Any:
         from ..schedules import handle

@@ -50,9 +50,9 @@ def notebook_sweep(sweep: Sweep, shell: Any) -> Sweep:
 
 def subcommands(m: SessionState) -> dict[str, Callable[[list[str]], Any]]:
     def backend() -> Any:
-        from ..backends.registry import get_backend
+        from ..backends.registry import shared_backend
 
-        return get_backend(m.backend_name, **m.backend_options)
+        return shared_backend(m.backend_name, **m.backend_options)  # the kernel's one backend
 
     def named(name: str | None) -> Sweep:
         from ..sweeps.handle import get_sweep

@@ -80,7 +80,5 @@ class MlopsExtensionApp(ExtensionApp):
         self._pool.shutdown(wait=False, cancel_futures=True)
         if self._schedules is not None:
             self._schedules.stop()
-        backend = self._backend
-        close = getattr(backend, "close", None)
-        if callable(close):
-            close()
+        if self._backend is not None:
+            self._backend.close()

@@ -12,6 +12,7 @@ from traitlets.config import Config
 from jupyter_mlops.backends.local import LocalBackend
 from jupyter_mlops.notebook.workspace import Workspace
 from jupyter_mlops.schedules import schedule
+from tests.waiting import wait_until
 
 
 @pytest.fixture
@@ -33,10 +34,7 @@ async def test_the_server_fires_a_due_schedule_once(jp_serverapp: Any, mlops_hom
     (app,) = jp_serverapp.extension_manager.extension_apps["jupyter_mlops"]
     assert app._schedules is not None
     backend = LocalBackend(mlops_home)
-    deadline = time.monotonic() + 60
-    while not backend.list_runs(experiment="minutely").runs:
-        assert time.monotonic() < deadline, "the server fired no schedule"
-        time.sleep(0.2)
+    wait_until(lambda: backend.list_runs(experiment="minutely").runs, what="the schedule's run")
     runs = backend.list_runs(experiment="minutely").runs
     assert len(runs) == 1 and runs[0].name.startswith("minutely-")  # the missed minutes collapse into one
 

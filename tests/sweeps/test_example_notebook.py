@@ -5,11 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from jupyter_mlops.backends.local import LocalBackend
 from jupyter_mlops.schedules import schedules
 from jupyter_mlops.sweeps import get_sweep
 from tests.kernel.kernel_notebooks import execute_notebook, outputs_text
+
+pytestmark = pytest.mark.slow  # a whole notebook: a 12-trial sweep in a kernel
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sweep_and_schedule.ipynb"
 

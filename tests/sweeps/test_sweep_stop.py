@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ import pytest
 from jupyter_mlops.backends.local import LocalBackend
 from jupyter_mlops.compiler import compile_yaml
 from jupyter_mlops.sweeps import get_sweep, sweep
+from tests.waiting import wait_until
 
 from .pipelines import quadratic_pipeline
 
@@ -25,19 +25,12 @@ def backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> LocalBackend:
     return LocalBackend(tmp_path / "home")
 
 
-def _until(condition, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + 120
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
-
-
 def test_a_stopped_sweep_cancels_its_running_trials_and_a_resume_finishes_the_rest(
     backend: LocalBackend, tmp_path: Path
 ) -> None:
     s = sweep(quadratic_pipeline(sleep=1.5), {"x": [0, 1, 2, 3, 4, 5]}, metric="score", parallel=2,
               name="halt", backend=backend, working_dir=tmp_path)  # fmt: skip
-    _until(lambda: any(t.state == "SUCCEEDED" for t in s.trials), "a finished trial")
+    wait_until(lambda: any(t.state == "SUCCEEDED" for t in s.trials), what="a finished trial")
     s.stop()
     assert s.state == "STOPPED"
     trials = s.trials
