@@ -91,7 +91,7 @@ def _reap(proc: subprocess.Popen[bytes], log: Path) -> None:
 class LocalBackend:
     name = "local"
     capabilities = Capabilities(
-        logs=True, artifact_download=True, cancel=True, session_metrics=True, working_dir=True
+        logs=True, artifact_download=True, cancel=True, session_metrics=True, working_dir=True, schedules=True
     )
 
     def __init__(

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import UsageError
+from ..errors import NotFound, UsageError
 from .records import dumps, loads
 from .run_store import RunStore
 
@@ -122,9 +122,7 @@ class ScheduleRecords:
             names = [r["name"] for r in db.execute("SELECT name FROM schedules ORDER BY name LIMIT 20")]
         if row is None:
             known = ", ".join(names) or "none yet"
-            raise UsageError(
-                f"no schedule {ref!r} in the run store {self.store.db_path} (schedules: {known})"
-            )
+            raise NotFound(f"no schedule {ref!r} in the run store {self.store.db_path} (schedules: {known})")
         return _schedule(row)
 
     def all(self) -> list[ScheduleRecord]:
