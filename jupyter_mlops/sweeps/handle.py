@@ -36,6 +36,9 @@ from .space import Space, build_space, pipeline_param_types
 from .trial import Trial
 
 DEFAULT_TPE_TRIALS = 20
+# The sweeps this process drives now: a second driver of one of them (a resume while it runs) is refused.
+_driving: set[str] = set()
+_driving_lock = threading.Lock()
 
 
 def _records(backend: Backend) -> SweepRecords:
@@ -218,7 +221,14 @@ def sweep(
     if resume:
         if not name:
             raise UsageError("sweep: resume=True needs the sweep's name (see %pipeline sweeps)")
-        record = records.claim(records.get(name).id, pid, host)
+        found = records.get(name)
+        with _driving_lock:
+            if found.id in _driving:
+                raise UsageError(
+                    f"sweep {found.name!r} is still being run by this process: wait for it, or stop it "
+                    f"first (`%pipeline sweep --stop {found.name}`)"
+                )
+        record = records.claim(found.id, pid, host)
         settings = dict(record.settings)
         if trials is not None:
             settings["trials"] = trials
@@ -317,8 +327,14 @@ def _drive(backend: Backend, records: SweepRecords, record: SweepRecord, *, wait
         if t.state in (T_SUCCEEDED, "FAILED"):
             search.tell(t.params, t.value if t.state == T_SUCCEEDED else None)
     handle._driver = driver
+    with _driving_lock:
+        _driving.add(record.id)
     if wait:
-        driver.run()
+        try:
+            driver.run()
+        finally:
+            with _driving_lock:
+                _driving.discard(record.id)
         return handle
 
     def body() -> None:
@@ -326,6 +342,9 @@ def _drive(backend: Backend, records: SweepRecords, record: SweepRecord, *, wait
             driver.run()
         except BaseException as exc:
             handle.exception = exc
+        finally:
+            with _driving_lock:
+                _driving.discard(record.id)
 
     handle._thread = threading.Thread(target=body, name=f"mlops-sweep-{record.name}", daemon=True)
     handle._thread.start()

@@ -13,6 +13,7 @@ import pytest
 
 from jupyter_mlops.backends.local import LocalBackend
 from jupyter_mlops.compiler import compile_yaml
+from jupyter_mlops.errors import UsageError
 from jupyter_mlops.sweeps import get_sweep, sweep
 from tests.waiting import wait_until
 
@@ -74,3 +75,16 @@ def test_the_command_line_runs_a_sweep_of_a_yaml_and_prints_the_best(
                          capture_output=True, text=True)  # fmt: skip
     assert bad.returncode == 2 and "parameter 'x' is an int; 'a' is not one" in bad.stderr
     assert get_sweep("cli", backend=backend).state == "FINISHED"
+
+
+def test_a_sweep_still_driven_cannot_be_resumed_a_second_time(backend: LocalBackend, tmp_path: Path) -> None:
+    s = sweep(quadratic_pipeline(sleep=1.0), {"x": [0, 1, 2, 3]}, metric="score", parallel=1, name="once",
+              backend=backend, working_dir=tmp_path)  # fmt: skip
+    with pytest.raises(UsageError, match="'once' is still being run by this process"):
+        sweep(name="once", resume=True, backend=backend)
+    s.stop()
+    records = s.records
+    record = records.get("once")
+    records.claim(record.id, os.getppid(), record.owner_host or "")  # another live process drives it now
+    with pytest.raises(UsageError, match=f"'once' is still being run by process {os.getppid()}"):
+        sweep(name="once", resume=True, backend=backend)
