@@ -21,7 +21,7 @@ _LAZY_ATTRIBUTES = {
     "sweep": "jupyter_mlops.sweeps",
     "get_sweep": "jupyter_mlops.sweeps",
     "schedule": "jupyter_mlops.schedules",
-    "schedules": "jupyter_mlops.schedules",
+    "list_schedules": "jupyter_mlops.schedules",  # (`mlops.schedules` is the subpackage of that name)
 }
 
 
