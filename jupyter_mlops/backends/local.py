@@ -35,7 +35,7 @@ from ..models import ArtifactInfo, Experiment, LogChunk, RunEvent, RunInfo, RunP
 from ..pipeline_source import bind_arguments, pipeline_name, spec_documents
 from ..store import RunStore, new_run_id
 from ..store.logs import read_log, step_log_path
-from . import runner_liveness
+from . import last_words, runner_liveness
 
 STALE_AFTER_S = 10.0  # a runner heartbeats every second; this much silence means it is gone
 
@@ -201,8 +201,11 @@ class LocalBackend:
         if state is RunState.CANCELING:
             self.store.finish_run(run_id, RunState.CANCELED, None)
         else:
-            log = Path(record["spec_path"]).parent / "runner.log" if record.get("spec_path") else None
-            self.store.finish_run(run_id, RunState.FAILED, reason + (f"; its output: {log}" if log else ""))
+            run_dir = Path(record["spec_path"]).parent if record.get("spec_path") else None
+            words = last_words.heard(run_dir) if run_dir is not None else None
+            reason += f"; its last words: {words}" if words else ""
+            log = f"; its output: {run_dir / 'runner.log'}" if run_dir is not None else ""
+            self.store.finish_run(run_id, RunState.FAILED, reason + log)
         # Only a runner that got going (it records its pid) can have left steps; one that never reported a
         # pid may still be starting, and must not be killed by a reader that gave up on it.
         if record.get("pid") and record.get("host") == runner_liveness.this_host():

@@ -47,24 +47,10 @@ class Scheduler:
                 self.roots = self._instantiate(root, dag_tasks(self.ir.root), None)
             except MlopsError as e:
                 return RunState.FAILED, str(e)
-            while not all(n.state.terminal for n in self.roots):
-                if self.ctx.cancel.is_set() and not self.canceled:
-                    self._cancel_pending()
-                progressed = self._advance()
-                if self.running == 0 and not progressed:
-                    self._fail_stuck()  # nothing runs and nothing can start: it never will
-                    continue
-                try:
-                    node, outcome = self.events.get(timeout=0.1 if self.running == 0 else 0.05)
-                except queue.Empty:
-                    continue
-                self._container_done(node, outcome)
-                while True:
-                    try:
-                        node, outcome = self.events.get_nowait()
-                    except queue.Empty:
-                        break
-                    self._container_done(node, outcome)
+            self._loop()
+        except BaseException:
+            self.ctx.cancel.set()  # the scheduler itself failed (the store): stop the running steps
+            raise
         finally:
             self.pool.shutdown(wait=True)
         if self.canceled:
@@ -72,6 +58,26 @@ class Scheduler:
         if self.failures:
             return RunState.FAILED, sorted(self.failures)[0][1]
         return RunState.SUCCEEDED, None
+
+    def _loop(self) -> None:
+        while not all(n.state.terminal for n in self.roots):
+            if self.ctx.cancel.is_set() and not self.canceled:
+                self._cancel_pending()
+            progressed = self._advance()
+            if self.running == 0 and not progressed:
+                self._fail_stuck()  # nothing runs and nothing can start: it never will
+                continue
+            try:
+                node, outcome = self.events.get(timeout=0.1 if self.running == 0 else 0.05)
+            except queue.Empty:
+                continue
+            self._container_done(node, outcome)
+            while True:
+                try:
+                    node, outcome = self.events.get_nowait()
+                except queue.Empty:
+                    break
+                self._container_done(node, outcome)
 
     # -- building the graph ---------------------------------------------------------------------
 
@@ -161,17 +167,19 @@ class Scheduler:
         step = ContainerStep(self.ctx, node.info, node.task, node.component, params, artifacts)
 
         def run() -> None:
+            outcome = StepOutcome(StepState.FAILED, {}, {}, "the step ended without an outcome")
             try:
                 outcome = step.run()
-            except BaseException as e:  # never leave the scheduler waiting for this step
-                outcome = StepOutcome(StepState.FAILED, {}, {}, f"internal error running the step: {e!r}")
-                node.info.state, node.info.error, node.info.finished_at = (
-                    StepState.FAILED,
-                    outcome.error,
-                    time.time(),
-                )
-                self.ctx.listener.on_step(snapshot(node.info))
-            self.events.put((node, outcome))
+            except BaseException as e:  # e.g. its state could not be recorded: the store failed
+                why = str(e) if isinstance(e, MlopsError) else f"internal error running the step: {e!r}"
+                outcome = StepOutcome(StepState.FAILED, {}, {}, why)
+                node.info.state, node.info.error, node.info.finished_at = StepState.FAILED, why, time.time()
+                try:
+                    self.ctx.listener.on_step(snapshot(node.info))
+                except BaseException:
+                    pass  # still failing: the run's final record marks this step FAILED with the reason
+            finally:
+                self.events.put((node, outcome))  # never leave the scheduler waiting for this step
 
         self.pool.submit(run)
 

@@ -18,7 +18,7 @@ from . import processes
 from .cache import StepCache, cache_key, materialize
 from .ir import PipelineIR, PythonStep
 from .prelude import Environments
-from .step_files import MetricsTail, last_error_line
+from .step_files import MetricsTail, disk_full_note, last_error_line
 from .values import Artifact, cast_parameter, read_output_parameter
 
 POLL_SECONDS = 0.2
@@ -181,6 +181,7 @@ class ContainerStep:
                     return self._finish(StepState.SUCCEEDED, params, artifacts, None)
             else:
                 error = reason or last_error_line(log, offset) or processes.describe_exit(code)
+                error += disk_full_note(self.ctx.workdir)
             if attempt < attempts and not self._backoff(policy, attempt):
                 return self._finish(StepState.CANCELED, {}, {}, "canceled")
         return self._finish(StepState.FAILED, {}, {}, error)
@@ -227,6 +228,20 @@ class ContainerStep:
             )
         deadline = None if timeout is None else time.monotonic() + timeout
         tail = MetricsTail(metrics_file, self._logged_metric)
+        try:
+            return self._watch(process, tail, deadline, timeout, offset)
+        except BaseException:  # a metric could not be recorded (the store failed): the step ends here
+            processes.stop(process)
+            raise
+
+    def _watch(
+        self,
+        process: processes.StepProcess,
+        tail: MetricsTail,
+        deadline: float | None,
+        timeout: float | None,
+        offset: int,
+    ) -> tuple[int, str | None, int]:
         while True:
             code = processes.wait_or_deadline(process, deadline, POLL_SECONDS)
             tail.read()
