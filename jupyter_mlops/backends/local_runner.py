@@ -21,7 +21,7 @@ from ..models import ArtifactInfo, MetricPoint, RunState, StepInfo
 from ..store import RunStore
 from ..store.logs import step_log_path
 from .last_words import LastWords
-from .runner_liveness import this_host
+from .runner_liveness import kill_leftovers, this_host
 from .runner_writes import RetryGivenUp, patience, persist, say, say_traceback
 
 HEARTBEAT_EVERY_S = 1.0
@@ -156,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     except BaseException as exc:
         words.say(f"runner {os.getpid()} crashed: {type(exc).__name__}: {exc}")
         raise
+    finally:
+        kill_leftovers(args.run_id)  # anything a step started that escaped its step's end
     try:
         if final is not RunState.FAILED and store.run_state(args.run_id) is RunState.CANCELING:
             final = RunState.CANCELED

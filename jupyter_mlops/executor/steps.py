@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from ..errors import MlopsError
 from ..models import ArtifactInfo, MetricPoint, StepInfo, StepState
-from . import processes
+from . import leftovers, processes
 from .cache import StepCache, cache_key, materialize
 from .ir import PipelineIR, PythonStep
 from .prelude import Environments
@@ -208,6 +208,7 @@ class ContainerStep:
             JUPYTER_MLOPS_RUN_ID=self.ctx.run_id,
             JUPYTER_MLOPS_LOGDIR=str(self.logdir),  # what mlops.logdir() returns inside the step
         )
+        tag = env[leftovers.STEP_TAG_ENV] = f"{self.ctx.run_id}/{self.info.name}/{attempt}/{id(self)}"
         offset = log.stat().st_size if log.exists() else 0
         if not self.ctx.cwd.is_dir():
             raise processes.StepLaunchError(
@@ -233,6 +234,9 @@ class ContainerStep:
         except BaseException:  # a metric could not be recorded (the store failed): the step ends here
             processes.stop(process)
             raise
+        finally:
+            # What it started in sessions of their own (daemons) ends with it, as in a pod.
+            leftovers.kill_tagged(leftovers.STEP_TAG_ENV, tag)
 
     def _watch(
         self,
