@@ -20,6 +20,7 @@ from . import leftovers, processes
 from .cache import StepCache, cache_key, materialize
 from .prelude import Environments
 from .step_files import MetricsTail, disk_full_note, last_error_line
+from .step_folders import folder_name
 
 POLL_SECONDS = 0.2
 
@@ -82,10 +83,10 @@ class ContainerStep:
         self.component = component
         self.params = params
         self.artifacts = artifacts
-        self.root = ctx.workdir / "tmp" / info.name
+        self.root = ctx.workdir / "tmp" / folder_name(info.name)
         self.outputs_def: Mapping[str, Any] = component.get("outputDefinitions", {}) or {}
         self.logged_metrics: set[str] = set()  # names that came through JUPYTER_MLOPS_METRICS_FILE
-        self.logdir = ctx.workdir / "artifacts" / info.name / "tensorboard"
+        self.logdir = ctx.workdir / "artifacts" / folder_name(info.name) / "tensorboard"
 
     def report(self) -> None:
         self.ctx.listener.on_step(snapshot(self.info))
@@ -290,7 +291,7 @@ class ContainerStep:
         )
 
     def _artifact_path(self, name: str, index: int, count: int) -> Path:
-        base = self.ctx.workdir / "artifacts" / self.info.name / name
+        base = self.ctx.workdir / "artifacts" / folder_name(self.info.name) / folder_name(name)
         return base if count == 1 else base / str(index)
 
     def _clear_outputs(self) -> None:
