@@ -152,6 +152,7 @@ class LogChunk:
     offset: int  # byte offset of `text` in the log
     next_offset: int
     complete: bool  # the step has finished: no more text will come
+    missing: bool = False  # the log file is gone (its run's folder was removed): `text` says so
 
 
 @dataclass

@@ -34,7 +34,7 @@ from ..home import mlops_home
 from ..ir.documents import bind_arguments, pipeline_name, spec_documents
 from ..models import ArtifactInfo, Experiment, LogChunk, RunEvent, RunInfo, RunPage, RunState
 from ..store import RunStore, new_run_id
-from ..store.logs import read_log, step_log_path
+from ..store.logs import log_gone, read_log, step_log_path
 from . import last_words, runner_liveness
 
 STALE_AFTER_S = 10.0  # a runner heartbeats every second; this much silence means it is gone
@@ -249,8 +249,15 @@ class LocalBackend:
         names = [s.name for s in run.steps]
         if step not in names:
             raise UsageError(f"run {run_id} has no step {step!r} (steps: {', '.join(names) or 'none'})")
-        finished = run.step(step).state.terminal
+        state = run.step(step).state
+        finished = state.terminal
         path = step_log_path(self.run_dir(run_id), step)
+        if log_gone(path, state):
+            text = (
+                f"[jupyter-mlops] the log of step {step!r} is gone: its file no longer exists "
+                "(was the run's folder removed?)\n"
+            )
+            return LogChunk(text=text, offset=offset, next_offset=offset, complete=True, missing=True)
         text, next_offset = read_log(path, offset, final=finished)
         size = path.stat().st_size if path.exists() else 0
         return LogChunk(

@@ -41,6 +41,7 @@ class StepLogHandler(MlopsHandler):
                 "offset": chunk.offset,
                 "next_offset": chunk.next_offset,
                 "complete": chunk.complete,
+                "missing": chunk.missing,
             }
 
         try:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ..errors import StoreError
 from ..executor.step_folders import folder_name
+from ..models import StepState
 
 MAX_CHUNK = 1 << 20  # a 50 MB log is read in pieces, never whole into one response
 
@@ -18,6 +19,16 @@ def step_log_path(run_dir: Path, step: str) -> Path:
     if path.parent != logs:  # cannot happen after folder_name; kept as the confinement guarantee
         raise StoreError(f"step name {step!r} does not map to a log file inside {logs}")
     return path
+
+
+def log_gone(path: Path, state: StepState) -> bool:
+    """Was `path` written and then removed? Every run has its logs folder from the start, and a step
+    that succeeded (or was served from the cache) always wrote a log; a step that never ran did not."""
+    if path.exists():
+        return False
+    if not path.parent.is_dir():
+        return True
+    return state in (StepState.SUCCEEDED, StepState.CACHED)
 
 
 def _complete_utf8_prefix(data: bytes) -> int:
