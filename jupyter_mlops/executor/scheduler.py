@@ -14,6 +14,7 @@ from typing import Any
 
 from ..errors import MlopsError
 from ..ir.graph import Node, Scope, dag_tasks, kind_of, static_steps
+from ..ir.limits import check_step_count
 from ..ir.spec import Json, task_dependencies
 from ..ir.values import Artifact
 from ..models import ArtifactInfo, RunState, StepInfo, StepState
@@ -36,6 +37,7 @@ class Scheduler:
         self.running = 0
         self.canceled = False
         self.failures: list[tuple[float, str]] = []
+        self.created = 0  # steps made so far, against MAX_STEPS
         self.facts = RunFacts(ctx.run_id, ctx.ir.name, str(ctx.workdir), time.time())
 
     def run(self, values: dict[str, Any]) -> tuple[RunState, str | None]:
@@ -83,6 +85,7 @@ class Scheduler:
 
     def _instantiate(self, scope: Scope, tasks: Mapping[str, Json], parent: Node | None) -> list[Node]:
         nodes = []
+        self.created += len(tasks)
         for key, task in tasks.items():
             name = scope.prefix + key
             component_name, component = self.ir.component(name, task)
@@ -226,6 +229,8 @@ class Scheduler:
         node.info.started_at = time.time()
         self._set(node, StepState.RUNNING)
         item_input, items, over_parameters = loop_items(node, params, artifacts)
+        # A loop over a list known only now (a parameter, an upstream output) multiplies its steps here.
+        check_step_count(self.created + len(items) * (1 + len(dag_tasks(node.component))))
         node.iteration_limit = int((node.task.get("iteratorPolicy") or {}).get("parallelismLimit", 0) or 0)
         iterations = []
         for i, item in enumerate(items):

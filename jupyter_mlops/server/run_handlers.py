@@ -10,6 +10,7 @@ import tornado.web
 from jupyter_server.auth.decorator import authorized
 
 from ..backends.base import Backend
+from ..ir.limits import MAX_REQUEST_BYTES
 from ..models import RunInfo, RunState
 from .base import MlopsHandler, http_error
 from .run_json import run_detail, run_page
@@ -63,6 +64,12 @@ class RunsHandler(MlopsHandler):
     @tornado.web.authenticated
     @authorized
     async def post(self) -> None:
+        size = len(self.request.body or b"")
+        if size > MAX_REQUEST_BYTES:
+            raise http_error(
+                413,
+                f"the request body is {size:,} bytes; the limit is {MAX_REQUEST_BYTES:,} (MAX_REQUEST_BYTES)",
+            )
         request = self.json_body()
         unknown = sorted(set(request) - CREATE_FIELDS)
         if unknown:
