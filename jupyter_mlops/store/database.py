@@ -17,6 +17,14 @@ from .schema import migrate
 Self = TypeVar("Self", bound="StoreDatabase")
 
 BUSY_TIMEOUT_S = 60.0
+BUSY_TIMEOUT_ENV = "JUPYTER_MLOPS_STORE_BUSY_TIMEOUT_S"  # how long a call waits for another's lock
+
+
+def busy_timeout() -> float:
+    try:
+        return max(0.0, float(os.environ.get(BUSY_TIMEOUT_ENV, BUSY_TIMEOUT_S)))
+    except ValueError:
+        return BUSY_TIMEOUT_S
 
 
 def ensure_writable_dir(path: Path, role: str) -> None:
@@ -46,15 +54,16 @@ class StoreDatabase:
         self.db_path = self.home / "store.db"
         self._lock = threading.RLock()
         self._broken = False
+        self.busy_timeout = busy_timeout()
         self._db = self._open()
 
     def _open(self) -> sqlite3.Connection:
         try:
             db = sqlite3.connect(
-                str(self.db_path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+                str(self.db_path), timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
             )
             db.row_factory = sqlite3.Row
-            db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")  # durable at checkpoints; a crash loses no commit order
             db.execute("PRAGMA foreign_keys = ON")
@@ -121,7 +130,7 @@ class StoreDatabase:
         if not busy:
             self._broken = True
         hint = (
-            f"another process held it for more than {BUSY_TIMEOUT_S:g} s; try again"
+            f"another process held it for more than {self.busy_timeout:g} s; try again"
             if busy
             else "free some disk space or repair the file; the store is opened again on the next call"
         )
