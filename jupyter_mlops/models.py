@@ -144,6 +144,8 @@ class RunPage:
     runs: list[RunInfo]
     total: int
     next_offset: int | None = None
+    # where the next page starts, whatever runs are created meanwhile (pass it as `cursor`)
+    next_cursor: str | None = None
 
 
 @dataclass

@@ -224,14 +224,19 @@ class LocalBackend:
         state: RunState | None = None,
         limit: int = 50,
         offset: int = 0,
+        cursor: str | None = None,
     ) -> RunPage:
-        page = self.store.list_runs(experiment=experiment, state=state, limit=limit, offset=offset)
+        page = self.store.list_runs(
+            experiment=experiment, state=state, limit=limit, offset=offset, cursor=cursor
+        )
         unfinished = [r.id for r in page.runs if not r.state.terminal]
         if not unfinished:
             return page
         for run_id in unfinished:
             self._check_runner(run_id)
-        return self.store.list_runs(experiment=experiment, state=state, limit=limit, offset=offset)
+        return self.store.list_runs(
+            experiment=experiment, state=state, limit=limit, offset=offset, cursor=cursor
+        )
 
     def cancel(self, run_id: str) -> RunInfo:
         run_id = self.store.resolve_run_id(run_id)

@@ -56,8 +56,11 @@ class RunsHandler(MlopsHandler):
             except ValueError:
                 names = ", ".join(s.value for s in RunState)
                 raise http_error(400, f"unknown run state {raw_state!r} (choose one of: {names})") from None
+        cursor = self.get_query_argument("cursor", None) or None
         page = await self.backend_call(
-            lambda b: b.list_runs(experiment=experiment, state=state, limit=limit, offset=offset)
+            lambda b: b.list_runs(
+                experiment=experiment, state=state, limit=limit, offset=offset, cursor=cursor
+            )
         )
         self.finish(run_page(page, limit=limit, offset=offset))
 
