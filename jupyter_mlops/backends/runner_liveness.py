@@ -34,6 +34,10 @@ def runner_process_alive(pid: int, run_id: str) -> bool | None:
         state = stat.rsplit(")", 1)[-1].split()[0]
         if state in ("Z", "X"):  # exited; its parent has not reaped it yet
             return False
+        if not cmdline:
+            # Being exec'd: Popen has returned (the exec pipe closed) but the kernel has not set up the
+            # new command line yet. Most reads right after a start land here; it is not a death.
+            return None
         return run_id.encode() in cmdline  # else the pid now belongs to another process
     try:
         os.kill(pid, 0)
