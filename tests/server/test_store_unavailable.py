@@ -35,3 +35,20 @@ async def test_a_locked_store_is_a_503_with_the_cause_and_the_server_recovers(
     code, answer = await api.call("POST", "runs", {"pipeline_yaml": spec})
     assert code == 201, answer
     await api.wait_for(answer["id"], {"SUCCEEDED"})
+
+
+async def test_an_error_names_no_absolute_path_of_the_server(
+    short_busy_timeout: None, api: MlopsApi, mlops_home: Path, jp_root_dir: Path
+) -> None:
+    # issue 12, item 17: the store's path is told relative to $JUPYTER_MLOPS_HOME
+    await api.get("runs")
+    holder = sqlite3.connect(mlops_home / "store.db", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        code, answer = await api.call("POST", "runs", {"pipeline_yaml": compiled(arith)})
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert code == 503
+    assert str(mlops_home) not in answer["message"] and str(jp_root_dir) not in answer["message"]
+    assert "$JUPYTER_MLOPS_HOME/store.db" in answer["message"]
