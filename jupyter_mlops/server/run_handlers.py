@@ -14,6 +14,7 @@ from ..ir.limits import MAX_REQUEST_BYTES
 from ..models import RunInfo, RunState
 from .base import MlopsHandler, http_error
 from .run_json import run_detail, run_page
+from .run_permission import check_may_run_code, check_not_hidden
 
 MAX_PAGE = 500
 # Linux's NAME_MAX and PATH_MAX, which most file systems share.
@@ -73,6 +74,7 @@ class RunsHandler(MlopsHandler):
                 413,
                 f"the request body is {size:,} bytes; the limit is {MAX_REQUEST_BYTES:,} (MAX_REQUEST_BYTES)",
             )
+        await check_may_run_code(self)
         request = self.json_body()
         unknown = sorted(set(request) - CREATE_FIELDS)
         if unknown:
@@ -133,6 +135,7 @@ class RunsHandler(MlopsHandler):
         path = (root / relative).resolve()
         if not path.is_relative_to(root):
             raise http_error(403, f"notebook {relative!r} is outside the server's root directory")
+        check_not_hidden(self, path, root, relative)
         if path.suffix != ".ipynb":
             raise http_error(400, f"notebook {relative!r} is not a .ipynb file")
         try:
