@@ -15,7 +15,7 @@ from ..errors import PipelineError, UsageError
 
 MAX_REQUEST_BYTES = 32 * 1024 * 1024  # a POSTed run (the demo's compiled YAML is ~0.25 MB)
 MAX_YAML_VALUES = 1_000_000  # values in the pipeline YAML once its aliases are expanded
-MAX_STEPS = 5_000  # steps of one run (loop iterations and sub-DAG tasks included)
+MAX_STEPS = 2_000  # steps of one run (loop iterations and sub-DAG tasks included); its view draws in < 1 s
 MAX_PARAMETERS_BYTES = 1024 * 1024  # a run's parameter values, as JSON
 
 
