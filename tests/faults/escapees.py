@@ -34,3 +34,14 @@ def start_daemons(then_sleep: float) -> str:
 @dsl.pipeline(name="escapees")
 def escapees(then_sleep: float = 0.0) -> str:
     return start_daemons(then_sleep=then_sleep).output
+
+
+@dsl.component(base_image=IMAGE)
+def one(x: int) -> int:
+    return x
+
+
+@dsl.pipeline(name="wide-loop")
+def wide_loop(items: list = [1]) -> None:  # noqa: B006  (kfp reads the default from the signature)
+    with dsl.ParallelFor(items) as item:
+        one(x=item)
