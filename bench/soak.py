@@ -34,7 +34,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# SOAK_PACKAGE_ROOT: soak another checkout's jupyter_mlops (a before/after comparison); runners follow
+sys.path.insert(0, os.environ.get("SOAK_PACKAGE_ROOT") or str(Path(__file__).resolve().parents[1]))
 
 from bench_server import Server
 
