@@ -18,9 +18,8 @@ def echo(text: str) -> str:
 def nested_loops(outer: int, inner: int) -> str:
     @dsl.pipeline(name="nested")
     def nested() -> None:
-        with dsl.ParallelFor(list(range(outer))):
-            with dsl.ParallelFor(list(range(inner))) as j:
-                noop(x=j)
+        with dsl.ParallelFor(list(range(outer))), dsl.ParallelFor(list(range(inner))) as j:
+            noop(x=j)
 
     return compiled(nested)
 
