@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from backends.conftest import home, specs, wait_until  # noqa: F401  (the same fixtures and helper)
+from backends.conftest import home, specs  # noqa: F401  (the same fixtures)
 
 pytest.register_assert_rewrite("faults.namespace")
 

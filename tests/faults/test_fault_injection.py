@@ -13,8 +13,8 @@ import os
 from pathlib import Path
 
 import pytest
-from backends.conftest import wait_until
 from backends.contract import explain, finished
+from waiting import wait_until
 
 from jupyter_mlops.backends.local import LocalBackend
 from jupyter_mlops.backends.runner_liveness import RUN_MARKER_ENV

@@ -7,8 +7,8 @@ import io
 import shutil
 from pathlib import Path
 
-from backends.conftest import wait_until
 from backends.contract import finished
+from waiting import wait_until
 
 from jupyter_mlops.backends.local import LocalBackend
 from jupyter_mlops.models import StepState

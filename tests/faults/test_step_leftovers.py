@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
-from backends.conftest import wait_until
 from backends.contract import explain, finished
+from waiting import wait_until
 
 from jupyter_mlops.backends.local import LocalBackend
 from jupyter_mlops.models import RunState, StepState
