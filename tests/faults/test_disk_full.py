@@ -20,8 +20,9 @@ from jupyter_mlops.backends.local import LocalBackend
 from jupyter_mlops.models import StepState
 
 root, spec, free_after = Path(sys.argv[1]), Path(sys.argv[2]).read_text(), float(sys.argv[3])
+nap, sigterm = float(sys.argv[4]), sys.argv[5] == "sigterm"
 backend = LocalBackend(root / "home", max_workers=2)
-run_id = backend.submit(spec, {"seconds": 3.0}).id
+run_id = backend.submit(spec, {"seconds": nap}).id
 deadline = time.monotonic() + 120
 while backend.get(run_id).step("nap").state is not StepState.RUNNING:
     assert time.monotonic() < deadline, "the nap step never started"
@@ -37,6 +38,9 @@ with open(filler, "wb", buffering=0) as f:
         except OSError:
             pass
 full_at = time.monotonic()
+if sigterm:  # a shutdown, or `kill`, while nothing can be written
+    time.sleep(1)
+    os.kill(pid, 15)
 
 def alive(pid):
     try:
@@ -72,11 +76,14 @@ print(json.dumps({"state": run.state.value, "error": run.error,
 """
 
 
-def small_disk_run(tmp_path: Path, spec: str, free_after: float, env: dict[str, str]) -> dict[str, object]:
+def small_disk_run(
+    tmp_path: Path, spec: str, free_after: float, env: dict[str, str], nap: float = 3.0, sigterm: bool = False
+) -> dict[str, object]:
     spec_file = tmp_path / "sleepy.yaml"
     spec_file.write_text(spec)
     mount = tmp_path / "disk"
-    return run_on_small_disk(mount, "24m", SCRIPT, [str(mount), str(spec_file), str(free_after)], env, 600)
+    args = [str(mount), str(spec_file), str(free_after), str(nap), "sigterm" if sigterm else "-"]
+    return run_on_small_disk(mount, "24m", SCRIPT, args, env, 600)
 
 
 def test_a_disk_that_fills_mid_run_ends_the_run_failed_saying_so_once_space_is_freed(
@@ -100,4 +107,14 @@ def test_a_disk_that_stays_full_ends_the_runner_and_readers_say_it_died(
     error = str(result["error"])
     assert "died" in error and "its last words" in error, result
     assert "No space left on device" in error or "disk is full" in error, result
+    assert result["left"] == [], result
+
+
+def test_sigterm_to_a_runner_on_a_full_disk_ends_it(tmp_path: Path, specs: dict[str, str]) -> None:
+    # It stops its step, cannot record that, gives up after a few seconds (not the whole patience), and
+    # exits; its last words say it was stopping.
+    result = small_disk_run(tmp_path, specs["sleepy"], 120.0, {}, nap=300.0, sigterm=True)
+    assert result["runner_alive_while_full"] is False, result
+    assert result["state"] == "FAILED", result
+    assert "its last words" in str(result["error"]) and "CANCELED" in str(result["error"]), result
     assert result["left"] == [], result
