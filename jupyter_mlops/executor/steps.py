@@ -16,10 +16,11 @@ from ..errors import MlopsError
 from ..ir.spec import PipelineIR, PythonStep
 from ..ir.values import Artifact, cast_parameter, read_output_parameter
 from ..models import ArtifactInfo, MetricPoint, StepInfo, StepState
-from . import processes
+from . import leftovers, processes
 from .cache import StepCache, cache_key, materialize
 from .prelude import Environments
-from .step_files import MetricsTail, last_error_line
+from .step_files import MetricsTail, disk_full_note, last_error_line
+from .step_folders import folder_name
 
 POLL_SECONDS = 0.2
 
@@ -82,10 +83,10 @@ class ContainerStep:
         self.component = component
         self.params = params
         self.artifacts = artifacts
-        self.root = ctx.workdir / "tmp" / info.name
+        self.root = ctx.workdir / "tmp" / folder_name(info.name)
         self.outputs_def: Mapping[str, Any] = component.get("outputDefinitions", {}) or {}
         self.logged_metrics: set[str] = set()  # names that came through JUPYTER_MLOPS_METRICS_FILE
-        self.logdir = ctx.workdir / "artifacts" / info.name / "tensorboard"
+        self.logdir = ctx.workdir / "artifacts" / folder_name(info.name) / "tensorboard"
 
     def report(self) -> None:
         self.ctx.listener.on_step(snapshot(self.info))
@@ -201,6 +202,7 @@ class ContainerStep:
                     return self._finish(StepState.SUCCEEDED, params, artifacts, None)
             else:
                 error = reason or last_error_line(log, offset) or processes.describe_exit(code)
+                error += disk_full_note(self.ctx.workdir)
             if attempt < attempts and not self._backoff(policy, attempt):
                 return self._finish(StepState.CANCELED, {}, {}, "canceled")
         return self._finish(StepState.FAILED, {}, {}, error)
@@ -227,6 +229,7 @@ class ContainerStep:
             JUPYTER_MLOPS_RUN_ID=self.ctx.run_id,
             JUPYTER_MLOPS_LOGDIR=str(self.logdir),  # what mlops.logdir() returns inside the step
         )
+        tag = env[leftovers.STEP_TAG_ENV] = f"{self.ctx.run_id}/{self.info.name}/{attempt}/{id(self)}"
         offset = log.stat().st_size if log.exists() else 0
         if not self.ctx.cwd.is_dir():
             raise processes.StepLaunchError(
@@ -247,6 +250,23 @@ class ContainerStep:
             )
         deadline = None if timeout is None else time.monotonic() + timeout
         tail = MetricsTail(metrics_file, self._logged_metric)
+        try:
+            return self._watch(process, tail, deadline, timeout, offset)
+        except BaseException:  # a metric could not be recorded (the store failed): the step ends here
+            processes.stop(process)
+            raise
+        finally:
+            # What it started in sessions of their own (daemons) ends with it, as in a pod.
+            leftovers.kill_tagged(leftovers.STEP_TAG_ENV, tag)
+
+    def _watch(
+        self,
+        process: processes.StepProcess,
+        tail: MetricsTail,
+        deadline: float | None,
+        timeout: float | None,
+        offset: int,
+    ) -> tuple[int, str | None, int]:
         while True:
             code = processes.wait_or_deadline(process, deadline, POLL_SECONDS)
             tail.read()
@@ -291,7 +311,7 @@ class ContainerStep:
         )
 
     def _artifact_path(self, name: str, index: int, count: int) -> Path:
-        base = self.ctx.workdir / "artifacts" / self.info.name / name
+        base = self.ctx.workdir / "artifacts" / folder_name(self.info.name) / folder_name(name)
         return base if count == 1 else base / str(index)
 
     def _clear_outputs(self) -> None:
