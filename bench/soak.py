@@ -118,10 +118,12 @@ def processes_with(variable: str) -> dict[int, str]:
     return found
 
 
-def soak_processes() -> dict[str, list[int]]:
+def soak_processes(home: str) -> dict[str, list[int]]:
     """The soak's live processes by kind: runners, their step workers, and steps (forked by a worker
-    or started by a step), all found by the run id every one of them inherits."""
-    marked = processes_with(RUN_MARKER_ENV)
+    or started by a step), found by the run id every one of them inherits, and only those of the
+    soak's own home: other runs on this machine (a test suite, a notebook) are never touched."""
+    ours = {pid for pid, value in processes_with("JUPYTER_MLOPS_HOME").items() if value == home}
+    marked = {pid: run for pid, run in processes_with(RUN_MARKER_ENV).items() if pid in ours}
     kinds: dict[str, list[int]] = {"runner": [], "worker": [], "step": []}
     parents: dict[int, int] = {}
     for pid in marked:
@@ -142,14 +144,14 @@ def soak_processes() -> dict[str, list[int]]:
 class Chaos(threading.Thread):
     """Every `every` seconds, SIGKILL a random runner, step worker or step of the soak's runs."""
 
-    def __init__(self, every: float) -> None:
+    def __init__(self, every: float, home: str) -> None:
         super().__init__(daemon=True)
-        self.every, self.stop = every, threading.Event()
+        self.every, self.home, self.stop = every, home, threading.Event()
         self.kills = {"runner": 0, "worker": 0, "step": 0}
 
     def run(self) -> None:
         while not self.stop.wait(self.every):
-            kinds = soak_processes()
+            kinds = soak_processes(self.home)
             kind = random.choice(["runner", "step", "step", "worker"])
             if not kinds[kind]:
                 continue
@@ -193,7 +195,7 @@ def main() -> int:
     os.environ["JUPYTER_MLOPS_HOME"] = str(home)
     spec = five_steps()
     server = Server(base)
-    poller, chaos = Poller(server), Chaos(args.kill_every)
+    poller, chaos = Poller(server), Chaos(args.kill_every, str(home))
     started = time.monotonic()
     poller.start()
     chaos.start()
