@@ -21,6 +21,10 @@ _LAZY_ATTRIBUTES = {
     "log_embedding": "jupyter_mlops.session_api",
     "tensorboard": "jupyter_mlops.tensorboards.display",
     "Run": "jupyter_mlops.run_handle",
+    "sweep": "jupyter_mlops.sweeps",
+    "get_sweep": "jupyter_mlops.sweeps",
+    "schedule": "jupyter_mlops.schedules",
+    "list_schedules": "jupyter_mlops.schedules",  # (`mlops.schedules` is the subpackage of that name)
 }
 
 
