@@ -16,7 +16,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Frame, Page, expect
+from waiting import wait_until
 
 from .lab_process import LabServer
 from .test_views_run import wait_for_idle_kernel
@@ -68,10 +69,20 @@ def see_the_projector(page: Page) -> None:
         iframe = page.locator(".jupyter-mlops-tensorboard iframe").first
         expect(iframe).to_be_visible(timeout=180_000)
     assert tensor.value.status == 200
-    frame = page.frame_locator(".jupyter-mlops-tensorboard iframe").first
-    expect(frame.locator("vz-projector").first).to_be_attached(timeout=60_000)
-    metadata = page.wait_for_response(lambda r: "/data/plugin/projector/metadata" in r.url, timeout=60_000)
-    assert metadata.status == 200 and "north" in metadata.text()
+
+    # TensorBoard draws the projector two frames down (its plugin frame, then the projector's own),
+    # both served through our proxy.
+    def projector_frame() -> Frame | None:
+        for frame in page.frames:
+            proxied = "/mlops/tensorboard/" in frame.url and frame.url.endswith("/projector_binary.html")
+            if proxied and frame.locator("vz-projector").count():
+                return frame
+        return None
+
+    wait_until(projector_frame, 60, "the projector drawn in TensorBoard's plugin frame", interval=0.5)
+    # The labels logged in the notebook come through the proxy too (same run and tensor as above).
+    metadata = page.request.get(tensor.value.url.replace("/projector/tensor?", "/projector/metadata?"))
+    assert metadata.status == 200 and "north" in metadata.text(), (metadata.status, metadata.text()[:200])
     iframe.scroll_into_view_if_needed()
     page.wait_for_timeout(2000)  # let the points be drawn before the picture (not an assertion)
 
