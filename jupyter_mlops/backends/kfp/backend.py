@@ -1,0 +1,385 @@
+"""The `kfp` backend: the same compiled pipeline, run on a Kubeflow Pipelines v2 server.
+
+It speaks to the server through the kfp SDK's own `kfp.Client` and its generated v2beta1 API
+(`kfp_server_api`), and returns the project's dataclasses like every backend. What the v2beta1 REST
+API does not give (step logs, artifact bytes, output values and metrics, which KFP keeps in the pods,
+the object store and ML Metadata) is declared in `capabilities`, and the calls that need it say where
+to look instead: the run's page in the KFP UI (`run_url`).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ...errors import BackendError, RunNotFound, StepNotFound, UsageError
+from ...ir.documents import bind_arguments, pipeline_name, spec_documents
+from ...models import (
+    ArtifactFile,
+    ArtifactInfo,
+    BackendStatus,
+    Capabilities,
+    Experiment,
+    LogChunk,
+    RunEvent,
+    RunInfo,
+    RunPage,
+    RunState,
+)
+from . import connection
+from .convert import events_of, kfp_state, seconds, tasks_by_name, to_run_info
+
+DEFAULT_EXPERIMENT = "Default"  # KFP's own default experiment's name
+
+
+def _state_filter(states: Sequence[str]) -> str:
+    import json
+
+    if len(states) == 1:
+        predicate: dict[str, Any] = {"key": "state", "operation": "EQUALS", "string_value": states[0]}
+    else:
+        predicate = {"key": "state", "operation": "IN", "string_values": {"values": list(states)}}
+    return json.dumps({"predicates": [predicate]})
+
+
+class KfpBackend:
+    name = "kfp"
+    capabilities = Capabilities(
+        logs=False,  # pod logs are reached through the cluster, not the v2beta1 API
+        artifact_download=False,  # artifact bytes live in the cluster's object store
+        cancel=True,
+        retry=True,
+        schedules=False,
+        session_metrics=False,  # a notebook cell's log_metric has no run on the server
+        working_dir=False,  # steps run in pods: the notebook's folder is not there
+        outputs=False,  # output values and metrics are in ML Metadata, not the REST API
+    )
+
+    def __init__(
+        self,
+        host: str | None = None,
+        namespace: str | None = None,
+        existing_token: str | None = None,
+        cookies: str | None = None,
+        *,
+        ui_host: str | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        self.conn = connection.resolve(host, namespace, existing_token, cookies, ui_host, timeout)
+        self.health = connection.probe(self.conn)  # a server we cannot use is refused now, in one line
+        self.client = connection.make_client(self.conn)
+        self._experiment_names: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        api_client = getattr(getattr(self.client, "_run_api", None), "api_client", None)
+        if api_client is not None:
+            try:
+                api_client.close()
+            except Exception:
+                pass
+
+    # -- helpers ------------------------------------------------------------------------------------
+
+    def _call(self, what: str, fn: Any, *, run_id: str | None = None) -> Any:
+        return connection.call(self.conn, what, fn, run_id=run_id)
+
+    @property
+    def _timeout(self) -> float:
+        return self.conn.timeout
+
+    def run_url(self, run_id: str) -> str:
+        """The run's page in the KFP UI (logs, artifacts, visualizations)."""
+        return f"{self.conn.ui_host}/#/runs/details/{run_id}"
+
+    def _namespace_kwargs(self) -> dict[str, Any]:
+        return {"namespace": self.conn.namespace} if self.conn.namespace else {}
+
+    def _find_experiment(self, name: str) -> Any | None:
+        import json
+
+        flt = json.dumps(
+            {"predicates": [{"key": "display_name", "operation": "EQUALS", "string_value": name}]}
+        )
+        api = self.client._experiment_api
+        answer = self._call(
+            f"looking up experiment {name!r}",
+            lambda: api.experiment_service_list_experiments(
+                filter=flt, page_size=2, _request_timeout=self._timeout, **self._namespace_kwargs()
+            ),
+        )
+        found = list(answer.experiments or [])
+        return found[0] if found else None
+
+    def _experiment_id(self, name: str, *, create: bool) -> str | None:
+        """The id of experiment `name`, made on the server when `create` and it does not exist."""
+        import kfp_server_api
+
+        experiment = self._find_experiment(name)
+        if experiment is None and create:
+            body = kfp_server_api.V2beta1Experiment(display_name=name, namespace=self.conn.namespace)
+            api = self.client._experiment_api
+            experiment = self._call(
+                f"creating experiment {name!r}",
+                lambda: api.experiment_service_create_experiment(body, _request_timeout=self._timeout),
+            )
+        if experiment is None:
+            return None
+        with self._lock:
+            self._experiment_names[experiment.experiment_id] = experiment.display_name
+        return str(experiment.experiment_id)
+
+    def _experiment_name(self, experiment_id: str | None) -> str:
+        if not experiment_id:
+            return DEFAULT_EXPERIMENT
+        with self._lock:
+            known = self._experiment_names.get(experiment_id)
+        if known is not None:
+            return known
+        api = self.client._experiment_api
+        experiment = self._call(
+            "reading an experiment",
+            lambda: api.experiment_service_get_experiment(experiment_id, _request_timeout=self._timeout),
+        )
+        with self._lock:
+            self._experiment_names[experiment_id] = experiment.display_name
+        return str(experiment.display_name)
+
+    def _get_raw(self, run_id: str) -> Any:
+        if not run_id or "/" in run_id:
+            raise RunNotFound(f"no run {run_id!r} on the KFP server at {self.conn.host}")
+        api = self.client._run_api
+        return self._call(
+            f"reading run {run_id}",
+            lambda: api.run_service_get_run(run_id, _request_timeout=self._timeout),
+            run_id=run_id,
+        )
+
+    # -- the protocol -------------------------------------------------------------------------------
+
+    def submit(
+        self,
+        pipeline_spec: Mapping[str, Any] | Sequence[Mapping[str, Any]] | str,
+        arguments: Mapping[str, Any] | None = None,
+        *,
+        experiment: str | None = None,
+        name: str | None = None,
+        cache: bool = True,
+        working_dir: str | os.PathLike[str] | None = None,
+    ) -> RunInfo:
+        import kfp_server_api
+        import yaml
+
+        documents = spec_documents(pipeline_spec)
+        bind_arguments(documents, arguments)  # bad arguments fail here, before the server hears of it
+        if isinstance(pipeline_spec, str):  # the compiler's text exactly as the local backend runs it
+            text = pipeline_spec
+        else:
+            text = yaml.safe_dump_all(documents, sort_keys=False)
+        experiment_id = self._experiment_id(experiment or DEFAULT_EXPERIMENT, create=True)
+        with tempfile.TemporaryDirectory(prefix="mlops-kfp-") as folder:
+            path = Path(folder) / "pipeline.yaml"
+            path.write_text(text)
+            job = self.client._create_job_config(  # the kfp SDK reads the package as `kfp run` does
+                params=dict(arguments or {}),
+                pipeline_package_path=str(path),
+                pipeline_id=None,
+                version_id=None,
+                enable_caching=None if cache else False,
+                cache_key=None,
+                pipeline_root=None,
+            )
+        body = kfp_server_api.V2beta1Run(
+            experiment_id=experiment_id,
+            display_name=name or f"{pipeline_name(documents)}-{time.strftime('%Y%m%d-%H%M%S')}",
+            pipeline_spec=job.pipeline_spec,
+            runtime_config=job.runtime_config,
+        )
+        api = self.client._run_api
+        created = self._call(
+            "creating the run", lambda: api.run_service_create_run(body, _request_timeout=self._timeout)
+        )
+        return to_run_info(created, self._experiment_name(created.experiment_id))
+
+    def get(self, run_id: str) -> RunInfo:
+        run = self._get_raw(run_id)
+        return to_run_info(run, self._experiment_name(run.experiment_id))
+
+    def list_runs(
+        self,
+        *,
+        experiment: str | None = None,
+        state: RunState | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> RunPage:
+        """Newest first, through the API's own paging: one request, or two for an offset (the first
+        fetches the page token that starts there)."""
+        kwargs: dict[str, Any] = {"sort_by": "created_at desc", "_request_timeout": self._timeout}
+        if experiment is not None:
+            experiment_id = self._experiment_id(experiment, create=False)
+            if experiment_id is None:
+                return RunPage(runs=[], total=0)
+            kwargs["experiment_id"] = experiment_id
+        else:
+            kwargs.update(self._namespace_kwargs())
+        if state is not None:
+            kwargs["filter"] = _state_filter([kfp_state(state)])
+        api = self.client._run_api
+        token = ""
+        if offset > 0:
+            skipped = self._call(
+                "listing runs", lambda: api.run_service_list_runs(page_size=offset, page_token="", **kwargs)
+            )
+            token = skipped.next_page_token or ""
+            if not token:
+                return RunPage(runs=[], total=int(skipped.total_size or 0))
+        page = self._call(
+            "listing runs",
+            lambda: api.run_service_list_runs(page_size=max(1, limit), page_token=token, **kwargs),
+        )
+        runs = [
+            to_run_info(r, self._experiment_name(r.experiment_id), with_steps=False) for r in page.runs or []
+        ]
+        more = bool(page.next_page_token) and len(runs) > 0
+        return RunPage(
+            runs=runs, total=int(page.total_size or 0), next_offset=offset + len(runs) if more else None
+        )
+
+    def cancel(self, run_id: str) -> RunInfo:
+        run = self._get_raw(run_id)
+        if not to_run_info(run, "", with_steps=False).state.terminal:
+            api = self.client._run_api
+            self._call(
+                f"cancelling run {run_id}",
+                lambda: api.run_service_terminate_run(run_id, _request_timeout=self._timeout),
+                run_id=run_id,
+            )
+        return self.get(run_id)
+
+    def retry(self, run_id: str) -> RunInfo:
+        """Run a failed or cancelled run's unfinished steps again, in place (KFP's retry)."""
+        info = self.get(run_id)
+        if info.state not in (RunState.FAILED, RunState.CANCELED):
+            raise UsageError(
+                f"run {run_id} is {info.state.value}: only a failed or cancelled run can be retried"
+            )
+        api = self.client._run_api
+        self._call(
+            f"retrying run {run_id}",
+            lambda: api.run_service_retry_run(run_id, _request_timeout=self._timeout),
+            run_id=run_id,
+        )
+        return self.get(run_id)
+
+    def _check_step(self, run_id: str, step: str) -> RunInfo:
+        info = self.get(run_id)
+        names = [s.name for s in info.steps]
+        if step not in names:
+            raise StepNotFound(f"run {run_id} has no step {step!r} (steps: {', '.join(names) or 'none'})")
+        return info
+
+    def logs(self, run_id: str, step: str, offset: int = 0) -> LogChunk:
+        self._check_step(run_id, step)
+        raise BackendError(
+            f"step logs of runs on the KFP server are not readable through its API: see step {step!r} "
+            f"in the KFP UI, {self.run_url(run_id)}"
+        )
+
+    def artifacts(self, run_id: str, step: str | None = None) -> list[ArtifactInfo]:
+        """The artifacts the server lists for each task (names and KFP artifact ids; their type,
+        metadata and bytes are in ML Metadata and the object store)."""
+        run = self._get_raw(run_id)
+        found: list[ArtifactInfo] = []
+        for name, task in tasks_by_name(run).items():
+            if step is not None and name != step:
+                continue
+            for output, listed in sorted((task.outputs or {}).items()):
+                for artifact_id in listed.artifact_ids or []:
+                    uri = f"{self.conn.ui_host}/#/artifacts/{artifact_id}"
+                    found.append(ArtifactInfo(run_id=run_id, step=name, name=output, uri=uri))
+        return found
+
+    def open_artifact(self, run_id: str, step: str, name: str, path: str | None = None) -> ArtifactFile:
+        self._check_step(run_id, step)
+        raise BackendError(
+            f"artifact {name!r} of step {step!r} is in the cluster's object store, which this backend "
+            f"does not read: download it from the KFP UI, {self.run_url(run_id)}"
+        )
+
+    def log_session_metric(self, name: str, value: float, step: int | None, at: float) -> str:
+        raise UsageError(
+            f"log_metric({name!r}) in a plain notebook cell is not recorded on the kfp backend (the "
+            "server keeps metrics of steps only): call it inside a %%component step, or switch to "
+            "`%pipeline backend local` for notebook-session metrics"
+        )
+
+    def experiments(self) -> list[Experiment]:
+        api = self.client._experiment_api
+        runs_api = self.client._run_api
+        found: list[Experiment] = []
+        token = ""
+        while True:
+            page = self._call(
+                "listing experiments",
+                lambda token=token: api.experiment_service_list_experiments(
+                    page_token=token,
+                    page_size=100,
+                    _request_timeout=self._timeout,
+                    **self._namespace_kwargs(),
+                ),
+            )
+            for e in page.experiments or []:
+                counted = self._call(
+                    "counting runs",
+                    lambda e=e: runs_api.run_service_list_runs(
+                        experiment_id=e.experiment_id, page_size=1, _request_timeout=self._timeout
+                    ),
+                )
+                found.append(
+                    Experiment(
+                        id=str(e.experiment_id),
+                        name=str(e.display_name),
+                        created_at=seconds(e.created_at) or 0.0,
+                        run_count=int(counted.total_size or 0),
+                    )
+                )
+            token = page.next_page_token or ""
+            if not token:
+                return found
+
+    def events(self, run_id: str, after: int = 0) -> list[RunEvent]:
+        return [e for e in events_of(self._get_raw(run_id)) if e.seq > after]
+
+    def status(self) -> BackendStatus:
+        try:
+            health = connection.probe(self.conn)
+            api = self.client._run_api
+            kwargs: dict[str, Any] = {"page_size": 1, "_request_timeout": self._timeout}
+            kwargs.update(self._namespace_kwargs())
+            total = self._call("counting runs", lambda: api.run_service_list_runs(**kwargs))
+            active = self._call(
+                "counting active runs",
+                lambda: api.run_service_list_runs(
+                    filter=_state_filter(["PENDING", "RUNNING", "CANCELING"]), **kwargs
+                ),
+            )
+        except BackendError as exc:
+            return BackendStatus(
+                backend=self.name, reachable=False, message=str(exc), location=self.conn.host
+            )
+        mode = "multi-user" if health.get("multi_user") else "single-user"
+        where = f", namespace {self.conn.namespace}" if self.conn.namespace else ""
+        return BackendStatus(
+            backend=self.name,
+            reachable=True,
+            message=f"Kubeflow Pipelines ({mode}{where}); UI: {self.conn.ui_host}",
+            location=self.conn.host,
+            runs=int(total.total_size or 0),
+            active_runs=int(active.total_size or 0),
+        )
