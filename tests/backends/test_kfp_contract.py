@@ -22,9 +22,10 @@ from jupyter_mlops.backends.registry import get_backend
 from .contract import BackendContract
 
 
-@pytest.fixture(scope="module")
-def standin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StandIn]:
-    server = StandIn(tmp_path_factory.mktemp("kfp-standin"))
+@pytest.fixture
+def standin(tmp_path: Path) -> Iterator[StandIn]:
+    # A fresh server per test, as the local backend gets a fresh home (and so an empty step cache).
+    server = StandIn(tmp_path / "kfp-standin")
     server.start()
     yield server
     server.stop()

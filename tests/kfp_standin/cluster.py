@@ -140,8 +140,8 @@ class Cluster:
         return record
 
     def _execute(self, record: RunRecord, documents: list[Any], parameters: dict[str, Any], exp: str) -> str:
-        pod_dir = self.home / "pods" / f"{record.run_id}-{len(record.attempts)}"  # no notebook folder here
-        pod_dir.mkdir(parents=True)
+        pod_dir = self.home / "pod"  # an empty folder: a pod has no notebook folder (and caches match)
+        pod_dir.mkdir(exist_ok=True)
         text = yaml.safe_dump_all(documents, sort_keys=False)
         try:
             info = self.local.submit(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -86,6 +87,7 @@ class StandIn:
         self.requests: list[str] = []  # "METHOD /path?query", in order
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
+        self._connections: set[Any] = set()  # open keep-alive sockets: cut when the server stops
 
     # -- lifecycle ----------------------------------------------------------------------------------
 
@@ -110,6 +112,13 @@ class StandIn:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        with self._lock:
+            connections, self._connections = list(self._connections), set()
+        for sock in connections:  # a server that goes away drops its clients' connections too
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         if close_cluster:
             self.cluster.close()
 
@@ -315,6 +324,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
+
+    def setup(self) -> None:
+        super().setup()
+        with self.owner._lock:
+            self.owner._connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.owner._lock:
+            self.owner._connections.discard(self.connection)
+        super().finish()
 
     def _serve(self, method: str) -> None:
         parts = urlsplit(self.path)

@@ -90,8 +90,9 @@ class KfpBackend:
         return connection.call(self.conn, what, fn, run_id=run_id)
 
     @property
-    def _timeout(self) -> float:
-        return self.conn.timeout
+    def _timeout(self) -> tuple[float, float]:
+        # (connect, read): kfp_server_api silently ignores a single float (it only takes an int)
+        return (self.conn.timeout, self.conn.timeout)
 
     def run_url(self, run_id: str) -> str:
         """The run's page in the KFP UI (logs, artifacts, visualizations)."""
