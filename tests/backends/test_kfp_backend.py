@@ -16,7 +16,7 @@ from kfp.pipeline_spec import pipeline_spec_pb2
 from kfp_standin import Fault, StandIn
 
 from jupyter_mlops.backends.kfp import KfpBackend
-from jupyter_mlops.errors import BackendError, RunNotFound, UsageError
+from jupyter_mlops.errors import BackendError, RunNotFound, Unsupported, UsageError
 from jupyter_mlops.models import RunState, StepState
 
 from .contract import finished, succeeded
@@ -289,11 +289,11 @@ def test_server_faults_are_clear_and_nothing_hangs(standin: StandIn, specs: Spec
 
 def test_what_the_api_cannot_give_points_to_the_kfp_ui(backend: KfpBackend, specs: Specs) -> None:
     run = succeeded(backend, backend.submit(specs["dataset"], {"count": 2}).id)
-    with pytest.raises(BackendError, match=rf"not readable through its API.*#/runs/details/{run.id}"):
+    with pytest.raises(Unsupported, match=rf"not readable through its API.*#/runs/details/{run.id}"):
         backend.logs(run.id, "write-lines")
-    with pytest.raises(BackendError, match=rf"object store.*#/runs/details/{run.id}"):
+    with pytest.raises(Unsupported, match=rf"object store.*#/runs/details/{run.id}"):
         backend.open_artifact(run.id, "write-lines", "data")
-    with pytest.raises(UsageError, match="not recorded on the kfp backend"):
+    with pytest.raises(Unsupported, match="not recorded on the kfp backend"):
         backend.log_session_metric("loss", 1.0, None, 0.0)
     [data] = backend.artifacts(run.id, "write-lines")
     assert data.name == "data" and "/#/artifacts/" in data.uri

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ...errors import BackendError, RunNotFound, StepNotFound, UsageError
+from ...errors import BackendError, RunNotFound, StepNotFound, Unsupported, UsageError
 from ...ir.documents import bind_arguments, pipeline_name, spec_documents
 from ...models import (
     ArtifactFile,
@@ -287,7 +287,7 @@ class KfpBackend:
 
     def logs(self, run_id: str, step: str, offset: int = 0) -> LogChunk:
         self._check_step(run_id, step)
-        raise BackendError(
+        raise Unsupported(
             f"step logs of runs on the KFP server are not readable through its API: see step {step!r} "
             f"in the KFP UI, {self.run_url(run_id)}"
         )
@@ -308,13 +308,13 @@ class KfpBackend:
 
     def open_artifact(self, run_id: str, step: str, name: str, path: str | None = None) -> ArtifactFile:
         self._check_step(run_id, step)
-        raise BackendError(
+        raise Unsupported(
             f"artifact {name!r} of step {step!r} is in the cluster's object store, which this backend "
             f"does not read: download it from the KFP UI, {self.run_url(run_id)}"
         )
 
     def log_session_metric(self, name: str, value: float, step: int | None, at: float) -> str:
-        raise UsageError(
+        raise Unsupported(
             f"log_metric({name!r}) in a plain notebook cell is not recorded on the kfp backend (the "
             "server keeps metrics of steps only): call it inside a %%component step, or switch to "
             "`%pipeline backend local` for notebook-session metrics"
