@@ -146,7 +146,7 @@ def test_tokens_and_namespaces_of_a_multi_user_kubeflow(tmp_path: Path, home: Pa
 
         server.tokens = {"alice-token-2": {"team-a"}}  # the token expired
         with pytest.raises(BackendError, match="401") as c:
-            right.get(run.id)
+            right.list_runs()
         _one_line(c)
     finally:
         server.stop()
@@ -255,7 +255,7 @@ def test_pages_follow_the_servers_page_tokens(backend: KfpBackend, standin: Stan
 
 
 def test_server_faults_are_clear_and_nothing_hangs(standin: StandIn, specs: Specs) -> None:
-    backend = KfpBackend(host=standin.url, timeout=1.0)
+    backend = KfpBackend(host=standin.url, timeout=1.0, refresh=0)  # every read goes to the server
     run_id = backend.submit(specs["arith"]).id
     standin.inject(Fault(match=f"GET /apis/v2beta1/runs/{run_id}", status=500))
     with pytest.raises(BackendError, match=r"failed while reading run .*\(500: injected fault\)") as c:
@@ -285,6 +285,27 @@ def test_server_faults_are_clear_and_nothing_hangs(standin: StandIn, specs: Spec
         backend.list_runs()
     _one_line(c)
     backend.close()
+
+
+def test_polling_views_cost_the_server_one_request_per_refresh(
+    backend: KfpBackend, standin: StandIn, specs: Specs
+) -> None:
+    clock = [1000.0]
+    backend._clock = lambda: clock[0]  # a clock the test moves, instead of waiting
+    run_id = backend.submit(specs["sleepy"], {"seconds": 60}).id
+
+    def reads() -> int:
+        return sum(1 for r in standin.requests if r == f"GET /apis/v2beta1/runs/{run_id}")
+
+    for _ in range(50):  # a run view and the server's event stream, polling
+        backend.events(run_id, after=0)
+        backend.get(run_id)
+    assert reads() == 1
+    clock[0] += backend.refresh
+    backend.events(run_id)
+    assert reads() == 2
+    cancelled = backend.cancel(run_id)  # a change made here is read back at once
+    assert cancelled.state in (RunState.CANCELING, RunState.CANCELED) and reads() == 3
 
 
 def test_what_the_api_cannot_give_points_to_the_kfp_ui(backend: KfpBackend, specs: Specs) -> None:

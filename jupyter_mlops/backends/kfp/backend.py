@@ -35,6 +35,7 @@ from . import connection
 from .convert import events_of, kfp_state, seconds, tasks_by_name, to_run_info
 
 DEFAULT_EXPERIMENT = "Default"  # KFP's own default experiment's name
+REFRESH_S = 2.0  # a run's record is read from the server at most this often, however many views poll
 
 
 def _state_filter(states: Sequence[str]) -> str:
@@ -69,8 +70,14 @@ class KfpBackend:
         *,
         ui_host: str | None = None,
         timeout: float | None = None,
+        refresh: float = REFRESH_S,
     ) -> None:
         self.conn = connection.resolve(host, namespace, existing_token, cookies, ui_host, timeout)
+        # Views poll `events` and `get` often (the local store answers in microseconds); each KFP run is
+        # fetched at most once per `refresh` seconds and shared by every reader of this backend.
+        self.refresh = float(refresh)
+        self._clock = time.monotonic
+        self._recent: dict[str, tuple[float, Any]] = {}
         self.health = connection.probe(self.conn)  # a server we cannot use is refused now, in one line
         self.client = connection.make_client(self.conn)
         self._experiment_names: dict[str, str] = {}
@@ -154,12 +161,26 @@ class KfpBackend:
     def _get_raw(self, run_id: str) -> Any:
         if not run_id or "/" in run_id:
             raise RunNotFound(f"no run {run_id!r} on the KFP server at {self.conn.host}")
+        now = self._clock()
+        with self._lock:
+            recent = self._recent.get(run_id)
+        if recent is not None and now - recent[0] < self.refresh:
+            return recent[1]
         api = self.client._run_api
-        return self._call(
+        run = self._call(
             f"reading run {run_id}",
             lambda: api.run_service_get_run(run_id, _request_timeout=self._timeout),
             run_id=run_id,
         )
+        with self._lock:
+            if len(self._recent) > 1000:
+                self._recent.clear()
+            self._recent[run_id] = (now, run)
+        return run
+
+    def _forget(self, run_id: str) -> None:
+        with self._lock:
+            self._recent.pop(run_id, None)
 
     # -- the protocol -------------------------------------------------------------------------------
 
@@ -261,6 +282,7 @@ class KfpBackend:
                 lambda: api.run_service_terminate_run(run_id, _request_timeout=self._timeout),
                 run_id=run_id,
             )
+            self._forget(run_id)
         return self.get(run_id)
 
     def retry(self, run_id: str) -> RunInfo:
@@ -276,6 +298,7 @@ class KfpBackend:
             lambda: api.run_service_retry_run(run_id, _request_timeout=self._timeout),
             run_id=run_id,
         )
+        self._forget(run_id)
         return self.get(run_id)
 
     def _check_step(self, run_id: str, step: str) -> RunInfo:
