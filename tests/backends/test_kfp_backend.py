@@ -229,7 +229,9 @@ def test_a_failed_run_is_retried_in_place(backend: KfpBackend, tmp_path: Path) -
 # -- listing ------------------------------------------------------------------------------------------
 
 
-def test_pages_follow_the_servers_page_tokens(backend: KfpBackend, standin: StandIn, specs: Specs) -> None:
+def test_pages_follow_the_servers_page_tokens(
+    backend: KfpBackend, standin: StandIn, specs: Specs, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ids = [backend.submit(specs["arith"], {"a": i}, experiment="paged").id for i in range(5)]
     backend.submit(specs["arith"], experiment="elsewhere")
     seen = []
@@ -242,6 +244,10 @@ def test_pages_follow_the_servers_page_tokens(backend: KfpBackend, standin: Stan
         seen += [r.id for r in page.runs]
         offset = page.next_offset
     assert seen == ids[::-1]  # newest first, each once
+    from jupyter_mlops.backends.kfp import backend as kfp_backend
+
+    monkeypatch.setattr(kfp_backend, "MAX_PAGE", 2)  # an offset past the largest page a server gives
+    assert [r.id for r in backend.list_runs(experiment="paged", limit=5, offset=3).runs] == ids[::-1][3:]
     assert backend.list_runs(experiment="no-such-experiment").total == 0
     done = [finished(backend, run_id).state for run_id in ids]
     listed = backend.list_runs(experiment="paged", state=RunState.SUCCEEDED)

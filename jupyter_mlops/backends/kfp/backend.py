@@ -35,6 +35,7 @@ from . import connection
 from .convert import events_of, kfp_state, seconds, tasks_by_name, to_run_info
 
 DEFAULT_EXPERIMENT = "Default"  # KFP's own default experiment's name
+MAX_PAGE = 200  # the most runs asked for in one list request (servers cap their page size)
 REFRESH_S = 2.0  # a run's record is read from the server at most this often, however many views poll
 
 
@@ -226,6 +227,8 @@ class KfpBackend:
         created = self._call(
             "creating the run", lambda: api.run_service_create_run(body, _request_timeout=self._timeout)
         )
+        if not created.pipeline_spec:  # an answer without the spec still shows the planned DAG
+            created.pipeline_spec = job.pipeline_spec
         return to_run_info(created, self._experiment_name(created.experiment_id))
 
     def get(self, run_id: str) -> RunInfo:
@@ -240,8 +243,8 @@ class KfpBackend:
         limit: int = 50,
         offset: int = 0,
     ) -> RunPage:
-        """Newest first, through the API's own paging: one request, or two for an offset (the first
-        fetches the page token that starts there)."""
+        """Newest first, through the API's own paging: one request, or two for an offset up to
+        MAX_PAGE (the first fetches the page token that starts there)."""
         kwargs: dict[str, Any] = {"sort_by": "created_at desc", "_request_timeout": self._timeout}
         if experiment is not None:
             experiment_id = self._experiment_id(experiment, create=False)
@@ -254,16 +257,24 @@ class KfpBackend:
             kwargs["filter"] = _state_filter([kfp_state(state)])
         api = self.client._run_api
         token = ""
-        if offset > 0:
+        skipped_so_far = 0
+        while skipped_so_far < offset:  # to the page token where `offset` starts, in the API's own paging
+            size = min(offset - skipped_so_far, MAX_PAGE)
             skipped = self._call(
-                "listing runs", lambda: api.run_service_list_runs(page_size=offset, page_token="", **kwargs)
+                "listing runs",
+                lambda size=size, token=token: api.run_service_list_runs(
+                    page_size=size, page_token=token, **kwargs
+                ),
             )
+            skipped_so_far += len(skipped.runs or [])
             token = skipped.next_page_token or ""
-            if not token:
+            if not token or not skipped.runs:
                 return RunPage(runs=[], total=int(skipped.total_size or 0))
         page = self._call(
             "listing runs",
-            lambda: api.run_service_list_runs(page_size=max(1, limit), page_token=token, **kwargs),
+            lambda: api.run_service_list_runs(
+                page_size=max(1, min(limit, MAX_PAGE)), page_token=token, **kwargs
+            ),
         )
         runs = [
             to_run_info(r, self._experiment_name(r.experiment_id), with_steps=False) for r in page.runs or []
