@@ -32,9 +32,9 @@ from ...models import (
     RunState,
 )
 from . import connection
-from .convert import events_of, kfp_state, seconds, tasks_by_name, to_run_info
+from .convert import events_of, kfp_state, tasks_by_name, to_run_info
+from .experiments import DEFAULT_EXPERIMENT, KfpExperiments
 
-DEFAULT_EXPERIMENT = "Default"  # KFP's own default experiment's name
 MAX_PAGE = 200  # the most runs asked for in one list request (servers cap their page size)
 REFRESH_S = 2.0  # a run's record is read from the server at most this often, however many views poll
 
@@ -81,7 +81,7 @@ class KfpBackend:
         self._recent: dict[str, tuple[float, Any]] = {}
         self.health = connection.probe(self.conn)  # a server we cannot use is refused now, in one line
         self.client = connection.make_client(self.conn)
-        self._experiment_names: dict[str, str] = {}
+        self.experiment_book = KfpExperiments(self.conn, self.client)
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -107,57 +107,7 @@ class KfpBackend:
         return f"{self.conn.ui_host}/#/runs/details/{run_id}"
 
     def _namespace_kwargs(self) -> dict[str, Any]:
-        return {"namespace": self.conn.namespace} if self.conn.namespace else {}
-
-    def _find_experiment(self, name: str) -> Any | None:
-        import json
-
-        flt = json.dumps(
-            {"predicates": [{"key": "display_name", "operation": "EQUALS", "string_value": name}]}
-        )
-        api = self.client._experiment_api
-        answer = self._call(
-            f"looking up experiment {name!r}",
-            lambda: api.experiment_service_list_experiments(
-                filter=flt, page_size=2, _request_timeout=self._timeout, **self._namespace_kwargs()
-            ),
-        )
-        found = list(answer.experiments or [])
-        return found[0] if found else None
-
-    def _experiment_id(self, name: str, *, create: bool) -> str | None:
-        """The id of experiment `name`, made on the server when `create` and it does not exist."""
-        import kfp_server_api
-
-        experiment = self._find_experiment(name)
-        if experiment is None and create:
-            body = kfp_server_api.V2beta1Experiment(display_name=name, namespace=self.conn.namespace)
-            api = self.client._experiment_api
-            experiment = self._call(
-                f"creating experiment {name!r}",
-                lambda: api.experiment_service_create_experiment(body, _request_timeout=self._timeout),
-            )
-        if experiment is None:
-            return None
-        with self._lock:
-            self._experiment_names[experiment.experiment_id] = experiment.display_name
-        return str(experiment.experiment_id)
-
-    def _experiment_name(self, experiment_id: str | None) -> str:
-        if not experiment_id:
-            return DEFAULT_EXPERIMENT
-        with self._lock:
-            known = self._experiment_names.get(experiment_id)
-        if known is not None:
-            return known
-        api = self.client._experiment_api
-        experiment = self._call(
-            "reading an experiment",
-            lambda: api.experiment_service_get_experiment(experiment_id, _request_timeout=self._timeout),
-        )
-        with self._lock:
-            self._experiment_names[experiment_id] = experiment.display_name
-        return str(experiment.display_name)
+        return self.experiment_book.namespace_kwargs()
 
     def _get_raw(self, run_id: str) -> Any:
         if not run_id or "/" in run_id:
@@ -204,7 +154,7 @@ class KfpBackend:
             text = pipeline_spec
         else:
             text = yaml.safe_dump_all(documents, sort_keys=False)
-        experiment_id = self._experiment_id(experiment or DEFAULT_EXPERIMENT, create=True)
+        experiment_id = self.experiment_book.id_of(experiment or DEFAULT_EXPERIMENT, create=True)
         with tempfile.TemporaryDirectory(prefix="mlops-kfp-") as folder:
             path = Path(folder) / "pipeline.yaml"
             path.write_text(text)
@@ -229,11 +179,11 @@ class KfpBackend:
         )
         if not created.pipeline_spec:  # an answer without the spec still shows the planned DAG
             created.pipeline_spec = job.pipeline_spec
-        return to_run_info(created, self._experiment_name(created.experiment_id))
+        return to_run_info(created, self.experiment_book.name_of(created.experiment_id))
 
     def get(self, run_id: str) -> RunInfo:
         run = self._get_raw(run_id)
-        return to_run_info(run, self._experiment_name(run.experiment_id))
+        return to_run_info(run, self.experiment_book.name_of(run.experiment_id))
 
     def list_runs(
         self,
@@ -247,7 +197,7 @@ class KfpBackend:
         MAX_PAGE (the first fetches the page token that starts there)."""
         kwargs: dict[str, Any] = {"sort_by": "created_at desc", "_request_timeout": self._timeout}
         if experiment is not None:
-            experiment_id = self._experiment_id(experiment, create=False)
+            experiment_id = self.experiment_book.id_of(experiment, create=False)
             if experiment_id is None:
                 return RunPage(runs=[], total=0)
             kwargs["experiment_id"] = experiment_id
@@ -277,7 +227,8 @@ class KfpBackend:
             ),
         )
         runs = [
-            to_run_info(r, self._experiment_name(r.experiment_id), with_steps=False) for r in page.runs or []
+            to_run_info(r, self.experiment_book.name_of(r.experiment_id), with_steps=False)
+            for r in page.runs or []
         ]
         more = bool(page.next_page_token) and len(runs) > 0
         return RunPage(
@@ -355,38 +306,7 @@ class KfpBackend:
         )
 
     def experiments(self) -> list[Experiment]:
-        api = self.client._experiment_api
-        runs_api = self.client._run_api
-        found: list[Experiment] = []
-        token = ""
-        while True:
-            page = self._call(
-                "listing experiments",
-                lambda token=token: api.experiment_service_list_experiments(
-                    page_token=token,
-                    page_size=100,
-                    _request_timeout=self._timeout,
-                    **self._namespace_kwargs(),
-                ),
-            )
-            for e in page.experiments or []:
-                counted = self._call(
-                    "counting runs",
-                    lambda e=e: runs_api.run_service_list_runs(
-                        experiment_id=e.experiment_id, page_size=1, _request_timeout=self._timeout
-                    ),
-                )
-                found.append(
-                    Experiment(
-                        id=str(e.experiment_id),
-                        name=str(e.display_name),
-                        created_at=seconds(e.created_at) or 0.0,
-                        run_count=int(counted.total_size or 0),
-                    )
-                )
-            token = page.next_page_token or ""
-            if not token:
-                return found
+        return self.experiment_book.all()
 
     def events(self, run_id: str, after: int = 0) -> list[RunEvent]:
         return [e for e in events_of(self._get_raw(run_id)) if e.seq > after]
