@@ -192,9 +192,11 @@ class KfpBackend:
         state: RunState | None = None,
         limit: int = 50,
         offset: int = 0,
+        cursor: str | None = None,
     ) -> RunPage:
         """Newest first, through the API's own paging: one request, or two for an offset up to
-        MAX_PAGE (the first fetches the page token that starts there)."""
+        MAX_PAGE (the first fetches the page token that starts there). `cursor` is the server's own
+        page token (a page's `next_cursor`): the next page, stable while runs are created."""
         kwargs: dict[str, Any] = {"sort_by": "created_at desc", "_request_timeout": self._timeout}
         if experiment is not None:
             experiment_id = self.experiment_book.id_of(experiment, create=False)
@@ -206,9 +208,9 @@ class KfpBackend:
         if state is not None:
             kwargs["filter"] = _state_filter([kfp_state(state)])
         api = self.client._run_api
-        token = ""
+        token = cursor or ""
         skipped_so_far = 0
-        while skipped_so_far < offset:  # to the page token where `offset` starts, in the API's own paging
+        while cursor is None and skipped_so_far < offset:  # to the page token where `offset` starts
             size = min(offset - skipped_so_far, MAX_PAGE)
             skipped = self._call(
                 "listing runs",
@@ -232,7 +234,10 @@ class KfpBackend:
         ]
         more = bool(page.next_page_token) and len(runs) > 0
         return RunPage(
-            runs=runs, total=int(page.total_size or 0), next_offset=offset + len(runs) if more else None
+            runs=runs,
+            total=int(page.total_size or 0),
+            next_offset=offset + len(runs) if more and cursor is None else None,
+            next_cursor=page.next_page_token if more else None,
         )
 
     def cancel(self, run_id: str) -> RunInfo:
