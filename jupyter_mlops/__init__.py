@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 _LAZY_ATTRIBUTES = {
     "run": "jupyter_mlops.api",
     "log_metric": "jupyter_mlops.api",
+    "logdir": "jupyter_mlops.session_api",
+    "log_embedding": "jupyter_mlops.session_api",
+    "tensorboard": "jupyter_mlops.tensorboards.display",
     "Run": "jupyter_mlops.run_handle",
     "sweep": "jupyter_mlops.sweeps",
     "get_sweep": "jupyter_mlops.sweeps",

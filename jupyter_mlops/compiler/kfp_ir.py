@@ -29,7 +29,8 @@ from .kfp_errors import explain
 from .plan import PipelinePlan, StepPlan
 
 _RUNTIME_FILES = [
-    Path(__file__).with_name(n) for n in ("step_values.py", "step_groups.py", "step_runtime.py")
+    Path(__file__).with_name(n)
+    for n in ("step_values.py", "step_groups.py", "step_tensorboard.py", "step_runtime.py")
 ]
 # Steps run on a stock image of the Python that compiled them, so pickled values load alike.
 DEFAULT_IMAGE = f"python:{sys.version_info.major}.{sys.version_info.minor}"
