@@ -59,6 +59,12 @@ class Run:
     @property
     def outputs(self) -> dict[str, dict[str, Any]]:
         """Step name -> {output name: value} for the steps that produced outputs (so far)."""
+        if not self.backend.capabilities.outputs:  # an empty answer would look like "no outputs"
+            from .errors import Unsupported
+
+            link = getattr(self.backend, "run_url", None)
+            where = f": see the run in the KFP UI, {link(self.id)}" if callable(link) else ""
+            raise Unsupported(f"the {self.backend.name} backend does not read step output values back{where}")
         return {s.name: dict(s.outputs) for s in self.info.steps if s.outputs}
 
     def logs(self, step: str) -> str:
