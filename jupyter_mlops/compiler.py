@@ -344,9 +344,10 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
 
 
 def compile_documents(pipeline: Pipeline) -> list[dict[str, Any]]:
-    import yaml
+    """The compiled IR as dicts, taken from kfp without a YAML round trip (runs need no text)."""
+    from .kfp_build import build_documents
 
-    return [d for d in yaml.safe_load_all(compile_yaml(pipeline)) if d is not None]
+    return build_documents(plan_pipeline(pipeline))
 
 
 def compile_yaml(pipeline: Pipeline) -> str:
