@@ -46,6 +46,12 @@ class StoreListener:
         metric.run_id = self.run_id
         self.store.record_metric(metric)
 
+    def on_metrics(self, metrics: list[MetricPoint]) -> None:
+        """A batch read from a step's metrics file: one store transaction."""
+        for metric in metrics:
+            metric.run_id = self.run_id
+        self.store.record_metrics(metrics)
+
     def log_path(self, step: str) -> Path:
         path = step_log_path(self.run_dir, step)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -94,11 +100,10 @@ def execute_run(
     )
     watcher.start()
     try:
-        import yaml
-
         from ..executor.engine import ExecutionOptions, execute
+        from ..pipeline_source import read_spec
 
-        documents = [d for d in yaml.safe_load_all(spec_path.read_text()) if d is not None]
+        documents = read_spec(spec_path)
         options = ExecutionOptions(
             workdir=run_dir,
             cache_dir=home / "cache",
