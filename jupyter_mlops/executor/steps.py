@@ -18,7 +18,7 @@ from . import processes
 from .cache import StepCache, cache_key, materialize
 from .ir import PipelineIR, PythonStep
 from .prelude import Environments
-from .step_files import MetricsTail, last_error_line
+from .step_files import MetricsTail, Point, last_error_line
 from .values import Artifact, cast_parameter, read_output_parameter
 
 POLL_SECONDS = 0.2
@@ -226,7 +226,7 @@ class ContainerStep:
                 python, module, step.function, executor_input, log, env, self.ctx.cwd
             )
         deadline = None if timeout is None else time.monotonic() + timeout
-        tail = MetricsTail(metrics_file, self._logged_metric)
+        tail = MetricsTail(metrics_file, self._logged_metrics)
         while True:
             code = processes.wait_or_deadline(process, deadline, POLL_SECONDS)
             tail.read()
@@ -314,9 +314,18 @@ class ContainerStep:
 
     # -- reporting ------------------------------------------------------------------------------
 
-    def _logged_metric(self, name: str, value: float, index: int | None, at: float) -> None:
-        self.logged_metrics.add(name)
-        self._metric(name, value, index, at)
+    def _logged_metrics(self, batch: list[Point]) -> None:
+        points = []
+        for name, value, index, at in batch:
+            self.logged_metrics.add(name)
+            self.info.metrics[name] = value
+            points.append(MetricPoint(self.ctx.run_id, self.info.name, name, value, index=index, time=at))
+        record = getattr(self.ctx.listener, "on_metrics", None)  # a listener may take a batch at once
+        if record is not None:
+            record(points)
+        else:
+            for point in points:
+                self.ctx.listener.on_metric(point)
 
     def _metric(self, name: str, value: float, index: int | None, at: float) -> None:
         self.info.metrics[name] = value
