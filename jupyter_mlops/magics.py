@@ -16,7 +16,6 @@ from typing import Any, TypeVar
 from IPython.core import error as ipython_error
 from IPython.core.magic import Magics, cell_magic, line_cell_magic, magics_class
 
-from .cell_analysis import analyze_cell
 from .component_options import _Parser, split_magic_line
 from .errors import MlopsError, UsageError
 from .pipeline import normalize_source
@@ -165,6 +164,8 @@ class PipelineMagics(Magics):
         self._learn_notebook_name()
         key = self._cell_key(f"%%component {line}", cell)
         step = self.workspace.define_component(line, cell, key)
+        from .cell_analysis import analyze_cell  # on first use: %load_ext stays cheap
+
         analyze_cell(step.source, cell=step.name, first_line=2)  # syntax and IPython-line problems show now
         if not step.options.define_only:
             self._run_cell(cell, f"%%component {line}")
@@ -181,6 +182,8 @@ class PipelineMagics(Magics):
             pipeline = self.workspace.active
             try:
                 if sub == "setup":
+                    from .cell_analysis import analyze_cell
+
                     analyze_cell(normalize_source(cell), cell="%%pipeline setup", first_line=2)
                     setup = self.workspace.define_setup(rest, cell, key)
                     if not setup.options.define_only:
