@@ -39,7 +39,8 @@ _NO_FRAMES = frozenset({"numpy", "jupyter_mlops", "__future__"})
 
 @dataclass(frozen=True)
 class _Runtime:
-    functions: dict[str, ast.FunctionDef]  # name -> its def, in file order
+    functions: dict[str, str]  # name -> the source of its def, in file order
+    switched: dict[str, frozenset[str]]  # name -> the switches its code reads
     imports: dict[str, ast.Import]  # bound name -> the `import` statement binding it
     constants: dict[str, ast.expr]  # _MLOPS_* name -> its value (a literal, or a function's name)
     switches: frozenset[str]  # the constants that are True: the parts a step may leave out
@@ -47,14 +48,16 @@ class _Runtime:
 
 @functools.lru_cache(maxsize=1)
 def _runtime() -> _Runtime:
-    functions: dict[str, ast.FunctionDef] = {}
+    functions: dict[str, str] = {}
+    switched: dict[str, frozenset[str]] = {}
     imports: dict[str, ast.Import] = {}
     constants: dict[str, ast.expr] = {}
     for file in _FILES:
-        tree = ast.parse(Path(__file__).with_name(file).read_text(encoding="utf-8"), file)
-        for node in tree.body:
+        text = Path(__file__).with_name(file).read_text(encoding="utf-8")
+        for node in ast.parse(text, file).body:
             if isinstance(node, ast.FunctionDef):
-                functions[node.name] = node
+                functions[node.name] = ast.get_source_segment(text, node) or ""
+                switched[node.name] = frozenset(n.id for n in ast.walk(node) if isinstance(n, ast.Name))
             elif isinstance(node, ast.Import):
                 for alias in node.names:
                     imports[alias.asname or alias.name] = ast.Import(names=[alias])
@@ -68,7 +71,8 @@ def _runtime() -> _Runtime:
             elif not isinstance(node, ast.ImportFrom):  # typing names (annotations are dropped), ours
                 raise AssertionError(f"{file}: line {node.lineno}: no module-level code in the step runtime")
     switches = frozenset(n for n, v in constants.items() if isinstance(v, ast.Constant) and v.value is True)
-    return _Runtime(functions, imports, constants, switches)
+    switched = {name: names & switches for name, names in switched.items()}
+    return _Runtime(functions, switched, imports, constants, switches)
 
 
 def step_switches(plan: PipelinePlan, step: StepPlan) -> frozenset[str]:
@@ -129,40 +133,40 @@ def runtime_source(
     component function's, bound in the same module (see the module's docstring).
     """
     runtime = _runtime()
-    values = dict(runtime.constants)
-    for name in runtime.switches:
-        values[name] = ast.Constant(name in on)
-    pruned: dict[str, ast.FunctionDef] = {}
-    for name, node in runtime.functions.items():
-        tree = _Specialize(values).visit(copy.deepcopy(node))
-        assert isinstance(tree, ast.FunctionDef)
-        pruned[name] = tree
-    kept = _reached(pruned, ENTRY)
-    order = [n for n in runtime.functions if n in kept]
+    pruned = {name: _function(name, on & runtime.switched[name]) for name in runtime.functions}
+    kept = {ENTRY}
+    pending = [ENTRY]
+    while pending:
+        for called in pruned[pending.pop()][1] & set(pruned) - kept:
+            kept.add(called)
+            pending.append(called)
     parts: list[str] = []
+    order = [n for n in runtime.functions if n in kept]
     for name in order:
-        node = pruned[name]
-        used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
-        head: list[ast.stmt] = [runtime.imports[m] for m in sorted(used & set(runtime.imports))]
+        text, used = pruned[name]
+        head = [ast.unparse(runtime.imports[m]) for m in sorted(used & set(runtime.imports))]
         if step_name in used and hasattr(builtins, step_name):
-            head.append(ast.ImportFrom(module="builtins", names=[ast.alias(step_name)], level=0))
-        node.body = head + node.body
+            head.append(f"from builtins import {step_name}")
+        define, _, body = text.partition("\n")
         if name == ENTRY:
-            node.name = entry
-        parts.append(ast.unparse(ast.fix_missing_locations(node)))
+            define = define.replace(f"def {ENTRY}(", f"def {entry}(", 1)
+        parts.append("\n".join([define, *("    " + line for line in head), body]))
     names = tuple(entry if n == ENTRY else n for n in order)
     return "\n\n\n".join(parts) + "\n", names
 
 
-def _reached(functions: dict[str, ast.FunctionDef], start: str) -> set[str]:
-    seen = {start}
-    pending = [start]
-    while pending:
-        for node in ast.walk(functions[pending.pop()]):
-            if isinstance(node, ast.Name) and node.id in functions and node.id not in seen:
-                seen.add(node.id)
-                pending.append(node.id)
-    return seen
+@functools.lru_cache(maxsize=512)
+def _function(name: str, on: frozenset[str]) -> tuple[str, frozenset[str]]:
+    """(the source of function `name` with the switches it reads set, True for those in `on`; the
+    names it uses), specialized once per set."""
+    runtime = _runtime()
+    values = dict(runtime.constants)
+    for switch in runtime.switches:
+        values[switch] = ast.Constant(switch in on)
+    tree = _Specialize(values).visit(ast.parse(runtime.functions[name]).body[0])
+    assert isinstance(tree, ast.FunctionDef)
+    used = frozenset(n.id for n in ast.walk(tree) if isinstance(n, ast.Name))
+    return ast.unparse(ast.fix_missing_locations(tree)), used
 
 
 def _truth(node: ast.expr) -> bool | None:
