@@ -101,7 +101,7 @@ def execute_run(
     watcher.start()
     try:
         from ..executor.engine import ExecutionOptions, execute
-        from ..pipeline_source import read_spec
+        from ..ir.documents import read_spec
 
         documents = read_spec(spec_path)
         options = ExecutionOptions(

@@ -7,10 +7,11 @@ import json
 from pathlib import Path
 
 from jupyter_mlops.backends.local import LocalBackend
+from jupyter_mlops.compiler import compile_documents, compile_yaml
 from jupyter_mlops.models import RunState
-from jupyter_mlops.notebook_reader import feed_cell
-from jupyter_mlops.pipeline import Pipeline
-from jupyter_mlops.workspace import Workspace
+from jupyter_mlops.notebook.pipeline import Pipeline
+from jupyter_mlops.notebook.reader import feed_cell
+from jupyter_mlops.notebook.workspace import Workspace
 
 from .contract import explain, finished
 
@@ -31,9 +32,9 @@ def docs_pipeline() -> Pipeline:
 def test_a_run_keeps_documents_as_json_and_text_as_it_came(tmp_path: Path) -> None:
     backend = LocalBackend(tmp_path / "home")
     pipeline = docs_pipeline()
-    documents = pipeline.compile_documents()
+    documents = compile_documents(pipeline)
     run = backend.submit(documents, {"n": 4})
-    text = pipeline.compile_yaml()
+    text = compile_yaml(pipeline)
     other = backend.submit(text, {"n": 2})
     for info in (run, other):
         done = finished(backend, info.id)

@@ -17,10 +17,11 @@ import typing
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jupyter_mlops.notebook_reader import feed_cell
-from jupyter_mlops.pipeline import Pipeline
-from jupyter_mlops.runtime_source import ENTRY
-from jupyter_mlops.workspace import Workspace
+from jupyter_mlops.compiler import compile_documents
+from jupyter_mlops.compiler.runtime_source import ENTRY
+from jupyter_mlops.notebook.pipeline import Pipeline
+from jupyter_mlops.notebook.reader import feed_cell
+from jupyter_mlops.notebook.workspace import Workspace
 
 PROVIDED = ("result", "log_metric", "logdir", "mlops")  # names a step has or gives already
 identifiers = st.one_of(
@@ -63,7 +64,7 @@ def test_the_inlined_code_reads_no_argument_and_no_global(names: list[str], step
         f"%%component {step}\n" + "\n".join(f"print({n})" for n in names) + "\nlog_metric('m', 1)\nnames = 1",
         "%%component last\nprint(names)",
     ]
-    spec = notebook_pipeline(cells).compile_documents()[0]
+    spec = compile_documents(notebook_pipeline(cells))[0]
     source = spec["deploymentSpec"]["executors"][f"exec-{step}"]["container"]["command"][-1]
     module = symtable.symtable(source, "<step>", "exec")
     functions = {t.get_name(): t for t in module.get_children()}

@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from jupyter_mlops.notebook_reader import feed_cell
-from jupyter_mlops.pipeline import Pipeline
-from jupyter_mlops.workspace import Workspace
+from jupyter_mlops.compiler import compile_documents, compile_yaml
+from jupyter_mlops.notebook.pipeline import Pipeline
+from jupyter_mlops.notebook.reader import feed_cell
+from jupyter_mlops.notebook.workspace import Workspace
 
 CELLS = [
     "%%pipeline params\nn = 3\n",
@@ -26,7 +27,7 @@ def docs_pipeline() -> Pipeline:
 
 def test_the_documents_are_kfps_own_without_yaml(monkeypatch: pytest.MonkeyPatch) -> None:
     pipeline = docs_pipeline()
-    expected = list(yaml.safe_load_all(pipeline.compile_yaml()))
+    expected = list(yaml.safe_load_all(compile_yaml(pipeline)))
     assert len(expected) == 2  # the pipeline spec, then the node selector's platform spec
 
     def refuse(*args: object, **kwargs: object) -> None:
@@ -35,4 +36,4 @@ def test_the_documents_are_kfps_own_without_yaml(monkeypatch: pytest.MonkeyPatch
     for name in ("dump", "dump_all", "safe_dump", "safe_dump_all", "load", "load_all", "safe_load",
                  "safe_load_all"):  # fmt: skip
         monkeypatch.setattr(yaml, name, refuse)
-    assert pipeline.compile_documents() == expected
+    assert compile_documents(pipeline) == expected

@@ -11,9 +11,9 @@ import sys
 from IPython.testing.globalipapp import start_ipython
 shell = start_ipython()
 shell.run_line_magic("load_ext", "jupyter_mlops")
-print(sorted(m for m in ("jupyter_mlops.cell_analysis", "kfp", "nbformat", "yaml") if m in sys.modules))
+print(sorted(m for m in ("jupyter_mlops.analysis.cell", "kfp", "nbformat", "yaml") if m in sys.modules))
 shell.run_cell("%%component first\\nx = 1")
-print("jupyter_mlops.cell_analysis" in sys.modules)
+print("jupyter_mlops.analysis.cell" in sys.modules)
 """
 
 

@@ -15,18 +15,19 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from jupyter_mlops.compiler import describe
+from jupyter_mlops.compiler import describe, plan_pipeline
 from jupyter_mlops.errors import UsageError
-from jupyter_mlops.notebook_reader import cell_key, feed_cell, read_notebook
-from jupyter_mlops.workspace import Workspace, default_pipeline_name
+from jupyter_mlops.notebook.reader import cell_key, feed_cell, read_notebook
+from jupyter_mlops.notebook.workspace import Workspace, default_pipeline_name
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo.ipynb"
 
 
 def test_compiling_a_notebook_imports_neither_nbformat_nor_jsonschema() -> None:
     code = (
-        "import sys\nfrom jupyter_mlops.notebook_reader import pipeline_from_notebook\n"
-        f"pipeline_from_notebook({str(DEMO)!r}).plan()\n"
+        "import sys\nfrom jupyter_mlops.compiler import plan_pipeline\n"
+        "from jupyter_mlops.notebook.reader import pipeline_from_notebook\n"
+        f"plan_pipeline(pipeline_from_notebook({str(DEMO)!r}))\n"
         "print(sorted(m for m in ('nbformat', 'jsonschema') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
@@ -45,7 +46,7 @@ def test_what_a_notebook_defines_is_what_nbformat_reads(tmp_path: Path) -> None:
             index += 1
             feed_cell(through, cell.source, f"code cell {index}", cell_key(cell, index))
     ours = read_notebook(path)
-    assert describe(ours.get("demo").plan()) == describe(through.get("demo").plan())
+    assert describe(plan_pipeline(ours.get("demo"))) == describe(plan_pipeline(through.get("demo")))
     assert ours.get("demo").step_cells == through.get("demo").step_cells
 
 

@@ -14,8 +14,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from jupyter_mlops.compiler import compile_documents, compile_yaml, plan_pipeline
+from jupyter_mlops.compiler.runtime_source import step_switches
 from jupyter_mlops.models import RunState
-from jupyter_mlops.runtime_source import step_switches
 
 from .conftest import Runner
 from .notebook_cells import notebook_pipeline
@@ -44,13 +45,13 @@ def _modules(documents: list[dict]) -> dict[str, str]:
 
 def test_each_step_carries_what_it_uses() -> None:
     pipeline = notebook_pipeline(CELLS)
-    plan = pipeline.plan()
+    plan = plan_pipeline(pipeline)
     switches = {s.name: step_switches(plan, s) for s in plan.steps}
     assert switches["tally"] == {"_MLOPS_PARAMS_OUT"}
     assert "_MLOPS_LIKE" in switches["make"] and "_MLOPS_LIKE" not in switches["link"]
     assert "_MLOPS_SAVE_GROUPS" in switches["link"] and "_MLOPS_LOAD_GROUPS" in switches["read"]
     assert [n for n, on in switches.items() if "_MLOPS_SHIM" in on] == ["read"]
-    modules = _modules(pipeline.compile_documents())
+    modules = _modules(compile_documents(pipeline))
     tally = modules["tally"]
     assert "def _mlops_param(" in tally
     for absent in ("def _mlops_save(", "def _mlops_load(", "def _mlops_shim(", "def _mlops_pickle("):
@@ -65,13 +66,13 @@ def test_each_step_carries_what_it_uses() -> None:
 def test_the_variants_run_here_and_on_kfp_local_alike(run_pipeline: Runner, tmp_path: Path) -> None:
     pipeline = notebook_pipeline(CELLS)
     ours = tmp_path / "ours.json"
-    run = run_pipeline(pipeline.compile_documents(), {"report": str(ours)})
+    run = run_pipeline(compile_documents(pipeline), {"report": str(ours)})
     assert run.state == RunState.SUCCEEDED, run.error
     assert json.loads(ours.read_text()) == EXPECTED
     assert run.step("read").metrics["total"] == 115.0  # first[0] = 100 wrote into grid, as in the kernel
 
     path = tmp_path / "variants.yaml"
-    path.write_text(pipeline.compile_yaml())
+    path.write_text(compile_yaml(pipeline))
     theirs = tmp_path / "theirs.json"
     code = f"""
 from kfp import components, local

@@ -1,0 +1,297 @@
+"""Turn a PipelinePlan into kfp components and a pipeline, and compile it with kfp's own compiler.
+
+Each step becomes a lightweight Python component: a function that calls the step runtime with the
+setup and cell sources as string literals, and, beside it in the component's module (kfp's
+`additional_funcs`), the runtime functions that step uses (`runtime_source.py`), so it runs on a stock
+python image with only its declared packages.
+
+kfp reads a component's source with `inspect.getsource` (`dsl.component` is the public way to make a
+Python component, and it takes a function), so the generated functions are registered in `linecache`
+under the filename given to `compile()`. Building the component from a spec instead
+(`components.load_component_from_text`) would mean writing kfp's lightweight-component command
+ourselves (its pip prelude pinned to kfp's version and the `executor_main` launcher, private kfp code),
+and the YAML would no longer be what kfp makes of a component.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import linecache
+import os
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..analysis.across_cells import SETUP_CELL
+from ..analysis.value_kinds import ARTIFACT
+from ..errors import CellError
+from .plan import PipelinePlan, StepPlan
+from .runtime_source import ENTRY, runtime_source, step_switches
+
+# Steps run on a stock image of the Python that compiled them, so pickled values load alike.
+DEFAULT_IMAGE = f"python:{sys.version_info.major}.{sys.version_info.minor}"
+# The one global name the generated component function reads (see step_function_source).
+_RUNTIME_FUNCTION = ENTRY
+# kfp keeps the pipeline being built in a process-global (`Pipeline._default_pipeline`): two threads
+# building at once fail with "Nested pipelines are not allowed" (the server compiles in threads).
+_KFP_PIPELINE_LOCK = threading.Lock()
+_KFP_RESERVED = frozenset({"Output"})  # kfp refuses it as an argument (its name for a single output)
+
+
+def _free_name(base: str, taken: set[str], suffix: str = "_in") -> str:
+    name = base
+    while name in taken:
+        name += suffix
+    taken.add(name)
+    return name
+
+
+def _line_runs(lines: tuple[int, ...]) -> list[list[int]]:
+    """[[source line, user line], ...] where the user's numbering does not simply go on by one."""
+    runs: list[list[int]] = []
+    for i, user in enumerate(lines, start=1):
+        if i == 1 or user != lines[i - 2] + 1:
+            runs.append([i, user])
+    return runs
+
+
+def step_function_source(plan: PipelinePlan, step: StepPlan) -> str:
+    """The Python source of the kfp component function for one step."""
+    sig: list[str] = []
+    inputs: dict[str, tuple[str, str]] = {}
+    outputs: dict[str, tuple[str, str]] = {}
+    names = _argument_names(plan, step)
+    defaults: dict[str, Any] = {}
+    for arg, var, kind, _ in input_arguments(plan, step):
+        sig.append(f"{arg}: Input[Dataset]" if kind == ARTIFACT else f"{arg}: {kind}")
+        inputs[arg] = (var, kind)
+        if kind in ("list", "dict") and var in step.params:
+            defaults[arg] = plan.params[var].default  # KFP makes their ints floats: the runtime undoes it
+    for var, kind in step.outputs.items():
+        if kind == ARTIFACT:
+            sig.append(f"{names.outputs[var]}: Output[Dataset]")
+            outputs[names.outputs[var]] = (var, ARTIFACT)
+    if step.result:
+        sig.append("result: Output[Dataset]")
+        outputs["result"] = ("result", ARTIFACT)
+    if step.uses_metrics:
+        sig.append(f"{names.metrics}: Output[Metrics]")
+    if step.uses_logdir:
+        sig.append(f"{names.logdir}: Output[Artifact]")
+    param_outs = [(v, k) for v, k in step.outputs.items() if k != ARTIFACT]
+    for var, kind in param_outs:
+        outputs[names.outputs[var]] = (var, kind)
+    returns = ""
+    if param_outs:
+        fields = ", ".join(f"({names.outputs[v]!r}, {k})" for v, k in param_outs)
+        returns = f" -> NamedTuple('Outputs', [{fields}])"
+    arg_names = [a.split(":")[0] for a in sig]
+    call = {
+        "step": step.name,
+        "setup": plan.setup,
+        "cell": step.source,
+        "args": "{" + ", ".join(f"{a!r}: {a}" for a in arg_names) + "}",
+        "inputs": inputs,
+        "outputs": outputs,
+        "result": step.result,
+        # keyword arguments only where they differ from _mlops_run_step's defaults
+        "cell_lines": _line_runs(step.line_map) if step.line_map else None,
+        "setup_lines": _line_runs(plan.setup_line_map) if plan.setup_line_map else [[1, 2]],
+        "metrics_arg": names.metrics if names.metrics != "mlops_metrics" else None,
+        "logdir_arg": names.logdir if names.logdir != "mlops_logdir" else None,
+        "defaults": defaults or None,
+        "groups": [[names.outputs[v] for v in sorted(g)] for g in step.groups] or None,
+    }
+    words = [f"{k}={v if k == 'args' else repr(v)}" for k, v in call.items() if v is not None]
+    header = f"def {step.name}({', '.join(sig)}){returns}:\n"
+    doc = f'    """Notebook step {step.name!r} of pipeline {plan.name!r} (generated by jupyter-mlops)."""\n'
+    return header + doc + f"    return {names.runner}({', '.join(words)})\n"
+
+
+def runtime_functions(plan: PipelinePlan, step: StepPlan) -> list[Any]:
+    """The runtime functions the step's component module holds beside its function (additional_funcs)."""
+    return list(_runtime_functions(step_switches(plan, step), _argument_names(plan, step).runner, step.name))
+
+
+@functools.lru_cache(maxsize=256)
+def _runtime_functions(on: frozenset[str], entry: str, step_name: str) -> tuple[Any, ...]:
+    source, names = runtime_source(on, entry, step_name)
+    namespace: dict[str, Any] = {}
+    _define(source, entry, namespace)
+    return tuple(namespace[n] for n in names)
+
+
+@dataclass(frozen=True)
+class _Names:
+    """The component's argument names that are not simply a variable's name, chosen free of them all."""
+
+    outputs: dict[str, str]  # output variable -> its output's name (an argument, or a returned field)
+    metrics: str
+    logdir: str
+    runner: str
+
+
+def _output_name(var: str, taken: set[str]) -> str:
+    # A returned field (a NamedTuple's) cannot start with "_"; kfp reserves "Output".
+    if var.startswith("_"):
+        return _free_name("out" + var, taken, "_out")
+    return _free_name(var, taken, "_out") if var in _KFP_RESERVED else var
+
+
+def _argument_names(plan: PipelinePlan, step: StepPlan) -> _Names:
+    variables = set(step.outputs) | set(step.inputs) | set(step.params)
+    taken = variables | {"result"} | _KFP_RESERVED
+    metrics = _free_name("mlops_metrics", taken)
+    logdir = _free_name("mlops_logdir", taken)
+    runner = _free_name(_RUNTIME_FUNCTION, taken)
+    outputs = {v: _output_name(v, taken) for v in sorted(step.outputs)}
+    return _Names(outputs=outputs, metrics=metrics, logdir=logdir, runner=runner)
+
+
+def _define(source: str, name: str, namespace: dict[str, Any]) -> Any:
+    filename = f"<jupyter-mlops {name} {hashlib.sha256(source.encode()).hexdigest()[:12]}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    # dont_inherit: this module's `from __future__ import annotations` must not turn the
+    # generated annotations into strings, which kfp cannot read as types.
+    exec(compile(source, filename, "exec", dont_inherit=True), namespace)
+    return namespace[name]
+
+
+def _pipeline_function_name(plan: PipelinePlan) -> str:
+    return "pipeline_" + plan.kfp_name.replace("-", "_")
+
+
+def _pipeline_names(plan: PipelinePlan) -> tuple[str, str, str]:
+    """The pipeline function's own names (tasks, components, configure), free of its parameters'."""
+    taken = set(plan.params) | {_pipeline_function_name(plan)}
+    return (
+        _free_name("tasks", taken),
+        _free_name("components", taken),
+        _free_name("configure", taken),
+    )
+
+
+def _pipeline_function_source(plan: PipelinePlan) -> str:
+    tasks, components, configure = _pipeline_names(plan)
+    sig = ", ".join(f"{p.name}: {p.type} = {p.default!r}" for p in plan.params.values())
+    lines = [f"def {_pipeline_function_name(plan)}({sig}):"]
+    for step in plan.steps:
+        args = [f"{arg}={source}" for arg, _, _, source in input_arguments(plan, step, tasks)]
+        lines.append(f"    {tasks}[{step.name!r}] = {components}[{step.name!r}]({', '.join(args)})")
+        lines.append(f"    {configure}({tasks}[{step.name!r}], {step.name!r})")
+    if len(lines) == 1:
+        lines.append("    pass")
+    return "\n".join(lines) + "\n"
+
+
+def input_arguments(
+    plan: PipelinePlan, step: StepPlan, tasks: str = "tasks"
+) -> list[tuple[str, str, str, str]]:
+    """(component argument, variable, kind, pipeline expression feeding it) for each input of a step.
+
+    An argument is the variable's own name unless an output or a name the component needs takes it
+    (`x` both read and written by a step: the input becomes `x_in`).
+    """
+    names = _argument_names(plan, step)
+    artifact_outputs = [v for v, k in step.outputs.items() if k == ARTIFACT]
+    taken = {*artifact_outputs, *(names.outputs[v] for v in artifact_outputs)}
+    taken |= {names.metrics, names.logdir, names.runner}
+    taken |= ({"result"} if step.result else set()) | _KFP_RESERVED
+    out = [(_free_name(v, taken), v, plan.params[v].type, v) for v in step.params]
+    for var, (producer, kind) in sorted(step.inputs.items()):
+        key = _argument_names(plan, plan.step(producer)).outputs[var]
+        out.append((_free_name(var, taken), var, kind, f"{tasks}[{producer!r}].outputs[{key!r}]"))
+    return out
+
+
+def _build_pipeline(plan: PipelinePlan) -> Any:
+    """The kfp pipeline (a GraphComponent) of the plan, its IR built by kfp."""
+    for name in sorted(plan.params):
+        if name in _KFP_RESERVED or not name[:1].isalpha():
+            why = "reserves that name" if name in _KFP_RESERVED else "needs its names to begin with a letter"
+            raise CellError(
+                f"a pipeline parameter cannot be called {name!r}: Kubeflow Pipelines {why}. "
+                "Rename it in the params cell and where the steps read it.",
+                cell=SETUP_CELL.replace("setup", "params"),
+            )
+    from kfp import dsl, kubernetes
+    from kfp.dsl import Artifact, Dataset, Input, Metrics, Output
+
+    namespace: dict[str, Any] = {
+        "Input": Input,
+        "Output": Output,
+        "Dataset": Dataset,
+        "Metrics": Metrics,
+        "Artifact": Artifact,
+        "NamedTuple": __import__("typing").NamedTuple,
+    }
+    components: dict[str, Any] = {}
+    for step in plan.steps:
+        func = _define(step_function_source(plan, step), step.name, dict(namespace))
+        components[step.name] = dsl.component(
+            func,
+            base_image=step.options.image or DEFAULT_IMAGE,
+            packages_to_install=list(step.packages) or None,
+            additional_funcs=runtime_functions(plan, step),
+        )
+
+    tasks: dict[str, Any] = {}
+
+    def configure(task: Any, name: str) -> None:
+        options = plan.step(name).options
+        for upstream in plan.step(name).after:
+            task.after(tasks[upstream])
+        if options.cpu:
+            task.set_cpu_request(options.cpu).set_cpu_limit(options.cpu)
+        if options.memory:
+            task.set_memory_request(options.memory).set_memory_limit(options.memory)
+        if options.gpu:
+            task.set_accelerator_type("nvidia.com/gpu").set_accelerator_limit(options.gpu)
+        if options.retries:
+            task.set_retry(num_retries=options.retries)
+        if not options.cache:
+            task.set_caching_options(False)
+        for key, value in options.node_selector:
+            kubernetes.add_node_selector(task, label_key=key, label_value=value)
+        for tol in options.tolerations:
+            kubernetes.add_toleration(
+                task, key=tol.key, operator=tol.operator, value=tol.value, effect=tol.effect
+            )
+        if options.timeout:
+            kubernetes.set_timeout(task, options.timeout)
+
+    tasks_name, components_name, configure_name = _pipeline_names(plan)
+    scope: dict[str, Any] = {components_name: components, tasks_name: tasks, configure_name: configure}
+    func = _define(_pipeline_function_source(plan), _pipeline_function_name(plan), scope)
+    with _KFP_PIPELINE_LOCK:
+        return dsl.pipeline(name=plan.kfp_name, display_name=plan.name)(func)
+
+
+def build_documents(plan: PipelinePlan) -> list[dict[str, Any]]:
+    """The compiled IR as kfp holds it, as dicts (what loading kfp's YAML gives): the PipelineSpec,
+    then the platform spec if any step has Kubernetes settings. No YAML is written or read."""
+    from google.protobuf import json_format
+
+    pipeline = _build_pipeline(plan)
+    documents = [json_format.MessageToDict(pipeline.pipeline_spec)]
+    if pipeline.platform_spec.platforms:
+        documents.append(json_format.MessageToDict(pipeline.platform_spec))
+    return documents
+
+
+def build_yaml(plan: PipelinePlan) -> str:
+    """kfp's own YAML of the plan (written by kfp's compiler): what `compile` shows and saves."""
+    from kfp import compiler
+
+    pipeline = _build_pipeline(plan)
+    fd, path = tempfile.mkstemp(suffix=".yaml")
+    os.close(fd)
+    try:
+        compiler.Compiler().compile(pipeline, path)
+        return Path(path).read_text(encoding="utf-8")
+    finally:
+        os.unlink(path)

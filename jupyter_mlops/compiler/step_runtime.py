@@ -1,0 +1,269 @@
+# The code that runs a notebook cell as a compiled step: what the compiler pastes into each step.
+#
+# The compiler (runtime_source.py) pastes into the module of each generated kfp component the functions
+# of this file, step_values.py and step_groups.py that the step uses, at the module's top level: so no
+# argument of the component function (a user's variable called `time`, `json`, `open`, ...) can shadow
+# what this code uses, and each function imports what it needs itself. That is why these files must stay
+# self-contained: standard library only, no imports of jupyter_mlops (the `from .step_values import` line
+# below is dropped), no module-level code but imports, definitions and constants, syntax that a stock
+# python:3.x image runs. The switches below are True here (tests import this module directly, with every
+# part); the compiler writes in a step's own values and leaves out the code a False one guards.
+import ast
+import json
+import linecache
+import os
+import sys
+import time
+import types
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from .step_groups import _mlops_load_groups, _mlops_save_groups
+from .step_values import (
+    _MLOPS_NOTEBOOK_MODULE,
+    _MLOPS_UNBOUND,
+    _mlops_is_json,
+    _mlops_load,
+    _mlops_save,
+    _mlops_save_result,
+    _mlops_type_name,
+)
+
+# Switches: which parts of _mlops_run_step a step uses (see runtime_source.step_switches).
+_MLOPS_LOAD = True  # it reads values from artifacts
+_MLOPS_LOAD_GROUPS = True  # some of them were stored in a group (step_groups)
+_MLOPS_SAVE = True  # it writes values to artifacts
+_MLOPS_SAVE_GROUPS = True  # some of them in groups
+_MLOPS_RESULT = True  # the cell's last line is its `result`
+_MLOPS_PARAMS_OUT = True  # it returns parameter outputs (ints, strings, ...)
+_MLOPS_LIKE = True  # it takes list or dict parameters (typed like the params cell's literal)
+_MLOPS_SHIM = True  # its code may call log_metric / logdir
+
+
+def _mlops_param(value: Any, kind: str, step: str, var: str) -> Any:
+    """Check and convert a parameter output to its declared KFP type."""
+    large: Optional[int] = None
+    try:
+        if kind == "float" and not isinstance(value, (bool, str)):
+            return float(value)
+        if kind == "int" and not isinstance(value, (bool, str)) and int(value) == value:
+            if abs(int(value)) <= 2**53:
+                return int(value)
+            large = int(value)
+        if kind == "bool" and type(value).__name__ in ("bool", "bool_"):
+            return bool(value)
+        if kind == "str" and isinstance(value, str):
+            return value
+        if kind in ("list", "dict") and _mlops_is_json(value) and type(value).__name__ == kind:
+            return value
+    except (TypeError, ValueError, OverflowError):
+        pass
+    if large is not None:
+        raise TypeError(
+            "step %r: %r holds %d, too large an int for a KFP parameter, which carries numbers as "
+            "doubles (exact up to 2**53). Pass it as text (str(...)) or inside a list." % (step, var, large)
+        )
+    raise TypeError(
+        "step %r: %r should be a %s (from its code or annotation) but holds a %s. Fix the value or its "
+        "annotation." % (step, var, kind, _mlops_type_name(value))
+    )
+
+
+def _mlops_like(value: Any, default: Any) -> Any:
+    """A list or dict parameter typed as the params cell's literal types it.
+
+    KFP carries every number inside a list or dict parameter as a double, so `[64, 32]` arrives as
+    `[64.0, 32.0]`: a whole number comes back an int where the default holds an int there, a number a
+    float where it holds a float (for a list: its items if they are all of one type, else the item at
+    the same position)."""
+    if type(value) is float and type(default) is int:
+        return int(value) if value.is_integer() else value
+    if type(value) is int and type(default) is float:
+        return float(value)
+    if type(value) is list and type(default) is list and default:
+        if len({type(d) for d in default}) == 1:
+            return [_mlops_like(v, default[0]) for v in value]
+        if len(value) == len(default):
+            return [_mlops_like(value[i], default[i]) for i in range(len(value))]
+    if type(value) is dict and type(default) is dict:
+        return {k: _mlops_like(v, default[k]) if k in default else v for k, v in value.items()}
+    return value
+
+
+def _mlops_shim(metrics: Any, logdir: Any) -> types.ModuleType:
+    """A stand-in `jupyter_mlops` module inside the step: log_metric and logdir with no package needed.
+
+    Points go to the executor's metrics file through one open file, flushed at most every 0.1 s (the
+    run's views see them that soon) and when the step ends (`_mlops_flush`): a point costs a few
+    microseconds, not a file opened and closed each time."""
+    shim = types.ModuleType("jupyter_mlops")
+    sink = os.environ.get("JUPYTER_MLOPS_METRICS_FILE")
+    out: List[Any] = []  # the metrics file, opened at the first point, and when it was last flushed
+
+    def log_metric(name: str, value: float, step: Optional[int] = None) -> None:
+        value = float(value)
+        if metrics is not None:
+            metrics.log_metric(name, value)
+        if sink:
+            now = time.time()
+            if not out:
+                out[:] = [open(sink, "a", encoding="utf-8"), now]  # noqa: SIM115 (open until the step ends)
+            out[0].write(json.dumps({"name": name, "value": value, "step": step, "time": now}) + "\n")
+            if now - out[1] >= 0.1:
+                out[0].flush()
+                out[1] = now
+
+    def flush() -> None:
+        if out:
+            out[0].flush()
+
+    def log_dir() -> str:
+        if logdir is None:
+            raise RuntimeError("logdir() is only available in steps whose code calls it by name")
+        os.makedirs(logdir.path, exist_ok=True)
+        return str(logdir.path)
+
+    shim.log_metric = log_metric  # type: ignore[attr-defined]
+    shim.logdir = log_dir  # type: ignore[attr-defined]
+    shim._mlops_flush = flush  # type: ignore[attr-defined]
+    return shim
+
+
+def _mlops_user_lines(runs: Optional[Sequence[Sequence[int]]], count: int) -> List[int]:
+    """The user's line for each of `count` source lines, from [source line, user line] pairs where the
+    numbering restarts (between pairs, lines follow one another). No pairs: lines are unchanged."""
+    out = list(range(1, count + 1))
+    points = sorted((int(a), int(b)) for a, b in (runs or []))
+    for i, (line, user) in enumerate(points):
+        stop = points[i + 1][0] if i + 1 < len(points) else count + 1
+        for n in range(line, min(stop, count + 1)):
+            out[n - 1] = user + (n - line)
+    return out
+
+
+def _mlops_compile_cell(
+    source: str, filename: str, header: str, runs: Optional[Sequence[Sequence[int]]]
+) -> ast.Module:
+    """Parse `source` with the user's line numbers (the magic line `header` is line 1), and register
+    the cell's text under `filename` so that tracebacks show the user's lines."""
+    tree = ast.parse(source, filename)
+    python_lines = source.splitlines()
+    user = _mlops_user_lines(runs, len(python_lines))
+    for node in ast.walk(tree):
+        for attr in ("lineno", "end_lineno"):
+            value = getattr(node, attr, None)
+            if isinstance(value, int) and 1 <= value <= len(user):
+                setattr(node, attr, user[value - 1])
+    shown = [header] + [""] * max([*user, 1])
+    for n, text in enumerate(python_lines):
+        if not shown[user[n] - 1]:
+            shown[user[n] - 1] = text
+    text_lines = [line + "\n" for line in shown]
+    linecache.cache[filename] = (sum(len(t) for t in text_lines), None, text_lines, filename)
+    return tree
+
+
+def _mlops_run_setup(ns: Dict[str, Any], setup: Any, setup_lines: Any) -> None:
+    """Run the setup code: one string (the setup cell), or a list of [label, source, line pairs]."""
+    chunks = [["%%pipeline setup", setup, setup_lines]] if isinstance(setup, str) else setup
+    for label, source, runs in chunks:
+        if source.strip():
+            filename = "<%s>" % label.lstrip("%")
+            tree = _mlops_compile_cell(source, filename, label, runs)
+            exec(compile(tree, filename, "exec"), ns)
+
+
+def _mlops_run_step(
+    step: str,
+    setup: Any,
+    cell: str,
+    args: Dict[str, Any],
+    inputs: Dict[str, Tuple[str, str]],
+    outputs: Dict[str, Tuple[str, str]],
+    result: bool,
+    cell_lines: Optional[Sequence[Sequence[int]]] = None,
+    setup_lines: Optional[Sequence[Sequence[int]]] = None,
+    metrics_arg: str = "mlops_metrics",
+    logdir_arg: str = "mlops_logdir",
+    defaults: Optional[Dict[str, Any]] = None,
+    groups: Optional[Sequence[Sequence[str]]] = None,
+) -> Optional[Tuple[Any, ...]]:
+    """Run one notebook step: load inputs, run setup and the cell, save outputs.
+
+    `inputs` and `outputs` map the component's argument names to (variable name, kind), where kind is
+    "artifact" or a parameter type (int, float, str, bool, list, dict). `cell_lines` and `setup_lines`
+    give the user's line numbers (see _mlops_user_lines): tracebacks point at the lines of the cell.
+    `defaults` holds the params cell's literal for each list or dict parameter (see _mlops_like).
+    `groups`: output arguments whose values may share objects, each group stored as one (step_groups).
+    """
+    module = types.ModuleType(_MLOPS_NOTEBOOK_MODULE)
+    sys.modules[_MLOPS_NOTEBOOK_MODULE] = module  # pickled classes from the setup cell resolve here
+    ns = module.__dict__
+    if _MLOPS_SHIM:
+        shim = _mlops_shim(args.get(metrics_arg), args.get(logdir_arg))
+        sys.modules["jupyter_mlops"] = shim
+        ns.update(log_metric=shim.log_metric, logdir=shim.logdir, mlops=shim)
+    try:
+        # Parameters first: setup code may compute from them at its top level (`LIMIT = scale * 2`), as
+        # it does in the kernel below the params cell. Artifacts load after setup (its classes).
+        params = {}  # type: Dict[str, Any]
+        for arg, (var, kind) in sorted(inputs.items()):
+            if kind != "artifact":
+                value = args[arg]
+                if _MLOPS_LIKE and defaults and arg in defaults:
+                    value = _mlops_like(value, defaults[arg])
+                params[arg] = value
+                ns[var] = params[arg]
+        _mlops_run_setup(ns, setup, setup_lines)
+        setup_names = set(ns)
+        grouped = _mlops_load_groups(args, inputs, step) if _MLOPS_LOAD_GROUPS else {}
+        for arg, (var, kind) in sorted(inputs.items()):
+            if arg in grouped:
+                value = grouped[arg]
+            elif _MLOPS_LOAD and kind == "artifact":
+                value = _mlops_load(args[arg].path, step, var, getattr(args[arg], "metadata", None))
+            else:
+                value = params[arg]  # again: setup code may have rebound the name
+            if value is not _MLOPS_UNBOUND:  # as in the notebook: the name is simply not defined
+                ns[var] = value
+        filename = "<cell %s>" % step
+        tree = _mlops_compile_cell(cell, filename, "%%%%component %s" % step, cell_lines)
+        last: Optional[ast.expr] = None
+        if result and tree.body and isinstance(tree.body[-1], ast.Expr):
+            last = tree.body[-1].value
+            tree.body.pop()
+        exec(compile(tree, filename, "exec"), ns)
+        if last is not None:
+            ns["__mlops_result__"] = eval(compile(ast.Expression(last), filename, "eval"), ns)
+        values: List[Any] = []
+        stored = (
+            _mlops_save_groups(args, outputs, groups, ns, step, setup_names) if _MLOPS_SAVE_GROUPS else []
+        )
+        for arg, (var, kind) in outputs.items():
+            if arg in stored:
+                continue
+            is_result = arg == "result" and result
+            key = "__mlops_result__" if is_result else var
+            if key not in ns and kind == "artifact" and not is_result:
+                # Bound on some paths only (or deleted): later steps see it undefined, as in the notebook.
+                os.makedirs(args[arg].path, exist_ok=True)
+                open(os.path.join(args[arg].path, "value.unbound"), "w").close()
+                args[arg].metadata.update(format="unbound", variable=var)
+                continue
+            if is_result:
+                ns.setdefault(key, None)
+            if key not in ns:
+                raise NameError(
+                    "step %r did not define %r, which later steps read. Assign it on every path through "
+                    "the cell, or list the outputs with --outputs." % (step, var)
+                )
+            value = ns[key]
+            if _MLOPS_RESULT and is_result:
+                args[arg].metadata.update(_mlops_save_result(args[arg].path, value, step, setup_names))
+            elif _MLOPS_SAVE and kind == "artifact":
+                args[arg].metadata.update(_mlops_save(args[arg].path, value, step, var, setup_names))
+            elif _MLOPS_PARAMS_OUT:
+                values.append(_mlops_param(value, kind, step, var))
+        return tuple(values) if values else None
+    finally:
+        if _MLOPS_SHIM:
+            shim._mlops_flush()  # the last points, also when the cell failed
