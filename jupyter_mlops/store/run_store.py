@@ -309,9 +309,9 @@ class RunStore(StoreDatabase):
             db.execute("UPDATE runs SET metrics_summary = ? WHERE id = ?", (dumps(summary), run_id))
             if now - self._metric_event_at.get(run_id, 0.0) >= self.metric_event_every:
                 self._metric_event_at[run_id] = now
-                last = metrics[-1]
-                detail = {"name": last.name, "value": float(last.value), "index": last.index}
-                self._event(db, run_id, "metric", row["state"], last.step, detail)
+                first = metrics[0]  # the point that would have been the event one by one
+                detail = {"name": first.name, "value": float(first.value), "index": first.index}
+                self._event(db, run_id, "metric", row["state"], first.step, detail)
 
     # -- reads --------------------------------------------------------------------------------------
 
