@@ -29,6 +29,7 @@ from typing import Any
 from ..analysis.across_cells import SETUP_CELL
 from ..analysis.value_kinds import ARTIFACT
 from ..errors import CellError
+from .kfp_errors import explain
 from .plan import PipelinePlan, StepPlan
 from .runtime_source import ENTRY, runtime_source, step_switches
 
@@ -276,7 +277,10 @@ def build_documents(plan: PipelinePlan) -> list[dict[str, Any]]:
     then the platform spec if any step has Kubernetes settings. No YAML is written or read."""
     from google.protobuf import json_format
 
-    pipeline = _build_pipeline(plan)
+    try:
+        pipeline = _build_pipeline(plan)
+    except (ValueError, TypeError) as exc:  # kfp refused something: one line naming the cell
+        raise explain(exc, plan) from exc
     documents = [json_format.MessageToDict(pipeline.pipeline_spec)]
     if pipeline.platform_spec.platforms:
         documents.append(json_format.MessageToDict(pipeline.platform_spec))
@@ -287,11 +291,12 @@ def build_yaml(plan: PipelinePlan) -> str:
     """kfp's own YAML of the plan (written by kfp's compiler): what `compile` shows and saves."""
     from kfp import compiler
 
-    pipeline = _build_pipeline(plan)
     fd, path = tempfile.mkstemp(suffix=".yaml")
     os.close(fd)
     try:
-        compiler.Compiler().compile(pipeline, path)
+        compiler.Compiler().compile(_build_pipeline(plan), path)
         return Path(path).read_text(encoding="utf-8")
+    except (ValueError, TypeError) as exc:  # kfp refused something: one line naming the cell
+        raise explain(exc, plan) from exc
     finally:
         os.unlink(path)
