@@ -58,7 +58,8 @@ class StoreListener:
         """A batch read from a step's metrics file: one store transaction."""
         for metric in metrics:
             metric.run_id = self.run_id
-        self.store.record_metrics(metrics)
+        persist(lambda: self.store.record_metrics(metrics), f"record {len(metrics)} metric point(s)",
+                stopping=self.stopping)  # fmt: skip
 
     def log_path(self, step: str) -> Path:
         path = step_log_path(self.run_dir, step)
