@@ -275,16 +275,30 @@ def _build_pipeline(plan: PipelinePlan) -> Any:
 def build_documents(plan: PipelinePlan) -> list[dict[str, Any]]:
     """The compiled IR as kfp holds it, as dicts (what loading kfp's YAML gives): the PipelineSpec,
     then the platform spec if any step has Kubernetes settings. No YAML is written or read."""
-    from google.protobuf import json_format
-
     try:
         pipeline = _build_pipeline(plan)
     except (ValueError, TypeError) as exc:  # kfp refused something: one line naming the cell
         raise explain(exc, plan) from exc
+    return kfp_documents(pipeline)
+
+
+def kfp_documents(pipeline: Any) -> list[dict[str, Any]]:
+    """A kfp pipeline's (or component's) IR as the dicts its YAML loads as, in the same key order:
+    kfp writes the YAML with sorted keys (task and step order follow from it)."""
+    from google.protobuf import json_format
+
     documents = [json_format.MessageToDict(pipeline.pipeline_spec)]
     if pipeline.platform_spec.platforms:
         documents.append(json_format.MessageToDict(pipeline.platform_spec))
-    return documents
+    return [_sorted_keys(d) for d in documents]
+
+
+def _sorted_keys(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _sorted_keys(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted_keys(v) for v in value]
+    return value
 
 
 def build_yaml(plan: PipelinePlan) -> str:

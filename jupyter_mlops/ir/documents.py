@@ -88,12 +88,9 @@ def _is_kfp_pipeline(obj: Any) -> bool:
 
 def _compile_kfp(pipeline: Any) -> Documents:
     """The IR kfp built for a pipeline (or component) object, as the dicts its YAML would load as."""
-    from google.protobuf import json_format
+    from ..compiler.kfp_ir import kfp_documents
 
-    documents = [json_format.MessageToDict(pipeline.pipeline_spec)]
-    if pipeline.platform_spec.platforms:
-        documents.append(json_format.MessageToDict(pipeline.platform_spec))
-    return _checked(documents, f"the compiled {getattr(pipeline, 'name', 'pipeline')}")
+    return _checked(kfp_documents(pipeline), f"the compiled {getattr(pipeline, 'name', 'pipeline')}")
 
 
 def load_pipeline(pipeline: Any) -> Documents:

@@ -3,6 +3,8 @@ YAML written or read, equal to what kfp's own YAML loads as."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import yaml
 
@@ -36,4 +38,7 @@ def test_the_documents_are_kfps_own_without_yaml(monkeypatch: pytest.MonkeyPatch
     for name in ("dump", "dump_all", "safe_dump", "safe_dump_all", "load", "load_all", "safe_load",
                  "safe_load_all"):  # fmt: skip
         monkeypatch.setattr(yaml, name, refuse)
-    assert compile_documents(pipeline) == expected
+    documents = compile_documents(pipeline)
+    assert documents == expected
+    # in the same order too (kfp writes sorted keys; the order of tasks gives the order of steps)
+    assert json.dumps(documents) == json.dumps(expected)
