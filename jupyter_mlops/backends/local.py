@@ -9,7 +9,8 @@ On disk (`home` defaults to `$JUPYTER_MLOPS_HOME`, else `<jupyter data dir>/mlop
 
     home/store.db                     runs, steps, edges, metrics, artifacts, events (SQLite, WAL)
     home/cache/                       the executor's step cache and venvs, shared by all runs
-    <artifact root = home/runs>/<id>/ pipeline.yaml (the IR as submitted), runner.log,
+    <artifact root = home/runs>/<id>/ pipeline.yaml (the IR text as submitted) or pipeline.json (the
+                                      IR submitted as documents), runner.log,
                                       logs/<step>.log, artifacts/<step>/<output>/..., tmp/
 
 Steps work in the run's working directory (`submit(working_dir=...)`, stored with the run): the
@@ -31,7 +32,7 @@ from typing import Any
 
 from ..errors import BackendError, StepNotFound, StoreError, UsageError
 from ..home import mlops_home
-from ..ir.documents import bind_arguments, pipeline_name, spec_documents
+from ..ir.documents import bind_arguments, pipeline_name, spec_documents, write_spec
 from ..models import (
     ArtifactFile,
     ArtifactInfo,
@@ -138,15 +139,12 @@ class LocalBackend:
         pipeline = pipeline_name(documents)
         run_id = new_run_id()
         run_dir = self.store.run_dir(run_id)
-        spec_path = run_dir / "pipeline.yaml"
         try:
             (run_dir / "logs").mkdir(parents=True)
-            if isinstance(pipeline_spec, str):  # keep the compiler's text exactly as it was
-                spec_path.write_text(pipeline_spec)
-            else:
-                import yaml
-
-                spec_path.write_text(yaml.safe_dump_all(documents, sort_keys=False))
+            # the compiler's text exactly as it was, or the documents as JSON (no YAML round trip)
+            spec_path = write_spec(
+                documents, run_dir, pipeline_spec if isinstance(pipeline_spec, str) else None
+            )
         except OSError as exc:
             raise StoreError(
                 f"cannot write the run directory {run_dir}: {exc.strerror or exc}. Free some space or "

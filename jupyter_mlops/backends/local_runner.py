@@ -54,6 +54,13 @@ class StoreListener:
         persist(lambda: self.store.record_metric(metric), f"record metric {metric.name!r}",
                 stopping=self.stopping)  # fmt: skip
 
+    def on_metrics(self, metrics: list[MetricPoint]) -> None:
+        """A batch read from a step's metrics file: one store transaction."""
+        for metric in metrics:
+            metric.run_id = self.run_id
+        persist(lambda: self.store.record_metrics(metrics), f"record {len(metrics)} metric point(s)",
+                stopping=self.stopping)  # fmt: skip
+
     def log_path(self, step: str) -> Path:
         path = step_log_path(self.run_dir, step)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -102,11 +109,10 @@ def execute_run(
     )
     watcher.start()
     try:
-        import yaml
-
         from ..executor.engine import ExecutionOptions, execute
+        from ..ir.documents import read_spec
 
-        documents = [d for d in yaml.safe_load_all(spec_path.read_text()) if d is not None]
+        documents = read_spec(spec_path)
         options = ExecutionOptions(
             workdir=run_dir,
             cache_dir=home / "cache",

@@ -1,7 +1,8 @@
 """The compiler: a notebook `Pipeline` → a plan (`planner`, no kfp) → KFP IR via kfp's compiler (`kfp_ir`).
 
-`step_runtime`, `step_values` and `step_groups` are the code inlined into every compiled step: they
-import nothing of this package (an import-linter contract keeps it so).
+`step_runtime`, `step_values` and `step_groups` are the code pasted into compiled steps, each step
+getting the functions it uses (`runtime_source`): they import nothing of this package (an
+import-linter contract keeps it so).
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ def compile_yaml(pipeline: Pipeline) -> str:
 
 
 def compile_documents(pipeline: Pipeline) -> list[dict[str, Any]]:
-    """The compiled KFP IR: the PipelineSpec, then the Kubernetes platform spec if any."""
-    import yaml
+    """The compiled KFP IR: the PipelineSpec, then the Kubernetes platform spec if any, taken from kfp
+    as dicts without a YAML round trip (equal to what kfp's YAML loads as; runs need no text)."""
+    from .kfp_ir import build_documents
 
-    return [d for d in yaml.safe_load_all(compile_yaml(pipeline)) if d is not None]
+    return build_documents(plan_pipeline(pipeline))

@@ -1,22 +1,26 @@
 """Turn a PipelinePlan into kfp components and a pipeline, and compile it with kfp's own compiler.
 
-Each step becomes a lightweight Python component whose function body is the inlined step runtime
-(`step_runtime.py`) plus the setup and cell sources as string literals, so it runs on a stock python
-image with only its declared packages. kfp reads a component's source with `inspect.getsource`, so the
-generated functions are registered in `linecache` under the filename given to `compile()`.
+Each step becomes a lightweight Python component: a function that calls the step runtime with the
+setup and cell sources as string literals, and, beside it in the component's module (kfp's
+`additional_funcs`), the runtime functions that step uses (`runtime_source.py`), so it runs on a stock
+python image with only its declared packages.
+
+kfp reads a component's source with `inspect.getsource` (`dsl.component` is the public way to make a
+Python component, and it takes a function), so the generated functions are registered in `linecache`
+under the filename given to `compile()`. Building the component from a spec instead
+(`components.load_component_from_text`) would mean writing kfp's lightweight-component command
+ourselves (its pip prelude pinned to kfp's version and the `executor_main` launcher, private kfp code),
+and the YAML would no longer be what kfp makes of a component.
 """
 
 from __future__ import annotations
 
-import ast
-import builtins
 import functools
 import hashlib
 import linecache
 import os
 import sys
 import tempfile
-import textwrap
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,75 +31,16 @@ from ..analysis.value_kinds import ARTIFACT
 from ..errors import CellError
 from .kfp_errors import explain
 from .plan import PipelinePlan, StepPlan
+from .runtime_source import ENTRY, runtime_source, step_switches
 
-_RUNTIME_FILES = [
-    Path(__file__).with_name(n)
-    for n in ("step_values.py", "step_groups.py", "step_tensorboard.py", "step_runtime.py")
-]
 # Steps run on a stock image of the Python that compiled them, so pickled values load alike.
 DEFAULT_IMAGE = f"python:{sys.version_info.major}.{sys.version_info.minor}"
-# The one name the generated component function binds besides its arguments (see step_function_source).
-_RUNTIME_FUNCTION = "_mlops_runtime"
+# The one global name the generated component function reads (see step_function_source).
+_RUNTIME_FUNCTION = ENTRY
 # kfp keeps the pipeline being built in a process-global (`Pipeline._default_pipeline`): two threads
 # building at once fail with "Nested pipelines are not allowed" (the server compiles in threads).
 _KFP_PIPELINE_LOCK = threading.Lock()
 _KFP_RESERVED = frozenset({"Output"})  # kfp refuses it as an argument (its name for a single output)
-
-
-@functools.lru_cache(maxsize=1)
-def _runtime_source() -> str:
-    """step_values.py, step_groups.py then step_runtime.py, without comment headers and relative imports."""
-    parts: list[str] = []
-    for file in _RUNTIME_FILES:
-        text = file.read_text(encoding="utf-8")
-        lines = text.splitlines()
-        drop: set[int] = set()
-        for node in ast.parse(text).body:
-            if isinstance(node, ast.ImportFrom) and node.level:
-                drop.update(range(node.lineno - 1, node.end_lineno or node.lineno))
-        start = next(i for i, line in enumerate(lines) if line.startswith("import "))
-        parts.append("\n".join(line for i, line in enumerate(lines) if i >= start and i not in drop))
-    return _compact("\n\n\n".join(parts) + "\n")
-
-
-def _compact(source: str) -> str:
-    """The same code without comments and docstrings (`ast.unparse`): it is pasted into every step
-    of the YAML, so each byte counts many times over (the files themselves keep their docs)."""
-    tree = ast.parse(source)
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Module)):
-            body = node.body
-            first = body[0] if body else None
-            if (
-                isinstance(first, ast.Expr)
-                and isinstance(first.value, ast.Constant)
-                and isinstance(first.value.value, str)
-            ):
-                node.body = body[1:] or [ast.Pass()]
-    return ast.unparse(tree) + "\n"
-
-
-@functools.lru_cache(maxsize=1)
-def _runtime_builtins() -> tuple[str, ...]:
-    """Every builtin name the inlined runtime uses."""
-    tree = ast.parse(_runtime_source())
-    return tuple(
-        sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and hasattr(builtins, n.id)})
-    )
-
-
-def _runtime_body() -> str:
-    """The runtime wrapped in a function that binds the builtins it uses, then returns _mlops_run_step.
-
-    Code nested in the component function would see the function's arguments before any builtin or
-    import: an argument `time`, `open` or `json` (a user's variable) would take their place. Inside
-    this wrapper every name the runtime uses is the wrapper's own.
-    """
-    names = _runtime_builtins()
-    bind = "".join(f"{n} = _mlops_builtins.{n}\n" for n in names)
-    inner = "import builtins as _mlops_builtins\n\n" + bind + "\n" + _runtime_source()
-    inner += "return _mlops_run_step\n"
-    return f"def {_RUNTIME_FUNCTION}():\n" + textwrap.indent(inner, "    ")
 
 
 def _free_name(base: str, taken: set[str], suffix: str = "_in") -> str:
@@ -146,31 +91,39 @@ def step_function_source(plan: PipelinePlan, step: StepPlan) -> str:
         fields = ", ".join(f"({names.outputs[v]!r}, {k})" for v, k in param_outs)
         returns = f" -> NamedTuple('Outputs', [{fields}])"
     arg_names = [a.split(":")[0] for a in sig]
-    call_args = ", ".join(f"{a!r}: {a}" for a in arg_names)
-    runner = names.runner
-    body = _runtime_body().replace(f"def {_RUNTIME_FUNCTION}():", f"def {runner}():", 1)
-    body += textwrap.dedent(
-        f"""
-        return {runner}()(
-            step={step.name!r},
-            setup={plan.setup!r},
-            cell={step.source!r},
-            args={{{call_args}}},
-            inputs={inputs!r},
-            outputs={outputs!r},
-            result={step.result!r},
-            cell_lines={_line_runs(step.line_map) if step.line_map else None!r},
-            setup_lines={_line_runs(plan.setup_line_map) if plan.setup_line_map else [[1, 2]]!r},
-            metrics_arg={names.metrics!r},
-            logdir_arg={names.logdir!r},
-            defaults={defaults!r},
-            groups={[[names.outputs[v] for v in sorted(g)] for g in step.groups]!r},
-        )
-        """
-    )
+    call = {
+        "step": step.name,
+        "setup": plan.setup,
+        "cell": step.source,
+        "args": "{" + ", ".join(f"{a!r}: {a}" for a in arg_names) + "}",
+        "inputs": inputs,
+        "outputs": outputs,
+        "result": step.result,
+        # keyword arguments only where they differ from _mlops_run_step's defaults
+        "cell_lines": _line_runs(step.line_map) if step.line_map else None,
+        "setup_lines": _line_runs(plan.setup_line_map) if plan.setup_line_map else [[1, 2]],
+        "metrics_arg": names.metrics if names.metrics != "mlops_metrics" else None,
+        "logdir_arg": names.logdir if names.logdir != "mlops_logdir" else None,
+        "defaults": defaults or None,
+        "groups": [[names.outputs[v] for v in sorted(g)] for g in step.groups] or None,
+    }
+    words = [f"{k}={v if k == 'args' else repr(v)}" for k, v in call.items() if v is not None]
     header = f"def {step.name}({', '.join(sig)}){returns}:\n"
     doc = f'    """Notebook step {step.name!r} of pipeline {plan.name!r} (generated by jupyter-mlops)."""\n'
-    return header + doc + textwrap.indent(body, "    ")
+    return header + doc + f"    return {names.runner}({', '.join(words)})\n"
+
+
+def runtime_functions(plan: PipelinePlan, step: StepPlan) -> list[Any]:
+    """The runtime functions the step's component module holds beside its function (additional_funcs)."""
+    return list(_runtime_functions(step_switches(plan, step), _argument_names(plan, step).runner, step.name))
+
+
+@functools.lru_cache(maxsize=256)
+def _runtime_functions(on: frozenset[str], entry: str, step_name: str) -> tuple[Any, ...]:
+    source, names = runtime_source(on, entry, step_name)
+    namespace: dict[str, Any] = {}
+    _define(source, entry, namespace)
+    return tuple(namespace[n] for n in names)
 
 
 @dataclass(frozen=True)
@@ -256,14 +209,8 @@ def input_arguments(
     return out
 
 
-def build_yaml(plan: PipelinePlan) -> str:
-    try:
-        return _build_yaml(plan)
-    except (ValueError, TypeError) as exc:  # kfp refused something: one line naming the cell
-        raise explain(exc, plan) from exc
-
-
-def _build_yaml(plan: PipelinePlan) -> str:
+def _build_pipeline(plan: PipelinePlan) -> Any:
+    """The kfp pipeline (a GraphComponent) of the plan, its IR built by kfp."""
     for name in sorted(plan.params):
         if name in _KFP_RESERVED or not name[:1].isalpha():
             why = "reserves that name" if name in _KFP_RESERVED else "needs its names to begin with a letter"
@@ -272,7 +219,7 @@ def _build_yaml(plan: PipelinePlan) -> str:
                 "Rename it in the params cell and where the steps read it.",
                 cell=SETUP_CELL.replace("setup", "params"),
             )
-    from kfp import compiler, dsl, kubernetes
+    from kfp import dsl, kubernetes
     from kfp.dsl import Artifact, Dataset, Input, Metrics, Output
 
     namespace: dict[str, Any] = {
@@ -290,6 +237,7 @@ def _build_yaml(plan: PipelinePlan) -> str:
             func,
             base_image=step.options.image or DEFAULT_IMAGE,
             packages_to_install=list(step.packages) or None,
+            additional_funcs=runtime_functions(plan, step),
         )
 
     tasks: dict[str, Any] = {}
@@ -320,12 +268,49 @@ def _build_yaml(plan: PipelinePlan) -> str:
     tasks_name, components_name, configure_name = _pipeline_names(plan)
     scope: dict[str, Any] = {components_name: components, tasks_name: tasks, configure_name: configure}
     func = _define(_pipeline_function_source(plan), _pipeline_function_name(plan), scope)
+    with _KFP_PIPELINE_LOCK:
+        return dsl.pipeline(name=plan.kfp_name, display_name=plan.name)(func)
+
+
+def build_documents(plan: PipelinePlan) -> list[dict[str, Any]]:
+    """The compiled IR as kfp holds it, as dicts (what loading kfp's YAML gives): the PipelineSpec,
+    then the platform spec if any step has Kubernetes settings. No YAML is written or read."""
+    try:
+        pipeline = _build_pipeline(plan)
+    except (ValueError, TypeError) as exc:  # kfp refused something: one line naming the cell
+        raise explain(exc, plan) from exc
+    return kfp_documents(pipeline)
+
+
+def kfp_documents(pipeline: Any) -> list[dict[str, Any]]:
+    """A kfp pipeline's (or component's) IR as the dicts its YAML loads as, in the same key order:
+    kfp writes the YAML with sorted keys (task and step order follow from it)."""
+    from google.protobuf import json_format
+
+    documents = [json_format.MessageToDict(pipeline.pipeline_spec)]
+    if pipeline.platform_spec.platforms:
+        documents.append(json_format.MessageToDict(pipeline.platform_spec))
+    return [_sorted_keys(d) for d in documents]
+
+
+def _sorted_keys(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _sorted_keys(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted_keys(v) for v in value]
+    return value
+
+
+def build_yaml(plan: PipelinePlan) -> str:
+    """kfp's own YAML of the plan (written by kfp's compiler): what `compile` shows and saves."""
+    from kfp import compiler
+
     fd, path = tempfile.mkstemp(suffix=".yaml")
     os.close(fd)
     try:
-        with _KFP_PIPELINE_LOCK:
-            pipeline_func = dsl.pipeline(name=plan.kfp_name, display_name=plan.name)(func)
-            compiler.Compiler().compile(pipeline_func, path)
+        compiler.Compiler().compile(_build_pipeline(plan), path)
         return Path(path).read_text(encoding="utf-8")
+    except (ValueError, TypeError) as exc:  # kfp refused something: one line naming the cell
+        raise explain(exc, plan) from exc
     finally:
         os.unlink(path)

@@ -1,8 +1,8 @@
 # How a compiled step stores values that may share objects together, and loads them as one.
 #
-# Inlined into every step like step_values.py and step_runtime.py (between the two): standard library
-# only, nothing of this package imported (the relative import below is dropped when inlining), no
-# module-level code but imports and definitions, names starting with `_mlops_`.
+# Pasted into the steps that store or load such groups, like step_values.py: standard library only,
+# nothing of this package imported (the relative import below is dropped when pasting), no module-level
+# code but imports and definitions, names starting with `_mlops_`.
 #
 # `frames = [df]` in the notebook makes `frames[0]` the object `df` names. The compiler lists, per
 # step, the outputs that may share objects (`StepPlan.groups`); the step pickles each such group in

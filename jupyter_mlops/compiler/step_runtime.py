@@ -1,13 +1,13 @@
-# The code that the compiler inlines into every compiled step.
+# The code that runs a notebook cell as a compiled step: what the compiler pastes into each step.
 #
-# This file's source is pasted, indented, into the body of each generated kfp component function (after
-# step_values.py's), so it must stay self-contained: standard library only, no imports of jupyter_mlops
-# (the `from .step_values import` line below is dropped when inlining), no module-level code but imports
-# and definitions, and syntax that a stock python:3.x image runs. The compiler wraps both files in a
-# function of their own and binds there every builtin they use, so that no argument of the component
-# (a user's variable called `time`, `json`, `open`, ...) can shadow what this code uses. The compiler
-# checks that the generated component still imports nothing of this package; tests import this module
-# directly too.
+# The compiler (runtime_source.py) pastes into the module of each generated kfp component the functions
+# of this file, step_values.py and step_groups.py that the step uses, at the module's top level: so no
+# argument of the component function (a user's variable called `time`, `json`, `open`, ...) can shadow
+# what this code uses, and each function imports what it needs itself. That is why these files must stay
+# self-contained: standard library only, no imports of jupyter_mlops (the `from .step_values import` line
+# below is dropped), no module-level code but imports, definitions and constants, syntax that a stock
+# python:3.x image runs. The switches below are True here (tests import this module directly, with every
+# part); the compiler writes in a step's own values and leaves out the code a False one guards.
 import ast
 import json
 import linecache
@@ -28,6 +28,16 @@ from .step_values import (
     _mlops_save_result,
     _mlops_type_name,
 )
+
+# Switches: which parts of _mlops_run_step a step uses (see runtime_source.step_switches).
+_MLOPS_LOAD = True  # it reads values from artifacts
+_MLOPS_LOAD_GROUPS = True  # some of them were stored in a group (step_groups)
+_MLOPS_SAVE = True  # it writes values to artifacts
+_MLOPS_SAVE_GROUPS = True  # some of them in groups
+_MLOPS_RESULT = True  # the cell's last line is its `result`
+_MLOPS_PARAMS_OUT = True  # it returns parameter outputs (ints, strings, ...)
+_MLOPS_LIKE = True  # it takes list or dict parameters (typed like the params cell's literal)
+_MLOPS_SHIM = True  # its code may call log_metric / logdir
 
 
 def _mlops_param(value: Any, kind: str, step: str, var: str) -> Any:
@@ -82,9 +92,16 @@ def _mlops_like(value: Any, default: Any) -> Any:
 
 def _mlops_shim(metrics: Any, logdir: Any) -> types.ModuleType:
     """A stand-in `jupyter_mlops` module inside the step: log_metric, logdir and log_embedding with no
-    package needed. Metrics also go to TensorBoard event files in the step's logdir: the one of
-    `logdir()` when the step calls it (an output artifact, on any backend), else the local backend's."""
+    package needed.
+
+    Points go to the executor's metrics file through one open file, flushed at most every 0.1 s (the
+    run's views see them that soon) and when the step ends (`_mlops_flush`): a point costs a few
+    microseconds, not a file opened and closed each time. They also go to TensorBoard event files in
+    the step's logdir: the one of `logdir()` when the step calls it (an output artifact, on any
+    backend), else the local backend's."""
     shim = types.ModuleType("jupyter_mlops")
+    sink = os.environ.get("JUPYTER_MLOPS_METRICS_FILE")
+    out: List[Any] = []  # the metrics file, opened at the first point, and when it was last flushed
     counters = {}  # type: Dict[str, int]
 
     def tensorboard_dir() -> Optional[str]:
@@ -94,16 +111,23 @@ def _mlops_shim(metrics: Any, logdir: Any) -> types.ModuleType:
         value = float(value)
         if metrics is not None:
             metrics.log_metric(name, value)
-        sink = os.environ.get("JUPYTER_MLOPS_METRICS_FILE")
         if sink:
-            line = {"name": name, "value": value, "step": step, "time": time.time()}
-            with open(sink, "a", encoding="utf-8") as f:
-                f.write(json.dumps(line) + "\n")
+            now = time.time()
+            if not out:
+                out[:] = [open(sink, "a", encoding="utf-8"), now]  # noqa: SIM115 (open until the step ends)
+            out[0].write(json.dumps({"name": name, "value": value, "step": step, "time": now}) + "\n")
+            if now - out[1] >= 0.1:
+                out[0].flush()
+                out[1] = now
         where = tensorboard_dir()
         if where:
             index = counters.get(name, 0) if step is None else int(step)
             counters[name] = index + 1
             _mlops_write_scalar(where, name, value, index)
+
+    def flush() -> None:
+        if out:
+            out[0].flush()
 
     def log_dir() -> str:
         if logdir is None:
@@ -129,6 +153,7 @@ def _mlops_shim(metrics: Any, logdir: Any) -> types.ModuleType:
     shim.log_metric = log_metric  # type: ignore[attr-defined]
     shim.logdir = log_dir  # type: ignore[attr-defined]
     shim.log_embedding = log_embedding  # type: ignore[attr-defined]
+    shim._mlops_flush = flush  # type: ignore[attr-defined]
     return shim
 
 
@@ -202,63 +227,74 @@ def _mlops_run_step(
     module = types.ModuleType(_MLOPS_NOTEBOOK_MODULE)
     sys.modules[_MLOPS_NOTEBOOK_MODULE] = module  # pickled classes from the setup cell resolve here
     ns = module.__dict__
-    shim = _mlops_shim(args.get(metrics_arg), args.get(logdir_arg))
-    sys.modules["jupyter_mlops"] = shim
-    ns.update(log_metric=shim.log_metric, logdir=shim.logdir, log_embedding=shim.log_embedding, mlops=shim)
-    # Parameters first: setup code may compute from them at its top level (`LIMIT = scale * 2`), as
-    # it does in the kernel below the params cell. Artifacts load after setup (its classes).
-    params = {}  # type: Dict[str, Any]
-    for arg, (var, kind) in sorted(inputs.items()):
-        if kind != "artifact":
-            value = args[arg]
-            params[arg] = _mlops_like(value, defaults[arg]) if defaults and arg in defaults else value
-            ns[var] = params[arg]
-    _mlops_run_setup(ns, setup, setup_lines)
-    setup_names = set(ns)
-    grouped = _mlops_load_groups(args, inputs, step)
-    for arg, (var, kind) in sorted(inputs.items()):
-        if arg in grouped:
-            value = grouped[arg]
-        elif kind == "artifact":
-            value = _mlops_load(args[arg].path, step, var, getattr(args[arg], "metadata", None))
-        else:
-            value = params[arg]  # again: setup code may have rebound the name
-        if value is not _MLOPS_UNBOUND:  # as in the notebook: the name is simply not defined
-            ns[var] = value
-    filename = "<cell %s>" % step
-    tree = _mlops_compile_cell(cell, filename, "%%%%component %s" % step, cell_lines)
-    last: Optional[ast.expr] = None
-    if result and tree.body and isinstance(tree.body[-1], ast.Expr):
-        last = tree.body[-1].value
-        tree.body.pop()
-    exec(compile(tree, filename, "exec"), ns)
-    if last is not None:
-        ns["__mlops_result__"] = eval(compile(ast.Expression(last), filename, "eval"), ns)
-    values: List[Any] = []
-    stored = _mlops_save_groups(args, outputs, groups, ns, step, setup_names)
-    for arg, (var, kind) in outputs.items():
-        if arg in stored:
-            continue
-        is_result = arg == "result" and result
-        key = "__mlops_result__" if is_result else var
-        if key not in ns and kind == "artifact" and not is_result:
-            # Bound on some paths only (or deleted): later steps see it undefined, as in the notebook.
-            os.makedirs(args[arg].path, exist_ok=True)
-            open(os.path.join(args[arg].path, "value.unbound"), "w").close()
-            args[arg].metadata.update(format="unbound", variable=var)
-            continue
-        if is_result:
-            ns.setdefault(key, None)
-        if key not in ns:
-            raise NameError(
-                "step %r did not define %r, which later steps read. Assign it on every path through "
-                "the cell, or list the outputs with --outputs." % (step, var)
-            )
-        value = ns[key]
-        if is_result:
-            args[arg].metadata.update(_mlops_save_result(args[arg].path, value, step, setup_names))
-        elif kind == "artifact":
-            args[arg].metadata.update(_mlops_save(args[arg].path, value, step, var, setup_names))
-        else:
-            values.append(_mlops_param(value, kind, step, var))
-    return tuple(values) if values else None
+    if _MLOPS_SHIM:
+        shim = _mlops_shim(args.get(metrics_arg), args.get(logdir_arg))
+        sys.modules["jupyter_mlops"] = shim
+        ns.update(
+            log_metric=shim.log_metric, logdir=shim.logdir, log_embedding=shim.log_embedding, mlops=shim
+        )
+    try:
+        # Parameters first: setup code may compute from them at its top level (`LIMIT = scale * 2`), as
+        # it does in the kernel below the params cell. Artifacts load after setup (its classes).
+        params = {}  # type: Dict[str, Any]
+        for arg, (var, kind) in sorted(inputs.items()):
+            if kind != "artifact":
+                value = args[arg]
+                if _MLOPS_LIKE and defaults and arg in defaults:
+                    value = _mlops_like(value, defaults[arg])
+                params[arg] = value
+                ns[var] = params[arg]
+        _mlops_run_setup(ns, setup, setup_lines)
+        setup_names = set(ns)
+        grouped = _mlops_load_groups(args, inputs, step) if _MLOPS_LOAD_GROUPS else {}
+        for arg, (var, kind) in sorted(inputs.items()):
+            if arg in grouped:
+                value = grouped[arg]
+            elif _MLOPS_LOAD and kind == "artifact":
+                value = _mlops_load(args[arg].path, step, var, getattr(args[arg], "metadata", None))
+            else:
+                value = params[arg]  # again: setup code may have rebound the name
+            if value is not _MLOPS_UNBOUND:  # as in the notebook: the name is simply not defined
+                ns[var] = value
+        filename = "<cell %s>" % step
+        tree = _mlops_compile_cell(cell, filename, "%%%%component %s" % step, cell_lines)
+        last: Optional[ast.expr] = None
+        if result and tree.body and isinstance(tree.body[-1], ast.Expr):
+            last = tree.body[-1].value
+            tree.body.pop()
+        exec(compile(tree, filename, "exec"), ns)
+        if last is not None:
+            ns["__mlops_result__"] = eval(compile(ast.Expression(last), filename, "eval"), ns)
+        values: List[Any] = []
+        stored = (
+            _mlops_save_groups(args, outputs, groups, ns, step, setup_names) if _MLOPS_SAVE_GROUPS else []
+        )
+        for arg, (var, kind) in outputs.items():
+            if arg in stored:
+                continue
+            is_result = arg == "result" and result
+            key = "__mlops_result__" if is_result else var
+            if key not in ns and kind == "artifact" and not is_result:
+                # Bound on some paths only (or deleted): later steps see it undefined, as in the notebook.
+                os.makedirs(args[arg].path, exist_ok=True)
+                open(os.path.join(args[arg].path, "value.unbound"), "w").close()
+                args[arg].metadata.update(format="unbound", variable=var)
+                continue
+            if is_result:
+                ns.setdefault(key, None)
+            if key not in ns:
+                raise NameError(
+                    "step %r did not define %r, which later steps read. Assign it on every path through "
+                    "the cell, or list the outputs with --outputs." % (step, var)
+                )
+            value = ns[key]
+            if _MLOPS_RESULT and is_result:
+                args[arg].metadata.update(_mlops_save_result(args[arg].path, value, step, setup_names))
+            elif _MLOPS_SAVE and kind == "artifact":
+                args[arg].metadata.update(_mlops_save(args[arg].path, value, step, var, setup_names))
+            elif _MLOPS_PARAMS_OUT:
+                values.append(_mlops_param(value, kind, step, var))
+        return tuple(values) if values else None
+    finally:
+        if _MLOPS_SHIM:
+            shim._mlops_flush()  # the last points, also when the cell failed

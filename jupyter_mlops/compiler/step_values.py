@@ -1,14 +1,18 @@
-# How a compiled step writes a value for later steps and reads it back: inlined into every step.
+# How a compiled step writes a value for later steps and reads it back: pasted into the steps that do.
 #
-# Like step_runtime.py, this file's source is pasted into each generated kfp component function (before
-# step_runtime.py's), so it is standard library only, imports nothing of this package and has no
-# module-level code but imports and definitions. Its names start with `_mlops_`: the compiler binds the
-# builtins it uses in the generated function, so no argument of that function can shadow one.
+# Like step_runtime.py, the functions of this file are pasted into the module of each generated kfp
+# component that uses them, so it is standard library only, imports nothing of this package and has no
+# module-level code but imports, definitions and constants (literals, or the name of a function here).
+# Its names start with `_mlops_` (constants `_MLOPS_`).
 #
 # A value is written in a format only when that format gives back exactly what the step had (same type,
 # dtype, contents, writability): JSON for plain JSON values, .npy for numpy arrays npy holds exactly,
 # parquet for data frames whose columns parquet holds exactly, else pickle. The choice is made from the
 # value itself with cheap structural checks (never by reading a large file back).
+#
+# The compiler pastes into a step only the functions that step uses (runtime_source.py): each def at
+# the top of the step's module, its imports moved into it, the `_MLOPS_*` constants written in where
+# they are read, and the code under a switch the step does not use (`if _MLOPS_PANDAS ...`) left out.
 import json
 import os
 import pickle
@@ -16,13 +20,16 @@ import types
 from typing import Any, Dict, Optional
 
 _MLOPS_NOTEBOOK_MODULE = "__mlops_notebook__"
+# Switch: a step keeps the parquet code (data frames) only if its pipeline may make a pandas frame.
+_MLOPS_PANDAS = True
 
 
-class _MlopsUnbound:
-    """An output the producing step left unbound on the path it took."""
+def _mlops_unbound() -> None:
+    """Stands for an output the producing step left unbound on the path it took (a function: a unique
+    object that a step's module can define at its top level, as the compiler pastes it)."""
 
 
-_MLOPS_UNBOUND = _MlopsUnbound()
+_MLOPS_UNBOUND = _mlops_unbound
 
 
 def _mlops_is_json(value: Any, seen: Optional[Dict[int, bool]] = None, depth: int = 0) -> bool:
@@ -182,7 +189,7 @@ def _mlops_save(path: str, value: Any, step: str, var: str, setup_names: Any) ->
         if not value.flags.writeable:
             meta["writeable"] = False
         return meta
-    if _mlops_parquet_exact(value):
+    if _MLOPS_PANDAS and _mlops_parquet_exact(value):
         try:
             import pyarrow  # noqa: F401
         except ImportError:
@@ -232,7 +239,8 @@ def _mlops_load(path: str, step: str, var: str, meta: Optional[Dict[str, Any]] =
     """Read a value written by _mlops_save (the artifact directory `path`)."""
     if os.path.exists(os.path.join(path, "value.unbound")):
         return _MLOPS_UNBOUND
-    for name in ("value.npy", "value.parquet", "value.json", "value.pkl"):
+    names = ("value.npy", "value.parquet") if _MLOPS_PANDAS else ("value.npy",)
+    for name in (*names, "value.json", "value.pkl"):
         file = os.path.join(path, name)
         if not os.path.exists(file):
             continue
@@ -244,7 +252,7 @@ def _mlops_load(path: str, step: str, var: str, meta: Optional[Dict[str, Any]] =
                 if meta and meta.get("writeable") is False:
                     array.flags.writeable = False
                 return array
-            if name == "value.parquet":
+            if _MLOPS_PANDAS and name == "value.parquet":
                 import pandas
 
                 frame = pandas.read_parquet(file)

@@ -2,12 +2,16 @@
 (condition branch, nested pipeline, loop iteration) when it becomes ready, and runs each ready
 container task on a thread of its own (up to `max_workers` at once) through `steps.ContainerStep`.
 Only the scheduler's thread changes the graph; step threads hand their outcome back through a queue.
+
+Its work is linear in the tasks: each node counts the dependencies it still waits on and is queued
+when the last one ends; only queued nodes are tried (a container again only when a worker frees up).
 """
 
 from __future__ import annotations
 
 import queue
 import time
+from collections import deque
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -32,8 +36,16 @@ class Scheduler:
         self.max_workers = max_workers
         self.pool = ThreadPoolExecutor(max_workers, thread_name_prefix="step")
         self.events: queue.Queue[tuple[Node, StepOutcome]] = queue.Queue()
-        self.waiting: list[Node] = []
+        self.waiting: dict[Node, None] = {}  # every node not started yet, in the order they came
+        self.ready: deque[Node] = deque()  # nodes whose dependencies have all ended
+        self.ready_steps: deque[Node] = deque()  # containers among them: these wait for a worker too
+        self.held: dict[Node, deque[Node]] = {}  # loop -> iterations its parallelism limit holds back
+        self.dependents: dict[Node, list[Node]] = {}  # node -> the nodes of its scope that wait on it
+        self.unmet: dict[Node, int] = {}  # node -> how many of its dependencies have not ended
+        self.open_children: dict[Node, int] = {}  # group -> how many of its children have not ended
+        self.ended: set[Node] = set()
         self.roots: list[Node] = []
+        self.open_roots = 0
         self.running = 0
         self.canceled = False
         self.failures: list[tuple[float, str]] = []
@@ -62,7 +74,7 @@ class Scheduler:
         return RunState.SUCCEEDED, None
 
     def _loop(self) -> None:
-        while not all(n.state.terminal for n in self.roots):
+        while self.open_roots:
             if self.ctx.cancel.is_set() and not self.canceled:
                 self._cancel_pending()
             progressed = self._advance()
@@ -103,26 +115,60 @@ class Scheduler:
             )
             scope.nodes[key] = node
             nodes.append(node)
-            self.waiting.append(node)
+            self.waiting[node] = None
             self._report(node)
+        for node in nodes:
+            self.unmet[node] = len(node.deps)
+            for dep in node.deps:
+                self.dependents.setdefault(scope.nodes[dep], []).append(node)
+        for node in nodes:
+            if not node.deps:
+                self._queue(node)
         if parent is not None:
             parent.children = nodes
+            self.open_children[parent] = len(nodes)
+        else:
+            self.open_roots += len(nodes)
         return nodes
+
+    def _queue(self, node: Node) -> None:
+        (self.ready_steps if node.kind == "container" else self.ready).append(node)
+
+    def _ended(self, node: Node) -> None:
+        """`node` reached a final state: release what waited on it (once per node)."""
+        if node in self.ended:
+            return
+        self.ended.add(node)
+        for dependent in self.dependents.pop(node, ()):
+            self.unmet[dependent] -= 1
+            if self.unmet[dependent] == 0:
+                self._queue(dependent)
+        parent = node.parent
+        if parent is None:
+            self.open_roots -= 1
+            return
+        self.open_children[parent] -= 1
+        held = self.held.get(parent)
+        if node.kind == "iteration" and held:
+            self.ready.append(held.popleft())
 
     # -- scheduling -----------------------------------------------------------------------------
 
     def _advance(self) -> bool:
         progressed = False
-        changed = True
-        while changed:
-            changed = False
-            for node in list(self.waiting):
-                if node.state != StepState.PENDING:
-                    self.waiting.remove(node)
-                elif self._try_start(node):
-                    if node in self.waiting:
-                        self.waiting.remove(node)
-                    changed = progressed = True
+        while self.ready or (self.ready_steps and self.running < self.max_workers):
+            node = self.ready.popleft() if self.ready else self.ready_steps.popleft()
+            if node.state != StepState.PENDING:
+                self.waiting.pop(node, None)
+            elif self._try_start(node):
+                self.waiting.pop(node, None)
+                progressed = True
+            elif node.kind == "iteration":
+                assert node.parent is not None
+                self.held.setdefault(node.parent, deque()).append(node)
+            else:  # a container with no worker free: first in line when one frees up
+                self.ready_steps.appendleft(node)
+                break
         return progressed
 
     def _try_start(self, node: Node) -> bool:
@@ -192,6 +238,8 @@ class Scheduler:
         node.state = outcome.state
         if outcome.state == StepState.SKIPPED:  # the run was cancelled before the step could start
             node.skip_reason = "canceled"
+        if node.state.terminal:
+            self._ended(node)
         if outcome.state == StepState.FAILED:
             self.failures.append(
                 (node.info.finished_at or time.time(), f"step {node.name!r} failed: {outcome.error}")
@@ -254,8 +302,10 @@ class Scheduler:
                 inner=Scope(prefix=f"{node.name}[{i}].", params=it_params, artifacts=it_artifacts),
             )
             iterations.append(iteration)
-            self.waiting.append(iteration)
+            self.waiting[iteration] = None
+            self.ready.append(iteration)
         node.children = iterations
+        self.open_children[node] = len(iterations)
         if not iterations:
             self._finish_group(node)
 
@@ -273,11 +323,7 @@ class Scheduler:
         return True
 
     def _child_done(self, parent: Node | None) -> None:
-        if (
-            parent is not None
-            and parent.state == StepState.RUNNING
-            and all(c.state.terminal for c in parent.children)
-        ):
+        if parent is not None and parent.state == StepState.RUNNING and not self.open_children.get(parent):
             self._finish_group(parent)
 
     def _finish_group(self, node: Node) -> None:
@@ -305,6 +351,8 @@ class Scheduler:
 
     def _set(self, node: Node, state: StepState) -> None:
         node.state = node.info.state = state
+        if state.terminal:
+            self._ended(node)
         self._report(node)
 
     def _report(self, node: Node) -> None:

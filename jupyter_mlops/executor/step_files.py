@@ -12,10 +12,14 @@ from pathlib import Path
 _ERROR_TAIL_BYTES = 256 * 1024
 
 
-class MetricsTail:
-    """Reads the JSON lines a step appends to JUPYTER_MLOPS_METRICS_FILE, as they come."""
+Point = tuple[str, float, int | None, float]  # name, value, index, time
 
-    def __init__(self, path: Path, emit: Callable[[str, float, int | None, float], None]) -> None:
+
+class MetricsTail:
+    """Reads the JSON lines a step appends to JUPYTER_MLOPS_METRICS_FILE, as they come: each read hands
+    over every complete new line as one batch (the store writes a batch in one transaction)."""
+
+    def __init__(self, path: Path, emit: Callable[[list[Point]], None]) -> None:
         self.path = path
         self.emit = emit
         self.offset = 0
@@ -31,18 +35,24 @@ class MetricsTail:
         if end < 0:
             return
         self.offset += end + 1
+        batch: list[Point] = []
+        now = time.time()
         for line in data[: end + 1].splitlines():
             try:
                 point = json.loads(line)
                 step = point.get("step")
-                self.emit(
-                    str(point["name"]),
-                    float(point["value"]),
-                    int(step) if step is not None else None,
-                    float(point.get("time") or time.time()),
+                batch.append(
+                    (
+                        str(point["name"]),
+                        float(point["value"]),
+                        int(step) if step is not None else None,
+                        float(point.get("time") or now),
+                    )
                 )
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError, AttributeError):
                 continue  # a torn or foreign line must not fail the step
+        if batch:
+            self.emit(batch)
 
 
 _USER_FRAME = re.compile(r'File "<(cell [^>]+|pipeline setup[^>]*)>", line (\d+)')

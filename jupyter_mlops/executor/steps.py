@@ -19,7 +19,7 @@ from ..models import ArtifactInfo, MetricPoint, StepInfo, StepState
 from . import leftovers, processes
 from .cache import StepCache, cache_key, materialize
 from .prelude import Environments
-from .step_files import MetricsTail, disk_full_note, last_error_line
+from .step_files import MetricsTail, Point, disk_full_note, last_error_line
 from .step_folders import folder_name
 
 POLL_SECONDS = 0.2
@@ -249,7 +249,7 @@ class ContainerStep:
                 python, module, step.function, executor_input, log, env, self.ctx.cwd
             )
         deadline = None if timeout is None else time.monotonic() + timeout
-        tail = MetricsTail(metrics_file, self._logged_metric)
+        tail = MetricsTail(metrics_file, self._logged_metrics)
         try:
             return self._watch(process, tail, deadline, timeout, offset)
         except BaseException:  # a metric could not be recorded (the store failed): the step ends here
@@ -354,9 +354,18 @@ class ContainerStep:
 
     # -- reporting ------------------------------------------------------------------------------
 
-    def _logged_metric(self, name: str, value: float, index: int | None, at: float) -> None:
-        self.logged_metrics.add(name)
-        self._metric(name, value, index, at)
+    def _logged_metrics(self, batch: list[Point]) -> None:
+        points = []
+        for name, value, index, at in batch:
+            self.logged_metrics.add(name)
+            self.info.metrics[name] = value
+            points.append(MetricPoint(self.ctx.run_id, self.info.name, name, value, index=index, time=at))
+        record = getattr(self.ctx.listener, "on_metrics", None)  # a listener may take a batch at once
+        if record is not None:
+            record(points)
+        else:
+            for point in points:
+                self.ctx.listener.on_metric(point)
 
     def _metric(self, name: str, value: float, index: int | None, at: float) -> None:
         self.info.metrics[name] = value

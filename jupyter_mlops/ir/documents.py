@@ -9,8 +9,8 @@ to a compiled YAML file, YAML text, the parsed documents, a notebook `Pipeline` 
 
 from __future__ import annotations
 
+import json
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,12 +29,34 @@ Documents = list[dict[str, Any]]
 def documents_from_yaml(text: str, *, where: str = "the pipeline YAML") -> Documents:
     import yaml
 
+    # libyaml's loader where PyYAML was built with it: ~9x faster than the pure-Python one
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        docs = [d for d in yaml.safe_load_all(text) if d is not None]
+        docs = [d for d in yaml.load_all(text, Loader=loader) if d is not None]
     except yaml.YAMLError as exc:
         raise PipelineError(f"{where} is not valid YAML: {exc}") from exc
     check_expansion(docs, where)
     return _checked(docs, where)
+
+
+def write_spec(documents: Documents, directory: Path, text: str | None = None) -> Path:
+    """Keep a run's IR in `directory`: the text it came as (pipeline.yaml), or else the documents as
+    JSON (pipeline.json: no YAML dump and load between compiling and running)."""
+    if text is not None:
+        path = directory / "pipeline.yaml"
+        path.write_text(text, encoding="utf-8")
+    else:
+        path = directory / "pipeline.json"
+        path.write_text(json.dumps(documents, allow_nan=False), encoding="utf-8")
+    return path
+
+
+def read_spec(path: Path) -> Documents:
+    """The IR documents `write_spec` kept (or a pipeline.yaml of an earlier version)."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".json":
+        return _checked(json.loads(text), str(path))
+    return documents_from_yaml(text, where=str(path))
 
 
 def _checked(docs: Sequence[Any], where: str) -> Documents:
@@ -65,14 +87,10 @@ def _is_kfp_pipeline(obj: Any) -> bool:
 
 
 def _compile_kfp(pipeline: Any) -> Documents:
-    from kfp import compiler
+    """The IR kfp built for a pipeline (or component) object, as the dicts its YAML would load as."""
+    from ..compiler.kfp_ir import kfp_documents
 
-    with tempfile.TemporaryDirectory(prefix="mlops-compile-") as tmp:
-        out = Path(tmp) / "pipeline.yaml"
-        compiler.Compiler().compile(pipeline, package_path=str(out))
-        return documents_from_yaml(
-            out.read_text(), where=f"the compiled {getattr(pipeline, 'name', 'pipeline')}"
-        )
+    return _checked(kfp_documents(pipeline), f"the compiled {getattr(pipeline, 'name', 'pipeline')}")
 
 
 def load_pipeline(pipeline: Any) -> Documents:

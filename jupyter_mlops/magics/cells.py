@@ -16,8 +16,6 @@ from typing import Any, TypeVar
 from IPython.core import error as ipython_error
 from IPython.core.magic import Magics, cell_magic, line_cell_magic, magics_class
 
-from ..analysis.cell import analyze_cell
-from ..compiler import compile_yaml, plan_pipeline
 from ..errors import MlopsError, UsageError
 from ..notebook.options import _Parser, split_magic_line
 from ..notebook.pipeline import normalize_source
@@ -166,6 +164,8 @@ class PipelineMagics(Magics):
         self._learn_notebook_name()
         key = self._cell_key(f"%%component {line}", cell)
         step = self.workspace.define_component(line, cell, key)
+        from ..analysis.cell import analyze_cell  # on first use: %load_ext stays cheap
+
         analyze_cell(step.source, cell=step.name, first_line=2)  # syntax and IPython-line problems show now
         if not step.options.define_only:
             self._run_cell(cell, f"%%component {line}")
@@ -182,6 +182,8 @@ class PipelineMagics(Magics):
             pipeline = self.workspace.active
             try:
                 if sub == "setup":
+                    from ..analysis.cell import analyze_cell
+
                     analyze_cell(normalize_source(cell), cell="%%pipeline setup", first_line=2)
                     setup = self.workspace.define_setup(rest, cell, key)
                     if not setup.options.define_only:
@@ -237,6 +239,7 @@ class PipelineMagics(Magics):
         p = _Parser(prog="%pipeline show", add_help=False)
         p.add_argument("name", nargs="?")
         opts = p.parse_args(args)
+        from ..compiler import plan_pipeline
         from ..widgets.plan_display import show_pipeline
 
         return show_pipeline(plan_pipeline(self.workspace.get(opts.name)))
@@ -247,6 +250,8 @@ class PipelineMagics(Magics):
         p.add_argument("--pipeline")
         opts = p.parse_args(args)
         pipeline = self.workspace.get(opts.pipeline)
+        from ..compiler import compile_yaml
+
         text = compile_yaml(pipeline)
         out = Path(opts.path or f"{pipeline.name}.yaml")
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -61,24 +62,58 @@ def cell_key(cell: Any, code_index: int) -> str:
     return f"id:{cell_id}" if isinstance(cell_id, str) and cell_id else f"position:{code_index}"
 
 
-def read_notebook(path: str | Path) -> Workspace:
-    """Every pipeline the notebook defines. Raises MlopsError naming the cell for bad cells."""
-    import nbformat
+def _notebook_cells(path: Path) -> list[dict[str, Any]]:
+    """The cells of an .ipynb file, each with its `source` as one string.
 
-    path = Path(path)
+    A version 4 notebook (every Jupyter of the last decade writes one) is read as the JSON it is:
+    `nbformat.read` would import jsonschema with its format checkers (0.8 s of a CLI compile) to
+    validate, and it only logs what it finds. Older versions go through nbformat, which converts them.
+    """
     try:
-        nb = nbformat.read(str(path), as_version=4)
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise UsageError(f"no notebook at {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path} is not a readable notebook: {exc}") from None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise UsageError(f"{path} is not a readable notebook: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("cells", []), list):
+        raise UsageError(f"{path} is not a readable notebook: no list of cells")
+    if data.get("nbformat") != 4:
+        return _converted_cells(path)
+    cells: list[dict[str, Any]] = []
+    for cell in data.get("cells", []):
+        if not isinstance(cell, dict):
+            raise UsageError(f"{path} is not a readable notebook: a cell is {cell!r}")
+        source = cell.get("source", "")
+        if isinstance(source, list):
+            source = "".join(str(line) for line in source)
+        cells.append({**cell, "source": source if isinstance(source, str) else ""})
+    return cells
+
+
+def _converted_cells(path: Path) -> list[dict[str, Any]]:
+    import nbformat
+
+    try:
+        nb = nbformat.read(str(path), as_version=4)
     except Exception as exc:  # nbformat raises several kinds for a file that is not a notebook
         raise UsageError(f"{path} is not a readable notebook: {exc}") from None
+    return [dict(cell) for cell in nb.cells]
+
+
+def read_notebook(path: str | Path) -> Workspace:
+    """Every pipeline the notebook defines. Raises MlopsError naming the cell for bad cells."""
+    path = Path(path)
     workspace = Workspace(default_pipeline_name(str(path)))
     code_index = 0
-    for cell in nb.cells:
-        if cell.cell_type != "code":
+    for cell in _notebook_cells(path):
+        if cell.get("cell_type") != "code":
             continue
         code_index += 1
-        feed_cell(workspace, cell.source, f"code cell {code_index}", cell_key(cell, code_index))
+        feed_cell(workspace, cell["source"], f"code cell {code_index}", cell_key(cell, code_index))
     return workspace
 
 

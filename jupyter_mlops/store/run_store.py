@@ -278,30 +278,40 @@ class RunStore(StoreDatabase):
             )  # fmt: skip
 
     def record_metric(self, metric: MetricPoint) -> None:
-        """Append a point, and keep the run's "latest value" summary current for cheap list pages.
+        """Append a point, and keep the run's "latest value" summary current for cheap list pages."""
+        self.record_metrics([metric])
+
+    def record_metrics(self, metrics: Sequence[MetricPoint]) -> None:
+        """Append points of one run in one transaction (a step's metrics file is read in batches: a
+        training loop logging 50,000 points costs a few transactions, not 50,000), keeping the run's
+        "latest value" summary current for cheap list pages.
 
         Live views learn of new metrics from a "metric" event, written at most once a second per run
         (by this process) so a training loop logging thousands of points does not flood the events.
         """
+        if not metrics:
+            return
+        run_id = metrics[0].run_id
+        if any(m.run_id != run_id for m in metrics):
+            raise ValueError("record_metrics takes the points of one run")
         now = time.time()
+        rows = [(run_id, m.step, m.name, float(m.value), m.index, m.time or now) for m in metrics]
         with self._write() as db:
-            row = db.execute(
-                "SELECT metrics_summary, state FROM runs WHERE id = ?", (metric.run_id,)
-            ).fetchone()
+            row = db.execute("SELECT metrics_summary, state FROM runs WHERE id = ?", (run_id,)).fetchone()
             if row is None:
-                raise self._not_found(metric.run_id)
-            db.execute(
-                "INSERT INTO metrics (run_id, step, name, value, idx, time) VALUES (?, ?, ?, ?, ?, ?)",
-                (metric.run_id, metric.step, metric.name, float(metric.value), metric.index,
-                 metric.time or now),
-            )  # fmt: skip
+                raise self._not_found(run_id)
+            db.executemany(
+                "INSERT INTO metrics (run_id, step, name, value, idx, time) VALUES (?, ?, ?, ?, ?, ?)", rows
+            )
             summary = loads(row["metrics_summary"])
-            summary[records.metric_key(metric.step, metric.name)] = float(metric.value)
-            db.execute("UPDATE runs SET metrics_summary = ? WHERE id = ?", (dumps(summary), metric.run_id))
-            if now - self._metric_event_at.get(metric.run_id, 0.0) >= self.metric_event_every:
-                self._metric_event_at[metric.run_id] = now
-                detail = {"name": metric.name, "value": float(metric.value), "index": metric.index}
-                self._event(db, metric.run_id, "metric", row["state"], metric.step, detail)
+            for m in metrics:
+                summary[records.metric_key(m.step, m.name)] = float(m.value)
+            db.execute("UPDATE runs SET metrics_summary = ? WHERE id = ?", (dumps(summary), run_id))
+            if now - self._metric_event_at.get(run_id, 0.0) >= self.metric_event_every:
+                self._metric_event_at[run_id] = now
+                first = metrics[0]  # the point that would have been the event one by one
+                detail = {"name": first.name, "value": float(first.value), "index": first.index}
+                self._event(db, run_id, "metric", row["state"], first.step, detail)
 
     # -- reads --------------------------------------------------------------------------------------
 

@@ -1,8 +1,10 @@
-"""The generated component function cannot confuse a user's name with its own (issue 9, item 11).
+"""The generated component cannot confuse a user's name with its own (issue 9, item 11).
 
-A static property: for any names a notebook uses, the inlined step code reads none of the component
-function's arguments (the user's variables) and no global (kfp's module globals or the step function's
-own name): every name it uses is bound inside the wrapper the compiler puts around it.
+A static property of the module kfp writes for a step (its source, as the compiled IR holds it): the
+component function reads its arguments (the user's variables) and no global but the runtime's entry
+point, which no argument takes; the runtime functions beside it (at the module's top level, issue 10)
+read no name that the module binds otherwise (kfp's imports, the step function's own name) where they
+mean a builtin: every global they read is one of theirs or a builtin nothing else binds.
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ from __future__ import annotations
 import builtins
 import keyword
 import symtable
+import typing
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jupyter_mlops.compiler import plan_pipeline
-from jupyter_mlops.compiler.kfp_ir import step_function_source
+from jupyter_mlops.compiler import compile_documents
+from jupyter_mlops.compiler.runtime_source import ENTRY
 from jupyter_mlops.notebook.pipeline import Pipeline
 from jupyter_mlops.notebook.reader import feed_cell
 from jupyter_mlops.notebook.workspace import Workspace
@@ -24,7 +27,8 @@ PROVIDED = ("result", "log_metric", "logdir", "mlops")  # names a step has or gi
 identifiers = st.one_of(
     st.sampled_from(sorted(n for n in dir(builtins) if n.isidentifier() and not n.startswith("__"))),
     st.sampled_from(["time", "json", "os", "sys", "types", "ast", "pickle", "linecache", "Any", "Dict",
-                     "Optional", "tasks", "configure", "_mlops_runtime", "_mlops_builtins", "_mlops_save"]),
+                     "Optional", "tasks", "configure", "_mlops_runtime", "_mlops_builtins", "_mlops_save",
+                     "_mlops_run_step", "_mlops_load"]),
     st.from_regex(r"[A-Za-z][A-Za-z0-9_]{0,8}", fullmatch=True),
 ).filter(lambda n: not keyword.iskeyword(n) and n not in PROVIDED)  # fmt: skip
 
@@ -40,9 +44,18 @@ def _tables(table: symtable.SymbolTable) -> list[symtable.SymbolTable]:
     return [table, *(t for child in table.get_children() for t in _tables(child))]
 
 
-@settings(max_examples=60, deadline=None)
+def _module_bound() -> set[str]:
+    """What the header kfp writes above the functions binds: `import kfp`, `from kfp import dsl`,
+    `from kfp.dsl import *`, `from typing import *`."""
+    from kfp import dsl
+
+    return {"kfp", "dsl", *dsl.__all__, *typing.__all__}
+
+
+@settings(max_examples=40, deadline=None)
 @given(
-    st.lists(identifiers, min_size=1, max_size=6, unique=True), st.sampled_from(["eval", "open", "json", "s"])
+    st.lists(identifiers, min_size=1, max_size=6, unique=True),
+    st.sampled_from(["eval", "open", "json", "s", "compile", "sorted"]),
 )
 def test_the_inlined_code_reads_no_argument_and_no_global(names: list[str], step: str) -> None:
     cells = [
@@ -51,15 +64,21 @@ def test_the_inlined_code_reads_no_argument_and_no_global(names: list[str], step
         f"%%component {step}\n" + "\n".join(f"print({n})" for n in names) + "\nlog_metric('m', 1)\nnames = 1",
         "%%component last\nprint(names)",
     ]
-    plan = plan_pipeline(notebook_pipeline(cells))
-    source = step_function_source(plan, plan.step(step))
-    function = symtable.symtable(source, "<step>", "exec").get_children()[0]
-    arguments = set(function.get_parameters())
+    spec = compile_documents(notebook_pipeline(cells))[0]
+    source = spec["deploymentSpec"]["executors"][f"exec-{step}"]["container"]["command"][-1]
+    module = symtable.symtable(source, "<step>", "exec")
+    functions = {t.get_name(): t for t in module.get_children()}
+    component = functions.pop(step)
+    arguments = set(component.get_parameters())
     assert set(names) <= {a.rstrip("_in") for a in arguments} | arguments
-    (runner,) = [t for t in function.get_children() if t.get_name().startswith("_mlops_runtime")]
-    assert runner.get_name() not in arguments
-    # A name the wrapper's code takes from the component function is free in the wrapper itself.
-    assert not runner.get_frees(), runner.get_frees()
-    for table in _tables(runner):
-        globals_read = [s.get_name() for s in table.get_symbols() if s.is_global() and s.is_referenced()]
-        assert not globals_read, (table.get_name(), globals_read)
+    (entry,) = [n for n in functions if n.startswith(ENTRY)]
+    assert entry not in arguments
+    read = {s.get_name() for s in component.get_symbols() if s.is_global() and s.is_referenced()}
+    assert read - {"__class__"} == {entry}, read  # (an argument `super` makes Python note `__class__`)
+    assert not component.get_children()  # nothing nested that could see the arguments
+    bound = _module_bound() | {step}
+    for table in (t for f in functions.values() for t in _tables(f)):
+        globals_read = {s.get_name() for s in table.get_symbols() if s.is_global() and s.is_referenced()}
+        mine = globals_read & set(functions)
+        assert not (globals_read - mine) & bound, (table.get_name(), globals_read & bound)
+        assert all(hasattr(builtins, n) for n in globals_read - mine), (table.get_name(), globals_read)

@@ -54,7 +54,7 @@ def failing_once(original: Callable[..., Any], error: Callable[[], BaseException
 
 def patch_store(module: Any) -> None:
     method = {"mark-running": "mark_running", "heartbeat": "heartbeat", "record-step": "record_step",
-              "record-metric": "record_metric", "record-artifact": "record_artifact",
+              "record-metric": "record_metrics", "record-artifact": "record_artifact",
               "finish-run": "finish_run"}.get(SEAM)  # fmt: skip
     if method and _is_runner():
         cls = module.RunStore
