@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 _LAZY_ATTRIBUTES = {
     "run": "jupyter_mlops.api",
     "log_metric": "jupyter_mlops.api",
+    "get_run": "jupyter_mlops.api",
+    "runs": "jupyter_mlops.api",
     "Run": "jupyter_mlops.run_handle",
 }
 

@@ -1,4 +1,4 @@
-"""The Python API: `mlops.run(...)` and `mlops.log_metric(...)`.
+"""The Python API: `mlops.run(...)`, `mlops.get_run(...)`, `mlops.runs(...)` and `mlops.log_metric(...)`.
 
 Metrics logged in a plain notebook cell (not inside a step) go to a pseudo-run of kind "session":
 one per Python process (kernel) and home, in the experiment "Notebook sessions", named after the
@@ -48,6 +48,35 @@ def run(
     cwd = Path(os.getcwd() if working_dir is None else working_dir).absolute()
     info = target.submit(documents, arguments, experiment=experiment, name=name, cache=cache, working_dir=cwd)
     return Run(target, info.id, info)
+
+
+def get_run(run: str, *, backend: str | Backend = "local") -> Run:
+    """The run that `run` names: its id, its name (as the views show it), or a unique id prefix."""
+    from .backends.registry import get_backend
+
+    target = get_backend(backend) if isinstance(backend, str) else backend
+    info = target.get(run)
+    return Run(target, info.id, info)
+
+
+def runs(
+    *,
+    experiment: str | None = None,
+    state: str | RunState | None = None,
+    limit: int = 20,
+    backend: str | Backend = "local",
+) -> list[Run]:
+    """Runs newest first: of one experiment and/or in one state (`"FAILED"`), at most `limit`."""
+    from .backends.registry import get_backend
+
+    try:
+        wanted = RunState(state.upper() if isinstance(state, str) else state) if state is not None else None
+    except ValueError:
+        states = ", ".join(s.value for s in RunState)
+        raise UsageError(f"runs(state={state!r}): no such run state; use one of {states}") from None
+    target = get_backend(backend) if isinstance(backend, str) else backend
+    page = target.list_runs(experiment=experiment, state=wanted, limit=limit)
+    return [Run(target, info.id, info if info.state.terminal and info.steps else None) for info in page.runs]
 
 
 def _metric_value(name: str, value: Any, step: Any) -> tuple[float, int | None]:

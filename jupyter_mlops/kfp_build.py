@@ -283,6 +283,7 @@ def build_yaml(plan: PipelinePlan) -> str:
 
     def configure(task: Any, name: str) -> None:
         options = plan.step(name).options
+        task.set_display_name(name)  # the step's name as the user wrote it; the task key is kfp's
         for upstream in plan.step(name).after:
             task.after(tasks[upstream])
         if options.cpu:

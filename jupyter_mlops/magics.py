@@ -207,7 +207,7 @@ class PipelineMagics(Magics):
         return handler(words[1:])
 
     def _subcommands(self) -> dict[str, Callable[[list[str]], Any]]:
-        from . import magics_runs
+        from . import magics_results, magics_runs
 
         table: dict[str, Callable[[list[str]], Any]] = {
             "new": lambda a: self._structure("new", a),
@@ -216,6 +216,7 @@ class PipelineMagics(Magics):
             "compile": self._compile,
         }
         table.update(magics_runs.subcommands(self))
+        table.update(magics_results.subcommands(self))
         return table
 
     # -- structure ---------------------------------------------------------------------------------

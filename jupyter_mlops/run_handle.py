@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import html
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .models import RunInfo, RunState, StepState
 
 if TYPE_CHECKING:
     from .backends.base import Backend
+    from .run_values import StepOutputs
 
 _WAIT_POLL_MIN_S = 0.05
 _WAIT_POLL_MAX_S = 0.5
@@ -28,11 +30,19 @@ def _seconds(value: float | None) -> str:
     return f"{value:.2f} s" if value < 10 else f"{value:.1f} s" if value < 600 else f"{value / 60:.1f} min"
 
 
+class LogText(str):
+    """A step's log: a str, shown as its lines (not as a quoted repr) as a cell's last value."""
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(str(self))
+
+
 class Run:
     def __init__(self, backend: Backend, run_id: str, info: RunInfo | None = None) -> None:
         self.backend = backend
         self.id = run_id
         self._info = info
+        self._outputs: dict[str, StepOutputs] | None = None
 
     @property
     def info(self) -> RunInfo:
@@ -64,19 +74,40 @@ class Run:
         return dict(self.info.metrics)
 
     @property
-    def outputs(self) -> dict[str, dict[str, Any]]:
-        """Step name -> {output name: value} for the steps that produced outputs (so far)."""
-        return {s.name: dict(s.outputs) for s in self.info.steps if s.outputs}
+    def outputs(self) -> dict[str, StepOutputs]:
+        """Step name -> {output name: value}, by the names the cells gave them, for the steps that produced
+        outputs (so far). A value is loaded when first read (numpy, pandas, JSON or pickle, as the step
+        stored it), then kept: `run.outputs["make_df"]["df"]`."""
+        from .run_values import step_outputs
+        from .step_sources import run_step_sources
 
-    def logs(self, step: str) -> str:
-        """All of `step`'s log written so far (stdout and stderr)."""
+        if self._outputs is not None:
+            return self._outputs
+        info = self.info
+        sources = run_step_sources(self.backend, self.id)
+        variables = {name: {a: v for a, (v, _) in s.outputs.items()} for name, s in sources.items()}
+        outputs = step_outputs(self.id, info.steps, self.backend.artifacts(self.id), variables)
+        if info.state.terminal:
+            self._outputs = outputs  # a finished run's outputs no longer change: keep what was loaded
+        return outputs
+
+    def artifact_path(self, step: str, name: str) -> Path:
+        """The file holding output `name` of `step` (the artifact's folder when it is not one file)."""
+        outputs = self.outputs
+        if step not in outputs:
+            self.info.step(step)  # names the steps when there is no such step
+            raise KeyError(f"step {step!r} of run {self.id} stored no outputs")
+        return outputs[step].path(name)
+
+    def logs(self, step: str) -> LogText:
+        """All of `step`'s log written so far (stdout and stderr); shown in a notebook as the text."""
         parts: list[str] = []
         offset = 0
         while True:
             chunk = self.backend.logs(self.id, step, offset)
             parts.append(chunk.text)
             if chunk.next_offset == offset:
-                return "".join(parts)
+                return LogText("".join(parts))
             offset = chunk.next_offset
 
     def cancel(self) -> Run:

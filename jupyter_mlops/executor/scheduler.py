@@ -16,7 +16,7 @@ from ..errors import MlopsError
 from ..models import ArtifactInfo, RunState, StepInfo, StepState
 from .conditions import evaluate
 from .dataflow import RunFacts, display_keys, group_outputs, importer_artifact, loop_items, resolve_inputs
-from .graph import Node, Scope, dag_tasks, kind_of, static_steps
+from .graph import Node, Scope, dag_tasks, kind_of, static_steps, step_label
 from .ir import Json, task_dependencies
 from .steps import ContainerStep, StepContext, StepOutcome, snapshot
 from .values import Artifact
@@ -78,7 +78,7 @@ class Scheduler:
     def _instantiate(self, scope: Scope, tasks: Mapping[str, Json], parent: Node | None) -> list[Node]:
         nodes = []
         for key, task in tasks.items():
-            name = scope.prefix + key
+            name = scope.prefix + step_label(key, task)
             component_name, component = self.ir.component(name, task)
             node = Node(
                 name=name,
