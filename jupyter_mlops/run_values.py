@@ -34,8 +34,6 @@ def is_internal(name: str, artifact: ArtifactInfo | None) -> bool:
     meta = artifact.metadata
     if meta.get("format") in ("none", "unbound"):
         return True
-    if meta.get("kind") == "tensorboard-logdir":
-        return True
     internal_type = artifact.type in ("system.Metrics", "system.Artifact")
     return internal_type and any(name.startswith(n) for n in INTERNAL_OUTPUTS) and "format" not in meta
 

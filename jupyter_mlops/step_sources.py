@@ -10,6 +10,7 @@ components) have no such call and are not listed.
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,11 @@ class StepSource:
     outputs: dict[str, tuple[str, str]]
     result: bool  # the cell's last line is kept as the output `result`
     defaults: dict[str, Any]  # list/dict parameter -> the params cell's literal (`_mlops_like`)
+
+    @property
+    def variables(self) -> dict[str, str]:
+        """Every input and output argument -> the user's variable it carries."""
+        return {arg: var for table in (self.inputs, self.outputs) for arg, (var, _) in table.items()}
 
     def variable(self, argument: str) -> str:
         """The user's variable an input or output argument carries (`out_x` carries `_x`)."""
@@ -99,15 +105,26 @@ def notebook_steps(documents: Sequence[Mapping[str, Any]]) -> dict[str, StepSour
 
 def run_step_sources(backend: Any, run_id: str) -> dict[str, StepSource]:
     """The notebook steps of a run whose pipeline file this machine has (the local backend keeps it
-    as `<run>/pipeline.yaml`); {} for other backends."""
+    as `<run>/pipeline.yaml`); {} for other backends. Read once per file (views ask often)."""
     run_dir = getattr(backend, "run_dir", None)
     if run_dir is None:
         return {}
-    import yaml
-
     path = run_dir(run_id) / "pipeline.yaml"
     try:
-        text = path.read_text(encoding="utf-8")
+        stamp = path.stat().st_mtime_ns
     except OSError:
         return {}
-    return notebook_steps([d for d in yaml.safe_load_all(text) if isinstance(d, dict)])
+    return _file_sources(str(path), stamp)
+
+
+@functools.lru_cache(maxsize=64)
+def _file_sources(path: str, stamp: int) -> dict[str, StepSource]:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        with open(path, encoding="utf-8") as f:
+            documents = [d for d in yaml.load_all(f, Loader=loader) if isinstance(d, dict)]
+    except (OSError, yaml.YAMLError):
+        return {}
+    return notebook_steps(documents)

@@ -216,14 +216,23 @@ class RunView(MimeView):
             info = self.info.step(step)
         except KeyError as e:
             return {"missing": str(e.args[0])}
+        from ..step_sources import run_step_sources
+        from .values_shown import shown_inputs, shown_outputs
+
+        try:
+            artifacts = self.backend.artifacts(self.run_id)
+        except Exception:  # a backend that cannot list them: values are shown as recorded
+            artifacts = []
+        source = run_step_sources(self.backend, self.run_id).get(step)
+        names = source.variables if source is not None else {}
         detail: dict[str, Any] = {
             "state": state_name(info.state),
             "started_at": info.started_at,
             "finished_at": info.finished_at,
             "attempts": info.attempts,
             "error": info.error,
-            "inputs": {k: jsonable(v) for k, v in info.inputs.items()},
-            "outputs": {k: jsonable(v) for k, v in info.outputs.items()},
+            "inputs": {k: jsonable(v) for k, v in shown_inputs(info, artifacts, names).items()},
+            "outputs": {k: jsonable(v) for k, v in shown_outputs(info, artifacts, names).items()},
             "metrics": finite_json(dict(info.metrics)),
         }
         try:

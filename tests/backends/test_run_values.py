@@ -79,6 +79,14 @@ def test_outputs_are_the_values_under_the_users_names(home: Path, monkeypatch: p
         made["nope"]
     with pytest.raises(KeyError, match="no step 'make-df'"):
         run.artifact_path("make-df", "df")
+    from jupyter_mlops.views import run_view
+
+    detail = run_view(run.backend, run.id).step_detail("make_df")  # the run view's step panel
+    assert detail["outputs"]["arr"] == "numpy.ndarray (2, 3) float32" and detail["outputs"]["result"] == "3"
+    assert "mlops_metrics" not in detail["outputs"] and "_hidden" in detail["outputs"]
+    used = run_view(run.backend, run.id).step_detail("use_them")
+    assert used["inputs"]["df"] == "pandas.DataFrame from make_df" and used["outputs"] == {}
+    assert str(home) not in repr(detail) + repr(used)  # no paths
     assert "{'lr': 0.1" in run.logs("use_them")
     assert run.logs("use_them")._repr_pretty_ is not None
 

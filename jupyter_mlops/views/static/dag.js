@@ -124,7 +124,9 @@ function render({ model, el: root }) {
       }
     }
     for (const n of layout.nodes) {
-      const g = el("g", { class: "mlops-node", "data-step": n.id, "data-state": "" }, gNodes);
+      // No data-state yet: the first paint always applies a style (a not-yet-run step's state is "",
+      // and a rect never painted is drawn solid black).
+      const g = el("g", { class: "mlops-node", "data-step": n.id }, gNodes);
       const tip = el("title", {}, g);
       const rect = el("rect", { x: n.x, y: n.y, width: n.w, height: n.h, rx: 6 }, g);
       const icon = el("text", { x: n.x + 14, y: n.y + n.h / 2 + 5, class: "mlops-icon" }, g);
