@@ -138,10 +138,18 @@ def subcommands(m: PipelineMagics) -> dict[str, Callable[[list[str]], Any]]:
         p.add_argument("run")
         p.add_argument("step")
         p.add_argument("--follow", action="store_true")
+        p.add_argument("--executor-lines", action="store_true")
         opts = p.parse_args(args)
         from .run_follow import print_logs
 
-        print_logs(backend(), opts.run, opts.step, follow=opts.follow, out=sys.stdout)
+        print_logs(
+            backend(),
+            opts.run,
+            opts.step,
+            follow=opts.follow,
+            out=sys.stdout,
+            executor_lines=opts.executor_lines,
+        )
 
     def cancel(args: list[str]) -> None:
         if len(args) > 1:

@@ -127,6 +127,30 @@ def test_every_cli_command_takes_an_id_a_prefix_or_a_name(home: Path) -> None:
         status = subprocess.run([*base, "status", ref], capture_output=True, text=True, timeout=120)
         assert status.returncode == 0 and run.id in status.stdout and "make_df" in status.stdout, status
         logs = subprocess.run([*base, "logs", ref, "make_df"], capture_output=True, text=True, timeout=120)
-        assert logs.returncode == 0, logs.stderr
+        assert logs.returncode == 0 and "made" in logs.stdout, logs.stderr
+        assert "KFP Executor" not in logs.stdout  # kfp's bookkeeping is left out, as in the views
         cancel = subprocess.run([*base, "cancel", ref], capture_output=True, text=True, timeout=120)
         assert cancel.returncode == 0 and "SUCCEEDED" in cancel.stdout, cancel
+
+
+def test_cli_runs_status_and_logs_read_as_tables(home: Path) -> None:
+    base = [sys.executable, "-m", "jupyter_mlops.cli"]
+    empty = subprocess.run([*base, "status"], capture_output=True, text=True, timeout=120)
+    assert empty.returncode == 0 and empty.stdout.strip() == "No runs yet.", empty
+    first = mlops.run(notebook_pipeline(SMALL, "table"), name="short").wait(timeout=300)
+    newest = mlops.run(notebook_pipeline(SMALL, "table"), experiment="a longer experiment").wait(timeout=300)
+    status = subprocess.run([*base, "status"], capture_output=True, text=True, timeout=120)
+    assert status.returncode == 0 and newest.id in status.stdout and first.id not in status.stdout, status
+    listed = subprocess.run([*base, "runs"], capture_output=True, text=True, timeout=120).stdout.splitlines()
+    assert listed[0].split() == ["id", "started", "state", "took", "experiment", "name"]
+    assert [line.split()[0] for line in listed[1:]] == [newest.id, first.id]
+    starts = {line.index("SUCCEEDED") for line in listed[1:]} | {listed[0].index("state")}
+    assert len(starts) == 1, listed  # the columns line up
+    assert listed[1].endswith(newest.name) and listed[2].endswith("short")
+    every = subprocess.run(
+        [*base, "logs", first.name, "make_df", "--executor-lines"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "KFP Executor" in every.stdout and "made" in every.stdout, every
