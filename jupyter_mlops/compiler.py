@@ -22,14 +22,15 @@ from .errors import CellError, CellErrors, PipelineError, raise_all
 from .file_order import FILES_LABEL, file_order
 from .pipeline_analysis import SETUP_CELL, analyze_pipeline, constant_names, setup_needs
 from .relative_paths import relative_path_notes
+from .step_display import shows_figures
 from .value_kinds import ARTIFACT, bindings, import_statements, output_kind
 
 if TYPE_CHECKING:
     from .pipeline import Param, Pipeline
 
 # Names a compiled step provides itself (the inlined stand-in for jupyter_mlops).
-PROVIDED = frozenset({"log_metric", "logdir", "mlops"})
-RESERVED_ARGS = frozenset({"result", "mlops_metrics", "mlops_logdir"})
+PROVIDED = frozenset({"log_metric", "logdir", "mlops", "display"})
+RESERVED_ARGS = frozenset({"result", "mlops_metrics", "mlops_logdir", "mlops_figures"})
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class StepPlan:
     # Outputs that may share objects (`alias_flow`): each group is stored as one, so a step that
     # loads several of them gets what was one object as one object.
     groups: tuple[frozenset[str], ...] = ()
+    shows_figures: bool = False  # the cell may draw or display(): its figures are kept (step_figures)
 
 
 @dataclass(frozen=True)
@@ -304,6 +306,7 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
             may_change=frozenset(outs).intersection(analysis.may_change),
             line_map=(1,) * len(implicit_imports[name]) + analysis.line_map,
             groups=groups,
+            shows_figures=shows_figures(trees[name], analysis, setup_imports),
         )
     for step in pipeline:
         if keyword.iskeyword(step.name):

@@ -28,7 +28,8 @@ from .pipeline_analysis import SETUP_CELL
 from .value_kinds import ARTIFACT
 
 _RUNTIME_FILES = [
-    Path(__file__).with_name(n) for n in ("step_values.py", "step_groups.py", "step_runtime.py")
+    Path(__file__).with_name(n)
+    for n in ("step_values.py", "step_groups.py", "step_figures.py", "step_runtime.py")
 ]
 # Steps run on a stock image of the Python that compiled them, so pickled values load alike.
 DEFAULT_IMAGE = f"python:{sys.version_info.major}.{sys.version_info.minor}"
@@ -42,7 +43,7 @@ _KFP_RESERVED = frozenset({"Output"})  # kfp refuses it as an argument (its name
 
 @functools.lru_cache(maxsize=1)
 def _runtime_source() -> str:
-    """step_values.py, step_groups.py then step_runtime.py, without comment headers and relative imports."""
+    """The inlined runtime files in order (_RUNTIME_FILES), without comment headers and relative imports."""
     parts: list[str] = []
     for file in _RUNTIME_FILES:
         text = file.read_text(encoding="utf-8")
@@ -132,6 +133,8 @@ def step_function_source(plan: PipelinePlan, step: StepPlan) -> str:
         sig.append(f"{names.metrics}: Output[Metrics]")
     if step.uses_logdir:
         sig.append(f"{names.logdir}: Output[Artifact]")
+    if step.shows_figures:
+        sig.append(f"{names.figures}: Output[Artifact]")
     param_outs = [(v, k) for v, k in step.outputs.items() if k != ARTIFACT]
     for var, kind in param_outs:
         outputs[names.outputs[var]] = (var, kind)
@@ -159,6 +162,7 @@ def step_function_source(plan: PipelinePlan, step: StepPlan) -> str:
             logdir_arg={names.logdir!r},
             defaults={defaults!r},
             groups={[[names.outputs[v] for v in sorted(g)] for g in step.groups]!r},
+            figures_arg={names.figures if step.shows_figures else None!r},
         )
         """
     )
@@ -175,6 +179,7 @@ class _Names:
     metrics: str
     logdir: str
     runner: str
+    figures: str
 
 
 def _output_name(var: str, taken: set[str]) -> str:
@@ -190,8 +195,9 @@ def _argument_names(plan: PipelinePlan, step: StepPlan) -> _Names:
     metrics = _free_name("mlops_metrics", taken)
     logdir = _free_name("mlops_logdir", taken)
     runner = _free_name(_RUNTIME_FUNCTION, taken)
+    figures = _free_name("mlops_figures", taken)
     outputs = {v: _output_name(v, taken) for v in sorted(step.outputs)}
-    return _Names(outputs=outputs, metrics=metrics, logdir=logdir, runner=runner)
+    return _Names(outputs=outputs, metrics=metrics, logdir=logdir, runner=runner, figures=figures)
 
 
 def _define(source: str, name: str, namespace: dict[str, Any]) -> Any:
@@ -241,7 +247,7 @@ def input_arguments(
     names = _argument_names(plan, step)
     artifact_outputs = [v for v, k in step.outputs.items() if k == ARTIFACT]
     taken = {*artifact_outputs, *(names.outputs[v] for v in artifact_outputs)}
-    taken |= {names.metrics, names.logdir, names.runner}
+    taken |= {names.metrics, names.logdir, names.runner, names.figures}
     taken |= ({"result"} if step.result else set()) | _KFP_RESERVED
     out = [(_free_name(v, taken), v, plan.params[v].type, v) for v in step.params]
     for var, (producer, kind) in sorted(step.inputs.items()):

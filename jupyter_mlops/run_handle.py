@@ -99,6 +99,14 @@ class Run:
             raise KeyError(f"step {step!r} of run {self.id} stored no outputs")
         return outputs[step].path(name)
 
+    def figures(self, step: str) -> Any:
+        """What `step` showed, in order: the figures it drew and the values it display()ed, as IPython
+        display objects (a cell ending with `run.figures("plot")` shows them all)."""
+        from .run_figures import display_objects, figures_artifact
+
+        self.info.step(step)  # names the steps when there is no such step
+        return display_objects(figures_artifact(self.backend.artifacts(self.id), step))
+
     def logs(self, step: str) -> LogText:
         """All of `step`'s log written so far (stdout and stderr); shown in a notebook as the text."""
         parts: list[str] = []

@@ -23,7 +23,7 @@ from .step_groups import _mlops_group_file
 from .step_values import _MLOPS_NOTEBOOK_MODULE, _MLOPS_UNBOUND, _mlops_load
 
 # Artifacts the compiler adds to a step for its own use (`kfp_build._argument_names`): not the user's.
-INTERNAL_OUTPUTS = ("mlops_metrics", "mlops_logdir")
+INTERNAL_OUTPUTS = ("mlops_metrics", "mlops_logdir", "mlops_figures")
 _VALUE_FORMATS = ("npy", "parquet", "json", "pickle", "group", "repr")
 
 
@@ -33,6 +33,8 @@ def is_internal(name: str, artifact: ArtifactInfo | None) -> bool:
         return False
     meta = artifact.metadata
     if meta.get("format") in ("none", "unbound"):
+        return True
+    if meta.get("kind") == "figures":  # what the step showed: the views show it as figures
         return True
     internal_type = artifact.type in ("system.Metrics", "system.Artifact")
     return internal_type and any(name.startswith(n) for n in INTERNAL_OUTPUTS) and "format" not in meta

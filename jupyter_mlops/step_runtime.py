@@ -17,6 +17,7 @@ import time
 import types
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from .step_figures import _mlops_figures
 from .step_groups import _mlops_load_groups, _mlops_save_groups
 from .step_values import (
     _MLOPS_NOTEBOOK_MODULE,
@@ -162,6 +163,7 @@ def _mlops_run_step(
     logdir_arg: str = "mlops_logdir",
     defaults: Optional[Dict[str, Any]] = None,
     groups: Optional[Sequence[Sequence[str]]] = None,
+    figures_arg: Optional[str] = None,
 ) -> Optional[Tuple[Any, ...]]:
     """Run one notebook step: load inputs, run setup and the cell, save outputs.
 
@@ -170,6 +172,7 @@ def _mlops_run_step(
     give the user's line numbers (see _mlops_user_lines): tracebacks point at the lines of the cell.
     `defaults` holds the params cell's literal for each list or dict parameter (see _mlops_like).
     `groups`: output arguments whose values may share objects, each group stored as one (step_groups).
+    `figures_arg`: the output keeping what the cell shows (figures, display()), see step_figures.
     """
     module = types.ModuleType(_MLOPS_NOTEBOOK_MODULE)
     sys.modules[_MLOPS_NOTEBOOK_MODULE] = module  # pickled classes from the setup cell resolve here
@@ -177,6 +180,7 @@ def _mlops_run_step(
     shim = _mlops_shim(args.get(metrics_arg), args.get(logdir_arg))
     sys.modules["jupyter_mlops"] = shim
     ns.update(log_metric=shim.log_metric, logdir=shim.logdir, mlops=shim)
+    figures = _mlops_figures(args, figures_arg, ns)
     # Parameters first: setup code may compute from them at its top level (`LIMIT = scale * 2`), as
     # it does in the kernel below the params cell. Artifacts load after setup (its classes).
     params = {}  # type: Dict[str, Any]
@@ -206,6 +210,8 @@ def _mlops_run_step(
     exec(compile(tree, filename, "exec"), ns)
     if last is not None:
         ns["__mlops_result__"] = eval(compile(ast.Expression(last), filename, "eval"), ns)
+    if figures is not None and figures_arg is not None:
+        args[figures_arg].metadata.update(figures.finish())
     values: List[Any] = []
     stored = _mlops_save_groups(args, outputs, groups, ns, step, setup_names)
     for arg, (var, kind) in outputs.items():

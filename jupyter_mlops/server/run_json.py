@@ -49,6 +49,7 @@ def run_detail(
 ) -> dict[str, Any]:
     """The run with its steps, edges, metrics, artifacts (as download names) and the DAG's layout.
     Steps' inputs and outputs are shown as `views.values_shown` describes them (no paths)."""
+    from ..run_figures import figure_items, figures_artifact
     from ..run_values import is_internal
     from ..views.layout import layout_dag
     from ..views.values_shown import shown_inputs, shown_outputs
@@ -62,6 +63,11 @@ def run_detail(
         names = source.variables if source is not None else {}
         step_json["inputs"] = shown_inputs(step, artifacts, names)
         step_json["outputs"] = shown_outputs(step, artifacts, names)
+        # what it showed, in order; each file is served by the artifact route (?path=FILE)
+        figures = figures_artifact(artifacts, step.name)
+        step_json["figures"] = [
+            {**item, "artifact": figures.name} for item in figure_items(figures) if figures is not None
+        ]
     body["artifacts"] = [
         {"step": a.step, "name": a.name, "type": a.type, "metadata": a.metadata}
         for a in artifacts

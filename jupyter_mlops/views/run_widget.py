@@ -235,6 +235,10 @@ class RunView(MimeView):
             "outputs": {k: jsonable(v) for k, v in shown_outputs(info, artifacts, names).items()},
             "metrics": finite_json(dict(info.metrics)),
         }
+        if info.state.terminal:  # what the step showed, once it has finished (sent once, not per poll)
+            from ..run_figures import figures_artifact, figures_for_view
+
+            detail["figures"] = figures_for_view(figures_artifact(artifacts, step))
         try:
             detail["log"], detail["log_truncated"] = self.log_tail(step)
         except Exception as e:  # the rest of the panel is still worth showing

@@ -13,6 +13,7 @@ CELLS = [
     "%%component make_data\nimport numpy as np\nvalues = np.zeros((4, 2), dtype='int32')\n"
     "log_metric('n', 4)\nlabel = 'four'\nprint('made')",
     "%%component use_data\ntotal = int(values.sum())\nprint(label, total)\nNone",
+    "%%component plot\nimport matplotlib.pyplot as plt\nplt.plot(values[:, 0])\nplt.title(label)",
 ]
 
 
@@ -22,7 +23,7 @@ async def test_steps_and_values_as_the_user_wrote_them(api: MlopsApi, jp_root_di
     run = await api.wait_for(created["id"], {"SUCCEEDED", "FAILED"})
     assert run["state"] == "SUCCEEDED", run
     steps = {s["name"]: s for s in run["steps"]}
-    assert list(steps) == ["make_data", "use_data"] and run["edges"] == [["make_data", "use_data"]]
+    assert set(steps) == {"make_data", "use_data", "plot"} and ["make_data", "use_data"] in run["edges"]
     assert steps["make_data"]["outputs"] == {"values": "numpy.ndarray (4, 2) int32", "label": "four"}
     assert steps["use_data"]["inputs"] == {
         "values": "numpy.ndarray (4, 2) int32 from make_data",
@@ -31,6 +32,17 @@ async def test_steps_and_values_as_the_user_wrote_them(api: MlopsApi, jp_root_di
     assert steps["use_data"]["outputs"] == {}  # its last value was None: nothing to show
     assert all(a["name"] != "mlops_metrics" for a in run["artifacts"])
     assert str(jp_root_dir) not in json.dumps(run["steps"])  # no absolute paths in what is shown
+
+    assert steps["use_data"]["figures"] == []
+    assert steps["plot"]["figures"] == [
+        {"file": "figure-1.png", "mime": "image/png", "artifact": "mlops_figures"}
+    ]
+    figure = steps["plot"]["figures"][0]
+    code, png = await api.call(
+        "GET", f"runs/{run['id']}/steps/plot/artifacts/{figure['artifact']}", path=figure["file"]
+    )
+    assert code == 200 and png[:8] == b"\x89PNG\r\n\x1a\n", png[:20]
+    assert "Text(" in steps["plot"]["outputs"]["result"]  # the last value's repr, as the notebook shows
 
     by_name = await api.get(f"runs/{run['name']}")
     assert by_name["id"] == run["id"]

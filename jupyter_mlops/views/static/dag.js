@@ -226,6 +226,26 @@ function render({ model, el: root }) {
     }
   }
 
+  // What the step showed, in order: images as images, HTML in a sandboxed frame (no scripts, no
+  // same origin: a step's HTML cannot reach the notebook), Markdown as its text.
+  function figures(parent, items) {
+    if (!items || !items.length) return;
+    h("div", { class: "mlops-panel-h" }, "figures", parent);
+    const box = h("div", { class: "mlops-figures" }, null, parent);
+    for (const f of items) {
+      if (f.omitted) {
+        h("div", { class: "mlops-note" }, `${f.file}: too large to show here (download it from the sidebar)`, box);
+      } else if (f.data !== undefined) {
+        h("img", { class: "mlops-figure", src: `data:${f.mime};base64,${f.data}`, alt: f.file, "data-file": f.file }, null, box);
+      } else if (f.mime === "text/html") {
+        const frame = h("iframe", { class: "mlops-figure", sandbox: "", "data-file": f.file }, null, box);
+        frame.srcdoc = f.text;
+      } else {
+        h("pre", { class: "mlops-figure", "data-file": f.file }, f.text, box);
+      }
+    }
+  }
+
   function showDetail(d) {
     panel.replaceChildren();
     panel.style.display = "";
@@ -253,6 +273,7 @@ function render({ model, el: root }) {
     table(panel, "inputs", d.inputs);
     table(panel, "outputs", d.outputs);
     table(panel, "metrics", d.metrics);
+    figures(panel, d.figures);
     if (d.log !== undefined) {
       const title = "kfp's executor lines are left out here; %pipeline logs RUN STEP shows every line";
       h("div", { class: "mlops-panel-h", title }, d.log_truncated ? "log (last part)" : "log", panel);
