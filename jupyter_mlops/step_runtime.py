@@ -19,6 +19,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .step_figures import _mlops_figures
 from .step_groups import _mlops_load_groups, _mlops_save_groups
+from .step_previews import _mlops_preview
 from .step_values import (
     _MLOPS_NOTEBOOK_MODULE,
     _MLOPS_UNBOUND,
@@ -214,6 +215,9 @@ def _mlops_run_step(
         args[figures_arg].metadata.update(figures.finish())
     values: List[Any] = []
     stored = _mlops_save_groups(args, outputs, groups, ns, step, setup_names)
+    for arg in stored:
+        if outputs[arg][0] in ns:
+            args[arg].metadata["preview"] = _mlops_preview(ns[outputs[arg][0]])
     for arg, (var, kind) in outputs.items():
         if arg in stored:
             continue
@@ -235,8 +239,11 @@ def _mlops_run_step(
         value = ns[key]
         if is_result:
             args[arg].metadata.update(_mlops_save_result(args[arg].path, value, step, setup_names))
+            if value is not None:
+                args[arg].metadata["preview"] = _mlops_preview(value)
         elif kind == "artifact":
             args[arg].metadata.update(_mlops_save(args[arg].path, value, step, var, setup_names))
+            args[arg].metadata["preview"] = _mlops_preview(value)
         else:
             values.append(_mlops_param(value, kind, step, var))
     return tuple(values) if values else None

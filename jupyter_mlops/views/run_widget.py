@@ -217,7 +217,7 @@ class RunView(MimeView):
         except KeyError as e:
             return {"missing": str(e.args[0])}
         from ..step_sources import run_step_sources
-        from .values_shown import shown_inputs, shown_outputs
+        from .values_shown import output_previews, shown_inputs, shown_outputs
 
         try:
             artifacts = self.backend.artifacts(self.run_id)
@@ -234,6 +234,7 @@ class RunView(MimeView):
             "inputs": {k: jsonable(v) for k, v in shown_inputs(info, artifacts, names).items()},
             "outputs": {k: jsonable(v) for k, v in shown_outputs(info, artifacts, names).items()},
             "metrics": finite_json(dict(info.metrics)),
+            "previews": finite_json(output_previews(info, artifacts, names)),
         }
         if info.state.terminal:  # what the step showed, once it has finished (sent once, not per poll)
             from ..run_figures import figures_artifact, figures_for_view

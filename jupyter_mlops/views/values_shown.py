@@ -85,3 +85,19 @@ def _without_paths(value: Any) -> Any:
         names = [os.path.basename(u.rstrip("/")) or u for u in uris]
         return names[0] if isinstance(value, str) else names
     return value
+
+
+def output_previews(
+    step: StepInfo, artifacts: Iterable[ArtifactInfo], variables: Mapping[str, str] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Output name -> the preview the step stored with it (`step_previews.py`), for outputs that have one."""
+    by_name = {a.name: a for a in artifacts if a.step == step.name}
+    previews: dict[str, dict[str, Any]] = {}
+    for name, value in step.outputs.items():
+        artifact = by_name.get(name)
+        if value is None or artifact is None or is_internal(name, artifact):
+            continue
+        preview = artifact.metadata.get("preview")
+        if isinstance(preview, dict):
+            previews[user_name(name, artifact, variables or {})] = preview
+    return previews

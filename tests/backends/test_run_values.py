@@ -87,6 +87,13 @@ def test_outputs_are_the_values_under_the_users_names(home: Path, monkeypatch: p
     used = run_view(run.backend, run.id).step_detail("use_them")
     assert used["inputs"]["df"] == "pandas.DataFrame from make_df" and used["outputs"] == {}
     assert str(home) not in repr(detail) + repr(used)  # no paths
+    previews = detail["previews"]  # made by the step when it stored each value
+    assert previews["df"]["kind"] == "table" and previews["df"]["rows"][0] == ["1", "x"]
+    assert (previews["arr"]["min"], previews["arr"]["max"], previews["arr"]["mean"]) == (0.0, 5.0, 2.5)
+    assert (
+        previews["config"]["text"] == "{'lr': 0.1, 'layers': [64, 32]}" and previews["result"]["text"] == "3"
+    )
+    assert "mlops_metrics" not in previews
     assert "{'lr': 0.1" in run.logs("use_them")
     assert run.logs("use_them")._repr_pretty_ is not None
 
@@ -113,7 +120,9 @@ def test_get_run_by_id_name_or_prefix_and_list_runs(home: Path) -> None:
         mlops.get_run("nobody")
     listed = mlops.runs(limit=2)
     assert [r.id for r in listed] == [auto[2].id, auto[1].id]
-    assert [r.name for r in mlops.runs(state="succeeded", limit=10)][-2:] == ["twin-2", "twin"]
+    assert [r.name for r in mlops.runs(state="succeeded", limit=10)][-2:] == ["twin-2", "twin"], [
+        (r.name, r.info.created_at, r.state) for r in mlops.runs(limit=10)
+    ]
     assert mlops.runs(experiment="nothing-here") == []
     assert mlops.runs(limit=1)[0].outputs["make_df"]["result"] == 3
     with pytest.raises(UsageError, match="no such run state"):

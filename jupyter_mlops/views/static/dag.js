@@ -226,6 +226,54 @@ function render({ model, el: root }) {
     }
   }
 
+  // A look at each output, made by the step when it stored it (views/values_shown.py, step_previews.py).
+  function previews(parent, items) {
+    if (!items || !Object.keys(items).length) return;
+    h("div", { class: "mlops-panel-h" }, "previews", parent);
+    for (const [name, p] of Object.entries(items)) {
+      const box = h("div", { class: "mlops-preview", "data-output": name }, null, parent);
+      const caption = h("div", { class: "mlops-preview-h" }, null, box);
+      h("b", {}, name, caption);
+      if (p.kind === "table") {
+        caption.append(` · ${p.shape[0]} rows × ${p.shape[1]} columns`);
+        const t = h("table", { class: "mlops-preview-table" }, null, box);
+        const head = h("tr", {}, null, t);
+        h("th", {}, "", head);
+        p.columns.forEach((c, i) => h("th", { title: p.dtypes[i] }, c, head));
+        p.rows.forEach((row, r) => {
+          const tr = h("tr", {}, null, t);
+          h("th", {}, p.index[r], tr);
+          for (const cell of row) h("td", {}, cell, tr);
+        });
+      } else if (p.kind === "array") {
+        caption.append(` · ${p.dtype} (${p.shape.join(", ")})`);
+        if (p.min !== undefined) {
+          const f = (x) => (Math.abs(x) >= 1e5 || (x !== 0 && Math.abs(x) < 1e-3) ? x.toExponential(3) : +x.toFixed(4));
+          const approx = p.sampled ? " (of a sample)" : "";
+          h("div", { class: "mlops-preview-stats" }, `min ${f(p.min)} · max ${f(p.max)} · mean ${f(p.mean)}${approx}`, box);
+        }
+        if (p.histogram) histogram(box, p.histogram);
+        if (p.text) h("pre", { class: "mlops-preview-text" }, p.text, box);
+      } else if (p.text !== undefined) {
+        h("pre", { class: "mlops-preview-text" }, p.text, box);
+      }
+    }
+  }
+
+  function histogram(parent, hist) {
+    const W = 200, H = 40, n = hist.counts.length, top = Math.max(1, ...hist.counts);
+    const svgEl = el("svg", { class: "mlops-hist", width: W, height: H + 12, viewBox: `0 0 ${W} ${H + 12}` }, parent);
+    hist.counts.forEach((c, i) => {
+      const bh = (c / top) * H;
+      const bar = el("rect", { x: (i * W) / n + 0.5, y: H - bh, width: W / n - 1, height: bh, fill: "#60a5fa" }, svgEl);
+      el("title", {}, bar).textContent = String(c);
+    });
+    const lo = el("text", { x: 0, y: H + 11, "font-size": 9, fill: "#6b7280" }, svgEl);
+    lo.textContent = String(+hist.edges[0].toPrecision(4));
+    const hi = el("text", { x: W, y: H + 11, "font-size": 9, fill: "#6b7280", "text-anchor": "end" }, svgEl);
+    hi.textContent = String(+hist.edges[1].toPrecision(4));
+  }
+
   // What the step showed, in order: images as images, HTML in a sandboxed frame (no scripts, no
   // same origin: a step's HTML cannot reach the notebook), Markdown as its text.
   function figures(parent, items) {
@@ -273,6 +321,7 @@ function render({ model, el: root }) {
     table(panel, "inputs", d.inputs);
     table(panel, "outputs", d.outputs);
     table(panel, "metrics", d.metrics);
+    previews(panel, d.previews);
     figures(panel, d.figures);
     if (d.log !== undefined) {
       const title = "kfp's executor lines are left out here; %pipeline logs RUN STEP shows every line";
