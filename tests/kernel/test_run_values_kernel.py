@@ -48,6 +48,10 @@ def test_load_outputs_and_debug_a_failed_step(tmp_path: Path) -> None:
         assert reply["status"] == "error" and reply["ename"] == "ZeroDivisionError", reply
         assert re.search(r"ratios = \[100 / float\(v - box\.v", shown), shown
 
+        reply, shown = session.run("%pipeline run --wait")  # the cell's last line: the view, once
+        assert reply["status"] == "ok" and shown.count("Run pipeline-") == 1, shown
+        assert "Run(id=" not in shown, shown  # no stale echo of the run handle under the view
+
         reply, shown = session.run(f"%pipeline load {name} nope")
         assert reply["status"] == "error" and "no step 'nope'" in shown and "make_data" in shown, shown
     finally:
