@@ -22,7 +22,7 @@ def print_logs(
     `step` is the name the notebook gave it (`train_fast`); runs recorded before steps kept their
     names call it as KFP does (`train-fast`), and either spelling finds it.
     """
-    from .views.log_filter import ExecutorLines
+    from .render.log_filter import ExecutorLines
 
     names = {s.name for s in backend.get(run_id).steps}
     if step not in names:

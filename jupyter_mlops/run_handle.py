@@ -18,7 +18,7 @@ from .models import RunInfo, RunState, StepState
 
 if TYPE_CHECKING:
     from .backends.base import Backend
-    from .run_values import StepOutputs
+    from .store.run_values import StepOutputs
 
 _WAIT_POLL_MIN_S = 0.05
 _WAIT_POLL_MAX_S = 0.5
@@ -78,8 +78,8 @@ class Run:
         """Step name -> {output name: value}, by the names the cells gave them, for the steps that produced
         outputs (so far). A value is loaded when first read (numpy, pandas, JSON or pickle, as the step
         stored it), then kept: `run.outputs["make_df"]["df"]`."""
-        from .run_values import step_outputs
-        from .step_sources import run_step_sources
+        from .ir.step_sources import run_step_sources
+        from .store.run_values import step_outputs
 
         if self._outputs is not None:
             return self._outputs
@@ -102,7 +102,7 @@ class Run:
     def figures(self, step: str) -> Any:
         """What `step` showed, in order: the figures it drew and the values it display()ed, as IPython
         display objects (a cell ending with `run.figures("plot")` shows them all)."""
-        from .run_figures import display_objects, figures_artifact
+        from .store.run_figures import display_objects, figures_artifact
 
         self.info.step(step)  # names the steps when there is no such step
         return display_objects(figures_artifact(self.backend.artifacts(self.id), step))
@@ -142,14 +142,14 @@ class Run:
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Any:
         """In a notebook a run is its live view (widget, static SVG, text): `jupyter_mlops.views`."""
-        from .views import run_view
+        from .widgets import run_view
 
         return run_view(self.backend, self.id)._repr_mimebundle_(include=include, exclude=exclude)
 
     def _ipython_display_(self) -> None:
         """Shown by IPython, the view keeps its display id, so the output saved in the notebook is
         replaced by the run's final state when it ends (what nbconvert and GitHub then show)."""
-        from .views import run_view
+        from .widgets import run_view
 
         run_view(self.backend, self.id)._ipython_display_()
 

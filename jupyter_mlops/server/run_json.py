@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ..models import ArtifactInfo, RunInfo, RunPage
 
 if TYPE_CHECKING:
-    from ..step_sources import StepSource
+    from ..ir.step_sources import StepSource
 
 
 def run_summary(run: RunInfo) -> dict[str, Any]:
@@ -48,11 +48,11 @@ def run_detail(
     run: RunInfo, artifacts: list[ArtifactInfo], sources: Mapping[str, StepSource] | None = None
 ) -> dict[str, Any]:
     """The run with its steps, edges, metrics, artifacts (as download names) and the DAG's layout.
-    Steps' inputs and outputs are shown as `views.values_shown` describes them (no paths)."""
-    from ..run_figures import figure_items, figures_artifact
-    from ..run_values import is_internal
-    from ..views.layout import layout_dag
-    from ..views.values_shown import shown_inputs, shown_outputs
+    Steps' inputs and outputs are shown as `render.values_shown` describes them (no paths)."""
+    from ..ir.output_names import is_internal
+    from ..render.layout import layout_dag
+    from ..render.values_shown import shown_inputs, shown_outputs
+    from ..store.run_figures import figure_items, figures_artifact
 
     body = run.to_json()
     body["duration"] = run.duration

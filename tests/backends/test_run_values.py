@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from executor.notebook_cells import notebook_pipeline
+from executor.notebook_cells import compiled, notebook_pipeline
 
 import jupyter_mlops as mlops
 from jupyter_mlops.errors import RunNotFound, UsageError
@@ -79,7 +79,7 @@ def test_outputs_are_the_values_under_the_users_names(home: Path, monkeypatch: p
         made["nope"]
     with pytest.raises(KeyError, match="no step 'make-df'"):
         run.artifact_path("make-df", "df")
-    from jupyter_mlops.views import run_view
+    from jupyter_mlops.widgets import run_view
 
     detail = run_view(run.backend, run.id).step_detail("make_df")  # the run view's step panel
     assert detail["outputs"]["arr"] == "numpy.ndarray (2, 3) float32" and detail["outputs"]["result"] == "3"
@@ -99,7 +99,7 @@ def test_outputs_are_the_values_under_the_users_names(home: Path, monkeypatch: p
 
 
 def test_kfp_names_stay_in_the_yaml_only(home: Path) -> None:
-    documents = notebook_pipeline(CELLS, "values").compile_documents()
+    documents = compiled(CELLS, "values")
     tasks = documents[0]["root"]["dag"]["tasks"]
     assert set(tasks) == {"make-df", "use-them"}
     assert {t["taskInfo"]["name"] for t in tasks.values()} == {"make_df", "use_them"}

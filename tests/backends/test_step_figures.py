@@ -10,6 +10,7 @@ from pathlib import Path
 from executor.notebook_cells import notebook_pipeline
 
 import jupyter_mlops as mlops
+from jupyter_mlops.compiler import plan_pipeline
 from jupyter_mlops.models import RunState
 
 from .contract import explain
@@ -33,7 +34,7 @@ DRAW = (
 
 def test_a_step_drawing_two_figures_shows_both_in_order(home: Path) -> None:
     pipeline = notebook_pipeline([DRAW, "%%component quiet\ntotal = sum(points)"], "figures")
-    plan = {s.name: s for s in pipeline.plan().steps}
+    plan = {s.name: s for s in plan_pipeline(pipeline).steps}
     assert plan["draw"].shows_figures and not plan["quiet"].shows_figures  # only steps that may draw
     run = mlops.run(pipeline).wait(timeout=300)
     assert run.state is RunState.SUCCEEDED, explain(run.info)
@@ -47,7 +48,7 @@ def test_a_step_drawing_two_figures_shows_both_in_order(home: Path) -> None:
     assert "mlops_figures" not in run.outputs["draw"] and run.outputs["draw"]["points"] == [1, 2]
     assert "Note object" in run.logs("draw")  # display() also prints the value's text to the log
 
-    from jupyter_mlops.views import run_view
+    from jupyter_mlops.widgets import run_view
 
     detail = run_view(run.backend, run.id).step_detail("draw")
     assert [f["mime"] for f in detail["figures"]] == ["image/png", "text/html", "image/png"]
@@ -64,7 +65,7 @@ def test_the_view_carries_a_bounded_amount_of_figures(home: Path) -> None:
     )
     run = mlops.run(notebook_pipeline([cell], "many")).wait(timeout=300)
     assert run.state is RunState.SUCCEEDED, explain(run.info)
-    from jupyter_mlops.run_figures import figures_artifact, figures_for_view
+    from jupyter_mlops.store.run_figures import figures_artifact, figures_for_view
 
     artifact = figures_artifact(run.backend.artifacts(run.id), "many")
     every = figures_for_view(artifact)

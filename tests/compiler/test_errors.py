@@ -7,9 +7,10 @@ import sys
 
 import pytest
 
+from jupyter_mlops.compiler import plan_pipeline
+from jupyter_mlops.compiler.step_runtime import _mlops_save
 from jupyter_mlops.errors import CellError, MlopsError, PipelineError
-from jupyter_mlops.step_runtime import _mlops_save
-from jupyter_mlops.workspace import Workspace
+from jupyter_mlops.notebook.workspace import Workspace
 
 from .conftest import run_cell
 from .notebooks import write_notebook
@@ -19,7 +20,7 @@ def _plan(steps):
     w = Workspace("errors")
     for line, body in steps:
         w.define_component(line, body)
-    return w.active.plan()
+    return plan_pipeline(w.active)
 
 
 @pytest.mark.parametrize(
@@ -79,13 +80,14 @@ def test_params_cell_errors():
 
 
 def test_magic_errors_are_one_line_not_a_traceback(ip, capsys):
-    with pytest.raises(Exception) as info:
+    from IPython.core.error import UsageError as IPythonUsageError
+
+    with pytest.raises(IPythonUsageError) as info:
         run_cell(ip, "%%component train --cpu lots\nx = 1\n")
-    assert type(info.value).__name__ == "UsageError"
     out = capsys.readouterr()
     assert "Traceback" not in out.out + out.err
     assert "--cpu 'lots'" in str(info.value)
-    with pytest.raises(Exception) as info:
+    with pytest.raises(IPythonUsageError) as info:
         run_cell(ip, "%pipeline frobnicate")
     assert "unknown subcommand 'frobnicate'" in str(info.value)
 
@@ -122,7 +124,7 @@ def test_a_name_bound_on_some_paths_is_unbound_downstream_as_in_the_notebook(tmp
     import json
     import os
 
-    from jupyter_mlops.step_runtime import _MLOPS_UNBOUND, _mlops_load, _mlops_run_step
+    from jupyter_mlops.compiler.step_runtime import _MLOPS_UNBOUND, _mlops_load, _mlops_run_step
 
     class Art:
         def __init__(self, path):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import sys
 import tempfile
 import types
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -16,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from jupyter_mlops.step_runtime import _mlops_run_setup
-from jupyter_mlops.step_values import _MLOPS_NOTEBOOK_MODULE, _mlops_load, _mlops_save
+from jupyter_mlops.compiler.step_runtime import _mlops_run_setup
+from jupyter_mlops.compiler.step_values import _MLOPS_NOTEBOOK_MODULE, _mlops_load, _mlops_save
 
 from .value_checks import assert_same
 
@@ -44,12 +43,12 @@ FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCh
 
 
 @pytest.fixture(autouse=True)
-def notebook_module(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+def notebook_module(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """The notebook's module with a setup cell run in it, as in a step (classes pickle against it)."""
     module = types.ModuleType(_MLOPS_NOTEBOOK_MODULE)
     monkeypatch.setitem(sys.modules, _MLOPS_NOTEBOOK_MODULE, module)
     _mlops_run_setup(module.__dict__, SETUP, None)
-    yield module.__dict__
+    return module.__dict__
 
 
 def roundtrip(value: Any, setup_names: Any = ("Point", "Box", "scale")) -> tuple[Any, dict[str, Any]]:
@@ -332,7 +331,7 @@ def test_a_value_that_refers_to_a_function_of_this_step_names_it(notebook_module
 
 
 def test_an_int_parameter_too_large_for_kfp_is_refused_naming_it() -> None:
-    from jupyter_mlops.step_runtime import _mlops_param
+    from jupyter_mlops.compiler.step_runtime import _mlops_param
 
     assert _mlops_param(np.int64(2**53), "int", "make", "seed") == 2**53
     with pytest.raises(TypeError, match=r"step 'make': 'seed' holds 9007199254740993, too large an int"):

@@ -8,7 +8,7 @@ import random
 import pytest
 
 from jupyter_mlops.errors import PipelineError
-from jupyter_mlops.views.layout import DUMMY_H, Layout, NodeBox, layout_dag
+from jupyter_mlops.render.layout import DUMMY_H, Layout, NodeBox, layout_dag
 
 
 def random_dag(
@@ -105,7 +105,7 @@ def test_fewer_crossings_than_the_given_order_on_a_random_dag() -> None:
     names, edges = random_dag(80, seed=11, window=12)
     laid = layout_dag(names, edges)
     # the same graph without crossing reduction: each layer in the order given
-    from jupyter_mlops.views import layout as mod
+    from jupyter_mlops.render import layout as mod
 
     saved = mod.SWEEPS
     try:
@@ -130,8 +130,8 @@ def test_a_200_step_dag_lays_out_without_overlaps() -> None:
     assert len(layout.edges) == len(edges)
     assert_no_overlaps(layout)
     for n in layout.nodes:
-        assert 0 <= n.x and n.x + n.w <= layout.width
-        assert 0 <= n.y and n.y + n.h <= layout.height
+        assert n.x >= 0 and n.x + n.w <= layout.width
+        assert n.y >= 0 and n.y + n.h <= layout.height
 
 
 def test_a_wide_fan_out_stays_ordered_and_spaced() -> None:

@@ -12,24 +12,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from waiting import wait_until
 
 from jupyter_mlops.backends.local import LocalBackend
 from jupyter_mlops.models import MetricPoint, RunState, StepInfo, StepState
 from jupyter_mlops.store import new_run_id
 from jupyter_mlops.store.logs import step_log_path
-from jupyter_mlops.views import mime, run_view
-from jupyter_mlops.views.run_widget import RunView
+from jupyter_mlops.widgets import mime, run_view
+from jupyter_mlops.widgets.run_widget import RunView
 
 pytestmark = pytest.mark.timeout(60)
 
 
 def eventually(check: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
     """Wait for the view's thread to catch up (no speed is asserted: the timeout only stops a hang)."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"never happened: {what}")
-        time.sleep(0.02)
+    wait_until(check, timeout, what, interval=0.02)
 
 
 @pytest.fixture
