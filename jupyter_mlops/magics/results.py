@@ -15,7 +15,6 @@ from ..errors import UsageError
 from ..notebook.options import _Parser
 
 if TYPE_CHECKING:
-    from ..models import ArtifactInfo
     from ..run_handle import Run
     from .runs import SessionState as PipelineMagics
 
@@ -60,60 +59,15 @@ def load_outputs(m: PipelineMagics, args: list[str]) -> None:
     print(f"Loaded from step {opts.step!r} of run {run.name} ({run.id}): {listing}")
 
 
-def _input_artifacts(run: Run) -> dict[str, ArtifactInfo]:
-    return {a.uri: a for a in run.backend.artifacts(run.id)}
-
-
-def step_inputs(run: Run, step: str) -> tuple[dict[str, Any], list[str], Any]:
-    """(variable -> value as the step received it, variables it did not receive, the step's source)."""
-    from ..compiler.step_runtime import _mlops_like
-    from ..compiler.step_values import _MLOPS_UNBOUND
-    from ..ir.step_sources import run_step_sources
-    from ..store.run_values import load_artifact_value
-
-    info = run.info.step(step)
-    source = run_step_sources(run.backend, run.id).get(step)
-    if source is None:
-        raise UsageError(
-            f"step {step!r} of run {run.id} is not a notebook step whose code this machine has "
-            "(a plain kfp component, or a run on another backend): nothing to debug here"
-        )
-    if not info.inputs and source.inputs and info.state.value in ("PENDING", "SKIPPED", "CANCELED"):
-        raise UsageError(
-            f"step {step!r} of run {run.id} never started ({info.state.value}): it received no inputs"
-        )
-    artifacts = _input_artifacts(run)
-    groups: dict[str, dict[str, Any]] = {}
-    values: dict[str, Any] = {}
-    unbound: list[str] = []
-    for arg, (var, kind) in sorted(source.inputs.items()):
-        received = info.inputs.get(arg)
-        if kind != "artifact":  # KFP carried the numbers of a list or dict as doubles: as in the step
-            values[var] = _mlops_like(received, source.defaults[arg]) if arg in source.defaults else received
-            continue
-        artifact = artifacts.get(str(received))
-        if artifact is None:
-            raise UsageError(
-                f"step {step!r} of run {run.id}: input {var!r} came from {received!r}, no longer stored"
-            )
-        try:
-            value = load_artifact_value(artifact, var, groups)
-        except KeyError:
-            value = _MLOPS_UNBOUND
-        if value is _MLOPS_UNBOUND:
-            unbound.append(var)  # as in the step: the name is simply not defined
-        else:
-            values[var] = value
-    return values, unbound, source
-
-
 def debug_step(m: PipelineMagics, args: list[str]) -> None:
     p = _Parser(prog="%pipeline debug", add_help=False)
     p.add_argument("run")
     p.add_argument("step")
     opts = p.parse_args(args)
     run = _run(m, opts.run)
-    values, unbound, source = step_inputs(run, opts.step)
+    from ..store.step_inputs import step_inputs
+
+    values, unbound, source = step_inputs(run.backend, run.info, opts.step)
     assert m.shell is not None
     for name in unbound:
         m.shell.user_ns.pop(name, None)

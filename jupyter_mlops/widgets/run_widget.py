@@ -209,6 +209,10 @@ class RunView(MimeView):
         if isinstance(content, dict) and content.get("type") == "detail":
             step = str(content.get("step", ""))
             self.send({"type": "detail", "step": step, **self.step_detail(step)})
+        elif isinstance(content, dict) and content.get("type") == "debug":  # the failed step's button
+            from .debug_step import debug_in_kernel
+
+            self.send(debug_in_kernel(self.backend, self.run_id, str(content.get("step", ""))))
 
     def step_detail(self, step: str) -> dict[str, Any]:
         """What the side panel shows for one step; also usable from Python."""
