@@ -240,6 +240,11 @@ class RunView(MimeView):
             "metrics": finite_json(dict(info.metrics)),
             "previews": finite_json(output_previews(info, artifacts, names)),
         }
+        history = getattr(getattr(self.backend, "store", None), "metric_history", None)
+        if callable(history) and info.metrics:  # the local backend keeps every point
+            from ..render.metric_histories import step_histories
+
+            detail["histories"] = step_histories(history(self.run_id), step)
         if info.state.terminal:  # what the step showed, once it has finished (sent once, not per poll)
             from ..store.run_figures import figures_artifact, figures_for_view
 

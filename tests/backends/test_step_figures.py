@@ -73,3 +73,27 @@ def test_the_view_carries_a_bounded_amount_of_figures(home: Path) -> None:
     sizes = [len(base64.b64decode(f["data"])) for f in every]
     some = figures_for_view(artifact, limit=sizes[0] + sizes[1] + min(sizes[2:]) - 1)
     assert [bool(f.get("omitted")) for f in some] == [False, False, True, True]
+
+
+def test_the_run_view_charts_a_steps_metric_histories(home: Path) -> None:
+    cell = (
+        "%%component train\nfor i in range(5):\n    log_metric('loss', 1 / (i + 1), step=i * 10)\n"
+        "log_metric('acc', 0.9)"
+    )
+    run = mlops.run(notebook_pipeline([cell], "hist")).wait(timeout=300)
+    assert run.state is RunState.SUCCEEDED, explain(run.info)
+    from jupyter_mlops.widgets import run_view
+
+    histories = run_view(run.backend, run.id).step_detail("train")["histories"]
+    assert histories == {"loss": [[0.0, 1.0], [10.0, 0.5], [20.0, 1 / 3], [30.0, 0.25], [40.0, 0.2]]}
+
+
+def test_a_long_history_is_thinned_to_a_bounded_number_of_points() -> None:
+    from jupyter_mlops.models import MetricPoint
+    from jupyter_mlops.render.metric_histories import MAX_POINTS, step_histories
+
+    points = [MetricPoint("r", "s", "loss", 1.0 / (i + 1), index=i) for i in range(100_000)]
+    points.append(MetricPoint("r", "other", "loss", 5.0, index=0))
+    line = step_histories(points, "s")["loss"]
+    assert len(line) == MAX_POINTS and line[0] == [0.0, 1.0] and line[-1][0] == 99_999.0
+    assert all(a[0] < b[0] for a, b in zip(line, line[1:], strict=False))

@@ -260,6 +260,33 @@ function render({ model, el: root }) {
     }
   }
 
+  // log_metric(name, value, step=i) histories: one small line chart per metric, values on hover.
+  function histories(parent, series) {
+    if (!series || !Object.keys(series).length) return;
+    h("div", { class: "mlops-panel-h" }, "metric history", parent);
+    const W = 240, H = 70, P = 4;
+    for (const [name, points] of Object.entries(series)) {
+      const box = h("div", { class: "mlops-history", "data-metric": name }, null, parent);
+      const last = points[points.length - 1];
+      h("div", { class: "mlops-preview-h" }, `${name} · last ${+last[1].toPrecision(5)} at ${last[0]}`, box);
+      const xs = points.map((p) => p[0]), ys = points.map((p) => p[1]);
+      const x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(...ys), y1 = Math.max(...ys);
+      const sx = (x) => P + ((x - x0) / (x1 - x0 || 1)) * (W - 2 * P);
+      const sy = (y) => H - P - ((y - y0) / (y1 - y0 || 1)) * (H - 2 * P);
+      const svgEl = el("svg", { class: "mlops-chart", width: W, height: H + 12, viewBox: `0 0 ${W} ${H + 12}` }, box);
+      el("polyline", {
+        points: points.map((p) => `${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join(" "),
+        fill: "none", stroke: "#2563eb", "stroke-width": 1.5,
+      }, svgEl);
+      for (const p of points) {
+        const dot = el("circle", { cx: sx(p[0]), cy: sy(p[1]), r: 2.5, fill: "#2563eb", "fill-opacity": 0.25 }, svgEl);
+        el("title", {}, dot).textContent = `${name} at ${p[0]}: ${p[1]}`;
+      }
+      const lo = el("text", { x: 0, y: H + 11, "font-size": 9, fill: "#6b7280" }, svgEl);
+      lo.textContent = `${+y0.toPrecision(4)} – ${+y1.toPrecision(4)}`;
+    }
+  }
+
   function histogram(parent, hist) {
     const W = 200, H = 40, n = hist.counts.length, top = Math.max(1, ...hist.counts);
     const svgEl = el("svg", { class: "mlops-hist", width: W, height: H + 12, viewBox: `0 0 ${W} ${H + 12}` }, parent);
@@ -327,6 +354,7 @@ function render({ model, el: root }) {
     table(panel, "inputs", d.inputs);
     table(panel, "outputs", d.outputs);
     table(panel, "metrics", d.metrics);
+    histories(panel, d.histories);
     previews(panel, d.previews);
     figures(panel, d.figures);
     if (d.log !== undefined) {
