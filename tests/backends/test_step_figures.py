@@ -4,6 +4,7 @@ figures (Agg in the step, saved at plt.show() and at the cell's end) and display
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 from pathlib import Path
 
@@ -96,4 +97,4 @@ def test_a_long_history_is_thinned_to_a_bounded_number_of_points() -> None:
     points.append(MetricPoint("r", "other", "loss", 5.0, index=0))
     line = step_histories(points, "s")["loss"]
     assert len(line) == MAX_POINTS and line[0] == [0.0, 1.0] and line[-1][0] == 99_999.0
-    assert all(a[0] < b[0] for a, b in zip(line, line[1:], strict=False))
+    assert all(a[0] < b[0] for a, b in itertools.pairwise(line))
