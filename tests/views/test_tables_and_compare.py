@@ -192,3 +192,31 @@ def test_nan_and_infinite_metrics_show_as_kfp_names_in_every_view(backend: Local
     assert view.charts["train.loss"].count('class="mlops-bar"') == 1  # no bar of length NaN
     payload = run_payload(backend.get(bad))
     assert payload["metrics"] == {"train.gain": "-Infinity", "train.loss": "NaN"}
+
+
+def _trained(backend: LocalBackend, name: str, lr: float, losses: list[float]) -> str:
+    rid = new_run_id()
+    backend.store.create_run(
+        run_id=rid, name=name, experiment="tune", pipeline_name="demo", parameters={"lr": lr, "opt": "sgd"},
+        steps=["train"], edges=[],
+    )  # fmt: skip
+    for i, loss in enumerate(losses):
+        backend.store.record_metric(MetricPoint(rid, "train", "loss", loss, index=i * 10))
+    backend.store.finish_run(rid, RunState.SUCCEEDED, None)
+    return rid
+
+
+def test_compare_charts_histories_and_parameters_against_the_metric(backend: LocalBackend) -> None:
+    ids = [
+        _trained(backend, "slow", 0.01, [1.0, 0.9, 0.8]),
+        _trained(backend, "fast", 0.5, [1.0, 0.4, 0.2]),
+        _trained(backend, "mid", 0.1, [1.0, 0.6, 0.5]),
+    ]
+    chart = compare_view(backend, ids).charts["train.loss"]
+    assert chart.count('class="mlops-bar"') == 3  # the finals, as before
+    assert chart.count('class="mlops-history-line"') == 3  # each run's history, one line each
+    assert "fast at 20: 0.2</title>" in chart  # every point's value on hover
+    assert chart.count('class="mlops-parallel-line"') == 3  # lr (numeric, differs) against the loss
+    assert ">lr<title>" in chart and ">opt<" not in chart  # a parameter alike in every run is no axis
+    two = compare_view(backend, ids[:2]).charts["train.loss"]
+    assert "mlops-history-line" in two and "mlops-parallel" not in two  # parallel axes from 3 runs on
