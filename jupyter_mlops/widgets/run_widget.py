@@ -249,6 +249,9 @@ class RunView(MimeView):
             from ..store.run_figures import figures_artifact, figures_for_view
 
             detail["figures"] = figures_for_view(figures_artifact(artifacts, step))
+            from ..store.kfp_artifacts import visual_artifacts
+
+            detail["visuals"] = finite_json(visual_artifacts(artifacts, step))
         try:
             detail["log"], detail["log_truncated"] = self.log_tail(step)
         except Exception as e:  # the rest of the panel is still worth showing

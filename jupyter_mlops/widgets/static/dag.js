@@ -301,6 +301,57 @@ function render({ model, el: root }) {
     hi.textContent = String(+hist.edges[1].toPrecision(4));
   }
 
+  // KFP's visual artifacts, as the KFP UI shows them (store/kfp_artifacts.py).
+  function visuals(parent, items) {
+    if (!items || !items.length) return;
+    for (const v of items) {
+      h("div", { class: "mlops-panel-h" }, v.name, parent);
+      const box = h("div", { class: `mlops-visual mlops-visual-${v.kind}`, "data-artifact": v.name }, null, parent);
+      if (v.kind === "html") {
+        const frame = h("iframe", { class: "mlops-figure", sandbox: "" }, null, box);
+        frame.srcdoc = v.html;
+      } else if (v.kind === "metrics") {
+        table(box, "", v.values);
+      } else if (v.kind === "classification") {
+        if (v.matrix && v.matrix.length) confusion(box, v.labels, v.matrix);
+        if (v.roc && v.roc.length > 1) roc(box, v.roc);
+      }
+    }
+  }
+
+  function confusion(parent, labels, matrix) {
+    const top = Math.max(1, ...matrix.flat());
+    const t = h("table", { class: "mlops-preview-table mlops-confusion" }, null, parent);
+    const head = h("tr", {}, null, t);
+    h("th", { title: "true \\ predicted" }, "true \\ pred", head);
+    for (const l of labels) h("th", {}, l, head);
+    matrix.forEach((row, i) => {
+      const tr = h("tr", {}, null, t);
+      h("th", {}, labels[i] ?? String(i), tr);
+      row.forEach((n, j) => {
+        const td = h("td", { title: `true ${labels[i]}, predicted ${labels[j]}: ${n}` }, String(n), tr);
+        td.style.background = `rgba(37, 99, 235, ${(0.08 + 0.7 * (n / top)).toFixed(2)})`;
+      });
+    });
+  }
+
+  function roc(parent, points) {
+    const S = 160, P = 20;
+    const svgEl = el("svg", { class: "mlops-roc", width: S + P, height: S + P, viewBox: `0 0 ${S + P} ${S + P}` }, parent);
+    const sx = (x) => P + x * (S - 4), sy = (y) => S - y * (S - 4);
+    el("rect", { x: P, y: 4, width: S - 4, height: S - 4, fill: "none", stroke: "#e5e7eb" }, svgEl);
+    el("line", { x1: sx(0), y1: sy(0), x2: sx(1), y2: sy(1), stroke: "#d1d5db", "stroke-dasharray": "3 3" }, svgEl);
+    el("polyline", { points: points.map((p) => `${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join(" "), fill: "none", stroke: "#2563eb", "stroke-width": 2 }, svgEl);
+    for (const p of points) {
+      const dot = el("circle", { cx: sx(p[0]), cy: sy(p[1]), r: 2.5, fill: "#2563eb" }, svgEl);
+      el("title", {}, dot).textContent = `threshold ${p[2]}: false positive rate ${p[0]}, recall ${p[1]}`;
+    }
+    const xl = el("text", { x: P + S / 2, y: S + P - 2, "font-size": 9, "text-anchor": "middle", fill: "#6b7280" }, svgEl);
+    xl.textContent = "false positive rate";
+    const yl = el("text", { x: 9, y: S / 2, "font-size": 9, "text-anchor": "middle", fill: "#6b7280", transform: `rotate(-90 9 ${S / 2})` }, svgEl);
+    yl.textContent = "recall (ROC)";
+  }
+
   // What the step showed, in order: images as images, HTML in a sandboxed frame (no scripts, no
   // same origin: a step's HTML cannot reach the notebook), Markdown as its text.
   function figures(parent, items) {
@@ -357,6 +408,7 @@ function render({ model, el: root }) {
     histories(panel, d.histories);
     previews(panel, d.previews);
     figures(panel, d.figures);
+    visuals(panel, d.visuals);
     if (d.log !== undefined) {
       const title = "kfp's executor lines are left out here; %pipeline logs RUN STEP shows every line";
       h("div", { class: "mlops-panel-h", title }, d.log_truncated ? "log (last part)" : "log", panel);
