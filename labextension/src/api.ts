@@ -74,7 +74,7 @@ export interface ILayout {
 export interface IRunDetail extends IRunSummary {
   steps: IStep[];
   edges: [string, string][];
-  artifacts: { step: string; name: string; type: string }[];
+  artifacts: { step: string; name: string; type: string; metadata?: Record<string, unknown> }[];
   layout: ILayout;
 }
 
