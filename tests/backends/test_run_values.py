@@ -109,6 +109,7 @@ def test_kfp_names_stay_in_the_yaml_only(home: Path) -> None:
 def test_get_run_by_id_name_or_prefix_and_list_runs(home: Path) -> None:
     first = mlops.run(notebook_pipeline(SMALL, "same"), name="twin").wait(timeout=300)
     second = mlops.run(notebook_pipeline(SMALL, "same"), name="twin").wait(timeout=300)
+    assert first.state is second.state is RunState.SUCCEEDED, explain(first.info) + explain(second.info)
     assert first.name == "twin" and second.name == "twin-2"  # two runs are never named alike
     auto = [mlops.run(notebook_pipeline(SMALL, "auto")) for _ in range(3)]
     names = [r.wait(timeout=300).name for r in auto]
