@@ -95,7 +95,10 @@ def test_outputs_are_the_values_under_the_users_names(home: Path, monkeypatch: p
     )
     assert "mlops_metrics" not in previews
     assert "{'lr': 0.1" in run.logs("use_them")
-    assert run.logs("use_them")._repr_pretty_ is not None
+    from IPython.lib.pretty import pretty
+
+    log = run.logs("use_them")
+    assert pretty(log) == str(log) and "\n" in pretty(log)  # shown as its lines, not a quoted repr
 
 
 def test_kfp_names_stay_in_the_yaml_only(home: Path) -> None:
