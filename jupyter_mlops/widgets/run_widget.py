@@ -75,7 +75,7 @@ def _short(text: str, limit: int) -> str:
 class DagView(MimeView):
     """A not-yet-run pipeline (`%pipeline show`): steps, and the data names on the edges."""
 
-    _esm = esm("dag.js")
+    _esm = esm("dag.js", "results.js")
     _css = STATIC / "dag.css"
     layout = traitlets.Dict().tag(sync=True)
     styles = traitlets.Dict().tag(sync=True)
@@ -101,7 +101,7 @@ class DagView(MimeView):
 class RunView(MimeView):
     """A run, live. `run_view(backend, run_id)` builds one; displaying it starts nothing new."""
 
-    _esm = esm("dag.js")
+    _esm = esm("dag.js", "results.js")
     _css = STATIC / "dag.css"
     run = traitlets.Dict().tag(sync=True)
     layout = traitlets.Dict().tag(sync=True)
