@@ -18,6 +18,7 @@ _MLOPS_CELL_CHARS = 40
 _MLOPS_TEXT_CHARS = 1000
 _MLOPS_BINS = 20
 _MLOPS_ITEMS = 20  # items of a list, tuple, set or dict shown
+_MLOPS_THUMB = 128  # pixels on a side of an image's thumbnail
 
 
 def _mlops_cut(text: str, limit: int) -> str:
@@ -112,6 +113,37 @@ def _mlops_short_repr(value: Any, depth: int) -> str:
     return "frozenset({" + body + "})"
 
 
+def _mlops_thumbnail(image: Any) -> Dict[str, Any]:
+    """A PIL image as a PNG at most _MLOPS_THUMB pixels on a side, base64 (a copy is shrunk)."""
+    import base64
+    import io
+
+    small = image.copy()
+    small.thumbnail((_MLOPS_THUMB, _MLOPS_THUMB))
+    if small.mode not in ("RGB", "RGBA", "L", "LA", "P"):
+        small = small.convert("RGB")
+    buffer = io.BytesIO()
+    small.save(buffer, format="PNG")
+    return {
+        "kind": "image",
+        "size": [int(n) for n in image.size],
+        "mode": str(image.mode),
+        "png": base64.b64encode(buffer.getvalue()).decode("ascii"),
+    }
+
+
+def _mlops_thumbnail_of_array(array: Any) -> Dict[str, Any]:
+    """A thumbnail of a uint8 array shaped like an image, when PIL is at hand (else nothing)."""
+    try:
+        from PIL import Image
+    except ImportError:
+        return {}
+    step = max(1, -(-max(int(array.shape[0]), int(array.shape[1])) // (_MLOPS_THUMB * 4)))
+    small = array[::step, ::step]  # a strided view first: no conversion of a huge image
+    shown = _mlops_thumbnail(Image.fromarray(small.copy()))
+    return {"png": shown["png"]}
+
+
 def _mlops_preview(value: Any) -> Dict[str, Any]:
     """The preview of one value (never raises: an error becomes a preview saying so)."""
     try:
@@ -122,7 +154,13 @@ def _mlops_preview(value: Any) -> Dict[str, Any]:
         if module == "pandas" and t.__name__ == "Series":
             return _mlops_table_preview(value.to_frame())
         if module == "numpy" and t.__name__ == "ndarray":
-            return _mlops_array_preview(value)
+            preview = _mlops_array_preview(value)
+            if value.ndim in (2, 3) and value.dtype.kind == "u" and value.dtype.itemsize == 1:
+                if value.ndim == 2 or value.shape[2] in (3, 4):  # looks like an image: a thumbnail too
+                    preview.update(_mlops_thumbnail_of_array(value))
+            return preview
+        if module == "PIL" and hasattr(value, "thumbnail") and hasattr(value, "size"):
+            return _mlops_thumbnail(value)
         if isinstance(value, str):
             return {"kind": "text", "text": _mlops_cut(value, _MLOPS_TEXT_CHARS), "length": len(value)}
         return {"kind": "text", "text": _mlops_cut(_mlops_short_repr(value, 0), _MLOPS_TEXT_CHARS)}

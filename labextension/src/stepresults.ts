@@ -19,6 +19,9 @@ interface IPreview {
   mean?: number;
   sampled?: boolean;
   text?: string;
+  png?: string;
+  size?: number[];
+  mode?: string;
 }
 
 interface IFigure {
@@ -42,6 +45,13 @@ function el<K extends keyof HTMLElementTagNameMap>(
 
 function number(x: number): string {
   return Math.abs(x) >= 1e5 || (x !== 0 && Math.abs(x) < 1e-3) ? x.toExponential(3) : String(+x.toFixed(4));
+}
+
+function thumbnail(name: string, png: string): HTMLElement {
+  const img = el('img', 'jp-mlops-thumb');
+  img.src = `data:image/png;base64,${png}`;
+  img.alt = name;
+  return img;
 }
 
 function preview(name: string, p: IPreview): HTMLElement {
@@ -77,6 +87,12 @@ function preview(name: string, p: IPreview): HTMLElement {
     if (p.text) {
       box.append(el('pre', 'jp-mlops-preview-text', p.text));
     }
+    if (p.png) {
+      box.append(thumbnail(name, p.png));
+    }
+  } else if (p.kind === 'image' && p.png) {
+    head.append(` \u00b7 image ${(p.size ?? []).join(' \u00d7 ')} ${p.mode ?? ''}`);
+    box.append(thumbnail(name, p.png));
   } else if (p.text !== undefined) {
     box.append(el('pre', 'jp-mlops-preview-text', p.text));
   }

@@ -71,3 +71,31 @@ def test_text_and_other_values_are_cut() -> None:
             raise RuntimeError("no repr")
 
     assert _mlops_preview(Broken())["kind"] in ("text", "none")  # a preview never fails the step
+
+
+def test_images_get_a_bounded_thumbnail() -> None:
+    import base64
+    import io
+
+    from PIL import Image
+
+    photo = Image.new("RGB", (1200, 600), (200, 30, 30))
+    preview = _mlops_preview(photo)
+    assert preview["kind"] == "image" and preview["size"] == [1200, 600] and preview["mode"] == "RGB"
+    thumb = Image.open(io.BytesIO(base64.b64decode(preview["png"])))
+    assert max(thumb.size) <= 128 and thumb.getpixel((5, 5)) == (200, 30, 30)
+    assert photo.size == (1200, 600)  # the step's own image is untouched
+
+    pixels = np.zeros((4000, 3000, 3), dtype="uint8")
+    pixels[:, :, 1] = 255
+    tracemalloc.start()
+    try:
+        array = _mlops_preview(pixels)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert array["kind"] == "array" and array["shape"] == [4000, 3000, 3]
+    small = Image.open(io.BytesIO(base64.b64decode(array["png"])))
+    assert max(small.size) <= 128 and small.getpixel((1, 1)) == (0, 255, 0)
+    assert peak < 48 * 1024 * 1024, peak  # not a copy of the 36 MB image
+    assert "png" not in _mlops_preview(np.zeros((10, 10), dtype="float64"))  # floats: no picture

@@ -38,8 +38,12 @@ function previews(parent, items) {
         const approx = p.sampled ? " (of a sample)" : "";
         h("div", { class: "mlops-preview-stats" }, `min ${f(p.min)} · max ${f(p.max)} · mean ${f(p.mean)}${approx}`, box);
       }
+      if (p.png) h("img", { class: "mlops-thumb", src: `data:image/png;base64,${p.png}`, alt: name }, null, box);
       if (p.histogram) histogram(box, p.histogram);
       if (p.text) h("pre", { class: "mlops-preview-text" }, p.text, box);
+    } else if (p.kind === "image") {
+      caption.append(` \u00b7 image ${p.size.join(" \u00d7 ")} ${p.mode}`);
+      h("img", { class: "mlops-thumb", src: `data:image/png;base64,${p.png}`, alt: name }, null, box);
     } else if (p.text !== undefined) {
       h("pre", { class: "mlops-preview-text" }, p.text, box);
     }
