@@ -132,6 +132,13 @@ def _mlops_thumbnail(image: Any) -> Dict[str, Any]:
     }
 
 
+def _mlops_looks_like_image(array: Any) -> bool:
+    """uint8, height x width (grey) or height x width x 3 or 4 (RGB, RGBA)."""
+    if array.dtype.kind != "u" or array.dtype.itemsize != 1 or array.ndim not in (2, 3):
+        return False
+    return array.ndim == 2 or array.shape[2] in (3, 4)
+
+
 def _mlops_thumbnail_of_array(array: Any) -> Dict[str, Any]:
     """A thumbnail of a uint8 array shaped like an image, when PIL is at hand (else nothing)."""
     try:
@@ -155,9 +162,8 @@ def _mlops_preview(value: Any) -> Dict[str, Any]:
             return _mlops_table_preview(value.to_frame())
         if module == "numpy" and t.__name__ == "ndarray":
             preview = _mlops_array_preview(value)
-            if value.ndim in (2, 3) and value.dtype.kind == "u" and value.dtype.itemsize == 1:
-                if value.ndim == 2 or value.shape[2] in (3, 4):  # looks like an image: a thumbnail too
-                    preview.update(_mlops_thumbnail_of_array(value))
+            if _mlops_looks_like_image(value):  # a thumbnail too
+                preview.update(_mlops_thumbnail_of_array(value))
             return preview
         if module == "PIL" and hasattr(value, "thumbnail") and hasattr(value, "size"):
             return _mlops_thumbnail(value)
