@@ -20,6 +20,10 @@ _LAZY_ATTRIBUTES = {
     "get_run": "jupyter_mlops.api",
     "runs": "jupyter_mlops.api",
     "Run": "jupyter_mlops.run_handle",
+    "sweep": "jupyter_mlops.sweeps",
+    "get_sweep": "jupyter_mlops.sweeps",
+    "schedule": "jupyter_mlops.schedules",
+    "list_schedules": "jupyter_mlops.schedules",  # (`mlops.schedules` is the subpackage of that name)
 }
 
 

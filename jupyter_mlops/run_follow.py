@@ -38,7 +38,7 @@ def print_logs(
             out.write(text)
             out.flush()
         offset = chunk.next_offset
-        if not follow or (chunk.complete and not chunk.text):
+        if not follow or chunk.missing or (chunk.complete and not chunk.text):
             return
         if not chunk.text:
             time.sleep(_FOLLOW_PAUSE_S)

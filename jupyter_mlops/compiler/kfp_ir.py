@@ -25,6 +25,7 @@ from typing import Any
 from ..analysis.across_cells import SETUP_CELL
 from ..analysis.value_kinds import ARTIFACT
 from ..errors import CellError
+from .kfp_errors import explain
 from .plan import PipelinePlan, StepPlan
 
 _RUNTIME_FILES = [
@@ -261,6 +262,13 @@ def input_arguments(
 
 
 def build_yaml(plan: PipelinePlan) -> str:
+    try:
+        return _build_yaml(plan)
+    except (ValueError, TypeError) as exc:  # kfp refused something: one line naming the cell
+        raise explain(exc, plan) from exc
+
+
+def _build_yaml(plan: PipelinePlan) -> str:
     for name in sorted(plan.params):
         if name in _KFP_RESERVED or not name[:1].isalpha():
             why = "reserves that name" if name in _KFP_RESERVED else "needs its names to begin with a letter"

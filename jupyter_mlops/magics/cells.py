@@ -219,6 +219,11 @@ class PipelineMagics(Magics):
         }
         table.update(magics_runs.subcommands(self))
         table.update(magics_results.subcommands(self))
+        from . import schedules as schedule_magics
+        from . import sweeps as sweep_magics
+
+        table.update(sweep_magics.subcommands(self))
+        table.update(schedule_magics.subcommands(self))
         return table
 
     # -- structure ---------------------------------------------------------------------------------
