@@ -30,10 +30,11 @@ CELLS = [
     "box = Box(7)\n"
     "frames = [df]\n"
     "_hidden = 5\n"
+    "table = pd.DataFrame({'n': [1, 2], 'w': [0.5, 1.5]})\n"
     "log_metric('rows', len(df))\n"
     "len(df)",
     "%%component use_them\n"
-    "total = float(arr.sum()) + len(df) + len(tags) + box.v + len(frames) + _hidden\n"
+    "total = float(arr.sum()) + len(df) + len(tags) + box.v + len(frames) + _hidden + len(table)\n"
     "print(config)\n"
     "assert frames[0] is df",
 ]
@@ -56,7 +57,7 @@ def test_outputs_are_the_values_under_the_users_names(home: Path, monkeypatch: p
     run = _run_cells()
     assert list(run.tasks) == ["make_df", "use_them"]  # as written, not kfp's make-df
     made = run.outputs["make_df"]
-    assert set(made) == {"df", "arr", "config", "tags", "box", "frames", "_hidden", "result"}
+    assert set(made) == {"df", "arr", "config", "tags", "box", "frames", "_hidden", "table", "result"}
     assert "mlops_metrics" not in made  # the compiler's Metrics output is not the user's
     assert "make_df.rows" in run.metrics
     pd.testing.assert_frame_equal(made["df"], pd.DataFrame({"a": [1, 2, 3], "b": ["x", "y", "z"]}))
@@ -67,6 +68,8 @@ def test_outputs_are_the_values_under_the_users_names(home: Path, monkeypatch: p
     assert isinstance(made["box"], Box) and made["box"].v == 7
     assert made["frames"][0] is made["df"]  # stored together, loaded together: still one object
     assert made["_hidden"] == 5
+    pd.testing.assert_frame_equal(made["table"], pd.DataFrame({"n": [1, 2], "w": [0.5, 1.5]}))
+    assert run.artifact_path("make_df", "table").suffix == ".parquet"  # stored as parquet, read back
     assert made["result"] == 3  # the cell's last value
     assert made["df"] is made["df"]  # loaded once, then kept
     assert "numpy.ndarray (2, 3) float32" in repr(made)  # listed without loading
