@@ -16,6 +16,11 @@ class UsageError(MlopsError):
     """Bad options or arguments to a magic, the CLI or the API."""
 
 
+class Unsupported(UsageError):
+    """The backend cannot do this (what its `capabilities` declare False): the message says where to
+    look instead (a KFP run's page in the KFP UI). The server answers 400."""
+
+
 class CellError(MlopsError):
     """A problem located in a notebook cell (syntax, an unknown name, an unsupported construct)."""
 

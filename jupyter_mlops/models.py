@@ -182,6 +182,7 @@ class Capabilities:
     schedules: bool = False  # recurring runs kept by the backend itself
     session_metrics: bool = True  # `log_metric` in a plain notebook cell is recorded
     working_dir: bool = True  # steps run in the notebook's folder (relative paths work)
+    outputs: bool = True  # step output values, metrics and artifact metadata are read back
 
     def to_json(self) -> dict[str, bool]:
         return asdict(self)

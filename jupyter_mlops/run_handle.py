@@ -71,6 +71,12 @@ class Run:
         """Step name -> {output name: value}, by the names the cells gave them, for the steps that produced
         outputs (so far). A value is loaded when first read (numpy, pandas, JSON or pickle, as the step
         stored it), then kept: `run.outputs["make_df"]["df"]`."""
+        if not self.backend.capabilities.outputs:  # an empty answer would look like "no outputs"
+            from .errors import Unsupported
+
+            link = getattr(self.backend, "run_url", None)
+            where = f": see the run in the KFP UI, {link(self.id)}" if callable(link) else ""
+            raise Unsupported(f"the {self.backend.name} backend does not read step output values back{where}")
         from .ir.step_sources import run_step_sources
         from .store.run_values import step_outputs
 

@@ -23,16 +23,13 @@ from .base import Backend
 GROUP = "jupyter_mlops.backends"
 
 # Ours, also when the package runs from a source tree without installed metadata.
-BUILTIN: dict[str, str] = {"local": "jupyter_mlops.backends.local:LocalBackend"}
+BUILTIN: dict[str, str] = {
+    "local": "jupyter_mlops.backends.local:LocalBackend",
+    "kfp": "jupyter_mlops.backends.kfp:KfpBackend",
+}
 
 # Names users will try that no installed package provides yet, and what to do about each.
-NOT_INSTALLED: dict[str, str] = {
-    "kfp": (
-        "the 'kfp' backend is not available in this version of jupyter-mlops (it will run pipelines "
-        "on a Kubeflow Pipelines server); meanwhile compile with `%pipeline compile` or `jupyter-mlops "
-        "compile` and upload the YAML to your KFP server, or install a package that registers 'kfp'"
-    ),
-}
+NOT_INSTALLED: dict[str, str] = {}
 
 
 def available() -> dict[str, str]:

@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sweep_cli.add_commands(sub)
     schedule_cli.add_commands(sub)
+    from ..tensorboards.commands import add_command as add_tensorboard_command
+
+    add_tensorboard_command(sub)
     return parser
 
 

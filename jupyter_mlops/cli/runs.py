@@ -16,8 +16,8 @@ _POLL_S = 0.2
 def _backend(args: argparse.Namespace) -> Any:
     from ..backends.registry import get_backend
 
-    options = {"host": args.host} if getattr(args, "host", None) else {}
-    return get_backend(args.backend, **options)
+    given = (("host", getattr(args, "host", None)), ("namespace", getattr(args, "namespace", None)))
+    return get_backend(args.backend, **{k: v for k, v in given if v})
 
 
 def _pipeline(source: str, name: str | None) -> Any:
@@ -127,7 +127,8 @@ def add_commands(sub: Any) -> None:
         p.add_argument(
             "--backend", default="local", help="a registered backend (local, or one a package adds)"
         )
-        p.add_argument("--host", help="Kubeflow Pipelines API host (kfp backend)")
+        p.add_argument("--host", help="Kubeflow Pipelines API host (kfp backend; or KFP_HOST)")
+        p.add_argument("--namespace", help="Kubeflow profile namespace (kfp backend, multi-user)")
 
     p = sub.add_parser("run", help="run a notebook's pipeline or a compiled YAML")
     p.add_argument("pipeline_source", metavar="NOTEBOOK.ipynb|PIPELINE.yaml")

@@ -30,7 +30,14 @@ from .plan import PipelinePlan, StepPlan
 
 _RUNTIME_FILES = [
     Path(__file__).with_name(n)
-    for n in ("step_values.py", "step_groups.py", "step_figures.py", "step_previews.py", "step_runtime.py")
+    for n in (
+        "step_values.py",
+        "step_groups.py",
+        "step_tensorboard.py",
+        "step_figures.py",
+        "step_previews.py",
+        "step_runtime.py",
+    )
 ]
 # Steps run on a stock image of the Python that compiled them, so pickled values load alike.
 DEFAULT_IMAGE = f"python:{sys.version_info.major}.{sys.version_info.minor}"

@@ -46,6 +46,9 @@ class MlopsExtensionApp(ExtensionApp):
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(routes())
+        from . import tensorboard_proxy as proxy  # mlops/tensorboard/<id>/, mlops/api/tensorboards
+
+        self.handlers.extend(proxy.handlers())
 
     def initialize_settings(self) -> None:
         self._backend: Backend | None = None
@@ -58,6 +61,9 @@ class MlopsExtensionApp(ExtensionApp):
             if self.run_schedules
             else None
         )
+        from . import tensorboard_proxy as proxy
+
+        proxy.attach(self)
 
     def get_backend(self) -> Backend:
         """The one backend this server uses, built on first use (in a worker thread).
@@ -82,3 +88,6 @@ class MlopsExtensionApp(ExtensionApp):
             self._schedules.stop()
         if self._backend is not None:
             self._backend.close()
+        from . import tensorboard_proxy as proxy
+
+        proxy.detach(self)  # TensorBoards stop with the server

@@ -13,8 +13,8 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-# An absolute POSIX path: a "/" not inside a word, a URL ("http://") or a relative path ("a/b").
-_ABSOLUTE = re.compile(r"(?<![\w.:/~$<>-])/[^\s'\"`()\[\]{},;]*")
+# An absolute POSIX path: a "/" not inside a word, a URL ("http://", "#/page") or a relative path ("a/b").
+_ABSOLUTE = re.compile(r"(?<![\w.:/~$<>#-])/[^\s'\"`()\[\]{},;]*")
 
 
 def scrub(message: str, places: Iterable[tuple[Path | None, str]]) -> str:

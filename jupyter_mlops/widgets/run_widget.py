@@ -240,6 +240,9 @@ class RunView(MimeView):
             "metrics": finite_json(dict(info.metrics)),
             "previews": finite_json(output_previews(info, artifacts, names)),
         }
+        from ..tensorboards.links import tensorboard_link
+
+        detail["tensorboard"] = tensorboard_link(self.backend, self.run_id, step)  # None: no link
         history = getattr(getattr(self.backend, "store", None), "metric_history", None)
         if callable(history) and info.metrics:  # the local backend keeps every point
             from ..render.metric_histories import step_histories

@@ -144,6 +144,15 @@ export class MlopsClient {
     return token ? `${url}?token=${encodeURIComponent(token)}` : url;
   }
 
+  /** Register TensorBoard for a step's logs; answers the URL the server proxies it at. */
+  async tensorBoard(run: string, step: string): Promise<{ id: string; title: string; url: string }> {
+    return requestAPI<{ id: string; title: string; url: string }>(
+      'tensorboards',
+      { method: 'POST', body: JSON.stringify({ run, step }) },
+      this.settings
+    );
+  }
+
   artifactUrl(id: string, step: string, name: string): string {
     const path = ['runs', id, 'steps', step, 'artifacts', name].map(encodeURIComponent).join('/');
     return `${this.settings.baseUrl}mlops/api/${path}`;

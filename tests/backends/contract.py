@@ -63,6 +63,10 @@ class BackendContract:
             "add": StepState.SUCCEEDED,
             "add-2": StepState.SUCCEEDED,
         }
+        assert run.started_at is not None and run.finished_at is not None and run.error is None
+        if not backend.capabilities.outputs:
+            assert all(not s.outputs for s in run.steps)  # none rather than wrong ones
+            return
         assert run.step("add").outputs["Output"] == 12
         assert run.step("add-2").outputs["Output"] == 22
         assert run.started_at is not None and run.finished_at is not None and run.error is None
@@ -110,8 +114,11 @@ class BackendContract:
         run = finished(backend, run_id, timeout=180)
         assert run.state is RunState.CANCELED
         assert run.step("nap").state is StepState.CANCELED
-        assert run.step("add").state is StepState.SUCCEEDED and run.step("add").outputs["Output"] == 2
-        assert "adding 1 and 1" in backend.logs(run_id, "add").text
+        assert run.step("add").state is StepState.SUCCEEDED
+        if backend.capabilities.outputs:
+            assert run.step("add").outputs["Output"] == 2
+        if backend.capabilities.logs:
+            assert "adding 1 and 1" in backend.logs(run_id, "add").text
         assert backend.cancel(run_id).state is RunState.CANCELED  # cancelling again changes nothing
 
     def test_a_failed_step_fails_the_run_and_skips_what_follows(self, backend: Backend, specs: Specs) -> None:
@@ -121,9 +128,12 @@ class BackendContract:
         assert run.step("explode").state is StepState.FAILED
         assert "the model diverged" in (run.step("explode").error or "")
         assert run.step("add-2").state is StepState.SKIPPED
-        assert "ValueError: the model diverged" in backend.logs(run.id, "explode").text
+        if backend.capabilities.logs:
+            assert "ValueError: the model diverged" in backend.logs(run.id, "explode").text
 
     def test_logs_read_from_an_offset(self, backend: Backend, specs: Specs) -> None:
+        if not backend.capabilities.logs:
+            pytest.skip(f"the {backend.name} backend declares no step logs")
         run = succeeded(backend, backend.submit(specs["arith"]).id)
         whole = backend.logs(run.id, "add")
         assert "adding 1 and 2" in whole.text and whole.offset == 0 and whole.complete
@@ -138,12 +148,15 @@ class BackendContract:
 
     def test_artifacts_and_metrics_are_recorded(self, backend: Backend, specs: Specs) -> None:
         run = succeeded(backend, backend.submit(specs["dataset"], {"count": 7}).id)
+        names = {(a.step, a.name) for a in backend.artifacts(run.id)}
+        assert {("write-lines", "data"), ("count-lines", "metrics")} <= names
+        assert [a.name for a in backend.artifacts(run.id, "write-lines")] == ["data"]
+        if not backend.capabilities.outputs:
+            return  # values, types and metadata are not read back: the artifacts are still listed
         assert run.step("count-lines").outputs["Output"] == 7
         written = backend.artifacts(run.id, "write-lines")
         assert [(a.name, a.type) for a in written] == [("data", "system.Dataset")]
         assert written[0].metadata.get("lines") == 7 and written[0].uri
-        names = {(a.step, a.name) for a in backend.artifacts(run.id)}
-        assert {("write-lines", "data"), ("count-lines", "metrics")} <= names
         assert run.metrics["count-lines.lines"] == 7
         assert run.step("count-lines").metrics == {"lines": 7}
 

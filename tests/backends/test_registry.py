@@ -103,10 +103,14 @@ def test_a_registered_backend_that_cannot_load_says_what_to_install(tmp_path: Pa
     assert "pip install kubernetes_client_that_is_missing" in last
 
 
-def test_unknown_names_list_the_choices_and_kfp_says_what_to_do() -> None:
-    with pytest.raises(UsageError, match=r"unknown backend 'nope' \(choose one of: .*local"):
+def test_unknown_names_list_the_choices_and_kfp_says_what_to_do(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(UsageError, match=r"unknown backend 'nope' \(choose one of: .*kfp.*local"):
         registry.get_backend("nope")
-    with pytest.raises(BackendError, match=r"'kfp' backend is not available in this version.*compile"):
+    for var in ("KFP_HOST", "KF_PIPELINES_ENDPOINT"):
+        monkeypatch.delenv(var, raising=False)
+    with pytest.raises(
+        UsageError, match=r"kfp backend needs the KFP server's URL: `%pipeline backend kfp --host"
+    ):
         registry.get_backend("kfp")
 
 

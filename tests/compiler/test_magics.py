@@ -110,7 +110,7 @@ def test_a_backend_that_cannot_be_made_is_refused_and_the_default_stays(ip, tmp_
     from IPython.core.error import UsageError  # what the notebook shows: a short message, no traceback
 
     monkeypatch.setenv("JUPYTER_MLOPS_HOME", str(tmp_path / "home"))
-    with pytest.raises(UsageError, match="'kfp' backend is not available"):
+    with pytest.raises(UsageError, match=r"KFP server at http://127.0.0.1:9 is unreachable"):
         run_cell(ip, "%pipeline backend kfp --host http://127.0.0.1:9")
     capsys.readouterr()
     run_cell(ip, "%pipeline backend")

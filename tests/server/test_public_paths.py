@@ -36,3 +36,9 @@ def test_paths_are_named_as_the_user_can_act_on_them(message: str, public: str) 
 def test_a_path_in_the_users_home_is_told_from_there() -> None:
     home = os.path.expanduser("~")
     assert scrub(f"no file {home}/data/x.csv", []) == "no file ~/data/x.csv"
+
+
+def test_a_url_with_a_fragment_path_is_kept_whole() -> None:
+    # A KFP UI link: the path after "#" is the page inside the UI, not a file of this machine.
+    link = "http://127.0.0.1:8080/#/runs/details/0a1b"
+    assert scrub(f"see step 'total' in the KFP UI, {link}", []) == f"see step 'total' in the KFP UI, {link}"

@@ -263,6 +263,10 @@ function render({ model, el: root }) {
     previews(panel, d.previews);
     figures(panel, d.figures);
     visuals(panel, d.visuals);
+    if (d.tensorboard) {
+      const attrs = { class: "mlops-tensorboard", href: d.tensorboard, target: "_blank", rel: "noopener" };
+      h("a", attrs, "Open in TensorBoard", h("div", {}, null, panel));
+    }
     if (d.log !== undefined) {
       const title = "kfp's executor lines are left out here; %pipeline logs RUN STEP shows every line";
       h("div", { class: "mlops-panel-h", title }, d.log_truncated ? "log (last part)" : "log", panel);

@@ -1,0 +1,345 @@
+"""The `kfp` backend: the same compiled pipeline, run on a Kubeflow Pipelines v2 server.
+
+It speaks to the server through the kfp SDK's own `kfp.Client` and its generated v2beta1 API
+(`kfp_server_api`), and returns the project's dataclasses like every backend. What the v2beta1 REST
+API does not give (step logs, artifact bytes, output values and metrics, which KFP keeps in the pods,
+the object store and ML Metadata) is declared in `capabilities`, and the calls that need it say where
+to look instead: the run's page in the KFP UI (`run_url`).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ...errors import BackendError, RunNotFound, StepNotFound, Unsupported, UsageError
+from ...ir.documents import bind_arguments, pipeline_name, spec_documents
+from ...models import (
+    ArtifactFile,
+    ArtifactInfo,
+    BackendStatus,
+    Capabilities,
+    Experiment,
+    LogChunk,
+    RunEvent,
+    RunInfo,
+    RunPage,
+    RunState,
+)
+from . import connection
+from .convert import events_of, kfp_state, tasks_by_name, to_run_info
+from .experiments import DEFAULT_EXPERIMENT, KfpExperiments
+
+MAX_PAGE = 200  # the most runs asked for in one list request (servers cap their page size)
+REFRESH_S = 2.0  # a run's record is read from the server at most this often, however many views poll
+
+
+def _state_filter(states: Sequence[str]) -> str:
+    import json
+
+    if len(states) == 1:
+        predicate: dict[str, Any] = {"key": "state", "operation": "EQUALS", "string_value": states[0]}
+    else:
+        predicate = {"key": "state", "operation": "IN", "string_values": {"values": list(states)}}
+    return json.dumps({"predicates": [predicate]})
+
+
+class KfpBackend:
+    name = "kfp"
+    capabilities = Capabilities(
+        logs=False,  # pod logs are reached through the cluster, not the v2beta1 API
+        artifact_download=False,  # artifact bytes live in the cluster's object store
+        cancel=True,
+        retry=True,
+        schedules=False,
+        session_metrics=False,  # a notebook cell's log_metric has no run on the server
+        working_dir=False,  # steps run in pods: the notebook's folder is not there
+        outputs=False,  # output values and metrics are in ML Metadata, not the REST API
+    )
+
+    def __init__(
+        self,
+        host: str | None = None,
+        namespace: str | None = None,
+        existing_token: str | None = None,
+        cookies: str | None = None,
+        *,
+        ui_host: str | None = None,
+        timeout: float | None = None,
+        refresh: float = REFRESH_S,
+    ) -> None:
+        self.conn = connection.resolve(host, namespace, existing_token, cookies, ui_host, timeout)
+        # Views poll `events` and `get` often (the local store answers in microseconds); each KFP run is
+        # fetched at most once per `refresh` seconds and shared by every reader of this backend.
+        self.refresh = float(refresh)
+        self._clock = time.monotonic
+        self._recent: dict[str, tuple[float, Any]] = {}
+        self.health = connection.probe(self.conn)  # a server we cannot use is refused now, in one line
+        self.client = connection.make_client(self.conn)
+        self.experiment_book = KfpExperiments(self.conn, self.client)
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        api_client = getattr(getattr(self.client, "_run_api", None), "api_client", None)
+        if api_client is not None:
+            try:
+                api_client.close()
+            except Exception:
+                pass
+
+    # -- helpers ------------------------------------------------------------------------------------
+
+    def _call(self, what: str, fn: Any, *, run_id: str | None = None) -> Any:
+        return connection.call(self.conn, what, fn, run_id=run_id)
+
+    @property
+    def _timeout(self) -> tuple[float, float]:
+        # (connect, read): kfp_server_api silently ignores a single float (it only takes an int)
+        return (self.conn.timeout, self.conn.timeout)
+
+    def run_url(self, run_id: str) -> str:
+        """The run's page in the KFP UI (logs, artifacts, visualizations)."""
+        return f"{self.conn.ui_host}/#/runs/details/{run_id}"
+
+    def _namespace_kwargs(self) -> dict[str, Any]:
+        return self.experiment_book.namespace_kwargs()
+
+    def _get_raw(self, run_id: str) -> Any:
+        if not run_id or "/" in run_id:
+            raise RunNotFound(f"no run {run_id!r} on the KFP server at {self.conn.host}")
+        now = self._clock()
+        with self._lock:
+            recent = self._recent.get(run_id)
+        if recent is not None and now - recent[0] < self.refresh:
+            return recent[1]
+        api = self.client._run_api
+        run = self._call(
+            f"reading run {run_id}",
+            lambda: api.run_service_get_run(run_id, _request_timeout=self._timeout),
+            run_id=run_id,
+        )
+        with self._lock:
+            if len(self._recent) > 1000:
+                self._recent.clear()
+            self._recent[run_id] = (now, run)
+        return run
+
+    def _forget(self, run_id: str) -> None:
+        with self._lock:
+            self._recent.pop(run_id, None)
+
+    # -- the protocol -------------------------------------------------------------------------------
+
+    def submit(
+        self,
+        pipeline_spec: Mapping[str, Any] | Sequence[Mapping[str, Any]] | str,
+        arguments: Mapping[str, Any] | None = None,
+        *,
+        experiment: str | None = None,
+        name: str | None = None,
+        cache: bool = True,
+        working_dir: str | os.PathLike[str] | None = None,
+    ) -> RunInfo:
+        import kfp_server_api
+        import yaml
+
+        documents = spec_documents(pipeline_spec)
+        bind_arguments(documents, arguments)  # bad arguments fail here, before the server hears of it
+        if isinstance(pipeline_spec, str):  # the compiler's text exactly as the local backend runs it
+            text = pipeline_spec
+        else:
+            text = yaml.safe_dump_all(documents, sort_keys=False)
+        experiment_id = self.experiment_book.id_of(experiment or DEFAULT_EXPERIMENT, create=True)
+        with tempfile.TemporaryDirectory(prefix="mlops-kfp-") as folder:
+            path = Path(folder) / "pipeline.yaml"
+            path.write_text(text)
+            job = self.client._create_job_config(  # the kfp SDK reads the package as `kfp run` does
+                params=dict(arguments or {}),
+                pipeline_package_path=str(path),
+                pipeline_id=None,
+                version_id=None,
+                enable_caching=None if cache else False,
+                cache_key=None,
+                pipeline_root=None,
+            )
+        body = kfp_server_api.V2beta1Run(
+            experiment_id=experiment_id,
+            display_name=name or f"{pipeline_name(documents)}-{time.strftime('%Y%m%d-%H%M%S')}",
+            pipeline_spec=job.pipeline_spec,
+            runtime_config=job.runtime_config,
+        )
+        api = self.client._run_api
+        created = self._call(
+            "creating the run", lambda: api.run_service_create_run(body, _request_timeout=self._timeout)
+        )
+        if not created.pipeline_spec:  # an answer without the spec still shows the planned DAG
+            created.pipeline_spec = job.pipeline_spec
+        return to_run_info(created, self.experiment_book.name_of(created.experiment_id))
+
+    def get(self, run_id: str) -> RunInfo:
+        run = self._get_raw(run_id)
+        return to_run_info(run, self.experiment_book.name_of(run.experiment_id))
+
+    def list_runs(
+        self,
+        *,
+        experiment: str | None = None,
+        state: RunState | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        cursor: str | None = None,
+    ) -> RunPage:
+        """Newest first, through the API's own paging: one request, or two for an offset up to
+        MAX_PAGE (the first fetches the page token that starts there). `cursor` is the server's own
+        page token (a page's `next_cursor`): the next page, stable while runs are created."""
+        kwargs: dict[str, Any] = {"sort_by": "created_at desc", "_request_timeout": self._timeout}
+        if experiment is not None:
+            experiment_id = self.experiment_book.id_of(experiment, create=False)
+            if experiment_id is None:
+                return RunPage(runs=[], total=0)
+            kwargs["experiment_id"] = experiment_id
+        else:
+            kwargs.update(self._namespace_kwargs())
+        if state is not None:
+            kwargs["filter"] = _state_filter([kfp_state(state)])
+        api = self.client._run_api
+        token = cursor or ""
+        skipped_so_far = 0
+        while cursor is None and skipped_so_far < offset:  # to the page token where `offset` starts
+            size = min(offset - skipped_so_far, MAX_PAGE)
+            skipped = self._call(
+                "listing runs",
+                lambda size=size, token=token: api.run_service_list_runs(
+                    page_size=size, page_token=token, **kwargs
+                ),
+            )
+            skipped_so_far += len(skipped.runs or [])
+            token = skipped.next_page_token or ""
+            if not token or not skipped.runs:
+                return RunPage(runs=[], total=int(skipped.total_size or 0))
+        page = self._call(
+            "listing runs",
+            lambda: api.run_service_list_runs(
+                page_size=max(1, min(limit, MAX_PAGE)), page_token=token, **kwargs
+            ),
+        )
+        runs = [
+            to_run_info(r, self.experiment_book.name_of(r.experiment_id), with_steps=False)
+            for r in page.runs or []
+        ]
+        more = bool(page.next_page_token) and len(runs) > 0
+        return RunPage(
+            runs=runs,
+            total=int(page.total_size or 0),
+            next_offset=offset + len(runs) if more and cursor is None else None,
+            next_cursor=page.next_page_token if more else None,
+        )
+
+    def cancel(self, run_id: str) -> RunInfo:
+        run = self._get_raw(run_id)
+        if not to_run_info(run, "", with_steps=False).state.terminal:
+            api = self.client._run_api
+            self._call(
+                f"cancelling run {run_id}",
+                lambda: api.run_service_terminate_run(run_id, _request_timeout=self._timeout),
+                run_id=run_id,
+            )
+            self._forget(run_id)
+        return self.get(run_id)
+
+    def retry(self, run_id: str) -> RunInfo:
+        """Run a failed or cancelled run's unfinished steps again, in place (KFP's retry)."""
+        info = self.get(run_id)
+        if info.state not in (RunState.FAILED, RunState.CANCELED):
+            raise UsageError(
+                f"run {run_id} is {info.state.value}: only a failed or cancelled run can be retried"
+            )
+        api = self.client._run_api
+        self._call(
+            f"retrying run {run_id}",
+            lambda: api.run_service_retry_run(run_id, _request_timeout=self._timeout),
+            run_id=run_id,
+        )
+        self._forget(run_id)
+        return self.get(run_id)
+
+    def _check_step(self, run_id: str, step: str) -> RunInfo:
+        info = self.get(run_id)
+        names = [s.name for s in info.steps]
+        if step not in names:
+            raise StepNotFound(f"run {run_id} has no step {step!r} (steps: {', '.join(names) or 'none'})")
+        return info
+
+    def logs(self, run_id: str, step: str, offset: int = 0) -> LogChunk:
+        self._check_step(run_id, step)
+        raise Unsupported(
+            f"step logs of runs on the KFP server are not readable through its API: see step {step!r} "
+            f"in the KFP UI, {self.run_url(run_id)}"
+        )
+
+    def artifacts(self, run_id: str, step: str | None = None) -> list[ArtifactInfo]:
+        """The artifacts the server lists for each task (names and KFP artifact ids; their type,
+        metadata and bytes are in ML Metadata and the object store)."""
+        run = self._get_raw(run_id)
+        found: list[ArtifactInfo] = []
+        for name, task in tasks_by_name(run).items():
+            if step is not None and name != step:
+                continue
+            for output, listed in sorted((task.outputs or {}).items()):
+                for artifact_id in listed.artifact_ids or []:
+                    uri = f"{self.conn.ui_host}/#/artifacts/{artifact_id}"
+                    found.append(ArtifactInfo(run_id=run_id, step=name, name=output, uri=uri))
+        return found
+
+    def open_artifact(self, run_id: str, step: str, name: str, path: str | None = None) -> ArtifactFile:
+        self._check_step(run_id, step)
+        raise Unsupported(
+            f"artifact {name!r} of step {step!r} is in the cluster's object store, which this backend "
+            f"does not read: download it from the KFP UI, {self.run_url(run_id)}"
+        )
+
+    def log_session_metric(self, name: str, value: float, step: int | None, at: float) -> str:
+        raise Unsupported(
+            f"log_metric({name!r}) in a plain notebook cell is not recorded on the kfp backend (the "
+            "server keeps metrics of steps only): call it inside a %%component step, or switch to "
+            "`%pipeline backend local` for notebook-session metrics"
+        )
+
+    def experiments(self) -> list[Experiment]:
+        return self.experiment_book.all()
+
+    def events(self, run_id: str, after: int = 0) -> list[RunEvent]:
+        return [e for e in events_of(self._get_raw(run_id)) if e.seq > after]
+
+    def status(self) -> BackendStatus:
+        try:
+            health = connection.probe(self.conn)
+            api = self.client._run_api
+            kwargs: dict[str, Any] = {"page_size": 1, "_request_timeout": self._timeout}
+            kwargs.update(self._namespace_kwargs())
+            total = self._call("counting runs", lambda: api.run_service_list_runs(**kwargs))
+            active = self._call(
+                "counting active runs",
+                lambda: api.run_service_list_runs(
+                    filter=_state_filter(["PENDING", "RUNNING", "CANCELING"]), **kwargs
+                ),
+            )
+        except BackendError as exc:
+            return BackendStatus(
+                backend=self.name, reachable=False, message=str(exc), location=self.conn.host
+            )
+        mode = "multi-user" if health.get("multi_user") else "single-user"
+        where = f", namespace {self.conn.namespace}" if self.conn.namespace else ""
+        return BackendStatus(
+            backend=self.name,
+            reachable=True,
+            message=f"Kubeflow Pipelines ({mode}{where}); UI: {self.conn.ui_host}",
+            location=self.conn.host,
+            runs=int(total.total_size or 0),
+            active_runs=int(active.total_size or 0),
+        )

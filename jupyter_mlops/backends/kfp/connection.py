@@ -1,0 +1,194 @@
+"""Reaching a Kubeflow Pipelines server: where it is, who we are, and what each failure means.
+
+Configuration, first found wins: the backend's own options (`%pipeline backend kfp --host URL
+[--namespace NS]`, the server extension's `backend_options`), then `KFP_HOST` or kfp's own
+`KF_PIPELINES_ENDPOINT`. Credentials: `existing_token=` (a bearer token), `cookies=` (a multi-user
+Kubeflow's session cookie, e.g. "authservice_session=..."), else the in-cluster service-account token
+that Kubeflow mounts into notebook pods (`KF_PIPELINES_SA_TOKEN_PATH`, kfp's default path). kfp's
+own context file (`~/.config/kfp/context.json`) still supplies a namespace the client reads itself.
+
+Every failure becomes one `BackendError` line naming the server and what to do, never a traceback:
+unreachable, 401, 403 (usually the namespace), 404 on the v2beta1 API (a server older than KFP 2.0),
+other answers with the server's own message.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from ...errors import BackendError, RunNotFound, UsageError
+
+T = TypeVar("T")
+
+HOST_ENV = "KFP_HOST"
+KFP_SDK_HOST_ENV = "KF_PIPELINES_ENDPOINT"  # what kfp.Client itself reads
+SA_TOKEN_ENV = "KF_PIPELINES_SA_TOKEN_PATH"
+SA_TOKEN_PATH = "/var/run/secrets/kubeflow/pipelines/token"
+REQUEST_TIMEOUT_S = 30.0  # one API call; nothing waits on a silent server longer than this
+
+
+@dataclass(frozen=True)
+class Connection:
+    host: str
+    namespace: str | None
+    existing_token: str | None
+    cookies: str | None
+    ui_host: str
+    timeout: float = REQUEST_TIMEOUT_S
+
+    def headers(self) -> dict[str, str]:
+        headers = {"Accept": "application/json"}
+        if self.existing_token:
+            headers["Authorization"] = f"Bearer {self.existing_token}"
+        if self.cookies:
+            headers["Cookie"] = self.cookies
+        return headers
+
+
+def resolve(
+    host: str | None,
+    namespace: str | None,
+    existing_token: str | None,
+    cookies: str | None,
+    ui_host: str | None,
+    timeout: float | None,
+) -> Connection:
+    """The connection settings from the options, then the environment; UsageError without a host."""
+    url = host or os.environ.get(HOST_ENV) or os.environ.get(KFP_SDK_HOST_ENV)
+    if not url:
+        raise UsageError(
+            "the kfp backend needs the KFP server's URL: `%pipeline backend kfp --host URL`, "
+            f"the {HOST_ENV} environment variable, or backend_options {{'host': URL}} for the server"
+        )
+    if not url.startswith(("http://", "https://")):
+        raise UsageError(f"KFP host {url!r} must start with http:// or https://")
+    url = url.rstrip("/")
+    token = existing_token
+    if token is None and cookies is None:
+        path = os.environ.get(SA_TOKEN_ENV, SA_TOKEN_PATH)
+        if os.path.isfile(path):  # inside a Kubeflow notebook pod
+            with open(path) as f:
+                token = f.read().strip() or None
+    return Connection(
+        host=url,
+        namespace=namespace or None,
+        existing_token=token,
+        cookies=cookies,
+        ui_host=(ui_host or url).rstrip("/"),
+        timeout=REQUEST_TIMEOUT_S if timeout is None else float(timeout),
+    )
+
+
+def server_message(body: Any) -> str:
+    """The server's own words from a KFP error body ({"error": ..., "message": ..., "code": ...})."""
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    if not body:
+        return ""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return str(body).strip()[:300]
+    if isinstance(data, dict):
+        return str(data.get("message") or data.get("error") or "").strip()[:300]
+    return ""
+
+
+def explain(conn: Connection, status: int | None, message: str, what: str) -> BackendError:
+    """One line for a failed call: what was asked of which server, and what to do."""
+    where = f"the KFP server at {conn.host}"
+    said = f": {message}" if message else ""
+    if status is None:
+        return BackendError(
+            f"{where} is unreachable while {what} ({message or 'no answer'}); check the host "
+            f"(--host or {HOST_ENV}) and that the server or its port-forward is up"
+        )
+    if status == 401:
+        return BackendError(
+            f"{where} refused our credentials while {what} (401 Unauthorized{said}); give a valid "
+            "token (existing_token=) or session cookie (cookies=), a token may have expired"
+        )
+    if status == 403:
+        ns = f"namespace {conn.namespace!r}" if conn.namespace else "the default namespace"
+        return BackendError(
+            f"{where} denied access to {ns} while {what} (403 Forbidden{said}); check --namespace "
+            "(your Kubeflow profile's namespace) and that your account may use it"
+        )
+    if status == 404:
+        return BackendError(
+            f"{where} has no Kubeflow Pipelines v2beta1 API (404 while {what}); the server is older "
+            "than KFP 2.0 or the URL is not the pipelines endpoint: upgrade, or point --host at it"
+        )
+    return BackendError(f"{where} failed while {what} ({status}{said}); try again, or see the server's logs")
+
+
+def call(conn: Connection, what: str, fn: Callable[[], T], *, run_id: str | None = None) -> T:
+    """`fn()` (a kfp_server_api call), with its failures turned into our errors. `run_id`: a 404 (or
+    KFP's 400 for a malformed id) means no such run."""
+    import kfp_server_api
+    import urllib3
+
+    try:
+        return fn()
+    except kfp_server_api.ApiException as exc:
+        status = int(exc.status) if exc.status else None
+        message = server_message(exc.body) or str(exc.reason or "")
+        if run_id is not None and status in (400, 404):
+            raise RunNotFound(f"no run {run_id!r} on the KFP server at {conn.host}") from None
+        if status == 0 or status is None:  # kfp_server_api wraps some transport errors this way
+            raise explain(conn, None, message, what) from None
+        raise explain(conn, status, message, what) from None
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        reason = getattr(exc, "reason", None) or exc
+        raise explain(conn, None, _short(reason), what) from None
+
+
+def _short(reason: Any) -> str:
+    text = str(reason)
+    for marker in ("Connection refused", "timed out", "Name or service not known", "Connection reset"):
+        if marker in text:
+            return marker.lower() if marker != "Connection refused" else "connection refused"
+    return text.split(": ", 1)[-1][:200]
+
+
+def probe(conn: Connection) -> dict[str, Any]:
+    """`GET /apis/v2beta1/healthz` once, with a short timeout (kfp.Client's own check retries for
+    25 s). The health answer, or the BackendError saying why not."""
+    request = urllib.request.Request(f"{conn.host}/apis/v2beta1/healthz", headers=conn.headers())
+    try:
+        with urllib.request.urlopen(request, timeout=min(conn.timeout, 10.0)) as response:
+            body = response.read()
+    except urllib.error.HTTPError as exc:
+        raise explain(conn, exc.code, server_message(exc.read()), "checking its health") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise explain(conn, None, _short(getattr(exc, "reason", exc)), "checking its health") from None
+    try:
+        answer = json.loads(body or b"{}")
+    except ValueError:
+        raise BackendError(
+            f"the KFP server at {conn.host} answered its health check with something that is not "
+            "JSON: is --host the pipelines endpoint (not the dashboard's login page)?"
+        ) from None
+    return answer if isinstance(answer, dict) else {}
+
+
+def make_client(conn: Connection) -> Any:
+    """A `kfp.Client` for the connection (after `probe`, so its own health retries never wait)."""
+    import kfp
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # "only works with KFP v2.0.0-beta.2 and later"
+        return kfp.Client(
+            host=conn.host,
+            namespace=conn.namespace or "kubeflow",
+            existing_token=conn.existing_token,
+            cookies=conn.cookies,
+            ui_host=conn.ui_host,
+        )

@@ -1,0 +1,116 @@
+"""KFP experiments for the kfp backend: found by name, made on demand, names of ids remembered, and
+listed with their run counts (one request per experiment: the API has no count of its own)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import threading
+from typing import Any
+
+from ...models import Experiment
+from . import connection
+from .convert import seconds
+
+DEFAULT_EXPERIMENT = "Default"  # KFP's own default experiment's name
+
+
+class KfpExperiments:
+    def __init__(self, conn: connection.Connection, client: Any) -> None:
+        self.conn = conn
+        self.api = client._experiment_api
+        self.runs_api = client._run_api
+        self._names: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def _timeout(self) -> tuple[float, float]:
+        return (self.conn.timeout, self.conn.timeout)  # kfp_server_api ignores a single float
+
+    def namespace_kwargs(self) -> dict[str, Any]:
+        return {"namespace": self.conn.namespace} if self.conn.namespace else {}
+
+    def _remember(self, experiment: Any) -> None:
+        with self._lock:
+            self._names[str(experiment.experiment_id)] = str(experiment.display_name)
+
+    def find(self, name: str) -> Any | None:
+        flt = json.dumps(
+            {"predicates": [{"key": "display_name", "operation": "EQUALS", "string_value": name}]}
+        )
+        answer = connection.call(
+            self.conn,
+            f"looking up experiment {name!r}",
+            lambda: self.api.experiment_service_list_experiments(
+                filter=flt, page_size=2, _request_timeout=self._timeout, **self.namespace_kwargs()
+            ),
+        )
+        found = list(answer.experiments or [])
+        return found[0] if found else None
+
+    def id_of(self, name: str, *, create: bool) -> str | None:
+        """The id of experiment `name`, made on the server (in our namespace) when `create` and it
+        does not exist; None when it does not and `create` is False."""
+        import kfp_server_api
+
+        experiment = self.find(name)
+        if experiment is None and create:
+            body = kfp_server_api.V2beta1Experiment(display_name=name, namespace=self.conn.namespace)
+            experiment = connection.call(
+                self.conn,
+                f"creating experiment {name!r}",
+                lambda: self.api.experiment_service_create_experiment(body, _request_timeout=self._timeout),
+            )
+        if experiment is None:
+            return None
+        self._remember(experiment)
+        return str(experiment.experiment_id)
+
+    def name_of(self, experiment_id: str | None) -> str:
+        if not experiment_id:
+            return DEFAULT_EXPERIMENT
+        with self._lock:
+            known = self._names.get(experiment_id)
+        if known is not None:
+            return known
+        experiment = connection.call(
+            self.conn,
+            "reading an experiment",
+            lambda: self.api.experiment_service_get_experiment(experiment_id, _request_timeout=self._timeout),
+        )
+        self._remember(experiment)
+        return str(experiment.display_name)
+
+    def all(self) -> list[Experiment]:
+        found: list[Experiment] = []
+        token = ""
+        while True:
+            page = connection.call(self.conn, "listing experiments", functools.partial(self._page, token))
+            for e in page.experiments or []:
+                self._remember(e)
+                found.append(
+                    Experiment(
+                        id=str(e.experiment_id),
+                        name=str(e.display_name),
+                        created_at=seconds(e.created_at) or 0.0,
+                        run_count=self._run_count(str(e.experiment_id)),
+                    )
+                )
+            token = page.next_page_token or ""
+            if not token:
+                return found
+
+    def _page(self, token: str) -> Any:
+        return self.api.experiment_service_list_experiments(
+            page_token=token, page_size=100, _request_timeout=self._timeout, **self.namespace_kwargs()
+        )
+
+    def _run_count(self, experiment_id: str) -> int:
+        counted = connection.call(
+            self.conn,
+            "counting runs",
+            lambda: self.runs_api.run_service_list_runs(
+                experiment_id=experiment_id, page_size=1, _request_timeout=self._timeout
+            ),
+        )
+        return int(counted.total_size or 0)

@@ -1,0 +1,386 @@
+"""A stand-in Kubeflow Pipelines v2beta1 REST server, in-process on 127.0.0.1, for tests.
+
+NOT a Kubeflow Pipelines server: no Kubernetes, no Argo, no ML Metadata, no object store, no UI. It
+answers the routes `kfp.Client` (kfp 2.17) uses, with bodies built from and checked by kfp_server_api's
+own model classes (requests are parsed into them, answers serialized from them), and runs each
+submitted pipeline spec with our local backend (see cluster.py), so states evolve as they do on a
+cluster. It also enforces bearer tokens and namespaces as a multi-user Kubeflow does (401, 403), can
+pretend to be a server older than KFP 2.0 (no v2beta1 routes: 404), and injects faults on request:
+error answers, slow answers, dropped connections.
+
+Routes: GET healthz; GET|POST experiments, GET experiments/{id}; POST runs (inline pipeline_spec),
+GET runs/{id}, GET runs (experiment_id, namespace, filter, sort_by, page_size, page_token),
+POST runs/{id}:terminate, POST runs/{id}:retry, DELETE runs/{id}. Not served: pipeline upload and
+versions, recurring runs, artifacts, visualizations, the UI's log and artifact endpoints.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import kfp_server_api as k
+
+from .cluster import ApiError, Cluster, RunRecord
+
+PREFIX = "/apis/v2beta1/"
+_api = k.ApiClient()
+
+_OPERATIONS = {1: "EQUALS", 2: "NOT_EQUALS", 8: "IN", 9: "IS_SUBSTRING"}
+
+
+def parse(body: bytes, model: str) -> Any:
+    """A request body as a kfp_server_api model (what the real server's gateway decodes)."""
+
+    class _Raw:
+        data = body.decode() if body else "{}"
+
+    try:
+        return _api.deserialize(_Raw(), model)
+    except Exception as exc:
+        raise ApiError(400, f"Invalid input error: cannot parse {model}: {exc}") from None
+
+
+def dump(model: Any) -> bytes:
+    return json.dumps(_api.sanitize_for_serialization(model)).encode()
+
+
+@dataclass
+class Fault:
+    match: str  # a substring of "METHOD /path"
+    status: int | None = None  # an error answer
+    delay: float = 0.0  # seconds before answering
+    drop: bool = False  # close the connection without an answer
+    times: int = 1
+
+
+class StandIn:
+    """Start with `start()` (returns its URL), stop with `stop()`.
+
+    tokens: bearer token -> namespaces it may use ("*": any); None: no authentication at all.
+    multi_user: listings must name a namespace, experiments carry one (as a multi-user Kubeflow).
+    api: "v2beta1", or "v1beta1" for a server older than KFP 2.0.
+    """
+
+    def __init__(
+        self,
+        home: Path,
+        *,
+        tokens: dict[str, set[str]] | None = None,
+        multi_user: bool = False,
+        api: str = "v2beta1",
+    ) -> None:
+        self.cluster = Cluster(home)
+        self.tokens = tokens
+        self.multi_user = multi_user
+        self.api = api
+        self.faults: list[Fault] = []
+        self.requests: list[str] = []  # "METHOD /path?query", in order
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._connections: set[Any] = set()  # open keep-alive sockets: cut when the server stops
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+
+    def start(self, port: int = 0) -> str:
+        standin = self
+
+        class Handler(_Handler):
+            owner = standin
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self.url
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def stop(self, *, close_cluster: bool = True) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        with self._lock:
+            connections, self._connections = list(self._connections), set()
+        for sock in connections:  # a server that goes away drops its clients' connections too
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        if close_cluster:
+            self.cluster.close()
+
+    def inject(self, fault: Fault) -> None:
+        with self._lock:
+            self.faults.append(fault)
+
+    def _fault_for(self, line: str) -> Fault | None:
+        with self._lock:
+            for fault in self.faults:
+                if fault.match in line:
+                    fault.times -= 1
+                    if fault.times <= 0:
+                        self.faults.remove(fault)
+                    return fault
+        return None
+
+    # -- auth -----------------------------------------------------------------------------------------
+
+    def allowed(self, headers: Any) -> set[str] | None:
+        """The namespaces the caller may use (None: any); ApiError 401 without a valid token."""
+        if self.tokens is None:
+            return None
+        auth = headers.get("Authorization", "")
+        token = auth[len("Bearer ") :] if auth.startswith("Bearer ") else None
+        if token is None or token not in self.tokens:
+            raise ApiError(401, "Unauthenticated: request has no valid bearer token")
+        spaces = self.tokens[token]
+        return None if "*" in spaces else spaces
+
+    # -- routes ---------------------------------------------------------------------------------------
+
+    def route(self, method: str, path: str, query: dict[str, str], body: bytes, headers: Any) -> Any:
+        if self.api != "v2beta1" and path.startswith(PREFIX):
+            raise ApiError(404, "Not Found")
+        if not path.startswith(PREFIX):
+            raise ApiError(404, "Not Found")
+        allowed = self.allowed(headers)
+        rest = path[len(PREFIX) :]
+
+        def check_ns(namespace: str | None) -> None:
+            if allowed is not None and (namespace or "") not in allowed:
+                raise ApiError(
+                    403,
+                    f"PermissionDenied: User is not authorized to access namespace {namespace or '(none)'!r}",
+                )
+
+        if method == "GET" and rest == "healthz":
+            return k.V2beta1GetHealthzResponse(multi_user=self.multi_user, pipeline_store="database")
+        if rest == "experiments" and method == "POST":
+            experiment = parse(body, "V2beta1Experiment")
+            if self.multi_user and not experiment.namespace:
+                raise ApiError(400, "Invalid input error: in multi-user mode an experiment needs a namespace")
+            check_ns(experiment.namespace)
+            return self.cluster.create_experiment(experiment)
+        if rest == "experiments" and method == "GET":
+            namespace = query.get("namespace")
+            if self.multi_user and not namespace:
+                raise ApiError(
+                    400, "Invalid input error: in multi-user mode ListExperiments needs a namespace"
+                )
+            check_ns(namespace)
+            with self.cluster.lock:
+                items = [
+                    e
+                    for e in self.cluster.experiments.values()
+                    if (e.namespace or None) == (namespace or None)
+                ]
+            items = self._filtered(items, query.get("filter"), {"display_name": lambda e: e.display_name})
+            items.sort(key=lambda e: (e.created_at, e.experiment_id))
+            page, token, total = self._page(
+                items, query, lambda e: [e.created_at.timestamp(), e.experiment_id], asc=True
+            )
+            return k.V2beta1ListExperimentsResponse(experiments=page, total_size=total, next_page_token=token)
+        if rest.startswith("experiments/") and method == "GET":
+            experiment = self.cluster.experiment(rest.split("/", 1)[1])
+            check_ns(experiment.namespace)
+            return experiment
+        if rest == "runs" and method == "POST":
+            run = parse(body, "V2beta1Run")
+            if run.experiment_id:
+                check_ns(self.cluster.experiment(run.experiment_id).namespace)
+            elif self.multi_user:
+                raise ApiError(400, "Invalid input error: in multi-user mode a run needs an experiment")
+            return self.cluster.run_model(self.cluster.create_run(run))
+        if rest == "runs" and method == "GET":
+            return self._list_runs(query, check_ns)
+        if rest.startswith("runs/"):
+            run_ref = rest.split("/", 1)[1]
+            run_id, _, verb = run_ref.partition(":")
+            record = self.cluster.record(run_id)
+            check_ns(record.namespace)
+            if method == "GET" and not verb:
+                return self.cluster.run_model(record)
+            if method == "POST" and verb == "terminate":
+                self.cluster.terminate(run_id)
+                return {}
+            if method == "POST" and verb == "retry":
+                self.cluster.retry(run_id)
+                return {}
+            if method == "DELETE" and not verb:
+                self.cluster.delete_run(run_id)
+                return {}
+        raise ApiError(404, f"Not Found: {method} {path}")
+
+    def _list_runs(self, query: dict[str, str], check_ns: Callable[[str | None], None]) -> Any:
+        experiment_id = query.get("experiment_id")
+        namespace = query.get("namespace")
+        if experiment_id:
+            check_ns(self.cluster.experiment(experiment_id).namespace)
+        else:
+            if self.multi_user and not namespace:
+                raise ApiError(400, "Invalid input error: in multi-user mode ListRuns needs a namespace")
+            check_ns(namespace)
+        with self.cluster.lock:
+            records = [
+                r
+                for r in self.cluster.runs.values()
+                if (
+                    r.experiment_id == experiment_id
+                    if experiment_id
+                    else (r.namespace or None) == (namespace or None)
+                )
+            ]
+        sort_by = query.get("sort_by", "")
+        if sort_by not in ("", "created_at", "created_at desc"):
+            raise ApiError(400, f"Invalid input error: cannot sort by {sort_by!r}")
+        desc = sort_by.endswith("desc")
+        states = {r.run_id: self.cluster.local_run(r.run_id).state.value for r in records}
+        records = self._filtered(
+            records,
+            query.get("filter"),
+            {
+                "state": lambda r: states[r.run_id],
+                "display_name": lambda r: r.display_name,
+                "run_id": lambda r: r.run_id,
+            },
+        )
+        records.sort(key=lambda r: (r.created_at, r.run_id), reverse=desc)
+        page, token, total = self._page(records, query, lambda r: [r.created_at, r.run_id], asc=not desc)
+        return k.V2beta1ListRunsResponse(
+            runs=[self.cluster.run_model(r, details=False) for r in page],
+            total_size=total,
+            next_page_token=token,
+        )
+
+    @staticmethod
+    def _filtered(items: list[Any], raw: str | None, fields: dict[str, Callable[[Any], Any]]) -> list[Any]:
+        if not raw:
+            return items
+        try:
+            spec = json.loads(raw)
+        except ValueError:
+            raise ApiError(400, "Invalid input error: the filter is not JSON") from None
+        for p in spec.get("predicates", []):
+            key = p.get("key")
+            if key not in fields:
+                raise ApiError(400, f"Invalid input error: cannot filter on {key!r}")
+            op = p.get("operation", p.get("op"))
+            op = _OPERATIONS.get(op, op) if isinstance(op, int) else op
+            value = p.get("string_value", p.get("stringValue"))
+            values = (p.get("string_values") or p.get("stringValues") or {}).get("values", [])
+            get = fields[key]
+            if op == "EQUALS":
+                items = [i for i in items if get(i) == value]
+            elif op == "NOT_EQUALS":
+                items = [i for i in items if get(i) != value]
+            elif op == "IN":
+                items = [i for i in items if get(i) in values]
+            elif op == "IS_SUBSTRING":
+                items = [i for i in items if str(value) in str(get(i))]
+            else:
+                raise ApiError(400, f"Invalid input error: unsupported filter operation {op!r}")
+        return items
+
+    @staticmethod
+    def _page(
+        items: list[Any], query: dict[str, str], key: Callable[[Any], list[Any]], *, asc: bool
+    ) -> tuple[list[Any], str, int]:
+        """Keyset paging as KFP's server does it: the token holds the sort key of the next item."""
+        total = len(items)
+        size = int(query.get("page_size") or 20)
+        token = query.get("page_token")
+        start = 0
+        if token:
+            try:
+                mark = json.loads(base64.urlsafe_b64decode(token.encode()))
+            except ValueError:
+                raise ApiError(400, "Invalid input error: bad page token") from None
+            start = next(
+                (i for i, item in enumerate(items) if (key(item) >= mark if asc else key(item) <= mark)),
+                len(items),
+            )
+        page = items[start : start + size]
+        rest = items[start + size :]
+        next_token = base64.urlsafe_b64encode(json.dumps(key(rest[0])).encode()).decode() if rest else ""
+        return page, next_token, total
+
+
+class _Handler(BaseHTTPRequestHandler):
+    owner: StandIn
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        pass
+
+    def setup(self) -> None:
+        super().setup()
+        with self.owner._lock:
+            self.owner._connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.owner._lock:
+            self.owner._connections.discard(self.connection)
+        super().finish()
+
+    def _serve(self, method: str) -> None:
+        parts = urlsplit(self.path)
+        query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        line = f"{method} {self.path}"
+        self.owner.requests.append(line)
+        fault = self.owner._fault_for(line)
+        if fault is not None:
+            if fault.delay:
+                time.sleep(fault.delay)
+            if fault.drop:
+                self.close_connection = True
+                self.connection.close()
+                return
+            if fault.status:
+                self._answer(
+                    fault.status,
+                    json.dumps({"error": "injected", "code": 13, "message": "injected fault"}).encode(),
+                )
+                return
+        try:
+            result = self.owner.route(method, parts.path, query, body, self.headers)
+            payload = dump(result) if not isinstance(result, dict) else json.dumps(result).encode()
+            self._answer(200, payload)
+        except ApiError as exc:
+            self._answer(
+                exc.status,
+                json.dumps({"error": exc.message, "code": exc.code, "message": exc.message}).encode(),
+            )
+
+    def _answer(self, status: int, payload: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def do_GET(self) -> None:
+        self._serve("GET")
+
+    def do_POST(self) -> None:
+        self._serve("POST")
+
+    def do_DELETE(self) -> None:
+        self._serve("DELETE")
+
+
+__all__ = ["ApiError", "Fault", "RunRecord", "StandIn"]
