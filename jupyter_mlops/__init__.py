@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 _LAZY_ATTRIBUTES = {
     "run": "jupyter_mlops.api",
     "log_metric": "jupyter_mlops.api",
+    "get_run": "jupyter_mlops.api",
+    "runs": "jupyter_mlops.api",
     "logdir": "jupyter_mlops.session_api",
     "log_embedding": "jupyter_mlops.session_api",
     "tensorboard": "jupyter_mlops.tensorboards.display",

@@ -1,4 +1,4 @@
-"""The Python API: `mlops.run(...)` and `mlops.log_metric(...)`.
+"""The Python API: `mlops.run(...)`, `mlops.get_run(...)`, `mlops.runs(...)` and `mlops.log_metric(...)`.
 
 Metrics logged in a plain notebook cell (not inside a step) go through the default backend
 (`Backend.log_session_metric`): the local one keeps them in a pseudo-run of kind "session" per kernel,
@@ -16,6 +16,7 @@ from typing import Any
 from .backends.base import Backend
 from .backends.registry import default_backend, shared_backend
 from .errors import UsageError
+from .models import RunState
 from .run_handle import Run
 
 METRICS_FILE_ENV = "JUPYTER_MLOPS_METRICS_FILE"  # set by the executor for each step attempt
@@ -49,6 +50,37 @@ def run(
     cwd = Path(os.getcwd() if working_dir is None else working_dir).absolute()
     info = target.submit(documents, arguments, experiment=experiment, name=name, cache=cache, working_dir=cwd)
     return Run(target, info.id, info)
+
+
+def _target(backend: str | Backend | None) -> Backend:
+    if backend is None:
+        return default_backend()
+    return shared_backend(backend) if isinstance(backend, str) else backend
+
+
+def get_run(run: str, *, backend: str | Backend | None = None) -> Run:
+    """The run that `run` names: its id, its name (as the views show it), or a unique id prefix."""
+    target = _target(backend)
+    info = target.get(run)
+    return Run(target, info.id, info)
+
+
+def runs(
+    *,
+    experiment: str | None = None,
+    state: str | RunState | None = None,
+    limit: int = 20,
+    backend: str | Backend | None = None,
+) -> list[Run]:
+    """Runs newest first: of one experiment and/or in one state (`"FAILED"`), at most `limit`."""
+    try:
+        wanted = RunState(state.upper() if isinstance(state, str) else state) if state is not None else None
+    except ValueError:
+        states = ", ".join(s.value for s in RunState)
+        raise UsageError(f"runs(state={state!r}): no such run state; use one of {states}") from None
+    target = _target(backend)
+    page = target.list_runs(experiment=experiment, state=wanted, limit=limit)
+    return [Run(target, info.id, info if info.state.terminal and info.steps else None) for info in page.runs]
 
 
 def _metric_value(name: str, value: Any, step: Any) -> tuple[float, int | None]:

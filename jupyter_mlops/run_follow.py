@@ -13,18 +13,29 @@ if TYPE_CHECKING:
 _FOLLOW_PAUSE_S = 0.3
 
 
-def print_logs(backend: Backend, run_id: str, step: str, *, follow: bool, out: TextIO) -> None:
-    """Print a step's log; with `follow`, keep printing until the step has finished.
+def print_logs(
+    backend: Backend, run_id: str, step: str, *, follow: bool, out: TextIO, executor_lines: bool = False
+) -> None:
+    """Print a step's log; with `follow`, keep printing until the step has finished. kfp's executor
+    bookkeeping lines are left out (as the views do) unless `executor_lines`.
 
-    `step` may be written as in the notebook (`train_fast`): KFP names the task `train-fast`.
+    `step` is the name the notebook gave it (`train_fast`); runs recorded before steps kept their
+    names call it as KFP does (`train-fast`), and either spelling finds it.
     """
-    if "_" in step and step not in {s.name for s in backend.get(run_id).steps}:
-        step = step.replace("_", "-")
+    from .render.log_filter import ExecutorLines
+
+    names = {s.name for s in backend.get(run_id).steps}
+    if step not in names:
+        for other in (step.replace("_", "-"), step.replace("-", "_")):
+            if other in names:
+                step = other
+    lines = None if executor_lines else ExecutorLines()
     offset = 0
     while True:
         chunk = backend.logs(run_id, step, offset)
-        if chunk.text:
-            out.write(chunk.text)
+        text = chunk.text if lines is None else lines.push(chunk.text, final=chunk.complete)
+        if text:
+            out.write(text)
             out.flush()
         offset = chunk.next_offset
         if not follow or chunk.missing or (chunk.complete and not chunk.text):

@@ -10,15 +10,24 @@ the run view can take over through `_repr_mimebundle_`.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .models import RunInfo, RunState, StepState
 
 if TYPE_CHECKING:
     from .backends.base import Backend
+    from .store.run_values import StepOutputs
 
 _WAIT_POLL_MIN_S = 0.05
 _WAIT_POLL_MAX_S = 0.5
+
+
+class LogText(str):
+    """A step's log: a str, shown as its lines (not as a quoted repr) as a cell's last value."""
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(str(self))
 
 
 class Run:
@@ -26,6 +35,7 @@ class Run:
         self.backend = backend
         self.id = run_id
         self._info = info
+        self._outputs: dict[str, StepOutputs] | None = None
 
     @property
     def info(self) -> RunInfo:
@@ -57,25 +67,54 @@ class Run:
         return dict(self.info.metrics)
 
     @property
-    def outputs(self) -> dict[str, dict[str, Any]]:
-        """Step name -> {output name: value} for the steps that produced outputs (so far)."""
+    def outputs(self) -> dict[str, StepOutputs]:
+        """Step name -> {output name: value}, by the names the cells gave them, for the steps that produced
+        outputs (so far). A value is loaded when first read (numpy, pandas, JSON or pickle, as the step
+        stored it), then kept: `run.outputs["make_df"]["df"]`."""
         if not self.backend.capabilities.outputs:  # an empty answer would look like "no outputs"
             from .errors import Unsupported
 
             link = getattr(self.backend, "run_url", None)
             where = f": see the run in the KFP UI, {link(self.id)}" if callable(link) else ""
             raise Unsupported(f"the {self.backend.name} backend does not read step output values back{where}")
-        return {s.name: dict(s.outputs) for s in self.info.steps if s.outputs}
+        from .ir.step_sources import run_step_sources
+        from .store.run_values import step_outputs
 
-    def logs(self, step: str) -> str:
-        """All of `step`'s log written so far (stdout and stderr)."""
+        if self._outputs is not None:
+            return self._outputs
+        info = self.info
+        sources = run_step_sources(self.backend, self.id)
+        variables = {name: {a: v for a, (v, _) in s.outputs.items()} for name, s in sources.items()}
+        outputs = step_outputs(self.id, info.steps, self.backend.artifacts(self.id), variables)
+        if info.state.terminal:
+            self._outputs = outputs  # a finished run's outputs no longer change: keep what was loaded
+        return outputs
+
+    def artifact_path(self, step: str, name: str) -> Path:
+        """The file holding output `name` of `step` (the artifact's folder when it is not one file)."""
+        outputs = self.outputs
+        if step not in outputs:
+            self.info.step(step)  # names the steps when there is no such step
+            raise KeyError(f"step {step!r} of run {self.id} stored no outputs")
+        return outputs[step].path(name)
+
+    def figures(self, step: str) -> Any:
+        """What `step` showed, in order: the figures it drew and the values it display()ed, as IPython
+        display objects (a cell ending with `run.figures("plot")` shows them all)."""
+        from .store.run_figures import display_objects, figures_artifact
+
+        self.info.step(step)  # names the steps when there is no such step
+        return display_objects(figures_artifact(self.backend.artifacts(self.id), step))
+
+    def logs(self, step: str) -> LogText:
+        """All of `step`'s log written so far (stdout and stderr); shown in a notebook as the text."""
         parts: list[str] = []
         offset = 0
         while True:
             chunk = self.backend.logs(self.id, step, offset)
             parts.append(chunk.text)
             if chunk.next_offset == offset:
-                return "".join(parts)
+                return LogText("".join(parts))
             offset = chunk.next_offset
 
     def cancel(self) -> Run:

@@ -32,9 +32,9 @@ def test_main_job_command_runs_the_demo(home, tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = proc.stdout
     assert "SUCCEEDED, 6/6 steps" in out
-    for step in ("load", "stats", "scale", "train-slow", "train-fast", "evaluate"):
+    for step in ("load", "stats", "scale", "train_slow", "train_fast", "evaluate"):
         assert step in out
-    assert "evaluate.accuracy" in out and "train-fast.train_accuracy" in out
+    assert "evaluate.accuracy" in out and "train_fast.train_accuracy" in out
     # The summary lists steps in the order the DAG runs them (the IR sorts them by name).
     listed = [line.split()[1] for line in out.splitlines() if line.startswith("  ✓ ")]
     assert listed[0] == "load" and listed[-1] == "evaluate", listed
@@ -62,7 +62,7 @@ def test_demo_notebook_runs_in_a_real_kernel(home, tmp_path):
         o.get("data", {}).get("text/plain", "") for o in last.outputs if o.output_type == "execute_result"
     )
     metrics = eval(text)  # the cell's value is run.metrics, a dict of floats
-    assert set(metrics) >= {"evaluate.accuracy", "evaluate.positive_rate", "train-fast.train_accuracy"}
+    assert set(metrics) >= {"evaluate.accuracy", "evaluate.positive_rate", "train_fast.train_accuracy"}
     assert 0.5 < metrics["evaluate.accuracy"] <= 1.0
     show = nb.cells[-2]
     shown = "".join(o.get("data", {}).get("text/plain", "") for o in show.outputs if "data" in o)

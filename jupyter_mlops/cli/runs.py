@@ -80,10 +80,9 @@ def cmd_runs(args: argparse.Namespace) -> int:
     if not page.runs:
         print("No runs yet." if args.experiment is None and state is None else "No runs match.")
         return 0
-    for info in page.runs:
-        started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(info.created_at))
-        took = f"{info.duration:.1f}s" if info.duration is not None else ""
-        print(f"{info.id}  {started}  {info.state.value:<10} {took:>8}  {info.experiment}  {info.name}")
+    from ..render.runs_text import runs_text
+
+    print(runs_text(page.runs))
     if page.total > len(page.runs):
         print(f"({len(page.runs)} of {page.total} runs; --limit N for more)")
     return 0
@@ -92,14 +91,28 @@ def cmd_runs(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     from ..render.svg import render_run_text
 
-    print(render_run_text(_backend(args).get(args.run)))
+    backend = _backend(args)
+    if args.run is None:  # the newest run, as `%pipeline status` in a new kernel
+        newest = backend.list_runs(limit=1).runs
+        if not newest:
+            print("No runs yet.")
+            return 0
+        args.run = newest[0].id
+    print(render_run_text(backend.get(args.run)))
     return 0
 
 
 def cmd_logs(args: argparse.Namespace) -> int:
     from ..run_follow import print_logs
 
-    print_logs(_backend(args), args.run, args.step, follow=args.follow, out=sys.stdout)
+    print_logs(
+        _backend(args),
+        args.run,
+        args.step,
+        follow=args.follow,
+        out=sys.stdout,
+        executor_lines=args.executor_lines,
+    )
     return 0
 
 
@@ -140,12 +153,13 @@ def add_commands(sub: Any) -> None:
         ("cancel", cmd_cancel, "cancel a run"),
     ):
         p = sub.add_parser(name, help=helptext)
-        p.add_argument("run")
+        p.add_argument("run", nargs="?" if name == "status" else None, help="id, unique id prefix or name")
         common(p)
         p.set_defaults(func=func)
     p = sub.add_parser("logs", help="a step's log")
     p.add_argument("run")
     p.add_argument("step")
     p.add_argument("--follow", action="store_true")
+    p.add_argument("--executor-lines", action="store_true", help="also kfp's executor bookkeeping lines")
     common(p)
     p.set_defaults(func=cmd_logs)

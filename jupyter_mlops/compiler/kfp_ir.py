@@ -83,6 +83,8 @@ def step_function_source(plan: PipelinePlan, step: StepPlan) -> str:
         sig.append(f"{names.metrics}: Output[Metrics]")
     if step.uses_logdir:
         sig.append(f"{names.logdir}: Output[Artifact]")
+    if step.shows_figures:
+        sig.append(f"{names.figures}: Output[Artifact]")
     param_outs = [(v, k) for v, k in step.outputs.items() if k != ARTIFACT]
     for var, kind in param_outs:
         outputs[names.outputs[var]] = (var, kind)
@@ -106,6 +108,7 @@ def step_function_source(plan: PipelinePlan, step: StepPlan) -> str:
         "logdir_arg": names.logdir if names.logdir != "mlops_logdir" else None,
         "defaults": defaults or None,
         "groups": [[names.outputs[v] for v in sorted(g)] for g in step.groups] or None,
+        "figures_arg": names.figures if step.shows_figures else None,
     }
     words = [f"{k}={v if k == 'args' else repr(v)}" for k, v in call.items() if v is not None]
     header = f"def {step.name}({', '.join(sig)}){returns}:\n"
@@ -134,6 +137,7 @@ class _Names:
     metrics: str
     logdir: str
     runner: str
+    figures: str
 
 
 def _output_name(var: str, taken: set[str]) -> str:
@@ -149,8 +153,9 @@ def _argument_names(plan: PipelinePlan, step: StepPlan) -> _Names:
     metrics = _free_name("mlops_metrics", taken)
     logdir = _free_name("mlops_logdir", taken)
     runner = _free_name(_RUNTIME_FUNCTION, taken)
+    figures = _free_name("mlops_figures", taken)
     outputs = {v: _output_name(v, taken) for v in sorted(step.outputs)}
-    return _Names(outputs=outputs, metrics=metrics, logdir=logdir, runner=runner)
+    return _Names(outputs=outputs, metrics=metrics, logdir=logdir, runner=runner, figures=figures)
 
 
 def _define(source: str, name: str, namespace: dict[str, Any]) -> Any:
@@ -200,7 +205,7 @@ def input_arguments(
     names = _argument_names(plan, step)
     artifact_outputs = [v for v, k in step.outputs.items() if k == ARTIFACT]
     taken = {*artifact_outputs, *(names.outputs[v] for v in artifact_outputs)}
-    taken |= {names.metrics, names.logdir, names.runner}
+    taken |= {names.metrics, names.logdir, names.runner, names.figures}
     taken |= ({"result"} if step.result else set()) | _KFP_RESERVED
     out = [(_free_name(v, taken), v, plan.params[v].type, v) for v in step.params]
     for var, (producer, kind) in sorted(step.inputs.items()):
@@ -244,6 +249,7 @@ def _build_pipeline(plan: PipelinePlan) -> Any:
 
     def configure(task: Any, name: str) -> None:
         options = plan.step(name).options
+        task.set_display_name(name)  # the step's name as the user wrote it; the task key is kfp's
         for upstream in plan.step(name).after:
             task.after(tasks[upstream])
         if options.cpu:

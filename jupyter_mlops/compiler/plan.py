@@ -16,8 +16,8 @@ if TYPE_CHECKING:
     from ..notebook.pipeline import Param
 
 # Names a compiled step provides itself (the inlined stand-in for jupyter_mlops).
-PROVIDED = frozenset({"log_metric", "logdir", "log_embedding", "mlops"})
-RESERVED_ARGS = frozenset({"result", "mlops_metrics", "mlops_logdir"})
+PROVIDED = frozenset({"log_metric", "logdir", "log_embedding", "mlops", "display"})
+RESERVED_ARGS = frozenset({"result", "mlops_metrics", "mlops_logdir", "mlops_figures"})
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ class StepPlan:
     # Outputs that may share objects (`alias_flow`): each group is stored as one, so a step that
     # loads several of them gets what was one object as one object.
     groups: tuple[frozenset[str], ...] = ()
+    shows_figures: bool = False  # the cell may draw or display(): its figures are kept (step_figures)
 
 
 @dataclass(frozen=True)

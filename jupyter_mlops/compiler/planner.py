@@ -18,6 +18,7 @@ from ..analysis.relative_paths import relative_path_notes
 from ..analysis.value_kinds import ARTIFACT, bindings, import_statements, output_kind
 from ..errors import CellError, CellErrors, PipelineError, raise_all
 from .plan import PROVIDED, Note, PipelinePlan, StepPlan, kfp_name
+from .step_display import shows_figures
 
 if TYPE_CHECKING:
     from ..notebook.pipeline import Pipeline
@@ -236,6 +237,7 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
             may_change=frozenset(outs).intersection(analysis.may_change),
             line_map=(1,) * len(implicit_imports[name]) + analysis.line_map,
             groups=groups,
+            shows_figures=shows_figures(trees[name], analysis, setup_imports),
         )
     for step in pipeline:
         if keyword.iskeyword(step.name):

@@ -31,7 +31,14 @@ from ..analysis.value_kinds import ARTIFACT
 if TYPE_CHECKING:
     from .plan import PipelinePlan, StepPlan
 
-_FILES = ("step_values.py", "step_groups.py", "step_runtime.py")
+_FILES = (
+    "step_values.py",
+    "step_groups.py",
+    "step_tensorboard.py",
+    "step_figures.py",
+    "step_previews.py",
+    "step_runtime.py",
+)
 ENTRY = "_mlops_run_step"
 # Modules known to make no pandas frame. Any other module outside the standard library may return one
 # without the notebook naming pandas (sklearn, seaborn, ...): a pipeline importing one keeps the parquet
@@ -93,7 +100,10 @@ def step_switches(plan: PipelinePlan, step: StepPlan) -> frozenset[str]:
         "_MLOPS_LIKE": any(plan.params[p].type in ("list", "dict") for p in step.params),
         "_MLOPS_SHIM": step.uses_metrics
         or step.uses_logdir
-        or any(re.search(r"log_metric|logdir|mlops", text) for text in (plan.setup, step.source)),
+        or any(
+            re.search(r"log_metric|log_embedding|logdir|mlops", text) for text in (plan.setup, step.source)
+        ),
+        "_MLOPS_FIGURES": step.shows_figures,
         "_MLOPS_PANDAS": _may_make_frames(plan),
     }
     return frozenset(name for name, used in on.items() if used)

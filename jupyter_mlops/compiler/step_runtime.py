@@ -17,7 +17,9 @@ import time
 import types
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from .step_figures import _mlops_figures, _mlops_figures_finish
 from .step_groups import _mlops_load_groups, _mlops_save_groups
+from .step_previews import _mlops_preview
 from .step_tensorboard import _mlops_write_embedding, _mlops_write_scalar
 from .step_values import (
     _MLOPS_NOTEBOOK_MODULE,
@@ -38,6 +40,7 @@ _MLOPS_RESULT = True  # the cell's last line is its `result`
 _MLOPS_PARAMS_OUT = True  # it returns parameter outputs (ints, strings, ...)
 _MLOPS_LIKE = True  # it takes list or dict parameters (typed like the params cell's literal)
 _MLOPS_SHIM = True  # its code may call log_metric / logdir
+_MLOPS_FIGURES = True  # it may draw or display(): what it shows is kept (step_figures)
 
 
 def _mlops_param(value: Any, kind: str, step: str, var: str) -> Any:
@@ -215,6 +218,7 @@ def _mlops_run_step(
     logdir_arg: str = "mlops_logdir",
     defaults: Optional[Dict[str, Any]] = None,
     groups: Optional[Sequence[Sequence[str]]] = None,
+    figures_arg: Optional[str] = None,
 ) -> Optional[Tuple[Any, ...]]:
     """Run one notebook step: load inputs, run setup and the cell, save outputs.
 
@@ -223,6 +227,7 @@ def _mlops_run_step(
     give the user's line numbers (see _mlops_user_lines): tracebacks point at the lines of the cell.
     `defaults` holds the params cell's literal for each list or dict parameter (see _mlops_like).
     `groups`: output arguments whose values may share objects, each group stored as one (step_groups).
+    `figures_arg`: the output keeping what the cell shows (figures, display()), see step_figures.
     """
     module = types.ModuleType(_MLOPS_NOTEBOOK_MODULE)
     sys.modules[_MLOPS_NOTEBOOK_MODULE] = module  # pickled classes from the setup cell resolve here
@@ -233,6 +238,7 @@ def _mlops_run_step(
         ns.update(
             log_metric=shim.log_metric, logdir=shim.logdir, log_embedding=shim.log_embedding, mlops=shim
         )
+    figures = _mlops_figures(args, figures_arg, ns) if _MLOPS_FIGURES else None
     try:
         # Parameters first: setup code may compute from them at its top level (`LIMIT = scale * 2`), as
         # it does in the kernel below the params cell. Artifacts load after setup (its classes).
@@ -265,10 +271,15 @@ def _mlops_run_step(
         exec(compile(tree, filename, "exec"), ns)
         if last is not None:
             ns["__mlops_result__"] = eval(compile(ast.Expression(last), filename, "eval"), ns)
+        if figures is not None and figures_arg is not None:
+            args[figures_arg].metadata.update(_mlops_figures_finish(figures))
         values: List[Any] = []
         stored = (
             _mlops_save_groups(args, outputs, groups, ns, step, setup_names) if _MLOPS_SAVE_GROUPS else []
         )
+        for arg in stored:
+            if outputs[arg][0] in ns:
+                args[arg].metadata["preview"] = _mlops_preview(ns[outputs[arg][0]])
         for arg, (var, kind) in outputs.items():
             if arg in stored:
                 continue
@@ -290,8 +301,11 @@ def _mlops_run_step(
             value = ns[key]
             if _MLOPS_RESULT and is_result:
                 args[arg].metadata.update(_mlops_save_result(args[arg].path, value, step, setup_names))
+                if value is not None:
+                    args[arg].metadata["preview"] = _mlops_preview(value)
             elif _MLOPS_SAVE and kind == "artifact":
                 args[arg].metadata.update(_mlops_save(args[arg].path, value, step, var, setup_names))
+                args[arg].metadata["preview"] = _mlops_preview(value)
             elif _MLOPS_PARAMS_OUT:
                 values.append(_mlops_param(value, kind, step, var))
         return tuple(values) if values else None

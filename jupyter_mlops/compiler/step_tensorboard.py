@@ -24,19 +24,21 @@ import time
 import zlib
 from typing import Any, Dict, List, Optional, Tuple
 
-_MLOPS_CRC_TABLE: List[int] = []
 _MLOPS_EMPTY_LABEL = "(empty)"
 
 
 def _mlops_crc32c(data: bytes) -> int:
     """CRC-32C (Castagnoli), the checksum of TFRecord framing."""
-    table = _MLOPS_CRC_TABLE
-    if not table:
+    # Kept on the function: the step runtime has no module-level state (runtime_source pastes functions).
+    table = getattr(_mlops_crc32c, "table", None)  # type: Optional[List[int]]
+    if table is None:
+        table = []
         for n in range(256):
             c = n
             for _ in range(8):
                 c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
             table.append(c)
+        _mlops_crc32c.table = table  # type: ignore[attr-defined]
     crc = 0xFFFFFFFF
     for b in data:
         crc = table[(crc ^ b) & 0xFF] ^ (crc >> 8)

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..errors import MlopsError
-from ..ir.graph import Node, Scope, dag_tasks, kind_of, static_steps
+from ..ir.graph import Node, Scope, dag_tasks, kind_of, static_steps, step_label
 from ..ir.limits import check_step_count
 from ..ir.spec import Json, task_dependencies
 from ..ir.values import Artifact
@@ -99,7 +99,7 @@ class Scheduler:
         nodes = []
         self.created += len(tasks)
         for key, task in tasks.items():
-            name = scope.prefix + key
+            name = scope.prefix + step_label(key, task)
             component_name, component = self.ir.component(name, task)
             node = Node(
                 name=name,

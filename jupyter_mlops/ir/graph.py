@@ -2,7 +2,9 @@
 
 Step names (the ones `plan` lists and `execute` reports):
 
-- a task of the pipeline's root DAG keeps its IR task name: ``train``, ``condition-2``, ``for-loop-4``;
+- a task of the pipeline's root DAG keeps its IR task name: ``train``, ``condition-2``, ``for-loop-4``,
+  or the name it was given before kfp made it a Kubernetes name (``make_df`` for ``make-df``: see
+  `step_label`), as the KFP UI shows it;
 - a task inside a sub-DAG (a ``dsl.If/Elif/Else`` branch, a nested pipeline, an ``dsl.ExitHandler``)
   is ``<parent step>.<task>``: ``condition-branches-1.condition-2.sq``, ``inner.sq``;
 - a task inside iteration ``i`` (from 0) of a ``dsl.ParallelFor`` is ``<loop step>[i].<task>``:
@@ -16,6 +18,7 @@ iterations of a loop over a task's output are only known at run time: `plan` lis
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,13 +85,26 @@ def dag_tasks(component: Mapping[str, Any]) -> Mapping[str, Json]:
     return tasks
 
 
+_NOT_K8S = re.compile(r"[^-0-9a-z]+")
+
+
+def step_label(key: str, task: Mapping[str, Any]) -> str:
+    """The name a task's step has: its display name (`taskInfo.name`, set by `task.set_display_name`;
+    a notebook step's name as the user wrote it) when that is a Python identifier that kfp turned into
+    exactly `key` (so it names no other task of its DAG), else the task's key itself."""
+    label = str((task.get("taskInfo") or {}).get("name") or "")
+    if label == key or not label.isidentifier():
+        return key
+    return label if _NOT_K8S.sub("-", label.lower()).strip("-") == key else key
+
+
 def static_steps(
     ir: PipelineIR, tasks: Mapping[str, Json], prefix: str, parent: str | None
 ) -> Iterator[tuple[str, list[str]]]:
     """(step name, upstream step names) for every step knowable before the run, depth first."""
     for key, task in tasks.items():
-        name = prefix + key
-        deps = [prefix + d for d in task_dependencies(task) if d in tasks]
+        name = prefix + step_label(key, task)
+        deps = [prefix + step_label(d, tasks[d]) for d in task_dependencies(task) if d in tasks]
         if parent is not None and not deps:
             deps = [parent]  # a group's first steps hang off the group
         yield name, deps

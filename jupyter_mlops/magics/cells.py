@@ -210,6 +210,7 @@ class PipelineMagics(Magics):
         return handler(words[1:])
 
     def _subcommands(self) -> dict[str, Callable[[list[str]], Any]]:
+        from . import results as magics_results
         from . import runs as magics_runs
 
         table: dict[str, Callable[[list[str]], Any]] = {
@@ -219,6 +220,7 @@ class PipelineMagics(Magics):
             "compile": self._compile,
         }
         table.update(magics_runs.subcommands(self))
+        table.update(magics_results.subcommands(self))
         from . import schedules as schedule_magics
         from . import sweeps as sweep_magics
 

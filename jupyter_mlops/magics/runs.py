@@ -36,8 +36,8 @@ def _display(obj: Any) -> None:
 
 
 def notebook_run(run: Run, shell: Any) -> Run:
-    """The `Run` a magic returns: its live view is already on screen, so echoing it as the cell's value
-    adds one line of text instead of a second view; displayed in a later cell it is the live view."""
+    """The `Run` a magic returns: its live view is already on screen, so as the cell's value it shows
+    nothing more; displayed in a later cell it is the live view."""
     from ..run_handle import Run
 
     class NotebookRun(Run):
@@ -52,12 +52,9 @@ def notebook_run(run: Run, shell: Any) -> Run:
             bundle = view._repr_mimebundle_(include=include, exclude=exclude)
             return bundle[0] if isinstance(bundle, tuple) else bundle
 
-        def _ipython_display_(self) -> None:  # Run's display path; same rule as above
+        def _ipython_display_(self) -> None:  # Run's display path, which the cell's value takes
             if getattr(shell, "execution_count", None) == self._shown_at:
-                from IPython.display import display
-
-                display({"text/plain": repr(self)}, raw=True)  # one line of text, as above
-                return
+                return  # the live view above is the run: no second, stale `Run(..., PENDING)` line
             super()._ipython_display_()
 
     return NotebookRun(run.backend, run.id, run._info)
@@ -149,10 +146,18 @@ def subcommands(m: SessionState) -> dict[str, Callable[[list[str]], Any]]:
         p.add_argument("run")
         p.add_argument("step")
         p.add_argument("--follow", action="store_true")
+        p.add_argument("--executor-lines", action="store_true")
         opts = p.parse_args(args)
         from ..run_follow import print_logs
 
-        print_logs(backend(), opts.run, opts.step, follow=opts.follow, out=sys.stdout)
+        print_logs(
+            backend(),
+            opts.run,
+            opts.step,
+            follow=opts.follow,
+            out=sys.stdout,
+            executor_lines=opts.executor_lines,
+        )
 
     def cancel(args: list[str]) -> None:
         if len(args) > 1:

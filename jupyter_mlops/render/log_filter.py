@@ -4,7 +4,8 @@ kfp's executor logs, before a step's code runs, where it found the component and
 `executor_input` as indented JSON (dozens of lines per step), and after it, where it wrote the output
 file. A cluster's log shows the same; in a run view it buries the step's own output. `ExecutorLines`
 drops those INFO lines (and the JSON after "Got executor_input:") from a log read in chunks; warnings
-and errors from the executor stay. `%pipeline logs`, the CLI and `Run.logs` keep every line.
+and errors from the executor stay. `%pipeline logs` and `jupyter-mlops logs` filter alike unless given
+`--executor-lines`; `Run.logs` keeps every line.
 
 The sidebar's run view does the same in TypeScript (labextension/src/logfilter.ts).
 """

@@ -177,8 +177,10 @@ class RunHandler(MlopsHandler):
     @authorized
     async def get(self, run_id: str) -> None:
         def detail(b: Backend) -> dict[str, Any]:
+            from ..ir.step_sources import run_step_sources
+
             run = b.get(run_id)
-            return run_detail(run, b.artifacts(run.id))
+            return run_detail(run, b.artifacts(run.id), run_step_sources(b, run.id))
 
         self.finish(await self.backend_call(detail))
 

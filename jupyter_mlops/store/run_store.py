@@ -42,6 +42,24 @@ def new_run_id() -> str:
     return secrets.token_hex(6)  # 48 random bits: no collision in a store of millions of runs
 
 
+def unique_run_name(db: sqlite3.Connection, name: str) -> str:
+    """`name`, or `name-2`, `name-3`, ... when runs already have it (two runs started in the same
+    second get distinct names). Called in the write transaction that inserts the run."""
+    taken = {
+        str(r["name"])
+        for r in db.execute(
+            "SELECT name FROM runs WHERE name = ? OR (name > ? AND name < ?)",
+            (name, name + "-", name + "-\uffff"),
+        )
+    }
+    if name not in taken:
+        return name
+    n = 2
+    while f"{name}-{n}" in taken:
+        n += 1
+    return f"{name}-{n}"
+
+
 class RunStore(StoreDatabase):
     """Runs, their steps, edges, metrics, artifacts and events; one directory per run for files."""
 
@@ -75,6 +93,7 @@ class RunStore(StoreDatabase):
         now = time.time()
         done = now if state.terminal else None
         with self._write() as db:
+            name = unique_run_name(db, name)
             exp_id = self._experiment_id(db, experiment or DEFAULT_EXPERIMENT, now)
             try:
                 db.execute(
@@ -116,10 +135,19 @@ class RunStore(StoreDatabase):
         )
 
     def resolve_run_id(self, ref: str) -> str:
-        """The full id of the run that `ref` names: its id, or (like git) a unique prefix of 4+ characters."""
+        """The full id of the run that `ref` names: its id, its name, or (like git) a unique prefix of
+        its id of 4+ characters."""
         with self._lock:
             if self._db.execute("SELECT 1 FROM runs WHERE id = ?", (ref,)).fetchone() is not None:
                 return ref
+            named = self._db.execute(
+                "SELECT id FROM runs WHERE name = ? ORDER BY created_at DESC LIMIT 5", (ref,)
+            ).fetchall()
+            if len(named) == 1:
+                return str(named[0]["id"])
+            if named:  # names are unique since runs get a suffix; older stores may hold repeats
+                ids = ", ".join(r["id"] for r in named)
+                raise UsageError(f"several runs are named {ref!r} (ids {ids}); give the run's id")
             if len(ref) < MIN_PREFIX:
                 raise self._not_found(ref)
             # A range on the primary key (ids compare as bytes; U+FFFF sorts after any id character).

@@ -1,5 +1,6 @@
 """Compare runs (`%pipeline compare`): parameters and metrics side by side, rows that differ highlighted,
-and a bar chart of one chosen metric across the runs.
+and charts of one chosen metric across the runs: bars of the final values, lines of the histories
+(`log_metric(..., step=i)`), and parameters against it for three or more runs (render/compare_charts.py).
 
 The charts are drawn here as SVG (one per metric), so the widget's select only swaps which one shows and
 the static fallback shows the same picture.
@@ -15,6 +16,7 @@ import traitlets
 from ..backends.base import Backend
 from ..errors import UsageError
 from ..models import RunInfo
+from ..render.compare_charts import history_chart_svg, metric_key_history, parallel_svg
 from ..render.finite_json import finite_json
 from ..render.style import STATE_STYLES, esc, state_name, state_style, truncate
 from .esm import STATIC, esm
@@ -100,10 +102,17 @@ class CompareView(MimeView):
         self.infos: list[RunInfo] = infos
         labels = _labels(infos)
         metric_rows = compare_rows([i.metrics for i in infos])
-        charts = {
-            row["key"]: metric_chart_svg(row["key"], labels, [_num(v) for v in row["values"]])
-            for row in metric_rows
-        }
+        history = getattr(getattr(backend, "store", None), "metric_history", None)
+        points = [history(i.id) if callable(history) else [] for i in infos]  # the local backend keeps them
+        charts = {}
+        for row in metric_rows:
+            finals = [_num(v) for v in row["values"]]
+            lines = [metric_key_history(p, row["key"]) for p in points]
+            charts[row["key"]] = (
+                metric_chart_svg(row["key"], labels, finals)
+                + history_chart_svg(row["key"], labels, lines)  # "" unless a run logged a history
+                + parallel_svg(row["key"], labels, [i.parameters for i in infos], finals)  # 3+ runs
+            )
         super().__init__(
             runs=[
                 {"id": i.id, "label": lab, "state": state_name(i.state)}

@@ -1,4 +1,5 @@
-"""The views' front-end modules: each is `static/dom.js` (shared helpers) followed by its own file."""
+"""The views' front-end modules: each is `static/dom.js` (shared helpers), then the helper files it asks
+for, then its own file."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ STATIC = pathlib.Path(__file__).parent / "static"
 
 
 @functools.cache
-def esm(name: str) -> str:
-    """The ES module anywidget loads for the view whose own code is `static/<name>`."""
-    return (
-        (STATIC / "dom.js").read_text(encoding="utf-8") + "\n" + (STATIC / name).read_text(encoding="utf-8")
-    )
+def esm(name: str, *helpers: str) -> str:
+    """The ES module anywidget loads for the view whose own code is `static/<name>`, after
+    `static/dom.js` and `static/<helper>` for each helper (plain functions it calls)."""
+    files = ["dom.js", *helpers, name]
+    return "\n".join((STATIC / f).read_text(encoding="utf-8") for f in files)

@@ -75,7 +75,7 @@ def _short(text: str, limit: int) -> str:
 class DagView(MimeView):
     """A not-yet-run pipeline (`%pipeline show`): steps, and the data names on the edges."""
 
-    _esm = esm("dag.js")
+    _esm = esm("dag.js", "results.js")
     _css = STATIC / "dag.css"
     layout = traitlets.Dict().tag(sync=True)
     styles = traitlets.Dict().tag(sync=True)
@@ -101,7 +101,7 @@ class DagView(MimeView):
 class RunView(MimeView):
     """A run, live. `run_view(backend, run_id)` builds one; displaying it starts nothing new."""
 
-    _esm = esm("dag.js")
+    _esm = esm("dag.js", "results.js")
     _css = STATIC / "dag.css"
     run = traitlets.Dict().tag(sync=True)
     layout = traitlets.Dict().tag(sync=True)
@@ -209,6 +209,10 @@ class RunView(MimeView):
         if isinstance(content, dict) and content.get("type") == "detail":
             step = str(content.get("step", ""))
             self.send({"type": "detail", "step": step, **self.step_detail(step)})
+        elif isinstance(content, dict) and content.get("type") == "debug":  # the failed step's button
+            from .debug_step import debug_in_kernel
+
+            self.send(debug_in_kernel(self.backend, self.run_id, str(content.get("step", ""))))
 
     def step_detail(self, step: str) -> dict[str, Any]:
         """What the side panel shows for one step; also usable from Python."""
@@ -216,19 +220,41 @@ class RunView(MimeView):
             info = self.info.step(step)
         except KeyError as e:
             return {"missing": str(e.args[0])}
+        from ..ir.step_sources import run_step_sources
+        from ..render.values_shown import output_previews, shown_inputs, shown_outputs
+
+        try:
+            artifacts = self.backend.artifacts(self.run_id)
+        except Exception:  # a backend that cannot list them: values are shown as recorded
+            artifacts = []
+        source = run_step_sources(self.backend, self.run_id).get(step)
+        names = source.variables if source is not None else {}
         detail: dict[str, Any] = {
             "state": state_name(info.state),
             "started_at": info.started_at,
             "finished_at": info.finished_at,
             "attempts": info.attempts,
             "error": info.error,
-            "inputs": {k: jsonable(v) for k, v in info.inputs.items()},
-            "outputs": {k: jsonable(v) for k, v in info.outputs.items()},
+            "inputs": {k: jsonable(v) for k, v in shown_inputs(info, artifacts, names).items()},
+            "outputs": {k: jsonable(v) for k, v in shown_outputs(info, artifacts, names).items()},
             "metrics": finite_json(dict(info.metrics)),
+            "previews": finite_json(output_previews(info, artifacts, names)),
         }
         from ..tensorboards.links import tensorboard_link
 
         detail["tensorboard"] = tensorboard_link(self.backend, self.run_id, step)  # None: no link
+        history = getattr(getattr(self.backend, "store", None), "metric_history", None)
+        if callable(history) and info.metrics:  # the local backend keeps every point
+            from ..render.metric_histories import step_histories
+
+            detail["histories"] = step_histories(history(self.run_id), step)
+        if info.state.terminal:  # what the step showed, once it has finished (sent once, not per poll)
+            from ..store.run_figures import figures_artifact, figures_for_view
+
+            detail["figures"] = figures_for_view(figures_artifact(artifacts, step))
+            from ..store.kfp_artifacts import visual_artifacts
+
+            detail["visuals"] = finite_json(visual_artifacts(artifacts, step))
         try:
             detail["log"], detail["log_truncated"] = self.log_tail(step)
         except Exception as e:  # the rest of the panel is still worth showing

@@ -7,6 +7,7 @@
 import { Widget } from '@lumino/widgets';
 
 import { ExecutorLines } from './logfilter';
+import { stepResults } from './stepresults';
 import {
   elapsed,
   formatDuration,
@@ -388,7 +389,8 @@ export class RunView extends Widget {
       });
       links.append(open);
     }
-    this._details.replaceChildren(table, links);
+    const results = stepResults(this._client, run, step); // previews and figures (stepresults.ts)
+    this._details.replaceChildren(table, ...(results ? [results] : []), links);
   }
 
   private _run: IRunDetail | null = null;

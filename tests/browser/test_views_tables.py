@@ -76,6 +76,8 @@ def test_runs_table_compare_and_pipeline_views(page: Page, lab_server: LabServer
     # The pipeline before any run: data names on the edges; a click lists a step's inputs and outputs.
     dag = page.locator(".mlops-view").filter(has=page.locator('.mlops-node[data-step="prep"]'))
     expect(dag.locator(".mlops-node")).to_have_count(3)
+    # a step not yet run is painted white, not left solid black (issue 11)
+    expect(dag.locator('.mlops-node[data-step="prep"] rect')).to_have_attribute("fill", "#ffffff")
     expect(dag.locator(".mlops-edge-label")).to_have_text(["df", "model"])
     dag.locator('.mlops-node[data-step="train"]').click()
     panel = dag.locator(".mlops-panel")

@@ -11,7 +11,6 @@ import jupyter_mlops as mlops
 from jupyter_mlops.compiler import plan_pipeline
 from jupyter_mlops.compiler.plan import PipelinePlan
 from jupyter_mlops.compiler.planner import describe
-from jupyter_mlops.compiler.step_runtime import _mlops_load
 from jupyter_mlops.models import RunState
 from jupyter_mlops.notebook.workspace import Workspace
 from jupyter_mlops.render.plan_text import plan_text
@@ -109,7 +108,7 @@ def test_read_only_steps_stay_parallel_and_make_no_copies() -> None:
 def test_the_logistic_regression_repro_runs(home: Path) -> None:
     pytest.importorskip("sklearn")
     run = _run(_workspace(None, LOGISTIC))  # NotFittedError in `use` before
-    assert _mlops_load(run.outputs["use"]["result"], "use", "result") == [1]
+    assert run.outputs["use"]["result"] == [1]
 
 
 SETUP = """\
@@ -171,7 +170,7 @@ def test_values_changed_in_place_reach_later_steps_when_run(home: Path) -> None:
         "rng": "change",
     }
     run = _run(w)
-    got = _mlops_load(run.outputs["use"]["result"], "use", "result")
+    got = run.outputs["use"]["result"]
     # What the notebook gives, run top to bottom in one namespace:
     namespace: dict[str, Any] = {}
     exec(SETUP, namespace)

@@ -9,7 +9,6 @@ import pytest
 
 import jupyter_mlops as mlops
 from jupyter_mlops.compiler import plan_pipeline
-from jupyter_mlops.compiler.step_runtime import _mlops_load
 from jupyter_mlops.errors import CellError
 from jupyter_mlops.models import RunState
 from jupyter_mlops.notebook.workspace import Workspace
@@ -53,7 +52,7 @@ def test_setup_code_using_a_module_a_step_imports_runs(
     )
     run = mlops.run(w.active, cache=False).wait(timeout=600)
     assert run.state is RunState.SUCCEEDED, run.logs("b")[-3000:]
-    assert _mlops_load(run.outputs["b"]["result"], "b", "result") == [0.5, 0.5]
+    assert run.outputs["b"]["result"] == [0.5, 0.5]
 
 
 def test_a_name_setup_code_reads_that_nothing_provides_is_an_error_at_its_line() -> None:
@@ -102,7 +101,7 @@ def test_a_step_calling_a_setup_function_that_reads_a_steps_value_takes_it(
     monkeypatch.setenv("JUPYTER_MLOPS_HOME", str(tmp_path / "home"))
     run = mlops.run(w.active, cache=False).wait(timeout=600)
     assert run.state is RunState.SUCCEEDED, run.logs("b")[-3000:]
-    assert _mlops_load(run.outputs["b"]["result"], "b", "result") == "total=3"
+    assert run.outputs["b"]["result"] == "total=3"
 
 
 def test_a_result_clash_names_the_last_line() -> None:
@@ -123,4 +122,4 @@ def test_setup_code_reads_parameters_at_its_top_level(
     )
     run = mlops.run(w.active, {"scale": 4}, cache=False).wait(timeout=600)
     assert run.state is RunState.SUCCEEDED, run.logs("a")[-3000:]
-    assert _mlops_load(run.outputs["a"]["result"], "a", "result") == [9, [10, 20]]
+    assert run.outputs["a"]["result"] == [9, [10, 20]]

@@ -125,15 +125,14 @@ def test_compare_puts_runs_side_by_side_and_marks_differences(
     assert re.search(r"^  epochs\s+5\s+5$", text, re.M)
 
 
-def test_compare_shows_a_missing_value_and_same_named_runs_apart(
+def test_compare_shows_a_missing_value_and_runs_asked_for_by_the_same_name_apart(
     backend: LocalBackend, three_runs: list[str]
 ) -> None:
     twin = finished_run(backend, "lr-small", "tune", {"lr": 0.02}, {"acc": 0.7})
     view = compare_view(backend, [three_runs[0], twin, three_runs[2]])
     labels = [r["label"] for r in view.runs]
-    assert (
-        labels[0].startswith("lr-small (") and labels[1].startswith("lr-small (") and labels[0] != labels[1]
-    )
+    # The store gives a second run of the same name a suffix (issue 11): the two are told apart.
+    assert labels[0] == "lr-small" and labels[1] == "lr-small-2"
     acc = next(row for row in view.metrics if row["key"] == "train.acc")
     assert acc["values"][2] is None and "no value" in view.charts["train.acc"]
     assert "—" in view.text()
@@ -193,3 +192,31 @@ def test_nan_and_infinite_metrics_show_as_kfp_names_in_every_view(backend: Local
     assert view.charts["train.loss"].count('class="mlops-bar"') == 1  # no bar of length NaN
     payload = run_payload(backend.get(bad))
     assert payload["metrics"] == {"train.gain": "-Infinity", "train.loss": "NaN"}
+
+
+def _trained(backend: LocalBackend, name: str, lr: float, losses: list[float]) -> str:
+    rid = new_run_id()
+    backend.store.create_run(
+        run_id=rid, name=name, experiment="tune", pipeline_name="demo", parameters={"lr": lr, "opt": "sgd"},
+        steps=["train"], edges=[],
+    )  # fmt: skip
+    for i, loss in enumerate(losses):
+        backend.store.record_metric(MetricPoint(rid, "train", "loss", loss, index=i * 10))
+    backend.store.finish_run(rid, RunState.SUCCEEDED, None)
+    return rid
+
+
+def test_compare_charts_histories_and_parameters_against_the_metric(backend: LocalBackend) -> None:
+    ids = [
+        _trained(backend, "slow", 0.01, [1.0, 0.9, 0.8]),
+        _trained(backend, "fast", 0.5, [1.0, 0.4, 0.2]),
+        _trained(backend, "mid", 0.1, [1.0, 0.6, 0.5]),
+    ]
+    chart = compare_view(backend, ids).charts["train.loss"]
+    assert chart.count('class="mlops-bar"') == 3  # the finals, as before
+    assert chart.count('class="mlops-history-line"') == 3  # each run's history, one line each
+    assert "fast at 20: 0.2</title>" in chart  # every point's value on hover
+    assert chart.count('class="mlops-parallel-line"') == 3  # lr (numeric, differs) against the loss
+    assert ">lr<title>" in chart and ">opt<" not in chart  # a parameter alike in every run is no axis
+    two = compare_view(backend, ids[:2]).charts["train.loss"]
+    assert "mlops-history-line" in two and "mlops-parallel" not in two  # parallel axes from 3 runs on

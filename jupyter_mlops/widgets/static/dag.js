@@ -124,7 +124,9 @@ function render({ model, el: root }) {
       }
     }
     for (const n of layout.nodes) {
-      const g = el("g", { class: "mlops-node", "data-step": n.id, "data-state": "" }, gNodes);
+      // No data-state yet: the first paint always applies a style (a not-yet-run step's state is "",
+      // and a rect never painted is drawn solid black).
+      const g = el("g", { class: "mlops-node", "data-step": n.id }, gNodes);
       const tip = el("title", {}, g);
       const rect = el("rect", { x: n.x, y: n.y, width: n.w, height: n.h, rx: 6 }, g);
       const icon = el("text", { x: n.x + 14, y: n.y + n.h / 2 + 5, class: "mlops-icon" }, g);
@@ -248,9 +250,19 @@ function render({ model, el: root }) {
       if (d.attempts > 1) h("div", {}, `attempts: ${d.attempts}`, panel);
     }
     if (d.error) h("pre", { class: "mlops-error" }, d.error, panel);
+    if (isRun && d.state === "FAILED") {
+      const title = "load the inputs this step received into the notebook, and show its cell's code";
+      const btn = h("button", { class: "mlops-btn mlops-debug", title }, "debug in the notebook", panel);
+      btn.addEventListener("click", () => model.send({ type: "debug", step: d.step }));
+      h("div", { class: "mlops-debug-answer" }, null, panel);
+    }
     table(panel, "inputs", d.inputs);
     table(panel, "outputs", d.outputs);
     table(panel, "metrics", d.metrics);
+    histories(panel, d.histories);
+    previews(panel, d.previews);
+    figures(panel, d.figures);
+    visuals(panel, d.visuals);
     if (d.tensorboard) {
       const attrs = { class: "mlops-tensorboard", href: d.tensorboard, target: "_blank", rel: "noopener" };
       h("a", attrs, "Open in TensorBoard", h("div", {}, null, panel));
@@ -263,8 +275,25 @@ function render({ model, el: root }) {
     }
   }
 
+  function showDebug(d) {
+    const box = panel.querySelector(".mlops-debug-answer");
+    if (!box) return;
+    box.replaceChildren();
+    if (d.error) {
+      h("pre", { class: "mlops-error" }, `${d.error}\n(${d.magic})`, box);
+      return;
+    }
+    const loaded = d.loaded.length ? d.loaded.join(", ") : "no inputs";
+    const gone = d.unbound.length ? `; not defined, as in the step: ${d.unbound.join(", ")}` : "";
+    h("div", {}, `In the notebook now, as the step received them: ${loaded}${gone}. Run its code in a cell:`, box);
+    const code = h("pre", { class: "mlops-log mlops-debug-code" }, d.code, box);
+    const copy = h("button", { class: "mlops-btn", title: "copy the cell's code" }, "copy", box);
+    copy.addEventListener("click", () => navigator.clipboard && navigator.clipboard.writeText(code.textContent));
+  }
+
   function onCustom(msg) {
     if (msg && msg.type === "detail" && msg.step === model.get("selected")) showDetail(msg);
+    if (msg && msg.type === "debug" && msg.step === model.get("selected")) showDebug(msg);
   }
 
   // pan by dragging, zoom with Ctrl/⌘ + wheel (a plain wheel scrolls the notebook, as users expect)

@@ -1,0 +1,130 @@
+"""What a compiled notebook step was, read back from a run's pipeline YAML: the cell's code, the setup
+code, and which component argument carries which of the user's variables.
+
+Every notebook step's component ends with one call of the inlined step runtime whose keywords are
+literals (`compiler.kfp_ir.step_function_source`): `step=`, `setup=`, `cell=`, `inputs=`, `outputs=`,
+`result=`. They are read with `ast.literal_eval`, never run. Steps of other pipelines (plain kfp
+components) have no such call and are not listed.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .graph import step_label
+
+_KEYWORDS = ("step", "setup", "cell", "inputs", "outputs", "result")
+
+
+@dataclass(frozen=True)
+class StepSource:
+    step: str  # the step's name as the user wrote it
+    setup: Any  # the setup code: one string, or [label, source, line pairs] chunks
+    cell: str  # the cell's body (without its %%component line)
+    inputs: dict[str, tuple[str, str]]  # component argument -> (variable, kind)
+    outputs: dict[str, tuple[str, str]]
+    result: bool  # the cell's last line is kept as the output `result`
+    defaults: dict[str, Any]  # list/dict parameter -> the params cell's literal (`_mlops_like`)
+
+    @property
+    def variables(self) -> dict[str, str]:
+        """Every input and output argument -> the user's variable it carries."""
+        return {arg: var for table in (self.inputs, self.outputs) for arg, (var, _) in table.items()}
+
+    def variable(self, argument: str) -> str:
+        """The user's variable an input or output argument carries (`out_x` carries `_x`)."""
+        for table in (self.outputs, self.inputs):
+            if argument in table:
+                return table[argument][0]
+        return argument
+
+    def setup_code(self) -> str:
+        """The setup cells' code, one after another."""
+        if isinstance(self.setup, str):
+            return self.setup
+        return "\n".join(str(chunk[1]) for chunk in self.setup if len(chunk) > 1)
+
+
+def _runtime_call(source: str) -> dict[str, Any] | None:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        keywords = {k.arg: k.value for k in node.keywords if k.arg}
+        if all(k in keywords for k in _KEYWORDS):
+            try:
+                found = {k: ast.literal_eval(keywords[k]) for k in (*_KEYWORDS, "defaults") if k in keywords}
+                return found
+            except ValueError:
+                return None
+    return None
+
+
+def _program(container: Mapping[str, Any]) -> str:
+    """The Python program a lightweight component's container runs (its longest command string)."""
+    texts = [str(t) for t in container.get("command", []) or [] if isinstance(t, str)]
+    return max(texts, key=len) if texts else ""
+
+
+def notebook_steps(documents: Sequence[Mapping[str, Any]]) -> dict[str, StepSource]:
+    """Step name (as the run reports it) -> its source, for the notebook steps of the root DAG."""
+    if not documents:
+        return {}
+    spec = documents[0]
+    components = spec.get("components", {}) or {}
+    executors = (spec.get("deploymentSpec", {}) or {}).get("executors", {}) or {}
+    tasks = ((spec.get("root", {}) or {}).get("dag", {}) or {}).get("tasks", {}) or {}
+    found: dict[str, StepSource] = {}
+    for key, task in tasks.items():
+        component = components.get((task.get("componentRef") or {}).get("name", ""), {}) or {}
+        executor = executors.get(component.get("executorLabel", ""), {}) or {}
+        container = executor.get("container")
+        if not isinstance(container, Mapping):
+            continue
+        call = _runtime_call(_program(container))
+        if call is None:
+            continue
+        found[step_label(key, task)] = StepSource(
+            step=str(call["step"]),
+            setup=call["setup"],
+            cell=str(call["cell"]),
+            inputs={str(k): (str(v[0]), str(v[1])) for k, v in dict(call["inputs"]).items()},
+            outputs={str(k): (str(v[0]), str(v[1])) for k, v in dict(call["outputs"]).items()},
+            result=bool(call["result"]),
+            defaults=dict(call.get("defaults") or {}),
+        )
+    return found
+
+
+def run_step_sources(backend: Any, run_id: str) -> dict[str, StepSource]:
+    """The notebook steps of a run whose pipeline file this machine has (the local backend keeps it
+    as `<run>/pipeline.yaml`); {} for other backends. Read once per file (views ask often)."""
+    run_dir = getattr(backend, "run_dir", None)
+    if run_dir is None:
+        return {}
+    path = run_dir(run_id) / "pipeline.yaml"
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        return {}
+    return _file_sources(str(path), stamp)
+
+
+@functools.lru_cache(maxsize=64)
+def _file_sources(path: str, stamp: int) -> dict[str, StepSource]:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        with open(path, encoding="utf-8") as f:
+            documents = [d for d in yaml.load_all(f, Loader=loader) if isinstance(d, dict)]
+    except (OSError, yaml.YAMLError):
+        return {}
+    return notebook_steps(documents)

@@ -1,0 +1,197 @@
+"""A run's outputs as values: `run.outputs["make_df"]["df"]` is the DataFrame the step made.
+
+A notebook step writes each output with the step runtime (`step_values.py`, `step_groups.py`): numpy,
+parquet, JSON or pickle, chosen so that loading gives back exactly what the step had. Here the same
+code reads it back in the kernel, lazily (a value is read when first asked for, then kept). Outputs
+that are plumbing (the step's KFP Metrics artifact, its TensorBoard folder, a `None` last value) are
+not listed; outputs of other pipelines (plain kfp components) are their artifact's path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from ..compiler.step_groups import _mlops_group_file
+from ..compiler.step_values import _MLOPS_NOTEBOOK_MODULE, _MLOPS_UNBOUND, _mlops_load
+from ..errors import UsageError
+from ..ir.output_names import is_internal, user_name
+from ..models import ArtifactInfo, StepInfo
+
+_VALUE_FORMATS = ("npy", "parquet", "json", "pickle", "group", "repr")
+
+
+@contextlib.contextmanager
+def _notebook_module() -> Iterator[None]:
+    """Values pickled by a step refer to the notebook's classes through the step's module
+    `__mlops_notebook__`; in the kernel they are the notebook's own (`__main__`)."""
+    if _MLOPS_NOTEBOOK_MODULE in sys.modules or "__main__" not in sys.modules:
+        yield
+        return
+    sys.modules[_MLOPS_NOTEBOOK_MODULE] = sys.modules["__main__"]
+    try:
+        yield
+    finally:
+        sys.modules.pop(_MLOPS_NOTEBOOK_MODULE, None)
+
+
+def load_artifact_value(
+    artifact: ArtifactInfo, variable: str, groups: dict[str, dict[str, Any]] | None = None
+) -> Any:
+    """The value a notebook step stored in `artifact` (KeyError if the step left it unbound).
+
+    `groups` keeps the group pickles already loaded (by file name): members of one group come from
+    one unpickling, so objects they shared in the step are shared here too (`frames[0] is df`)."""
+    meta = artifact.metadata
+    path = artifact.uri
+    where = f"output {variable!r} of step {artifact.step!r} (run {artifact.run_id})"
+    if not os.path.isdir(path):
+        raise UsageError(f"{where}: its files are gone ({path} does not exist)")
+    if meta.get("format") == "repr":
+        with open(os.path.join(path, "value.txt"), encoding="utf-8") as f:
+            return f.read()  # the step could not store the value itself: its repr is what there is
+    try:
+        with _notebook_module():
+            if meta.get("format") == "group":
+                filename = _mlops_group_file(path)
+                if filename is None:
+                    raise UsageError(f"{where}: no stored value in {path}")
+                groups = {} if groups is None else groups
+                if filename not in groups:
+                    with open(os.path.join(path, filename), "rb") as f:
+                        groups[filename] = pickle.load(f)
+                value = groups[filename].get(variable, _MLOPS_UNBOUND)
+            else:
+                value = _mlops_load(path, artifact.step, variable, meta)
+    except ImportError as exc:
+        raise UsageError(
+            f"{where} needs the package {exc.name!r} to load, which this Python lacks: install it here "
+            "(the step had it)"
+        ) from None
+    except (AttributeError, TypeError) as exc:
+        raise UsageError(
+            f"{where} refers to code this kernel does not define ({exc}); run the notebook's setup cells "
+            "(or the cell defining it) first"
+        ) from None
+    if value is _MLOPS_UNBOUND:
+        raise KeyError(f"{where}: the step left it unbound (the path it took did not assign it)")
+    return value
+
+
+def value_file(artifact: ArtifactInfo) -> Path:
+    """The file holding a notebook step's value, or the artifact's own path for other artifacts."""
+    path = Path(artifact.uri)
+    if artifact.metadata.get("format") in _VALUE_FORMATS and path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.is_file())
+        if len(files) == 1:
+            return files[0]
+    return path
+
+
+class StepOutputs(Mapping[str, Any]):
+    """One step's outputs by the names its cell gave them; each value is read on first use, then kept.
+
+    `.path(name)` is the file (or folder) holding it. Shown, it lists the outputs without reading them.
+    """
+
+    def __init__(
+        self,
+        run_id: str,
+        step: StepInfo,
+        artifacts: list[ArtifactInfo],
+        variables: Mapping[str, str] | None = None,
+    ) -> None:
+        self.run_id = run_id
+        self.step = step.name
+        by_arg = {a.name: a for a in artifacts}
+        self._artifacts: dict[str, ArtifactInfo] = {}
+        self._plain: dict[str, Any] = {}
+        for arg, value in step.outputs.items():
+            artifact = by_arg.get(arg)
+            if value is None or is_internal(arg, artifact):
+                continue
+            name = user_name(arg, artifact, variables or {})
+            if artifact is not None:
+                self._artifacts[name] = artifact
+            else:
+                self._plain[name] = value  # a parameter output: its value is in the record
+        self._loaded: dict[str, Any] = {}
+        self._groups: dict[str, dict[str, Any]] = {}
+
+    def _known(self) -> list[str]:
+        return [*self._artifacts, *self._plain]
+
+    def __getitem__(self, name: str) -> Any:
+        if name in self._plain:
+            return self._plain[name]
+        if name not in self._artifacts:
+            known = ", ".join(self._known()) or "none"
+            raise KeyError(
+                f"step {self.step!r} of run {self.run_id} has no output {name!r} (outputs: {known})"
+            )
+        if name not in self._loaded:
+            artifact = self._artifacts[name]
+            if artifact.metadata.get("format") in _VALUE_FORMATS:
+                self._loaded[name] = load_artifact_value(artifact, name, self._groups)
+            else:
+                self._loaded[name] = artifact.uri  # not written by a notebook step: its path
+        return self._loaded[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._known())
+
+    def __len__(self) -> int:
+        return len(self._artifacts) + len(self._plain)
+
+    def path(self, name: str) -> Path:
+        if name not in self._artifacts:
+            known = ", ".join(self._artifacts) or "none"
+            raise KeyError(
+                f"step {self.step!r} of run {self.run_id} has no stored output {name!r} (stored: {known})"
+            )
+        return value_file(self._artifacts[name])
+
+    def describe(self, name: str) -> str:
+        """What an output is, from its record (no file is read): `numpy.ndarray (5,) int64`."""
+        if name in self._plain:
+            return repr(self._plain[name])
+        meta = self._artifacts[name].metadata
+        kind = str(meta.get("type") or self._artifacts[name].type)
+        shape = meta.get("shape")
+        extra = f" {tuple(shape)}" if isinstance(shape, list) else ""
+        extra += f" {meta['dtype']}" if meta.get("dtype") else ""
+        return f"<{kind}{extra}>"
+
+    def __repr__(self) -> str:
+        items = ", ".join(f"{n!r}: {self.describe(n)}" for n in self)
+        return "{" + items + "}"
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(repr(self))
+
+
+def step_outputs(
+    run_id: str,
+    steps: list[StepInfo],
+    artifacts: list[ArtifactInfo],
+    variables: Mapping[str, Mapping[str, str]] | None = None,
+) -> dict[str, StepOutputs]:
+    """Step name -> its outputs, for the steps that produced any the user made. `variables`: per
+    step, output argument -> the user's variable (from the compiled step, `step_sources`)."""
+    by_step: dict[str, list[ArtifactInfo]] = {}
+    for artifact in artifacts:
+        by_step.setdefault(artifact.step, []).append(artifact)
+    out: dict[str, StepOutputs] = {}
+    for step in steps:
+        if not step.outputs:
+            continue
+        names = (variables or {}).get(step.name, {})
+        outputs = StepOutputs(run_id, step, by_step.get(step.name, []), names)
+        if len(outputs):
+            out[step.name] = outputs
+    return out
