@@ -109,22 +109,33 @@ def run_step_sources(backend: Any, run_id: str) -> dict[str, StepSource]:
     run_dir = getattr(backend, "run_dir", None)
     if run_dir is None:
         return {}
-    path = run_dir(run_id) / "pipeline.yaml"
-    try:
-        stamp = path.stat().st_mtime_ns
-    except OSError:
-        return {}
-    return _file_sources(str(path), stamp)
+    # Documents are kept as they came: pipeline.json (handed over as dicts) or pipeline.yaml (as text).
+    for name in ("pipeline.json", "pipeline.yaml"):
+        path = run_dir(run_id) / name
+        try:
+            stamp = path.stat().st_mtime_ns
+        except OSError:
+            continue
+        return _file_sources(str(path), stamp)
+    return {}
 
 
 @functools.lru_cache(maxsize=64)
 def _file_sources(path: str, stamp: int) -> dict[str, StepSource]:
+    import json
+
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         with open(path, encoding="utf-8") as f:
-            documents = [d for d in yaml.load_all(f, Loader=loader) if isinstance(d, dict)]
-    except (OSError, yaml.YAMLError):
+            if path.endswith(".json"):
+                loaded = json.load(f)
+                documents = [
+                    d for d in (loaded if isinstance(loaded, list) else [loaded]) if isinstance(d, dict)
+                ]
+            else:
+                documents = [d for d in yaml.load_all(f, Loader=loader) if isinstance(d, dict)]
+    except (OSError, ValueError, yaml.YAMLError):
         return {}
     return notebook_steps(documents)
