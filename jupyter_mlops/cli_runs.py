@@ -68,9 +68,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"Follow it with: jupyter-mlops status {run.id}")
         return 0
     info = _follow(backend, run.id)
+    from .run_report import run_report
     from .views import render_run_text
 
     print(render_run_text(info))
+    print(run_report(info))
     return 0 if info.state.value == "SUCCEEDED" else 1
 
 
