@@ -301,6 +301,8 @@ def build_yaml(plan: PipelinePlan) -> str:
             kubernetes.add_toleration(
                 task, key=tol.key, operator=tol.operator, value=tol.value, effect=tol.effect
             )
+        for affinity in options.node_affinity:
+            kubernetes.add_node_affinity(task, **affinity.kfp_arguments())
         if options.timeout:
             kubernetes.set_timeout(task, options.timeout)
 
