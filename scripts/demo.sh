@@ -16,8 +16,8 @@ done
 # PYTHON and VENV (the checkout's .venv unless already in a virtual environment), phase, how_to_use.
 . scripts/python-env.sh
 
-phase "installing jupyter-mlops (npm builds the JupyterLab extension)"
-"$PYTHON" -m pip install --progress-bar off -q -e .
+phase "installing jupyter-mlops and JupyterLab (npm builds the JupyterLab extension)"
+"$PYTHON" -m pip install --progress-bar off -q -e . "jupyterlab>=4.2,<5"
 
 phase "running the demo pipeline (examples/demo.ipynb) on the local backend"
 status=0

@@ -1,0 +1,100 @@
+"""Every code block of the README is run by a test, so the README cannot drift from what works.
+
+The tour's cells run in a kernel (tests/kernel/test_readme_tour.py), the two commands at the top on a
+fresh copy of the checkout (test_fresh_machine.py), the Colab cell in a Colab-like kernel
+(test_colab.py), and the shell commands of the tour here, on the tour saved as demo.ipynb, with RUN and
+STEP replaced by the run the block's own `run` made and one of its steps.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+
+from tests.kernel.kernel_notebooks import execute_notebook, notebook
+from tests.kernel.test_readme_tour import tour_cells
+from tests.newcomer.readme_blocks import Block, commands, readme_blocks
+
+
+def _runner(block: Block) -> str | None:
+    """The test that runs this block, or None."""
+    text = block.text
+    if block.lang == "bash" and commands(block) == ["bash scripts/demo.sh", "bash scripts/test.sh"]:
+        return "tests/newcomer/test_fresh_machine.py"
+    if block.section == "A 30-second tour" and block.lang == "python":
+        return "tests/kernel/test_readme_tour.py"
+    if block.section == "A 30-second tour" and block.lang == "bash":
+        return "tests/newcomer/test_readme_blocks.py::test_the_tours_shell_commands_run_on_its_notebook"
+    if block.lang == "python" and text.startswith("%pip install jupyter-mlops"):
+        return "tests/newcomer/test_colab.py"
+    return None
+
+
+def test_every_readme_block_is_run_by_a_test() -> None:
+    blocks = readme_blocks()
+    unrun = [b.where() for b in blocks if _runner(b) is None]
+    assert not unrun, (
+        "README blocks that no test runs (add a runner in tests/newcomer/test_readme_blocks.py):\n"
+        + "\n".join(unrun)
+    )
+    assert len(blocks) >= 8
+
+
+def _cli() -> list[str]:
+    """`jupyter-mlops` as installed next to this Python (a venv's bin), else the module."""
+    script = Path(sys.executable).with_name("jupyter-mlops")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "jupyter_mlops.cli"]
+
+
+def test_the_tours_shell_commands_run_on_its_notebook(tmp_path: Path) -> None:
+    (block,) = [
+        b for b in readme_blocks() if _runner(b) and b.section == "A 30-second tour" and b.lang == "bash"
+    ]
+    lines = commands(block)
+    cells = tour_cells()
+    nbformat.write(notebook(cells), tmp_path / "demo.ipynb")
+    env = {**os.environ, "JUPYTER_MLOPS_HOME": str(tmp_path / "home")}
+    # The same notebook in a kernel that knows its name (as JupyterLab's does): %pipeline compile writes
+    # demo.yaml there, which the block says the CLI reproduces byte for byte.
+    kernel_dir = tmp_path / "kernel"
+    kernel_dir.mkdir()
+    execute_notebook(
+        notebook([*cells[:-1], "%pipeline compile"]),
+        kernel_dir,
+        env={
+            "JUPYTER_MLOPS_HOME": env["JUPYTER_MLOPS_HOME"],
+            "JPY_SESSION_NAME": str(kernel_dir / "demo.ipynb"),
+        },
+    )
+
+    outputs: dict[str, str] = {}
+    run_id = step = None
+    for line in lines:
+        words = shlex.split(line)
+        assert words[0] == "jupyter-mlops", line
+        if "RUN" in words:
+            assert run_id, f"{line!r} before any run"
+            words = [run_id if w == "RUN" else step if w == "STEP" else w for w in words]
+        proc = subprocess.run(
+            [*_cli(), *words[1:]], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+        )
+        out = proc.stdout + proc.stderr
+        assert proc.returncode == 0, f"README line `{line}` failed ({proc.returncode}):\n{out}"
+        outputs[words[1]] = out
+        if words[1] == "run":
+            found = re.search(r"^Run (\w+) \(", out, re.M)
+            assert found, out
+            run_id, step = found.group(1), "train"
+
+    assert (tmp_path / "demo.yaml").read_bytes() == (kernel_dir / "demo.yaml").read_bytes()
+    assert "SUCCEEDED, 2/2 steps done" in outputs["run"] and "parameters: lr=0.1" in outputs["run"]
+    assert run_id in outputs["runs"] and "SUCCEEDED" in outputs["status"]
+    assert "train_accuracy" in outputs["status"]
+    assert "Looking for component" in outputs["logs"]  # the step's whole log, as on a cluster
+    assert f"Run {run_id} is SUCCEEDED." in outputs["cancel"]  # a finished run stays as it ended
