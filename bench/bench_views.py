@@ -32,11 +32,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from jupyter_mlops.models import RunState, StepInfo, StepState  # noqa: E402
+from jupyter_mlops.render.layout import layout_dag  # noqa: E402
+from jupyter_mlops.render.svg import render_run_static  # noqa: E402
 from jupyter_mlops.store import RunStore, new_run_id  # noqa: E402
-from jupyter_mlops.views.esm import esm  # noqa: E402
-from jupyter_mlops.views.layout import layout_dag  # noqa: E402
-from jupyter_mlops.views.run_widget import run_payload  # noqa: E402
-from jupyter_mlops.views.svg import render_run_static  # noqa: E402
+from jupyter_mlops.widgets.esm import esm  # noqa: E402
+from jupyter_mlops.widgets.run_widget import run_payload  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402
 from tests.browser.lab_process import LabServer  # noqa: E402
 
@@ -120,7 +120,7 @@ window.ready = true;
 
 def bench_frontend_render(browser: Any, names: list[str], edges: list[tuple[str, str]]) -> dict[str, Any]:
     from jupyter_mlops.models import RunInfo
-    from jupyter_mlops.views.style import STATE_STYLES
+    from jupyter_mlops.render.style import STATE_STYLES
 
     info = RunInfo(
         id="bench", name="bench", state=RunState.RUNNING, steps=[StepInfo(n) for n in names], edges=edges

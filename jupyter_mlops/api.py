@@ -41,7 +41,7 @@ def run(
     On the local backend the steps work in `working_dir`, where relative paths in their code point:
     by default this process's current directory, which in a kernel is the notebook's folder."""
     from .backends.registry import get_backend
-    from .pipeline_source import load_pipeline
+    from .ir.documents import load_pipeline
 
     documents = load_pipeline(pipeline)
     target = get_backend(backend) if isinstance(backend, str) else backend

@@ -103,14 +103,14 @@ class Run:
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Any:
         """In a notebook a run is its live view (widget, static SVG, text): `jupyter_mlops.views`."""
-        from .views import run_view
+        from .widgets import run_view
 
         return run_view(self.backend, self.id)._repr_mimebundle_(include=include, exclude=exclude)
 
     def _ipython_display_(self) -> None:
         """Shown by IPython, the view keeps its display id, so the output saved in the notebook is
         replaced by the run's final state when it ends (what nbconvert and GitHub then show)."""
-        from .views import run_view
+        from .widgets import run_view
 
         run_view(self.backend, self.id)._ipython_display_()
 

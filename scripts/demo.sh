@@ -31,4 +31,4 @@ fi
 phase "opening examples/demo.ipynb in JupyterLab (Ctrl-C stops it)"
 # JUPYTER_MLOPS_LAB_ARGS: extra JupyterLab options, e.g. --no-browser --port 8899 on a remote machine.
 # shellcheck disable=SC2086
-exec "$VENV/bin/jupyter" lab examples/demo.ipynb ${JUPYTER_MLOPS_LAB_ARGS:-}
+exec "$VENV/bin/jupyter" lab --ServerApp.root_dir="$PWD" examples/demo.ipynb ${JUPYTER_MLOPS_LAB_ARGS:-}

@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 
-from jupyter_mlops.cell_analysis import analyze_cell
-from jupyter_mlops.compiler import PipelinePlan
+from jupyter_mlops.analysis.cell import analyze_cell
+from jupyter_mlops.compiler import plan_pipeline
+from jupyter_mlops.compiler.plan import PipelinePlan
 from jupyter_mlops.errors import CellError, PipelineError
-from jupyter_mlops.workspace import Workspace
+from jupyter_mlops.notebook.workspace import Workspace
 
 NAMES = ["a", "b", "c", "n"]  # n: a number
 
@@ -112,7 +113,7 @@ def _plan(steps: list[tuple[str, str]]) -> PipelinePlan:
     w = Workspace("aliases")
     for line, body in steps:
         w.define_component(line, body)
-    return w.active.plan()
+    return plan_pipeline(w.active)
 
 
 @pytest.mark.parametrize("seed", range(40))

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from jupyter_mlops.alias_groups import relation_groups
-from jupyter_mlops.cell_analysis import analyze_cell
+from jupyter_mlops.analysis.alias_groups import relation_groups
+from jupyter_mlops.analysis.cell import analyze_cell
 
 OUTSIDE = {"np": "numpy", "pd": "pandas", "helper": "", "open_thing": ""}
 
@@ -106,7 +106,7 @@ def test_a_new_value_may_be_made_of_the_old_one_of_the_same_name() -> None:
 def _fresh(source: str) -> bool:
     import ast as _ast
 
-    from jupyter_mlops.alias_groups import returns_fresh
+    from jupyter_mlops.analysis.alias_groups import returns_fresh
 
     node = _ast.parse(source).body[0]
     assert isinstance(node, _ast.FunctionDef)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jupyter_mlops.cell_analysis import CellAnalysis, analyze_cell
+from jupyter_mlops.analysis.cell import CellAnalysis, analyze_cell
 from jupyter_mlops.errors import CellError
 
 BUILTINS_USED = {"print", "len", "range", "sum", "int", "str", "open", "ValueError", "isinstance", "list"}

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from jupyter_mlops.cell_analysis import CellAnalysis, analyze_cell
-from jupyter_mlops.readonly_calls import (
+from jupyter_mlops.analysis.cell import CellAnalysis, analyze_cell
+from jupyter_mlops.analysis.readonly_calls import (
     READ_ONLY_FUNCTIONS,
     READ_ONLY_METHODS,
     RECEIVER_CHANGING_METHODS,

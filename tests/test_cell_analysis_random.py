@@ -8,7 +8,7 @@ import random
 import pytest
 from random_cells import NAMES, RandomCell, run_tracked
 
-from jupyter_mlops.cell_analysis import analyze_cell
+from jupyter_mlops.analysis.cell import analyze_cell
 
 
 @pytest.mark.parametrize("seed", range(20))

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import jupyter_mlops
-from jupyter_mlops.cell_analysis import analyze_cell
+from jupyter_mlops.analysis.cell import analyze_cell
 from jupyter_mlops.errors import CellError
 
 FILES = sorted(Path(jupyter_mlops.__file__).parent.rglob("*.py")) + [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jupyter_mlops.cell_analysis import analyze_cell
+from jupyter_mlops.analysis.cell import analyze_cell
 from jupyter_mlops.errors import CellError
 
 

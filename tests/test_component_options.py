@@ -2,8 +2,8 @@
 
 import pytest
 
-from jupyter_mlops.component_options import Toleration, parse_component_line, parse_setup_line
 from jupyter_mlops.errors import UsageError
+from jupyter_mlops.notebook.options import Toleration, parse_component_line, parse_setup_line
 
 
 def test_all_options():

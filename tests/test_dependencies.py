@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from jupyter_mlops.cell_analysis import analyze_cell
-from jupyter_mlops.dependencies import Override, StepIO, infer_dependencies, topological_order
+from jupyter_mlops.analysis.cell import analyze_cell
+from jupyter_mlops.analysis.dependencies import Override, StepIO, infer_dependencies, topological_order
 from jupyter_mlops.errors import CellError, PipelineError
 
 

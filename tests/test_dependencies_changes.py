@@ -3,8 +3,8 @@ value from it and run after it; steps that only read it do not become producers.
 
 from __future__ import annotations
 
-from jupyter_mlops.cell_analysis import analyze_cell
-from jupyter_mlops.dependencies import Override, StepIO, infer_dependencies, topological_order
+from jupyter_mlops.analysis.cell import analyze_cell
+from jupyter_mlops.analysis.dependencies import Override, StepIO, infer_dependencies, topological_order
 
 
 def infer(

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from jupyter_mlops.cell_analysis import analyze_cell
-from jupyter_mlops.dependencies import StepIO, infer_dependencies, topological_order
+from jupyter_mlops.analysis.cell import analyze_cell
+from jupyter_mlops.analysis.dependencies import StepIO, infer_dependencies, topological_order
 from jupyter_mlops.errors import CellError
 
 LISTS = ["p", "q", "r"]

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from random_cells import RandomCell
 
-from jupyter_mlops.cell_analysis import analyze_cell
-from jupyter_mlops.dependencies import StepIO, infer_dependencies, topological_order
+from jupyter_mlops.analysis.cell import analyze_cell
+from jupyter_mlops.analysis.dependencies import StepIO, infer_dependencies, topological_order
 from jupyter_mlops.errors import CellError
 
 SETUP = {"a": 5, "c": 3}  # bound by the setup cell

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jupyter_mlops.file_effects import FileEffects, file_effects, setup_helpers
+from jupyter_mlops.analysis.file_effects import FileEffects, file_effects, setup_helpers
 
 
 def effects(source: str, **kwargs: object) -> FileEffects:

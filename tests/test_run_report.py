@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from jupyter_mlops.cli.run_report import direct_edges, run_report, stages
 from jupyter_mlops.models import RunInfo, RunState, StepInfo, StepState
-from jupyter_mlops.run_report import direct_edges, run_report, stages
 
 
 def test_stages_and_direct_edges_of_a_diamond_with_a_shortcut() -> None:

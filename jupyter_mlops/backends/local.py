@@ -31,8 +31,8 @@ from typing import Any
 
 from ..errors import BackendError, StoreError, UsageError
 from ..home import mlops_home
+from ..ir.documents import bind_arguments, pipeline_name, spec_documents
 from ..models import ArtifactInfo, Experiment, LogChunk, RunEvent, RunInfo, RunPage, RunState
-from ..pipeline_source import bind_arguments, pipeline_name, spec_documents
 from ..store import RunStore, new_run_id
 from ..store.logs import read_log, step_log_path
 from . import runner_liveness

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .ir import PythonStep
-from .values import Artifact
+from ..ir.spec import PythonStep
+from ..ir.values import Artifact
 
 _VERSION = 2
 _COPIES = 4  # runs remembered per cached artifact: deleting all of them makes the entry a miss

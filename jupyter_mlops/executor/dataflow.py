@@ -10,9 +10,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..errors import PipelineError
+from ..ir.graph import Node
+from ..ir.values import Artifact, apply_selector, cast_parameter
 from ..models import StepState
-from .graph import Node
-from .values import Artifact, apply_selector, cast_parameter
 
 
 @dataclass(frozen=True)

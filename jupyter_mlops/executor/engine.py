@@ -16,15 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import MlopsError
+from ..ir.graph import plan_of
+from ..ir.spec import PipelineIR
+from ..ir.values import pipeline_arguments
 from ..models import RunState
 from . import processes
 from .cache import StepCache
-from .graph import plan_of
-from .ir import PipelineIR
 from .prelude import Environments
 from .scheduler import Scheduler
 from .steps import Listener, StepContext
-from .values import Artifact, pipeline_arguments
 
 ExecutionListener = Listener
 
@@ -47,15 +47,6 @@ class ExecutionOptions:
 def plan(spec: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[tuple[str, str]]]:
     """Steps and edges (upstream, downstream) known before the run, with the names `execute` reports."""
     return plan_of(PipelineIR(spec))
-
-
-def validate(spec: Sequence[Mapping[str, Any]], arguments: Mapping[str, Any]) -> dict[str, Any]:
-    """The pipeline's typed arguments (JSON values; an artifact input as its path or URI), or a
-    UsageError/PipelineError saying what is wrong."""
-    ir = PipelineIR(spec)
-    plan_of(ir)
-    values = pipeline_arguments(ir.root, arguments)
-    return {k: v.uri if isinstance(v, Artifact) else v for k, v in values.items()}
 
 
 def execute(

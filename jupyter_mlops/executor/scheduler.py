@@ -13,13 +13,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..errors import MlopsError
+from ..ir.graph import Node, Scope, dag_tasks, kind_of, static_steps
+from ..ir.spec import Json, task_dependencies
+from ..ir.values import Artifact
 from ..models import ArtifactInfo, RunState, StepInfo, StepState
 from .conditions import evaluate
 from .dataflow import RunFacts, display_keys, group_outputs, importer_artifact, loop_items, resolve_inputs
-from .graph import Node, Scope, dag_tasks, kind_of, static_steps
-from .ir import Json, task_dependencies
 from .steps import ContainerStep, StepContext, StepOutcome, snapshot
-from .values import Artifact
 
 
 class Scheduler:

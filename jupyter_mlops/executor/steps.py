@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..errors import MlopsError
+from ..ir.spec import PipelineIR, PythonStep
+from ..ir.values import Artifact, cast_parameter, read_output_parameter
 from ..models import ArtifactInfo, MetricPoint, StepInfo, StepState
 from . import processes
 from .cache import StepCache, cache_key, materialize
-from .ir import PipelineIR, PythonStep
 from .prelude import Environments
 from .step_files import MetricsTail, last_error_line
-from .values import Artifact, cast_parameter, read_output_parameter
 
 POLL_SECONDS = 0.2
 

@@ -13,7 +13,7 @@ from jupyter_server.extension.application import ExtensionApp
 from traitlets import Dict, Int, Unicode
 
 from ..backends.base import Backend
-from .handlers import handlers
+from .routes import routes
 
 T = TypeVar("T")
 
@@ -38,7 +38,7 @@ class MlopsExtensionApp(ExtensionApp):
     )
 
     def initialize_handlers(self) -> None:
-        self.handlers.extend(handlers())
+        self.handlers.extend(routes())
 
     def initialize_settings(self) -> None:
         self._backend: Backend | None = None

@@ -16,8 +16,8 @@ from tornado.iostream import StreamClosedError
 
 from ..backends.base import Backend
 from ..models import RunEvent
-from ..views import finite_json
-from .handlers import MlopsHandler, checked_int, http_error
+from ..render import finite_json
+from .base import MlopsHandler, checked_int, http_error
 
 POLL_S = 0.5
 # A stream ends after this long; the browser's EventSource reconnects by itself, which also lets a

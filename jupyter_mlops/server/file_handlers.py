@@ -11,7 +11,7 @@ from jupyter_server.auth.decorator import authorized
 
 from ..backends.base import Backend
 from ..errors import UsageError
-from .handlers import MlopsHandler, http_error
+from .base import MlopsHandler, http_error
 
 CHUNK = 256 * 1024
 

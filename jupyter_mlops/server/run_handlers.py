@@ -11,7 +11,7 @@ from jupyter_server.auth.decorator import authorized
 
 from ..backends.base import Backend
 from ..models import RunInfo, RunState
-from .handlers import MlopsHandler, http_error
+from .base import MlopsHandler, http_error
 from .run_json import run_detail, run_page
 
 MAX_PAGE = 500
@@ -91,8 +91,8 @@ class RunsHandler(MlopsHandler):
             path = self._notebook_path(notebook)
 
             def submit(b: Backend) -> RunInfo:
-                from ..notebook_reader import pipeline_from_notebook
-                from ..pipeline_source import load_pipeline
+                from ..ir.documents import load_pipeline
+                from ..notebook.reader import pipeline_from_notebook
 
                 # The same code as `jupyter-mlops run NOTEBOOK`: the CLI and the server agree.
                 documents = load_pipeline(pipeline_from_notebook(path, pipeline_name))

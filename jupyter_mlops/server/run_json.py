@@ -42,7 +42,7 @@ def run_page(page: RunPage, *, limit: int, offset: int) -> dict[str, Any]:
 
 def run_detail(run: RunInfo, artifacts: list[ArtifactInfo]) -> dict[str, Any]:
     """The run with its steps, edges, metrics, artifacts (as download names) and the DAG's layout."""
-    from ..views.layout import layout_dag
+    from ..render.layout import layout_dag
 
     body = run.to_json()
     body["duration"] = run.duration

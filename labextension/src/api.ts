@@ -150,7 +150,7 @@ export class MlopsClient {
   }
 }
 
-/** '0.4s', '12s', '3m 05s', '1h 02m': the same as views/style.py's format_duration. */
+/** '0.4s', '12s', '3m 05s', '1h 02m': the same as jupyter_mlops/render/style.py's format_duration. */
 export function formatDuration(seconds: number | null): string {
   if (seconds === null) {
     return '';

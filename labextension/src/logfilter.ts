@@ -1,7 +1,7 @@
 /**
  * A step's log without kfp's own bookkeeping: the executor's INFO lines and the executor_input JSON
  * it prints before a step runs (dozens of lines per step). Warnings and errors stay. The same rules
- * as jupyter_mlops/views/log_filter.py, for a log read in chunks.
+ * as jupyter_mlops/render/log_filter.py, for a log read in chunks.
  */
 const INFO = /^\[KFP Executor [^\]]* INFO\]: (.*)$/;
 const PREFIX = '[KFP Executor ';

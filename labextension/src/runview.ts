@@ -1,6 +1,6 @@
 /**
  * A run in JupyterLab's main area: the DAG the server laid out (drawn, never
- * re-laid out here), states in the palette of views/style.py, the selected
+ * re-laid out here), states in the palette of jupyter_mlops/render/style.py, the selected
  * step's log following the run, its inputs, outputs, artifacts and metrics,
  * and a cancel button.
  */

@@ -15,7 +15,7 @@ export interface IBackendStatus {
   version: string;
   /** Why the backend is unreachable, when the server knows. */
   message?: string;
-  /** How each run and step state looks (views/style.py's table). */
+  /** How each run and step state looks (jupyter_mlops/render/style.py's table). */
   state_styles?: Record<string, IStateStyle>;
 }
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import jupyter_mlops as mlops
 from jupyter_mlops.models import RunState, StepState
-from jupyter_mlops.workspace import Workspace
+from jupyter_mlops.notebook.workspace import Workspace
 
 from .contract import explain
 

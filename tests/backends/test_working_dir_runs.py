@@ -17,7 +17,7 @@ import jupyter_mlops as mlops
 from jupyter_mlops.backends.local import LocalBackend
 from jupyter_mlops.errors import UsageError
 from jupyter_mlops.models import RunState
-from jupyter_mlops.notebook_reader import pipeline_from_notebook
+from jupyter_mlops.notebook.reader import pipeline_from_notebook
 
 from .contract import explain
 

@@ -15,7 +15,7 @@ CELL = """\
 from jupyter_mlops.backends.local import LocalBackend
 from jupyter_mlops.models import MetricPoint, RunState
 from jupyter_mlops.store import new_run_id
-from jupyter_mlops.views import compare_view, pipeline_view, runs_table
+from jupyter_mlops.widgets import compare_view, pipeline_view, runs_table
 
 backend = LocalBackend()
 ids = {}

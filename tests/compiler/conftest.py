@@ -16,7 +16,7 @@ def ip(_session_shell, tmp_path, monkeypatch):
     """A real IPython shell with the extension loaded, a fresh workspace, and cwd in tmp_path."""
     monkeypatch.chdir(tmp_path)
     magics = _session_shell.magics_manager.registry["PipelineMagics"]
-    from jupyter_mlops.workspace import Workspace
+    from jupyter_mlops.notebook.workspace import Workspace
 
     magics.workspace = Workspace("pipeline")
     return _session_shell

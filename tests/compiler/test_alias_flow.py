@@ -4,9 +4,11 @@ one producer, stored together."""
 
 from __future__ import annotations
 
-from jupyter_mlops.compiler import PipelinePlan, describe
-from jupyter_mlops.pipeline_display import plan_text
-from jupyter_mlops.workspace import Workspace
+from jupyter_mlops.compiler import plan_pipeline
+from jupyter_mlops.compiler.plan import PipelinePlan
+from jupyter_mlops.compiler.planner import describe
+from jupyter_mlops.notebook.workspace import Workspace
+from jupyter_mlops.render.plan_text import plan_text
 
 SETUP = "import pandas as pd\n"
 
@@ -24,7 +26,7 @@ def plan(steps: list[tuple[str, str]], setup: str | None = SETUP) -> PipelinePla
         w.define_setup("", setup)
     for line, body in steps:
         w.define_component(line, body)
-    return w.active.plan()
+    return plan_pipeline(w.active)
 
 
 def inputs(p: PipelinePlan, step: str) -> dict[str, str]:

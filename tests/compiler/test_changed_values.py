@@ -8,18 +8,20 @@ from typing import Any
 import pytest
 
 import jupyter_mlops as mlops
-from jupyter_mlops.compiler import PipelinePlan, describe
+from jupyter_mlops.compiler import plan_pipeline
+from jupyter_mlops.compiler.plan import PipelinePlan
+from jupyter_mlops.compiler.planner import describe
+from jupyter_mlops.compiler.step_runtime import _mlops_load
 from jupyter_mlops.models import RunState
-from jupyter_mlops.pipeline_display import plan_text
-from jupyter_mlops.step_runtime import _mlops_load
-from jupyter_mlops.workspace import Workspace
+from jupyter_mlops.notebook.workspace import Workspace
+from jupyter_mlops.render.plan_text import plan_text
 
 from .conftest import run_cell
 
 
 def _plan(setup: str | None, steps: list[tuple[str, str]]) -> PipelinePlan:
     w = _workspace(setup, steps)
-    return w.active.plan()
+    return plan_pipeline(w.active)
 
 
 def _workspace(setup: str | None, steps: list[tuple[str, str]]) -> Workspace:
@@ -159,7 +161,7 @@ STEPS = [
 
 def test_values_changed_in_place_reach_later_steps_when_run(home: Path) -> None:
     w = _workspace(SETUP, STEPS)
-    plan = w.active.plan()
+    plan = plan_pipeline(w.active)
     assert {v: p for v, (p, _) in plan.step("use").inputs.items()} == {
         "arr": "change",
         "df": "change",

@@ -6,7 +6,8 @@ from __future__ import annotations
 import sys
 import threading
 
-from jupyter_mlops.workspace import Workspace
+from jupyter_mlops.compiler import compile_yaml
+from jupyter_mlops.notebook.workspace import Workspace
 
 
 def _pipeline(index: int) -> Workspace:
@@ -22,7 +23,7 @@ def _pipeline(index: int) -> Workspace:
 
 def test_many_threads_compile_at_once_and_each_gets_its_own_pipeline() -> None:
     workspaces = [_pipeline(i) for i in range(8)]
-    expected = [w.active.compile_yaml() for w in workspaces]  # one at a time
+    expected = [compile_yaml(w.active) for w in workspaces]  # one at a time
     results: dict[tuple[int, int], str] = {}
     errors: list[BaseException] = []
     start = threading.Barrier(len(workspaces))
@@ -31,7 +32,7 @@ def test_many_threads_compile_at_once_and_each_gets_its_own_pipeline() -> None:
         try:
             start.wait()
             for round_ in range(4):
-                results[(index, round_)] = workspaces[index].active.compile_yaml()
+                results[(index, round_)] = compile_yaml(workspaces[index].active)
         except BaseException as exc:  # collected and reported below
             errors.append(exc)
 

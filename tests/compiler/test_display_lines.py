@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import yaml
 
+from jupyter_mlops.compiler import plan_pipeline
+
 from .conftest import run_cell
 
 
@@ -39,4 +41,4 @@ def test_notes_of_several_setup_cells_name_the_cell_and_its_line(ip):
 
 def _magics_plan(ip):
     run_cell(ip, "%%component a --define-only\nx = 1\n")
-    return ip.magics_manager.registry["PipelineMagics"].workspace.active.plan()
+    return plan_pipeline(ip.magics_manager.registry["PipelineMagics"].workspace.active)

@@ -8,9 +8,10 @@ import sys
 
 import pytest
 
-from jupyter_mlops.compiler import describe
+from jupyter_mlops.compiler import plan_pipeline
+from jupyter_mlops.compiler.planner import describe
 from jupyter_mlops.errors import CellError, CellErrors
-from jupyter_mlops.workspace import Workspace
+from jupyter_mlops.notebook.workspace import Workspace
 
 from .notebooks import write_notebook
 
@@ -34,7 +35,7 @@ PROBLEMS = [
 
 def test_every_problem_is_reported_at_once_in_notebook_order() -> None:
     with pytest.raises(CellErrors) as raised:
-        _workspace(PROBLEMS).active.plan()
+        plan_pipeline(_workspace(PROBLEMS).active)
     errors = raised.value.errors
     assert [(e.cell, e.line) for e in errors] == [("a", 3), ("b", 4), ("c", 2), ("d", 2)]
     text = str(raised.value)
@@ -50,21 +51,21 @@ def test_after_a_cell_that_does_not_parse_only_sure_problems_are_reported() -> N
     # Step c reads `t`, which the broken step b may define: no error is made up for it.
     steps = [("a", "y = zed\n"), ("b", "t = (1,\n"), ("c", "print(t)\n")]
     with pytest.raises(CellErrors) as raised:
-        _workspace(steps).active.plan()
+        plan_pipeline(_workspace(steps).active)
     assert [(e.cell, e.line) for e in raised.value.errors] == [("a", 2), ("b", 2)]
 
 
 def test_a_cycle_is_reported_with_the_cells_problems() -> None:
     steps = [("a --after b", "x = zed\n"), ("b --after a", "y = 1\n")]
     with pytest.raises(CellErrors) as raised:
-        _workspace(steps).active.plan()
+        plan_pipeline(_workspace(steps).active)
     text = str(raised.value)
     assert "  - cell a, line 2: name 'zed'" in text and "  - steps a -> b -> a form a cycle" in text
 
 
 def test_one_problem_keeps_its_own_message() -> None:
     with pytest.raises(CellError) as raised:
-        _workspace([("a", "y = zed\n")]).active.plan()
+        plan_pipeline(_workspace([("a", "y = zed\n")]).active)
     assert not isinstance(raised.value, CellErrors)
     assert str(raised.value).startswith("cell a, line 2: name 'zed' is read but")
 
@@ -97,7 +98,7 @@ def test_seeding_a_global_stream_is_noted_where_it_happens() -> None:
         ("a", "import torch\ntorch.manual_seed(3)\nx = np.random.rand()\n"),
         ("b", "y = random.random()\n"),
     ]
-    notes = describe(_workspace(steps, setup).active.plan())["notes"]
+    notes = describe(plan_pipeline(_workspace(steps, setup).active))["notes"]
     assert [n.split(": ")[0] for n in notes] == [
         "%%pipeline setup, line 4",
         "%%pipeline setup, line 5",
@@ -112,7 +113,7 @@ def test_seeding_a_global_stream_is_noted_where_it_happens() -> None:
 def test_a_generator_made_in_setup_is_noted_and_its_stream_passes_through_steps() -> None:
     setup = "import numpy as np\nrng = np.random.default_rng(0)\n"
     steps = [("a", "x = rng.normal()\n"), ("b", "y = rng.normal()\n"), ("c", "print(x, y)\n")]
-    plan = _workspace(steps, setup).active.plan()
+    plan = plan_pipeline(_workspace(steps, setup).active)
     notes = describe(plan)["notes"]
     assert len(notes) == 1 and notes[0].startswith("%%pipeline setup, line 3: `rng` is a random generator")
     # Drawing advances the generator: b continues a's stream, as in the kernel.

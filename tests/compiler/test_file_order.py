@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from jupyter_mlops.compiler import PipelinePlan, describe
+from jupyter_mlops.compiler import compile_yaml, plan_pipeline
+from jupyter_mlops.compiler.plan import PipelinePlan
+from jupyter_mlops.compiler.planner import describe
 from jupyter_mlops.errors import UsageError
-from jupyter_mlops.pipeline_display import plan_text
-from jupyter_mlops.workspace import Workspace
+from jupyter_mlops.notebook.workspace import Workspace
+from jupyter_mlops.render.plan_text import plan_text
 
 PLOTS = [
     ("load", "import pandas as pd\ndf = pd.read_csv('data/points.csv')\n"),
@@ -31,7 +33,7 @@ def _workspace(steps: list[tuple[str, str]], setup: str = "") -> Workspace:
 
 
 def _plan(steps: list[tuple[str, str]], setup: str = "") -> PipelinePlan:
-    return _workspace(steps, setup).active.plan()
+    return plan_pipeline(_workspace(steps, setup).active)
 
 
 def test_file_users_run_after_earlier_writers_and_the_edges_say_files() -> None:
@@ -64,7 +66,7 @@ def test_file_users_run_after_earlier_writers_and_the_edges_say_files() -> None:
 
 def test_steps_using_files_are_not_served_from_the_cache_and_the_plan_says_so() -> None:
     w = _workspace(PLOTS)
-    plan = w.active.plan()
+    plan = plan_pipeline(w.active)
     for name in ("make_dir", "plot_fit", "plot_residuals"):
         assert plan.step(name).options.cache is False, name
         assert any(
@@ -81,7 +83,7 @@ def test_steps_using_files_are_not_served_from_the_cache_and_the_plan_says_so() 
             for n in plan.notes
         ), name
     assert plan.step("stats").options.cache is True
-    spec = yaml.safe_load(w.active.compile_yaml())
+    spec = yaml.safe_load(compile_yaml(w.active))
     tasks = spec["root"]["dag"]["tasks"]
     assert tasks["plot-fit"]["cachingOptions"] == {}  # enableCache off
     assert tasks["report"]["cachingOptions"] == {}
@@ -147,7 +149,7 @@ def test_parameters_and_setup_values_holding_paths_count() -> None:
     w.define_component("save", "store(label, out_dir)\n")
     w.define_component("tag", "mark(label)\n")
     w.define_component("read", "rows = fetch_rows(DATA)\n")
-    plan = w.active.plan()
+    plan = plan_pipeline(w.active)
     assert ("save", "read", "files") in plan.edges
     assert plan.step("tag").after == () and plan.step("save").options.cache is False
 
@@ -167,7 +169,7 @@ def test_pipeline_show_in_a_kernel_marks_file_edges_and_says_why(ip) -> None:  #
 
 
 def test_cells_that_cannot_be_read_leave_the_error_to_their_analysis() -> None:
-    from jupyter_mlops.file_order import file_order
+    from jupyter_mlops.analysis.file_order import file_order
 
     w = _workspace([("a", "open('a.txt', 'w')\n"), ("b", "x = (\n"), ("c", "!ls\n")], setup="def f(:\n")
     order = file_order(w.active)  # no exception here: compile reports these cells with their lines

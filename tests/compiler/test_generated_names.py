@@ -14,10 +14,11 @@ import symtable
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jupyter_mlops.kfp_build import step_function_source
-from jupyter_mlops.notebook_reader import feed_cell
-from jupyter_mlops.pipeline import Pipeline
-from jupyter_mlops.workspace import Workspace
+from jupyter_mlops.compiler import plan_pipeline
+from jupyter_mlops.compiler.kfp_ir import step_function_source
+from jupyter_mlops.notebook.pipeline import Pipeline
+from jupyter_mlops.notebook.reader import feed_cell
+from jupyter_mlops.notebook.workspace import Workspace
 
 PROVIDED = ("result", "log_metric", "logdir", "mlops")  # names a step has or gives already
 identifiers = st.one_of(
@@ -50,7 +51,7 @@ def test_the_inlined_code_reads_no_argument_and_no_global(names: list[str], step
         f"%%component {step}\n" + "\n".join(f"print({n})" for n in names) + "\nlog_metric('m', 1)\nnames = 1",
         "%%component last\nprint(names)",
     ]
-    plan = notebook_pipeline(cells).plan()
+    plan = plan_pipeline(notebook_pipeline(cells))
     source = step_function_source(plan, plan.step(step))
     function = symtable.symtable(source, "<step>", "exec").get_children()[0]
     arguments = set(function.get_parameters())

@@ -7,7 +7,7 @@ import pytest
 from IPython.core.error import UsageError
 
 from jupyter_mlops.errors import CellError
-from jupyter_mlops.workspace import Workspace
+from jupyter_mlops.notebook.workspace import Workspace
 
 from .conftest import run_cell
 

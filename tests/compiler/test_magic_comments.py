@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from jupyter_mlops.component_options import split_magic_line
 from jupyter_mlops.errors import UsageError
+from jupyter_mlops.notebook.options import split_magic_line
 
 from .conftest import run_cell
 
@@ -81,7 +81,7 @@ def test_every_line_subcommand_accepts_a_trailing_comment(ip, tmp_path, monkeypa
 
 
 def test_the_cli_reads_commented_magic_lines_too(tmp_path):
-    from jupyter_mlops.notebook_reader import read_notebook
+    from jupyter_mlops.notebook.reader import read_notebook
 
     from .notebooks import write_notebook
 

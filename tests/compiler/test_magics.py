@@ -8,6 +8,8 @@ import sys
 import pytest
 import yaml
 
+from jupyter_mlops.compiler import plan_pipeline
+
 from .conftest import run_cell
 
 
@@ -44,7 +46,7 @@ def test_setup_and_params_run_in_the_kernel_too(ip):
     run_cell(ip, "%%pipeline params\nrate = 0.5\nname = 'n'\n")
     assert ip.user_ns["twice"](2) == 4 and ip.user_ns["rate"] == 0.5
     run_cell(ip, "%%component a\nz = twice(rate)\n")
-    plan = _magics(ip).workspace.active.plan()
+    plan = plan_pipeline(_magics(ip).workspace.active)
     assert plan.step("a").params == ("rate",)
 
 

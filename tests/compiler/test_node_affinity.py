@@ -6,15 +6,16 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from jupyter_mlops.component_options import parse_component_line
+from jupyter_mlops.compiler import compile_yaml
 from jupyter_mlops.errors import UsageError
-from jupyter_mlops.workspace import Workspace
+from jupyter_mlops.notebook.options import parse_component_line
+from jupyter_mlops.notebook.workspace import Workspace
 
 
 def _platform(line: str) -> dict:
     w = Workspace("affinity")
     w.define_component(line, "x = 1\n")
-    docs = list(yaml.safe_load_all(w.active.compile_yaml()))
+    docs = list(yaml.safe_load_all(compile_yaml(w.active)))
     assert len(docs) == 2, "a Kubernetes setting makes a second YAML document"
     return docs[1]["platforms"]["kubernetes"]["deploymentSpec"]["executors"]["exec-prep"]
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from jupyter_mlops.relative_paths import relative_path_notes
-from jupyter_mlops.workspace import Workspace
+from jupyter_mlops.analysis.relative_paths import relative_path_notes
+from jupyter_mlops.compiler import plan_pipeline
+from jupyter_mlops.notebook.workspace import Workspace
 
 
 @pytest.mark.parametrize(
@@ -68,7 +69,7 @@ def test_the_plan_notes_relative_reads_naming_cell_and_line() -> None:
     workspace.define_component("load", "import pandas as pd\n\ndf = pd.read_csv('data/train.csv')\n")
     workspace.define_component("use", "n = len(df)\nwith open('n.txt', 'w') as f:\n    f.write(str(n))\n")
 
-    notes = [n for n in workspace.active.plan().notes if "relative path" in n.message]
+    notes = [n for n in plan_pipeline(workspace.active).notes if "relative path" in n.message]
 
     assert [(n.cell, n.line) for n in notes] == [("load", 4)]
     assert "load, line 4: read_csv('data/train.csv') uses a relative path" in str(notes[0])

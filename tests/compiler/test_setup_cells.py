@@ -14,9 +14,10 @@ import sys
 import pytest
 import yaml
 
+from jupyter_mlops.compiler import plan_pipeline
 from jupyter_mlops.errors import CellError
-from jupyter_mlops.notebook_reader import read_notebook
-from jupyter_mlops.workspace import Workspace
+from jupyter_mlops.notebook.reader import read_notebook
+from jupyter_mlops.notebook.workspace import Workspace
 
 from .conftest import run_cell
 from .notebooks import write_notebook
@@ -33,7 +34,7 @@ def test_two_setup_cells_accumulate_in_order_and_a_helper_finds_the_first_cells_
     pipeline = w.active
     assert pipeline.setup == IMPORTS + "\n" + HELPERS
     assert pipeline.setup_options.packages == ("numpy", "pandas")
-    plan = pipeline.plan()
+    plan = plan_pipeline(pipeline)
     # The plan's first setup line stands for the magic line (imports setup needs from steps go there).
     assert plan.setup == "\n" + pipeline.setup
     # The step runs the whole setup: run the compiled step function's setup as kfp would.
@@ -74,7 +75,7 @@ def test_a_component_cell_renamed_replaces_its_old_step_in_its_place():
     w.define_component("train", "y = x + 1\n", cell="id:c2")
     w.define_component("prepare", "x = 2\n", cell="id:c1")
     assert list(w.active.steps) == ["prepare", "train"]
-    assert w.active.plan().step("train").inputs["x"][0] == "prepare"
+    assert plan_pipeline(w.active).step("train").inputs["x"][0] == "prepare"
 
 
 def test_a_renamed_cell_taking_another_cells_name_replaces_that_step_and_drops_its_old_one():

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 import jupyter_mlops as mlops
+from jupyter_mlops.compiler import plan_pipeline
+from jupyter_mlops.compiler.step_runtime import _mlops_load
 from jupyter_mlops.errors import CellError
 from jupyter_mlops.models import RunState
-from jupyter_mlops.step_runtime import _mlops_load
-from jupyter_mlops.workspace import Workspace
+from jupyter_mlops.notebook.workspace import Workspace
 
 SOFTMAX = """\
 def softmax(x):
@@ -32,7 +33,7 @@ def _workspace(setup: str, steps: list[tuple[str, str]], params: str | None = No
 
 def test_a_module_a_step_imports_travels_into_setup_code_keeping_its_line_numbers() -> None:
     w = _workspace(SOFTMAX, [("a", "import numpy as np\np = softmax(np.array([1.0, 2.0]))\n")])
-    plan = w.active.plan()
+    plan = plan_pipeline(w.active)
     lines = plan.setup.splitlines()
     # The import takes the place of the `%%pipeline setup` line: line 2 is the setup's first line.
     assert lines[0] == "import numpy as np"
@@ -60,7 +61,7 @@ def test_a_name_setup_code_reads_that_nothing_provides_is_an_error_at_its_line()
         "import math\n\n\ndef area(r):\n    return math.pi * r * r * scale_factor\n", [("a", "x = area(2)\n")]
     )
     with pytest.raises(CellError) as raised:
-        w.active.plan()
+        plan_pipeline(w.active)
     assert str(raised.value).startswith(
         "cell %%pipeline setup, line 6: name 'scale_factor' is read by the setup code but no cell "
         "imports or defines it"
@@ -73,7 +74,7 @@ def test_parameters_builtins_and_the_provided_helpers_are_fine_in_setup() -> Non
         [("a", "report(1)\n")],
         params="scale = 2\n",
     )
-    plan = w.active.plan()
+    plan = plan_pipeline(w.active)
     assert plan.setup.startswith("\ndef report")  # line 1 stands for the magic line: no import needed
     assert plan.step("a").params == ("scale",)
 
@@ -81,7 +82,7 @@ def test_parameters_builtins_and_the_provided_helpers_are_fine_in_setup() -> Non
 def test_setup_syntax_errors_count_the_magic_line() -> None:
     w = _workspace("x = 1\ny = (2,\n", [("a", "z = 1\n")])
     with pytest.raises(CellError, match=r"cell %%pipeline setup, line 3"):
-        w.active.plan()
+        plan_pipeline(w.active)
 
 
 def test_a_step_calling_a_setup_function_that_reads_a_steps_value_takes_it(
@@ -91,7 +92,7 @@ def test_a_step_calling_a_setup_function_that_reads_a_steps_value_takes_it(
         "def report():\n    return f'total={total}'\n",
         [("a", "total = 3\n"), ("b", "report()\n")],  # NameError 'total' in <pipeline setup> before
     )
-    plan = w.active.plan()
+    plan = plan_pipeline(w.active)
     assert plan.step("b").inputs["total"][0] == "a"
     assert [str(n) for n in plan.notes] == [
         "%%pipeline setup, line 3: setup code reads `total`, which only step 'a' defines: a step calling "
@@ -107,7 +108,7 @@ def test_a_step_calling_a_setup_function_that_reads_a_steps_value_takes_it(
 def test_a_result_clash_names_the_last_line() -> None:
     w = _workspace("x = 0\n", [("a", "result = 1\nresult + 1\n"), ("b", "print(result)\n")])
     with pytest.raises(CellError, match=r"cell a, line 3: the variable 'result'"):
-        w.active.plan()
+        plan_pipeline(w.active)
 
 
 def test_setup_code_reads_parameters_at_its_top_level(

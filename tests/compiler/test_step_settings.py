@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import yaml
 
-from jupyter_mlops.workspace import Workspace
+from jupyter_mlops.compiler import compile_yaml
+from jupyter_mlops.notebook.workspace import Workspace
 
 
 def _compile(steps: list[tuple[str, str]], params: str = "n = 3\n") -> list[dict]:
@@ -12,7 +13,7 @@ def _compile(steps: list[tuple[str, str]], params: str = "n = 3\n") -> list[dict
     w.define_params(params)
     for line, body in steps:
         w.define_component(line, body)
-    return list(yaml.safe_load_all(w.active.compile_yaml()))
+    return list(yaml.safe_load_all(compile_yaml(w.active)))
 
 
 def test_settings_in_ir_and_platform_config():

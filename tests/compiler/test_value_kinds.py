@@ -6,7 +6,7 @@ import ast
 
 import pytest
 
-from jupyter_mlops.value_kinds import ARTIFACT, bindings, import_statements, output_kind
+from jupyter_mlops.analysis.value_kinds import ARTIFACT, bindings, import_statements, output_kind
 
 
 def kind(source: str, name: str = "v", shadowed=()) -> str:

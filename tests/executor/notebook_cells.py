@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from jupyter_mlops.notebook_reader import feed_cell
-from jupyter_mlops.pipeline import Pipeline
-from jupyter_mlops.workspace import Workspace
+from jupyter_mlops.compiler import compile_documents
+from jupyter_mlops.notebook.pipeline import Pipeline
+from jupyter_mlops.notebook.reader import feed_cell
+from jupyter_mlops.notebook.workspace import Workspace
 
 
 def notebook_pipeline(cells: list[str], name: str = "nb") -> Pipeline:
@@ -19,4 +20,4 @@ def notebook_pipeline(cells: list[str], name: str = "nb") -> Pipeline:
 
 def compiled(cells: list[str], name: str = "nb") -> list[dict[str, Any]]:
     """The compiled KFP IR documents of the pipeline the cells define."""
-    return notebook_pipeline(cells, name).compile_documents()
+    return compile_documents(notebook_pipeline(cells, name))

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from jupyter_mlops.compiler import compile_yaml, plan_pipeline
 from jupyter_mlops.models import RunState
 
 from .conftest import Result, Runner
@@ -129,7 +130,7 @@ def test_a_group_is_stored_once_per_member_and_loaded_once(run_pipeline: Runner)
 def test_kfp_local_runs_the_titanic_form_alike(tmp_path: Path) -> None:
     """kfp.local (SubprocessRunner) runs the same YAML: each step has only its own input artifacts."""
     path = tmp_path / "titanic.yaml"
-    path.write_text(notebook_pipeline(TITANIC).compile_yaml())
+    path.write_text(compile_yaml(notebook_pipeline(TITANIC)))
     code = f"""
 from kfp import components, local
 local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root={str(tmp_path / "root")!r})
@@ -184,7 +185,7 @@ def test_the_titanic_tutorial_shape_runs_as_the_notebook(run_pipeline: Runner) -
     pytest.importorskip("sklearn")
     expected = _kernel_report(TITANIC_LONG)
     assert "['Age', 'Sex', 'Title']" in expected and "nan" not in expected
-    plan = notebook_pipeline(TITANIC_LONG).plan()
+    plan = plan_pipeline(notebook_pipeline(TITANIC_LONG))
     assert plan.step("model").inputs["train_df"][0] == "encode"
     assert plan.step("model").inputs["test_df"][0] == "encode"
     assert _pipeline_report(run_pipeline(compiled(TITANIC_LONG))) == expected

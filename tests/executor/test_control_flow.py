@@ -5,7 +5,8 @@ import functools
 from kfp import dsl
 from kfp.dsl import Dataset, Input, Output
 
-from jupyter_mlops.executor import plan, validate
+from jupyter_mlops.executor import plan
+from jupyter_mlops.ir.documents import bind_arguments
 from jupyter_mlops.models import RunState, StepState
 
 from .conftest import Runner, compile_pipeline
@@ -278,4 +279,4 @@ def test_a_pipeline_artifact_input_is_given_as_a_path(run_pipeline: Runner, tmp_
     assert result.state == RunState.SUCCEEDED, result.error
     assert result.step("read-data").outputs == {"Output": "given"}
     assert result.step("read-data").inputs == {"data": str(existing)}
-    assert validate(result.spec, {"data": str(existing)}) == {"data": str(existing)}  # JSON, storable
+    assert bind_arguments(result.spec, {"data": str(existing)}) == {"data": str(existing)}  # JSON, storable

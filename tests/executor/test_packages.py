@@ -5,8 +5,8 @@ from pathlib import Path
 
 from kfp import dsl
 
-from jupyter_mlops.executor.ir import parse_prelude
 from jupyter_mlops.executor.prelude import requirements_satisfied
+from jupyter_mlops.ir.spec import parse_prelude
 from jupyter_mlops.models import RunState, StepState
 
 from .conftest import Runner

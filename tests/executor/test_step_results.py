@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from jupyter_mlops.compiler import plan_pipeline
 from jupyter_mlops.models import RunState, StepState
 
 from .conftest import Runner
@@ -85,6 +86,6 @@ def test_a_semicolon_after_a_call_or_a_multiline_call_is_no_result() -> None:
     cells = [setup + "    def plot(v):\n        return v"]
     cells += [f"%%component s{i}\n{ending}" for i, ending in enumerate(endings)]
     cells.append("%%component shown\nplt.ylabel('x')")
-    plan = notebook_pipeline(cells).plan()
+    plan = plan_pipeline(notebook_pipeline(cells))
     assert [plan.step(f"s{i}").result for i in range(len(endings))] == [False] * len(endings)
     assert plan.step("shown").result

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from jupyter_mlops.compiler import compile_yaml
 from jupyter_mlops.errors import CellError
 from jupyter_mlops.models import RunState, StepState
 
@@ -105,7 +106,7 @@ def test_kfp_local_gives_the_same_values(tmp_path: Path) -> None:
     names = [*ISSUE[:4], "tasks", "open", "Input"]
     pipeline = notebook_pipeline([*_params_pipeline(["Dict", "configure"]), *_values_pipeline(names)])
     path = tmp_path / "names.yaml"
-    path.write_text(pipeline.compile_yaml())
+    path.write_text(compile_yaml(pipeline))
     code = f"""
 from kfp import components, local
 local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root={str(tmp_path / "root")!r})

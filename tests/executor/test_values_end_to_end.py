@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from jupyter_mlops.compiler import compile_yaml, plan_pipeline
 from jupyter_mlops.models import RunState, StepState
 
 from .conftest import Runner
@@ -72,7 +73,7 @@ assert type(count) is int and count == 3
 
 def test_values_of_many_kinds_arrive_as_they_were(run_pipeline: Runner) -> None:
     cells = [SETUP, MAKE, USE]
-    plan = notebook_pipeline(cells).plan()
+    plan = plan_pipeline(notebook_pipeline(cells))
     assert (
         plan.step("make").outputs["errors"] == "artifact" and plan.step("make").outputs["info"] == "artifact"
     )
@@ -111,7 +112,7 @@ def test_a_value_referring_to_a_function_of_a_step_fails_that_step_naming_it(run
 def test_kfp_local_passes_them_alike(tmp_path: Path) -> None:
     """kfp.local (SubprocessRunner) runs the same YAML and the reading step finds the same values."""
     path = tmp_path / "values.yaml"
-    path.write_text(notebook_pipeline([SETUP, PARAMS, MAKE, USE, READ_PARAMS]).compile_yaml())
+    path.write_text(compile_yaml(notebook_pipeline([SETUP, PARAMS, MAKE, USE, READ_PARAMS])))
     code = f"""
 from kfp import components, local
 local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root={str(tmp_path / "root")!r})

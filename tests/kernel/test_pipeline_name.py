@@ -16,7 +16,7 @@ import nbformat
 import yaml
 from nbformat.v4 import new_code_cell
 
-from jupyter_mlops.workspace import Workspace
+from jupyter_mlops.notebook.workspace import Workspace
 
 from .kernel_notebooks import execute_notebook, notebook, outputs_text, write
 

@@ -19,7 +19,7 @@ import nbformat
 
 from tests.kernel.kernel_notebooks import execute_notebook, notebook
 from tests.kernel.test_readme_tour import tour_cells
-from tests.newcomer.readme_blocks import Block, commands, readme_blocks
+from tests.newcomer.readme_blocks import ROOT, Block, commands, readme_blocks
 
 
 def _runner(block: Block) -> str | None:
@@ -33,6 +33,8 @@ def _runner(block: Block) -> str | None:
         return "tests/newcomer/test_readme_blocks.py::test_the_tours_shell_commands_run_on_its_notebook"
     if block.lang == "python" and text.startswith("%pip install jupyter-mlops"):
         return "tests/newcomer/test_colab.py"
+    if block.lang == "" and text.startswith("jupyter_mlops/\n"):
+        return "tests/newcomer/test_readme_blocks.py::test_the_layout_drawing_is_the_packages_layout"
     return None
 
 
@@ -47,9 +49,23 @@ def test_every_readme_block_is_run_by_a_test() -> None:
 
 
 def _cli() -> list[str]:
-    """`jupyter-mlops` as installed next to this Python (a venv's bin), else the module."""
-    script = Path(sys.executable).with_name("jupyter-mlops")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "jupyter_mlops.cli"]
+    """`jupyter-mlops` of this checkout (the console script itself runs in test_fresh_machine.py)."""
+    return [sys.executable, "-m", "jupyter_mlops.cli"]
+
+
+def test_the_layout_drawing_is_the_packages_layout() -> None:
+    """The Development section's drawing names every folder of the package, and only folders and
+    modules that exist."""
+    (block,) = [b for b in readme_blocks() if b.lang == "" and b.text.startswith("jupyter_mlops/\n")]
+    package = ROOT / "jupyter_mlops"
+    names = [re.split(r"\s{3,}", line.strip())[0] for line in block.text.splitlines()[1:] if line.strip()]
+    named = {n for col in names for n in re.findall(r"\b([a-z_]+)/", col)}
+    modules = {m for col in names for m in re.findall(r"\b([a-z_]+\.py)\b", col)}
+    folders = {p.parent.name for p in package.glob("*/__init__.py")}
+    assert named == folders, f"drawn: {sorted(named)}; in the package: {sorted(folders)}"
+    assert all((package / m).is_file() for m in modules), sorted(
+        m for m in modules if not (package / m).is_file()
+    )
 
 
 def test_the_tours_shell_commands_run_on_its_notebook(tmp_path: Path) -> None:

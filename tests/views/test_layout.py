@@ -8,7 +8,7 @@ import random
 import pytest
 
 from jupyter_mlops.errors import PipelineError
-from jupyter_mlops.views.layout import DUMMY_H, Layout, NodeBox, layout_dag
+from jupyter_mlops.render.layout import DUMMY_H, Layout, NodeBox, layout_dag
 
 
 def random_dag(
@@ -105,7 +105,7 @@ def test_fewer_crossings_than_the_given_order_on_a_random_dag() -> None:
     names, edges = random_dag(80, seed=11, window=12)
     laid = layout_dag(names, edges)
     # the same graph without crossing reduction: each layer in the order given
-    from jupyter_mlops.views import layout as mod
+    from jupyter_mlops.render import layout as mod
 
     saved = mod.SWEEPS
     try:

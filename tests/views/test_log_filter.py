@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_mlops.views.log_filter import ExecutorLines, without_executor_lines
+from jupyter_mlops.render.log_filter import ExecutorLines, without_executor_lines
 
 STAMP = "[KFP Executor 2026-11-28 12:46:31,922"
 LOG = f"""{STAMP} INFO]: Looking for component `add` in --component_module_path `/tmp/add/module.py`

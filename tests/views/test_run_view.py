@@ -17,8 +17,8 @@ from jupyter_mlops.backends.local import LocalBackend
 from jupyter_mlops.models import MetricPoint, RunState, StepInfo, StepState
 from jupyter_mlops.store import new_run_id
 from jupyter_mlops.store.logs import step_log_path
-from jupyter_mlops.views import mime, run_view
-from jupyter_mlops.views.run_widget import RunView
+from jupyter_mlops.widgets import mime, run_view
+from jupyter_mlops.widgets.run_widget import RunView
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -7,11 +7,10 @@ import re
 import xml.etree.ElementTree as ET
 
 from jupyter_mlops.models import RunInfo, RunState, StepInfo, StepState
-from jupyter_mlops.views import render_run_static, render_run_text
-from jupyter_mlops.views import svg as static
-from jupyter_mlops.views.layout import layout_dag
-from jupyter_mlops.views.style import STATE_STYLES, format_duration
-from jupyter_mlops.views.svg import render_dag_svg, render_pipeline_text
+from jupyter_mlops.render import svg as static
+from jupyter_mlops.render.layout import layout_dag
+from jupyter_mlops.render.style import STATE_STYLES, format_duration
+from jupyter_mlops.render.svg import render_dag_svg, render_pipeline_text, render_run_static, render_run_text
 
 from .conftest import make_run
 

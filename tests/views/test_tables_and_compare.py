@@ -12,7 +12,7 @@ from jupyter_mlops.backends.local import LocalBackend
 from jupyter_mlops.errors import UsageError
 from jupyter_mlops.models import MetricPoint, RunState
 from jupyter_mlops.store import new_run_id
-from jupyter_mlops.views import compare_view, mime, pipeline_view, runs_table
+from jupyter_mlops.widgets import compare_view, mime, pipeline_view, runs_table
 
 
 @pytest.fixture
@@ -161,7 +161,7 @@ def test_the_view_functions_stay_callable_after_their_modules_are_imported(
     backend: LocalBackend, three_runs: list[str]
 ) -> None:
     # A submodule named like a function would rebind it on import (`views.runs_table` -> module).
-    from jupyter_mlops import views
+    from jupyter_mlops import widgets as views
 
     runs_table(backend)
     compare_view(backend, three_runs[:2])
@@ -172,7 +172,7 @@ def test_the_view_functions_stay_callable_after_their_modules_are_imported(
 
 def test_nan_and_infinite_metrics_show_as_kfp_names_in_every_view(backend: LocalBackend) -> None:
     """A diverging loss shows "NaN", not "nan" or a broken widget message (JSON has no NaN)."""
-    from jupyter_mlops.views.run_widget import run_payload
+    from jupyter_mlops.widgets.run_widget import run_payload
 
     bad = finished_run(
         backend, "diverged", "tune", {"lr": float("inf")}, {"loss": float("nan"), "gain": float("-inf")}

@@ -1,0 +1,243 @@
+"""Every cell of a pipeline analysed at once, for `compiler.plan_pipeline`.
+
+- Every problem is collected (each with its cell and line), so compile reports them all together.
+- What other cells import or define is known to each cell's analysis (`outside_code`), so
+  `np.mean(x)` is known to be numpy's read-only function wherever `np` is imported, and a setup
+  helper passed around is code, not a value.
+- Setup code is held to the rules of steps: a module it uses that another cell imports travels into
+  it as an import line (put first, in place of the `%%pipeline setup` line, so the setup code's own
+  line numbers are the user's); a name it reads that nothing provides is an error.
+- Seeding a global random generator gets a note: every step is a new process, so the stream starts
+  again in every step (with the seed from setup) or only holds in the seeding step.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ..errors import CellError
+from .cell import CellAnalysis, analyze_cell
+
+if TYPE_CHECKING:
+    from ..notebook.pipeline import Pipeline
+
+SETUP_CELL = "%%pipeline setup"
+# Names a compiled step provides itself (the inlined stand-in for jupyter_mlops), by import path.
+PROVIDED_CODE = {
+    "log_metric": "jupyter_mlops.log_metric",
+    "logdir": "jupyter_mlops.logdir",
+    "mlops": "jupyter_mlops",
+}
+_BUILTINS = frozenset(dir(builtins)) - {"display", "get_ipython", "__IPYTHON__", "dreload"}
+_MODULE_NAMES = frozenset({"__name__", "__doc__", "__file__", "__builtins__", "__spec__", "__loader__"})
+SEEDS = frozenset(
+    {
+        "numpy.random.seed", "random.seed", "torch.manual_seed", "torch.cuda.manual_seed",
+        "torch.cuda.manual_seed_all", "tensorflow.random.set_seed", "tensorflow.set_random_seed",
+        "tensorflow.compat.v1.set_random_seed", "keras.utils.set_random_seed",
+        "tensorflow.keras.utils.set_random_seed",
+    }
+)  # fmt: skip
+
+
+GENERATORS = frozenset(
+    {
+        "numpy.random.default_rng",
+        "numpy.random.RandomState",
+        "numpy.random.Generator",
+        "random.Random",
+        "torch.Generator",
+    }
+)
+
+
+@dataclass
+class CellAnalyses:
+    setup: CellAnalysis | None
+    steps: list[tuple[str, CellAnalysis]]  # the steps analysed, up to the first that failed
+    complete: bool  # every cell was analysed (else data-flow errors past a failed cell are unknown)
+    errors: list[CellError] = field(default_factory=list)
+    outside_code: dict[str, str] = field(default_factory=dict)
+    notes: list[tuple[str, int | None, str]] = field(default_factory=list)  # (cell, line, message)
+
+
+def analyze_pipeline(pipeline: Pipeline) -> CellAnalyses:
+    """Analyse the setup cell and every step, twice: the first pass learns what the cells import and
+    define, the second tells each cell (see the module docstring)."""
+    first = _analyze(pipeline, {})
+    code = dict(PROVIDED_CODE)
+    code.update(_code_names([a for a in [first.setup, *(a for _, a in first.steps)] if a is not None]))
+    result = _analyze(pipeline, code)
+    result.outside_code = code
+    for cell, analysis in [(SETUP_CELL, result.setup), *result.steps]:
+        if analysis is not None:
+            for line, function, bound in seed_calls(analysis, code):
+                if function in SEEDS:
+                    result.notes.append((cell, line, _seed_note(function, setup=analysis is result.setup)))
+                elif analysis is result.setup and bound:
+                    result.notes.append((cell, line, _generator_note(bound)))
+    return result
+
+
+def _analyze(pipeline: Pipeline, code: Mapping[str, str]) -> CellAnalyses:
+    errors: list[CellError] = []
+    setup: CellAnalysis | None = None
+    if pipeline.setup.strip():
+        try:
+            # first_line=2: the magic line is line 1, as in a step.
+            setup = analyze_cell(pipeline.setup, cell=SETUP_CELL, first_line=2, outside_code=code)
+        except CellError as exc:
+            errors.append(exc)
+    steps: list[tuple[str, CellAnalysis]] = []
+    failed = bool(errors)
+    helpers = setup.summaries if setup is not None else {}  # what calls of setup's functions change
+    for step in pipeline:
+        try:
+            analysis = analyze_cell(
+                step.source, cell=step.name, first_line=2, outside_code=code, summaries=helpers
+            )
+        except CellError as exc:
+            errors.append(exc)
+            failed = True
+            continue
+        if not failed:
+            steps.append((step.name, analysis))
+    return CellAnalyses(setup, steps, complete=not errors, errors=errors)
+
+
+def _code_names(analyses: Iterable[CellAnalysis]) -> dict[str, str]:
+    """Names every cell that binds them binds to an import (-> its path) or a def/class (-> '')."""
+    found: dict[str, set[str]] = {}
+    data: set[str] = set()
+    for analysis in analyses:
+        for name in analysis.binds:
+            if name in analysis.import_paths:
+                found.setdefault(name, set()).add(analysis.import_paths[name])
+            elif name in analysis.definitions:
+                found.setdefault(name, set()).add("")
+            else:
+                data.add(name)
+    return {name: paths.pop() for name, paths in found.items() if len(paths) == 1 and name not in data}
+
+
+def dotted_call(node: ast.Call, import_paths: Mapping[str, str]) -> str | None:
+    """`np.random.seed(0)` -> 'numpy.random.seed' when `np` is an import; None otherwise."""
+    attrs: list[str] = []
+    current: ast.expr = node.func
+    while isinstance(current, ast.Attribute):
+        attrs.append(current.attr)
+        current = current.value
+    if not isinstance(current, ast.Name) or current.id not in import_paths:
+        return None
+    return ".".join([import_paths[current.id], *reversed(attrs)]) or None
+
+
+def seed_calls(analysis: CellAnalysis, code: Mapping[str, str]) -> list[tuple[int, str, str]]:
+    """(user line, function, name bound or '') of each call seeding a global random stream or making
+    a generator in the cell (`rng = np.random.default_rng(0)` binds 'rng')."""
+    paths = {n: p for n, p in code.items() if p} | analysis.import_paths
+    tree = ast.parse(analysis.source)
+    bound = {
+        id(node.value): node.targets[0].id
+        for node in tree.body
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+    }
+    found: list[tuple[int, str, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            path = dotted_call(node, paths)
+            if path in SEEDS or path in GENERATORS:
+                found.append((analysis.user_line(node.lineno), path, bound.get(id(node), "")))
+    return sorted(found)
+
+
+def _generator_note(name: str) -> str:
+    return (
+        f"`{name}` is a random generator made in setup: every step starts from a new one, made from "
+        f"the seed. A step that draws from `{name}` passes it on, so later steps continue its stream "
+        "as in the kernel; draws made inside setup functions are not passed on, so each step that "
+        "calls them starts the stream again."
+    )
+
+
+def _seed_note(function: str, *, setup: bool) -> str:
+    short = function.replace("numpy.", "np.").replace("tensorflow.", "tf.")
+    if setup:
+        return (
+            f"{short}(...) seeds a global random stream: every step runs the setup code in a new "
+            "process, so each step starts that stream again from the seed (in the kernel it continues "
+            "from cell to cell, so steps may draw different numbers than the notebook did). For one "
+            "stream through the steps, create a generator in a step (rng = np.random.default_rng(0)) "
+            "and use it: steps that draw from it pass it on."
+        )
+    return (
+        f"{short}(...) seeds a global random stream for this step only: later steps run in new "
+        "processes and do not continue it (in the kernel it continues from cell to cell). Seed in "
+        "%%pipeline setup, or pass a generator (rng = np.random.default_rng(0)) from step to step."
+    )
+
+
+def constant_names(analysis: CellAnalysis) -> set[str]:
+    """Names the cell binds once, at its top level, to a number, string, bool or None
+    (`THRESHOLD = 0.5`): no call can change such a value in place."""
+    tree = ast.parse(analysis.source)
+    stores: dict[str, int] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            stores[node.id] = stores.get(node.id, 0) + 1
+    return {
+        node.targets[0].id
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0], ast.Name)
+        and isinstance(node.value, ast.Constant)
+        and stores.get(node.targets[0].id) == 1
+    }
+
+
+def setup_needs(
+    setup: CellAnalysis,
+    steps: list[tuple[str, CellAnalysis]],
+    trees: Mapping[str, ast.Module],
+    provided: Collection[str],
+) -> tuple[list[str], list[CellError], list[tuple[int | None, str]]]:
+    """What setup code reads from outside: (import lines for modules other cells import, errors for
+    names nothing provides, notes for values only steps bind)."""
+    from .value_kinds import import_statements
+
+    imports: dict[str, str] = {}
+    errors: list[CellError] = []
+    notes: list[tuple[int | None, str]] = []
+    for name in sorted(setup.all_reads, key=lambda n: (setup.read_lines.get(n, 0), n)):
+        if name in provided or name in _BUILTINS or name in _MODULE_NAMES:
+            continue
+        line = setup.read_lines.get(name)
+        importer = next((s for s, a in steps if name in a.import_paths), None)
+        if importer is not None:
+            imports[name] = import_statements(trees[importer], {name})[name]
+        elif any(name in a.binds for _, a in steps):
+            binder = next(s for s, a in steps if name in a.binds)
+            notes.append(
+                (
+                    line,
+                    f"setup code reads `{name}`, which only step {binder!r} defines: a step calling "
+                    f"a setup function that reads it takes `{name}` as an input, but setup code outside "
+                    "functions runs before a step's inputs are loaded and would fail there.",
+                )
+            )
+        elif name in setup.reads:
+            errors.append(
+                CellError(
+                    f"name {name!r} is read by the setup code but no cell imports or defines it: every "
+                    "step runs the setup code first, and would fail there. Import or define it in "
+                    "%%pipeline setup.",
+                    cell=SETUP_CELL,
+                    line=line,
+                )
+            )
+    return list(imports.values()), errors, notes

@@ -1,0 +1,7 @@
+"""`python -m jupyter_mlops.cli`."""
+
+import sys
+
+from .main import main
+
+sys.exit(main())

@@ -1,0 +1,79 @@
+"""What the compiler decides about a pipeline: its steps, their inputs and outputs, the edges, notes.
+
+Plain data, no kfp: the planner makes it, the IR builder and the views read it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ..errors import PipelineError
+from ..notebook.options import StepOptions
+
+if TYPE_CHECKING:
+    from ..notebook.pipeline import Param
+
+# Names a compiled step provides itself (the inlined stand-in for jupyter_mlops).
+PROVIDED = frozenset({"log_metric", "logdir", "mlops"})
+RESERVED_ARGS = frozenset({"result", "mlops_metrics", "mlops_logdir"})
+
+
+@dataclass(frozen=True)
+class StepPlan:
+    name: str
+    source: str  # pure Python that the step runs: implicit imports, then the cell
+    params: tuple[str, ...]  # pipeline parameters the step reads
+    inputs: dict[str, tuple[str, str]]  # variable -> (producing step, kind)
+    outputs: dict[str, str]  # variable -> kind ("artifact" or a parameter type)
+    result: bool  # the cell ends with a bare expression: output `result`
+    uses_metrics: bool
+    uses_logdir: bool
+    packages: tuple[str, ...]
+    after: tuple[str, ...]  # ordering-only upstream steps (--after)
+    options: StepOptions
+    # Outputs the step passes on because it MAY have changed them (the analysis cannot be sure:
+    # an unknown call, an alias); `%pipeline show` marks them "may change".
+    may_change: frozenset[str] = frozenset()
+    line_map: tuple[int, ...] = ()  # the user's line of each line of `source` (implicit imports: 1)
+    # Outputs that may share objects (`alias_flow`): each group is stored as one, so a step that
+    # loads several of them gets what was one object as one object.
+    groups: tuple[frozenset[str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something `%pipeline show` (and compile) tells the user about a cell, short of an error."""
+
+    cell: str  # the step name, or "%%pipeline setup" / "%%pipeline params"
+    line: int | None  # the user's line in that cell (the magic line is line 1), if one line
+    message: str
+
+    def __str__(self) -> str:
+        where = self.cell if self.line is None else f"{self.cell}, line {self.line}"
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class PipelinePlan:
+    name: str
+    kfp_name: str
+    params: dict[str, Param]
+    setup: str  # what every step runs first; its line 1 stands for the %%pipeline setup line
+    steps: list[StepPlan]
+    edges: list[tuple[str, str, str]] = field(default_factory=list)  # (upstream, downstream, label)
+    notes: list[Note] = field(default_factory=list)  # shown by `%pipeline show`, in notebook order
+    setup_line_map: tuple[int, ...] = ()  # the setup cell's line of each line of `setup`
+
+    def step(self, name: str) -> StepPlan:
+        for s in self.steps:
+            if s.name == name:
+                return s
+        raise PipelineError(f"pipeline {self.name!r} has no step {name!r}")
+
+
+def kfp_name(name: str) -> str:
+    """A name kfp accepts for a pipeline: lowercase letters, digits and dashes."""
+    cleaned = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return cleaned or "pipeline"

@@ -1,0 +1,298 @@
+"""From a notebook `Pipeline` to its plan: data flow, value kinds, packages, notes. No kfp here."""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import keyword
+import sys
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ..analysis.across_cells import SETUP_CELL, analyze_pipeline, constant_names, setup_needs
+from ..analysis.alias_flow import follow_groups, stored_together
+from ..analysis.cell import CellAnalysis
+from ..analysis.dependencies import Override, infer_dependencies, topological_order
+from ..analysis.file_order import FILES_LABEL, file_order
+from ..analysis.relative_paths import relative_path_notes
+from ..analysis.value_kinds import ARTIFACT, bindings, import_statements, output_kind
+from ..errors import CellError, CellErrors, PipelineError, raise_all
+from .plan import PROVIDED, Note, PipelinePlan, StepPlan, kfp_name
+
+if TYPE_CHECKING:
+    from ..notebook.pipeline import Pipeline
+
+
+def _jupyter_mlops_uses(tree: ast.Module, analysis: CellAnalysis) -> set[str]:
+    """Which of log_metric/logdir a cell uses: bare names, `mlops.<x>`, or names imported from us."""
+    aliases = {n for n, m in analysis.imports.items() if m == "jupyter_mlops"} | {"mlops"}
+    uses = set(analysis.reads & {"log_metric", "logdir"})
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases:
+            uses.add(node.attr)
+        elif isinstance(node, ast.ImportFrom) and node.module == "jupyter_mlops":
+            uses.update(a.name for a in node.names)
+    return uses
+
+
+def _auto_packages(modules: set[str]) -> list[str]:
+    """Pin the installed versions of the distributions providing `modules` (for `--packages auto`)."""
+    from importlib import metadata
+
+    dists = metadata.packages_distributions()
+    pins: set[str] = set()
+    for module in modules:
+        if module in sys.stdlib_module_names or module == "jupyter_mlops":
+            continue
+        for dist in dists.get(module, []):
+            if dist.replace("_", "-").lower() in ("jupyter-mlops", "kfp"):
+                continue
+            pins.add(f"{dist}=={metadata.version(dist)}")
+    return sorted(pins, key=str.lower)
+
+
+def _setup_place(pipeline: Pipeline, line: int | None) -> tuple[str, int | None]:
+    """Which setup cell, and the user's line in it, for a line of the setup code as analysed.
+
+    The setup code is analysed with the magic line as line 1 (`first_line=2`), so its line L is line
+    L - 1 of `pipeline.setup`, the setup cells joined in notebook order.
+    """
+    return pipeline.setup_where(None if line is None else line - 1)
+
+
+def _in_setup_cell(pipeline: Pipeline, error: CellError) -> CellError:
+    cell, line = _setup_place(pipeline, error.line)
+    if (cell, line) == (error.cell, error.line) or isinstance(error, CellErrors):
+        return error
+    return CellError(error.detail, cell=cell, line=line)
+
+
+def _cell_position(position: Mapping[str, int], cell: str | None) -> int:
+    """Notebook order of a message's cell: setup cells first, then steps, then the rest."""
+    if cell is not None and cell.startswith(SETUP_CELL):
+        return -1
+    return position.get(cell or "", len(position))
+
+
+def _scalars(
+    analyses: list[tuple[str, CellAnalysis]], trees: Mapping[str, ast.Module]
+) -> dict[str, set[str]]:
+    """Per step, the names it surely leaves a number, string or bool in (they share nothing)."""
+    shadowed = {n for _, a in analyses for n in a.binds if hasattr(builtins, n)}
+    return {
+        name: {
+            var
+            for var in a.binds - a.maybe_binds
+            if output_kind(trees[name], var, shadowed) in ("int", "float", "str", "bool")
+        }
+        for name, a in analyses
+    }
+
+
+def _may_change_notes(step: str, names: frozenset[str], analysis: CellAnalysis) -> list[Note]:
+    """One note per line and reason for values a step passes on because it may have changed them:
+    "`a`, `b`: each may be changed through `d`, ..." rather than a note for each name."""
+    by_reason: dict[tuple[int, str], list[str]] = {}
+    for var in sorted(names):
+        line, why = analysis.may_change[var]
+        subject = f"`{var}` "
+        by_reason.setdefault((line, why.removeprefix(subject)), []).append(var)
+    notes: list[Note] = []
+    for (line, reason), group in by_reason.items():
+        if len(group) == 1:
+            var = group[0]
+            text = f"{analysis.may_change[var][1]}; later steps that read `{var}` take it from this step"
+        else:
+            listed = ", ".join(f"`{v}`" for v in group)
+            text = f"{listed}: each {reason}; later steps that read them take them from this step"
+        notes.append(Note(step, line, text))
+    return sorted(notes, key=lambda n: n.line or 0)
+
+
+def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
+    """The pipeline's plan; every problem found in its cells is raised at once (`errors.raise_all`)."""
+    if not pipeline.steps:
+        raise PipelineError(
+            f"pipeline {pipeline.name!r} has no steps yet: mark cells with `%%component NAME` first"
+        )
+    cells = analyze_pipeline(pipeline)
+    errors = list(cells.errors)
+    setup, analyses = cells.setup, cells.steps
+    setup_names = set(setup.binds) if setup else set()
+    trees = {name: ast.parse(a.source) for name, a in analyses}
+    scalars = {p.name for p in pipeline.params.values() if p.type in ("int", "float", "str", "bool")}
+    immutable = scalars | (constant_names(setup) if setup else set())
+    aliases = follow_groups(analyses, setup, immutable=immutable, scalars=_scalars(analyses, trees))
+    analyses = aliases.steps  # a step that may change one linked value may change them all
+    files = file_order(pipeline)  # steps sharing files run in notebook order (file_order.py)
+    overrides = {
+        s.name: Override(s.options.inputs, s.options.outputs, s.options.after + files.after[s.name])
+        for s in pipeline
+        if s.name in trees
+    }
+    try:
+        io = infer_dependencies(
+            analyses,
+            params=pipeline.params.keys(),
+            setup_names=setup_names | PROVIDED,
+            overrides=overrides,
+            errors=errors,
+            immutable=immutable,
+        )
+        order = topological_order(io)
+    except PipelineError as exc:  # a cycle, an unknown --after step: said with the cells' problems
+        if not errors:
+            raise
+        raise_all([*errors, CellError(str(exc))])
+        raise
+    by_name = dict(analyses)
+    bound_anywhere = setup_names.union(*(a.binds for a in by_name.values()))
+    shadowed = {n for n in bound_anywhere if hasattr(builtins, n)}
+
+    # Imports travel as code (re-imported where used); functions and classes cannot travel at all.
+    data_inputs: dict[str, dict[str, str]] = {}
+    implicit_imports: dict[str, list[str]] = {}
+    for name, _ in analyses:
+        data_inputs[name], implicit_imports[name] = {}, []
+        for var, producer in sorted(io[name].inputs.items()):
+            how = bindings(trees[producer]).get(var, {"assign"})
+            if how == {"import"}:
+                implicit_imports[name].append(import_statements(trees[producer], {var})[var])
+            elif how & {"def", "class"}:
+                what = "function" if "def" in how else "class"
+                errors.append(
+                    CellError(
+                        f"uses {var!r}, a {what} defined in step {producer!r}; steps pass data, not code. "
+                        "Move it into the %%pipeline setup cell so every step has it.",
+                        cell=name,
+                        line=by_name[name].read_lines.get(var),
+                    )
+                )
+            else:
+                data_inputs[name][var] = producer
+    consumed: dict[str, set[str]] = {n: set() for n, _ in analyses}
+    for inputs in data_inputs.values():
+        for var, producer in inputs.items():
+            consumed[producer].add(var)
+
+    setup_prelude = ""
+    notes = [Note(cell, line, message) for cell, line, message in cells.notes]
+    if setup is not None:
+        provided = setup_names | PROVIDED | set(pipeline.params)
+        imports, setup_errors, setup_notes = setup_needs(setup, analyses, trees, provided)
+        if cells.complete:  # a step that failed to parse may be the one importing what setup needs
+            errors += setup_errors
+        # One line in place of the %%pipeline setup line (the imports setup code needs from other
+        # cells, or nothing): line N of the plan's setup is line N of the cell, as the user counts.
+        setup_prelude = "; ".join(imports) + "\n"
+        notes += [Note(*_setup_place(pipeline, line), msg) for line, msg in [*setup.notes, *setup_notes]]
+    setup_params = tuple(sorted(setup.reads & pipeline.params.keys())) if setup else ()
+    setup_imports = set(setup.imported_modules) if setup else set()
+    kinds: dict[tuple[str, str], str] = {}
+    plans: dict[str, StepPlan] = {}
+    for name in order:
+        step, analysis = pipeline.steps[name], by_name[name]
+        outs = sorted(io[name].outputs if step.options.outputs is not None else consumed[name])
+        for var in outs:
+            # A name bound on some paths only may pass on an earlier step's value, or none: artifact.
+            surely = var in analysis.binds and var not in analysis.maybe_binds
+            kinds[(name, var)] = output_kind(trees[name], var, shadowed) if surely else ARTIFACT
+        groups = stored_together(aliases.groups[name], outs)
+        for var in frozenset().union(*groups):
+            kinds[(name, var)] = ARTIFACT  # stored together, as one pickle
+        result = analysis.last_expression is not None
+        if result and "result" in outs:
+            errors.append(
+                CellError(
+                    "the variable 'result' is read by later steps, and the cell's last line is also a "
+                    "bare expression (the step's `result` output). Rename the variable or end the cell "
+                    "differently.",
+                    cell=name,
+                    line=analysis.user_line(trees[name].body[-1].lineno),
+                )
+            )
+        uses = _jupyter_mlops_uses(trees[name], analysis)
+        packages = list(pipeline.setup_options.packages) + list(step.options.packages)
+        if step.options.auto_packages or pipeline.setup_options.auto_packages:
+            packages += _auto_packages(set(analysis.imported_modules) | setup_imports)
+        prelude = "".join(line + "\n" for line in implicit_imports[name])
+        params = sorted(set(setup_params) | io[name].params)
+        plans[name] = StepPlan(
+            name=name,
+            source=prelude + analysis.source,
+            params=tuple(params),
+            inputs={v: (p, kinds[(p, v)]) for v, p in data_inputs[name].items()},
+            outputs={v: kinds[(name, v)] for v in outs},
+            result=result,
+            uses_metrics="log_metric" in uses,
+            uses_logdir="logdir" in uses,
+            packages=tuple(dict.fromkeys(packages)),
+            after=tuple(
+                s
+                for s in dict.fromkeys(step.options.after + files.after[name])
+                if s not in data_inputs[name].values()
+            ),
+            options=files.options(name, step.options),
+            may_change=frozenset(outs).intersection(analysis.may_change),
+            line_map=(1,) * len(implicit_imports[name]) + analysis.line_map,
+            groups=groups,
+        )
+    for step in pipeline:
+        if keyword.iskeyword(step.name):
+            errors.append(
+                CellError(f"step name {step.name!r} is a Python keyword; choose another name", cell=step.name)
+            )
+    position = {SETUP_CELL: -1, **{s.name: i for i, s in enumerate(pipeline)}}
+    errors = [_in_setup_cell(pipeline, e) if e.cell == SETUP_CELL else e for e in errors]
+    raise_all(sorted(errors, key=lambda e: _cell_position(position, e.cell)))
+    edges: list[tuple[str, str, str]] = []
+    for name in order:
+        by_producer: dict[str, list[str]] = {}
+        for var, (producer, _) in plans[name].inputs.items():
+            label = var + (" (may change)" if var in plans[producer].may_change else "")
+            by_producer.setdefault(producer, []).append(label)
+        edges += [(p, name, ", ".join(sorted(vs))) for p, vs in sorted(by_producer.items())]
+        own = pipeline.steps[name].options.after
+        edges += [(a, name, "" if a in own else FILES_LABEL) for a in plans[name].after]
+    for name, analysis in analyses:
+        notes += [Note(name, line, msg) for line, msg in [*analysis.notes, *files.notes[name]]]
+        notes += [
+            Note(name, n, msg) for n, msg in relative_path_notes(pipeline.steps[name].source, first_line=2)
+        ]
+        if name in plans:
+            notes += _may_change_notes(name, plans[name].may_change, analysis)
+    notes.sort(key=lambda n: _cell_position(position, n.cell))  # stable: each cell's own order
+    return PipelinePlan(
+        name=pipeline.name,
+        kfp_name=kfp_name(pipeline.name),
+        params=dict(pipeline.params),
+        setup=setup_prelude + setup.source if setup else "",
+        # The prelude line stands for the magic line (1); setup was analysed with first_line=2.
+        setup_line_map=(1, *setup.line_map) if setup else (),
+        steps=[plans[n] for n in order],
+        edges=edges,
+        notes=notes,
+    )
+
+
+def describe(plan: PipelinePlan) -> Mapping[str, Any]:
+    """A JSON-friendly summary of the plan (for `%pipeline show` and tests)."""
+    return {
+        "name": plan.name,
+        "params": {p.name: {"type": p.type, "default": p.default} for p in plan.params.values()},
+        "steps": [
+            {
+                "name": s.name,
+                "params": list(s.params),
+                "inputs": {v: {"from": p, "kind": k} for v, (p, k) in s.inputs.items()},
+                "outputs": dict(s.outputs) | ({"result": ARTIFACT} if s.result else {}),
+                "after": list(s.after),
+                "may_change": sorted(s.may_change),
+                "stored_together": [sorted(g) for g in s.groups],
+                "packages": list(s.packages),
+            }
+            for s in plan.steps
+        ],
+        "edges": [list(e) for e in plan.edges],
+        "notes": [str(n) for n in plan.notes],
+    }

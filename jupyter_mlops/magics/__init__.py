@@ -1,0 +1,1 @@
+"""The `%component` / `%pipeline` magics and the `%pipeline` run subcommands."""

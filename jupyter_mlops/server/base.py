@@ -1,0 +1,146 @@
+"""The base of every REST handler of the server extension, and the status call.
+
+Every verb is authenticated and authorized (tests/server/test_handler_auth.py checks every route).
+Routes are relative to the server's base URL; `MlopsExtensionApp` prefixes them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
+
+import tornado.web
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.extension.handler import ExtensionHandlerMixin
+
+from .._version import __version__
+from ..errors import BackendError, MlopsError, RunNotFound
+from ..render import finite_json
+from ..render.style import STATE_STYLES
+
+if TYPE_CHECKING:
+    from ..backends.base import Backend
+
+API_PREFIX = "/mlops/api"
+
+# The resource name jupyter-server's Authorizer sees for every jupyter-mlops call: a deployment can
+# grant or deny "mlops" like it does "contents" or "kernels".
+AUTH_RESOURCE = "mlops"
+
+T = TypeVar("T")
+
+# Offsets and sequence numbers beyond this overflow SQLite's INTEGER and file seeks.
+MAX_INT_ARGUMENT = 2**53
+
+
+def http_error(status: int, message: str) -> tornado.web.HTTPError:
+    """An HTTPError whose JSON body is `{"message": message}` (APIHandler.write_error)."""
+    return tornado.web.HTTPError(status, message)
+
+
+class Services(Protocol):
+    """What handlers use of the extension app (`MlopsExtensionApp`), which registers them: handlers
+    never import the app."""
+
+    backend: str
+
+    def get_backend(self) -> Backend: ...
+
+    async def in_thread(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T: ...
+
+
+class MlopsHandler(ExtensionHandlerMixin, APIHandler):
+    """Base of every jupyter-mlops handler: the extension's app, its backend, errors as JSON."""
+
+    auth_resource = AUTH_RESOURCE
+
+    @property
+    def mlops_app(self) -> Services:
+        # The mixin types it as the base ExtensionApp; the server gives each handler its own app.
+        return cast("Services", self.extensionapp)
+
+    async def backend_call(self, func: Callable[[Backend], T]) -> T:
+        """`func(backend)` in a worker thread; the package's errors become 4xx/5xx JSON answers.
+
+        One place maps errors, so no handler repeats a try/except chain."""
+        app = self.mlops_app
+
+        def call() -> T:
+            return func(app.get_backend())
+
+        try:
+            return await app.in_thread(call)
+        except RunNotFound as exc:
+            raise http_error(404, _text(exc)) from exc
+        except BackendError as exc:
+            # The backend (store, cluster) failed, not the request: the client may retry.
+            raise http_error(503, _text(exc)) from exc
+        except MlopsError as exc:
+            raise http_error(400, _text(exc)) from exc
+
+    def write(self, chunk: str | bytes | dict[str, Any]) -> None:
+        # tornado's own dict encoding would write NaN/Infinity, which JSON.parse refuses.
+        if isinstance(chunk, dict):
+            self.set_header("Content-Type", "application/json; charset=UTF-8")
+            chunk = finite_json.dumps(chunk)
+        super().write(chunk)
+
+    def json_body(self) -> dict[str, Any]:
+        try:
+            body = json.loads(self.request.body or b"null")
+        except ValueError as exc:
+            raise http_error(400, f"the request body is not JSON: {exc}") from exc
+        if not isinstance(body, dict):
+            raise http_error(400, "the request body must be a JSON object")
+        return body
+
+    def int_argument(self, name: str, default: int, *, minimum: int = 0, maximum: int | None = None) -> int:
+        raw = self.get_query_argument(name, None)
+        if raw is None or raw == "":
+            return default
+        return checked_int(f"query parameter {name!r}", raw, minimum=minimum, maximum=maximum)
+
+
+def checked_int(what: str, raw: str, *, minimum: int = 0, maximum: int | None = None) -> int:
+    """`raw` as an integer within bounds, else a 400 naming `what` (a query parameter, a header)."""
+    try:
+        value = int(raw)
+    except ValueError:
+        raise http_error(400, f"{what} must be an integer, got {raw!r}") from None
+    top = MAX_INT_ARGUMENT if maximum is None else maximum
+    if value < minimum or value > top:
+        raise http_error(400, f"{what} must be between {minimum} and {top}, got {value}")
+    return value
+
+
+def _text(exc: BaseException) -> str:
+    # KeyError's str() quotes its message; RunNotFound is a KeyError.
+    return str(exc.args[0]) if exc.args and isinstance(exc.args[0], str) else str(exc)
+
+
+class StatusHandler(MlopsHandler):
+    """`GET mlops/api/status`: which backend runs pipelines and whether it can be reached."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self) -> None:
+        status: dict[str, Any] = {
+            "backend": self.mlops_app.backend,
+            "reachable": True,
+            "version": __version__,
+            # The run views' palette, from the one table the notebook widgets use too.
+            "state_styles": STATE_STYLES,
+        }
+        try:
+            details = await self.mlops_app.in_thread(lambda: self.mlops_app.get_backend().status())
+        except Exception as exc:  # any failure to reach the backend is what this light reports
+            status["reachable"] = False
+            status["message"] = f"the {self.mlops_app.backend!r} backend is unreachable: {_text(exc)}"
+        else:
+            status["reachable"] = bool(details.get("ok", True))
+            for key in ("runs", "active_runs", "max_workers"):
+                if isinstance(details.get(key), int):
+                    status[key] = details[key]
+        self.finish(status)
