@@ -61,7 +61,7 @@ how_to_use() {
   echo
   echo "jupyter-mlops is installed in $VENV. To use it:"
   if [ "$VENV" = "$PWD/.venv" ]; then
-    echo "  source .venv/bin/activate                  # then jupyter-mlops, jupyter lab, python, pytest"
+    echo "  source .venv/bin/activate                  # then jupyter-mlops, jupyter lab, python"
     bin=.venv/bin
   fi
   echo "  $bin/jupyter lab examples/quickstart.ipynb   # JupyterLab with the Pipelines sidebar"

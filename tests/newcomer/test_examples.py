@@ -50,8 +50,6 @@ def test_every_example_is_run_by_a_test_and_opens_with_what_and_how_long() -> No
     assert names == sorted(RUN_BY), f"examples without a test here: {sorted(set(names) - set(RUN_BY))}"
     for name in names:
         first = nbformat.read(EXAMPLES / name, as_version=4).cells[0]
-        if name == "demo.ipynb":
-            continue  # the README's main job (scripts/demo.sh), described there
         assert first.cell_type == "markdown", name
         assert "**What it shows:**" in first.source and "**How long:**" in first.source, name
 

@@ -31,7 +31,7 @@ def test_build_gives_a_wheel_with_both_extensions_and_an_sdist_with_the_built_on
         for n in names
     ), sorted(names)
     assert f"{data}/etc/jupyter/jupyter_server_config.d/jupyter_mlops.json" in names
-    assert "jupyter_mlops/server/openapi.yaml" in names and "jupyter_mlops/views/static/dag.js" in names
+    assert "jupyter_mlops/server/openapi.yaml" in names and "jupyter_mlops/widgets/static/dag.js" in names
     assert not any("node_modules" in n for n in names)
     members = tarfile.open(sdist).getnames()
     root = f"jupyter_mlops-{VERSION}"
