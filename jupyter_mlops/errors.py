@@ -65,11 +65,30 @@ class BackendError(MlopsError):
     """A backend failed or could not be reached."""
 
 
-class RunNotFound(BackendError, KeyError):
-    """No run with that id."""
+class NotFound(BackendError, KeyError):
+    """No such run, step or artifact: the server answers 404 for each (one mapping, in server/base.py)."""
 
     def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else "not found"
+
+
+class RunNotFound(NotFound):
+    """No run with that id."""
+
+    def __str__(self) -> str:
         return str(self.args[0]) if self.args else "run not found"
+
+
+class StepNotFound(NotFound):
+    """The run has no step of that name."""
+
+
+class ArtifactNotFound(NotFound):
+    """The step has no artifact of that name, or the artifact has no such file."""
+
+
+class Forbidden(MlopsError):
+    """A request for something the caller may not have: a path that leaves its root (the server's 403)."""
 
 
 class StoreError(BackendError):

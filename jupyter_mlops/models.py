@@ -165,3 +165,58 @@ class RunEvent:
     state: str
     step: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend can do, so views and the server ask instead of assuming (a KFP server without
+    log access has no logs; a remote artifact store gives no downloads here)."""
+
+    logs: bool = True  # step logs can be read (`Backend.logs`)
+    artifact_download: bool = True  # artifact bytes can be opened (`Backend.open_artifact`)
+    cancel: bool = True
+    retry: bool = False  # a failed run can be retried in place
+    schedules: bool = False  # recurring runs kept by the backend itself
+    session_metrics: bool = True  # `log_metric` in a plain notebook cell is recorded
+    working_dir: bool = True  # steps run in the notebook's folder (relative paths work)
+
+    def to_json(self) -> dict[str, bool]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class BackendStatus:
+    """Whether a backend is reachable and what it is (the sidebar's connection light, `%pipeline backend`)."""
+
+    backend: str
+    reachable: bool
+    message: str | None = None  # why not reachable, or a note worth showing
+    location: str | None = None  # the local home folder, or a server's URL
+    runs: int | None = None
+    active_runs: int | None = None
+    max_workers: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    def __str__(self) -> str:
+        if not self.reachable:
+            return f"{self.backend}: unreachable ({self.message or 'no answer'})"
+        parts = [f"{self.backend} at {self.location}" if self.location else self.backend]
+        if self.runs is not None:
+            parts.append(f"{self.runs} runs ({self.active_runs or 0} active)")
+        if self.max_workers is not None:
+            parts.append(f"{self.max_workers} parallel steps")
+        return ", ".join(parts)
+
+
+@dataclass
+class ArtifactFile:
+    """An artifact's bytes, opened by its backend: read `stream`, then close it."""
+
+    filename: str  # the name to save it under (a directory artifact's file: that file's name)
+    stream: Any  # a binary file object (typing.BinaryIO)
+    size: int | None = None
+
+    def close(self) -> None:
+        self.stream.close()

@@ -99,9 +99,9 @@ def output_kind(tree: ast.Module, name: str, shadowed: Collection[str]) -> str:
                 kinds.add(_augmented(expression_kind(node.value, shadowed)))
             elif _mutates(node.target, name):
                 kinds.add(ARTIFACT)
-        elif isinstance(node, ast.Delete) and any(_mutates(t, name) for t in node.targets):
-            kinds.add(ARTIFACT)
-        elif name in binding_kinds_of(node):
+        elif (isinstance(node, ast.Delete) and any(_mutates(t, name) for t in node.targets)) or (
+            name in binding_kinds_of(node)
+        ):
             kinds.add(ARTIFACT)
     if annotated is not None:
         return annotated

@@ -10,12 +10,32 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from ..models import ArtifactInfo, Experiment, LogChunk, RunEvent, RunInfo, RunPage, RunState
+from ..models import (
+    ArtifactFile,
+    ArtifactInfo,
+    BackendStatus,
+    Capabilities,
+    Experiment,
+    LogChunk,
+    RunEvent,
+    RunInfo,
+    RunPage,
+    RunState,
+)
 
 
 @runtime_checkable
 class Backend(Protocol):
+    """A place that runs compiled pipelines and keeps their history.
+
+    Implementations are found by name through the `jupyter_mlops.backends` entry-point group
+    (`registry.py`), so a third-party package can add one. Errors: `RunNotFound`, `StepNotFound`,
+    `ArtifactNotFound` (all `NotFound`) for what does not exist, `UsageError` for a bad request,
+    `BackendError` when the backend itself fails.
+    """
+
     name: str
+    capabilities: Capabilities
 
     def submit(
         self,
@@ -54,9 +74,22 @@ class Backend(Protocol):
 
     def cancel(self, run_id: str) -> RunInfo: ...
 
-    def logs(self, run_id: str, step: str, offset: int = 0) -> LogChunk: ...
+    def logs(self, run_id: str, step: str, offset: int = 0) -> LogChunk:
+        """The step's log from byte `offset`. StepNotFound for a step the run does not have."""
+        ...
 
     def artifacts(self, run_id: str, step: str | None = None) -> list[ArtifactInfo]: ...
+
+    def open_artifact(self, run_id: str, step: str, name: str, path: str | None = None) -> ArtifactFile:
+        """The bytes of a step's artifact (`path`: a file inside a directory artifact). ArtifactNotFound
+        when there is no such artifact or file, Forbidden when it would lead outside the backend's
+        artifact store, UsageError for a directory without `path`."""
+        ...
+
+    def log_session_metric(self, name: str, value: float, step: int | None, at: float) -> str:
+        """Record a metric logged in a plain notebook cell (not in a step) against this process's
+        notebook session; returns the session's run id."""
+        ...
 
     def experiments(self) -> list[Experiment]: ...
 
@@ -64,6 +97,10 @@ class Backend(Protocol):
         """Events of a run with seq > after, oldest first."""
         ...
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> BackendStatus:
         """Whether the backend is reachable, and what it is (for the sidebar's connection light)."""
+        ...
+
+    def close(self) -> None:
+        """Release connections and files; the object is not used afterwards."""
         ...

@@ -29,13 +29,32 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import BackendError, StoreError, UsageError
+from ..errors import BackendError, StepNotFound, StoreError, UsageError
 from ..home import mlops_home
 from ..ir.documents import bind_arguments, pipeline_name, spec_documents
-from ..models import ArtifactInfo, Experiment, LogChunk, RunEvent, RunInfo, RunPage, RunState
+from ..models import (
+    ArtifactFile,
+    ArtifactInfo,
+    BackendStatus,
+    Capabilities,
+    Experiment,
+    LogChunk,
+    MetricPoint,
+    RunEvent,
+    RunInfo,
+    RunPage,
+    RunState,
+)
 from ..store import RunStore, new_run_id
 from ..store.logs import read_log, step_log_path
 from . import runner_liveness
+from .local_artifacts import open_artifact_file
+
+# Metrics logged in plain notebook cells go to a pseudo-run of kind "session" in this experiment: one per
+# Python process (kernel) and backend, named after the notebook (`JPY_SESSION_NAME`, which Jupyter sets
+# for kernels) and its start time, recorded as SUCCEEDED (a record, not something running), so it
+# lists, compares and charts like any run.
+SESSION_EXPERIMENT = "Notebook sessions"
 
 STALE_AFTER_S = 10.0  # a runner heartbeats every second; this much silence means it is gone
 
@@ -71,6 +90,9 @@ def _reap(proc: subprocess.Popen[bytes], log: Path) -> None:
 
 class LocalBackend:
     name = "local"
+    capabilities = Capabilities(
+        logs=True, artifact_download=True, cancel=True, session_metrics=True, working_dir=True
+    )
 
     def __init__(
         self,
@@ -84,6 +106,8 @@ class LocalBackend:
         self.max_workers = max_workers
         self.stale_after = stale_after
         self.store = RunStore(self.home, artifact_root=artifact_root)
+        self._session: tuple[int, str] | None = None  # (pid, run id) of this process's notebook session
+        self._session_lock = threading.Lock()
 
     def close(self) -> None:
         self.store.close()
@@ -245,7 +269,7 @@ class LocalBackend:
         run_id = run.id
         names = [s.name for s in run.steps]
         if step not in names:
-            raise UsageError(f"run {run_id} has no step {step!r} (steps: {', '.join(names) or 'none'})")
+            raise StepNotFound(f"run {run_id} has no step {step!r} (steps: {', '.join(names) or 'none'})")
         finished = run.step(step).state.terminal
         path = step_log_path(self.run_dir(run_id), step)
         text, next_offset = read_log(path, offset, final=finished)
@@ -263,17 +287,46 @@ class LocalBackend:
     def events(self, run_id: str, after: int = 0) -> list[RunEvent]:
         return self.store.events(self._check_runner(run_id), after)
 
-    def status(self) -> dict[str, Any]:
+    def open_artifact(self, run_id: str, step: str, name: str, path: str | None = None) -> ArtifactFile:
+        run = self.store.resolve_run_id(run_id)
+        return open_artifact_file(
+            self.store.artifacts(run, step), self.store.runs_root, run, step, name, path
+        )
+
+    def log_session_metric(self, name: str, value: float, step: int | None, at: float) -> str:
+        run_id = self._session_run_id()
+        self.store.record_metric(MetricPoint(run_id, None, name, value, index=step, time=at))
+        return run_id
+
+    def _session_run_id(self) -> str:
+        """This process's notebook-session pseudo-run (kind "session"), made on first use; a forked
+        child (a step forked from a kernel) starts its own."""
+        with self._session_lock:
+            if self._session is None or self._session[0] != os.getpid():
+                notebook = Path(os.environ.get("JPY_SESSION_NAME") or "python").stem or "python"
+                run_id = new_run_id()
+                self.store.create_run(
+                    run_id=run_id,
+                    name=f"session-{notebook}-{time.strftime('%Y%m%d-%H%M%S')}",
+                    experiment=SESSION_EXPERIMENT,
+                    pipeline_name="",
+                    parameters={},
+                    kind="session",
+                    state=RunState.SUCCEEDED,
+                )
+                self._session = (os.getpid(), run_id)
+            return self._session[1]
+
+    def status(self) -> BackendStatus:
         for record in self.store.active_runner_records():
             self._check_runner(record["id"])
         counts = self.store.counts()
         active = sum(counts.get(s.value, 0) for s in RunState if not s.terminal)
-        return {
-            "backend": self.name,
-            "ok": True,
-            "home": str(self.home),
-            "artifact_root": str(self.store.runs_root),
-            "runs": sum(counts.values()),
-            "active_runs": active,
-            "max_workers": self.max_workers or os.cpu_count() or 1,
-        }
+        return BackendStatus(
+            backend=self.name,
+            reachable=True,
+            location=str(self.home),
+            runs=sum(counts.values()),
+            active_runs=active,
+            max_workers=self.max_workers or os.cpu_count() or 1,
+        )

@@ -113,7 +113,9 @@ def cmd_cancel(args: argparse.Namespace) -> int:
 
 def add_commands(sub: Any) -> None:
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--backend", default="local", choices=["local", "kfp"])
+        p.add_argument(
+            "--backend", default="local", help="a registered backend (local, or one a package adds)"
+        )
         p.add_argument("--host", help="Kubeflow Pipelines API host (kfp backend)")
 
     p = sub.add_parser("run", help="run a notebook's pipeline or a compiled YAML")

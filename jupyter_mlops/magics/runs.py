@@ -65,9 +65,9 @@ def notebook_run(run: Run, shell: Any) -> Run:
 
 def subcommands(m: SessionState) -> dict[str, Callable[[list[str]], Any]]:
     def backend() -> Backend:
-        from ..backends.registry import get_backend
+        from ..backends.registry import shared_backend
 
-        return get_backend(m.backend_name, **m.backend_options)
+        return shared_backend(m.backend_name, **m.backend_options)  # one per kernel, reused
 
     def run_id(value: str | None, *, or_newest: bool = False) -> str:
         if value is not None:
@@ -84,7 +84,7 @@ def subcommands(m: SessionState) -> dict[str, Callable[[list[str]], Any]]:
 
     def run(args: list[str]) -> Any:
         p = _Parser(prog="%pipeline run", add_help=False)
-        p.add_argument("--backend", choices=["local", "kfp"])
+        p.add_argument("--backend")  # any registered backend; the registry names the choices
         p.add_argument("--experiment")
         p.add_argument("--name")
         p.add_argument("--pipeline")
@@ -174,18 +174,17 @@ def subcommands(m: SessionState) -> dict[str, Callable[[list[str]], Any]]:
 
     def set_backend(args: list[str]) -> None:
         if not args:
-            info = backend().status()
-            print(f"backend: {m.backend_name} {info}")
+            print(f"backend: {backend().status()}")
             return
         p = _Parser(prog="%pipeline backend", add_help=False)
-        p.add_argument("name", choices=["local", "kfp"])
+        p.add_argument("name")  # any registered backend; the registry names the choices
         p.add_argument("--host")
         p.add_argument("--namespace")
         opts = p.parse_args(args)
         options = {k: v for k, v in (("host", opts.host), ("namespace", opts.namespace)) if v}
-        from ..backends.registry import get_backend
+        from ..backends.registry import set_default
 
-        get_backend(opts.name, **options)  # one that cannot be made is refused now; the default stays
+        set_default(opts.name, **options)  # one that cannot be made is refused now; the default stays
         m.backend_name, m.backend_options = opts.name, options
         print(f"Default backend: {opts.name}")
 

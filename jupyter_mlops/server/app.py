@@ -64,7 +64,5 @@ class MlopsExtensionApp(ExtensionApp):
 
     async def stop_extension(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
-        backend = self._backend
-        close = getattr(backend, "close", None)
-        if callable(close):
-            close()
+        if self._backend is not None:
+            self._backend.close()

@@ -16,7 +16,7 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 
 from .._version import __version__
-from ..errors import BackendError, MlopsError, RunNotFound
+from ..errors import BackendError, Forbidden, MlopsError, NotFound
 from ..render import finite_json
 from ..render.style import STATE_STYLES
 
@@ -72,8 +72,10 @@ class MlopsHandler(ExtensionHandlerMixin, APIHandler):
 
         try:
             return await app.in_thread(call)
-        except RunNotFound as exc:
+        except NotFound as exc:  # a run, step or artifact: mapped here once for every handler
             raise http_error(404, _text(exc)) from exc
+        except Forbidden as exc:
+            raise http_error(403, _text(exc)) from exc
         except BackendError as exc:
             # The backend (store, cluster) failed, not the request: the client may retry.
             raise http_error(503, _text(exc)) from exc
@@ -116,7 +118,7 @@ def checked_int(what: str, raw: str, *, minimum: int = 0, maximum: int | None = 
 
 
 def _text(exc: BaseException) -> str:
-    # KeyError's str() quotes its message; RunNotFound is a KeyError.
+    # KeyError's str() quotes its message; NotFound is a KeyError.
     return str(exc.args[0]) if exc.args and isinstance(exc.args[0], str) else str(exc)
 
 
@@ -134,13 +136,18 @@ class StatusHandler(MlopsHandler):
             "state_styles": STATE_STYLES,
         }
         try:
-            details = await self.mlops_app.in_thread(lambda: self.mlops_app.get_backend().status())
+            backend = await self.mlops_app.in_thread(self.mlops_app.get_backend)
+            details = await self.mlops_app.in_thread(backend.status)
         except Exception as exc:  # any failure to reach the backend is what this light reports
             status["reachable"] = False
             status["message"] = f"the {self.mlops_app.backend!r} backend is unreachable: {_text(exc)}"
         else:
-            status["reachable"] = bool(details.get("ok", True))
+            status["reachable"] = details.reachable
+            status["capabilities"] = backend.capabilities.to_json()  # the sidebar asks, not assumes
+            if details.message:
+                status["message"] = details.message
             for key in ("runs", "active_runs", "max_workers"):
-                if isinstance(details.get(key), int):
-                    status[key] = details[key]
+                value = getattr(details, key)
+                if value is not None:
+                    status[key] = value
         self.finish(status)

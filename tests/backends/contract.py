@@ -1,7 +1,8 @@
-"""The contract every backend must pass: the same assertions against local and (later) Kubeflow.
+"""The contract every backend must pass: the same assertions against every registered backend.
 
 Subclass `BackendContract` in a test module and provide a `backend` fixture returning a fresh backend
-(and the `specs` fixture from conftest.py gives the compiled test pipelines).
+(and the `specs` fixture from conftest.py gives the compiled test pipelines). test_local_contract.py
+runs it against each backend found through the `jupyter_mlops.backends` entry points.
 """
 
 from __future__ import annotations
@@ -10,12 +11,11 @@ import uuid
 from pathlib import Path
 
 import pytest
+from waiting import wait_until
 
 from jupyter_mlops.backends.base import Backend
-from jupyter_mlops.errors import RunNotFound, UsageError
-from jupyter_mlops.models import RunInfo, RunState, StepState
-
-from .conftest import wait_until
+from jupyter_mlops.errors import ArtifactNotFound, NotFound, RunNotFound, StepNotFound, UsageError
+from jupyter_mlops.models import BackendStatus, Capabilities, RunInfo, RunState, StepState
 
 Specs = dict[str, str]
 
@@ -133,7 +133,7 @@ class BackendContract:
         assert tail.next_offset == whole.next_offset
         end = backend.logs(run.id, "add", whole.next_offset)
         assert end.text == "" and end.complete
-        with pytest.raises(UsageError, match="no step 'nope'"):
+        with pytest.raises(StepNotFound, match="no step 'nope'"):
             backend.logs(run.id, "nope")
 
     def test_artifacts_and_metrics_are_recorded(self, backend: Backend, specs: Specs) -> None:
@@ -161,4 +161,41 @@ class BackendContract:
 
     def test_status_says_what_and_whether_reachable(self, backend: Backend) -> None:
         status = backend.status()
-        assert status["ok"] is True and status["backend"] == backend.name
+        assert isinstance(status, BackendStatus)
+        assert status.reachable is True and status.backend == backend.name
+        assert backend.name in str(status)
+        assert isinstance(backend.capabilities, Capabilities)
+
+    def test_an_artifact_is_opened_through_the_backend(self, backend: Backend, specs: Specs) -> None:
+        if not backend.capabilities.artifact_download:
+            pytest.skip(f"the {backend.name} backend declares no artifact download")
+        run = succeeded(backend, backend.submit(specs["dataset"], {"count": 3}).id)
+        artifact = backend.open_artifact(run.id, "write-lines", "data")
+        try:
+            assert artifact.stream.read() == b"line 0\nline 1\nline 2\n"
+            assert artifact.filename and artifact.size == len(b"line 0\nline 1\nline 2\n")
+        finally:
+            artifact.close()
+        with pytest.raises(ArtifactNotFound, match="no artifact 'nope'"):
+            backend.open_artifact(run.id, "write-lines", "nope")
+        with pytest.raises(RunNotFound):
+            backend.open_artifact("no-such-run", "write-lines", "data")
+
+    def test_what_does_not_exist_is_not_found(self, backend: Backend, specs: Specs) -> None:
+        run = succeeded(backend, backend.submit(specs["arith"]).id)
+        if backend.capabilities.logs:
+            with pytest.raises(StepNotFound, match="no step 'nope'") as caught:
+                backend.logs(run.id, "nope")
+            assert isinstance(caught.value, NotFound)
+        with pytest.raises(NotFound):
+            backend.get("no-such-run")
+
+    def test_session_metrics_go_through_the_backend(self, backend: Backend) -> None:
+        if not backend.capabilities.session_metrics:
+            pytest.skip(f"the {backend.name} backend keeps no notebook-session metrics")
+        first = backend.log_session_metric("loss", 0.5, None, 1.0)
+        again = backend.log_session_metric("loss", 0.25, 2, 2.0)
+        assert first == again  # one session per process
+        session = backend.get(first)
+        assert session.metrics == {"loss": 0.25}
+        assert session.experiment == "Notebook sessions"

@@ -14,13 +14,13 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from waiting import wait_until
 
 from jupyter_mlops.backends.local import LocalBackend
 from jupyter_mlops.backends.runner_liveness import RUN_MARKER_ENV
 from jupyter_mlops.errors import StoreError
 from jupyter_mlops.models import RunState, StepState
 
-from .conftest import wait_until
 from .contract import explain, finished
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
+from waiting import wait_until
 
 import jupyter_mlops as mlops
 from jupyter_mlops.backends.local import LocalBackend
@@ -16,7 +17,6 @@ from jupyter_mlops.errors import UsageError
 from jupyter_mlops.models import RunState, StepState
 from jupyter_mlops.store import RunStore
 
-from .conftest import wait_until
 from .contract import explain
 
 

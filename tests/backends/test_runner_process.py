@@ -11,13 +11,13 @@ import time
 from pathlib import Path
 
 import pytest
+from waiting import wait_until
 
 from jupyter_mlops.backends.local import LocalBackend
 from jupyter_mlops.backends.runner_liveness import death_reason, this_host
 from jupyter_mlops.models import RunState, StepInfo, StepState
 from jupyter_mlops.store import RunStore, new_run_id
 
-from .conftest import wait_until
 from .contract import finished
 
 linux_only = pytest.mark.skipif(not Path("/proc").is_dir(), reason="uses /proc")

@@ -9,13 +9,13 @@ again; clicking a step opens its log.
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from pathlib import Path
 
 import nbformat
 import pytest
 from playwright.sync_api import Page, expect
+from waiting import wait_until
 
 from .lab_process import LabServer
 
@@ -50,13 +50,14 @@ def write_notebook(server: LabServer, name: str) -> str:
 
 def wait_for_idle_kernel(server: LabServer, notebook: str, limit: float = 120.0) -> None:
     """The notebook's kernel has started and is idle (the front end queues requests until connected)."""
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        for session in server.api("api/sessions"):
-            if session["path"].endswith(notebook) and session["kernel"]["execution_state"] == "idle":
-                return
-        time.sleep(0.25)
-    raise AssertionError(f"no idle kernel for {notebook} after {limit:.0f} s")
+
+    def idle() -> bool:
+        return any(
+            session["path"].endswith(notebook) and session["kernel"]["execution_state"] == "idle"
+            for session in server.api("api/sessions")
+        )
+
+    wait_until(idle, limit, f"an idle kernel for {notebook}", interval=0.25)
 
 
 def run_first_cell(page: Page, server: LabServer, notebook: str) -> None:

@@ -80,13 +80,14 @@ def test_params_cell_errors():
 
 
 def test_magic_errors_are_one_line_not_a_traceback(ip, capsys):
-    with pytest.raises(Exception) as info:
+    from IPython.core.error import UsageError as IPythonUsageError
+
+    with pytest.raises(IPythonUsageError) as info:
         run_cell(ip, "%%component train --cpu lots\nx = 1\n")
-    assert type(info.value).__name__ == "UsageError"
     out = capsys.readouterr()
     assert "Traceback" not in out.out + out.err
     assert "--cpu 'lots'" in str(info.value)
-    with pytest.raises(Exception) as info:
+    with pytest.raises(IPythonUsageError) as info:
         run_cell(ip, "%pipeline frobnicate")
     assert "unknown subcommand 'frobnicate'" in str(info.value)
 

@@ -38,7 +38,8 @@ def train(
     import json
     from collections import namedtuple
 
-    content = json.load(open(data.path))
+    with open(data.path) as f:
+        content = json.load(f)
     assert data.metadata["rows"] == len(content["rows"])
     with open(model.path, "w") as f:
         f.write(f"model for {summary}")
@@ -54,8 +55,10 @@ def train(
 def report(
     model_file: InputPath("Model"), notes: str, count: int, total: float, ok: bool, out: OutputPath("Dataset")
 ):
+    with open(model_file) as f:
+        model = f.read()
     with open(out, "w") as f:
-        f.write(f"{open(model_file).read()}|{notes}|{count}|{total}|{ok}")
+        f.write(f"{model}|{notes}|{count}|{total}|{ok}")
 
 
 @component

@@ -11,6 +11,7 @@ from pathlib import Path
 import kfp.kubernetes
 import pytest
 from kfp import dsl
+from waiting import wait_until
 
 from jupyter_mlops.models import RunState, StepState
 
@@ -20,12 +21,10 @@ component = functools.partial(dsl.component, base_image="python:3.11")
 
 
 def _wait_for(path: Path, timeout: float = 60.0) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if path.exists() and path.read_text().strip():
-            return path.read_text().strip()
-        time.sleep(0.05)
-    raise AssertionError(f"{path} never appeared")
+    def text() -> str | None:
+        return path.read_text().strip() if path.exists() else None
+
+    return wait_until(text, timeout, f"{path} to appear", interval=0.05)
 
 
 def _alive(pid: int) -> bool:

@@ -34,7 +34,8 @@ def summarize(words: Input[Dataset], loud: list[str], factor: float) -> NamedTup
 ):
     from collections import namedtuple
 
-    lines = open(words.path).read().splitlines()
+    with open(words.path) as f:
+        lines = f.read().splitlines()
     summary = namedtuple("Summary", ["count", "score", "joined"])
     return summary(len(lines), len(lines) * factor, "-".join(loud))
 

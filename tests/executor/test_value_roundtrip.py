@@ -6,7 +6,6 @@ from __future__ import annotations
 import sys
 import tempfile
 import types
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -44,12 +43,12 @@ FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCh
 
 
 @pytest.fixture(autouse=True)
-def notebook_module(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+def notebook_module(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """The notebook's module with a setup cell run in it, as in a step (classes pickle against it)."""
     module = types.ModuleType(_MLOPS_NOTEBOOK_MODULE)
     monkeypatch.setitem(sys.modules, _MLOPS_NOTEBOOK_MODULE, module)
     _mlops_run_setup(module.__dict__, SETUP, None)
-    yield module.__dict__
+    return module.__dict__
 
 
 def roundtrip(value: Any, setup_names: Any = ("Point", "Box", "scale")) -> tuple[Any, dict[str, Any]]:

@@ -6,6 +6,8 @@ autouse event-loop and cleanup fixtures stay inside `tests/server/`.
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,12 @@ def mlops_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+# The backend the server tests run against, chosen by configuration as a deployment chooses it:
+# `MlopsExtensionApp.backend` (default "local") and `backend_options` (JSON), from the environment.
+SERVER_BACKEND = os.environ.get("JUPYTER_MLOPS_SERVER_TEST_BACKEND", "local")
+SERVER_BACKEND_OPTIONS = json.loads(os.environ.get("JUPYTER_MLOPS_SERVER_TEST_BACKEND_OPTIONS", "{}"))
+
+
 @pytest.fixture
 def jp_server_config(mlops_home: Path) -> Config:
     # allow_unauthenticated_access=False makes the server itself refuse any handler that forgot
@@ -31,14 +39,14 @@ def jp_server_config(mlops_home: Path) -> Config:
             "ServerApp": {
                 "jpserver_extensions": {"jupyter_mlops": True},
                 "allow_unauthenticated_access": False,
-            }
+            },
+            "MlopsExtensionApp": {"backend": SERVER_BACKEND, "backend_options": SERVER_BACKEND_OPTIONS},
         }
     )
 
 
 # -- a client that checks every answer against openapi.yaml, and notebooks to run --------------
 
-import json  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Awaitable, Callable  # noqa: E402
 from typing import Any  # noqa: E402
@@ -66,7 +74,8 @@ class MlopsApi:
         try:
             response = await self._fetch("mlops", "api", *route.split("/"), **kwargs)
         except HTTPClientError as error:
-            assert error.response is not None
+            if error.response is None:  # no HTTP answer at all (a dropped connection)
+                raise
             response = error.response
         content_type = response.headers.get("Content-Type", "")
         check_response(method, route, response.code, response.body, content_type)

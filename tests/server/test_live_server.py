@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import pytest
+from waiting import wait_until
 
 from tests.browser.lab_process import LabServer
 
@@ -30,13 +30,11 @@ def lab(tmp_path: Path) -> Iterator[LabServer]:
 
 
 def wait_for(lab: LabServer, run_id: str, states: set[str], timeout: float = 180.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
+    def reached() -> dict[str, Any] | None:
         run: dict[str, Any] = lab.api(f"mlops/api/runs/{run_id}")
-        if run["state"] in states:
-            return run
-        assert time.monotonic() < deadline, f"run {run_id} still {run['state']}, expected {states}"
-        time.sleep(0.3)
+        return run if run["state"] in states else None
+
+    return wait_until(reached, timeout, f"run {run_id} to reach {sorted(states)}", interval=0.3)
 
 
 def test_schemathesis_finds_no_server_error(lab: LabServer, tmp_path: Path) -> None:

@@ -10,6 +10,9 @@ import pytest
 from tornado.httpclient import HTTPClientError, HTTPResponse
 
 import jupyter_mlops
+from jupyter_mlops.backends.registry import backend_class
+
+from .conftest import SERVER_BACKEND
 
 Fetch = Callable[..., Awaitable[HTTPResponse]]
 
@@ -20,9 +23,12 @@ async def test_status_names_the_backend_and_version(jp_fetch: Fetch) -> None:
     assert response.code == 200
     assert response.headers["Content-Type"].startswith("application/json")
     body: dict[str, Any] = json.loads(response.body)
-    assert body["backend"] == "local" and body["reachable"] is True
+    assert body["backend"] == SERVER_BACKEND and body["reachable"] is True
     assert body["version"] == jupyter_mlops.__version__
     assert body["runs"] == 0 and body["active_runs"] == 0
+    # What the backend can do, from the backend itself: the sidebar asks rather than assumes.
+    expected = backend_class(SERVER_BACKEND).capabilities.to_json()
+    assert body["capabilities"] == expected and body["capabilities"]["logs"] is True
 
 
 class TestWithTheKfpBackendConfigured:

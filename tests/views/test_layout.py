@@ -130,8 +130,8 @@ def test_a_200_step_dag_lays_out_without_overlaps() -> None:
     assert len(layout.edges) == len(edges)
     assert_no_overlaps(layout)
     for n in layout.nodes:
-        assert 0 <= n.x and n.x + n.w <= layout.width
-        assert 0 <= n.y and n.y + n.h <= layout.height
+        assert n.x >= 0 and n.x + n.w <= layout.width
+        assert n.y >= 0 and n.y + n.h <= layout.height
 
 
 def test_a_wide_fan_out_stays_ordered_and_spaced() -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from waiting import wait_until
 
 from jupyter_mlops.backends.local import LocalBackend
 from jupyter_mlops.models import MetricPoint, RunState, StepInfo, StepState
@@ -25,11 +26,7 @@ pytestmark = pytest.mark.timeout(60)
 
 def eventually(check: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
     """Wait for the view's thread to catch up (no speed is asserted: the timeout only stops a hang)."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"never happened: {what}")
-        time.sleep(0.02)
+    wait_until(check, timeout, what, interval=0.02)
 
 
 @pytest.fixture
