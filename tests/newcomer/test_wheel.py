@@ -24,7 +24,8 @@ def test_build_gives_a_wheel_with_both_extensions_and_an_sdist_with_the_built_on
     (wheel,) = dist.glob(f"jupyter_mlops-{VERSION}-py3-none-any.whl")
     (sdist,) = dist.glob(f"jupyter_mlops-{VERSION}.tar.gz")
     data = f"jupyter_mlops-{VERSION}.data/data"
-    names = set(zipfile.ZipFile(wheel).namelist())
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
     assert f"{data}/share/jupyter/labextensions/jupyter-mlops/package.json" in names
     assert any(
         re.fullmatch(rf"{data}/share/jupyter/labextensions/jupyter-mlops/static/remoteEntry\.\w+\.js", n)
@@ -33,7 +34,8 @@ def test_build_gives_a_wheel_with_both_extensions_and_an_sdist_with_the_built_on
     assert f"{data}/etc/jupyter/jupyter_server_config.d/jupyter_mlops.json" in names
     assert "jupyter_mlops/server/openapi.yaml" in names and "jupyter_mlops/widgets/static/dag.js" in names
     assert not any("node_modules" in n for n in names)
-    members = tarfile.open(sdist).getnames()
+    with tarfile.open(sdist) as archive:
+        members = archive.getnames()
     root = f"jupyter_mlops-{VERSION}"
     assert f"{root}/jupyter_mlops/labextension/package.json" in members  # a wheel from it needs no npm
     assert not any("node_modules" in m for m in members)
