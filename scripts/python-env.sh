@@ -29,7 +29,7 @@ die() {
 
 PYTHON=${PYTHON:-python3}
 command -v "$PYTHON" >/dev/null ||
-  die "$PYTHON not found: install Python 3.10 or newer (Debian/Ubuntu: apt-get install python3), or set PYTHON=..."
+  die "$PYTHON not found: install Python 3.10 or newer (Debian/Ubuntu: sudo apt-get install --no-install-recommends python3 python3-venv), or set PYTHON=..."
 "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 10))' ||
   die "$PYTHON is $("$PYTHON" --version 2>&1); jupyter-mlops needs Python 3.10 or newer (set PYTHON=...)"
 command -v npm >/dev/null ||
