@@ -41,3 +41,20 @@ def test_report_of_a_failed_run_shows_results_by_kind_and_the_failed_step(tmp_pa
     assert "load  result: array of shape (3, 2), dtype <f4" in text.replace("    ", "  ")
     assert f"(pkl file: {tmp_path / 'obj' / 'value.pkl'})   metrics: acc=0.5" in text
     assert "result: [0, 1, 2," in text and "…" in text
+
+
+def test_a_wide_stage_wraps_at_a_terminals_width() -> None:
+    steps = [StepInfo("source", StepState.SUCCEEDED)] + [
+        StepInfo(f"branch-number-{i:02}", StepState.SUCCEEDED) for i in range(12)
+    ]
+    info = RunInfo("r2", "wide", RunState.SUCCEEDED, steps=steps)
+    info.edges = [("source", s.name) for s in steps[1:]]
+
+    drawing = run_report(info).split("steps:")[0].splitlines()
+
+    assert all(len(line) <= 100 for line in drawing), drawing
+    stage_two = [line for line in drawing if "[✓ branch-number-" in line]
+    assert len(stage_two) > 1 and stage_two[0].startswith("   2  [✓ branch-number-00]")
+    assert all(line.startswith("      [✓") for line in stage_two[1:])
+    assert sum(line.count("[✓ branch-number-") for line in stage_two) == 12
+    assert drawing[2].startswith("       │  source ─▶ branch-number-00, ")  # one feed longer than a line

@@ -17,6 +17,7 @@ from ..render.layout import step_order
 from ..render.style import state_name, state_style, truncate
 
 _PREVIEW = 70
+_WIDTH = 100  # a terminal's width, less a margin
 
 
 def stages(names: list[str], edges: list[tuple[str, str]]) -> list[list[str]]:
@@ -66,15 +67,30 @@ def dag_drawing(info: RunInfo) -> list[str]:
     edges = direct_edges(names, info.edges)
     lines: list[str] = []
     for k, row in enumerate(rows):
-        boxes = "   ".join(f"[{state_style(state_name(by_name[n].state))['icon']} {n}]" for n in row)
-        lines.append(f"  {k + 1:>2}  {boxes}")
-        feeds = []
+        boxes = [("   ", f"[{state_style(state_name(by_name[n].state))['icon']} {n}]") for n in row]
+        lines += _wrapped(boxes, f"  {k + 1:>2}  ", "      ")
+        feeds: list[tuple[str, str]] = []
         for n in row:
             downstream = [b for a, b in edges if a == n]
-            if downstream:
-                feeds.append(f"{n} ─▶ {', '.join(downstream)}")
+            for i, b in enumerate(downstream):
+                feeds.append((";  ", f"{n} ─▶ {b}") if i == 0 else (", ", b))
         if feeds:
-            lines.append(f"       │  {';  '.join(feeds)}")
+            lines += _wrapped(feeds, "       │  ", "       │  ")
+    return lines
+
+
+def _wrapped(parts: list[tuple[str, str]], first: str, rest: str) -> list[str]:
+    """(separator, text) parts on lines of at most _WIDTH characters; a part is never split, and the
+    separator before the first part of a line is left out."""
+    lines: list[str] = []
+    line, empty = first, True
+    for sep, text in parts:
+        if not empty and len(line) + len(sep) + len(text) > _WIDTH:
+            lines.append(line + sep.rstrip())
+            line, empty = rest, True
+        line += text if empty else sep + text
+        empty = False
+    lines.append(line)
     return lines
 
 
