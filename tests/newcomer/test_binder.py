@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
@@ -66,7 +65,6 @@ def test_binder_install_steps_in_a_fresh_venv_enable_both_extensions_and_run_the
     python = str(venv / "bin" / "python")
     node = subprocess.run(["node", "--version"], capture_output=True, text=True, check=True).stdout
     assert node.lstrip("v").split(".")[0] == deps["nodejs"].lstrip("="), (node, deps["nodejs"])
-    assert sys.version.startswith(deps["python"].lstrip("=")), "compare with the Python Binder will use"
     run_in(venv, [python, "-m", "pip", "install", "--progress-bar", "off", f"jupyterlab{deps['jupyterlab']}"])
     home = tmp_path / "jovyan"  # postBuild deletes $HOME/.npm: never the real one
     home.mkdir()
