@@ -9,7 +9,6 @@ the run view can take over through `_repr_mimebundle_`.
 
 from __future__ import annotations
 
-import html
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -20,12 +19,6 @@ if TYPE_CHECKING:
 
 _WAIT_POLL_MIN_S = 0.05
 _WAIT_POLL_MAX_S = 0.5
-
-
-def _seconds(value: float | None) -> str:
-    if value is None:
-        return ""
-    return f"{value:.2f} s" if value < 10 else f"{value:.1f} s" if value < 600 else f"{value / 60:.1f} min"
 
 
 class Run:
@@ -118,48 +111,3 @@ class Run:
         info = self._info
         state = info.state.value if info is not None else "?"
         return f"Run(id={self.id!r}, name={info.name if info else ''!r}, state={state})"
-
-    def _rows(self, info: RunInfo) -> list[tuple[str, str, str, str]]:
-        return [(s.name, s.state.value, _seconds(s.duration), s.error or "") for s in info.steps]
-
-    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
-        if cycle:
-            p.text(repr(self))
-            return
-        p.text(self.summary())
-
-    def summary(self) -> str:
-        """The run as plain text: header, one line per step, metrics."""
-        info = self.info
-        lines = [f"Run {info.id}  {info.name}  {info.state.value}  {_seconds(info.duration)}".rstrip()]
-        if info.error:
-            lines.append(f"  error: {info.error}")
-        rows = self._rows(info)
-        width = max([len(r[0]) for r in rows] + [4])
-        for name, state, took, error in rows:
-            lines.append(f"  {name:<{width}}  {state:<9}  {took:>8}  {error}".rstrip())
-        if info.metrics:
-            lines.append("  metrics: " + ", ".join(f"{k}={v:g}" for k, v in sorted(info.metrics.items())))
-        return "\n".join(lines)
-
-    def _repr_html_(self) -> str:
-        info = self.info
-        esc = html.escape
-        head = (
-            f"<b>Run {esc(info.id)}</b> {esc(info.name)} &middot; <b>{esc(info.state.value)}</b> "
-            f"{esc(_seconds(info.duration))}"
-        )
-        if info.error:
-            head += f"<br><span style='color:#b00'>{esc(info.error)}</span>"
-        body = "".join(
-            f"<tr><td>{esc(n)}</td><td>{esc(s)}</td><td>{esc(t)}</td><td>{esc(e)}</td></tr>"
-            for n, s, t, e in self._rows(info)
-        )
-        table = f"<table><tr><th>step</th><th>state</th><th>time</th><th>error</th></tr>{body}</table>"
-        metrics = ""
-        if info.metrics:
-            cells = "".join(
-                f"<tr><td>{esc(k)}</td><td>{v:g}</td></tr>" for k, v in sorted(info.metrics.items())
-            )
-            metrics = f"<table><tr><th>metric</th><th>value</th></tr>{cells}</table>"
-        return f"<div class='jupyter-mlops-run'>{head}{table}{metrics}</div>"

@@ -140,7 +140,7 @@ def seed_calls(analysis: CellAnalysis, code: Mapping[str, str]) -> list[tuple[in
     """(user line, function, name bound or '') of each call seeding a global random stream or making
     a generator in the cell (`rng = np.random.default_rng(0)` binds 'rng')."""
     paths = {n: p for n, p in code.items() if p} | analysis.import_paths
-    tree = ast.parse(analysis.source)
+    tree = analysis.syntax_tree()
     bound = {
         id(node.value): node.targets[0].id
         for node in tree.body
@@ -184,7 +184,7 @@ def _seed_note(function: str, *, setup: bool) -> str:
 def constant_names(analysis: CellAnalysis) -> set[str]:
     """Names the cell binds once, at its top level, to a number, string, bool or None
     (`THRESHOLD = 0.5`): no call can change such a value in place."""
-    tree = ast.parse(analysis.source)
+    tree = analysis.syntax_tree()
     stores: dict[str, int] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):

@@ -73,6 +73,13 @@ class CellAnalysis:
     # once the cell ran (`frames = [df]`, `d = df`, `lst.append(x)`): see `alias_groups`; the data
     # flow keeps them together (`alias_flow`).
     shares: tuple[tuple[frozenset[str], frozenset[str]], ...] = ()
+    # The parsed `source`, kept so that later passes (the planner, seeds, constants) walk it instead of
+    # parsing the cell again. Read-only: nothing may change it in place.
+    tree: ast.Module | None = field(default=None, compare=False, repr=False)
+
+    def syntax_tree(self) -> ast.Module:
+        """`source` parsed: the tree the analysis walked (parsed here if the analysis was built by hand)."""
+        return self.tree if self.tree is not None else ast.parse(self.source)
 
     def user_line(self, line: int) -> int:
         """The user's line number for line `line` of `source`."""
@@ -162,6 +169,7 @@ def analyze_cell(
         line_map=python.line_map,
         summaries=known,
         shares=shares,
+        tree=tree,
     )
 
 

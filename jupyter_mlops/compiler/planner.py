@@ -119,7 +119,7 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
     errors = list(cells.errors)
     setup, analyses = cells.setup, cells.steps
     setup_names = set(setup.binds) if setup else set()
-    trees = {name: ast.parse(a.source) for name, a in analyses}
+    trees = {name: a.syntax_tree() for name, a in analyses}
     scalars = {p.name for p in pipeline.params.values() if p.type in ("int", "float", "str", "bool")}
     immutable = scalars | (constant_names(setup) if setup else set())
     aliases = follow_groups(analyses, setup, immutable=immutable, scalars=_scalars(analyses, trees))

@@ -15,6 +15,7 @@ from jupyter_mlops.backends.local import LocalBackend
 from jupyter_mlops.backends.registry import get_backend
 from jupyter_mlops.errors import UsageError
 from jupyter_mlops.models import RunState, StepState
+from jupyter_mlops.render.svg import render_run_text
 from jupyter_mlops.store import RunStore
 
 from .contract import explain
@@ -36,10 +37,8 @@ def test_run_a_kfp_pipeline_function_and_read_the_results(home: Path) -> None:
     assert [(p.index, p.value) for p in history] == [(0, 1.0), (1, 0.5), (2, 1 / 3), (3, 0.25)]
     assert run.info.name == "first try" and run.info.experiment == "api"
     assert run.info.parameters == {"epochs": 4}
-    text = run.summary()
-    assert run.id in text and "train" in text and "SUCCEEDED" in text and "train.loss=0.25" in text
-    html = run._repr_html_()
-    assert "<table>" in html and "train" in html and "SUCCEEDED" in html
+    text = render_run_text(run.info)  # what a terminal shows for the run (its view's text/plain)
+    assert run.id in text and "train" in text and "SUCCEEDED" in text and "0.25" in text
     assert repr(run) == f"Run(id={run.id!r}, name='first try', state=SUCCEEDED)"
     assert run.backend.get(run.id[:6]).id == run.id  # a unique prefix names the run, as in git
 
