@@ -17,7 +17,14 @@ if TYPE_CHECKING:
 _LAZY_ATTRIBUTES = {
     "run": "jupyter_mlops.api",
     "log_metric": "jupyter_mlops.api",
+    "logdir": "jupyter_mlops.session_api",
+    "log_embedding": "jupyter_mlops.session_api",
+    "tensorboard": "jupyter_mlops.tensorboards.display",
     "Run": "jupyter_mlops.run_handle",
+    "sweep": "jupyter_mlops.sweeps",
+    "get_sweep": "jupyter_mlops.sweeps",
+    "schedule": "jupyter_mlops.schedules",
+    "list_schedules": "jupyter_mlops.schedules",  # (`mlops.schedules` is the subpackage of that name)
 }
 
 

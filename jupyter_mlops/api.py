@@ -73,14 +73,23 @@ def notebook_session_run_id() -> str | None:
 
 def log_metric(name: str, value: float, step: int | None = None) -> None:
     """Record a metric: inside a step, for that step (via the executor's metrics file); in a plain
-    notebook cell, for the notebook session (a pseudo-run in the run store)."""
+    notebook cell, for the notebook session (a pseudo-run in the run store). Either way the point
+    also goes to an event file in `mlops.logdir()`, for TensorBoard."""
     number, index = _metric_value(name, value, step)
     metrics_file = os.environ.get(METRICS_FILE_ENV)
     now = time.time()
+    from .tensorboards.files import write_scalar
+
     if metrics_file:
         line = json.dumps({"name": name, "value": number, "step": index, "time": now})
         with open(metrics_file, "a", encoding="utf-8") as f:  # one short append per line: no interleaving
             f.write(line + "\n")
+        step_logdir = os.environ.get("JUPYTER_MLOPS_LOGDIR")  # the executor's, for TensorBoard
+        if step_logdir:
+            write_scalar(step_logdir, name, number, index)
         return
     global _last_session
     _last_session = default_backend().log_session_metric(name, number, index, now)
+    from .tensorboards.files import current_logdir
+
+    write_scalar(current_logdir(), name, number, index)  # the history, for TensorBoard's scalars

@@ -93,3 +93,12 @@ class Forbidden(MlopsError):
 
 class StoreError(BackendError):
     """The run store or the artifact root cannot be used (not writable, corrupt, too new a schema)."""
+
+
+class StoreUnavailable(StoreError):
+    """A read or write of the run store failed (disk full, I/O error, a lock held too long); `busy` when
+    another process held the lock past the busy timeout. Trying again may succeed."""
+
+    def __init__(self, message: str, *, busy: bool = False) -> None:
+        super().__init__(message)
+        self.busy = busy

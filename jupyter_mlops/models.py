@@ -144,6 +144,8 @@ class RunPage:
     runs: list[RunInfo]
     total: int
     next_offset: int | None = None
+    # where the next page starts, whatever runs are created meanwhile (pass it as `cursor`)
+    next_cursor: str | None = None
 
 
 @dataclass
@@ -152,6 +154,7 @@ class LogChunk:
     offset: int  # byte offset of `text` in the log
     next_offset: int
     complete: bool  # the step has finished: no more text will come
+    missing: bool = False  # the log file is gone (its run's folder was removed): `text` says so
 
 
 @dataclass

@@ -27,7 +27,7 @@ def print_logs(backend: Backend, run_id: str, step: str, *, follow: bool, out: T
             out.write(chunk.text)
             out.flush()
         offset = chunk.next_offset
-        if not follow or (chunk.complete and not chunk.text):
+        if not follow or chunk.missing or (chunk.complete and not chunk.text):
             return
         if not chunk.text:
             time.sleep(_FOLLOW_PAUSE_S)

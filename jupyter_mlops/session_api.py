@@ -1,4 +1,4 @@
-"""`log_metric` and `logdir` as a plain notebook cell sees them (the kernel's namespace).
+"""`log_metric`, `logdir` and `log_embedding` as a plain notebook cell sees them (the kernel's namespace).
 
 Cheap to import: the run store loads on the first call. Inside a compiled step the same names come from
 the inlined step runtime instead, so a cell behaves alike in the kernel and as a step.
@@ -6,8 +6,7 @@ the inlined step runtime instead, so a cell behaves alike in the kernel and as a
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+from typing import Any
 
 
 def log_metric(name: str, value: float, step: int | None = None) -> None:
@@ -19,9 +18,13 @@ def log_metric(name: str, value: float, step: int | None = None) -> None:
 
 def logdir() -> str:
     """A TensorBoard log directory: the step's (collected as an artifact) or the notebook session's."""
-    from .home import mlops_home
+    from .tensorboards.files import current_logdir
 
-    override = os.environ.get("JUPYTER_MLOPS_LOGDIR")
-    path = Path(override) if override else mlops_home() / "sessions" / f"{os.getpid()}" / "logs"
-    path.mkdir(parents=True, exist_ok=True)
-    return str(path)
+    return current_logdir()
+
+
+def log_embedding(vectors: Any, metadata: Any = None, **options: Any) -> str:
+    """TensorBoard projector files for `vectors` in `logdir()` (see `mlops.log_embedding`)."""
+    from .tensorboards.files import log_embedding as write
+
+    return write(vectors, metadata, **options)

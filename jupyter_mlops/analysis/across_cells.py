@@ -30,6 +30,7 @@ SETUP_CELL = "%%pipeline setup"
 PROVIDED_CODE = {
     "log_metric": "jupyter_mlops.log_metric",
     "logdir": "jupyter_mlops.logdir",
+    "log_embedding": "jupyter_mlops.log_embedding",
     "mlops": "jupyter_mlops",
 }
 _BUILTINS = frozenset(dir(builtins)) - {"display", "get_ipython", "__IPYTHON__", "dreload"}

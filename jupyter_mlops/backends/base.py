@@ -68,8 +68,10 @@ class Backend(Protocol):
         state: RunState | None = None,
         limit: int = 50,
         offset: int = 0,
+        cursor: str | None = None,
     ) -> RunPage:
-        """Runs newest first (without steps, for speed)."""
+        """Runs newest first (without steps, for speed). `cursor` (a page's `next_cursor`): the runs
+        after that page, stable while new runs are created (`offset` is then ignored)."""
         ...
 
     def cancel(self, run_id: str) -> RunInfo: ...

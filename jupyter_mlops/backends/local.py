@@ -46,8 +46,8 @@ from ..models import (
     RunState,
 )
 from ..store import RunStore, new_run_id
-from ..store.logs import read_log, step_log_path
-from . import runner_liveness
+from ..store.logs import log_gone, read_log, step_log_path
+from . import last_words, runner_liveness
 from .local_artifacts import open_artifact_file
 
 # Metrics logged in plain notebook cells go to a pseudo-run of kind "session" in this experiment: one per
@@ -91,7 +91,7 @@ def _reap(proc: subprocess.Popen[bytes], log: Path) -> None:
 class LocalBackend:
     name = "local"
     capabilities = Capabilities(
-        logs=True, artifact_download=True, cancel=True, session_metrics=True, working_dir=True
+        logs=True, artifact_download=True, cancel=True, session_metrics=True, working_dir=True, schedules=True
     )
 
     def __init__(
@@ -225,8 +225,11 @@ class LocalBackend:
         if state is RunState.CANCELING:
             self.store.finish_run(run_id, RunState.CANCELED, None)
         else:
-            log = Path(record["spec_path"]).parent / "runner.log" if record.get("spec_path") else None
-            self.store.finish_run(run_id, RunState.FAILED, reason + (f"; its output: {log}" if log else ""))
+            run_dir = Path(record["spec_path"]).parent if record.get("spec_path") else None
+            words = last_words.heard(run_dir) if run_dir is not None else None
+            reason += f"; its last words: {words}" if words else ""
+            log = f"; its output: {run_dir / 'runner.log'}" if run_dir is not None else ""
+            self.store.finish_run(run_id, RunState.FAILED, reason + log)
         # Only a runner that got going (it records its pid) can have left steps; one that never reported a
         # pid may still be starting, and must not be killed by a reader that gave up on it.
         if record.get("pid") and record.get("host") == runner_liveness.this_host():
@@ -245,14 +248,19 @@ class LocalBackend:
         state: RunState | None = None,
         limit: int = 50,
         offset: int = 0,
+        cursor: str | None = None,
     ) -> RunPage:
-        page = self.store.list_runs(experiment=experiment, state=state, limit=limit, offset=offset)
+        page = self.store.list_runs(
+            experiment=experiment, state=state, limit=limit, offset=offset, cursor=cursor
+        )
         unfinished = [r.id for r in page.runs if not r.state.terminal]
         if not unfinished:
             return page
         for run_id in unfinished:
             self._check_runner(run_id)
-        return self.store.list_runs(experiment=experiment, state=state, limit=limit, offset=offset)
+        return self.store.list_runs(
+            experiment=experiment, state=state, limit=limit, offset=offset, cursor=cursor
+        )
 
     def cancel(self, run_id: str) -> RunInfo:
         run_id = self.store.resolve_run_id(run_id)
@@ -270,8 +278,15 @@ class LocalBackend:
         names = [s.name for s in run.steps]
         if step not in names:
             raise StepNotFound(f"run {run_id} has no step {step!r} (steps: {', '.join(names) or 'none'})")
-        finished = run.step(step).state.terminal
+        state = run.step(step).state
+        finished = state.terminal
         path = step_log_path(self.run_dir(run_id), step)
+        if log_gone(path, state):
+            text = (
+                f"[jupyter-mlops] the log of step {step!r} is gone: its file no longer exists "
+                "(was the run's folder removed?)\n"
+            )
+            return LogChunk(text=text, offset=offset, next_offset=offset, complete=True, missing=True)
         text, next_offset = read_log(path, offset, final=finished)
         size = path.stat().st_size if path.exists() else 0
         return LogChunk(

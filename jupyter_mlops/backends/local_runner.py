@@ -14,37 +14,45 @@ import signal
 import sys
 import threading
 import time
-import traceback
 from pathlib import Path
 from types import FrameType
 
 from ..models import ArtifactInfo, MetricPoint, RunState, StepInfo
 from ..store import RunStore
 from ..store.logs import step_log_path
-from .runner_liveness import this_host
+from .last_words import LastWords
+from .runner_liveness import kill_leftovers, this_host
+from .runner_writes import RetryGivenUp, patience, persist, say, say_traceback
 
 HEARTBEAT_EVERY_S = 1.0
 CANCEL_POLL_S = 0.2
+FINAL_WRITE_FACTOR = 2.5  # the run's final state is waited for longer than a step's record
 
 
 class StoreListener:
-    """The engine's ExecutionListener: every report becomes a store write (thread-safe via the store)."""
+    """The engine's ExecutionListener: every report becomes a store write (thread-safe via the store),
+    tried again while the store is busy or the disk full (runner_writes.persist); one that still fails
+    raises, and the step it was for ends FAILED with the cause."""
 
-    def __init__(self, store: RunStore, run_id: str, run_dir: Path) -> None:
+    def __init__(self, store: RunStore, run_id: str, run_dir: Path, stopping: threading.Event) -> None:
         self.store = store
         self.run_id = run_id
         self.run_dir = run_dir
+        self.stopping = stopping
 
     def on_step(self, step: StepInfo) -> None:
-        self.store.record_step(self.run_id, step)
+        persist(lambda: self.store.record_step(self.run_id, step), f"record step {step.name!r}",
+                stopping=self.stopping)  # fmt: skip
 
     def on_artifact(self, artifact: ArtifactInfo) -> None:
         artifact.run_id = self.run_id
-        self.store.record_artifact(artifact)
+        persist(lambda: self.store.record_artifact(artifact), f"record artifact {artifact.name!r}",
+                stopping=self.stopping)  # fmt: skip
 
     def on_metric(self, metric: MetricPoint) -> None:
         metric.run_id = self.run_id
-        self.store.record_metric(metric)
+        persist(lambda: self.store.record_metric(metric), f"record metric {metric.name!r}",
+                stopping=self.stopping)  # fmt: skip
 
     def log_path(self, step: str) -> Path:
         path = step_log_path(self.run_dir, step)
@@ -63,7 +71,7 @@ def watch(store: RunStore, run_id: str, cancel: threading.Event, done: threading
                 last_beat = now
             state = store.run_state(run_id)
         except Exception:  # a busy or briefly unavailable store: try again next tick, keep running
-            traceback.print_exc()
+            say_traceback()  # never raises: a full disk must not end the heartbeat thread
             continue
         if state is RunState.CANCELING or state.terminal:
             cancel.set()
@@ -108,13 +116,13 @@ def execute_run(
             # runs recorded before working directories were kept worked in their run directory
             step_cwd=Path(record["working_dir"]) if record.get("working_dir") else run_dir,
         )
-        listener = StoreListener(store, run_id, run_dir)
+        listener = StoreListener(store, run_id, run_dir, stop.terminated)
         state, error = execute(documents, record["parameters"], options, listener, cancel)
         if stop.terminated.is_set() and state is RunState.CANCELED:
             error = f"runner process {os.getpid()} received SIGTERM; its running steps were stopped"
         return RunState(state), error
     except Exception as exc:
-        traceback.print_exc()
+        say_traceback()
         return (
             RunState.FAILED,
             f"the local runner failed: {type(exc).__name__}: {exc} (see {run_dir}/runner.log)",
@@ -134,20 +142,37 @@ def main(argv: list[str] | None = None) -> int:
     stop = Stop()
     signal.signal(signal.SIGTERM, stop.on_sigterm)  # first: a SIGTERM while starting cancels too
     store = RunStore(args.home, artifact_root=args.artifact_root)
-    state = store.mark_running(args.run_id, os.getpid(), this_host())
+    state = persist(lambda: store.mark_running(args.run_id, os.getpid(), this_host()), "mark the run RUNNING")
     if state is RunState.RUNNING and stop.terminated.is_set():
         state = RunState.CANCELING
     if state is not RunState.RUNNING:  # cancelled before this process got going, or already finished
         if state is RunState.CANCELING:
-            store.finish_run(args.run_id, RunState.CANCELED)
+            persist(lambda: store.finish_run(args.run_id, RunState.CANCELED), "record the cancel")
         return 0
-    print(f"runner {os.getpid()} started run {args.run_id} at {time.ctime()}", flush=True)
-    final, error = execute_run(store, args.run_id, args.home, args.max_workers, stop)
-    if final is not RunState.FAILED and store.run_state(args.run_id) is RunState.CANCELING:
-        final = RunState.CANCELED
-    store.finish_run(args.run_id, final, error)
-    print(f"runner {os.getpid()} finished run {args.run_id}: {final.value} {error or ''}", flush=True)
-    store.close()
+    say(f"runner {os.getpid()} started run {args.run_id} at {time.ctime()}")
+    words = LastWords(store.run_dir(args.run_id))
+    try:
+        final, error = execute_run(store, args.run_id, args.home, args.max_workers, stop)
+    except BaseException as exc:
+        words.say(f"runner {os.getpid()} crashed: {type(exc).__name__}: {exc}")
+        raise
+    finally:
+        kill_leftovers(args.run_id)  # anything a step started that escaped its step's end
+    try:
+        if final is not RunState.FAILED and store.run_state(args.run_id) is RunState.CANCELING:
+            final = RunState.CANCELED
+        # Space may come back (a disk being cleared): the final state is worth waiting longer for.
+        persist(lambda: store.finish_run(args.run_id, final, error), f"record the run as {final.value}",
+                stopping=stop.terminated, wait=FINAL_WRITE_FACTOR * patience())  # fmt: skip
+    except RetryGivenUp as exc:
+        # Readers see this process gone and finalize the run as died (runner_liveness).
+        words.say(f"runner {os.getpid()} gave up: {exc}; the run ended {final.value}: {error}")
+        say(f"runner {os.getpid()} gives up on run {args.run_id}: {exc}; it ended {final.value} {error}")
+        return 75  # EX_TEMPFAIL
+    finally:
+        words.close()
+        store.close()
+    say(f"runner {os.getpid()} finished run {args.run_id}: {final.value} {error or ''}")
     return 0
 
 

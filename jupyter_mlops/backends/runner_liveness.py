@@ -9,11 +9,12 @@ pid says nothing, a heartbeat older than `stale_after` seconds means the runner 
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import time
 from pathlib import Path
 from typing import Any
+
+from ..executor.leftovers import kill_tagged
 
 _PROC = Path("/proc")
 
@@ -33,6 +34,10 @@ def runner_process_alive(pid: int, run_id: str) -> bool | None:
         state = stat.rsplit(")", 1)[-1].split()[0]
         if state in ("Z", "X"):  # exited; its parent has not reaped it yet
             return False
+        if not cmdline:
+            # Being exec'd: Popen has returned (the exec pipe closed) but the kernel has not set up the
+            # new command line yet. Most reads right after a start land here; it is not a death.
+            return None
         return run_id.encode() in cmdline  # else the pid now belongs to another process
     try:
         os.kill(pid, 0)
@@ -75,48 +80,6 @@ RUN_MARKER_ENV = "JUPYTER_MLOPS_RUNNER_RUN_ID"  # set in the runner's environmen
 
 def kill_leftovers(run_id: str) -> int:
     """SIGKILL the processes a dead runner left behind: its pre-warmed worker and step processes,
-    which run in sessions of their own and so outlive it. They are found by the environment
-    variable every descendant of the runner inherits (Linux /proc; elsewhere nothing is done).
-    Returns how many were killed.
-
-    Each candidate is held by a pidfd before its environment is read and signalled through it: the
-    process read is then the process killed, even if it exits meanwhile and its pid is reused (on a
-    busy machine pid numbers wrap within minutes)."""
-    if not _PROC.is_dir():
-        return 0
-    marker = f"{RUN_MARKER_ENV}={run_id}".encode() + b"\0"
-    killed = 0
-    for entry in _PROC.iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        if _kill_if_marked(int(entry.name), entry / "environ", marker):
-            killed += 1
-    return killed
-
-
-def _kill_if_marked(pid: int, environ_path: Path, marker: bytes) -> bool:
-    pidfd_open = getattr(os, "pidfd_open", None)
-    send = getattr(signal, "pidfd_send_signal", None)
-    if pidfd_open is None or send is None:  # no pidfd (kernel < 5.3): read, then kill by pid
-        try:
-            if marker in environ_path.read_bytes():
-                os.kill(pid, signal.SIGKILL)
-                return True
-        except OSError:
-            pass
-        return False
-    try:
-        fd = pidfd_open(pid)
-    except OSError:
-        return False
-    try:
-        # Read after the pidfd is open: if the pid changed hands before the read, the pidfd's process is
-        # the old one, has exited, and the signal below fails instead of reaching the new one.
-        if marker not in environ_path.read_bytes():
-            return False
-        send(fd, signal.SIGKILL)
-        return True
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
+    which run in sessions of their own and so outlive it (found by RUN_MARKER_ENV, see
+    executor/leftovers.py). Returns how many were killed."""
+    return kill_tagged(RUN_MARKER_ENV, run_id)

@@ -55,6 +55,14 @@ def build_parser() -> argparse.ArgumentParser:
     from . import runs as cli_runs
 
     cli_runs.add_commands(sub)
+    from . import schedules as schedule_cli
+    from . import sweeps as sweep_cli
+
+    sweep_cli.add_commands(sub)
+    schedule_cli.add_commands(sub)
+    from ..tensorboards.commands import add_command as add_tensorboard_command
+
+    add_tensorboard_command(sub)
     return parser
 
 

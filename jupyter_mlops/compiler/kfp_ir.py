@@ -25,10 +25,12 @@ from typing import Any
 from ..analysis.across_cells import SETUP_CELL
 from ..analysis.value_kinds import ARTIFACT
 from ..errors import CellError
+from .kfp_errors import explain
 from .plan import PipelinePlan, StepPlan
 
 _RUNTIME_FILES = [
-    Path(__file__).with_name(n) for n in ("step_values.py", "step_groups.py", "step_runtime.py")
+    Path(__file__).with_name(n)
+    for n in ("step_values.py", "step_groups.py", "step_tensorboard.py", "step_runtime.py")
 ]
 # Steps run on a stock image of the Python that compiled them, so pickled values load alike.
 DEFAULT_IMAGE = f"python:{sys.version_info.major}.{sys.version_info.minor}"
@@ -255,6 +257,13 @@ def input_arguments(
 
 
 def build_yaml(plan: PipelinePlan) -> str:
+    try:
+        return _build_yaml(plan)
+    except (ValueError, TypeError) as exc:  # kfp refused something: one line naming the cell
+        raise explain(exc, plan) from exc
+
+
+def _build_yaml(plan: PipelinePlan) -> str:
     for name in sorted(plan.params):
         if name in _KFP_RESERVED or not name[:1].isalpha():
             why = "reserves that name" if name in _KFP_RESERVED else "needs its names to begin with a letter"

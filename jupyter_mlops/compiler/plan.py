@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from ..notebook.pipeline import Param
 
 # Names a compiled step provides itself (the inlined stand-in for jupyter_mlops).
-PROVIDED = frozenset({"log_metric", "logdir", "mlops"})
+PROVIDED = frozenset({"log_metric", "logdir", "log_embedding", "mlops"})
 RESERVED_ARGS = frozenset({"result", "mlops_metrics", "mlops_logdir"})
 
 

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 def _jupyter_mlops_uses(tree: ast.Module, analysis: CellAnalysis) -> set[str]:
     """Which of log_metric/logdir a cell uses: bare names, `mlops.<x>`, or names imported from us."""
     aliases = {n for n, m in analysis.imports.items() if m == "jupyter_mlops"} | {"mlops"}
-    uses = set(analysis.reads & {"log_metric", "logdir"})
+    uses = set(analysis.reads & {"log_metric", "logdir", "log_embedding"})
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases:
             uses.add(node.attr)
@@ -225,7 +225,7 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
             outputs={v: kinds[(name, v)] for v in outs},
             result=result,
             uses_metrics="log_metric" in uses,
-            uses_logdir="logdir" in uses,
+            uses_logdir=bool(uses & {"logdir", "log_embedding"}),  # log_embedding writes there
             packages=tuple(dict.fromkeys(packages)),
             after=tuple(
                 s

@@ -18,6 +18,7 @@ import types
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .step_groups import _mlops_load_groups, _mlops_save_groups
+from .step_tensorboard import _mlops_write_embedding, _mlops_write_scalar
 from .step_values import (
     _MLOPS_NOTEBOOK_MODULE,
     _MLOPS_UNBOUND,
@@ -80,8 +81,14 @@ def _mlops_like(value: Any, default: Any) -> Any:
 
 
 def _mlops_shim(metrics: Any, logdir: Any) -> types.ModuleType:
-    """A stand-in `jupyter_mlops` module inside the step: log_metric and logdir with no package needed."""
+    """A stand-in `jupyter_mlops` module inside the step: log_metric, logdir and log_embedding with no
+    package needed. Metrics also go to TensorBoard event files in the step's logdir: the one of
+    `logdir()` when the step calls it (an output artifact, on any backend), else the local backend's."""
     shim = types.ModuleType("jupyter_mlops")
+    counters = {}  # type: Dict[str, int]
+
+    def tensorboard_dir() -> Optional[str]:
+        return str(logdir.path) if logdir is not None else os.environ.get("JUPYTER_MLOPS_LOGDIR")
 
     def log_metric(name: str, value: float, step: Optional[int] = None) -> None:
         value = float(value)
@@ -92,6 +99,11 @@ def _mlops_shim(metrics: Any, logdir: Any) -> types.ModuleType:
             line = {"name": name, "value": value, "step": step, "time": time.time()}
             with open(sink, "a", encoding="utf-8") as f:
                 f.write(json.dumps(line) + "\n")
+        where = tensorboard_dir()
+        if where:
+            index = counters.get(name, 0) if step is None else int(step)
+            counters[name] = index + 1
+            _mlops_write_scalar(where, name, value, index)
 
     def log_dir() -> str:
         if logdir is None:
@@ -99,8 +111,24 @@ def _mlops_shim(metrics: Any, logdir: Any) -> types.ModuleType:
         os.makedirs(logdir.path, exist_ok=True)
         return str(logdir.path)
 
+    def log_embedding(
+        vectors: Any,
+        metadata: Any = None,
+        *,
+        tag: str = "embedding",
+        logdir: Any = None,
+        step: int = 0,
+        images: Any = None,
+    ) -> str:
+        where = str(logdir) if logdir is not None else tensorboard_dir()
+        if not where:
+            raise RuntimeError("log_embedding: this step has no TensorBoard logdir; pass logdir=...")
+        _mlops_write_embedding(where, vectors, metadata, tag=tag, step=step, images=images)
+        return where
+
     shim.log_metric = log_metric  # type: ignore[attr-defined]
     shim.logdir = log_dir  # type: ignore[attr-defined]
+    shim.log_embedding = log_embedding  # type: ignore[attr-defined]
     return shim
 
 
@@ -176,7 +204,7 @@ def _mlops_run_step(
     ns = module.__dict__
     shim = _mlops_shim(args.get(metrics_arg), args.get(logdir_arg))
     sys.modules["jupyter_mlops"] = shim
-    ns.update(log_metric=shim.log_metric, logdir=shim.logdir, mlops=shim)
+    ns.update(log_metric=shim.log_metric, logdir=shim.logdir, log_embedding=shim.log_embedding, mlops=shim)
     # Parameters first: setup code may compute from them at its top level (`LIMIT = scale * 2`), as
     # it does in the kernel below the params cell. Artifacts load after setup (its classes).
     params = {}  # type: Dict[str, Any]

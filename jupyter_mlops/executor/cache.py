@@ -7,6 +7,11 @@ their paths, which differ per run). An entry is one small JSON file under
 `<cache>/steps/`, written atomically, pointing at the artifacts of the run that produced them and
 of the last runs that reused them (hard links). A hit whose artifact files are all gone (those runs
 were deleted) or were changed since is a miss.
+
+Single flight: a step about to run takes an exclusive lock on its key (`flock` on
+`<cache>/step-locks/`), so an identical step of another run (the trials of a sweep starting together)
+waits for it and then finds its outputs in the cache instead of running too. The OS drops the lock
+when its holder exits, so a killed runner never leaves the others waiting.
 """
 
 from __future__ import annotations
@@ -16,8 +21,10 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +34,7 @@ from ..ir.values import Artifact
 
 _VERSION = 2
 _COPIES = 4  # runs remembered per cached artifact: deleting all of them makes the entry a miss
+_LOCK_POLL_S = 0.05
 
 
 @dataclass
@@ -72,6 +80,43 @@ class StepCache:
 
     def _entry(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.json"
+
+    @contextmanager
+    def single_flight(
+        self, key: str, cancel: threading.Event, owner: str, on_wait: Callable[[str], None]
+    ) -> Iterator[bool]:
+        """Hold the key's lock while the body runs the step: True once held, False if `cancel` was set
+        while waiting. `on_wait(holder)` is called once when another process holds it (`holder`: what
+        that process wrote, e.g. "run 1a2b.. step load")."""
+        try:
+            import fcntl
+        except ImportError:  # no flock (Windows): identical steps may run side by side
+            yield True
+            return
+        path = self.root.parent / "step-locks" / key[:2] / f"{key}.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            waited = False
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if not waited:
+                        waited = True
+                        on_wait(os.pread(fd, 500, 0).decode(errors="replace").strip() or "another run")
+                    if cancel.wait(_LOCK_POLL_S):
+                        yield False
+                        return
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, owner.encode(), 0)
+            try:
+                yield True
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
 
     def lookup(self, key: str) -> CachedOutputs | None:
         try:

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..errors import MlopsError
 from ..ir.graph import Node, Scope, dag_tasks, kind_of, static_steps
+from ..ir.limits import check_step_count
 from ..ir.spec import Json, task_dependencies
 from ..ir.values import Artifact
 from ..models import ArtifactInfo, RunState, StepInfo, StepState
@@ -36,6 +37,7 @@ class Scheduler:
         self.running = 0
         self.canceled = False
         self.failures: list[tuple[float, str]] = []
+        self.created = 0  # steps made so far, against MAX_STEPS
         self.facts = RunFacts(ctx.run_id, ctx.ir.name, str(ctx.workdir), time.time())
 
     def run(self, values: dict[str, Any]) -> tuple[RunState, str | None]:
@@ -47,24 +49,10 @@ class Scheduler:
                 self.roots = self._instantiate(root, dag_tasks(self.ir.root), None)
             except MlopsError as e:
                 return RunState.FAILED, str(e)
-            while not all(n.state.terminal for n in self.roots):
-                if self.ctx.cancel.is_set() and not self.canceled:
-                    self._cancel_pending()
-                progressed = self._advance()
-                if self.running == 0 and not progressed:
-                    self._fail_stuck()  # nothing runs and nothing can start: it never will
-                    continue
-                try:
-                    node, outcome = self.events.get(timeout=0.1 if self.running == 0 else 0.05)
-                except queue.Empty:
-                    continue
-                self._container_done(node, outcome)
-                while True:
-                    try:
-                        node, outcome = self.events.get_nowait()
-                    except queue.Empty:
-                        break
-                    self._container_done(node, outcome)
+            self._loop()
+        except BaseException:
+            self.ctx.cancel.set()  # the scheduler itself failed (the store): stop the running steps
+            raise
         finally:
             self.pool.shutdown(wait=True)
         if self.canceled:
@@ -73,10 +61,31 @@ class Scheduler:
             return RunState.FAILED, sorted(self.failures)[0][1]
         return RunState.SUCCEEDED, None
 
+    def _loop(self) -> None:
+        while not all(n.state.terminal for n in self.roots):
+            if self.ctx.cancel.is_set() and not self.canceled:
+                self._cancel_pending()
+            progressed = self._advance()
+            if self.running == 0 and not progressed:
+                self._fail_stuck()  # nothing runs and nothing can start: it never will
+                continue
+            try:
+                node, outcome = self.events.get(timeout=0.1 if self.running == 0 else 0.05)
+            except queue.Empty:
+                continue
+            self._container_done(node, outcome)
+            while True:
+                try:
+                    node, outcome = self.events.get_nowait()
+                except queue.Empty:
+                    break
+                self._container_done(node, outcome)
+
     # -- building the graph ---------------------------------------------------------------------
 
     def _instantiate(self, scope: Scope, tasks: Mapping[str, Json], parent: Node | None) -> list[Node]:
         nodes = []
+        self.created += len(tasks)
         for key, task in tasks.items():
             name = scope.prefix + key
             component_name, component = self.ir.component(name, task)
@@ -161,17 +170,19 @@ class Scheduler:
         step = ContainerStep(self.ctx, node.info, node.task, node.component, params, artifacts)
 
         def run() -> None:
+            outcome = StepOutcome(StepState.FAILED, {}, {}, "the step ended without an outcome")
             try:
                 outcome = step.run()
-            except BaseException as e:  # never leave the scheduler waiting for this step
-                outcome = StepOutcome(StepState.FAILED, {}, {}, f"internal error running the step: {e!r}")
-                node.info.state, node.info.error, node.info.finished_at = (
-                    StepState.FAILED,
-                    outcome.error,
-                    time.time(),
-                )
-                self.ctx.listener.on_step(snapshot(node.info))
-            self.events.put((node, outcome))
+            except BaseException as e:  # e.g. its state could not be recorded: the store failed
+                why = str(e) if isinstance(e, MlopsError) else f"internal error running the step: {e!r}"
+                outcome = StepOutcome(StepState.FAILED, {}, {}, why)
+                node.info.state, node.info.error, node.info.finished_at = StepState.FAILED, why, time.time()
+                try:
+                    self.ctx.listener.on_step(snapshot(node.info))
+                except BaseException:
+                    pass  # still failing: the run's final record marks this step FAILED with the reason
+            finally:
+                self.events.put((node, outcome))  # never leave the scheduler waiting for this step
 
         self.pool.submit(run)
 
@@ -218,6 +229,8 @@ class Scheduler:
         node.info.started_at = time.time()
         self._set(node, StepState.RUNNING)
         item_input, items, over_parameters = loop_items(node, params, artifacts)
+        # A loop over a list known only now (a parameter, an upstream output) multiplies its steps here.
+        check_step_count(self.created + len(items) * (1 + len(dag_tasks(node.component))))
         node.iteration_limit = int((node.task.get("iteratorPolicy") or {}).get("parallelismLimit", 0) or 0)
         iterations = []
         for i, item in enumerate(items):

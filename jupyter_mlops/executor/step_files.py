@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from collections.abc import Callable
@@ -70,3 +71,19 @@ def last_error_line(log: Path, offset: int) -> str | None:
     label, line = frames[-1]
     where = "%%pipeline setup" if label.startswith("pipeline setup") else label
     return f"{lines[-1]} ({where}, line {line})"
+
+
+FULL_BELOW_BYTES = 64 * 1024
+
+
+def disk_full_note(path: Path) -> str:
+    """ " (No space left on device: ...)" when the disk holding `path` is (almost) full, else "": a step
+    that died writing to a full disk could not write its traceback either, and its exit code alone
+    would not say why."""
+    try:
+        stats = os.statvfs(path)
+    except (OSError, AttributeError):  # gone, or no statvfs (Windows)
+        return ""
+    if stats.f_bavail * stats.f_frsize >= FULL_BELOW_BYTES:
+        return ""
+    return " (No space left on device: the disk holding the run's folder is full; free some space)"

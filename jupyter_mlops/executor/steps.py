@@ -16,10 +16,11 @@ from ..errors import MlopsError
 from ..ir.spec import PipelineIR, PythonStep
 from ..ir.values import Artifact, cast_parameter, read_output_parameter
 from ..models import ArtifactInfo, MetricPoint, StepInfo, StepState
-from . import processes
+from . import leftovers, processes
 from .cache import StepCache, cache_key, materialize
 from .prelude import Environments
-from .step_files import MetricsTail, last_error_line
+from .step_files import MetricsTail, disk_full_note, last_error_line
+from .step_folders import folder_name
 
 POLL_SECONDS = 0.2
 
@@ -82,10 +83,10 @@ class ContainerStep:
         self.component = component
         self.params = params
         self.artifacts = artifacts
-        self.root = ctx.workdir / "tmp" / info.name
+        self.root = ctx.workdir / "tmp" / folder_name(info.name)
         self.outputs_def: Mapping[str, Any] = component.get("outputDefinitions", {}) or {}
         self.logged_metrics: set[str] = set()  # names that came through JUPYTER_MLOPS_METRICS_FILE
-        self.logdir = ctx.workdir / "artifacts" / info.name / "tensorboard"
+        self.logdir = ctx.workdir / "artifacts" / folder_name(info.name) / "tensorboard"
 
     def report(self) -> None:
         self.ctx.listener.on_step(snapshot(self.info))
@@ -116,14 +117,34 @@ class ContainerStep:
             key = cache_key(self.component, step, self.params, self.artifacts, str(self.ctx.cwd))
             self.info.cache_key = key
             hit = self.ctx.cache.lookup(key)
-            if hit is not None:
-                outcome = self._from_cache((hit.parameters, hit.artifacts))
-                self.ctx.cache.add_copies(hit, outcome.artifacts)
-                return outcome
+            if hit is None:  # an identical step running in another run now: wait for it (single flight)
+                owner = f"run {self.ctx.run_id} step {self.info.name}"
+                with self.ctx.cache.single_flight(key, self.ctx.cancel, owner, self._note_wait):
+                    return self._run_or_reuse(step, key, self.ctx.cache)
+            outcome = self._from_cache((hit.parameters, hit.artifacts))
+            self.ctx.cache.add_copies(hit, outcome.artifacts)
+            return outcome
+        return self._attempts(step)
+
+    def _run_or_reuse(self, step: PythonStep, key: str, cache: StepCache) -> StepOutcome:
+        hit = cache.lookup(key)  # what the step we waited for left
+        if hit is not None:
+            outcome = self._from_cache((hit.parameters, hit.artifacts))
+            cache.add_copies(hit, outcome.artifacts)
+            return outcome
         outcome = self._attempts(step)
-        if key is not None and self.ctx.cache is not None and outcome.state == StepState.SUCCEEDED:
-            self.ctx.cache.store(key, outcome.params, outcome.artifacts)
+        if outcome.state == StepState.SUCCEEDED:
+            cache.store(key, outcome.params, outcome.artifacts)
         return outcome
+
+    def _note_wait(self, holder: str) -> None:
+        log = self.ctx.listener.log_path(self.info.name)
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("a") as f:
+            f.write(
+                f"[jupyter-mlops] waiting for the same step, running in {holder} "
+                "(its outputs will be reused)\n"
+            )
 
     # -- cache hit ------------------------------------------------------------------------------
 
@@ -181,6 +202,7 @@ class ContainerStep:
                     return self._finish(StepState.SUCCEEDED, params, artifacts, None)
             else:
                 error = reason or last_error_line(log, offset) or processes.describe_exit(code)
+                error += disk_full_note(self.ctx.workdir)
             if attempt < attempts and not self._backoff(policy, attempt):
                 return self._finish(StepState.CANCELED, {}, {}, "canceled")
         return self._finish(StepState.FAILED, {}, {}, error)
@@ -207,6 +229,7 @@ class ContainerStep:
             JUPYTER_MLOPS_RUN_ID=self.ctx.run_id,
             JUPYTER_MLOPS_LOGDIR=str(self.logdir),  # what mlops.logdir() returns inside the step
         )
+        tag = env[leftovers.STEP_TAG_ENV] = f"{self.ctx.run_id}/{self.info.name}/{attempt}/{id(self)}"
         offset = log.stat().st_size if log.exists() else 0
         if not self.ctx.cwd.is_dir():
             raise processes.StepLaunchError(
@@ -227,6 +250,23 @@ class ContainerStep:
             )
         deadline = None if timeout is None else time.monotonic() + timeout
         tail = MetricsTail(metrics_file, self._logged_metric)
+        try:
+            return self._watch(process, tail, deadline, timeout, offset)
+        except BaseException:  # a metric could not be recorded (the store failed): the step ends here
+            processes.stop(process)
+            raise
+        finally:
+            # What it started in sessions of their own (daemons) ends with it, as in a pod.
+            leftovers.kill_tagged(leftovers.STEP_TAG_ENV, tag)
+
+    def _watch(
+        self,
+        process: processes.StepProcess,
+        tail: MetricsTail,
+        deadline: float | None,
+        timeout: float | None,
+        offset: int,
+    ) -> tuple[int, str | None, int]:
         while True:
             code = processes.wait_or_deadline(process, deadline, POLL_SECONDS)
             tail.read()
@@ -271,7 +311,7 @@ class ContainerStep:
         )
 
     def _artifact_path(self, name: str, index: int, count: int) -> Path:
-        base = self.ctx.workdir / "artifacts" / self.info.name / name
+        base = self.ctx.workdir / "artifacts" / folder_name(self.info.name) / folder_name(name)
         return base if count == 1 else base / str(index)
 
     def _clear_outputs(self) -> None:

@@ -19,6 +19,7 @@ from ..compiler import compile_documents as compile_notebook
 from ..errors import PipelineError, UsageError
 from ..notebook.pipeline import Pipeline
 from .graph import plan_of
+from .limits import check_expansion, check_parameters
 from .spec import PipelineIR
 from .values import Artifact, pipeline_arguments
 
@@ -32,6 +33,7 @@ def documents_from_yaml(text: str, *, where: str = "the pipeline YAML") -> Docum
         docs = [d for d in yaml.safe_load_all(text) if d is not None]
     except yaml.YAMLError as exc:
         raise PipelineError(f"{where} is not valid YAML: {exc}") from exc
+    check_expansion(docs, where)
     return _checked(docs, where)
 
 
@@ -50,6 +52,7 @@ def spec_documents(spec: Mapping[str, Any] | Sequence[Mapping[str, Any]] | str) 
     """A backend's `pipeline_spec` argument (YAML text, one document, or the list of documents)."""
     if isinstance(spec, str):
         return documents_from_yaml(spec)
+    check_expansion(spec, "the pipeline spec")
     if isinstance(spec, Mapping):
         return _checked([spec], "the pipeline spec")
     return _checked(list(spec), "the pipeline spec")
@@ -117,4 +120,6 @@ def bind_arguments(
     ir = PipelineIR(documents)
     plan_of(ir)  # every task and nested DAG resolves (the same walk the run view draws from)
     values = pipeline_arguments(ir.root, dict(arguments or {}))
-    return {k: v.uri if isinstance(v, Artifact) else v for k, v in values.items()}
+    bound = {k: v.uri if isinstance(v, Artifact) else v for k, v in values.items()}
+    check_parameters(bound)
+    return bound

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..models import StepInfo, StepState
+from .limits import check_step_count
 from .spec import Json, PipelineIR, task_dependencies
 from .values import Artifact
 
@@ -106,5 +107,6 @@ def plan_of(ir: PipelineIR) -> tuple[list[str], list[tuple[str, str]]]:
     edges: list[tuple[str, str]] = []
     for name, deps in static_steps(ir, dag_tasks(ir.root), "", None):
         names.append(name)
+        check_step_count(len(names))  # stops a plan of nested loops early, not after 90,000 steps
         edges += [(d, name) for d in deps]
     return names, edges

@@ -217,6 +217,14 @@ class PipelineMagics(Magics):
             "compile": self._compile,
         }
         table.update(magics_runs.subcommands(self))
+        from . import schedules as schedule_magics
+        from . import sweeps as sweep_magics
+
+        table.update(sweep_magics.subcommands(self))
+        table.update(schedule_magics.subcommands(self))
+        from ..tensorboards.commands import magic as tensorboard_magic
+
+        table["tensorboard"] = tensorboard_magic(self)
         return table
 
     # -- structure ---------------------------------------------------------------------------------
@@ -258,4 +266,5 @@ def register(ipython: Any) -> PipelineMagics:
 
     ipython.user_ns.setdefault("log_metric", session_api.log_metric)
     ipython.user_ns.setdefault("logdir", session_api.logdir)
+    ipython.user_ns.setdefault("log_embedding", session_api.log_embedding)
     return magics

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Dict, Int, Unicode
+from traitlets import Bool, Dict, Int, Unicode
 
 from ..backends.base import Backend
 from .routes import routes
@@ -37,13 +37,33 @@ class MlopsExtensionApp(ExtensionApp):
         help="Threads that run blocking backend and store calls, so the event loop never waits on them.",
     )
 
+    run_schedules = Bool(
+        True,
+        config=True,
+        help="Fire the local backend's schedules while the server runs (`jupyter-mlops scheduler` does "
+        "it headless; both may run, each due time fires once).",
+    )
+
     def initialize_handlers(self) -> None:
         self.handlers.extend(routes())
+        from . import tensorboard_proxy as proxy  # mlops/tensorboard/<id>/, mlops/api/tensorboards
+
+        self.handlers.extend(proxy.handlers())
 
     def initialize_settings(self) -> None:
         self._backend: Backend | None = None
         self._backend_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(self.worker_threads, thread_name_prefix="mlops-api")
+        from .schedules import start_server_scheduler
+
+        self._schedules = (
+            start_server_scheduler(self.backend, self.backend_options, self.log)
+            if self.run_schedules
+            else None
+        )
+        from . import tensorboard_proxy as proxy
+
+        proxy.attach(self)
 
     def get_backend(self) -> Backend:
         """The one backend this server uses, built on first use (in a worker thread).
@@ -64,5 +84,10 @@ class MlopsExtensionApp(ExtensionApp):
 
     async def stop_extension(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._schedules is not None:
+            self._schedules.stop()
         if self._backend is not None:
             self._backend.close()
+        from . import tensorboard_proxy as proxy
+
+        proxy.detach(self)  # TensorBoards stop with the server

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 import tornado.web
@@ -19,6 +20,7 @@ from .._version import __version__
 from ..errors import BackendError, Forbidden, MlopsError, NotFound
 from ..render import finite_json
 from ..render.style import STATE_STYLES
+from .public_paths import scrub
 
 if TYPE_CHECKING:
     from ..backends.base import Backend
@@ -81,6 +83,25 @@ class MlopsHandler(ExtensionHandlerMixin, APIHandler):
             raise http_error(503, _text(exc)) from exc
         except MlopsError as exc:
             raise http_error(400, _text(exc)) from exc
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        kind, exc, trace = kwargs.get("exc_info") or (None, None, None)
+        if isinstance(exc, tornado.web.HTTPError) and exc.log_message:
+            public = tornado.web.HTTPError(exc.status_code, scrub(exc.log_message, self._public_places()))
+            kwargs["exc_info"] = (kind, public, trace)
+        super().write_error(status_code, **kwargs)
+
+    def _public_places(self) -> list[tuple[Path | None, str]]:
+        """Folders an error may name, and how the browser is told them (server/public_paths.py)."""
+        places: list[tuple[Path | None, str]] = [(Path(self.serverapp.root_dir).expanduser().resolve(), "")]
+        try:
+            backend = self.mlops_app.get_backend()
+        except Exception:  # the backend itself failed: its paths stay cut to their names
+            return places
+        home = getattr(backend, "home", None)
+        runs_root = getattr(getattr(backend, "store", None), "runs_root", None)
+        places += [(runs_root, "<artifact root>"), (home, "$JUPYTER_MLOPS_HOME")]
+        return places
 
     def write(self, chunk: str | bytes | dict[str, Any]) -> None:
         # tornado's own dict encoding would write NaN/Infinity, which JSON.parse refuses.

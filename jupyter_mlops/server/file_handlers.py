@@ -37,6 +37,7 @@ class StepLogHandler(MlopsHandler):
                 "offset": chunk.offset,
                 "next_offset": chunk.next_offset,
                 "complete": chunk.complete,
+                "missing": chunk.missing,
             }
 
         self.finish(await self.backend_call(read))

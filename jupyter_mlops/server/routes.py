@@ -7,6 +7,7 @@ from .base import API_PREFIX, MlopsHandler, StatusHandler
 from .event_handlers import RunEventsHandler
 from .file_handlers import ArtifactHandler, StepLogHandler
 from .run_handlers import CancelHandler, ExperimentsHandler, RunHandler, RunsHandler
+from .schedule_handlers import SchedulesHandler, ScheduleStateHandler
 
 
 def routes() -> list[tuple[str, type[MlopsHandler]]]:
@@ -22,4 +23,6 @@ def routes() -> list[tuple[str, type[MlopsHandler]]]:
         (rf"{run}/events", RunEventsHandler),
         (rf"{step}/log", StepLogHandler),
         (rf"{step}/artifacts/(?P<name>[^/]+)", ArtifactHandler),
+        (rf"{API_PREFIX}/schedules", SchedulesHandler),
+        (rf"{API_PREFIX}/schedules/(?P<name>[^/]+)/(?P<verb>[^/]+)", ScheduleStateHandler),
     ]

@@ -10,9 +10,11 @@ import tornado.web
 from jupyter_server.auth.decorator import authorized
 
 from ..backends.base import Backend
+from ..ir.limits import MAX_REQUEST_BYTES
 from ..models import RunInfo, RunState
 from .base import MlopsHandler, http_error
 from .run_json import run_detail, run_page
+from .run_permission import check_may_run_code, check_not_hidden
 
 MAX_PAGE = 500
 # Linux's NAME_MAX and PATH_MAX, which most file systems share.
@@ -55,14 +57,24 @@ class RunsHandler(MlopsHandler):
             except ValueError:
                 names = ", ".join(s.value for s in RunState)
                 raise http_error(400, f"unknown run state {raw_state!r} (choose one of: {names})") from None
+        cursor = self.get_query_argument("cursor", None) or None
         page = await self.backend_call(
-            lambda b: b.list_runs(experiment=experiment, state=state, limit=limit, offset=offset)
+            lambda b: b.list_runs(
+                experiment=experiment, state=state, limit=limit, offset=offset, cursor=cursor
+            )
         )
         self.finish(run_page(page, limit=limit, offset=offset))
 
     @tornado.web.authenticated
     @authorized
     async def post(self) -> None:
+        size = len(self.request.body or b"")
+        if size > MAX_REQUEST_BYTES:
+            raise http_error(
+                413,
+                f"the request body is {size:,} bytes; the limit is {MAX_REQUEST_BYTES:,} (MAX_REQUEST_BYTES)",
+            )
+        await check_may_run_code(self)
         request = self.json_body()
         unknown = sorted(set(request) - CREATE_FIELDS)
         if unknown:
@@ -123,6 +135,7 @@ class RunsHandler(MlopsHandler):
         path = (root / relative).resolve()
         if not path.is_relative_to(root):
             raise http_error(403, f"notebook {relative!r} is outside the server's root directory")
+        check_not_hidden(self, path, root, relative)
         if path.suffix != ".ipynb":
             raise http_error(400, f"notebook {relative!r} is not a .ipynb file")
         try:

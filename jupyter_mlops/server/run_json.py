@@ -37,6 +37,7 @@ def run_page(page: RunPage, *, limit: int, offset: int) -> dict[str, Any]:
         "limit": limit,
         "offset": offset,
         "next_offset": page.next_offset,
+        "next_cursor": page.next_cursor,
     }
 
 

@@ -11,12 +11,20 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from ..errors import RunNotFound, StoreError
+from ..errors import RunNotFound, StoreError, StoreUnavailable
 from .schema import migrate
 
 Self = TypeVar("Self", bound="StoreDatabase")
 
 BUSY_TIMEOUT_S = 60.0
+BUSY_TIMEOUT_ENV = "JUPYTER_MLOPS_STORE_BUSY_TIMEOUT_S"  # how long a call waits for another's lock
+
+
+def busy_timeout() -> float:
+    try:
+        return max(0.0, float(os.environ.get(BUSY_TIMEOUT_ENV, BUSY_TIMEOUT_S)))
+    except ValueError:
+        return BUSY_TIMEOUT_S
 
 
 def ensure_writable_dir(path: Path, role: str) -> None:
@@ -45,15 +53,17 @@ class StoreDatabase:
         ensure_writable_dir(self.runs_root, "artifact root")
         self.db_path = self.home / "store.db"
         self._lock = threading.RLock()
+        self._broken = False
+        self.busy_timeout = busy_timeout()
         self._db = self._open()
 
     def _open(self) -> sqlite3.Connection:
         try:
             db = sqlite3.connect(
-                str(self.db_path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+                str(self.db_path), timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
             )
             db.row_factory = sqlite3.Row
-            db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")  # durable at checkpoints; a crash loses no commit order
             db.execute("PRAGMA foreign_keys = ON")
@@ -77,17 +87,54 @@ class StoreDatabase:
 
     @contextmanager
     def _transaction(self, begin: str) -> Iterator[sqlite3.Connection]:
+        """One transaction. A database error (disk full, I/O error, damaged pages, a lock held past the
+        busy timeout) is a StoreError that names the store and the cause, and the next call opens a
+        fresh connection: a store that is repaired or has space again works without a restart."""
         with self._lock:
             try:
+                if self._broken:
+                    self._reopen()
                 self._db.execute(begin)
-            except sqlite3.OperationalError as exc:
-                raise StoreError(f"the run store {self.db_path} is unavailable: {exc}") from exc
+            except sqlite3.Error as exc:
+                self._broken = True
+                raise self._unavailable(exc) from exc
             try:
                 yield self._db
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._rollback()
+                raise self._unavailable(exc) from exc
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
-            self._db.execute("COMMIT")
+
+    def _rollback(self) -> None:
+        """Undo what is left of the transaction; after an I/O error SQLite may have undone it itself
+        (then ROLLBACK raises "no transaction is active", which must not hide the cause)."""
+        try:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+        except sqlite3.Error:
+            self._broken = True
+
+    def _reopen(self) -> None:
+        try:
+            self._db.close()
+        except sqlite3.Error:
+            pass
+        self._db = self._open()
+        self._broken = False
+
+    def _unavailable(self, exc: sqlite3.Error) -> StoreError:
+        busy = "locked" in str(exc) or "busy" in str(exc)
+        if not busy:
+            self._broken = True
+        hint = (
+            f"another process held it for more than {self.busy_timeout:g} s; try again"
+            if busy
+            else "free some disk space or repair the file; the store is opened again on the next call"
+        )
+        return StoreUnavailable(f"the run store {self.db_path} is unavailable: {exc} ({hint})", busy=busy)
 
     def _write(self) -> AbstractContextManager[sqlite3.Connection]:
         return self._transaction("BEGIN IMMEDIATE")

@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from ..errors import StoreError
+from ..executor.step_folders import folder_name
+from ..models import StepState
 
 MAX_CHUNK = 1 << 20  # a 50 MB log is read in pieces, never whole into one response
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._\[\]-]")
-
 
 def step_log_path(run_dir: Path, step: str) -> Path:
-    """The file holding `step`'s stdout and stderr. Step names never escape `run_dir/logs`."""
-    safe = _UNSAFE.sub("_", step).lstrip(".") or "_"
+    """The file holding `step`'s stdout and stderr: one per step, never outside `run_dir/logs`
+    (executor/step_folders.py)."""
     logs = run_dir / "logs"
-    path = logs / f"{safe}.log"
-    if path.parent != logs:  # cannot happen after the substitution; kept as the confinement guarantee
+    path = logs / f"{folder_name(step)}.log"
+    if path.parent != logs:  # cannot happen after folder_name; kept as the confinement guarantee
         raise StoreError(f"step name {step!r} does not map to a log file inside {logs}")
     return path
+
+
+def log_gone(path: Path, state: StepState) -> bool:
+    """Was `path` written and then removed? Every run has its logs folder from the start, and a step
+    that succeeded (or was served from the cache) always wrote a log; a step that never ran did not."""
+    if path.exists():
+        return False
+    if not path.parent.is_dir():
+        return True
+    return state in (StepState.SUCCEEDED, StepState.CACHED)
 
 
 def _complete_utf8_prefix(data: bytes) -> int:

@@ -341,6 +341,7 @@ class RunStore(StoreDatabase):
         limit: int = 50,
         offset: int = 0,
         kind: str | None = None,
+        cursor: str | None = None,
     ) -> RunPage:
         if limit < 0 or offset < 0:
             raise ValueError(f"limit and offset must be >= 0 (got limit={limit}, offset={offset})")
@@ -355,21 +356,34 @@ class RunStore(StoreDatabase):
         if kind is not None:
             where.append("r.kind = ?")
             params.append(kind)
+        counted = ("WHERE " + " AND ".join(where)) if where else ""
+        count_params = list(params)
+        if cursor is not None:
+            created, rowid = parse_cursor(cursor)
+            where.append("(r.created_at < ? OR (r.created_at = ? AND r.rowid < ?))")
+            params += [created, created, rowid]
+            offset = 0
         clause = ("WHERE " + " AND ".join(where)) if where else ""
         with self._read() as db:
-            total = db.execute(f"SELECT COUNT(*) FROM runs r {clause}", params).fetchone()[0]
+            total = db.execute(f"SELECT COUNT(*) FROM runs r {counted}", count_params).fetchone()[0]
             # The page's rows are picked from an index alone, then only those 50 are read and joined:
             # a deep page skips index entries, not whole rows.
             rows = db.execute(
-                f"SELECT {RUN_COLUMNS} FROM runs r JOIN experiments e ON e.id = r.experiment_id "
+                f"SELECT {RUN_COLUMNS}, r.rowid AS row "
+                "FROM runs r JOIN experiments e ON e.id = r.experiment_id "
                 f"WHERE r.rowid IN (SELECT r.rowid FROM runs r {clause} "
                 "ORDER BY r.created_at DESC, r.rowid DESC LIMIT ? OFFSET ?) "
                 "ORDER BY r.created_at DESC, r.rowid DESC",
                 [*params, limit, offset],
             ).fetchall()
         runs = [records.run_from_row(r) for r in rows]
-        more = offset + len(runs) < total and len(runs) > 0
-        return RunPage(runs=runs, total=int(total), next_offset=offset + len(runs) if more else None)
+        if cursor is None:
+            more = offset + len(runs) < total and len(runs) > 0
+            next_offset = offset + len(runs) if more else None
+        else:
+            more, next_offset = len(runs) == limit and limit > 0, None
+        next_cursor = f"{rows[-1]['created_at']!r}:{rows[-1]['row']}" if more else None
+        return RunPage(runs=runs, total=int(total), next_offset=next_offset, next_cursor=next_cursor)
 
     def experiments(self) -> list[Experiment]:
         with self._read() as db:
@@ -417,3 +431,14 @@ class RunStore(StoreDatabase):
         with self._read() as db:
             rows = db.execute("SELECT state, COUNT(*) AS n FROM runs GROUP BY state").fetchall()
         return {r["state"]: r["n"] for r in rows}
+
+
+def parse_cursor(cursor: str) -> tuple[float, int]:
+    """A page's `next_cursor` ("<created_at>:<row>") as its two keys, or a UsageError."""
+    created, _, row = cursor.partition(":")
+    try:
+        return float(created), int(row)
+    except ValueError:
+        raise UsageError(
+            f"cursor {cursor[:80]!r} is not a page's next_cursor (ask for the first page again)"
+        ) from None

@@ -123,9 +123,79 @@ def _v3_working_dir(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE runs ADD COLUMN working_dir TEXT")
 
 
+def _v4_sweeps_and_schedules(db: sqlite3.Connection) -> None:
+    # A sweep is a search over a frozen pipeline's parameters; each trial is one run (run_id). A schedule
+    # is a frozen pipeline with arguments fired on a cron; `schedule_fires` holds one row per due time it
+    # fired, whose primary key is what lets only one of several schedulers fire a given time.
+    _statements(
+        db,
+        """
+        CREATE TABLE sweeps (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            pipeline_name TEXT NOT NULL DEFAULT '',
+            settings TEXT NOT NULL DEFAULT '{}',
+            spec_path TEXT NOT NULL,
+            working_dir TEXT,
+            state TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            finished_at REAL,
+            owner_pid INTEGER,
+            owner_host TEXT,
+            heartbeat REAL,
+            error TEXT
+        );
+        CREATE TABLE sweep_trials (
+            sweep_id TEXT NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
+            number INTEGER NOT NULL,
+            params TEXT NOT NULL DEFAULT '{}',
+            run_id TEXT,
+            state TEXT NOT NULL,
+            value REAL,
+            error TEXT,
+            finished_at REAL,
+            PRIMARY KEY (sweep_id, number)
+        );
+        CREATE INDEX sweep_trials_by_run ON sweep_trials(run_id);
+        CREATE TABLE schedules (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            cron TEXT NOT NULL,
+            timezone TEXT NOT NULL,
+            catch_up TEXT NOT NULL,
+            pipeline_name TEXT NOT NULL DEFAULT '',
+            spec_path TEXT NOT NULL,
+            arguments TEXT NOT NULL DEFAULT '{}',
+            experiment TEXT,
+            working_dir TEXT,
+            backend TEXT NOT NULL DEFAULT 'local',
+            cache INTEGER NOT NULL DEFAULT 0,
+            paused INTEGER NOT NULL DEFAULT 0,
+            created_at REAL NOT NULL,
+            last_due REAL NOT NULL
+        );
+        CREATE TABLE schedule_fires (
+            schedule_id TEXT NOT NULL REFERENCES schedules(id) ON DELETE CASCADE,
+            due REAL NOT NULL,
+            fired_at REAL NOT NULL,
+            fired_by TEXT NOT NULL,
+            run_id TEXT,
+            error TEXT,
+            PRIMARY KEY (schedule_id, due)
+        );
+        CREATE INDEX schedule_fires_by_run ON schedule_fires(run_id);
+        """,
+    )
+
+
 Migration = Callable[[sqlite3.Connection], None]
 
-MIGRATIONS: list[Migration] = [_v1_initial, _v2_summaries_and_sessions, _v3_working_dir]
+MIGRATIONS: list[Migration] = [
+    _v1_initial,
+    _v2_summaries_and_sessions,
+    _v3_working_dir,
+    _v4_sweeps_and_schedules,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -226,6 +226,9 @@ class RunView(MimeView):
             "outputs": {k: jsonable(v) for k, v in info.outputs.items()},
             "metrics": finite_json(dict(info.metrics)),
         }
+        from ..tensorboards.links import tensorboard_link
+
+        detail["tensorboard"] = tensorboard_link(self.backend, self.run_id, step)  # None: no link
         try:
             detail["log"], detail["log_truncated"] = self.log_tail(step)
         except Exception as e:  # the rest of the panel is still worth showing

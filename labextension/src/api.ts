@@ -74,7 +74,7 @@ export interface ILayout {
 export interface IRunDetail extends IRunSummary {
   steps: IStep[];
   edges: [string, string][];
-  artifacts: { step: string; name: string; type: string }[];
+  artifacts: { step: string; name: string; type: string; metadata?: Record<string, unknown> }[];
   layout: ILayout;
 }
 
@@ -142,6 +142,15 @@ export class MlopsClient {
     const url = `${this.settings.baseUrl}mlops/api/runs/${encodeURIComponent(id)}/events`;
     const token = this.settings.token;
     return token ? `${url}?token=${encodeURIComponent(token)}` : url;
+  }
+
+  /** Register TensorBoard for a step's logs; answers the URL the server proxies it at. */
+  async tensorBoard(run: string, step: string): Promise<{ id: string; title: string; url: string }> {
+    return requestAPI<{ id: string; title: string; url: string }>(
+      'tensorboards',
+      { method: 'POST', body: JSON.stringify({ run, step }) },
+      this.settings
+    );
   }
 
   artifactUrl(id: string, step: string, name: string): string {

@@ -359,6 +359,35 @@ export class RunView extends Widget {
       link.setAttribute('download', artifact.name);
       links.append(link);
     }
+    const logdir = run.artifacts.some(
+      a =>
+        a.step === step.name &&
+        (a.name === 'mlops_logdir' || a.name === 'tensorboard' || a.metadata?.kind === 'tensorboard-logdir')
+    );
+    if (logdir) {
+      // The step wrote TensorBoard logs: the server starts TensorBoard and proxies it.
+      const open = document.createElement('a');
+      open.className = 'jp-mlops-tensorboard';
+      open.href = '#';
+      open.textContent = 'Open in TensorBoard';
+      open.addEventListener('click', event => {
+        event.preventDefault();
+        const tab = window.open('', '_blank'); // opened now, while the click still counts
+        this._client.tensorBoard(run.id, step.name).then(
+          shown => {
+            if (tab) {
+              tab.opener = null;
+              tab.location.href = shown.url;
+            }
+          },
+          error => {
+            tab?.close();
+            this._error.textContent = `TensorBoard: ${error instanceof Error ? error.message : String(error)}`;
+          }
+        );
+      });
+      links.append(open);
+    }
     this._details.replaceChildren(table, links);
   }
 

@@ -112,6 +112,8 @@ async def test_the_extension_registers_its_routes(jp_serverapp: Any, jp_base_url
         "runs/r1/events",
         "runs/r1/steps/s1/log",
         "runs/r1/steps/s1/artifacts/a1",
+        "tensorboards",
+        "tensorboards/0123456789ab",
     ):
         path = f"{jp_base_url}mlops/api/{route}"
         assert any(re.fullmatch(pattern, path) for pattern in patterns), (path, patterns)

@@ -251,6 +251,10 @@ function render({ model, el: root }) {
     table(panel, "inputs", d.inputs);
     table(panel, "outputs", d.outputs);
     table(panel, "metrics", d.metrics);
+    if (d.tensorboard) {
+      const attrs = { class: "mlops-tensorboard", href: d.tensorboard, target: "_blank", rel: "noopener" };
+      h("a", attrs, "Open in TensorBoard", h("div", {}, null, panel));
+    }
     if (d.log !== undefined) {
       const title = "kfp's executor lines are left out here; %pipeline logs RUN STEP shows every line";
       h("div", { class: "mlops-panel-h", title }, d.log_truncated ? "log (last part)" : "log", panel);

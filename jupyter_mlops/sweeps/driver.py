@@ -1,0 +1,224 @@
+"""The sweep driver: keeps up to `parallel` trial runs going, reads each finished run's metric, tells
+the search, and records every trial in the run store as it goes.
+
+Backend-agnostic: it only submits, reads and cancels runs through the `Backend` protocol, so the same
+loop drives trials on the local backend now and on a Kubeflow backend later (trials are then KFP runs in
+the sweep's experiment). Whatever stops it (the kernel killed, Ctrl+C, `stop`) leaves a store from which
+`resume` goes on: finished trials are kept, runs still going are adopted, stopped trials run again.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..backends.base import Backend
+from ..errors import MlopsError, UsageError
+from ..models import RunInfo, RunState
+from ..store.sweep_records import (
+    FAILED,
+    FINISHED,
+    STOPPED,
+    STOPPING,
+    T_CANCELED,
+    T_FAILED,
+    T_RUNNING,
+    T_SUCCEEDED,
+    SweepRecord,
+    SweepRecords,
+)
+from .search import Search
+
+POLL_S = 0.05  # a finished trial is seen, and the next one started, this soon
+HEARTBEAT_S = 1.0
+
+
+def metric_value(info: RunInfo, metric: str) -> tuple[float | None, str | None]:
+    """(the run's value of `metric`, None) or (None, why there is none).
+
+    `metric` is `step.name` or a name logged by exactly one step."""
+    metrics = info.metrics
+    if metric in metrics:
+        key = metric
+    else:
+        keys = [k for k in metrics if k.endswith("." + metric) or k == metric]
+        if len(keys) > 1:
+            return None, f"metric {metric!r} is logged by several steps ({', '.join(keys)}): name one"
+        if not keys:
+            known = ", ".join(sorted(metrics)) or "none"
+            return None, f"run {info.id} logged no metric {metric!r} (its metrics: {known})"
+        key = keys[0]
+    value = metrics[key]
+    if isinstance(value, (int, float)) and math.isfinite(value):
+        return float(value), None
+    return None, f"metric {key} is {value!r}, not a finite number"
+
+
+@dataclass
+class _InFlight:
+    number: int
+    params: dict[str, Any]
+    run_id: str
+    token: Any
+
+
+class SweepDriver:
+    def __init__(
+        self,
+        *,
+        backend: Backend,
+        records: SweepRecords,
+        record: SweepRecord,
+        documents: Sequence[Mapping[str, Any]],
+        search: Search,
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
+        self.backend = backend
+        self.records = records
+        self.record = record
+        self.documents = list(documents)
+        self.search = search
+        self.on_change = on_change or (lambda: None)
+        settings = record.settings
+        self.metric: str = settings["metric"]
+        self.parallel: int = max(1, int(settings.get("parallel") or 1))
+        self.budget: int | None = settings.get("trials")
+        self.fixed: dict[str, Any] = dict(settings.get("space", {}).get("fixed", {}))
+        self.stop_requested = threading.Event()
+        self._in_flight: dict[int, _InFlight] = {}
+        self._retry: list[dict[str, Any]] = []  # stopped trials' parameters: they run again first
+        self._counted = 0  # trials that count against the budget (all but stopped ones)
+        self._next_number = 0
+        self._beat = 0.0
+
+    # -- start from what the store holds ------------------------------------------------------------
+
+    def _adopt_history(self) -> None:
+        for trial in self.records.trials(self.record.id):
+            self._next_number = max(self._next_number, trial.number + 1)
+            if trial.state == T_CANCELED:
+                self._retry.append(trial.params)
+                continue
+            self._counted += 1
+            if trial.state == T_RUNNING and trial.run_id:
+                self._in_flight[trial.number] = _InFlight(trial.number, trial.params, trial.run_id, None)
+            elif trial.state == T_RUNNING:
+                self.records.finish_trial(self.record.id, trial.number, T_FAILED, None, "never started")
+
+    # -- the loop -----------------------------------------------------------------------------------
+
+    def run(self) -> str:
+        """Drive the sweep to its end (FINISHED), a stop (STOPPED) or an error (FAILED); return that state."""
+        try:
+            self._adopt_history()
+            while True:
+                changed = self._collect()
+                if self._should_stop():
+                    self._stop_trials()
+                    self.records.finish(self.record.id, STOPPED)
+                    self.on_change()
+                    return STOPPED
+                changed |= self._launch()
+                if changed:
+                    self.on_change()
+                if not self._in_flight:
+                    self.records.finish(self.record.id, FINISHED)
+                    self.on_change()
+                    return FINISHED
+                self.stop_requested.wait(POLL_S)
+        except BaseException as exc:
+            if isinstance(exc, KeyboardInterrupt):
+                self._stop_trials()
+                self.records.finish(self.record.id, STOPPED, "interrupted (Ctrl+C)")
+            else:
+                self.records.finish(self.record.id, FAILED, str(exc))
+            self.on_change()
+            raise
+
+    def _should_stop(self) -> bool:
+        now = time.monotonic()
+        if now - self._beat >= HEARTBEAT_S:
+            self._beat = now
+            if self.records.heartbeat(self.record.id) == STOPPING:
+                self.stop_requested.set()
+        return self.stop_requested.is_set()
+
+    def _collect(self) -> bool:
+        changed = False
+        if not self._in_flight:
+            return False
+        # One listing of the sweep's experiment tells which trials ended (however many are in flight);
+        # a finished one is then read whole, once, for its metrics.
+        page = self.backend.list_runs(experiment=self.record.name, limit=len(self._in_flight) + 20)
+        ended = {r.id: r.state.terminal for r in page.runs}
+        for number, flight in list(self._in_flight.items()):
+            if ended.get(flight.run_id) is False:
+                continue
+            info = self.backend.get(flight.run_id)  # a run not on the page (adopted, older) is read here
+            if not info.state.terminal:
+                continue
+            del self._in_flight[number]
+            changed = True
+            if info.state is RunState.SUCCEEDED:
+                value, why = metric_value(info, self.metric)
+            else:
+                value, why = (
+                    None,
+                    f"run {info.id} {info.state.value.lower()}" + (f": {info.error}" if info.error else ""),
+                )
+            if info.state is RunState.CANCELED and self.stop_requested.is_set():
+                self.records.finish_trial(self.record.id, number, T_CANCELED, None, "stopped")
+                continue
+            state = T_SUCCEEDED if value is not None else T_FAILED
+            self.records.finish_trial(self.record.id, number, state, value, why)
+            self.search.tell(flight.params, value, flight.token)
+        return changed
+
+    def _launch(self) -> bool:
+        launched = False
+        while len(self._in_flight) < self.parallel:
+            if self._retry:
+                params, token = self._retry.pop(0), None
+            else:
+                if self.budget is not None and self._counted >= self.budget:
+                    break
+                proposal = self.search.ask()
+                if proposal is None:
+                    break
+                params, token = proposal
+                self._counted += 1
+            self._submit(params, token)
+            launched = True
+        return launched
+
+    def _submit(self, params: dict[str, Any], token: Any) -> None:
+        number = self._next_number
+        self._next_number += 1
+        name = self.record.name
+        try:
+            info = self.backend.submit(
+                self.documents,
+                {**self.fixed, **params},
+                experiment=name,
+                name=f"{name}-trial-{number}",
+                cache=True,
+                working_dir=Path(self.record.working_dir) if self.record.working_dir else None,
+            )
+        except MlopsError as exc:
+            raise UsageError(f"sweep {name!r}: trial {number} ({params}) could not start: {exc}") from exc
+        self.records.add_trial(self.record.id, number, params, info.id)
+        self._in_flight[number] = _InFlight(number, params, info.id, token)
+
+    def _stop_trials(self) -> None:
+        for number, flight in list(self._in_flight.items()):
+            try:
+                self.backend.cancel(flight.run_id)
+            except MlopsError:
+                pass
+            self.records.finish_trial(self.record.id, number, T_CANCELED, None, "stopped")
+        self._in_flight.clear()

@@ -1,0 +1,60 @@
+"""`mlops.log_embedding` and the event files of `mlops.log_metric` in a plain cell (or in a step of a
+pipeline that imports jupyter_mlops): the writer is step_tensorboard.py, the same code that compiled
+steps inline, so a cell writes the same files in the kernel and as a step."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from ..compiler.step_tensorboard import _mlops_write_embedding, _mlops_write_scalar
+from ..errors import UsageError
+
+_counters: dict[tuple[str, str], int] = {}
+_lock = threading.Lock()
+
+
+def current_logdir() -> str:
+    """The logdir `mlops.logdir()` gives here: a step's (the executor sets it), else this notebook
+    session's (one per kernel process, under the jupyter-mlops home)."""
+    from ..home import mlops_home
+
+    override = os.environ.get("JUPYTER_MLOPS_LOGDIR")
+    path = Path(override) if override else mlops_home() / "sessions" / f"{os.getpid()}" / "logs"
+    path.mkdir(parents=True, exist_ok=True)
+    return str(path)
+
+
+def log_embedding(
+    vectors: Any,
+    metadata: Any = None,
+    *,
+    tag: str = "embedding",
+    logdir: str | os.PathLike[str] | None = None,
+    step: int = 0,
+    images: Any = None,
+) -> str:
+    """Write TensorBoard Embedding Projector files for `vectors` (N x D: a numpy array, nested lists, a
+    torch or TensorFlow tensor) with optional labels (`metadata`: one per vector; or several columns as
+    a dict of lists or a DataFrame) and optional thumbnails (`images`: N x H x W [x 3]).
+
+    The files go to `logdir` (default: `mlops.logdir()`, the step's or the notebook session's), laid
+    out as `SummaryWriter.add_embedding` lays them out; several tags (and steps) add up in one run.
+    Returns the logdir, to hand to `mlops.tensorboard(...)`."""
+    target = os.fspath(logdir) if logdir is not None else current_logdir()
+    try:
+        _mlops_write_embedding(target, vectors, metadata, tag=tag, step=step, images=images)
+    except ValueError as exc:
+        raise UsageError(f"{exc} (writing to {target})") from None
+    return target
+
+
+def write_scalar(logdir: str, name: str, value: float, step: int | None) -> None:
+    """One point of a metric history into `logdir`'s event file; without a step, points count up."""
+    with _lock:
+        key = (logdir, name)
+        index = _counters.get(key, 0) if step is None else step
+        _counters[key] = index + 1
+    _mlops_write_scalar(logdir, name, value, index)
