@@ -30,6 +30,8 @@ RUN_BY = {
     "demo.ipynb": "tests/test_demo.py::test_demo_notebook_runs_in_a_real_kernel",
     "quickstart.ipynb": "test_quickstart_runs_twice_and_compares",
     "download_analyse_s3.ipynb": "test_download_analyse_from_a_local_s3_server",
+    "embeddings.ipynb": "tests/board/test_example_notebook.py::test_the_embeddings_example_runs",
+    "sweep_and_schedule.ipynb": "tests/sweeps/test_example_notebook.py",
 }
 
 
