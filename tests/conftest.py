@@ -14,6 +14,11 @@ SLOW_FILES = {
     "executor/test_packages.py",
     "executor/test_step_venv_environments.py",
     "test_packaging.py",
+    # A fresh copy of the checkout through the README's commands; the wheel, Binder and Colab installs.
+    "newcomer/test_fresh_machine.py",
+    "newcomer/test_wheel.py",
+    "newcomer/test_binder.py",
+    "newcomer/test_colab.py",
 }
 SLOW_DIRS = {"realworld"}
 

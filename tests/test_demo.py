@@ -38,6 +38,17 @@ def test_main_job_command_runs_the_demo(home, tmp_path):
     # The summary lists steps in the order the DAG runs them (the IR sorts them by name).
     listed = [line.split()[1] for line in out.splitlines() if line.startswith("  ✓ ")]
     assert listed[0] == "load" and listed[-1] == "evaluate", listed
+    # Then the run as a newcomer wants to see it: parameters, the DAG drawn by stage, each step's result.
+    assert "parameters: epochs=60, lr=0.5, n_samples=400, seed=0" in out
+    drawing = out.split("DAG (", 1)[1].split("steps:", 1)[0].splitlines()
+    assert drawing[1].split() == ["1", "[✓", "load]"], drawing
+    assert drawing[2].split("│", 1)[1].split() == ["load", "─▶", "scale,", "stats"], drawing
+    assert "[✓ train-fast]" in drawing[5] and "[✓ train-slow]" in drawing[5], drawing
+    assert drawing[7].split() == ["4", "[✓", "evaluate]"], drawing
+    steps = {line.split()[0]: line for line in out.split("steps:\n", 1)[1].splitlines()[:6]}
+    assert 'result: "best: ' in steps["evaluate"] and "metrics: accuracy=" in steps["evaluate"]
+    assert 'result: {"rows": 400' in steps["stats"]
+    assert "metrics: train_accuracy=" in steps["train-fast"]
 
     def cli(*args: str) -> str:
         done = subprocess.run(

@@ -69,8 +69,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 0
     info = _follow(backend, run.id)
     from ..render.svg import render_run_text
+    from .run_report import run_report
 
     print(render_run_text(info))
+    print(run_report(info))
     return 0 if info.state.value == "SUCCEEDED" else 1
 
 

@@ -268,6 +268,8 @@ def _build_pipeline(plan: PipelinePlan) -> Any:
             kubernetes.add_toleration(
                 task, key=tol.key, operator=tol.operator, value=tol.value, effect=tol.effect
             )
+        for affinity in options.node_affinity:
+            kubernetes.add_node_affinity(task, **affinity.kfp_arguments())
         if options.timeout:
             kubernetes.set_timeout(task, options.timeout)
 

@@ -12,6 +12,7 @@ import shlex
 from dataclasses import dataclass, field
 
 from ..errors import UsageError
+from .node_affinity import NodeAffinity, parse_node_affinity
 
 STEP_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _MEMORY = re.compile(r"^\d+(\.\d+)?([EPTGMK]i?|[eptgmk])?$")
@@ -43,6 +44,7 @@ class StepOptions:
     force_cache: bool = False  # --cache: cached even though it uses files (see file_order)
     node_selector: tuple[tuple[str, str], ...] = ()
     tolerations: tuple[Toleration, ...] = ()
+    node_affinity: tuple[NodeAffinity, ...] = ()
     inputs: tuple[str, ...] | None = None
     outputs: tuple[str, ...] | None = None
     after: tuple[str, ...] = ()
@@ -105,6 +107,7 @@ def _component_parser() -> _Parser:
     p.add_argument("--cache", action="store_true")
     p.add_argument("--node-selector", action="append", default=[])
     p.add_argument("--toleration", action="append", default=[])
+    p.add_argument("--node-affinity", action="append", default=[])
     p.add_argument("--inputs")
     p.add_argument("--outputs")
     p.add_argument("--after", action="append", default=[])
@@ -202,6 +205,7 @@ def parse_component_line(line: str) -> tuple[str, StepOptions]:
         force_cache=args.cache,
         node_selector=tuple(selectors),
         tolerations=tuple(tolerations),
+        node_affinity=tuple(parse_node_affinity(name, item) for item in args.node_affinity),
         inputs=_names(args.inputs) if args.inputs is not None else None,
         outputs=_names(args.outputs) if args.outputs is not None else None,
         after=tuple(after),
