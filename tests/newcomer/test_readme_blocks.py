@@ -35,18 +35,24 @@ def _runner(block: Block) -> str | None:
         return "tests/newcomer/test_colab.py"
     if block.section.startswith("TensorBoard inline") and "mlops.log_embedding(" in text:
         return "tests/browser/test_tensorboard_inline.py (the same four points, projector through the proxy)"
+    if block.section == "Sweeps and schedules" and text.startswith("%pipeline sweep"):
+        return "tests/sweeps/test_readme_sweeps_block.py"
     if block.lang == "" and text.startswith("jupyter_mlops/\n"):
         return "tests/newcomer/test_readme_blocks.py::test_the_layout_drawing_is_the_packages_layout"
     return None
 
 
 # Blocks no test runs yet, each with why; the test fails if one of them changes or goes, so the list
-# cannot outlive them. (Lead: the sweeps block came with issue 16's merge.)
-NOT_YET_RUN = {
-    ("Sweeps and schedules", "%pipeline sweep lr=0.01,0.1,1 depth=2..8"): (
-        "needs a notebook with lr, depth and dropout parameters and a 30-trial TPE sweep; "
-        "examples/sweep_and_schedule.ipynb (tests/sweeps/test_example_notebook.py) runs the same kinds "
-        "(a grid sweep, --best, a schedule with {best[...]})"
+# cannot outlive them.
+NOT_YET_RUN: dict[tuple[str, str], str] = {
+    ("Results, not file paths", 'run.outputs["load"]["x"]'): (
+        "a reference of calls on a run (RUN and step names are placeholders); tests/backends/"
+        "test_run_values.py, test_step_figures.py and tests/kernel/test_run_values_kernel.py run "
+        "each call on real runs"
+    ),
+    ("On a Kubeflow Pipelines server (`kfp` backend)", "%pipeline backend kfp --host"): (
+        "needs a Kubeflow Pipelines server; tests/compiler/test_kfp_magics.py runs these magics against "
+        "the stand-in server (tests/kfp_standin)"
     ),
 }
 
@@ -133,5 +139,6 @@ def test_the_tours_shell_commands_run_on_its_notebook(tmp_path: Path) -> None:
     assert "SUCCEEDED, 2/2 steps done" in outputs["run"] and "parameters: lr=0.1" in outputs["run"]
     assert run_id in outputs["runs"] and "SUCCEEDED" in outputs["status"]
     assert "train_accuracy" in outputs["status"]
-    assert "Looking for component" in outputs["logs"]  # the step's whole log, as on a cluster
+    # The step's own output: kfp's executor lines are left out unless --executor-lines (issue 11).
+    assert "Looking for component" not in outputs["logs"]
     assert f"Run {run_id} is SUCCEEDED." in outputs["cancel"]  # a finished run stays as it ended
