@@ -66,7 +66,11 @@ def test_a_write_failing_once_ends_the_run_final_and_leaves_nothing_running(
     monkeypatch.setenv("JUPYTER_MLOPS_FAULT", f"{seam}:{errno_name}")
     monkeypatch.setenv("JUPYTER_MLOPS_FAULT_DIR", str(flags))
     backend = LocalBackend(home)
-    run = finished(backend, backend.submit(specs["dataset"], {"count": 4}).id, timeout=BOUND_S)
+    if seam == "heartbeat":  # the runner beats once a second: the run must outlast a beat or two
+        submitted = backend.submit(specs["sleepy"], {"seconds": 3.0})
+    else:
+        submitted = backend.submit(specs["dataset"], {"count": 4})
+    run = finished(backend, submitted.id, timeout=BOUND_S)
     fired = (flags / "fired.log").read_text() if (flags / "fired.log").exists() else ""
     assert seam in fired, f"the fault at {seam} never fired: the test would prove nothing"
     assert run.state.terminal
