@@ -43,12 +43,12 @@ def test_main_job_command_runs_the_demo(home, tmp_path):
     drawing = out.split("DAG (", 1)[1].split("steps:", 1)[0].splitlines()
     assert drawing[1].split() == ["1", "[✓", "load]"], drawing
     assert drawing[2].split("│", 1)[1].split() == ["load", "─▶", "scale,", "stats"], drawing
-    assert "[✓ train-fast]" in drawing[5] and "[✓ train-slow]" in drawing[5], drawing
+    assert "[✓ train_fast]" in drawing[5] and "[✓ train_slow]" in drawing[5], drawing
     assert drawing[7].split() == ["4", "[✓", "evaluate]"], drawing
     steps = {line.split()[0]: line for line in out.split("steps:\n", 1)[1].splitlines()[:6]}
     assert 'result: "best: ' in steps["evaluate"] and "metrics: accuracy=" in steps["evaluate"]
     assert 'result: {"rows": 400' in steps["stats"]
-    assert "metrics: train_accuracy=" in steps["train-fast"]
+    assert "metrics: train_accuracy=" in steps["train_fast"]
 
     def cli(*args: str) -> str:
         done = subprocess.run(

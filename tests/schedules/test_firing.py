@@ -184,8 +184,9 @@ def test_scheduled_runs_run_every_step_afresh_unless_asked_to_cache(
     schedule(_pipeline(), "0 3 * * *", cache=cache, backend=backend, working_dir=tmp_path,
              now=at("2026-01-05 01:00"))  # fmt: skip
     records = schedule_records(backend)
-    runs = [tick(records, backend, at(f"2026-01-0{day} 03:00"))[0].run_id or "" for day in (5, 6)]
-    for run_id in runs:
-        _finished_score(backend, run_id)
+    runs = []
+    for day in (5, 6):  # one night after the other: the second run starts once the first has ended
+        runs.append(tick(records, backend, at(f"2026-01-0{day} 03:00"))[0].run_id or "")
+        _finished_score(backend, runs[-1])
     assert backend.get(runs[0]).step("train").state is StepState.SUCCEEDED
     assert backend.get(runs[1]).step("train").state is second
