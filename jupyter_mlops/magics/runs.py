@@ -119,9 +119,11 @@ def subcommands(m: SessionState) -> dict[str, Callable[[list[str]], Any]]:
             finally:  # or where the run got to when the wait was interrupted (Ctrl+C): its id is there
                 _display(run_view(result.backend, result.id))
         else:
-            _display(run_view(result.backend, result.id))  # live while the cell waits
+            view = run_view(result.backend, result.id)
+            _display(view)  # live while the cell waits
             if opts.wait:
                 result.wait()
+                view.settle()  # the cell ends with the view showing how the run ended
         return notebook_run(result, m.shell)
 
     def runs(args: list[str]) -> Any:

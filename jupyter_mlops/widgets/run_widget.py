@@ -190,6 +190,13 @@ class RunView(MimeView):
     def _layout_for(cls, info: RunInfo) -> tuple[Layout, tuple[Any, ...]]:
         return layout_dag([s.name for s in info.steps], info.edges), cls._shape_of(info)
 
+    def settle(self, timeout: float = 5.0) -> None:
+        """Wait, briefly, until the view has shown the run's final state: a cell that waited for the run
+        then ends with its view final, which is what the saved notebook (and a widget-state capture
+        such as nbclient's) keeps."""
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=timeout)
+
     def stop(self) -> None:
         """Stop following the run (the view keeps showing what it last saw)."""
         self._stop.set()
