@@ -274,6 +274,7 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
         steps=[plans[n] for n in order],
         edges=edges,
         notes=notes,
+        inline_runtime=pipeline.setup_options.inline_runtime,
     )
 
 
