@@ -6,7 +6,6 @@
  */
 import { Widget } from '@lumino/widgets';
 
-import { ExecutorLines } from './logfilter';
 import { stepResults } from './stepresults';
 import {
   elapsed,
@@ -14,8 +13,7 @@ import {
   IRunDetail,
   IStateStyle,
   IStep,
-  MlopsClient,
-  TERMINAL_STATES
+  MlopsClient
 } from './api';
 
 const POLL_MS = 1000;
@@ -84,7 +82,7 @@ export class RunView extends Widget {
     this._selected = step;
     this._logOffset = 0;
     this._logComplete = false;
-    this._logLines = new ExecutorLines();
+    this._logState = '';
     this._log.textContent = '';
     this._log.dataset.step = step;
     if (this._run) {
@@ -176,7 +174,7 @@ export class RunView extends Widget {
       }
       this._render(run);
       await this._followLog();
-      if (TERMINAL_STATES.has(run.state)) {
+      if (run.terminal) {
         this._closeSource();
       }
     } catch (error) {
@@ -185,7 +183,7 @@ export class RunView extends Widget {
   }
 
   private _finished(): boolean {
-    return this._run !== null && TERMINAL_STATES.has(this._run.state);
+    return this._run !== null && this._run.terminal;
   }
 
   private _closeSource(): void {
@@ -227,16 +225,21 @@ export class RunView extends Widget {
     }
     // Read until the server has nothing more right now: a big log arrives in a few calls.
     for (;;) {
-      const chunk = await this._client.log(this.runId, step, this._logOffset);
+      const offset = this._logOffset;
+      const chunk = await this._client.log(
+        this.runId,
+        step,
+        offset,
+        this._showExecutor ? null : this._logState
+      );
       if (step !== this._selected) {
         return; // the user picked another step meanwhile
       }
-      this._log.textContent += this._showExecutor
-        ? chunk.text
-        : this._logLines.push(chunk.text, chunk.complete);
+      this._log.textContent += chunk.text;
       this._logOffset = chunk.next_offset;
+      this._logState = chunk.filter_state ?? '';
       this._logComplete = chunk.complete;
-      if (chunk.text === '' || chunk.complete) {
+      if (chunk.next_offset === offset || chunk.complete) {
         break;
       }
     }
@@ -271,7 +274,7 @@ export class RunView extends Widget {
     this._stateBadge.style.borderColor = style.stroke;
     this.node.dataset.state = run.state;
     // Not the `hidden` attribute: JupyterLab's button styles set display and would override it.
-    this._cancel.style.display = TERMINAL_STATES.has(run.state) ? 'none' : '';
+    this._cancel.style.display = run.terminal ? 'none' : '';
     this._metrics.textContent = Object.entries(run.metrics)
       .map(([name, value]) => `${name} = ${value}`)
       .join('   ');
@@ -404,7 +407,7 @@ export class RunView extends Widget {
   private _refreshing = false;
   private _dirty = false;
   private _following: Promise<void> | null = null;
-  private _logLines = new ExecutorLines();
+  private _logState = ''; // the server's log filter state for the next read (executor lines hidden)
   private _showExecutor = false;
   private readonly _executorToggle = document.createElement('input');
   private _followAgain = false;
