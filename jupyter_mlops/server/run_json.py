@@ -21,6 +21,7 @@ def run_summary(run: RunInfo) -> dict[str, Any]:
         "id": run.id,
         "name": run.name,
         "state": run.state.value,
+        "terminal": run.state.terminal,  # the front ends ask this rather than keep a list of states
         "experiment": run.experiment,
         "pipeline_name": run.pipeline_name,
         "backend": run.backend,
@@ -57,8 +58,10 @@ def run_detail(
 
     body = run.to_json()
     body["duration"] = run.duration
+    body["terminal"] = run.state.terminal
     for step_json, step in zip(body["steps"], run.steps, strict=True):
         step_json["duration"] = step.duration
+        step_json["terminal"] = step.state.terminal
         # what each value is and which step made it, under the cell's names: no paths, no plumbing
         source = (sources or {}).get(step.name)
         names = source.variables if source is not None else {}
