@@ -77,6 +77,8 @@ export interface IRunDetail extends IRunSummary {
   edges: [string, string][];
   artifacts: { step: string; name: string; type: string; metadata?: Record<string, unknown> }[];
   layout: ILayout;
+  /** The DAG drawn by the server (jupyter_mlops/render/svg.py): nodes are g.mlops-node[data-step]. */
+  dag_svg: string;
 }
 
 export interface ILogChunk {
