@@ -53,6 +53,11 @@ def cell_output(nb: Any, starts: str) -> str:
 def test_every_example_is_run_by_a_test_and_opens_with_what_and_how_long() -> None:
     names = sorted(p.name for p in EXAMPLES.glob("*.ipynb"))
     assert names == sorted(RUN_BY), f"examples without a test here: {sorted(set(names) - set(RUN_BY))}"
+    for name, test in RUN_BY.items():
+        path, _, function = test.partition("::") if "/" in test else (__file__, "", test)
+        source = (ROOT / path).read_text(encoding="utf-8")
+        assert not function or f"def {function}(" in source, f"{name}: no {test}"
+        assert name in source, f"{name}: {path} does not run it"
     for name in names:
         first = nbformat.read(EXAMPLES / name, as_version=4).cells[0]
         assert first.cell_type == "markdown", name
