@@ -5,19 +5,41 @@ undefined (reading 'then')", found by tests/newcomer/test_colab.py's page)."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+from pathlib import Path
+from typing import Any
+
+import anywidget
 import ipywidgets
 import traitlets
 
-from jupyter_mlops.widgets.compare import CompareView
-from jupyter_mlops.widgets.mime import MimeView
+import jupyter_mlops
 from jupyter_mlops.widgets.run_widget import DagView, RunView
-from jupyter_mlops.widgets.runs_widget import RunsTable
 
 SHADOWABLE = ipywidgets.DOMWidget.class_traits()
 
 
+def our_widgets() -> list[type[Any]]:
+    """Every AnyWidget class in the package (each module that mentions anywidget's classes imported)."""
+    for info in pkgutil.walk_packages(jupyter_mlops.__path__, "jupyter_mlops."):
+        spec = importlib.util.find_spec(info.name)
+        source = Path(spec.origin) if spec and spec.origin and spec.origin.endswith(".py") else None
+        if source and any(word in source.read_text(encoding="utf-8") for word in ("AnyWidget", "View)")):
+            importlib.import_module(info.name)
+    found, todo = [], [anywidget.AnyWidget]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            todo.append(sub)
+            if sub.__module__.startswith("jupyter_mlops."):
+                found.append(sub)
+    return found
+
+
 def test_no_widget_of_ours_redefines_a_trait_of_ipywidgets_domwidget() -> None:
-    for cls in (MimeView, DagView, RunView, RunsTable, CompareView):
+    widgets = our_widgets()
+    assert {"MimeView", "DagView", "RunView", "RunsTable", "CompareView"} <= {w.__name__ for w in widgets}
+    for cls in widgets:
         for name, trait in cls.class_traits().items():
             if name in SHADOWABLE:
                 assert type(trait) is type(SHADOWABLE[name]), (cls.__name__, name, trait)
