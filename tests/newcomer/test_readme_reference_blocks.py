@@ -84,7 +84,6 @@ def test_the_results_block_runs_on_a_run_with_a_failed_step(kernel: KernelSessio
     by_start = {line.split("(")[0].split(" ")[0]: text for line, text in shown_by.items()}
 
     assert "array([[ 0.,  1.,  2.]" in by_start['run.outputs["load"]["x"]'], shown_by
-    assert by_start["run.artifact_path"].strip().strip("')").endswith(".npy"), shown_by
     assert by_start["run.artifact_path"].strip().endswith("/artifacts/load/x/value.npy')"), shown_by
     assert by_start["run.figures"].strip() == "<IPython.core.display.Image object>", shown_by  # the plot
     assert f"Run {name} (" in by_start["mlops.get_run"] and "plot   SUCCEEDED" in by_start["mlops.get_run"]
