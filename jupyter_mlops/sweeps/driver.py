@@ -31,7 +31,9 @@ from ..store.sweep_records import (
     T_SUCCEEDED,
     SweepRecord,
     SweepRecords,
+    TrialRecord,
 )
+from .early_stop import from_settings
 from .search import Search
 
 POLL_S = 0.05  # a finished trial is seen, and the next one started, this soon
@@ -57,6 +59,10 @@ def metric_value(info: RunInfo, metric: str) -> tuple[float | None, str | None]:
     if isinstance(value, (int, float)) and math.isfinite(value):
         return float(value), None
     return None, f"metric {key} is {value!r}, not a finite number"
+
+
+def _finish_order(trial: TrialRecord) -> float:
+    return trial.finished_at or 0.0
 
 
 @dataclass
@@ -89,6 +95,9 @@ class SweepDriver:
         self.parallel: int = max(1, int(settings.get("parallel") or 1))
         self.budget: int | None = settings.get("trials")
         self.fixed: dict[str, Any] = dict(settings.get("space", {}).get("fixed", {}))
+        self.early_stop = from_settings(settings)
+        self.stopped_early: str | None = None  # why no new trial starts (early stopping), once it is so
+        self._values: list[float | None] = []  # finished trials' values, in the order they finished
         self.stop_requested = threading.Event()
         self._in_flight: dict[int, _InFlight] = {}
         self._retry: list[dict[str, Any]] = []  # stopped trials' parameters: they run again first
@@ -99,7 +108,10 @@ class SweepDriver:
     # -- start from what the store holds ------------------------------------------------------------
 
     def _adopt_history(self) -> None:
-        for trial in self.records.trials(self.record.id):
+        trials = self.records.trials(self.record.id)
+        ended = sorted((t for t in trials if t.state in (T_SUCCEEDED, T_FAILED)), key=_finish_order)
+        self._values = [t.value if t.state == T_SUCCEEDED else None for t in ended]
+        for trial in trials:
             self._next_number = max(self._next_number, trial.number + 1)
             if trial.state == T_CANCELED:
                 self._retry.append(trial.params)
@@ -127,7 +139,7 @@ class SweepDriver:
                 if changed:
                     self.on_change()
                 if not self._in_flight:
-                    self.records.finish(self.record.id, FINISHED)
+                    self.records.finish(self.record.id, FINISHED, self.stopped_early)
                     self.on_change()
                     return FINISHED
                 self.stop_requested.wait(POLL_S)
@@ -177,11 +189,14 @@ class SweepDriver:
             state = T_SUCCEEDED if value is not None else T_FAILED
             self.records.finish_trial(self.record.id, number, state, value, why)
             self.search.tell(flight.params, value, flight.token)
+            self._values.append(value)
         return changed
 
     def _launch(self) -> bool:
         launched = False
-        while len(self._in_flight) < self.parallel:
+        if self.early_stop is not None and self.stopped_early is None:
+            self.stopped_early = self.early_stop.reason(self._values, self.record.settings["goal"])
+        while len(self._in_flight) < self.parallel and self.stopped_early is None:
             if self._retry:
                 params, token = self._retry.pop(0), None
             else:

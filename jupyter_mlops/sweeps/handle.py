@@ -205,6 +205,7 @@ def sweep(
     working_dir: str | os.PathLike[str] | None = None,
     resume: bool = False,
     wait: bool = False,
+    early_stop: Any = None,
     text_space: bool = False,
 ) -> Sweep:
     """Run the pipeline over `space` and keep score of `metric` (`step.name`, or a name one step logs).
@@ -212,7 +213,9 @@ def sweep(
     `search`: "grid" (every combination; `trials` caps it), "random" or "tpe" (Optuna; `trials` runs).
     `resume=True` with the `name` of an interrupted or stopped sweep goes on where it stopped: finished
     trials are kept, runs still going are waited for, stopped trials run again (pipeline and space are
-    the frozen ones; `trials` and `parallel` may be raised)."""
+    the frozen ones; `trials` and `parallel` may be raised). `early_stop`: start no new trial after
+    `{"patience": N}` finished trials without a better one, or once the best reaches `{"target": V}`
+    (or the string "patience=N,target=V"; see `jupyter_mlops.sweeps.early_stop`)."""
     from ..backends.registry import get_backend
 
     target = get_backend(backend) if isinstance(backend, str) else backend
@@ -238,7 +241,7 @@ def sweep(
     else:
         record = _create(target, records, pipeline, space, metric=metric, goal=goal, search=search,
                          trials=trials, parallel=parallel or 2, name=name, seed=seed, working_dir=working_dir,
-                         text_space=text_space, pid=pid, host=host)  # fmt: skip
+                         early_stop=early_stop, text_space=text_space, pid=pid, host=host)  # fmt: skip
     return _drive(target, records, record, wait=wait)
 
 
@@ -256,11 +259,15 @@ def _create(
     name: str | None,
     seed: int | None,
     working_dir: str | os.PathLike[str] | None,
+    early_stop: Any,
     text_space: bool,
     pid: int,
     host: str,
 ) -> SweepRecord:
     from ..ir.documents import bind_arguments, load_pipeline, pipeline_name
+    from .early_stop import parse_early_stop
+
+    stopping = parse_early_stop(early_stop)  # a bad setting fails before anything is made
 
     if pipeline is None:
         raise UsageError(
@@ -302,6 +309,7 @@ def _create(
         "parallel": parallel,
         "seed": seed,
         "order": list(types),
+        "early_stop": stopping.to_json() if stopping else None,
     }
     return records.create(name=name, pipeline_name=pname, settings=settings, spec_path=str(spec_path),
                           working_dir=str(cwd), owner_pid=pid, owner_host=host)  # fmt: skip
