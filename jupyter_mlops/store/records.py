@@ -11,7 +11,10 @@ from ..models import ArtifactInfo, MetricPoint, RunEvent, RunInfo, RunState, Ste
 
 RUN_COLUMNS = (
     "r.id, r.name, e.name AS experiment, r.pipeline_name, r.backend, r.state, r.created_at, "
-    "r.started_at, r.finished_at, r.parameters, r.error, r.metrics_summary"
+    "r.started_at, r.finished_at, r.parameters, r.error, r.metrics_summary, "
+    # the schedule that started the run, if one did (schedule_fires is indexed by run_id)
+    "(SELECT s.name FROM schedule_fires f JOIN schedules s ON s.id = f.schedule_id "
+    "WHERE f.run_id = r.id LIMIT 1) AS schedule"
 )
 
 
@@ -39,6 +42,7 @@ def run_from_row(row: sqlite3.Row) -> RunInfo:
         parameters=loads(row["parameters"]),
         error=row["error"],
         metrics=loads(row["metrics_summary"]),
+        schedule=row["schedule"],
     )
 
 
