@@ -176,9 +176,10 @@ def sweep_html(sweep: Sweep) -> str:
     colour = "#555" if error and _early(error) else "#b00"
     problem = f"<br><span style='color:{colour}'>{esc(error)}</span>" if error else ""
     return (
-        f"<div class='jupyter-mlops-sweep'><b>{esc(title)}</b><br>{esc(best)}{problem}"
+        f"<div class='jupyter-mlops-sweep' data-state='{esc(sweep.state)}'><b>{esc(title)}</b><br>"
+        f"<span class='mlops-sweep-best'>{esc(best)}</span>{problem}"
         f"{parallel_coordinates_svg(sweep, ranked)}"
-        f"<table><tr>{head}</tr>{''.join(body)}</table></div>"
+        f"<table class='mlops-sweep-trials'><tr>{head}</tr>{''.join(body)}</table></div>"
     )
 
 
