@@ -10,8 +10,9 @@ error answers, slow answers, dropped connections.
 
 Routes: GET healthz; GET|POST experiments, GET experiments/{id}; POST runs (inline pipeline_spec),
 GET runs/{id}, GET runs (experiment_id, namespace, filter, sort_by, page_size, page_token),
-POST runs/{id}:terminate, POST runs/{id}:retry, DELETE runs/{id}. Not served: pipeline upload and
-versions, recurring runs, artifacts, visualizations, the UI's log and artifact endpoints.
+POST runs/{id}:terminate, POST runs/{id}:retry, DELETE runs/{id}; recurring runs (recurring.py).
+Not served: pipeline upload and versions, artifacts, visualizations, the UI's log and artifact
+endpoints.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from urllib.parse import parse_qs, urlsplit
 import kfp_server_api as k
 
 from .cluster import ApiError, Cluster, RunRecord
+from .recurring import RecurringRuns
 
 PREFIX = "/apis/v2beta1/"
 _api = k.ApiClient()
@@ -80,6 +82,7 @@ class StandIn:
         api: str = "v2beta1",
     ) -> None:
         self.cluster = Cluster(home)
+        self.recurring = RecurringRuns(self.cluster)  # recurringruns routes; fire_due(now) starts runs
         self.tokens = tokens
         self.multi_user = multi_user
         self.api = api
@@ -206,6 +209,10 @@ class StandIn:
             return self.cluster.run_model(self.cluster.create_run(run))
         if rest == "runs" and method == "GET":
             return self._list_runs(query, check_ns)
+        if rest.startswith("recurringruns"):
+            found = self.recurring.route(method, rest, query, body, check_ns, parse, self._page)
+            if found is not None:
+                return found
         if rest.startswith("runs/"):
             run_ref = rest.split("/", 1)[1]
             run_id, _, verb = run_ref.partition(":")
