@@ -83,6 +83,7 @@ class SweepDriver:
         documents: Sequence[Mapping[str, Any]],
         search: Search,
         on_change: Callable[[], None] | None = None,
+        metrics: Callable[[RunInfo], Mapping[str, float]] | None = None,
     ) -> None:
         self.backend = backend
         self.records = records
@@ -90,6 +91,10 @@ class SweepDriver:
         self.documents = list(documents)
         self.search = search
         self.on_change = on_change or (lambda: None)
+        self.read_metrics = metrics  # for runs that do not carry their metrics (kfp)
+        # A remote backend answers from its own cache (kfp: each run read at most every `refresh` s):
+        # asking it more often only loads its server.
+        self.poll_s = max(POLL_S, float(getattr(backend, "refresh", 0.0)))
         settings = record.settings
         self.metric: str = settings["metric"]
         self.parallel: int = max(1, int(settings.get("parallel") or 1))
@@ -142,7 +147,7 @@ class SweepDriver:
                     self.records.finish(self.record.id, FINISHED, self.stopped_early)
                     self.on_change()
                     return FINISHED
-                self.stop_requested.wait(POLL_S)
+                self.stop_requested.wait(self.poll_s)
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):
                 self._stop_trials()
@@ -177,6 +182,8 @@ class SweepDriver:
             del self._in_flight[number]
             changed = True
             if info.state is RunState.SUCCEEDED:
+                if self.read_metrics is not None:
+                    info.metrics = dict(self.read_metrics(info))
                 value, why = metric_value(info, self.metric)
             else:
                 value, why = (

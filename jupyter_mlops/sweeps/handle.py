@@ -206,6 +206,7 @@ def sweep(
     resume: bool = False,
     wait: bool = False,
     early_stop: Any = None,
+    metrics: Callable[[Any], Mapping[str, float]] | None = None,
     text_space: bool = False,
 ) -> Sweep:
     """Run the pipeline over `space` and keep score of `metric` (`step.name`, or a name one step logs).
@@ -215,10 +216,19 @@ def sweep(
     trials are kept, runs still going are waited for, stopped trials run again (pipeline and space are
     the frozen ones; `trials` and `parallel` may be raised). `early_stop`: start no new trial after
     `{"patience": N}` finished trials without a better one, or once the best reaches `{"target": V}`
-    (or the string "patience=N,target=V"; see `jupyter_mlops.sweeps.early_stop`)."""
+    (or the string "patience=N,target=V"; see `jupyter_mlops.sweeps.early_stop`). `metrics`: a function
+    of a finished trial's RunInfo giving its metrics, for a backend whose runs do not carry them (kfp:
+    KFP keeps step metrics in ML Metadata, which its REST API does not return); pass it again on resume."""
     from ..backends.registry import get_backend
 
     target = get_backend(backend) if isinstance(backend, str) else backend
+    if metrics is None and not target.capabilities.outputs:
+        raise UsageError(
+            f"sweep: the {target.name!r} backend does not read its runs' metrics back (KFP keeps them in ML "
+            "Metadata, which its REST API does not return), so trials could not be scored: pass "
+            "metrics=a function of a finished trial's RunInfo that returns its metrics (for instance one "
+            "that queries ML Metadata in the cluster), or sweep on the local backend"
+        )
     records = _records(target)
     pid, host = os.getpid(), _host()
     if resume:
@@ -242,7 +252,7 @@ def sweep(
         record = _create(target, records, pipeline, space, metric=metric, goal=goal, search=search,
                          trials=trials, parallel=parallel or 2, name=name, seed=seed, working_dir=working_dir,
                          early_stop=early_stop, text_space=text_space, pid=pid, host=host)  # fmt: skip
-    return _drive(target, records, record, wait=wait)
+    return _drive(target, records, record, wait=wait, metrics=metrics)
 
 
 def _create(
@@ -319,7 +329,14 @@ def _any_value(dim: Any) -> Any:
     return dim.values[0] if hasattr(dim, "values") else dim.low
 
 
-def _drive(backend: Backend, records: SweepRecords, record: SweepRecord, *, wait: bool) -> Sweep:
+def _drive(
+    backend: Backend,
+    records: SweepRecords,
+    record: SweepRecord,
+    *,
+    wait: bool,
+    metrics: Callable[[Any], Mapping[str, float]] | None = None,
+) -> Sweep:
     from ..ir.documents import spec_documents
 
     settings = record.settings
@@ -330,7 +347,7 @@ def _drive(backend: Backend, records: SweepRecords, record: SweepRecord, *, wait
     documents = spec_documents(Path(record.spec_path).read_text())
     handle = Sweep(backend, records, record.id)
     driver = SweepDriver(backend=backend, records=records, record=record, documents=documents, search=search,
-                         on_change=handle._changed)  # fmt: skip
+                         on_change=handle._changed, metrics=metrics)  # fmt: skip
     for t in records.trials(record.id):  # a resumed TPE search learns from the trials before
         if t.state in (T_SUCCEEDED, "FAILED"):
             search.tell(t.params, t.value if t.state == T_SUCCEEDED else None)
