@@ -76,6 +76,13 @@ def _shows_its_schedule(backend: LocalBackend, run_id: str, name: str) -> None:
     assert f"(schedule {name})" in runs_text([listed[run_id]])  # `jupyter-mlops runs`
     assert listed[manual.id].schedule is None and backend.get(manual.id).schedule is None
     assert "(schedule" not in runs_text([listed[manual.id]])
+    # `%pipeline runs`: a "schedule" column once a listed run was started by one
+    from jupyter_mlops.widgets.runs_widget import cell_text, run_row, table_columns
+
+    rows = [run_row(listed[run_id]), run_row(listed[manual.id])]
+    (column,) = [c for c in table_columns(rows) if c["key"] == "schedule"]
+    assert [cell_text(r, column) for r in rows] == [name, ""]
+    assert not [c for c in table_columns(rows[1:]) if c["key"] == "schedule"]
 
 
 def test_time_zones_are_explicit(backend: LocalBackend, tmp_path: Path) -> None:
