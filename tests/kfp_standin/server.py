@@ -10,9 +10,8 @@ error answers, slow answers, dropped connections.
 
 Routes: GET healthz; GET|POST experiments, GET experiments/{id}; POST runs (inline pipeline_spec),
 GET runs/{id}, GET runs (experiment_id, namespace, filter, sort_by, page_size, page_token),
-POST runs/{id}:terminate, POST runs/{id}:retry, DELETE runs/{id}; recurring runs (recurring.py).
-Not served: pipeline upload and versions, artifacts, visualizations, the UI's log and artifact
-endpoints.
+POST runs/{id}:terminate, POST runs/{id}:retry, DELETE runs/{id}. Not served: pipeline upload and
+versions, recurring runs, artifacts, visualizations, the UI's log and artifact endpoints.
 """
 
 from __future__ import annotations
