@@ -36,7 +36,8 @@ from ..store.sweep_records import (
 from .early_stop import from_settings
 from .search import Search
 
-POLL_S = 0.05  # a finished trial is seen, and the next one started, this soon
+POLL_S = 0.05  # without pushed changes, a finished trial is seen and the next one started this soon
+WATCH_CHECK_S = 0.25  # with them, the runs are still read this often (a killed runner announces nothing)
 HEARTBEAT_S = 1.0
 
 
@@ -104,6 +105,7 @@ class SweepDriver:
         self.stopped_early: str | None = None  # why no new trial starts (early stopping), once it is so
         self._values: list[float | None] = []  # finished trials' values, in the order they finished
         self.stop_requested = threading.Event()
+        self._watch: Any = None  # the backend's change notification while `run` goes on, if it has one
         self._in_flight: dict[int, _InFlight] = {}
         self._retry: list[dict[str, Any]] = []  # stopped trials' parameters: they run again first
         self._counted = 0  # trials that count against the budget (all but stopped ones)
@@ -129,8 +131,33 @@ class SweepDriver:
 
     # -- the loop -----------------------------------------------------------------------------------
 
+    def request_stop(self) -> None:
+        """Stop soon (from another thread): no trial starts, running ones are canceled."""
+        self.stop_requested.set()
+        watch = self._watch
+        if watch is not None:
+            watch.wake()
+
+    def _pause(self) -> None:
+        """Until something may have changed: a run's change pushed by the backend (local: run_notify),
+        re-checked every WATCH_CHECK_S for what nobody announces (a runner killed); else a poll."""
+        if self._watch is not None and self._watch.pushed:
+            self._watch.wait(WATCH_CHECK_S)
+        else:
+            self.stop_requested.wait(self.poll_s)
+
     def run(self) -> str:
         """Drive the sweep to its end (FINISHED), a stop (STOPPED) or an error (FAILED); return that state."""
+        make_watch = getattr(self.backend, "watch", None)  # made before the first read: no change missed
+        self._watch = make_watch(None) if callable(make_watch) else None
+        try:
+            return self._run()
+        finally:
+            watch, self._watch = self._watch, None
+            if watch is not None:
+                watch.close()
+
+    def _run(self) -> str:
         try:
             self._adopt_history()
             while True:
@@ -147,7 +174,7 @@ class SweepDriver:
                     self.records.finish(self.record.id, FINISHED, self.stopped_early)
                     self.on_change()
                     return FINISHED
-                self.stop_requested.wait(self.poll_s)
+                self._pause()
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):
                 self._stop_trials()

@@ -122,7 +122,7 @@ class Sweep:
         """Stop: running trials are canceled (and run again on resume); no new trial starts."""
         self.records.request_stop(self.id)
         if self._driver is not None:
-            self._driver.stop_requested.set()
+            self._driver.request_stop()
         if wait and self._thread is not None:
             self._thread.join()
         elif not self._driving() and not owner_alive(self.record, host=_host()):
