@@ -109,8 +109,9 @@ def schedule(
     if target.name == "kfp":  # a KFP recurring run: the server keeps the snapshot and fires it
         from .kfp_schedules import schedule_on_kfp
 
-        return schedule_on_kfp(target, documents, args, name=name, cron=expression, timezone=timezone,  # type: ignore[no-any-return]
-                               catch_up=catch_up, experiment=experiment, cache=cache)  # fmt: skip
+        parts = schedule_on_kfp(target, documents, args, name=name, cron=expression, timezone=timezone,
+                                catch_up=catch_up, experiment=experiment, cache=cache)  # fmt: skip
+        return Schedule(*parts)
     records = schedule_records(target)
     if not name.replace("-", "").replace("_", "").replace(".", "").isalnum():
         raise UsageError(f"schedule name {name!r}: use letters, digits, '-', '_' and '.'")
@@ -135,7 +136,7 @@ def schedules(backend: str | Backend = "local") -> list[Schedule]:
     if target.name == "kfp":
         from .kfp_schedules import kfp_schedules
 
-        return kfp_schedules(target)
+        return [Schedule(*parts) for parts in kfp_schedules(target)]
     records = schedule_records(target)
     return [describe(records, r) for r in records.all()]
 
@@ -147,7 +148,7 @@ def _change(verb: str, name: str, backend: str | Backend) -> Schedule:
     if target.name == "kfp":
         from .kfp_schedules import change_on_kfp
 
-        return change_on_kfp(target, verb, name)  # type: ignore[no-any-return]
+        return Schedule(*change_on_kfp(target, verb, name))
     records = schedule_records(target)
     now = time.time()
     if verb == "delete":

@@ -1,6 +1,7 @@
 """Schedules on the kfp backend are KFP recurring runs (`backends/kfp/recurring.py` says how our
 settings map to KFP's): made, listed, paused, resumed and deleted on the server, and shown as the same
-`Schedule` the local backend's store gives (its last runs are the runs the recurring run started)."""
+`Schedule` the local backend's store gives (its last runs are the runs the recurring run started):
+each function returns the parts of one, (record, next run, firings), which `handle` assembles."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from typing import Any
 from ..store.schedule_records import FireRecord, ScheduleRecord
 from .cron import next_due
 
+Parts = tuple[ScheduleRecord, float | None, list[FireRecord]]
+
 
 def _runs(backend: Any) -> Any:
     from ..backends.kfp.recurring import KfpRecurringRuns
@@ -18,10 +21,9 @@ def _runs(backend: Any) -> Any:
     return KfpRecurringRuns(backend)
 
 
-def _as_schedule(backend: Any, item: Any, now: float | None = None) -> Any:
+def _as_schedule(backend: Any, item: Any, now: float | None = None) -> Parts:
     from ..backends.kfp.convert import seconds
     from ..backends.kfp.recurring import created_at, our_cron
-    from .handle import Schedule
 
     now = time.time() if now is None else now
     trigger = item.trigger.cron_schedule if item.trigger else None
@@ -54,7 +56,7 @@ def _as_schedule(backend: Any, item: Any, now: float | None = None) -> Any:
         last_due=fires[0].due if fires else created_at(item),
     )
     upcoming = None if paused or not cron else next_due(cron, "UTC", max(now, record.last_due))
-    return Schedule(record, upcoming, fires)
+    return record, upcoming, fires
 
 
 def schedule_on_kfp(
@@ -68,21 +70,17 @@ def schedule_on_kfp(
     catch_up: str,
     experiment: str | None,
     cache: bool,
-) -> Any:
+) -> Parts:
     item = _runs(backend).create(documents, arguments, name=name, cron=cron, timezone=timezone,
                                  catch_up=catch_up, experiment=experiment, cache=cache)  # fmt: skip
     return _as_schedule(backend, item)
 
 
-def kfp_schedules(backend: Any) -> list[Any]:
+def kfp_schedules(backend: Any) -> list[Parts]:
     return [_as_schedule(backend, item) for item in _runs(backend).all()]
 
 
-def change_on_kfp(backend: Any, verb: str, name: str) -> Any:
+def change_on_kfp(backend: Any, verb: str, name: str) -> Parts:
     item = _runs(backend).change(verb, name)
-    if verb == "delete":
-        from .handle import Schedule
-
-        gone = _as_schedule(backend, item)
-        return Schedule(gone.record, None, [])
-    return _as_schedule(backend, item)
+    record, upcoming, fires = _as_schedule(backend, item)
+    return (record, None, []) if verb == "delete" else (record, upcoming, fires)
