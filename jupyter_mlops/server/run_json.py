@@ -33,6 +33,7 @@ def run_summary(run: RunInfo) -> dict[str, Any]:
         "parameters": run.parameters,
         "metrics": run.metrics,
         "error": run.error,
+        "schedule": run.schedule,
     }
 
 

@@ -31,6 +31,7 @@ from urllib.parse import parse_qs, urlsplit
 import kfp_server_api as k
 
 from .cluster import ApiError, Cluster, RunRecord
+from .recurring import RecurringRuns
 
 PREFIX = "/apis/v2beta1/"
 _api = k.ApiClient()
@@ -80,6 +81,7 @@ class StandIn:
         api: str = "v2beta1",
     ) -> None:
         self.cluster = Cluster(home)
+        self.recurring = RecurringRuns(self.cluster)  # recurringruns routes; fire_due(now) starts runs
         self.tokens = tokens
         self.multi_user = multi_user
         self.api = api
@@ -206,6 +208,10 @@ class StandIn:
             return self.cluster.run_model(self.cluster.create_run(run))
         if rest == "runs" and method == "GET":
             return self._list_runs(query, check_ns)
+        if rest.startswith("recurringruns"):
+            found = self.recurring.route(method, rest, query, body, check_ns, parse, self._page)
+            if found is not None:
+                return found
         if rest.startswith("runs/"):
             run_ref = rest.split("/", 1)[1]
             run_id, _, verb = run_ref.partition(":")

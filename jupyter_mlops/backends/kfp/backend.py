@@ -56,7 +56,7 @@ class KfpBackend:
         artifact_download=False,  # artifact bytes live in the cluster's object store
         cancel=True,
         retry=True,
-        schedules=False,
+        schedules=True,  # KFP recurring runs (recurring.py)
         session_metrics=False,  # a notebook cell's log_metric has no run on the server
         working_dir=False,  # steps run in pods: the notebook's folder is not there
         outputs=False,  # output values and metrics are in ML Metadata, not the REST API
@@ -183,7 +183,16 @@ class KfpBackend:
 
     def get(self, run_id: str) -> RunInfo:
         run = self._get_raw(run_id)
-        return to_run_info(run, self.experiment_book.name_of(run.experiment_id))
+        info = to_run_info(run, self.experiment_book.name_of(run.experiment_id))
+        if run.recurring_run_id:  # started by a schedule: a KFP recurring run (its name asked once)
+            from .recurring import KfpRecurringRuns
+
+            names: dict[str, str] = self.__dict__.setdefault("_schedule_names", {})
+            rid = str(run.recurring_run_id)
+            if rid not in names:
+                names[rid] = KfpRecurringRuns(self).name_of(rid)
+            info.schedule = names[rid]
+        return info
 
     def list_runs(
         self,
