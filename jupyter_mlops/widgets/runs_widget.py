@@ -121,9 +121,11 @@ class RunsTable(MimeView):
         experiment, state = self._query
         page = self.backend.list_runs(experiment=experiment, state=state, limit=self.limit)
         runs = []
+        # A backend may list runs without their metrics (they live with the steps): fetch those runs. One
+        # that reads no step values back (kfp: they are in ML Metadata) has none to fetch.
+        fetch = self.backend.capabilities.outputs
         for info in page.runs:
-            # A backend may list runs without their metrics (they live with the steps): fetch those runs.
-            if not info.metrics and info.state.terminal:
+            if fetch and not info.metrics and info.state.terminal:
                 info = self.backend.get(info.id)
             runs.append(info)
         rows = [run_row(r) for r in runs]

@@ -228,6 +228,7 @@ class KfpBackend:
                 page_size=max(1, min(limit, MAX_PAGE)), page_token=token, **kwargs
             ),
         )
+        self.experiment_book.learn_names({str(r.experiment_id) for r in page.runs or [] if r.experiment_id})
         runs = [
             to_run_info(r, self.experiment_book.name_of(r.experiment_id), with_steps=False)
             for r in page.runs or []
