@@ -31,7 +31,7 @@ from ...models import (
     RunPage,
     RunState,
 )
-from . import connection
+from . import connection, raw
 from .convert import events_of, kfp_state, tasks_by_name, to_run_info
 from .experiments import DEFAULT_EXPERIMENT, KfpExperiments
 
@@ -212,21 +212,25 @@ class KfpBackend:
         skipped_so_far = 0
         while cursor is None and skipped_so_far < offset:  # to the page token where `offset` starts
             size = min(offset - skipped_so_far, MAX_PAGE)
-            skipped = self._call(
-                "listing runs",
-                lambda size=size, token=token: api.run_service_list_runs(
-                    page_size=size, page_token=token, **kwargs
-                ),
+            skipped = raw.read(
+                self._call(
+                    "listing runs",
+                    lambda size=size, token=token: api.run_service_list_runs(
+                        page_size=size, page_token=token, _preload_content=False, **kwargs
+                    ),
+                )
             )
             skipped_so_far += len(skipped.runs or [])
             token = skipped.next_page_token or ""
             if not token or not skipped.runs:
                 return RunPage(runs=[], total=int(skipped.total_size or 0))
-        page = self._call(
-            "listing runs",
-            lambda: api.run_service_list_runs(
-                page_size=max(1, min(limit, MAX_PAGE)), page_token=token, **kwargs
-            ),
+        page = raw.read(  # plain JSON: kfp_server_api's models cost more than the request itself
+            self._call(
+                "listing runs",
+                lambda: api.run_service_list_runs(
+                    page_size=max(1, min(limit, MAX_PAGE)), page_token=token, _preload_content=False, **kwargs
+                ),
+            )
         )
         self.experiment_book.learn_names({str(r.experiment_id) for r in page.runs or [] if r.experiment_id})
         runs = [
