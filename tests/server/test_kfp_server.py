@@ -44,6 +44,7 @@ async def test_the_status_light_shows_the_kfp_server_and_what_it_can_do(
     status = await api.get("status")
     assert status["backend"] == "kfp" and status["reachable"] is True
     assert status["runs"] == 0 and standin.url in status["message"]
+    assert status["ui_url"] == f"{standin.url}/#/runs"  # the sidebar links the KFP UI
     caps = status["capabilities"]
     assert caps["logs"] is False and caps["artifact_download"] is False and caps["outputs"] is False
     assert caps["cancel"] is True and caps["retry"] is True
@@ -51,6 +52,7 @@ async def test_the_status_light_shows_the_kfp_server_and_what_it_can_do(
     standin.tokens = {"rotated": {"*"}}  # the server's token expired
     status = await api.get("status")
     assert status["reachable"] is False and "401" in status["message"]
+    assert status["ui_url"] == f"{standin.url}/#/runs"  # still linked: the user may sign in there
     code, body = await api.call("GET", "runs")
     assert code == 503 and "refused our credentials" in body["message"]
 

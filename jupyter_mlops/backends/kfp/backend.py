@@ -102,6 +102,11 @@ class KfpBackend:
         # (connect, read): kfp_server_api silently ignores a single float (it only takes an int)
         return (self.conn.timeout, self.conn.timeout)
 
+    @property
+    def ui_url(self) -> str:
+        """The KFP UI's runs page."""
+        return f"{self.conn.ui_host}/#/runs"
+
     def run_url(self, run_id: str) -> str:
         """The run's page in the KFP UI (logs, artifacts, visualizations)."""
         return f"{self.conn.ui_host}/#/runs/details/{run_id}"
@@ -336,7 +341,11 @@ class KfpBackend:
             )
         except BackendError as exc:
             return BackendStatus(
-                backend=self.name, reachable=False, message=str(exc), location=self.conn.host
+                backend=self.name,
+                reachable=False,
+                message=str(exc),
+                location=self.conn.host,
+                ui_url=self.ui_url,
             )
         mode = "multi-user" if health.get("multi_user") else "single-user"
         where = f", namespace {self.conn.namespace}" if self.conn.namespace else ""
@@ -347,4 +356,5 @@ class KfpBackend:
             location=self.conn.host,
             runs=int(total.total_size or 0),
             active_runs=int(active.total_size or 0),
+            ui_url=self.ui_url,
         )
