@@ -8,10 +8,18 @@ cluster. It also enforces bearer tokens and namespaces as a multi-user Kubeflow 
 pretend to be a server older than KFP 2.0 (no v2beta1 routes: 404), and injects faults on request:
 error answers, slow answers, dropped connections.
 
+With `ui=True` (the default) it is reached as the KFP UI's server is (`kubectl port-forward
+svc/ml-pipeline-ui`, or the Kubeflow gateway): besides /apis/v2beta1 (which the UI server proxies to the
+API server) it answers the UI's own `GET /k8s/pod/logs?podname=&runid=&podnamespace=&createdat=`
+(frontend/server/handlers/pod-logs.ts: the main container's log as plain text; 400 without podname,
+422 without podnamespace in multi-user mode, 403 for another's namespace, 404 "pod not found").
+`ui=False` is the API server alone (ml-pipeline:8888), which has no such route.
+
 Routes: GET healthz; GET|POST experiments, GET experiments/{id}; POST runs (inline pipeline_spec),
 GET runs/{id}, GET runs (experiment_id, namespace, filter, sort_by, page_size, page_token),
-POST runs/{id}:terminate, POST runs/{id}:retry, DELETE runs/{id}. Not served: pipeline upload and
-versions, recurring runs, artifacts, visualizations, the UI's log and artifact endpoints.
+POST runs/{id}:terminate, POST runs/{id}:retry, DELETE runs/{id}; the UI's GET /k8s/pod/logs. Not
+served: pipeline upload and versions, recurring runs, artifacts, visualizations, the UI's artifact
+endpoints and its ML Metadata proxy.
 """
 
 from __future__ import annotations
@@ -54,6 +62,10 @@ def dump(model: Any) -> bytes:
     return json.dumps(_api.sanitize_for_serialization(model)).encode()
 
 
+class PlainText(str):
+    """An answer that is text, not JSON (the UI's pod logs)."""
+
+
 @dataclass
 class Fault:
     match: str  # a substring of "METHOD /path"
@@ -78,11 +90,13 @@ class StandIn:
         tokens: dict[str, set[str]] | None = None,
         multi_user: bool = False,
         api: str = "v2beta1",
+        ui: bool = True,
     ) -> None:
         self.cluster = Cluster(home)
         self.tokens = tokens
         self.multi_user = multi_user
         self.api = api
+        self.ui = ui
         self.faults: list[Fault] = []
         self.requests: list[str] = []  # "METHOD /path?query", in order
         self._lock = threading.Lock()
@@ -152,6 +166,8 @@ class StandIn:
     # -- routes ---------------------------------------------------------------------------------------
 
     def route(self, method: str, path: str, query: dict[str, str], body: bytes, headers: Any) -> Any:
+        if self.ui and method == "GET" and path == "/k8s/pod/logs":
+            return self._pod_logs(query, headers)
         if self.api != "v2beta1" and path.startswith(PREFIX):
             raise ApiError(404, "Not Found")
         if not path.startswith(PREFIX):
@@ -223,6 +239,18 @@ class StandIn:
                 self.cluster.delete_run(run_id)
                 return {}
         raise ApiError(404, f"Not Found: {method} {path}")
+
+    def _pod_logs(self, query: dict[str, str], headers: Any) -> PlainText:
+        if not query.get("podname"):
+            raise ApiError(400, "podname argument is required")
+        namespace = query.get("podnamespace") or None
+        if self.multi_user and not namespace:
+            raise ApiError(422, "podnamespace argument is required")
+        allowed = self.allowed(headers)
+        record = self.cluster.record(query.get("runid", ""))
+        if allowed is not None and (namespace not in allowed or record.namespace != namespace):
+            raise ApiError(403, "Access denied to namespace")
+        return PlainText(self.cluster.pod_log(record.run_id, query["podname"]))
 
     def _list_runs(self, query: dict[str, str], check_ns: Callable[[str | None], None]) -> Any:
         experiment_id = query.get("experiment_id")
@@ -358,17 +386,23 @@ class _Handler(BaseHTTPRequestHandler):
                 return
         try:
             result = self.owner.route(method, parts.path, query, body, self.headers)
+            if isinstance(result, PlainText):
+                self._answer(200, result.encode(), "text/plain; charset=utf-8")
+                return
             payload = dump(result) if not isinstance(result, dict) else json.dumps(result).encode()
             self._answer(200, payload)
         except ApiError as exc:
+            if parts.path == "/k8s/pod/logs":  # the UI server answers its own errors as text
+                self._answer(exc.status, exc.message.encode(), "text/html; charset=utf-8")
+                return
             self._answer(
                 exc.status,
                 json.dumps({"error": exc.message, "code": exc.code, "message": exc.message}).encode(),
             )
 
-    def _answer(self, status: int, payload: bytes) -> None:
+    def _answer(self, status: int, payload: bytes, content_type: str = "application/json") -> None:
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)

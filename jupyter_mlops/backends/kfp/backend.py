@@ -9,6 +9,7 @@ to look instead: the run's page in the KFP UI (`run_url`).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 import threading
@@ -34,6 +35,8 @@ from ...models import (
 from . import connection, raw
 from .convert import events_of, kfp_state, tasks_by_name, to_run_info
 from .experiments import DEFAULT_EXPERIMENT, KfpExperiments
+from .pod_logs import PodLogs
+from .pod_logs import probe as pod_logs_probe
 
 MAX_PAGE = 200  # the most runs asked for in one list request (servers cap their page size)
 REFRESH_S = 2.0  # a run's record is read from the server at most this often, however many views poll
@@ -52,7 +55,7 @@ def _state_filter(states: Sequence[str]) -> str:
 class KfpBackend:
     name = "kfp"
     capabilities = Capabilities(
-        logs=False,  # pod logs are reached through the cluster, not the v2beta1 API
+        logs=False,  # True per connection when the host is the KFP UI's server (pod_logs.py)
         artifact_download=False,  # artifact bytes live in the cluster's object store
         cancel=True,
         retry=True,
@@ -80,6 +83,10 @@ class KfpBackend:
         self._clock = time.monotonic
         self._recent: dict[str, tuple[float, Any]] = {}
         self.health = connection.probe(self.conn)  # a server we cannot use is refused now, in one line
+        # Step logs through the KFP UI's own endpoint, where `ui_host` is the UI's server (pod_logs.py).
+        self.pod_logs = PodLogs(self.conn, self.refresh)
+        if pod_logs_probe(self.conn):
+            self.capabilities = dataclasses.replace(KfpBackend.capabilities, logs=True)
         self.client = connection.make_client(self.conn)
         self.experiment_book = KfpExperiments(self.conn, self.client)
         self._lock = threading.Lock()
@@ -286,11 +293,37 @@ class KfpBackend:
         return info
 
     def logs(self, run_id: str, step: str, offset: int = 0) -> LogChunk:
-        self._check_step(run_id, step)
-        raise Unsupported(
-            f"step logs of runs on the KFP server are not readable through its API: see step {step!r} "
-            f"in the KFP UI, {self.run_url(run_id)}"
-        )
+        """The step's pod log through the KFP UI's log endpoint (whole, cut at `offset` bytes here),
+        where the deployment has one; else Unsupported with the run's page in the KFP UI."""
+        info = self._check_step(run_id, step)
+        if not self.capabilities.logs:
+            raise Unsupported(
+                f"step logs of runs on the KFP server are not readable through its API: see step "
+                f"{step!r} in the KFP UI, {self.run_url(run_id)} (or point --host at the KFP UI's "
+                "server, e.g. a port-forward of svc/ml-pipeline-ui, whose log endpoint this reads)"
+            )
+        done = info.step(step).state.terminal
+        task = tasks_by_name(self._get_raw(run_id)).get(step)
+        if task is None:  # not scheduled yet: no pod
+            return LogChunk(text="", offset=offset, next_offset=offset, complete=done)
+        detail = task.executor_detail
+        pod = task.pod_name or (detail.main_job if detail is not None else "") or ""
+        if not pod:
+            note = (
+                f"[jupyter-mlops] step {step!r} was taken from the cache: it ran no pod this time, "
+                "so it has no log of its own\n"
+            ).encode()
+            return _cut(note, offset, final=True)
+        try:
+            data = self.pod_logs.read(run_id, pod, info.created_at, final=done)
+        except BackendError as exc:
+            if "404" not in str(exc):
+                raise
+            raise Unsupported(
+                f"the log of step {step!r} is gone (its pod was removed and the deployment keeps no "
+                f"log archive): see the run in the KFP UI, {self.run_url(run_id)}"
+            ) from None
+        return _cut(data, offset, final=done)
 
     def artifacts(self, run_id: str, step: str | None = None) -> list[ArtifactInfo]:
         """The artifacts the server lists for each task (names and KFP artifact ids; their type,
@@ -358,3 +391,17 @@ class KfpBackend:
             active_runs=int(active.total_size or 0),
             ui_url=self.ui_url,
         )
+
+
+def _cut(data: bytes, offset: int, *, final: bool) -> LogChunk:
+    """The log from byte `offset`; while the step runs, only whole lines (no split UTF-8 character)."""
+    tail = data[offset:]
+    if not final and not tail.endswith(b"\n"):
+        tail = tail[: tail.rfind(b"\n") + 1]
+    end = offset + len(tail)
+    return LogChunk(
+        text=tail.decode("utf-8", "replace"),
+        offset=offset,
+        next_offset=end,
+        complete=final and end >= len(data),
+    )
