@@ -1,6 +1,7 @@
 """A notebook on `%pipeline backend kfp` in a real kernel while the KFP server (the stand-in,
 tests/kfp_standin) goes away mid-run and comes back: `%pipeline runs` and `run.wait()` say so in one
-line, nothing hangs, and the same session works again once the server is back."""
+line, nothing hangs, and the same session works again once the server is back; then a run ships a data
+file the notebook reads (`%pipeline run --files`)."""
 
 from __future__ import annotations
 
@@ -55,5 +56,13 @@ def test_a_notebook_outlives_the_kfp_server_going_away(tmp_path: Path, standin: 
         assert "SUCCEEDED" in ok("print(run.wait().state.value)")
         listed = ok("%pipeline runs")
         assert ok("print(run.id, end='')") in listed
+
+        # A data file the notebook reads by relative path goes with the run (the stand-in runs steps
+        # in an empty folder, as a pod has no notebook folder).
+        (tmp_path / "limits.txt").write_text("4242\n")
+        ok("%%component reads\nwith open('limits.txt') as f:\n    limit = int(f.read())\nprint(2 * limit)")
+        ok("shipped = %pipeline run --wait --files limits.txt")
+        assert "SUCCEEDED" in ok("print(shipped.state.value)")
+        assert "8484" in ok("print(shipped.logs('reads'))")
     finally:
         kernel.close()
