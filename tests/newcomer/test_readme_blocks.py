@@ -51,8 +51,12 @@ NOT_YET_RUN: dict[tuple[str, str], str] = {
         "each call on real runs"
     ),
     ("On a Kubeflow Pipelines server (`kfp` backend)", "%pipeline backend kfp --host"): (
-        "needs a Kubeflow Pipelines server; tests/compiler/test_kfp_magics.py runs these magics against "
-        "the stand-in server (tests/kfp_standin)"
+        "needs a Kubeflow Pipelines server; tests/compiler/test_kfp_magics.py and tests/kernel/"
+        "test_kfp_faults_kernel.py (--files) run these magics against the stand-in server (tests/kfp_standin)"
+    ),
+    ("On a Kubeflow Pipelines server (`kfp` backend)", "kind create cluster --name kfp"): (
+        "installs Kubernetes (kind, Docker) and KFP from the network: our test machines have neither; "
+        "the README says it was not tried"
     ),
 }
 
