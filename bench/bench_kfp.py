@@ -18,7 +18,8 @@ how it ran).
    storage_state NOT_EQUALS ARCHIVED filter of AllRunsList) then `ListExperiments` (no page size), one
    after the other as the page does; no per-run request (runs with an inline spec have no pipeline
    version to fetch). Wall time of the two requests, not the browser's rendering.
-4. Polling: one live run view (`RunView`, as a kernel shows it) on a running run for 20 s, and the
+4. An open sidebar left alone for 20 s (its timers replayed): KFP requests per second.
+5. Polling: one live run view (`RunView`, as a kernel shows it) on a running run for 20 s, and the
    server extension's event stream for the same run for 20 s: GET runs/{id} requests per second.
 
 Run: python -m compileall -q jupyter_mlops && PYTHONPATH=$PWD:$PWD/tests python bench/bench_kfp.py
@@ -211,6 +212,22 @@ def sidebar(standin: Any, server: JupyterServer) -> dict[str, Any]:
     }
 
 
+def idle_sidebar(standin: Any, server: JupyterServer, seconds: float = 20.0) -> dict[str, Any]:
+    """An open sidebar left alone, as sidebar.ts asks: every 2 s the experiments and the first page of
+    runs, every 10 s the status (replayed with its paths and intervals)."""
+    before = len(standin.requests)
+    start = time.monotonic()
+    tick = 0
+    while time.monotonic() - start < seconds:
+        server.get("mlops/api/experiments")
+        server.get("mlops/api/runs?offset=0&limit=100")
+        if tick % 5 == 0:
+            server.get("mlops/api/status")
+        tick += 1
+        time.sleep(max(0.0, start + tick * 2.0 - time.monotonic()))
+    return {"kfp_requests_per_s": round((len(standin.requests) - before) / seconds, 2), "seconds": seconds}
+
+
 def polling(
     standin: Any, specs: dict[str, str], server: JupyterServer, seconds: float = 20.0
 ) -> dict[str, Any]:
@@ -269,6 +286,7 @@ def main() -> int:
             result["kfp_ui_runs_page"] = {n: kfp_ui_page(standin, n) for n in (10, 50, 100)}
             server = JupyterServer(base / "jupyter", standin.url)
             result["sidebar"] = sidebar(standin, server)
+            result["idle_sidebar"] = idle_sidebar(standin, server)
             result["polling"] = polling(standin, specs, server)
             result["load_after"] = os.getloadavg()
         finally:

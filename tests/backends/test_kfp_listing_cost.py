@@ -47,3 +47,27 @@ def test_the_first_page_of_runs_costs_two_requests(standin: StandIn, specs: Spec
     page = backend.list_runs(limit=50)
     assert len(standin.requests) - before == 1 and page.total == 6  # the names are known by now
     backend.close()
+
+
+def test_the_sidebars_experiments_are_kept_for_a_while(standin: StandIn, specs: Specs) -> None:
+    backend = KfpBackend(host=standin.url)
+    clock = [100.0]
+    backend._clock = lambda: clock[0]  # a clock the test moves, instead of waiting
+    backend.submit(specs["arith"], experiment="a")
+    backend.submit(specs["arith"], experiment="b")
+    before = len(standin.requests)
+    counts = {e.name: e.run_count for e in backend.experiments()}
+    assert counts["a"] == 1 and counts["b"] == 1
+    first = len(standin.requests) - before
+    assert first >= 3  # the list, then a count per experiment
+    for _ in range(4):  # sidebars asking every 2 s
+        clock[0] += 2.0
+        backend.experiments()
+    assert len(standin.requests) - before == first
+    backend.submit(specs["arith"], experiment="a")  # a run made here shows in the counts at once
+    assert {e.name: e.run_count for e in backend.experiments()}["a"] == 2
+    clock[0] += 10.0
+    asked = len(standin.requests)
+    backend.experiments()
+    assert len(standin.requests) > asked  # and after a while the server is asked again
+    backend.close()

@@ -40,6 +40,9 @@ from .pod_logs import probe as pod_logs_probe
 
 MAX_PAGE = 200  # the most runs asked for in one list request (servers cap their page size)
 REFRESH_S = 2.0  # a run's record is read from the server at most this often, however many views poll
+# The experiments with their run counts cost 1 + one request per experiment (the API has no counts):
+# sidebars ask every 2 s, so the list is kept this long (a run submitted here refreshes it at once).
+EXPERIMENTS_REFRESH_S = 10.0
 
 
 def _state_filter(states: Sequence[str]) -> str:
@@ -82,6 +85,7 @@ class KfpBackend:
         self.refresh = float(refresh)
         self._clock = time.monotonic
         self._recent: dict[str, tuple[float, Any]] = {}
+        self._experiments: tuple[float, list[Experiment]] | None = None
         self.health = connection.probe(self.conn)  # a server we cannot use is refused now, in one line
         # Step logs through the KFP UI's own endpoint, where `ui_host` is the UI's server (pod_logs.py).
         self.pod_logs = PodLogs(self.conn, self.refresh)
@@ -189,6 +193,7 @@ class KfpBackend:
         created = self._call(
             "creating the run", lambda: api.run_service_create_run(body, _request_timeout=self._timeout)
         )
+        self._experiments = None  # a run count changed
         if not created.pipeline_spec:  # an answer without the spec still shows the planned DAG
             created.pipeline_spec = job.pipeline_spec
         return to_run_info(created, self.experiment_book.name_of(created.experiment_id))
@@ -354,7 +359,13 @@ class KfpBackend:
         )
 
     def experiments(self) -> list[Experiment]:
-        return self.experiment_book.all()
+        now = self._clock()
+        kept = self._experiments
+        if kept is not None and now - kept[0] < EXPERIMENTS_REFRESH_S:
+            return list(kept[1])
+        found = self.experiment_book.all()
+        self._experiments = (now, found)
+        return list(found)
 
     def events(self, run_id: str, after: int = 0) -> list[RunEvent]:
         return [e for e in events_of(self._get_raw(run_id)) if e.seq > after]
