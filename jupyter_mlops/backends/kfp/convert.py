@@ -21,7 +21,8 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ...ir.documents import bind_arguments, pipeline_name
+from ...ir.documents import pipeline_name
+from ...ir.values import Artifact, pipeline_arguments
 from ...models import RunEvent, RunInfo, RunState, StepInfo, StepState
 
 _RUN_STATES = {
@@ -123,12 +124,14 @@ def _plan(documents: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[tuple
 
 def _parameters(documents: Sequence[Mapping[str, Any]], run: Any) -> dict[str, Any]:
     given = dict((run.runtime_config.parameters or {}) if run.runtime_config else {})
-    if not documents:
+    root = documents[0].get("root") if documents else None
+    if not isinstance(root, Mapping):
         return given
-    try:
-        return bind_arguments(documents, given)
+    try:  # the root's defaults and types only: the server ran this spec, no need to check all of it
+        values = pipeline_arguments(root, given)
     except Exception:
         return given
+    return {k: v.uri if isinstance(v, Artifact) else v for k, v in values.items()}
 
 
 def _error_text(status: Any) -> str | None:
