@@ -70,3 +70,19 @@ def test_files_too_large_for_a_pipeline_spec_are_refused(
     monkeypatch.setattr(shipped_files, "MAX_BYTES", 32 * 1024)
     with pytest.raises(UsageError, match=r"big.bin come to \d+ KB.*limit is 32 KB.*object storage"):
         mlops.run(str(spec), backend="local", working_dir=tmp_path, files=["big.bin"])
+
+
+def test_the_cli_ships_files_too(backend: KfpBackend, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "numbers.txt").write_text("20\n22\n")
+    compiler.Compiler().compile(reads_a_file, str(tmp_path / "reads.yaml"))
+    repo = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": f"{repo}:{os.environ.get('PYTHONPATH', '')}"}
+    command = [sys.executable, "-m", "jupyter_mlops.cli", "run", "reads.yaml", "--wait"]
+    command += ["--backend", "kfp", "--host", backend.conn.host, "--files", "data/numbers.txt"]
+    ran = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env)
+    assert ran.returncode == 0 and "SUCCEEDED" in ran.stdout, ran.stdout + ran.stderr
