@@ -121,9 +121,9 @@ class RunsTable(MimeView):
         experiment, state = self._query
         page = self.backend.list_runs(experiment=experiment, state=state, limit=self.limit)
         runs = []
-        # A backend may list runs without their metrics (they live with the steps): fetch those runs. One
-        # that reads no step values back (kfp: they are in ML Metadata) has none to fetch.
-        fetch = self.backend.capabilities.outputs
+        # A backend may list runs without their metrics (they live with the steps): fetch those runs, where
+        # a run costs little to read (not on kfp: each would cost the KFP server five requests).
+        fetch = self.backend.capabilities.outputs and getattr(self.backend, "cheap_get", True)
         for info in page.runs:
             if fetch and not info.metrics and info.state.terminal:
                 info = self.backend.get(info.id)

@@ -13,13 +13,15 @@ svc/ml-pipeline-ui`, or the Kubeflow gateway): besides /apis/v2beta1 (which the 
 API server) it answers the UI's own `GET /k8s/pod/logs?podname=&runid=&podnamespace=&createdat=`
 (frontend/server/handlers/pod-logs.ts: the main container's log as plain text; 400 without podname,
 422 without podnamespace in multi-user mode, 403 for another's namespace, 404 "pod not found").
-`ui=False` is the API server alone (ml-pipeline:8888), which has no such route.
+It also answers ML Metadata over gRPC-web at `POST /ml_metadata.MetadataStoreService/{method}`, as the
+UI's server proxies it (metadata.py says what is recorded). `ui=False` is the API server alone
+(ml-pipeline:8888), which has neither.
 
 Routes: GET healthz; GET|POST experiments, GET experiments/{id}; POST runs (inline pipeline_spec),
 GET runs/{id}, GET runs (experiment_id, namespace, filter, sort_by, page_size, page_token),
-POST runs/{id}:terminate, POST runs/{id}:retry, DELETE runs/{id}; the UI's GET /k8s/pod/logs. Not
-served: pipeline upload and versions, recurring runs, artifacts, visualizations, the UI's artifact
-endpoints and its ML Metadata proxy.
+POST runs/{id}:terminate, POST runs/{id}:retry, DELETE runs/{id}; the UI's GET /k8s/pod/logs and its ML
+Metadata proxy (four reads). Not served: pipeline upload and versions, recurring runs, artifacts,
+visualizations, the UI's artifact endpoints.
 """
 
 from __future__ import annotations
@@ -39,8 +41,10 @@ from urllib.parse import parse_qs, urlsplit
 import kfp_server_api as k
 
 from .cluster import ApiError, Cluster, RunRecord
+from .metadata import Metadata
 
 PREFIX = "/apis/v2beta1/"
+MLMD_PREFIX = "/ml_metadata.MetadataStoreService/"
 _api = k.ApiClient()
 
 _OPERATIONS = {1: "EQUALS", 2: "NOT_EQUALS", 8: "IN", 9: "IS_SUBSTRING"}
@@ -64,6 +68,10 @@ def dump(model: Any) -> bytes:
 
 class PlainText(str):
     """An answer that is text, not JSON (the UI's pod logs)."""
+
+
+class GrpcWeb(bytes):
+    """A gRPC-web answer body (ML Metadata through the UI's proxy)."""
 
 
 @dataclass
@@ -93,6 +101,7 @@ class StandIn:
         ui: bool = True,
     ) -> None:
         self.cluster = Cluster(home)
+        self.metadata = Metadata(self.cluster)
         self.tokens = tokens
         self.multi_user = multi_user
         self.api = api
@@ -168,6 +177,9 @@ class StandIn:
     def route(self, method: str, path: str, query: dict[str, str], body: bytes, headers: Any) -> Any:
         if self.ui and method == "GET" and path == "/k8s/pod/logs":
             return self._pod_logs(query, headers)
+        if self.ui and method == "POST" and path.startswith(MLMD_PREFIX):
+            self.allowed(headers)  # the gateway's authentication, in front of the metadata proxy
+            return GrpcWeb(self.metadata.answer(path[len(MLMD_PREFIX) :], body))
         if self.api != "v2beta1" and path.startswith(PREFIX):
             raise ApiError(404, "Not Found")
         if not path.startswith(PREFIX):
@@ -389,6 +401,9 @@ class _Handler(BaseHTTPRequestHandler):
                 return
         try:
             result = self.owner.route(method, parts.path, query, body, self.headers)
+            if isinstance(result, GrpcWeb):
+                self._answer(200, bytes(result), "application/grpc-web+proto")
+                return
             if isinstance(result, PlainText):
                 self._answer(200, result.encode(), "text/plain; charset=utf-8")
                 return

@@ -32,8 +32,8 @@ from ...models import (
     RunPage,
     RunState,
 )
-from . import connection, raw
-from .convert import events_of, kfp_state, tasks_by_name, to_run_info
+from . import connection, mlmd, raw
+from .convert import documents_of, events_of, kfp_state, output_types, tasks_by_name, to_run_info, typed
 from .experiments import DEFAULT_EXPERIMENT, KfpExperiments
 from .pod_logs import PodLogs
 from .pod_logs import probe as pod_logs_probe
@@ -57,6 +57,7 @@ def _state_filter(states: Sequence[str]) -> str:
 
 class KfpBackend:
     name = "kfp"
+    cheap_get = False  # a run's record (and its ML Metadata) costs the server requests: lists do not read it
     capabilities = Capabilities(
         logs=False,  # True per connection when the host is the KFP UI's server (pod_logs.py)
         artifact_download=False,  # artifact bytes live in the cluster's object store
@@ -90,7 +91,12 @@ class KfpBackend:
         # Step logs through the KFP UI's own endpoint, where `ui_host` is the UI's server (pod_logs.py).
         self.pod_logs = PodLogs(self.conn, self.refresh)
         if pod_logs_probe(self.conn):
-            self.capabilities = dataclasses.replace(KfpBackend.capabilities, logs=True)
+            self.capabilities = dataclasses.replace(self.capabilities, logs=True)
+        # Output values, metrics and artifact metadata from ML Metadata, through the same server (mlmd.py).
+        self.metadata = mlmd.probe(self.conn)
+        if self.metadata:
+            self.capabilities = dataclasses.replace(self.capabilities, outputs=True)
+        self._values: dict[str, dict[str, mlmd.StepValues]] = {}  # of finished runs: they no longer change
         self.client = connection.make_client(self.conn)
         self.experiment_book = KfpExperiments(self.conn, self.client)
         self._lock = threading.Lock()
@@ -200,7 +206,34 @@ class KfpBackend:
 
     def get(self, run_id: str) -> RunInfo:
         run = self._get_raw(run_id)
-        return to_run_info(run, self.experiment_book.name_of(run.experiment_id))
+        info = to_run_info(run, self.experiment_book.name_of(run.experiment_id))
+        values = self._step_values(info)
+        if values:
+            types = output_types(documents_of(run))
+            for step in info.steps:
+                found = values.get(step.name)
+                if found is None:
+                    continue
+                step.outputs = {k: typed(v, types.get((step.name, k))) for k, v in found.outputs.items()}
+                step.metrics = dict(found.metrics)
+                info.metrics.update({f"{step.name}.{k}": v for k, v in found.metrics.items()})
+        return info
+
+    def _step_values(self, info: RunInfo) -> dict[str, mlmd.StepValues]:
+        """What ML Metadata holds for a finished run's steps, read once (four requests)."""
+        if not self.metadata or not info.state.terminal:
+            return {}
+        with self._lock:
+            known = self._values.get(info.id)
+        if known is None:
+            known = self._call(
+                f"reading run {info.id}'s outputs", lambda: mlmd.step_values(self.conn, info.id)
+            )
+            with self._lock:
+                if len(self._values) > 500:
+                    self._values.clear()
+                self._values[info.id] = known
+        return known
 
     def list_runs(
         self,
@@ -335,6 +368,14 @@ class KfpBackend:
         metadata and bytes are in ML Metadata and the object store)."""
         run = self._get_raw(run_id)
         found: list[ArtifactInfo] = []
+        values = self._step_values(to_run_info(run, "", with_steps=False))
+        if values:  # from ML Metadata: types, object-store URIs, metadata
+            for name, step_values in values.items():
+                if step is not None and name != step:
+                    continue
+                for output, (kind, uri, metadata) in sorted(step_values.artifacts.items()):
+                    found.append(ArtifactInfo(run_id, name, output, uri, kind, dict(metadata)))
+            return found
         for name, task in tasks_by_name(run).items():
             if step is not None and name != step:
                 continue

@@ -226,3 +226,25 @@ def events_of(run: Any) -> list[RunEvent]:
         event.seq = seq
         events.append(event)
     return events
+
+
+def output_types(documents: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], str]:
+    """(task, output parameter) -> its parameterType, from the spec's components."""
+    if not documents:
+        return {}
+    spec = documents[0]
+    components = spec.get("components") or {}
+    found: dict[tuple[str, str], str] = {}
+    for task, body in ((spec.get("root") or {}).get("dag") or {}).get("tasks", {}).items():
+        ref = (body.get("componentRef") or {}).get("name", "")
+        params = ((components.get(ref) or {}).get("outputDefinitions") or {}).get("parameters") or {}
+        for name, definition in params.items():
+            found[(task, name)] = str(definition.get("parameterType", ""))
+    return found
+
+
+def typed(value: Any, kind: str | None) -> Any:
+    """A value as ML Metadata's Struct gives it (numbers are doubles) back in its parameter's type."""
+    if kind == "NUMBER_INTEGER" and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
