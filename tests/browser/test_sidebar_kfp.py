@@ -1,7 +1,7 @@
 """The Pipelines sidebar of a JupyterLab whose server extension runs on `backend = kfp`, against the
 stand-in KFP v2beta1 server (tests/kfp_standin) in this test process: the sidebar names the backend,
-links the KFP UI, lists a KFP run, opens its run view and cancels it; its connection light goes red
-while the KFP server is away and green again when it is back."""
+links the KFP UI, lists a KFP run, opens its run view (with the step's log) and cancels it; its
+connection light goes red while the KFP server is away and green again when it is back."""
 
 from __future__ import annotations
 
@@ -71,6 +71,8 @@ def test_the_sidebar_lists_opens_and_cancels_a_kfp_run(
     view = page.locator(f"#jupyter-mlops-run-{run_id}")
     expect(view).to_have_attribute("data-state", "RUNNING")
     expect(view.locator('.jp-mlops-node[data-step="nap"]')).to_have_attribute("data-state", "RUNNING")
+    # The step's log, read by the server through the KFP UI's pod-log endpoint.
+    expect(view.locator(".jp-mlops-log")).to_contain_text("napping", timeout=RUN_WAIT_MS)
 
     screenshot = os.environ.get("JUPYTER_MLOPS_SCREENSHOT")
     if screenshot:  # docs/sidebar-kfp.png: JUPYTER_MLOPS_SCREENSHOT=docs/sidebar-kfp.png
