@@ -2,9 +2,11 @@
 
 It speaks to the server through the kfp SDK's own `kfp.Client` and its generated v2beta1 API
 (`kfp_server_api`), and returns the project's dataclasses like every backend. What the v2beta1 REST
-API does not give (step logs, artifact bytes, output values and metrics, which KFP keeps in the pods,
-the object store and ML Metadata) is declared in `capabilities`, and the calls that need it say where
-to look instead: the run's page in the KFP UI (`run_url`).
+API does not give, it reads where the KFP UI reads it, when the host is the UI's server: step logs from
+its pod-log endpoint (pod_logs.py), output values, metrics and artifact metadata from ML Metadata
+through its gRPC-web proxy (mlmd.py); both are probed once at connect and declared in `capabilities`.
+What it cannot reach (artifact bytes in the object store; logs and values on the API server alone) is
+declared too, and the calls that need it say where to look instead: the run's KFP UI page (`run_url`).
 """
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ class KfpBackend:
         schedules=False,
         session_metrics=False,  # a notebook cell's log_metric has no run on the server
         working_dir=False,  # steps run in pods: the notebook's folder is not there
-        outputs=False,  # output values and metrics are in ML Metadata, not the REST API
+        outputs=False,  # True per connection when the UI's server proxies ML Metadata (mlmd.py)
     )
 
     def __init__(
