@@ -89,6 +89,9 @@ export class RunView extends Widget {
     this._log.dataset.step = step;
     if (this._run) {
       this._render(this._run);
+      if (!('histories' in (this._run.steps.find(s => s.name === step) ?? {}))) {
+        void this._refreshSoon(); // its charts come with a read of the run that names it
+      }
     }
     void this._followLog();
   }
@@ -168,7 +171,7 @@ export class RunView extends Widget {
       return;
     }
     try {
-      const run = await this._client.getRun(this.runId);
+      const run = await this._client.getRun(this.runId, this._selected);
       this._run = run;
       this._error.textContent = '';
       if (this._selected === null && run.steps.length > 0) {
