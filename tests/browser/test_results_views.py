@@ -41,12 +41,15 @@ CELLS = [
 KFP_REPORT = """\
 import jupyter_mlops as mlops
 from kfp import dsl
-from kfp.dsl import ClassificationMetrics, Output
+from kfp.dsl import ClassificationMetrics, Markdown, Metrics, Output
 
 @dsl.component(base_image="python:3.11")
-def judge(cm: Output[ClassificationMetrics]):
+def judge(cm: Output[ClassificationMetrics], scores: Output[Metrics], verdict: Output[Markdown]):
     cm.log_confusion_matrix(["cat", "dog"], [[8, 2], [1, 9]])
     cm.log_roc_curve([0.0, 0.1, 1.0], [0.0, 0.8, 1.0], [1.0, 0.5, 0.0])
+    scores.log_metric("accuracy", 0.85)
+    with open(verdict.path, "w") as f:
+        f.write("# Verdict\\n\\n**dogs** are told apart better")
 
 @dsl.pipeline(name="judged")
 def judged():
@@ -125,7 +128,16 @@ def _check_notebook_views(page: Page) -> tuple[Locator, Locator]:
     judged.locator('.mlops-node[data-step="judge"]').click()
     expect(judged.locator(".mlops-panel .mlops-confusion td")).to_have_text(["8", "2", "1", "9"])
     expect(judged.locator(".mlops-panel .mlops-roc circle")).to_have_count(3)
+    expect(judged.locator(".mlops-panel .mlops-visual-metrics")).to_contain_text("accuracy")
+    _check_sandboxed_markdown(judged.locator('.mlops-panel .mlops-visual-html iframe[sandbox=""]'))
     return cells, judged
+
+
+def _check_sandboxed_markdown(frame: Locator) -> None:
+    """The Markdown artifact, rendered, in a frame with an empty sandbox (no scripts, no same origin)."""
+    expect(frame).to_have_count(1)
+    expect(frame.content_frame.locator("h1")).to_have_text("Verdict")
+    expect(frame.content_frame.locator("strong")).to_have_text("dogs")
 
 
 def _check_sidebar_view(view: Locator) -> None:
@@ -146,6 +158,8 @@ def _check_sidebar_confusion(view: Locator) -> None:
     view.locator('.jp-mlops-node[data-step="judge"]').click()
     expect(view.locator(".jp-mlops-confusion td")).to_have_text(["8", "2", "1", "9"])
     expect(view.locator(".jp-mlops-roc circle")).to_have_count(3)
+    expect(view.locator(".jp-mlops-visual-metrics")).to_contain_text("accuracy")
+    _check_sandboxed_markdown(view.locator('.jp-mlops-visual-html iframe[sandbox=""]'))
 
 
 def _judged_run(server: LabServer) -> str:
