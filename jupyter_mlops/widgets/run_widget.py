@@ -77,9 +77,7 @@ class DagView(MimeView):
 
     _esm = esm("dag.js", "results.js")
     _css = STATIC / "dag.css"
-    # the DAG's boxes and edges; not `layout`, which is every DOM widget's Layout model: a dict there
-    # made the widget manager take it for a child model and throw in create_child_view (issue 11)
-    dag_layout = traitlets.Dict().tag(sync=True)
+    dag = traitlets.Dict().tag(sync=True)  # the DAG's drawing (not `layout`: ipywidgets' Layout model)
     styles = traitlets.Dict().tag(sync=True)
     selected = traitlets.Unicode("").tag(sync=True)
 
@@ -91,7 +89,7 @@ class DagView(MimeView):
     ) -> None:
         self._steps, self._edges, self._labels = list(steps), list(edges), dict(labels or {})
         self._layout = layout_dag(self._steps, self._edges, labels=self._labels)
-        super().__init__(dag_layout=self._layout.to_json(), styles=STATE_STYLES)
+        super().__init__(dag=self._layout.to_json(), styles=STATE_STYLES)
 
     def static_html(self) -> str:
         return render_pipeline_static(self._layout)
@@ -106,9 +104,7 @@ class RunView(MimeView):
     _esm = esm("dag.js", "results.js")
     _css = STATIC / "dag.css"
     run = traitlets.Dict().tag(sync=True)
-    # the DAG's boxes and edges; not `layout`, which is every DOM widget's Layout model: a dict there
-    # made the widget manager take it for a child model and throw in create_child_view (issue 11)
-    dag_layout = traitlets.Dict().tag(sync=True)
+    dag = traitlets.Dict().tag(sync=True)  # the DAG's drawing (not `layout`: ipywidgets' Layout model)
     styles = traitlets.Dict().tag(sync=True)
     selected = traitlets.Unicode("").tag(sync=True)
     watching = traitlets.Bool(False).tag(sync=True)
@@ -141,7 +137,7 @@ class RunView(MimeView):
         self._layout, self._shape = self._layout_for(self.info)
         # step -> (log tail, next offset, start cut off, the filter's state)
         self._logs: dict[str, tuple[str, int, bool, ExecutorLines]] = {}
-        super().__init__(run=run_payload(self.info), dag_layout=self._layout.to_json(), styles=STATE_STYLES)
+        super().__init__(run=run_payload(self.info), dag=self._layout.to_json(), styles=STATE_STYLES)
         self.on_msg(self._on_frontend_msg)
         if live and not self.info.state.terminal:
             self.watching = True
@@ -183,7 +179,7 @@ class RunView(MimeView):
             self.info = info
             if self._shape_of(info) != self._shape:  # steps appeared (reported as they start)
                 self._layout, self._shape = self._layout_for(info)
-                self.dag_layout = self._layout.to_json()
+                self.dag = self._layout.to_json()
             self.run = run_payload(info)  # the layout is not recomputed for a change of state
 
     @staticmethod
