@@ -194,12 +194,13 @@ def bench_notebook(page: Any, server: LabServer, run: dict[str, Any], repeat: in
     return result
 
 
-def summary(values: list[float]) -> dict[str, float]:
+def summary(values: list[float]) -> dict[str, Any]:
     return {
         "median_ms": statistics.median(values) * 1000,
         "first_ms": values[0] * 1000,
         "max_ms": max(values) * 1000,
         "n": len(values),
+        "all_ms": [round(v * 1000, 1) for v in values],
     }
 
 
