@@ -338,6 +338,12 @@ export class RunView extends Widget {
   }
 
   private _renderStep(run: IRunDetail, step: IStep): void {
+    // Redrawn only when what it shows changed: a redraw reloads a step's HTML/Markdown frames (a flash)
+    const shown = JSON.stringify([run.id, step, run.artifacts.filter(a => a.step === step.name)]);
+    if (shown === this._stepShown) {
+      return;
+    }
+    this._stepShown = shown;
     this._stepTitle.textContent = `${step.name} \u2014 ${step.state}${step.error ? `: ${step.error}` : ''}`;
     const rows: [string, Record<string, unknown>][] = [
       ['Inputs', step.inputs],
@@ -398,6 +404,7 @@ export class RunView extends Widget {
 
   private _run: IRunDetail | null = null;
   private _selected: string | null = null;
+  private _stepShown = '';
   private _logOffset = 0;
   private _logComplete = false;
   private _timer = 0;
