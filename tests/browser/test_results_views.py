@@ -162,14 +162,29 @@ def _check_sidebar_confusion(view: Locator) -> None:
     _check_sandboxed_markdown(view.locator('.jp-mlops-visual-html iframe[sandbox=""]'))
 
 
-def _judged_run(server: LabServer) -> str:
+# KFP_REPORT's judge, then a step that naps: the run goes on after judge's panel is shown
+NAP_AFTER_JUDGE = """\
+
+@dsl.component(base_image="python:3.11")
+def nap(seconds: float):
+    import time
+    time.sleep(seconds)
+
+@dsl.pipeline(name="judged-then-nap")
+def judged():
+    nap(seconds=8.0).after(judge())
+"""
+
+
+def _judged_run(server: LabServer, then_nap: bool = False) -> str:
     """The kfp pipeline of KFP_REPORT, submitted as compiled YAML (as `jupyter-mlops run x.yaml` does)."""
     import runpy
 
     from kfp import compiler
 
     source = server.base_dir / f"judged-{uuid.uuid4().hex[:6]}.py"
-    source.write_text(KFP_REPORT.replace("mlops.run(judged, cache=False)", ""))
+    code = KFP_REPORT.replace("mlops.run(judged, cache=False)", "")
+    source.write_text(code + NAP_AFTER_JUDGE if then_nap else code)
     path = source.with_suffix(".yaml")
     compiler.Compiler().compile(runpy.run_path(str(source))["judged"], str(path))
     run = server.api("mlops/api/runs", "POST", {"pipeline_yaml": path.read_text(), "cache": False})
@@ -251,4 +266,27 @@ def test_notebook7_side_panel_views_show_a_preview_a_figure_a_history_and_a_conf
     page.locator(f'.jp-mlops-run[data-run-id="{judged}"]').click()
     _check_sidebar_confusion(page.locator(f"#jupyter-mlops-run-{judged}"))
     _shoot(page, "results-notebook7-side-panel-confusion-matrix")
+    errors.check()
+
+
+@pytest.mark.timeout(600)
+def test_a_steps_markdown_frame_is_not_reloaded_while_the_run_goes_on(
+    page: Page, lab_server: LabServer
+) -> None:
+    """The sidebar re-reads a running run every second; a finished step's panel stays as it is (its
+    Markdown frame was redrawn, blank for a moment, at each re-read)."""
+    errors = PageErrors(page)
+    run = _judged_run(lab_server, then_nap=True)
+    page.locator('.jp-SideBar li[data-id="jupyter-mlops:sidebar"]').click()
+    page.locator(f'.jp-mlops-run[data-run-id="{run}"]').click()
+    view = page.locator(f"#jupyter-mlops-run-{run}")
+    judge = view.locator('.jp-mlops-node[data-step="judge"]')
+    expect(judge).to_have_attribute("data-state", "SUCCEEDED", timeout=RUN_WAIT_MS)
+    judge.click()
+    frame = view.locator('.jp-mlops-visual-html iframe[sandbox=""]')
+    _check_sandboxed_markdown(frame)
+    expect(view).to_have_attribute("data-state", "RUNNING")  # nap goes on: the view keeps re-reading
+    shown = frame.element_handle()
+    expect(view).to_have_attribute("data-state", "SUCCEEDED", timeout=RUN_WAIT_MS)
+    assert shown.evaluate("e => e.isConnected"), "the Markdown frame was replaced while the run went on"
     errors.check()
