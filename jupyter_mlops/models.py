@@ -200,6 +200,7 @@ class BackendStatus:
     runs: int | None = None
     active_runs: int | None = None
     max_workers: int | None = None
+    ui_url: str | None = None  # the backend's own UI (the KFP UI's runs page), for a link
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}

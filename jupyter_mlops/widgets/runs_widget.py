@@ -124,9 +124,11 @@ class RunsTable(MimeView):
         experiment, state = self._query
         page = self.backend.list_runs(experiment=experiment, state=state, limit=self.limit)
         runs = []
+        # A backend may list runs without their metrics (they live with the steps): fetch those runs, where
+        # a run costs little to read (not on kfp: each would cost the KFP server five requests).
+        fetch = self.backend.capabilities.outputs and getattr(self.backend, "cheap_get", True)
         for info in page.runs:
-            # A backend may list runs without their metrics (they live with the steps): fetch those runs.
-            if not info.metrics and info.state.terminal:
+            if fetch and not info.metrics and info.state.terminal:
                 info = self.backend.get(info.id)
             runs.append(info)
         rows = [run_row(r) for r in runs]

@@ -9,6 +9,7 @@ import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
 import { IExperiment, IRunSummary, IStateStyle, MlopsClient } from './api';
+import { showBackendLink, STATUS_MS } from './backendlink';
 import { RunList } from './runlist';
 import { ScheduleList } from './schedules';
 import { fetchStatus, IBackendStatus } from './status';
@@ -112,8 +113,16 @@ export class MlopsSidebar extends Widget {
 
   /** Ask the server for the backend status and show the answer. */
   async refresh(): Promise<void> {
+    await this.refreshStatus(true);
+    await this.refreshRuns();
+  }
+
+  /** The status light alone (every STATUS_MS while shown, without blinking to "checking"). */
+  async refreshStatus(checking = false): Promise<void> {
     const ticket = ++this._requests;
-    this._render({ kind: 'checking' });
+    if (checking) {
+      this._render({ kind: 'checking' });
+    }
     let view: StatusView;
     try {
       view = { kind: 'answer', status: await fetchStatus(this._serverSettings) };
@@ -126,8 +135,8 @@ export class MlopsSidebar extends Widget {
       if (view.kind === 'answer' && view.status.state_styles) {
         this.runList.styles = view.status.state_styles;
       }
+      showBackendLink(this._statusNode, view.kind === 'answer' ? view.status : null);
     }
-    await this.refreshRuns();
   }
 
   /** Read the experiments and the runs in view again. */
@@ -161,15 +170,19 @@ export class MlopsSidebar extends Widget {
     void this.refresh();
     window.clearInterval(this._timer);
     this._timer = window.setInterval(() => void this.refreshRuns(), REFRESH_MS);
+    window.clearInterval(this._statusTimer);
+    this._statusTimer = window.setInterval(() => void this.refreshStatus(), STATUS_MS);
   }
 
   protected override onAfterHide(msg: Message): void {
     super.onAfterHide(msg);
     window.clearInterval(this._timer);
+    window.clearInterval(this._statusTimer);
   }
 
   override dispose(): void {
     window.clearInterval(this._timer);
+    window.clearInterval(this._statusTimer);
     super.dispose();
   }
 
@@ -211,6 +224,7 @@ export class MlopsSidebar extends Widget {
   private readonly _stateNode = document.createElement('span');
   private _requests = 0;
   private _timer = 0;
+  private _statusTimer = 0;
   private _experimentsShown = '';
   private readonly _client: MlopsClient;
   private readonly _experimentPick = document.createElement('select');

@@ -2,9 +2,9 @@
 kfp.Client: its trials are KFP runs in one experiment named after the sweep, their shared step runs
 once on the "cluster", the best trial is the optimum, and a stop terminates the trials on the server.
 
-The KFP REST API does not return step metrics (KFP keeps them in ML Metadata), so a sweep on kfp is
-given `metrics=`, a reader of a finished trial's metrics: here one that asks the stand-in's executor,
-in place of an ML Metadata query in a cluster."""
+Trials are scored from ML Metadata, which the KFP UI's server proxies (the stand-in records it as a
+cluster's launcher would). Where the backend reaches only the API server (no ML Metadata), a sweep is
+given `metrics=`, a reader of a finished trial's metrics: here one that asks the stand-in's executor."""
 
 from __future__ import annotations
 
@@ -49,9 +49,9 @@ def _reader(standin: StandIn) -> Any:
 def test_a_grid_sweep_on_kfp_runs_its_trials_as_kfp_runs_in_one_experiment(
     standin: StandIn, backend: KfpBackend
 ) -> None:
+    assert backend.capabilities.outputs  # metrics read back from ML Metadata: no reader needed
     s = sweep(quadratic_pipeline(), {"x": "2..4", "y": "0.0,0.5"}, metric="score", parallel=2,
-              name="kfp-grid", backend=backend, metrics=_reader(standin), text_space=True,
-              wait=True)  # fmt: skip
+              name="kfp-grid", backend=backend, text_space=True, wait=True)  # fmt: skip
     assert s.state == "FINISHED" and len(s.trials) == 6
     for t in s.trials:
         assert t.state == "SUCCEEDED" and t.value == expected_score(t.params["x"], t.params["y"])
@@ -72,9 +72,19 @@ def test_a_grid_sweep_on_kfp_runs_its_trials_as_kfp_runs_in_one_experiment(
     assert load_count(standin.cluster.home / "pod") == 1
 
 
-def test_a_sweep_on_kfp_needs_a_metrics_reader_and_says_why(backend: KfpBackend) -> None:
-    with pytest.raises(UsageError, match=r"does not read its runs' metrics back .* pass metrics="):
-        sweep(quadratic_pipeline(), {"x": [1, 2]}, metric="score", backend=backend, name="unscored")
+def test_a_sweep_on_kfp_without_ml_metadata_needs_a_metrics_reader_and_says_why(tmp_path: Path) -> None:
+    api_only = StandIn(tmp_path / "api-only", ui=False)  # the API server alone: no ML Metadata proxy
+    api_only.start()
+    try:
+        backend = KfpBackend(host=api_only.url, refresh=0.2)
+        try:
+            assert not backend.capabilities.outputs
+            with pytest.raises(UsageError, match=r"does not read its runs' metrics back .* pass metrics="):
+                sweep(quadratic_pipeline(), {"x": [1, 2]}, metric="score", backend=backend, name="unscored")
+        finally:
+            backend.close()
+    finally:
+        api_only.stop()
 
 
 def test_stopping_a_sweep_on_kfp_terminates_its_trials_on_the_server(
