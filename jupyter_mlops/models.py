@@ -116,6 +116,7 @@ class RunInfo:
     steps: list[StepInfo] = field(default_factory=list)
     edges: list[tuple[str, str]] = field(default_factory=list)  # (upstream step, downstream step)
     metrics: dict[str, float] = field(default_factory=dict)  # "step.metric" -> last value
+    schedule: str | None = None  # the schedule that started the run (a KFP recurring run on kfp)
 
     @property
     def duration(self) -> float | None:

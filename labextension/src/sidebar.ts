@@ -11,6 +11,7 @@ import { Widget } from '@lumino/widgets';
 import { IExperiment, IRunSummary, IStateStyle, MlopsClient } from './api';
 import { showBackendLink, STATUS_MS } from './backendlink';
 import { RunList } from './runlist';
+import { ScheduleList } from './schedules';
 import { fetchStatus, IBackendStatus } from './status';
 
 const REFRESH_MS = 2000;
@@ -48,6 +49,7 @@ export class MlopsSidebar extends Widget {
     this._serverSettings = serverSettings;
     this._client = new MlopsClient(serverSettings);
     this.runList = new RunList(this._client, run => this._actions.openRun(run.id));
+    this.scheduleList = new ScheduleList(serverSettings, id => this._actions.openRun(id));
     this.id = MlopsSidebar.ID;
     this.addClass('jp-mlops-sidebar');
     this.title.icon = pipelineIcon;
@@ -96,12 +98,13 @@ export class MlopsSidebar extends Widget {
     });
     tools.append(this._experimentPick, compare);
     this.runsNode.append(tools, this.runList.node);
-    this.node.append(header, this._statusNode, this.runsNode);
+    this.node.append(header, this._statusNode, this.scheduleList.node, this.runsNode);
     this._render({ kind: 'checking' });
   }
 
   readonly runsNode: HTMLElement = document.createElement('div');
   readonly runList: RunList;
+  readonly scheduleList: ScheduleList;
 
   /** The run views' palette, once the server has told it. */
   get styles(): Record<string, IStateStyle> {
@@ -146,7 +149,7 @@ export class MlopsSidebar extends Widget {
         this._experimentsShown = shown;
         this._showExperiments(experiments);
       }
-      await this.runList.reload();
+      await Promise.all([this.runList.reload(), this.scheduleList.reload()]);
     } catch (error) {
       this._stateNode.textContent = error instanceof Error ? error.message : String(error);
     }

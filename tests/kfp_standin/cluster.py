@@ -57,6 +57,8 @@ class RunRecord:
     runtime_config: dict[str, Any]
     created_at: float
     attempts: list[str] = field(default_factory=list)  # local run ids, one per (re)try
+    recurring_run_id: str | None = None  # the recurring run that started it (recurring.py)
+    scheduled_at: float | None = None  # its due time, for a run a recurring run started
 
 
 class Cluster:
@@ -200,11 +202,12 @@ class Cluster:
             runtime_config=k.V2beta1RuntimeConfig(parameters=record.runtime_config["parameters"]),
             service_account="pipeline-runner",
             created_at=when(record.created_at),
-            scheduled_at=when(record.created_at),
+            scheduled_at=when(record.scheduled_at or record.created_at),
             finished_at=when(current.finished_at) if current.state.terminal else None,
             state=current.state.value,
             error=k.GoogleRpcStatus(code=2, message=current.error) if current.error else None,
             state_history=history,
+            recurring_run_id=record.recurring_run_id,
         )
         if details:
             run.run_details = k.V2beta1RunDetails(

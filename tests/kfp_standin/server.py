@@ -42,6 +42,7 @@ import kfp_server_api as k
 
 from .cluster import ApiError, Cluster, RunRecord
 from .metadata import Metadata
+from .recurring import RecurringRuns
 
 PREFIX = "/apis/v2beta1/"
 MLMD_PREFIX = "/ml_metadata.MetadataStoreService/"
@@ -101,6 +102,7 @@ class StandIn:
         ui: bool = True,
     ) -> None:
         self.cluster = Cluster(home)
+        self.recurring = RecurringRuns(self.cluster)  # recurringruns routes; fire_due(now) starts runs
         self.metadata = Metadata(self.cluster)
         self.tokens = tokens
         self.multi_user = multi_user
@@ -234,6 +236,10 @@ class StandIn:
             return self.cluster.run_model(self.cluster.create_run(run))
         if rest == "runs" and method == "GET":
             return self._list_runs(query, check_ns)
+        if rest.startswith("recurringruns"):
+            found = self.recurring.route(method, rest, query, body, check_ns, parse, self._page)
+            if found is not None:
+                return found
         if rest.startswith("runs/"):
             run_ref = rest.split("/", 1)[1]
             run_id, _, verb = run_ref.partition(":")

@@ -65,7 +65,7 @@ class KfpBackend:
         artifact_download=False,  # artifact bytes live in the cluster's object store
         cancel=True,
         retry=True,
-        schedules=False,
+        schedules=True,  # KFP recurring runs (recurring.py)
         session_metrics=False,  # a notebook cell's log_metric has no run on the server
         working_dir=False,  # steps run in pods: the notebook's folder is not there
         outputs=False,  # True per connection when the UI's server proxies ML Metadata (mlmd.py)
@@ -219,6 +219,14 @@ class KfpBackend:
                 step.outputs = {k: typed(v, types.get((step.name, k))) for k, v in found.outputs.items()}
                 step.metrics = dict(found.metrics)
                 info.metrics.update({f"{step.name}.{k}": v for k, v in found.metrics.items()})
+        if run.recurring_run_id:  # started by a schedule: a KFP recurring run (its name asked once)
+            from .recurring import KfpRecurringRuns
+
+            names: dict[str, str] = self.__dict__.setdefault("_schedule_names", {})
+            rid = str(run.recurring_run_id)
+            if rid not in names:
+                names[rid] = KfpRecurringRuns(self).name_of(rid)
+            info.schedule = names[rid]
         return info
 
     def _step_values(self, info: RunInfo) -> dict[str, mlmd.StepValues]:
