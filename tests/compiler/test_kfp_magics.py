@@ -45,6 +45,8 @@ def test_a_notebook_runs_its_pipeline_on_kfp(ip, standin, capsys):
             "json",
         )
         assert "make" not in run.outputs
+        with pytest.raises(KeyError, match=r"step 'make' stored its values as artifacts .*numbers: minio://"):
+            run.outputs["make"]
         capsys.readouterr()
         shown = run_cell(ip, "%pipeline runs --experiment nb")
         assert "on-kfp" in repr(shown) + capsys.readouterr().out
