@@ -199,6 +199,9 @@ class BackendStatus:
     runs: int | None = None
     active_runs: int | None = None
     max_workers: int | None = None
+    runner: str | None = (
+        None  # what runs the runs (the local backend: its runner service, or a process per run)
+    )
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
@@ -211,6 +214,8 @@ class BackendStatus:
             parts.append(f"{self.runs} runs ({self.active_runs or 0} active)")
         if self.max_workers is not None:
             parts.append(f"{self.max_workers} parallel steps")
+        if self.runner is not None:
+            parts.append(f"runs by {self.runner}")
         return ", ".join(parts)
 
 

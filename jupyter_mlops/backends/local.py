@@ -48,7 +48,7 @@ from ..models import (
 )
 from ..store import RunStore, new_run_id
 from ..store.logs import log_gone, read_log, step_log_path
-from . import last_words, runner_liveness
+from . import last_words, runner_liveness, service_client
 from .local_artifacts import open_artifact_file
 
 # Metrics logged in plain notebook cells go to a pseudo-run of kind "session" in this experiment: one per
@@ -166,10 +166,14 @@ class LocalBackend:
         except BaseException:
             shutil.rmtree(run_dir, ignore_errors=True)  # no directory without its record
             raise
-        self._start_runner(run_id, run_dir)
+        self._start_runner(run_id, run_dir, documents)
         return self.store.get_run(run_id)
 
-    def _start_runner(self, run_id: str, run_dir: Path) -> None:
+    def _start_runner(
+        self, run_id: str, run_dir: Path, documents: Sequence[Mapping[str, Any]] | None = None
+    ) -> None:
+        """Hand the run to the warm runner service (service_client.py), or else start a runner process
+        of its own for it."""
         command = [
             sys.executable,
             "-m",
@@ -187,6 +191,15 @@ class LocalBackend:
         if pythonpath:
             env["PYTHONPATH"] = pythonpath
         env[runner_liveness.RUN_MARKER_ENV] = run_id  # finds its steps if the runner is killed
+        root = self.store.runs_root if self.store.runs_root != self.home / "runs" else None
+        handed = service_client.hand_over(
+            self.home, run_id, run_dir, artifact_root=root, max_workers=self.max_workers, env=env,
+            documents=documents,
+        )  # fmt: skip
+        if handed is not None:
+            self.store.set_runner(run_id, handed.pid, runner_liveness.this_host(), started=handed.started,
+                                  service=handed.socket)  # fmt: skip
+            return
         try:
             with open(run_dir / "runner.log", "ab") as log:
                 proc = subprocess.Popen(
@@ -343,4 +356,5 @@ class LocalBackend:
             runs=sum(counts.values()),
             active_runs=active,
             max_workers=self.max_workers or os.cpu_count() or 1,
+            runner=service_client.describe(self.home),
         )

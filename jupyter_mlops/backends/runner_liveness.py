@@ -70,20 +70,19 @@ def death_reason(record: dict[str, Any], *, stale_after: float, now: float | Non
     """
     now = time.time() if now is None else now
     pid, last = record.get("pid"), record.get("heartbeat") or record["created_at"]
-    where = f" (a run of the runner service {record['service']})" if record.get("service") else ""
+    where = f"; it ran the run for the runner service {record['service']}" if record.get("service") else ""
     if pid and record.get("host") == this_host():
         alive = runner_process_alive(int(pid), str(record["id"]), record.get("started"))
         if alive is True:
             return None
         if alive is False:
-            return (
-                f"runner process {pid}{where} died (killed or crashed) at about {_clock(last)} "
-                "(its last heartbeat)"
-            )
+            when = f"at about {_clock(last)} (its last heartbeat)"
+            return f"runner process {pid} died (killed or crashed) {when}{where}"
     if now - last > stale_after:
-        who = f"runner process {pid}{where}" if pid else "the runner process (never started)"
+        who = f"runner process {pid}" if pid else "the runner process (never started)"
         return (
-            f"{who} sent no heartbeat since {_clock(last)}: it died (killed or crashed) or its host is down"
+            f"{who} sent no heartbeat since {_clock(last)}: it died (killed or crashed) or its host is "
+            f"down{where}"
         )
     return None
 

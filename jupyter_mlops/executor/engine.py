@@ -42,6 +42,8 @@ class ExecutionOptions:
     # every step's working directory (the notebook's folder: relative paths in the step's code are
     # found there, as in its kernel); None: the directory `execute` is called from. Part of the cache key.
     step_cwd: Path | None = None
+    # a step worker already started (forked from the warm runner service: warm_worker.py); None: start one
+    worker: processes.ForkWorker | None = None
 
 
 def plan(spec: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[tuple[str, str]]]:
@@ -63,7 +65,7 @@ def execute(
     except MlopsError as e:
         return RunState.FAILED, str(e)
     workdir = options.workdir.absolute()  # steps work elsewhere (step_cwd): their paths must not be relative
-    worker = (
+    worker = options.worker or (
         processes.ForkWorker(options.python, workdir / "tmp" / "worker.log")
         if options.fork and processes.fork_supported()
         else None

@@ -1,0 +1,273 @@
+"""The warm runner service: `python -m jupyter_mlops.backends.runner_service --home H --socket S`.
+
+One long-lived process per jupyter-mlops home (service_address.py), started on demand by the first
+run (service_client.py), with kfp's executor and this package's engine imported once. For each run
+handed to it over its Unix socket it forks a runner: a process of its own session that runs the run
+exactly as a per-run runner process would (local_runner.run: its pid and start time recorded, its
+heartbeat, its cancel and SIGTERM handling), with the kernel's environment, and whose step worker is
+forked from it at once with everything loaded (executor/warm_worker.py).
+
+Runs do not depend on the service once forked: killing the service (or its crash) ends no run; the
+runs finish and are reaped by init, and the next run starts a new service. The service itself stays
+single-threaded (it only forks), holds no store connection, and exits after `--idle` seconds with no
+runner alive and no request. A lock file next to the socket lets only one service serve a socket.
+
+Protocol: one JSON line per connection, one JSON line back. {"op": "run", "run_id", "home",
+"artifact_root", "max_workers", "run_dir", "env", "documents"} -> {"pid", "started"}; {"op": "ping"} ->
+{"pid", "runs", "idle"}; an error -> {"error"}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import os
+import select
+import signal
+import socket
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+READ_TIMEOUT_S = 30.0  # a client that connects must send its request within this
+_MAX_FD = 65536
+
+
+def warm_up() -> None:
+    """Import what every runner and step worker needs, once, before the first fork."""
+    os.environ["_KFP_RUNTIME"] = "true"  # kfp's light runtime import, as a fresh step worker has it
+    import gc
+
+    import kfp  # noqa: F401
+    import psutil  # noqa: F401
+    from kfp import dsl  # noqa: F401
+    from kfp.dsl import executor_main  # noqa: F401
+
+    from ..executor import engine, warm_worker  # noqa: F401
+    from ..ir import documents  # noqa: F401
+    from . import local_runner  # noqa: F401
+
+    exec("import kfp\nfrom kfp import dsl\nfrom kfp.dsl import *\nfrom typing import *\n", {})
+    gc.collect()
+    gc.freeze()  # forked runners and workers then share these pages instead of copying them
+
+
+class Service:
+    def __init__(self, home: Path, address: Path, idle: float) -> None:
+        self.home = home
+        self.address = address
+        self.idle = idle
+        self.runners: dict[int, Path] = {}  # pid -> run dir, for runners not yet reaped
+        self.last_request = time.monotonic()
+        self.stopping = False
+        self.keep: list[int] = []  # our own descriptors, closed in every forked runner
+        self.socket_file: tuple[int, int] | None = None
+
+    def serve(self, lock_fd: int) -> None:
+        wake_r, wake_w = os.pipe()
+        for fd in (wake_r, wake_w):
+            os.set_blocking(fd, False)
+        signal.set_wakeup_fd(wake_w)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+        listener = self._listen()
+        self.keep = [lock_fd, wake_r, wake_w, listener.fileno()]
+        print(f"runner service {os.getpid()} serves {self.address} (idle exit after {self.idle:g} s)",
+              flush=True)  # fmt: skip
+        try:
+            while not self.stopping:
+                try:
+                    readable, _, _ = select.select([listener.fileno(), wake_r], [], [], 1.0)
+                except InterruptedError:
+                    readable = []
+                if wake_r in readable:
+                    _drain(wake_r)
+                self._reap()
+                if listener.fileno() in readable:
+                    self._accept(listener)
+                if not self.runners and time.monotonic() - self.last_request > self.idle:
+                    break
+        finally:
+            self._close(listener)
+        print(f"runner service {os.getpid()} exits ({len(self.runners)} runs going on)", flush=True)
+
+    def _stop(self, signum: int, frame: object) -> None:
+        self.stopping = True
+
+    def _listen(self) -> socket.socket:
+        try:
+            self.address.unlink()  # a dead service's socket: we hold the lock, so no one serves it
+        except FileNotFoundError:
+            pass
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        old = os.umask(0o177)  # the socket file is 0600 from its creation: only the user connects
+        try:
+            listener.bind(str(self.address))
+        finally:
+            os.umask(old)
+        os.chmod(self.address, 0o600)
+        bound = os.stat(self.address)
+        self.socket_file = (bound.st_dev, bound.st_ino)  # removed at exit only if it is still this one
+        listener.listen(64)
+        listener.setblocking(False)
+        return listener
+
+    def _close(self, listener: socket.socket) -> None:
+        """Stop being found (the socket file goes first), then answer whoever already connected."""
+        try:
+            now = os.stat(self.address)
+            if (now.st_dev, now.st_ino) == self.socket_file:
+                self.address.unlink()
+        except OSError:
+            pass
+        while True:
+            try:
+                readable, _, _ = select.select([listener], [], [], 0)
+            except InterruptedError:
+                continue
+            if not readable:
+                break
+            self._accept(listener)
+        listener.close()
+
+    def _accept(self, listener: socket.socket) -> None:
+        try:
+            conn, _ = listener.accept()
+        except (BlockingIOError, InterruptedError):
+            return
+        self.last_request = time.monotonic()
+        with conn:
+            try:
+                conn.setblocking(True)
+                conn.settimeout(READ_TIMEOUT_S)
+                request = json.loads(_read_line(conn))
+                reply = self._handle(request, conn)
+            except Exception as exc:
+                reply = {"error": f"{type(exc).__name__}: {exc}"}
+            try:
+                conn.sendall(json.dumps(reply).encode() + b"\n")
+            except OSError:
+                pass
+        self.last_request = time.monotonic()
+
+    def _handle(self, request: dict[str, Any], conn: socket.socket) -> dict[str, Any]:
+        if request.get("op") == "ping":
+            idle = max(0.0, self.idle - (time.monotonic() - self.last_request))
+            return {"pid": os.getpid(), "runs": len(self.runners), "idle": idle}
+        if request.get("op") != "run":
+            return {"error": f"unknown request {request.get('op')!r}"}
+        from .runner_liveness import process_start_time
+
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            _runner(request, [*self.keep, conn.fileno()], str(self.address))
+        self.runners[pid] = Path(request["run_dir"])
+        return {"pid": pid, "started": process_start_time(pid)}
+
+    def _reap(self) -> None:
+        while self.runners:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                self.runners.clear()
+                return
+            if not pid:
+                return
+            run_dir = self.runners.pop(pid, None)
+            code = os.waitstatus_to_exitcode(status)
+            if run_dir is not None and code != 0:  # a runner killed by a signal cannot say so itself
+                how = f"killed by signal {-code}" if code < 0 else f"exited with code {code}"
+                try:
+                    with open(run_dir / "runner.log", "a") as f:
+                        f.write(f"runner process {pid} {how} at {time.ctime()}\n")
+                except OSError:
+                    pass
+
+
+def _runner(request: dict[str, Any], close: list[int], address: str) -> None:
+    """In the forked runner: leave the service behind, become the run's runner, exit with its code."""
+    code = 1
+    try:
+        os.setsid()  # a session of its own, as a per-run runner: the service's end is not its end
+        signal.set_wakeup_fd(-1)
+        for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, signal.SIG_DFL)
+        for fd in close:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        os.environ.clear()
+        os.environ.update(request["env"])  # the submitting kernel's, as a per-run runner inherits it
+        run_dir = Path(request["run_dir"])
+        os.chdir(run_dir)
+        log = os.open(run_dir / "runner.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        os.closerange(3, _MAX_FD)
+        from ..executor.processes import fork_supported
+        from ..executor.warm_worker import fork_worker_here
+        from .local_runner import Handed, run
+
+        worker = (
+            fork_worker_here(sys.executable, run_dir / "tmp" / "worker.log") if fork_supported() else None
+        )
+        artifact_root = Path(request["artifact_root"]) if request.get("artifact_root") else None
+        handed = Handed(documents=request.get("documents"), worker=worker, service=address)
+        code = run(
+            request["run_id"], Path(request["home"]), artifact_root, request.get("max_workers"), handed
+        )
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+def _read_line(conn: socket.socket) -> bytes:
+    chunks = bytearray()
+    while not chunks.endswith(b"\n"):
+        chunk = conn.recv(1 << 16)
+        if not chunk:
+            break
+        chunks += chunk
+    return bytes(chunks)
+
+
+def _drain(fd: int) -> None:
+    try:
+        while os.read(fd, 4096):
+            pass
+    except BlockingIOError:
+        pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m jupyter_mlops.backends.runner_service")
+    parser.add_argument("--home", required=True, type=Path)
+    parser.add_argument("--socket", required=True, type=Path)
+    parser.add_argument("--idle", type=float, default=300.0)
+    args = parser.parse_args(argv)
+    lock_fd = os.open(f"{args.socket}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return 0  # another service serves this socket (two kernels started one at once)
+    warm_up()
+    Service(args.home, args.socket, args.idle).serve(lock_fd)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

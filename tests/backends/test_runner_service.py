@@ -1,0 +1,162 @@
+"""The warm runner service (backends/runner_service.py): shared by the kernels of one home, its runs
+outlive the kernel that started them and the service itself, it exits when idle, and only the user can
+reach its socket. The runner kill/cancel/SIGTERM tests run against it too (`runner_mode`)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import stat
+import tempfile
+from pathlib import Path
+
+import psutil
+import pytest
+from kernel.kernel_notebooks import KernelSession
+from waiting import wait_until
+
+from jupyter_mlops.backends import service_client
+from jupyter_mlops.backends.local import LocalBackend
+from jupyter_mlops.backends.service_address import socket_path
+from jupyter_mlops.models import RunState, StepState
+
+from .contract import explain, finished
+
+
+def alive(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def service_of(backend: LocalBackend, run_id: str) -> psutil.Process:
+    """The service that forked the run's runner (its parent while the service lives)."""
+    record = backend.store.runner_record(run_id)
+    assert record["service"] == str(socket_path(backend.home)), record
+    return psutil.Process(psutil.Process(record["pid"]).ppid())
+
+
+def napping(backend: LocalBackend, run_id: str) -> None:
+    wait_until(lambda: backend.get(run_id).step("nap").state is StepState.RUNNING, what="the nap step")
+    wait_until(lambda: "napping" in backend.logs(run_id, "nap").text, what="the nap step's first line")
+
+
+def test_two_kernels_share_one_service_and_runs_outlive_their_kernel(
+    home: Path, specs: dict[str, str], tmp_path: Path
+) -> None:
+    spec = tmp_path / "sleepy.yaml"
+    spec.write_text(specs["sleepy"])
+    submit = (
+        "from jupyter_mlops.backends.local import LocalBackend\n"
+        f"run_id = LocalBackend().submit(open({str(spec)!r}).read(), {{'seconds': 15}}, cache=False).id"
+    )
+    kernels = [KernelSession(tmp_path, {"JUPYTER_MLOPS_HOME": str(home)}) for _ in range(2)]
+    try:
+        run_ids = []
+        backend = LocalBackend(home)
+        services = set()
+        for kernel in kernels:
+            reply, shown = kernel.run(submit)
+            assert reply["status"] == "ok", shown
+            run_ids.append(kernel.value("run_id").strip("'"))
+            napping(backend, run_ids[-1])
+            services.add(service_of(backend, run_ids[-1]).pid)
+        assert len(services) == 1  # one warm service forked both runners
+        assert services.isdisjoint({k.km.provisioner.pid for k in kernels})  # type: ignore[union-attr]
+        kernels[0].close()  # the kernel that started the first run goes away: the run goes on
+        kernels.pop(0)
+        for run_id in run_ids:
+            run = finished(backend, run_id, timeout=180)
+            assert run.state is RunState.SUCCEEDED, explain(run)
+            assert run.step("nap").outputs == {"Output": "rested"}
+    finally:
+        for kernel in kernels:
+            kernel.close()
+
+
+def test_killing_the_service_mid_run_ends_no_run_and_leaves_no_process(
+    home: Path, specs: dict[str, str]
+) -> None:
+    backend = LocalBackend(home)
+    run_id = backend.submit(specs["sleepy"], {"seconds": 3}).id
+    napping(backend, run_id)
+    service = service_of(backend, run_id)
+    runner = psutil.Process(backend.store.runner_record(run_id)["pid"])
+    below = [runner, *runner.children(recursive=True)]  # the runner, its step worker, the nap step
+    assert len(below) >= 3
+    os.kill(service.pid, signal.SIGKILL)
+    wait_until(lambda: not alive(service), 60, "the service to die")
+
+    run = finished(backend, run_id, timeout=180)
+    assert run.state is RunState.SUCCEEDED, explain(run)  # the runner did not depend on the service
+    wait_until(lambda: not any(map(alive, below)), 120, f"the run's processes {below} to end")
+
+    again = finished(backend, backend.submit(specs["arith"]).id)  # a new service takes over
+    assert again.state is RunState.SUCCEEDED, explain(again)
+    assert backend.store.runner_record(again.id)["service"] == str(socket_path(home))
+    assert "runner service pid" in backend.status().runner  # type: ignore[operator]
+
+
+def test_the_service_exits_after_its_idle_period(
+    home: Path, specs: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JUPYTER_MLOPS_SERVICE_IDLE_S", "1")
+    backend = LocalBackend(home)
+    run_id = backend.submit(specs["sleepy"], {"seconds": 1}).id
+    napping(backend, run_id)
+    service = service_of(backend, run_id)
+    assert finished(backend, run_id).state is RunState.SUCCEEDED
+    wait_until(lambda: not alive(service), 120, "the idle service to exit")
+    assert not socket_path(home).exists()  # it took its socket with it
+    assert "not running now" in (backend.status().runner or "")
+    run = finished(backend, backend.submit(specs["arith"]).id)  # and the next run starts another
+    assert run.state is RunState.SUCCEEDED, explain(run)
+
+
+def test_only_the_user_can_open_the_socket(home: Path, specs: dict[str, str]) -> None:
+    backend = LocalBackend(home)
+    assert finished(backend, backend.submit(specs["arith"]).id).state is RunState.SUCCEEDED
+    address = socket_path(home)
+    info = address.stat()
+    assert stat.S_ISSOCK(info.st_mode)
+    assert stat.S_IMODE(info.st_mode) == 0o600 and info.st_uid == os.getuid()
+    if address.parent != home:
+        assert stat.S_IMODE(address.parent.stat().st_mode) == 0o700
+
+
+def test_a_socket_folder_others_can_enter_is_refused_and_runs_go_to_their_own_process(
+    home: Path, specs: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = Path(tempfile.mkdtemp(prefix="xdg"))  # short: a socket path has a length limit
+    try:
+        monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+        shared = runtime / "jupyter-mlops"
+        shared.mkdir(mode=0o777)
+        shared.chmod(0o777)
+        assert socket_path(home).parent == shared
+        backend = LocalBackend(home)
+        run = finished(backend, backend.submit(specs["arith"]).id)
+        assert run.state is RunState.SUCCEEDED, explain(run)
+        assert backend.store.runner_record(run.id)["service"] is None  # a runner process of its own
+        assert "not a private directory" in (home / service_client.LOG).read_text()
+        assert not list(shared.iterdir())
+    finally:
+        shutil.rmtree(runtime, ignore_errors=True)
+
+
+def test_the_backend_says_which_runner_runs_its_runs(
+    home: Path, specs: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JUPYTER_MLOPS_RUNNER", "process")
+    backend = LocalBackend(home)
+    run = finished(backend, backend.submit(specs["arith"]).id)
+    assert run.state is RunState.SUCCEEDED and backend.store.runner_record(run.id)["service"] is None
+    assert "runs by a runner process per run (JUPYTER_MLOPS_RUNNER=process)" in str(backend.status())
+    monkeypatch.setenv("JUPYTER_MLOPS_RUNNER", "service")
+    run_id = backend.submit(specs["sleepy"], {"seconds": 1}).id
+    napping(backend, run_id)
+    service = service_of(backend, run_id)
+    assert f"runs by runner service pid {service.pid}" in str(backend.status())
+    assert finished(backend, run_id).state is RunState.SUCCEEDED
