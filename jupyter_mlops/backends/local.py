@@ -48,6 +48,7 @@ from ..models import (
 )
 from ..store import RunStore, new_run_id
 from ..store.logs import log_gone, read_log, step_log_path
+from ..store.run_notify import RunWatch
 from . import last_words, runner_liveness
 from .local_artifacts import open_artifact_file
 
@@ -235,6 +236,10 @@ class LocalBackend:
         return run_id
 
     # -- reads --------------------------------------------------------------------------------------
+
+    def watch(self, run_id: str | None = None) -> RunWatch:
+        """Woken when run `run_id` (None: any run) changes, by whichever process changed it (run_notify)."""
+        return RunWatch(self.home, run_id)
 
     def get(self, run_id: str) -> RunInfo:
         return self.store.get_run(self._check_runner(run_id))

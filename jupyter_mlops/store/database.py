@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from ..errors import RunNotFound, StoreError, StoreUnavailable
+from .run_notify import publish
 from .schema import migrate
 
 Self = TypeVar("Self", bound="StoreDatabase")
@@ -55,6 +56,7 @@ class StoreDatabase:
         self._lock = threading.RLock()
         self._broken = False
         self.busy_timeout = busy_timeout()
+        self._changed: set[str] = set()  # runs whose events the open transaction wrote: announced after it
         self._db = self._open()
 
     def _open(self) -> sqlite3.Connection:
@@ -102,11 +104,16 @@ class StoreDatabase:
                 yield self._db
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
+                self._changed.clear()
                 self._rollback()
                 raise self._unavailable(exc) from exc
             except BaseException:
+                self._changed.clear()
                 self._rollback()
                 raise
+            changed, self._changed = self._changed, set()
+        if changed:  # committed: wake whoever waits on these runs (run_notify)
+            publish(self.home, changed)
 
     def _rollback(self) -> None:
         """Undo what is left of the transaction; after an I/O error SQLite may have undone it itself
