@@ -213,7 +213,8 @@ class LocalBackend:
             message = f"could not start the runner process: {exc}"
             self.store.finish_run(run_id, RunState.FAILED, message)
             raise BackendError(f"run {run_id}: {message}") from exc
-        self.store.set_runner(run_id, proc.pid, runner_liveness.this_host())
+        started = runner_liveness.process_start_time(proc.pid)
+        self.store.set_runner(run_id, proc.pid, runner_liveness.this_host(), started=started)
         # Reap the child when it ends so it does not linger as a zombie of a long-lived kernel.
         threading.Thread(target=_reap, args=(proc, run_dir / "runner.log"), daemon=True).start()
 

@@ -21,7 +21,7 @@ from ..models import ArtifactInfo, MetricPoint, RunState, StepInfo
 from ..store import RunStore
 from ..store.logs import step_log_path
 from .last_words import LastWords
-from .runner_liveness import kill_leftovers, this_host
+from .runner_liveness import kill_leftovers, process_start_time, this_host
 from .runner_writes import RetryGivenUp, patience, persist, say, say_traceback
 
 HEARTBEAT_EVERY_S = 1.0
@@ -148,7 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     stop = Stop()
     signal.signal(signal.SIGTERM, stop.on_sigterm)  # first: a SIGTERM while starting cancels too
     store = RunStore(args.home, artifact_root=args.artifact_root)
-    state = persist(lambda: store.mark_running(args.run_id, os.getpid(), this_host()), "mark the run RUNNING")
+    started = process_start_time(os.getpid())
+    state = persist(lambda: store.mark_running(args.run_id, os.getpid(), this_host(), started=started),
+                    "mark the run RUNNING")  # fmt: skip
     if state is RunState.RUNNING and stop.terminated.is_set():
         state = RunState.CANCELING
     if state is not RunState.RUNNING:  # cancelled before this process got going, or already finished
