@@ -13,8 +13,6 @@ or twice per case (it takes ~0.4 s a step). The IR is compiled once up front (wh
 an unchanged notebook hands over); the 1,000-step case includes its compile.
 """
 
-from __future__ import annotations
-
 import argparse
 import os
 import shutil

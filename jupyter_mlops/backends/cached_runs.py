@@ -30,16 +30,27 @@ from .runner_liveness import this_host
 class _Report:
     """The engine's listener while the run is tried from the cache: every call kept, in order."""
 
-    def __init__(self, store: RunStore, run_id: str, run_dir: Path) -> None:
+    def __init__(self, store: RunStore, run_id: str, run_dir: Path, planned: Sequence[str]) -> None:
         self.store = store
         self.run_id = run_id
         self.run_dir = run_dir
         self.calls: list[Callable[[], None]] = []
         self.cached = 0
+        # Planned steps are created PENDING with the run; the scheduler's first report of one (PENDING,
+        # its component named) changes nothing its next report does not write again: replayed only
+        # for a step reported no more (PENDING over PENDING writes no event, so order does not matter).
+        self._planned = set(planned)
+        self.first_pending: dict[str, StepInfo] = {}
 
     def on_step(self, step: StepInfo) -> None:
         if step.state is StepState.CACHED:
             self.cached += 1
+        if step.state is StepState.PENDING and step.name in self._planned:
+            self._planned.discard(step.name)
+            self.first_pending[step.name] = step
+            return
+        self._planned.discard(step.name)
+        self.first_pending.pop(step.name, None)
         self.calls.append(lambda: self.store.record_step(self.run_id, step))
 
     def on_artifact(self, artifact: ArtifactInfo) -> None:
@@ -56,9 +67,7 @@ class _Report:
         self.calls.append(lambda: self.store.record_metrics(metrics))
 
     def log_path(self, step: str) -> Path:
-        path = step_log_path(self.run_dir, step)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return path
+        return step_log_path(self.run_dir, step)  # in run_dir/logs, which submit made
 
 
 def resolve_from_cache(
@@ -74,7 +83,7 @@ def resolve_from_cache(
     from ..executor.engine import ExecutionOptions, execute
 
     run_id = str(record["run_id"])
-    report = _Report(store, run_id, run_dir)
+    report = _Report(store, run_id, run_dir, record["steps"])
     options = ExecutionOptions(
         workdir=run_dir,
         cache_dir=cache_dir,
@@ -96,6 +105,8 @@ def resolve_from_cache(
     with store.batch():
         store.create_run(**record)
         store.mark_running(run_id, os.getpid(), this_host())
+        for step in report.first_pending.values():
+            store.record_step(run_id, step)
         for call in report.calls:
             call()
         store.finish_run(run_id, RunState.SUCCEEDED)

@@ -239,7 +239,10 @@ class Scheduler:
             finally:
                 self.events.put((node, outcome))  # never leave the scheduler waiting for this step
 
-        self.pool.submit(run)
+        if self.ctx.cache_only:
+            run()  # no process to wait for: a thread's hand-over would cost more than the lookup
+        else:
+            self.pool.submit(run)
 
     def _container_done(self, node: Node, outcome: StepOutcome) -> None:
         self.running -= 1
