@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .models import RunInfo, RunState, StepState
+from .store.run_notify import backend_watch
 
 if TYPE_CHECKING:
     from .backends.base import Backend
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
 
 _WAIT_POLL_MIN_S = 0.05
 _WAIT_POLL_MAX_S = 0.5
+# With changes pushed (the local backend's run_notify), the store is still read this often while
+# waiting: a runner killed by SIGKILL announces nothing, and a read is what notices it is gone.
+_WAIT_CHECK_S = 0.5
 
 
 class LogText(str):
@@ -125,16 +129,26 @@ class Run:
     def wait(self, timeout: float | None = None) -> Run:
         """Block until the run has finished (any final state); TimeoutError after `timeout` seconds."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        pause = _WAIT_POLL_MIN_S
-        while not self.info.state.terminal:
-            if deadline is not None and time.monotonic() >= deadline:
-                raise TimeoutError(
-                    f"run {self.id} ({self.info.name}) is still {self.info.state.value} after {timeout} s; "
-                    "call .wait() again to keep waiting, or .cancel() it"
-                )
-            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-            time.sleep(pause if remaining is None else min(pause, remaining))
-            pause = min(_WAIT_POLL_MAX_S, pause * 1.5)
+        if self._info is not None and self._info.state.terminal:
+            return self
+        watch = backend_watch(self.backend, self.id)  # made before the state is read: no change is missed
+        try:
+            pause = _WAIT_POLL_MIN_S
+            while not self.info.state.terminal:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise TimeoutError(
+                        f"run {self.id} ({self.info.name}) is still {self.info.state.value} after {timeout} "
+                        "s; call .wait() again to keep waiting, or .cancel() it"
+                    )
+                remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+                if watch is not None and watch.pushed:
+                    watch.wait(_WAIT_CHECK_S if remaining is None else min(_WAIT_CHECK_S, remaining))
+                    continue
+                time.sleep(pause if remaining is None else min(pause, remaining))
+                pause = min(_WAIT_POLL_MAX_S, pause * 1.5)
+        finally:
+            if watch is not None:
+                watch.close()
         return self
 
     # -- display ------------------------------------------------------------------------------------

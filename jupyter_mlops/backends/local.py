@@ -32,7 +32,7 @@ from typing import Any
 
 from ..errors import BackendError, StepNotFound, StoreError, UsageError
 from ..home import mlops_home
-from ..ir.documents import bind_arguments, pipeline_name, spec_documents, write_spec
+from ..ir.documents import Documents, bind_arguments, pipeline_name, spec_documents, write_spec
 from ..models import (
     ArtifactFile,
     ArtifactInfo,
@@ -48,7 +48,9 @@ from ..models import (
 )
 from ..store import RunStore, new_run_id
 from ..store.logs import log_gone, read_log, step_log_path
+from ..store.run_notify import RunWatch
 from . import last_words, runner_liveness, service_client
+from .cached_runs import resolve_from_cache
 from .local_artifacts import open_artifact_file
 
 # Metrics logged in plain notebook cells go to a pseudo-run of kind "session" in this experiment: one per
@@ -150,24 +152,32 @@ class LocalBackend:
                 f"cannot write the run directory {run_dir}: {exc.strerror or exc}. Free some space or "
                 "choose another artifact root (JUPYTER_MLOPS_HOME)."
             ) from exc
+        record: dict[str, Any] = {
+            "run_id": run_id,
+            "name": name or f"{pipeline}-{time.strftime('%Y%m%d-%H%M%S')}",
+            "experiment": experiment,
+            "pipeline_name": pipeline,
+            "parameters": parameters,
+            "steps": steps,
+            "edges": edges,
+            "spec_path": spec_path,
+            "cache": cache,
+            "working_dir": cwd,
+        }
         try:
-            self.store.create_run(
-                run_id=run_id,
-                name=name or f"{pipeline}-{time.strftime('%Y%m%d-%H%M%S')}",
-                experiment=experiment,
-                pipeline_name=pipeline,
-                parameters=parameters,
-                steps=steps,
-                edges=edges,
-                spec_path=spec_path,
-                cache=cache,
-                working_dir=cwd,
-            )
+            if cache and self._resolve_from_cache(record, documents, run_dir):
+                return self.store.get_run(run_id)  # every step was cached: finished, no runner needed
+            self.store.create_run(**record)
         except BaseException:
             shutil.rmtree(run_dir, ignore_errors=True)  # no directory without its record
             raise
         self._start_runner(run_id, run_dir, documents)
         return self.store.get_run(run_id)
+
+    def _resolve_from_cache(self, record: dict[str, Any], documents: Documents, run_dir: Path) -> bool:
+        """Record the run finished here if the step cache holds all of it (cached_runs.py)."""
+        cache_dir = self.home / "cache"
+        return resolve_from_cache(self.store, record, documents, run_dir, cache_dir, self.max_workers)
 
     def _start_runner(
         self, run_id: str, run_dir: Path, documents: Sequence[Mapping[str, Any]] | None = None
@@ -249,6 +259,10 @@ class LocalBackend:
         return run_id
 
     # -- reads --------------------------------------------------------------------------------------
+
+    def watch(self, run_id: str | None = None) -> RunWatch:
+        """Woken when run `run_id` (None: any run) changes, by whichever process changed it (run_notify)."""
+        return RunWatch(self.home, run_id)
 
     def get(self, run_id: str) -> RunInfo:
         return self.store.get_run(self._check_runner(run_id))

@@ -44,6 +44,13 @@ class ExecutionOptions:
     step_cwd: Path | None = None
     # a step worker already started (forked from the warm runner service: warm_worker.py); None: start one
     worker: processes.ForkWorker | None = None
+    # True: only look steps up in the cache, start no process; the first step that would have to run
+    # (a miss, or caching off for it) cancels the rest. What the submitting process tries before it hands
+    # a run to a runner (backends/cached_runs.py): a run found whole in the cache needs none.
+    cache_only: bool = False
+    # steps running at once, those waiting (sleep, I/O, a child process) included: None for
+    # core_slots.WAITING_FACTOR x max_workers; max_workers (or less) lets no step overlap a waiting one
+    max_running: int | None = None
 
 
 def plan(spec: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[tuple[str, str]]]:
@@ -67,7 +74,7 @@ def execute(
     workdir = options.workdir.absolute()  # steps work elsewhere (step_cwd): their paths must not be relative
     worker = options.worker or (
         processes.ForkWorker(options.python, workdir / "tmp" / "worker.log")
-        if options.fork and processes.fork_supported()
+        if options.fork and not options.cache_only and processes.fork_supported()
         else None
     )
     if worker is not None:
@@ -85,9 +92,10 @@ def execute(
         environments=Environments(options.python, (cache_root or workdir / "tmp") / "venvs"),
         cache=StepCache(cache_root) if cache_root is not None and options.cache else None,
         worker=worker,
+        cache_only=options.cache_only,
     )
     try:
-        return Scheduler(ctx, max(1, options.max_workers)).run(values)
+        return Scheduler(ctx, max(1, options.max_workers), options.max_running).run(values)
     finally:
         if worker is not None:
             worker.close()

@@ -59,6 +59,10 @@ def read_spec(path: Path) -> Documents:
     return documents_from_yaml(text, where=str(path))
 
 
+class _CheckedDocuments(list[dict[str, Any]]):
+    """Documents this module made and checked: handed on (mlops.run -> submit), not walked again."""
+
+
 def _checked(docs: Sequence[Any], where: str) -> Documents:
     if not docs or not all(isinstance(d, Mapping) for d in docs):
         raise PipelineError(f"{where} holds no compiled pipeline (expected YAML mappings)")
@@ -67,13 +71,15 @@ def _checked(docs: Sequence[Any], where: str) -> Documents:
             f"{where} is not compiled KFP pipeline IR (no document has a 'root' DAG); compile it with "
             "kfp.compiler.Compiler().compile(...) or `jupyter-mlops compile`"
         )
-    return [dict(d) for d in docs]
+    return _CheckedDocuments(dict(d) for d in docs)
 
 
 def spec_documents(spec: Mapping[str, Any] | Sequence[Mapping[str, Any]] | str) -> Documents:
     """A backend's `pipeline_spec` argument (YAML text, one document, or the list of documents)."""
     if isinstance(spec, str):
         return documents_from_yaml(spec)
+    if isinstance(spec, _CheckedDocuments):
+        return spec  # checked where it was made (load_pipeline); its size was counted there
     check_expansion(spec, "the pipeline spec")
     if isinstance(spec, Mapping):
         return _checked([spec], "the pipeline spec")

@@ -17,6 +17,7 @@ from tornado.iostream import StreamClosedError
 from ..backends.base import Backend
 from ..models import RunEvent
 from ..render import finite_json
+from ..store.run_notify import RunWatch, backend_watch
 from .base import MlopsHandler, checked_int, http_error
 
 POLL_S = 0.5
@@ -38,8 +39,13 @@ class RunEventsHandler(MlopsHandler):
         if follow not in {"true", "false", "1", "0"}:
             raise http_error(400, f"query parameter 'follow' must be true or false, got {follow!r}")
 
+        watch: RunWatch | None = None  # the local backend pushes changes (store/run_notify.py)
+
         def read(b: Backend) -> tuple[bool, list[RunEvent]]:
+            nonlocal watch
             run = b.get(run_id)
+            if watch is None:
+                watch = backend_watch(b, run.id)  # before the events are read: no change is missed
             return run.state.terminal, b.events(run.id, after)
 
         finished, events = await self.backend_call(read)
@@ -57,9 +63,15 @@ class RunEventsHandler(MlopsHandler):
                 await self.flush()
                 if finished or follow in {"false", "0"} or time.monotonic() > deadline:
                     break
-                await asyncio.sleep(POLL_S)
+                if watch is not None:
+                    await watch.wait_async(POLL_S)  # woken by a change, or a look every POLL_S
+                else:
+                    await asyncio.sleep(POLL_S)
                 # Read the state before the events, so the last events of a finishing run are sent.
                 finished, events = await self.backend_call(read)
         except StreamClosedError:
             return  # the browser went away
+        finally:
+            if watch is not None:
+                watch.close()
         self.finish()

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from ..errors import RunNotFound, StoreError, StoreUnavailable
+from .run_notify import publish
 from .schema import migrate
 
 Self = TypeVar("Self", bound="StoreDatabase")
@@ -55,6 +56,8 @@ class StoreDatabase:
         self._lock = threading.RLock()
         self._broken = False
         self.busy_timeout = busy_timeout()
+        self._changed: set[str] = set()  # runs whose events the open transaction wrote: announced after it
+        self._batched = False  # True while `batch()` holds one transaction for many writes
         self._db = self._open()
 
     def _open(self) -> sqlite3.Connection:
@@ -91,6 +94,9 @@ class StoreDatabase:
         busy timeout) is a StoreError that names the store and the cause, and the next call opens a
         fresh connection: a store that is repaired or has space again works without a restart."""
         with self._lock:
+            if self._batched:  # inside `batch()`: part of its transaction
+                yield self._db
+                return
             try:
                 if self._broken:
                     self._reopen()
@@ -102,11 +108,16 @@ class StoreDatabase:
                 yield self._db
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
+                self._changed.clear()
                 self._rollback()
                 raise self._unavailable(exc) from exc
             except BaseException:
+                self._changed.clear()
                 self._rollback()
                 raise
+            changed, self._changed = self._changed, set()
+        if changed:  # committed: wake whoever waits on these runs (run_notify)
+            publish(self.home, changed)
 
     def _rollback(self) -> None:
         """Undo what is left of the transaction; after an I/O error SQLite may have undone it itself
@@ -135,6 +146,18 @@ class StoreDatabase:
             else "free some disk space or repair the file; the store is opened again on the next call"
         )
         return StoreUnavailable(f"the run store {self.db_path} is unavailable: {exc} ({hint})", busy=busy)
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Many writes of this thread as one transaction: all of them or none, one commit (a run
+        resolved from the cache is recorded whole, at once: readers never see half of it). Other
+        threads' calls wait until it ends."""
+        with self._write():
+            self._batched = True
+            try:
+                yield
+            finally:
+                self._batched = False
 
     def _write(self) -> AbstractContextManager[sqlite3.Connection]:
         return self._transaction("BEGIN IMMEDIATE")

@@ -128,6 +128,7 @@ class RunStore(RunnerRecords):
         self, db: sqlite3.Connection, run_id: str, kind: str, state: str, step: str | None, detail: Any
     ) -> None:
         # seq = max + 1 is race-free: the caller holds the write lock (BEGIN IMMEDIATE).
+        self._changed.add(run_id)  # announced once the transaction commits (database.py)
         db.execute(
             "INSERT INTO events (run_id, seq, time, kind, state, step, detail) "
             "SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ?, ? FROM events WHERE run_id = ?",
