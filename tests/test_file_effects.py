@@ -53,6 +53,8 @@ WRITES = [
     "tf.keras.utils.plot_model(model, to_file='model.png')",
     "Image.fromarray(arr).save('a.png')",
     "import torch\ntorch.save(model.state_dict(), 'm.pt')",
+    "s3.put_object(Bucket='data', Key='out/scores.csv', Body=text)",
+    "s3.download_file('data', 'raw/train.csv', 'train.csv')",  # writes the local copy
 ]
 
 READS = [
@@ -78,6 +80,9 @@ READS = [
     "files = listFiles('data/')",
     "import polars as pl\nframe = pl.read_csv(source)",
     "import scipy.io\nm = scipy.io.loadmat('data.mat')",  # a word starting with 'load'
+    "body = s3.get_object(Bucket='data', Key='raw/train.csv')['Body'].read()",  # boto3: fetches
+    "key = 'raw/train.csv'\nobj = client.get_object(Bucket=bucket, Key=key)",
+    "blob = fetch_blob('models/latest.pkl')",
 ]
 
 NEITHER = [

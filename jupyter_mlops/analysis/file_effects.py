@@ -95,10 +95,10 @@ NO_FILE_METHODS = frozenset(
     "info debug warning error exception critical log contains match fullmatch".split()
 )
 # An unknown call reads if a word of its name (split at _ and camelCase) starts with one of these
-# (`load_data`, `loadmat`, `imread`, `listFiles`; not `download`); else it may write.
+# (`load_data`, `loadmat`, `imread`, `listFiles`, boto3's `get_object`; not `download`); else it may write.
 READ_WORDS = frozenset(
     "read load open list exists glob scan stat imread listdir isfile isdir iterdir readlines loadtxt "
-    "artifact artifacts".split()
+    "artifact artifacts get fetch head describe".split()
 )
 # Calls that log or tag: their `loss/train` strings are names, not paths.
 _TAG_PREFIXES = ("add_", "log_", "set_")
