@@ -32,6 +32,9 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from . import zygotes
+from .zygotes import MAX_ZYGOTES, Zygote, memory_cap, note_runner_end, zygotes_wanted
+
 READ_TIMEOUT_S = 30.0  # a client that connects must send its request within this
 _MAX_FD = 65536
 
@@ -65,6 +68,9 @@ class Service:
         self.stopping = False
         self.keep: list[int] = []  # our own descriptors, closed in every forked runner
         self.socket_file: tuple[int, int] | None = None
+        self.zygotes: dict[tuple[str, ...], Zygote] = {}  # per import set (zygotes.py)
+        self.refused: set[tuple[str, ...]] = set()  # import sets a zygote cannot hold
+        self.importable: dict[str, bool] = {}
 
     def serve(self, lock_fd: int) -> None:
         wake_r, wake_w = os.pipe()
@@ -81,18 +87,23 @@ class Service:
         try:
             while not self.stopping:
                 try:
-                    readable, _, _ = select.select([listener.fileno(), wake_r], [], [], 1.0)
+                    zygotes = [z.fileno() for z in self.zygotes.values()]
+                    readable, _, _ = select.select([listener.fileno(), wake_r, *zygotes], [], [], 1.0)
                 except InterruptedError:
                     readable = []
                 if wake_r in readable:
                     _drain(wake_r)
                 self._reap()
+                self._hear_zygotes(readable)
                 if listener.fileno() in readable:
                     self._accept(listener)
-                if not self.runners and time.monotonic() - self.last_request > self.idle:
+                busy = self.runners or any(z.runners for z in self.zygotes.values())
+                if not busy and time.monotonic() - self.last_request > self.idle:
                     break
         finally:
             self._close(listener)
+            for zygote in self.zygotes.values():
+                zygote.close()
         print(f"runner service {os.getpid()} exits ({len(self.runners)} runs going on)", flush=True)
 
     def _stop(self, signum: int, frame: object) -> None:
@@ -160,6 +171,13 @@ class Service:
             return {"pid": os.getpid(), "runs": len(self.runners), "idle": idle}
         if request.get("op") != "run":
             return {"error": f"unknown request {request.get('op')!r}"}
+        zygote = self._zygote_for(request)
+        if zygote is not None:
+            try:
+                return zygote.fork_runner(request)
+            except (OSError, ValueError) as exc:
+                print(f"zygote {zygote.pid} ({', '.join(zygote.modules)}) failed: {exc}", flush=True)
+                self._drop(zygote)
         from .runner_liveness import process_start_time
 
         sys.stdout.flush()
@@ -170,8 +188,60 @@ class Service:
         self.runners[pid] = Path(request["run_dir"])
         return {"pid": pid, "started": process_start_time(pid)}
 
+    def _zygote_for(self, request: dict[str, Any]) -> Zygote | None:
+        """The ready zygote with the run's imports loaded; starts one (for later runs) if none."""
+        if not zygotes_wanted() or not request.get("documents"):
+            return None
+        import importlib.util
+
+        from ..ir.step_imports import step_imports
+
+        modules = []
+        for name in step_imports(request["documents"]):
+            if name not in self.importable:
+                try:
+                    self.importable[name] = importlib.util.find_spec(name) is not None
+                except (ImportError, ValueError):
+                    self.importable[name] = False
+            if self.importable[name]:
+                modules.append(name)
+        key = tuple(modules)
+        if not key or key in self.refused:
+            return None
+        zygote = self.zygotes.get(key)
+        if zygote is None:
+            self._make_room()
+            close = [*self.keep, *(z.fileno() for z in self.zygotes.values())]
+            address = str(self.address)
+            self.zygotes[key] = zygotes.start(key, close, lambda r, c: _runner(r, c, address))
+            return None  # this run goes as before; the next ones find the modules loaded
+        return zygote if zygote.ready and zygote.refused is None else None
+
+    def _make_room(self) -> None:
+        """At most MAX_ZYGOTES - 1 before a new one, and the memory cap kept (least recently used first)."""
+        by_use = sorted(self.zygotes.values(), key=lambda z: z.last_used)
+        while by_use and (
+            len(by_use) >= MAX_ZYGOTES or sum(z.rss_mb() for z in by_use) > memory_cap() * 0.75
+        ):
+            self._drop(by_use.pop(0))
+
+    def _drop(self, zygote: Zygote) -> None:
+        zygote.close()
+        self.zygotes.pop(zygote.modules, None)
+
+    def _hear_zygotes(self, readable: list[int]) -> None:
+        for zygote in list(self.zygotes.values()):
+            if zygote.fileno() in readable:
+                zygote.read(block=False)
+                if zygote.refused is not None:
+                    print(f"no zygote for {', '.join(zygote.modules)}: {zygote.refused}", flush=True)
+                    self.refused.add(zygote.modules)
+                    self._drop(zygote)
+        if self.zygotes and sum(z.rss_mb() for z in self.zygotes.values()) > memory_cap():
+            self._make_room()
+
     def _reap(self) -> None:
-        while self.runners:
+        while True:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
@@ -180,14 +250,7 @@ class Service:
             if not pid:
                 return
             run_dir = self.runners.pop(pid, None)
-            code = os.waitstatus_to_exitcode(status)
-            if run_dir is not None and code != 0:  # a runner killed by a signal cannot say so itself
-                how = f"killed by signal {-code}" if code < 0 else f"exited with code {code}"
-                try:
-                    with open(run_dir / "runner.log", "a") as f:
-                        f.write(f"runner process {pid} {how} at {time.ctime()}\n")
-                except OSError:
-                    pass
+            note_runner_end(str(run_dir) if run_dir else None, pid, status)
 
 
 def _runner(request: dict[str, Any], close: list[int], address: str) -> None:
