@@ -43,15 +43,24 @@ def warm_up() -> None:
     """Import what every runner and step worker needs, once, before the first fork."""
     os.environ["_KFP_RUNTIME"] = "true"  # kfp's light runtime import, as a fresh step worker has it
     import gc
+    import importlib
+    import pkgutil
 
     import kfp  # noqa: F401
     import psutil  # noqa: F401
     from kfp import dsl  # noqa: F401
     from kfp.dsl import executor_main  # noqa: F401
 
-    from ..executor import engine, warm_worker  # noqa: F401
-    from ..ir import documents  # noqa: F401
+    from .. import executor, ir, store
+    from ..executor import prelude
     from . import local_runner  # noqa: F401
+
+    for package in (executor, ir, store):  # what a run imports on its way, so that no runner does
+        for module in pkgutil.iter_modules(package.__path__):
+            importlib.import_module(f"{package.__name__}.{module.name}")
+    # a step's requirements are checked against what is installed: packaging, importlib.metadata
+    # and its directory caches, loaded here once
+    prelude.requirements_satisfied(("kfp",))
 
     exec("import kfp\nfrom kfp import dsl\nfrom kfp.dsl import *\nfrom typing import *\n", {})
     gc.collect()
