@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from . import zygotes
+from .service_freshness import Freshness, modules_stamp
 from .zygotes import MAX_ZYGOTES, Zygote, memory_cap, note_runner_end, zygotes_wanted
 
 READ_TIMEOUT_S = 30.0  # a client that connects must send its request within this
@@ -80,6 +81,7 @@ class Service:
         self.zygotes: dict[tuple[str, ...], Zygote] = {}  # per import set (zygotes.py)
         self.refused: set[tuple[str, ...]] = set()  # import sets a zygote cannot hold
         self.importable: dict[str, bool] = {}
+        self.freshness = Freshness()
 
     def serve(self, lock_fd: int) -> None:
         wake_r, wake_w = os.pipe()
@@ -180,6 +182,11 @@ class Service:
             return {"pid": os.getpid(), "runs": len(self.runners), "idle": idle}
         if request.get("op") != "run":
             return {"error": f"unknown request {request.get('op')!r}"}
+        changed = self.freshness.changed()
+        if changed is not None:  # a new service will load the new code; this one stops
+            print(f"runner service {os.getpid()} stops: {changed} changed since it was loaded", flush=True)
+            self.stopping = True
+            return {"error": f"{changed} changed since the service loaded it", "stale": True}
         zygote = self._zygote_for(request)
         if zygote is not None:
             try:
@@ -223,7 +230,11 @@ class Service:
             close = [*self.keep, *(z.fileno() for z in self.zygotes.values())]
             address = str(self.address)
             self.zygotes[key] = zygotes.start(key, close, lambda r, c: _runner(r, c, address))
+            self.zygotes[key].stamp = modules_stamp(key)
             return None  # this run goes as before; the next ones find the modules loaded
+        if zygote.stamp != modules_stamp(key):  # upgraded or edited since it loaded them
+            self._drop(zygote)
+            return None
         return zygote if zygote.ready and zygote.refused is None else None
 
     def _make_room(self) -> None:

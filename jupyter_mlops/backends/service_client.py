@@ -37,6 +37,10 @@ class NoService(Exception):
     """The service could not be reached or started (the message says why)."""
 
 
+class StaleService(NoService):
+    """The service loaded code that has changed on disk since: it is stopping; start a new one."""
+
+
 def _ask(address: Path, message: Mapping[str, Any], timeout: float) -> dict[str, Any]:
     """One request, one reply. ConnectionError/FileNotFoundError when nothing listens (nothing sent)."""
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -56,7 +60,8 @@ def _ask(address: Path, message: Mapping[str, Any], timeout: float) -> dict[str,
         raise NoService(f"the runner service at {address} closed the connection without answering")
     reply: dict[str, Any] = json.loads(bytes(data))
     if "error" in reply:
-        raise NoService(f"the runner service at {address} answered: {reply['error']}")
+        kind = StaleService if reply.get("stale") else NoService
+        raise kind(f"the runner service at {address} answered: {reply['error']}")
     return reply
 
 
@@ -92,10 +97,16 @@ def _service_env(env: Mapping[str, str]) -> dict[str, str]:
 def _connect_or_start(
     home: Path, address: Path, message: Mapping[str, Any], env: Mapping[str, str]
 ) -> dict[str, Any]:
-    try:
-        return _ask(address, message, REPLY_WAIT_S)
-    except (FileNotFoundError, ConnectionRefusedError):
-        pass
+    deadline = time.monotonic() + START_WAIT_S
+    while True:
+        try:
+            return _ask(address, message, REPLY_WAIT_S)
+        except (FileNotFoundError, ConnectionRefusedError):
+            break
+        except StaleService:  # it goes away at once; until its socket is gone, ask again
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
     _start(home, address, env)
     deadline = time.monotonic() + START_WAIT_S
     pause = 0.005

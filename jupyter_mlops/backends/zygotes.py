@@ -66,6 +66,7 @@ class Zygote:
         self.refused: str | None = None
         self.last_used = time.monotonic()
         self.runners: set[int] = set()
+        self.stamp: tuple[tuple[str, int], ...] = ()  # its modules' files as they were (service_freshness)
         self._pending = bytearray()
 
     def fileno(self) -> int:

@@ -137,7 +137,7 @@ def test_a_socket_folder_others_can_enter_is_refused_and_runs_go_to_their_own_pr
         shared.chmod(0o777)
         assert socket_path(home).parent == shared
         backend = LocalBackend(home)
-        run = finished(backend, backend.submit(specs["arith"]).id)
+        run = finished(backend, backend.submit(specs["arith"], cache=False).id)
         assert run.state is RunState.SUCCEEDED, explain(run)
         assert backend.store.runner_record(run.id)["service"] is None  # a runner process of its own
         assert "not a private directory" in (home / service_client.LOG).read_text()
@@ -160,3 +160,34 @@ def test_the_backend_says_which_runner_runs_its_runs(
     service = service_of(backend, run_id)
     assert f"runs by runner service pid {service.pid}" in str(backend.status())
     assert finished(backend, run_id).state is RunState.SUCCEEDED
+
+
+def test_a_service_whose_code_changed_on_disk_gives_way_to_a_new_one(
+    home: Path, specs: dict[str, str]
+) -> None:
+    import time
+
+    from jupyter_mlops.backends import service_freshness
+
+    backend = LocalBackend(home)
+    assert finished(backend, backend.submit(specs["arith"]).id).state is RunState.SUCCEEDED
+    first = service_pid(home)
+    loaded = Path(service_freshness.__file__)  # one of the files the service has loaded
+    stat_before = loaded.stat()
+    try:
+        os.utime(loaded, ns=(stat_before.st_atime_ns, stat_before.st_mtime_ns + 10**9))  # an edit
+        time.sleep(service_freshness.CHECK_EVERY_S + 0.1)
+        run = finished(backend, backend.submit(specs["arith"], cache=False).id)
+        assert run.state is RunState.SUCCEEDED, explain(run)
+        assert backend.store.runner_record(run.id)["service"] == str(socket_path(home))
+        assert service_pid(home) != first  # a new service ran it
+        wait_until(
+            lambda: not alive(psutil.Process(first)) if psutil.pid_exists(first) else True, 60, "the old"
+        )
+        assert "changed since it was loaded" in (home / service_client.LOG).read_text()
+    finally:
+        os.utime(loaded, ns=(stat_before.st_atime_ns, stat_before.st_mtime_ns))
+
+
+def service_pid(home: Path) -> int:
+    return int(service_client._ask(socket_path(home), {"op": "ping"}, 5.0)["pid"])

@@ -125,3 +125,28 @@ def test_zygotes_stay_within_the_memory_cap(home: Path, monkeypatch: pytest.Monk
     wait_until(lambda: not psutil.Process(service).children(), 60, "the zygote over the cap to go")
     _, parent = run_and_parent(backend, spec, seed=1)
     assert parent in (service, -1)
+
+
+def test_a_module_upgraded_on_disk_is_loaded_anew(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    modules = tmp_path / "modules"
+    (modules / "fakepkg").mkdir(parents=True)
+    init = modules / "fakepkg" / "__init__.py"
+    init.write_text("VALUE = 1\n")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(modules), os.environ.get("PYTHONPATH", "")]))
+    backend = LocalBackend(home)
+    spec = compiled(zygote_pipelines.version_probes)
+    run, _ = run_and_parent(backend, spec)  # starts the zygote for {fakepkg}
+    assert run.step("read-version").outputs["Output"] == 1
+    service = service_pid(home)
+    wait_until(lambda: psutil.Process(service).children(), 60, "the zygote")
+    run, _ = run_and_parent(backend, spec)
+    assert run.step("read-version").outputs["Output"] == 1
+    init.write_text("VALUE = 2\n")  # `pip install -U fakepkg`
+    os.utime(init, ns=(init.stat().st_atime_ns, init.stat().st_mtime_ns + 10**9))
+    for _ in range(2):  # a fresh interpreter would load the new version: so must every run now
+        run, _ = run_and_parent(backend, spec)
+        assert run.step("read-version").outputs["Output"] == 2

@@ -48,3 +48,15 @@ def thread_probe() -> str:
 @dsl.pipeline(name="thread-probe")
 def thread_probes() -> str:
     return thread_probe().output
+
+
+@dsl.component(base_image=IMAGE)
+def read_version() -> int:
+    import fakepkg  # a package on PYTHONPATH that the test upgrades between runs
+
+    return int(fakepkg.VALUE)
+
+
+@dsl.pipeline(name="version-probe")
+def version_probes() -> int:
+    return read_version().output
