@@ -23,6 +23,7 @@ from .service_address import idle_seconds, service_wanted, socket_folder_ready, 
 
 START_WAIT_S = 60.0  # a new service imports kfp first: on a loaded machine this takes seconds
 REPLY_WAIT_S = 60.0
+REGISTER_WAIT_S = 10.0  # after a lost answer: how long a forked runner may take to record itself
 LOG = "runner-service.log"
 
 
@@ -37,6 +38,10 @@ class NoService(Exception):
     """The service could not be reached or started (the message says why)."""
 
 
+class Unanswered(NoService):
+    """The request was sent but no answer came: the service may have forked the runner before it died."""
+
+
 class StaleService(NoService):
     """The service loaded code that has changed on disk since: it is stopping; start a new one."""
 
@@ -49,15 +54,18 @@ def _ask(address: Path, message: Mapping[str, Any], timeout: float) -> dict[str,
         conn.connect(str(address))
         conn.sendall(json.dumps(message).encode() + b"\n")
         data = bytearray()
-        while not data.endswith(b"\n"):
-            chunk = conn.recv(1 << 16)
-            if not chunk:
-                break
-            data += chunk
+        try:
+            while not data.endswith(b"\n"):
+                chunk = conn.recv(1 << 16)
+                if not chunk:
+                    break
+                data += chunk
+        except OSError as exc:
+            raise Unanswered(f"the runner service at {address} did not answer: {exc}") from exc
     finally:
         conn.close()
-    if not data:
-        raise NoService(f"the runner service at {address} closed the connection without answering")
+    if not data.endswith(b"\n"):
+        raise Unanswered(f"the runner service at {address} closed the connection without answering")
     reply: dict[str, Any] = json.loads(bytes(data))
     if "error" in reply:
         kind = StaleService if reply.get("stale") else NoService
@@ -147,10 +155,37 @@ def hand_over(
     }
     try:
         reply = _connect_or_start(home, address, message, env)
+    except Unanswered as exc:
+        # Forked or not? A runner that got going records itself: then it is the run's runner, and a
+        # second one must not be started.
+        found = _runner_registered(home, run_id, artifact_root)
+        if found is not None:
+            _note(home, f"run {run_id}: {exc}; its runner {found.pid} had started")
+            return found
+        _note(home, f"run {run_id} goes to a runner process of its own: {exc}; no runner recorded it")
+        return None
     except (NoService, OSError, ValueError) as exc:
         _note(home, f"run {run_id} goes to a runner process of its own: {exc}")
         return None
     return HandedOver(int(reply["pid"]), reply.get("started"), str(address))
+
+
+def _runner_registered(home: Path, run_id: str, artifact_root: Path | None) -> HandedOver | None:
+    """The runner that took `run_id` (it records itself at its start), waited for a while, or None."""
+    from ..store import RunStore
+
+    store = RunStore(home, artifact_root=artifact_root, probe=False)
+    try:
+        deadline = time.monotonic() + REGISTER_WAIT_S
+        while True:
+            record = store.runner_record(run_id)
+            if record.get("pid"):
+                return HandedOver(int(record["pid"]), record.get("started"), record.get("service") or "")
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(0.05)
+    finally:
+        store.close()
 
 
 def describe(home: Path) -> str:

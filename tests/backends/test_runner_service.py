@@ -9,7 +9,10 @@ import shutil
 import signal
 import stat
 import tempfile
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -191,3 +194,76 @@ def test_a_service_whose_code_changed_on_disk_gives_way_to_a_new_one(
 
 def service_pid(home: Path) -> int:
     return int(service_client._ask(socket_path(home), {"op": "ping"}, 5.0)["pid"])
+
+
+def fake_service(home: Path, on_request: Callable[[dict[str, Any]], None]) -> threading.Thread:
+    """A service that takes one request, does `on_request`, and closes without answering (a crash)."""
+    import json
+    import socket
+
+    from jupyter_mlops.backends.service_address import socket_folder_ready
+
+    address = socket_path(home)
+    socket_folder_ready(address, home)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(address))
+    listener.listen(1)
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        data = b""
+        while not data.endswith(b"\n"):
+            data += conn.recv(1 << 16)
+        on_request(json.loads(data))
+        conn.close()
+        listener.close()
+        address.unlink()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_a_runner_forked_before_the_service_died_unanswered_is_not_doubled(
+    home: Path, specs: dict[str, str]
+) -> None:
+    import subprocess
+    import sys
+
+    from jupyter_mlops.backends.runner_liveness import process_start_time, this_host
+    from jupyter_mlops.store import RunStore
+
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    try:
+
+        def forked_then_died(request: dict[str, Any]) -> None:  # the runner got going, then the crash
+            RunStore(home).mark_running(request["run_id"], sleeper.pid, this_host(),
+                                        started=process_start_time(sleeper.pid), service="fake")  # fmt: skip
+
+        LocalBackend(home).close()  # the store exists before the fake service writes to it
+        thread = fake_service(home, forked_then_died)
+        backend = LocalBackend(home)
+        run = backend.submit(specs["arith"], cache=False)
+        thread.join(30)
+        record = backend.store.runner_record(run.id)
+        assert record["pid"] == sleeper.pid  # the runner that started is the run's runner
+        assert backend.get(run.id).state is RunState.RUNNING  # and nothing else runs it
+        assert not (backend.run_dir(run.id) / "runner.log").exists()
+        assert f"its runner {sleeper.pid} had started" in (home / service_client.LOG).read_text()
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+def test_a_service_that_died_unanswered_before_forking_leaves_the_run_to_a_process(
+    home: Path, specs: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service_client, "REGISTER_WAIT_S", 0.5)
+    LocalBackend(home).close()
+    thread = fake_service(home, lambda request: None)
+    backend = LocalBackend(home)
+    run = finished(backend, backend.submit(specs["arith"], cache=False).id)
+    thread.join(30)
+    assert run.state is RunState.SUCCEEDED, explain(run)
+    assert backend.store.runner_record(run.id)["service"] is None  # a runner process of its own ran it
+    assert "no runner recorded it" in (home / service_client.LOG).read_text()
