@@ -62,6 +62,9 @@ def warm_up() -> None:
     # a step's requirements are checked against what is installed: packaging, importlib.metadata
     # and its directory caches, loaded here once
     prelude.requirements_satisfied(("kfp",))
+    import ctypes  # the step worker arms each step's death with its parent through prctl (worker.py)
+
+    ctypes.CDLL(None, use_errno=True)
 
     exec("import kfp\nfrom kfp import dsl\nfrom kfp.dsl import *\nfrom typing import *\n", {})
     gc.collect()
