@@ -131,7 +131,9 @@ class Run:
         deadline = None if timeout is None else time.monotonic() + timeout
         if self._info is not None and self._info.state.terminal:
             return self
-        watch = backend_watch(self.backend, self.id)  # made before the state is read: no change is missed
+        watch = backend_watch(
+            self.backend, self.id, states_only=True
+        )  # made before the state is read: no change is missed
         try:
             pause = _WAIT_POLL_MIN_S
             while not self.info.state.terminal:

@@ -260,9 +260,10 @@ class LocalBackend:
 
     # -- reads --------------------------------------------------------------------------------------
 
-    def watch(self, run_id: str | None = None) -> RunWatch:
-        """Woken when run `run_id` (None: any run) changes, by whichever process changed it (run_notify)."""
-        return RunWatch(self.home, run_id)
+    def watch(self, run_id: str | None = None, *, states_only: bool = False) -> RunWatch:
+        """Woken when run `run_id` (None: any run) changes, by whichever process changed it (run_notify);
+        `states_only`: only when the run's own state does."""
+        return RunWatch(self.home, run_id, states_only=states_only)
 
     def get(self, run_id: str) -> RunInfo:
         return self.store.get_run(self._check_runner(run_id))

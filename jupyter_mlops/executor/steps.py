@@ -4,6 +4,7 @@ then its outputs, artifacts and metrics, all reported through the listener as th
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import threading
 import time
@@ -175,12 +176,8 @@ class ContainerStep:
                 target = self._artifact_path(name, i, len(group))
                 materialize(Path(a.uri), target)
                 artifacts[name].append(replace(a, uri=str(target)))
-        log = self.ctx.listener.log_path(self.info.name)
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with log.open("a") as f:
-            f.write(
-                f"[jupyter-mlops] cached: outputs reused from an earlier run (key {self.info.cache_key})\n"
-            )
+        line = f"[jupyter-mlops] cached: outputs reused from an earlier run (key {self.info.cache_key})\n"
+        _append(self.ctx.listener.log_path(self.info.name), line.encode())
         return self._finish(StepState.CACHED, params, artifacts, None)
 
     # -- attempts -------------------------------------------------------------------------------
@@ -468,6 +465,20 @@ class ContainerStep:
         self.info.finished_at = now
         self.report()
         return StepOutcome(state=state, params=params, artifacts=artifacts, error=error)
+
+
+def _append(path: Path, data: bytes) -> None:
+    """Append to a log file, making its folder if needed (one open and write: a cached step's line)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags, 0o644)
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, flags, 0o644)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
 
 
 def _no_value(artifact: Artifact) -> bool:

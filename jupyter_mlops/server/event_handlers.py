@@ -21,6 +21,7 @@ from ..store.run_notify import RunWatch, backend_watch
 from .base import MlopsHandler, checked_int, http_error
 
 POLL_S = 0.5
+PUSHED_MIN_S = 0.02  # with changes pushed (local backend), the store is read at most this often
 # A stream ends after this long; the browser's EventSource reconnects by itself, which also lets a
 # server that is shutting down drain its connections.
 STREAM_S = 300.0
@@ -64,6 +65,7 @@ class RunEventsHandler(MlopsHandler):
                 if finished or follow in {"false", "0"} or time.monotonic() > deadline:
                     break
                 if watch is not None:
+                    await asyncio.sleep(PUSHED_MIN_S)  # a burst of changes is read and sent at once
                     await watch.wait_async(POLL_S)  # woken by a change, or a look every POLL_S
                 else:
                     await asyncio.sleep(POLL_S)

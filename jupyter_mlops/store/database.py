@@ -60,6 +60,7 @@ class StoreDatabase:
         self._broken = False
         self.busy_timeout = busy_timeout()
         self._changed: set[str] = set()  # runs whose events the open transaction wrote: announced after it
+        self._state_changed: set[str] = set()  # those of them whose own state changed ("run" events)
         self._batched = False  # True while `batch()` holds one transaction for many writes
         self._db = self._open()
 
@@ -113,15 +114,18 @@ class StoreDatabase:
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
                 self._changed.clear()
+                self._state_changed.clear()
                 self._rollback()
                 raise self._unavailable(exc) from exc
             except BaseException:
                 self._changed.clear()
+                self._state_changed.clear()
                 self._rollback()
                 raise
             changed, self._changed = self._changed, set()
+            state_changed, self._state_changed = self._state_changed, set()
         if changed:  # committed: wake whoever waits on these runs (run_notify)
-            publish(self.home, changed)
+            publish(self.home, changed, state_changed)
 
     def _rollback(self) -> None:
         """Undo what is left of the transaction; after an I/O error SQLite may have undone it itself

@@ -2,7 +2,8 @@
 
 A waiter (`run.wait()`, a run view, the server's event stream) makes a FIFO of its own under
 
-    <home>/notify/<run id>/<pid>-<random>     (watching one run)
+    <home>/notify/<run id>/<pid>-<random>     (watching one run: every event)
+    <home>/notify/<run id>@state/...          (watching only the run's own state: run.wait())
     <home>/notify/_any/<pid>-<random>         (watching every run: lists, the server)
 
 and blocks in `select` on it. A process that changed a run (the runner recording a step, a reader
@@ -19,8 +20,9 @@ so any writer of the store publishes without knowing it.
   the store now and then (its `timeout`), for what nobody can announce: a runner killed by SIGKILL.
 - Where there are no FIFOs (Windows), `RunWatch.wait` sleeps its timeout: the caller's poll.
 
-The interface the runner service uses: `publish(home, run_ids)` after each committed change (the store
-does it for writes through `RunStore`), and `RunWatch(home, run_id)` to wait for one.
+The interface the runner service uses: `publish(home, run_ids, state_changed)` after each committed
+change (the store does it for writes through `RunStore`), and `RunWatch(home, run_id)` to wait for one
+(`states_only=True`: only for changes of the run's own state, as `run.wait()` does).
 """
 
 from __future__ import annotations
@@ -36,20 +38,23 @@ from types import TracebackType
 
 NOTIFY_DIR = "notify"
 ANY_RUN = "_any"  # watchers of every run
+STATES_ONLY = "@state"  # <run id>@state: watchers woken only when the run's own state changes
 
 
-def notify_dir(home: Path, run_id: str | None) -> Path:
+def notify_dir(home: Path, run_id: str | None, states_only: bool = False) -> Path:
     if run_id is not None and (not run_id or os.sep in run_id or "/" in run_id or run_id.startswith(".")):
         raise ValueError(f"not a run id: {run_id!r}")
-    return Path(home) / NOTIFY_DIR / (run_id or ANY_RUN)
+    return Path(home) / NOTIFY_DIR / ((run_id or ANY_RUN) + (STATES_ONLY if states_only else ""))
 
 
-def publish(home: Path, run_ids: Iterable[str]) -> int:
-    """Wake every watcher of `run_ids` and of all runs; how many FIFOs were written to. Never raises:
-    a notification that cannot be delivered leaves the waiter to its next look at the store."""
+def publish(home: Path, run_ids: Iterable[str], state_changed: Iterable[str] = ()) -> int:
+    """Wake every watcher of `run_ids` and of all runs, and the watchers of only the run's own state
+    (`run.wait()`) of the runs in `state_changed`; how many FIFOs were written to. Never raises: a
+    notification that cannot be delivered leaves the waiter to its next look at the store."""
+    folders = [notify_dir(home, r) for r in dict.fromkeys(run_ids)]
+    folders += [notify_dir(home, r, states_only=True) for r in dict.fromkeys(state_changed)]
     woken = 0
-    for run_id in (*dict.fromkeys(run_ids), None):
-        folder = notify_dir(home, run_id)
+    for folder in (*folders, notify_dir(home, None)):
         try:
             names = os.listdir(folder)
         except OSError:
@@ -91,13 +96,15 @@ class RunWatch:
                 watch.wait(0.5)
     """
 
-    def __init__(self, home: Path, run_id: str | None = None) -> None:
+    def __init__(self, home: Path, run_id: str | None = None, *, states_only: bool = False) -> None:
+        """`states_only`: woken only when the run's own state changes (PENDING, RUNNING, a final
+        state), not for each step, artifact or metric (what `run.wait()` needs)."""
         self.path: Path | None = None
         self._read_fd = -1
         self._write_fd = -1
         if not hasattr(os, "mkfifo"):
             return
-        folder = notify_dir(home, run_id)
+        folder = notify_dir(home, run_id, states_only=states_only and run_id is not None)
         path = folder / f"{os.getpid()}-{secrets.token_hex(4)}"
         for _ in range(3):  # another watcher's close may remove the folder between mkdir and mkfifo
             try:
@@ -211,8 +218,8 @@ class RunWatch:
         self.close()
 
 
-def backend_watch(backend: object, run_id: str | None) -> RunWatch | None:
+def backend_watch(backend: object, run_id: str | None, *, states_only: bool = False) -> RunWatch | None:
     """`backend.watch(run_id)` for a backend that pushes changes (the local one), else None (poll)."""
     make = getattr(backend, "watch", None)
-    watch = make(run_id) if callable(make) else None
+    watch = make(run_id, states_only=states_only) if callable(make) else None
     return watch if isinstance(watch, RunWatch) else None

@@ -129,6 +129,8 @@ class RunStore(RunnerRecords):
     ) -> None:
         # seq = max + 1 is race-free: the caller holds the write lock (BEGIN IMMEDIATE).
         self._changed.add(run_id)  # announced once the transaction commits (database.py)
+        if kind == "run":
+            self._state_changed.add(run_id)
         db.execute(
             "INSERT INTO events (run_id, seq, time, kind, state, step, detail) "
             "SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ?, ? FROM events WHERE run_id = ?",

@@ -30,6 +30,7 @@ from .mime import MimeView, widget_frontend_available
 LOG_TAIL_CHARS = 16_000
 POLL_INTERVAL = 0.1  # an events() query costs ~0.1 ms: a short interval buys latency cheaply
 PUSHED_LOOK_S = 0.5  # with changes pushed, the store is still read this often
+PUSHED_MIN_S = 0.05  # and at most this often: a burst of changes is read once
 ERROR_BACKOFF = 2.0  # after a backend error, wait longer before asking again
 
 
@@ -135,6 +136,7 @@ class RunView(MimeView):
         # Changes pushed by the local backend (store/run_notify.py), made before the first read so none
         # is missed; the view still looks every PUSHED_LOOK_S (a runner killed silently).
         self._watch: RunWatch | None = backend_watch(backend, run_id) if live else None
+        self._looked = 0.0  # when the view last read the run after a push (monotonic)
         if live:  # the seq first, then the run: the run is at least as new as the seq, nothing is missed
             events = backend.events(run_id, after=0)
             self._seq = events[-1].seq if events else 0
@@ -154,9 +156,14 @@ class RunView(MimeView):
 
     # -- watching the run ---------------------------------------------------------------------------
     def _stopped(self, wait: float) -> bool:
-        """Wait for a change (pushed) or `wait` seconds; True once the view was stopped."""
+        """Wait for a change (pushed) or `wait` seconds; True once the view was stopped. Changes that
+        come in a burst (a chain of quick steps) are shown together, at most every PUSHED_MIN_S."""
         if self._watch is not None and self._watch.pushed:
+            since = time.monotonic() - self._looked
+            if since < PUSHED_MIN_S and self._stop.wait(PUSHED_MIN_S - since):
+                return True
             self._watch.wait(max(wait, PUSHED_LOOK_S))
+            self._looked = time.monotonic()
             return self._stop.is_set()
         return self._stop.wait(wait)
 

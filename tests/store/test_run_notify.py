@@ -63,6 +63,19 @@ def test_a_watcher_that_died_leaves_a_fifo_the_next_publisher_removes(tmp_path: 
     assert not fifo.exists()
 
 
+def test_a_watcher_of_the_run_state_only_is_not_woken_by_its_steps(tmp_path: Path) -> None:
+    from jupyter_mlops.models import StepInfo, StepState
+
+    store = RunStore(tmp_path)
+    run_id = _new_run(store)
+    with RunWatch(tmp_path, run_id, states_only=True) as state, RunWatch(tmp_path, run_id) as every:
+        store.record_step(run_id, StepInfo(name="a", state=StepState.RUNNING))
+        assert every.wait(60) is True
+        assert state.wait(0) is False
+        store.finish_run(run_id, RunState.SUCCEEDED)
+        assert state.wait(60) is True and every.wait(60) is True
+
+
 def test_publishing_with_nobody_waiting_is_harmless(tmp_path: Path) -> None:
     assert publish(tmp_path, ["abc123", "def456"]) == 0
     assert not (tmp_path / "notify").exists()
@@ -91,7 +104,7 @@ def test_run_wait_is_woken_by_the_push_not_by_its_next_look(
 
     monkeypatch.setattr(run_handle, "_WAIT_CHECK_S", 3600.0)
     backend = LocalBackend(tmp_path)
-    monkeypatch.setattr(backend, "watch", lambda run_id: Recorded(tmp_path, run_id))
+    monkeypatch.setattr(backend, "watch", lambda run_id, states_only: Recorded(tmp_path, run_id))
     run_id = _new_run(backend.store)
     backend.store.set_runner(run_id, os.getpid(), "")  # "alive" on another host: only the heartbeat tells
     run = run_handle.Run(backend, run_id)
