@@ -267,3 +267,25 @@ def test_a_service_that_died_unanswered_before_forking_leaves_the_run_to_a_proce
     assert run.state is RunState.SUCCEEDED, explain(run)
     assert backend.store.runner_record(run.id)["service"] is None  # a runner process of its own ran it
     assert "no runner recorded it" in (home / service_client.LOG).read_text()
+
+
+def test_pipeline_backend_in_a_kernel_says_which_runner_is_in_use(
+    home: Path, specs: dict[str, str], tmp_path: Path
+) -> None:
+    spec = tmp_path / "arith.yaml"
+    spec.write_text(specs["arith"])
+    kernel = KernelSession(tmp_path, {"JUPYTER_MLOPS_HOME": str(home), "JUPYTER_MLOPS_RUNNER": "process"})
+    try:
+        reply, shown = kernel.run("%load_ext jupyter_mlops\n%pipeline backend")
+        assert reply["status"] == "ok", shown
+        assert "runs by a runner process per run (JUPYTER_MLOPS_RUNNER=process)" in shown
+        reply, shown = kernel.run(
+            "import os\nos.environ['JUPYTER_MLOPS_RUNNER'] = 'service'\n"
+            "import jupyter_mlops as mlops\n"
+            f"from pathlib import Path\nmlops.run(Path({str(spec)!r}), cache=False).wait()\n"
+            "%pipeline backend"
+        )
+        assert reply["status"] == "ok", shown
+        assert "runs by runner service pid" in shown, shown
+    finally:
+        kernel.close()
