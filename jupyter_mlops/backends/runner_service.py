@@ -182,7 +182,9 @@ class Service:
     def _handle(self, request: dict[str, Any], conn: socket.socket) -> dict[str, Any]:
         if request.get("op") == "ping":
             idle = max(0.0, self.idle - (time.monotonic() - self.last_request))
-            return {"pid": os.getpid(), "runs": len(self.runners), "idle": idle}
+            runs = len(self.runners) + sum(len(z.runners) for z in self.zygotes.values())
+            preloaded = [list(modules) for modules in self.zygotes]
+            return {"pid": os.getpid(), "runs": runs, "idle": idle, "zygotes": preloaded}
         if request.get("op") != "run":
             return {"error": f"unknown request {request.get('op')!r}"}
         changed = self.freshness.changed()

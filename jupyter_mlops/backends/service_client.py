@@ -198,7 +198,10 @@ def describe(home: Path) -> str:
         reply = _ask(address, {"op": "ping"}, 5.0)
     except (OSError, NoService, ValueError):
         return f"runner service (not running now: the next run starts it; socket {address})"
-    return f"runner service pid {reply['pid']} ({reply['runs']} runs going on; socket {address})"
+    preloaded = "; ".join(", ".join(z) for z in reply.get("zygotes", []))
+    with_zygotes = f"; steps preloaded with {preloaded}" if preloaded else ""
+    going = f"{reply['runs']} runs going on{with_zygotes}"
+    return f"runner service pid {reply['pid']} ({going}; socket {address})"
 
 
 def _note(home: Path, text: str) -> None:

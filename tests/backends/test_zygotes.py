@@ -70,6 +70,9 @@ def test_steps_from_a_zygote_find_what_a_fresh_interpreter_finds(home: Path) -> 
         parents.append(parent)
     zygotes = {c.pid for c in psutil.Process(service).children()}
     assert parents and all(p in zygotes for p in parents), (parents, zygotes, service)  # from the zygote
+    from jupyter_mlops.backends.service_client import describe
+
+    assert "steps preloaded with numpy" in describe(home)  # what %pipeline backend shows
 
     expected = fresh(
         "import json, threading, numpy as np; np.random.seed(7); "
