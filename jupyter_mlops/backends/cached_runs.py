@@ -117,7 +117,13 @@ def _forget(run_dir: Path) -> None:
     """Remove what the attempt put in the run's directory (links to cached outputs, log lines), so the
     runner starts from what `submit` left: the IR and an empty logs folder."""
     for name in ("artifacts", "tmp"):
-        shutil.rmtree(run_dir / name, ignore_errors=True)
+        if (run_dir / name).exists():
+            shutil.rmtree(run_dir / name, ignore_errors=True)
     logs = run_dir / "logs"
-    shutil.rmtree(logs, ignore_errors=True)
+    for entry in os.listdir(logs) if logs.is_dir() else ():
+        path = logs / entry
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
     logs.mkdir(parents=True, exist_ok=True)
