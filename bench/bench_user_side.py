@@ -222,15 +222,17 @@ def main() -> None:
             )
 
     if "thousand" in wanted:
-        thousand = made["chain"](1000)
         start = time.perf_counter()
-        spec = load_pipeline(thousand)
+        thousand = made["chain"](1000)  # kfp's @dsl.pipeline builds the graph here, task by task
+        built = time.perf_counter() - start
+        start = time.perf_counter()
+        spec = load_pipeline(thousand)  # the IR documents from kfp's PipelineSpec
         compiled = time.perf_counter() - start
         took, _ = user_run(spec, backend, cache=False)
-        total = compiled + took
+        total = built + compiled + took
         rows.append(
             f"1,000-step chain, compile incl.: ours {total:8.2f} s = {total:.2f} ms/step"
-            f" (compile {compiled:.2f} s, run {took:.2f} s)"
+            f" (kfp builds the pipeline {built:.2f} s, IR {compiled:.2f} s, run {took:.2f} s)"
         )
 
     if "big" in wanted:
