@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..ir.spec import PipelineIR
 from ..models import ArtifactInfo, MetricPoint, RunState, StepInfo, StepState
 from ..store import RunStore
 from ..store.logs import step_log_path
@@ -77,6 +78,7 @@ def resolve_from_cache(
     run_dir: Path,
     cache_dir: Path,
     max_workers: int | None,
+    ir: PipelineIR | None = None,
 ) -> bool:
     """Record run `record` (the arguments of `RunStore.create_run`) as finished from the cache, if
     every step of it is cached; False (and nothing recorded) if any step would have to run."""
@@ -96,7 +98,7 @@ def resolve_from_cache(
     # The parameters as a runner reads them back from the store (JSON), so the cache keys are its keys.
     parameters = loads(dumps(dict(record["parameters"])))
     try:
-        state, _ = execute(documents, parameters, options, report, threading.Event())
+        state, _ = execute(documents, parameters, options, report, threading.Event(), ir=ir)
     except Exception:
         state = RunState.FAILED  # whatever went wrong, the runner meets it again and reports it
     if state is not RunState.SUCCEEDED or report.cached == 0:
@@ -117,7 +119,13 @@ def _forget(run_dir: Path) -> None:
     """Remove what the attempt put in the run's directory (links to cached outputs, log lines), so the
     runner starts from what `submit` left: the IR and an empty logs folder."""
     for name in ("artifacts", "tmp"):
-        shutil.rmtree(run_dir / name, ignore_errors=True)
+        if (run_dir / name).exists():
+            shutil.rmtree(run_dir / name, ignore_errors=True)
     logs = run_dir / "logs"
-    shutil.rmtree(logs, ignore_errors=True)
+    for entry in os.listdir(logs) if logs.is_dir() else ():
+        path = logs / entry
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
     logs.mkdir(parents=True, exist_ok=True)

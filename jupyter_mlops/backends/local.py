@@ -33,6 +33,7 @@ from typing import Any
 from ..errors import BackendError, StepNotFound, StoreError, UsageError
 from ..home import mlops_home
 from ..ir.documents import Documents, bind_arguments, pipeline_name, spec_documents, write_spec
+from ..ir.spec import PipelineIR
 from ..models import (
     ArtifactFile,
     ArtifactInfo,
@@ -136,8 +137,9 @@ class LocalBackend:
                 "whose files the steps read by relative paths (the notebook's folder)"
             )
         documents = spec_documents(pipeline_spec)
-        parameters = bind_arguments(documents, arguments)  # bad arguments fail here, before any record
-        steps, edges = plan(documents)
+        ir = PipelineIR(documents)  # read once for the arguments, the plan and the cache's pre-check
+        parameters = bind_arguments(documents, arguments, ir=ir)  # bad arguments fail here, before any record
+        steps, edges = plan(documents, ir=ir)
         pipeline = pipeline_name(documents)
         run_id = new_run_id()
         run_dir = self.store.run_dir(run_id)
@@ -165,7 +167,7 @@ class LocalBackend:
             "working_dir": cwd,
         }
         try:
-            if cache and self._resolve_from_cache(record, documents, run_dir):
+            if cache and self._resolve_from_cache(record, documents, run_dir, ir):
                 return self.store.get_run(run_id)  # every step was cached: finished, no runner needed
             self.store.create_run(**record)
         except BaseException:
@@ -174,10 +176,12 @@ class LocalBackend:
         self._start_runner(run_id, run_dir, documents)
         return self.store.get_run(run_id)
 
-    def _resolve_from_cache(self, record: dict[str, Any], documents: Documents, run_dir: Path) -> bool:
+    def _resolve_from_cache(
+        self, record: dict[str, Any], documents: Documents, run_dir: Path, ir: PipelineIR | None = None
+    ) -> bool:
         """Record the run finished here if the step cache holds all of it (cached_runs.py)."""
         cache_dir = self.home / "cache"
-        return resolve_from_cache(self.store, record, documents, run_dir, cache_dir, self.max_workers)
+        return resolve_from_cache(self.store, record, documents, run_dir, cache_dir, self.max_workers, ir)
 
     def _start_runner(
         self, run_id: str, run_dir: Path, documents: Sequence[Mapping[str, Any]] | None = None

@@ -60,7 +60,8 @@ class Activity:
         self.pid = pid
         # (monotonic time, CPU seconds) at the last look; a process just started has used none
         self._last = (time.monotonic(), 0.0)
-        self.readable = Path(f"/proc/{pid}/stat").exists()
+        # os.path: Path.exists raises ESRCH for a process that has just ended (its /proc entry going)
+        self.readable = os.path.exists(f"/proc/{pid}/stat")
 
     def waiting(self) -> bool:
         if not self.readable or self.pid <= 0:

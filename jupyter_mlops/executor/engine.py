@@ -53,9 +53,12 @@ class ExecutionOptions:
     max_running: int | None = None
 
 
-def plan(spec: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[tuple[str, str]]]:
-    """Steps and edges (upstream, downstream) known before the run, with the names `execute` reports."""
-    return plan_of(PipelineIR(spec))
+def plan(
+    spec: Sequence[Mapping[str, Any]], *, ir: PipelineIR | None = None
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """Steps and edges (upstream, downstream) known before the run, with the names `execute` reports
+    (`ir`: `spec` read already, as `PipelineIR(spec)`)."""
+    return plan_of(ir or PipelineIR(spec))
 
 
 def execute(
@@ -64,10 +67,13 @@ def execute(
     options: ExecutionOptions,
     listener: ExecutionListener,
     cancel: threading.Event,
+    *,
+    ir: PipelineIR | None = None,
 ) -> tuple[RunState, str | None]:
-    """Run the pipeline to the end; the final run state and, unless it succeeded, why."""
+    """Run the pipeline to the end; the final run state and, unless it succeeded, why (`ir`: `spec`
+    read already, as `PipelineIR(spec)`)."""
     try:
-        ir = PipelineIR(spec)
+        ir = ir or PipelineIR(spec)
         values = pipeline_arguments(ir.root, arguments)
     except MlopsError as e:
         return RunState.FAILED, str(e)

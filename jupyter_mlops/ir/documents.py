@@ -135,13 +135,16 @@ def pipeline_name(documents: Sequence[Mapping[str, Any]]) -> str:
 
 
 def bind_arguments(
-    documents: Sequence[Mapping[str, Any]], arguments: Mapping[str, Any] | None
+    documents: Sequence[Mapping[str, Any]],
+    arguments: Mapping[str, Any] | None,
+    *,
+    ir: PipelineIR | None = None,
 ) -> dict[str, Any]:
     """The run's parameter values: the pipeline's defaults overridden by `arguments`, typed.
 
     Unknown names and missing required parameters are a UsageError naming them, before anything runs.
     """
-    ir = PipelineIR(documents)
+    ir = ir or PipelineIR(documents)  # `ir`: these documents, read already
     plan_of(ir)  # every task and nested DAG resolves (the same walk the run view draws from)
     values = pipeline_arguments(ir.root, dict(arguments or {}))
     bound = {k: v.uri if isinstance(v, Artifact) else v for k, v in values.items()}

@@ -99,6 +99,8 @@ class PipelineIR:
         ) or {}
         self.root: Json = dict(pipeline["root"])
         self._python_steps: dict[str, PythonStep] = {}  # executor label -> what python_step made of it
+        # (steps, edges) known before the run, once graph.plan_of has walked the DAG
+        self.static_plan: tuple[list[str], list[tuple[str, str]]] | None = None
         self._platform_executors: Mapping[str, Json] = (platform.get("deploymentSpec", {}) or {}).get(
             "executors", {}
         ) or {}
