@@ -192,7 +192,7 @@ class Service:
             print(f"runner service {os.getpid()} stops: {changed} changed since it was loaded", flush=True)
             self.stopping = True
             return {"error": f"{changed} changed since the service loaded it", "stale": True}
-        zygote = self._zygote_for(request)
+        zygote = self._zygote_for(request, conn.fileno())
         if zygote is not None:
             try:
                 return zygote.fork_runner(request)
@@ -209,7 +209,7 @@ class Service:
         self.runners[pid] = Path(request["run_dir"])
         return {"pid": pid, "started": process_start_time(pid)}
 
-    def _zygote_for(self, request: dict[str, Any]) -> Zygote | None:
+    def _zygote_for(self, request: dict[str, Any], conn: int) -> Zygote | None:
         """The ready zygote with the run's imports loaded; starts one (for later runs) if none."""
         if not zygotes_wanted() or not request.get("documents"):
             return None
@@ -232,7 +232,7 @@ class Service:
         zygote = self.zygotes.get(key)
         if zygote is None:
             self._make_room()
-            close = [*self.keep, *(z.fileno() for z in self.zygotes.values())]
+            close = [*self.keep, conn, *(z.fileno() for z in self.zygotes.values())]  # not the client's
             address = str(self.address)
             self.zygotes[key] = zygotes.start(key, close, lambda r, c: _runner(r, c, address))
             self.zygotes[key].stamp = modules_stamp(key)
