@@ -41,18 +41,18 @@ def kill_tagged(variable: str, value: str, *, pidfd: bool | None = None) -> int:
         return 0
     use_pidfd = pidfd_available() if pidfd is None else pidfd
     marker = f"{variable}={value}".encode() + b"\0"
-    killed = 0
+    killed: set[int] = set()  # signalled already: one still dying reads as tagged in the next round
     for _ in range(ROUNDS):
         found = 0
         for pid in _proc_pids() if use_pidfd else _psutil_pids():
-            if pid == os.getpid() or pid == 0:
+            if pid == os.getpid() or pid == 0 or pid in killed:
                 continue
             if _kill_by_pidfd(pid, marker) if use_pidfd else _kill_by_psutil(pid, variable, value):
+                killed.add(pid)
                 found += 1
-        killed += found
         if not found:
             break
-    return killed
+    return len(killed)
 
 
 def _proc_pids() -> list[int]:
