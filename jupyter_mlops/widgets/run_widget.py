@@ -80,7 +80,7 @@ class DagView(MimeView):
 
     _esm = esm("dag.js", "results.js")
     _css = STATIC / "dag.css"
-    layout = traitlets.Dict().tag(sync=True)
+    dag = traitlets.Dict().tag(sync=True)  # the DAG's drawing (not `layout`: ipywidgets' Layout model)
     styles = traitlets.Dict().tag(sync=True)
     selected = traitlets.Unicode("").tag(sync=True)
 
@@ -92,7 +92,7 @@ class DagView(MimeView):
     ) -> None:
         self._steps, self._edges, self._labels = list(steps), list(edges), dict(labels or {})
         self._layout = layout_dag(self._steps, self._edges, labels=self._labels)
-        super().__init__(layout=self._layout.to_json(), styles=STATE_STYLES)
+        super().__init__(dag=self._layout.to_json(), styles=STATE_STYLES)
 
     def static_html(self) -> str:
         return render_pipeline_static(self._layout)
@@ -107,7 +107,7 @@ class RunView(MimeView):
     _esm = esm("dag.js", "results.js")
     _css = STATIC / "dag.css"
     run = traitlets.Dict().tag(sync=True)
-    layout = traitlets.Dict().tag(sync=True)
+    dag = traitlets.Dict().tag(sync=True)  # the DAG's drawing (not `layout`: ipywidgets' Layout model)
     styles = traitlets.Dict().tag(sync=True)
     selected = traitlets.Unicode("").tag(sync=True)
     watching = traitlets.Bool(False).tag(sync=True)
@@ -144,7 +144,7 @@ class RunView(MimeView):
         self._layout, self._shape = self._layout_for(self.info)
         # step -> (log tail, next offset, start cut off, the filter's state)
         self._logs: dict[str, tuple[str, int, bool, ExecutorLines]] = {}
-        super().__init__(run=run_payload(self.info), layout=self._layout.to_json(), styles=STATE_STYLES)
+        super().__init__(run=run_payload(self.info), dag=self._layout.to_json(), styles=STATE_STYLES)
         self.on_msg(self._on_frontend_msg)
         if self._watch is not None and (not live or self.info.state.terminal):
             self._watch.close()  # nothing to follow
@@ -203,7 +203,7 @@ class RunView(MimeView):
             self.info = info
             if self._shape_of(info) != self._shape:  # steps appeared (reported as they start)
                 self._layout, self._shape = self._layout_for(info)
-                self.layout = self._layout.to_json()
+                self.dag = self._layout.to_json()
             self.run = run_payload(info)  # the layout is not recomputed for a change of state
 
     @staticmethod

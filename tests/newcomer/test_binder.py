@@ -54,6 +54,16 @@ def test_binder_files_are_what_repo2docker_reads_and_agree_with_the_package() ->
     assert link, "README: no Binder link that opens a notebook in JupyterLab"
     assert (ROOT / link.group(1)).is_file(), link.group(1)
     assert link.group(1) == "examples/quickstart.ipynb"
+    # Where the repository lives: pyproject.toml's project URLs, if it ever records them; until then
+    # the link is a template whose placeholder the README names.
+    home = re.search(
+        r'(?m)^(?:Repository|Source|Homepage) = "https://github\.com/([^/"]+/[^/"]+)"', pyproject
+    )
+    shown = re.search(r"https://mybinder\.org/v2/gh/([^/]+/[^/]+)/", link.group(0)).group(1)  # type: ignore[union-attr]
+    if home:
+        assert shown == home.group(1), (shown, home.group(1))
+    else:
+        assert shown == "GITHUB_OWNER/GITHUB_REPO" and f"replace `{shown}`" in README.read_text(), shown
 
 
 def test_binder_install_steps_in_a_fresh_venv_enable_both_extensions_and_run_the_quickstart(

@@ -2,11 +2,15 @@
 no JupyterLab extension, jupyter-mlops installed from the notebook with the README's `%pip install` cell.
 The views still work through the kernel alone: the widget's state (the run turning SUCCEEDED) reaches the
 frontend over the widget comm, and every view also carries its static SVG and text for a frontend that
-draws no widgets.
+draws no widgets. Then a bare HTML page with ipywidgets' own HTML widget manager
+(@jupyter-widgets/html-manager, see widget_page.py) draws those widgets in headless Chromium from the
+state the kernel sent: the run view's DAG with each step's state, as a frontend with a widget manager
+of its own (Colab's, Kaggle's) draws it.
 
-What this does not test: Colab's own frontend (its custom widget manager) and its output iframes; the
-kernel side here is the same as there. The `%pip install` finds this checkout's wheel (PIP_FIND_LINKS)
-where Colab would find the release on PyPI.
+What this does not test: Colab's and Kaggle's own frontends (their widget managers, output iframes,
+what they do with updates sent from a background thread); the page draws the state as the cell left it,
+with no kernel behind it (clicks that ask the kernel for a step's log get no answer). The `%pip install`
+finds this checkout's wheel (PIP_FIND_LINKS) where Colab would find the release on PyPI.
 """
 
 from __future__ import annotations
@@ -20,8 +24,10 @@ import nbformat
 from tests.kernel.kernel_notebooks import notebook, outputs_text
 from tests.newcomer.readme_blocks import readme_blocks
 from tests.newcomer.venvs import make_venv, run_in
+from tests.newcomer.widget_page import build_site, notebook_widgets, widget_page
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+SCREENSHOT = Path(__file__).parent / "artifacts" / "colab-like-widget-page.png"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
 
@@ -74,6 +80,7 @@ def test_a_colab_like_kernel_installs_with_pip_and_shows_live_views_without_any_
 
     assert f"{venv}/lib/" in outputs_text(nb.cells[1])  # the pip-installed package, not this checkout
     assert "SUCCEEDED {'total.total': 10.0}" in outputs_text(nb.cells[-1])
+    SCREENSHOT.parent.mkdir(exist_ok=True)
     (view,) = [o for o in nb.cells[-1].outputs if o.output_type == "display_data" and WIDGET_VIEW in o.data]
     assert "<svg" in view.data["text/html"]  # what a frontend without widgets shows
     assert "Run " in view.data["text/plain"]
@@ -83,3 +90,22 @@ def test_a_colab_like_kernel_installs_with_pip_and_shows_live_views_without_any_
     assert state["run"]["state"] == "SUCCEEDED" and state["run"]["done"] == 2, json.dumps(state["run"])[:2000]
     assert set(state["run"]["steps"]) == {"numbers", "total"}
     nbformat.validate(nb)
+
+    # The widgets drawn by a bare widget-manager page: no server, no JupyterLab, no extension of ours.
+    widget_state, views = notebook_widgets(nb)
+    assert model_id in [v["model_id"] for v in views]
+    site = build_site(tmp_path / "page", widget_state, views)
+    with widget_page(site) as (page, errors, outside):
+        run_view = page.locator(".mlops-view[data-run-state]")
+        run_view.wait_for(timeout=60_000)
+        assert run_view.get_attribute("data-run-state") == "SUCCEEDED"
+        nodes = page.locator(".mlops-view g.mlops-node")
+        assert {
+            nodes.nth(i).get_attribute("data-step"): nodes.nth(i).get_attribute("data-state")
+            for i in range(nodes.count())
+        } == {"numbers": "SUCCEEDED", "total": "SUCCEEDED"}
+        assert page.locator(".mlops-view path.mlops-edge").count() == 1  # numbers → total
+        assert "2/2 steps" in run_view.inner_text() and "total.total 10" in run_view.inner_text()
+        page.locator(".output").first.screenshot(path=str(SCREENSHOT))
+        assert not errors, errors
+        assert not outside, outside  # everything came from the page's own folder

@@ -1,8 +1,9 @@
 """Every notebook in examples/ runs top to bottom in a real kernel (nbclient) and shows what it says
 it shows; each opens with what it shows and how long it takes.
 
-The S3 tutorial downloads from a local S3-compatible server this test starts (moto's server mode):
-nothing here reaches a cloud.
+The kfp example sends its pipeline to the stand-in KFP server (tests/kfp_standin) this test starts,
+through the unmodified kfp.Client. The S3 tutorial downloads from a local S3-compatible server this test
+starts (moto's server mode): nothing here reaches a cloud.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 import nbformat
 import pytest
 import yaml
+from kfp_standin import StandIn
 
 from tests.kernel.kernel_notebooks import execute_notebook, outputs_text
 from tests.newcomer.readme_blocks import ROOT
@@ -32,6 +34,7 @@ RUN_BY = {
     "download_analyse_s3.ipynb": "test_download_analyse_from_a_local_s3_server",
     "embeddings.ipynb": "tests/board/test_example_notebook.py::test_the_embeddings_example_runs",
     "sweep_and_schedule.ipynb": "tests/sweeps/test_example_notebook.py",
+    "kfp_backend.ipynb": "test_the_kfp_example_runs_against_the_standin_server",
 }
 
 
@@ -50,6 +53,11 @@ def cell_output(nb: Any, starts: str) -> str:
 def test_every_example_is_run_by_a_test_and_opens_with_what_and_how_long() -> None:
     names = sorted(p.name for p in EXAMPLES.glob("*.ipynb"))
     assert names == sorted(RUN_BY), f"examples without a test here: {sorted(set(names) - set(RUN_BY))}"
+    for name, test in RUN_BY.items():
+        path, _, function = test.partition("::") if "/" in test else (__file__, "", test)
+        source = (ROOT / path).read_text(encoding="utf-8")
+        assert not function or f"def {function}(" in source, f"{name}: no {test}"
+        assert name in source, f"{name}: {path} does not run it"
     for name in names:
         first = nbformat.read(EXAMPLES / name, as_version=4).cells[0]
         assert first.cell_type == "markdown", name
@@ -135,3 +143,34 @@ def test_download_analyse_from_a_local_s3_server(tmp_path: Path, s3_server: str)
     log = cell_output(nb, 'print(run.logs("download"))')
     assert "downloaded s3://mlops-tutorial/weather/observations.csv: 120 rows" in log
     assert "Found endpoint for s3 via: environment_service" in log  # the local server, not AWS
+
+
+def test_the_kfp_example_runs_against_the_standin_server(tmp_path: Path) -> None:
+    server = StandIn(tmp_path / "kfp")
+    url = server.start()
+    try:
+        nb = run_example("kfp_backend.ipynb", tmp_path, {"KFP_HOST": url})
+    finally:
+        server.stop()
+
+    assert "Pipeline 'on-kubeflow': 2 steps" in cell_output(nb, "%pipeline show"), cell_output(
+        nb, "%pipeline show"
+    )
+    assert "Compiled pipeline 'on-kubeflow' (2 steps) to on-kubeflow.yaml" in cell_output(
+        nb, "%pipeline compile"
+    )
+    assert (tmp_path / "on-kubeflow.yaml").is_file()
+    assert "SUCCEEDED {'summarise.total': 20.0}" in cell_output(nb, "local = ")
+    backend = cell_output(nb, "import os")
+    assert "Default backend: kfp" in backend and f"kfp at {url}" in backend, backend
+    ran = cell_output(nb, "on_kfp = ")
+    assert "SUCCEEDED {'make': 'SUCCEEDED', 'summarise': 'SUCCEEDED'}" in ran, ran
+    run_ids = [r for r in server.cluster.runs]
+    assert len(run_ids) == 1  # the second run went to the server; the first stayed local
+    listed = cell_output(nb, "%pipeline runs")
+    assert "on-kubeflow-" in listed and "SUCCEEDED" in listed, listed
+    unsupported = cell_output(nb, "try:")
+    assert unsupported.startswith("Unsupported: ") and f"#/runs/details/{run_ids[0]}" in unsupported, (
+        unsupported
+    )
+    assert "Default backend: local" in cell_output(nb, "%pipeline backend local")

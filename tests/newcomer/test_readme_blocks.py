@@ -2,8 +2,10 @@
 
 The tour's cells run in a kernel (tests/kernel/test_readme_tour.py), the two commands at the top on a
 fresh copy of the checkout (test_fresh_machine.py), the Colab cell in a Colab-like kernel
-(test_colab.py), and the shell commands of the tour here, on the tour saved as demo.ipynb, with RUN and
-STEP replaced by the run the block's own `run` made and one of its steps.
+(test_colab.py), the Results and kfp reference blocks line by line in a kernel
+(test_readme_reference_blocks.py, kfp against the stand-in server), and the shell commands of the tour
+here, on the tour saved as demo.ipynb, with RUN and STEP replaced by the run the block's own `run` made
+and one of its steps. A block that no test runs fails test_every_readme_block_is_run_by_a_test.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ import nbformat
 
 from tests.kernel.kernel_notebooks import execute_notebook, notebook
 from tests.kernel.test_readme_tour import tour_cells
-from tests.newcomer.readme_blocks import ROOT, Block, commands, readme_blocks
+from tests.newcomer.readme_blocks import README, ROOT, Block, commands, readme_blocks
+
+REFERENCE = "tests/newcomer/test_readme_reference_blocks.py"
 
 
 def _runner(block: Block) -> str | None:
@@ -39,40 +43,35 @@ def _runner(block: Block) -> str | None:
         return "tests/sweeps/test_readme_sweeps_block.py"
     if block.lang == "" and text.startswith("jupyter_mlops/\n"):
         return "tests/newcomer/test_readme_blocks.py::test_the_layout_drawing_is_the_packages_layout"
+    if block.section == "Results, not file paths" and block.lang == "python":
+        return f"{REFERENCE}::test_the_results_block_runs_on_a_run_with_a_failed_step"
+    if block.section == "On a Kubeflow Pipelines server (`kfp` backend)" and block.lang == "python":
+        return f"{REFERENCE}::test_the_kfp_block_runs_against_the_standin_server"
     return None
 
 
-# Blocks no test runs yet, each with why; the test fails if one of them changes or goes, so the list
-# cannot outlive them.
-NOT_YET_RUN: dict[tuple[str, str], str] = {
-    ("Results, not file paths", 'run.outputs["load"]["x"]'): (
-        "a reference of calls on a run (RUN and step names are placeholders); tests/backends/"
-        "test_run_values.py, test_step_figures.py and tests/kernel/test_run_values_kernel.py run "
-        "each call on real runs"
-    ),
-    ("On a Kubeflow Pipelines server (`kfp` backend)", "%pipeline backend kfp --host"): (
-        "needs a Kubeflow Pipelines server; tests/compiler/test_kfp_magics.py runs these magics against "
-        "the stand-in server (tests/kfp_standin)"
-    ),
-}
-
-
-def _not_yet_run(block: Block) -> bool:
-    return any(block.section == s and block.text.startswith(start) for s, start in NOT_YET_RUN)
+def unrun(blocks: list[Block]) -> list[str]:
+    """Where each block that no test runs is."""
+    return [b.where() for b in blocks if _runner(b) is None]
 
 
 def test_every_readme_block_is_run_by_a_test() -> None:
     blocks = readme_blocks()
-    for section, start in NOT_YET_RUN:
-        assert any(b.section == section and b.text.startswith(start) for b in blocks), (
-            f"README block {start!r} in {section!r} changed or went: take it off NOT_YET_RUN"
-        )
-    unrun = [b.where() for b in blocks if _runner(b) is None and not _not_yet_run(b)]
-    assert not unrun, (
-        "README blocks that no test runs (add a runner in tests/newcomer/test_readme_blocks.py):\n"
-        + "\n".join(unrun)
+    missing = unrun(blocks)
+    assert not missing, (
+        "README blocks that no test runs (write a test that runs it and name it in _runner, "
+        "tests/newcomer/test_readme_blocks.py):\n" + "\n".join(missing)
     )
-    assert len(blocks) >= 8
+    assert len(blocks) >= 10
+    runners = {str(_runner(b)).split("::")[0].split(" ")[0] for b in blocks}
+    assert all((ROOT / r).is_file() for r in runners), sorted(r for r in runners if not (ROOT / r).is_file())
+
+
+def test_a_new_block_that_no_test_runs_fails_the_check() -> None:
+    readme = README.read_text(encoding="utf-8")
+    text = readme + "\n## Something new\n\n```python\n%pipeline frobnicate\n```\n"
+    line = readme.count("\n") + 4  # the new block's opening fence
+    assert unrun(readme_blocks(text)) == [f"README.md line {line} (Something new, ```python)"]
 
 
 def _cli() -> list[str]:

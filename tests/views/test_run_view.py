@@ -69,9 +69,9 @@ def test_the_view_follows_each_step_until_the_run_ends_then_stops(
     backend: LocalBackend, run_id: str, view: RunView
 ) -> None:
     assert view.watching and view.polling
-    assert view.layout["nodes"][0]["id"] == "load" and len(view.layout["edges"]) == 2
+    assert view.dag["nodes"][0]["id"] == "load" and len(view.dag["edges"]) == 2
     assert [step_state(view, s) for s in ("load", "train", "report")] == ["PENDING"] * 3
-    layout_before = view.layout
+    layout_before = view.dag
 
     store = backend.store
     store.mark_running(run_id, 0, "test-host")  # pid 0: liveness falls back to the heartbeat
@@ -100,7 +100,7 @@ def test_the_view_follows_each_step_until_the_run_ends_then_stops(
     assert step_state(view, "train") == "FAILED" and view.run["steps"]["train"]["err"] is True
     assert step_state(view, "report") == "SKIPPED" and view.run["done"] == 3
     assert not view.watching
-    assert view.layout == layout_before  # laid out once; only states travel
+    assert view.dag == layout_before  # laid out once; only states travel
 
 
 def test_a_finished_view_asks_the_backend_nothing_more(backend: LocalBackend, run_id: str) -> None:
@@ -202,11 +202,11 @@ def test_a_step_known_only_at_run_time_is_added_to_the_drawing(
     backend: LocalBackend, run_id: str, view: RunView
 ) -> None:
     # e.g. a ParallelFor iteration: the runner reports a step that was not in the plan
-    layout_before = view.layout
+    layout_before = view.dag
     backend.store.record_step(run_id, StepInfo("loop-iteration-0", StepState.RUNNING, started_at=time.time()))
     eventually(lambda: "loop-iteration-0" in view.run["steps"], "the new step in the state")
-    assert [n["id"] for n in view.layout["nodes"]] == ["load", "train", "report", "loop-iteration-0"]
-    assert view.layout != layout_before
+    assert [n["id"] for n in view.dag["nodes"]] == ["load", "train", "report", "loop-iteration-0"]
+    assert view.dag != layout_before
 
 
 def test_a_view_of_an_unknown_run_is_a_clear_error_and_leaves_no_noise(

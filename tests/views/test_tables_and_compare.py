@@ -149,7 +149,7 @@ def test_pipeline_view_draws_the_not_yet_run_pipeline_with_data_on_edges() -> No
         [("prep", "train"), ("train", "report"), ("prep", "report")],
         labels={("prep", "train"): "df", ("train", "report"): "model"},
     )
-    labels = {(e["source"], e["target"]): e["label"] for e in view.layout["edges"]}
+    labels = {(e["source"], e["target"]): e["label"] for e in view.dag["edges"]}
     assert labels == {("prep", "train"): "df", ("train", "report"): "model", ("prep", "report"): ""}
     assert "report  <- train (model), prep" in view.text()
     html = view.static_html()

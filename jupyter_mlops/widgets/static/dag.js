@@ -111,7 +111,7 @@ function render({ model, el: root }) {
   }
 
   function drawLayout() {
-    layout = model.get("layout");
+    layout = model.get("dag");
     gEdges.replaceChildren();
     gNodes.replaceChildren();
     nodes = new Map();
@@ -365,7 +365,7 @@ function render({ model, el: root }) {
     if (isRun) paintRun();
     else for (const [id] of nodes) paintNode(id, null);
   };
-  model.on("change:layout", onLayout);
+  model.on("change:dag", onLayout);
   model.on("msg:custom", onCustom);
   if (isRun) {
     model.on("change:run", onRun);
@@ -381,7 +381,7 @@ function render({ model, el: root }) {
     if (detailTimer !== null) clearInterval(detailTimer);
     window.removeEventListener("mousemove", onMove);
     window.removeEventListener("mouseup", onUp);
-    model.off("change:layout", onLayout);
+    model.off("change:dag", onLayout);
     model.off("msg:custom", onCustom);
     if (isRun) {
       model.off("change:run", onRun);
