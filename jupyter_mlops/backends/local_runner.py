@@ -179,7 +179,8 @@ def run(
     """Run `run_id` in this process to its end; the process's exit code."""
     stop = Stop()
     signal.signal(signal.SIGTERM, stop.on_sigterm)  # first: a SIGTERM while starting cancels too
-    store = RunStore(home, artifact_root=artifact_root)
+    # a run handed over by the service: its submitter proved the folders writable moments ago
+    store = RunStore(home, artifact_root=artifact_root, probe=handed is None)
     started = process_start_time(os.getpid())
     service = handed.service if handed else None
     state = persist(

@@ -32,6 +32,10 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from . import zygotes
+from .service_freshness import Freshness, modules_stamp
+from .zygotes import MAX_ZYGOTES, Zygote, memory_cap, note_runner_end, zygotes_wanted
+
 READ_TIMEOUT_S = 30.0  # a client that connects must send its request within this
 _MAX_FD = 65536
 
@@ -40,15 +44,27 @@ def warm_up() -> None:
     """Import what every runner and step worker needs, once, before the first fork."""
     os.environ["_KFP_RUNTIME"] = "true"  # kfp's light runtime import, as a fresh step worker has it
     import gc
+    import importlib
+    import pkgutil
 
     import kfp  # noqa: F401
     import psutil  # noqa: F401
     from kfp import dsl  # noqa: F401
     from kfp.dsl import executor_main  # noqa: F401
 
-    from ..executor import engine, warm_worker  # noqa: F401
-    from ..ir import documents  # noqa: F401
+    from .. import executor, ir, store
+    from ..executor import prelude
     from . import local_runner  # noqa: F401
+
+    for package in (executor, ir, store):  # what a run imports on its way, so that no runner does
+        for module in pkgutil.iter_modules(package.__path__):
+            importlib.import_module(f"{package.__name__}.{module.name}")
+    # a step's requirements are checked against what is installed: packaging, importlib.metadata
+    # and its directory caches, loaded here once
+    prelude.requirements_satisfied(("kfp",))
+    import ctypes  # the step worker arms each step's death with its parent through prctl (worker.py)
+
+    ctypes.CDLL(None, use_errno=True)
 
     exec("import kfp\nfrom kfp import dsl\nfrom kfp.dsl import *\nfrom typing import *\n", {})
     gc.collect()
@@ -65,6 +81,10 @@ class Service:
         self.stopping = False
         self.keep: list[int] = []  # our own descriptors, closed in every forked runner
         self.socket_file: tuple[int, int] | None = None
+        self.zygotes: dict[tuple[str, ...], Zygote] = {}  # per import set (zygotes.py)
+        self.refused: set[tuple[str, ...]] = set()  # import sets a zygote cannot hold
+        self.importable: dict[str, bool] = {}
+        self.freshness = Freshness()
 
     def serve(self, lock_fd: int) -> None:
         wake_r, wake_w = os.pipe()
@@ -81,18 +101,23 @@ class Service:
         try:
             while not self.stopping:
                 try:
-                    readable, _, _ = select.select([listener.fileno(), wake_r], [], [], 1.0)
+                    zygotes = [z.fileno() for z in self.zygotes.values()]
+                    readable, _, _ = select.select([listener.fileno(), wake_r, *zygotes], [], [], 1.0)
                 except InterruptedError:
                     readable = []
                 if wake_r in readable:
                     _drain(wake_r)
                 self._reap()
+                self._hear_zygotes(readable)
                 if listener.fileno() in readable:
                     self._accept(listener)
-                if not self.runners and time.monotonic() - self.last_request > self.idle:
+                busy = self.runners or any(z.runners for z in self.zygotes.values())
+                if not busy and time.monotonic() - self.last_request > self.idle:
                     break
         finally:
             self._close(listener)
+            for zygote in self.zygotes.values():
+                zygote.close()
         print(f"runner service {os.getpid()} exits ({len(self.runners)} runs going on)", flush=True)
 
     def _stop(self, signum: int, frame: object) -> None:
@@ -157,9 +182,23 @@ class Service:
     def _handle(self, request: dict[str, Any], conn: socket.socket) -> dict[str, Any]:
         if request.get("op") == "ping":
             idle = max(0.0, self.idle - (time.monotonic() - self.last_request))
-            return {"pid": os.getpid(), "runs": len(self.runners), "idle": idle}
+            runs = len(self.runners) + sum(len(z.runners) for z in self.zygotes.values())
+            preloaded = [list(modules) for modules in self.zygotes]
+            return {"pid": os.getpid(), "runs": runs, "idle": idle, "zygotes": preloaded}
         if request.get("op") != "run":
             return {"error": f"unknown request {request.get('op')!r}"}
+        changed = self.freshness.changed()
+        if changed is not None:  # a new service will load the new code; this one stops
+            print(f"runner service {os.getpid()} stops: {changed} changed since it was loaded", flush=True)
+            self.stopping = True
+            return {"error": f"{changed} changed since the service loaded it", "stale": True}
+        zygote = self._zygote_for(request, conn.fileno())
+        if zygote is not None:
+            try:
+                return zygote.fork_runner(request)
+            except (OSError, ValueError) as exc:
+                print(f"zygote {zygote.pid} ({', '.join(zygote.modules)}) failed: {exc}", flush=True)
+                self._drop(zygote)
         from .runner_liveness import process_start_time
 
         sys.stdout.flush()
@@ -170,8 +209,64 @@ class Service:
         self.runners[pid] = Path(request["run_dir"])
         return {"pid": pid, "started": process_start_time(pid)}
 
+    def _zygote_for(self, request: dict[str, Any], conn: int) -> Zygote | None:
+        """The ready zygote with the run's imports loaded; starts one (for later runs) if none."""
+        if not zygotes_wanted() or not request.get("documents"):
+            return None
+        import importlib.util
+
+        from ..ir.step_imports import step_imports
+
+        modules = []
+        for name in step_imports(request["documents"]):
+            if name not in self.importable:
+                try:
+                    self.importable[name] = importlib.util.find_spec(name) is not None
+                except (ImportError, ValueError):
+                    self.importable[name] = False
+            if self.importable[name]:
+                modules.append(name)
+        key = tuple(modules)
+        if not key or key in self.refused:
+            return None
+        zygote = self.zygotes.get(key)
+        if zygote is None:
+            self._make_room()
+            close = [*self.keep, conn, *(z.fileno() for z in self.zygotes.values())]  # not the client's
+            address = str(self.address)
+            self.zygotes[key] = zygotes.start(key, close, lambda r, c: _runner(r, c, address))
+            self.zygotes[key].stamp = modules_stamp(key)
+            return None  # this run goes as before; the next ones find the modules loaded
+        if zygote.stamp != modules_stamp(key):  # upgraded or edited since it loaded them
+            self._drop(zygote)
+            return None
+        return zygote if zygote.ready and zygote.refused is None else None
+
+    def _make_room(self) -> None:
+        """At most MAX_ZYGOTES - 1 before a new one, and the memory cap kept (least recently used first)."""
+        by_use = sorted(self.zygotes.values(), key=lambda z: z.last_used)
+        while by_use and (
+            len(by_use) >= MAX_ZYGOTES or sum(z.rss_mb() for z in by_use) > memory_cap() * 0.75
+        ):
+            self._drop(by_use.pop(0))
+
+    def _drop(self, zygote: Zygote) -> None:
+        zygote.close()
+        self.zygotes.pop(zygote.modules, None)
+
+    def _hear_zygotes(self, readable: list[int]) -> None:
+        for zygote in list(self.zygotes.values()):
+            if zygote.fileno() in readable:
+                zygote.read(block=False)
+                if zygote.refused is not None:
+                    print(f"no zygote for {', '.join(zygote.modules)}: {zygote.refused}", flush=True)
+                    self.refused.add(zygote.modules)
+                    self._drop(zygote)
+        if self.zygotes and sum(z.rss_mb() for z in self.zygotes.values()) > memory_cap():
+            self._make_room()
+
     def _reap(self) -> None:
-        while self.runners:
+        while True:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
@@ -180,14 +275,7 @@ class Service:
             if not pid:
                 return
             run_dir = self.runners.pop(pid, None)
-            code = os.waitstatus_to_exitcode(status)
-            if run_dir is not None and code != 0:  # a runner killed by a signal cannot say so itself
-                how = f"killed by signal {-code}" if code < 0 else f"exited with code {code}"
-                try:
-                    with open(run_dir / "runner.log", "a") as f:
-                        f.write(f"runner process {pid} {how} at {time.ctime()}\n")
-                except OSError:
-                    pass
+            note_runner_end(str(run_dir) if run_dir else None, pid, status)
 
 
 def _runner(request: dict[str, Any], close: list[int], address: str) -> None:

@@ -66,8 +66,8 @@ def service_wanted() -> str | None:
     mode = os.environ.get(MODE_ENV, "service").strip().lower()
     if mode == "process":
         return f"{MODE_ENV}=process"
-    if not fork_supported():
-        return "no fork on this system"
+    if not fork_supported():  # Linux only: on macOS forking a process with system frameworks loaded is unsafe
+        return "the runner service forks warm processes, which is done on Linux only"
     return None
 
 

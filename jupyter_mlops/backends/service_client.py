@@ -23,6 +23,7 @@ from .service_address import idle_seconds, service_wanted, socket_folder_ready, 
 
 START_WAIT_S = 60.0  # a new service imports kfp first: on a loaded machine this takes seconds
 REPLY_WAIT_S = 60.0
+REGISTER_WAIT_S = 10.0  # after a lost answer: how long a forked runner may take to record itself
 LOG = "runner-service.log"
 
 
@@ -37,6 +38,14 @@ class NoService(Exception):
     """The service could not be reached or started (the message says why)."""
 
 
+class Unanswered(NoService):
+    """The request was sent but no answer came: the service may have forked the runner before it died."""
+
+
+class StaleService(NoService):
+    """The service loaded code that has changed on disk since: it is stopping; start a new one."""
+
+
 def _ask(address: Path, message: Mapping[str, Any], timeout: float) -> dict[str, Any]:
     """One request, one reply. ConnectionError/FileNotFoundError when nothing listens (nothing sent)."""
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -45,18 +54,22 @@ def _ask(address: Path, message: Mapping[str, Any], timeout: float) -> dict[str,
         conn.connect(str(address))
         conn.sendall(json.dumps(message).encode() + b"\n")
         data = bytearray()
-        while not data.endswith(b"\n"):
-            chunk = conn.recv(1 << 16)
-            if not chunk:
-                break
-            data += chunk
+        try:
+            while not data.endswith(b"\n"):
+                chunk = conn.recv(1 << 16)
+                if not chunk:
+                    break
+                data += chunk
+        except OSError as exc:
+            raise Unanswered(f"the runner service at {address} did not answer: {exc}") from exc
     finally:
         conn.close()
-    if not data:
-        raise NoService(f"the runner service at {address} closed the connection without answering")
+    if not data.endswith(b"\n"):
+        raise Unanswered(f"the runner service at {address} closed the connection without answering")
     reply: dict[str, Any] = json.loads(bytes(data))
     if "error" in reply:
-        raise NoService(f"the runner service at {address} answered: {reply['error']}")
+        kind = StaleService if reply.get("stale") else NoService
+        raise kind(f"the runner service at {address} answered: {reply['error']}")
     return reply
 
 
@@ -92,10 +105,16 @@ def _service_env(env: Mapping[str, str]) -> dict[str, str]:
 def _connect_or_start(
     home: Path, address: Path, message: Mapping[str, Any], env: Mapping[str, str]
 ) -> dict[str, Any]:
-    try:
-        return _ask(address, message, REPLY_WAIT_S)
-    except (FileNotFoundError, ConnectionRefusedError):
-        pass
+    deadline = time.monotonic() + START_WAIT_S
+    while True:
+        try:
+            return _ask(address, message, REPLY_WAIT_S)
+        except (FileNotFoundError, ConnectionRefusedError):
+            break
+        except StaleService:  # it goes away at once; until its socket is gone, ask again
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
     _start(home, address, env)
     deadline = time.monotonic() + START_WAIT_S
     pause = 0.005
@@ -136,10 +155,37 @@ def hand_over(
     }
     try:
         reply = _connect_or_start(home, address, message, env)
+    except Unanswered as exc:
+        # Forked or not? A runner that got going records itself: then it is the run's runner, and a
+        # second one must not be started.
+        found = _runner_registered(home, run_id, artifact_root)
+        if found is not None:
+            _note(home, f"run {run_id}: {exc}; its runner {found.pid} had started")
+            return found
+        _note(home, f"run {run_id} goes to a runner process of its own: {exc}; no runner recorded it")
+        return None
     except (NoService, OSError, ValueError) as exc:
         _note(home, f"run {run_id} goes to a runner process of its own: {exc}")
         return None
     return HandedOver(int(reply["pid"]), reply.get("started"), str(address))
+
+
+def _runner_registered(home: Path, run_id: str, artifact_root: Path | None) -> HandedOver | None:
+    """The runner that took `run_id` (it records itself at its start), waited for a while, or None."""
+    from ..store import RunStore
+
+    store = RunStore(home, artifact_root=artifact_root, probe=False)
+    try:
+        deadline = time.monotonic() + REGISTER_WAIT_S
+        while True:
+            record = store.runner_record(run_id)
+            if record.get("pid"):
+                return HandedOver(int(record["pid"]), record.get("started"), record.get("service") or "")
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(0.05)
+    finally:
+        store.close()
 
 
 def describe(home: Path) -> str:
@@ -152,7 +198,10 @@ def describe(home: Path) -> str:
         reply = _ask(address, {"op": "ping"}, 5.0)
     except (OSError, NoService, ValueError):
         return f"runner service (not running now: the next run starts it; socket {address})"
-    return f"runner service pid {reply['pid']} ({reply['runs']} runs going on; socket {address})"
+    preloaded = "; ".join(", ".join(z) for z in reply.get("zygotes", []))
+    with_zygotes = f"; steps preloaded with {preloaded}" if preloaded else ""
+    going = f"{reply['runs']} runs going on{with_zygotes}"
+    return f"runner service pid {reply['pid']} ({going}; socket {address})"
 
 
 def _note(home: Path, text: str) -> None:

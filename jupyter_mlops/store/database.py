@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from ..errors import RunNotFound, StoreError, StoreUnavailable
 from .run_notify import publish
-from .schema import migrate
+from .schema import SCHEMA_VERSION, current_version, migrate
 
 Self = TypeVar("Self", bound="StoreDatabase")
 
@@ -47,11 +47,14 @@ def ensure_writable_dir(path: Path, role: str) -> None:
 class StoreDatabase:
     """Creates the home and artifact root (or says why it cannot), opens and migrates store.db."""
 
-    def __init__(self, home: Path, *, artifact_root: Path | None = None) -> None:
+    def __init__(self, home: Path, *, artifact_root: Path | None = None, probe: bool = True) -> None:
+        """`probe=False`: the folders were proven writable by whoever handed the work over (a runner
+        opening the store its run was recorded in skips the two probe files)."""
         self.home = Path(home)
         self.runs_root = Path(artifact_root) if artifact_root is not None else self.home / "runs"
-        ensure_writable_dir(self.home, "jupyter-mlops home")
-        ensure_writable_dir(self.runs_root, "artifact root")
+        if probe:
+            ensure_writable_dir(self.home, "jupyter-mlops home")
+            ensure_writable_dir(self.runs_root, "artifact root")
         self.db_path = self.home / "store.db"
         self._lock = threading.RLock()
         self._broken = False
@@ -71,7 +74,8 @@ class StoreDatabase:
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")  # durable at checkpoints; a crash loses no commit order
             db.execute("PRAGMA foreign_keys = ON")
-            migrate(db, where=str(self.db_path))
+            if current_version(db) != SCHEMA_VERSION:  # a read first: most opens find it current
+                migrate(db, where=str(self.db_path))
         except sqlite3.DatabaseError as exc:
             raise StoreError(
                 f"cannot open the run store {self.db_path}: {exc}. If the file is damaged, move it "

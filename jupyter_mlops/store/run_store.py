@@ -63,8 +63,8 @@ def unique_run_name(db: sqlite3.Connection, name: str) -> str:
 class RunStore(RunnerRecords):
     """Runs, their steps, edges, metrics, artifacts and events; one directory per run for files."""
 
-    def __init__(self, home: Path, *, artifact_root: Path | None = None) -> None:
-        super().__init__(home, artifact_root=artifact_root)
+    def __init__(self, home: Path, *, artifact_root: Path | None = None, probe: bool = True) -> None:
+        super().__init__(home, artifact_root=artifact_root, probe=probe)
         self._metric_event_at: dict[str, float] = {}  # run id -> when this process last wrote one
         self.metric_event_every = METRIC_EVENT_EVERY_S
 

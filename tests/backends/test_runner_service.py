@@ -9,7 +9,10 @@ import shutil
 import signal
 import stat
 import tempfile
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -137,7 +140,7 @@ def test_a_socket_folder_others_can_enter_is_refused_and_runs_go_to_their_own_pr
         shared.chmod(0o777)
         assert socket_path(home).parent == shared
         backend = LocalBackend(home)
-        run = finished(backend, backend.submit(specs["arith"]).id)
+        run = finished(backend, backend.submit(specs["arith"], cache=False).id)
         assert run.state is RunState.SUCCEEDED, explain(run)
         assert backend.store.runner_record(run.id)["service"] is None  # a runner process of its own
         assert "not a private directory" in (home / service_client.LOG).read_text()
@@ -160,3 +163,129 @@ def test_the_backend_says_which_runner_runs_its_runs(
     service = service_of(backend, run_id)
     assert f"runs by runner service pid {service.pid}" in str(backend.status())
     assert finished(backend, run_id).state is RunState.SUCCEEDED
+
+
+def test_a_service_whose_code_changed_on_disk_gives_way_to_a_new_one(
+    home: Path, specs: dict[str, str]
+) -> None:
+    import time
+
+    from jupyter_mlops.backends import service_freshness
+
+    backend = LocalBackend(home)
+    assert finished(backend, backend.submit(specs["arith"]).id).state is RunState.SUCCEEDED
+    first = service_pid(home)
+    loaded = Path(service_freshness.__file__)  # one of the files the service has loaded
+    stat_before = loaded.stat()
+    try:
+        os.utime(loaded, ns=(stat_before.st_atime_ns, stat_before.st_mtime_ns + 10**9))  # an edit
+        time.sleep(service_freshness.CHECK_EVERY_S + 0.1)
+        run = finished(backend, backend.submit(specs["arith"], cache=False).id)
+        assert run.state is RunState.SUCCEEDED, explain(run)
+        assert backend.store.runner_record(run.id)["service"] == str(socket_path(home))
+        assert service_pid(home) != first  # a new service ran it
+        wait_until(
+            lambda: not alive(psutil.Process(first)) if psutil.pid_exists(first) else True, 60, "the old"
+        )
+        assert "changed since it was loaded" in (home / service_client.LOG).read_text()
+    finally:
+        os.utime(loaded, ns=(stat_before.st_atime_ns, stat_before.st_mtime_ns))
+
+
+def service_pid(home: Path) -> int:
+    return int(service_client._ask(socket_path(home), {"op": "ping"}, 5.0)["pid"])
+
+
+def fake_service(home: Path, on_request: Callable[[dict[str, Any]], None]) -> threading.Thread:
+    """A service that takes one request, does `on_request`, and closes without answering (a crash)."""
+    import json
+    import socket
+
+    from jupyter_mlops.backends.service_address import socket_folder_ready
+
+    address = socket_path(home)
+    socket_folder_ready(address, home)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(address))
+    listener.listen(1)
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        data = b""
+        while not data.endswith(b"\n"):
+            data += conn.recv(1 << 16)
+        on_request(json.loads(data))
+        conn.close()
+        listener.close()
+        address.unlink()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_a_runner_forked_before_the_service_died_unanswered_is_not_doubled(
+    home: Path, specs: dict[str, str]
+) -> None:
+    import subprocess
+    import sys
+
+    from jupyter_mlops.backends.runner_liveness import process_start_time, this_host
+    from jupyter_mlops.store import RunStore
+
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    try:
+
+        def forked_then_died(request: dict[str, Any]) -> None:  # the runner got going, then the crash
+            RunStore(home).mark_running(request["run_id"], sleeper.pid, this_host(),
+                                        started=process_start_time(sleeper.pid), service="fake")  # fmt: skip
+
+        LocalBackend(home).close()  # the store exists before the fake service writes to it
+        thread = fake_service(home, forked_then_died)
+        backend = LocalBackend(home)
+        run = backend.submit(specs["arith"], cache=False)
+        thread.join(30)
+        record = backend.store.runner_record(run.id)
+        assert record["pid"] == sleeper.pid  # the runner that started is the run's runner
+        assert backend.get(run.id).state is RunState.RUNNING  # and nothing else runs it
+        assert not (backend.run_dir(run.id) / "runner.log").exists()
+        assert f"its runner {sleeper.pid} had started" in (home / service_client.LOG).read_text()
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+def test_a_service_that_died_unanswered_before_forking_leaves_the_run_to_a_process(
+    home: Path, specs: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service_client, "REGISTER_WAIT_S", 0.5)
+    LocalBackend(home).close()
+    thread = fake_service(home, lambda request: None)
+    backend = LocalBackend(home)
+    run = finished(backend, backend.submit(specs["arith"], cache=False).id)
+    thread.join(30)
+    assert run.state is RunState.SUCCEEDED, explain(run)
+    assert backend.store.runner_record(run.id)["service"] is None  # a runner process of its own ran it
+    assert "no runner recorded it" in (home / service_client.LOG).read_text()
+
+
+def test_pipeline_backend_in_a_kernel_says_which_runner_is_in_use(
+    home: Path, specs: dict[str, str], tmp_path: Path
+) -> None:
+    spec = tmp_path / "arith.yaml"
+    spec.write_text(specs["arith"])
+    kernel = KernelSession(tmp_path, {"JUPYTER_MLOPS_HOME": str(home), "JUPYTER_MLOPS_RUNNER": "process"})
+    try:
+        reply, shown = kernel.run("%load_ext jupyter_mlops\n%pipeline backend")
+        assert reply["status"] == "ok", shown
+        assert "runs by a runner process per run (JUPYTER_MLOPS_RUNNER=process)" in shown
+        reply, shown = kernel.run(
+            "import os\nos.environ['JUPYTER_MLOPS_RUNNER'] = 'service'\n"
+            "import jupyter_mlops as mlops\n"
+            f"from pathlib import Path\nmlops.run(Path({str(spec)!r}), cache=False).wait()\n"
+            "%pipeline backend"
+        )
+        assert reply["status"] == "ok", shown
+        assert "runs by runner service pid" in shown, shown
+    finally:
+        kernel.close()
