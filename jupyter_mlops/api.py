@@ -31,16 +31,23 @@ def run(
     name: str | None = None,
     cache: bool = True,
     working_dir: str | os.PathLike[str] | None = None,
+    files: list[str] | None = None,
 ) -> Run:
     """Submit `pipeline` (a @kfp.dsl.pipeline function, a compiled YAML path, or a notebook Pipeline)
     and return its `Run` at once; `.wait()` on it to block until it finishes.
 
     On the local backend the steps work in `working_dir`, where relative paths in their code point:
     by default this process's current directory, which in a kernel is the notebook's folder.
-    `backend`: a name, a Backend, or None for this process's default (`%pipeline backend`)."""
+    `files`: paths relative to it that the steps read, shipped with the run to where steps run in pods
+    (ir/shipped_files.py). `backend`: a name, a Backend, or None for this process's default."""
     from .ir.documents import load_pipeline
 
     documents = load_pipeline(pipeline)
+    if files:
+        from .ir.shipped_files import collect, ship_files
+
+        base = Path(os.getcwd() if working_dir is None else working_dir)
+        documents = ship_files(documents, collect(files, base))
     if backend is None:
         target = default_backend()
     elif isinstance(backend, str):

@@ -70,6 +70,11 @@ class BackendError(MlopsError):
     """A backend failed or could not be reached."""
 
 
+class BackendUnavailable(BackendError):
+    """The backend could not be reached or failed on its side (no answer, a 5xx): asking again later
+    may work, unlike a refusal (401/403) that stays until the user changes something."""
+
+
 class NotFound(BackendError, KeyError):
     """No such run, step or artifact: the server answers 404 for each (one mapping, in server/base.py)."""
 

@@ -116,6 +116,7 @@ class RunInfo:
     steps: list[StepInfo] = field(default_factory=list)
     edges: list[tuple[str, str]] = field(default_factory=list)  # (upstream step, downstream step)
     metrics: dict[str, float] = field(default_factory=dict)  # "step.metric" -> last value
+    schedule: str | None = None  # the schedule that started the run (a KFP recurring run on kfp)
 
     @property
     def duration(self) -> float | None:
@@ -199,9 +200,8 @@ class BackendStatus:
     runs: int | None = None
     active_runs: int | None = None
     max_workers: int | None = None
-    runner: str | None = (
-        None  # what runs the runs (the local backend: its runner service, or a process per run)
-    )
+    runner: str | None = None  # local backend: what runs the runs (its runner service, or a process per run)
+    ui_url: str | None = None  # the backend's own UI (the KFP UI's runs page), for a link
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}

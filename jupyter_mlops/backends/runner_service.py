@@ -76,7 +76,7 @@ class Service:
         self.home = home
         self.address = address
         self.idle = idle
-        self.runners: dict[int, Path] = {}  # pid -> run dir, for runners not yet reaped
+        self.runners: dict[int, dict[str, Any]] = {}  # pid -> its run (id, home, folder), until reaped
         self.last_request = time.monotonic()
         self.stopping = False
         self.keep: list[int] = []  # our own descriptors, closed in every forked runner
@@ -206,7 +206,7 @@ class Service:
         pid = os.fork()
         if pid == 0:
             _runner(request, [*self.keep, conn.fileno()], str(self.address))
-        self.runners[pid] = Path(request["run_dir"])
+        self.runners[pid] = {k: request.get(k) for k in ("run_id", "home", "run_dir")}
         return {"pid": pid, "started": process_start_time(pid)}
 
     def _zygote_for(self, request: dict[str, Any], conn: int) -> Zygote | None:
@@ -274,8 +274,7 @@ class Service:
                 return
             if not pid:
                 return
-            run_dir = self.runners.pop(pid, None)
-            note_runner_end(str(run_dir) if run_dir else None, pid, status)
+            note_runner_end(self.runners.pop(pid, None), pid, status)
 
 
 def _runner(request: dict[str, Any], close: list[int], address: str) -> None:

@@ -190,7 +190,7 @@ def _serve(
     gc.collect()
     gc.freeze()
     send({"ready": loaded})
-    runners: dict[int, str] = {}  # pid -> run dir
+    runners: dict[int, dict[str, Any]] = {}  # pid -> its run (id, home, folder)
     pending = bytearray()
     while True:
         try:
@@ -228,18 +228,27 @@ def _serve(
             pid = os.fork()
             if pid == 0:
                 runner(request, [conn.fileno(), wake_r, wake_w])
-            runners[pid] = str(request.get("run_dir", ""))
+            runners[pid] = {k: request.get(k) for k in ("run_id", "home", "run_dir")}
             send({"pid": pid, "started": process_start_time(pid)})
 
 
-def note_runner_end(run_dir: str | None, pid: int, status: int) -> None:
-    """In the run's runner.log, how its runner ended if not cleanly (killed by a signal, it cannot say)."""
+def note_runner_end(request: dict[str, Any] | None, pid: int, status: int) -> None:
+    """A runner ended (reaped by the service or a zygote). If not cleanly (killed by a signal, it could
+    say nothing), note how in its run's runner.log, and wake whoever waits for the run (run_notify): a
+    reader then finds the runner gone and records the run FAILED, without waiting for its next look."""
     code = os.waitstatus_to_exitcode(status)
-    if not run_dir or code == 0:
+    if not request or code == 0:
         return
     how = f"killed by signal {-code}" if code < 0 else f"exited with code {code}"
     try:
-        with open(os.path.join(run_dir, "runner.log"), "a") as f:
+        with open(os.path.join(str(request["run_dir"]), "runner.log"), "a") as f:
             f.write(f"runner process {pid} {how} at {time.ctime()}\n")
     except OSError:
         pass
+    from pathlib import Path
+
+    from ..store.run_notify import publish
+
+    run_id = str(request.get("run_id", ""))
+    if run_id and request.get("home"):
+        publish(Path(request["home"]), [run_id], [run_id])

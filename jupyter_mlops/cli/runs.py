@@ -62,6 +62,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         name=args.name,
         cache=not args.no_cache,
         working_dir=working_dir,
+        files=args.files or None,
     )
     print(f"Run {run.id} ({run.info.name}) submitted to the {args.backend} backend.")
     if not args.wait:
@@ -139,6 +140,9 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--experiment")
     p.add_argument("--name")
     p.add_argument("--no-cache", action="store_true")
+    p.add_argument(
+        "--files", action="append", default=[], metavar="PATH", help="data files the steps read (kfp)"
+    )
     p.add_argument("--wait", action="store_true", help="follow the run and print its DAG and metrics")
     common(p)
     p.set_defaults(func=cmd_run)

@@ -16,26 +16,18 @@ from typing import Any
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
-    from ..schedules import handle
+    from ..backends.registry import get_backend
+    from ..schedules import handle, options
     from ..schedules.view import schedules_text
 
     if args.verb == "add":
-        from ..notebook.pipeline import parse_assignments
         from .runs import _pipeline
 
-        pipeline = _pipeline(args.source, args.pipeline)
-        arguments = parse_assignments(args.param, getattr(pipeline, "params", None) and pipeline)
         source = Path(args.source)
-        made = handle.schedule(
-            pipeline,
-            args.cron,
-            name=args.name,
-            arguments=arguments,
-            timezone=args.tz,
-            catch_up=args.catch_up,
-            experiment=args.experiment,
-            cache=args.cache,
-            working_dir=source.absolute().parent if source.suffix == ".ipynb" else Path.cwd(),
+        folder = source.absolute().parent if source.suffix == ".ipynb" else Path.cwd()
+        pipeline = _pipeline(args.source, args.pipeline)
+        made = options.start(
+            args, pipeline, args.cron, args.param, backend=get_backend("local"), working_dir=folder
         )
         print(schedules_text([made]))
         return 0
@@ -45,13 +37,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     if not args.name_arg:
         print(f"jupyter-mlops schedule {args.verb}: name the schedule", file=sys.stderr)
         return 2
-    changed = {
-        "pause": handle.pause_schedule,
-        "resume": handle.resume_schedule,
-        "delete": handle.delete_schedule,
-    }[args.verb](args.name_arg)
-    state = {"pause": "paused", "resume": "active", "delete": "deleted"}[args.verb]
-    print(f"Schedule {changed.name!r} is {state}.")
+    print(options.change(args.verb, args.name_arg, backend="local"))
     return 0
 
 
@@ -93,18 +79,10 @@ def add_commands(sub: Any) -> None:
     add = verbs.add_parser("add", help="schedule a notebook's pipeline (frozen now) or a compiled YAML")
     add.add_argument("source")
     add.add_argument("cron", help='five cron fields, quoted: "0 3 * * *"')
-    add.add_argument("--name")
-    add.add_argument("--tz", default="UTC", help="IANA time zone of the cron times (default UTC)")
-    add.add_argument(
-        "--catch-up",
-        default="latest",
-        choices=["latest", "all", "none"],
-        help="missed times after downtime: one run for the latest (default), all, none",
-    )
     add.add_argument("-p", "--param", action="append", default=[], metavar="K=V")
-    add.add_argument("--experiment")
-    add.add_argument("--cache", action="store_true", help="let unchanged steps come from the step cache")
-    add.add_argument("--pipeline", help="which pipeline, when the notebook defines several")
+    from ..schedules.options import add_arguments
+
+    add_arguments(add)
     verbs.add_parser("list", help="schedules with their next and last run")
     for verb in ("pause", "resume", "delete"):
         v = verbs.add_parser(verb, help=f"{verb} a schedule")

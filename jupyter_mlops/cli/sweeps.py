@@ -2,6 +2,7 @@
 
 jupyter-mlops sweep NOTEBOOK.ipynb|PIPELINE.yaml lr=0.01,0.1 depth=2..8 --metric acc [--goal max]
                     [--parallel N] [--random K | --search tpe --trials K] [--name N]
+                    [--early-stop patience=N,target=V]
 jupyter-mlops sweep --resume NAME      go on with an interrupted sweep (Ctrl+C stops one)
 jupyter-mlops sweep --best NAME        the best trial's parameters, as JSON
 jupyter-mlops sweep --stop NAME        stop a sweep driven elsewhere
@@ -25,7 +26,8 @@ def _backend(args: argparse.Namespace) -> Any:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from ..sweeps.handle import get_sweep, sweep
+    from ..sweeps import options
+    from ..sweeps.handle import get_sweep
 
     backend = _backend(args)
     if args.best or args.stop:
@@ -38,34 +40,18 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         print(json.dumps(handle.best_params, sort_keys=True))
         return 0
     if args.resume:
-        handle = sweep(name=args.resume, resume=True, trials=args.trials, parallel=args.parallel,
-                       backend=backend, wait=False)  # fmt: skip
+        handle = options.resume(args, args.resume, backend=backend)
     else:
         if not args.source:
             raise UsageError(
                 "jupyter-mlops sweep: give a notebook or a compiled pipeline YAML (or --resume NAME)"
             )
-        from ..sweeps.space import parse_items
         from .runs import _pipeline
 
         source = Path(args.source)
         pipeline = _pipeline(args.source, args.pipeline)
-        search = args.search or ("random" if args.random else "grid")
-        handle = sweep(
-            pipeline,
-            parse_items(args.ranges),
-            metric=args.metric,
-            goal=args.goal,
-            search=search,
-            trials=args.random or args.trials,
-            parallel=args.parallel,
-            name=args.name,
-            seed=args.seed,
-            backend=backend,
-            working_dir=source.absolute().parent if source.suffix == ".ipynb" else Path.cwd(),
-            text_space=True,
-            wait=False,
-        )
+        folder = source.absolute().parent if source.suffix == ".ipynb" else Path.cwd()
+        handle = options.start(args, pipeline, args.ranges, backend=backend, working_dir=folder)
     printed: set[int] = set()
 
     def progress() -> None:
@@ -100,15 +86,9 @@ def add_commands(sub: Any) -> None:
     p = sub.add_parser("sweep", help="run a pipeline over a grid, random or TPE search of its parameters")
     p.add_argument("source", nargs="?", help="a notebook (.ipynb) or a compiled pipeline YAML")
     p.add_argument("ranges", nargs="*", help="NAME=a,b,c  NAME=LOW..HIGH[:STEP|:log]  NAME=value")
-    p.add_argument("--metric", help="the metric to optimize: NAME or STEP.NAME")
-    p.add_argument("--goal", choices=["max", "min"], default="max")
-    p.add_argument("--parallel", type=int, help="trials running at once (default 2)")
-    p.add_argument("--random", type=int, metavar="K", help="K random trials (Optuna)")
-    p.add_argument("--search", choices=["grid", "random", "tpe"])
-    p.add_argument("--trials", type=int, help="how many trials (TPE: default 20; a grid: a cap)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--name", help="the sweep's name (and its experiment's)")
-    p.add_argument("--pipeline", help="which pipeline, when the notebook defines several")
+    from ..sweeps.options import add_arguments
+
+    add_arguments(p)
     p.add_argument("--resume", metavar="NAME")
     p.add_argument("--best", metavar="NAME")
     p.add_argument("--stop", metavar="NAME")

@@ -87,6 +87,7 @@ def subcommands(m: SessionState) -> dict[str, Callable[[list[str]], Any]]:
         p.add_argument("--pipeline")
         p.add_argument("--wait", action="store_true")
         p.add_argument("--no-cache", action="store_true")
+        p.add_argument("--files", action="append", default=[])  # data files shipped to pods
         p.add_argument("assignments", nargs="*")
         opts = p.parse_args(args)
         from .. import api
@@ -108,6 +109,7 @@ def subcommands(m: SessionState) -> dict[str, Callable[[list[str]], Any]]:
             experiment=opts.experiment,
             name=opts.name,
             cache=not opts.no_cache,
+            files=[f for given in opts.files for f in given.split(",") if f] or None,
         )
         m.last_run_id = result.id
         from ..widgets import run_view

@@ -1,7 +1,7 @@
 """`%pipeline sweep ...` and `%pipeline sweeps`: thin parsing over `jupyter_mlops.sweeps`.
 
 %pipeline sweep lr=0.01,0.1,1 depth=2..8 --metric accuracy --goal max [--parallel N]
-                [--random K | --search tpe --trials K] [--name N] [--wait]
+                [--random K | --search tpe --trials K] [--early-stop patience=N,target=V] [--name N] [--wait]
 %pipeline sweep --best [NAME]      the best trial's parameters (a dict), printed
 %pipeline sweep --stop [NAME]      stop: running trials are canceled, none start
 %pipeline sweep --resume NAME      go on with an interrupted or stopped sweep
@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
 from ..notebook.options import _Parser
+from ..sweeps.options import add_arguments
 
 if TYPE_CHECKING:
     from ..sweeps.handle import Sweep
@@ -24,15 +25,7 @@ if TYPE_CHECKING:
 def _parser() -> _Parser:
     p = _Parser(prog="%pipeline sweep", add_help=False)
     p.add_argument("ranges", nargs="*")
-    p.add_argument("--metric")
-    p.add_argument("--goal", choices=["max", "min"], default="max")
-    p.add_argument("--parallel", type=int)
-    p.add_argument("--random", type=int, metavar="K")
-    p.add_argument("--search", choices=["grid", "random", "tpe"])
-    p.add_argument("--trials", type=int)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--name")
-    p.add_argument("--pipeline")
+    add_arguments(p)
     p.add_argument("--wait", action="store_true")
     p.add_argument("--best", action="store_true")
     p.add_argument("--stop", action="store_true")
@@ -76,9 +69,9 @@ def subcommands(m: SessionState) -> dict[str, Callable[[list[str]], Any]]:
         return notebook_sweep(handle, m.shell)
 
     def sweep_command(args: list[str]) -> Any:
-        opts = _parser().parse_intermixed_args(args)
-        from ..sweeps.handle import sweep
+        from ..sweeps import options
 
+        opts = _parser().parse_intermixed_args(args)
         if opts.best or opts.stop:
             if len(opts.ranges) > 1:
                 raise UsageError("%pipeline sweep --best/--stop takes at most one sweep name")
@@ -95,29 +88,9 @@ def subcommands(m: SessionState) -> dict[str, Callable[[list[str]], Any]]:
         if opts.resume:
             if opts.ranges:
                 raise UsageError("%pipeline sweep --resume NAME: the ranges are the sweep's own; give none")
-            handle = sweep(name=opts.resume, resume=True, trials=opts.trials, parallel=opts.parallel,
-                           backend=backend())  # fmt: skip
-            return show(handle, opts.wait)
-        search = opts.search or ("random" if opts.random else "grid")
-        if opts.random and opts.search not in (None, "random"):
-            raise UsageError("%pipeline sweep: --random K is a random search; drop --search")
-        from ..sweeps.space import parse_items
-
+            return show(options.resume(opts, opts.resume, backend=backend()), opts.wait)
         pipeline = m.workspace.get(opts.pipeline)
-        handle = sweep(
-            pipeline,
-            parse_items(opts.ranges),
-            metric=opts.metric,
-            goal=opts.goal,
-            search=search,
-            trials=opts.random or opts.trials,
-            parallel=opts.parallel,
-            name=opts.name,
-            seed=opts.seed,
-            backend=backend(),
-            text_space=True,
-        )
-        return show(handle, opts.wait)
+        return show(options.start(opts, pipeline, opts.ranges, backend=backend()), opts.wait)
 
     def sweeps(args: list[str]) -> Any:
         from ..sweeps.view import sweeps_table

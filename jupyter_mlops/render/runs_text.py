@@ -23,7 +23,7 @@ def runs_text(runs: Sequence[RunInfo]) -> str:
             info.state.value,
             _took(info),
             info.experiment,
-            info.name,
+            info.name + (f"  (schedule {info.schedule})" if info.schedule else ""),
         )
         for info in runs
     ]

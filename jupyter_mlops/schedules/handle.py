@@ -4,8 +4,8 @@ The pipeline is compiled and its arguments checked when it is scheduled; the YAM
 `<home>/schedules/<id>/pipeline.yaml`, so editing the notebook later does not change what the schedule
 runs (schedule again to take the edit). Schedules live in the run store and are fired by the Jupyter
 server extension while Jupyter runs and by `jupyter-mlops scheduler` (headless), exactly once per due
-time. Only the local backend fires them for now; the `backend` column is there for Kubeflow recurring
-runs later.
+time. On the kfp backend a schedule is a KFP recurring run instead (`kfp_schedules.py`): the KFP
+server keeps the snapshot and its controller fires it.
 """
 
 from __future__ import annotations
@@ -95,11 +95,8 @@ def schedule(
     from ..ir.documents import bind_arguments, load_pipeline, pipeline_name
 
     target = get_backend(backend) if isinstance(backend, str) else backend
-    if target.name != "local":
-        raise UsageError(
-            f"schedules run on the local backend for now (this is {target.name!r}); Kubeflow recurring "
-            "runs are not supported yet"
-        )
+    if target.name not in ("local", "kfp"):
+        raise UsageError(f"schedules run on the local and kfp backends, not on {target.name!r}")
     expression = check_cron(cron)
     zone(timezone)
     if catch_up not in CATCH_UP:
@@ -107,9 +104,15 @@ def schedule(
     documents = load_pipeline(pipeline)
     args = dict(arguments or {})
     bind_arguments(documents, args)  # refused now, not at 3 in the morning
-    records = schedule_records(target)
     pname = pipeline_name(documents)
     name = name or pname
+    if target.name == "kfp":  # a KFP recurring run: the server keeps the snapshot and fires it
+        from .kfp_schedules import schedule_on_kfp
+
+        parts = schedule_on_kfp(target, documents, args, name=name, cron=expression, timezone=timezone,
+                                catch_up=catch_up, experiment=experiment, cache=cache)  # fmt: skip
+        return Schedule(*parts)
+    records = schedule_records(target)
     if not name.replace("-", "").replace("_", "").replace(".", "").isalnum():
         raise UsageError(f"schedule name {name!r}: use letters, digits, '-', '_' and '.'")
     folder = records.store.home / "schedules" / secrets.token_hex(6)
@@ -129,14 +132,24 @@ def schedule(
 def schedules(backend: str | Backend = "local") -> list[Schedule]:
     from ..backends.registry import get_backend
 
-    records = schedule_records(get_backend(backend) if isinstance(backend, str) else backend)
+    target = get_backend(backend) if isinstance(backend, str) else backend
+    if target.name == "kfp":
+        from .kfp_schedules import kfp_schedules
+
+        return [Schedule(*parts) for parts in kfp_schedules(target)]
+    records = schedule_records(target)
     return [describe(records, r) for r in records.all()]
 
 
 def _change(verb: str, name: str, backend: str | Backend) -> Schedule:
     from ..backends.registry import get_backend
 
-    records = schedule_records(get_backend(backend) if isinstance(backend, str) else backend)
+    target = get_backend(backend) if isinstance(backend, str) else backend
+    if target.name == "kfp":
+        from .kfp_schedules import change_on_kfp
+
+        return Schedule(*change_on_kfp(target, verb, name))
+    records = schedule_records(target)
     now = time.time()
     if verb == "delete":
         record = records.delete(name)

@@ -167,7 +167,7 @@ class StatusHandler(MlopsHandler):
             status["capabilities"] = backend.capabilities.to_json()  # the sidebar asks, not assumes
             if details.message:
                 status["message"] = details.message
-            for key in ("runs", "active_runs", "max_workers"):
+            for key in ("runs", "active_runs", "max_workers", "ui_url"):
                 value = getattr(details, key)
                 if value is not None:
                     status[key] = value

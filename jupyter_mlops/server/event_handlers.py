@@ -1,7 +1,8 @@
 """`GET mlops/api/runs/{id}/events`: a run's events as server-sent events, for live views.
 
 An EventSource reconnects with `Last-Event-ID`, so a dropped connection resumes after the last
-event it saw. `?follow=false` sends the events so far and closes (for scripts and tests).
+event it saw. `?follow=false` sends the events so far and closes (for scripts and tests). When the
+backend fails or the run disappears mid-stream, an `event: problem` ({status, message}) ends it.
 """
 
 from __future__ import annotations
@@ -70,7 +71,14 @@ class RunEventsHandler(MlopsHandler):
                 else:
                     await asyncio.sleep(POLL_S)
                 # Read the state before the events, so the last events of a finishing run are sent.
-                finished, events = await self.backend_call(read)
+                try:
+                    finished, events = await self.backend_call(read)
+                except tornado.web.HTTPError as exc:
+                    # The backend went away or the run was deleted mid-stream: say why and end the
+                    # stream (the answer has begun, so no error status can be sent any more).
+                    problem = {"status": exc.status_code, "message": exc.log_message or ""}
+                    self.write(f"event: problem\ndata: {finite_json.dumps(problem)}\n\n")
+                    break
         except StreamClosedError:
             return  # the browser went away
         finally:

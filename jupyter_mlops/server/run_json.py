@@ -31,6 +31,7 @@ def run_summary(run: RunInfo) -> dict[str, Any]:
         "parameters": run.parameters,
         "metrics": run.metrics,
         "error": run.error,
+        "schedule": run.schedule,
     }
 
 

@@ -1,5 +1,6 @@
 """Schedules for the sidebar: `GET mlops/api/schedules` (each with its next and last run) and
-`POST mlops/api/schedules/{name}/pause|resume`. Schedules are the local backend's (its store)."""
+`POST mlops/api/schedules/{name}/pause|resume`. Schedules are the backend's: the local store's, or
+KFP recurring runs on the kfp backend."""
 
 from __future__ import annotations
 
@@ -34,8 +35,9 @@ def schedule_json(s: Schedule) -> dict[str, Any]:
 
 
 def _local(b: Backend) -> Backend:
-    if b.name != "local":
-        raise UsageError(f"schedules are kept by the local backend; this server runs {b.name!r}")
+    """The backend, if it keeps schedules (local: its store; kfp: KFP recurring runs)."""
+    if not b.capabilities.schedules:
+        raise UsageError(f"the {b.name!r} backend this server runs keeps no schedules")
     return b
 
 

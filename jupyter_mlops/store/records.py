@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import sqlite3
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from ..models import ArtifactInfo, MetricPoint, RunEvent, RunInfo, RunState, StepInfo, StepState
 
 RUN_COLUMNS = (
     "r.id, r.name, e.name AS experiment, r.pipeline_name, r.backend, r.state, r.created_at, "
-    "r.started_at, r.finished_at, r.parameters, r.error, r.metrics_summary"
+    "r.started_at, r.finished_at, r.parameters, r.error, r.metrics_summary, "
+    # the schedule that started the run, if one did (schedule_fires is indexed by run_id)
+    "(SELECT s.name FROM schedule_fires f JOIN schedules s ON s.id = f.schedule_id "
+    "WHERE f.run_id = r.id LIMIT 1) AS schedule"
 )
 
 
@@ -23,6 +28,33 @@ def dumps(value: Any) -> str:
 
 def loads(text: str | None) -> Any:
     return json.loads(text) if text else {}
+
+
+T = TypeVar("T")
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
+
+def from_row(cls: type[T], row: sqlite3.Row, **convert: Callable[[Any], Any]) -> T:
+    """The dataclass `cls` from the row's columns named as its fields (fields without a column keep
+    their defaults); `convert` maps a field to a function of its column: `loads` for a JSON column,
+    `bool` for a flag, an enum for a state."""
+    values = {}
+    for name in _field_names(cls):
+        try:
+            value = row[name]
+        except IndexError:  # no such column: the field keeps its default
+            continue
+        values[name] = convert[name](value) if name in convert else value
+    return cls(**values)
 
 
 def run_from_row(row: sqlite3.Row) -> RunInfo:
@@ -39,33 +71,16 @@ def run_from_row(row: sqlite3.Row) -> RunInfo:
         parameters=loads(row["parameters"]),
         error=row["error"],
         metrics=loads(row["metrics_summary"]),
+        schedule=row["schedule"],
     )
 
 
 def step_from_row(row: sqlite3.Row) -> StepInfo:
-    return StepInfo(
-        name=row["name"],
-        state=StepState(row["state"]),
-        component=row["component"],
-        started_at=row["started_at"],
-        finished_at=row["finished_at"],
-        error=row["error"],
-        attempts=row["attempts"],
-        inputs=loads(row["inputs"]),
-        outputs=loads(row["outputs"]),
-        cache_key=row["cache_key"],
-    )
+    return from_row(StepInfo, row, state=StepState, inputs=loads, outputs=loads)
 
 
 def artifact_from_row(row: sqlite3.Row) -> ArtifactInfo:
-    return ArtifactInfo(
-        run_id=row["run_id"],
-        step=row["step"],
-        name=row["name"],
-        uri=row["uri"],
-        type=row["type"],
-        metadata=loads(row["metadata"]),
-    )
+    return from_row(ArtifactInfo, row, metadata=loads)
 
 
 def metric_from_row(row: sqlite3.Row) -> MetricPoint:
@@ -80,15 +95,7 @@ def metric_from_row(row: sqlite3.Row) -> MetricPoint:
 
 
 def event_from_row(row: sqlite3.Row) -> RunEvent:
-    return RunEvent(
-        run_id=row["run_id"],
-        seq=row["seq"],
-        time=row["time"],
-        kind=row["kind"],
-        state=row["state"],
-        step=row["step"],
-        detail=loads(row["detail"]),
-    )
+    return from_row(RunEvent, row, detail=loads)
 
 
 def metric_key(step: str | None, name: str) -> str:

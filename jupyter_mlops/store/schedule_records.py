@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import NotFound, UsageError
-from .records import dumps, loads
+from .records import dumps, from_row, loads
 from .run_store import RunStore
 
 
@@ -49,34 +49,11 @@ class FireRecord:
 
 
 def _schedule(row: sqlite3.Row) -> ScheduleRecord:
-    return ScheduleRecord(
-        id=row["id"],
-        name=row["name"],
-        cron=row["cron"],
-        timezone=row["timezone"],
-        catch_up=row["catch_up"],
-        pipeline_name=row["pipeline_name"],
-        spec_path=row["spec_path"],
-        arguments=loads(row["arguments"]),
-        experiment=row["experiment"],
-        working_dir=row["working_dir"],
-        backend=row["backend"],
-        cache=bool(row["cache"]),
-        paused=bool(row["paused"]),
-        created_at=row["created_at"],
-        last_due=row["last_due"],
-    )
+    return from_row(ScheduleRecord, row, arguments=loads, cache=bool, paused=bool)
 
 
 def _fire(row: sqlite3.Row) -> FireRecord:
-    return FireRecord(
-        schedule_id=row["schedule_id"],
-        due=row["due"],
-        fired_at=row["fired_at"],
-        fired_by=row["fired_by"],
-        run_id=row["run_id"],
-        error=row["error"],
-    )
+    return from_row(FireRecord, row)
 
 
 class ScheduleRecords:

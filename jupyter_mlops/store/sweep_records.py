@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import UsageError
-from .records import dumps, loads
+from .records import dumps, from_row, loads
 from .run_store import RunStore
 
 OWNER_STALE_AFTER_S = 10.0  # a driver heartbeats every second or so
@@ -58,34 +58,11 @@ class TrialRecord:
 
 
 def _sweep(row: sqlite3.Row) -> SweepRecord:
-    return SweepRecord(
-        id=row["id"],
-        name=row["name"],
-        pipeline_name=row["pipeline_name"],
-        settings=loads(row["settings"]),
-        spec_path=row["spec_path"],
-        working_dir=row["working_dir"],
-        state=row["state"],
-        created_at=row["created_at"],
-        finished_at=row["finished_at"],
-        owner_pid=row["owner_pid"],
-        owner_host=row["owner_host"],
-        heartbeat=row["heartbeat"],
-        error=row["error"],
-    )
+    return from_row(SweepRecord, row, settings=loads)
 
 
 def _trial(row: sqlite3.Row) -> TrialRecord:
-    return TrialRecord(
-        sweep_id=row["sweep_id"],
-        number=row["number"],
-        params=loads(row["params"]),
-        run_id=row["run_id"],
-        state=row["state"],
-        value=row["value"],
-        error=row["error"],
-        finished_at=row["finished_at"],
-    )
+    return from_row(TrialRecord, row, params=loads)
 
 
 def owner_alive(record: SweepRecord, *, now: float | None = None, host: str = "") -> bool:

@@ -31,10 +31,13 @@ from ..store.sweep_records import (
     T_SUCCEEDED,
     SweepRecord,
     SweepRecords,
+    TrialRecord,
 )
+from .early_stop import from_settings
 from .search import Search
 
-POLL_S = 0.05  # a finished trial is seen, and the next one started, this soon
+POLL_S = 0.05  # without pushed changes, a finished trial is seen and the next one started this soon
+WATCH_CHECK_S = 0.25  # with them, the runs are still read this often (a killed runner announces nothing)
 HEARTBEAT_S = 1.0
 
 
@@ -59,6 +62,10 @@ def metric_value(info: RunInfo, metric: str) -> tuple[float | None, str | None]:
     return None, f"metric {key} is {value!r}, not a finite number"
 
 
+def _finish_order(trial: TrialRecord) -> float:
+    return trial.finished_at or 0.0
+
+
 @dataclass
 class _InFlight:
     number: int
@@ -77,6 +84,7 @@ class SweepDriver:
         documents: Sequence[Mapping[str, Any]],
         search: Search,
         on_change: Callable[[], None] | None = None,
+        metrics: Callable[[RunInfo], Mapping[str, float]] | None = None,
     ) -> None:
         self.backend = backend
         self.records = records
@@ -84,12 +92,20 @@ class SweepDriver:
         self.documents = list(documents)
         self.search = search
         self.on_change = on_change or (lambda: None)
+        self.read_metrics = metrics  # for runs that do not carry their metrics (kfp)
+        # A remote backend answers from its own cache (kfp: each run read at most every `refresh` s):
+        # asking it more often only loads its server.
+        self.poll_s = max(POLL_S, float(getattr(backend, "refresh", 0.0)))
         settings = record.settings
         self.metric: str = settings["metric"]
         self.parallel: int = max(1, int(settings.get("parallel") or 1))
         self.budget: int | None = settings.get("trials")
         self.fixed: dict[str, Any] = dict(settings.get("space", {}).get("fixed", {}))
+        self.early_stop = from_settings(settings)
+        self.stopped_early: str | None = None  # why no new trial starts (early stopping), once it is so
+        self._values: list[float | None] = []  # finished trials' values, in the order they finished
         self.stop_requested = threading.Event()
+        self._watch: Any = None  # the backend's change notification while `run` goes on, if it has one
         self._in_flight: dict[int, _InFlight] = {}
         self._retry: list[dict[str, Any]] = []  # stopped trials' parameters: they run again first
         self._counted = 0  # trials that count against the budget (all but stopped ones)
@@ -99,7 +115,10 @@ class SweepDriver:
     # -- start from what the store holds ------------------------------------------------------------
 
     def _adopt_history(self) -> None:
-        for trial in self.records.trials(self.record.id):
+        trials = self.records.trials(self.record.id)
+        ended = sorted((t for t in trials if t.state in (T_SUCCEEDED, T_FAILED)), key=_finish_order)
+        self._values = [t.value if t.state == T_SUCCEEDED else None for t in ended]
+        for trial in trials:
             self._next_number = max(self._next_number, trial.number + 1)
             if trial.state == T_CANCELED:
                 self._retry.append(trial.params)
@@ -112,8 +131,33 @@ class SweepDriver:
 
     # -- the loop -----------------------------------------------------------------------------------
 
+    def request_stop(self) -> None:
+        """Stop soon (from another thread): no trial starts, running ones are canceled."""
+        self.stop_requested.set()
+        watch = self._watch
+        if watch is not None:
+            watch.wake()
+
+    def _pause(self) -> None:
+        """Until something may have changed: a run's change pushed by the backend (local: run_notify),
+        re-checked every WATCH_CHECK_S for what nobody announces (a runner killed); else a poll."""
+        if self._watch is not None and self._watch.pushed:
+            self._watch.wait(WATCH_CHECK_S)
+        else:
+            self.stop_requested.wait(self.poll_s)
+
     def run(self) -> str:
         """Drive the sweep to its end (FINISHED), a stop (STOPPED) or an error (FAILED); return that state."""
+        make_watch = getattr(self.backend, "watch", None)  # made before the first read: no change missed
+        self._watch = make_watch(None) if callable(make_watch) else None
+        try:
+            return self._run()
+        finally:
+            watch, self._watch = self._watch, None
+            if watch is not None:
+                watch.close()
+
+    def _run(self) -> str:
         try:
             self._adopt_history()
             while True:
@@ -127,10 +171,10 @@ class SweepDriver:
                 if changed:
                     self.on_change()
                 if not self._in_flight:
-                    self.records.finish(self.record.id, FINISHED)
+                    self.records.finish(self.record.id, FINISHED, self.stopped_early)
                     self.on_change()
                     return FINISHED
-                self.stop_requested.wait(POLL_S)
+                self._pause()
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):
                 self._stop_trials()
@@ -165,6 +209,8 @@ class SweepDriver:
             del self._in_flight[number]
             changed = True
             if info.state is RunState.SUCCEEDED:
+                if self.read_metrics is not None:
+                    info.metrics = dict(self.read_metrics(info))
                 value, why = metric_value(info, self.metric)
             else:
                 value, why = (
@@ -177,11 +223,14 @@ class SweepDriver:
             state = T_SUCCEEDED if value is not None else T_FAILED
             self.records.finish_trial(self.record.id, number, state, value, why)
             self.search.tell(flight.params, value, flight.token)
+            self._values.append(value)
         return changed
 
     def _launch(self) -> bool:
         launched = False
-        while len(self._in_flight) < self.parallel:
+        if self.early_stop is not None and self.stopped_early is None:
+            self.stopped_early = self.early_stop.reason(self._values, self.record.settings["goal"])
+        while len(self._in_flight) < self.parallel and self.stopped_early is None:
             if self._retry:
                 params, token = self._retry.pop(0), None
             else:

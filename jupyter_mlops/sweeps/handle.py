@@ -122,7 +122,7 @@ class Sweep:
         """Stop: running trials are canceled (and run again on resume); no new trial starts."""
         self.records.request_stop(self.id)
         if self._driver is not None:
-            self._driver.stop_requested.set()
+            self._driver.request_stop()
         if wait and self._thread is not None:
             self._thread.join()
         elif not self._driving() and not owner_alive(self.record, host=_host()):
@@ -205,6 +205,8 @@ def sweep(
     working_dir: str | os.PathLike[str] | None = None,
     resume: bool = False,
     wait: bool = False,
+    early_stop: Any = None,
+    metrics: Callable[[Any], Mapping[str, float]] | None = None,
     text_space: bool = False,
 ) -> Sweep:
     """Run the pipeline over `space` and keep score of `metric` (`step.name`, or a name one step logs).
@@ -212,10 +214,21 @@ def sweep(
     `search`: "grid" (every combination; `trials` caps it), "random" or "tpe" (Optuna; `trials` runs).
     `resume=True` with the `name` of an interrupted or stopped sweep goes on where it stopped: finished
     trials are kept, runs still going are waited for, stopped trials run again (pipeline and space are
-    the frozen ones; `trials` and `parallel` may be raised)."""
+    the frozen ones; `trials` and `parallel` may be raised). `early_stop`: start no new trial after
+    `{"patience": N}` finished trials without a better one, or once the best reaches `{"target": V}`
+    (or the string "patience=N,target=V"; see `jupyter_mlops.sweeps.early_stop`). `metrics`: a function
+    of a finished trial's RunInfo giving its metrics, for a backend whose runs do not carry them (kfp:
+    KFP keeps step metrics in ML Metadata, which its REST API does not return); pass it again on resume."""
     from ..backends.registry import get_backend
 
     target = get_backend(backend) if isinstance(backend, str) else backend
+    if metrics is None and not target.capabilities.outputs:
+        raise UsageError(
+            f"sweep: the {target.name!r} backend does not read its runs' metrics back (KFP keeps them in ML "
+            "Metadata, which its REST API does not return), so trials could not be scored: pass "
+            "metrics=a function of a finished trial's RunInfo that returns its metrics (for instance one "
+            "that queries ML Metadata in the cluster), or sweep on the local backend"
+        )
     records = _records(target)
     pid, host = os.getpid(), _host()
     if resume:
@@ -238,8 +251,8 @@ def sweep(
     else:
         record = _create(target, records, pipeline, space, metric=metric, goal=goal, search=search,
                          trials=trials, parallel=parallel or 2, name=name, seed=seed, working_dir=working_dir,
-                         text_space=text_space, pid=pid, host=host)  # fmt: skip
-    return _drive(target, records, record, wait=wait)
+                         early_stop=early_stop, text_space=text_space, pid=pid, host=host)  # fmt: skip
+    return _drive(target, records, record, wait=wait, metrics=metrics)
 
 
 def _create(
@@ -256,11 +269,15 @@ def _create(
     name: str | None,
     seed: int | None,
     working_dir: str | os.PathLike[str] | None,
+    early_stop: Any,
     text_space: bool,
     pid: int,
     host: str,
 ) -> SweepRecord:
     from ..ir.documents import bind_arguments, load_pipeline, pipeline_name
+    from .early_stop import parse_early_stop
+
+    stopping = parse_early_stop(early_stop)  # a bad setting fails before anything is made
 
     if pipeline is None:
         raise UsageError(
@@ -302,6 +319,7 @@ def _create(
         "parallel": parallel,
         "seed": seed,
         "order": list(types),
+        "early_stop": stopping.to_json() if stopping else None,
     }
     return records.create(name=name, pipeline_name=pname, settings=settings, spec_path=str(spec_path),
                           working_dir=str(cwd), owner_pid=pid, owner_host=host)  # fmt: skip
@@ -311,7 +329,14 @@ def _any_value(dim: Any) -> Any:
     return dim.values[0] if hasattr(dim, "values") else dim.low
 
 
-def _drive(backend: Backend, records: SweepRecords, record: SweepRecord, *, wait: bool) -> Sweep:
+def _drive(
+    backend: Backend,
+    records: SweepRecords,
+    record: SweepRecord,
+    *,
+    wait: bool,
+    metrics: Callable[[Any], Mapping[str, float]] | None = None,
+) -> Sweep:
     from ..ir.documents import spec_documents
 
     settings = record.settings
@@ -322,7 +347,7 @@ def _drive(backend: Backend, records: SweepRecords, record: SweepRecord, *, wait
     documents = spec_documents(Path(record.spec_path).read_text())
     handle = Sweep(backend, records, record.id)
     driver = SweepDriver(backend=backend, records=records, record=record, documents=documents, search=search,
-                         on_change=handle._changed)  # fmt: skip
+                         on_change=handle._changed, metrics=metrics)  # fmt: skip
     for t in records.trials(record.id):  # a resumed TPE search learns from the trials before
         if t.state in (T_SUCCEEDED, "FAILED"):
             search.tell(t.params, t.value if t.state == T_SUCCEEDED else None)

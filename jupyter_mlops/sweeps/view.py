@@ -64,14 +64,18 @@ def _header(sweep: Sweep, trials: list[Trial]) -> tuple[str, str]:
     return f"Sweep {sweep.name}  {sweep.state}  {done}{total} trials done  {goal} {sweep.metric}", best_text
 
 
+def _early(message: str) -> bool:
+    return message.startswith("stopped early")
+
+
 def sweep_text(sweep: Sweep) -> str:
     ranked = sweep.ranked()
     title, best = _header(sweep, ranked)
     names = _swept(sweep)
     lines = [title, "  " + best]
     error = sweep.record.error
-    if error:
-        lines.append(f"  error: {error}")
+    if error:  # the record's message: why it failed, or why it stopped early (a note, not an error)
+        lines.append(f"  {error}" if _early(error) else f"  error: {error}")
     rows = [["#", *names, sweep.metric, "state", "run"]]
     for t in ranked:
         value = "" if t.value is None else _fmt(t.value)
@@ -169,11 +173,13 @@ def sweep_html(sweep: Sweep) -> str:
         tip = f' title="{esc(t.error)}"' if t.error else ""
         body.append(f"<tr{tip}>" + "".join(f"<td>{esc(c)}</td>" for c in cells) + "</tr>")
     error = sweep.record.error
-    problem = f"<br><span style='color:#b00'>{esc(error)}</span>" if error else ""
+    colour = "#555" if error and _early(error) else "#b00"
+    problem = f"<br><span style='color:{colour}'>{esc(error)}</span>" if error else ""
     return (
-        f"<div class='jupyter-mlops-sweep'><b>{esc(title)}</b><br>{esc(best)}{problem}"
+        f"<div class='jupyter-mlops-sweep' data-state='{esc(sweep.state)}'><b>{esc(title)}</b><br>"
+        f"<span class='mlops-sweep-best'>{esc(best)}</span>{problem}"
         f"{parallel_coordinates_svg(sweep, ranked)}"
-        f"<table><tr>{head}</tr>{''.join(body)}</table></div>"
+        f"<table class='mlops-sweep-trials'><tr>{head}</tr>{''.join(body)}</table></div>"
     )
 
 

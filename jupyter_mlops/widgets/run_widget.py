@@ -16,7 +16,7 @@ from typing import Any
 import traitlets
 
 from ..backends.base import Backend
-from ..errors import RunNotFound
+from ..errors import MlopsError, RunNotFound
 from ..models import RunInfo
 from ..render.finite_json import finite_json
 from ..render.layout import Layout, layout_dag
@@ -181,6 +181,10 @@ class RunView(MimeView):
                 except RunNotFound as e:
                     self.message = f"stopped following the run: {e}"
                     return
+                except MlopsError as e:  # the backend's own one-line account (unreachable, 401, ...)
+                    self.message = f"{e}; showing the last state seen, asking again every {ERROR_BACKOFF:g} s"
+                    wait = ERROR_BACKOFF
+                    continue
                 except Exception as e:  # keep the view alive across a backend hiccup, and say so
                     self.message = f"cannot reach the backend ({type(e).__name__}: {e}); retrying"
                     wait = ERROR_BACKOFF

@@ -43,6 +43,7 @@ def run_row(info: RunInfo) -> dict[str, Any]:
         "duration": info.duration,
         "params": {k: _cell(v) for k, v in info.parameters.items()},
         "metrics": finite_json(dict(info.metrics)),  # JSON has no NaN: "NaN", as KFP shows it
+        "schedule": info.schedule,  # the schedule that started it, if one did
     }
 
 
@@ -67,6 +68,8 @@ def table_columns(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
         {"key": "created_at", "label": "created", "kind": "time"},
         {"key": "duration", "label": "duration", "kind": "duration"},
     ]
+    if any(r.get("schedule") for r in rows):  # runs a schedule started say which one
+        cols.insert(3, {"key": "schedule", "label": "schedule", "kind": "text"})
     params = sorted({k for r in rows for k in r["params"]})
     metrics = sorted({k for r in rows for k in r["metrics"]})
     cols += [{"key": f"param:{p}", "label": p, "kind": "param"} for p in params]
@@ -121,9 +124,11 @@ class RunsTable(MimeView):
         experiment, state = self._query
         page = self.backend.list_runs(experiment=experiment, state=state, limit=self.limit)
         runs = []
+        # A backend may list runs without their metrics (they live with the steps): fetch those runs, where
+        # a run costs little to read (not on kfp: each would cost the KFP server five requests).
+        fetch = self.backend.capabilities.outputs and getattr(self.backend, "cheap_get", True)
         for info in page.runs:
-            # A backend may list runs without their metrics (they live with the steps): fetch those runs.
-            if not info.metrics and info.state.terminal:
+            if fetch and not info.metrics and info.state.terminal:
                 info = self.backend.get(info.id)
             runs.append(info)
         rows = [run_row(r) for r in runs]

@@ -42,6 +42,8 @@ export interface IRunSummary {
   parameters: Record<string, unknown>;
   metrics: Record<string, MetricValue>;
   error: string | null;
+  /** The schedule that started the run, if one did. */
+  schedule?: string | null;
 }
 
 export interface IRunPage {

@@ -103,6 +103,10 @@ export class RunList {
     row.style.top = `${index * ROW_HEIGHT}px`;
     row.style.height = `${ROW_HEIGHT}px`;
     row.title = `${run.name}\n${run.id} \u00b7 ${run.experiment}\n${run.state}${run.error ? `: ${run.error}` : ''}`;
+    if (run.schedule) {
+      row.title += `\nstarted by schedule ${run.schedule}`;
+      row.dataset.schedule = run.schedule;
+    }
 
     const pick = document.createElement('input');
     pick.type = 'checkbox';

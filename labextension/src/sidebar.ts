@@ -9,7 +9,9 @@ import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
 import { IExperiment, IRunSummary, IStateStyle, MlopsClient } from './api';
+import { showBackendLink, STATUS_MS } from './backendlink';
 import { RunList } from './runlist';
+import { ScheduleList } from './schedules';
 import { fetchStatus, IBackendStatus } from './status';
 
 const REFRESH_MS = 2000;
@@ -47,6 +49,7 @@ export class MlopsSidebar extends Widget {
     this._serverSettings = serverSettings;
     this._client = new MlopsClient(serverSettings);
     this.runList = new RunList(this._client, run => this._actions.openRun(run.id));
+    this.scheduleList = new ScheduleList(serverSettings, id => this._actions.openRun(id));
     this.id = MlopsSidebar.ID;
     this.addClass('jp-mlops-sidebar');
     this.title.icon = pipelineIcon;
@@ -95,12 +98,13 @@ export class MlopsSidebar extends Widget {
     });
     tools.append(this._experimentPick, compare);
     this.runsNode.append(tools, this.runList.node);
-    this.node.append(header, this._statusNode, this.runsNode);
+    this.node.append(header, this._statusNode, this.scheduleList.node, this.runsNode);
     this._render({ kind: 'checking' });
   }
 
   readonly runsNode: HTMLElement = document.createElement('div');
   readonly runList: RunList;
+  readonly scheduleList: ScheduleList;
 
   /** The run views' palette, once the server has told it. */
   get styles(): Record<string, IStateStyle> {
@@ -109,8 +113,16 @@ export class MlopsSidebar extends Widget {
 
   /** Ask the server for the backend status and show the answer. */
   async refresh(): Promise<void> {
+    await this.refreshStatus(true);
+    await this.refreshRuns();
+  }
+
+  /** The status light alone (every STATUS_MS while shown, without blinking to "checking"). */
+  async refreshStatus(checking = false): Promise<void> {
     const ticket = ++this._requests;
-    this._render({ kind: 'checking' });
+    if (checking) {
+      this._render({ kind: 'checking' });
+    }
     let view: StatusView;
     try {
       view = { kind: 'answer', status: await fetchStatus(this._serverSettings) };
@@ -123,8 +135,8 @@ export class MlopsSidebar extends Widget {
       if (view.kind === 'answer' && view.status.state_styles) {
         this.runList.styles = view.status.state_styles;
       }
+      showBackendLink(this._statusNode, view.kind === 'answer' ? view.status : null);
     }
-    await this.refreshRuns();
   }
 
   /** Read the experiments and the runs in view again. */
@@ -137,7 +149,7 @@ export class MlopsSidebar extends Widget {
         this._experimentsShown = shown;
         this._showExperiments(experiments);
       }
-      await this.runList.reload();
+      await Promise.all([this.runList.reload(), this.scheduleList.reload()]);
     } catch (error) {
       this._stateNode.textContent = error instanceof Error ? error.message : String(error);
     }
@@ -158,15 +170,19 @@ export class MlopsSidebar extends Widget {
     void this.refresh();
     window.clearInterval(this._timer);
     this._timer = window.setInterval(() => void this.refreshRuns(), REFRESH_MS);
+    window.clearInterval(this._statusTimer);
+    this._statusTimer = window.setInterval(() => void this.refreshStatus(), STATUS_MS);
   }
 
   protected override onAfterHide(msg: Message): void {
     super.onAfterHide(msg);
     window.clearInterval(this._timer);
+    window.clearInterval(this._statusTimer);
   }
 
   override dispose(): void {
     window.clearInterval(this._timer);
+    window.clearInterval(this._statusTimer);
     super.dispose();
   }
 
@@ -208,6 +224,7 @@ export class MlopsSidebar extends Widget {
   private readonly _stateNode = document.createElement('span');
   private _requests = 0;
   private _timer = 0;
+  private _statusTimer = 0;
   private _experimentsShown = '';
   private readonly _client: MlopsClient;
   private readonly _experimentPick = document.createElement('select');

@@ -15,6 +15,8 @@ export interface IBackendStatus {
   version: string;
   /** Why the backend is unreachable, when the server knows. */
   message?: string;
+  /** The backend's own UI (the KFP UI's runs page), when it has one. */
+  ui_url?: string;
   /** How each run and step state looks (jupyter_mlops/render/style.py's table). */
   state_styles?: Record<string, IStateStyle>;
 }

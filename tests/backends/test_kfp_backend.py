@@ -14,6 +14,7 @@ from google.protobuf import json_format
 from kfp import compiler, dsl, kubernetes
 from kfp.pipeline_spec import pipeline_spec_pb2
 from kfp_standin import Fault, StandIn
+from waiting import wait_until
 
 from jupyter_mlops.backends.kfp import KfpBackend
 from jupyter_mlops.errors import BackendError, RunNotFound, Unsupported, UsageError
@@ -319,9 +320,15 @@ def test_polling_views_cost_the_server_one_request_per_refresh(
     assert cancelled.state in (RunState.CANCELING, RunState.CANCELED) and reads() == 3
 
 
-def test_what_the_api_cannot_give_points_to_the_kfp_ui(backend: KfpBackend, specs: Specs) -> None:
+def test_what_the_api_cannot_give_points_to_the_kfp_ui(tmp_path: Path, home: Path, specs: Specs) -> None:
+    api_only = StandIn(tmp_path / "api-only", ui=False)  # the API server alone: no UI log endpoint
+    api_only.start()
+    backend = KfpBackend(host=api_only.url)
     run = succeeded(backend, backend.submit(specs["dataset"], {"count": 2}).id)
-    with pytest.raises(Unsupported, match=rf"not readable through its API.*#/runs/details/{run.id}"):
+    assert backend.capabilities.logs is False
+    with pytest.raises(
+        Unsupported, match=rf"not readable through its API.*#/runs/details/{run.id}.*ml-pipeline-ui"
+    ):
         backend.logs(run.id, "write-lines")
     with pytest.raises(Unsupported, match=rf"object store.*#/runs/details/{run.id}"):
         backend.open_artifact(run.id, "write-lines", "data")
@@ -329,3 +336,28 @@ def test_what_the_api_cannot_give_points_to_the_kfp_ui(backend: KfpBackend, spec
         backend.log_session_metric("loss", 1.0, None, 0.0)
     [data] = backend.artifacts(run.id, "write-lines")
     assert data.name == "data" and "/#/artifacts/" in data.uri
+    backend.close()
+    api_only.stop()
+
+
+def test_step_logs_come_from_the_kfp_uis_pod_log_endpoint(
+    backend: KfpBackend, standin: StandIn, specs: Specs
+) -> None:
+    assert backend.capabilities.logs is True  # probed once: the host is the KFP UI's server
+    run_id = backend.submit(specs["sleepy"], {"seconds": 3}).id
+    wait_until(lambda: "napping" in backend.logs(run_id, "nap").text, 120, "the nap step's first line")
+    running = backend.logs(run_id, "nap")
+    assert not running.complete and running.text.endswith("\n")
+    succeeded(backend, run_id)
+    whole = backend.logs(run_id, "nap")
+    assert whole.complete and "napping" in whole.text
+    tail = backend.logs(run_id, "nap", whole.text.encode().index(b"napping"))
+    assert tail.text.startswith("napping") and tail.next_offset == whole.next_offset
+    asked = [r for r in standin.requests if r.startswith("GET /k8s/pod/logs?")]
+    assert asked and all(f"runid={run_id}" in r for r in asked)
+    backend.logs(run_id, "nap")
+    assert len([r for r in standin.requests if r.startswith("GET /k8s/pod/logs?")]) == len(asked)  # kept
+
+    again = succeeded(backend, backend.submit(specs["sleepy"], {"seconds": 3}).id)
+    assert again.step("add").state is StepState.CACHED
+    assert "taken from the cache" in backend.logs(again.id, "add").text

@@ -289,3 +289,23 @@ def test_pipeline_backend_in_a_kernel_says_which_runner_is_in_use(
         assert "runs by runner service pid" in shown, shown
     finally:
         kernel.close()
+
+
+def test_a_runner_killed_under_the_service_wakes_whoever_waits_for_its_run(
+    home: Path, specs: dict[str, str]
+) -> None:
+    from jupyter_mlops.store.run_notify import RunWatch
+
+    backend = LocalBackend(home)
+    run_id = backend.submit(specs["sleepy"], {"seconds": 300}).id
+    napping(backend, run_id)
+    pid = backend.store.runner_record(run_id)["pid"]
+    with RunWatch(home, run_id, states_only=True) as watch:
+        if not watch.pushed:
+            pytest.skip("no FIFOs here: waiters only poll")
+        os.kill(pid, signal.SIGKILL)
+        # nobody else writes the run now (the runner is dead, this test reads nothing): the service that
+        # reaped it says so, and a waiter looks again at once instead of at its next poll
+        assert watch.wait(120), "no one woke the waiter"
+    run = backend.get(run_id)
+    assert run.state is RunState.FAILED and f"runner process {pid} died" in (run.error or "")

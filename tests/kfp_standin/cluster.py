@@ -57,6 +57,8 @@ class RunRecord:
     runtime_config: dict[str, Any]
     created_at: float
     attempts: list[str] = field(default_factory=list)  # local run ids, one per (re)try
+    recurring_run_id: str | None = None  # the recurring run that started it (recurring.py)
+    scheduled_at: float | None = None  # its due time, for a run a recurring run started
 
 
 class Cluster:
@@ -200,11 +202,12 @@ class Cluster:
             runtime_config=k.V2beta1RuntimeConfig(parameters=record.runtime_config["parameters"]),
             service_account="pipeline-runner",
             created_at=when(record.created_at),
-            scheduled_at=when(record.created_at),
+            scheduled_at=when(record.scheduled_at or record.created_at),
             finished_at=when(current.finished_at) if current.state.terminal else None,
             state=current.state.value,
             error=k.GoogleRpcStatus(code=2, message=current.error) if current.error else None,
             state_history=history,
+            recurring_run_id=record.recurring_run_id,
         )
         if details:
             run.run_details = k.V2beta1RunDetails(
@@ -278,6 +281,22 @@ class Cluster:
                 )
             )
         return tasks
+
+    def pod_log(self, run_id: str, pod_name: str) -> str:
+        """The main container's log of the pod `pod_name` of run `run_id`, whole, as the KFP UI's
+        `/k8s/pod/logs` answers it (the pod is the step's; a step answered from the cache has none)."""
+        record = self.record(run_id)
+        local_id = record.attempts[-1]
+        for step in self.local.get(local_id).steps:
+            if f"{record.display_name[:20]}-{_sid(local_id, step.name)}-main" == pod_name:
+                parts, offset = [], 0
+                while True:
+                    chunk = self.local.logs(local_id, step.name, offset)
+                    parts.append(chunk.text)
+                    if chunk.next_offset == offset or chunk.complete:
+                        return "".join(parts)
+                    offset = chunk.next_offset
+        raise ApiError(404, "pod not found")
 
     def local_run(self, run_id: str) -> RunInfo:
         """The executing run behind a KFP run (for tests that look inside the stand-in)."""

@@ -8,10 +8,20 @@ cluster. It also enforces bearer tokens and namespaces as a multi-user Kubeflow 
 pretend to be a server older than KFP 2.0 (no v2beta1 routes: 404), and injects faults on request:
 error answers, slow answers, dropped connections.
 
+With `ui=True` (the default) it is reached as the KFP UI's server is (`kubectl port-forward
+svc/ml-pipeline-ui`, or the Kubeflow gateway): besides /apis/v2beta1 (which the UI server proxies to the
+API server) it answers the UI's own `GET /k8s/pod/logs?podname=&runid=&podnamespace=&createdat=`
+(frontend/server/handlers/pod-logs.ts: the main container's log as plain text; 400 without podname,
+422 without podnamespace in multi-user mode, 403 for another's namespace, 404 "pod not found").
+It also answers ML Metadata over gRPC-web at `POST /ml_metadata.MetadataStoreService/{method}`, as the
+UI's server proxies it (metadata.py says what is recorded). `ui=False` is the API server alone
+(ml-pipeline:8888), which has neither.
+
 Routes: GET healthz; GET|POST experiments, GET experiments/{id}; POST runs (inline pipeline_spec),
 GET runs/{id}, GET runs (experiment_id, namespace, filter, sort_by, page_size, page_token),
-POST runs/{id}:terminate, POST runs/{id}:retry, DELETE runs/{id}. Not served: pipeline upload and
-versions, recurring runs, artifacts, visualizations, the UI's log and artifact endpoints.
+POST runs/{id}:terminate, POST runs/{id}:retry, DELETE runs/{id}; the UI's GET /k8s/pod/logs and its ML
+Metadata proxy (four reads). Not served: pipeline upload and versions, recurring runs, artifacts,
+visualizations, the UI's artifact endpoints.
 """
 
 from __future__ import annotations
@@ -31,8 +41,11 @@ from urllib.parse import parse_qs, urlsplit
 import kfp_server_api as k
 
 from .cluster import ApiError, Cluster, RunRecord
+from .metadata import Metadata
+from .recurring import RecurringRuns
 
 PREFIX = "/apis/v2beta1/"
+MLMD_PREFIX = "/ml_metadata.MetadataStoreService/"
 _api = k.ApiClient()
 
 _OPERATIONS = {1: "EQUALS", 2: "NOT_EQUALS", 8: "IN", 9: "IS_SUBSTRING"}
@@ -52,6 +65,14 @@ def parse(body: bytes, model: str) -> Any:
 
 def dump(model: Any) -> bytes:
     return json.dumps(_api.sanitize_for_serialization(model)).encode()
+
+
+class PlainText(str):
+    """An answer that is text, not JSON (the UI's pod logs)."""
+
+
+class GrpcWeb(bytes):
+    """A gRPC-web answer body (ML Metadata through the UI's proxy)."""
 
 
 @dataclass
@@ -78,11 +99,15 @@ class StandIn:
         tokens: dict[str, set[str]] | None = None,
         multi_user: bool = False,
         api: str = "v2beta1",
+        ui: bool = True,
     ) -> None:
         self.cluster = Cluster(home)
+        self.recurring = RecurringRuns(self.cluster)  # recurringruns routes; fire_due(now) starts runs
+        self.metadata = Metadata(self.cluster)
         self.tokens = tokens
         self.multi_user = multi_user
         self.api = api
+        self.ui = ui
         self.faults: list[Fault] = []
         self.requests: list[str] = []  # "METHOD /path?query", in order
         self._lock = threading.Lock()
@@ -152,6 +177,11 @@ class StandIn:
     # -- routes ---------------------------------------------------------------------------------------
 
     def route(self, method: str, path: str, query: dict[str, str], body: bytes, headers: Any) -> Any:
+        if self.ui and method == "GET" and path == "/k8s/pod/logs":
+            return self._pod_logs(query, headers)
+        if self.ui and method == "POST" and path.startswith(MLMD_PREFIX):
+            self.allowed(headers)  # the gateway's authentication, in front of the metadata proxy
+            return GrpcWeb(self.metadata.answer(path[len(MLMD_PREFIX) :], body))
         if self.api != "v2beta1" and path.startswith(PREFIX):
             raise ApiError(404, "Not Found")
         if not path.startswith(PREFIX):
@@ -206,6 +236,10 @@ class StandIn:
             return self.cluster.run_model(self.cluster.create_run(run))
         if rest == "runs" and method == "GET":
             return self._list_runs(query, check_ns)
+        if rest.startswith("recurringruns"):
+            found = self.recurring.route(method, rest, query, body, check_ns, parse, self._page)
+            if found is not None:
+                return found
         if rest.startswith("runs/"):
             run_ref = rest.split("/", 1)[1]
             run_id, _, verb = run_ref.partition(":")
@@ -223,6 +257,18 @@ class StandIn:
                 self.cluster.delete_run(run_id)
                 return {}
         raise ApiError(404, f"Not Found: {method} {path}")
+
+    def _pod_logs(self, query: dict[str, str], headers: Any) -> PlainText:
+        if not query.get("podname"):
+            raise ApiError(400, "podname argument is required")
+        namespace = query.get("podnamespace") or None
+        if self.multi_user and not namespace:
+            raise ApiError(422, "podnamespace argument is required")
+        allowed = self.allowed(headers)
+        record = self.cluster.record(query.get("runid", ""))
+        if allowed is not None and (namespace not in allowed or record.namespace != namespace):
+            raise ApiError(403, "Access denied to namespace")
+        return PlainText(self.cluster.pod_log(record.run_id, query["podname"]))
 
     def _list_runs(self, query: dict[str, str], check_ns: Callable[[str | None], None]) -> Any:
         experiment_id = query.get("experiment_id")
@@ -247,14 +293,14 @@ class StandIn:
         if sort_by not in ("", "created_at", "created_at desc"):
             raise ApiError(400, f"Invalid input error: cannot sort by {sort_by!r}")
         desc = sort_by.endswith("desc")
-        states = {r.run_id: self.cluster.local_run(r.run_id).state.value for r in records}
         records = self._filtered(
             records,
             query.get("filter"),
             {
-                "state": lambda r: states[r.run_id],
+                "state": lambda r: self.cluster.local_run(r.run_id).state.value,
                 "display_name": lambda r: r.display_name,
                 "run_id": lambda r: r.run_id,
+                "storage_state": lambda r: "AVAILABLE",  # the KFP UI's runs page filters on it
             },
         )
         records.sort(key=lambda r: (r.created_at, r.run_id), reverse=desc)
@@ -327,6 +373,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        # As Go's net/http (the KFP server) does: without it, headers and body leave in two segments and
+        # a keep-alive client waits ~40 ms on each answer (Nagle's algorithm against delayed ACKs).
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with self.owner._lock:
             self.owner._connections.add(self.connection)
 
@@ -358,17 +407,26 @@ class _Handler(BaseHTTPRequestHandler):
                 return
         try:
             result = self.owner.route(method, parts.path, query, body, self.headers)
+            if isinstance(result, GrpcWeb):
+                self._answer(200, bytes(result), "application/grpc-web+proto")
+                return
+            if isinstance(result, PlainText):
+                self._answer(200, result.encode(), "text/plain; charset=utf-8")
+                return
             payload = dump(result) if not isinstance(result, dict) else json.dumps(result).encode()
             self._answer(200, payload)
         except ApiError as exc:
+            if parts.path == "/k8s/pod/logs":  # the UI server answers its own errors as text
+                self._answer(exc.status, exc.message.encode(), "text/html; charset=utf-8")
+                return
             self._answer(
                 exc.status,
                 json.dumps({"error": exc.message, "code": exc.code, "message": exc.message}).encode(),
             )
 
-    def _answer(self, status: int, payload: bytes) -> None:
+    def _answer(self, status: int, payload: bytes, content_type: str = "application/json") -> None:
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)

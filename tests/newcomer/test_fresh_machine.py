@@ -7,6 +7,7 @@ Slow (a fresh venv, npm building the JupyterLab extension): about a minute per s
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -91,9 +92,12 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_demo_open_opens_the_demo_notebook_in_jupyterlab_with_the_run(
-    machine: dict[str, Any], tmp_path: Path
+def open_in_lab(
+    command: list[str], notebook: str, machine: dict[str, Any], tmp_path: Path, lab_args: list[str]
 ) -> None:
+    """Run `command` (which starts JupyterLab) on the fresh machine, with a browser that records what it
+    is asked to open; JupyterLab must open `notebook`, be the checkout's .venv's, and have the run the
+    demo made in the server extension's API."""
     checkout, env = machine["checkout"], dict(machine["env"])
     port = _free_port()
     opened = tmp_path / "opened.txt"
@@ -101,18 +105,20 @@ def test_demo_open_opens_the_demo_notebook_in_jupyterlab_with_the_run(
     browser.write_text(f'#!/bin/sh\necho "$1" >> {opened}\n')
     browser.chmod(0o755)
     env["BROWSER"] = str(browser)
-    env["JUPYTER_MLOPS_LAB_ARGS"] = (
-        f"--allow-root --ServerApp.port={port} --ServerApp.port_retries=0 --IdentityProvider.token=newcomer"
-    )
-    log = tmp_path / "demo-open.log"
+    options = [
+        "--allow-root",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        "--IdentityProvider.token=newcomer",
+    ]
+    if lab_args:
+        env["JUPYTER_MLOPS_LAB_ARGS"] = " ".join(options)
+    else:
+        command = [*command, *options]
+    log = tmp_path / "lab.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
-            ["bash", "scripts/demo.sh", "--open"],
-            cwd=checkout,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+            command, cwd=checkout, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
     try:
         deadline = time.monotonic() + 600
@@ -123,13 +129,17 @@ def test_demo_open_opens_the_demo_notebook_in_jupyterlab_with_the_run(
         target = opened.read_text().split()[0]
         if target.startswith("file://"):  # Jupyter's redirect page, which sends the browser on to lab
             target = re.search(r'href="([^"]+)"', Path(target[len("file://") :]).read_text()).group(1)  # type: ignore[union-attr]
-        assert re.match(rf"http://(localhost|127\.0\.0\.1):{port}/lab/tree/examples/demo\.ipynb", target), (
+        assert re.match(rf"http://(localhost|127\.0\.0\.1):{port}/lab/tree/{re.escape(notebook)}", target), (
             target
         )
         with urllib.request.urlopen(
-            f"http://127.0.0.1:{port}/lab/tree/examples/demo.ipynb?token=newcomer", timeout=60
+            f"http://127.0.0.1:{port}/lab/tree/{notebook}?token=newcomer", timeout=60
         ) as page:
             assert page.status == 200
+        contents = f"http://127.0.0.1:{port}/api/contents/{notebook}?token=newcomer"
+        with urllib.request.urlopen(contents, timeout=60) as answer:  # the notebook itself, as it opens
+            cells = json.load(answer)["content"]["cells"]
+        assert "**What it shows:**" in cells[0]["source"], cells[0]
         # The server is the checkout's .venv's, with the run the demo made in its sidebar's API.
         assert f"{checkout}/.venv/bin/" in Path(f"/proc/{proc.pid}/cmdline").read_text().replace("\0", " ")
         api = f"http://127.0.0.1:{port}/mlops/api/runs?token=newcomer"
@@ -139,6 +149,23 @@ def test_demo_open_opens_the_demo_notebook_in_jupyterlab_with_the_run(
     finally:
         os.killpg(proc.pid, 15)
         proc.wait(timeout=60)
+
+
+def test_demo_open_opens_the_demo_notebook_in_jupyterlab_with_the_run(
+    machine: dict[str, Any], tmp_path: Path
+) -> None:
+    open_in_lab(
+        ["bash", "scripts/demo.sh", "--open"], "examples/demo.ipynb", machine, tmp_path, lab_args=True
+    )
+
+
+def test_the_printed_jupyter_lab_line_opens_the_quickstart(machine: dict[str, Any], tmp_path: Path) -> None:
+    """The line the scripts end with, `.venv/bin/jupyter lab examples/quickstart.ipynb`, as printed.
+    (Given a notebook, JupyterLab serves the notebook's folder: examples/ is its root.)"""
+    (line,) = [ln for ln in machine["demo_output"].splitlines() if "jupyter lab examples/" in ln]
+    command = line.split("#")[0].split()
+    assert command == [".venv/bin/jupyter", "lab", "examples/quickstart.ipynb"], line
+    open_in_lab(command, "quickstart.ipynb", machine, tmp_path, lab_args=False)
 
 
 def test_the_test_command_sets_up_and_runs_pytest(machine: dict[str, Any]) -> None:

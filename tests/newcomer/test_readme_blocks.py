@@ -2,7 +2,7 @@
 
 The tour's cells run in a kernel (tests/kernel/test_readme_tour.py), the two commands at the top on a
 fresh copy of the checkout (test_fresh_machine.py), the Colab cell in a Colab-like kernel
-(test_colab.py), the Results and kfp reference blocks line by line in a kernel
+(test_colab.py), the Results, kfp and TensorBoard reference blocks in a kernel
 (test_readme_reference_blocks.py, kfp against the stand-in server), and the shell commands of the tour
 here, on the tour saved as demo.ipynb, with RUN and STEP replaced by the run the block's own `run` made
 and one of its steps. A block that no test runs fails test_every_readme_block_is_run_by_a_test.
@@ -38,7 +38,7 @@ def _runner(block: Block) -> str | None:
     if block.lang == "python" and text.startswith("%pip install jupyter-mlops"):
         return "tests/newcomer/test_colab.py"
     if block.section.startswith("TensorBoard inline") and "mlops.log_embedding(" in text:
-        return "tests/browser/test_tensorboard_inline.py (the same four points, projector through the proxy)"
+        return f"{REFERENCE}::test_the_tensorboard_block_writes_the_projectors_files_and_says_how_to_see_them"
     if block.section == "Sweeps and schedules" and text.startswith("%pipeline sweep"):
         return "tests/sweeps/test_readme_sweeps_block.py"
     if block.lang == "" and text.startswith("jupyter_mlops/\n"):

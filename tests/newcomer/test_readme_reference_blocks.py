@@ -1,6 +1,9 @@
 """The README's reference blocks, line by line as cells of a real kernel: "Results, not file paths" on a
 run whose `load` step made `x`, whose `plot` step drew a figure and whose `train` step failed; the kfp
-block against the stand-in KFP server (tests/kfp_standin) through the unmodified kfp.Client.
+block against the stand-in KFP server (tests/kfp_standin) through the unmodified kfp.Client; the
+TensorBoard block as one cell of a plain kernel (no Jupyter server: the output says what to run instead,
+and TensorBoard started that way serves the four labelled points; tests/browser/test_tensorboard_inline.py
+shows the same points inline through the server extension's proxy).
 
 Placeholders are filled as a reader would: RUN and the example run id become the run the notebook made,
 `http://localhost:8080` the stand-in's address, and `[--namespace my-profile]` (optional) is left off.
@@ -8,7 +11,12 @@ Placeholders are filled as a reader would: RUN and the example run id become the
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -76,7 +84,6 @@ def test_the_results_block_runs_on_a_run_with_a_failed_step(kernel: KernelSessio
     by_start = {line.split("(")[0].split(" ")[0]: text for line, text in shown_by.items()}
 
     assert "array([[ 0.,  1.,  2.]" in by_start['run.outputs["load"]["x"]'], shown_by
-    assert by_start["run.artifact_path"].strip().strip("')").endswith(".npy"), shown_by
     assert by_start["run.artifact_path"].strip().endswith("/artifacts/load/x/value.npy')"), shown_by
     assert by_start["run.figures"].strip() == "<IPython.core.display.Image object>", shown_by  # the plot
     assert f"Run {name} (" in by_start["mlops.get_run"] and "plot   SUCCEEDED" in by_start["mlops.get_run"]
@@ -125,3 +132,44 @@ def test_the_kfp_block_runs_against_the_standin_server(kernel: KernelSession, st
     assert name in runs and "SUCCEEDED" in runs, runs
     status = run_ok(kernel, f"%pipeline status {run_id}")
     assert f"Run {name} ({run_id}): SUCCEEDED, 2/2 steps done" in status, status
+
+
+def test_the_tensorboard_block_writes_the_projectors_files_and_says_how_to_see_them(
+    kernel: KernelSession, tmp_path: Path
+) -> None:
+    (block,) = [
+        b for b in readme_blocks() if b.section.startswith("TensorBoard inline") and b.lang == "python"
+    ]
+    shown = run_ok(kernel, block.text)  # as written, in a kernel no Jupyter server started
+    assert "cannot be shown inline here" in shown, shown
+    found = re.search(r"run `jupyter-mlops tensorboard (\S+)` in a terminal", shown)
+    assert found, shown
+    logdir = found.group(1)
+    assert run_ok(kernel, "print(mlops.logdir())").strip() == logdir
+    run_ok(kernel, "%load_ext jupyter_mlops")
+    alternative = block.text.split("# or: ", 1)[1].strip()
+    assert alternative.startswith("%pipeline tensorboard") and logdir in run_ok(kernel, alternative)
+
+    # What the output says to do: TensorBoard serves the projector's points with their labels.
+    log = (tmp_path / "tensorboard.log").open("w+")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyter_mlops.cli", "tensorboard", logdir],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not (url := re.search(r"at (http://127\.0\.0\.1:\d+/)", Path(log.name).read_text())):
+            assert proc.poll() is None and time.monotonic() < deadline, Path(log.name).read_text()
+            time.sleep(0.3)
+        base = url.group(1) + "data/plugin/projector/"
+        with urllib.request.urlopen(base + "info?run=.", timeout=60) as answer:
+            (embedding,) = json.load(answer)["embeddings"]
+        assert embedding["tensorShape"] == [4, 3], embedding
+        name = embedding["tensorName"]
+        with urllib.request.urlopen(f"{base}metadata?run=.&name={name}", timeout=60) as answer:
+            assert answer.read().decode().split() == ["north", "east", "south", "west"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()

@@ -57,8 +57,32 @@ def test_a_schedule_fires_once_at_its_minute_with_its_arguments(
     assert run.parameters == {"scale": 5}
     assert _finished_score(backend, run.id) == 5.0
     assert records.schedule_of_run(run.id) == "nightly"  # a run knows which schedule started it
+    _shows_its_schedule(backend, run.id, "nightly")
     nxt = tick(records, backend, at("2026-01-06 03:00"))
     assert len(nxt) == 1 and nxt[0].run_id != run.id
+
+
+def _shows_its_schedule(backend: LocalBackend, run_id: str, name: str) -> None:
+    """The run as every view reads it says which schedule started it; a run started by hand says none."""
+    from jupyter_mlops.compiler import compile_yaml
+    from jupyter_mlops.render.runs_text import runs_text
+    from jupyter_mlops.server.run_json import run_summary
+
+    manual = backend.submit(compile_yaml(_pipeline()), {"scale": 1}, experiment=name)
+    assert backend.get(run_id).schedule == name
+    listed = {r.id: r for r in backend.list_runs(limit=100).runs}
+    assert listed[run_id].schedule == name
+    assert run_summary(listed[run_id])["schedule"] == name  # the sidebar's row
+    assert f"(schedule {name})" in runs_text([listed[run_id]])  # `jupyter-mlops runs`
+    assert listed[manual.id].schedule is None and backend.get(manual.id).schedule is None
+    assert "(schedule" not in runs_text([listed[manual.id]])
+    # `%pipeline runs`: a "schedule" column once a listed run was started by one
+    from jupyter_mlops.widgets.runs_widget import cell_text, run_row, table_columns
+
+    rows = [run_row(listed[run_id]), run_row(listed[manual.id])]
+    (column,) = [c for c in table_columns(rows) if c["key"] == "schedule"]
+    assert [cell_text(r, column) for r in rows] == [name, ""]
+    assert not [c for c in table_columns(rows[1:]) if c["key"] == "schedule"]
 
 
 def test_time_zones_are_explicit(backend: LocalBackend, tmp_path: Path) -> None:

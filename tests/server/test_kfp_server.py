@@ -44,13 +44,17 @@ async def test_the_status_light_shows_the_kfp_server_and_what_it_can_do(
     status = await api.get("status")
     assert status["backend"] == "kfp" and status["reachable"] is True
     assert status["runs"] == 0 and standin.url in status["message"]
+    assert status["ui_url"] == f"{standin.url}/#/runs"  # the sidebar links the KFP UI
     caps = status["capabilities"]
-    assert caps["logs"] is False and caps["artifact_download"] is False and caps["outputs"] is False
+    assert caps["logs"] is True  # the stand-in is reached as the KFP UI's server: its pod-log endpoint
+    assert caps["outputs"] is True  # ... and its ML Metadata proxy
+    assert caps["artifact_download"] is False
     assert caps["cancel"] is True and caps["retry"] is True
 
     standin.tokens = {"rotated": {"*"}}  # the server's token expired
     status = await api.get("status")
     assert status["reachable"] is False and "401" in status["message"]
+    assert status["ui_url"] == f"{standin.url}/#/runs"  # still linked: the user may sign in there
     code, body = await api.call("GET", "runs")
     assert code == 503 and "refused our credentials" in body["message"]
 
@@ -75,9 +79,9 @@ async def test_a_notebook_runs_on_kfp_in_the_same_rest_shape(
     experiments = {e["name"]: e for e in (await api.get("experiments"))["experiments"]}
     assert experiments["sums"]["run_count"] == 1
 
-    code, body = await api.call("GET", f"runs/{run['id']}/steps/total/log")
-    assert code == 400 and f"#/runs/details/{run['id']}" in body["message"]
-    code, body = await api.call("GET", "runs/no-such-run")
+    log = await api.get(f"runs/{run['id']}/steps/total/log")
+    assert "the total is 6" in log["text"] and log["complete"] is True
+    code, _ = await api.call("GET", "runs/no-such-run")
     assert code == 404
 
 

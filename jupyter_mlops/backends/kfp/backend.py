@@ -2,13 +2,16 @@
 
 It speaks to the server through the kfp SDK's own `kfp.Client` and its generated v2beta1 API
 (`kfp_server_api`), and returns the project's dataclasses like every backend. What the v2beta1 REST
-API does not give (step logs, artifact bytes, output values and metrics, which KFP keeps in the pods,
-the object store and ML Metadata) is declared in `capabilities`, and the calls that need it say where
-to look instead: the run's page in the KFP UI (`run_url`).
+API does not give, it reads where the KFP UI reads it, when the host is the UI's server: step logs from
+its pod-log endpoint (pod_logs.py), output values, metrics and artifact metadata from ML Metadata
+through its gRPC-web proxy (mlmd.py); both are probed once at connect and declared in `capabilities`.
+What it cannot reach (artifact bytes in the object store; logs and values on the API server alone) is
+declared too, and the calls that need it say where to look instead: the run's KFP UI page (`run_url`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 import threading
@@ -31,12 +34,17 @@ from ...models import (
     RunPage,
     RunState,
 )
-from . import connection
-from .convert import events_of, kfp_state, tasks_by_name, to_run_info
+from . import connection, mlmd, raw
+from .convert import documents_of, events_of, kfp_state, output_types, tasks_by_name, to_run_info, typed
 from .experiments import DEFAULT_EXPERIMENT, KfpExperiments
+from .pod_logs import PodLogs
+from .pod_logs import probe as pod_logs_probe
 
 MAX_PAGE = 200  # the most runs asked for in one list request (servers cap their page size)
 REFRESH_S = 2.0  # a run's record is read from the server at most this often, however many views poll
+# The experiments with their run counts cost 1 + one request per experiment (the API has no counts):
+# sidebars ask every 2 s, so the list is kept this long (a run submitted here refreshes it at once).
+EXPERIMENTS_REFRESH_S = 10.0
 
 
 def _state_filter(states: Sequence[str]) -> str:
@@ -51,15 +59,16 @@ def _state_filter(states: Sequence[str]) -> str:
 
 class KfpBackend:
     name = "kfp"
+    cheap_get = False  # a run's record (and its ML Metadata) costs the server requests: lists do not read it
     capabilities = Capabilities(
-        logs=False,  # pod logs are reached through the cluster, not the v2beta1 API
+        logs=False,  # True per connection when the host is the KFP UI's server (pod_logs.py)
         artifact_download=False,  # artifact bytes live in the cluster's object store
         cancel=True,
         retry=True,
-        schedules=False,
+        schedules=True,  # KFP recurring runs (recurring.py)
         session_metrics=False,  # a notebook cell's log_metric has no run on the server
         working_dir=False,  # steps run in pods: the notebook's folder is not there
-        outputs=False,  # output values and metrics are in ML Metadata, not the REST API
+        outputs=False,  # True per connection when the UI's server proxies ML Metadata (mlmd.py)
     )
 
     def __init__(
@@ -79,7 +88,17 @@ class KfpBackend:
         self.refresh = float(refresh)
         self._clock = time.monotonic
         self._recent: dict[str, tuple[float, Any]] = {}
+        self._experiments: tuple[float, list[Experiment]] | None = None
         self.health = connection.probe(self.conn)  # a server we cannot use is refused now, in one line
+        # Step logs through the KFP UI's own endpoint, where `ui_host` is the UI's server (pod_logs.py).
+        self.pod_logs = PodLogs(self.conn, self.refresh)
+        if pod_logs_probe(self.conn):
+            self.capabilities = dataclasses.replace(self.capabilities, logs=True)
+        # Output values, metrics and artifact metadata from ML Metadata, through the same server (mlmd.py).
+        self.metadata = mlmd.probe(self.conn)
+        if self.metadata:
+            self.capabilities = dataclasses.replace(self.capabilities, outputs=True)
+        self._values: dict[str, dict[str, mlmd.StepValues]] = {}  # of finished runs: they no longer change
         self.client = connection.make_client(self.conn)
         self.experiment_book = KfpExperiments(self.conn, self.client)
         self._lock = threading.Lock()
@@ -101,6 +120,11 @@ class KfpBackend:
     def _timeout(self) -> tuple[float, float]:
         # (connect, read): kfp_server_api silently ignores a single float (it only takes an int)
         return (self.conn.timeout, self.conn.timeout)
+
+    @property
+    def ui_url(self) -> str:
+        """The KFP UI's runs page."""
+        return f"{self.conn.ui_host}/#/runs"
 
     def run_url(self, run_id: str) -> str:
         """The run's page in the KFP UI (logs, artifacts, visualizations)."""
@@ -177,13 +201,49 @@ class KfpBackend:
         created = self._call(
             "creating the run", lambda: api.run_service_create_run(body, _request_timeout=self._timeout)
         )
+        self._experiments = None  # a run count changed
         if not created.pipeline_spec:  # an answer without the spec still shows the planned DAG
             created.pipeline_spec = job.pipeline_spec
         return to_run_info(created, self.experiment_book.name_of(created.experiment_id))
 
     def get(self, run_id: str) -> RunInfo:
         run = self._get_raw(run_id)
-        return to_run_info(run, self.experiment_book.name_of(run.experiment_id))
+        info = to_run_info(run, self.experiment_book.name_of(run.experiment_id))
+        values = self._step_values(info)
+        if values:
+            types = output_types(documents_of(run))
+            for step in info.steps:
+                found = values.get(step.name)
+                if found is None:
+                    continue
+                step.outputs = {k: typed(v, types.get((step.name, k))) for k, v in found.outputs.items()}
+                step.metrics = dict(found.metrics)
+                info.metrics.update({f"{step.name}.{k}": v for k, v in found.metrics.items()})
+        if run.recurring_run_id:  # started by a schedule: a KFP recurring run (its name asked once)
+            from .recurring import KfpRecurringRuns
+
+            names: dict[str, str] = self.__dict__.setdefault("_schedule_names", {})
+            rid = str(run.recurring_run_id)
+            if rid not in names:
+                names[rid] = KfpRecurringRuns(self).name_of(rid)
+            info.schedule = names[rid]
+        return info
+
+    def _step_values(self, info: RunInfo) -> dict[str, mlmd.StepValues]:
+        """What ML Metadata holds for a finished run's steps, read once (four requests)."""
+        if not self.metadata or not info.state.terminal:
+            return {}
+        with self._lock:
+            known = self._values.get(info.id)
+        if known is None:
+            known = self._call(
+                f"reading run {info.id}'s outputs", lambda: mlmd.step_values(self.conn, info.id)
+            )
+            with self._lock:
+                if len(self._values) > 500:
+                    self._values.clear()
+                self._values[info.id] = known
+        return known
 
     def list_runs(
         self,
@@ -212,22 +272,27 @@ class KfpBackend:
         skipped_so_far = 0
         while cursor is None and skipped_so_far < offset:  # to the page token where `offset` starts
             size = min(offset - skipped_so_far, MAX_PAGE)
-            skipped = self._call(
-                "listing runs",
-                lambda size=size, token=token: api.run_service_list_runs(
-                    page_size=size, page_token=token, **kwargs
-                ),
+            skipped = raw.read(
+                self._call(
+                    "listing runs",
+                    lambda size=size, token=token: api.run_service_list_runs(
+                        page_size=size, page_token=token, _preload_content=False, **kwargs
+                    ),
+                )
             )
             skipped_so_far += len(skipped.runs or [])
             token = skipped.next_page_token or ""
             if not token or not skipped.runs:
                 return RunPage(runs=[], total=int(skipped.total_size or 0))
-        page = self._call(
-            "listing runs",
-            lambda: api.run_service_list_runs(
-                page_size=max(1, min(limit, MAX_PAGE)), page_token=token, **kwargs
-            ),
+        page = raw.read(  # plain JSON: kfp_server_api's models cost more than the request itself
+            self._call(
+                "listing runs",
+                lambda: api.run_service_list_runs(
+                    page_size=max(1, min(limit, MAX_PAGE)), page_token=token, _preload_content=False, **kwargs
+                ),
+            )
         )
+        self.experiment_book.learn_names({str(r.experiment_id) for r in page.runs or [] if r.experiment_id})
         runs = [
             to_run_info(r, self.experiment_book.name_of(r.experiment_id), with_steps=False)
             for r in page.runs or []
@@ -276,17 +341,51 @@ class KfpBackend:
         return info
 
     def logs(self, run_id: str, step: str, offset: int = 0) -> LogChunk:
-        self._check_step(run_id, step)
-        raise Unsupported(
-            f"step logs of runs on the KFP server are not readable through its API: see step {step!r} "
-            f"in the KFP UI, {self.run_url(run_id)}"
-        )
+        """The step's pod log through the KFP UI's log endpoint (whole, cut at `offset` bytes here),
+        where the deployment has one; else Unsupported with the run's page in the KFP UI."""
+        info = self._check_step(run_id, step)
+        if not self.capabilities.logs:
+            raise Unsupported(
+                f"step logs of runs on the KFP server are not readable through its API: see step "
+                f"{step!r} in the KFP UI, {self.run_url(run_id)} (or point --host at the KFP UI's "
+                "server, e.g. a port-forward of svc/ml-pipeline-ui, whose log endpoint this reads)"
+            )
+        done = info.step(step).state.terminal
+        task = tasks_by_name(self._get_raw(run_id)).get(step)
+        if task is None:  # not scheduled yet: no pod
+            return LogChunk(text="", offset=offset, next_offset=offset, complete=done)
+        detail = task.executor_detail
+        pod = task.pod_name or (detail.main_job if detail is not None else "") or ""
+        if not pod:
+            note = (
+                f"[jupyter-mlops] step {step!r} was taken from the cache: it ran no pod this time, "
+                "so it has no log of its own\n"
+            ).encode()
+            return _cut(note, offset, final=True)
+        try:
+            data = self.pod_logs.read(run_id, pod, info.created_at, final=done)
+        except BackendError as exc:
+            if "404" not in str(exc):
+                raise
+            raise Unsupported(
+                f"the log of step {step!r} is gone (its pod was removed and the deployment keeps no "
+                f"log archive): see the run in the KFP UI, {self.run_url(run_id)}"
+            ) from None
+        return _cut(data, offset, final=done)
 
     def artifacts(self, run_id: str, step: str | None = None) -> list[ArtifactInfo]:
         """The artifacts the server lists for each task (names and KFP artifact ids; their type,
         metadata and bytes are in ML Metadata and the object store)."""
         run = self._get_raw(run_id)
         found: list[ArtifactInfo] = []
+        values = self._step_values(to_run_info(run, "", with_steps=False))
+        if values:  # from ML Metadata: types, object-store URIs, metadata
+            for name, step_values in values.items():
+                if step is not None and name != step:
+                    continue
+                for output, (kind, uri, metadata) in sorted(step_values.artifacts.items()):
+                    found.append(ArtifactInfo(run_id, name, output, uri, kind, dict(metadata)))
+            return found
         for name, task in tasks_by_name(run).items():
             if step is not None and name != step:
                 continue
@@ -311,7 +410,13 @@ class KfpBackend:
         )
 
     def experiments(self) -> list[Experiment]:
-        return self.experiment_book.all()
+        now = self._clock()
+        kept = self._experiments
+        if kept is not None and now - kept[0] < EXPERIMENTS_REFRESH_S:
+            return list(kept[1])
+        found = self.experiment_book.all()
+        self._experiments = (now, found)
+        return list(found)
 
     def events(self, run_id: str, after: int = 0) -> list[RunEvent]:
         return [e for e in events_of(self._get_raw(run_id)) if e.seq > after]
@@ -331,7 +436,11 @@ class KfpBackend:
             )
         except BackendError as exc:
             return BackendStatus(
-                backend=self.name, reachable=False, message=str(exc), location=self.conn.host
+                backend=self.name,
+                reachable=False,
+                message=str(exc),
+                location=self.conn.host,
+                ui_url=self.ui_url,
             )
         mode = "multi-user" if health.get("multi_user") else "single-user"
         where = f", namespace {self.conn.namespace}" if self.conn.namespace else ""
@@ -342,4 +451,19 @@ class KfpBackend:
             location=self.conn.host,
             runs=int(total.total_size or 0),
             active_runs=int(active.total_size or 0),
+            ui_url=self.ui_url,
         )
+
+
+def _cut(data: bytes, offset: int, *, final: bool) -> LogChunk:
+    """The log from byte `offset`; while the step runs, only whole lines (no split UTF-8 character)."""
+    tail = data[offset:]
+    if not final and not tail.endswith(b"\n"):
+        tail = tail[: tail.rfind(b"\n") + 1]
+    end = offset + len(tail)
+    return LogChunk(
+        text=tail.decode("utf-8", "replace"),
+        offset=offset,
+        next_offset=end,
+        complete=final and end >= len(data),
+    )

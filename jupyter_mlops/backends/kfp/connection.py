@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from ...errors import BackendError, RunNotFound, UsageError
+from ...errors import BackendError, BackendUnavailable, RunNotFound, UsageError
 
 T = TypeVar("T")
 
@@ -42,11 +42,26 @@ class Connection:
     cookies: str | None
     ui_host: str
     timeout: float = REQUEST_TIMEOUT_S
+    # A projected service-account token: the kubelet rewrites the file before the token expires, so it
+    # is read again for every request (by kfp's own ServiceAccountTokenVolumeCredentials in the client).
+    token_path: str | None = None
+
+    def bearer(self) -> str | None:
+        if self.existing_token:
+            return self.existing_token
+        if self.token_path:
+            try:
+                with open(self.token_path) as f:
+                    return f.read().strip() or None
+            except OSError:
+                return None
+        return None
 
     def headers(self) -> dict[str, str]:
         headers = {"Accept": "application/json"}
-        if self.existing_token:
-            headers["Authorization"] = f"Bearer {self.existing_token}"
+        token = self.bearer()
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
         if self.cookies:
             headers["Cookie"] = self.cookies
         return headers
@@ -70,16 +85,16 @@ def resolve(
     if not url.startswith(("http://", "https://")):
         raise UsageError(f"KFP host {url!r} must start with http:// or https://")
     url = url.rstrip("/")
-    token = existing_token
-    if token is None and cookies is None:
+    token_path = None
+    if existing_token is None and cookies is None:
         path = os.environ.get(SA_TOKEN_ENV, SA_TOKEN_PATH)
         if os.path.isfile(path):  # inside a Kubeflow notebook pod
-            with open(path) as f:
-                token = f.read().strip() or None
+            token_path = path
     return Connection(
         host=url,
         namespace=namespace or None,
-        existing_token=token,
+        existing_token=existing_token,
+        token_path=token_path,
         cookies=cookies,
         ui_host=(ui_host or url).rstrip("/"),
         timeout=REQUEST_TIMEOUT_S if timeout is None else float(timeout),
@@ -106,11 +121,17 @@ def explain(conn: Connection, status: int | None, message: str, what: str) -> Ba
     where = f"the KFP server at {conn.host}"
     said = f": {message}" if message else ""
     if status is None:
-        return BackendError(
+        return BackendUnavailable(
             f"{where} is unreachable while {what} ({message or 'no answer'}); check the host "
             f"(--host or {HOST_ENV}) and that the server or its port-forward is up"
         )
     if status == 401:
+        if conn.token_path and not conn.existing_token:
+            return BackendError(
+                f"{where} refused the service-account token in {conn.token_path} while {what} "
+                f"(401 Unauthorized{said}); the token has expired and was not renewed: check that the "
+                "pod's projected token volume is mounted there"
+            )
         return BackendError(
             f"{where} refused our credentials while {what} (401 Unauthorized{said}); give a valid "
             "token (existing_token=) or session cookie (cookies=), a token may have expired"
@@ -126,7 +147,11 @@ def explain(conn: Connection, status: int | None, message: str, what: str) -> Ba
             f"{where} has no Kubeflow Pipelines v2beta1 API (404 while {what}); the server is older "
             "than KFP 2.0 or the URL is not the pipelines endpoint: upgrade, or point --host at it"
         )
-    return BackendError(f"{where} failed while {what} ({status}{said}); try again, or see the server's logs")
+    if status >= 500:
+        return BackendUnavailable(
+            f"{where} failed while {what} ({status}{said}); try again, or see the server's logs"
+        )
+    return BackendError(f"{where} refused {what} ({status}{said})")
 
 
 def call(conn: Connection, what: str, fn: Callable[[], T], *, run_id: str | None = None) -> T:
@@ -141,7 +166,9 @@ def call(conn: Connection, what: str, fn: Callable[[], T], *, run_id: str | None
         status = int(exc.status) if exc.status else None
         message = server_message(exc.body) or str(exc.reason or "")
         if run_id is not None and status in (400, 404):
-            raise RunNotFound(f"no run {run_id!r} on the KFP server at {conn.host}") from None
+            raise RunNotFound(
+                f"no run {run_id!r} on the KFP server at {conn.host} (deleted there, or never made)"
+            ) from None
         if status == 0 or status is None:  # kfp_server_api wraps some transport errors this way
             raise explain(conn, None, message, what) from None
         raise explain(conn, status, message, what) from None
@@ -183,6 +210,11 @@ def make_client(conn: Connection) -> Any:
     """A `kfp.Client` for the connection (after `probe`, so its own health retries never wait)."""
     import kfp
 
+    credentials = None
+    if conn.token_path and not conn.existing_token:
+        from kfp.client.set_volume_credentials import ServiceAccountTokenVolumeCredentials
+
+        credentials = ServiceAccountTokenVolumeCredentials(path=conn.token_path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # "only works with KFP v2.0.0-beta.2 and later"
         return kfp.Client(
@@ -191,4 +223,5 @@ def make_client(conn: Connection) -> Any:
             existing_token=conn.existing_token,
             cookies=conn.cookies,
             ui_host=conn.ui_host,
+            credentials=credentials,
         )

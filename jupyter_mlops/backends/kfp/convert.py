@@ -21,7 +21,8 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ...ir.documents import bind_arguments, pipeline_name
+from ...ir.documents import pipeline_name
+from ...ir.values import Artifact, pipeline_arguments
 from ...models import RunEvent, RunInfo, RunState, StepInfo, StepState
 
 _RUN_STATES = {
@@ -123,12 +124,14 @@ def _plan(documents: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[tuple
 
 def _parameters(documents: Sequence[Mapping[str, Any]], run: Any) -> dict[str, Any]:
     given = dict((run.runtime_config.parameters or {}) if run.runtime_config else {})
-    if not documents:
+    root = documents[0].get("root") if documents else None
+    if not isinstance(root, Mapping):
         return given
-    try:
-        return bind_arguments(documents, given)
+    try:  # the root's defaults and types only: the server ran this spec, no need to check all of it
+        values = pipeline_arguments(root, given)
     except Exception:
         return given
+    return {k: v.uri if isinstance(v, Artifact) else v for k, v in values.items()}
 
 
 def _error_text(status: Any) -> str | None:
@@ -223,3 +226,25 @@ def events_of(run: Any) -> list[RunEvent]:
         event.seq = seq
         events.append(event)
     return events
+
+
+def output_types(documents: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], str]:
+    """(task, output parameter) -> its parameterType, from the spec's components."""
+    if not documents:
+        return {}
+    spec = documents[0]
+    components = spec.get("components") or {}
+    found: dict[tuple[str, str], str] = {}
+    for task, body in ((spec.get("root") or {}).get("dag") or {}).get("tasks", {}).items():
+        ref = (body.get("componentRef") or {}).get("name", "")
+        params = ((components.get(ref) or {}).get("outputDefinitions") or {}).get("parameters") or {}
+        for name, definition in params.items():
+            found[(task, name)] = str(definition.get("parameterType", ""))
+    return found
+
+
+def typed(value: Any, kind: str | None) -> Any:
+    """A value as ML Metadata's Struct gives it (numbers are doubles) back in its parameter's type."""
+    if kind == "NUMBER_INTEGER" and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value

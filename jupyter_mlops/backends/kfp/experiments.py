@@ -81,6 +81,26 @@ class KfpExperiments:
         self._remember(experiment)
         return str(experiment.display_name)
 
+    def learn_names(self, experiment_ids: set[str]) -> None:
+        """Know the names of these experiments with at most one request (one page of experiments), so a
+        page of runs from many experiments costs one request more, not one per experiment."""
+        with self._lock:
+            unknown = {i for i in experiment_ids if i and i not in self._names}
+        if not unknown:
+            return
+        page = connection.call(
+            self.conn,
+            "listing experiments",
+            lambda: self.api.experiment_service_list_experiments(
+                page_size=200,
+                sort_by="created_at desc",
+                _request_timeout=self._timeout,
+                **self.namespace_kwargs(),
+            ),
+        )
+        for e in page.experiments or []:
+            self._remember(e)
+
     def all(self) -> list[Experiment]:
         found: list[Experiment] = []
         token = ""

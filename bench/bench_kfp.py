@@ -1,0 +1,306 @@
+"""The kfp backend against 10,000 runs on the stand-in KFP v2beta1 server (tests/kfp_standin): what the
+first page of `%pipeline runs` and of the sidebar costs the KFP server, next to what the KFP UI's own
+runs page asks of the same server; and the polling load one open run view puts on it.
+
+The stand-in is not Kubeflow Pipelines (no MySQL, no Argo, no Istio): its absolute times say little
+about a cluster, the request counts say exactly what a cluster would be asked. 10,000 runs: three runs
+really executed (the stand-in runs them with the local runner), then 10,000 run records cloned from
+them into the stand-in's table, spread over 5 experiments (a run's listing cost does not depend on
+how it ran).
+
+1. `%pipeline runs` (the runs table, 50 rows) in-process, through a kfp backend that knows no
+   experiment names yet (a new kernel): KFP requests, wall time.
+2. The sidebar's first page through a real `jupyter server` configured with `backend = kfp`:
+   `GET mlops/api/runs?offset=0&limit=100` (what runlist.ts asks first), and the whole opening
+   of the sidebar (status, experiments, runs): KFP requests, wall time.
+3. The KFP UI's runs page replayed (frontend/src/pages/RunList.tsx, kubeflow/pipelines master): its
+   `ListRuns` (page_size 10, its default; also 50 and 100, sort_by "created_at desc", the
+   storage_state NOT_EQUALS ARCHIVED filter of AllRunsList) then `ListExperiments` (no page size), one
+   after the other as the page does; no per-run request (runs with an inline spec have no pipeline
+   version to fetch). Wall time of the two requests, not the browser's rendering.
+4. An open sidebar left alone for 20 s (its timers replayed): KFP requests per second.
+5. Polling: one live run view (`RunView`, as a kernel shows it) on a running run for 20 s, and the
+   server extension's event stream for the same run for 20 s: GET runs/{id} requests per second.
+
+Run: python -m compileall -q jupyter_mlops && PYTHONPATH=$PWD:$PWD/tests python bench/bench_kfp.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+RUNS = 10_000
+EXPERIMENTS = 5
+REPEAT = 11
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def seed(standin: Any, specs: dict[str, str]) -> None:
+    from kfp_standin.cluster import RunRecord
+
+    from jupyter_mlops.backends.kfp import KfpBackend
+
+    backend = KfpBackend(host=standin.url)
+    made = [backend.submit(specs["arith"], {"a": i}, experiment="exp-0").id for i in range(3)]
+    for run_id in made:
+        while not backend.get(run_id).state.terminal:
+            time.sleep(0.2)
+    experiments = [backend.experiment_book.id_of(f"exp-{i}", create=True) for i in range(EXPERIMENTS)]
+    backend.close()
+    cluster = standin.cluster
+    templates = [cluster.record(r) for r in made]
+    start = time.time() - RUNS
+    with cluster.lock:
+        for i in range(RUNS):
+            t = templates[i % len(templates)]
+            run_id = str(uuid.uuid4())
+            cluster.runs[run_id] = RunRecord(
+                run_id=run_id,
+                experiment_id=str(experiments[i % EXPERIMENTS]),
+                namespace=None,
+                display_name=f"run-{i:05d}",
+                pipeline_spec=t.pipeline_spec,
+                runtime_config=t.runtime_config,
+                created_at=start + i,
+                attempts=list(t.attempts),
+            )
+
+
+def timed(fn: Any) -> tuple[float, Any]:
+    t0 = time.perf_counter()
+    value = fn()
+    return (time.perf_counter() - t0) * 1000, value
+
+
+def requests_during(standin: Any, fn: Any) -> tuple[float, list[str]]:
+    before = len(standin.requests)
+    ms, _ = timed(fn)
+    return ms, standin.requests[before:]
+
+
+def pipeline_runs_once(standin: Any) -> tuple[float, int]:
+    from jupyter_mlops.backends.kfp import KfpBackend
+    from jupyter_mlops.widgets import runs_table
+
+    backend = KfpBackend(host=standin.url)  # a new kernel's backend: no experiment names known
+    ms, asked = requests_during(standin, lambda: runs_table(backend, limit=50))
+    backend.close()
+    return ms, len(asked)
+
+
+def kfp_ui_page_once(standin: Any, page_size: int) -> tuple[float, int]:
+    flt = {"predicates": [{"key": "storage_state", "operation": "NOT_EQUALS", "string_value": "ARCHIVED"}]}
+    query = urllib.parse.urlencode(
+        {"page_size": page_size, "sort_by": "created_at desc", "filter": json.dumps(flt)}
+    )
+
+    def load() -> None:
+        for path in (f"/apis/v2beta1/runs?{query}", "/apis/v2beta1/experiments"):
+            with urllib.request.urlopen(standin.url + path, timeout=60) as r:
+                json.loads(r.read())
+
+    ms, asked = requests_during(standin, load)
+    return ms, len(asked)
+
+
+def summary(samples: list[tuple[float, int]], rows: int) -> dict[str, Any]:
+    return {
+        "median_ms": round(statistics.median(ms for ms, _ in samples), 1),
+        "kfp_requests": max(n for _, n in samples),
+        "rows": rows,
+    }
+
+
+class JupyterServer:
+    def __init__(self, base: Path, kfp_url: str) -> None:
+        self.port, self.token = free_port(), secrets.token_hex(16)
+        self.url = f"http://127.0.0.1:{self.port}/"
+        (base / "root").mkdir(parents=True)
+        config = base / "config.json"
+        config.write_text(
+            json.dumps({"MlopsExtensionApp": {"backend": "kfp", "backend_options": {"host": kfp_url}}})
+        )
+        env = dict(os.environ, JUPYTER_MLOPS_HOME=str(base / "home"), JUPYTER_RUNTIME_DIR=str(base / "rt"))
+        self.log = (base / "server.log").open("wb")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "jupyter_server",
+                "--no-browser",
+                "--allow-root",
+                "--ServerApp.ip=127.0.0.1",
+                f"--ServerApp.port={self.port}",
+                f"--ServerApp.root_dir={base / 'root'}",
+                f"--IdentityProvider.token={self.token}",
+                "--ServerApp.log_level=WARN",
+                f"--config={config}",
+            ],
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                self.get("api/status")
+                return
+            except OSError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise RuntimeError(f"server did not start; see {base / 'server.log'}") from None
+                time.sleep(0.2)
+
+    def get(self, path: str) -> bytes:
+        request = urllib.request.Request(self.url + path, headers={"Authorization": f"token {self.token}"})
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return bytes(response.read())
+
+    def stop(self) -> None:
+        os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.wait(30)
+
+
+def page_loads(standin: Any, server: JupyterServer) -> dict[str, Any]:
+    """Each measurement once per round, the rounds one after the other: a busy machine slows all alike."""
+    server.get("mlops/api/status")  # the server makes its backend on first use
+    pipeline_runs_once(standin)  # imports (widgets) are a kernel's first use, not the table's
+    samples: dict[str, list[tuple[float, int]]] = {}
+
+    def opening() -> None:
+        for path in ("mlops/api/status", "mlops/api/experiments", "mlops/api/runs?offset=0&limit=100"):
+            server.get(path)
+
+    for _ in range(REPEAT):
+        samples.setdefault("pipeline_runs_50", []).append(pipeline_runs_once(standin))
+        for size in (10, 50, 100):
+            samples.setdefault(f"kfp_ui_{size}", []).append(kfp_ui_page_once(standin, size))
+        ms, asked = requests_during(standin, lambda: server.get("mlops/api/runs?offset=0&limit=100"))
+        samples.setdefault("sidebar_first_page_100", []).append((ms, len(asked)))
+        ms, asked = requests_during(standin, opening)
+        samples.setdefault("sidebar_opening", []).append((ms, len(asked)))
+
+    def ratio(ours: str, theirs: str) -> float:
+        """Median over rounds of ours / the KFP UI's in the same round (robust to a busy machine)."""
+        pairs = zip(samples[ours], samples[theirs], strict=True)
+        return round(statistics.median(a / b for (a, _), (b, _) in pairs), 2)
+
+    return {
+        "ratio pipeline_runs / kfp_ui (50 rows)": ratio("pipeline_runs_50", "kfp_ui_50"),
+        "ratio sidebar_first_page / kfp_ui (100 rows)": ratio("sidebar_first_page_100", "kfp_ui_100"),
+        "pipeline_runs (50 rows, in the kernel)": summary(samples["pipeline_runs_50"], 50),
+        "kfp_ui_runs_page": {n: summary(samples[f"kfp_ui_{n}"], n) for n in (10, 50, 100)},
+        "sidebar_first_page (100 rows, through jupyter server)": summary(
+            samples["sidebar_first_page_100"], 100
+        ),
+        "sidebar_opening (status + experiments + first page)": summary(samples["sidebar_opening"], 100),
+    }
+
+
+def idle_sidebar(standin: Any, server: JupyterServer, seconds: float = 20.0) -> dict[str, Any]:
+    """An open sidebar left alone, as sidebar.ts asks: every 2 s the experiments and the first page of
+    runs, every 10 s the status (replayed with its paths and intervals)."""
+    before = len(standin.requests)
+    start = time.monotonic()
+    tick = 0
+    while time.monotonic() - start < seconds:
+        server.get("mlops/api/experiments")
+        server.get("mlops/api/runs?offset=0&limit=100")
+        if tick % 5 == 0:
+            server.get("mlops/api/status")
+        tick += 1
+        time.sleep(max(0.0, start + tick * 2.0 - time.monotonic()))
+    return {"kfp_requests_per_s": round((len(standin.requests) - before) / seconds, 2), "seconds": seconds}
+
+
+def polling(
+    standin: Any, specs: dict[str, str], server: JupyterServer, seconds: float = 20.0
+) -> dict[str, Any]:
+    import threading
+
+    from jupyter_mlops.backends.kfp import KfpBackend
+    from jupyter_mlops.widgets.run_widget import RunView
+
+    backend = KfpBackend(host=standin.url)
+    run_id = backend.submit(specs["sleepy"], {"seconds": 120}).id
+    path = f"GET /apis/v2beta1/runs/{run_id}"
+    view = RunView(backend, run_id, live=True)
+    before = sum(1 for r in standin.requests if r == path)
+    time.sleep(seconds)
+    view_rate = (sum(1 for r in standin.requests if r == path) - before) / seconds
+    view.close()
+
+    stream = threading.Thread(
+        target=lambda: _read_quietly(server, f"mlops/api/runs/{run_id}/events"), daemon=True
+    )
+    before = sum(1 for r in standin.requests if r == path)
+    stream.start()
+    time.sleep(seconds)
+    stream_rate = (sum(1 for r in standin.requests if r == path) - before) / seconds
+    backend.cancel(run_id)
+    backend.close()
+    return {
+        "run_view_requests_per_s": round(view_rate, 3),
+        "sidebar_event_stream_requests_per_s": round(stream_rate, 3),
+        "seconds": seconds,
+    }
+
+
+def _read_quietly(server: JupyterServer, path: str) -> None:
+    try:
+        server.get(path)
+    except Exception:  # the stream is cut when the bench cancels the run and stops the servers
+        pass
+
+
+def main() -> int:
+    from backends import pipelines
+    from kfp_standin import StandIn
+
+    specs = {name: pipelines.compiled(pipelines.ALL[name]) for name in ("arith", "sleepy")}
+    with tempfile.TemporaryDirectory(prefix="bench-kfp-") as tmp:
+        base = Path(tmp)
+        os.environ["JUPYTER_MLOPS_HOME"] = str(base / "mlops-home")
+        standin = StandIn(base / "standin")
+        standin.start()
+        server = None
+        try:
+            seed(standin, specs)
+            result: dict[str, Any] = {"runs_on_server": len(standin.cluster.runs), "load": os.getloadavg()}
+            server = JupyterServer(base / "jupyter", standin.url)
+            result["page_loads"] = page_loads(standin, server)
+            result["idle_sidebar"] = idle_sidebar(standin, server)
+            result["polling"] = polling(standin, specs, server)
+            result["load_after"] = os.getloadavg()
+        finally:
+            if server is not None:
+                server.stop()
+            standin.stop()
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

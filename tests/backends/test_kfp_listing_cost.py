@@ -1,0 +1,73 @@
+"""What listing runs costs a KFP server, counted on the stand-in KFP server (tests/kfp_standin): the
+first page of `%pipeline runs` (the runs table) and of the sidebar's `GET mlops/api/runs` is at most
+two requests (the page of runs, and one page of experiments for their names), whatever the number of
+experiments the page's runs are in, and no request per run (bench/kfp_listing.py measures it at
+10,000 runs)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from kfp_standin import StandIn
+
+from jupyter_mlops.backends.kfp import KfpBackend
+from jupyter_mlops.widgets import runs_table
+
+from .contract import finished
+
+Specs = dict[str, str]
+
+
+@pytest.fixture
+def standin(tmp_path: Path, home: Path) -> Iterator[StandIn]:
+    server = StandIn(tmp_path / "standin")
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_the_first_page_of_runs_costs_two_requests(standin: StandIn, specs: Specs) -> None:
+    maker = KfpBackend(host=standin.url)
+    ids = [maker.submit(specs["arith"], {"a": i}, experiment=f"exp-{i % 3}").id for i in range(6)]
+    for run_id in ids:
+        finished(maker, run_id)
+    maker.close()
+
+    backend = KfpBackend(host=standin.url)  # a new kernel: no experiment names known yet
+    before = len(standin.requests)
+    table = runs_table(backend)
+    asked = standin.requests[before:]
+    assert len(asked) <= 2, asked
+    assert [r["id"] for r in table.rows] == ids[::-1]
+    assert {r["experiment"] for r in table.rows} == {"exp-0", "exp-1", "exp-2"}
+
+    before = len(standin.requests)
+    page = backend.list_runs(limit=50)
+    assert len(standin.requests) - before == 1 and page.total == 6  # the names are known by now
+    backend.close()
+
+
+def test_the_sidebars_experiments_are_kept_for_a_while(standin: StandIn, specs: Specs) -> None:
+    backend = KfpBackend(host=standin.url)
+    clock = [100.0]
+    backend._clock = lambda: clock[0]  # a clock the test moves, instead of waiting
+    backend.submit(specs["arith"], experiment="a")
+    backend.submit(specs["arith"], experiment="b")
+    before = len(standin.requests)
+    counts = {e.name: e.run_count for e in backend.experiments()}
+    assert counts["a"] == 1 and counts["b"] == 1
+    first = len(standin.requests) - before
+    assert first >= 3  # the list, then a count per experiment
+    for _ in range(4):  # sidebars asking every 2 s
+        clock[0] += 2.0
+        backend.experiments()
+    assert len(standin.requests) - before == first
+    backend.submit(specs["arith"], experiment="a")  # a run made here shows in the counts at once
+    assert {e.name: e.run_count for e in backend.experiments()}["a"] == 2
+    clock[0] += 10.0
+    asked = len(standin.requests)
+    backend.experiments()
+    assert len(standin.requests) > asked  # and after a while the server is asked again
+    backend.close()

@@ -1,0 +1,67 @@
+"""Output parameters, metrics and artifact metadata of KFP runs read back from ML Metadata through the
+KFP UI's gRPC-web proxy, against the stand-in KFP server (tests/kfp_standin/metadata.py records what
+KFP's v2 launcher does): `run.outputs`, the run's metrics, the view's step panel; the API server alone
+(no proxy) keeps saying where to look."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from kfp_standin import StandIn
+
+from jupyter_mlops.backends.kfp import KfpBackend
+from jupyter_mlops.errors import Unsupported
+from jupyter_mlops.run_handle import Run
+from jupyter_mlops.widgets.run_widget import RunView
+
+from .contract import succeeded
+
+Specs = dict[str, str]
+
+
+@pytest.fixture
+def standin(tmp_path: Path, home: Path) -> Iterator[StandIn]:
+    server = StandIn(tmp_path / "standin")
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_outputs_and_metrics_come_back_from_ml_metadata(standin: StandIn, specs: Specs) -> None:
+    backend = KfpBackend(host=standin.url)
+    assert backend.capabilities.outputs is True  # probed once: the host proxies ML Metadata
+    probed = len([r for r in standin.requests if r.startswith("POST /ml_metadata.")])
+    run_id = backend.submit(specs["dataset"], {"count": 4}).id
+    info = succeeded(backend, run_id)
+    assert info.step("count-lines").outputs == {"Output": 4}  # an int again (MLMD's Struct has doubles)
+    assert info.step("count-lines").metrics == {"lines": 4.0} and info.metrics == {"count-lines.lines": 4.0}
+    assert Run(backend, run_id).outputs["count-lines"]["Output"] == 4
+    [data] = backend.artifacts(run_id, "write-lines")
+    assert (data.name, data.type) == ("data", "system.Dataset") and data.uri.startswith("minio://")
+
+    asked = len([r for r in standin.requests if r.startswith("POST /ml_metadata.")])
+    assert asked - probed == 4  # context, executions, artifacts, events: once for a finished run
+    backend.get(run_id)
+    backend.artifacts(run_id)
+    assert len([r for r in standin.requests if r.startswith("POST /ml_metadata.")]) == asked
+
+    view = RunView(backend, run_id, live=False)
+    detail = view.step_detail("count-lines")
+    assert detail["metrics"] == {"lines": 4.0} and view.run["metrics"] == {"count-lines.lines": 4.0}
+    backend.close()
+
+
+def test_the_api_server_alone_says_where_the_outputs_are(tmp_path: Path, home: Path, specs: Specs) -> None:
+    server = StandIn(tmp_path / "api-only", ui=False)
+    server.start()
+    try:
+        backend = KfpBackend(host=server.url)
+        run_id = succeeded(backend, backend.submit(specs["dataset"], {"count": 2}).id).id
+        assert backend.capabilities.outputs is False
+        with pytest.raises(Unsupported, match=rf"does not read step output values back.*{run_id}"):
+            _ = Run(backend, run_id).outputs
+        backend.close()
+    finally:
+        server.stop()
