@@ -26,6 +26,7 @@ from .step_folders import folder_name
 
 POLL_SECONDS = 0.2
 LOOK_SECONDS = 0.03  # how often a step's process is looked at, to give its core up while it waits
+FIRST_LOOK_SECONDS, FIRST_LOOKS_S = 0.01, 0.05  # more often in its first moments
 
 
 class Listener(Protocol):
@@ -297,10 +298,13 @@ class ContainerStep:
         offset: int,
         activity: Activity | None,
     ) -> tuple[int, str | None, int]:
-        poll = LOOK_SECONDS if activity is not None and activity.readable else POLL_SECONDS
-        last_read = 0.0
+        looking = activity is not None and activity.readable
+        poll = LOOK_SECONDS if looking else POLL_SECONDS
+        started = last_read = time.monotonic()
         while True:
-            code = processes.wait_or_deadline(process, deadline, poll)
+            # a step that starts waiting at once (a sleep, a request) is seen so within ~20 ms
+            first = looking and time.monotonic() - started < FIRST_LOOKS_S
+            code = processes.wait_or_deadline(process, deadline, FIRST_LOOK_SECONDS if first else poll)
             if code is not None or time.monotonic() - last_read >= POLL_SECONDS:
                 tail.read()
                 last_read = time.monotonic()

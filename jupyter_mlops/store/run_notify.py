@@ -215,7 +215,10 @@ class RunWatch:
         self.close()
 
     def __del__(self) -> None:
-        self.close()
+        try:
+            self.close()
+        except Exception:  # at interpreter exit the modules close() uses may be gone already
+            pass
 
 
 def backend_watch(backend: object, run_id: str | None, *, states_only: bool = False) -> RunWatch | None:
