@@ -1,16 +1,18 @@
 """Where the warm runner service of a jupyter-mlops home listens, and whether one may be used.
 
-One service per home, Python interpreter and import path (a kernel in another virtualenv, or one that
-imports another copy of this package, gets its own): its Unix socket is `$XDG_RUNTIME_DIR/jupyter-mlops/
-<key>.sock` when the session has a runtime directory, else `<home>/runner-<key>.sock`, or, when that path
-is longer than a Unix socket address may be, `<tmp>/jupyter-mlops-<uid>/<key>.sock`. The socket is
-created 0600 and its folder (outside the home) 0700: only the user can connect.
+One service per home, machine, Python interpreter and import path (a kernel in another virtualenv, or
+one that imports another copy of this package, gets its own): its Unix socket is
+`$XDG_RUNTIME_DIR/jupyter-mlops/<key>.sock` when the session has a runtime directory, else
+`<home>/runner-<key>.sock`, or, when that path is longer than a Unix socket address may be,
+`<tmp>/jupyter-mlops-<uid>/<key>.sock`. The socket is created 0600 and its folder (outside the home)
+0700: only the user can connect.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import socket
 import stat
 import sys
 import tempfile
@@ -26,7 +28,9 @@ MAX_SOCKET_PATH = 100  # sun_path holds 104 bytes on macOS, 108 on Linux, with i
 
 def service_key(home: Path) -> str:
     root = Path(__file__).resolve().parents[2]
-    parts = (str(Path(home).absolute()), sys.executable, str(root), os.environ.get("PYTHONPATH", ""))
+    # the host too: a home shared between machines (NFS) gets a socket per machine
+    host = socket.gethostname()
+    parts = (str(Path(home).absolute()), sys.executable, str(root), os.environ.get("PYTHONPATH", ""), host)
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
 
 
