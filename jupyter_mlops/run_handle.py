@@ -90,7 +90,13 @@ class Run:
         info = self.info
         sources = run_step_sources(self.backend, self.id)
         variables = {name: {a: v for a, (v, _) in s.outputs.items()} for name, s in sources.items()}
-        outputs = step_outputs(self.id, info.steps, self.backend.artifacts(self.id), variables)
+        artifacts = self.backend.artifacts(self.id)
+        outputs = step_outputs(self.id, info.steps, artifacts, variables)
+        link = getattr(self.backend, "run_url", None)
+        if not self.backend.capabilities.artifact_download and callable(link):
+            from .remote_outputs import RemoteOutputs
+
+            outputs = RemoteOutputs(outputs, artifacts, link(self.id))  # says where artifact values are
         if info.state.terminal:
             self._outputs = outputs  # a finished run's outputs no longer change: keep what was loaded
         return outputs
