@@ -217,17 +217,18 @@ def sweep(
     the frozen ones; `trials` and `parallel` may be raised). `early_stop`: start no new trial after
     `{"patience": N}` finished trials without a better one, or once the best reaches `{"target": V}`
     (or the string "patience=N,target=V"; see `jupyter_mlops.sweeps.early_stop`). `metrics`: a function
-    of a finished trial's RunInfo giving its metrics, for a backend whose runs do not carry them (kfp:
-    KFP keeps step metrics in ML Metadata, which its REST API does not return); pass it again on resume."""
+    of a finished trial's RunInfo giving its metrics, for a backend whose runs do not carry them (kfp
+    connected to the API server alone, without the ML Metadata the KFP UI's server proxies); pass it
+    again on resume."""
     from ..backends.registry import get_backend
 
     target = get_backend(backend) if isinstance(backend, str) else backend
     if metrics is None and not target.capabilities.outputs:
         raise UsageError(
-            f"sweep: the {target.name!r} backend does not read its runs' metrics back (KFP keeps them in ML "
-            "Metadata, which its REST API does not return), so trials could not be scored: pass "
-            "metrics=a function of a finished trial's RunInfo that returns its metrics (for instance one "
-            "that queries ML Metadata in the cluster), or sweep on the local backend"
+            f"sweep: the {target.name!r} backend does not read its runs' metrics back (on kfp: connected to "
+            "the API server alone, it cannot reach ML Metadata; connect through the KFP UI's server), so "
+            "trials could not be scored: pass metrics=a function of a finished trial's RunInfo that returns "
+            "its metrics, or sweep on the local backend"
         )
     records = _records(target)
     pid, host = os.getpid(), _host()

@@ -65,3 +65,36 @@ def test_the_api_server_alone_says_where_the_outputs_are(tmp_path: Path, home: P
         backend.close()
     finally:
         server.stop()
+
+
+def test_a_page_that_answers_everything_is_not_taken_for_the_kfp_ui(home: Path) -> None:
+    """A gateway that answers any path with a page (a login page, a catch-all route) in front of the API
+    server: logs and ML Metadata are not assumed to be there."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Gateway(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+        def _page(self) -> None:
+            healthz = self.path.startswith("/apis/v2beta1/healthz")
+            body = json.dumps({"multi_user": False}).encode() if healthz else b"<html>Sign in</html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json" if healthz else "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = _page
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        backend = KfpBackend(host=f"http://127.0.0.1:{server.server_address[1]}")
+        assert backend.capabilities.logs is False and backend.capabilities.outputs is False
+        backend.close()
+    finally:
+        server.shutdown()
+        server.server_close()

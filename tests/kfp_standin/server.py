@@ -19,9 +19,10 @@ UI's server proxies it (metadata.py says what is recorded). `ui=False` is the AP
 
 Routes: GET healthz; GET|POST experiments, GET experiments/{id}; POST runs (inline pipeline_spec),
 GET runs/{id}, GET runs (experiment_id, namespace, filter, sort_by, page_size, page_token),
-POST runs/{id}:terminate, POST runs/{id}:retry, DELETE runs/{id}; the UI's GET /k8s/pod/logs and its ML
-Metadata proxy (four reads). Not served: pipeline upload and versions, recurring runs, artifacts,
-visualizations, the UI's artifact endpoints.
+POST runs/{id}:terminate, POST runs/{id}:retry, DELETE runs/{id}; recurring runs (recurring.py: create,
+get, list, enable, disable, delete, and the controller's firing with an injected clock); the UI's GET
+/k8s/pod/logs and its ML Metadata proxy (four reads). Not served: pipeline upload and versions,
+artifacts, visualizations, the UI's artifact endpoints.
 """
 
 from __future__ import annotations

@@ -78,10 +78,13 @@ def call(conn: Connection, method: str, request: Any, answer: str) -> Any:
         with urllib.request.urlopen(req, timeout=conn.timeout) as response:
             body = bytes(response.read())
             header_status = response.headers.get("grpc-status")
+            kind = response.headers.get("Content-Type", "")
     except urllib.error.HTTPError as exc:
         raise explain(conn, exc.code, exc.read().decode("utf-8", "replace")[:200], what) from None
     except (urllib.error.URLError, OSError) as exc:
         raise explain(conn, None, _short(getattr(exc, "reason", exc)), what) from None
+    if not kind.startswith("application/grpc-web"):  # e.g. a login page in front of the UI
+        raise explain(conn, 502, f"not a gRPC-web answer ({kind or 'no content type'})", what)
     message, trailers = unframe(body)
     status = int(trailers.get("grpc-status", header_status or 0) or 0)
     if status:

@@ -31,7 +31,7 @@ def probe(conn: Connection) -> bool:
     request = urllib.request.Request(conn.ui_host + LOG_PATH, headers=conn.headers())
     try:
         with urllib.request.urlopen(request, timeout=min(conn.timeout, 10.0)):
-            return True
+            return False  # the UI never answers 200 without a pod: a login page or a catch-all route
     except urllib.error.HTTPError as exc:
         return exc.code in (400, 422)
     except (urllib.error.URLError, OSError):
