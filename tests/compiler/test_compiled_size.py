@@ -64,4 +64,6 @@ print("demo-outputs", sorted(task.outputs))
         r"Task (?:\x1b\[\d+m)?'([\w-]+)'(?:\x1b\[0m)? finished with status (?:\x1b\[\d+m)?SUCCESS", said
     )
     assert len(set(ok)) == 6, said[-3000:]  # kfp colours the names and states
-    assert "from jupyter_mlops.step_runtime.run import" in path.read_text(encoding="utf-8")
+    executors = yaml.safe_load(path.read_text(encoding="utf-8"))["deploymentSpec"]["executors"]
+    assert all("from jupyter_mlops.step_runtime.run import" in e["container"]["command"][-1]
+               for e in executors.values())  # fmt: skip

@@ -70,10 +70,10 @@ def test_yaml_is_a_pipeline_spec(notebook, tmp_path):
     text = _cli_compile(notebook, tmp_path / "flow.yaml")
     spec = json_format.ParseDict(next(yaml.safe_load_all(text)), pipeline_spec_pb2.PipelineSpec())
     assert spec.pipeline_info.name == "flow"
-    # Steps import the step runtime only (issue 10: it is no longer pasted into each step), which
-    # their prelude installs at this version; nothing else of the package.
+    # Steps import the step runtime only (issue 10: it is no longer pasted into each step), checking
+    # the package's version first and installing it alone where an image lacks it; nothing else of ours.
     imports = re.findall(r"(?:from|import) (jupyter_mlops[\w.]*)", text.decode())
-    assert imports and set(imports) == {"jupyter_mlops.step_runtime.run"}
+    assert imports and set(imports) == {"jupyter_mlops._version", "jupyter_mlops.step_runtime.run"}
     assert f"'jupyter-mlops=={__version__}'" in text.decode()
 
 

@@ -60,8 +60,11 @@ def test_steps_import_the_runtime_that_their_prelude_installs() -> None:
     for name, module in modules.items():
         assert "from jupyter_mlops.step_runtime.run import _mlops_run_step as _mlops_run_step" in module
         assert not re.search(r"^def _mlops_", module, re.M), name  # no runtime function pasted
+    for name, module in modules.items():  # installed by the step alone where missing, not by kfp's prelude
+        assert '"--no-deps", "--no-warn-script-location",' in module, name
+        assert f"'jupyter-mlops=={__version__}'], check=True)" in module, name
     for prelude in _preludes(documents).values():
-        assert f"install --quiet --no-warn-script-location 'jupyter-mlops=={__version__}'" in prelude
+        assert "jupyter-mlops" not in prelude  # kfp's prelude would pull its ~110 dependencies
     inline = compile_documents(notebook_pipeline(INLINE))
     assert not any("jupyter-mlops" in p for p in _preludes(inline).values())
     assert all("def _mlops_run_step(" in m for m in _modules(inline).values())

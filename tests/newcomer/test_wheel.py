@@ -78,3 +78,34 @@ def test_the_wheel_in_a_fresh_venv_without_node_gives_both_extensions_and_the_ma
         cwd=tmp_path,
     )
     assert f"loaded from {venv}/lib/" in magics and "'component'" in magics and "'pipeline'" in magics, magics
+
+
+def test_a_compiled_step_in_an_image_without_jupyter_mlops_installs_the_wheel_alone(
+    dist: Path, tmp_path: Path
+) -> None:
+    """A step's first lines, as compiled, in a Python with nothing of ours: they install jupyter-mlops
+    with --no-deps (the step runtime is standard library only), not its Jupyter dependencies, and import
+    the runtime. The wheel is found through pip's own options, as a cluster's index would serve it."""
+    from tests.executor.notebook_cells import compiled
+
+    (spec,) = compiled(["%%component make\nn = 3\nprint(n)"], "bare")
+    (executor,) = spec["deploymentSpec"]["executors"].values()
+    program = executor["container"]["command"][-1]
+    start = program.index("    try:\n")
+    end = program.index("\n", program.index("from jupyter_mlops.step_runtime.run import", start))
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        "def step():\n" + program[start:end] + "\n    return _mlops_run_step\n\n"
+        "print(step().__module__, step().__name__)\n"
+    )
+    venv = make_venv(tmp_path / "venv")
+    python = str(venv / "bin" / "python")
+    before = run_in(venv, [python, "-m", "pip", "list", "--format=freeze"], cwd=tmp_path)
+    assert "jupyter-mlops" not in before and "jupyter_server" not in before
+    wheels = {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(dist)}
+    out = run_in(venv, [python, str(probe)], cwd=tmp_path, env=wheels)
+    assert "jupyter_mlops.step_runtime.run _mlops_run_step" in out, out
+    after = run_in(venv, [python, "-m", "pip", "list", "--format=freeze"], cwd=tmp_path).lower()
+    assert f"jupyter-mlops=={VERSION}" in after or f"jupyter_mlops=={VERSION}" in after, after
+    for dependency in ("jupyter-server", "jupyter_server", "kfp==", "tensorboard", "ipywidgets"):
+        assert dependency not in after, after  # the package alone
