@@ -126,7 +126,7 @@ def bench_frontend_render(browser: Any, names: list[str], edges: list[tuple[str,
         id="bench", name="bench", state=RunState.RUNNING, steps=[StepInfo(n) for n in names], edges=edges
     )
     state = {
-        "layout": layout_dag(names, edges).to_json(),
+        "dag": layout_dag(names, edges).to_json(),  # the trait dag.js draws (widgets/run_widget.py)
         "run": run_payload(info),
         "styles": STATE_STYLES,
         "selected": "",

@@ -200,6 +200,7 @@ class BackendStatus:
     runs: int | None = None
     active_runs: int | None = None
     max_workers: int | None = None
+    runner: str | None = None  # local backend: what runs the runs (its runner service, or a process per run)
     ui_url: str | None = None  # the backend's own UI (the KFP UI's runs page), for a link
 
     def to_json(self) -> dict[str, Any]:
@@ -213,6 +214,8 @@ class BackendStatus:
             parts.append(f"{self.runs} runs ({self.active_runs or 0} active)")
         if self.max_workers is not None:
             parts.append(f"{self.max_workers} parallel steps")
+        if self.runner is not None:
+            parts.append(f"runs by {self.runner}")
         return ", ".join(parts)
 
 

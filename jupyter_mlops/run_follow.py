@@ -6,9 +6,12 @@ import html
 import time
 from typing import TYPE_CHECKING, Any, TextIO
 
+from .store.run_notify import RunWatch, backend_watch
+
 if TYPE_CHECKING:
     from .backends.base import Backend
     from .models import Experiment
+    from .render.log_filter import ExecutorLines
 
 _FOLLOW_PAUSE_S = 0.3
 
@@ -24,12 +27,31 @@ def print_logs(
     """
     from .render.log_filter import ExecutorLines
 
-    names = {s.name for s in backend.get(run_id).steps}
+    run = backend.get(run_id)
+    names = {s.name for s in run.steps}
     if step not in names:
         for other in (step.replace("_", "-"), step.replace("-", "_")):
             if other in names:
                 step = other
     lines = None if executor_lines else ExecutorLines()
+    # the step's end is pushed (store/run_notify.py): its last lines come at once, not a pause later
+    watch = backend_watch(backend, run.id) if follow else None
+    try:
+        _follow(backend, run.id, step, follow, out, lines, watch)
+    finally:
+        if watch is not None:
+            watch.close()
+
+
+def _follow(
+    backend: Backend,
+    run_id: str,
+    step: str,
+    follow: bool,
+    out: TextIO,
+    lines: ExecutorLines | None,
+    watch: RunWatch | None,
+) -> None:
     offset = 0
     while True:
         chunk = backend.logs(run_id, step, offset)
@@ -41,7 +63,10 @@ def print_logs(
         if not follow or chunk.missing or (chunk.complete and not chunk.text):
             return
         if not chunk.text:
-            time.sleep(_FOLLOW_PAUSE_S)
+            if watch is not None:
+                watch.wait(_FOLLOW_PAUSE_S)  # new log text is not announced: looked for every pause
+            else:
+                time.sleep(_FOLLOW_PAUSE_S)
 
 
 class ExperimentsTable:

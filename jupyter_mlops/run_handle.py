@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .models import RunInfo, RunState, StepState
+from .store.run_notify import backend_watch
 
 if TYPE_CHECKING:
     from .backends.base import Backend
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
 
 _WAIT_POLL_MIN_S = 0.05
 _WAIT_POLL_MAX_S = 0.5
+# With changes pushed (the local backend's run_notify), the store is still read this often while
+# waiting: a runner killed by SIGKILL announces nothing, and a read is what notices it is gone.
+_WAIT_CHECK_S = 0.5
 WAIT_GRACE_S = 60.0  # how long wait() rides out a backend it cannot reach before it gives up
 
 
@@ -139,33 +143,44 @@ class Run:
         from .errors import BackendUnavailable
 
         deadline = None if timeout is None else time.monotonic() + timeout
-        pause = _WAIT_POLL_MIN_S
-        lost_since: float | None = None
-        while True:
-            try:
-                state = self.info.state
-                lost_since = None
-            except BackendUnavailable as exc:
-                now = time.monotonic()
-                lost_since = now if lost_since is None else lost_since
-                if now - lost_since >= grace:
-                    raise type(exc)(
-                        f"run {self.id}: stopped waiting after {grace:g} s without an answer: {exc}. "
-                        "The run goes on there: call .wait() again once the server is back"
-                    ) from None
-                state = RunState.RUNNING  # not known: keep waiting, a second apart
-            if state.terminal:
-                return self
-            if deadline is not None and time.monotonic() >= deadline:
-                raise TimeoutError(
-                    f"run {self.id} ({self._info.name if self._info else '?'}) is still {state.value} "
-                    f"after {timeout} s; "
-                    "call .wait() again to keep waiting, or .cancel() it"
-                )
-            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-            step = 1.0 if lost_since is not None else pause
-            time.sleep(step if remaining is None else min(step, remaining))
-            pause = min(_WAIT_POLL_MAX_S, pause * 1.5)
+        if self._info is not None and self._info.state.terminal:
+            return self
+        # made before the state is read: no change is missed
+        watch = backend_watch(self.backend, self.id, states_only=True)
+        try:
+            pause = _WAIT_POLL_MIN_S
+            lost_since: float | None = None
+            while True:
+                try:
+                    state = self.info.state
+                    lost_since = None
+                except BackendUnavailable as exc:
+                    now = time.monotonic()
+                    lost_since = now if lost_since is None else lost_since
+                    if now - lost_since >= grace:
+                        raise type(exc)(
+                            f"run {self.id}: stopped waiting after {grace:g} s without an answer: {exc}. "
+                            "The run goes on there: call .wait() again once the server is back"
+                        ) from None
+                    state = RunState.RUNNING  # not known: keep waiting, a second apart
+                if state.terminal:
+                    return self
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise TimeoutError(
+                        f"run {self.id} ({self._info.name if self._info else '?'}) is still {state.value} "
+                        f"after {timeout} s; "
+                        "call .wait() again to keep waiting, or .cancel() it"
+                    )
+                remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+                if watch is not None and watch.pushed and lost_since is None:
+                    watch.wait(_WAIT_CHECK_S if remaining is None else min(_WAIT_CHECK_S, remaining))
+                    continue
+                step = 1.0 if lost_since is not None else pause
+                time.sleep(step if remaining is None else min(step, remaining))
+                pause = min(_WAIT_POLL_MAX_S, pause * 1.5)
+        finally:
+            if watch is not None:
+                watch.close()
 
     # -- display ------------------------------------------------------------------------------------
 

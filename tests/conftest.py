@@ -3,9 +3,14 @@ or minutes: `pytest -m "not browser and not slow"` (README, Development)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+# Every test home gets its own warm runner service (backends/runner_service.py): let each exit soon after
+# its test instead of idling for minutes (inherited by the kernels and servers the tests start).
+os.environ.setdefault("JUPYTER_MLOPS_SERVICE_IDLE_S", "10")
 
 TESTS = Path(__file__).resolve().parent
 

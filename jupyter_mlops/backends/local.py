@@ -32,7 +32,8 @@ from typing import Any
 
 from ..errors import BackendError, StepNotFound, StoreError, UsageError
 from ..home import mlops_home
-from ..ir.documents import bind_arguments, pipeline_name, spec_documents, write_spec
+from ..ir.documents import Documents, bind_arguments, pipeline_name, spec_documents, write_spec
+from ..ir.spec import PipelineIR
 from ..models import (
     ArtifactFile,
     ArtifactInfo,
@@ -48,7 +49,9 @@ from ..models import (
 )
 from ..store import RunStore, new_run_id
 from ..store.logs import log_gone, read_log, step_log_path
-from . import last_words, runner_liveness
+from ..store.run_notify import RunWatch
+from . import last_words, runner_liveness, service_client
+from .cached_runs import resolve_from_cache
 from .local_artifacts import open_artifact_file
 
 # Metrics logged in plain notebook cells go to a pseudo-run of kind "session" in this experiment: one per
@@ -134,8 +137,9 @@ class LocalBackend:
                 "whose files the steps read by relative paths (the notebook's folder)"
             )
         documents = spec_documents(pipeline_spec)
-        parameters = bind_arguments(documents, arguments)  # bad arguments fail here, before any record
-        steps, edges = plan(documents)
+        ir = PipelineIR(documents)  # read once for the arguments, the plan and the cache's pre-check
+        parameters = bind_arguments(documents, arguments, ir=ir)  # bad arguments fail here, before any record
+        steps, edges = plan(documents, ir=ir)
         pipeline = pipeline_name(documents)
         run_id = new_run_id()
         run_dir = self.store.run_dir(run_id)
@@ -150,26 +154,40 @@ class LocalBackend:
                 f"cannot write the run directory {run_dir}: {exc.strerror or exc}. Free some space or "
                 "choose another artifact root (JUPYTER_MLOPS_HOME)."
             ) from exc
+        record: dict[str, Any] = {
+            "run_id": run_id,
+            "name": name or f"{pipeline}-{time.strftime('%Y%m%d-%H%M%S')}",
+            "experiment": experiment,
+            "pipeline_name": pipeline,
+            "parameters": parameters,
+            "steps": steps,
+            "edges": edges,
+            "spec_path": spec_path,
+            "cache": cache,
+            "working_dir": cwd,
+        }
         try:
-            self.store.create_run(
-                run_id=run_id,
-                name=name or f"{pipeline}-{time.strftime('%Y%m%d-%H%M%S')}",
-                experiment=experiment,
-                pipeline_name=pipeline,
-                parameters=parameters,
-                steps=steps,
-                edges=edges,
-                spec_path=spec_path,
-                cache=cache,
-                working_dir=cwd,
-            )
+            if cache and self._resolve_from_cache(record, documents, run_dir, ir):
+                return self.store.get_run(run_id)  # every step was cached: finished, no runner needed
+            self.store.create_run(**record)
         except BaseException:
             shutil.rmtree(run_dir, ignore_errors=True)  # no directory without its record
             raise
-        self._start_runner(run_id, run_dir)
+        self._start_runner(run_id, run_dir, documents)
         return self.store.get_run(run_id)
 
-    def _start_runner(self, run_id: str, run_dir: Path) -> None:
+    def _resolve_from_cache(
+        self, record: dict[str, Any], documents: Documents, run_dir: Path, ir: PipelineIR | None = None
+    ) -> bool:
+        """Record the run finished here if the step cache holds all of it (cached_runs.py)."""
+        cache_dir = self.home / "cache"
+        return resolve_from_cache(self.store, record, documents, run_dir, cache_dir, self.max_workers, ir)
+
+    def _start_runner(
+        self, run_id: str, run_dir: Path, documents: Sequence[Mapping[str, Any]] | None = None
+    ) -> None:
+        """Hand the run to the warm runner service (service_client.py), or else start a runner process
+        of its own for it."""
         command = [
             sys.executable,
             "-m",
@@ -187,6 +205,15 @@ class LocalBackend:
         if pythonpath:
             env["PYTHONPATH"] = pythonpath
         env[runner_liveness.RUN_MARKER_ENV] = run_id  # finds its steps if the runner is killed
+        root = self.store.runs_root if self.store.runs_root != self.home / "runs" else None
+        handed = service_client.hand_over(
+            self.home, run_id, run_dir, artifact_root=root, max_workers=self.max_workers, env=env,
+            documents=documents,
+        )  # fmt: skip
+        if handed is not None:
+            self.store.set_runner(run_id, handed.pid, runner_liveness.this_host(), started=handed.started,
+                                  service=handed.socket)  # fmt: skip
+            return
         try:
             with open(run_dir / "runner.log", "ab") as log:
                 proc = subprocess.Popen(
@@ -203,7 +230,8 @@ class LocalBackend:
             message = f"could not start the runner process: {exc}"
             self.store.finish_run(run_id, RunState.FAILED, message)
             raise BackendError(f"run {run_id}: {message}") from exc
-        self.store.set_runner(run_id, proc.pid, runner_liveness.this_host())
+        started = runner_liveness.process_start_time(proc.pid)
+        self.store.set_runner(run_id, proc.pid, runner_liveness.this_host(), started=started)
         # Reap the child when it ends so it does not linger as a zombie of a long-lived kernel.
         threading.Thread(target=_reap, args=(proc, run_dir / "runner.log"), daemon=True).start()
 
@@ -235,6 +263,11 @@ class LocalBackend:
         return run_id
 
     # -- reads --------------------------------------------------------------------------------------
+
+    def watch(self, run_id: str | None = None, *, states_only: bool = False) -> RunWatch:
+        """Woken when run `run_id` (None: any run) changes, by whichever process changed it (run_notify);
+        `states_only`: only when the run's own state does."""
+        return RunWatch(self.home, run_id, states_only=states_only)
 
     def get(self, run_id: str) -> RunInfo:
         return self.store.get_run(self._check_runner(run_id))
@@ -342,4 +375,5 @@ class LocalBackend:
             runs=sum(counts.values()),
             active_runs=active,
             max_workers=self.max_workers or os.cpu_count() or 1,
+            runner=service_client.describe(self.home),
         )

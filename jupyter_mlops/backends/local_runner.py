@@ -14,14 +14,19 @@ import signal
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 from ..models import ArtifactInfo, MetricPoint, RunState, StepInfo
 from ..store import RunStore
 from ..store.logs import step_log_path
 from .last_words import LastWords
-from .runner_liveness import kill_leftovers, this_host
+from .runner_liveness import kill_leftovers, process_start_time, this_host
+
+if TYPE_CHECKING:
+    from ..executor.processes import ForkWorker
 from .runner_writes import RetryGivenUp, patience, persist, say, say_traceback
 
 HEARTBEAT_EVERY_S = 1.0
@@ -97,7 +102,12 @@ class Stop:
 
 
 def execute_run(
-    store: RunStore, run_id: str, home: Path, max_workers: int | None, stop: Stop
+    store: RunStore,
+    run_id: str,
+    home: Path,
+    max_workers: int | None,
+    stop: Stop,
+    handed: Handed | None = None,
 ) -> tuple[RunState, str | None]:
     record = store.runner_record(run_id)
     spec_path = Path(record["spec_path"])
@@ -112,7 +122,7 @@ def execute_run(
         from ..executor.engine import ExecutionOptions, execute
         from ..ir.documents import read_spec
 
-        documents = read_spec(spec_path)
+        documents = handed.documents if handed and handed.documents is not None else read_spec(spec_path)
         options = ExecutionOptions(
             workdir=run_dir,
             cache_dir=home / "cache",
@@ -121,6 +131,7 @@ def execute_run(
             run_id=run_id,
             # runs recorded before working directories were kept worked in their run directory
             step_cwd=Path(record["working_dir"]) if record.get("working_dir") else run_dir,
+            worker=handed.worker if handed else None,
         )
         listener = StoreListener(store, run_id, run_dir, stop.terminated)
         state, error = execute(documents, record["parameters"], options, listener, cancel)
@@ -138,6 +149,16 @@ def execute_run(
         watcher.join()
 
 
+@dataclass
+class Handed:
+    """What a runner forked by the runner service is handed besides the run id: the IR as documents
+    (no re-read of the run's file) and a step worker already forked from the warm service."""
+
+    documents: list[dict[str, Any]] | None = None
+    worker: ForkWorker | None = None
+    service: str | None = None  # the service's socket, recorded with the runner
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m jupyter_mlops.backends.local_runner")
     parser.add_argument("run_id")
@@ -145,40 +166,58 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--artifact-root", type=Path, default=None)
     parser.add_argument("--max-workers", type=int, default=None)
     args = parser.parse_args(argv)
+    return run(args.run_id, args.home, args.artifact_root, args.max_workers)
+
+
+def run(
+    run_id: str,
+    home: Path,
+    artifact_root: Path | None,
+    max_workers: int | None,
+    handed: Handed | None = None,
+) -> int:
+    """Run `run_id` in this process to its end; the process's exit code."""
     stop = Stop()
     signal.signal(signal.SIGTERM, stop.on_sigterm)  # first: a SIGTERM while starting cancels too
-    store = RunStore(args.home, artifact_root=args.artifact_root)
-    state = persist(lambda: store.mark_running(args.run_id, os.getpid(), this_host()), "mark the run RUNNING")
+    # a run handed over by the service: its submitter proved the folders writable moments ago
+    store = RunStore(home, artifact_root=artifact_root, probe=handed is None)
+    started = process_start_time(os.getpid())
+    service = handed.service if handed else None
+    state = persist(
+        lambda: store.mark_running(run_id, os.getpid(), this_host(), started=started, service=service),
+        "mark the run RUNNING",
+    )
     if state is RunState.RUNNING and stop.terminated.is_set():
         state = RunState.CANCELING
     if state is not RunState.RUNNING:  # cancelled before this process got going, or already finished
         if state is RunState.CANCELING:
-            persist(lambda: store.finish_run(args.run_id, RunState.CANCELED), "record the cancel")
+            persist(lambda: store.finish_run(run_id, RunState.CANCELED), "record the cancel")
         return 0
-    say(f"runner {os.getpid()} started run {args.run_id} at {time.ctime()}")
-    words = LastWords(store.run_dir(args.run_id))
+    by = f" (for the runner service {service})" if service else ""
+    say(f"runner {os.getpid()}{by} started run {run_id} at {time.ctime()}")
+    words = LastWords(store.run_dir(run_id))
     try:
-        final, error = execute_run(store, args.run_id, args.home, args.max_workers, stop)
+        final, error = execute_run(store, run_id, home, max_workers, stop, handed)
     except BaseException as exc:
         words.say(f"runner {os.getpid()} crashed: {type(exc).__name__}: {exc}")
         raise
     finally:
-        kill_leftovers(args.run_id)  # anything a step started that escaped its step's end
+        kill_leftovers(run_id)  # anything a step started that escaped its step's end
     try:
-        if final is not RunState.FAILED and store.run_state(args.run_id) is RunState.CANCELING:
+        if final is not RunState.FAILED and store.run_state(run_id) is RunState.CANCELING:
             final = RunState.CANCELED
         # Space may come back (a disk being cleared): the final state is worth waiting longer for.
-        persist(lambda: store.finish_run(args.run_id, final, error), f"record the run as {final.value}",
+        persist(lambda: store.finish_run(run_id, final, error), f"record the run as {final.value}",
                 stopping=stop.terminated, wait=FINAL_WRITE_FACTOR * patience())  # fmt: skip
     except RetryGivenUp as exc:
         # Readers see this process gone and finalize the run as died (runner_liveness).
         words.say(f"runner {os.getpid()} gave up: {exc}; the run ended {final.value}: {error}")
-        say(f"runner {os.getpid()} gives up on run {args.run_id}: {exc}; it ended {final.value} {error}")
+        say(f"runner {os.getpid()} gives up on run {run_id}: {exc}; it ended {final.value} {error}")
         return 75  # EX_TEMPFAIL
     finally:
         words.close()
         store.close()
-    say(f"runner {os.getpid()} finished run {args.run_id}: {final.value} {error or ''}")
+    say(f"runner {os.getpid()} finished run {run_id}: {final.value} {error or ''}")
     return 0
 
 

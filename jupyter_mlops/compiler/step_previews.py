@@ -6,7 +6,8 @@
 # kernel and the server only read this JSON), and kept in the artifact's metadata. Its cost is bounded
 # whatever the value's size: a frame shows its shape, dtypes and first rows; an array its shape, dtype
 # and min/max/mean and histogram over at most _MLOPS_SAMPLE elements (a strided sample of larger
-# ones, no copy of the whole); anything else its repr, cut. A preview never fails the step.
+# ones, no copy of the whole); anything else its repr, cut (JSON-like data laid out as pprint does).
+# A preview never fails the step.
 import itertools
 import sys
 from typing import Any, Dict, List
@@ -19,6 +20,7 @@ _MLOPS_TEXT_CHARS = 1000
 _MLOPS_BINS = 20
 _MLOPS_ITEMS = 20  # items of a list, tuple, set or dict shown
 _MLOPS_THUMB = 128  # pixels on a side of an image's thumbnail
+_MLOPS_WIDTH = 79  # a dict, or a list or tuple of containers, longer than this: one item a line
 
 
 def _mlops_cut(text: str, limit: int) -> str:
@@ -113,6 +115,30 @@ def _mlops_short_repr(value: Any, depth: int) -> str:
     return "frozenset({" + body + "})"
 
 
+def _mlops_pretty(value: Any, depth: int, indent: int) -> str:
+    """_mlops_short_repr, laid out as pprint does when it is too long for a line: a dict's items, or a
+    list's or tuple's items when they are containers (JSON-like data), one a line, indented."""
+    flat = _mlops_short_repr(value, depth)
+    t = type(value)
+    if indent + len(flat) <= _MLOPS_WIDTH or t not in (list, tuple, dict) or depth >= 4 or not value:
+        return flat
+    if t is dict:
+        parts = []
+        for k, v in itertools.islice(value.items(), _MLOPS_ITEMS):
+            key = _mlops_short_repr(k, depth + 1) + ": "
+            parts.append(key + _mlops_pretty(v, depth + 1, indent + 1 + len(key)))
+    else:
+        shown = list(itertools.islice(value, _MLOPS_ITEMS))
+        if not any(type(v) in (list, tuple, dict) for v in shown):
+            return flat  # a list of numbers or strings stays on its line
+        parts = [_mlops_pretty(v, depth + 1, indent + 1) for v in shown]
+    if len(value) > _MLOPS_ITEMS:
+        parts.append("\u2026 %d more" % (len(value) - _MLOPS_ITEMS))
+    brackets = "{}" if t is dict else "[]" if t is list else "()"
+    last = "," if t is tuple and len(value) == 1 else ""
+    return brackets[0] + (",\n" + " " * (indent + 1)).join(parts) + last + brackets[1]
+
+
 def _mlops_thumbnail(image: Any) -> Dict[str, Any]:
     """A PIL image as a PNG at most _MLOPS_THUMB pixels on a side, base64 (a copy is shrunk)."""
     import base64
@@ -169,6 +195,6 @@ def _mlops_preview(value: Any) -> Dict[str, Any]:
             return _mlops_thumbnail(value)
         if isinstance(value, str):
             return {"kind": "text", "text": _mlops_cut(value, _MLOPS_TEXT_CHARS), "length": len(value)}
-        return {"kind": "text", "text": _mlops_cut(_mlops_short_repr(value, 0), _MLOPS_TEXT_CHARS)}
+        return {"kind": "text", "text": _mlops_cut(_mlops_pretty(value, 0, 0), _MLOPS_TEXT_CHARS)}
     except Exception as exc:
         return {"kind": "none", "error": _mlops_cut("%s: %s" % (type(exc).__name__, exc), 200)}

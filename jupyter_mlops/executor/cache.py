@@ -2,8 +2,10 @@
 
 The key is the sha256 of the component's interface, its executor (image, command with the function
 source, args, env), its packages, its working directory (the notebook's folder, where its relative
-paths point) and its resolved inputs: parameter values, and the *content* of input artifacts (not
-their paths, which differ per run). An entry is one small JSON file under
+paths point) and its resolved inputs: parameter values, and what the input artifacts are (not
+their paths, which differ per run): an output of a cached step by its maker's key and fingerprint
+(`output_identity`, no bytes read), any other artifact (an importer's file, an output of a step
+that is not cached) by the sha256 of its content. An entry is one small JSON file under
 `<cache>/steps/`, written atomically, pointing at the artifacts of the run that produced them and
 of the last runs that reused them (hard links). A hit whose artifact files are all gone (those runs
 were deleted) or were changed since is a miss.
@@ -72,6 +74,19 @@ def cache_key(
     }
     text = json.dumps(identity, sort_keys=True, default=repr)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def output_identity(key: str, name: str, index: int, path: Path) -> str:
+    """What a freshly made output artifact stands for in the cache keys of the steps that read it, in
+    place of a sha256 of its content: the cache key of the step that made it, which output, and the
+    file's fingerprint (size, mtime). Nothing is read, so a 1 GiB hand-over costs no hashing.
+
+    The same entry found again gives the same identity (stored with it; hard links keep the
+    fingerprint), so downstream steps hit too. A step run again for the same key (its entry was lost)
+    writes new files: new fingerprints, so the steps downstream run again rather than reuse results
+    made from the old files."""
+    text = json.dumps(["output", key, name, index, _fingerprint(path)])
+    return "output:" + hashlib.sha256(text.encode()).hexdigest()
 
 
 class StepCache:

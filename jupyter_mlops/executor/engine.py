@@ -42,11 +42,23 @@ class ExecutionOptions:
     # every step's working directory (the notebook's folder: relative paths in the step's code are
     # found there, as in its kernel); None: the directory `execute` is called from. Part of the cache key.
     step_cwd: Path | None = None
+    # a step worker already started (forked from the warm runner service: warm_worker.py); None: start one
+    worker: processes.ForkWorker | None = None
+    # True: only look steps up in the cache, start no process; the first step that would have to run
+    # (a miss, or caching off for it) cancels the rest. What the submitting process tries before it hands
+    # a run to a runner (backends/cached_runs.py): a run found whole in the cache needs none.
+    cache_only: bool = False
+    # steps running at once, those waiting (sleep, I/O, a child process) included: None for
+    # core_slots.WAITING_FACTOR x max_workers; max_workers (or less) lets no step overlap a waiting one
+    max_running: int | None = None
 
 
-def plan(spec: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[tuple[str, str]]]:
-    """Steps and edges (upstream, downstream) known before the run, with the names `execute` reports."""
-    return plan_of(PipelineIR(spec))
+def plan(
+    spec: Sequence[Mapping[str, Any]], *, ir: PipelineIR | None = None
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """Steps and edges (upstream, downstream) known before the run, with the names `execute` reports
+    (`ir`: `spec` read already, as `PipelineIR(spec)`)."""
+    return plan_of(ir or PipelineIR(spec))
 
 
 def execute(
@@ -55,17 +67,20 @@ def execute(
     options: ExecutionOptions,
     listener: ExecutionListener,
     cancel: threading.Event,
+    *,
+    ir: PipelineIR | None = None,
 ) -> tuple[RunState, str | None]:
-    """Run the pipeline to the end; the final run state and, unless it succeeded, why."""
+    """Run the pipeline to the end; the final run state and, unless it succeeded, why (`ir`: `spec`
+    read already, as `PipelineIR(spec)`)."""
     try:
-        ir = PipelineIR(spec)
+        ir = ir or PipelineIR(spec)
         values = pipeline_arguments(ir.root, arguments)
     except MlopsError as e:
         return RunState.FAILED, str(e)
     workdir = options.workdir.absolute()  # steps work elsewhere (step_cwd): their paths must not be relative
-    worker = (
+    worker = options.worker or (
         processes.ForkWorker(options.python, workdir / "tmp" / "worker.log")
-        if options.fork and processes.fork_supported()
+        if options.fork and not options.cache_only and processes.fork_supported()
         else None
     )
     if worker is not None:
@@ -83,9 +98,10 @@ def execute(
         environments=Environments(options.python, (cache_root or workdir / "tmp") / "venvs"),
         cache=StepCache(cache_root) if cache_root is not None and options.cache else None,
         worker=worker,
+        cache_only=options.cache_only,
     )
     try:
-        return Scheduler(ctx, max(1, options.max_workers)).run(values)
+        return Scheduler(ctx, max(1, options.max_workers), options.max_running).run(values)
     finally:
         if worker is not None:
             worker.close()

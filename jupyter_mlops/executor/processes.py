@@ -27,6 +27,21 @@ _WORKER_SOURCE = Path(__file__).with_name("worker.py")
 KILL_GRACE_SECONDS = 3.0
 
 
+class WorkerProcess(Protocol):
+    """The step worker's process as ForkWorker uses it: a `subprocess.Popen`, or a worker forked from
+    a warm process (warm_worker.py)."""
+
+    pid: int
+    stdin: IO[bytes] | None
+    stdout: IO[bytes] | None
+
+    def poll(self) -> int | None: ...
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+    def kill(self) -> None: ...
+
+
 class StepLaunchError(Exception):
     """The step's process could not be started (the message is the step's error)."""
 
@@ -86,7 +101,7 @@ def describe_exit(code: int) -> str:
 
 
 class _ForkedStep:
-    def __init__(self, request_id: int, worker: subprocess.Popen[bytes], owner: ForkWorker) -> None:
+    def __init__(self, request_id: int, worker: WorkerProcess, owner: ForkWorker) -> None:
         self.id = request_id
         self.worker = worker  # the worker process that forks (and reaps) this step
         self.owner = owner
@@ -114,7 +129,7 @@ class ForkWorker:
         self.log = log  # the worker's own stderr (an import error if it cannot start), not the steps'
         self._lock = threading.Lock()  # guards the process handle and the pending steps
         self._write_lock = threading.Lock()  # one request at a time on the worker's stdin
-        self._proc: subprocess.Popen[bytes] | None = None
+        self._proc: WorkerProcess | None = None
         self._ready = threading.Event()
         self._pending: dict[int, _ForkedStep] = {}
         self._next_id = 0
@@ -154,7 +169,14 @@ class ForkWorker:
                     stderr.close()
             threading.Thread(target=self._read, args=(self._proc,), daemon=True, name="step-worker").start()
 
-    def _read(self, proc: subprocess.Popen[bytes]) -> None:
+    def adopt(self, proc: WorkerProcess) -> None:
+        """Use a worker process started elsewhere (forked from a warm process: warm_worker.py)."""
+        with self._lock:
+            self._proc = proc
+            self._ready = threading.Event()
+        threading.Thread(target=self._read, args=(proc,), daemon=True, name="step-worker").start()
+
+    def _read(self, proc: WorkerProcess) -> None:
         assert proc.stdout is not None
         for line in proc.stdout:
             message: dict[str, Any] = json.loads(line)

@@ -23,6 +23,7 @@ from ..ir.spec import Json, task_dependencies
 from ..ir.values import Artifact
 from ..models import ArtifactInfo, RunState, StepInfo, StepState
 from .conditions import evaluate
+from .core_slots import WAITING_FACTOR, CoreSlots
 from .dataflow import RunFacts, display_keys, group_outputs, importer_artifact, loop_items, resolve_inputs
 from .steps import ContainerStep, StepContext, StepOutcome, snapshot
 
@@ -30,12 +31,18 @@ from .steps import ContainerStep, StepContext, StepOutcome, snapshot
 class Scheduler:
     """Runs one pipeline to the end; `run` returns the final run state and, unless it succeeded, why."""
 
-    def __init__(self, ctx: StepContext, max_workers: int) -> None:
+    def __init__(self, ctx: StepContext, max_workers: int, max_running: int | None = None) -> None:
+        """`max_workers`: steps that compute at once (cores); `max_running`: steps running at once,
+        the waiting ones included (core_slots.py; default WAITING_FACTOR x max_workers)."""
         self.ctx = ctx
         self.ir = ctx.ir
         self.max_workers = max_workers
-        self.pool = ThreadPoolExecutor(max_workers, thread_name_prefix="step")
-        self.events: queue.Queue[tuple[Node, StepOutcome]] = queue.Queue()
+        limit = WAITING_FACTOR * max_workers if max_running is None else max(max_workers, max_running)
+        # None in the queue: a running step gave its core up, another may start
+        self.events: queue.Queue[tuple[Node, StepOutcome] | None] = queue.Queue()
+        self.slots = CoreSlots(max_workers, limit, on_free=lambda: self.events.put(None))
+        ctx.slots = self.slots if limit > max_workers else None
+        self.pool = ThreadPoolExecutor(limit, thread_name_prefix="step")
         self.waiting: dict[Node, None] = {}  # every node not started yet, in the order they came
         self.ready: deque[Node] = deque()  # nodes whose dependencies have all ended
         self.ready_steps: deque[Node] = deque()  # containers among them: these wait for a worker too
@@ -82,16 +89,18 @@ class Scheduler:
                 self._fail_stuck()  # nothing runs and nothing can start: it never will
                 continue
             try:
-                node, outcome = self.events.get(timeout=0.1 if self.running == 0 else 0.05)
+                event = self.events.get(timeout=0.1 if self.running == 0 else 0.05)
             except queue.Empty:
                 continue
-            self._container_done(node, outcome)
-            while True:
+            while event is not None or not self.events.empty():
+                if event is not None:
+                    self._container_done(*event)
                 try:
-                    node, outcome = self.events.get_nowait()
+                    event = self.events.get_nowait()
                 except queue.Empty:
                     break
-                self._container_done(node, outcome)
+        if self.ctx.cancel.is_set() and not self.canceled:
+            self._cancel_pending()  # the last steps saw the cancel and stopped before this loop did
 
     # -- building the graph ---------------------------------------------------------------------
 
@@ -156,7 +165,7 @@ class Scheduler:
 
     def _advance(self) -> bool:
         progressed = False
-        while self.ready or (self.ready_steps and self.running < self.max_workers):
+        while self.ready or (self.ready_steps and self.slots.free(self.running)):
             node = self.ready.popleft() if self.ready else self.ready_steps.popleft()
             if node.state != StepState.PENDING:
                 self.waiting.pop(node, None)
@@ -186,7 +195,7 @@ class Scheduler:
         if broken and policy.get("strategy") != "ALL_UPSTREAM_TASKS_COMPLETED":
             self._skip(node, "upstream")
             return True
-        if node.kind == "container" and self.running >= self.max_workers:
+        if node.kind == "container" and not self.slots.free(self.running):
             return False
         try:
             params, artifacts = resolve_inputs(node, self.facts)
@@ -230,7 +239,10 @@ class Scheduler:
             finally:
                 self.events.put((node, outcome))  # never leave the scheduler waiting for this step
 
-        self.pool.submit(run)
+        if self.ctx.cache_only:
+            run()  # no process to wait for: a thread's hand-over would cost more than the lookup
+        else:
+            self.pool.submit(run)
 
     def _container_done(self, node: Node, outcome: StepOutcome) -> None:
         self.running -= 1

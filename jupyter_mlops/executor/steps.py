@@ -4,6 +4,7 @@ then its outputs, artifacts and metrics, all reported through the listener as th
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import threading
 import time
@@ -17,12 +18,15 @@ from ..ir.spec import PipelineIR, PythonStep
 from ..ir.values import Artifact, cast_parameter, read_output_parameter
 from ..models import ArtifactInfo, MetricPoint, StepInfo, StepState
 from . import leftovers, processes
-from .cache import StepCache, cache_key, materialize
+from .cache import StepCache, cache_key, materialize, output_identity
+from .core_slots import Activity, CoreSlots
 from .prelude import Environments
 from .step_files import MetricsTail, Point, disk_full_note, last_error_line
 from .step_folders import folder_name
 
 POLL_SECONDS = 0.2
+LOOK_SECONDS = 0.03  # how often a step's process is looked at, to give its core up while it waits
+FIRST_LOOK_SECONDS, FIRST_LOOKS_S = 0.01, 0.05  # more often in its first moments
 
 
 class Listener(Protocol):
@@ -55,6 +59,8 @@ class StepContext:
     environments: Environments
     cache: StepCache | None
     worker: processes.ForkWorker | None
+    cache_only: bool = False  # a step not found in the cache does not run: it cancels the run (engine.py)
+    slots: CoreSlots | None = None  # set by the scheduler: a step seen waiting gives its core up
 
 
 @dataclass
@@ -117,6 +123,8 @@ class ContainerStep:
             key = cache_key(self.component, step, self.params, self.artifacts, str(self.ctx.cwd))
             self.info.cache_key = key
             hit = self.ctx.cache.lookup(key)
+            if hit is None and self.ctx.cache_only:
+                return self._not_cached()
             if hit is None:  # an identical step running in another run now: wait for it (single flight)
                 owner = f"run {self.ctx.run_id} step {self.info.name}"
                 with self.ctx.cache.single_flight(key, self.ctx.cancel, owner, self._note_wait):
@@ -124,7 +132,14 @@ class ContainerStep:
             outcome = self._from_cache((hit.parameters, hit.artifacts))
             self.ctx.cache.add_copies(hit, outcome.artifacts)
             return outcome
+        if self.ctx.cache_only:
+            return self._not_cached()
         return self._attempts(step)
+
+    def _not_cached(self) -> StepOutcome:
+        """Cache-only: this step would have to run. Nothing is reported; the run stops here."""
+        self.ctx.cancel.set()
+        return StepOutcome(StepState.FAILED, {}, {}, "not in the step cache")
 
     def _run_or_reuse(self, step: PythonStep, key: str, cache: StepCache) -> StepOutcome:
         hit = cache.lookup(key)  # what the step we waited for left
@@ -134,6 +149,9 @@ class ContainerStep:
             return outcome
         outcome = self._attempts(step)
         if outcome.state == StepState.SUCCEEDED:
+            for name, group in outcome.artifacts.items():
+                for index, artifact in enumerate(group):
+                    artifact.digest = output_identity(key, name, index, Path(artifact.uri))
             cache.store(key, outcome.params, outcome.artifacts)
         return outcome
 
@@ -159,12 +177,8 @@ class ContainerStep:
                 target = self._artifact_path(name, i, len(group))
                 materialize(Path(a.uri), target)
                 artifacts[name].append(replace(a, uri=str(target)))
-        log = self.ctx.listener.log_path(self.info.name)
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with log.open("a") as f:
-            f.write(
-                f"[jupyter-mlops] cached: outputs reused from an earlier run (key {self.info.cache_key})\n"
-            )
+        line = f"[jupyter-mlops] cached: outputs reused from an earlier run (key {self.info.cache_key})\n"
+        _append(self.ctx.listener.log_path(self.info.name), line.encode())
         return self._finish(StepState.CACHED, params, artifacts, None)
 
     # -- attempts -------------------------------------------------------------------------------
@@ -267,9 +281,35 @@ class ContainerStep:
         timeout: float | None,
         offset: int,
     ) -> tuple[int, str | None, int]:
+        slots = self.ctx.slots
+        activity = Activity(process.pid) if slots is not None else None
+        try:
+            return self._watch_until_end(process, tail, deadline, timeout, offset, activity)
+        finally:
+            if slots is not None:
+                slots.mark(self, False)
+
+    def _watch_until_end(
+        self,
+        process: processes.StepProcess,
+        tail: MetricsTail,
+        deadline: float | None,
+        timeout: float | None,
+        offset: int,
+        activity: Activity | None,
+    ) -> tuple[int, str | None, int]:
+        looking = activity is not None and activity.readable
+        poll = LOOK_SECONDS if looking else POLL_SECONDS
+        started = last_read = time.monotonic()
         while True:
-            code = processes.wait_or_deadline(process, deadline, POLL_SECONDS)
-            tail.read()
+            # a step that starts waiting at once (a sleep, a request) is seen so within ~20 ms
+            first = looking and time.monotonic() - started < FIRST_LOOKS_S
+            code = processes.wait_or_deadline(process, deadline, FIRST_LOOK_SECONDS if first else poll)
+            if code is not None or time.monotonic() - last_read >= POLL_SECONDS:
+                tail.read()
+                last_read = time.monotonic()
+            if activity is not None and self.ctx.slots is not None and code is None:
+                self.ctx.slots.mark(self, activity.waiting())
             if code is not None:
                 # What the step left running in its group was killed before it was reaped (processes.py).
                 return code, process.error, offset
@@ -429,6 +469,20 @@ class ContainerStep:
         self.info.finished_at = now
         self.report()
         return StepOutcome(state=state, params=params, artifacts=artifacts, error=error)
+
+
+def _append(path: Path, data: bytes) -> None:
+    """Append to a log file, making its folder if needed (one open and write: a cached step's line)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags, 0o644)
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, flags, 0o644)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
 
 
 def _no_value(artifact: Artifact) -> bool:

@@ -59,6 +59,10 @@ def read_spec(path: Path) -> Documents:
     return documents_from_yaml(text, where=str(path))
 
 
+class _CheckedDocuments(list[dict[str, Any]]):
+    """Documents this module made and checked: handed on (mlops.run -> submit), not walked again."""
+
+
 def _checked(docs: Sequence[Any], where: str) -> Documents:
     if not docs or not all(isinstance(d, Mapping) for d in docs):
         raise PipelineError(f"{where} holds no compiled pipeline (expected YAML mappings)")
@@ -67,13 +71,15 @@ def _checked(docs: Sequence[Any], where: str) -> Documents:
             f"{where} is not compiled KFP pipeline IR (no document has a 'root' DAG); compile it with "
             "kfp.compiler.Compiler().compile(...) or `jupyter-mlops compile`"
         )
-    return [dict(d) for d in docs]
+    return _CheckedDocuments(dict(d) for d in docs)
 
 
 def spec_documents(spec: Mapping[str, Any] | Sequence[Mapping[str, Any]] | str) -> Documents:
     """A backend's `pipeline_spec` argument (YAML text, one document, or the list of documents)."""
     if isinstance(spec, str):
         return documents_from_yaml(spec)
+    if isinstance(spec, _CheckedDocuments):
+        return spec  # checked where it was made (load_pipeline); its size was counted there
     check_expansion(spec, "the pipeline spec")
     if isinstance(spec, Mapping):
         return _checked([spec], "the pipeline spec")
@@ -129,13 +135,16 @@ def pipeline_name(documents: Sequence[Mapping[str, Any]]) -> str:
 
 
 def bind_arguments(
-    documents: Sequence[Mapping[str, Any]], arguments: Mapping[str, Any] | None
+    documents: Sequence[Mapping[str, Any]],
+    arguments: Mapping[str, Any] | None,
+    *,
+    ir: PipelineIR | None = None,
 ) -> dict[str, Any]:
     """The run's parameter values: the pipeline's defaults overridden by `arguments`, typed.
 
     Unknown names and missing required parameters are a UsageError naming them, before anything runs.
     """
-    ir = PipelineIR(documents)
+    ir = ir or PipelineIR(documents)  # `ir`: these documents, read already
     plan_of(ir)  # every task and nested DAG resolves (the same walk the run view draws from)
     values = pipeline_arguments(ir.root, dict(arguments or {}))
     bound = {k: v.uri if isinstance(v, Artifact) else v for k, v in values.items()}

@@ -119,10 +119,13 @@ def static_steps(
 
 
 def plan_of(ir: PipelineIR) -> tuple[list[str], list[tuple[str, str]]]:
+    if ir.static_plan is not None:
+        return ir.static_plan
     names: list[str] = []
     edges: list[tuple[str, str]] = []
     for name, deps in static_steps(ir, dag_tasks(ir.root), "", None):
         names.append(name)
         check_step_count(len(names))  # stops a plan of nested loops early, not after 90,000 steps
         edges += [(d, name) for d in deps]
+    ir.static_plan = names, edges
     return names, edges

@@ -6,6 +6,7 @@ schedules steps stays light and starts fast.
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 from collections.abc import Mapping, Sequence
@@ -37,6 +38,7 @@ class PythonStep:
     env: dict[str, str] = field(default_factory=dict)
 
 
+@functools.lru_cache(maxsize=256)  # the tasks of a pipeline mostly share one prelude: shlex is slow
 def parse_prelude(script: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(requirements, pip options) from kfp's `pip install ... && "$0" "$@"` prelude script."""
     requirements: list[str] = []
@@ -96,6 +98,9 @@ class PipelineIR:
             "executors", {}
         ) or {}
         self.root: Json = dict(pipeline["root"])
+        self._python_steps: dict[str, PythonStep] = {}  # executor label -> what python_step made of it
+        # (steps, edges) known before the run, once graph.plan_of has walked the DAG
+        self.static_plan: tuple[list[str], list[tuple[str, str]]] | None = None
         self._platform_executors: Mapping[str, Json] = (platform.get("deploymentSpec", {}) or {}).get(
             "executors", {}
         ) or {}
@@ -125,6 +130,14 @@ class PipelineIR:
     def python_step(self, task_name: str, component: Mapping[str, Any]) -> PythonStep:
         """The lightweight Python component behind a task, or a clear error for anything else."""
         label, spec = self.executor(task_name, component)
+        known = self._python_steps.get(label)
+        if known is not None:  # the tasks of one component (a chain, a loop) share its executor
+            return known
+        step = self._python_step(task_name, label, spec)
+        self._python_steps[label] = step
+        return step
+
+    def _python_step(self, task_name: str, label: str, spec: Json) -> PythonStep:
         container = spec.get("container")
         if not isinstance(container, Mapping):
             raise PipelineError(f"task {task_name!r}: executor {label!r} is not a container step")

@@ -50,6 +50,18 @@ class StepSource:
 
 
 def _runtime_call(source: str) -> dict[str, Any] | None:
+    """The step runtime call's literal keywords. The step's function comes last in its program, after
+    the inlined runtime (thousands of lines): its `def` alone is parsed first, the whole program only
+    if that finds nothing (a 20-step run's first view took ~0.4 s parsing every runtime)."""
+    last_def = source.rfind("\ndef ")
+    if last_def >= 0:
+        found = _call_in(source[last_def + 1 :])
+        if found is not None:
+            return found
+    return _call_in(source)
+
+
+def _call_in(source: str) -> dict[str, Any] | None:
     try:
         tree = ast.parse(source)
     except SyntaxError:

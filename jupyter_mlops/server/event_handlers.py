@@ -18,9 +18,11 @@ from tornado.iostream import StreamClosedError
 from ..backends.base import Backend
 from ..models import RunEvent
 from ..render import finite_json
+from ..store.run_notify import RunWatch, backend_watch
 from .base import MlopsHandler, checked_int, http_error
 
 POLL_S = 0.5
+PUSHED_MIN_S = 0.02  # with changes pushed (local backend), the store is read at most this often
 # A stream ends after this long; the browser's EventSource reconnects by itself, which also lets a
 # server that is shutting down drain its connections.
 STREAM_S = 300.0
@@ -39,8 +41,13 @@ class RunEventsHandler(MlopsHandler):
         if follow not in {"true", "false", "1", "0"}:
             raise http_error(400, f"query parameter 'follow' must be true or false, got {follow!r}")
 
+        watch: RunWatch | None = None  # the local backend pushes changes (store/run_notify.py)
+
         def read(b: Backend) -> tuple[bool, list[RunEvent]]:
+            nonlocal watch
             run = b.get(run_id)
+            if watch is None:
+                watch = backend_watch(b, run.id)  # before the events are read: no change is missed
             return run.state.terminal, b.events(run.id, after)
 
         finished, events = await self.backend_call(read)
@@ -58,7 +65,11 @@ class RunEventsHandler(MlopsHandler):
                 await self.flush()
                 if finished or follow in {"false", "0"} or time.monotonic() > deadline:
                     break
-                await asyncio.sleep(POLL_S)
+                if watch is not None:
+                    await asyncio.sleep(PUSHED_MIN_S)  # a burst of changes is read and sent at once
+                    await watch.wait_async(POLL_S)  # woken by a change, or a look every POLL_S
+                else:
+                    await asyncio.sleep(POLL_S)
                 # Read the state before the events, so the last events of a finishing run are sent.
                 try:
                     finished, events = await self.backend_call(read)
@@ -70,4 +81,7 @@ class RunEventsHandler(MlopsHandler):
                     break
         except StreamClosedError:
             return  # the browser went away
+        finally:
+            if watch is not None:
+                watch.close()
         self.finish()

@@ -176,11 +176,19 @@ class RunHandler(MlopsHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self, run_id: str) -> None:
+        step = self.get_argument("step", None)  # that step's charts too (server/step_results.py)
+
         def detail(b: Backend) -> dict[str, Any]:
             from ..ir.step_sources import run_step_sources
 
             run = b.get(run_id)
-            return run_detail(run, b.artifacts(run.id), run_step_sources(b, run.id))
+            artifacts = b.artifacts(run.id)
+            body = run_detail(run, artifacts, run_step_sources(b, run.id))
+            if step:
+                from .step_results import add_step_results
+
+                add_step_results(body, b, run, artifacts, step)
+            return body
 
         self.finish(await self.backend_call(detail))
 

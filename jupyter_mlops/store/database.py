@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from ..errors import RunNotFound, StoreError, StoreUnavailable
-from .schema import migrate
+from .run_notify import publish
+from .schema import SCHEMA_VERSION, current_version, migrate
 
 Self = TypeVar("Self", bound="StoreDatabase")
 
@@ -46,15 +47,21 @@ def ensure_writable_dir(path: Path, role: str) -> None:
 class StoreDatabase:
     """Creates the home and artifact root (or says why it cannot), opens and migrates store.db."""
 
-    def __init__(self, home: Path, *, artifact_root: Path | None = None) -> None:
+    def __init__(self, home: Path, *, artifact_root: Path | None = None, probe: bool = True) -> None:
+        """`probe=False`: the folders were proven writable by whoever handed the work over (a runner
+        opening the store its run was recorded in skips the two probe files)."""
         self.home = Path(home)
         self.runs_root = Path(artifact_root) if artifact_root is not None else self.home / "runs"
-        ensure_writable_dir(self.home, "jupyter-mlops home")
-        ensure_writable_dir(self.runs_root, "artifact root")
+        if probe:
+            ensure_writable_dir(self.home, "jupyter-mlops home")
+            ensure_writable_dir(self.runs_root, "artifact root")
         self.db_path = self.home / "store.db"
         self._lock = threading.RLock()
         self._broken = False
         self.busy_timeout = busy_timeout()
+        self._changed: set[str] = set()  # runs whose events the open transaction wrote: announced after it
+        self._state_changed: set[str] = set()  # those of them whose own state changed ("run" events)
+        self._batched = False  # True while `batch()` holds one transaction for many writes
         self._db = self._open()
 
     def _open(self) -> sqlite3.Connection:
@@ -67,7 +74,8 @@ class StoreDatabase:
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")  # durable at checkpoints; a crash loses no commit order
             db.execute("PRAGMA foreign_keys = ON")
-            migrate(db, where=str(self.db_path))
+            if current_version(db) != SCHEMA_VERSION:  # a read first: most opens find it current
+                migrate(db, where=str(self.db_path))
         except sqlite3.DatabaseError as exc:
             raise StoreError(
                 f"cannot open the run store {self.db_path}: {exc}. If the file is damaged, move it "
@@ -91,6 +99,9 @@ class StoreDatabase:
         busy timeout) is a StoreError that names the store and the cause, and the next call opens a
         fresh connection: a store that is repaired or has space again works without a restart."""
         with self._lock:
+            if self._batched:  # inside `batch()`: part of its transaction
+                yield self._db
+                return
             try:
                 if self._broken:
                     self._reopen()
@@ -102,11 +113,19 @@ class StoreDatabase:
                 yield self._db
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
+                self._changed.clear()
+                self._state_changed.clear()
                 self._rollback()
                 raise self._unavailable(exc) from exc
             except BaseException:
+                self._changed.clear()
+                self._state_changed.clear()
                 self._rollback()
                 raise
+            changed, self._changed = self._changed, set()
+            state_changed, self._state_changed = self._state_changed, set()
+        if changed:  # committed: wake whoever waits on these runs (run_notify)
+            publish(self.home, changed, state_changed)
 
     def _rollback(self) -> None:
         """Undo what is left of the transaction; after an I/O error SQLite may have undone it itself
@@ -135,6 +154,18 @@ class StoreDatabase:
             else "free some disk space or repair the file; the store is opened again on the next call"
         )
         return StoreUnavailable(f"the run store {self.db_path} is unavailable: {exc} ({hint})", busy=busy)
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Many writes of this thread as one transaction: all of them or none, one commit (a run
+        resolved from the cache is recorded whole, at once: readers never see half of it). Other
+        threads' calls wait until it ends."""
+        with self._write():
+            self._batched = True
+            try:
+                yield
+            finally:
+                self._batched = False
 
     def _write(self) -> AbstractContextManager[sqlite3.Connection]:
         return self._transaction("BEGIN IMMEDIATE")

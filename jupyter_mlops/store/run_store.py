@@ -27,15 +27,15 @@ from ..models import (
     StepState,
 )
 from . import records
-from .database import StoreDatabase, ensure_writable_dir
+from .database import ensure_writable_dir
 from .records import RUN_COLUMNS, dumps, loads
+from .runner_records import RunnerRecords, record_runner
 
 __all__ = ["RunStore", "ensure_writable_dir", "new_run_id"]
 
 DEFAULT_EXPERIMENT = "Default"
 METRIC_EVENT_EVERY_S = 1.0
 MIN_PREFIX = 4  # shortest run id prefix accepted where a run id is expected
-_ACTIVE_RUN = (RunState.PENDING.value, RunState.RUNNING.value, RunState.CANCELING.value)
 
 
 def new_run_id() -> str:
@@ -60,11 +60,11 @@ def unique_run_name(db: sqlite3.Connection, name: str) -> str:
     return f"{name}-{n}"
 
 
-class RunStore(StoreDatabase):
+class RunStore(RunnerRecords):
     """Runs, their steps, edges, metrics, artifacts and events; one directory per run for files."""
 
-    def __init__(self, home: Path, *, artifact_root: Path | None = None) -> None:
-        super().__init__(home, artifact_root=artifact_root)
+    def __init__(self, home: Path, *, artifact_root: Path | None = None, probe: bool = True) -> None:
+        super().__init__(home, artifact_root=artifact_root, probe=probe)
         self._metric_event_at: dict[str, float] = {}  # run id -> when this process last wrote one
         self.metric_event_every = METRIC_EVENT_EVERY_S
 
@@ -98,10 +98,10 @@ class RunStore(StoreDatabase):
             try:
                 db.execute(
                     "INSERT INTO runs (id, name, experiment_id, pipeline_name, backend, state, created_at, "
-                    "started_at, finished_at, parameters, spec_path, cache, kind, heartbeat, working_dir) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "started_at, finished_at, parameters, spec_path, cache, kind, working_dir) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (run_id, name, exp_id, pipeline_name, backend, state.value, now, done, done,
-                     dumps(dict(parameters)), str(spec_path) if spec_path else None, int(cache), kind, now,
+                     dumps(dict(parameters)), str(spec_path) if spec_path else None, int(cache), kind,
                      str(working_dir) if working_dir else None),
                 )  # fmt: skip
             except sqlite3.IntegrityError as exc:
@@ -128,6 +128,9 @@ class RunStore(StoreDatabase):
         self, db: sqlite3.Connection, run_id: str, kind: str, state: str, step: str | None, detail: Any
     ) -> None:
         # seq = max + 1 is race-free: the caller holds the write lock (BEGIN IMMEDIATE).
+        self._changed.add(run_id)  # announced once the transaction commits (database.py)
+        if kind == "run":
+            self._state_changed.add(run_id)
         db.execute(
             "INSERT INTO events (run_id, seq, time, kind, state, step, detail) "
             "SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ?, ? FROM events WHERE run_id = ?",
@@ -161,54 +164,24 @@ class RunStore(StoreDatabase):
             raise UsageError(f"run id {ref!r} is ambiguous: it starts {matches}; give more characters")
         return str(rows[0]["id"])
 
-    def runner_record(self, run_id: str) -> dict[str, Any]:
-        """What a runner and the liveness check need: state, pid, host, heartbeat, spec path, options."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT id, state, pid, host, heartbeat, spec_path, cache, parameters, kind, created_at, "
-                "working_dir "
-                "FROM runs WHERE id = ?",
-                (run_id,),
-            ).fetchone()
-        if row is None:
-            raise self._not_found(run_id)
-        record = dict(row)
-        record["parameters"] = loads(record["parameters"])
-        return record
-
-    def active_runner_records(self) -> list[dict[str, Any]]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT id, state, pid, host, heartbeat, created_at FROM runs WHERE state IN (?, ?, ?)",
-                _ACTIVE_RUN,
-            ).fetchall()
-        return [dict(r) for r in rows]
-
-    def set_runner(self, run_id: str, pid: int, host: str) -> None:
-        with self._write() as db:
-            db.execute("UPDATE runs SET pid = ?, host = ? WHERE id = ?", (pid, host, run_id))
-
-    def mark_running(self, run_id: str, pid: int, host: str) -> RunState:
-        """PENDING -> RUNNING by this runner; returns the state now (CANCELING if cancelled meanwhile)."""
+    def mark_running(
+        self, run_id: str, pid: int, host: str, *, started: float | None = None, service: str | None = None
+    ) -> RunState:
+        """PENDING -> RUNNING by this runner (recorded as the run's runner: runner_records.py); returns
+        the state now (CANCELING if cancelled meanwhile)."""
         now = time.time()
         with self._write() as db:
             row = db.execute("SELECT state FROM runs WHERE id = ?", (run_id,)).fetchone()
             if row is None:
                 raise self._not_found(run_id)
             state = RunState(row["state"])
-            db.execute(
-                "UPDATE runs SET pid = ?, host = ?, heartbeat = ? WHERE id = ?", (pid, host, now, run_id)
-            )
+            record_runner(db, run_id, pid, host, started=started, service=service, heartbeat=now)
             if state is RunState.PENDING:
                 db.execute("UPDATE runs SET state = ?, started_at = ? WHERE id = ?",
                            (RunState.RUNNING.value, now, run_id))  # fmt: skip
                 self._event(db, run_id, "run", RunState.RUNNING.value, None, {"pid": pid})
                 state = RunState.RUNNING
         return state
-
-    def heartbeat(self, run_id: str) -> None:
-        with self._write() as db:
-            db.execute("UPDATE runs SET heartbeat = ? WHERE id = ?", (time.time(), run_id))
 
     def run_state(self, run_id: str) -> RunState:
         with self._lock:
@@ -262,9 +235,9 @@ class RunStore(StoreDatabase):
                 )
                 self._event(db, run_id, "step", new.value, step["name"], {"error": step_error})
             db.execute(
-                "UPDATE runs SET state = ?, error = ?, finished_at = ?, heartbeat = ?, "
-                "started_at = COALESCE(started_at, ?) WHERE id = ?",
-                (state.value, error, now, now, now, run_id),
+                "UPDATE runs SET state = ?, error = ?, finished_at = ?, started_at = COALESCE(started_at, ?) "
+                "WHERE id = ?",
+                (state.value, error, now, now, run_id),
             )
             self._event(db, run_id, "run", state.value, None, {"error": error})
         return True

@@ -188,6 +188,32 @@ def _v4_sweeps_and_schedules(db: sqlite3.Connection) -> None:
     )
 
 
+def _v5_runners_apart(db: sqlite3.Connection) -> None:
+    # The runner's coordination (pid, host, heartbeat) leaves the run's history for a table of its own
+    # (store/runner_records.py), with the process's start time (a runner forked by the runner service
+    # is known by it, not by its command line) and the service it belongs to. Unfinished runs keep
+    # their runner; the columns are dropped from `runs` where SQLite can (3.35+), else left unused.
+    _statements(
+        db,
+        """
+        CREATE TABLE runners (
+            run_id TEXT PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+            pid INTEGER,
+            host TEXT,
+            started REAL,
+            heartbeat REAL,
+            service TEXT
+        );
+        INSERT INTO runners (run_id, pid, host, heartbeat)
+            SELECT id, pid, host, heartbeat FROM runs
+            WHERE state IN ('PENDING', 'RUNNING', 'CANCELING') AND (pid IS NOT NULL OR heartbeat IS NOT NULL)
+        """,
+    )
+    if sqlite3.sqlite_version_info >= (3, 35):
+        for column in ("pid", "host", "heartbeat"):
+            db.execute(f"ALTER TABLE runs DROP COLUMN {column}")
+
+
 Migration = Callable[[sqlite3.Connection], None]
 
 MIGRATIONS: list[Migration] = [
@@ -195,6 +221,7 @@ MIGRATIONS: list[Migration] = [
     _v2_summaries_and_sessions,
     _v3_working_dir,
     _v4_sweeps_and_schedules,
+    _v5_runners_apart,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

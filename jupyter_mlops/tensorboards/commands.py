@@ -33,7 +33,7 @@ def magic(m: Any) -> Callable[[list[str]], Any]:
 
 def add_command(sub: Any) -> None:
     p = sub.add_parser("tensorboard", help="TensorBoard for a logdir, or for a run's (or step's) logs")
-    p.add_argument("target", metavar="RUN|LOGDIR", help="a run (id, id prefix) or a folder of logs")
+    p.add_argument("target", metavar="RUN|LOGDIR", help="a run (id, id prefix or name) or a folder of logs")
     p.add_argument("--step", help="only this step's logs")
     p.add_argument("--backend", default="local", choices=["local", "kfp"])
     p.set_defaults(func=cmd_tensorboard)

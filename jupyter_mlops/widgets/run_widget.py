@@ -23,11 +23,14 @@ from ..render.layout import Layout, layout_dag
 from ..render.log_filter import ExecutorLines
 from ..render.style import STATE_STYLES, progress, state_name
 from ..render.svg import render_pipeline_static, render_pipeline_text, render_run_static, render_run_text
+from ..store.run_notify import RunWatch, backend_watch
 from .esm import STATIC, esm
 from .mime import MimeView, widget_frontend_available
 
 LOG_TAIL_CHARS = 16_000
 POLL_INTERVAL = 0.1  # an events() query costs ~0.1 ms: a short interval buys latency cheaply
+PUSHED_LOOK_S = 0.5  # with changes pushed, the store is still read this often
+PUSHED_MIN_S = 0.05  # and at most this often: a burst of changes is read once
 ERROR_BACKOFF = 2.0  # after a backend error, wait longer before asking again
 
 
@@ -130,6 +133,10 @@ class RunView(MimeView):
         if live is None:
             live = widget_frontend_available()
         self._seq = 0
+        # Changes pushed by the local backend (store/run_notify.py), made before the first read so none
+        # is missed; the view still looks every PUSHED_LOOK_S (a runner killed silently).
+        self._watch: RunWatch | None = backend_watch(backend, run_id) if live else None
+        self._looked = 0.0  # when the view last read the run after a push (monotonic)
         if live:  # the seq first, then the run: the run is at least as new as the seq, nothing is missed
             events = backend.events(run_id, after=0)
             self._seq = events[-1].seq if events else 0
@@ -139,16 +146,31 @@ class RunView(MimeView):
         self._logs: dict[str, tuple[str, int, bool, ExecutorLines]] = {}
         super().__init__(run=run_payload(self.info), dag=self._layout.to_json(), styles=STATE_STYLES)
         self.on_msg(self._on_frontend_msg)
+        if self._watch is not None and (not live or self.info.state.terminal):
+            self._watch.close()  # nothing to follow
+            self._watch = None
         if live and not self.info.state.terminal:
             self.watching = True
             self._thread = threading.Thread(target=self._poll, name=f"mlops-view-{run_id}", daemon=True)
             self._thread.start()
 
     # -- watching the run ---------------------------------------------------------------------------
+    def _stopped(self, wait: float) -> bool:
+        """Wait for a change (pushed) or `wait` seconds; True once the view was stopped. Changes that
+        come in a burst (a chain of quick steps) are shown together, at most every PUSHED_MIN_S."""
+        if self._watch is not None and self._watch.pushed:
+            since = time.monotonic() - self._looked
+            if since < PUSHED_MIN_S and self._stop.wait(PUSHED_MIN_S - since):
+                return True
+            self._watch.wait(max(wait, PUSHED_LOOK_S))
+            self._looked = time.monotonic()
+            return self._stop.is_set()
+        return self._stop.wait(wait)
+
     def _poll(self) -> None:
         wait = self.poll_interval
         try:
-            while not self._stop.wait(wait):
+            while not self._stopped(wait):
                 try:
                     events = self.backend.events(self.run_id, after=self._seq)
                     if not events:
@@ -175,6 +197,8 @@ class RunView(MimeView):
                     return
         finally:
             self.watching = False
+            if self._watch is not None:
+                self._watch.close()
             if self.info.state.terminal:
                 self.refresh_displays()  # the notebook's saved static HTML now shows the final state
 
@@ -204,6 +228,8 @@ class RunView(MimeView):
     def stop(self) -> None:
         """Stop following the run (the view keeps showing what it last saw)."""
         self._stop.set()
+        if self._watch is not None:
+            self._watch.wake()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=5)
 

@@ -105,8 +105,10 @@ export class MlopsClient {
     return requestAPI<IRunPage>(`runs?${query}`, {}, this.settings);
   }
 
-  getRun(id: string): Promise<IRunDetail> {
-    return requestAPI<IRunDetail>(`runs/${encodeURIComponent(id)}`, {}, this.settings);
+  /** The run; `step` (the one the view shows) also gets its metric histories and KFP visuals. */
+  getRun(id: string, step?: string | null): Promise<IRunDetail> {
+    const query = step ? `?${new URLSearchParams({ step })}` : '';
+    return requestAPI<IRunDetail>(`runs/${encodeURIComponent(id)}${query}`, {}, this.settings);
   }
 
   cancel(id: string): Promise<IRunDetail> {

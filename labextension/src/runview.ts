@@ -89,6 +89,9 @@ export class RunView extends Widget {
     this._log.dataset.step = step;
     if (this._run) {
       this._render(this._run);
+      if (!('histories' in (this._run.steps.find(s => s.name === step) ?? {}))) {
+        void this._refreshSoon(); // its charts come with a read of the run that names it
+      }
     }
     void this._followLog();
   }
@@ -168,7 +171,7 @@ export class RunView extends Widget {
       return;
     }
     try {
-      const run = await this._client.getRun(this.runId);
+      const run = await this._client.getRun(this.runId, this._selected);
       this._run = run;
       this._error.textContent = '';
       if (this._selected === null && run.steps.length > 0) {
@@ -335,6 +338,12 @@ export class RunView extends Widget {
   }
 
   private _renderStep(run: IRunDetail, step: IStep): void {
+    // Redrawn only when what it shows changed: a redraw reloads a step's HTML/Markdown frames (a flash)
+    const shown = JSON.stringify([run.id, step, run.artifacts.filter(a => a.step === step.name)]);
+    if (shown === this._stepShown) {
+      return;
+    }
+    this._stepShown = shown;
     this._stepTitle.textContent = `${step.name} \u2014 ${step.state}${step.error ? `: ${step.error}` : ''}`;
     const rows: [string, Record<string, unknown>][] = [
       ['Inputs', step.inputs],
@@ -395,6 +404,7 @@ export class RunView extends Widget {
 
   private _run: IRunDetail | null = null;
   private _selected: string | null = null;
+  private _stepShown = '';
   private _logOffset = 0;
   private _logComplete = false;
   private _timer = 0;

@@ -1,10 +1,12 @@
 /**
  * What a step made, for the sidebar's run view (issue 11): the previews the step stored with each
- * value (a frame's first rows, an array's statistics, a cut repr) and the figures it showed, in order.
+ * value (a frame's first rows, an array's statistics, a cut repr), its metric histories and KFP
+ * visual artifacts (stepcharts.ts) and the figures it showed, in order.
  * Everything arrives in the run detail (jupyter_mlops/server/run_json.py); images load from the
  * artifact route; HTML and Markdown figures open as downloads (never run in this page).
  */
 import { IRunDetail, IStep, MlopsClient } from './api';
+import { Histories, historyCharts, IVisual, visualBoxes } from './stepcharts';
 
 interface IPreview {
   kind: string;
@@ -110,6 +112,9 @@ export function stepResults(client: MlopsClient, run: IRunDetail, step: IStep): 
       box.append(preview(typeof variable === 'string' && variable !== 'result' ? variable : artifact.name, p));
     }
   }
+  // the step the view shows comes with its charts (GET runs/{id}?step=NAME): stepcharts.ts
+  const charts = step as unknown as { histories?: Histories; visuals?: IVisual[] };
+  box.append(...historyCharts(charts.histories ?? {}), ...visualBoxes(charts.visuals ?? []));
   const figures = ((step as unknown as { figures?: IFigure[] }).figures ?? []) as IFigure[];
   for (const figure of figures) {
     const url = `${client.artifactUrl(run.id, step.name, figure.artifact)}?path=${encodeURIComponent(figure.file)}`;

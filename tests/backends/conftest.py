@@ -22,3 +22,10 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "mlops-home"
     monkeypatch.setenv("JUPYTER_MLOPS_HOME", str(path))
     return path
+
+
+@pytest.fixture(params=["process", "service"])
+def runner_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the test with a runner process per run, and again with runs handed to the runner service."""
+    monkeypatch.setenv("JUPYTER_MLOPS_RUNNER", request.param)
+    return str(request.param)

@@ -13,6 +13,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import psutil
 import pytest
 from waiting import wait_until
 
@@ -42,13 +43,16 @@ def processes_of_run(run_id: str) -> list[int]:
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds step processes through /proc")
 def test_sigkill_of_the_runner_mid_run_leaves_the_run_failed_with_a_reason(
-    home: Path, specs: dict[str, str]
+    home: Path, specs: dict[str, str], runner_mode: str
 ) -> None:
     backend = LocalBackend(home)
     run_id = backend.submit(specs["sleepy"], {"seconds": 300}).id
     wait_until(lambda: backend.get(run_id).step("nap").state is StepState.RUNNING, what="the nap step")
     wait_until(lambda: "napping" in backend.logs(run_id, "nap").text, what="the nap step's first line")
     pid = backend.store.runner_record(run_id)["pid"]
+    # its step worker and the step (forked from a warm service, they do not show the run's tag in /proc)
+    below = psutil.Process(pid).children(recursive=True)
+    assert below
     os.kill(pid, signal.SIGKILL)
 
     run = finished(backend, run_id, timeout=180)  # a reader notices; no heartbeat timeout needed on Linux
@@ -63,6 +67,8 @@ def test_sigkill_of_the_runner_mid_run_leaves_the_run_failed_with_a_reason(
     assert "napping" in backend.logs(run_id, "nap").text
     # and the step the runner was running does not go on sleeping as an orphan
     wait_until(lambda: processes_of_run(run_id) == [], timeout=120, what="the orphaned step to be killed")
+    wait_until(lambda: not [p for p in below if p.is_running() and p.status() != psutil.STATUS_ZOMBIE],
+               timeout=120, what=f"the runner's worker and step {below} to end")  # fmt: skip
     assert backend.get(run_id).state is RunState.FAILED  # stays so
     runner_log = backend.run_dir(run_id) / "runner.log"  # the submitting process noted how it ended
     wait_until(lambda: f"runner process {pid} killed by signal 9" in runner_log.read_text(), 120, "the note")

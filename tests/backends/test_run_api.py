@@ -75,7 +75,9 @@ def test_bad_pipelines_and_arguments_are_usage_errors(
         mlops.run(path, backend="nope")
 
 
-def test_wait_times_out_naming_the_run_and_cancel_stops_it(home: Path, specs: dict[str, str]) -> None:
+def test_wait_times_out_naming_the_run_and_cancel_stops_it(
+    home: Path, specs: dict[str, str], runner_mode: str
+) -> None:
     run = mlops.run(specs["sleepy"], {"seconds": 120})
     with pytest.raises(TimeoutError, match=f"run {run.id} .* is still (PENDING|RUNNING) after 0.5 s"):
         run.wait(timeout=0.5)

@@ -3,6 +3,7 @@ step and variable names the user wrote; runs are found by id, name or id prefix;
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -170,3 +171,22 @@ def test_cli_runs_status_and_logs_read_as_tables(home: Path) -> None:
         timeout=120,
     )
     assert "KFP Executor" in every.stdout and "made" in every.stdout, every
+
+
+def test_the_tensorboard_command_takes_an_id_a_prefix_or_a_name(home: Path, tmp_path: Path) -> None:
+    cells = ["%%component fit\nfor i in range(3):\n    log_metric('loss', 1 / (i + 1), step=i)"]
+    run = mlops.run(notebook_pipeline(cells, "boards"), name="board-run").wait(timeout=300)
+    assert run.state is RunState.SUCCEEDED, explain(run.info)
+    env = {**os.environ, "JUPYTER_MLOPS_TENSORBOARD_DIR": str(tmp_path / "registry")}
+    for ref in (run.id, run.id[:5], "board-run"):
+        command = [sys.executable, "-m", "jupyter_mlops.cli", "tensorboard", ref, "--step", "fit"]
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        )
+        try:
+            assert process.stdout is not None
+            line = process.stdout.readline()
+            assert "TensorBoard for" in line and "http://127.0.0.1:" in line, (ref, line, process.stderr)
+        finally:
+            process.terminate()
+            process.wait(30)

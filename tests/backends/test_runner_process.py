@@ -98,7 +98,9 @@ def test_a_runner_that_cannot_read_its_pipeline_fails_the_run_saying_why(home: P
     assert run.step("a").state is StepState.SKIPPED
 
 
-def test_sigterm_to_the_runner_cancels_the_run_and_says_so(home: Path, specs: dict[str, str]) -> None:
+def test_sigterm_to_the_runner_cancels_the_run_and_says_so(
+    home: Path, specs: dict[str, str], runner_mode: str
+) -> None:
     backend = LocalBackend(home)
     run_id = backend.submit(specs["sleepy"], {"seconds": 120}).id
     wait_until(lambda: backend.get(run_id).step("nap").state is StepState.RUNNING, what="the nap step")

@@ -135,3 +135,25 @@ def test_status_in_a_new_session_shows_the_newest_run_and_cancel_still_needs_an_
     assert f"Run kept ({run.id}): SUCCEEDED" in repr(shown) + capsys.readouterr().out
     with pytest.raises(UsageError, match="no run yet in this session"):
         run_cell(ip, "%pipeline cancel")
+
+
+def test_every_magic_that_takes_a_run_takes_an_id_a_prefix_or_a_name(ip, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("JUPYTER_MLOPS_HOME", str(tmp_path / "home"))
+    run_cell(ip, "%%component make --define-only\nvalue = 41\nprint('made it')\n")
+    run_cell(ip, "%%component use --define-only\nanswer = value + 1\n")
+    first = run_cell(ip, "%pipeline run --wait --name by-name")
+    other = run_cell(ip, "%pipeline run --wait --name other")
+    assert first.state.value == other.state.value == "SUCCEEDED"
+    for ref in (first.id, first.id[:5], "by-name"):
+        capsys.readouterr()
+        shown = run_cell(ip, f"%pipeline status {ref}")
+        assert f"Run by-name ({first.id}): SUCCEEDED" in repr(shown), ref
+        run_cell(ip, f"%pipeline logs {ref} make")
+        assert "made it" in capsys.readouterr().out, ref
+        run_cell(ip, f"%pipeline cancel {ref}")
+        assert f"Run {first.id} is SUCCEEDED." in capsys.readouterr().out, ref
+        ip.user_ns.pop("value", None)
+        run_cell(ip, f"%pipeline load {ref} make")
+        assert ip.user_ns["value"] == 41, ref
+        compared = run_cell(ip, f"%pipeline compare {ref} other")
+        assert [r["id"] for r in compared.runs] == [first.id, other.id], ref

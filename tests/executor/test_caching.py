@@ -3,6 +3,7 @@
 import functools
 from pathlib import Path
 
+import pytest
 from kfp import dsl
 from kfp.dsl import Dataset, Input, Output
 
@@ -77,19 +78,48 @@ def test_a_cached_entry_whose_artifact_was_deleted_is_a_miss(run_pipeline: Runne
     second = run_pipeline(cached_pipeline)
 
     assert _states(second)["produce"] == StepState.SUCCEEDED
-    # the re-made artifact has the same content, so its consumer is still a hit
-    assert _states(second)["consume"] == StepState.CACHED
+    # A cached step's output stands for "made by that step, this file" (no hash of its bytes, issue 15):
+    # the file was made again, so its reader runs again too.
+    assert _states(second)["consume"] == StepState.SUCCEEDED
     assert Path(second.outputs("produce")["data"]).read_text() == "xxx"
+    assert second.outputs("consume") == {"Output": "3/6"}
+    assert _states(run_pipeline(cached_pipeline)) == {  # and the new files are found again
+        "produce": StepState.CACHED,
+        "consume": StepState.CACHED,
+        "stamp": StepState.SUCCEEDED,
+    }
 
 
-def test_consumers_are_keyed_by_artifact_content_not_path(run_pipeline: Runner) -> None:
+def test_an_artifact_changed_in_place_makes_its_maker_and_its_readers_run_again(run_pipeline: Runner) -> None:
     first = run_pipeline(cached_pipeline)
-    Path(first.outputs("produce")["data"]).write_text("yyy")  # same size, different content
+    Path(first.outputs("produce")["data"]).write_text("yyyy")
 
     second = run_pipeline(cached_pipeline)
 
     assert _states(second)["produce"] == StepState.SUCCEEDED
-    assert _states(second)["consume"] == StepState.CACHED  # new content equals the original "xxx"
+    assert _states(second)["consume"] == StepState.SUCCEEDED
+    assert second.outputs("consume") == {"Output": "3/6"}
+
+
+@component
+def write_fixed(data: Output[Dataset]) -> None:
+    with open(data.path, "w") as f:
+        f.write("fixed")
+
+
+@dsl.pipeline
+def uncached_maker():
+    made = write_fixed().set_caching_options(False)
+    consume(data=made.outputs["data"], doubled=1)
+
+
+def test_an_output_of_a_step_not_cached_is_known_by_its_content(run_pipeline: Runner) -> None:
+    """Its maker runs every time, at a new path: its reader is a hit while the bytes are the same."""
+    run_pipeline(uncached_maker)
+    second = run_pipeline(uncached_maker)
+
+    assert _states(second) == {"write-fixed": StepState.SUCCEEDED, "consume": StepState.CACHED}
+    assert second.outputs("consume") == {"Output": "5/1"}
 
 
 def test_a_no_cache_run_neither_reads_nor_writes_the_cache(run_pipeline: Runner) -> None:
@@ -123,3 +153,20 @@ def test_a_cache_entry_outlives_its_run_while_a_run_that_reused_it_remains(run_p
     shutil.rmtree(second.workdir)
     shutil.rmtree(third.workdir)
     assert _states(run_pipeline(cached_pipeline))["produce"] == StepState.SUCCEEDED  # no copy left
+
+
+def test_handing_a_cached_steps_output_to_the_next_step_reads_none_of_its_bytes(
+    run_pipeline: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 1 GiB hand-over with the cache on costs no sha256 (issue 15): keys never hash such outputs."""
+    from jupyter_mlops.ir import values
+
+    def no_hashing(path: Path) -> str:
+        raise AssertionError(f"hashed {path}")
+
+    monkeypatch.setattr(values, "content_hash", no_hashing)
+    first = run_pipeline(cached_pipeline)
+    second = run_pipeline(cached_pipeline)
+
+    assert first.state == second.state == RunState.SUCCEEDED, (first.error, second.error)
+    assert _states(second)["consume"] == StepState.CACHED

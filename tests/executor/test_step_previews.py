@@ -99,3 +99,25 @@ def test_images_get_a_bounded_thumbnail() -> None:
     assert max(small.size) <= 128 and small.getpixel((1, 1)) == (0, 255, 0)
     assert peak < 48 * 1024 * 1024, peak  # not a copy of the 36 MB image
     assert "png" not in _mlops_preview(np.zeros((10, 10), dtype="float64"))  # floats: no picture
+
+
+def test_json_like_values_are_pretty_printed_when_long() -> None:
+    config = {
+        "model": {"layers": [64, 32, 16], "activation": "relu", "dropout": 0.25},
+        "optimizer": {"name": "adam", "lr": 0.001, "betas": [0.9, 0.999]},
+        "epochs": 30,
+    }
+    text = _mlops_preview(config)["text"]
+    assert text == (
+        "{'model': {'layers': [64, 32, 16], 'activation': 'relu', 'dropout': 0.25},\n"
+        " 'optimizer': {'name': 'adam', 'lr': 0.001, 'betas': [0.9, 0.999]},\n"
+        " 'epochs': 30}"
+    ), text
+    rows = [{"id": i, "label": f"n{i}", "score": i / 10} for i in range(30)]
+    lines = _mlops_preview(rows)["text"].splitlines()
+    assert lines[0] == "[{'id': 0, 'label': 'n0', 'score': 0.0},"
+    assert lines[1] == " {'id': 1, 'label': 'n1', 'score': 0.1},"
+    assert lines[-1] == " \u2026 10 more]" and len(lines) == 21  # 20 items shown, then how many more
+    long_rows = _mlops_preview([{"label": "x" * 60, "i": i} for i in range(30)])["text"]
+    assert len(long_rows) == 1000 and long_rows.endswith("\u2026")  # cut, however it is laid out
+    assert _mlops_preview({"a": 1})["text"] == "{'a': 1}"  # short: one line, as repr

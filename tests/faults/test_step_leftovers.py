@@ -8,14 +8,13 @@ import re
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 from backends.contract import explain, finished
 from waiting import wait_until
 
 from jupyter_mlops.backends.local import LocalBackend
 from jupyter_mlops.models import RunState, StepState
-
-pytestmark = pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds processes through /proc")
 
 
 @pytest.fixture(scope="module")
@@ -29,10 +28,9 @@ def spec() -> str:
 
 def alive(pid: int) -> bool:
     try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
+        return psutil.Process(pid).status() not in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
+    except psutil.NoSuchProcess:
         return False
-    return state not in ("Z", "X")
 
 
 def assert_all_gone(pids: list[int]) -> None:

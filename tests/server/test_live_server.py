@@ -3,6 +3,7 @@ server restart in the middle of a run loses nothing."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -74,7 +75,20 @@ def test_schemathesis_finds_no_server_error(lab: LabServer, tmp_path: Path) -> N
     assert "generated" in result.stdout and "Server error" not in result.stdout, result.stdout[-3000:]
 
 
-def test_a_run_survives_a_restart_of_the_jupyter_server(lab: LabServer) -> None:
+@pytest.fixture(params=["process", "service"])
+def runner_lab(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[LabServer]:
+    """A server whose runs go to a runner process each, or to the warm runner service."""
+    monkeypatch.setenv("JUPYTER_MLOPS_RUNNER", request.param)
+    server = LabServer(base_dir=tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_a_run_survives_a_restart_of_the_jupyter_server(runner_lab: LabServer) -> None:
+    lab = runner_lab
     notebook = [*LONG_STEP[:1], LONG_STEP[1].replace("time.sleep(60)", "time.sleep(8)\nprint('woke up')")]
     write_notebook(lab.root_dir / "nap.ipynb", notebook)
     run = lab.api("mlops/api/runs", "POST", {"notebook": "nap.ipynb", "name": "through a restart"})
@@ -89,3 +103,7 @@ def test_a_run_survives_a_restart_of_the_jupyter_server(lab: LabServer) -> None:
     assert "napping" in log["text"] and "woke up" in log["text"]
     listed = lab.api("mlops/api/runs")
     assert [r["name"] for r in listed["runs"]] == ["through a restart"]
+    from jupyter_mlops.store import RunStore
+
+    service = RunStore(lab.mlops_home).runner_record(run["id"])["service"]
+    assert (service is not None) is (os.environ["JUPYTER_MLOPS_RUNNER"] == "service")

@@ -48,3 +48,29 @@ async def test_steps_and_values_as_the_user_wrote_them(api: MlopsApi, jp_root_di
     assert by_name["id"] == run["id"]
     log = await api.get(f"runs/{run['name']}/steps/use_data/log")
     assert "four 0" in log["text"]
+
+
+HISTORY_CELLS = [
+    "%load_ext jupyter_mlops",
+    "%%component train\nfor i in range(4):\n    log_metric('loss', 1 / (i + 1), step=i)\n"
+    "log_metric('n', 4)\nw = 1",
+    "%%component after\nv = w + 1",
+]
+
+
+async def test_the_step_asked_for_carries_its_metric_histories(api: MlopsApi, jp_root_dir: Path) -> None:
+    write_notebook(jp_root_dir / "histories.ipynb", HISTORY_CELLS)
+    _, created = await api.call("POST", "runs", {"notebook": "histories.ipynb"})
+    run = await api.wait_for(created["id"], {"SUCCEEDED", "FAILED"})
+    assert run["state"] == "SUCCEEDED", run
+    assert all("histories" not in s and "visuals" not in s for s in run["steps"])  # only when asked
+
+    asked = await api.get(f"runs/{run['id']}", step="train")
+    steps = {s["name"]: s for s in asked["steps"]}
+    # `n` was logged once: a number in the metrics, not a chart
+    assert steps["train"]["histories"] == {"loss": [[0.0, 1.0], [1.0, 0.5], [2.0, 1 / 3], [3.0, 0.25]]}
+    assert steps["train"]["visuals"] == []
+    assert "histories" not in steps["after"]
+    after = {s["name"]: s for s in (await api.get(f"runs/{run['id']}", step="after"))["steps"]}["after"]
+    assert after["histories"] == {} and after["visuals"] == []
+    assert (await api.get(f"runs/{run['id']}", step="nothing"))["id"] == run["id"]  # no such step: no charts

@@ -103,6 +103,23 @@ async def test_events_stream_the_runs_changes_as_server_sent_events(api: MlopsAp
     assert later == b""
 
 
+async def test_the_event_stream_is_woken_by_the_runs_changes_not_by_a_poll(
+    api: MlopsApi, jp_root_dir: Path, monkeypatch: Any
+) -> None:
+    """With its periodic look set to an hour, the stream can only follow the run by the pushed changes
+    (store/run_notify.py); it still ends by itself when the run finishes."""
+    from jupyter_mlops.server import event_handlers
+
+    monkeypatch.setattr(event_handlers, "POLL_S", 3600.0)
+    write_notebook(jp_root_dir / "sums.ipynb", TWO_STEPS)
+    _, created = await api.call("POST", "runs", {"notebook": "sums.ipynb"})
+
+    stream = await api.get(f"runs/{created['id']}/events")
+
+    events = _server_sent_events(stream.decode())
+    assert '"state": "SUCCEEDED"' in [e for e in events if e["event"] == "run"][-1]["data"]
+
+
 async def test_runs_page_newest_first(api: MlopsApi, jp_root_dir: Path) -> None:
     write_notebook(jp_root_dir / "sums.ipynb", TWO_STEPS)
     ids = []

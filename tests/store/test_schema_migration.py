@@ -64,3 +64,61 @@ def test_a_version_2_store_gains_the_working_dir_of_runs(tmp_path: Path) -> None
         run_id="new", name="new", experiment=None, pipeline_name="p", parameters={}, working_dir=tmp_path
     )
     assert store.runner_record("new")["working_dir"] == str(tmp_path)
+
+
+def v4_store_with_runs(home: Path, runner_pid: int, host: str) -> None:
+    """A store as release 4 wrote it: the runner's pid, host and heartbeat in the runs table."""
+    db = sqlite3.connect(home / "store.db", isolation_level=None)
+    migrate(db, target=4)
+    now = time.time()
+    db.execute("INSERT INTO experiments VALUES ('e1', 'old-exp', ?)", (now,))
+    rows = [
+        ("live", "RUNNING", runner_pid, host, now - 1),
+        ("done", "SUCCEEDED", 4242, host, now - 50),
+        ("waiting", "PENDING", None, None, now - 2),
+    ]
+    for run_id, state, pid, on, beat in rows:
+        db.execute(
+            "INSERT INTO runs (id, name, experiment_id, state, created_at, parameters, pid, host, heartbeat) "
+            "VALUES (?, ?, 'e1', ?, ?, '{}', ?, ?, ?)",
+            (run_id, run_id, state, now - 100, pid, on, beat),
+        )
+    db.close()
+
+
+def test_a_version_4_store_moves_its_runners_to_their_own_record(tmp_path: Path) -> None:
+    v4_store_with_runs(tmp_path, runner_pid=31337, host="old-host")
+    store = RunStore(tmp_path)
+    live = store.runner_record("live")
+    assert (live["pid"], live["host"], live["state"]) == (31337, "old-host", "RUNNING")
+    assert live["heartbeat"] is not None and live["started"] is None and live["service"] is None
+    assert store.runner_record("waiting")["heartbeat"] is not None  # its liveness clock carries on
+    assert store.runner_record("done")["pid"] is None  # a finished run's runner is no longer kept
+    assert store.get_run("done").state is RunState.SUCCEEDED  # the history is untouched
+    columns = {r[1] for r in store._db.execute("PRAGMA table_info(runs)")}
+    if sqlite3.sqlite_version_info >= (3, 35):
+        assert not columns & {"pid", "host", "heartbeat"}
+    # the new record is written by the runner's calls
+    assert store.mark_running("waiting", 77, "h", started=123.5, service="/tmp/s.sock") is RunState.RUNNING
+    waiting = store.runner_record("waiting")
+    assert (waiting["pid"], waiting["started"], waiting["service"]) == (77, 123.5, "/tmp/s.sock")
+    before = waiting["heartbeat"]
+    time.sleep(0.01)
+    store.heartbeat("waiting")
+    assert store.runner_record("waiting")["heartbeat"] > before
+    assert {r["id"] for r in store.active_runner_records()} == {"live", "waiting"}
+
+
+def test_a_run_whose_runner_died_before_the_upgrade_is_failed_by_the_new_code(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from jupyter_mlops.backends.local import LocalBackend
+    from jupyter_mlops.backends.runner_liveness import this_host
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a runner of the old release that has exited without finishing its run
+    v4_store_with_runs(tmp_path, runner_pid=gone.pid, host=this_host())
+    run = LocalBackend(tmp_path).get("live")
+    assert run.state is RunState.FAILED
+    assert f"runner process {gone.pid} died" in (run.error or "")

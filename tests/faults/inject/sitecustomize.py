@@ -64,8 +64,10 @@ def patch_store(module: Any) -> None:
 def _is_runner() -> bool:
     main = sys.modules.get("__main__")
     spec = getattr(main, "__spec__", None)
-    named = spec is not None and spec.name == "jupyter_mlops.backends.local_runner"
-    return named or sys.argv[0].endswith("local_runner.py")
+    # a per-run runner process, or the runner service whose forked runners inherit its patched modules
+    runners = ("jupyter_mlops.backends.local_runner", "jupyter_mlops.backends.runner_service")
+    named = spec is not None and spec.name in runners
+    return named or sys.argv[0].endswith(("local_runner.py", "runner_service.py"))
 
 
 def patch_logs(module: Any) -> None:

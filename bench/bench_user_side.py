@@ -1,0 +1,277 @@
+"""Issue 15, from the user's side: `mlops.run(...)` -> `.wait()` returns, on the local backend, against
+kfp.local (SubprocessRunner, use_venv=False) in the same run.
+
+    python -m compileall -q jupyter_mlops          # a wheel install has .pyc; an editable one may not
+    python bench/bench_user_side.py [--repeat 7] [--only NAME ...] [--skip-kfp-local] [--big]
+
+Cases (NAME): trivial (1-step run -> wait), chains (10 and 40 steps: fixed cost + per step), cached
+(fully cached 20-step re-run; kfp.local with enable_caching=True), waiting (8 steps that sleep 0.5 s
+and a join, 2 CPU slots), thousand (a 1,000-step chain, kfp compile included), big (1 GiB numpy array
+between two steps with the cache on, against `cp` of the same bytes; only with --big).
+Our figures are medians of --repeat (the big case: best of --repeat, as FACTS.md advises); kfp.local runs once
+or twice per case (it takes ~0.4 s a step). The IR is compiled once up front (what `%pipeline run` of
+an unchanged notebook hands over); the 1,000-step case includes its compile.
+"""
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+warnings.filterwarnings("ignore")
+HOME = Path(tempfile.mkdtemp(prefix="bench-user-side-"))
+os.environ["JUPYTER_MLOPS_HOME"] = str(HOME / "home")
+
+import jupyter_mlops as mlops  # noqa: E402
+from jupyter_mlops.backends.local import LocalBackend  # noqa: E402
+from jupyter_mlops.ir.documents import load_pipeline  # noqa: E402
+from jupyter_mlops.models import RunState, StepState  # noqa: E402
+
+
+def pipelines() -> dict[str, Any]:
+    from kfp import dsl
+
+    @dsl.component(base_image="python:3.11")
+    def inc(x: int) -> int:
+        return x + 1
+
+    @dsl.component(base_image="python:3.11")
+    def nap(i: int) -> int:
+        import time
+
+        time.sleep(0.5)
+        return i
+
+    @dsl.component(base_image="python:3.11")
+    def join(values: list) -> int:
+        return len(values)
+
+    @dsl.component(base_image="python:3.11", packages_to_install=["numpy"])
+    def make_array(gib: float, out: dsl.Output[dsl.Dataset]) -> None:
+        import numpy as np
+
+        np.save(out.path + ".npy", np.ones(int(gib * (1 << 30)) // 8))
+        import os
+
+        os.replace(out.path + ".npy", out.path)
+
+    @dsl.component(base_image="python:3.11", packages_to_install=["numpy"])
+    def read_array(data: dsl.Input[dsl.Dataset]) -> float:
+        import numpy as np
+
+        return float(np.load(data.path, mmap_mode="r")[-1])
+
+    def chain_of(n: int) -> Any:
+        @dsl.pipeline(name=f"chain-{n}")
+        def chain(x: int = 0) -> int:
+            task = inc(x=x)
+            for _ in range(n - 1):
+                task = inc(x=task.output)
+            return task.output
+
+        return chain
+
+    @dsl.pipeline(name="waiting")
+    def waiting() -> int:
+        with dsl.ParallelFor([0, 1, 2, 3, 4, 5, 6, 7]) as i:
+            napped = nap(i=i)
+        return join(values=dsl.Collected(napped.output)).output
+
+    @dsl.pipeline(name="big")
+    def big(gib: float = 1.0) -> float:
+        return read_array(data=make_array(gib=gib).outputs["out"]).output
+
+    return {"chain": chain_of, "waiting": waiting, "big": big}
+
+
+def user_run(spec: Any, backend: LocalBackend, *, cache: bool = True, **arguments: Any) -> tuple[float, Any]:
+    start = time.perf_counter()
+    run = mlops.run(spec, arguments, backend=backend, cache=cache).wait()
+    elapsed = time.perf_counter() - start
+    if run.state is not RunState.SUCCEEDED:
+        raise SystemExit(f"run {run.id} {run.state.value}: {run.error}")
+    return elapsed, run
+
+
+def kfp_local(call: Callable[[], Any], root: Path, caching: bool = False) -> float:
+    """One kfp.local run; its copious output goes to root/output.log, not the terminal."""
+    from kfp import local
+
+    root.mkdir(parents=True, exist_ok=True)
+    local.init(
+        runner=local.SubprocessRunner(use_venv=False),
+        pipeline_root=str(root / "outputs"),
+        enable_caching=caching,
+        cache_root=str(root / "cache"),
+    )
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with (root / "output.log").open("ab") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        try:
+            start = time.perf_counter()
+            call()
+            return time.perf_counter() - start
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:8.1f} ms"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--only", nargs="*", default=None)
+    parser.add_argument("--skip-kfp-local", action="store_true")
+    parser.add_argument("--big", action="store_true", help="also the 1 GiB hand-over (needs ~3 GiB free)")
+    args = parser.parse_args()
+    wanted = set(args.only or ["trivial", "chains", "cached", "waiting", "thousand"]) | (
+        {"big"} if args.big else set()
+    )
+    kfp = not args.skip_kfp_local
+    made = pipelines()
+    backend = LocalBackend(max_workers=2)
+    load = os.getloadavg()
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} cores, load average {load[0]:.1f} {load[1]:.1f}"
+    )
+    rows: list[str] = []
+
+    def median_of(spec: Any, **kw: Any) -> float:
+        return statistics.median(user_run(spec, backend, cache=False, **kw)[0] for _ in range(args.repeat))
+
+    if wanted & {"trivial", "chains"}:
+        specs = {n: load_pipeline(made["chain"](n)) for n in (1, 10, 40)}
+        user_run(specs[1], backend, cache=False)  # warm this process's imports
+        times = (
+            {n: median_of(specs[n]) for n in (1, 10, 40)} if "chains" in wanted else {1: median_of(specs[1])}
+        )
+        rows.append(f"1-step trivial run -> wait:      ours {ms(times[1])}")
+        if "chains" in wanted:
+            per_step = (times[40] - times[10]) / 30
+            rows.append(
+                f"10 / 40-step chains:             ours {ms(times[10])} / {ms(times[40])}"
+                f" -> {per_step * 1000:.1f} ms/step, fixed {ms(times[10] - 10 * per_step)}"
+            )
+        if kfp:
+            one = kfp_local(lambda: made["chain"](1)(), HOME / "kfp-1")
+            rows.append(f"   kfp.local 1 step:             {ms(one)} ({one / times[1]:.0f}x ours)")
+            if "chains" in wanted:
+                ten = kfp_local(lambda: made["chain"](10)(), HOME / "kfp-10")
+                rows.append(
+                    f"   kfp.local 10 steps:           {ms(ten)} ({(ten - one) / 9 * 1000:.0f} ms/step)"
+                )
+
+    if "cached" in wanted:
+        # ours and kfp.local interleaved, wall and CPU time (both resolve in this process, so the CPU
+        # time of this process is all of it and the load of a shared machine inflates it less)
+        spec = load_pipeline(made["chain"](20))
+        chain20 = made["chain"](20)
+        user_run(spec, backend)  # fills the cache
+        if kfp:
+            kfp_local(lambda: chain20(), HOME / "kfp-cache", caching=True)
+        walls: dict[str, list[float]] = {"ours": [], "kfp": []}
+        cpus: dict[str, list[float]] = {"ours": [], "kfp": []}
+        for _ in range(args.repeat):
+            cpu = time.process_time()
+            elapsed, run = user_run(spec, backend)
+            cpus["ours"].append(time.process_time() - cpu)
+            walls["ours"].append(elapsed)
+            assert {s.state for s in run.info.steps} == {StepState.CACHED}, run.tasks
+            if kfp:
+                cpu = time.process_time()
+                walls["kfp"].append(kfp_local(lambda: chain20(), HOME / "kfp-cache", caching=True))
+                cpus["kfp"].append(time.process_time() - cpu)
+        for who, label in (
+            ("ours", "fully cached 20-step re-run:     ours"),
+            ("kfp", "   kfp.local enable_caching=True:"),
+        ):
+            if walls[who]:
+                rows.append(
+                    f"{label} {ms(statistics.median(walls[who]))} (best {ms(min(walls[who]))},"
+                    f" CPU {ms(statistics.median(cpus[who]))})"
+                )
+
+    if "waiting" in wanted:
+        spec = load_pipeline(made["waiting"])
+        took = median_of(spec)
+        rows.append(f"8 steps sleeping 0.5 s + join:   ours {ms(took)} (2 CPU slots)")
+        if kfp:
+            rows.append(
+                f"   kfp.local:                    {ms(kfp_local(lambda: made['waiting'](), HOME / 'kfp-w'))}"
+            )
+
+    if "thousand" in wanted:
+        start = time.perf_counter()
+        thousand = made["chain"](1000)  # kfp's @dsl.pipeline builds the graph here, task by task
+        built = time.perf_counter() - start
+        start = time.perf_counter()
+        spec = load_pipeline(thousand)  # the IR documents from kfp's PipelineSpec
+        compiled = time.perf_counter() - start
+        took, _ = user_run(spec, backend, cache=False)
+        total = built + compiled + took
+        rows.append(
+            f"1,000-step chain, compile incl.: ours {total:8.2f} s = {total:.2f} ms/step"
+            f" (kfp builds the pipeline {built:.2f} s, IR {compiled:.2f} s, run {took:.2f} s)"
+        )
+
+    if "big" in wanted:
+        spec = load_pipeline(made["big"])
+        ours = []
+        for i in range(args.repeat):
+            ours.append(user_run(spec, backend, cache=True, gib=1.0 + i * 1e-9)[0])  # a new key each time
+        # The same two bodies in one plain process, no pipeline: what the steps' own work costs
+        direct_code = (
+            "import numpy as np, os, sys; p = sys.argv[1]\n"
+            "np.save(p + '.npy', np.ones((1 << 30) // 8)); os.replace(p + '.npy', p)\n"
+            "float(np.load(p, mmap_mode='r')[-1])"
+        )
+        direct = []
+        for _ in range(args.repeat):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-c", direct_code, str(HOME / "direct")], check=True)
+            direct.append(time.perf_counter() - start)
+            (HOME / "direct").unlink()
+        src = HOME / "one-gib"
+        subprocess.run(["dd", "if=/dev/zero", f"of={src}", "bs=1M", "count=1024", "status=none"], check=True)
+        cps = []
+        for _ in range(args.repeat):
+            start = time.perf_counter()
+            shutil.copyfile(src, HOME / "copy")
+            cps.append(time.perf_counter() - start)
+            (HOME / "copy").unlink()
+        rows.append(
+            f"1 GiB array between two steps:   ours best {min(ours):.2f} s"
+            f" (median {statistics.median(ours):.2f}); cp best {min(cps):.2f} s"
+            f" -> {min(ours) / min(cps):.1f}x cp; the steps' code in one plain process best"
+            f" {min(direct):.2f} s (ours {min(ours) - min(direct):+.2f} s)"
+        )
+
+    load = os.getloadavg()
+    rows.append(f"load average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
+    print("\n".join(rows))
+    shutil.rmtree(HOME, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""A run found whole in the step cache, resolved in the submitting process: no runner process at all.
+
+Before `LocalBackend.submit` hands a run (with the cache on) to a runner, it executes the pipeline here
+in cache-only mode (`ExecutionOptions(cache_only=True)`): the real scheduler and steps, which look each
+step up, put its cached outputs into the run's directory (hard links) and write its log line, but start
+no process; the first step that would have to run stops the attempt. What the steps report is kept in
+memory meanwhile. Every step CACHED: the run is recorded from that report, in one transaction,
+exactly as a runner records a cached run (PENDING, RUNNING, each step's states and outputs, its
+artifacts and metrics, SUCCEEDED, with their events), and `submit` returns it finished. Anything
+else (a miss, a step with caching off, an error): the attempt leaves no trace (its files are removed,
+nothing was recorded) and the run goes to a runner as before; that runner finds the cached steps again.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..ir.spec import PipelineIR
+from ..models import ArtifactInfo, MetricPoint, RunState, StepInfo, StepState
+from ..store import RunStore
+from ..store.logs import step_log_path
+from ..store.records import dumps, loads
+from .runner_liveness import this_host
+
+
+class _Report:
+    """The engine's listener while the run is tried from the cache: every call kept, in order."""
+
+    def __init__(self, store: RunStore, run_id: str, run_dir: Path, planned: Sequence[str]) -> None:
+        self.store = store
+        self.run_id = run_id
+        self.run_dir = run_dir
+        self.calls: list[Callable[[], None]] = []
+        self.cached = 0
+        # Planned steps are created PENDING with the run; the scheduler's first report of one (PENDING,
+        # its component named) changes nothing its next report does not write again: replayed only
+        # for a step reported no more (PENDING over PENDING writes no event, so order does not matter).
+        self._planned = set(planned)
+        self.first_pending: dict[str, StepInfo] = {}
+
+    def on_step(self, step: StepInfo) -> None:
+        if step.state is StepState.CACHED:
+            self.cached += 1
+        if step.state is StepState.PENDING and step.name in self._planned:
+            self._planned.discard(step.name)
+            self.first_pending[step.name] = step
+            return
+        self._planned.discard(step.name)
+        self.first_pending.pop(step.name, None)
+        self.calls.append(lambda: self.store.record_step(self.run_id, step))
+
+    def on_artifact(self, artifact: ArtifactInfo) -> None:
+        artifact.run_id = self.run_id
+        self.calls.append(lambda: self.store.record_artifact(artifact))
+
+    def on_metric(self, metric: MetricPoint) -> None:
+        metric.run_id = self.run_id
+        self.calls.append(lambda: self.store.record_metric(metric))
+
+    def on_metrics(self, metrics: list[MetricPoint]) -> None:
+        for metric in metrics:
+            metric.run_id = self.run_id
+        self.calls.append(lambda: self.store.record_metrics(metrics))
+
+    def log_path(self, step: str) -> Path:
+        return step_log_path(self.run_dir, step)  # in run_dir/logs, which submit made
+
+
+def resolve_from_cache(
+    store: RunStore,
+    record: Mapping[str, Any],
+    documents: Sequence[Mapping[str, Any]],
+    run_dir: Path,
+    cache_dir: Path,
+    max_workers: int | None,
+    ir: PipelineIR | None = None,
+) -> bool:
+    """Record run `record` (the arguments of `RunStore.create_run`) as finished from the cache, if
+    every step of it is cached; False (and nothing recorded) if any step would have to run."""
+    from ..executor.engine import ExecutionOptions, execute
+
+    run_id = str(record["run_id"])
+    report = _Report(store, run_id, run_dir, record["steps"])
+    options = ExecutionOptions(
+        workdir=run_dir,
+        cache_dir=cache_dir,
+        cache=True,
+        max_workers=max_workers or os.cpu_count() or 1,
+        run_id=run_id,
+        step_cwd=Path(record["working_dir"]),
+        cache_only=True,
+    )
+    # The parameters as a runner reads them back from the store (JSON), so the cache keys are its keys.
+    parameters = loads(dumps(dict(record["parameters"])))
+    try:
+        state, _ = execute(documents, parameters, options, report, threading.Event(), ir=ir)
+    except Exception:
+        state = RunState.FAILED  # whatever went wrong, the runner meets it again and reports it
+    if state is not RunState.SUCCEEDED or report.cached == 0:
+        _forget(run_dir)
+        return False
+    with store.batch():
+        store.create_run(**record)
+        store.mark_running(run_id, os.getpid(), this_host())
+        for step in report.first_pending.values():
+            store.record_step(run_id, step)
+        for call in report.calls:
+            call()
+        store.finish_run(run_id, RunState.SUCCEEDED)
+    return True
+
+
+def _forget(run_dir: Path) -> None:
+    """Remove what the attempt put in the run's directory (links to cached outputs, log lines), so the
+    runner starts from what `submit` left: the IR and an empty logs folder."""
+    for name in ("artifacts", "tmp"):
+        if (run_dir / name).exists():
+            shutil.rmtree(run_dir / name, ignore_errors=True)
+    logs = run_dir / "logs"
+    for entry in os.listdir(logs) if logs.is_dir() else ():
+        path = logs / entry
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    logs.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,360 @@
+"""The warm runner service: `python -m jupyter_mlops.backends.runner_service --home H --socket S`.
+
+One long-lived process per jupyter-mlops home (service_address.py), started on demand by the first
+run (service_client.py), with kfp's executor and this package's engine imported once. For each run
+handed to it over its Unix socket it forks a runner: a process of its own session that runs the run
+exactly as a per-run runner process would (local_runner.run: its pid and start time recorded, its
+heartbeat, its cancel and SIGTERM handling), with the kernel's environment, and whose step worker is
+forked from it at once with everything loaded (executor/warm_worker.py).
+
+Runs do not depend on the service once forked: killing the service (or its crash) ends no run; the
+runs finish and are reaped by init, and the next run starts a new service. The service itself stays
+single-threaded (it only forks), holds no store connection, and exits after `--idle` seconds with no
+runner alive and no request. A lock file next to the socket lets only one service serve a socket.
+
+Protocol: one JSON line per connection, one JSON line back. {"op": "run", "run_id", "home",
+"artifact_root", "max_workers", "run_dir", "env", "documents"} -> {"pid", "started"}; {"op": "ping"} ->
+{"pid", "runs", "idle"}; an error -> {"error"}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import os
+import select
+import signal
+import socket
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from . import zygotes
+from .service_freshness import Freshness, modules_stamp
+from .zygotes import MAX_ZYGOTES, Zygote, memory_cap, note_runner_end, zygotes_wanted
+
+READ_TIMEOUT_S = 30.0  # a client that connects must send its request within this
+_MAX_FD = 65536
+
+
+def warm_up() -> None:
+    """Import what every runner and step worker needs, once, before the first fork."""
+    os.environ["_KFP_RUNTIME"] = "true"  # kfp's light runtime import, as a fresh step worker has it
+    import gc
+    import importlib
+    import pkgutil
+
+    import kfp  # noqa: F401
+    import psutil  # noqa: F401
+    from kfp import dsl  # noqa: F401
+    from kfp.dsl import executor_main  # noqa: F401
+
+    from .. import executor, ir, store
+    from ..executor import prelude
+    from . import local_runner  # noqa: F401
+
+    for package in (executor, ir, store):  # what a run imports on its way, so that no runner does
+        for module in pkgutil.iter_modules(package.__path__):
+            importlib.import_module(f"{package.__name__}.{module.name}")
+    # a step's requirements are checked against what is installed: packaging, importlib.metadata
+    # and its directory caches, loaded here once
+    prelude.requirements_satisfied(("kfp",))
+    import ctypes  # the step worker arms each step's death with its parent through prctl (worker.py)
+
+    ctypes.CDLL(None, use_errno=True)
+
+    exec("import kfp\nfrom kfp import dsl\nfrom kfp.dsl import *\nfrom typing import *\n", {})
+    gc.collect()
+    gc.freeze()  # forked runners and workers then share these pages instead of copying them
+
+
+class Service:
+    def __init__(self, home: Path, address: Path, idle: float) -> None:
+        self.home = home
+        self.address = address
+        self.idle = idle
+        self.runners: dict[int, dict[str, Any]] = {}  # pid -> its run (id, home, folder), until reaped
+        self.last_request = time.monotonic()
+        self.stopping = False
+        self.keep: list[int] = []  # our own descriptors, closed in every forked runner
+        self.socket_file: tuple[int, int] | None = None
+        self.zygotes: dict[tuple[str, ...], Zygote] = {}  # per import set (zygotes.py)
+        self.refused: set[tuple[str, ...]] = set()  # import sets a zygote cannot hold
+        self.importable: dict[str, bool] = {}
+        self.freshness = Freshness()
+
+    def serve(self, lock_fd: int) -> None:
+        wake_r, wake_w = os.pipe()
+        for fd in (wake_r, wake_w):
+            os.set_blocking(fd, False)
+        signal.set_wakeup_fd(wake_w)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+        listener = self._listen()
+        self.keep = [lock_fd, wake_r, wake_w, listener.fileno()]
+        print(f"runner service {os.getpid()} serves {self.address} (idle exit after {self.idle:g} s)",
+              flush=True)  # fmt: skip
+        try:
+            while not self.stopping:
+                try:
+                    zygotes = [z.fileno() for z in self.zygotes.values()]
+                    readable, _, _ = select.select([listener.fileno(), wake_r, *zygotes], [], [], 1.0)
+                except InterruptedError:
+                    readable = []
+                if wake_r in readable:
+                    _drain(wake_r)
+                self._reap()
+                self._hear_zygotes(readable)
+                if listener.fileno() in readable:
+                    self._accept(listener)
+                busy = self.runners or any(z.runners for z in self.zygotes.values())
+                if not busy and time.monotonic() - self.last_request > self.idle:
+                    break
+        finally:
+            self._close(listener)
+            for zygote in self.zygotes.values():
+                zygote.close()
+        print(f"runner service {os.getpid()} exits ({len(self.runners)} runs going on)", flush=True)
+
+    def _stop(self, signum: int, frame: object) -> None:
+        self.stopping = True
+
+    def _listen(self) -> socket.socket:
+        try:
+            self.address.unlink()  # a dead service's socket: we hold the lock, so no one serves it
+        except FileNotFoundError:
+            pass
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        old = os.umask(0o177)  # the socket file is 0600 from its creation: only the user connects
+        try:
+            listener.bind(str(self.address))
+        finally:
+            os.umask(old)
+        os.chmod(self.address, 0o600)
+        bound = os.stat(self.address)
+        self.socket_file = (bound.st_dev, bound.st_ino)  # removed at exit only if it is still this one
+        listener.listen(64)
+        listener.setblocking(False)
+        return listener
+
+    def _close(self, listener: socket.socket) -> None:
+        """Stop being found (the socket file goes first), then answer whoever already connected."""
+        try:
+            now = os.stat(self.address)
+            if (now.st_dev, now.st_ino) == self.socket_file:
+                self.address.unlink()
+        except OSError:
+            pass
+        while True:
+            try:
+                readable, _, _ = select.select([listener], [], [], 0)
+            except InterruptedError:
+                continue
+            if not readable:
+                break
+            self._accept(listener)
+        listener.close()
+
+    def _accept(self, listener: socket.socket) -> None:
+        try:
+            conn, _ = listener.accept()
+        except (BlockingIOError, InterruptedError):
+            return
+        self.last_request = time.monotonic()
+        with conn:
+            try:
+                conn.setblocking(True)
+                conn.settimeout(READ_TIMEOUT_S)
+                request = json.loads(_read_line(conn))
+                reply = self._handle(request, conn)
+            except Exception as exc:
+                reply = {"error": f"{type(exc).__name__}: {exc}"}
+            try:
+                conn.sendall(json.dumps(reply).encode() + b"\n")
+            except OSError:
+                pass
+        self.last_request = time.monotonic()
+
+    def _handle(self, request: dict[str, Any], conn: socket.socket) -> dict[str, Any]:
+        if request.get("op") == "ping":
+            idle = max(0.0, self.idle - (time.monotonic() - self.last_request))
+            runs = len(self.runners) + sum(len(z.runners) for z in self.zygotes.values())
+            preloaded = [list(modules) for modules in self.zygotes]
+            return {"pid": os.getpid(), "runs": runs, "idle": idle, "zygotes": preloaded}
+        if request.get("op") != "run":
+            return {"error": f"unknown request {request.get('op')!r}"}
+        changed = self.freshness.changed()
+        if changed is not None:  # a new service will load the new code; this one stops
+            print(f"runner service {os.getpid()} stops: {changed} changed since it was loaded", flush=True)
+            self.stopping = True
+            return {"error": f"{changed} changed since the service loaded it", "stale": True}
+        zygote = self._zygote_for(request, conn.fileno())
+        if zygote is not None:
+            try:
+                return zygote.fork_runner(request)
+            except (OSError, ValueError) as exc:
+                print(f"zygote {zygote.pid} ({', '.join(zygote.modules)}) failed: {exc}", flush=True)
+                self._drop(zygote)
+        from .runner_liveness import process_start_time
+
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            _runner(request, [*self.keep, conn.fileno()], str(self.address))
+        self.runners[pid] = {k: request.get(k) for k in ("run_id", "home", "run_dir")}
+        return {"pid": pid, "started": process_start_time(pid)}
+
+    def _zygote_for(self, request: dict[str, Any], conn: int) -> Zygote | None:
+        """The ready zygote with the run's imports loaded; starts one (for later runs) if none."""
+        if not zygotes_wanted() or not request.get("documents"):
+            return None
+        import importlib.util
+
+        from ..ir.step_imports import step_imports
+
+        modules = []
+        for name in step_imports(request["documents"]):
+            if name not in self.importable:
+                try:
+                    self.importable[name] = importlib.util.find_spec(name) is not None
+                except (ImportError, ValueError):
+                    self.importable[name] = False
+            if self.importable[name]:
+                modules.append(name)
+        key = tuple(modules)
+        if not key or key in self.refused:
+            return None
+        zygote = self.zygotes.get(key)
+        if zygote is None:
+            self._make_room()
+            close = [*self.keep, conn, *(z.fileno() for z in self.zygotes.values())]  # not the client's
+            address = str(self.address)
+            self.zygotes[key] = zygotes.start(key, close, lambda r, c: _runner(r, c, address))
+            self.zygotes[key].stamp = modules_stamp(key)
+            return None  # this run goes as before; the next ones find the modules loaded
+        if zygote.stamp != modules_stamp(key):  # upgraded or edited since it loaded them
+            self._drop(zygote)
+            return None
+        return zygote if zygote.ready and zygote.refused is None else None
+
+    def _make_room(self) -> None:
+        """At most MAX_ZYGOTES - 1 before a new one, and the memory cap kept (least recently used first)."""
+        by_use = sorted(self.zygotes.values(), key=lambda z: z.last_used)
+        while by_use and (
+            len(by_use) >= MAX_ZYGOTES or sum(z.rss_mb() for z in by_use) > memory_cap() * 0.75
+        ):
+            self._drop(by_use.pop(0))
+
+    def _drop(self, zygote: Zygote) -> None:
+        zygote.close()
+        self.zygotes.pop(zygote.modules, None)
+
+    def _hear_zygotes(self, readable: list[int]) -> None:
+        for zygote in list(self.zygotes.values()):
+            if zygote.fileno() in readable:
+                zygote.read(block=False)
+                if zygote.refused is not None:
+                    print(f"no zygote for {', '.join(zygote.modules)}: {zygote.refused}", flush=True)
+                    self.refused.add(zygote.modules)
+                    self._drop(zygote)
+        if self.zygotes and sum(z.rss_mb() for z in self.zygotes.values()) > memory_cap():
+            self._make_room()
+
+    def _reap(self) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                self.runners.clear()
+                return
+            if not pid:
+                return
+            note_runner_end(self.runners.pop(pid, None), pid, status)
+
+
+def _runner(request: dict[str, Any], close: list[int], address: str) -> None:
+    """In the forked runner: leave the service behind, become the run's runner, exit with its code."""
+    code = 1
+    try:
+        os.setsid()  # a session of its own, as a per-run runner: the service's end is not its end
+        signal.set_wakeup_fd(-1)
+        for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, signal.SIG_DFL)
+        for fd in close:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        os.environ.clear()
+        os.environ.update(request["env"])  # the submitting kernel's, as a per-run runner inherits it
+        run_dir = Path(request["run_dir"])
+        os.chdir(run_dir)
+        log = os.open(run_dir / "runner.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        os.closerange(3, _MAX_FD)
+        from ..executor.processes import fork_supported
+        from ..executor.warm_worker import fork_worker_here
+        from .local_runner import Handed, run
+
+        worker = (
+            fork_worker_here(sys.executable, run_dir / "tmp" / "worker.log") if fork_supported() else None
+        )
+        artifact_root = Path(request["artifact_root"]) if request.get("artifact_root") else None
+        handed = Handed(documents=request.get("documents"), worker=worker, service=address)
+        code = run(
+            request["run_id"], Path(request["home"]), artifact_root, request.get("max_workers"), handed
+        )
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+def _read_line(conn: socket.socket) -> bytes:
+    chunks = bytearray()
+    while not chunks.endswith(b"\n"):
+        chunk = conn.recv(1 << 16)
+        if not chunk:
+            break
+        chunks += chunk
+    return bytes(chunks)
+
+
+def _drain(fd: int) -> None:
+    try:
+        while os.read(fd, 4096):
+            pass
+    except BlockingIOError:
+        pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m jupyter_mlops.backends.runner_service")
+    parser.add_argument("--home", required=True, type=Path)
+    parser.add_argument("--socket", required=True, type=Path)
+    parser.add_argument("--idle", type=float, default=300.0)
+    args = parser.parse_args(argv)
+    lock_fd = os.open(f"{args.socket}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return 0  # another service serves this socket (two kernels started one at once)
+    warm_up()
+    Service(args.home, args.socket, args.idle).serve(lock_fd)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
