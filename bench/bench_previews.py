@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np
 import pandas as pd
 
-from jupyter_mlops.compiler.step_previews import _mlops_preview
-from jupyter_mlops.compiler.step_values import _mlops_save
+from jupyter_mlops.step_runtime.previews import _mlops_preview
+from jupyter_mlops.step_runtime.values import _mlops_save
 
 
 def _median_ms(action: Callable[[], Any], repeat: int) -> float:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from jupyter_mlops.compiler.step_groups import _mlops_group_bytes
+from jupyter_mlops.step_runtime.groups import _mlops_group_bytes
 
 
 def roundtrip(values: dict[str, Any]) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from jupyter_mlops.analysis.alias_groups import code_names, shared_values
-from jupyter_mlops.analysis.cell_python import PythonSource, syntax_error, to_python
+from jupyter_mlops.analysis.cell_python import PythonSource, parse_python, syntax_error, to_python
 from jupyter_mlops.analysis.changes import FunctionSummary
 from jupyter_mlops.analysis.flow import analyze_names
 from jupyter_mlops.analysis.function_summaries import summarize_functions
@@ -112,7 +112,7 @@ def analyze_cell(
     """
     python = to_python(source, cell=cell, first_line=first_line)
     try:
-        tree = ast.parse(python.text)
+        tree = parse_python(python.text)  # parsed once, shared by every pass (read-only)
         # Compiling finds what the parser lets through (`return` outside a function, a misplaced
         # `nonlocal`, ...). IPython accepts top-level `await`, so do we.
         compile(tree, f"<cell {cell}>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)

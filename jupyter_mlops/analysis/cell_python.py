@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import difflib
+import functools
 import re
 from dataclasses import dataclass
 
@@ -87,6 +88,14 @@ class PythonSource:
         return ""
 
 
+@functools.lru_cache(maxsize=512)
+def parse_python(text: str) -> ast.Module:
+    """`ast.parse(text)`, once per text: converting a cell checks and walks its text several times,
+    the analysis walks it again, and the planner analyses every cell twice (across_cells.py). The
+    tree is shared: whoever gets it only reads it. A SyntaxError is raised each time (not kept)."""
+    return ast.parse(text)
+
+
 def to_python(source: str, *, cell: str, first_line: int = 1) -> PythonSource:
     """The plain Python a step runs for this cell; CellError for IPython lines a step cannot run."""
     original = source.splitlines()
@@ -149,7 +158,7 @@ def _strip_cell_magics(lines: list[str], *, cell: str, first_line: int) -> str:
 
 def _transform(text: str) -> str:
     try:  # valid Python holds no IPython syntax (`!x`, `%x`, `x?`, `>>> x` are all invalid)
-        ast.parse(text)
+        parse_python(text)
         return text
     except SyntaxError:
         pass
@@ -181,7 +190,7 @@ def _unwrap_timing_magics(text: str, original: list[str], *, cell: str, first_li
     if "get_ipython" not in text:
         return None  # plain Python: spare the walk
     try:
-        tree = ast.parse(text)
+        tree = parse_python(text)
     except SyntaxError:
         return None  # reported by the caller with the user's line
     edits: list[tuple[int, int, str]] = []
@@ -226,7 +235,7 @@ def _drop_display_only(text: str) -> tuple[str, list[tuple[int, str]]]:
     if "get_ipython" not in text:
         return text, []
     try:
-        tree = ast.parse(text)
+        tree = parse_python(text)
     except SyntaxError:
         return text, []  # reported by the caller with the user's line
     edits: list[tuple[int, int, str]] = []
@@ -291,7 +300,7 @@ def _refuse_ipython_calls(source: PythonSource, *, cell: str) -> None:
     if "get_ipython" not in source.text:
         return
     try:
-        tree = ast.parse(source.text)
+        tree = parse_python(source.text)
     except SyntaxError:
         return  # the caller reports it
     problems: list[tuple[int, str]] = []

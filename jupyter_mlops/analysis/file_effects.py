@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
-from .cell_python import to_python
+from .cell_python import parse_python, to_python
 
 # What names mean when no cell imports them otherwise: the aliases everyone writes.
 CONVENTIONAL = {
@@ -317,18 +317,20 @@ def file_effects(
     aliases: Mapping[str, str] | None = None,
     helpers: Mapping[str, FileEffects] | None = None,
     path_names: Collection[str] = (),
+    user_line: Callable[[int], int | None] | None = None,
 ) -> FileEffects:
     """What `source` (a cell's IPython source, or a parsed module) may do with files.
 
     `first_line` is the user's number of its first line (2 for a `%%component` body); `aliases` are
     names imported by other cells (they travel into steps); `helpers` the setup cell's functions;
-    `path_names` names that hold paths from elsewhere (parameters and setup values such as `out_dir`).
+    `path_names` names that hold paths from elsewhere (parameters and setup values such as `out_dir`);
+    `user_line`, for a parsed module, the user's line of each of its lines (the cell analysis's map).
     """
     if isinstance(source, ast.Module):
-        tree, line_map = source, None
+        tree, line_map = source, user_line
     else:
         python = to_python(source, cell=cell, first_line=first_line)
-        tree, line_map = ast.parse(python.text), python
+        tree, line_map = parse_python(python.text), python.user_line
     finder = _Finder(tree, aliases or {}, helpers or {})
     finder.path_names.update(path_names)
     read: FileUse | None = None
@@ -340,7 +342,7 @@ def file_effects(
         found = finder.classify(call)
         if found is None:
             continue
-        line = call.lineno + first_line - 1 if line_map is None else line_map.user_line(call.lineno)
+        line = call.lineno + first_line - 1 if line_map is None else line_map(call.lineno)
         use = FileUse(line or first_line, found[1])
         if found[0] == "write" and write is None:
             write = use
@@ -349,9 +351,15 @@ def file_effects(
     return FileEffects(read=read, write=write)
 
 
-def path_constants(source: str) -> set[str]:
+def _setup_tree(source: str | ast.Module) -> ast.Module:
+    if isinstance(source, ast.Module):
+        return source
+    return parse_python(to_python(source, cell="%%pipeline setup").text)
+
+
+def path_constants(source: str | ast.Module) -> set[str]:
     """Top-level names the setup cell assigns a string that looks like a path (`OUT = 'figures/'`)."""
-    tree = ast.parse(to_python(source, cell="%%pipeline setup").text)
+    tree = _setup_tree(source)
     return {
         target.id
         for node in tree.body
@@ -361,9 +369,11 @@ def path_constants(source: str) -> set[str]:
     }
 
 
-def setup_helpers(source: str, *, aliases: Mapping[str, str] | None = None) -> dict[str, FileEffects]:
-    """The setup cell's top-level functions that touch files, by name."""
-    tree = ast.parse(to_python(source, cell="%%pipeline setup").text)
+def setup_helpers(
+    source: str | ast.Module, *, aliases: Mapping[str, str] | None = None
+) -> dict[str, FileEffects]:
+    """The setup cell's top-level functions that touch files, by name (its source, or its tree)."""
+    tree = _setup_tree(source)
     helpers: dict[str, FileEffects] = {}
     names = {**(aliases or {}), **imported_names(tree)}
     for node in tree.body:

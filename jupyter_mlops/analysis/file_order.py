@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import CellError
 from ..notebook.options import StepOptions
-from .cell_python import to_python
+from .cell_python import parse_python, to_python
 from .file_effects import (
     FileEffects,
     file_effects,
@@ -38,7 +38,10 @@ from .file_effects import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from ..notebook.pipeline import Pipeline
+    from .cell import CellAnalysis
 
 FILES_LABEL = "files"  # the label of a file-order edge in the plan (and in `%pipeline show`)
 
@@ -56,31 +59,43 @@ class FileOrder:
         return options
 
 
-def _imports(source: str, cell: str) -> dict[str, str]:
+def _tree(source: str, cell: str, analysis: CellAnalysis | None) -> ast.Module | None:
+    """The cell's tree: its analysis's when there is one (parsed once), else parsed here."""
+    if analysis is not None:
+        return analysis.syntax_tree()
     try:
-        return imported_names(ast.parse(to_python(source, cell=cell).text))
+        return parse_python(to_python(source, cell=cell).text)
     except (CellError, SyntaxError):  # the cell's analysis reports it
-        return {}
+        return None
 
 
-def _setup_facts(setup: str, aliases: dict[str, str]) -> tuple[dict[str, FileEffects], set[str]]:
+def _setup_facts(
+    setup: ast.Module | None, aliases: dict[str, str]
+) -> tuple[dict[str, FileEffects], set[str]]:
     """The setup cell's functions touching files, and its top-level names holding paths."""
-    if not setup.strip():
+    if setup is None:
         return {}, set()
-    try:
-        return setup_helpers(setup, aliases=aliases), path_constants(setup)
-    except (CellError, SyntaxError):  # the setup cell's analysis reports it
-        return {}, set()
+    return setup_helpers(setup, aliases=aliases), path_constants(setup)
 
 
-def file_order(pipeline: Pipeline) -> FileOrder:
-    """Ordering edges and notes for the steps of `pipeline` that share files (in notebook order)."""
+def file_order(
+    pipeline: Pipeline,
+    analyses: Mapping[str, CellAnalysis] | None = None,
+    setup: CellAnalysis | None = None,
+) -> FileOrder:
+    """Ordering edges and notes for the steps of `pipeline` that share files (in notebook order).
+
+    `analyses` (step -> its analysis) and `setup` (the setup cells') give the cells' trees, so that
+    no cell is parsed again here; a cell without one is parsed."""
+    analyses = analyses or {}
+    trees = {s.name: _tree(s.source, s.name, analyses.get(s.name)) for s in pipeline}
+    setup_tree = _tree(pipeline.setup, "%%pipeline setup", setup) if pipeline.setup.strip() else None
     aliases: dict[str, str] = {}
-    for step in pipeline:  # imports travel into the steps that use them, so any cell's count
-        aliases.update(_imports(step.source, step.name))
-    if pipeline.setup.strip():
-        aliases.update(_imports(pipeline.setup, "%%pipeline setup"))
-    helpers, setup_paths = _setup_facts(pipeline.setup, aliases)
+    for tree in trees.values():  # imports travel into the steps that use them, so any cell's count
+        aliases.update(imported_names(tree) if tree is not None else {})
+    if setup_tree is not None:
+        aliases.update(imported_names(setup_tree))
+    helpers, setup_paths = _setup_facts(setup_tree, aliases)
     # Parameters and setup values holding paths (`out_dir = "results/"`) count where a call is given them.
     paths = {
         p.name for p in pipeline.params.values() if isinstance(p.default, str) and looks_like_path(p.default)
@@ -88,6 +103,16 @@ def file_order(pipeline: Pipeline) -> FileOrder:
     paths |= setup_paths
     effects: dict[str, FileEffects] = {}
     for s in pipeline:
+        known = analyses.get(s.name)
+        if known is not None:
+            effects[s.name] = file_effects(
+                known.syntax_tree(),
+                aliases=aliases,
+                helpers=helpers,
+                path_names=paths,
+                user_line=known.user_line,
+            )
+            continue
         try:
             effects[s.name] = file_effects(
                 s.source, first_line=2, cell=s.name, aliases=aliases, helpers=helpers, path_names=paths

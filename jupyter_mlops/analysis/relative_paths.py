@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
 
 from ..errors import CellError
 
@@ -82,6 +83,11 @@ def relative_path_notes(cell_source: str, *, first_line: int = 1) -> list[tuple[
         tree = ast.parse(python.text)
     except (CellError, SyntaxError, ValueError):
         return []
+    return relative_paths_in(tree, lambda line: python.user_line(line) or first_line)
+
+
+def relative_paths_in(tree: ast.Module, user_line: Callable[[int], int]) -> list[tuple[int, str]]:
+    """`relative_path_notes` of a cell already parsed (the planner passes the analysis's tree)."""
     found: dict[tuple[int, str], str] = {}
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
@@ -96,8 +102,7 @@ def relative_path_notes(cell_source: str, *, first_line: int = 1) -> list[tuple[
             continue
         if name in _MAYBE_READERS and not _looks_like_a_path(path):
             continue
-        line = python.user_line(node.lineno) or first_line
-        found.setdefault((line, path), name)
+        found.setdefault((user_line(node.lineno), path), name)
     return [(line, _message(path, name)) for (line, path), name in sorted(found.items())]
 
 

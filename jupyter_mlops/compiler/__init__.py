@@ -1,8 +1,8 @@
 """The compiler: a notebook `Pipeline` → a plan (`planner`, no kfp) → KFP IR via kfp's compiler (`kfp_ir`).
 
-`step_runtime`, `step_values` and `step_groups` are the code pasted into compiled steps, each step
-getting the functions it uses (`runtime_source`): they import nothing of this package (an
-import-linter contract keeps it so).
+Compiled steps import the step runtime (`jupyter_mlops.step_runtime`, which imports nothing else of
+the package), or, with `%%pipeline setup --inline-runtime`, carry the functions of it they use
+(`runtime_source`).
 """
 
 from __future__ import annotations

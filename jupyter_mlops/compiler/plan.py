@@ -66,6 +66,7 @@ class PipelinePlan:
     edges: list[tuple[str, str, str]] = field(default_factory=list)  # (upstream, downstream, label)
     notes: list[Note] = field(default_factory=list)  # shown by `%pipeline show`, in notebook order
     setup_line_map: tuple[int, ...] = ()  # the setup cell's line of each line of `setup`
+    inline_runtime: bool = False  # steps carry the step runtime's code instead of importing it
 
     def step(self, name: str) -> StepPlan:
         for s in self.steps:

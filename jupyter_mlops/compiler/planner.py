@@ -14,7 +14,7 @@ from ..analysis.alias_flow import follow_groups, stored_together
 from ..analysis.cell import CellAnalysis
 from ..analysis.dependencies import Override, infer_dependencies, topological_order
 from ..analysis.file_order import FILES_LABEL, file_order
-from ..analysis.relative_paths import relative_path_notes
+from ..analysis.relative_paths import relative_paths_in
 from ..analysis.value_kinds import ARTIFACT, bindings, import_statements, output_kind
 from ..errors import CellError, CellErrors, PipelineError, raise_all
 from .plan import PROVIDED, Note, PipelinePlan, StepPlan, kfp_name
@@ -125,7 +125,7 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
     immutable = scalars | (constant_names(setup) if setup else set())
     aliases = follow_groups(analyses, setup, immutable=immutable, scalars=_scalars(analyses, trees))
     analyses = aliases.steps  # a step that may change one linked value may change them all
-    files = file_order(pipeline)  # steps sharing files run in notebook order (file_order.py)
+    files = file_order(pipeline, dict(analyses), setup)  # steps sharing files run in notebook order
     overrides = {
         s.name: Override(s.options.inputs, s.options.outputs, s.options.after + files.after[s.name])
         for s in pipeline
@@ -259,7 +259,7 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
     for name, analysis in analyses:
         notes += [Note(name, line, msg) for line, msg in [*analysis.notes, *files.notes[name]]]
         notes += [
-            Note(name, n, msg) for n, msg in relative_path_notes(pipeline.steps[name].source, first_line=2)
+            Note(name, n, msg) for n, msg in relative_paths_in(analysis.syntax_tree(), analysis.user_line)
         ]
         if name in plans:
             notes += _may_change_notes(name, plans[name].may_change, analysis)
@@ -274,6 +274,7 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
         steps=[plans[n] for n in order],
         edges=edges,
         notes=notes,
+        inline_runtime=pipeline.setup_options.inline_runtime,
     )
 
 

@@ -1,7 +1,7 @@
-"""The step runtime pasted into one compiled step: only the functions that step uses.
+"""The step runtime pasted into one compiled step (`--inline-runtime`): only the functions it uses.
 
-`step_values.py`, `step_groups.py` and `step_runtime.py` are read once. For a step, the compiler sets
-their switches (`_MLOPS_LOAD`, `_MLOPS_SAVE_GROUPS`, ... see step_runtime.py) from what the step reads
+The modules of `jupyter_mlops/step_runtime/` are read once, as text. For a step, the compiler sets
+their switches (`_MLOPS_LOAD`, `_MLOPS_SAVE_GROUPS`, ... see step_runtime/run.py) from what the step reads
 and writes, leaves out the code a switch turns off, and keeps the functions `_mlops_run_step` still
 reaches. Each kept function goes to the top level of the step's module (kfp's `additional_funcs`), its
 module imports moved into its body, the `_MLOPS_*` constants written in where they are read, without
@@ -31,13 +31,14 @@ from ..analysis.value_kinds import ARTIFACT
 if TYPE_CHECKING:
     from .plan import PipelinePlan, StepPlan
 
+_FOLDER = Path(__file__).parent.parent / "step_runtime"
 _FILES = (
-    "step_values.py",
-    "step_groups.py",
-    "step_tensorboard.py",
-    "step_figures.py",
-    "step_previews.py",
-    "step_runtime.py",
+    "values.py",
+    "groups.py",
+    "tensorboard.py",
+    "figures.py",
+    "previews.py",
+    "run.py",
 )
 ENTRY = "_mlops_run_step"
 # Modules known to make no pandas frame. Any other module outside the standard library may return one
@@ -62,7 +63,7 @@ def _runtime() -> _Runtime:
     imports: dict[str, ast.Import] = {}
     constants: dict[str, ast.expr] = {}
     for file in _FILES:
-        text = Path(__file__).with_name(file).read_text(encoding="utf-8")
+        text = (_FOLDER / file).read_text(encoding="utf-8")
         for node in ast.parse(text, file).body:
             if isinstance(node, ast.FunctionDef):
                 functions[node.name] = ast.get_source_segment(text, node) or ""

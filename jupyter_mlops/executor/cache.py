@@ -5,7 +5,9 @@ source, args, env), its packages, its working directory (the notebook's folder, 
 paths point) and its resolved inputs: parameter values, and what the input artifacts are (not
 their paths, which differ per run): an output of a cached step by its maker's key and fingerprint
 (`output_identity`, no bytes read), any other artifact (an importer's file, an output of a step
-that is not cached) by the sha256 of its content. An entry is one small JSON file under
+that is not cached) by the sha256 of its content. A step that imports the step runtime (rather
+than carrying it) keys on the runtime's source too: changed runtime code is a miss, as changed pasted
+code was. An entry is one small JSON file under
 `<cache>/steps/`, written atomically, pointing at the artifacts of the run that produced them and
 of the last runs that reused them (hard links). A hit whose artifact files are all gone (those runs
 were deleted) or were changed since is a miss.
@@ -18,6 +20,7 @@ when its holder exits, so a killed runner never leaves the others waiting.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -37,6 +40,19 @@ from ..ir.values import Artifact
 _VERSION = 2
 _COPIES = 4  # runs remembered per cached artifact: deleting all of them makes the entry a miss
 _LOCK_POLL_S = 0.05
+
+
+_RUNTIME = "jupyter_mlops.step_runtime"  # what a compiled step imports (compiler/kfp_ir.py)
+
+
+@functools.lru_cache(maxsize=1)
+def step_runtime_digest() -> str:
+    """The sha256 of the step runtime's sources, as steps on this machine import them."""
+    folder = Path(__file__).resolve().parents[1] / "step_runtime"
+    digest = hashlib.sha256()
+    for path in sorted(folder.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 @dataclass
@@ -66,6 +82,7 @@ def cache_key(
         # Code that reads 'data/train.csv' reads another file in another folder: the same step run from
         # two notebook folders must not share a result. (A file changed in place keeps its key: --no-cache.)
         "working_dir": working_dir,
+        "runtime": step_runtime_digest() if _RUNTIME in step.source else None,
         "parameters": dict(parameters),
         "artifacts": {
             name: [[a.schema_title, a.content_digest(), a.metadata] for a in group]

@@ -132,7 +132,15 @@ def _installed_here(name: str) -> str | None:
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
-        return None
+        pass
+    # Compiled steps ask for jupyter-mlops at the compiling version (the step runtime). Run from a
+    # source tree on PYTHONPATH, with no distribution installed, this very code is that runtime, and
+    # steps run on this interpreter with this environment: nothing to install (and no index to ask).
+    if name.lower().replace("_", "-") == "jupyter-mlops":
+        from .._version import __version__
+
+        return __version__
+    return None
 
 
 class Environments:
@@ -200,6 +208,9 @@ class Environments:
         wanted = (
             [r for r in requirements if not _is_kfp(r)] if self.satisfied(("kfp",)) else list(requirements)
         )
+        # The step runtime's requirement, met by the parent (an install, or this source tree), is not
+        # installed again: the parent's packages are visible in the venv.
+        wanted = [r for r in wanted if not (_is_ours(r) and self.satisfied((r,)))]
         parent_dirs = self.parent_site_dirs()
         # Keyed by the parent's own path and site directories, not its binary: the pythons of two venvs
         # are often links to one binary, yet they have different packages.
@@ -252,6 +263,14 @@ def _link_parent(python: Path, parent_dirs: list[str], log: IO[bytes]) -> None:
     )
     log.write(f"[jupyter-mlops] the venv also sees {os.pathsep.join(parent_dirs)}\n".encode())
     log.flush()
+
+
+def _is_ours(requirement: str) -> bool:
+    """Whether a requirement names jupyter-mlops (compiled steps ask for it: their runtime)."""
+    head = requirement.strip().split(";")[0]
+    for stop in "<>=!~[ @":
+        head = head.split(stop)[0]
+    return head.lower().replace("_", "-") == "jupyter-mlops"
 
 
 def _is_kfp(requirement: str) -> bool:

@@ -1,7 +1,7 @@
 """What a compiled notebook step was, read back from a run's pipeline YAML: the cell's code, the setup
 code, and which component argument carries which of the user's variables.
 
-Every notebook step's component ends with one call of the inlined step runtime whose keywords are
+Every notebook step's component ends with one call of the step runtime whose keywords are
 literals (`compiler.kfp_ir.step_function_source`): `step=`, `setup=`, `cell=`, `inputs=`, `outputs=`,
 `result=`. They are read with `ast.literal_eval`, never run. Steps of other pipelines (plain kfp
 components) have no such call and are not listed.

@@ -57,6 +57,9 @@ class SetupOptions:
     auto_packages: bool = False
     define_only: bool = False
     extra: dict[str, str] = field(default_factory=dict)
+    # Each step carries the step runtime it uses instead of importing it from jupyter-mlops, which its
+    # prelude would install (for clusters that cannot install the package; see README "Step runtime").
+    inline_runtime: bool = False
 
 
 class _Parser(argparse.ArgumentParser):
@@ -228,10 +231,17 @@ def _toleration(step: str, item: str) -> Toleration:
 
 
 def parse_setup_line(line: str) -> SetupOptions:
-    """Options of `%%pipeline setup [--packages P,Q] [--define-only]`: packages every step gets."""
+    """Options of `%%pipeline setup [--packages P,Q] [--define-only] [--inline-runtime]`: packages
+    every step gets, whether the cell runs in the kernel, whether steps carry the step runtime."""
     p = _Parser(prog="%%pipeline setup", add_help=False)
     p.add_argument("--packages", action="append", default=[])
     p.add_argument("--define-only", action="store_true")
+    p.add_argument("--inline-runtime", action="store_true")
     args = p.parse_args(_split(line, "%%pipeline setup"))
     packages, auto = _packages(args.packages)
-    return SetupOptions(packages=packages, auto_packages=auto, define_only=args.define_only)
+    return SetupOptions(
+        packages=packages,
+        auto_packages=auto,
+        define_only=args.define_only,
+        inline_runtime=args.inline_runtime,
+    )

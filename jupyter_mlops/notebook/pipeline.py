@@ -146,7 +146,8 @@ class Pipeline:
 
     @property
     def setup_options(self) -> SetupOptions:
-        """The setup cells' options combined: every package once, in order; auto if any cell says so.
+        """The setup cells' options combined: every package once, in order; auto (and inline runtime)
+        if any cell says so.
 
         (`define_only` is each cell's own: whether that cell runs in the kernel.)
         """
@@ -159,6 +160,7 @@ class Pipeline:
             packages=tuple(packages),
             auto_packages=any(c.options.auto_packages for c in self.setup_cells.values()),
             extra=extra,
+            inline_runtime=any(c.options.inline_runtime for c in self.setup_cells.values()),
         )
 
     def setup_where(self, line: int | None) -> tuple[str, int | None]:

@@ -7,16 +7,19 @@ drops those INFO lines (and the JSON after "Got executor_input:") from a log rea
 and errors from the executor stay. `%pipeline logs` and `jupyter-mlops logs` filter alike unless given
 `--executor-lines`; `Run.logs` keeps every line.
 
-The sidebar's run view does the same in TypeScript (labextension/src/logfilter.ts).
+The sidebar's run view asks the server for the filtered text (`filter_chunk`, the log route's
+`executor_lines=hide`): the filter is written once, here.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 _INFO = re.compile(r"\[KFP Executor [^\]]* INFO\]: (.*)")
 _PREFIX = "[KFP Executor "
 _JSON_START = "Got executor_input:"
+_LONGEST = 65536  # characters: longer than any line kfp's executor writes
 
 
 class ExecutorLines:
@@ -70,6 +73,38 @@ class ExecutorLines:
         if match.group(1) == _JSON_START:
             self._in_json = True
         return False
+
+
+STATES = ("", "line", "json")  # nothing pending; inside a line let through; inside the input JSON
+
+
+@dataclass(frozen=True)
+class FilteredChunk:
+    text: str  # what to show of the chunk
+    held: str  # the chunk's last, undecided line: not shown, to be read again with the next chunk
+    state: str  # to pass with the next chunk (one of STATES)
+
+
+def filter_chunk(text: str, state: str = "", *, final: bool = False) -> FilteredChunk:
+    """One chunk of a log read from an offset, filtered with no memory between calls: what a previous
+    call returned as `state` says where the chunk starts (inside a line let through, inside the JSON),
+    and a line that cannot be decided yet is `held` back, for the caller to read again from its start
+    (the log route answers a `next_offset` before it). Chunked any way, the shown texts add up to
+    `without_executor_lines` of the whole (tests/views/test_log_filter.py)."""
+    if state not in STATES:
+        raise ValueError(f"unknown log filter state {state!r} (expected one of {STATES})")
+    lines = ExecutorLines()
+    lines._passing, lines._in_json = state == "line", state == "json"
+    shown = lines.push(text, final=final)
+    held = lines._pending
+    # Decided now: bytes that were not UTF-8 (the line's length in bytes is unknown), or a line longer
+    # than any of kfp's (one longer than a read would be held back forever).
+    if "\ufffd" in held or len(held) > _LONGEST:
+        if lines._keep(held):
+            shown, lines._passing = shown + held, True  # the rest of the line goes too
+        held = ""
+    after = "json" if lines._in_json else "line" if lines._passing else ""
+    return FilteredChunk(shown, held, after)
 
 
 def without_executor_lines(text: str) -> str:

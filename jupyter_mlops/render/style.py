@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from ..models import RunInfo, StepInfo, StepState
+from ..models import RunInfo, RunState, StepInfo, StepState
 
 # colour AND icon per state, so states read without colour vision too
 STATE_STYLES: dict[str, dict[str, str]] = {
@@ -25,6 +25,7 @@ DEFINED = {"fill": "#ffffff", "stroke": "#6b7280", "text": "#111827", "icon": "â
 
 # a step counts as done for the progress bar once it can no longer change
 DONE_STATES = frozenset(s.value for s in StepState if s.terminal)
+RUN_DONE_STATES = frozenset(s.value for s in RunState if s.terminal)
 
 
 def state_style(state: str | None) -> dict[str, str]:

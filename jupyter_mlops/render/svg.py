@@ -69,8 +69,8 @@ def render_dag_svg(
             f'fill="{st["text"]}">{esc(truncate(n.id, NAME_CHARS))}</text>'
         )
         if dur:
-            out.append(
-                f'<text x="{n.x + 26:.1f}" y="{n.y + 32:.1f}" font-size="11" '
+            out.append(  # (class: a live view may move a running step's time on between answers)
+                f'<text class="mlops-dur" x="{n.x + 26:.1f}" y="{n.y + 32:.1f}" font-size="11" '
                 f'fill="{st["text"]}" opacity="0.75">{esc(dur)}</text>'
             )
         out.append("</g>")

@@ -11,18 +11,29 @@ from jupyter_server.auth.decorator import authorized
 from ..backends.base import Backend
 from ..errors import UsageError
 from ..models import ArtifactFile
-from .base import MlopsHandler
+from ..render.log_filter import STATES, filter_chunk
+from .base import MlopsHandler, http_error
 
 CHUNK = 256 * 1024
 
 
 class StepLogHandler(MlopsHandler):
-    """`GET mlops/api/runs/{id}/steps/{step}/log?offset=N`: text from byte N, next_offset, complete."""
+    """`GET mlops/api/runs/{id}/steps/{step}/log?offset=N`: text from byte N, next_offset, complete.
+
+    With `executor_lines=hide` the text leaves out kfp's executor lines (render/log_filter.py), each
+    answer's `filter_state` passed back with the next `offset` as `filter_state`; `next_offset` then
+    stops before a line that cannot be decided yet, which the next call reads again."""
 
     @tornado.web.authenticated
     @authorized
     async def get(self, run_id: str, step: str) -> None:
         offset = self.int_argument("offset", 0)
+        hide = self.get_query_argument("executor_lines", "show")
+        if hide not in ("show", "hide"):
+            raise http_error(400, f"executor_lines must be 'show' or 'hide', not {hide!r}")
+        state = self.get_query_argument("filter_state", "")
+        if state not in STATES:
+            raise http_error(400, f"filter_state {state!r} is not one a log answer gave; read from offset 0")
 
         def read(b: Backend) -> dict[str, object]:
             try:
@@ -32,13 +43,21 @@ class StepLogHandler(MlopsHandler):
                     f"cannot read the log of step {step!r} from byte {offset}: {exc.strerror or exc}; "
                     "ask from the next_offset of the previous answer"
                 ) from exc
-            return {
+            answer: dict[str, object] = {
                 "text": chunk.text,
                 "offset": chunk.offset,
                 "next_offset": chunk.next_offset,
                 "complete": chunk.complete,
                 "missing": chunk.missing,
             }
+            if hide == "hide" and not chunk.missing:
+                shown = filter_chunk(chunk.text, state, final=chunk.complete)
+                answer.update(
+                    text=shown.text,
+                    next_offset=chunk.next_offset - len(shown.held.encode("utf-8")),
+                    filter_state=shown.state,
+                )
+            return answer
 
         self.finish(await self.backend_call(read))
 

@@ -1,11 +1,12 @@
 """The JSON the REST API answers with for runs: one shape for the list, another for the detail.
 
-The detail carries the DAG's layout from `views.layout`, so JupyterLab draws the same coordinates as
-the notebook's widget and its static SVG (the front end only draws).
+The detail carries the DAG drawn as SVG by `render.svg` (the static drawing of every notebook output),
+which the sidebar's run view shows as it is, and its layout from `render.layout`.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ def run_summary(run: RunInfo) -> dict[str, Any]:
         "id": run.id,
         "name": run.name,
         "state": run.state.value,
+        "terminal": run.state.terminal,  # the front ends ask this rather than keep a list of states
         "experiment": run.experiment,
         "pipeline_name": run.pipeline_name,
         "backend": run.backend,
@@ -53,13 +55,16 @@ def run_detail(
     Steps' inputs and outputs are shown as `render.values_shown` describes them (no paths)."""
     from ..ir.output_names import is_internal
     from ..render.layout import layout_dag
+    from ..render.svg import render_dag_svg, step_states
     from ..render.values_shown import shown_inputs, shown_outputs
     from ..store.run_figures import figure_items, figures_artifact
 
     body = run.to_json()
     body["duration"] = run.duration
+    body["terminal"] = run.state.terminal
     for step_json, step in zip(body["steps"], run.steps, strict=True):
         step_json["duration"] = step.duration
+        step_json["terminal"] = step.state.terminal
         # what each value is and which step made it, under the cell's names: no paths, no plumbing
         source = (sources or {}).get(step.name)
         names = source.variables if source is not None else {}
@@ -75,5 +80,7 @@ def run_detail(
         for a in artifacts
         if not is_internal(a.name, a)
     ]
-    body["layout"] = layout_dag([s.name for s in run.steps], run.edges).to_json()
+    layout = layout_dag([s.name for s in run.steps], run.edges)
+    body["layout"] = layout.to_json()
+    body["dag_svg"] = render_dag_svg(layout, *step_states(run, time.time()))
     return body

@@ -17,11 +17,11 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..compiler.step_groups import _mlops_group_file
-from ..compiler.step_values import _MLOPS_NOTEBOOK_MODULE, _MLOPS_UNBOUND, _mlops_load
 from ..errors import UsageError
 from ..ir.output_names import is_internal, user_name
 from ..models import ArtifactInfo, StepInfo
+from ..step_runtime.groups import _mlops_group_file
+from ..step_runtime.values import _MLOPS_NOTEBOOK_MODULE, _MLOPS_UNBOUND, _mlops_load
 
 _VALUE_FORMATS = ("npy", "parquet", "json", "pickle", "group", "repr")
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..compiler.step_runtime import _mlops_like
-from ..compiler.step_values import _MLOPS_UNBOUND
 from ..errors import UsageError
 from ..ir.step_sources import StepSource, run_step_sources
 from ..models import RunInfo
+from ..step_runtime.run import _mlops_like
+from ..step_runtime.values import _MLOPS_UNBOUND
 from .run_values import load_artifact_value
 
 

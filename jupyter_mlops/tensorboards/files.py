@@ -9,8 +9,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from ..compiler.step_tensorboard import _mlops_write_embedding, _mlops_write_scalar
 from ..errors import UsageError
+from ..step_runtime.tensorboard import _mlops_write_embedding, _mlops_write_scalar
 
 _counters: dict[tuple[str, str], int] = {}
 _lock = threading.Lock()

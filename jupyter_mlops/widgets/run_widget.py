@@ -21,7 +21,7 @@ from ..models import RunInfo
 from ..render.finite_json import finite_json
 from ..render.layout import Layout, layout_dag
 from ..render.log_filter import ExecutorLines
-from ..render.style import STATE_STYLES, progress, state_name
+from ..render.style import DONE_STATES, RUN_DONE_STATES, STATE_STYLES, progress, state_name
 from ..render.svg import render_pipeline_static, render_pipeline_text, render_run_static, render_run_text
 from ..store.run_notify import RunWatch, backend_watch
 from .esm import STATIC, esm
@@ -41,6 +41,7 @@ def run_payload(info: RunInfo, now: float | None = None) -> dict[str, Any]:
         "id": info.id,
         "name": info.name,
         "state": state_name(info.state),
+        "terminal": state_name(info.state) in RUN_DONE_STATES,  # the view asks; it keeps no state list
         "experiment": info.experiment,
         "error": info.error,
         "created_at": info.created_at,
@@ -53,6 +54,7 @@ def run_payload(info: RunInfo, now: float | None = None) -> dict[str, Any]:
         "steps": {
             s.name: {
                 "s": state_name(s.state),
+                "end": state_name(s.state) in DONE_STATES,  # final: nothing of it changes any more
                 "t0": s.started_at,
                 "t1": s.finished_at,
                 "err": bool(s.error),

@@ -14,8 +14,6 @@ export type RunState =
   | 'CANCELING'
   | 'CANCELED';
 
-export const TERMINAL_STATES = new Set<string>(['SUCCEEDED', 'FAILED', 'CANCELED']);
-
 /**
  * A metric's value. JSON has no NaN or infinities, so the server sends those as the strings KFP's UI
  * shows (openapi.yaml's `Number`); the views print either kind as it is.
@@ -33,6 +31,8 @@ export interface IRunSummary {
   id: string;
   name: string;
   state: RunState;
+  /** The state is final (the server says so: the front end keeps no list of states). */
+  terminal: boolean;
   experiment: string;
   pipeline_name: string;
   created_at: number;
@@ -57,6 +57,7 @@ export interface IRunPage {
 export interface IStep {
   name: string;
   state: string;
+  terminal: boolean;
   started_at: number | null;
   finished_at: number | null;
   duration: number | null;
@@ -78,6 +79,8 @@ export interface IRunDetail extends IRunSummary {
   edges: [string, string][];
   artifacts: { step: string; name: string; type: string; metadata?: Record<string, unknown> }[];
   layout: ILayout;
+  /** The DAG drawn by the server (jupyter_mlops/render/svg.py): nodes are g.mlops-node[data-step]. */
+  dag_svg: string;
 }
 
 export interface ILogChunk {
@@ -85,6 +88,8 @@ export interface ILogChunk {
   offset: number;
   next_offset: number;
   complete: boolean;
+  /** With executor lines hidden: pass it back with next_offset (the server filters, statelessly). */
+  filter_state?: string;
 }
 
 export interface IExperiment {
@@ -127,9 +132,18 @@ export class MlopsClient {
     );
   }
 
-  log(id: string, step: string, offset: number): Promise<ILogChunk> {
+  /**
+   * A step's log from byte `offset`. `filterState` given (from the previous answer, '' at first),
+   * the server leaves out kfp's executor lines (jupyter_mlops/render/log_filter.py).
+   */
+  log(id: string, step: string, offset: number, filterState: string | null = null): Promise<ILogChunk> {
+    const query = new URLSearchParams({ offset: String(offset) });
+    if (filterState !== null) {
+      query.set('executor_lines', 'hide');
+      query.set('filter_state', filterState);
+    }
     return requestAPI<ILogChunk>(
-      `runs/${encodeURIComponent(id)}/steps/${encodeURIComponent(step)}/log?offset=${offset}`,
+      `runs/${encodeURIComponent(id)}/steps/${encodeURIComponent(step)}/log?${query}`,
       {},
       this.settings
     );

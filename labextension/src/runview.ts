@@ -6,7 +6,6 @@
  */
 import { Widget } from '@lumino/widgets';
 
-import { ExecutorLines } from './logfilter';
 import { stepResults } from './stepresults';
 import {
   elapsed,
@@ -14,12 +13,10 @@ import {
   IRunDetail,
   IStateStyle,
   IStep,
-  MlopsClient,
-  TERMINAL_STATES
+  MlopsClient
 } from './api';
 
 const POLL_MS = 1000;
-const SVG_NS = 'http://www.w3.org/2000/svg';
 
 export class RunView extends Widget {
   constructor(
@@ -84,7 +81,7 @@ export class RunView extends Widget {
     this._selected = step;
     this._logOffset = 0;
     this._logComplete = false;
-    this._logLines = new ExecutorLines();
+    this._logState = '';
     this._log.textContent = '';
     this._log.dataset.step = step;
     if (this._run) {
@@ -179,7 +176,7 @@ export class RunView extends Widget {
       }
       this._render(run);
       await this._followLog();
-      if (TERMINAL_STATES.has(run.state)) {
+      if (run.terminal) {
         this._closeSource();
       }
     } catch (error) {
@@ -188,7 +185,7 @@ export class RunView extends Widget {
   }
 
   private _finished(): boolean {
-    return this._run !== null && TERMINAL_STATES.has(this._run.state);
+    return this._run !== null && this._run.terminal;
   }
 
   private _closeSource(): void {
@@ -230,16 +227,21 @@ export class RunView extends Widget {
     }
     // Read until the server has nothing more right now: a big log arrives in a few calls.
     for (;;) {
-      const chunk = await this._client.log(this.runId, step, this._logOffset);
+      const offset = this._logOffset;
+      const chunk = await this._client.log(
+        this.runId,
+        step,
+        offset,
+        this._showExecutor ? null : this._logState
+      );
       if (step !== this._selected) {
         return; // the user picked another step meanwhile
       }
-      this._log.textContent += this._showExecutor
-        ? chunk.text
-        : this._logLines.push(chunk.text, chunk.complete);
+      this._log.textContent += chunk.text;
       this._logOffset = chunk.next_offset;
+      this._logState = chunk.filter_state ?? '';
       this._logComplete = chunk.complete;
-      if (chunk.text === '' || chunk.complete) {
+      if (chunk.next_offset === offset || chunk.complete) {
         break;
       }
     }
@@ -274,7 +276,7 @@ export class RunView extends Widget {
     this._stateBadge.style.borderColor = style.stroke;
     this.node.dataset.state = run.state;
     // Not the `hidden` attribute: JupyterLab's button styles set display and would override it.
-    this._cancel.style.display = TERMINAL_STATES.has(run.state) ? 'none' : '';
+    this._cancel.style.display = run.terminal ? 'none' : '';
     this._metrics.textContent = Object.entries(run.metrics)
       .map(([name, value]) => `${name} = ${value}`)
       .join('   ');
@@ -285,55 +287,31 @@ export class RunView extends Widget {
     }
   }
 
+  /**
+   * The server's drawing of the DAG (the one every notebook output carries), made clickable: a node
+   * selects its step. Between answers, running steps' times move on here.
+   */
   private _drawDag(run: IRunDetail): void {
-    const { layout } = run;
-    const svg = this._dag;
-    svg.replaceChildren();
-    svg.setAttribute('viewBox', `0 0 ${layout.width} ${layout.height}`);
-    svg.setAttribute('width', String(layout.width));
-    svg.setAttribute('height', String(layout.height));
-    for (const edge of layout.edges) {
-      const path = document.createElementNS(SVG_NS, 'path');
-      path.setAttribute('d', edge.d);
-      path.setAttribute('fill', 'none');
-      path.setAttribute('stroke', '#9ca3af');
-      path.setAttribute('stroke-width', '1.5');
-      svg.append(path);
-    }
-    const states = new Map(run.steps.map(s => [s.name, s]));
-    for (const node of layout.nodes) {
-      const step = states.get(node.id);
-      const state = step?.state ?? 'PENDING';
-      const style = this._style(state);
-      const group = document.createElementNS(SVG_NS, 'g');
-      group.setAttribute('class', 'jp-mlops-node');
-      group.dataset.step = node.id;
-      group.dataset.state = state;
-      const rect = document.createElementNS(SVG_NS, 'rect');
-      for (const [key, value] of Object.entries({
-        x: node.x,
-        y: node.y,
-        width: node.w,
-        height: node.h,
-        rx: 6,
-        fill: style.fill,
-        stroke: style.stroke,
-        'stroke-width': node.id === this._selected ? 3 : 1.5
-      })) {
-        rect.setAttribute(key, String(value));
+    if (this._dagSvg !== run.dag_svg) {
+      this._dagSvg = run.dag_svg;
+      this._dag.innerHTML = run.dag_svg; // built by the server with every name escaped
+      for (const node of Array.from(this._dag.querySelectorAll<SVGGElement>('g.mlops-node'))) {
+        node.classList.add('jp-mlops-node');
+        const step = node.dataset.step ?? '';
+        node.addEventListener('click', () => this.selectStep(step));
       }
-      const label = document.createElementNS(SVG_NS, 'text');
-      label.setAttribute('x', String(node.x + 10));
-      label.setAttribute('y', String(node.y + node.h / 2 + 4));
-      label.setAttribute('fill', style.text);
-      label.setAttribute('font-size', '12');
-      const time = step ? formatDuration(elapsed(step)) : '';
-      label.textContent = `${style.icon} ${node.id} ${time}`;
-      const tooltip = document.createElementNS(SVG_NS, 'title');
-      tooltip.textContent = `${node.id}: ${state}`;
-      group.append(rect, label, tooltip);
-      group.addEventListener('click', () => this.selectStep(node.id));
-      svg.append(group);
+    }
+    const steps = new Map(run.steps.map(s => [s.name, s]));
+    for (const node of Array.from(this._dag.querySelectorAll<SVGGElement>('g.mlops-node'))) {
+      const step = steps.get(node.dataset.step ?? '');
+      node.querySelector('rect')?.setAttribute(
+        'stroke-width',
+        node.dataset.step === this._selected ? '3' : '1.5'
+      );
+      const time = node.querySelector('.mlops-dur');
+      if (step && !step.terminal && step.started_at !== null && time) {
+        time.textContent = formatDuration(elapsed(step));
+      }
     }
   }
 
@@ -414,14 +392,15 @@ export class RunView extends Widget {
   private _refreshing = false;
   private _dirty = false;
   private _following: Promise<void> | null = null;
-  private _logLines = new ExecutorLines();
+  private _logState = ''; // the server's log filter state for the next read (executor lines hidden)
   private _showExecutor = false;
   private readonly _executorToggle = document.createElement('input');
   private _followAgain = false;
   private readonly _heading = document.createElement('h2');
   private readonly _stateBadge = document.createElement('span');
   private readonly _cancel = document.createElement('button');
-  private readonly _dag = document.createElementNS(SVG_NS, 'svg');
+  private readonly _dag = document.createElement('div');
+  private _dagSvg = '';
   private readonly _log = document.createElement('pre');
   private readonly _details = document.createElement('div');
   private readonly _metrics = document.createElement('div');

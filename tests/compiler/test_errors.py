@@ -8,9 +8,9 @@ import sys
 import pytest
 
 from jupyter_mlops.compiler import plan_pipeline
-from jupyter_mlops.compiler.step_runtime import _mlops_save
 from jupyter_mlops.errors import CellError, MlopsError, PipelineError
 from jupyter_mlops.notebook.workspace import Workspace
+from jupyter_mlops.step_runtime.run import _mlops_save
 
 from .conftest import run_cell
 from .notebooks import write_notebook
@@ -124,7 +124,7 @@ def test_a_name_bound_on_some_paths_is_unbound_downstream_as_in_the_notebook(tmp
     import json
     import os
 
-    from jupyter_mlops.compiler.step_runtime import _MLOPS_UNBOUND, _mlops_load, _mlops_run_step
+    from jupyter_mlops.step_runtime.run import _MLOPS_UNBOUND, _mlops_load, _mlops_run_step
 
     class Art:
         def __init__(self, path):

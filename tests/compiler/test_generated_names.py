@@ -4,7 +4,8 @@ A static property of the module kfp writes for a step (its source, as the compil
 component function reads its arguments (the user's variables) and no global but the runtime's entry
 point, which no argument takes; the runtime functions beside it (at the module's top level, issue 10)
 read no name that the module binds otherwise (kfp's imports, the step function's own name) where they
-mean a builtin: every global they read is one of theirs or a builtin nothing else binds.
+mean a builtin: every global they read is one of theirs or a builtin nothing else binds. Where the step
+imports the runtime instead (the default), the name it binds is a local no argument takes.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ def _module_bound() -> set[str]:
 )
 def test_the_inlined_code_reads_no_argument_and_no_global(names: list[str], step: str) -> None:
     cells = [
+        "%%pipeline setup --inline-runtime\n",
         "%%component make\n"
         + "\n".join(f"{n} = [{i}]" if i % 2 else f"{n} = {i}" for i, n in enumerate(names)),
         f"%%component {step}\n" + "\n".join(f"print({n})" for n in names) + "\nlog_metric('m', 1)\nnames = 1",
@@ -82,3 +84,22 @@ def test_the_inlined_code_reads_no_argument_and_no_global(names: list[str], step
         mine = globals_read & set(functions)
         assert not (globals_read - mine) & bound, (table.get_name(), globals_read & bound)
         assert all(hasattr(builtins, n) for n in globals_read - mine), (table.get_name(), globals_read)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(identifiers, min_size=1, max_size=6, unique=True))
+def test_the_imported_runtime_takes_a_name_no_argument_has(names: list[str]) -> None:
+    cells = [
+        "%%component make\n" + "\n".join(f"{n} = {i}" for i, n in enumerate(names)),
+        "%%component use\n" + "\n".join(f"print({n})" for n in names) + "\nlog_metric('m', 1)",
+    ]
+    spec = compile_documents(notebook_pipeline(cells))[0]
+    source = spec["deploymentSpec"]["executors"]["exec-use"]["container"]["command"][-1]
+    module = symtable.symtable(source, "<step>", "exec")
+    (component,) = [t for t in module.get_children() if t.get_name() == "use"]  # nothing else defined
+    arguments = set(component.get_parameters())
+    imported = {s.get_name() for s in component.get_symbols() if s.is_imported()}
+    (entry,) = imported
+    assert entry.startswith(ENTRY) and entry not in arguments
+    read = {s.get_name() for s in component.get_symbols() if s.is_global() and s.is_referenced()}
+    assert read - {"__class__"} == set(), read  # arguments and the imported entry only

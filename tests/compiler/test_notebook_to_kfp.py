@@ -8,12 +8,15 @@ in every step (each step asserts what it received; the last writes a report).
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
 import nbformat
 import pytest
 import yaml
+
+from jupyter_mlops._version import __version__
 
 from .conftest import run_cell
 from .notebooks import flow_notebook
@@ -67,7 +70,11 @@ def test_yaml_is_a_pipeline_spec(notebook, tmp_path):
     text = _cli_compile(notebook, tmp_path / "flow.yaml")
     spec = json_format.ParseDict(next(yaml.safe_load_all(text)), pipeline_spec_pb2.PipelineSpec())
     assert spec.pipeline_info.name == "flow"
-    assert "import jupyter_mlops" not in text.decode() and "from jupyter_mlops" not in text.decode()
+    # Steps import the step runtime only (issue 10: it is no longer pasted into each step), which
+    # their prelude installs at this version; nothing else of the package.
+    imports = re.findall(r"(?:from|import) (jupyter_mlops[\w.]*)", text.decode())
+    assert imports and set(imports) == {"jupyter_mlops.step_runtime.run"}
+    assert f"'jupyter-mlops=={__version__}'" in text.decode()
 
 
 def test_kfp_local_runs_it_with_the_right_values(notebook, tmp_path):

@@ -1,5 +1,6 @@
 """A re-run reuses finished steps (state CACHED) unless inputs, code or files changed, or caching is off."""
 
+import dataclasses
 import functools
 from pathlib import Path
 
@@ -170,3 +171,23 @@ def test_handing_a_cached_steps_output_to_the_next_step_reads_none_of_its_bytes(
 
     assert first.state == second.state == RunState.SUCCEEDED, (first.error, second.error)
     assert _states(second)["consume"] == StepState.CACHED
+
+
+def test_a_step_importing_the_step_runtime_keys_on_its_source(monkeypatch) -> None:
+    """Steps import the step runtime instead of carrying it (issue 10): a change to the runtime's code
+    must still be a cache miss, as a change to pasted code was; plain kfp steps do not key on it."""
+    from jupyter_mlops.executor import cache
+    from jupyter_mlops.ir.spec import PipelineIR
+
+    from .notebook_cells import compiled
+
+    documents = compiled(["%%component make\nx = 1"])
+    ir = PipelineIR(documents)
+    (name,) = documents[0]["root"]["dag"]["tasks"]
+    task = documents[0]["root"]["dag"]["tasks"][name]
+    step = ir.python_step(name, documents[0]["components"][task["componentRef"]["name"]])
+    plain = dataclasses.replace(step, source=step.source.replace("jupyter_mlops.step_runtime", "elsewhere"))
+    before = cache.cache_key({}, step, {}, {}), cache.cache_key({}, plain, {}, {})
+    monkeypatch.setattr(cache, "step_runtime_digest", lambda: "another runtime")
+    after = cache.cache_key({}, step, {}, {}), cache.cache_key({}, plain, {}, {})
+    assert before[0] != after[0] and before[1] == after[1]

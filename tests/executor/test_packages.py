@@ -127,3 +127,39 @@ def test_missing_packages_go_into_one_cached_venv_reused_by_later_steps(run_pipe
     assert again.step("uses-missing-package").state == StepState.SUCCEEDED
     assert again.step("uses-missing-package").outputs["Output"].split("|")[0] == prefix
     assert "creating a venv" not in again.listener.log("uses-missing-package")
+
+
+def test_the_step_runtime_requirement_is_met_by_a_source_tree_with_nothing_installed(monkeypatch) -> None:
+    """Compiled steps ask for jupyter-mlops==<version> (their runtime); run from a checkout on
+    PYTHONPATH, with no distribution installed, the runner's own code is that runtime."""
+    from importlib import metadata
+
+    from jupyter_mlops._version import __version__
+
+    real = metadata.version
+
+    def without_ours(name: str) -> str:
+        if name.lower().replace("_", "-") == "jupyter-mlops":
+            raise metadata.PackageNotFoundError(name)
+        return real(name)
+
+    monkeypatch.setattr(metadata, "version", without_ours)
+    assert requirements_satisfied([f"jupyter-mlops=={__version__}", "pyyaml>=5"])
+    assert not requirements_satisfied(["jupyter-mlops==0.0.0.dev0"])  # another version: pip decides
+
+
+def test_a_step_venv_does_not_install_the_step_runtime_the_environment_has(tmp_path: Path) -> None:
+    """A notebook step asking for a missing package gets a venv; its jupyter-mlops requirement (the
+    step runtime) is met by this environment, which the venv sees, so pip is not asked for it."""
+    import json
+    import sys
+
+    from jupyter_mlops._version import __version__
+    from jupyter_mlops.executor.prelude import Environments
+
+    with open(tmp_path / "log", "wb") as log:
+        python = Environments(sys.executable, tmp_path / "venvs").venv_python(
+            ("tomli-w==1.2.0", f"jupyter-mlops=={__version__}"), (), log
+        )
+    _layout, wanted, *_ = json.loads((Path(python).parents[1] / ".requirements.json").read_text())
+    assert wanted == ["tomli-w==1.2.0"]

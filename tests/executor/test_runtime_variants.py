@@ -1,5 +1,6 @@
-"""Each compiled step carries only the runtime it uses (issue 10), and every variant still runs, on
-this backend and, unchanged, on kfp.local (the reference executor).
+"""Compiled steps import the step runtime (installed by their prelude), or, with
+`%%pipeline setup --inline-runtime`, each carries only the runtime it uses (issue 10); every variant
+still runs, on this backend and, unchanged, on kfp.local (the reference executor).
 
 One notebook whose steps switch the parts on and off in different combinations: parameter outputs,
 list parameters typed by their default, values stored together (a group) and read back as one, the
@@ -10,10 +11,14 @@ parquet code. The last step checks what arrived and writes a report both executo
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from jupyter_mlops._version import __version__
 from jupyter_mlops.compiler import compile_documents, compile_yaml, plan_pipeline
 from jupyter_mlops.compiler.runtime_source import step_switches
 from jupyter_mlops.models import RunState
@@ -35,6 +40,7 @@ CELLS = [
     "json.dump({'n_rows': n_rows, 'half': halve(grid.sum()), 'sizes': sizes,\n"
     "           'late': defined, 'row': rows[1].tolist()}, open(report, 'w'))",
 ]
+INLINE = ["%%pipeline setup --inline-runtime" + CELLS[0].removeprefix("%%pipeline setup"), *CELLS[1:]]
 EXPECTED = {"n_rows": 2, "half": 57.5, "sizes": [2, 3], "late": False, "row": [3.0, 4.0, 5.0]}
 
 
@@ -43,8 +49,26 @@ def _modules(documents: list[dict]) -> dict[str, str]:
     return {name.removeprefix("exec-"): e["container"]["command"][-1] for name, e in executors.items()}
 
 
+def _preludes(documents: list[dict]) -> dict[str, str]:
+    executors = documents[0]["deploymentSpec"]["executors"]
+    return {name.removeprefix("exec-"): e["container"]["command"][2] for name, e in executors.items()}
+
+
+def test_steps_import_the_runtime_that_their_prelude_installs() -> None:
+    documents = compile_documents(notebook_pipeline(CELLS))
+    modules = _modules(documents)
+    for name, module in modules.items():
+        assert "from jupyter_mlops.step_runtime.run import _mlops_run_step as _mlops_run_step" in module
+        assert not re.search(r"^def _mlops_", module, re.M), name  # no runtime function pasted
+    for prelude in _preludes(documents).values():
+        assert f"install --quiet --no-warn-script-location 'jupyter-mlops=={__version__}'" in prelude
+    inline = compile_documents(notebook_pipeline(INLINE))
+    assert not any("jupyter-mlops" in p for p in _preludes(inline).values())
+    assert all("def _mlops_run_step(" in m for m in _modules(inline).values())
+
+
 def test_each_step_carries_what_it_uses() -> None:
-    pipeline = notebook_pipeline(CELLS)
+    pipeline = notebook_pipeline(INLINE)
     plan = plan_pipeline(pipeline)
     switches = {s.name: step_switches(plan, s) for s in plan.steps}
     assert switches["tally"] == {"_MLOPS_PARAMS_OUT"}
@@ -63,8 +87,11 @@ def test_each_step_carries_what_it_uses() -> None:
     assert len(tally) < min(len(m) for n, m in modules.items() if n != "tally")
 
 
-def test_the_variants_run_here_and_on_kfp_local_alike(run_pipeline: Runner, tmp_path: Path) -> None:
-    pipeline = notebook_pipeline(CELLS)
+@pytest.mark.parametrize("cells", [CELLS, INLINE], ids=["imported", "inline"])
+def test_the_variants_run_here_and_on_kfp_local_alike(
+    cells: list[str], run_pipeline: Runner, tmp_path: Path
+) -> None:
+    pipeline = notebook_pipeline(cells)
     ours = tmp_path / "ours.json"
     run = run_pipeline(compile_documents(pipeline), {"report": str(ours)})
     assert run.state == RunState.SUCCEEDED, run.error

@@ -8,7 +8,7 @@ import tracemalloc
 import numpy as np
 import pandas as pd
 
-from jupyter_mlops.compiler.step_previews import _mlops_preview
+from jupyter_mlops.step_runtime.previews import _mlops_preview
 
 
 def test_a_frame_shows_its_shape_dtypes_and_first_rows() -> None:

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from jupyter_mlops.compiler.step_runtime import _mlops_run_setup
-from jupyter_mlops.compiler.step_values import _MLOPS_NOTEBOOK_MODULE, _mlops_load, _mlops_save
+from jupyter_mlops.step_runtime.run import _mlops_run_setup
+from jupyter_mlops.step_runtime.values import _MLOPS_NOTEBOOK_MODULE, _mlops_load, _mlops_save
 
 from .value_checks import assert_same
 
@@ -331,7 +331,7 @@ def test_a_value_that_refers_to_a_function_of_this_step_names_it(notebook_module
 
 
 def test_an_int_parameter_too_large_for_kfp_is_refused_naming_it() -> None:
-    from jupyter_mlops.compiler.step_runtime import _mlops_param
+    from jupyter_mlops.step_runtime.run import _mlops_param
 
     assert _mlops_param(np.int64(2**53), "int", "make", "seed") == 2**53
     with pytest.raises(TypeError, match=r"step 'make': 'seed' holds 9007199254740993, too large an int"):

@@ -31,6 +31,13 @@ async def test_a_notebook_started_from_the_server_runs_to_success(api: MlopsApi,
     assert "the total is 6" in log["text"] and log["complete"] is True
     rest = await api.get(f"runs/{run['id']}/steps/total/log", offset=log["next_offset"])
     assert rest["text"] == "" and rest["offset"] == log["next_offset"]
+    # The sidebar's view: kfp's executor lines left out by the server (the filter's only copy).
+    assert "Got executor_input:" in log["text"]
+    shown = await api.get(f"runs/{run['id']}/steps/total/log", executor_lines="hide", filter_state="")
+    assert "the total is 6" in shown["text"] and "KFP Executor" not in shown["text"]
+    assert shown["complete"] is True and shown["filter_state"] == ""
+    code, refused = await api.call("GET", f"runs/{run['id']}/steps/total/log", filter_state="elsewhere")
+    assert code == 400 and "read from offset 0" in refused["message"]
 
     page = await api.get("runs", experiment="sums")
     assert [r["id"] for r in page["runs"]] == [run["id"]] and page["total"] == 1

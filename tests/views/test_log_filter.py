@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_mlops.render.log_filter import ExecutorLines, without_executor_lines
+from jupyter_mlops.render.log_filter import ExecutorLines, FilteredChunk, filter_chunk, without_executor_lines
 
 STAMP = "[KFP Executor 2026-11-28 12:46:31,922"
 LOG = f"""{STAMP} INFO]: Looking for component `add` in --component_module_path `/tmp/add/module.py`
@@ -72,45 +72,46 @@ def test_a_real_steps_log_shows_only_what_the_step_printed(tmp_path: Path, monke
     assert without_executor_lines(raw).strip() in {"adding 1 and 2", "adding 3 and 10"}
 
 
-NODE_SCRIPT = """
-const fs = require('fs');
-const [path, input] = [process.argv[1], JSON.parse(fs.readFileSync(0, 'utf8'))];
-const url = 'data:text/javascript,' + encodeURIComponent(fs.readFileSync(path, 'utf8'));
-import(url).then(({ ExecutorLines }) => {
-  const results = input.chunkings.map(chunks => {
-    const lines = new ExecutorLines();
-    return chunks.map((c, i) => lines.push(c, i === chunks.length - 1)).join('');
-  });
-  process.stdout.write(JSON.stringify(results));
-});
-"""
+def _read_filtered(path: Path, limits: list[int]) -> str:
+    """The log file read as the sidebar reads it through the log route with executor_lines=hide:
+    from each answer's next_offset with its filter_state, each read at most `limits[i]` bytes."""
+    from jupyter_mlops.store.logs import read_log
+
+    shown, offset, state = [], 0, ""
+    size = path.stat().st_size
+    for limit in limits * 1000:
+        text, next_offset = read_log(path, offset, final=True, limit=limit)
+        complete = next_offset >= size
+        chunk = filter_chunk(text, state, final=complete)
+        shown.append(chunk.text)
+        offset, state = next_offset - len(chunk.held.encode("utf-8")), chunk.state
+        if complete:
+            return "".join(shown)
+    raise AssertionError("the reads never reached the end of the log")
 
 
-def test_the_sidebars_typescript_twin_gives_the_same_text() -> None:
-    """labextension/src/logfilter.ts (compiled to lib/ by the build) against this module."""
-    import json
+@pytest.mark.parametrize("seed", range(12))
+def test_read_from_offsets_with_no_memory_between_reads_the_text_is_the_same(
+    seed: int, tmp_path: Path
+) -> None:
+    """The filter lives on the server only (issue 10): each read carries its state in the answer."""
     import random
-    import shutil
-    import subprocess
 
-    compiled = Path(__file__).resolve().parents[2] / "labextension" / "lib" / "logfilter.js"
-    assert compiled.is_file(), f"{compiled} is missing: `pip install -e .` builds the labextension"
-    node = shutil.which("node")
-    assert node, "node (which builds the labextension) is not on PATH"
-    rng = random.Random(7)
-    texts = [LOG, LOG.replace("\n", "\n\n"), "no newline at all", "}\n" + LOG + "[KFP Exec"]
-    chunkings = []
-    for text in texts:
-        for _ in range(5):
-            cuts = sorted(rng.sample(range(1, len(text)), min(len(text) - 1, rng.randint(1, 30))))
-            chunkings.append([text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)])
-    done = subprocess.run(
-        [node, "-e", NODE_SCRIPT, str(compiled)],
-        input=json.dumps({"chunkings": chunkings}),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    expected = [without_executor_lines("".join(chunks)) for chunks in chunkings]
-    assert json.loads(done.stdout) == expected
+    rng = random.Random(seed)
+    text = rng.choice([LOG, LOG.replace("\n", "\n\n"), "}\n" + LOG + "[KFP Exec", "é€ " + LOG + "ünï\n"])
+    path = tmp_path / "step.log"
+    path.write_bytes(text.encode("utf-8"))
+    longest = max(len(line.encode()) for line in text.split("\n")) + 1
+    limits = [rng.randint(longest, longest + 40) for _ in range(5)]  # a read holds a whole line at least
+    assert _read_filtered(path, limits) == without_executor_lines(text)
+
+
+def test_a_line_longer_than_any_of_kfps_is_not_held_back() -> None:
+    long = "[KFP Executor " + "x" * 70_000
+    assert filter_chunk(long) == FilteredChunk(long, "", "line")  # its rest shows too
+    assert filter_chunk("[KFP Executor 2026") == FilteredChunk("", "[KFP Executor 2026", "")
+
+
+def test_an_unknown_filter_state_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown log filter state"):
+        filter_chunk("x", "elsewhere")

@@ -5,7 +5,6 @@
 // h() and formatDuration() come from dom.js, which views/esm.py puts first.
 
 const SVG = "http://www.w3.org/2000/svg";
-const TERMINAL = new Set(["SUCCEEDED", "FAILED", "CANCELED"]);
 const NAME_CHARS = 19;
 
 function el(tag, attrs = {}, parent = null) {
@@ -332,13 +331,13 @@ function render({ model, el: root }) {
   let timer = null;
   let detailTimer = null;
   function syncTimers() {
-    const live = isRun && !TERMINAL.has(model.get("run").state);
+    const live = isRun && !model.get("run").terminal;
     if (live && timer === null) {
       timer = setInterval(paintRun, 1000);
       detailTimer = setInterval(() => {
         const sel = model.get("selected");
         const step = sel && model.get("run").steps[sel];
-        if (step && !["SUCCEEDED", "FAILED", "CANCELED", "SKIPPED", "CACHED"].includes(step.s)) {
+        if (step && !step.end) {
           model.send({ type: "detail", step: sel });
         }
       }, 1500);

@@ -1,8 +1,8 @@
-# What a compiled step shows, kept as an artifact: inlined into every step like step_values.py.
+# What a compiled step shows, kept as an artifact: inlined into every step like values.py.
 #
 # Standard library only, nothing of this package imported, no module-level code but imports, plain
 # functions and literal constants (runtime_source.py pastes the functions a step uses), names
-# starting with `_mlops_` (see step_values.py). A step whose cell may draw (it or the setup code
+# starting with `_mlops_` (see values.py). A step whose cell may draw (it or the setup code
 # imports matplotlib or seaborn, it calls display() or a .plot()/.hist() method) gets an output
 # artifact for its figures. Matplotlib then uses its non-interactive Agg backend; each figure the
 # cell draws is saved as PNG when `plt.show()` is called and, for those still open, when the cell

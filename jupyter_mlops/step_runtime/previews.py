@@ -1,7 +1,7 @@
-# A small picture of each value a compiled step stores, made in the step: inlined like step_values.py.
+# A small picture of each value a compiled step stores, made in the step: inlined like values.py.
 #
 # Standard library only, nothing of this package imported, no module-level code but imports and
-# definitions, names starting with `_mlops_` (see step_values.py). The preview is made from the live
+# definitions, names starting with `_mlops_` (see values.py). The preview is made from the live
 # value when the step stores it (no file is read back, nothing is unpickled later to show it: the
 # kernel and the server only read this JSON), and kept in the artifact's metadata. Its cost is bounded
 # whatever the value's size: a frame shows its shape, dtypes and first rows; an array its shape, dtype

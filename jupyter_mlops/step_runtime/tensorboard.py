@@ -1,7 +1,7 @@
 # TensorBoard files written with the standard library only: scalar event files and the Embedding
 # Projector's files, in the layout `SummaryWriter.add_embedding` (torch, tensorboardX) writes.
 #
-# Inlined into every compiled step like step_values.py (before step_runtime.py, which gives the step's
+# Inlined into every compiled step like values.py (before run.py, which gives the step's
 # `mlops.log_embedding` and the event files of `log_metric`), and imported by the kernel's
 # `mlops.log_embedding`, so a cell writes the same files in the notebook and as a step. Standard
 # library only (a step runs on a stock python image: no tensorboard, TensorFlow or PyTorch), no

@@ -1,13 +1,12 @@
-# The code that runs a notebook cell as a compiled step: what the compiler pastes into each step.
-#
-# The compiler (runtime_source.py) pastes into the module of each generated kfp component the functions
-# of this file, step_values.py and step_groups.py that the step uses, at the module's top level: so no
-# argument of the component function (a user's variable called `time`, `json`, `open`, ...) can shadow
-# what this code uses, and each function imports what it needs itself. That is why these files must stay
-# self-contained: standard library only, no imports of jupyter_mlops (the `from .step_values import` line
-# below is dropped), no module-level code but imports, definitions and constants, syntax that a stock
-# python:3.x image runs. The switches below are True here (tests import this module directly, with every
-# part); the compiler writes in a step's own values and leaves out the code a False one guards.
+# The code that runs a notebook cell as a compiled step: compiled steps import `_mlops_run_step` from
+# here, or, built with `--inline-runtime`, carry the functions of this package they use in their own
+# source (compiler/runtime_source.py pastes them at the module's top level: no argument of the component
+# function, a user's variable called `time`, `json`, `open`, ..., can shadow what this code uses, and
+# each function imports what it needs itself). That is why these files must stay self-contained:
+# standard library only, no imports of jupyter_mlops but of this package (the `from .values import`
+# lines below are dropped when pasting), no module-level code but imports, definitions and constants,
+# syntax that a stock python:3.x image runs. The switches below are True here (imported, the module
+# has every part); pasting writes in a step's own values and leaves out the code a False one guards.
 import ast
 import json
 import linecache
@@ -17,11 +16,11 @@ import time
 import types
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from .step_figures import _mlops_figures, _mlops_figures_finish
-from .step_groups import _mlops_load_groups, _mlops_save_groups
-from .step_previews import _mlops_preview
-from .step_tensorboard import _mlops_write_embedding, _mlops_write_scalar
-from .step_values import (
+from .figures import _mlops_figures, _mlops_figures_finish
+from .groups import _mlops_load_groups, _mlops_save_groups
+from .previews import _mlops_preview
+from .tensorboard import _mlops_write_embedding, _mlops_write_scalar
+from .values import (
     _MLOPS_NOTEBOOK_MODULE,
     _MLOPS_UNBOUND,
     _mlops_is_json,
@@ -33,14 +32,14 @@ from .step_values import (
 
 # Switches: which parts of _mlops_run_step a step uses (see runtime_source.step_switches).
 _MLOPS_LOAD = True  # it reads values from artifacts
-_MLOPS_LOAD_GROUPS = True  # some of them were stored in a group (step_groups)
+_MLOPS_LOAD_GROUPS = True  # some of them were stored in a group (groups.py)
 _MLOPS_SAVE = True  # it writes values to artifacts
 _MLOPS_SAVE_GROUPS = True  # some of them in groups
 _MLOPS_RESULT = True  # the cell's last line is its `result`
 _MLOPS_PARAMS_OUT = True  # it returns parameter outputs (ints, strings, ...)
 _MLOPS_LIKE = True  # it takes list or dict parameters (typed like the params cell's literal)
 _MLOPS_SHIM = True  # its code may call log_metric / logdir
-_MLOPS_FIGURES = True  # it may draw or display(): what it shows is kept (step_figures)
+_MLOPS_FIGURES = True  # it may draw or display(): what it shows is kept (figures.py)
 
 
 def _mlops_param(value: Any, kind: str, step: str, var: str) -> Any:
@@ -226,8 +225,8 @@ def _mlops_run_step(
     "artifact" or a parameter type (int, float, str, bool, list, dict). `cell_lines` and `setup_lines`
     give the user's line numbers (see _mlops_user_lines): tracebacks point at the lines of the cell.
     `defaults` holds the params cell's literal for each list or dict parameter (see _mlops_like).
-    `groups`: output arguments whose values may share objects, each group stored as one (step_groups).
-    `figures_arg`: the output keeping what the cell shows (figures, display()), see step_figures.
+    `groups`: output arguments whose values may share objects, each group stored as one (groups.py).
+    `figures_arg`: the output keeping what the cell shows (figures, display()), see figures.py.
     """
     module = types.ModuleType(_MLOPS_NOTEBOOK_MODULE)
     sys.modules[_MLOPS_NOTEBOOK_MODULE] = module  # pickled classes from the setup cell resolve here

@@ -1,6 +1,6 @@
 # How a compiled step stores values that may share objects together, and loads them as one.
 #
-# Pasted into the steps that store or load such groups, like step_values.py: standard library only,
+# Pasted into the steps that store or load such groups, like values.py: standard library only,
 # nothing of this package imported (the relative import below is dropped when pasting), no module-level
 # code but imports and definitions, names starting with `_mlops_`.
 #
@@ -25,7 +25,7 @@ import sys
 import uuid
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from .step_values import _MLOPS_UNBOUND, _mlops_pickle, _mlops_type_name
+from .values import _MLOPS_UNBOUND, _mlops_pickle, _mlops_type_name
 
 _MLOPS_GROUP_PREFIX = "group-"
 

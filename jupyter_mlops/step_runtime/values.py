@@ -1,6 +1,6 @@
 # How a compiled step writes a value for later steps and reads it back: pasted into the steps that do.
 #
-# Like step_runtime.py, the functions of this file are pasted into the module of each generated kfp
+# Like run.py, the functions of this file are pasted into the module of each generated kfp
 # component that uses them, so it is standard library only, imports nothing of this package and has no
 # module-level code but imports, definitions and constants (literals, or the name of a function here).
 # Its names start with `_mlops_` (constants `_MLOPS_`).
