@@ -24,10 +24,11 @@ log_metric('score', score)
 """
 
 
-def quadratic_pipeline(name: str = "quad", sleep: float = 0.0) -> Pipeline:
+def quadratic_pipeline(name: str = "quad", sleep: float = 0.0, load_sleep: float = 0.0) -> Pipeline:
     ws = Workspace(name)
     ws.define_params(PARAMS, "params")
-    ws.define_component("load --cache", LOAD, "load")  # it writes its count file: cache it anyway
+    load = LOAD + (f"import time\ntime.sleep({load_sleep!r})\n" if load_sleep else "")
+    ws.define_component("load --cache", load, "load")  # it writes its count file: cache it anyway
     ws.define_component("fit", SCORE.replace("SLEEP", repr(sleep)), "fit")
     return ws.active
 

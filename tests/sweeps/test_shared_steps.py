@@ -19,7 +19,9 @@ def test_sixteen_trials_started_at_once_run_the_shared_step_once(tmp_path: Path)
     backend = LocalBackend(tmp_path / "home")
     work = tmp_path / "nb"
     work.mkdir()
-    s = sweep(quadratic_pipeline(), {"x": "0..7", "y": "0.0,0.5"}, metric="score", parallel=16,
+    # The shared step takes a second, so the trials started together find it running (a runner that
+    # starts runs within milliseconds could otherwise finish an instant step before the others look).
+    s = sweep(quadratic_pipeline(load_sleep=1.0), {"x": "0..7", "y": "0.0,0.5"}, metric="score", parallel=16,
               backend=backend, working_dir=work, text_space=True, wait=True)  # fmt: skip
     assert [t.state for t in s.trials] == ["SUCCEEDED"] * 16
     assert load_count(work) == 1  # the step counted its own executions
