@@ -6,6 +6,7 @@ The widgets receive STATE_STYLES as synced state, so the browser and the static 
 from __future__ import annotations
 
 import html
+import math
 from typing import Any
 
 from ..models import RunInfo, RunState, StepInfo, StepState
@@ -35,12 +36,13 @@ def state_style(state: str | None) -> dict[str, str]:
 
 
 def format_duration(seconds: float | None) -> str:
-    """'0.4s', '12s', '3m 05s', '1h 02m': short enough for a node."""
+    """'0.4s', '12s', '3m 05s', '1h 02m': short enough for a node. Halves round up, as the front ends'
+    formatter (widgets/static/format.js) does, so a view drawn here and one drawn there say the same."""
     if seconds is None:
         return ""
     if seconds < 10:
-        return f"{seconds:.1f}s"
-    s = round(seconds)
+        return f"{math.floor(seconds * 10 + 0.5) / 10:.1f}s"
+    s = math.floor(seconds + 0.5)
     if s < 60:
         return f"{s}s"
     m, s = divmod(s, 60)

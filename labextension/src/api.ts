@@ -177,27 +177,7 @@ export class MlopsClient {
   }
 }
 
-/** '0.4s', '12s', '3m 05s', '1h 02m': the same as jupyter_mlops/render/style.py's format_duration. */
-export function formatDuration(seconds: number | null): string {
-  if (seconds === null) {
-    return '';
-  }
-  if (seconds < 10) {
-    return `${seconds.toFixed(1)}s`;
-  }
-  let s = Math.round(seconds);
-  if (s < 60) {
-    return `${s}s`;
-  }
-  let m = Math.floor(s / 60);
-  s = s % 60;
-  if (m < 60) {
-    return `${m}m ${String(s).padStart(2, '0')}s`;
-  }
-  const h = Math.floor(m / 60);
-  m = m % 60;
-  return `${h}h ${String(m).padStart(2, '0')}m`;
-}
+export { formatDuration } from './format';
 
 /** A run's duration, or how long it has been going. */
 export function elapsed(run: { started_at: number | null; finished_at: number | null }): number | null {

@@ -1,6 +1,6 @@
 // Compare runs: tables from Python (views/compare.py), differing rows highlighted; the select picks which
 // of the Python-drawn metric charts shows.
-// h() and formatDuration() come from dom.js, which views/esm.py puts first.
+// h() comes from dom.js and formatDuration() from format.js, which widgets/esm.py puts first.
 
 function fmt(v) {
   if (v === null || v === undefined) return "—";

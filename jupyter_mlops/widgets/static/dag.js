@@ -2,7 +2,7 @@
 // state styles come from Python (jupyter_mlops/render/layout.py, style.py), so the widget, the static SVG
 // and the server's view agree. Live state arrives in the synced `run` traitlet; a step's details arrive
 // as a custom message answering {type: "detail", step}.
-// h() and formatDuration() come from dom.js, which views/esm.py puts first.
+// h() comes from dom.js and formatDuration() from format.js, which widgets/esm.py puts first.
 
 const SVG = "http://www.w3.org/2000/svg";
 const NAME_CHARS = 19;

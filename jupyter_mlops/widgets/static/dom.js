@@ -8,17 +8,3 @@ function h(tag, attrs = {}, text = null, parent = null) {
   if (parent) parent.appendChild(e);
   return e;
 }
-
-// Same rules as style.format_duration in Python.
-function formatDuration(seconds) {
-  if (seconds === null || seconds === undefined || Number.isNaN(seconds)) return "";
-  if (seconds < 10) return `${seconds.toFixed(1)}s`;
-  let s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  let m = Math.floor(s / 60);
-  s = s % 60;
-  if (m < 60) return `${m}m ${String(s).padStart(2, "0")}s`;
-  const hh = Math.floor(m / 60);
-  m = m % 60;
-  return `${hh}h ${String(m).padStart(2, "0")}m`;
-}

@@ -1,6 +1,6 @@
 // Runs table: the rows and columns come from Python (views/runs_widget.py); this sorts and filters them.
 // The chosen filters and sort are synced back, so Python's static fallback shows the same view.
-// h() and formatDuration() come from dom.js, which views/esm.py puts first.
+// h() comes from dom.js and formatDuration() from format.js, which widgets/esm.py puts first.
 
 function value(row, key) {
   if (key.startsWith("param:")) return row.params[key.slice(6)];
