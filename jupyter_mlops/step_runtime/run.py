@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from .figures import _mlops_figures, _mlops_figures_finish
 from .groups import _mlops_load_groups, _mlops_save_groups
 from .previews import _mlops_preview
-from .tensorboard import _mlops_write_embedding, _mlops_write_scalar
+from .tensorboard import _mlops_event, _mlops_events_file, _mlops_record, _mlops_write_embedding
 from .values import (
     _MLOPS_NOTEBOOK_MODULE,
     _MLOPS_UNBOUND,
@@ -98,12 +98,13 @@ def _mlops_shim(metrics: Any, logdir: Any) -> types.ModuleType:
 
     Points go to the executor's metrics file through one open file, flushed at most every 0.1 s (the
     run's views see them that soon) and when the step ends (`_mlops_flush`): a point costs a few
-    microseconds, not a file opened and closed each time. They also go to TensorBoard event files in
-    the step's logdir: the one of `logdir()` when the step calls it (an output artifact, on any
-    backend), else the local backend's."""
+    microseconds, not a file opened and closed each time. They also go to a TensorBoard events file in
+    the step's logdir, kept open and flushed the same way: the logdir of `logdir()` when the step calls
+    it (an output artifact, on any backend), else the local backend's."""
     shim = types.ModuleType("jupyter_mlops")
     sink = os.environ.get("JUPYTER_MLOPS_METRICS_FILE")
     out: List[Any] = []  # the metrics file, opened at the first point, and when it was last flushed
+    board: List[Any] = []  # the TensorBoard events file: [file, its logdir, when it was last flushed]
     counters = {}  # type: Dict[str, int]
 
     def tensorboard_dir() -> Optional[str]:
@@ -111,10 +112,10 @@ def _mlops_shim(metrics: Any, logdir: Any) -> types.ModuleType:
 
     def log_metric(name: str, value: float, step: Optional[int] = None) -> None:
         value = float(value)
+        now = time.time()
         if metrics is not None:
             metrics.log_metric(name, value)
         if sink:
-            now = time.time()
             if not out:
                 out[:] = [open(sink, "a", encoding="utf-8"), now]  # noqa: SIM115 (open until the step ends)
             out[0].write(json.dumps({"name": name, "value": value, "step": step, "time": now}) + "\n")
@@ -125,11 +126,20 @@ def _mlops_shim(metrics: Any, logdir: Any) -> types.ModuleType:
         if where:
             index = counters.get(name, 0) if step is None else int(step)
             counters[name] = index + 1
-            _mlops_write_scalar(where, name, value, index)
+            if not board or board[1] != where:  # one open events file, not one open and scan a point
+                if board:
+                    board[0].close()
+                board[:] = [open(_mlops_events_file(where), "ab"), where, now]  # noqa: SIM115
+            board[0].write(_mlops_record(_mlops_event(now, index, {name: value})))
+            if now - board[2] >= 0.1:
+                board[0].flush()
+                board[2] = now
 
     def flush() -> None:
         if out:
             out[0].flush()
+        if board:
+            board[0].flush()
 
     def log_dir() -> str:
         if logdir is None:
