@@ -98,10 +98,21 @@ class SweepRecords:
         working_dir: str | None,
         owner_pid: int,
         owner_host: str,
+        unique: bool = False,
     ) -> SweepRecord:
+        """`unique`: the name was made up, not given: `name-2`, `name-3`, ... when taken (two sweeps
+        started in the same second), instead of refusing it."""
         sweep_id = secrets.token_hex(6)
         now = time.time()
         with self.store._write() as db:
+            if unique:
+                taken = {str(r["name"]) for r in db.execute(
+                    "SELECT name FROM sweeps WHERE name = ? OR (name > ? AND name < ?)",
+                    (name, name + "-", name + "-\uffff"),
+                )}  # fmt: skip
+                base, n = name, 2
+                while name in taken:
+                    name, n = f"{base}-{n}", n + 1
             try:
                 db.execute(
                     "INSERT INTO sweeps (id, name, pipeline_name, settings, spec_path, working_dir, state, "

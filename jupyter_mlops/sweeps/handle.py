@@ -303,6 +303,7 @@ def _create(
     bind_arguments(documents, {**built.fixed, **first})  # arguments the pipeline refuses fail now
     make_search(built, method=search, goal=goal, seed=seed)  # Optuna missing: said now, not mid-sweep
     pname = pipeline_name(documents)
+    made_up = not name
     name = name or f"sweep-{pname}-{time.strftime('%Y%m%d-%H%M%S')}"
     folder = records.store.home / "sweeps" / secrets.token_hex(6)
     folder.mkdir(parents=True, exist_ok=True)
@@ -323,7 +324,7 @@ def _create(
         "early_stop": stopping.to_json() if stopping else None,
     }
     return records.create(name=name, pipeline_name=pname, settings=settings, spec_path=str(spec_path),
-                          working_dir=str(cwd), owner_pid=pid, owner_host=host)  # fmt: skip
+                          working_dir=str(cwd), owner_pid=pid, owner_host=host, unique=made_up)  # fmt: skip
 
 
 def _any_value(dim: Any) -> Any:

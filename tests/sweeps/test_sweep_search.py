@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from jupyter_mlops.backends.local import LocalBackend
+from jupyter_mlops.errors import UsageError
 from jupyter_mlops.sweeps import get_sweep, sweep
 
 from .pipelines import expected_score, load_count, quadratic_pipeline
@@ -99,3 +100,21 @@ def test_a_trial_without_the_metric_fails_and_says_which_metrics_there_are(
     assert "logged no metric 'accuracy'" in (s.trials[0].error or "")
     assert "fit.score" in (s.trials[0].error or "")
     assert s.best is None
+
+
+def test_sweeps_started_in_the_same_second_without_a_name_get_distinct_names(
+    backend: LocalBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A made-up name (pipeline + the second) gets a suffix when taken; a name the user gave does not:
+    it is refused, pointing at resume. (The README's two sweep lines ran within one second once the
+    runner service made sweeps fast, and the second was refused.)"""
+    import jupyter_mlops.sweeps.handle as handle
+
+    monkeypatch.setattr(handle.time, "strftime", lambda fmt, *a: "20261129-120000")  # one second
+    first = sweep(quadratic_pipeline(), {"x": [3]}, metric="score", backend=backend, wait=True)
+    second = sweep(quadratic_pipeline(), {"x": [3]}, metric="score", backend=backend, wait=True)
+    assert first.name == "sweep-quad-20261129-120000"
+    assert second.name == "sweep-quad-20261129-120000-2"
+    assert first.state == second.state == "FINISHED"
+    with pytest.raises(UsageError, match="already exists: resume it"):
+        sweep(quadratic_pipeline(), {"x": [3]}, metric="score", backend=backend, name=first.name)
