@@ -42,13 +42,14 @@ def new_run_id() -> str:
     return secrets.token_hex(6)  # 48 random bits: no collision in a store of millions of runs
 
 
-def unique_run_name(db: sqlite3.Connection, name: str) -> str:
-    """`name`, or `name-2`, `name-3`, ... when runs already have it (two runs started in the same
-    second get distinct names). Called in the write transaction that inserts the run."""
+def unique_name(db: sqlite3.Connection, table: str, name: str) -> str:
+    """`name`, or `name-2`, `name-3`, ... when rows of `table` ("runs", "sweeps") already have it (two
+    runs or unnamed sweeps started in the same second get distinct names). Called in the write
+    transaction that inserts the row."""
     taken = {
         str(r["name"])
         for r in db.execute(
-            "SELECT name FROM runs WHERE name = ? OR (name > ? AND name < ?)",
+            f"SELECT name FROM {table} WHERE name = ? OR (name > ? AND name < ?)",
             (name, name + "-", name + "-\uffff"),
         )
     }
@@ -93,7 +94,7 @@ class RunStore(RunnerRecords):
         now = time.time()
         done = now if state.terminal else None
         with self._write() as db:
-            name = unique_run_name(db, name)
+            name = unique_name(db, "runs", name)
             exp_id = self._experiment_id(db, experiment or DEFAULT_EXPERIMENT, now)
             try:
                 db.execute(

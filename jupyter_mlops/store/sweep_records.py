@@ -18,7 +18,7 @@ from typing import Any
 
 from ..errors import UsageError
 from .records import dumps, from_row, loads
-from .run_store import RunStore
+from .run_store import RunStore, unique_name
 
 OWNER_STALE_AFTER_S = 10.0  # a driver heartbeats every second or so
 
@@ -106,13 +106,7 @@ class SweepRecords:
         now = time.time()
         with self.store._write() as db:
             if unique:
-                taken = {str(r["name"]) for r in db.execute(
-                    "SELECT name FROM sweeps WHERE name = ? OR (name > ? AND name < ?)",
-                    (name, name + "-", name + "-\uffff"),
-                )}  # fmt: skip
-                base, n = name, 2
-                while name in taken:
-                    name, n = f"{base}-{n}", n + 1
+                name = unique_name(db, "sweeps", name)
             try:
                 db.execute(
                     "INSERT INTO sweeps (id, name, pipeline_name, settings, spec_path, working_dir, state, "
