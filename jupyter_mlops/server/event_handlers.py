@@ -16,7 +16,7 @@ from jupyter_server.auth.decorator import authorized
 from tornado.iostream import StreamClosedError
 
 from ..backends.base import Backend
-from ..models import RunEvent
+from ..models import RunEvent, RunState
 from ..render import finite_json
 from ..store.run_notify import RunWatch, backend_watch
 from .base import MlopsHandler, checked_int, http_error
@@ -42,13 +42,21 @@ class RunEventsHandler(MlopsHandler):
             raise http_error(400, f"query parameter 'follow' must be true or false, got {follow!r}")
 
         watch: RunWatch | None = None  # the local backend pushes changes (store/run_notify.py)
+        full_id: str | None = None  # `run_id` may be a prefix: the run's id, once read
 
         def read(b: Backend) -> tuple[bool, list[RunEvent]]:
-            nonlocal watch
-            run = b.get(run_id)
+            nonlocal watch, full_id
+            # The run's state alone where the backend reads it so (one row: the whole run is every
+            # step's, re-read per burst of changes of a 1,000-step run it cost more than the run's steps)
+            read_state = getattr(b, "run_state", None)
+            if full_id is None or read_state is None:
+                run = b.get(run_id if full_id is None else full_id)
+                full_id, state = run.id, run.state
+            else:
+                state = RunState(read_state(full_id))
             if watch is None:
-                watch = backend_watch(b, run.id)  # before the events are read: no change is missed
-            return run.state.terminal, b.events(run.id, after)
+                watch = backend_watch(b, full_id)  # before the events are read: no change is missed
+            return state.terminal, b.events(full_id, after)
 
         finished, events = await self.backend_call(read)
         self.set_header("Content-Type", "text/event-stream")

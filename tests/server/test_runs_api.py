@@ -127,6 +127,32 @@ async def test_the_event_stream_is_woken_by_the_runs_changes_not_by_a_poll(
     assert '"state": "SUCCEEDED"' in [e for e in events if e["event"] == "run"][-1]["data"]
 
 
+async def test_the_event_stream_reads_the_whole_run_once_then_its_state(
+    api: MlopsApi, jp_root_dir: Path, monkeypatch: Any
+) -> None:
+    """Each look of the stream read the whole run (every step) to learn whether it had ended: per burst
+    of changes, a cost that grew with the pipeline (issue 15, a 1,000-step pipeline)."""
+    from jupyter_mlops.store import RunStore
+
+    naps = [f"%%component nap{i}\nimport time\nx{i} = {i}\ntime.sleep(0.3)" for i in range(3)]
+    write_notebook(jp_root_dir / "naps.ipynb", ["%load_ext jupyter_mlops", *naps])
+    _, created = await api.call("POST", "runs", {"notebook": "naps.ipynb"})
+    reads: list[str] = []
+    get_run = RunStore.get_run
+
+    def counted(self: RunStore, run_id: str) -> Any:
+        reads.append(run_id)
+        return get_run(self, run_id)
+
+    monkeypatch.setattr(RunStore, "get_run", counted)
+    stream = await api.get(f"runs/{created['id']}/events")
+
+    events = _server_sent_events(stream.decode())
+    assert '"state": "SUCCEEDED"' in [e for e in events if e["event"] == "run"][-1]["data"]
+    assert len([e for e in events if e["event"] == "step"]) >= 6  # RUNNING and SUCCEEDED of each nap
+    assert reads == [created["id"]]
+
+
 async def test_runs_page_newest_first(api: MlopsApi, jp_root_dir: Path) -> None:
     write_notebook(jp_root_dir / "sums.ipynb", TWO_STEPS)
     ids = []
