@@ -18,6 +18,7 @@ and the YAML would no longer be what kfp makes of a component.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import functools
 import hashlib
@@ -164,7 +165,10 @@ def runtime_functions(plan: PipelinePlan, step: StepPlan) -> list[Any]:
     none unless the runtime is inline (the function imports it)."""
     if not plan.inline_runtime:
         return []
-    return list(_runtime_functions(step_switches(plan, step), _argument_names(plan, step).runner, step.name))
+    # The step's name changes the runtime's code only where it is a builtin's (runtime_source): steps
+    # with the same switches share one copy, made and compiled once.
+    name = step.name if hasattr(builtins, step.name) else ""
+    return list(_runtime_functions(step_switches(plan, step), _argument_names(plan, step).runner, name))
 
 
 @functools.lru_cache(maxsize=256)

@@ -111,11 +111,18 @@ def step_switches(plan: PipelinePlan, step: StepPlan) -> frozenset[str]:
 
 
 def _may_make_frames(plan: PipelinePlan) -> bool:
-    """Whether a pandas frame may be among the pipeline's values (then every step keeps the parquet code)."""
-    for step in plan.steps:
-        if any(re.search(r"pandas|pyarrow", p, re.I) for p in step.packages):
-            return True
-    for source in [plan.setup, *(s.source for s in plan.steps)]:
+    """Whether a pandas frame may be among the pipeline's values (then every step keeps the parquet code).
+
+    Asked for every step, answered once per pipeline: it parses every cell."""
+    packages = tuple(p for step in plan.steps for p in step.packages)
+    return _frames_possible(packages, (plan.setup, *(s.source for s in plan.steps)))
+
+
+@functools.lru_cache(maxsize=8)
+def _frames_possible(packages: tuple[str, ...], sources: tuple[str, ...]) -> bool:
+    if any(re.search(r"pandas|pyarrow", p, re.I) for p in packages):
+        return True
+    for source in sources:
         if "pandas" in source:
             return True
         try:

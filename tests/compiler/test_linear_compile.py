@@ -25,9 +25,11 @@ from .notebooks import PARAMS, SETUP, STEPS
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
-def chain(n: int, body: str = "v{i}: int = v{p} + 1") -> Pipeline:
+def chain(n: int, body: str = "v{i}: int = v{p} + 1", setup: str | None = None) -> Pipeline:
     """`n` steps, each reading what the one before made."""
     workspace = Workspace("chain")
+    if setup is not None:
+        feed_cell(workspace, setup, "setup")
     feed_cell(workspace, "%%pipeline params\nx = 0\n", "params")
     feed_cell(workspace, "%%component s0\nv0 = x + 1\n", "cell 0")
     for i in range(1, n):
@@ -145,3 +147,34 @@ def test_the_ir_is_kfps_own_on_varied_notebooks(tmp_path: Path) -> None:
         yaml_text = (tmp_path / "slow.yaml").read_text(encoding="utf-8")
         assert build_yaml(plan) == yaml_text, name
         assert len(plan.steps) >= 2, name
+
+
+def test_inline_runtime_steps_share_their_runtime_and_each_cell_is_parsed_a_bounded_number_of_times(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With `--inline-runtime`, each step's runtime was specialized and compiled again for its name, and
+    whether a pandas frame may travel was decided for every step by parsing every cell (n² parses)."""
+    import ast
+
+    from jupyter_mlops.compiler import kfp_ir
+
+    n = 40
+    plan = plan_pipeline(chain(n, setup="%%pipeline setup --inline-runtime\nimport math\n"))
+    assert plan.inline_runtime
+    parses = 0
+    parse = ast.parse
+
+    def counted(*args: object, **kwargs: object) -> ast.Module:
+        nonlocal parses
+        parses += 1
+        return parse(*args, **kwargs)  # type: ignore[arg-type]
+
+    kfp_ir._runtime_functions.cache_clear()
+    monkeypatch.setattr(ast, "parse", counted)
+    documents = build_documents(plan)
+    assert parses <= 3 * n, parses
+    # s0 (a parameter in, a stored value out), s1 (that value in), the middle ones (an int in and
+    # out), the last (nothing out): one runtime each, not one per step
+    assert kfp_ir._runtime_functions.cache_info().misses <= 4
+    executors = documents[0]["deploymentSpec"]["executors"]
+    assert len(executors) == n and all("def _mlops_run_step(" in str(e) for e in executors.values())
