@@ -37,6 +37,7 @@ from ..analysis.value_kinds import ARTIFACT
 from ..errors import CellError
 from .kfp_errors import explain
 from .kfp_names import remembered_names
+from .kfp_sources import remembered_sources
 from .plan import PipelinePlan, StepPlan
 from .runtime_source import ENTRY, runtime_source, step_switches
 
@@ -66,7 +67,8 @@ _RUNTIME_BOOTSTRAP = """\
     from {module} import {entry} as {r}
 """
 # kfp keeps the pipeline being built in a process-global (`Pipeline._default_pipeline`): two threads
-# building at once fail with "Nested pipelines are not allowed" (the server compiles in threads).
+# building at once fail with "Nested pipelines are not allowed" (the server compiles in threads). Held
+# too while kfp's helpers are remembered (kfp_names, kfp_sources), so one build puts back what it replaced.
 _KFP_PIPELINE_LOCK = threading.Lock()
 _KFP_RESERVED = frozenset({"Output"})  # kfp refuses it as an argument (its name for a single output)
 
@@ -267,8 +269,9 @@ def input_arguments(
 
 
 def _build_pipeline(plan: PipelinePlan, *, remember_names: bool = True) -> Any:
-    """The kfp pipeline (a GraphComponent) of the plan, its IR built by kfp (with kfp's name cleaning
-    remembered, `kfp_names`, unless `remember_names` is False: the same IR, kfp's way, slower)."""
+    """The kfp pipeline (a GraphComponent) of the plan, its IR built by kfp (with kfp's name cleaning and
+    source reading remembered, `kfp_names` and `kfp_sources`, unless `remember_names` is False: the same
+    IR, kfp's way, slower)."""
     for name in sorted(plan.params):
         if name in _KFP_RESERVED or not name[:1].isalpha():
             why = "reserves that name" if name in _KFP_RESERVED else "needs its names to begin with a letter"
@@ -289,14 +292,15 @@ def _build_pipeline(plan: PipelinePlan, *, remember_names: bool = True) -> Any:
         "NamedTuple": __import__("typing").NamedTuple,
     }
     components: dict[str, Any] = {}
-    for step in plan.steps:
-        func = _define(step_function_source(plan, step), step.name, dict(namespace))
-        components[step.name] = dsl.component(
-            func,
-            base_image=step.options.image or DEFAULT_IMAGE,
-            packages_to_install=step_packages(plan, step) or None,
-            additional_funcs=runtime_functions(plan, step) or None,
-        )
+    with _KFP_PIPELINE_LOCK, remembered_sources() if remember_names else contextlib.nullcontext():
+        for step in plan.steps:
+            func = _define(step_function_source(plan, step), step.name, dict(namespace))
+            components[step.name] = dsl.component(
+                func,
+                base_image=step.options.image or DEFAULT_IMAGE,
+                packages_to_install=step_packages(plan, step) or None,
+                additional_funcs=runtime_functions(plan, step) or None,
+            )
 
     tasks: dict[str, Any] = {}
 

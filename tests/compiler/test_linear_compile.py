@@ -169,10 +169,25 @@ def test_inline_runtime_steps_share_their_runtime_and_each_cell_is_parsed_a_boun
         parses += 1
         return parse(*args, **kwargs)  # type: ignore[arg-type]
 
+    from kfp.dsl import component_factory
+
+    reads = 0
+    read = component_factory._get_function_source_definition
+
+    def read_counted(func: object) -> str:
+        nonlocal reads
+        reads += 1
+        return read(func)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(component_factory, "_get_function_source_definition", read_counted)
     kfp_ir._runtime_functions.cache_clear()
     monkeypatch.setattr(ast, "parse", counted)
     documents = build_documents(plan)
     assert parses <= 3 * n, parses
+    # each step's function, and each runtime function once: kfp read all of them for every step
+    shared = {f for step in plan.steps for f in kfp_ir.runtime_functions(plan, step)}
+    assert reads == n + len(shared), (reads, len(shared))
+    assert component_factory._get_function_source_definition is read_counted  # put back
     # s0 (a parameter in, a stored value out), s1 (that value in), the middle ones (an int in and
     # out), the last (nothing out): one runtime each, not one per step
     assert kfp_ir._runtime_functions.cache_info().misses <= 4
