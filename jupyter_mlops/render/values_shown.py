@@ -29,9 +29,17 @@ def describe_artifact(artifact: ArtifactInfo) -> str:
     if not isinstance(kind, str):
         return artifact.type.removeprefix("system.")  # not a notebook value: its KFP type
     shape = meta.get("shape")
+    preview = meta.get("preview")
+    if not isinstance(shape, list) and isinstance(preview, dict):  # pickled or grouped: the preview's
+        shape = preview.get("shape")
+        if kind == "pandas.Series" and isinstance(shape, list) and len(shape) == 2:
+            shape = shape[:1]  # previewed as a one-column frame
+    dtype = meta.get("dtype")
+    if not isinstance(dtype, str) and isinstance(preview, dict) and kind == "numpy.ndarray":
+        dtype = preview.get("dtype")
     extra = f" {tuple(shape)}" if isinstance(shape, list) else ""
-    if isinstance(meta.get("dtype"), str):
-        extra += f" {meta['dtype']}"
+    if isinstance(dtype, str):
+        extra += f" {dtype}"
     return kind + extra
 
 
