@@ -22,14 +22,15 @@ _REPR_CHARS = 120
 def describe_artifact(artifact: ArtifactInfo) -> str:
     """`numpy.ndarray (2, 3) float32`, `pandas.DataFrame (100, 4)`, `3` (a last value), `Dataset`."""
     meta = artifact.metadata
-    if artifact.name == "result" and isinstance(meta.get("repr"), str):
+    preview = meta.get("preview")
+    shaped = isinstance(meta.get("shape"), list) or (isinstance(preview, dict) and "shape" in preview)
+    if artifact.name == "result" and isinstance(meta.get("repr"), str) and not shaped:  # a frame: its shape
         text = str(meta["repr"])
         return text if len(text) <= _REPR_CHARS else text[: _REPR_CHARS - 1] + "…"
     kind = meta.get("type")
     if not isinstance(kind, str):
         return artifact.type.removeprefix("system.")  # not a notebook value: its KFP type
     shape = meta.get("shape")
-    preview = meta.get("preview")
     if not isinstance(shape, list) and isinstance(preview, dict):  # pickled or grouped: the preview's
         shape = preview.get("shape")
         if kind == "pandas.Series" and isinstance(shape, list) and len(shape) == 2:
