@@ -117,6 +117,7 @@ def cmd_logs(args: argparse.Namespace) -> int:
         follow=args.follow,
         out=sys.stdout,
         executor_lines=args.executor_lines,
+        note=sys.stderr,  # "printed nothing": not part of the log a script reads
     )
     return 0
 
