@@ -153,7 +153,7 @@ class Run:
             lost_since: float | None = None
             while True:
                 try:
-                    state = self.info.state
+                    state = self._current_state()
                     lost_since = None
                 except BackendUnavailable as exc:
                     now = time.monotonic()
@@ -182,6 +182,18 @@ class Run:
         finally:
             if watch is not None:
                 watch.close()
+
+    def _current_state(self) -> RunState:
+        """The run's state as `wait` checks it: the backend's read of the state alone where it has one
+        (the local store's row of the run: re-reading a 1,000-step run's steps every half second made
+        waiting cost more the longer the pipeline), the whole record once the run has ended."""
+        read_state = getattr(self.backend, "run_state", None)
+        if read_state is None:
+            return self.info.state
+        state = RunState(read_state(self.id))
+        if state.terminal:
+            return self.info.state
+        return state
 
     # -- display ------------------------------------------------------------------------------------
 
