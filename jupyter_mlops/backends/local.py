@@ -48,7 +48,7 @@ from ..models import (
     RunState,
 )
 from ..store import RunStore, new_run_id
-from ..store.logs import log_gone, read_log, step_log_path
+from ..store.logs import cached_log_chunk, log_gone, made_from_record, read_log, step_log_path
 from ..store.run_notify import RunWatch
 from . import last_words, runner_liveness, service_client
 from .cached_runs import resolve_from_cache
@@ -312,6 +312,8 @@ class LocalBackend:
         state = run.step(step).state
         finished = state.terminal
         path = step_log_path(self.run_dir(run_id), step)
+        if made_from_record(path, state):  # a run resolved from the cache in the submitting process
+            return cached_log_chunk(run.step(step).cache_key, offset)
         if log_gone(path, state):
             text = (
                 f"[jupyter-mlops] the log of step {step!r} is gone: its file no longer exists "

@@ -93,6 +93,13 @@ def cache_key(
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def cached_log_line(key: str | None) -> str:
+    """What a step served from the cache shows as its log. A runner appends it to the step's log file;
+    a run resolved whole in the submitting process (backends/cached_runs.py) writes no log files, and
+    its readers make this line from the step's record (store/logs.py)."""
+    return f"[jupyter-mlops] cached: outputs reused from an earlier run (key {key})\n"
+
+
 def output_identity(key: str, name: str, index: int, path: Path) -> str:
     """What a freshly made output artifact stands for in the cache keys of the steps that read it, in
     place of a sha256 of its content: the cache key of the step that made it, which output, and the

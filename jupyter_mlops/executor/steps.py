@@ -18,7 +18,7 @@ from ..ir.spec import PipelineIR, PythonStep
 from ..ir.values import Artifact, cast_parameter, read_output_parameter
 from ..models import ArtifactInfo, MetricPoint, StepInfo, StepState
 from . import leftovers, processes
-from .cache import StepCache, cache_key, materialize, output_identity
+from .cache import StepCache, cache_key, cached_log_line, materialize, output_identity
 from .core_slots import Activity, CoreSlots
 from .prelude import Environments
 from .step_files import MetricsTail, Point, disk_full_note, last_error_line
@@ -177,8 +177,8 @@ class ContainerStep:
                 target = self._artifact_path(name, i, len(group))
                 materialize(Path(a.uri), target)
                 artifacts[name].append(replace(a, uri=str(target)))
-        line = f"[jupyter-mlops] cached: outputs reused from an earlier run (key {self.info.cache_key})\n"
-        _append(self.ctx.listener.log_path(self.info.name), line.encode())
+        if not self.ctx.cache_only:  # a run resolved whole from the cache keeps no log files (cached_runs.py)
+            _append(self.ctx.listener.log_path(self.info.name), cached_log_line(self.info.cache_key).encode())
         return self._finish(StepState.CACHED, params, artifacts, None)
 
     # -- attempts -------------------------------------------------------------------------------
