@@ -25,6 +25,7 @@ from ..models import ArtifactInfo, MetricPoint, RunState, StepInfo, StepState
 from ..store import RunStore
 from ..store.logs import step_log_path
 from ..store.records import dumps, loads
+from ..store.step_batches import record_steps
 from .runner_liveness import this_host
 
 
@@ -35,7 +36,8 @@ class _Report:
         self.store = store
         self.run_id = run_id
         self.run_dir = run_dir
-        self.calls: list[Callable[[], None]] = []
+        # in order: a step's report (written with the ones next to it in one batch) or another write
+        self.calls: list[StepInfo | Callable[[], None]] = []
         self.cached = 0
         # Planned steps are created PENDING with the run; the scheduler's first report of one (PENDING,
         # its component named) changes nothing its next report does not write again: replayed only
@@ -52,7 +54,7 @@ class _Report:
             return
         self._planned.discard(step.name)
         self.first_pending.pop(step.name, None)
-        self.calls.append(lambda: self.store.record_step(self.run_id, step))
+        self.calls.append(step)
 
     def on_artifact(self, artifact: ArtifactInfo) -> None:
         artifact.run_id = self.run_id
@@ -107,10 +109,15 @@ def resolve_from_cache(
     with store.batch():
         store.create_run(**record)
         store.mark_running(run_id, os.getpid(), this_host())
-        for step in report.first_pending.values():
-            store.record_step(run_id, step)
+        steps: list[StepInfo] = list(report.first_pending.values())
         for call in report.calls:
+            if isinstance(call, StepInfo):
+                steps.append(call)
+                continue
+            record_steps(store, run_id, steps)  # the reports before it, in one go (step_batches.py)
+            steps = []
             call()
+        record_steps(store, run_id, steps)
         store.finish_run(run_id, RunState.SUCCEEDED)
     return True
 
