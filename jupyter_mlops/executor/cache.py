@@ -159,7 +159,8 @@ class StepCache:
 
     def lookup(self, key: str) -> CachedOutputs | None:
         try:
-            entry = json.loads(self._entry(key).read_text())
+            with open(os.path.join(self.root, key[:2], key + ".json"), "rb") as f:
+                entry = json.loads(f.read())
         except (OSError, ValueError):
             return None
         if entry.get("version") != _VERSION:
@@ -219,6 +220,8 @@ class StepCache:
 
     def add_copies(self, hit: CachedOutputs, copies: Mapping[str, list[Artifact]]) -> None:
         """Remember where a hit put its artifacts, so the entry outlives the run that made them."""
+        if not any(copies.values()):
+            return  # no artifact (parameters only): the entry stays as it is
         entry = json.loads(json.dumps(hit.entry))
         changed = False
         for name, group in copies.items():

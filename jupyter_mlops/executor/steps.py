@@ -3,6 +3,7 @@ then its outputs, artifacts and metrics, all reported through the listener as th
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -89,10 +90,17 @@ class ContainerStep:
         self.component = component
         self.params = params
         self.artifacts = artifacts
-        self.root = ctx.workdir / "tmp" / folder_name(info.name)
         self.outputs_def: Mapping[str, Any] = component.get("outputDefinitions", {}) or {}
         self.logged_metrics: set[str] = set()  # names that came through JUPYTER_MLOPS_METRICS_FILE
-        self.logdir = ctx.workdir / "artifacts" / folder_name(info.name) / "tensorboard"
+
+    # Where the step's files go: made when it runs (a step found in the cache needs neither).
+    @functools.cached_property
+    def root(self) -> Path:
+        return self.ctx.workdir / "tmp" / folder_name(self.info.name)
+
+    @functools.cached_property
+    def logdir(self) -> Path:
+        return self.ctx.workdir / "artifacts" / folder_name(self.info.name) / "tensorboard"
 
     def report(self) -> None:
         self.ctx.listener.on_step(snapshot(self.info))
