@@ -20,10 +20,13 @@ RUN_COLUMNS = (
 )
 
 
+_ENCODER = json.JSONEncoder(default=str, sort_keys=True)  # built once (json.dumps builds one a call)
+
+
 def dumps(value: Any) -> str:
     """JSON for a column. Values that JSON cannot hold (a path, a numpy scalar) are kept as text
     rather than failing the write: the record matters more than its exact type."""
-    return json.dumps(value, default=str, sort_keys=True)
+    return _ENCODER.encode(value)
 
 
 def loads(text: str | None) -> Any:
