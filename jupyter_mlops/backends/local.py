@@ -144,7 +144,7 @@ class LocalBackend:
         run_id = new_run_id()
         run_dir = self.store.run_dir(run_id)
         try:
-            (run_dir / "logs").mkdir(parents=True)
+            run_dir.mkdir(parents=True)  # its logs folder comes with a runner: a cached run has no log files
             # the compiler's text exactly as it was, or the documents as JSON (no YAML round trip)
             spec_path = write_spec(
                 documents, run_dir, pipeline_spec if isinstance(pipeline_spec, str) else None
@@ -169,6 +169,7 @@ class LocalBackend:
         try:
             if cache and self._resolve_from_cache(record, documents, run_dir, ir):
                 return self.store.get_run(run_id)  # every step was cached: finished, no runner needed
+            (run_dir / "logs").mkdir(exist_ok=True)
             self.store.create_run(**record)
         except BaseException:
             shutil.rmtree(run_dir, ignore_errors=True)  # no directory without its record

@@ -34,8 +34,9 @@ def log_gone(path: Path, state: StepState) -> bool:
 
 def made_from_record(path: Path, state: StepState) -> bool:
     """Is the step's log its cached line, made from its record? A run resolved whole from the cache in
-    the submitting process (backends/cached_runs.py) writes no log file for its CACHED steps."""
-    return state is StepState.CACHED and not path.exists() and path.parent.is_dir()
+    the submitting process (backends/cached_runs.py) writes no log file for its CACHED steps (nor a logs
+    folder); a run whose folder was removed has lost its logs."""
+    return state is StepState.CACHED and not path.exists() and path.parent.parent.is_dir()
 
 
 def cached_log_chunk(key: str | None, offset: int) -> LogChunk:

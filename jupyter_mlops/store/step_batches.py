@@ -21,6 +21,48 @@ from .records import dumps
 from .run_store import RunStore
 
 
+class Folded:
+    """What a sequence of step reports leaves, folded over the steps known before it."""
+
+    def __init__(self, run_id: str, known: dict[str, tuple[str, int]], seq: int) -> None:
+        self.run_id = run_id
+        self.known = known  # step -> (state, attempts) after the reports so far
+        self.planned = set(known)
+        self.seq = seq  # the last event's seq
+        self.final: dict[str, StepInfo] = {}  # each reported step's last report
+        self.added: list[str] = []  # steps only known at run time, in the order first reported
+        self.events: list[tuple[Any, ...]] = []  # rows for the events table
+
+    def fold(self, reports: Sequence[StepInfo]) -> Folded:
+        for step in reports:
+            prev = self.known.get(step.name)
+            if prev is None and step.name not in self.final:
+                self.added.append(step.name)
+            self.final[step.name] = step
+            if prev is None or prev != (step.state.value, step.attempts):
+                self.seq += 1
+                detail = dumps({"error": step.error, "attempts": step.attempts})
+                self.events.append(
+                    (self.run_id, self.seq, time.time(), "step", step.state.value, step.name, detail)
+                )
+            self.known[step.name] = (step.state.value, step.attempts)
+        return self
+
+
+def step_values(step: StepInfo) -> tuple[Any, ...]:
+    """A step's columns as `record_step` writes them: state, component, started_at, finished_at,
+    attempts, error, inputs, outputs, cache_key."""
+    return (
+        step.state.value, step.component, step.started_at, step.finished_at, step.attempts,
+        step.error, dumps(step.inputs), dumps(step.outputs), step.cache_key,
+    )  # fmt: skip
+
+
+INSERT_EVENTS = (
+    "INSERT INTO events (run_id, seq, time, kind, state, step, detail) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+
+
 def record_steps(store: RunStore, run_id: str, reports: Sequence[StepInfo]) -> None:
     """Write `reports` (StepInfo snapshots, in the order they were made) as `record_step` would, one
     after the other, in one write transaction (or the caller's `batch()`)."""
@@ -36,42 +78,18 @@ def record_steps(store: RunStore, run_id: str, reports: Sequence[StepInfo]) -> N
             "FROM events WHERE run_id = ?",
             (run_id, run_id),
         ).fetchone()
-        seq, position = int(row[0]), int(row[1])
-        planned = set(known)
-        final: dict[str, StepInfo] = {}
-        added: list[str] = []  # steps only known at run time, in the order first reported
-        events: list[tuple[Any, ...]] = []
-        for step in reports:
-            prev = known.get(step.name)
-            if prev is None and step.name not in final:
-                added.append(step.name)
-            final[step.name] = step
-            if prev is None or prev != (step.state.value, step.attempts):
-                seq += 1
-                detail = dumps({"error": step.error, "attempts": step.attempts})
-                events.append((run_id, seq, time.time(), "step", step.state.value, step.name, detail))
-            known[step.name] = (step.state.value, step.attempts)
-
-        def values(step: StepInfo) -> tuple[Any, ...]:
-            return (
-                step.state.value, step.component, step.started_at, step.finished_at, step.attempts,
-                step.error, dumps(step.inputs), dumps(step.outputs), step.cache_key,
-            )  # fmt: skip
-
+        position = int(row[1])
+        done = Folded(run_id, known, int(row[0])).fold(reports)
         db.executemany(
             "UPDATE steps SET state = ?, component = ?, started_at = ?, finished_at = ?, attempts = ?, "
             "error = ?, inputs = ?, outputs = ?, cache_key = ? WHERE run_id = ? AND name = ?",
-            [(*values(s), run_id, s.name) for s in final.values() if s.name in planned],
+            [(*step_values(s), run_id, s.name) for s in done.final.values() if s.name in done.planned],
         )
         db.executemany(
             "INSERT INTO steps (state, component, started_at, finished_at, attempts, error, inputs, "
             "outputs, cache_key, run_id, name, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(*values(final[name]), run_id, name, position + i) for i, name in enumerate(added, 1)],
+            [(*step_values(done.final[n]), run_id, n, position + i) for i, n in enumerate(done.added, 1)],
         )
-        if events:
+        if done.events:
             store._changed.add(run_id)  # announced once the transaction commits (database.py)
-            db.executemany(
-                "INSERT INTO events (run_id, seq, time, kind, state, step, detail) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                events,
-            )
+            db.executemany(INSERT_EVENTS, done.events)

@@ -118,6 +118,7 @@ def test_a_run_resolved_from_the_cache_writes_no_step_logs_and_every_reader_show
     """Issue 15: a fully cached run creates no log file per step (they cost most of its time); its
     steps' log is the cached line, made from each step's record, the same through every reader."""
     import io
+    import shutil
 
     from jupyter_mlops.run_follow import print_logs
     from jupyter_mlops.run_handle import Run
@@ -127,7 +128,7 @@ def test_a_run_resolved_from_the_cache_writes_no_step_logs_and_every_reader_show
     run = backend.submit(specs["dataset"], working_dir=Path.cwd())
     assert backend.store.runner_record(run.id)["pid"] == os.getpid()  # resolved in this process
 
-    assert os.listdir(backend.run_dir(run.id) / "logs") == []
+    assert sorted(os.listdir(backend.run_dir(run.id))) == ["artifacts", "pipeline.yaml"]  # no logs folder
     handle = Run(backend, run.id)
     for step in run.steps:
         line = f"[jupyter-mlops] cached: outputs reused from an earlier run (key {step.cache_key})\n"
@@ -141,3 +142,7 @@ def test_a_run_resolved_from_the_cache_writes_no_step_logs_and_every_reader_show
         out = io.StringIO()
         print_logs(backend, run.id, step.name, follow=True, out=out)
         assert out.getvalue() == line
+
+    shutil.rmtree(backend.run_dir(run.id))  # the run's folder removed: its logs are gone with it
+    chunk = backend.logs(run.id, run.steps[0].name)
+    assert chunk.missing and "is gone" in chunk.text
