@@ -33,7 +33,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -83,6 +83,10 @@ class Fault:
     delay: float = 0.0  # seconds before answering
     drop: bool = False  # close the connection without an answer
     times: int = 1
+    # Hold the answer until a request matching this has arrived (at most `delay` seconds): shows whether
+    # a client sends two requests side by side (`released` is set) or one after the other (it is not).
+    hold_until: str | None = None
+    released: threading.Event = field(default_factory=threading.Event)
 
 
 class StandIn:
@@ -110,6 +114,7 @@ class StandIn:
         self.api = api
         self.ui = ui
         self.faults: list[Fault] = []
+        self._held: list[Fault] = []  # faults holding an answer until another request arrives
         self.requests: list[str] = []  # "METHOD /path?query", in order
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -154,11 +159,16 @@ class StandIn:
 
     def _fault_for(self, line: str) -> Fault | None:
         with self._lock:
+            for held in [*self._held, *self.faults]:  # arrived before or while the answer is held
+                if held.hold_until is not None and held.hold_until in line:
+                    held.released.set()
             for fault in self.faults:
                 if fault.match in line:
                     fault.times -= 1
                     if fault.times <= 0:
                         self.faults.remove(fault)
+                    if fault.hold_until is not None:
+                        self._held.append(fault)
                     return fault
         return None
 
@@ -394,7 +404,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.owner.requests.append(line)
         fault = self.owner._fault_for(line)
         if fault is not None:
-            if fault.delay:
+            if fault.hold_until is not None:
+                fault.released.wait(fault.delay)
+                with self.owner._lock:  # answered: a request arriving from now on releases nothing
+                    self.owner._held.remove(fault)
+            elif fault.delay:
                 time.sleep(fault.delay)
             if fault.drop:
                 self.close_connection = True

@@ -11,6 +11,7 @@ declared too, and the calls that need it say where to look instead: the run's KF
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import os
 import tempfile
@@ -35,7 +36,16 @@ from ...models import (
     RunState,
 )
 from . import connection, mlmd, raw
-from .convert import documents_of, events_of, kfp_state, output_types, tasks_by_name, to_run_info, typed
+from .convert import (
+    documents_of,
+    events_of,
+    kfp_state,
+    output_types,
+    summary_of,
+    tasks_by_name,
+    to_run_info,
+    typed,
+)
 from .experiments import DEFAULT_EXPERIMENT, KfpExperiments
 from .pod_logs import PodLogs
 from .pod_logs import probe as pod_logs_probe
@@ -98,6 +108,7 @@ class KfpBackend:
         self.metadata = mlmd.probe(self.conn)
         if self.metadata:
             self.capabilities = dataclasses.replace(self.capabilities, outputs=True)
+        self._summaries: dict[str, tuple[tuple[Any, ...], RunInfo]] = {}  # finished runs as listed
         self._values: dict[str, dict[str, mlmd.StepValues]] = {}  # of finished runs: they no longer change
         self.client = connection.make_client(self.conn)
         self.experiment_book = KfpExperiments(self.conn, self.client)
@@ -284,6 +295,10 @@ class KfpBackend:
             token = skipped.next_page_token or ""
             if not token or not skipped.runs:
                 return RunPage(runs=[], total=int(skipped.total_size or 0))
+        # A kernel that has met no experiment yet needs their names for this page: it lists them while
+        # the server answers the page (two requests side by side, not one after the other).
+        book = self.experiment_book
+        listed = book.list_names_meanwhile() if experiment is None and book.knows_none() else None
         page = raw.read(  # plain JSON: kfp_server_api's models cost more than the request itself
             self._call(
                 "listing runs",
@@ -292,11 +307,9 @@ class KfpBackend:
                 ),
             )
         )
-        self.experiment_book.learn_names({str(r.experiment_id) for r in page.runs or [] if r.experiment_id})
-        runs = [
-            to_run_info(r, self.experiment_book.name_of(r.experiment_id), with_steps=False)
-            for r in page.runs or []
-        ]
+        listed_runs = [r for r in page.to_dict().get("runs") or [] if isinstance(r, dict)]
+        book.learn_names({str(r["experiment_id"]) for r in listed_runs if r.get("experiment_id")}, listed)
+        runs = [self._summary(r) for r in listed_runs]
         more = bool(page.next_page_token) and len(runs) > 0
         return RunPage(
             runs=runs,
@@ -304,6 +317,28 @@ class KfpBackend:
             next_offset=offset + len(runs) if more and cursor is None else None,
             next_cursor=page.next_page_token if more else None,
         )
+
+    def _summary(self, run: dict[str, Any]) -> RunInfo:
+        """A listed run as RunInfo; a finished run's is kept while its record stays the same (sidebars
+        list the same page every 2 s), and handed out as a copy."""
+        key = (
+            run.get("state"),
+            run.get("finished_at"),
+            len(run.get("state_history") or ()),
+            run.get("display_name"),
+        )
+        run_id = str(run.get("run_id"))
+        kept = self._summaries.get(run_id)
+        if kept is not None and kept[0] == key:
+            info = copy.copy(kept[1])
+            info.parameters, info.metrics = dict(info.parameters), dict(info.metrics)
+            return info
+        info = summary_of(run, self.experiment_book.name_of(run.get("experiment_id")))
+        if info.state.terminal:
+            if len(self._summaries) > 5000:
+                self._summaries.clear()
+            self._summaries[run_id] = (key, copy.copy(info))
+        return info
 
     def cancel(self, run_id: str) -> RunInfo:
         run = self._get_raw(run_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from ...models import Experiment
@@ -81,13 +82,27 @@ class KfpExperiments:
         self._remember(experiment)
         return str(experiment.display_name)
 
-    def learn_names(self, experiment_ids: set[str]) -> None:
+    def knows_none(self) -> bool:
+        with self._lock:
+            return not self._names
+
+    def learn_names(self, experiment_ids: set[str], listed: Callable[[], bool] | None = None) -> None:
         """Know the names of these experiments with at most one request (one page of experiments), so a
-        page of runs from many experiments costs one request more, not one per experiment."""
+        page of runs from many experiments costs one request more, not one per experiment. `listed`:
+        waits for a listing started beforehand (`list_names_meanwhile`); one still missing after it
+        (an experiment made since) is read by id."""
+        if listed is not None and listed():
+            with self._lock:
+                missing = [i for i in experiment_ids if i and i not in self._names]
+            for experiment_id in missing:
+                self.name_of(experiment_id)
+            return
         with self._lock:
             unknown = {i for i in experiment_ids if i and i not in self._names}
-        if not unknown:
-            return
+        if unknown:
+            self._list_names()
+
+    def _list_names(self) -> None:
         page = connection.call(
             self.conn,
             "listing experiments",
@@ -100,6 +115,29 @@ class KfpExperiments:
         )
         for e in page.experiments or []:
             self._remember(e)
+
+    def list_names_meanwhile(self) -> Callable[[], bool]:
+        """Start listing the experiments' names now, beside another request (a page of runs whose
+        experiments this kernel has not met yet): the two requests overlap instead of following each
+        other. Returns a function that waits for the listing: True once it is done, or raises its error."""
+        failed: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                self._list_names()
+            except BaseException as exc:  # raised in the caller's thread, by `wait`
+                failed.append(exc)
+
+        thread = threading.Thread(target=work, name="kfp-experiment-names", daemon=True)
+        thread.start()
+
+        def wait() -> bool:
+            thread.join()
+            if failed:
+                raise failed[0]
+            return True
+
+        return wait
 
     def all(self) -> list[Experiment]:
         found: list[Experiment] = []
