@@ -14,15 +14,17 @@ API server) it answers the UI's own `GET /k8s/pod/logs?podname=&runid=&podnamesp
 (frontend/server/handlers/pod-logs.ts: the main container's log as plain text; 400 without podname,
 422 without podnamespace in multi-user mode, 403 for another's namespace, 404 "pod not found").
 It also answers ML Metadata over gRPC-web at `POST /ml_metadata.MetadataStoreService/{method}`, as the
-UI's server proxies it (metadata.py says what is recorded). `ui=False` is the API server alone
-(ml-pipeline:8888), which has neither.
+UI's server proxies it (metadata.py says what is recorded), and the UI's artifact endpoint
+`GET /artifacts/get?source=&bucket=&key=` (artifacts.py). `ui=False` is the API server alone
+(ml-pipeline:8888), which has none of them.
 
 Routes: GET healthz; GET|POST experiments, GET experiments/{id}; POST runs (inline pipeline_spec),
 GET runs/{id}, GET runs (experiment_id, namespace, filter, sort_by, page_size, page_token),
 POST runs/{id}:terminate, POST runs/{id}:retry, DELETE runs/{id}; recurring runs (recurring.py: create,
 get, list, enable, disable, delete, and the controller's firing with an injected clock); the UI's GET
-/k8s/pod/logs and its ML Metadata proxy (four reads). Not served: pipeline upload and versions,
-artifacts, visualizations, the UI's artifact endpoints.
+/k8s/pod/logs, its ML Metadata proxy (four reads) and its GET /artifacts/get over the artifacts the
+local execution wrote (artifacts.py). Not served: pipeline upload and versions, the v2beta1 artifacts
+API, visualizations, the UI's other artifact routes (/artifacts/:source/:bucket/*, the proxy).
 """
 
 from __future__ import annotations
@@ -41,12 +43,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import kfp_server_api as k
 
+from .artifacts import Download, ObjectStore
 from .cluster import ApiError, Cluster, RunRecord
 from .metadata import Metadata
 from .recurring import RecurringRuns
 
 PREFIX = "/apis/v2beta1/"
 MLMD_PREFIX = "/ml_metadata.MetadataStoreService/"
+ARTIFACTS_PATH = "/artifacts/get"
 _api = k.ApiClient()
 
 _OPERATIONS = {1: "EQUALS", 2: "NOT_EQUALS", 8: "IN", 9: "IS_SUBSTRING"}
@@ -109,6 +113,7 @@ class StandIn:
         self.cluster = Cluster(home)
         self.recurring = RecurringRuns(self.cluster)  # recurringruns routes; fire_due(now) starts runs
         self.metadata = Metadata(self.cluster)
+        self.objects = ObjectStore(self.cluster)  # the object store behind the UI's /artifacts/get
         self.tokens = tokens
         self.multi_user = multi_user
         self.api = api
@@ -190,6 +195,9 @@ class StandIn:
     def route(self, method: str, path: str, query: dict[str, str], body: bytes, headers: Any) -> Any:
         if self.ui and method == "GET" and path == "/k8s/pod/logs":
             return self._pod_logs(query, headers)
+        if self.ui and method == "GET" and path == ARTIFACTS_PATH:  # the UI's artifact endpoint
+            found = self.objects.get(query, self.allowed(headers), self.multi_user)
+            return PlainText(found) if isinstance(found, str) else found
         if self.ui and method == "POST" and path.startswith(MLMD_PREFIX):
             self.allowed(headers)  # the gateway's authentication, in front of the metadata proxy
             return GrpcWeb(self.metadata.answer(path[len(MLMD_PREFIX) :], body))
@@ -428,20 +436,35 @@ class _Handler(BaseHTTPRequestHandler):
             if isinstance(result, PlainText):
                 self._answer(200, result.encode(), "text/plain; charset=utf-8")
                 return
+            if isinstance(result, Download):
+                disposition = f'attachment; filename="{result.filename}"'
+                self._answer(200, result.body, result.content_type, {"Content-Disposition": disposition})
+                return
             payload = dump(result) if not isinstance(result, dict) else json.dumps(result).encode()
             self._answer(200, payload)
         except ApiError as exc:
             if parts.path == "/k8s/pod/logs":  # the UI server answers its own errors as text
                 self._answer(exc.status, exc.message.encode(), "text/html; charset=utf-8")
                 return
+            if parts.path == ARTIFACTS_PATH:
+                self._answer(exc.status, exc.message.encode(), "text/plain; charset=utf-8")
+                return
             self._answer(
                 exc.status,
                 json.dumps({"error": exc.message, "code": exc.code, "message": exc.message}).encode(),
             )
 
-    def _answer(self, status: int, payload: bytes, content_type: str = "application/json") -> None:
+    def _answer(
+        self,
+        status: int,
+        payload: bytes,
+        content_type: str = "application/json",
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
