@@ -74,7 +74,7 @@ def test_the_sidebars_experiments_are_kept_for_a_while(standin: StandIn, specs: 
 
 
 def test_a_new_kernel_asks_for_the_page_and_the_experiment_names_side_by_side(
-    standin: StandIn, specs: Specs
+    standin: StandIn, specs: Specs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The two requests of a first page overlap: the stand-in holds the page of runs until the
     experiments' listing arrives, which it does only if the client sent it without waiting."""
@@ -84,7 +84,8 @@ def test_a_new_kernel_asks_for_the_page_and_the_experiment_names_side_by_side(
 
     held = Fault(match="GET /apis/v2beta1/runs?", hold_until="GET /apis/v2beta1/experiments", delay=20)
     standin.inject(held)
-    backend = KfpBackend(host=standin.url)  # knows no experiment yet
+    monkeypatch.setenv("JUPYTER_MLOPS_HOME", str(tmp_path / "another-machine"))
+    backend = KfpBackend(host=standin.url)  # knows no experiment yet: the first kernel on its machine
     before = len(standin.requests)
     page = backend.list_runs(limit=10)
     assert held.released.is_set()  # the listing of experiments came while the page was held
@@ -134,3 +135,22 @@ def test_a_listed_run_reads_the_same_from_its_json_as_from_kfp_server_apis_model
     assert first == again and all(a is not b for a, b in zip(first, again, strict=True))  # kept, as copies
     backend.cancel(running)
     backend.close()
+
+
+def test_a_new_kernel_knows_the_experiment_names_an_earlier_one_read(standin: StandIn, specs: Specs) -> None:
+    """A KFP experiment's id never changes and the API cannot rename one: names read by one kernel are
+    kept on disk (experiment_names.py), so the next kernel's first page is the page alone."""
+    maker = KfpBackend(host=standin.url)
+    made = [maker.submit(specs["arith"], experiment=f"kept-{i}").id for i in range(2)]
+    maker.close()
+    KfpBackend(host=standin.url).list_runs(limit=10)  # this one learns every name, and keeps them
+
+    backend = KfpBackend(host=standin.url)  # a new kernel on the same machine
+    before = len(standin.requests)
+    page = backend.list_runs(limit=10)
+    assert len(standin.requests) - before == 1
+    assert [(r.id, r.experiment) for r in page.runs] == [(made[1], "kept-1"), (made[0], "kept-0")]
+    other = KfpBackend(host=standin.url, namespace="someone-else")  # names are kept per server and namespace
+    assert other.experiment_book.knows_none()
+    backend.close()
+    other.close()

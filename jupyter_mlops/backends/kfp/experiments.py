@@ -1,5 +1,6 @@
-"""KFP experiments for the kfp backend: found by name, made on demand, names of ids remembered, and
-listed with their run counts (one request per experiment: the API has no count of its own)."""
+"""KFP experiments for the kfp backend: found by name, made on demand, names of ids remembered (also
+between kernels: experiment_names.py), and listed with their run counts (one request per experiment:
+the API has no count of its own)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ...models import Experiment
-from . import connection
+from . import connection, experiment_names
 from .convert import seconds
 
 DEFAULT_EXPERIMENT = "Default"  # KFP's own default experiment's name
@@ -21,7 +22,8 @@ class KfpExperiments:
         self.conn = conn
         self.api = client._experiment_api
         self.runs_api = client._run_api
-        self._names: dict[str, str] = {}
+        self._file = experiment_names.names_file(conn)
+        self._names: dict[str, str] = experiment_names.load(self._file)  # as earlier kernels read them
         self._lock = threading.Lock()
 
     @property
@@ -31,9 +33,14 @@ class KfpExperiments:
     def namespace_kwargs(self) -> dict[str, Any]:
         return {"namespace": self.conn.namespace} if self.conn.namespace else {}
 
-    def _remember(self, experiment: Any) -> None:
+    def _remember(self, *experiments: Any) -> None:
         with self._lock:
-            self._names[str(experiment.experiment_id)] = str(experiment.display_name)
+            learned = {str(e.experiment_id): str(e.display_name) for e in experiments}
+            if all(self._names.get(k) == v for k, v in learned.items()):
+                return
+            self._names.update(learned)
+            names = dict(self._names)
+        experiment_names.save(self._file, names)  # for the next kernel
 
     def find(self, name: str) -> Any | None:
         flt = json.dumps(
@@ -113,8 +120,7 @@ class KfpExperiments:
                 **self.namespace_kwargs(),
             ),
         )
-        for e in page.experiments or []:
-            self._remember(e)
+        self._remember(*(page.experiments or []))
 
     def list_names_meanwhile(self) -> Callable[[], bool]:
         """Start listing the experiments' names now, beside another request (a page of runs whose
