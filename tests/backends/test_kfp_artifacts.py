@@ -139,3 +139,40 @@ def test_the_api_server_alone_says_where_the_artifacts_are(tmp_path: Path, home:
         kfp.close()
     finally:
         server.stop()
+
+
+def test_artifacts_of_a_multi_user_kubeflow_come_with_the_namespace_and_token(
+    tmp_path: Path, home: Path
+) -> None:
+    """As a multi-user Kubeflow: the artifact endpoint wants the namespace and a caller who may read it."""
+    import urllib.error
+    import urllib.request
+
+    server = StandIn(tmp_path / "multi", tokens={"alice": {"team-a"}, "bob": {"team-b"}}, multi_user=True)
+    server.start()
+    try:
+        kfp = KfpBackend(host=server.url, namespace="team-a", existing_token="alice")
+        run_id = succeeded(kfp, kfp.submit(compiled(tmp_path)).id).id
+        assert Run(kfp, run_id).outputs["fit"]["scale"] == 15
+        assert Run(kfp, run_id).outputs["make"]["frame"].shape == (3, 2)
+        [asked] = [r for r in server.requests if r.startswith("GET /artifacts/get?")]
+        assert "namespace=team-a" in asked
+
+        key = asked.split("key=", 1)[1].split("&", 1)[0]
+        for token, namespace, status in (
+            ("alice", None, 400),
+            ("bob", "team-b", 403),
+            ("bob", "team-a", 403),
+        ):
+            query = f"source=minio&bucket=mlpipeline&key={key}" + (
+                f"&namespace={namespace}" if namespace else ""
+            )
+            request = urllib.request.Request(
+                f"{server.url}/artifacts/get?{query}", headers={"Authorization": f"Bearer {token}"}
+            )
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(request, timeout=30)
+            assert refused.value.code == status, (token, namespace)
+        kfp.close()
+    finally:
+        server.stop()
