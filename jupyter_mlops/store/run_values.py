@@ -13,7 +13,7 @@ import contextlib
 import os
 import pickle
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -106,10 +106,12 @@ class StepOutputs(Mapping[str, Any]):
         artifacts: list[ArtifactInfo],
         variables: Mapping[str, str] | None = None,
         result_name: str | None = None,
+        fetch: Callable[[ArtifactInfo], ArtifactInfo] | None = None,
     ) -> None:
         self.run_id = run_id
         self.step = step.name
         self.result_name = result_name  # the cell ended with this bare name: `result` is its value
+        self._fetch = fetch  # an artifact elsewhere (a KFP run's object store) -> its local copy
         by_arg = {a.name: a for a in artifacts}
         self._artifacts: dict[str, ArtifactInfo] = {}
         self._plain: dict[str, Any] = {}
@@ -152,6 +154,8 @@ class StepOutputs(Mapping[str, Any]):
             )
         if name not in self._loaded:
             artifact = self._artifacts[name]
+            if self._fetch is not None:
+                artifact = self._artifacts[name] = self._fetch(artifact)
             if artifact.metadata.get("format") in _VALUE_FORMATS:
                 self._loaded[name] = load_artifact_value(artifact, name, self._groups)
             else:
@@ -170,6 +174,8 @@ class StepOutputs(Mapping[str, Any]):
             raise KeyError(
                 f"step {self.step!r} of run {self.run_id} has no stored output {name!r} (stored: {known})"
             )
+        if self._fetch is not None:
+            self._artifacts[name] = self._fetch(self._artifacts[name])
         return value_file(self._artifacts[name])
 
     def describe(self, name: str) -> str:
@@ -196,7 +202,9 @@ def step_outputs(
     steps: list[StepInfo],
     artifacts: list[ArtifactInfo],
     variables: Mapping[str, Mapping[str, str]] | None = None,
+    *,
     result_names: Mapping[str, str | None] | None = None,
+    fetch: Callable[[ArtifactInfo], ArtifactInfo] | None = None,
 ) -> dict[str, StepOutputs]:
     """Step name -> its outputs, for the steps that produced any the user made. `variables`: per
     step, output argument -> the user's variable (from the compiled step, `step_sources`)."""
@@ -209,7 +217,7 @@ def step_outputs(
             continue
         names = (variables or {}).get(step.name, {})
         result_name = (result_names or {}).get(step.name)
-        outputs = StepOutputs(run_id, step, by_step.get(step.name, []), names, result_name)
+        outputs = StepOutputs(run_id, step, by_step.get(step.name, []), names, result_name, fetch)
         if len(outputs):
             out[step.name] = outputs
     return out
