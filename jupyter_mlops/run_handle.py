@@ -91,7 +91,16 @@ class Run:
         sources = run_step_sources(self.backend, self.id)
         variables = {name: {a: v for a, (v, _) in s.outputs.items()} for name, s in sources.items()}
         artifacts = self.backend.artifacts(self.id)
-        outputs = step_outputs(self.id, info.steps, artifacts, variables)
+        result_names = {name: s.result_name for name, s in sources.items()}
+        fetch = getattr(self.backend, "local_artifact", None)  # kfp: artifact bytes, downloaded on first use
+        outputs = step_outputs(
+            self.id,
+            info.steps,
+            artifacts,
+            variables,
+            result_names=result_names,
+            fetch=fetch if callable(fetch) else None,
+        )
         link = getattr(self.backend, "run_url", None)
         if not self.backend.capabilities.artifact_download and callable(link):
             from .remote_outputs import RemoteOutputs
