@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .collector import collector_paused
 from .plan import Note, PipelinePlan, StepPlan
 from .planner import describe, plan_pipeline
 
@@ -30,7 +31,8 @@ def compile_yaml(pipeline: Pipeline) -> str:
     """The pipeline's KFP IR YAML, as kfp's compiler writes it (kfp is imported on first use)."""
     from .kfp_ir import build_yaml
 
-    return build_yaml(plan_pipeline(pipeline))
+    with collector_paused():
+        return build_yaml(plan_pipeline(pipeline))
 
 
 def compile_documents(pipeline: Pipeline) -> list[dict[str, Any]]:
@@ -38,4 +40,5 @@ def compile_documents(pipeline: Pipeline) -> list[dict[str, Any]]:
     as dicts without a YAML round trip (equal to what kfp's YAML loads as; runs need no text)."""
     from .kfp_ir import build_documents
 
-    return build_documents(plan_pipeline(pipeline))
+    with collector_paused():
+        return build_documents(plan_pipeline(pipeline))
