@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -116,3 +117,33 @@ def _kill_by_pidfd(pid: int, marker: bytes) -> bool:
         return False
     finally:
         os.close(fd)
+
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def become_subreaper() -> bool:
+    """Make this process adopt the orphans of its tree (Linux's PR_SET_CHILD_SUBREAPER): whatever it
+    started, however deep, and still runs is then under it. False where the system cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        return int(ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def only_children(expected: set[int]) -> bool:
+    """Are this process's children (zombies included; of every thread) all in `expected`? For a
+    subreaper whose `expected` children left nothing, True means nothing it started runs anywhere."""
+    try:
+        found: set[int] = set()
+        for tid in os.listdir(f"/proc/{os.getpid()}/task"):
+            found.update(
+                int(c) for c in (_PROC / str(os.getpid()) / "task" / tid / "children").read_bytes().split()
+            )
+    except (OSError, ValueError):
+        return False
+    return found <= expected

@@ -14,7 +14,8 @@ that step's process group: only the worker knows whether it has reaped the step 
 may belong to anyone), so only the worker signals steps. When a step ends, what it left running in its
 group is killed before the step is reaped (while its zombie still holds the group id). On stdin EOF (the
 engine went away) the worker terminates the process groups of the steps still running and exits; if
-the worker itself dies, its steps get SIGKILL from the kernel (PR_SET_PDEATHSIG).
+the worker itself dies, its steps get SIGKILL from the kernel (PR_SET_PDEATHSIG). Its last line is
+``{"bye": true, "clean", "ended"}`` (see the end of `main`).
 
 The worker is a child subreaper (PR_SET_CHILD_SUBREAPER): a process a step starts stays in the
 worker's tree when its parent exits (a double-forked daemon is adopted by the worker, not by init).
@@ -317,6 +318,11 @@ def main() -> None:
         time.sleep(0.05)
     for pid in list(children):
         _signal_step(pid, signal.SIGKILL)
+    # Goodbye, and whether this worker's tree holds nothing but steps whose end was told (childless,
+    # SIGKILLed, being torn down): the engine need not then wait for this process's own teardown.
+    left = _children(os.getpid())
+    clean = subreaper and left is not None and set(left) <= ended
+    reply({"bye": True, "clean": clean, "ended": sorted(ended)})
 
 
 def _drain(fd: int, into: bytearray) -> None:

@@ -5,13 +5,18 @@ looked for in every process of the machine; one that did is, and what it left is
 next step starts (issue 12)."""
 
 import functools
+import json
 import os
+import sys
+import time
+from pathlib import Path
 
+import psutil
 import pytest
 from kfp import dsl
 
 from jupyter_mlops.executor import leftovers
-from jupyter_mlops.executor.processes import fork_supported
+from jupyter_mlops.executor.processes import ForkWorker, fork_supported
 from jupyter_mlops.models import RunState
 
 from .conftest import Runner
@@ -159,3 +164,79 @@ def test_a_step_ending_through_os_exit_says_nothing_and_is_looked_for_as_before(
     assert result.state is RunState.FAILED
     assert "exited with code 3" in (result.step("bail").error or "")
     assert len(scans) == 1
+
+
+def _step_files(tmp_path: Path, body: str) -> tuple[Path, str]:
+    """A component module as the engine writes it, and an executor input with no outputs."""
+    module = tmp_path / "ephemeral_component.py"
+    module.write_text(f"from kfp import dsl\n\n\ndef step() -> None:\n{body}")
+    return module, json.dumps(
+        {"inputs": {}, "outputs": {"outputFile": str(tmp_path / "executor_output.json")}}
+    )
+
+
+DAEMON = (
+    "    import subprocess, sys\n"
+    "    sleeper = [sys.executable, '-c', 'import time; time.sleep(600)']\n"
+    "    daemon = subprocess.Popen(sleeper, start_new_session=True)\n"
+    "    open('daemon.pid', 'w').write(str(daemon.pid))\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "clean"), [("    print('hi')\n", True), (DAEMON, False)], ids=["nothing", "daemon"]
+)
+def test_a_worker_says_at_its_end_whether_its_tree_held_anything_but_told_steps(
+    tmp_path: Path, body: str, clean: bool
+) -> None:
+    worker = ForkWorker(sys.executable, tmp_path / "worker.log")
+    module, executor_input = _step_files(tmp_path, body)
+    step = worker.spawn(module, "step", executor_input, tmp_path / "step.log", {}, tmp_path)
+    try:
+        assert step.wait(120) == 0, (tmp_path / "step.log").read_text()
+        assert step.clean is clean
+        worker.close()
+        if clean:  # at most the step told ended (it left nothing), reaped or still being torn down
+            assert worker.left_only is not None and worker.left_only <= {step.pid}
+        else:
+            assert worker.left_only is None
+    finally:
+        if (tmp_path / "daemon.pid").exists():
+            os.kill(int((tmp_path / "daemon.pid").read_text()), 9)
+
+
+def test_a_subreaper_sees_what_its_tree_left_however_it_was_started(tmp_path: Path) -> None:
+    """In a child (a subreaper from then on): a double-forked daemon is adopted, so its children are
+    not only those it expected, until it is gone."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.close(read)
+            assert leftovers.become_subreaper()
+            assert leftovers.only_children(set())
+            middle = os.fork()
+            if middle == 0:
+                os.setsid()
+                if os.fork() == 0:
+                    time.sleep(600)
+                os._exit(0)
+            os.waitpid(middle, 0)  # the middle one is gone: its child is an orphan
+            deadline = time.monotonic() + 10
+            while leftovers.only_children(set()) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            adopted = set(psutil.Process().children())
+            assert len(adopted) == 1 and not leftovers.only_children(set())
+            (daemon,) = adopted
+            assert leftovers.only_children({daemon.pid})
+            daemon.kill()
+            daemon.wait(10)
+            assert leftovers.only_children(set())
+            code = 0
+        finally:
+            os.write(write, str(code).encode())
+            os._exit(code)
+    os.close(write)
+    _, status = os.waitpid(pid, 0)
+    assert os.read(read, 8) == b"0" and os.waitstatus_to_exitcode(status) == 0
