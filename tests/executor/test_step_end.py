@@ -196,8 +196,12 @@ def test_a_worker_says_at_its_end_whether_its_tree_held_anything_but_told_steps(
         assert step.wait(120) == 0, (tmp_path / "step.log").read_text()
         assert step.clean is clean
         worker.close()
-        if clean:  # at most the step told ended (it left nothing), reaped or still being torn down
-            assert worker.left_only is not None and worker.left_only <= {step.pid}
+        if clean:  # what may still be in its tree is ending: the step told ended, the spare it forked
+            assert worker.left_only is not None
+            deadline = time.monotonic() + 10
+            while any(map(_running, worker.left_only)) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert not any(map(_running, worker.left_only))
         else:
             assert worker.left_only is None
     finally:
@@ -240,3 +244,40 @@ def test_a_subreaper_sees_what_its_tree_left_however_it_was_started(tmp_path: Pa
     os.close(write)
     _, status = os.waitpid(pid, 0)
     assert os.read(read, 8) == b"0" and os.waitstatus_to_exitcode(status) == 0
+
+
+def _running(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() not in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
+    except psutil.NoSuchProcess:
+        return False
+
+
+def test_the_worker_forks_the_next_step_process_ahead_and_every_step_gets_its_own(tmp_path: Path) -> None:
+    """A spare step process is forked before any request comes (the fork is off the step's path); each
+    request is handed to a process of its own, forked from the unchanged worker."""
+    worker = ForkWorker(sys.executable, tmp_path / "worker.log")
+    worker.start()
+    try:
+        process = worker._proc
+        assert process is not None
+        deadline = time.monotonic() + 60
+        while not psutil.Process(process.pid).children() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        (spare,) = psutil.Process(process.pid).children()
+        body = (
+            "    import os, sys\n"
+            "    print(os.getpid(), 'seen' if hasattr(sys, 'step_mark') else 'fresh')\n"
+            "    sys.step_mark = True\n"
+        )
+        module, executor_input = _step_files(tmp_path, body)
+        first = worker.spawn(module, "step", executor_input, tmp_path / "first.log", {}, tmp_path)
+        assert first.pid == spare.pid
+        assert first.wait(120) == 0
+        second = worker.spawn(module, "step", executor_input, tmp_path / "second.log", {}, tmp_path)
+        assert second.wait(120) == 0
+        assert second.pid != first.pid
+        for step, log in ((first, "first.log"), (second, "second.log")):
+            assert f"{step.pid} fresh" in (tmp_path / log).read_text()
+    finally:
+        worker.close()
