@@ -3,7 +3,12 @@ daemon, a child of a process that has exited. They are found by a tag in their e
 every descendant inherits: `STEP_TAG_ENV` names one attempt of one step, the runner's
 `JUPYTER_MLOPS_RUNNER_RUN_ID` (runner_liveness) the whole run.
 
-On Linux (the fast path: a scan is 4x cheaper than through psutil, and it runs after every step) each
+The scan is skipped where nothing can be left: the step worker and the runner are child subreapers
+(`become_subreaper`), so what a step starts stays in their tree, and a step (or run) whose tree holds
+no process besides the expected ones (`only_children`, worker.py's `_clean_end`) left nothing.
+
+On Linux (the fast path: a scan is 4x cheaper than through psutil, and it runs after a step that left
+a process) each
 candidate in /proc is held by a pidfd before its environment is read and signalled through it: the
 process read is then the process killed, even if it exits meanwhile and its pid is reused (on a busy
 machine pid numbers wrap within minutes). Elsewhere (macOS) processes and their environments are read
