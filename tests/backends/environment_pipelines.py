@@ -25,6 +25,42 @@ def env_probe() -> str:
     )
 
 
+@dsl.component(base_image=IMAGE, packages_to_install=["numpy"])
+def settings_probe() -> str:
+    import json
+
+    import numpy  # noqa: F401  (preloaded: the step is forked from a zygote once it is ready)
+
+    def settings() -> dict:
+        import ctypes
+        import os
+        import resource
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+        return {
+            "thp_disabled": prctl(42, 0, 0, 0, 0),  # PR_GET_THP_DISABLE: inherited across fork
+            "timer_slack_ns": prctl(30, 0, 0, 0, 0),  # PR_GET_TIMERSLACK
+            "affinity": sorted(os.sched_getaffinity(0)),
+            "nice": os.getpriority(os.PRIO_PROCESS, 0),
+            "scheduler": os.sched_getscheduler(0),
+            "rlimits": {
+                n: resource.getrlimit(getattr(resource, n)) for n in dir(resource) if n.startswith("RLIMIT_")
+            },
+            "malloc": {
+                k: v
+                for k, v in os.environ.items()
+                if k.startswith(("MALLOC_", "GLIBC_TUNABLES", "PYTHONMALLOC"))
+            },
+        }
+
+    return json.dumps(settings())
+
+
+@dsl.pipeline(name="settings-probes")
+def settings_probes() -> None:
+    settings_probe().set_caching_options(False)
+
+
 @dsl.pipeline(name="env-probes")
 def env_probes() -> None:
     env_probe().set_env_variable("NUMPY_MADVISE_HUGEPAGE", "0").set_caching_options(False)

@@ -5,10 +5,12 @@ some variables once, at import: numpy whether to ask for huge pages for large ar
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -63,3 +65,26 @@ def test_a_preloaded_step_imports_its_modules_in_its_own_environment(
     for _ in range(2):
         run, _ = run_and_parent(backend, spec)
         assert found(run)["seen_at_import"] == "another kernel"
+
+
+def test_a_step_allocates_memory_under_the_settings_of_a_plain_process(home: Path) -> None:
+    """What decides how a step's allocations go (huge pages not disabled, CPUs, priority, limits,
+    malloc tunables) is what a plain process started by the same user has, from a zygote too."""
+    backend = LocalBackend(home)
+    spec = compiled(environment_pipelines.settings_probes)
+    runs = [run_and_parent(backend, spec)[0]]  # starts the zygote for {numpy}
+    service = service_pid(home)
+    wait_until(lambda: psutil.Process(service).children(), 60, "the zygote")
+    run, parent = run_and_parent(backend, spec)
+    assert parent in {c.pid for c in psutil.Process(service).children()}
+    runs.append(run)
+    source = inspect.getsource(environment_pipelines.settings_probe.python_func)
+    body = "\n".join(line for line in textwrap.dedent(source).splitlines() if not line.startswith("@"))
+    code = body + "\nprint(settings_probe())"  # the step's own function, in a plain process
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    expected = json.loads(out.stdout)
+    assert expected["thp_disabled"] == 0
+    for run in runs:
+        assert json.loads(run.step("settings-probe").outputs["Output"]) == expected
