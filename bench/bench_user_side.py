@@ -145,7 +145,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--only", nargs="*", default=None)
     parser.add_argument("--skip-kfp-local", action="store_true")
-    parser.add_argument("--big", action="store_true", help="also the 1 GiB hand-over (needs ~3 GiB free)")
+    parser.add_argument("--big", action="store_true", help="also the 1 GiB hand-over (needs ~3.5 GiB free)")
     parser.add_argument("--memory", nargs="+", choices=["warm", "settled"], default=["warm", "settled"])
     parser.add_argument("--settle", type=float, default=3.0, help="big, settled: seconds idle first")
     args = parser.parse_args()
