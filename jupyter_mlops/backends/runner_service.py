@@ -271,7 +271,9 @@ class Service:
         if zygote.refused is not None:
             self._hear_zygotes([zygote.fileno()])  # logged, remembered as refused, dropped
             return None
-        return zygote
+        if sum(z.rss_mb() for z in self.zygotes.values()) > memory_cap():
+            self._make_room()  # over the cap with it: the least recently used go, maybe it
+        return zygote if zygote.key in self.zygotes else None
 
     def _make_room(self) -> None:
         """At most MAX_ZYGOTES - 1 before a new one, and the memory cap kept (least recently used first)."""
