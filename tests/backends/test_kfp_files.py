@@ -79,11 +79,12 @@ def test_the_cli_ships_files_too(backend: KfpBackend, tmp_path: Path) -> None:
 
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "numbers.txt").write_text("20\n22\n")
+    (tmp_path / "notes.txt").write_text("shipped as well")
     compiler.Compiler().compile(reads_a_file, str(tmp_path / "reads.yaml"))
     repo = Path(__file__).resolve().parents[2]
     env = {**os.environ, "PYTHONPATH": f"{repo}:{os.environ.get('PYTHONPATH', '')}"}
     command = [sys.executable, "-m", "jupyter_mlops.cli", "run", "reads.yaml", "--wait"]
-    command += ["--backend", "kfp", "--host", backend.conn.host, "--files", "data/numbers.txt"]
+    command += ["--backend", "kfp", "--host", backend.conn.host, "--files", "data/numbers.txt,notes.txt"]
     ran = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env)
     assert ran.returncode == 0 and "SUCCEEDED" in ran.stdout, ran.stdout + ran.stderr
 
