@@ -17,7 +17,7 @@ names the artifact and the run's page in the KFP UI.
 from __future__ import annotations
 
 import hashlib
-import io
+import os
 import shutil
 import tarfile
 import threading
@@ -73,12 +73,18 @@ class ArtifactDownloads:
         target = home / _safe(artifact.name)
         with self._lock:  # one download per artifact, however many readers ask at once
             if not (home / f"{_safe(artifact.name)}{DONE}").exists():
-                body, is_folder = self._get(coordinates, what, artifact.run_id)
-                _store(body, is_folder, target, what)
+                home.mkdir(parents=True, exist_ok=True)
+                spool = home / f".{_safe(artifact.name)}.download"  # the bytes as they arrive
+                try:
+                    is_folder = self._get(coordinates, what, artifact.run_id, spool)
+                    _store(spool, is_folder, target, what)
+                finally:
+                    spool.unlink(missing_ok=True)
                 (home / f"{_safe(artifact.name)}{DONE}").write_text(artifact.uri)
         return replace(artifact, uri=str(target))
 
-    def _get(self, coordinates: tuple[str, str, str], what: str, run_id: str) -> tuple[bytes, bool]:
+    def _get(self, coordinates: tuple[str, str, str], what: str, run_id: str, spool: Path) -> bool:
+        """Download the object (or a folder's .tar.gz) into `spool`; True if it is a folder's."""
         source, bucket, key = coordinates
         query = {"source": source, "bucket": bucket, "key": key}
         if self.conn.namespace:
@@ -88,9 +94,10 @@ class ArtifactDownloads:
         link = self.run_url.format(run_id)
         try:
             with urllib.request.urlopen(request, timeout=self.conn.timeout) as response:
-                body = bytes(response.read())
                 kind = response.headers.get("Content-Type", "")
                 named = response.headers.get("Content-Disposition", "")
+                with spool.open("wb") as out:  # in pieces: a model or a data set may be large
+                    shutil.copyfileobj(response, out, 1 << 20)
         except urllib.error.HTTPError as exc:
             said = exc.read().decode("utf-8", "replace").strip().splitlines()
             reason = f"{exc.code}: {said[0][:200]}" if said else str(exc.code)
@@ -114,8 +121,7 @@ class ArtifactDownloads:
                 f"artifact (a login in front of the KFP UI?); see it in the KFP UI, {link}"
             )
         leaf = PurePosixPath(key).name
-        is_folder = kind.startswith("application/gzip") and f"{leaf}.tar.gz" in named
-        return body, is_folder
+        return kind.startswith("application/gzip") and f"{leaf}.tar.gz" in named
 
     def _endpoint_there(self) -> bool:
         """Whether the UI host serves the artifact endpoint at all: it refuses a request without a
@@ -136,20 +142,19 @@ def _safe(part: str) -> str:
     return cleaned or "_"
 
 
-def _store(body: bytes, is_folder: bool, target: Path, what: str) -> None:
-    """Write the download at `target`: the object as a file, or a folder's .tar.gz unpacked into it
+def _store(spool: Path, is_folder: bool, target: Path, what: str) -> None:
+    """Put the download at `target`: the object as a file, or a folder's .tar.gz unpacked into it
     (regular files only, each kept inside `target`)."""
     if target.is_dir():
         shutil.rmtree(target)
     elif target.exists():
         target.unlink()
-    target.parent.mkdir(parents=True, exist_ok=True)
     if not is_folder:
-        target.write_bytes(body)
+        os.replace(spool, target)
         return
     target.mkdir()
     try:
-        with tarfile.open(fileobj=io.BytesIO(body), mode="r:gz") as archive:
+        with tarfile.open(spool, mode="r:gz") as archive:
             for member in archive.getmembers():
                 parts = PurePosixPath(member.name).parts
                 if (
