@@ -23,8 +23,10 @@ from typing import Any
 from ..ir.spec import PipelineIR
 from ..models import ArtifactInfo, MetricPoint, RunState, StepInfo, StepState
 from ..store import RunStore
+from ..store.finished_runs import record_succeeded_run
 from ..store.logs import step_log_path
 from ..store.records import dumps, loads
+from ..store.step_batches import record_steps
 from .runner_liveness import this_host
 
 
@@ -35,7 +37,8 @@ class _Report:
         self.store = store
         self.run_id = run_id
         self.run_dir = run_dir
-        self.calls: list[Callable[[], None]] = []
+        # in order: a step's report, an artifact, or another write (metrics)
+        self.calls: list[StepInfo | ArtifactInfo | Callable[[], None]] = []
         self.cached = 0
         # Planned steps are created PENDING with the run; the scheduler's first report of one (PENDING,
         # its component named) changes nothing its next report does not write again: replayed only
@@ -52,11 +55,11 @@ class _Report:
             return
         self._planned.discard(step.name)
         self.first_pending.pop(step.name, None)
-        self.calls.append(lambda: self.store.record_step(self.run_id, step))
+        self.calls.append(step)
 
     def on_artifact(self, artifact: ArtifactInfo) -> None:
         artifact.run_id = self.run_id
-        self.calls.append(lambda: self.store.record_artifact(artifact))
+        self.calls.append(artifact)
 
     def on_metric(self, metric: MetricPoint) -> None:
         metric.run_id = self.run_id
@@ -68,7 +71,7 @@ class _Report:
         self.calls.append(lambda: self.store.record_metrics(metrics))
 
     def log_path(self, step: str) -> Path:
-        return step_log_path(self.run_dir, step)  # in run_dir/logs, which submit made
+        return step_log_path(self.run_dir, step)  # unused: a cached step looked up here writes no log
 
 
 def resolve_from_cache(
@@ -104,28 +107,35 @@ def resolve_from_cache(
     if state is not RunState.SUCCEEDED or report.cached == 0:
         _forget(run_dir)
         return False
+    reports = [*report.first_pending.values(), *(c for c in report.calls if isinstance(c, StepInfo))]
+    artifacts = [c for c in report.calls if isinstance(c, ArtifactInfo)]
     with store.batch():
-        store.create_run(**record)
+        # Steps and artifacts only (no metric, whose events interleave with the steps'): written at once
+        if len(reports) + len(artifacts) == len(report.first_pending) + len(report.calls) and (
+            record_succeeded_run(store, record, os.getpid(), this_host(), reports, artifacts)
+        ):
+            return True
+        store.create_run(**record)  # else call by call, as a runner records it
         store.mark_running(run_id, os.getpid(), this_host())
-        for step in report.first_pending.values():
-            store.record_step(run_id, step)
+        steps: list[StepInfo] = list(report.first_pending.values())
         for call in report.calls:
-            call()
+            if isinstance(call, StepInfo):
+                steps.append(call)
+                continue
+            record_steps(store, run_id, steps)  # the reports before it, in one go (step_batches.py)
+            steps = []
+            if isinstance(call, ArtifactInfo):
+                store.record_artifact(call)
+            else:
+                call()
+        record_steps(store, run_id, steps)
         store.finish_run(run_id, RunState.SUCCEEDED)
     return True
 
 
 def _forget(run_dir: Path) -> None:
-    """Remove what the attempt put in the run's directory (links to cached outputs, log lines), so the
-    runner starts from what `submit` left: the IR and an empty logs folder."""
-    for name in ("artifacts", "tmp"):
+    """Remove what the attempt put in the run's directory (links to cached outputs), so the runner
+    starts from what `submit` left: the IR."""
+    for name in ("artifacts", "tmp", "logs"):
         if (run_dir / name).exists():
             shutil.rmtree(run_dir / name, ignore_errors=True)
-    logs = run_dir / "logs"
-    for entry in os.listdir(logs) if logs.is_dir() else ():
-        path = logs / entry
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink(missing_ok=True)
-    logs.mkdir(parents=True, exist_ok=True)

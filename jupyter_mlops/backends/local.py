@@ -48,7 +48,7 @@ from ..models import (
     RunState,
 )
 from ..store import RunStore, new_run_id
-from ..store.logs import log_gone, read_log, step_log_path
+from ..store.logs import cached_log_chunk, log_gone, made_from_record, read_log, step_log_path
 from ..store.run_notify import RunWatch
 from . import last_words, runner_liveness, service_client
 from .cached_runs import resolve_from_cache
@@ -144,7 +144,7 @@ class LocalBackend:
         run_id = new_run_id()
         run_dir = self.store.run_dir(run_id)
         try:
-            (run_dir / "logs").mkdir(parents=True)
+            run_dir.mkdir(parents=True)  # its logs folder comes with a runner: a cached run has no log files
             # the compiler's text exactly as it was, or the documents as JSON (no YAML round trip)
             spec_path = write_spec(
                 documents, run_dir, pipeline_spec if isinstance(pipeline_spec, str) else None
@@ -169,6 +169,7 @@ class LocalBackend:
         try:
             if cache and self._resolve_from_cache(record, documents, run_dir, ir):
                 return self.store.get_run(run_id)  # every step was cached: finished, no runner needed
+            (run_dir / "logs").mkdir(exist_ok=True)
             self.store.create_run(**record)
         except BaseException:
             shutil.rmtree(run_dir, ignore_errors=True)  # no directory without its record
@@ -272,6 +273,10 @@ class LocalBackend:
     def get(self, run_id: str) -> RunInfo:
         return self.store.get_run(self._check_runner(run_id))
 
+    def run_state(self, run_id: str) -> RunState:
+        """The run's state alone (what `Run.wait` checks while it waits): one row, not its steps."""
+        return self.store.run_state(self._check_runner(run_id))
+
     def list_runs(
         self,
         *,
@@ -312,6 +317,8 @@ class LocalBackend:
         state = run.step(step).state
         finished = state.terminal
         path = step_log_path(self.run_dir(run_id), step)
+        if made_from_record(path, state):  # a run resolved from the cache in the submitting process
+            return cached_log_chunk(run.step(step).cache_key, offset)
         if log_gone(path, state):
             text = (
                 f"[jupyter-mlops] the log of step {step!r} is gone: its file no longer exists "

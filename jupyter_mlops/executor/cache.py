@@ -63,6 +63,10 @@ class CachedOutputs:
     entry: dict[str, Any]
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True, default=repr)  # built once: json.dumps(...) builds one a call
+_STEP_TEXT_MEMO = 512  # steps whose part of the key text is kept (the steps of the last few pipelines)
+
+
 def cache_key(
     component: Mapping[str, Any],
     step: PythonStep,
@@ -70,27 +74,64 @@ def cache_key(
     artifacts: Mapping[str, list[Artifact]],
     working_dir: str | None = None,
 ) -> str:
-    identity = {
-        "version": _VERSION,
-        "interface": {k: component.get(k) for k in ("inputDefinitions", "outputDefinitions")},
-        "image": step.image,
-        "command": list(step.command),
-        "args": list(step.args),
-        "env": step.env,
-        "packages": sorted(step.requirements),
-        "pip_options": list(step.pip_options),
-        # Code that reads 'data/train.csv' reads another file in another folder: the same step run from
-        # two notebook folders must not share a result. (A file changed in place keeps its key: --no-cache.)
-        "working_dir": working_dir,
-        "runtime": step_runtime_digest() if _RUNTIME in step.source else None,
-        "parameters": dict(parameters),
-        "artifacts": {
-            name: [[a.schema_title, a.content_digest(), a.metadata] for a in group]
-            for name, group in artifacts.items()
-        },
+    """The sha256 of this JSON object, with its keys sorted: `version`, the component's `interface`,
+    the executor's `image`, `command` (with the function's source), `args` and `env`, its `packages`
+    and `pip_options`, the `working_dir` (code that reads 'data/train.csv' reads another file in another
+    folder: the same step run from two notebook folders must not share a result; a file changed in
+    place keeps its key: --no-cache), the step runtime's digest as `runtime` when the step imports it,
+    the `parameters` and what the input `artifacts` are.
+
+    The text is put together from the encoded values, in the order `json.dumps(..., sort_keys=True)`
+    gives them (the same text, so the same keys as before): the part that depends on the step's
+    executor alone is encoded once per executor (`_step_text`), not once per task and run."""
+    uses_runtime = _RUNTIME in step.source
+    before_artifacts, before_interface, before_parameters, before_runtime = _step_text(
+        step.image, step.command, step.args, tuple(step.env.items()), step.requirements, step.pip_options
+    )
+    interface = {k: component.get(k) for k in ("inputDefinitions", "outputDefinitions")}
+    identity_artifacts = {
+        name: [[a.schema_title, a.content_digest(), a.metadata] for a in group]
+        for name, group in artifacts.items()
     }
-    text = json.dumps(identity, sort_keys=True, default=repr)
+    encode = _ENCODER.encode
+    text = "".join(
+        (
+            before_artifacts, encode(identity_artifacts),
+            before_interface, encode(interface),
+            before_parameters, encode(dict(parameters)),
+            before_runtime, encode(step_runtime_digest() if uses_runtime else None),
+            ', "version": ', encode(_VERSION), ', "working_dir": ', encode(working_dir), "}",
+        )
+    )  # fmt: skip
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+@functools.lru_cache(maxsize=_STEP_TEXT_MEMO)
+def _step_text(
+    image: str,
+    command: tuple[str, ...],
+    args: tuple[str, ...],
+    env: tuple[tuple[str, str], ...],
+    requirements: tuple[str, ...],
+    pip_options: tuple[str, ...],
+) -> tuple[str, str, str, str]:
+    """The key text's pieces that depend on the executor only, between the per-run values: what comes
+    before `artifacts`, before `interface`, before `parameters` and before `runtime`."""
+    encode = _ENCODER.encode
+    return (
+        '{"args": ' + encode(list(args)) + ', "artifacts": ',
+        ', "command": ' + encode(list(command)) + ', "env": ' + encode(dict(env))
+        + ', "image": ' + encode(image) + ', "interface": ',
+        ', "packages": ' + encode(sorted(requirements)) + ', "parameters": ',
+        ', "pip_options": ' + encode(list(pip_options)) + ', "runtime": ',
+    )  # fmt: skip
+
+
+def cached_log_line(key: str | None) -> str:
+    """What a step served from the cache shows as its log. A runner appends it to the step's log file;
+    a run resolved whole in the submitting process (backends/cached_runs.py) writes no log files, and
+    its readers make this line from the step's record (store/logs.py)."""
+    return f"[jupyter-mlops] cached: outputs reused from an earlier run (key {key})\n"
 
 
 def output_identity(key: str, name: str, index: int, path: Path) -> str:
@@ -152,7 +193,8 @@ class StepCache:
 
     def lookup(self, key: str) -> CachedOutputs | None:
         try:
-            entry = json.loads(self._entry(key).read_text())
+            with open(os.path.join(self.root, key[:2], key + ".json"), "rb") as f:
+                entry = json.loads(f.read())
         except (OSError, ValueError):
             return None
         if entry.get("version") != _VERSION:
@@ -212,6 +254,8 @@ class StepCache:
 
     def add_copies(self, hit: CachedOutputs, copies: Mapping[str, list[Artifact]]) -> None:
         """Remember where a hit put its artifacts, so the entry outlives the run that made them."""
+        if not any(copies.values()):
+            return  # no artifact (parameters only): the entry stays as it is
         entry = json.loads(json.dumps(hit.entry))
         changed = False
         for name, group in copies.items():

@@ -3,6 +3,7 @@ then its outputs, artifacts and metrics, all reported through the listener as th
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -18,7 +19,7 @@ from ..ir.spec import PipelineIR, PythonStep
 from ..ir.values import Artifact, cast_parameter, read_output_parameter
 from ..models import ArtifactInfo, MetricPoint, StepInfo, StepState
 from . import leftovers, processes
-from .cache import StepCache, cache_key, materialize, output_identity
+from .cache import StepCache, cache_key, cached_log_line, materialize, output_identity
 from .core_slots import Activity, CoreSlots
 from .prelude import Environments
 from .step_files import MetricsTail, Point, disk_full_note, last_error_line
@@ -89,10 +90,17 @@ class ContainerStep:
         self.component = component
         self.params = params
         self.artifacts = artifacts
-        self.root = ctx.workdir / "tmp" / folder_name(info.name)
         self.outputs_def: Mapping[str, Any] = component.get("outputDefinitions", {}) or {}
         self.logged_metrics: set[str] = set()  # names that came through JUPYTER_MLOPS_METRICS_FILE
-        self.logdir = ctx.workdir / "artifacts" / folder_name(info.name) / "tensorboard"
+
+    # Where the step's files go: made when it runs (a step found in the cache needs neither).
+    @functools.cached_property
+    def root(self) -> Path:
+        return self.ctx.workdir / "tmp" / folder_name(self.info.name)
+
+    @functools.cached_property
+    def logdir(self) -> Path:
+        return self.ctx.workdir / "artifacts" / folder_name(self.info.name) / "tensorboard"
 
     def report(self) -> None:
         self.ctx.listener.on_step(snapshot(self.info))
@@ -177,8 +185,8 @@ class ContainerStep:
                 target = self._artifact_path(name, i, len(group))
                 materialize(Path(a.uri), target)
                 artifacts[name].append(replace(a, uri=str(target)))
-        line = f"[jupyter-mlops] cached: outputs reused from an earlier run (key {self.info.cache_key})\n"
-        _append(self.ctx.listener.log_path(self.info.name), line.encode())
+        if not self.ctx.cache_only:  # a run resolved whole from the cache keeps no log files (cached_runs.py)
+            _append(self.ctx.listener.log_path(self.info.name), cached_log_line(self.info.cache_key).encode())
         return self._finish(StepState.CACHED, params, artifacts, None)
 
     # -- attempts -------------------------------------------------------------------------------
@@ -270,8 +278,10 @@ class ContainerStep:
             processes.stop(process)
             raise
         finally:
-            # What it started in sessions of their own (daemons) ends with it, as in a pod.
-            leftovers.kill_tagged(leftovers.STEP_TAG_ENV, tag)
+            # What it started in sessions of their own (daemons) ends with it, as in a pod; a step whose
+            # worker saw it end leaving no process anywhere (worker.py) is not looked for.
+            if not process.clean:
+                leftovers.kill_tagged(leftovers.STEP_TAG_ENV, tag)
 
     def _watch(
         self,

@@ -19,6 +19,7 @@ from ..compiler import compile_documents as compile_notebook
 from ..errors import PipelineError, UsageError
 from ..notebook.pipeline import Pipeline
 from .graph import plan_of
+from .kept_documents import write_documents
 from .limits import check_expansion, check_parameters
 from .spec import PipelineIR
 from .values import Artifact, pipeline_arguments
@@ -47,7 +48,7 @@ def write_spec(documents: Documents, directory: Path, text: str | None = None) -
         path.write_text(text, encoding="utf-8")
     else:
         path = directory / "pipeline.json"
-        path.write_text(json.dumps(documents, allow_nan=False), encoding="utf-8")
+        write_documents(documents, path)  # the same documents as a recent run: a link to its file
     return path
 
 

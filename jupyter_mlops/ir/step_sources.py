@@ -42,11 +42,28 @@ class StepSource:
                 return table[argument][0]
         return argument
 
+    @property
+    def result_name(self) -> str | None:
+        """The variable the cell's last line names, when its last value is a bare name (`final`)."""
+        return _last_name(self.cell) if self.result else None
+
     def setup_code(self) -> str:
         """The setup cells' code, one after another."""
         if isinstance(self.setup, str):
             return self.setup
         return "\n".join(str(chunk[1]) for chunk in self.setup if len(chunk) > 1)
+
+
+@functools.lru_cache(maxsize=256)
+def _last_name(cell: str) -> str | None:
+    try:
+        body = ast.parse(cell).body
+    except SyntaxError:  # IPython syntax the step's code had removed: no name to offer
+        return None
+    last = body[-1] if body else None
+    if isinstance(last, ast.Expr) and isinstance(last.value, ast.Name):
+        return last.value.id
+    return None
 
 
 def _runtime_call(source: str) -> dict[str, Any] | None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import StoreError
+from ..executor.cache import cached_log_line
 from ..executor.step_folders import folder_name
-from ..models import StepState
+from ..models import LogChunk, StepState
 
 MAX_CHUNK = 1 << 20  # a 50 MB log is read in pieces, never whole into one response
 
@@ -29,6 +30,22 @@ def log_gone(path: Path, state: StepState) -> bool:
     if not path.parent.is_dir():
         return True
     return state in (StepState.SUCCEEDED, StepState.CACHED)
+
+
+def made_from_record(path: Path, state: StepState) -> bool:
+    """Is the step's log its cached line, made from its record? A run resolved whole from the cache in
+    the submitting process (backends/cached_runs.py) writes no log file for its CACHED steps (nor a logs
+    folder); a run whose folder was removed has lost its logs."""
+    return state is StepState.CACHED and not path.exists() and path.parent.parent.is_dir()
+
+
+def cached_log_chunk(key: str | None, offset: int) -> LogChunk:
+    """The log of a CACHED step that has no log file, from byte `offset`: the line a runner writes."""
+    if offset < 0:
+        raise ValueError(f"log offset must be >= 0, got {offset}")
+    data = cached_log_line(key).encode()[offset:]  # ASCII: no character is cut
+    end = offset + len(data)
+    return LogChunk(text=data.decode(), offset=offset, next_offset=end, complete=True)
 
 
 def _complete_utf8_prefix(data: bytes) -> int:

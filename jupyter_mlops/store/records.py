@@ -20,10 +20,13 @@ RUN_COLUMNS = (
 )
 
 
+_ENCODER = json.JSONEncoder(default=str, sort_keys=True)  # built once (json.dumps builds one a call)
+
+
 def dumps(value: Any) -> str:
     """JSON for a column. Values that JSON cannot hold (a path, a numpy scalar) are kept as text
     rather than failing the write: the record matters more than its exact type."""
-    return json.dumps(value, default=str, sort_keys=True)
+    return _ENCODER.encode(value)
 
 
 def loads(text: str | None) -> Any:
@@ -43,17 +46,24 @@ def _field_names(cls: type) -> tuple[str, ...]:
     return names
 
 
+# (dataclass, the row's column names) -> (field, column index) of the fields the row has a column for
+_COLUMNS: dict[tuple[type, tuple[str, ...]], tuple[tuple[str, int], ...]] = {}
+
+
 def from_row(cls: type[T], row: sqlite3.Row, **convert: Callable[[Any], Any]) -> T:
     """The dataclass `cls` from the row's columns named as its fields (fields without a column keep
     their defaults); `convert` maps a field to a function of its column: `loads` for a JSON column,
     `bool` for a flag, an enum for a state."""
-    values = {}
-    for name in _field_names(cls):
-        try:
-            value = row[name]
-        except IndexError:  # no such column: the field keeps its default
-            continue
-        values[name] = convert[name](value) if name in convert else value
+    keys = tuple(row.keys())
+    columns = _COLUMNS.get((cls, keys))
+    if columns is None:  # once per query shape: which fields come from which column
+        lower = [k.lower() for k in keys]  # sqlite3.Row finds a column whatever its case
+        columns = tuple((n, lower.index(n.lower())) for n in _field_names(cls) if n.lower() in lower)
+        _COLUMNS[(cls, keys)] = columns
+    values = {name: row[i] for name, i in columns}
+    for name, function in convert.items():
+        if name in values:
+            values[name] = function(values[name])
     return cls(**values)
 
 

@@ -110,3 +110,39 @@ def test_a_run_without_the_cache_always_goes_to_a_runner(home: Path, specs: dict
     done = finished(backend, run.id)
     assert {s.state for s in done.steps} == {StepState.SUCCEEDED}
     assert backend.store.runner_record(run.id)["pid"] != os.getpid()
+
+
+def test_a_run_resolved_from_the_cache_writes_no_step_logs_and_every_reader_shows_the_cached_line(
+    home: Path, specs: dict[str, str]
+) -> None:
+    """Issue 15: a fully cached run creates no log file per step (they cost most of its time); its
+    steps' log is the cached line, made from each step's record, the same through every reader."""
+    import io
+    import shutil
+
+    from jupyter_mlops.run_follow import print_logs
+    from jupyter_mlops.run_handle import Run
+
+    backend = LocalBackend(home)
+    assert finished(backend, _submit(backend, specs["dataset"])).state is RunState.SUCCEEDED
+    run = backend.submit(specs["dataset"], working_dir=Path.cwd())
+    assert backend.store.runner_record(run.id)["pid"] == os.getpid()  # resolved in this process
+
+    assert sorted(os.listdir(backend.run_dir(run.id))) == ["artifacts", "pipeline.yaml"]  # no logs folder
+    handle = Run(backend, run.id)
+    for step in run.steps:
+        line = f"[jupyter-mlops] cached: outputs reused from an earlier run (key {step.cache_key})\n"
+        chunk = backend.logs(run.id, step.name)
+        assert (chunk.text, chunk.next_offset, chunk.complete) == (line, len(line), True)
+        assert not chunk.missing
+        rest = backend.logs(run.id, step.name, 15)  # read on from an offset, as a follower does
+        assert (rest.text, rest.next_offset, rest.complete) == (line[15:], len(line), True)
+        assert backend.logs(run.id, step.name, len(line)).text == ""
+        assert str(handle.logs(step.name)) == line
+        out = io.StringIO()
+        print_logs(backend, run.id, step.name, follow=True, out=out)
+        assert out.getvalue() == line
+
+    shutil.rmtree(backend.run_dir(run.id))  # the run's folder removed: its logs are gone with it
+    chunk = backend.logs(run.id, run.steps[0].name)
+    assert chunk.missing and "is gone" in chunk.text

@@ -45,3 +45,32 @@ def test_a_run_keeps_documents_as_json_and_text_as_it_came(tmp_path: Path) -> No
     assert (backend.store.run_dir(other.id) / "pipeline.yaml").read_text() == text
     assert backend.get(run.id).metrics["total.size"] == 4.0
     assert backend.get(other.id).metrics["total.size"] == 2.0
+
+
+def test_the_same_documents_again_are_kept_as_a_link_to_the_earlier_runs_file(tmp_path: Path) -> None:
+    """Issue 15: encoding the IR again cost a cached re-run more than its store writes. Documents equal
+    to a recent run's share its pipeline.json (a hard link, no bytes written); changed documents, or an
+    earlier file that is gone, are written afresh."""
+    import shutil
+
+    backend = LocalBackend(tmp_path / "home")
+    documents = compile_documents(docs_pipeline())
+    runs = [backend.submit(documents, {"n": 3}).id for _ in range(2)]
+    runs.append(backend.submit(json.loads(json.dumps(documents)), {"n": 3}).id)  # equal, not the same list
+    files = [backend.store.run_dir(r) / "pipeline.json" for r in runs]
+    assert len({f.stat().st_ino for f in files}) == 1  # one file, linked from each run
+    assert json.loads(files[2].read_text()) == documents
+
+    changed = json.loads(json.dumps(documents))
+    changed[0]["pipelineInfo"]["description"] = "changed"
+    other = backend.store.run_dir(backend.submit(changed, {"n": 3}).id) / "pipeline.json"
+    assert other.stat().st_ino != files[0].stat().st_ino
+    assert json.loads(other.read_text()) == changed
+
+    for run in runs:  # the runs holding the file are deleted: the next run writes it again
+        finished(backend, run)
+        shutil.rmtree(backend.store.run_dir(run))
+    again = backend.store.run_dir(backend.submit(documents, {"n": 3}).id) / "pipeline.json"
+    assert json.loads(again.read_text()) == documents
+    for run in runs:
+        assert not backend.store.run_dir(run).exists()
