@@ -77,6 +77,14 @@ def test_run_outputs_of_a_kfp_run_load_its_values_as_on_local(
     assert len([r for r in standin.requests if r.startswith("GET /artifacts/get?")]) == 3
     assert Path(Run(kfp, kfp_id).artifact_path("make", "frame")).is_file()
 
+    import dataclasses
+
+    listed = kfp.artifacts(kfp_id, "make")[0]
+    kfp.local_artifact(listed)  # copied already: nothing asked
+    assert len([r for r in standin.requests if r.startswith("GET /artifacts/get?")]) == 3
+    kfp.local_artifact(dataclasses.replace(listed, uri=listed.uri + "/"))  # from elsewhere now: again
+    assert len([r for r in standin.requests if r.startswith("GET /artifacts/get?")]) == 4
+
     served = kfp.open_artifact(kfp_id, "make", next(a.name for a in kfp.artifacts(kfp_id, "make")))
     try:
         assert served.stream.read(4)  # the sidebar's artifact route reads the same copy

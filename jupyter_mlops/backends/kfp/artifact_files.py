@@ -71,16 +71,18 @@ class ArtifactDownloads:
             )
         home = self.folder() / _safe(artifact.run_id) / _safe(artifact.step)
         target = home / _safe(artifact.name)
+        done = home / f"{_safe(artifact.name)}{DONE}"  # holds the URI the copy was made from
         with self._lock:  # one download per artifact, however many readers ask at once
-            if not (home / f"{_safe(artifact.name)}{DONE}").exists():
+            if not done.is_file() or done.read_text() != artifact.uri:  # (a retried step: new URI)
                 home.mkdir(parents=True, exist_ok=True)
+                done.unlink(missing_ok=True)  # until the new copy is whole
                 spool = home / f".{_safe(artifact.name)}.download"  # the bytes as they arrive
                 try:
                     is_folder = self._get(coordinates, what, artifact.run_id, spool)
                     _store(spool, is_folder, target, what)
                 finally:
                     spool.unlink(missing_ok=True)
-                (home / f"{_safe(artifact.name)}{DONE}").write_text(artifact.uri)
+                done.write_text(artifact.uri)
         return replace(artifact, uri=str(target))
 
     def _get(self, coordinates: tuple[str, str, str], what: str, run_id: str, spool: Path) -> bool:
