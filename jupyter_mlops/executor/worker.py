@@ -119,6 +119,7 @@ def _run_child(
         for fd in (log, null, *keep_fds):
             os.close(fd)
         os.environ.update(request["env"])
+        _exit_handlers_of_its_own()
         if request.get("cwd"):
             try:
                 os.chdir(request["cwd"])  # the notebook's folder, as in its kernel
@@ -126,6 +127,7 @@ def _run_child(
                 print(f"cannot enter the step's working directory {request['cwd']}: {e}", file=sys.stderr)
                 return
         code = _run_step(request)
+        _finish_as_python_does()
     finally:
         try:
             sys.stdout.flush()
@@ -133,6 +135,36 @@ def _run_child(
             os.write(done, _DONE.pack(os.getpid(), code))
         finally:
             os._exit(code)
+
+
+def _exit_handlers_of_its_own() -> None:
+    """A forked step starts with no `atexit` handlers of the processes it was forked from (the
+    runner service's, a zygote's: theirs to run, not the step's), but logging's, which flushes and
+    closes the step's own log handlers."""
+    import atexit
+
+    atexit._clear()
+    logging = sys.modules.get("logging")
+    if logging is not None:
+        atexit.register(logging.shutdown)
+
+
+def _finish_as_python_does() -> None:
+    """What `python -m kfp.dsl.executor_main` does after the step's function, before the process
+    ends (a forked step ends with os._exit, which does neither by itself): wait for the threads the
+    step started and did not mark daemon, then run its `atexit` handlers (mlflow's end_run, a
+    writer's final flush). Errors in them are printed to the step's log, as Python prints them, and
+    do not change its exit code."""
+    import atexit
+    import threading
+
+    shutdown = getattr(threading, "_shutdown", None)  # CPython's own wait for non-daemon threads
+    if callable(shutdown):
+        try:
+            shutdown()
+        except Exception:
+            traceback.print_exc()
+    atexit._run_exitfuncs()
 
 
 def _run_step(request: dict[str, Any]) -> int:
