@@ -34,6 +34,7 @@ from .connection import Connection, _short
 
 ARTIFACT_PATH = "/artifacts/get"
 SOURCES = {"minio": "minio", "s3": "s3", "gs": "gcs"}  # URI scheme -> the endpoint's `source`
+VIEWED_TYPES = ("system.Markdown", "system.HTML")  # drawn by the views from the artifact's text
 DONE = ".downloaded"  # written last: a copy without it is incomplete and is fetched again
 
 
@@ -54,14 +55,34 @@ class ArtifactDownloads:
         self.conn = conn
         self.run_url = run_url  # run id -> "<ui>/#/runs/details/<id>"
         self._lock = threading.Lock()
+        self._unavailable: set[str] = set()  # URIs the views could not have: not asked again
+
+    def _is_copy(self, uri: str) -> bool:
+        return "://" not in uri and Path(uri).is_relative_to(self.folder())
 
     def folder(self) -> Path:
         server = hashlib.sha256(f"{self.conn.ui_host}|{self.conn.namespace or ''}".encode()).hexdigest()[:12]
         return mlops_home() / "kfp-artifacts" / server
 
+    def for_views(self, artifact: ArtifactInfo) -> ArtifactInfo:
+        """What the run views draw from files (the figures a step showed, KFP Markdown and HTML) as
+        their local copy, downloaded once; other artifacts, and one that cannot be had (asked once,
+        not on every poll of a view), as they are."""
+        if artifact.metadata.get("kind") != "figures" and artifact.type not in VIEWED_TYPES:
+            return artifact
+        if artifact.uri in self._unavailable:
+            return artifact
+        try:
+            return self.local_copy(artifact)
+        except Unsupported:
+            self._unavailable.add(artifact.uri)
+            return artifact
+
     def local_copy(self, artifact: ArtifactInfo) -> ArtifactInfo:
         """The artifact with `uri` its local copy (a file, or a folder of files), downloading it the
         first time; Unsupported naming the artifact and the run's KFP UI page when it cannot be had."""
+        if self._is_copy(artifact.uri):  # already one of ours (listed for the views)
+            return artifact
         coordinates = parse_uri(artifact.uri)
         what = f"artifact {artifact.name!r} of step {artifact.step!r} (run {artifact.run_id}, {artifact.uri})"
         if coordinates is None:

@@ -343,7 +343,12 @@ class KfpBackend:
                 if step is not None and name != step:
                     continue
                 for output, (kind, uri, metadata) in sorted(step_values.artifacts.items()):
-                    found.append(ArtifactInfo(run_id, name, output, uri, kind, dict(metadata)))
+                    artifact = ArtifactInfo(run_id, name, output, uri, kind, dict(metadata))
+                    found.append(
+                        self.downloads.for_views(artifact)
+                        if self.capabilities.artifact_download
+                        else artifact
+                    )
             return found
         for name, task in tasks_by_name(run).items():
             if step is not None and name != step:
