@@ -126,6 +126,7 @@ def _run_child(
             except OSError as e:
                 print(f"cannot enter the step's working directory {request['cwd']}: {e}", file=sys.stderr)
                 return
+            _import_from(os.getcwd())
         code = _run_step(request)
         _finish_as_python_does()
     finally:
@@ -135,6 +136,33 @@ def _run_child(
             os.write(done, _DONE.pack(os.getpid(), code))
         finally:
             os._exit(code)
+
+
+_NEVER_DROPPED = frozenset({"kfp", "jupyter_mlops", "google", "__main__"})
+
+
+def _import_from(folder: str) -> None:
+    """Import as `python -m` in `folder` would: the step's working directory (the notebook's folder)
+    first on sys.path, so the notebook's own modules (helpers.py, src/) import as in its kernel. A
+    module preloaded before the fork (a zygote's) that a file there shadows is dropped from
+    sys.modules, so that the step imports the file, as a fresh interpreter would."""
+    if not sys.path or sys.path[0] != folder:
+        sys.path.insert(0, folder)
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return
+    loaded = {name.partition(".")[0] for name in sys.modules}
+    loaded -= _NEVER_DROPPED | set(sys.stdlib_module_names)
+    local = set()
+    for entry in entries:
+        stem = entry[:-3] if entry.endswith(".py") else entry
+        if stem in loaded and (
+            entry.endswith(".py") or os.path.isfile(os.path.join(folder, entry, "__init__.py"))
+        ):
+            local.add(stem)
+    for name in [n for n in sys.modules if n.partition(".")[0] in local]:
+        del sys.modules[name]
 
 
 def _exit_handlers_of_its_own() -> None:
