@@ -31,7 +31,13 @@ def imports_of(source: str) -> frozenset[str]:
 
 def step_imports(documents: Sequence[Mapping[str, Any]]) -> list[str]:
     """Sorted top-level names of the non-standard-library modules the pipeline's Python steps import."""
-    names: set[str] = set()
+    names: set[str] = set().union(*executor_imports(documents))
+    return sorted(names)
+
+
+def executor_imports(documents: Sequence[Mapping[str, Any]]) -> list[frozenset[str]]:
+    """For each Python executor of the pipeline, the non-standard-library modules its step imports."""
+    found: list[frozenset[str]] = []
     for document in documents:
         executors = document.get("deploymentSpec", {}).get("executors", {})
         if not isinstance(executors, Mapping):
@@ -40,5 +46,27 @@ def step_imports(documents: Sequence[Mapping[str, Any]]) -> list[str]:
             container = spec.get("container", {}) if isinstance(spec, Mapping) else {}
             command = container.get("command", []) if isinstance(container, Mapping) else []
             if command and any("kfp.dsl.executor_main" in str(part) for part in command):
-                names |= imports_of(str(command[-1]))
-    return sorted(n for n in names if n not in sys.stdlib_module_names and n not in NOT_PRELOADED)
+                program = str(command[-1])
+                names = imports_of(program) | _notebook_step_imports(program)
+                found.append(
+                    frozenset(n for n in names if n not in sys.stdlib_module_names and n not in NOT_PRELOADED)
+                )
+    return found
+
+
+@functools.lru_cache(maxsize=256)
+def _notebook_step_imports(program: str) -> frozenset[str]:
+    """A notebook step carries its cell's code and the setup code as literals of its runtime call
+    (`ir/step_sources.py`), not as statements: their imports, read from those literals."""
+    from .step_sources import runtime_call
+
+    call = runtime_call(program)
+    if call is None:
+        return frozenset()
+    names: set[str] = set()
+    setup = call.get("setup")
+    chunks = [setup] if isinstance(setup, str) else [c[1] for c in setup or [] if len(c) > 1]
+    for code in [*chunks, call.get("cell")]:
+        if isinstance(code, str):
+            names |= imports_of(code)
+    return frozenset(names)

@@ -66,7 +66,7 @@ def _last_name(cell: str) -> str | None:
     return None
 
 
-def _runtime_call(source: str) -> dict[str, Any] | None:
+def runtime_call(source: str) -> dict[str, Any] | None:
     """The step runtime call's literal keywords. The step's function comes last in its program, after
     the inlined runtime (thousands of lines): its `def` alone is parsed first, the whole program only
     if that finds nothing (a 20-step run's first view took ~0.4 s parsing every runtime)."""
@@ -117,7 +117,7 @@ def notebook_steps(documents: Sequence[Mapping[str, Any]]) -> dict[str, StepSour
         container = executor.get("container")
         if not isinstance(container, Mapping):
             continue
-        call = _runtime_call(_program(container))
+        call = runtime_call(_program(container))
         if call is None:
             continue
         found[step_label(key, task)] = StepSource(
