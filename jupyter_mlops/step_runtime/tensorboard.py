@@ -28,20 +28,29 @@ _MLOPS_EMPTY_LABEL = "(empty)"
 
 
 def _mlops_crc32c(data: bytes) -> int:
-    """CRC-32C (Castagnoli), the checksum of TFRecord framing."""
+    """CRC-32C (Castagnoli), the checksum of TFRecord framing: two bytes a step, through a table of
+    what two bytes do to any 16 bits of the running value (built once, on the first call)."""
     # Kept on the function: the step runtime has no module-level state (runtime_source pastes functions).
-    table = getattr(_mlops_crc32c, "table", None)  # type: Optional[List[int]]
-    if table is None:
-        table = []
+    tables = getattr(_mlops_crc32c, "tables", None)  # type: Optional[Tuple[List[int], List[int]]]
+    if tables is None:
+        table = []  # type: List[int]
         for n in range(256):
             c = n
             for _ in range(8):
                 c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
             table.append(c)
-        _mlops_crc32c.table = table  # type: ignore[attr-defined]
+        pairs = []  # type: List[int]
+        for n in range(65536):
+            c = table[n & 0xFF] ^ (n >> 8)
+            pairs.append(table[c & 0xFF] ^ (c >> 8))
+        tables = table, pairs
+        _mlops_crc32c.tables = tables  # type: ignore[attr-defined]
+    table, pairs = tables
     crc = 0xFFFFFFFF
-    for b in data:
-        crc = table[(crc ^ b) & 0xFF] ^ (crc >> 8)
+    for word in struct.unpack_from("<%dH" % (len(data) >> 1), data):
+        crc = pairs[(crc ^ word) & 0xFFFF] ^ (crc >> 16)
+    if len(data) & 1:
+        crc = table[(crc ^ data[-1]) & 0xFF] ^ (crc >> 8)
     return crc ^ 0xFFFFFFFF
 
 
@@ -92,6 +101,30 @@ def _mlops_record(payload: bytes) -> bytes:
     )
 
 
+def _mlops_scalar_record(wall_time: float, step: int, tag: str, value: float) -> bytes:
+    """The TFRecord of one scalar point: `_mlops_record(_mlops_event(wall_time, step, {tag: value}))`,
+    with what does not change from point to point (the tag's bytes, the record's length and its
+    checksum) made once per tag and length."""
+    known = getattr(_mlops_scalar_record, "known", None)  # type: Optional[Dict[Any, bytes]]
+    if known is None:
+        known = _mlops_scalar_record.known = {}  # type: ignore[attr-defined]
+    tail = known.get(tag)
+    if tail is None:  # the Summary field up to the value's 4 bytes
+        simple = _mlops_field(1, tag.encode("utf-8")) + b"\x15"  # the tag, then the float's field key
+        value_field = b"\x0a" + _mlops_varint(len(simple) + 4) + simple  # ... + the float's 4 bytes
+        tail = known[tag] = b"\x2a" + _mlops_varint(len(value_field) + 4) + value_field
+    payload = (
+        b"\x09" + struct.pack("<d", wall_time) + b"\x10"
+        + (bytes((step,)) if 0 <= step < 128 else _mlops_varint(step))
+        + tail + struct.pack("<f", value)
+    )  # fmt: skip
+    head = known.get(len(payload))
+    if head is None:
+        length = struct.pack("<Q", len(payload))
+        head = known[len(payload)] = length + struct.pack("<I", _mlops_masked_crc(length))
+    return head + payload + struct.pack("<I", _mlops_masked_crc(payload))
+
+
 def _mlops_events_file(logdir: str) -> str:
     """This process's events file in `logdir`, made (with its version record) on first use."""
     os.makedirs(logdir, exist_ok=True)
@@ -103,13 +136,6 @@ def _mlops_events_file(logdir: str) -> str:
     with open(path, "ab") as f:
         f.write(_mlops_record(_mlops_event(time.time(), 0)))
     return path
-
-
-def _mlops_write_scalar(logdir: str, tag: str, value: float, step: Optional[int]) -> None:
-    """Append one scalar point to this process's events file in `logdir`."""
-    record = _mlops_record(_mlops_event(time.time(), int(step or 0), {tag: float(value)}))
-    with open(_mlops_events_file(logdir), "ab") as f:
-        f.write(record)
 
 
 def _mlops_plain(value: Any) -> Any:
