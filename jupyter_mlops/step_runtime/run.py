@@ -124,15 +124,18 @@ def _mlops_shim(metrics: Any, logdir: Any) -> types.ModuleType:
     run's views see them that soon) and when the step ends (`_mlops_flush`): a point costs a few
     microseconds, not a file opened and closed each time. They also go to a TensorBoard events file in
     the step's logdir, kept open and flushed the same way: the logdir of `logdir()` when the step calls
-    it (an output artifact, on any backend), else the local backend's."""
+    it (an output artifact, on any backend), else the local backend's (JUPYTER_MLOPS_LOGDIR as the step
+    started)."""
     shim = types.ModuleType("jupyter_mlops")
     sink = os.environ.get("JUPYTER_MLOPS_METRICS_FILE")
     out: List[Any] = []  # the metrics file, opened at the first point, and when it was last flushed
     board: List[Any] = []  # the TensorBoard events file: [file, its logdir, when it was last flushed]
     counters = {}  # type: Dict[str, int]
 
+    step_logdir = os.environ.get("JUPYTER_MLOPS_LOGDIR")  # set by the executor when the step starts
+
     def tensorboard_dir() -> Optional[str]:
-        return str(logdir.path) if logdir is not None else os.environ.get("JUPYTER_MLOPS_LOGDIR")
+        return str(logdir.path) if logdir is not None else step_logdir
 
     def log_metric(name: str, value: float, step: Optional[int] = None) -> None:
         value = float(value)

@@ -28,10 +28,11 @@ _MLOPS_EMPTY_LABEL = "(empty)"
 
 
 def _mlops_crc32c(data: bytes) -> int:
-    """CRC-32C (Castagnoli), the checksum of TFRecord framing: two bytes a step, through a table of
-    what two bytes do to any 16 bits of the running value (built once, on the first call)."""
+    """CRC-32C (Castagnoli), the checksum of TFRecord framing: four bytes a step ("slicing by 4":
+    four tables of what a byte does to the running value from 1-4 bytes back, built on the first call;
+    small enough to stay in the CPU's cache, unlike a table of 16-bit steps)."""
     # Kept on the function: the step runtime has no module-level state (runtime_source pastes functions).
-    tables = getattr(_mlops_crc32c, "tables", None)  # type: Optional[Tuple[List[int], List[int]]]
+    tables = getattr(_mlops_crc32c, "tables", None)  # type: Optional[List[List[int]]]
     if tables is None:
         table = []  # type: List[int]
         for n in range(256):
@@ -39,18 +40,18 @@ def _mlops_crc32c(data: bytes) -> int:
             for _ in range(8):
                 c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
             table.append(c)
-        pairs = []  # type: List[int]
-        for n in range(65536):
-            c = table[n & 0xFF] ^ (n >> 8)
-            pairs.append(table[c & 0xFF] ^ (c >> 8))
-        tables = table, pairs
+        tables = [table]
+        for _ in range(3):
+            tables.append([(c >> 8) ^ table[c & 0xFF] for c in tables[-1]])
         _mlops_crc32c.tables = tables  # type: ignore[attr-defined]
-    table, pairs = tables
+    t0, t1, t2, t3 = tables
     crc = 0xFFFFFFFF
-    for word in struct.unpack_from("<%dH" % (len(data) >> 1), data):
-        crc = pairs[(crc ^ word) & 0xFFFF] ^ (crc >> 16)
-    if len(data) & 1:
-        crc = table[(crc ^ data[-1]) & 0xFF] ^ (crc >> 8)
+    words = len(data) >> 2
+    for word in struct.unpack_from("<%dI" % words, data):
+        crc ^= word
+        crc = t3[crc & 0xFF] ^ t2[(crc >> 8) & 0xFF] ^ t1[(crc >> 16) & 0xFF] ^ t0[crc >> 24]
+    for byte in data[words << 2 :]:
+        crc = t0[(crc ^ byte) & 0xFF] ^ (crc >> 8)
     return crc ^ 0xFFFFFFFF
 
 
