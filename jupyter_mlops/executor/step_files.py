@@ -25,16 +25,17 @@ class MetricsTail:
         self.emit = emit
         self.offset = 0
 
-    def read(self) -> None:
+    def read(self) -> int:
+        """Hand over the complete lines written since the last read; how many points they held."""
         try:
             with self.path.open("rb") as f:
                 f.seek(self.offset)
                 data = f.read()
         except OSError:
-            return
+            return 0
         end = data.rfind(b"\n")
         if end < 0:
-            return
+            return 0
         self.offset += end + 1
         batch: list[Point] = []
         now = time.time()
@@ -53,6 +54,7 @@ class MetricsTail:
                 continue  # a torn or foreign line must not fail the step
         if batch:
             self.emit(batch)
+        return len(batch)
 
 
 def _decoded(data: bytes) -> list[Any]:

@@ -28,6 +28,9 @@ from .step_folders import folder_name
 POLL_SECONDS = 0.2
 LOOK_SECONDS = 0.03  # how often a step's process is looked at, to give its core up while it waits
 FIRST_LOOK_SECONDS, FIRST_LOOKS_S = 0.01, 0.05  # more often in its first moments
+# While a step is logging metrics, its metrics file is read this often: the points are recorded as they
+# come (on another core), not all at once after a fast training loop ends.
+FLOWING_SECONDS = 0.02
 
 
 class Listener(Protocol):
@@ -309,12 +312,14 @@ class ContainerStep:
         looking = activity is not None and activity.readable
         poll = LOOK_SECONDS if looking else POLL_SECONDS
         started = last_read = time.monotonic()
+        flowing = False  # the last read of the metrics file found points: read it again soon
         while True:
             # a step that starts waiting at once (a sleep, a request) is seen so within ~20 ms
             first = looking and time.monotonic() - started < FIRST_LOOKS_S
-            code = processes.wait_or_deadline(process, deadline, FIRST_LOOK_SECONDS if first else poll)
-            if code is not None or time.monotonic() - last_read >= POLL_SECONDS:
-                tail.read()
+            wait = FLOWING_SECONDS if flowing else FIRST_LOOK_SECONDS if first else poll
+            code = processes.wait_or_deadline(process, deadline, wait)
+            if code is not None or flowing or time.monotonic() - last_read >= POLL_SECONDS:
+                flowing = tail.read() > 0
                 last_read = time.monotonic()
             if activity is not None and self.ctx.slots is not None and code is None:
                 self.ctx.slots.mark(self, activity.waiting())
