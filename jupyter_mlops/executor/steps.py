@@ -41,8 +41,12 @@ class Listener(Protocol):
 
 
 def snapshot(info: StepInfo) -> StepInfo:
-    """A copy the listener may keep while this step goes on changing."""
-    return replace(info, inputs=dict(info.inputs), outputs=dict(info.outputs), metrics=dict(info.metrics))
+    """A copy the listener may keep while this step goes on changing (its fields copied as they are,
+    without __init__: two per step of every run)."""
+    copy = object.__new__(StepInfo)
+    copy.__dict__.update(info.__dict__)
+    copy.inputs, copy.outputs, copy.metrics = dict(info.inputs), dict(info.outputs), dict(info.metrics)
+    return copy
 
 
 def uris(group: list[Artifact], is_list: bool) -> Any:
