@@ -6,8 +6,11 @@ kfp.local (SubprocessRunner, use_venv=False) in the same run.
 
 Cases (NAME): trivial (1-step run -> wait), chains (10 and 40 steps: fixed cost + per step), cached
 (fully cached 20-step re-run; kfp.local with enable_caching=True), waiting (8 steps that sleep 0.5 s
-and a join, 2 CPU slots), thousand (a 1,000-step chain, kfp compile included), big (1 GiB numpy array
-between two steps with the cache on, against `cp` of the same bytes; only with --big).
+and a join, 2 CPU slots), thousand (a 1,000-step chain, kfp compile included), notebook (the same
+chain as 1,000 `%%component` cells, our compile included; only with --only notebook), big (1 GiB numpy array
+between two steps with the cache on, against `cp` of the same bytes and the steps' code in one plain
+process, each from the same memory state, --memory warm and/or settled: see bench_big_handover.py;
+only with --big).
 Our figures are medians of --repeat (the big case: best of --repeat, as FACTS.md advises); kfp.local runs once
 or twice per case (it takes ~0.4 s a step). The IR is compiled once up front (what `%pipeline run` of
 an unchanged notebook hands over); the 1,000-step case includes its compile.
@@ -17,7 +20,6 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -143,7 +145,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--only", nargs="*", default=None)
     parser.add_argument("--skip-kfp-local", action="store_true")
-    parser.add_argument("--big", action="store_true", help="also the 1 GiB hand-over (needs ~3 GiB free)")
+    parser.add_argument("--big", action="store_true", help="also the 1 GiB hand-over (needs ~3.5 GiB free)")
+    parser.add_argument("--memory", nargs="+", choices=["warm", "settled"], default=["warm", "settled"])
+    parser.add_argument("--settle", type=float, default=3.0, help="big, settled: seconds idle first")
     args = parser.parse_args()
     wanted = set(args.only or ["trivial", "chains", "cached", "waiting", "thousand"]) | (
         {"big"} if args.big else set()
@@ -235,37 +239,41 @@ def main() -> None:
             f" (kfp builds the pipeline {built:.2f} s, IR {compiled:.2f} s, run {took:.2f} s)"
         )
 
-    if "big" in wanted:
-        spec = load_pipeline(made["big"])
-        ours = []
-        for i in range(args.repeat):
-            ours.append(user_run(spec, backend, cache=True, gib=1.0 + i * 1e-9)[0])  # a new key each time
-        # The same two bodies in one plain process, no pipeline: what the steps' own work costs
-        direct_code = (
-            "import numpy as np, os, sys; p = sys.argv[1]\n"
-            "np.save(p + '.npy', np.ones((1 << 30) // 8)); os.replace(p + '.npy', p)\n"
-            "float(np.load(p, mmap_mode='r')[-1])"
-        )
-        direct = []
-        for _ in range(args.repeat):
-            start = time.perf_counter()
-            subprocess.run([sys.executable, "-c", direct_code, str(HOME / "direct")], check=True)
-            direct.append(time.perf_counter() - start)
-            (HOME / "direct").unlink()
-        src = HOME / "one-gib"
-        subprocess.run(["dd", "if=/dev/zero", f"of={src}", "bs=1M", "count=1024", "status=none"], check=True)
-        cps = []
-        for _ in range(args.repeat):
-            start = time.perf_counter()
-            shutil.copyfile(src, HOME / "copy")
-            cps.append(time.perf_counter() - start)
-            (HOME / "copy").unlink()
+    if "notebook" in wanted:
+        # the same chain written as 1,000 `%%component` cells: our compiler (kfp builds each step's
+        # component and the pipeline) is in the figure, as `%pipeline run` of such a notebook pays it
+        from jupyter_mlops.notebook.reader import feed_cell
+        from jupyter_mlops.notebook.workspace import Workspace
+
+        workspace = Workspace("chain")
+        feed_cell(workspace, "%%pipeline params\nx = 0\n", "params")
+        feed_cell(workspace, "%%component s0\nv0: int = x + 1\n", "cell 0")
+        for i in range(1, 1000):
+            feed_cell(workspace, f"%%component s{i}\nv{i}: int = v{i - 1} + 1\n", f"cell {i}")
+        start, cpu = time.perf_counter(), time.process_time()
+        spec = load_pipeline(workspace.active)  # plan, kfp components and pipeline, IR documents
+        compiled, compiled_cpu = time.perf_counter() - start, time.process_time() - cpu
+        took, _ = user_run(spec, backend, cache=False)
+        total = compiled + took
         rows.append(
-            f"1 GiB array between two steps:   ours best {min(ours):.2f} s"
-            f" (median {statistics.median(ours):.2f}); cp best {min(cps):.2f} s"
-            f" -> {min(ours) / min(cps):.1f}x cp; the steps' code in one plain process best"
-            f" {min(direct):.2f} s (ours {min(ours) - min(direct):+.2f} s)"
+            f"1,000-cell notebook, compile incl.: ours {total:5.2f} s = {total:.2f} ms/step"
+            f" (compile {compiled:.2f} s, {compiled_cpu:.2f} s CPU; run {took:.2f} s)"
         )
+
+    if "big" in wanted:  # same memory state before each measure: see bench_big_handover.py
+        from bench_big_handover import measure
+
+        spec = load_pipeline(made["big"])
+        home = Path(os.environ["JUPYTER_MLOPS_HOME"])
+        for memory in args.memory:
+            rows += measure(
+                lambda gib: user_run(spec, backend, cache=True, gib=gib)[1],
+                home,
+                HOME,
+                args.repeat,
+                memory,
+                args.settle,
+            )
 
     load = os.getloadavg()
     rows.append(f"load average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")

@@ -17,7 +17,14 @@ _FOLLOW_PAUSE_S = 0.3
 
 
 def print_logs(
-    backend: Backend, run_id: str, step: str, *, follow: bool, out: TextIO, executor_lines: bool = False
+    backend: Backend,
+    run_id: str,
+    step: str,
+    *,
+    follow: bool,
+    out: TextIO,
+    executor_lines: bool = False,
+    note: TextIO | None = None,
 ) -> None:
     """Print a step's log; with `follow`, keep printing until the step has finished. kfp's executor
     bookkeeping lines are left out (as the views do) unless `executor_lines`.
@@ -37,10 +44,14 @@ def print_logs(
     # the step's end is pushed (store/run_notify.py): its last lines come at once, not a pause later
     watch = backend_watch(backend, run.id) if follow else None
     try:
-        _follow(backend, run.id, step, follow, out, lines, watch)
+        written = _follow(backend, run.id, step, follow, out, lines, watch)
     finally:
         if watch is not None:
             watch.close()
+    if not written:  # say so, rather than print nothing at all
+        done = backend.get(run.id).step(step).state
+        when = "has printed nothing yet" if not done.terminal else "printed nothing"
+        print(f"(step {step!r} of run {run.id} {when}; it is {done.value})", file=note or out)
 
 
 def _follow(
@@ -51,17 +62,19 @@ def _follow(
     out: TextIO,
     lines: ExecutorLines | None,
     watch: RunWatch | None,
-) -> None:
-    offset = 0
+) -> int:
+    """Print the log from its start; the number of characters printed."""
+    offset = written = 0
     while True:
         chunk = backend.logs(run_id, step, offset)
         text = chunk.text if lines is None else lines.push(chunk.text, final=chunk.complete)
         if text:
             out.write(text)
             out.flush()
+            written += len(text)
         offset = chunk.next_offset
         if not follow or chunk.missing or (chunk.complete and not chunk.text):
-            return
+            return written
         if not chunk.text:
             if watch is not None:
                 watch.wait(_FOLLOW_PAUSE_S)  # new log text is not announced: looked for every pause

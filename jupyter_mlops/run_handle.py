@@ -91,7 +91,16 @@ class Run:
         sources = run_step_sources(self.backend, self.id)
         variables = {name: {a: v for a, (v, _) in s.outputs.items()} for name, s in sources.items()}
         artifacts = self.backend.artifacts(self.id)
-        outputs = step_outputs(self.id, info.steps, artifacts, variables)
+        result_names = {name: s.result_name for name, s in sources.items()}
+        fetch = getattr(self.backend, "local_artifact", None)  # kfp: artifact bytes, downloaded on first use
+        outputs = step_outputs(
+            self.id,
+            info.steps,
+            artifacts,
+            variables,
+            result_names=result_names,
+            fetch=fetch if callable(fetch) else None,
+        )
         link = getattr(self.backend, "run_url", None)
         if not self.backend.capabilities.artifact_download and callable(link):
             from .remote_outputs import RemoteOutputs
@@ -152,7 +161,7 @@ class Run:
             lost_since: float | None = None
             while True:
                 try:
-                    state = self.info.state
+                    state = self._current_state()
                     lost_since = None
                 except BackendUnavailable as exc:
                     now = time.monotonic()
@@ -181,6 +190,18 @@ class Run:
         finally:
             if watch is not None:
                 watch.close()
+
+    def _current_state(self) -> RunState:
+        """The run's state as `wait` checks it: the backend's read of the state alone where it has one
+        (the local store's row of the run: re-reading a 1,000-step run's steps every half second made
+        waiting cost more the longer the pipeline), the whole record once the run has ended."""
+        read_state = getattr(self.backend, "run_state", None)
+        if read_state is None:
+            return self.info.state
+        state = RunState(read_state(self.id))
+        if state.terminal:
+            return self.info.state
+        return state
 
     # -- display ------------------------------------------------------------------------------------
 

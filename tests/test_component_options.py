@@ -42,6 +42,8 @@ def test_defaults():
         ("a --inputs 'x y'", "not a Python variable name"),
         ("a --bogus", "unrecognized arguments: --bogus"),
         ("a --image 'unclosed", "cannot read the options"),
+        ("--packages numpy train", "needs the step's name first: %%component NAME [options]"),
+        ("a --packages", "--packages: expected at least one argument"),
     ],
 )
 def test_bad_lines_say_what(line, fragment):
@@ -53,3 +55,17 @@ def test_bad_lines_say_what(line, fragment):
 def test_setup_line():
     o = parse_setup_line("--packages numpy,scipy --define-only")
     assert o.packages == ("numpy", "scipy") and o.define_only
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "--packages pandas scikit-learn",
+        "--packages pandas,scikit-learn",
+        "--packages pandas --packages scikit-learn",
+    ],
+)
+def test_packages_may_be_listed_as_pip_takes_them_or_with_commas(line):
+    assert parse_setup_line(line).packages == ("pandas", "scikit-learn")
+    name, o = parse_component_line("train " + line + " --cpu 2")
+    assert name == "train" and o.packages == ("pandas", "scikit-learn") and o.cpu == "2"

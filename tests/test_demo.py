@@ -45,10 +45,21 @@ def test_main_job_command_runs_the_demo(home, tmp_path):
     assert drawing[2].split("│", 1)[1].split() == ["load", "─▶", "scale,", "stats"], drawing
     assert "[✓ train_fast]" in drawing[5] and "[✓ train_slow]" in drawing[5], drawing
     assert drawing[7].split() == ["4", "[✓", "evaluate]"], drawing
-    steps = {line.split()[0]: line for line in out.split("steps:\n", 1)[1].splitlines()[:6]}
-    assert 'result: "best: ' in steps["evaluate"] and "metrics: accuracy=" in steps["evaluate"]
-    assert 'result: {"rows": 400' in steps["stats"]
-    assert "metrics: train_accuracy=" in steps["train_fast"]
+    # Each step's values as the views show them (the cell's names, shapes, reprs; never a file's path),
+    # a line each, then its metrics.
+    steps: dict[str, list[str]] = {}
+    for line in out.split("steps:\n", 1)[1].splitlines()[:-1]:
+        if not line.startswith("   "):
+            steps[line.split()[0]] = []
+        steps[list(steps)[-1]].append(line.strip().removeprefix(list(steps)[-1]).strip())
+    assert steps["load"] == ["x: numpy.ndarray (400, 4) float64", "y: numpy.ndarray (400,) int64"], steps
+    assert steps["scale"][0] == "scaler: Standardizer object", steps  # a class of the notebook's setup
+    assert steps["stats"] == ["summary: {'rows': 400, 'positive': 0.5325}"], steps  # result == summary
+    assert steps["evaluate"][0].startswith("result: best: ") and steps["evaluate"][1].startswith(
+        "metrics: accuracy="
+    ), steps
+    assert steps["train_fast"][-1].startswith("metrics: train_accuracy="), steps
+    assert str(home) not in out.split("steps:\n", 1)[1].rsplit("\n", 2)[0], out  # no artifact paths
 
     def cli(*args: str) -> str:
         done = subprocess.run(

@@ -189,3 +189,28 @@ def test_names_holding_paths_from_elsewhere_count_when_passed_to_a_call() -> Non
     assert effects("frame = load_table(out_dir)\n", path_names={"out_dir"}).reads_files
     assert not effects("store(scores, out_dir)\n").uses_files  # the documented limit without it
     assert not effects("print(out_dir)\np = os.path.join(out_dir, 'x')\n", path_names={"out_dir"}).uses_files
+
+
+def test_a_value_read_from_a_path_is_data_not_a_path() -> None:
+    # `raw` holds a frame read from a file; handing it (or what is computed from it) on touches no file.
+    source = "raw = pd.read_csv('out/raw.csv')\nhistory = []\nhistory.append(raw['c'].mean())\n"
+    found = effects(source)
+    assert found.reads_files and not found.writes_files, found
+    rows = "rows = load_rows('data/a.csv')\nkeep(rows[:10])\n"
+    assert not effects(rows).writes_files
+
+
+@pytest.mark.parametrize(
+    "built",
+    [
+        "out = 'results/' + name",
+        "out = f'results/{name}.csv'",
+        "out = 'results/%s.csv' % name",
+        "out = os.path.join(base, 'scores.csv')",
+        "out = 'results/{}.csv'.format(name)",
+        "base = 'results/'\nout = base + name",
+        "out = 'a.csv' if small else 'b.csv'",
+    ],
+)
+def test_a_path_built_as_text_still_counts_when_passed_on(built: str) -> None:
+    assert effects(built + "\nstore_results(scores, out)\n").writes_files, built

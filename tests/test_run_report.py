@@ -39,7 +39,8 @@ def test_report_of_a_failed_run_shows_results_by_kind_and_the_failed_step(tmp_pa
     assert "parameters: lr=0.1" in text
     assert "   1  [✓ load]" in text and "[✗ report]" in text
     assert "load  result: array of shape (3, 2), dtype <f4" in text.replace("    ", "  ")
-    assert f"(pkl file: {tmp_path / 'obj' / 'value.pkl'})   metrics: acc=0.5" in text
+    assert "  fit     result: (a pkl file)\n          metrics: acc=0.5\n" in text
+    assert str(tmp_path) not in text
     assert "result: [0, 1, 2," in text and "…" in text
 
 

@@ -86,11 +86,18 @@ def follow_groups(
         partition.join((targets | sources) - fixed)
     widened: list[tuple[str, CellAnalysis]] = []
     groups: dict[str, tuple[frozenset[str], ...]] = {}
+    last_use: dict[str, int] = {}  # name -> the last step that reads or changes it
+    for index, (_, analysis) in enumerate(steps):
+        last_use.update(dict.fromkeys(analysis.all_reads | analysis.mutates, index))
     for index, (step, analysis) in enumerate(steps):
-        later = frozenset().union(*(a.all_reads | a.mutates for _, a in steps[index + 1 :]))
+
+        def later(names: Iterable[str], index: int = index) -> bool:
+            """Whether a step after this one reads or changes one of `names`."""
+            return any(last_use.get(name, -1) > index for name in names)
+
         changed: dict[str, tuple[int, str]] = {}
         for name in sorted(analysis.mutates):
-            if not partition.of(name) & later:
+            if not later(partition.of(name)):
                 continue  # no later step reads any of them: the change is never seen
             line = analysis.may_change.get(name, (analysis.read_lines.get(name, 2), ""))[0]
             for member in sorted(partition.of(name) - {name}):
@@ -104,7 +111,7 @@ def follow_groups(
         partition.remove(surely | analysis.deletes)
         fixed -= analysis.binds | analysis.mutates
         fixed |= set((scalars or {}).get(step, ()))
-        partition.remove(fixed)
+        partition.remove(fixed & partition.group.keys())  # those in a group: `fixed` only grows
         tokens: set[str] = set()
         for targets, sources in analysis.shares:
             # A source the cell binds may be used before it is rebound: then the value is made of
@@ -122,7 +129,7 @@ def follow_groups(
         passed = sorted({partition.of(n) for n in produced if len(partition.of(n)) > 1}, key=sorted)
         groups[step] = tuple(passed)
         # Members a later step may read from this step (through the group, or themselves).
-        extra = set().union(*(g for g in passed if g & later)) | changed.keys()
+        extra = set().union(*(g for g in passed if later(g))) | changed.keys()
         extra -= analysis.binds | analysis.mutates | analysis.deletes
         widened.append(
             (

@@ -168,6 +168,7 @@ class _Flow:
                             f"name {name!r} is read but {self._why_missing(index, name)}",
                             cell=step,
                             line=analysis.read_lines.get(name),
+                            missing=name,
                         )
                     )
             for name in analysis.maybe_reads:

@@ -181,6 +181,9 @@ def imported_names(tree: ast.AST) -> dict[str, str]:
     return found
 
 
+_PERCENT_FIELD = re.compile(r"%[-#0 +]*\d*(?:\.\d+)?[sdifr]")
+
+
 class _Finder:
     def __init__(self, tree: ast.Module, aliases: Mapping[str, str], helpers: Mapping[str, FileEffects]):
         self.aliases = {**CONVENTIONAL, **aliases, **imported_names(tree)}
@@ -193,8 +196,37 @@ class _Finder:
                     for target in node.targets:
                         if isinstance(target, ast.Name) and self._is_path(node.value):
                             self.pathish.add(target.id)
-                        if isinstance(target, ast.Name) and any(map(looks_like_path, _strings(node.value))):
+                        if isinstance(target, ast.Name) and self._is_path_string(node.value):
                             self.path_names.add(target.id)
+
+    def _is_path_string(self, node: ast.expr) -> bool:
+        """Whether an assigned value is a path as text: a literal that looks like one, an f-string,
+        `+` or `%` with one, `os.path.join(...)`, `'data/{}.csv'.format(...)`, or a name holding one.
+        Not what a call returns for a path (`pd.read_csv('a.csv')` is a frame, not a path)."""
+        if isinstance(node, ast.Constant):
+            return isinstance(node.value, str) and looks_like_path(node.value)
+        if isinstance(node, ast.JoinedStr):
+            return any(map(looks_like_path, _strings(node)))
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):  # 'results/%s.csv' % name
+            template = node.left
+            if isinstance(template, ast.Constant) and isinstance(template.value, str):
+                return looks_like_path(_PERCENT_FIELD.sub("x", template.value))
+            return self._is_path_string(template)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            return self._is_path_string(node.left) or self._is_path_string(node.right)
+        if isinstance(node, ast.IfExp):
+            return self._is_path_string(node.body) or self._is_path_string(node.orelse)
+        if isinstance(node, ast.Name):
+            return node.id in self.path_names
+        if isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Attribute) and self._is_path_string(node.func.value):
+                return True  # 'data/{}.csv'.format(day), base.replace('.csv', '.parquet')
+            name = self.resolve(node.func)
+            if name is not None and (
+                name.startswith("os.path.") or name in ("str", "os.fspath", "os.getcwd")
+            ):
+                return any(self._is_path_string(a) for a in node.args)
+        return False
 
     def resolve(self, func: ast.expr) -> str | None:
         parts = _dotted(func)

@@ -275,6 +275,10 @@ class LocalBackend:
     def get(self, run_id: str) -> RunInfo:
         return self.store.get_run(self._check_runner(run_id))
 
+    def run_state(self, run_id: str) -> RunState:
+        """The run's state alone (what `Run.wait` checks while it waits): one row, not its steps."""
+        return self.store.run_state(self._check_runner(run_id))
+
     def list_runs(
         self,
         *,

@@ -34,6 +34,8 @@ from typing import Any
 
 from . import zygotes
 from .service_freshness import Freshness, modules_stamp
+from .zygote_environment import digest as environment_digest
+from .zygote_environment import import_environment
 from .zygotes import MAX_ZYGOTES, Zygote, memory_cap, note_runner_end, zygotes_wanted
 
 READ_TIMEOUT_S = 30.0  # a client that connects must send its request within this
@@ -81,7 +83,8 @@ class Service:
         self.stopping = False
         self.keep: list[int] = []  # our own descriptors, closed in every forked runner
         self.socket_file: tuple[int, int] | None = None
-        self.zygotes: dict[tuple[str, ...], Zygote] = {}  # per import set (zygotes.py)
+        # per import set and environment (zygotes.py, zygote_environment.py)
+        self.zygotes: dict[tuple[tuple[str, ...], str], Zygote] = {}
         self.refused: set[tuple[str, ...]] = set()  # import sets a zygote cannot hold
         self.importable: dict[str, bool] = {}
         self.freshness = Freshness()
@@ -183,7 +186,7 @@ class Service:
         if request.get("op") == "ping":
             idle = max(0.0, self.idle - (time.monotonic() - self.last_request))
             runs = len(self.runners) + sum(len(z.runners) for z in self.zygotes.values())
-            preloaded = [list(modules) for modules in self.zygotes]
+            preloaded = [list(z.modules) for z in self.zygotes.values()]
             return {"pid": os.getpid(), "runs": runs, "idle": idle, "zygotes": preloaded}
         if request.get("op") != "run":
             return {"error": f"unknown request {request.get('op')!r}"}
@@ -226,18 +229,21 @@ class Service:
                     self.importable[name] = False
             if self.importable[name]:
                 modules.append(name)
-        key = tuple(modules)
-        if not key or key in self.refused:
+        loaded = tuple(modules)
+        environment = import_environment(request.get("env") or {}, request["documents"])
+        if not loaded or loaded in self.refused or environment is None:
             return None
+        key = (loaded, environment_digest(environment))
         zygote = self.zygotes.get(key)
         if zygote is None:
             self._make_room()
             close = [*self.keep, conn, *(z.fileno() for z in self.zygotes.values())]  # not the client's
             address = str(self.address)
-            self.zygotes[key] = zygotes.start(key, close, lambda r, c: _runner(r, c, address))
-            self.zygotes[key].stamp = modules_stamp(key)
+            zygote = zygotes.start(loaded, close, lambda r, c: _runner(r, c, address), environment)
+            zygote.stamp = modules_stamp(loaded)
+            self.zygotes[key] = zygote
             return None  # this run goes as before; the next ones find the modules loaded
-        if zygote.stamp != modules_stamp(key):  # upgraded or edited since it loaded them
+        if zygote.stamp != modules_stamp(loaded):  # upgraded or edited since it loaded them
             self._drop(zygote)
             return None
         return zygote if zygote.ready and zygote.refused is None else None
@@ -252,7 +258,7 @@ class Service:
 
     def _drop(self, zygote: Zygote) -> None:
         zygote.close()
-        self.zygotes.pop(zygote.modules, None)
+        self.zygotes.pop(zygote.key, None)
 
     def _hear_zygotes(self, readable: list[int]) -> None:
         for zygote in list(self.zygotes.values()):

@@ -33,8 +33,10 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+from .zygote_environment import digest
 
 Runner = Callable[[dict[str, Any], list[int]], None]  # forks nothing: becomes the run's runner, exits
 
@@ -58,8 +60,11 @@ def zygotes_wanted() -> bool:
 class Zygote:
     """The service's handle on one zygote."""
 
-    def __init__(self, modules: tuple[str, ...], pid: int, conn: socket.socket) -> None:
+    def __init__(
+        self, modules: tuple[str, ...], pid: int, conn: socket.socket, environment: str = ""
+    ) -> None:
         self.modules = modules
+        self.key = (modules, environment)  # what the service keeps it by (zygote_environment.py)
         self.pid = pid
         self.conn = conn
         self.ready = False
@@ -129,9 +134,13 @@ class Zygote:
 
 
 def start(
-    modules: Sequence[str], close: Sequence[int], runner: Callable[[dict[str, Any], list[int]], None]
+    modules: Sequence[str],
+    close: Sequence[int],
+    runner: Callable[[dict[str, Any], list[int]], None],
+    environment: Mapping[str, str] | None = None,
 ) -> Zygote:
-    """Fork a zygote that imports `modules`; it reports ready (or refused) on its own time."""
+    """Fork a zygote that imports `modules` in `environment` (zygote_environment.py; None: the
+    service's own); it reports ready (or refused) on its own time."""
     ours, theirs = socket.socketpair()
     sys.stdout.flush()
     sys.stderr.flush()
@@ -145,6 +154,9 @@ def start(
                     os.close(fd)
                 except OSError:
                     pass
+            if environment is not None:
+                os.environ.clear()
+                os.environ.update(environment)
             _serve(tuple(modules), theirs, runner)
             code = 0
         except BaseException:
@@ -152,7 +164,7 @@ def start(
         finally:
             os._exit(code)
     theirs.close()
-    return Zygote(tuple(modules), pid, ours)
+    return Zygote(tuple(modules), pid, ours, digest(environment) if environment is not None else "")
 
 
 def _reseed_numpy() -> None:

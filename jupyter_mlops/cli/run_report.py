@@ -9,14 +9,17 @@ load -> train line).
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..models import RunInfo, StepInfo
+from ..models import ArtifactInfo, RunInfo, StepInfo
 from ..render.layout import step_order
 from ..render.style import state_name, state_style, truncate
 
 _PREVIEW = 70
+_DEFAULT_REPR = re.compile(r"<[\w.]+ object at 0x[0-9a-fA-F]+>")
 _WIDTH = 100  # a terminal's width, less a margin
 
 
@@ -95,7 +98,8 @@ def _wrapped(parts: list[tuple[str, str]], first: str, rest: str) -> list[str]:
 
 
 def result_preview(step: StepInfo) -> str | None:
-    """The step's result as short text: JSON values as written, arrays by shape, others by file."""
+    """The step's result as short text, from its file when the store has no record of it: JSON values as
+    written, arrays by shape, others by kind (a path is never shown: the views show values, not files)."""
     uri = step.outputs.get("result")
     if not isinstance(uri, str):
         return None
@@ -112,7 +116,34 @@ def result_preview(step: StepInfo) -> str | None:
             return _npy_preview(first)
     except (OSError, ValueError):
         return f"({first.name}, unreadable)"
-    return f"({first.suffix.lstrip('.') or first.name} file: {first})"
+    return f"(a {first.suffix.lstrip('.') or first.name} file)"
+
+
+def step_values(
+    step: StepInfo, artifacts: list[ArtifactInfo] | None, variables: Mapping[str, str] | None = None
+) -> list[str]:
+    """`name: what it is` for each value the step made, as the run views show them (the cell's own
+    names; a frame's shape, an array's shape and dtype, the last value's repr), the result first."""
+    if artifacts is None:
+        result = result_preview(step)
+        return [f"result: {result}"] if result is not None else []
+    from ..render.values_shown import output_previews, shown_outputs
+
+    mine = [a for a in artifacts if a.step == step.name]
+    shown = shown_outputs(step, mine, variables)
+    previews = output_previews(step, mine, variables)
+    texts: dict[str, str] = {}
+    for name, value in sorted(shown.items(), key=lambda item: item[0] != "result"):  # stable: result first
+        text = str(value)
+        preview = previews.get(name, {})
+        if preview.get("kind") == "text" and isinstance(preview.get("text"), str):
+            text = " ".join(preview["text"].split())  # a list's or an object's repr, on one line
+        if _DEFAULT_REPR.fullmatch(text):  # <module.Class object at 0x...>: say what it is, no address
+            text = f"{str(value).rsplit('.', 1)[-1]} object"
+        texts[name] = truncate(text, _PREVIEW)
+    if "result" in texts and list(texts.values()).count(texts["result"]) > 1:
+        del texts["result"]  # the cell's last value is one of its variables, shown under its name
+    return [f"{name}: {text}" for name, text in texts.items()]
 
 
 def _npy_preview(path: Path) -> str:
@@ -127,8 +158,14 @@ def _npy_preview(path: Path) -> str:
     return f"array of shape {tuple(header['shape'])}, dtype {header['descr']}"
 
 
-def run_report(info: RunInfo) -> str:
-    """Parameters, the DAG drawing, each step's result and metrics, and where to look next."""
+def run_report(
+    info: RunInfo,
+    artifacts: list[ArtifactInfo] | None = None,
+    variables: Mapping[str, Mapping[str, str]] | None = None,
+) -> str:
+    """Parameters, the DAG drawing, each step's values and metrics, and where to look next.
+    `artifacts`: the run's artifact records (the backend's); `variables`: step -> its outputs' names in
+    the cell (`ir.step_sources`). Without records, each step's result is read from its file."""
     lines = []
     if info.parameters:
         params = ", ".join(f"{k}={v!r}" for k, v in sorted(info.parameters.items()))
@@ -140,10 +177,12 @@ def run_report(info: RunInfo) -> str:
     width = max((len(n) for n in by_name), default=4)
     for name in step_order(list(by_name), info.edges):
         step = by_name[name]
-        result = result_preview(step)
+        values = step_values(step, artifacts, (variables or {}).get(name))
         metrics = ", ".join(f"{k}={v:.6g}" for k, v in sorted(step.metrics.items()))
-        parts = [f"result: {result}" if result is not None else "", f"metrics: {metrics}" if metrics else ""]
-        shown = "   ".join(p for p in parts if p) or "(no result, no metrics)"
-        lines.append(f"  {name:<{width}}  {shown}")
+        parts = values + ([f"metrics: {metrics}"] if metrics else [])
+        if not parts:
+            lines.append(f"  {name:<{width}}  (no values, no metrics)")
+        for k, part in enumerate(parts):  # a line each, so that long reprs stay readable
+            lines.append(f"  {name if k == 0 else '':<{width}}  {part}")
     lines.append(f"Its log: jupyter-mlops logs {info.id} STEP; again later: jupyter-mlops status {info.id}")
     return "\n".join(lines)

@@ -69,11 +69,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"Follow it with: jupyter-mlops status {run.id}")
         return 0
     info = _follow(backend, run.id)
+    from ..ir.step_sources import run_step_sources
     from ..render.svg import render_run_text
     from .run_report import run_report
 
+    sources = run_step_sources(backend, run.id)
     print(render_run_text(info))
-    print(run_report(info))
+    print(run_report(info, backend.artifacts(run.id), {n: s.variables for n, s in sources.items()}))
     return 0 if info.state.value == "SUCCEEDED" else 1
 
 
@@ -115,6 +117,7 @@ def cmd_logs(args: argparse.Namespace) -> int:
         follow=args.follow,
         out=sys.stdout,
         executor_lines=args.executor_lines,
+        note=sys.stderr,  # "printed nothing": not part of the log a script reads
     )
     return 0
 

@@ -18,6 +18,7 @@ and the YAML would no longer be what kfp makes of a component.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import linecache
@@ -34,6 +35,7 @@ from ..analysis.across_cells import SETUP_CELL
 from ..analysis.value_kinds import ARTIFACT
 from ..errors import CellError
 from .kfp_errors import explain
+from .kfp_names import remembered_names
 from .plan import PipelinePlan, StepPlan
 from .runtime_source import ENTRY, runtime_source, step_switches
 
@@ -260,8 +262,9 @@ def input_arguments(
     return out
 
 
-def _build_pipeline(plan: PipelinePlan) -> Any:
-    """The kfp pipeline (a GraphComponent) of the plan, its IR built by kfp."""
+def _build_pipeline(plan: PipelinePlan, *, remember_names: bool = True) -> Any:
+    """The kfp pipeline (a GraphComponent) of the plan, its IR built by kfp (with kfp's name cleaning
+    remembered, `kfp_names`, unless `remember_names` is False: the same IR, kfp's way, slower)."""
     for name in sorted(plan.params):
         if name in _KFP_RESERVED or not name[:1].isalpha():
             why = "reserves that name" if name in _KFP_RESERVED else "needs its names to begin with a letter"
@@ -322,7 +325,7 @@ def _build_pipeline(plan: PipelinePlan) -> Any:
     tasks_name, components_name, configure_name = _pipeline_names(plan)
     scope: dict[str, Any] = {components_name: components, tasks_name: tasks, configure_name: configure}
     func = _define(_pipeline_function_source(plan), _pipeline_function_name(plan), scope)
-    with _KFP_PIPELINE_LOCK:
+    with _KFP_PIPELINE_LOCK, remembered_names() if remember_names else contextlib.nullcontext():
         return dsl.pipeline(name=plan.kfp_name, display_name=plan.name)(func)
 
 

@@ -5,6 +5,7 @@ Plain data, no kfp: the planner makes it, the IR builder and the views read it.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -69,10 +70,16 @@ class PipelinePlan:
     inline_runtime: bool = False  # steps carry the step runtime's code instead of importing it
 
     def step(self, name: str) -> StepPlan:
-        for s in self.steps:
-            if s.name == name:
-                return s
-        raise PipelineError(f"pipeline {self.name!r} has no step {name!r}")
+        found = self._steps_by_name.get(name)
+        if found is None:
+            raise PipelineError(f"pipeline {self.name!r} has no step {name!r}")
+        return found
+
+    @functools.cached_property
+    def _steps_by_name(self) -> dict[str, StepPlan]:
+        """The steps by name, made on the first `step()`: the compiler looks steps up by name for each
+        input and each step (a scan of the list each time made a 1,000-step compile quadratic)."""
+        return {s.name: s for s in self.steps}
 
 
 def kfp_name(name: str) -> str:

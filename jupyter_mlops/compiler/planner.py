@@ -110,6 +110,19 @@ def _may_change_notes(step: str, names: frozenset[str], analysis: CellAnalysis) 
     return sorted(notes, key=lambda n: n.line or 0)
 
 
+def _with_plain_cell_hint(error: CellError, pipeline: Pipeline) -> CellError:
+    """A name no step provides, defined in one of the notebook's plain cells: the error says which."""
+    if error.missing is None or not len(pipeline.plain_cells):
+        return error
+    from ..notebook.plain_cells import missing_name_hint
+
+    hint = missing_name_hint(error.missing, pipeline.plain_cells)
+    if hint is None:
+        return error
+    detail = error.detail.split(". Define it in an earlier", 1)[0] + ". " + hint
+    return CellError(detail, cell=error.cell, line=error.line, missing=error.missing)
+
+
 def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
     """The pipeline's plan; every problem found in its cells is raised at once (`errors.raise_all`)."""
     if not pipeline.steps:
@@ -141,6 +154,7 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
             immutable=immutable,
         )
         order = topological_order(io)
+        errors = [_with_plain_cell_hint(e, pipeline) for e in errors]
     except PipelineError as exc:  # a cycle, an unknown --after step: said with the cells' problems
         if not errors:
             raise

@@ -24,6 +24,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -100,10 +101,70 @@ def cache_key(
             before_interface, encode(interface),
             before_parameters, encode(dict(parameters)),
             before_runtime, encode(step_runtime_digest() if uses_runtime else None),
-            ', "version": ', encode(_VERSION), ', "working_dir": ', encode(working_dir), "}",
+            ', "version": ', encode(_VERSION), ', "working_dir": ', encode(working_dir),
         )
     )  # fmt: skip
-    return hashlib.sha256(text.encode()).hexdigest()
+    local = local_modules_digest(step.source, working_dir) if working_dir else None
+    if local is not None:  # keys of steps that import nothing of the notebook's folder are unchanged
+        text += ', "local_modules": ' + encode(local)
+    return hashlib.sha256((text + "}").encode()).hexdigest()
+
+
+def local_modules_digest(source: str, working_dir: str) -> str | None:
+    """The sha256 of the notebook's own modules that a step imports from its working directory
+    (`helpers.py`, a package `src/`): editing one is a cache miss for the steps importing it, as
+    editing the cell is. None when the step imports none."""
+    found: list[tuple[str, str]] = []
+    for name in _imported_names(source):
+        module = os.path.join(working_dir, name + ".py")
+        package = os.path.join(working_dir, name)
+        if os.path.isfile(module):
+            found.append((name + ".py", _file_digest(module)))
+        elif os.path.isdir(package):
+            for folder, dirs, files in os.walk(package):
+                dirs[:] = sorted(d for d in dirs if d != "__pycache__" and not d.startswith("."))
+                for file in sorted(f for f in files if f.endswith(".py")):
+                    path = os.path.join(folder, file)
+                    found.append((os.path.relpath(path, working_dir), _file_digest(path)))
+    if not found:
+        return None
+    return hashlib.sha256(_ENCODER.encode(found).encode()).hexdigest()
+
+
+# `import a.b as c, d` / `from a.b import c`, in the step's code or in the setup code it carries as a
+# string literal (there a line starts after a `\n` escape).
+_NAME = r"[\w.]+(?:[ \t]+as[ \t]+\w+)?"
+_IMPORT = re.compile(rf"(?:\\n|\b)(?:import|from)[ \t]+({_NAME}(?:[ \t]*,[ \t]*{_NAME})*)")
+
+
+@functools.lru_cache(maxsize=_STEP_TEXT_MEMO)
+def _imported_names(source: str) -> tuple[str, ...]:
+    """Top-level names of the modules the step's source imports, setup code included (candidates: only
+    those found in the working directory count)."""
+    names = set()
+    for match in _IMPORT.finditer(source):
+        for part in match.group(1).split(","):
+            top = part.strip().split()[0].split(".")[0] if part.strip() else ""
+            if top.isidentifier():
+                names.add(top)
+    return tuple(sorted(names))
+
+
+def _file_digest(path: str) -> str:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return "gone"
+    return _content_digest(path, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=1024)
+def _content_digest(path: str, size: int, mtime_ns: int) -> str:  # read again only when it changed
+    try:
+        with open(path, "rb") as f:
+            return hashlib.sha256(f.read()).hexdigest()
+    except OSError:
+        return "unreadable"
 
 
 @functools.lru_cache(maxsize=_STEP_TEXT_MEMO)

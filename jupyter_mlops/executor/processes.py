@@ -49,6 +49,7 @@ class StepLaunchError(Exception):
 class StepProcess(Protocol):
     pid: int
     error: str | None  # why it ended, when its exit code cannot tell (its worker died)
+    clean: bool  # ended leaving no process anywhere (its worker saw its tree): no scan for its tag
 
     def wait(self, timeout: float | None = None) -> int | None:
         """The exit code (negative: killed by that signal), or None if still running after `timeout`."""
@@ -110,6 +111,7 @@ class _ForkedStep:
         self.ended = threading.Event()
         self.code: int | None = None
         self.error: str | None = None
+        self.clean = False
 
     def wait(self, timeout: float | None = None) -> int | None:
         if not self.ended.wait(timeout):
@@ -190,8 +192,11 @@ class ForkWorker:
             if "pid" in message:
                 step.pid = int(message["pid"])
                 step.started.set()
-            elif "status" in message:
-                step.code = os.waitstatus_to_exitcode(int(message["status"]))
+            elif "status" in message or "code" in message:
+                if "code" in message:  # it said its code as it ended (worker.py: hear_done)
+                    step.code, step.clean = int(message["code"]), bool(message.get("clean"))
+                else:
+                    step.code = os.waitstatus_to_exitcode(int(message["status"]))
                 with self._lock:
                     self._pending.pop(step.id, None)
                 step.ended.set()
@@ -306,6 +311,7 @@ class _Subprocess:
         self.popen = popen
         self.pid = popen.pid
         self.error: str | None = None
+        self.clean = False  # nothing watched its tree: what it left is looked for by its tag
         self._log = log
         self._lock = threading.Lock()
         self._ended = threading.Event()

@@ -285,8 +285,10 @@ class ContainerStep:
             processes.stop(process)
             raise
         finally:
-            # What it started in sessions of their own (daemons) ends with it, as in a pod.
-            leftovers.kill_tagged(leftovers.STEP_TAG_ENV, tag)
+            # What it started in sessions of their own (daemons) ends with it, as in a pod; a step whose
+            # worker saw it end leaving no process anywhere (worker.py) is not looked for.
+            if not process.clean:
+                leftovers.kill_tagged(leftovers.STEP_TAG_ENV, tag)
 
     def _watch(
         self,

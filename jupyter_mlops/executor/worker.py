@@ -7,12 +7,22 @@ importing nothing from this package, so it works with any interpreter that has k
 Protocol: requests are JSON lines on stdin
 ``{"id", "module", "function", "executor_input", "log", "env"}``; replies are JSON lines on the original
 stdout: ``{"ready": true}`` once, then ``{"id", "pid"}`` when a step's child starts and
-``{"id", "status"}`` (a raw wait status) when it ends. ``{"id", "signal"}`` asks the worker to signal
+``{"id", "status"}`` (a raw wait status) when it ends, or ``{"id", "code", "clean": true}`` as soon as
+the step said it is done when it left no process behind (see `_clean_end`). ``{"id", "signal"}`` asks the
+worker to signal
 that step's process group: only the worker knows whether it has reaped the step (after which its pid
 may belong to anyone), so only the worker signals steps. When a step ends, what it left running in its
 group is killed before the step is reaped (while its zombie still holds the group id). On stdin EOF (the
 engine went away) the worker terminates the process groups of the steps still running and exits; if
 the worker itself dies, its steps get SIGKILL from the kernel (PR_SET_PDEATHSIG).
+
+The worker is a child subreaper (PR_SET_CHILD_SUBREAPER): a process a step starts stays in the
+worker's tree when its parent exits (a double-forked daemon is adopted by the worker, not by init).
+So when a step says it is done (its exit code, on a pipe, after it flushed its output) and neither it
+nor the worker has a child besides the running steps, the step left nothing anywhere: the worker
+SIGKILLs it (it was about to exit) and reports its end at once, without waiting for its process to be
+torn down, and the engine skips its scan of every process for the step's tag (leftovers.py). Otherwise
+the end is reported when the step is reaped, as before, and the engine scans.
 """
 
 from __future__ import annotations
@@ -22,6 +32,7 @@ import json
 import os
 import select
 import signal
+import struct
 import sys
 import time
 import traceback
@@ -29,6 +40,8 @@ from collections.abc import Callable
 from typing import Any
 
 _PR_SET_PDEATHSIG = 1
+_PR_SET_CHILD_SUBREAPER = 36
+_DONE = struct.Struct("=ii")  # (pid, exit code): a step says it is done, on the worker's pipe
 
 
 def _die_with_parent() -> Callable[[int], None]:
@@ -46,6 +59,35 @@ def _die_with_parent() -> Callable[[int], None]:
     return arm
 
 
+def _become_subreaper() -> bool:
+    """Adopt the orphans of this worker's steps (Linux); False where the system cannot."""
+    import ctypes
+
+    try:
+        return int(ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _children(pid: int) -> list[int] | None:
+    """The children of every thread of `pid` (zombies included); None if they cannot be read."""
+    try:
+        found = []
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children", "rb") as f:
+                found += [int(c) for c in f.read().split()]
+        return found
+    except (OSError, ValueError):
+        return None
+
+
+def _clean_end(step: int, expected: set[int]) -> bool:
+    """Has the step `step` (SIGKILLed, not reaped) left no process? It has no child, and this worker,
+    which adopts the orphans of its steps' trees, has no child but its steps (`expected`). The step's
+    children are read first: one moved to this worker meanwhile is then seen in one list or the other."""
+    return _children(step) == [] and set(_children(os.getpid()) or [-1]) <= expected
+
+
 def _signal_step(pid: int, sig: int) -> None:
     """Signal an unreaped child's group (or just the child, if it has not made its session yet)."""
     try:
@@ -57,8 +99,11 @@ def _signal_step(pid: int, sig: int) -> None:
         pass
 
 
-def _run_child(request: dict[str, Any], keep_fds: tuple[int, ...], arm: Callable[[int], None]) -> None:
-    """In the forked child: become a session leader, log to the step's file, run kfp's executor."""
+def _run_child(
+    request: dict[str, Any], keep_fds: tuple[int, ...], arm: Callable[[int], None], done: int
+) -> None:
+    """In the forked child: become a session leader, log to the step's file, run kfp's executor; once
+    its output is flushed, say so on `done` (the worker may then end it, see `_clean_end`)."""
     code = 1
     try:
         worker_pid = os.getppid()
@@ -74,19 +119,80 @@ def _run_child(request: dict[str, Any], keep_fds: tuple[int, ...], arm: Callable
         for fd in (log, null, *keep_fds):
             os.close(fd)
         os.environ.update(request["env"])
+        _exit_handlers_of_its_own()
         if request.get("cwd"):
             try:
                 os.chdir(request["cwd"])  # the notebook's folder, as in its kernel
             except OSError as e:
                 print(f"cannot enter the step's working directory {request['cwd']}: {e}", file=sys.stderr)
                 return
+            _import_from(os.getcwd())
         code = _run_step(request)
+        _finish_as_python_does()
     finally:
         try:
             sys.stdout.flush()
             sys.stderr.flush()
+            os.write(done, _DONE.pack(os.getpid(), code))
         finally:
             os._exit(code)
+
+
+_NEVER_DROPPED = frozenset({"kfp", "jupyter_mlops", "google", "__main__"})
+
+
+def _import_from(folder: str) -> None:
+    """Import as `python -m` in `folder` would: the step's working directory (the notebook's folder)
+    first on sys.path, so the notebook's own modules (helpers.py, src/) import as in its kernel. A
+    module preloaded before the fork (a zygote's) that a file there shadows is dropped from
+    sys.modules, so that the step imports the file, as a fresh interpreter would."""
+    if not sys.path or sys.path[0] != folder:
+        sys.path.insert(0, folder)
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return
+    loaded = {name.partition(".")[0] for name in sys.modules}
+    loaded -= _NEVER_DROPPED | set(sys.stdlib_module_names)
+    local = set()
+    for entry in entries:
+        stem = entry[:-3] if entry.endswith(".py") else entry
+        if stem in loaded and (
+            entry.endswith(".py") or os.path.isfile(os.path.join(folder, entry, "__init__.py"))
+        ):
+            local.add(stem)
+    for name in [n for n in sys.modules if n.partition(".")[0] in local]:
+        del sys.modules[name]
+
+
+def _exit_handlers_of_its_own() -> None:
+    """A forked step starts with no `atexit` handlers of the processes it was forked from (the
+    runner service's, a zygote's: theirs to run, not the step's), but logging's, which flushes and
+    closes the step's own log handlers."""
+    import atexit
+
+    atexit._clear()
+    logging = sys.modules.get("logging")
+    if logging is not None:
+        atexit.register(logging.shutdown)
+
+
+def _finish_as_python_does() -> None:
+    """What `python -m kfp.dsl.executor_main` does after the step's function, before the process
+    ends (a forked step ends with os._exit, which does neither by itself): wait for the threads the
+    step started and did not mark daemon, then run its `atexit` handlers (mlflow's end_run, a
+    writer's final flush). Errors in them are printed to the step's log, as Python prints them, and
+    do not change its exit code."""
+    import atexit
+    import threading
+
+    shutdown = getattr(threading, "_shutdown", None)  # CPython's own wait for non-daemon threads
+    if callable(shutdown):
+        try:
+            shutdown()
+        except Exception:
+            traceback.print_exc()
+    atexit._run_exitfuncs()
 
 
 def _run_step(request: dict[str, Any]) -> int:
@@ -170,8 +276,13 @@ def main() -> None:
     signal.signal(signal.SIGCHLD, lambda *_: None)
     signal.set_wakeup_fd(wake_w)
     arm = _die_with_parent()
+    subreaper = _become_subreaper()
+    done_r, done_w = os.pipe()
+    os.set_blocking(done_r, False)
     children: dict[int, int] = {}  # pid -> request id (unreaped children only)
     pids: dict[int, int] = {}  # request id -> pid
+    said: dict[int, int] = {}  # pid -> the exit code a step said it ends with
+    ended: set[int] = set()  # steps whose end was told (they left nothing), not reaped yet
 
     def reply(message: dict[str, Any]) -> None:
         data = (json.dumps(message) + "\n").encode()
@@ -179,7 +290,7 @@ def main() -> None:
             data = data[os.write(out, data) :]
 
     def reap() -> None:
-        while children:
+        while True:  # steps, and the orphans of steps' trees this worker adopted
             try:  # an exited child, left a zombie: its pid (and group id) are still its own
                 info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
             except ChildProcessError:
@@ -193,25 +304,42 @@ def main() -> None:
                 except OSError:
                     pass
             _, status = os.waitpid(pid, 0)
+            ended.discard(pid)
             rid = children.pop(pid, None)
             if rid is not None:
                 pids.pop(rid, None)
-                reply({"id": rid, "status": status})
+                code = said.pop(pid, None)
+                reply({"id": rid, "status": status} if code is None else {"id": rid, "code": code})
+
+    def hear_done(data: bytearray) -> None:
+        """Steps that said they are done: told at once when they left no process (`_clean_end`)."""
+        while len(data) >= _DONE.size:
+            pid, code = _DONE.unpack(bytes(data[: _DONE.size]))
+            del data[: _DONE.size]
+            rid = children.get(pid)
+            if rid is None:
+                continue  # reaped already (its end was told then)
+            said[pid] = code
+            os.kill(pid, signal.SIGKILL)  # ours, unreaped; it was exiting: now none of its threads forks
+            if subreaper and _clean_end(pid, {*children, *ended}):
+                del children[pid], pids[rid], said[pid]
+                ended.add(pid)
+                reply({"id": rid, "code": code, "clean": True})
 
     reply({"ready": True, "pid": os.getpid()})
     pending = bytearray()  # (appending to bytes would copy a large executor input over and over)
+    done = bytearray()
     stdin = sys.stdin.fileno()
     while True:
         try:
-            readable, _, _ = select.select([stdin, wake_r], [], [], 1.0)
+            readable, _, _ = select.select([stdin, wake_r, done_r], [], [], 1.0)
         except InterruptedError:
             readable = []
+        if done_r in readable:
+            _drain(done_r, done)
+            hear_done(done)
         if wake_r in readable:
-            try:
-                while os.read(wake_r, 4096):
-                    pass
-            except BlockingIOError:
-                pass
+            _drain(wake_r, bytearray())
         reap()
         if stdin not in readable:
             continue
@@ -236,7 +364,7 @@ def main() -> None:
                 reply({"id": request["id"], "error": f"cannot fork a step process: {e}"})
                 continue
             if pid == 0:
-                _run_child(request, (out, wake_r, wake_w), arm)
+                _run_child(request, (out, wake_r, wake_w, done_r), arm, done_w)
             children[pid] = request["id"]
             pids[request["id"]] = pid
             reply({"id": request["id"], "pid": pid})
@@ -249,6 +377,14 @@ def main() -> None:
         time.sleep(0.05)
     for pid in list(children):
         _signal_step(pid, signal.SIGKILL)
+
+
+def _drain(fd: int, into: bytearray) -> None:
+    try:
+        while chunk := os.read(fd, 4096):
+            into += chunk
+    except BlockingIOError:
+        pass
 
 
 def run_one(request_file: str) -> None:

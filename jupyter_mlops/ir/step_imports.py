@@ -40,5 +40,25 @@ def step_imports(documents: Sequence[Mapping[str, Any]]) -> list[str]:
             container = spec.get("container", {}) if isinstance(spec, Mapping) else {}
             command = container.get("command", []) if isinstance(container, Mapping) else []
             if command and any("kfp.dsl.executor_main" in str(part) for part in command):
-                names |= imports_of(str(command[-1]))
+                program = str(command[-1])
+                names |= imports_of(program)
+                names |= _notebook_step_imports(program)
     return sorted(n for n in names if n not in sys.stdlib_module_names and n not in NOT_PRELOADED)
+
+
+@functools.lru_cache(maxsize=256)
+def _notebook_step_imports(program: str) -> frozenset[str]:
+    """A notebook step carries its cell's code and the setup code as literals of its runtime call
+    (`ir/step_sources.py`), not as statements: their imports, read from those literals."""
+    from .step_sources import runtime_call
+
+    call = runtime_call(program)
+    if call is None:
+        return frozenset()
+    names: set[str] = set()
+    setup = call.get("setup")
+    chunks = [setup] if isinstance(setup, str) else [c[1] for c in setup or [] if len(c) > 1]
+    for code in [*chunks, call.get("cell")]:
+        if isinstance(code, str):
+            names |= imports_of(code)
+    return frozenset(names)

@@ -42,6 +42,11 @@ class StepSource:
                 return table[argument][0]
         return argument
 
+    @property
+    def result_name(self) -> str | None:
+        """The variable the cell's last line names, when its last value is a bare name (`final`)."""
+        return _last_name(self.cell) if self.result else None
+
     def setup_code(self) -> str:
         """The setup cells' code, one after another."""
         if isinstance(self.setup, str):
@@ -49,7 +54,19 @@ class StepSource:
         return "\n".join(str(chunk[1]) for chunk in self.setup if len(chunk) > 1)
 
 
-def _runtime_call(source: str) -> dict[str, Any] | None:
+@functools.lru_cache(maxsize=256)
+def _last_name(cell: str) -> str | None:
+    try:
+        body = ast.parse(cell).body
+    except SyntaxError:  # IPython syntax the step's code had removed: no name to offer
+        return None
+    last = body[-1] if body else None
+    if isinstance(last, ast.Expr) and isinstance(last.value, ast.Name):
+        return last.value.id
+    return None
+
+
+def runtime_call(source: str) -> dict[str, Any] | None:
     """The step runtime call's literal keywords. The step's function comes last in its program, after
     the inlined runtime (thousands of lines): its `def` alone is parsed first, the whole program only
     if that finds nothing (a 20-step run's first view took ~0.4 s parsing every runtime)."""
@@ -100,7 +117,7 @@ def notebook_steps(documents: Sequence[Mapping[str, Any]]) -> dict[str, StepSour
         container = executor.get("container")
         if not isinstance(container, Mapping):
             continue
-        call = _runtime_call(_program(container))
+        call = runtime_call(_program(container))
         if call is None:
             continue
         found[step_label(key, task)] = StepSource(

@@ -8,6 +8,7 @@ backends and widgets load on first use.
 from __future__ import annotations
 
 import functools
+import re
 import shlex
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +21,8 @@ from ..errors import MlopsError, UsageError
 from ..notebook.options import _Parser, split_magic_line
 from ..notebook.pipeline import normalize_source
 from ..notebook.workspace import Workspace, default_pipeline_name, kernel_notebook_path
+
+_OWN_CELL_MAGIC = re.compile(r"%%(component|pipeline)\b")  # cells that are not plain cells
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -79,12 +82,31 @@ class PipelineMagics(Magics):
         metadata = _request_metadata(self.shell)
         cell_id = getattr(info, "cell_id", None) or metadata.get("cellId")
         self._cell_id = cell_id if isinstance(cell_id, str) and cell_id else None
+        self._note_plain_cell(getattr(info, "raw_cell", None), self._cell_id)
         self._definitions_in_cell = 0
         deleted = metadata.get("deletedCells")
         if isinstance(deleted, list):
             for gone in deleted:
                 if isinstance(gone, str) and gone:
                     self.workspace.forget_cell(f"id:{gone}")
+
+    def _note_plain_cell(self, source: Any, cell_id: str | None, count: int | None = None) -> None:
+        """Remember a cell without a pipeline magic, so that an error about a name no step provides can
+        say that this cell defines it (`notebook/plain_cells.py`)."""
+        if not isinstance(source, str) or not source.strip() or _OWN_CELL_MAGIC.match(source.lstrip()):
+            return
+        if count is None:
+            count = getattr(self.shell, "execution_count", None)
+        label = f"In [{count}]" if isinstance(count, int) else "an earlier cell"
+        key = f"id:{cell_id}" if cell_id else f"exec:{count}"
+        self.workspace.plain_cells.record(key, label, source)
+
+    def note_history(self) -> None:
+        """The cells run before `%load_ext` (IPython's `In` history), usually the imports."""
+        history = self.shell.user_ns.get("In") if self.shell is not None else None
+        if isinstance(history, list):
+            for count, source in enumerate(history[1:], start=1):
+                self._note_plain_cell(source, None, count)
 
     def _learn_notebook_name(self) -> None:
         """Name the default pipeline after the notebook as soon as the kernel can tell which it is."""
@@ -267,6 +289,7 @@ def register(ipython: Any) -> PipelineMagics:
     magics = PipelineMagics(ipython)
     ipython.register_magics(magics)
     ipython.events.register("pre_run_cell", magics.before_cell)
+    magics.note_history()
     # log_metric and logdir work in plain cells too (recorded against the notebook session), so a cell
     # behaves the same in the kernel and as a step.
     from .. import session_api

@@ -50,10 +50,12 @@ def load_outputs(m: PipelineMagics, args: list[str]) -> None:
     if missing:
         known = ", ".join(values) or "none"
         raise UsageError(
-            f"step {opts.step!r} of run {run.id} has no output {missing[0]!r} (outputs: {known})"
+            f"step {opts.step!r} of run {run.id} has no output {missing[0]!r} (outputs: {known}). A step "
+            "keeps the values that later steps read and its cell's last value (`result`); to keep "
+            f"{missing[0]!r}, end the cell with it or list it in the step's --outputs"
         )
     assert m.shell is not None
-    loaded = {n: values[n] for n in names}
+    loaded = {values.binding_name(n): values[n] for n in names}  # the last value under its variable
     m.shell.user_ns.update(loaded)
     listing = ", ".join(f"{n} ({_short(v)})" for n, v in loaded.items())
     print(f"Loaded from step {opts.step!r} of run {run.name} ({run.id}): {listing}")

@@ -99,7 +99,7 @@ def _packages(values: list[str]) -> tuple[tuple[str, ...], bool]:
 def _component_parser() -> _Parser:
     p = _Parser(prog="%%component", add_help=False)
     p.add_argument("name")
-    p.add_argument("--packages", action="append", default=[])
+    p.add_argument("--packages", action="extend", nargs="+", default=[])  # a,b or a b (as pip)
     p.add_argument("--image")
     p.add_argument("--cpu")
     p.add_argument("--memory")
@@ -163,7 +163,13 @@ def _split(line: str, prog: str) -> list[str]:
 
 def parse_component_line(line: str) -> tuple[str, StepOptions]:
     """`train --cpu 2 --packages numpy` -> ("train", StepOptions(...)). Raises UsageError."""
-    args = _component_parser().parse_args(_split(line, "%%component"))
+    words = _split(line, "%%component")
+    if not words or words[0].startswith("-"):
+        raise UsageError(
+            "%%component needs the step's name first: %%component NAME [options], "
+            "e.g. %%component train --packages numpy,pandas"
+        )
+    args = _component_parser().parse_args(words)
     name: str = args.name
     if not STEP_NAME.match(name):
         raise UsageError(
@@ -234,7 +240,7 @@ def parse_setup_line(line: str) -> SetupOptions:
     """Options of `%%pipeline setup [--packages P,Q] [--define-only] [--inline-runtime]`: packages
     every step gets, whether the cell runs in the kernel, whether steps carry the step runtime."""
     p = _Parser(prog="%%pipeline setup", add_help=False)
-    p.add_argument("--packages", action="append", default=[])
+    p.add_argument("--packages", action="extend", nargs="+", default=[])  # a,b or a b (as pip)
     p.add_argument("--define-only", action="store_true")
     p.add_argument("--inline-runtime", action="store_true")
     args = p.parse_args(_split(line, "%%pipeline setup"))

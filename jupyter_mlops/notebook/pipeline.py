@@ -12,6 +12,7 @@ from typing import Any
 
 from ..errors import CellError, PipelineError, UsageError
 from .options import SetupOptions, StepOptions
+from .plain_cells import PlainCells
 
 PARAM_TYPES: dict[type, str] = {
     bool: "bool",
@@ -138,6 +139,8 @@ class Pipeline:
     params_cells: dict[str, str] = field(default_factory=dict)
     params: dict[str, Param] = field(default_factory=dict)
     step_cells: dict[str, str] = field(default_factory=dict)  # cell key -> step name
+    # The notebook's plain cells (shared by its pipelines), for hints on names no step provides.
+    plain_cells: PlainCells = field(default_factory=PlainCells, compare=False, repr=False)
 
     @property
     def setup(self) -> str:

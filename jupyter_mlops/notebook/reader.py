@@ -32,6 +32,7 @@ def feed_cell(workspace: Workspace, source: str, label: str, key: str | None = N
     try:
         magic = split_cell_magic(source)
         if magic is None:
+            workspace.plain_cells.record(key or label, label, source)
             for line in source.splitlines():
                 match = _LINE_MAGIC.match(line.strip())
                 if match:

@@ -20,6 +20,7 @@ from pathlib import Path
 from ..errors import PipelineError, UsageError
 from .options import parse_component_line, parse_setup_line, split_magic_line
 from .pipeline import UNKEYED, Pipeline, SetupCell, StepDef, normalize_source
+from .plain_cells import PlainCells
 
 
 def default_pipeline_name(notebook_path: str | None) -> str:
@@ -61,6 +62,7 @@ class Workspace:
         self.pipelines: dict[str, Pipeline] = {}
         self.active_name: str | None = None
         self.named = False  # True once `%pipeline new/use` chose a pipeline by name
+        self.plain_cells = PlainCells()  # cells with no pipeline magic (see notebook/plain_cells.py)
 
     def set_default_name(self, name: str) -> None:
         """The notebook's name became known (a kernel learns it late, e.g. from papermill's injected
@@ -78,7 +80,7 @@ class Workspace:
     def active(self) -> Pipeline:
         name = self.active_name or self.default_name
         if name not in self.pipelines:
-            self.pipelines[name] = Pipeline(name)
+            self.pipelines[name] = Pipeline(name, plain_cells=self.plain_cells)
         self.active_name = name
         return self.pipelines[name]
 
@@ -97,7 +99,7 @@ class Workspace:
 
     def new(self, name: str) -> Pipeline:
         """Start pipeline NAME (replacing an earlier one of that name) and make it active."""
-        self.pipelines[name] = Pipeline(name)
+        self.pipelines[name] = Pipeline(name, plain_cells=self.plain_cells)
         self.active_name = name
         self.named = True
         return self.pipelines[name]
@@ -106,7 +108,7 @@ class Workspace:
         """Select pipeline NAME, creating it if it does not exist yet."""
         self.named = True
         if name not in self.pipelines:
-            self.pipelines[name] = Pipeline(name)
+            self.pipelines[name] = Pipeline(name, plain_cells=self.plain_cells)
         self.active_name = name
         return self.pipelines[name]
 

@@ -22,16 +22,25 @@ _REPR_CHARS = 120
 def describe_artifact(artifact: ArtifactInfo) -> str:
     """`numpy.ndarray (2, 3) float32`, `pandas.DataFrame (100, 4)`, `3` (a last value), `Dataset`."""
     meta = artifact.metadata
-    if artifact.name == "result" and isinstance(meta.get("repr"), str):
+    preview = meta.get("preview")
+    shaped = isinstance(meta.get("shape"), list) or (isinstance(preview, dict) and "shape" in preview)
+    if artifact.name == "result" and isinstance(meta.get("repr"), str) and not shaped:  # a frame: its shape
         text = str(meta["repr"])
         return text if len(text) <= _REPR_CHARS else text[: _REPR_CHARS - 1] + "…"
     kind = meta.get("type")
     if not isinstance(kind, str):
         return artifact.type.removeprefix("system.")  # not a notebook value: its KFP type
     shape = meta.get("shape")
+    if not isinstance(shape, list) and isinstance(preview, dict):  # pickled or grouped: the preview's
+        shape = preview.get("shape")
+        if kind == "pandas.Series" and isinstance(shape, list) and len(shape) == 2:
+            shape = shape[:1]  # previewed as a one-column frame
+    dtype = meta.get("dtype")
+    if not isinstance(dtype, str) and isinstance(preview, dict) and kind == "numpy.ndarray":
+        dtype = preview.get("dtype")
     extra = f" {tuple(shape)}" if isinstance(shape, list) else ""
-    if isinstance(meta.get("dtype"), str):
-        extra += f" {meta['dtype']}"
+    if isinstance(dtype, str):
+        extra += f" {dtype}"
     return kind + extra
 
 

@@ -9,7 +9,7 @@ import tornado.web
 from jupyter_server.auth.decorator import authorized
 
 from ..backends.base import Backend
-from ..errors import UsageError
+from ..errors import Unsupported, UsageError
 from ..models import ArtifactFile
 from ..render.log_filter import STATES, filter_chunk
 from .base import MlopsHandler, http_error
@@ -38,6 +38,15 @@ class StepLogHandler(MlopsHandler):
         def read(b: Backend) -> dict[str, object]:
             try:
                 chunk = b.logs(run_id, step, offset)
+            except Unsupported as exc:  # no log to be had here (a KFP API server alone): a note, once
+                text = f"[jupyter-mlops] {exc}\n"
+                return {
+                    "text": text,
+                    "offset": offset,
+                    "next_offset": offset,
+                    "complete": True,
+                    "missing": True,
+                }
             except OSError as exc:  # e.g. an offset past the file system's largest file: EINVAL
                 raise UsageError(
                     f"cannot read the log of step {step!r} from byte {offset}: {exc.strerror or exc}; "

@@ -13,7 +13,7 @@ import contextlib
 import os
 import pickle
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -105,9 +105,13 @@ class StepOutputs(Mapping[str, Any]):
         step: StepInfo,
         artifacts: list[ArtifactInfo],
         variables: Mapping[str, str] | None = None,
+        result_name: str | None = None,
+        fetch: Callable[[ArtifactInfo], ArtifactInfo] | None = None,
     ) -> None:
         self.run_id = run_id
         self.step = step.name
+        self.result_name = result_name  # the cell ended with this bare name: `result` is its value
+        self._fetch = fetch  # an artifact elsewhere (a KFP run's object store) -> its local copy
         by_arg = {a.name: a for a in artifacts}
         self._artifacts: dict[str, ArtifactInfo] = {}
         self._plain: dict[str, Any] = {}
@@ -126,16 +130,32 @@ class StepOutputs(Mapping[str, Any]):
     def _known(self) -> list[str]:
         return [*self._artifacts, *self._plain]
 
+    def binding_name(self, name: str) -> str:
+        """The name to give output `name` in a namespace: the cell's last value under its variable."""
+        if name == "result" and self.result_name and self.result_name not in self._known():
+            return self.result_name
+        return name
+
+    def __contains__(self, name: object) -> bool:  # without reading the value (Mapping's would)
+        known = self._known()
+        return name in known or (name == self.result_name and "result" in self._artifacts)
+
     def __getitem__(self, name: str) -> Any:
         if name in self._plain:
             return self._plain[name]
+        if name not in self._artifacts and name == self.result_name and "result" in self._artifacts:
+            name = "result"  # `final` on the cell's last line: its value is the step's result
         if name not in self._artifacts:
             known = ", ".join(self._known()) or "none"
             raise KeyError(
-                f"step {self.step!r} of run {self.run_id} has no output {name!r} (outputs: {known})"
+                f"step {self.step!r} of run {self.run_id} has no output {name!r} (outputs: {known}). "
+                "A step keeps the values that later steps read and its cell's last value (`result`); "
+                f"to keep {name!r}, end the cell with it or list it in the step's --outputs"
             )
         if name not in self._loaded:
             artifact = self._artifacts[name]
+            if self._fetch is not None:
+                artifact = self._artifacts[name] = self._fetch(artifact)
             if artifact.metadata.get("format") in _VALUE_FORMATS:
                 self._loaded[name] = load_artifact_value(artifact, name, self._groups)
             else:
@@ -154,6 +174,8 @@ class StepOutputs(Mapping[str, Any]):
             raise KeyError(
                 f"step {self.step!r} of run {self.run_id} has no stored output {name!r} (stored: {known})"
             )
+        if self._fetch is not None:
+            self._artifacts[name] = self._fetch(self._artifacts[name])
         return value_file(self._artifacts[name])
 
     def describe(self, name: str) -> str:
@@ -180,6 +202,9 @@ def step_outputs(
     steps: list[StepInfo],
     artifacts: list[ArtifactInfo],
     variables: Mapping[str, Mapping[str, str]] | None = None,
+    *,
+    result_names: Mapping[str, str | None] | None = None,
+    fetch: Callable[[ArtifactInfo], ArtifactInfo] | None = None,
 ) -> dict[str, StepOutputs]:
     """Step name -> its outputs, for the steps that produced any the user made. `variables`: per
     step, output argument -> the user's variable (from the compiled step, `step_sources`)."""
@@ -191,7 +216,8 @@ def step_outputs(
         if not step.outputs:
             continue
         names = (variables or {}).get(step.name, {})
-        outputs = StepOutputs(run_id, step, by_step.get(step.name, []), names)
+        result_name = (result_names or {}).get(step.name)
+        outputs = StepOutputs(run_id, step, by_step.get(step.name, []), names, result_name, fetch)
         if len(outputs):
             out[step.name] = outputs
     return out

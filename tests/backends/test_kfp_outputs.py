@@ -35,7 +35,9 @@ def test_outputs_and_metrics_come_back_from_ml_metadata(standin: StandIn, specs:
     probed = len([r for r in standin.requests if r.startswith("POST /ml_metadata.")])
     run_id = backend.submit(specs["dataset"], {"count": 4}).id
     info = succeeded(backend, run_id)
-    assert info.step("count-lines").outputs == {"Output": 4}  # an int again (MLMD's Struct has doubles)
+    outputs = info.step("count-lines").outputs
+    assert outputs["Output"] == 4  # an int again (MLMD's Struct has doubles)
+    assert set(outputs) == {"Output", "metrics"} and outputs["metrics"].startswith("minio://")  # as local
     assert info.step("count-lines").metrics == {"lines": 4.0} and info.metrics == {"count-lines.lines": 4.0}
     assert Run(backend, run_id).outputs["count-lines"]["Output"] == 4
     [data] = backend.artifacts(run_id, "write-lines")

@@ -87,6 +87,26 @@ def test_wait_times_out_naming_the_run_and_cancel_stops_it(
     assert run.tasks == {"add": StepState.SUCCEEDED, "nap": StepState.CANCELED}
 
 
+def test_waiting_reads_the_runs_state_and_the_whole_run_once_at_its_end(
+    home: Path, specs: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run's record holds all its steps: re-read every half second while waiting, a long pipeline
+    cost more to wait for the longer it was (issue 15, a 1,000-step pipeline)."""
+    backend = LocalBackend(home)
+    run = mlops.run(specs["sleepy"], {"seconds": 2}, backend=backend)
+    reads: list[str] = []
+    get_run = backend.store.get_run
+
+    def counted(run_id: str) -> Any:
+        reads.append(run_id)
+        return get_run(run_id)
+
+    monkeypatch.setattr(backend.store, "get_run", counted)
+    assert run.wait(timeout=300).state is RunState.SUCCEEDED
+    assert reads == [run.id]  # at the end, for what `wait()` returns
+    assert run.tasks == {"add": StepState.SUCCEEDED, "nap": StepState.SUCCEEDED}
+
+
 def test_log_metric_in_a_plain_cell_goes_to_the_notebook_session(home: Path) -> None:
     mlops.log_metric("accuracy", 0.8)
     mlops.log_metric("accuracy", 0.9, step=2)

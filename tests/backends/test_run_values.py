@@ -89,7 +89,9 @@ def test_outputs_are_the_values_under_the_users_names(home: Path, monkeypatch: p
     assert detail["outputs"]["arr"] == "numpy.ndarray (2, 3) float32" and detail["outputs"]["result"] == "3"
     assert "mlops_metrics" not in detail["outputs"] and "_hidden" in detail["outputs"]
     used = run_view(run.backend, run.id).step_detail("use_them")
-    assert used["inputs"]["df"] == "pandas.DataFrame from make_df" and used["outputs"] == {}
+    assert (
+        used["inputs"]["df"] == "pandas.DataFrame (3, 2) from make_df"
+    )  # shape from its preview and used["outputs"] == {}
     assert str(home) not in repr(detail) + repr(used)  # no paths
     previews = detail["previews"]  # made by the step when it stored each value
     assert previews["df"]["kind"] == "table" and previews["df"]["rows"][0] == ["1", "x"]

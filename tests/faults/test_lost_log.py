@@ -34,3 +34,8 @@ def test_a_step_that_never_ran_has_an_empty_log_not_a_lost_one(home: Path, specs
     run = finished(backend, backend.submit(specs["failing"]).id)
     chunk = backend.logs(run.id, "add-2")  # skipped: its upstream failed
     assert chunk.text == "" and chunk.complete and not chunk.missing
+    out = io.StringIO()
+    print_logs(backend, run.id, "add-2", follow=False, out=out)  # says so, rather than print nothing
+    assert out.getvalue() == f"(step 'add-2' of run {run.id} printed nothing; it is SKIPPED)\n", (
+        out.getvalue()
+    )

@@ -56,3 +56,37 @@ def test_load_outputs_and_debug_a_failed_step(tmp_path: Path) -> None:
         assert reply["status"] == "error" and "no step 'nope'" in shown and "make_data" in shown, shown
     finally:
         session.close()
+
+
+def test_a_last_line_naming_a_variable_is_that_variables_value(tmp_path: Path) -> None:
+    """`final` on a leaf step's last line: nothing downstream reads it, so it is kept as the step's
+    `result`; `run.outputs[step]["final"]` and `%pipeline load` find it under the name the cell used."""
+    session = KernelSession(tmp_path, env={"JUPYTER_MLOPS_HOME": str(tmp_path / "home")})
+    try:
+        for cell in [
+            "%load_ext jupyter_mlops",
+            "%%component make\nparts = [3, 1, 2]\n",
+            "%%component pick\nfinal = sorted(parts)\nspare = len(parts)\nfinal\n",
+        ]:
+            reply, shown = session.run(cell)
+            assert reply["status"] == "ok", shown
+        reply, shown = session.run(
+            "r = %pipeline run --wait\nprint(r.state.value, r.outputs['pick']['final'])"
+        )
+        assert reply["status"] == "ok" and "SUCCEEDED [1, 2, 3]" in shown, shown
+        assert (
+            session.value("('final' in r.outputs['pick'], list(r.outputs['pick']))") == "(True, ['result'])"
+        )
+
+        reply, shown = session.run("r.outputs['pick']['spare']")
+        assert reply["status"] == "error", shown
+        assert "has no output 'spare' (outputs: result)" in shown, shown
+        assert "end the cell with it or list it in the step's --outputs" in shown, shown
+
+        session.run("final = None")
+        reply, shown = session.run("%pipeline load {r.id} pick")
+        assert reply["status"] == "ok" and "final (list)" in shown, shown
+        assert session.value("final") == "[1, 2, 3]"
+        assert session.value("'result' in dir()") == "False"  # not bound under the plumbing's name
+    finally:
+        session.close()

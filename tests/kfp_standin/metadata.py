@@ -8,7 +8,8 @@ as a Struct: numbers come back as doubles, as protobuf's Struct has no ints); ea
 its type, an object-store URI and its metadata as custom properties (a `system.Metrics` artifact's are
 its metrics, as doubles), and an OUTPUT event whose path is the output's name. Answered:
 GetContextByTypeAndName, GetExecutionsByContext, GetArtifactsByContext, GetEventsByExecutionIDs;
-anything else is grpc-status 12 UNIMPLEMENTED. Not modelled: `pod_name`, Struct-valued metadata.
+anything else is grpc-status 12 UNIMPLEMENTED. An artifact's metadata is recorded as the launcher
+converts it (`_record`). Not modelled: `pod_name`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from jupyter_mlops.backends.kfp.mlmd import frame, unframe
 from jupyter_mlops.backends.kfp.mlmd_messages import MESSAGES
 
+from .artifacts import uri_of
 from .cluster import Cluster
 
 
@@ -97,18 +99,13 @@ class Metadata:
         local_id = self.cluster.record(run_id).attempts[-1]
         found = []
         for a in self.cluster.local.artifacts(local_id):
-            uri = f"minio://mlpipeline/v2/artifacts/{run_id}/{a.step}/{a.name}"  # the object store's
+            uri = uri_of(run_id, a.step, a.name)  # in the object store (artifacts.py serves it)
             artifact = MESSAGES["Artifact"](id=_id(a.uri), type=a.type, uri=uri, name=a.name)
             artifact.custom_properties["display_name"].string_value = a.name
             for key, value in a.metadata.items():
-                if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-                    continue  # (a Struct would carry the rest: not modelled)
-                if isinstance(value, str):
-                    artifact.custom_properties[key].string_value = value
-                elif isinstance(value, int) and a.type != "system.Metrics":  # metrics are doubles
-                    artifact.custom_properties[key].int_value = value
-                else:
-                    artifact.custom_properties[key].double_value = float(value)
+                _record(artifact.custom_properties[key], value)
+                if not artifact.custom_properties[key].WhichOneof("value"):
+                    del artifact.custom_properties[key]
             found.append((artifact, _id(local_id, a.step), a.name))
         return found
 
@@ -132,6 +129,23 @@ class Metadata:
                     event = answer.events.add(artifact_id=artifact.id, execution_id=execution_id, type=4)
                     event.path.steps.add(key=name)
         return 0, answer
+
+
+def _record(field: Any, value: Any) -> None:
+    """An artifact's metadata value as KFP's launcher records it (metadata.StructValueToMLMDValue,
+    backend/src/v2/metadata/client.go): the executor's metadata is a protobuf Struct, so a number is a
+    double, a bool the int 1 or 0, a list a struct {"list": [...]}, an object a struct {"struct": {...}};
+    null is not recorded."""
+    if isinstance(value, str):
+        field.string_value = value
+    elif isinstance(value, bool):
+        field.int_value = int(value)
+    elif isinstance(value, (int, float)):
+        field.double_value = float(value)
+    elif isinstance(value, (list, tuple)):
+        field.struct_value.update({"list": list(value)})
+    elif isinstance(value, dict):
+        field.struct_value.update({"struct": value})
 
 
 def _trailers(status: int, message: str) -> bytes:

@@ -14,15 +14,17 @@ API server) it answers the UI's own `GET /k8s/pod/logs?podname=&runid=&podnamesp
 (frontend/server/handlers/pod-logs.ts: the main container's log as plain text; 400 without podname,
 422 without podnamespace in multi-user mode, 403 for another's namespace, 404 "pod not found").
 It also answers ML Metadata over gRPC-web at `POST /ml_metadata.MetadataStoreService/{method}`, as the
-UI's server proxies it (metadata.py says what is recorded). `ui=False` is the API server alone
-(ml-pipeline:8888), which has neither.
+UI's server proxies it (metadata.py says what is recorded), and the UI's artifact endpoint
+`GET /artifacts/get?source=&bucket=&key=` (artifacts.py). `ui=False` is the API server alone
+(ml-pipeline:8888), which has none of them.
 
 Routes: GET healthz; GET|POST experiments, GET experiments/{id}; POST runs (inline pipeline_spec),
 GET runs/{id}, GET runs (experiment_id, namespace, filter, sort_by, page_size, page_token),
 POST runs/{id}:terminate, POST runs/{id}:retry, DELETE runs/{id}; recurring runs (recurring.py: create,
 get, list, enable, disable, delete, and the controller's firing with an injected clock); the UI's GET
-/k8s/pod/logs and its ML Metadata proxy (four reads). Not served: pipeline upload and versions,
-artifacts, visualizations, the UI's artifact endpoints.
+/k8s/pod/logs, its ML Metadata proxy (four reads) and its GET /artifacts/get over the artifacts the
+local execution wrote (artifacts.py). Not served: pipeline upload and versions, the v2beta1 artifacts
+API, visualizations, the UI's other artifact routes (/artifacts/:source/:bucket/*, the proxy).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -41,12 +43,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import kfp_server_api as k
 
+from .artifacts import Download, ObjectStore
 from .cluster import ApiError, Cluster, RunRecord
 from .metadata import Metadata
 from .recurring import RecurringRuns
 
 PREFIX = "/apis/v2beta1/"
 MLMD_PREFIX = "/ml_metadata.MetadataStoreService/"
+ARTIFACTS_PATH = "/artifacts/get"
 _api = k.ApiClient()
 
 _OPERATIONS = {1: "EQUALS", 2: "NOT_EQUALS", 8: "IN", 9: "IS_SUBSTRING"}
@@ -83,6 +87,10 @@ class Fault:
     delay: float = 0.0  # seconds before answering
     drop: bool = False  # close the connection without an answer
     times: int = 1
+    # Hold the answer until a request matching this has arrived (at most `delay` seconds): shows whether
+    # a client sends two requests side by side (`released` is set) or one after the other (it is not).
+    hold_until: str | None = None
+    released: threading.Event = field(default_factory=threading.Event)
 
 
 class StandIn:
@@ -105,11 +113,13 @@ class StandIn:
         self.cluster = Cluster(home)
         self.recurring = RecurringRuns(self.cluster)  # recurringruns routes; fire_due(now) starts runs
         self.metadata = Metadata(self.cluster)
+        self.objects = ObjectStore(self.cluster)  # the object store behind the UI's /artifacts/get
         self.tokens = tokens
         self.multi_user = multi_user
         self.api = api
         self.ui = ui
         self.faults: list[Fault] = []
+        self._held: list[Fault] = []  # faults holding an answer until another request arrives
         self.requests: list[str] = []  # "METHOD /path?query", in order
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -154,11 +164,16 @@ class StandIn:
 
     def _fault_for(self, line: str) -> Fault | None:
         with self._lock:
+            for held in [*self._held, *self.faults]:  # arrived before or while the answer is held
+                if held.hold_until is not None and held.hold_until in line:
+                    held.released.set()
             for fault in self.faults:
                 if fault.match in line:
                     fault.times -= 1
                     if fault.times <= 0:
                         self.faults.remove(fault)
+                    if fault.hold_until is not None:
+                        self._held.append(fault)
                     return fault
         return None
 
@@ -180,6 +195,9 @@ class StandIn:
     def route(self, method: str, path: str, query: dict[str, str], body: bytes, headers: Any) -> Any:
         if self.ui and method == "GET" and path == "/k8s/pod/logs":
             return self._pod_logs(query, headers)
+        if self.ui and method == "GET" and path == ARTIFACTS_PATH:  # the UI's artifact endpoint
+            found = self.objects.get(query, self.allowed(headers), self.multi_user)
+            return PlainText(found) if isinstance(found, str) else found
         if self.ui and method == "POST" and path.startswith(MLMD_PREFIX):
             self.allowed(headers)  # the gateway's authentication, in front of the metadata proxy
             return GrpcWeb(self.metadata.answer(path[len(MLMD_PREFIX) :], body))
@@ -394,7 +412,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.owner.requests.append(line)
         fault = self.owner._fault_for(line)
         if fault is not None:
-            if fault.delay:
+            if fault.hold_until is not None:
+                fault.released.wait(fault.delay)
+                with self.owner._lock:  # answered: a request arriving from now on releases nothing
+                    self.owner._held.remove(fault)
+            elif fault.delay:
                 time.sleep(fault.delay)
             if fault.drop:
                 self.close_connection = True
@@ -414,20 +436,35 @@ class _Handler(BaseHTTPRequestHandler):
             if isinstance(result, PlainText):
                 self._answer(200, result.encode(), "text/plain; charset=utf-8")
                 return
+            if isinstance(result, Download):
+                disposition = f'attachment; filename="{result.filename}"'
+                self._answer(200, result.body, result.content_type, {"Content-Disposition": disposition})
+                return
             payload = dump(result) if not isinstance(result, dict) else json.dumps(result).encode()
             self._answer(200, payload)
         except ApiError as exc:
             if parts.path == "/k8s/pod/logs":  # the UI server answers its own errors as text
                 self._answer(exc.status, exc.message.encode(), "text/html; charset=utf-8")
                 return
+            if parts.path == ARTIFACTS_PATH:
+                self._answer(exc.status, exc.message.encode(), "text/plain; charset=utf-8")
+                return
             self._answer(
                 exc.status,
                 json.dumps({"error": exc.message, "code": exc.code, "message": exc.message}).encode(),
             )
 
-    def _answer(self, status: int, payload: bytes, content_type: str = "application/json") -> None:
+    def _answer(
+        self,
+        status: int,
+        payload: bytes,
+        content_type: str = "application/json",
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)

@@ -48,7 +48,7 @@ async def test_the_status_light_shows_the_kfp_server_and_what_it_can_do(
     caps = status["capabilities"]
     assert caps["logs"] is True  # the stand-in is reached as the KFP UI's server: its pod-log endpoint
     assert caps["outputs"] is True  # ... and its ML Metadata proxy
-    assert caps["artifact_download"] is False
+    assert caps["artifact_download"] is True  # ... and its artifact endpoint (GET /artifacts/get)
     assert caps["cancel"] is True and caps["retry"] is True
 
     standin.tokens = {"rotated": {"*"}}  # the server's token expired

@@ -83,6 +83,7 @@ async def test_a_long_run_is_cancelled(api: MlopsApi, jp_root_dir: Path) -> None
     write_notebook(jp_root_dir / "long.ipynb", LONG_STEP)
     _, created = await api.call("POST", "runs", {"notebook": "long.ipynb"})
     await api.wait_for(created["id"], {"RUNNING"})
+    await _step_has_logged(api, created["id"], "nap", "napping")  # the step itself is running, not queued
 
     code, cancelling = await api.call("POST", f"runs/{created['id']}/cancel")
 
@@ -92,6 +93,21 @@ async def test_a_long_run_is_cancelled(api: MlopsApi, jp_root_dir: Path) -> None
     assert run["steps"][0]["state"] == "CANCELED"
     log = await api.get(f"runs/{run['id']}/steps/nap/log")
     assert "napping" in log["text"]  # a cancelled run keeps what it logged
+
+
+async def _step_has_logged(api: MlopsApi, run_id: str, step: str, text: str, timeout: float = 60.0) -> None:
+    """Wait until `step` has written `text` to its log. (A run is RUNNING as soon as its runner starts; a
+    cancel then can find the step not yet started, and a step that never started ends SKIPPED.)"""
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        code, log = await api.call("GET", f"runs/{run_id}/steps/{step}/log")
+        if code == 200 and text in log.get("text", ""):
+            return
+        assert time.monotonic() < deadline, f"step {step} of run {run_id} never logged {text!r}"
+        await asyncio.sleep(0.1)
 
 
 async def test_events_stream_the_runs_changes_as_server_sent_events(api: MlopsApi, jp_root_dir: Path) -> None:

@@ -4,13 +4,15 @@ It speaks to the server through the kfp SDK's own `kfp.Client` and its generated
 (`kfp_server_api`), and returns the project's dataclasses like every backend. What the v2beta1 REST
 API does not give, it reads where the KFP UI reads it, when the host is the UI's server: step logs from
 its pod-log endpoint (pod_logs.py), output values, metrics and artifact metadata from ML Metadata
-through its gRPC-web proxy (mlmd.py); both are probed once at connect and declared in `capabilities`.
-What it cannot reach (artifact bytes in the object store; logs and values on the API server alone) is
-declared too, and the calls that need it say where to look instead: the run's KFP UI page (`run_url`).
+through its gRPC-web proxy (mlmd.py), artifact bytes through its artifact endpoint (artifact_files.py);
+they are probed once at connect and declared in `capabilities`. What it cannot reach (logs, values and
+artifacts on the API server alone) is declared too, and the calls that need it say where to look
+instead: the run's KFP UI page (`run_url`).
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import os
 import tempfile
@@ -20,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ...errors import BackendError, RunNotFound, StepNotFound, Unsupported, UsageError
+from ...errors import ArtifactNotFound, BackendError, RunNotFound, StepNotFound, Unsupported, UsageError
 from ...ir.documents import bind_arguments, pipeline_name, spec_documents
 from ...models import (
     ArtifactFile,
@@ -34,8 +36,19 @@ from ...models import (
     RunPage,
     RunState,
 )
+from ..local_artifacts import open_artifact_file
 from . import connection, mlmd, raw
-from .convert import documents_of, events_of, kfp_state, output_types, tasks_by_name, to_run_info, typed
+from .artifact_files import ArtifactDownloads
+from .convert import (
+    documents_of,
+    events_of,
+    kfp_state,
+    output_types,
+    summary_of,
+    tasks_by_name,
+    to_run_info,
+    typed,
+)
 from .experiments import DEFAULT_EXPERIMENT, KfpExperiments
 from .pod_logs import PodLogs
 from .pod_logs import probe as pod_logs_probe
@@ -62,7 +75,7 @@ class KfpBackend:
     cheap_get = False  # a run's record (and its ML Metadata) costs the server requests: lists do not read it
     capabilities = Capabilities(
         logs=False,  # True per connection when the host is the KFP UI's server (pod_logs.py)
-        artifact_download=False,  # artifact bytes live in the cluster's object store
+        artifact_download=False,  # True per connection with the KFP UI's server (artifact_files.py)
         cancel=True,
         retry=True,
         schedules=True,  # KFP recurring runs (recurring.py)
@@ -96,8 +109,10 @@ class KfpBackend:
             self.capabilities = dataclasses.replace(self.capabilities, logs=True)
         # Output values, metrics and artifact metadata from ML Metadata, through the same server (mlmd.py).
         self.metadata = mlmd.probe(self.conn)
-        if self.metadata:
-            self.capabilities = dataclasses.replace(self.capabilities, outputs=True)
+        if self.metadata:  # the KFP UI's server: its artifact endpoint too (artifact_files.py)
+            self.capabilities = dataclasses.replace(self.capabilities, outputs=True, artifact_download=True)
+        self.downloads = ArtifactDownloads(self.conn, f"{self.conn.ui_host}/#/runs/details/{{}}")
+        self._summaries: dict[str, tuple[tuple[Any, ...], RunInfo]] = {}  # finished runs as listed
         self._values: dict[str, dict[str, mlmd.StepValues]] = {}  # of finished runs: they no longer change
         self.client = connection.make_client(self.conn)
         self.experiment_book = KfpExperiments(self.conn, self.client)
@@ -217,6 +232,8 @@ class KfpBackend:
                 if found is None:
                     continue
                 step.outputs = {k: typed(v, types.get((step.name, k))) for k, v in found.outputs.items()}
+                # its artifacts by name, as on the local backend (there: a path; here: the object's URI)
+                step.outputs.update({k: uri for k, (_, uri, _) in found.artifacts.items()})
                 step.metrics = dict(found.metrics)
                 info.metrics.update({f"{step.name}.{k}": v for k, v in found.metrics.items()})
         if run.recurring_run_id:  # started by a schedule: a KFP recurring run (its name asked once)
@@ -284,6 +301,10 @@ class KfpBackend:
             token = skipped.next_page_token or ""
             if not token or not skipped.runs:
                 return RunPage(runs=[], total=int(skipped.total_size or 0))
+        # A kernel that has met no experiment yet needs their names for this page: it lists them while
+        # the server answers the page (two requests side by side, not one after the other).
+        book = self.experiment_book
+        listed = book.list_names_meanwhile() if experiment is None and book.knows_none() else None
         page = raw.read(  # plain JSON: kfp_server_api's models cost more than the request itself
             self._call(
                 "listing runs",
@@ -292,11 +313,9 @@ class KfpBackend:
                 ),
             )
         )
-        self.experiment_book.learn_names({str(r.experiment_id) for r in page.runs or [] if r.experiment_id})
-        runs = [
-            to_run_info(r, self.experiment_book.name_of(r.experiment_id), with_steps=False)
-            for r in page.runs or []
-        ]
+        listed_runs = [r for r in page.to_dict().get("runs") or [] if isinstance(r, dict)]
+        book.learn_names({str(r["experiment_id"]) for r in listed_runs if r.get("experiment_id")}, listed)
+        runs = [self._summary(r) for r in listed_runs]
         more = bool(page.next_page_token) and len(runs) > 0
         return RunPage(
             runs=runs,
@@ -304,6 +323,28 @@ class KfpBackend:
             next_offset=offset + len(runs) if more and cursor is None else None,
             next_cursor=page.next_page_token if more else None,
         )
+
+    def _summary(self, run: dict[str, Any]) -> RunInfo:
+        """A listed run as RunInfo; a finished run's is kept while its record stays the same (sidebars
+        list the same page every 2 s), and handed out as a copy."""
+        key = (
+            run.get("state"),
+            run.get("finished_at"),
+            len(run.get("state_history") or ()),
+            run.get("display_name"),
+        )
+        run_id = str(run.get("run_id"))
+        kept = self._summaries.get(run_id)
+        if kept is not None and kept[0] == key:
+            info = copy.copy(kept[1])
+            info.parameters, info.metrics = dict(info.parameters), dict(info.metrics)
+            return info
+        info = summary_of(run, self.experiment_book.name_of(run.get("experiment_id")))
+        if info.state.terminal:
+            if len(self._summaries) > 5000:
+                self._summaries.clear()
+            self._summaries[run_id] = (key, copy.copy(info))
+        return info
 
     def cancel(self, run_id: str) -> RunInfo:
         run = self._get_raw(run_id)
@@ -374,8 +415,9 @@ class KfpBackend:
         return _cut(data, offset, final=done)
 
     def artifacts(self, run_id: str, step: str | None = None) -> list[ArtifactInfo]:
-        """The artifacts the server lists for each task (names and KFP artifact ids; their type,
-        metadata and bytes are in ML Metadata and the object store)."""
+        """Each task's artifacts: from ML Metadata where it is readable (type, object-store URI,
+        metadata; `local_artifact` downloads the bytes), else as the server lists them (names and
+        KFP artifact ids only)."""
         run = self._get_raw(run_id)
         found: list[ArtifactInfo] = []
         values = self._step_values(to_run_info(run, "", with_steps=False))
@@ -396,11 +438,31 @@ class KfpBackend:
         return found
 
     def open_artifact(self, run_id: str, step: str, name: str, path: str | None = None) -> ArtifactFile:
+        """The artifact's bytes (a file of it with `path`), from its local copy (artifact_files.py)."""
         self._check_step(run_id, step)
-        raise Unsupported(
-            f"artifact {name!r} of step {step!r} is in the cluster's object store, which this backend "
-            f"does not read: download it from the KFP UI, {self.run_url(run_id)}"
-        )
+        if not self.capabilities.artifact_download:
+            raise Unsupported(
+                f"artifact {name!r} of step {step!r} is in the cluster's object store, which this backend "
+                f"reads through the KFP UI's server only (--host is the API server alone): download it "
+                f"from the KFP UI, {self.run_url(run_id)}"
+            )
+        listed = [a for a in self.artifacts(run_id, step) if a.name == name]
+        if not listed:
+            raise ArtifactNotFound(f"run {run_id} step {step!r} has no artifact {name!r}")
+        copy = self.local_artifact(listed[-1])
+        root = self.downloads.folder()
+        return open_artifact_file([copy], root, run_id, step, name, path)
+
+    def local_artifact(self, artifact: ArtifactInfo) -> ArtifactInfo:
+        """`artifact` with `uri` a local copy of its bytes (downloaded once through the KFP UI's
+        server); Unsupported naming it and the run's KFP UI page where that cannot be done."""
+        if not self.capabilities.artifact_download:
+            raise Unsupported(
+                f"artifact {artifact.name!r} of step {artifact.step!r} is in the cluster's object store, "
+                f"which this backend reads through the KFP UI's server only (--host is the API server "
+                f"alone): download it from the KFP UI, {self.run_url(artifact.run_id)}"
+            )
+        return self.downloads.local_copy(artifact)
 
     def log_session_metric(self, name: str, value: float, step: int | None, at: float) -> str:
         raise Unsupported(

@@ -124,6 +124,10 @@ def _plan(documents: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[tuple
 
 def _parameters(documents: Sequence[Mapping[str, Any]], run: Any) -> dict[str, Any]:
     given = dict((run.runtime_config.parameters or {}) if run.runtime_config else {})
+    return _given_parameters(documents, given)
+
+
+def _given_parameters(documents: Sequence[Mapping[str, Any]], given: dict[str, Any]) -> dict[str, Any]:
     root = documents[0].get("root") if documents else None
     if not isinstance(root, Mapping):
         return given
@@ -200,6 +204,41 @@ def to_run_info(run: Any, experiment: str, *, with_steps: bool = True) -> RunInf
             )
         )
     return info
+
+
+def summary_of(run: Mapping[str, Any], experiment: str) -> RunInfo:
+    """A listed run (its JSON object as the server sent it) as `to_run_info(..., with_steps=False)`
+    makes it, read from the plain dict: a page of 100 runs is read in about half the time."""
+    spec = run.get("pipeline_spec")
+    documents: list[dict[str, Any]] = []
+    if isinstance(spec, Mapping):
+        inner = spec.get("pipeline_spec")
+        documents = [dict(inner)] if "pipeline_spec" in spec and isinstance(inner, Mapping) else [dict(spec)]
+    state = _RUN_STATES.get(str(run.get("state") or ""), RunState.PENDING)
+    created = seconds(run.get("created_at"))
+    started = next(
+        (
+            seconds(h.get("update_time"))
+            for h in run.get("state_history") or ()
+            if str(h.get("state")) == "RUNNING"
+        ),
+        None,
+    )
+    config = run.get("runtime_config") or {}
+    error = run.get("error") or {}
+    return RunInfo(
+        id=str(run.get("run_id")),
+        name=str(run.get("display_name") or run.get("run_id")),
+        state=state,
+        experiment=experiment,
+        pipeline_name=pipeline_name(documents) if documents else "",
+        backend="kfp",
+        created_at=created or 0.0,
+        started_at=started if started is not None else (created if state.terminal else None),
+        finished_at=seconds(run.get("finished_at")) if state.terminal else None,
+        parameters=_given_parameters(documents, dict(config.get("parameters") or {})),
+        error=(str(error["message"]) if error.get("message") else None) if state is RunState.FAILED else None,
+    )
 
 
 def events_of(run: Any) -> list[RunEvent]:

@@ -1,15 +1,17 @@
-"""KFP experiments for the kfp backend: found by name, made on demand, names of ids remembered, and
-listed with their run counts (one request per experiment: the API has no count of its own)."""
+"""KFP experiments for the kfp backend: found by name, made on demand, names of ids remembered (also
+between kernels: experiment_names.py), and listed with their run counts (one request per experiment:
+the API has no count of its own)."""
 
 from __future__ import annotations
 
 import functools
 import json
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from ...models import Experiment
-from . import connection
+from . import connection, experiment_names
 from .convert import seconds
 
 DEFAULT_EXPERIMENT = "Default"  # KFP's own default experiment's name
@@ -20,7 +22,8 @@ class KfpExperiments:
         self.conn = conn
         self.api = client._experiment_api
         self.runs_api = client._run_api
-        self._names: dict[str, str] = {}
+        self._file = experiment_names.names_file(conn)
+        self._names: dict[str, str] = experiment_names.load(self._file)  # as earlier kernels read them
         self._lock = threading.Lock()
 
     @property
@@ -30,9 +33,14 @@ class KfpExperiments:
     def namespace_kwargs(self) -> dict[str, Any]:
         return {"namespace": self.conn.namespace} if self.conn.namespace else {}
 
-    def _remember(self, experiment: Any) -> None:
+    def _remember(self, *experiments: Any) -> None:
         with self._lock:
-            self._names[str(experiment.experiment_id)] = str(experiment.display_name)
+            learned = {str(e.experiment_id): str(e.display_name) for e in experiments}
+            if all(self._names.get(k) == v for k, v in learned.items()):
+                return
+            self._names.update(learned)
+            names = dict(self._names)
+        experiment_names.save(self._file, names)  # for the next kernel
 
     def find(self, name: str) -> Any | None:
         flt = json.dumps(
@@ -81,13 +89,27 @@ class KfpExperiments:
         self._remember(experiment)
         return str(experiment.display_name)
 
-    def learn_names(self, experiment_ids: set[str]) -> None:
+    def knows_none(self) -> bool:
+        with self._lock:
+            return not self._names
+
+    def learn_names(self, experiment_ids: set[str], listed: Callable[[], bool] | None = None) -> None:
         """Know the names of these experiments with at most one request (one page of experiments), so a
-        page of runs from many experiments costs one request more, not one per experiment."""
+        page of runs from many experiments costs one request more, not one per experiment. `listed`:
+        waits for a listing started beforehand (`list_names_meanwhile`); one still missing after it
+        (an experiment made since) is read by id."""
+        if listed is not None and listed():
+            with self._lock:
+                missing = [i for i in experiment_ids if i and i not in self._names]
+            for experiment_id in missing:
+                self.name_of(experiment_id)
+            return
         with self._lock:
             unknown = {i for i in experiment_ids if i and i not in self._names}
-        if not unknown:
-            return
+        if unknown:
+            self._list_names()
+
+    def _list_names(self) -> None:
         page = connection.call(
             self.conn,
             "listing experiments",
@@ -98,8 +120,30 @@ class KfpExperiments:
                 **self.namespace_kwargs(),
             ),
         )
-        for e in page.experiments or []:
-            self._remember(e)
+        self._remember(*(page.experiments or []))
+
+    def list_names_meanwhile(self) -> Callable[[], bool]:
+        """Start listing the experiments' names now, beside another request (a page of runs whose
+        experiments this kernel has not met yet): the two requests overlap instead of following each
+        other. Returns a function that waits for the listing: True once it is done, or raises its error."""
+        failed: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                self._list_names()
+            except BaseException as exc:  # raised in the caller's thread, by `wait`
+                failed.append(exc)
+
+        thread = threading.Thread(target=work, name="kfp-experiment-names", daemon=True)
+        thread.start()
+
+        def wait() -> bool:
+            thread.join()
+            if failed:
+                raise failed[0]
+            return True
+
+        return wait
 
     def all(self) -> list[Experiment]:
         found: list[Experiment] = []

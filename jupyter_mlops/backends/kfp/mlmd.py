@@ -104,6 +104,26 @@ def probe(conn: Connection) -> bool:
         return False
 
 
+def launcher_value(value: Any) -> Any:
+    """An artifact's metadata value as the step wrote it, from what KFP's launcher recorded: it wraps a
+    list as the struct {"list": [...]} and an object as {"struct": {...}}, and keeps every number as a
+    double (protobuf's Struct has no ints), so whole numbers come back as ints (a shape, a count)."""
+    found = value_of(value)
+    if isinstance(found, dict) and len(found) == 1 and next(iter(found)) in ("list", "struct"):
+        found = next(iter(found.values()))
+    return _whole(found)
+
+
+def _whole(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    if isinstance(value, list):
+        return [_whole(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _whole(v) for k, v in value.items()}
+    return value
+
+
 def step_values(conn: Connection, run_id: str) -> dict[str, StepValues]:
     """Task name -> its output parameters and metrics, as recorded so far (empty: nothing recorded)."""
     found = call(
@@ -154,7 +174,9 @@ def step_values(conn: Connection, run_id: str) -> dict[str, StepValues]:
             continue
         step = values[task_of[event.execution_id]]
         output = next((s.key for s in event.path.steps if s.key), "") or artifact.name
-        metadata = {k: value_of(v) for k, v in artifact.custom_properties.items() if k != "display_name"}
+        metadata = {
+            k: launcher_value(v) for k, v in artifact.custom_properties.items() if k != "display_name"
+        }
         step.artifacts[output] = (artifact.type or "system.Artifact", artifact.uri, metadata)
         if artifact.type == "system.Metrics":
             for name, number in metadata.items():

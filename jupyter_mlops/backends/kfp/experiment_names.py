@@ -1,0 +1,48 @@
+"""The names of a KFP server's experiments by id, kept on disk between kernels.
+
+A KFP experiment's id never changes and the v2beta1 API cannot rename one, so a name once read stays
+true: a new kernel that lists runs of experiments an earlier kernel met needs no request for their
+names (the first page of `%pipeline runs` is then one request). One small JSON file per server and
+namespace under the jupyter-mlops home; a file that cannot be read or written only costs requests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from ...home import mlops_home
+from .connection import Connection
+
+MAX_NAMES = 10_000  # a server with more experiments keeps only the names read last
+
+
+def names_file(conn: Connection) -> Path:
+    server = hashlib.sha256(f"{conn.host}|{conn.namespace or ''}".encode()).hexdigest()[:16]
+    return mlops_home() / "kfp-experiments" / f"{server}.json"
+
+
+def load(path: Path) -> dict[str, str]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): v for k, v in data.items() if isinstance(v, str)}
+
+
+def save(path: Path, names: dict[str, str]) -> None:
+    """Write the names at once (another kernel reads the old file or the new one, never half)."""
+    kept = dict(list(names.items())[-MAX_NAMES:])
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".names-", suffix=".json")
+        with os.fdopen(handle, "w", encoding="utf-8") as f:
+            json.dump(kept, f)
+        os.replace(temporary, path)
+    except OSError:
+        pass

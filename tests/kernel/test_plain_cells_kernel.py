@@ -1,0 +1,59 @@
+"""A notebook written before jupyter-mlops keeps its imports and helpers in plain cells, which steps do
+not see. The error for such a name says which cell defines it and what to do, in the kernel (cells run
+before and after `%load_ext`) and from the CLI (code cells by number)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from .kernel_notebooks import KernelSession, notebook, write
+
+IMPORTS = "import json\nimport numpy as np\n"
+HELPER = "def scaled(v, by=2):\n    return np.asarray(v) * by\n"
+STEP = "%%component make\nx = scaled([1, 2, 3])\ntext = json.dumps(x.tolist())\n"
+
+
+def test_the_kernel_says_which_plain_cell_defines_a_name_no_step_has(tmp_path):
+    session = KernelSession(tmp_path)
+    try:
+        session.run(IMPORTS)  # In [1], before the extension is loaded: known from IPython's history
+        session.run("%load_ext jupyter_mlops")
+        session.run(HELPER)  # In [3], after it: seen as it runs
+        reply, shown = session.run(STEP)
+        assert reply["status"] == "ok", shown  # the cell itself runs in the kernel, which has them
+        reply, shown = session.run("%pipeline show")
+    finally:
+        session.close()
+    assert reply["status"] == "error", shown
+    assert "name 'scaled' is read" in shown and "It is defined (a function) in In [3], line 1" in shown, shown
+    assert "name 'json' is read" in shown and "It is imported in In [1], line 1" in shown, shown
+    assert "Put `%%pipeline setup` as that cell's first line" in shown, shown
+
+
+def test_the_cli_names_the_code_cell_and_following_the_hint_compiles(tmp_path):
+    cells = ["%load_ext jupyter_mlops", IMPORTS, "limit = 10\n", HELPER, STEP + "small = x[x < limit]\n"]
+    path = write(notebook(cells), tmp_path / "old.ipynb")
+
+    def compile_() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "jupyter_mlops.cli", "compile", str(path), "-o", str(tmp_path / "o.yaml")],
+            capture_output=True,
+            text=True,
+        )
+
+    failed = compile_()
+    assert failed.returncode != 0
+    err = failed.stderr
+    assert "name 'np' is read" not in err  # np is read inside the helper, which the step does not have
+    assert "name 'scaled' is read but no earlier step" in err and "defined (a function) in code cell 4" in err
+    assert "name 'json' is read" in err and "imported in code cell 2, line 1" in err, err
+    assert "name 'limit' is read" in err and "assigned in code cell 3, line 1, a plain cell" in err, err
+    assert "%%component NAME" in err and "%%pipeline params" in err, err
+
+    cells[1] = "%%pipeline setup\n" + IMPORTS
+    cells[2] = "%%pipeline params\n" + cells[2]
+    cells[3] = "%%pipeline setup\n" + HELPER
+    write(notebook(cells), path)
+    done = compile_()
+    assert done.returncode == 0, done.stderr
