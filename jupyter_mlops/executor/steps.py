@@ -28,9 +28,10 @@ from .step_folders import folder_name
 POLL_SECONDS = 0.2
 LOOK_SECONDS = 0.03  # how often a step's process is looked at, to give its core up while it waits
 FIRST_LOOK_SECONDS, FIRST_LOOKS_S = 0.01, 0.05  # more often in its first moments
-# While a step is logging metrics, its metrics file is read this often: the points are recorded as they
-# come (on another core), not all at once after a fast training loop ends.
-FLOWING_SECONDS = 0.02
+# While a step is logging metrics fast (a read found FLOWING_POINTS or more), its metrics file is read
+# this often: the points are recorded as they come (on another core), not all at once after a fast
+# training loop ends. A step logging now and then is read every POLL_SECONDS (a transaction a read).
+FLOWING_SECONDS, FLOWING_POINTS = 0.02, 256
 
 
 class Listener(Protocol):
@@ -318,14 +319,14 @@ class ContainerStep:
         looking = activity is not None and activity.readable
         poll = LOOK_SECONDS if looking else POLL_SECONDS
         started = last_read = time.monotonic()
-        flowing = False  # the last read of the metrics file found points: read it again soon
+        flowing = False  # the last read of the metrics file found many points: read it again soon
         while True:
             # a step that starts waiting at once (a sleep, a request) is seen so within ~20 ms
             first = looking and time.monotonic() - started < FIRST_LOOKS_S
             wait = FLOWING_SECONDS if flowing else FIRST_LOOK_SECONDS if first else poll
             code = processes.wait_or_deadline(process, deadline, wait)
             if code is not None or flowing or time.monotonic() - last_read >= POLL_SECONDS:
-                flowing = tail.read() > 0
+                flowing = tail.read() >= FLOWING_POINTS
                 last_read = time.monotonic()
             if activity is not None and self.ctx.slots is not None and code is None:
                 self.ctx.slots.mark(self, activity.waiting())
