@@ -114,11 +114,13 @@ def _mlops_scalar_record(wall_time: float, step: int, tag: str, value: float) ->
         simple = _mlops_field(1, tag.encode("utf-8")) + b"\x15"  # the tag, then the float's field key
         value_field = b"\x0a" + _mlops_varint(len(simple) + 4) + simple  # ... + the float's 4 bytes
         tail = known[tag] = b"\x2a" + _mlops_varint(len(value_field) + 4) + value_field
-    payload = (
-        b"\x09" + struct.pack("<d", wall_time) + b"\x10"
-        + (bytes((step,)) if 0 <= step < 128 else _mlops_varint(step))
-        + tail + struct.pack("<f", value)
-    )  # fmt: skip
+    if 0 <= step < 128:
+        varint = bytes((step,))
+    elif 0 < step < 16384:  # a training loop's steps: two bytes, without the general loop
+        varint = bytes(((step & 0x7F) | 0x80, step >> 7))
+    else:
+        varint = _mlops_varint(step)
+    payload = struct.pack("<BdB", 9, wall_time, 16) + varint + tail + struct.pack("<f", value)
     head = known.get(len(payload))
     if head is None:
         length = struct.pack("<Q", len(payload))
