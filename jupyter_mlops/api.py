@@ -55,8 +55,32 @@ def run(
     else:
         target = backend
     cwd = Path(os.getcwd() if working_dir is None else working_dir).absolute()
+    if target.name != "local":
+        _warn_of_local_modules(documents, cwd, files or [])
     info = target.submit(documents, arguments, experiment=experiment, name=name, cache=cache, working_dir=cwd)
     return Run(target, info.id, info)
+
+
+class LocalModuleWarning(UserWarning):
+    """A step imports a module of the notebook's folder that the run does not ship to the cluster."""
+
+
+def _warn_of_local_modules(documents: list[dict[str, Any]], base: Path, files: list[str]) -> None:
+    from .ir.shipped_files import local_modules
+
+    shipped = {Path(f).as_posix().rstrip("/") for f in files}
+    missing = [m for m in local_modules(documents, base) if m not in shipped]
+    if missing:
+        import warnings
+
+        listed = ",".join(missing)
+        warnings.warn(
+            f"the steps import {', '.join(missing)} from the notebook's folder ({base}), which the "
+            f"cluster's pods do not have: ship them with --files {listed} (files=[...] in mlops.run), "
+            "or install them in the steps' image",
+            LocalModuleWarning,
+            stacklevel=3,
+        )
 
 
 def _target(backend: str | Backend | None) -> Backend:

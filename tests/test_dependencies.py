@@ -6,7 +6,7 @@ import pytest
 
 from jupyter_mlops.analysis.cell import analyze_cell
 from jupyter_mlops.analysis.dependencies import Override, StepIO, infer_dependencies, topological_order
-from jupyter_mlops.errors import CellError, PipelineError
+from jupyter_mlops.errors import CellError, CellErrors, PipelineError
 
 
 def infer(
@@ -138,6 +138,24 @@ def test_an_unknown_name_is_an_error_naming_cell_name_and_line() -> None:
         "defines it. Define it in an earlier %%component cell or in %%pipeline setup, or make it a "
         "parameter in %%pipeline params."
     )
+
+
+@pytest.mark.parametrize(
+    ("code", "how"),
+    [
+        ("exec('extra = 5')", "exec(...)"),
+        ("globals()['extra'] = 5", "globals()[...] = ..."),
+        ("globals().update(extra=5)", "globals().update(...)"),
+    ],
+)
+def test_a_name_only_dynamic_code_may_make_points_at_that_code_and_at_outputs(code: str, how: str) -> None:
+    with pytest.raises(CellErrors) as raised:
+        infer(make="label = 'x'\n" + code, use="print(label, extra)\nprint(other)")
+    first, second = raised.value.errors
+    assert (first.cell, first.line) == ("use", 1)
+    assert f"step 'make' runs {how} (line 2), whose names cannot be seen before it runs" in str(first)
+    assert "--outputs extra,label" in str(first), str(first)  # what `make` passes on, and the name
+    assert "name 'other' is read" in str(second) and "--outputs label,other" in str(second)
 
 
 def test_a_name_defined_only_by_a_later_step_says_so() -> None:

@@ -14,6 +14,7 @@ value as an input, so it can pass it on unchanged.
 
 from __future__ import annotations
 
+import ast
 import builtins
 import heapq
 import re
@@ -131,6 +132,7 @@ class _Flow:
             for produced in _produced(analysis, overrides.get(name, Override())):
                 self.defined_at.setdefault(produced, []).append(name)
         self.position = {name: index for index, (name, _) in enumerate(steps)}
+        self.analyses = dict(steps)
         self.errors: list[CellError] = []
         self.immutable: frozenset[str] = frozenset()
 
@@ -202,10 +204,39 @@ class _Flow:
                 "no earlier step, setup cell or parameter defines it: display() is IPython's. "
                 "Use print(), or add `from IPython.display import display` to %%pipeline setup."
             )
+        dynamic = self._dynamic_definer(index)
+        if dynamic is not None:
+            step, line, how = dynamic
+            return (
+                f"no earlier step, setup cell or parameter defines it where the code can be read: step "
+                f"{step!r} runs {how} (line {line}), whose names cannot be seen before it runs. If it "
+                f"makes {name!r}, say so with --outputs on its %%component line, listing every name it "
+                f"passes on (here: --outputs {','.join(self._passed_on(step, name))})."
+            )
         return (
             "no earlier step, setup cell or parameter defines it. Define it in an earlier "
             "%%component cell or in %%pipeline setup, or make it a parameter in %%pipeline params."
         )
+
+    def _passed_on(self, step: str, also: str) -> list[str]:
+        """What `step` makes that a later step reads, and `also`."""
+        made = {n for n, makers in self.defined_at.items() if step in makers}
+        later = [a for s, a in self.analyses.items() if self.position[s] > self.position[step]]
+        read = set().union(*(a.reads for a in later)) if later else set()
+        return sorted((made & read) | {also})
+
+    def _dynamic_definer(self, index: int) -> tuple[str, int, str] | None:
+        """The latest earlier step that may bind names no code shows: exec(...), globals()[...] = ...,
+        globals().update(...)."""
+        for step, position in sorted(self.position.items(), key=lambda item: -item[1]):
+            if position >= index:
+                continue
+            analysis = self.analyses[step]
+            for node in ast.walk(analysis.syntax_tree()):
+                how = _dynamic_binding(node)
+                if how is not None:
+                    return step, analysis.user_line(getattr(node, "lineno", 1)), how
+        return None
 
     def step_leaves(self, step: str, analysis: CellAnalysis, override: Override) -> None:
         """Record what the step leaves for later steps: its values, and names it deleted."""
@@ -299,3 +330,31 @@ def _a_cycle(waiting: Mapping[str, set[str]], position: Mapping[str, int]) -> li
     start = min(range(len(cycle)), key=lambda i: position[cycle[i]])
     cycle = cycle[start:] + cycle[:start]
     return [*cycle, cycle[0]]
+
+
+def _dynamic_binding(node: ast.AST) -> str | None:
+    """How `node` may bind names that no statement shows, if it does."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "exec":
+        return "exec(...)"
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "update"
+        and _is_globals_call(node.func.value)
+    ):
+        return "globals().update(...)"
+    if isinstance(node, (ast.Assign, ast.AugAssign)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        for target in targets:
+            if isinstance(target, ast.Subscript) and _is_globals_call(target.value):
+                return "globals()[...] = ..."
+    return None
+
+
+def _is_globals_call(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in ("globals", "vars", "locals")
+        and not node.args
+    )

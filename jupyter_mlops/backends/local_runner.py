@@ -19,6 +19,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from ..executor.leftovers import become_subreaper, only_children
 from ..models import ArtifactInfo, MetricPoint, RunState, StepInfo
 from ..store import RunStore
 from ..store.logs import step_log_path
@@ -179,6 +180,7 @@ def run(
     """Run `run_id` in this process to its end; the process's exit code."""
     stop = Stop()
     signal.signal(signal.SIGTERM, stop.on_sigterm)  # first: a SIGTERM while starting cancels too
+    subreaper = become_subreaper()  # what the run starts stays in this process's tree (leftovers.py)
     # a run handed over by the service: its submitter proved the folders writable moments ago
     store = RunStore(home, artifact_root=artifact_root, probe=handed is None)
     started = process_start_time(os.getpid())
@@ -202,7 +204,13 @@ def run(
         words.say(f"runner {os.getpid()} crashed: {type(exc).__name__}: {exc}")
         raise
     finally:
-        kill_leftovers(run_id)  # anything a step started that escaped its step's end
+        # Anything a step started that escaped its step's end, looked for in every process by the run's
+        # tag; unless nothing can have: this subreaper's only children are its worker and steps that
+        # said they left nothing (processes.ForkWorker.close), and so nothing it started runs anywhere.
+        worker = handed.worker if handed else None
+        expected = set() if worker is None else worker.left_only
+        if not (subreaper and expected is not None and only_children(expected)):
+            kill_leftovers(run_id)
     try:
         if final is not RunState.FAILED and store.run_state(run_id) is RunState.CANCELING:
             final = RunState.CANCELED

@@ -39,6 +39,7 @@ from .zygote_environment import import_environment
 from .zygotes import MAX_ZYGOTES, Zygote, memory_cap, note_runner_end, zygotes_wanted
 
 READ_TIMEOUT_S = 30.0  # a client that connects must send its request within this
+ZYGOTE_WAIT_S = 20.0  # a run of several steps importing a new set waits this long at most for its zygote
 _MAX_FD = 65536
 
 
@@ -218,10 +219,11 @@ class Service:
             return None
         import importlib.util
 
-        from ..ir.step_imports import step_imports
+        from ..ir.step_imports import executor_imports
 
+        per_step = executor_imports(request["documents"])
         modules = []
-        for name in step_imports(request["documents"]):
+        for name in sorted(set().union(*per_step)):
             if name not in self.importable:
                 try:
                     self.importable[name] = importlib.util.find_spec(name) is not None
@@ -242,11 +244,36 @@ class Service:
             zygote = zygotes.start(loaded, close, lambda r, c: _runner(r, c, address), environment)
             zygote.stamp = modules_stamp(loaded)
             self.zygotes[key] = zygote
-            return None  # this run goes as before; the next ones find the modules loaded
+            if sum(1 for names in per_step if names & set(loaded)) < 2:
+                return None  # this run goes as before; the next ones find the modules loaded
+            # Several of its steps import them: importing once, then forking each, beats importing in
+            # each step (a chain of 5 sklearn steps: ~2.5 s a step, against one import and ~0.3 s).
+            return self._when_ready(zygote)
         if zygote.stamp != modules_stamp(loaded):  # upgraded or edited since it loaded them
             self._drop(zygote)
             return None
         return zygote if zygote.ready and zygote.refused is None else None
+
+    def _when_ready(self, zygote: Zygote) -> Zygote | None:
+        """Wait (at most ZYGOTE_WAIT_S) for a new zygote to have its modules loaded; None if it cannot
+        hold them or takes longer (the run then goes as without it). Other clients wait meanwhile."""
+        deadline = time.monotonic() + ZYGOTE_WAIT_S
+        while not zygote.ready and zygote.refused is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            try:
+                readable, _, _ = select.select([zygote.fileno()], [], [], left)
+            except InterruptedError:
+                continue
+            if readable:
+                zygote.read(block=False)
+        if zygote.refused is not None:
+            self._hear_zygotes([zygote.fileno()])  # logged, remembered as refused, dropped
+            return None
+        if sum(z.rss_mb() for z in self.zygotes.values()) > memory_cap():
+            self._make_room()  # over the cap with it: the least recently used go, maybe it
+        return zygote if zygote.key in self.zygotes else None
 
     def _make_room(self) -> None:
         """At most MAX_ZYGOTES - 1 before a new one, and the memory cap kept (least recently used first)."""

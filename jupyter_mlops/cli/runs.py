@@ -62,7 +62,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         name=args.name,
         cache=not args.no_cache,
         working_dir=working_dir,
-        files=args.files or None,
+        files=[f for given in args.files for f in given.split(",") if f] or None,
     )
     print(f"Run {run.id} ({run.info.name}) submitted to the {args.backend} backend.")
     if not args.wait:

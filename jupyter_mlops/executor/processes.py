@@ -137,6 +137,11 @@ class ForkWorker:
         self._next_id = 0
         self._dead_reason = ""
         self._used = False
+        self._bye = threading.Event()
+        # Set by close(): the worker's pid and the steps it told ended, when it said at its end that its
+        # tree held nothing else (worker.py); None if it did not (or was waited for as before).
+        self.left_only: set[int] | None = None
+        self._bye_message: dict[str, Any] = {}
 
     def start(self) -> None:
         """Start the worker in the background (its kfp import overlaps with the engine's own work)."""
@@ -185,6 +190,10 @@ class ForkWorker:
             if message.get("ready"):
                 self._ready.set()
                 continue
+            if message.get("bye"):
+                self._bye_message = message
+                self._bye.set()
+                continue
             with self._lock:
                 step = self._pending.get(int(message["id"]))
             if step is None:
@@ -203,6 +212,7 @@ class ForkWorker:
             elif "error" in message:
                 step.error = str(message["error"])
                 step.started.set()
+        self._bye.set()  # (if it had not said goodbye: it died)
         code = proc.wait()
         self._dead_reason = f"the step worker process ended ({describe_exit(code)}){self._last_words()}"
         self._ready.set()
@@ -295,9 +305,17 @@ class ForkWorker:
                 proc.stdin.close()  # EOF: the worker stops its remaining steps and exits
             except OSError:
                 pass
+        if self._bye.wait(10) and self._bye_message.get("clean"):
+            self.left_only = {int(p) for p in self._bye_message.get("ended", [])}
+            if not isinstance(proc, subprocess.Popen):  # (a started one is waited for: Popen wants it)
+                # It left nothing but steps being torn down, and exits: it is not waited for (its own
+                # teardown takes milliseconds); the reader thread reaps it (_read).
+                self.left_only.add(proc.pid)
+                return
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:
+            self.left_only = None
             proc.kill()
             proc.wait()
 

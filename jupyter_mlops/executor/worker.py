@@ -14,7 +14,13 @@ that step's process group: only the worker knows whether it has reaped the step 
 may belong to anyone), so only the worker signals steps. When a step ends, what it left running in its
 group is killed before the step is reaped (while its zombie still holds the group id). On stdin EOF (the
 engine went away) the worker terminates the process groups of the steps still running and exits; if
-the worker itself dies, its steps get SIGKILL from the kernel (PR_SET_PDEATHSIG).
+the worker itself dies, its steps get SIGKILL from the kernel (PR_SET_PDEATHSIG). Its last line is
+``{"bye": true, "clean", "ended"}`` (see the end of `main`).
+
+Each step's process is forked ahead, as a spare, while the step before it runs: it readies itself (its
+session, its death with the worker) and waits for its request on a pipe of its own, so a request costs
+a write instead of a fork of this large process (~1-2 ms here, where page tables are costly). Every
+spare is forked from the unchanged worker, so each step still starts from the same state.
 
 The worker is a child subreaper (PR_SET_CHILD_SUBREAPER): a process a step starts stays in the
 worker's tree when its parent exits (a double-forked daemon is adopted by the worker, not by init).
@@ -100,10 +106,16 @@ def _signal_step(pid: int, sig: int) -> None:
 
 
 def _run_child(
-    request: dict[str, Any], keep_fds: tuple[int, ...], arm: Callable[[int], None], done: int
+    request: dict[str, Any] | None,
+    keep_fds: tuple[int, ...],
+    arm: Callable[[int], None],
+    done: int,
+    requests: int | None = None,
 ) -> None:
     """In the forked child: become a session leader, log to the step's file, run kfp's executor; once
-    its output is flushed, say so on `done` (the worker may then end it, see `_clean_end`)."""
+    its output is flushed, say so on `done` (the worker may then end it, see `_clean_end`). A spare
+    (`request` None) is forked ahead of its step: it readies itself, then reads its request from
+    `requests` (nothing: the worker is ending, and so does it)."""
     code = 1
     try:
         worker_pid = os.getppid()
@@ -111,13 +123,21 @@ def _run_child(
         arm(worker_pid)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the only handler the worker changed
         signal.set_wakeup_fd(-1)
-        log = os.open(request["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
+        for fd in (null, *keep_fds):
+            os.close(fd)
+        if request is None:
+            data = bytearray()
+            while chunk := os.read(requests if requests is not None else 0, 1 << 16):
+                data += chunk
+            if not data.strip():
+                os._exit(0)
+            request = json.loads(bytes(data))
+        log = os.open(request["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         os.dup2(log, 1)
         os.dup2(log, 2)
-        for fd in (log, null, *keep_fds):
-            os.close(fd)
+        os.close(log)
         os.environ.update(request["env"])
         _exit_handlers_of_its_own()
         if request.get("cwd"):
@@ -239,7 +259,13 @@ def _executor_main(request: dict[str, Any]) -> None:
         f'Loading KFP component "{func_name}" from {module_path} '
         f'(directory "{module_directory}" and module name "{module_name}")'
     )
-    module = utils.load_module(module_name=module_name, module_directory=module_directory)
+    # The module is written anew for every step and read once: its bytecode file (a folder, a write, a
+    # rename: ~1 ms a step) would serve nothing. What the step imports is cached as usual.
+    writes, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+    try:
+        module = utils.load_module(module_name=module_name, module_directory=module_directory)
+    finally:
+        sys.dont_write_bytecode = writes
     executor_input = json.loads(request["executor_input"])
     logging.info(f"Got executor_input:\n{json.dumps(executor_input, indent=4)}")
     output_file = executor.Executor(
@@ -283,6 +309,37 @@ def main() -> None:
     pids: dict[int, int] = {}  # request id -> pid
     said: dict[int, int] = {}  # pid -> the exit code a step said it ends with
     ended: set[int] = set()  # steps whose end was told (they left nothing), not reaped yet
+    spare: dict[int, int] = {}  # at most one step process forked ahead: pid -> its request pipe
+
+    def fork_spare() -> None:
+        """Fork the next step's process now, off the path of the request that will use it."""
+        read, write = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(read)
+            os.close(write)
+            return
+        if pid == 0:
+            os.close(write)
+            _run_child(None, (out, wake_r, wake_w, done_r), arm, done_w, requests=read)
+        os.close(read)
+        spare[pid] = write
+
+    def hand_to_spare(line: bytes) -> int | None:
+        """The spare's pid, once it has `line`; None if there is none (or it died)."""
+        if not spare:
+            return None
+        pid, write = spare.popitem()
+        try:
+            data = memoryview(line + b"\n")
+            while data:
+                data = data[os.write(write, data) :]
+            return pid
+        except OSError:
+            return None  # it is reaped as any orphan (reap)
+        finally:
+            os.close(write)
 
     def reply(message: dict[str, Any]) -> None:
         data = (json.dumps(message) + "\n").encode()
@@ -321,12 +378,13 @@ def main() -> None:
                 continue  # reaped already (its end was told then)
             said[pid] = code
             os.kill(pid, signal.SIGKILL)  # ours, unreaped; it was exiting: now none of its threads forks
-            if subreaper and _clean_end(pid, {*children, *ended}):
+            if subreaper and _clean_end(pid, {*children, *ended, *spare}):
                 del children[pid], pids[rid], said[pid]
                 ended.add(pid)
                 reply({"id": rid, "code": code, "clean": True})
 
     reply({"ready": True, "pid": os.getpid()})
+    fork_spare()
     pending = bytearray()  # (appending to bytes would copy a large executor input over and over)
     done = bytearray()
     stdin = sys.stdin.fileno()
@@ -358,17 +416,25 @@ def main() -> None:
                 if target is not None:  # else reaped already (its end is on its way to the engine)
                     _signal_step(target, int(request["signal"]))
                 continue
-            try:
-                pid = os.fork()
-            except OSError as e:
-                reply({"id": request["id"], "error": f"cannot fork a step process: {e}"})
-                continue
-            if pid == 0:
-                _run_child(request, (out, wake_r, wake_w, done_r), arm, done_w)
+            handed = hand_to_spare(line)
+            if handed is not None:
+                pid = handed
+            else:
+                try:
+                    pid = os.fork()
+                except OSError as e:
+                    reply({"id": request["id"], "error": f"cannot fork a step process: {e}"})
+                    continue
+                if pid == 0:
+                    _run_child(request, (out, wake_r, wake_w, done_r), arm, done_w)
             children[pid] = request["id"]
             pids[request["id"]] = pid
             reply({"id": request["id"], "pid": pid})
-    # The engine is gone: stop the steps it can no longer watch.
+            fork_spare()
+    # The engine is gone: stop the steps it can no longer watch; the spare, given nothing, exits.
+    for pid, write in spare.items():
+        os.close(write)
+        ended.add(pid)  # (it ran nothing, so it left nothing)
     for pid in list(children):  # unreaped, so their pids are still theirs
         _signal_step(pid, signal.SIGTERM)
     deadline = time.monotonic() + 3
@@ -377,6 +443,11 @@ def main() -> None:
         time.sleep(0.05)
     for pid in list(children):
         _signal_step(pid, signal.SIGKILL)
+    # Goodbye, and whether this worker's tree holds nothing but steps whose end was told (childless,
+    # SIGKILLed, being torn down): the engine need not then wait for this process's own teardown.
+    left = _children(os.getpid())
+    clean = subreaper and left is not None and set(left) <= ended
+    reply({"bye": True, "clean": clean, "ended": sorted(ended)})
 
 
 def _drain(fd: int, into: bytearray) -> None:

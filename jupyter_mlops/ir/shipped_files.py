@@ -84,3 +84,17 @@ def ship_files(documents: list[dict[str, Any]], files: dict[str, bytes]) -> list
     for command in sources:
         command[-1] = command[-1] + writer
     return documents
+
+
+def local_modules(documents: Sequence[dict[str, Any]], base: Path) -> list[str]:
+    """The notebook's own modules the steps import (`helpers.py`, a package `src/` in `base`), as paths
+    relative to it: a pod has them only if they are shipped (`--files`) or in its image."""
+    from .step_imports import executor_imports
+
+    found = []
+    for name in sorted(set().union(*executor_imports(documents))):
+        if (base / f"{name}.py").is_file():
+            found.append(f"{name}.py")
+        elif (base / name).is_dir() and any((base / name).rglob("*.py")):
+            found.append(name)
+    return found

@@ -31,7 +31,13 @@ def imports_of(source: str) -> frozenset[str]:
 
 def step_imports(documents: Sequence[Mapping[str, Any]]) -> list[str]:
     """Sorted top-level names of the non-standard-library modules the pipeline's Python steps import."""
-    names: set[str] = set()
+    names: set[str] = set().union(*executor_imports(documents))
+    return sorted(names)
+
+
+def executor_imports(documents: Sequence[Mapping[str, Any]]) -> list[frozenset[str]]:
+    """For each Python executor of the pipeline, the non-standard-library modules its step imports."""
+    found: list[frozenset[str]] = []
     for document in documents:
         executors = document.get("deploymentSpec", {}).get("executors", {})
         if not isinstance(executors, Mapping):
@@ -41,9 +47,11 @@ def step_imports(documents: Sequence[Mapping[str, Any]]) -> list[str]:
             command = container.get("command", []) if isinstance(container, Mapping) else []
             if command and any("kfp.dsl.executor_main" in str(part) for part in command):
                 program = str(command[-1])
-                names |= imports_of(program)
-                names |= _notebook_step_imports(program)
-    return sorted(n for n in names if n not in sys.stdlib_module_names and n not in NOT_PRELOADED)
+                names = imports_of(program) | _notebook_step_imports(program)
+                found.append(
+                    frozenset(n for n in names if n not in sys.stdlib_module_names and n not in NOT_PRELOADED)
+                )
+    return found
 
 
 @functools.lru_cache(maxsize=256)

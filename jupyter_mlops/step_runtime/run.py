@@ -24,7 +24,9 @@ from .values import (
     _MLOPS_NOTEBOOK_MODULE,
     _MLOPS_UNBOUND,
     _mlops_is_json,
+    _mlops_link_files,
     _mlops_load,
+    _mlops_same_value,
     _mlops_save,
     _mlops_save_result,
     _mlops_type_name,
@@ -316,7 +318,8 @@ def _mlops_run_step(
         for arg in stored:
             if outputs[arg][0] in ns:
                 args[arg].metadata["preview"] = _mlops_preview(ns[outputs[arg][0]])
-        for arg, (var, kind) in outputs.items():
+        saved: Dict[int, str] = {}  # id of a value stored alone -> its output
+        for arg, (var, kind) in sorted(outputs.items(), key=lambda item: item[0] == "result" and result):
             if arg in stored:
                 continue
             is_result = arg == "result" and result
@@ -336,12 +339,18 @@ def _mlops_run_step(
                 )
             value = ns[key]
             if _MLOPS_RESULT and is_result:
-                args[arg].metadata.update(_mlops_save_result(args[arg].path, value, step, setup_names))
+                same = saved.get(id(value)) if value is not None else None
+                if same is not None and _mlops_link_files(args[same].path, args[arg].path):
+                    # `model.fit(x, y)` on the last line is the model: its files again, not a second pickle
+                    args[arg].metadata.update(_mlops_same_value(args[same].metadata, value))
+                else:
+                    args[arg].metadata.update(_mlops_save_result(args[arg].path, value, step, setup_names))
                 if value is not None:
                     args[arg].metadata["preview"] = _mlops_preview(value)
             elif _MLOPS_SAVE and kind == "artifact":
                 args[arg].metadata.update(_mlops_save(args[arg].path, value, step, var, setup_names))
                 args[arg].metadata["preview"] = _mlops_preview(value)
+                saved[id(value)] = arg
             elif _MLOPS_PARAMS_OUT:
                 values.append(_mlops_param(value, kind, step, var))
         return tuple(values) if values else None

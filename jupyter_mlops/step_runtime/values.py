@@ -235,6 +235,35 @@ def _mlops_save_result(path: str, value: Any, step: str, setup_names: Any) -> Di
     return meta
 
 
+def _mlops_link_files(source: str, target: str) -> bool:
+    """`target` made a folder of hard links to the files of the output folder `source` (a value stored
+    once serves as the cell's last value too); False, leaving `target` empty, where links cannot be
+    made (then the value is stored again)."""
+    try:
+        os.makedirs(target, exist_ok=True)
+        for name in os.listdir(source):
+            os.link(os.path.join(source, name), os.path.join(target, name))
+        return True
+    except OSError:
+        for name in os.listdir(target) if os.path.isdir(target) else []:
+            try:
+                os.remove(os.path.join(target, name))
+            except OSError:
+                pass
+        return False
+
+
+def _mlops_same_value(meta: Dict[str, Any], value: Any) -> Dict[str, Any]:
+    """The metadata of the cell's last value when it is the value of an output stored as `meta`."""
+    out = {k: v for k, v in meta.items() if k not in ("preview", "variable")}
+    try:
+        text = repr(value)
+    except Exception as exc:
+        text = "<%s object: repr failed: %s>" % (_mlops_type_name(value), exc)
+    out.update(variable="result", repr=text[:500])
+    return out
+
+
 def _mlops_load(path: str, step: str, var: str, meta: Optional[Dict[str, Any]] = None) -> Any:
     """Read a value written by _mlops_save (the artifact directory `path`)."""
     if os.path.exists(os.path.join(path, "value.unbound")):

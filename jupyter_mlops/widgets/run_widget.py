@@ -301,14 +301,17 @@ class RunView(MimeView):
         return detail
 
     def log_tail(self, step: str) -> tuple[str, bool]:
-        """The end of a step's log without kfp's executor bookkeeping (views/log_filter.py), read
-        incrementally from where the last request stopped; True if its start was cut off."""
+        """The end of a step's log without kfp's executor bookkeeping (views/log_filter.py), as a
+        terminal shows it (render/terminal_text.py), read incrementally from where the last request
+        stopped; True if its start was cut off."""
+        from ..render.terminal_text import as_a_terminal_shows
+
         text, offset, truncated, lines = self._logs.get(step) or ("", 0, False, ExecutorLines())
         for _ in range(64):  # a bounded number of chunks per request
             chunk = self.backend.logs(self.run_id, step, offset)
             if chunk.next_offset <= offset and not chunk.text:
                 break
-            text += lines.push(chunk.text, final=chunk.complete)
+            text = as_a_terminal_shows(text + lines.push(chunk.text, final=chunk.complete))  # bars: one line
             offset = chunk.next_offset
             if len(text) > LOG_TAIL_CHARS:
                 text, truncated = text[-LOG_TAIL_CHARS:], True

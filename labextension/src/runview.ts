@@ -7,6 +7,7 @@
 import { Widget } from '@lumino/widgets';
 
 import { stepResults } from './stepresults';
+import { asATerminalShows } from './terminal';
 import {
   elapsed,
   formatDuration,
@@ -237,7 +238,8 @@ export class RunView extends Widget {
       if (step !== this._selected) {
         return; // the user picked another step meanwhile
       }
-      this._log.textContent += chunk.text;
+      // kept as a terminal shows it: a progress bar's redraws stay one line (terminal.ts)
+      this._log.textContent = asATerminalShows((this._log.textContent ?? '') + chunk.text);
       this._logOffset = chunk.next_offset;
       this._logState = chunk.filter_state ?? '';
       this._logComplete = chunk.complete;

@@ -77,6 +77,14 @@ def test_run_outputs_of_a_kfp_run_load_its_values_as_on_local(
     assert len([r for r in standin.requests if r.startswith("GET /artifacts/get?")]) == 3
     assert Path(Run(kfp, kfp_id).artifact_path("make", "frame")).is_file()
 
+    import dataclasses
+
+    listed = kfp.artifacts(kfp_id, "make")[0]
+    kfp.local_artifact(listed)  # copied already: nothing asked
+    assert len([r for r in standin.requests if r.startswith("GET /artifacts/get?")]) == 3
+    kfp.local_artifact(dataclasses.replace(listed, uri=listed.uri + "/"))  # from elsewhere now: again
+    assert len([r for r in standin.requests if r.startswith("GET /artifacts/get?")]) == 4
+
     served = kfp.open_artifact(kfp_id, "make", next(a.name for a in kfp.artifacts(kfp_id, "make")))
     try:
         assert served.stream.read(4)  # the sidebar's artifact route reads the same copy
@@ -176,3 +184,43 @@ def test_artifacts_of_a_multi_user_kubeflow_come_with_the_namespace_and_token(
         kfp.close()
     finally:
         server.stop()
+
+
+def test_the_run_view_draws_a_kfp_runs_figures_and_markdown(standin: StandIn, tmp_path: Path) -> None:
+    """What the views draw from files (a step's figures, KFP Markdown and HTML) is downloaded once for
+    them, through the same endpoint; the view of a KFP run shows what the local one shows."""
+    from kfp import compiler
+
+    from jupyter_mlops.widgets.run_widget import RunView
+
+    from .test_kfp_visual_artifacts import visuals
+
+    draw = [
+        "%load_ext jupyter_mlops",
+        "%%component draw\nimport matplotlib.pyplot as plt\nplt.plot([1, 2, 3], [3, 1, 2])\nplt.show()\n"
+        "points = [1, 2]",
+        "%%component total\ntotal = sum(points)",
+    ]
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(c) for c in draw]
+    nbformat.write(notebook, str(tmp_path / "draw.ipynb"))
+    compiler.Compiler().compile(visuals, package_path=str(tmp_path / "visuals.yaml"))
+
+    kfp = KfpBackend(host=standin.url)
+    drawn = succeeded(
+        kfp, kfp.submit(load_pipeline(pipeline_from_notebook(tmp_path / "draw.ipynb", None))).id
+    )
+    reported = succeeded(kfp, kfp.submit((tmp_path / "visuals.yaml").read_text()).id)
+
+    figures = RunView(kfp, drawn.id, live=False).step_detail("draw")["figures"]
+    assert [f["mime"] for f in figures] == ["image/png"]
+    assert [type(f).__name__ for f in Run(kfp, drawn.id).figures("draw")] == ["Image"]
+    shown = {v["name"]: v for v in RunView(kfp, reported.id, live=False).step_detail("report")["visuals"]}
+    assert "<h1>Results</h1>" in shown["md"]["html"] and shown["page"]["html"] == "<h1>hi</h1>"
+    assert shown["met"] == {"name": "met", "kind": "metrics", "values": {"accuracy": 0.85}}
+    assert shown["cm"]["labels"] == ["cat", "dog"]  # ClassificationMetrics from its metadata (a struct)
+
+    asked = len([r for r in standin.requests if r.startswith("GET /artifacts/get?")])
+    RunView(kfp, reported.id, live=False).step_detail("report")  # a view polling again: nothing asked
+    assert len([r for r in standin.requests if r.startswith("GET /artifacts/get?")]) == asked
+    kfp.close()

@@ -250,9 +250,9 @@ def test_pages_follow_the_servers_page_tokens(
     rest = backend.list_runs(experiment="paged", limit=10, cursor=first.next_cursor)
     assert [r.id for r in rest.runs] == ids[::-1][2:] and rest.next_cursor is None  # nothing shifted
     ids.append(newer)
-    from jupyter_mlops.backends.kfp import backend as kfp_backend
+    from jupyter_mlops.backends.kfp import listing
 
-    monkeypatch.setattr(kfp_backend, "MAX_PAGE", 2)  # an offset past the largest page a server gives
+    monkeypatch.setattr(listing, "MAX_PAGE", 2)  # an offset past the largest page a server gives
     assert [r.id for r in backend.list_runs(experiment="paged", limit=2, offset=3).runs] == ids[::-1][3:5]
     assert backend.list_runs(experiment="no-such-experiment").total == 0
     done = [finished(backend, run_id).state for run_id in ids]

@@ -79,10 +79,41 @@ def test_the_cli_ships_files_too(backend: KfpBackend, tmp_path: Path) -> None:
 
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "numbers.txt").write_text("20\n22\n")
+    (tmp_path / "notes.txt").write_text("shipped as well")
     compiler.Compiler().compile(reads_a_file, str(tmp_path / "reads.yaml"))
     repo = Path(__file__).resolve().parents[2]
     env = {**os.environ, "PYTHONPATH": f"{repo}:{os.environ.get('PYTHONPATH', '')}"}
     command = [sys.executable, "-m", "jupyter_mlops.cli", "run", "reads.yaml", "--wait"]
-    command += ["--backend", "kfp", "--host", backend.conn.host, "--files", "data/numbers.txt"]
+    command += ["--backend", "kfp", "--host", backend.conn.host, "--files", "data/numbers.txt,notes.txt"]
     ran = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env)
     assert ran.returncode == 0 and "SUCCEEDED" in ran.stdout, ran.stdout + ran.stderr
+
+
+def test_a_module_of_the_notebooks_folder_is_named_until_it_is_shipped(
+    backend: KfpBackend, tmp_path: Path
+) -> None:
+    import warnings
+
+    from jupyter_mlops.api import LocalModuleWarning
+    from jupyter_mlops.notebook.reader import feed_cell
+    from jupyter_mlops.notebook.workspace import Workspace
+
+    notebook_dir = tmp_path / "notebook"
+    notebook_dir.mkdir()
+    (notebook_dir / "helpers.py").write_text("def total(xs):\n    return sum(xs)\n")
+    workspace = Workspace("uses-helpers")
+    for index, cell in enumerate(["%%component make\nimport helpers\nn = helpers.total([1, 2, 39])\n"]):
+        feed_cell(workspace, cell, f"code cell {index + 1}")
+
+    with pytest.warns(
+        LocalModuleWarning, match=r"import helpers\.py from the notebook's folder.*--files helpers\.py"
+    ):
+        without = mlops.run(workspace.active, backend=backend, working_dir=notebook_dir).wait()
+    assert without.state is RunState.FAILED and "No module named 'helpers'" in (
+        without.info.steps[0].error or ""
+    )
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LocalModuleWarning)  # shipped: nothing to say
+        shipped = mlops.run(workspace.active, backend=backend, working_dir=notebook_dir, files=["helpers.py"])
+    assert shipped.wait().state is RunState.SUCCEEDED, shipped.info.steps[0].error

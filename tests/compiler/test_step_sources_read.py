@@ -3,7 +3,7 @@ whether the step's function comes last (the usual layout: the inlined runtime, t
 
 from __future__ import annotations
 
-from jupyter_mlops.ir.step_sources import _runtime_call
+from jupyter_mlops.ir.step_sources import runtime_call
 
 RUNTIME = "def _mlops_helper(x):\n    return x\n" * 200
 STEP = (
@@ -14,15 +14,15 @@ STEP = (
 
 
 def test_the_call_is_found_after_the_runtime() -> None:
-    found = _runtime_call(RUNTIME + STEP)
+    found = runtime_call(RUNTIME + STEP)
     assert found is not None and found["step"] == "make" and found["cell"] == "df = 1\ndef f(): pass"
     assert found["outputs"] == {"out_df": ("df", "artifact")}
 
 
 def test_the_call_is_found_when_something_follows_the_steps_function() -> None:
-    found = _runtime_call(RUNTIME + STEP + "\ndef trailing():\n    pass\n")
+    found = runtime_call(RUNTIME + STEP + "\ndef trailing():\n    pass\n")
     assert found is not None and found["step"] == "make"
 
 
 def test_a_program_without_the_call_has_no_step_source() -> None:
-    assert _runtime_call(RUNTIME) is None
+    assert runtime_call(RUNTIME) is None

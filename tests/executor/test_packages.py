@@ -3,6 +3,7 @@
 import functools
 from pathlib import Path
 
+import pytest
 from kfp import dsl
 
 from jupyter_mlops.executor.prelude import requirements_satisfied
@@ -46,6 +47,26 @@ def test_requirements_are_checked_against_installed_versions() -> None:
     assert not requirements_satisfied(["surely-not-installed-package-xyz"])
     assert requirements_satisfied(['typing-extensions>=3.7.4,<5; python_version<"3.9"'])  # marker is false
     assert not requirements_satisfied(["git+https://example.com/repo.git"])
+
+
+def test_kfp_loaded_here_serves_without_a_distribution_lookup(monkeypatch: pytest.MonkeyPatch) -> None:
+    """kfp (which every step asks for) is loaded where steps run: found without reading its METADATA,
+    and even when it runs from a source tree with no distribution installed."""
+    import importlib.metadata
+
+    import kfp  # noqa: F401
+
+    looked_up: list[str] = []
+
+    def no_distribution(name: str) -> str:
+        looked_up.append(name)
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", no_distribution)
+    assert requirements_satisfied(["kfp==0.0.1"])
+    assert looked_up == []
+    assert not requirements_satisfied(["pyyaml>=5"])  # the others are still looked up
+    assert looked_up == ["pyyaml"]
 
 
 def test_another_interpreters_packages_are_surveyed_not_assumed(tmp_path: Path) -> None:

@@ -80,8 +80,11 @@ class ObjectStore:
             return f'Directory artifact "{leaf}" \u2014 {len(files)} file(s). Download to view contents.\n'
         packed = io.BytesIO()
         with tarfile.open(fileobj=packed, mode="w:gz") as archive:
-            for path in files:
-                archive.add(path, arcname=path.relative_to(target).as_posix(), recursive=False)
+            for path in files:  # each object a regular entry (an object store has no links)
+                data = path.read_bytes()
+                entry = tarfile.TarInfo(path.relative_to(target).as_posix())
+                entry.size = len(data)
+                archive.addfile(entry, io.BytesIO(data))
         return Download(packed.getvalue(), "application/gzip", f"{leaf}.tar.gz")
 
     def _find(self, source: str, bucket: str, key: str) -> tuple[Path | None, str | None]:

@@ -171,4 +171,5 @@ def test_the_kfp_example_runs_against_the_standin_server(tmp_path: Path) -> None
     assert "on-kubeflow-" in listed and "SUCCEEDED" in listed, listed
     read_back = cell_output(nb, "print(on_kfp.metrics)")  # from ML Metadata, through the UI's proxy
     assert read_back.startswith("{'summarise.total': 42.0}"), read_back
+    assert "[0.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0]" in read_back, read_back  # the UI's artifact endpoint
     assert "Default backend: local" in cell_output(nb, "%pipeline backend local")

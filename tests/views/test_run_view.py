@@ -162,6 +162,24 @@ def test_a_running_steps_log_is_read_on_from_where_it_stopped(
     assert truncated and text.endswith("epoch 3 done\n") and len(text) <= 16_000
 
 
+def test_a_progress_bar_in_a_steps_log_is_one_line_in_its_view(
+    backend: LocalBackend, run_id: str, view: RunView
+) -> None:
+    store = backend.store
+    store.record_step(run_id, StepInfo("train", StepState.RUNNING, started_at=time.time()))
+    eventually(lambda: step_state(view, "train") == "RUNNING", "train shown RUNNING")
+    log = step_log_path(store.run_dir(run_id), "train")
+    bar = "".join(f"\r{i:3d}%|{'#' * (i // 4):<25}|" for i in range(101))  # a tqdm-like bar, redrawn
+    log.write_text("epoch 1\n" + bar[: len(bar) // 2])
+    shown = view.step_detail("train")["log"]  # read while the bar is half drawn
+    assert shown.startswith("epoch 1\n") and shown.count("%|") == 1 and "\r" not in shown, repr(shown)
+    with log.open("a") as f:
+        f.write(bar[len(bar) // 2 :] + "\n" + bar * 40 + "\nloss 0.25\n")  # 4,000 redraws: 160 KB
+    text, truncated = view.log_tail("train")
+    assert text == "epoch 1\n100%|#########################|\n100%|#########################|\nloss 0.25\n"
+    assert not truncated  # the redraws did not push the step's own lines out of the view's tail
+
+
 def test_a_failed_step_shows_its_error_and_an_unknown_step_says_so(
     backend: LocalBackend, run_id: str, view: RunView
 ) -> None:

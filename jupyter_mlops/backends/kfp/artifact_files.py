@@ -17,7 +17,7 @@ names the artifact and the run's page in the KFP UI.
 from __future__ import annotations
 
 import hashlib
-import io
+import os
 import shutil
 import tarfile
 import threading
@@ -34,6 +34,7 @@ from .connection import Connection, _short
 
 ARTIFACT_PATH = "/artifacts/get"
 SOURCES = {"minio": "minio", "s3": "s3", "gs": "gcs"}  # URI scheme -> the endpoint's `source`
+VIEWED_TYPES = ("system.Markdown", "system.HTML")  # drawn by the views from the artifact's text
 DONE = ".downloaded"  # written last: a copy without it is incomplete and is fetched again
 
 
@@ -54,14 +55,34 @@ class ArtifactDownloads:
         self.conn = conn
         self.run_url = run_url  # run id -> "<ui>/#/runs/details/<id>"
         self._lock = threading.Lock()
+        self._unavailable: set[str] = set()  # URIs the views could not have: not asked again
+
+    def _is_copy(self, uri: str) -> bool:
+        return "://" not in uri and Path(uri).is_relative_to(self.folder())
 
     def folder(self) -> Path:
         server = hashlib.sha256(f"{self.conn.ui_host}|{self.conn.namespace or ''}".encode()).hexdigest()[:12]
         return mlops_home() / "kfp-artifacts" / server
 
+    def for_views(self, artifact: ArtifactInfo) -> ArtifactInfo:
+        """What the run views draw from files (the figures a step showed, KFP Markdown and HTML) as
+        their local copy, downloaded once; other artifacts, and one that cannot be had (asked once,
+        not on every poll of a view), as they are."""
+        if artifact.metadata.get("kind") != "figures" and artifact.type not in VIEWED_TYPES:
+            return artifact
+        if artifact.uri in self._unavailable:
+            return artifact
+        try:
+            return self.local_copy(artifact)
+        except Unsupported:
+            self._unavailable.add(artifact.uri)
+            return artifact
+
     def local_copy(self, artifact: ArtifactInfo) -> ArtifactInfo:
         """The artifact with `uri` its local copy (a file, or a folder of files), downloading it the
         first time; Unsupported naming the artifact and the run's KFP UI page when it cannot be had."""
+        if self._is_copy(artifact.uri):  # already one of ours (listed for the views)
+            return artifact
         coordinates = parse_uri(artifact.uri)
         what = f"artifact {artifact.name!r} of step {artifact.step!r} (run {artifact.run_id}, {artifact.uri})"
         if coordinates is None:
@@ -71,14 +92,22 @@ class ArtifactDownloads:
             )
         home = self.folder() / _safe(artifact.run_id) / _safe(artifact.step)
         target = home / _safe(artifact.name)
+        done = home / f"{_safe(artifact.name)}{DONE}"  # holds the URI the copy was made from
         with self._lock:  # one download per artifact, however many readers ask at once
-            if not (home / f"{_safe(artifact.name)}{DONE}").exists():
-                body, is_folder = self._get(coordinates, what, artifact.run_id)
-                _store(body, is_folder, target, what)
-                (home / f"{_safe(artifact.name)}{DONE}").write_text(artifact.uri)
+            if not done.is_file() or done.read_text() != artifact.uri:  # (a retried step: new URI)
+                home.mkdir(parents=True, exist_ok=True)
+                done.unlink(missing_ok=True)  # until the new copy is whole
+                spool = home / f".{_safe(artifact.name)}.download"  # the bytes as they arrive
+                try:
+                    is_folder = self._get(coordinates, what, artifact.run_id, spool)
+                    _store(spool, is_folder, target, what)
+                finally:
+                    spool.unlink(missing_ok=True)
+                done.write_text(artifact.uri)
         return replace(artifact, uri=str(target))
 
-    def _get(self, coordinates: tuple[str, str, str], what: str, run_id: str) -> tuple[bytes, bool]:
+    def _get(self, coordinates: tuple[str, str, str], what: str, run_id: str, spool: Path) -> bool:
+        """Download the object (or a folder's .tar.gz) into `spool`; True if it is a folder's."""
         source, bucket, key = coordinates
         query = {"source": source, "bucket": bucket, "key": key}
         if self.conn.namespace:
@@ -88,9 +117,10 @@ class ArtifactDownloads:
         link = self.run_url.format(run_id)
         try:
             with urllib.request.urlopen(request, timeout=self.conn.timeout) as response:
-                body = bytes(response.read())
                 kind = response.headers.get("Content-Type", "")
                 named = response.headers.get("Content-Disposition", "")
+                with spool.open("wb") as out:  # in pieces: a model or a data set may be large
+                    shutil.copyfileobj(response, out, 1 << 20)
         except urllib.error.HTTPError as exc:
             said = exc.read().decode("utf-8", "replace").strip().splitlines()
             reason = f"{exc.code}: {said[0][:200]}" if said else str(exc.code)
@@ -114,8 +144,7 @@ class ArtifactDownloads:
                 f"artifact (a login in front of the KFP UI?); see it in the KFP UI, {link}"
             )
         leaf = PurePosixPath(key).name
-        is_folder = kind.startswith("application/gzip") and f"{leaf}.tar.gz" in named
-        return body, is_folder
+        return kind.startswith("application/gzip") and f"{leaf}.tar.gz" in named
 
     def _endpoint_there(self) -> bool:
         """Whether the UI host serves the artifact endpoint at all: it refuses a request without a
@@ -136,20 +165,19 @@ def _safe(part: str) -> str:
     return cleaned or "_"
 
 
-def _store(body: bytes, is_folder: bool, target: Path, what: str) -> None:
-    """Write the download at `target`: the object as a file, or a folder's .tar.gz unpacked into it
+def _store(spool: Path, is_folder: bool, target: Path, what: str) -> None:
+    """Put the download at `target`: the object as a file, or a folder's .tar.gz unpacked into it
     (regular files only, each kept inside `target`)."""
     if target.is_dir():
         shutil.rmtree(target)
     elif target.exists():
         target.unlink()
-    target.parent.mkdir(parents=True, exist_ok=True)
     if not is_folder:
-        target.write_bytes(body)
+        os.replace(spool, target)
         return
     target.mkdir()
     try:
-        with tarfile.open(fileobj=io.BytesIO(body), mode="r:gz") as archive:
+        with tarfile.open(spool, mode="r:gz") as archive:
             for member in archive.getmembers():
                 parts = PurePosixPath(member.name).parts
                 if (

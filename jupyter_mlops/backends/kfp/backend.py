@@ -12,7 +12,6 @@ instead: the run's KFP UI page (`run_url`).
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import os
 import tempfile
@@ -37,37 +36,25 @@ from ...models import (
     RunState,
 )
 from ..local_artifacts import open_artifact_file
-from . import connection, mlmd, raw
+from . import connection, mlmd
 from .artifact_files import ArtifactDownloads
 from .convert import (
     documents_of,
     events_of,
-    kfp_state,
     output_types,
-    summary_of,
     tasks_by_name,
     to_run_info,
     typed,
 )
 from .experiments import DEFAULT_EXPERIMENT, KfpExperiments
+from .listing import RunListing, state_filter
 from .pod_logs import PodLogs
 from .pod_logs import probe as pod_logs_probe
 
-MAX_PAGE = 200  # the most runs asked for in one list request (servers cap their page size)
 REFRESH_S = 2.0  # a run's record is read from the server at most this often, however many views poll
 # The experiments with their run counts cost 1 + one request per experiment (the API has no counts):
 # sidebars ask every 2 s, so the list is kept this long (a run submitted here refreshes it at once).
 EXPERIMENTS_REFRESH_S = 10.0
-
-
-def _state_filter(states: Sequence[str]) -> str:
-    import json
-
-    if len(states) == 1:
-        predicate: dict[str, Any] = {"key": "state", "operation": "EQUALS", "string_value": states[0]}
-    else:
-        predicate = {"key": "state", "operation": "IN", "string_values": {"values": list(states)}}
-    return json.dumps({"predicates": [predicate]})
 
 
 class KfpBackend:
@@ -112,10 +99,10 @@ class KfpBackend:
         if self.metadata:  # the KFP UI's server: its artifact endpoint too (artifact_files.py)
             self.capabilities = dataclasses.replace(self.capabilities, outputs=True, artifact_download=True)
         self.downloads = ArtifactDownloads(self.conn, f"{self.conn.ui_host}/#/runs/details/{{}}")
-        self._summaries: dict[str, tuple[tuple[Any, ...], RunInfo]] = {}  # finished runs as listed
         self._values: dict[str, dict[str, mlmd.StepValues]] = {}  # of finished runs: they no longer change
         self.client = connection.make_client(self.conn)
         self.experiment_book = KfpExperiments(self.conn, self.client)
+        self.listing = RunListing(self)
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -271,80 +258,10 @@ class KfpBackend:
         offset: int = 0,
         cursor: str | None = None,
     ) -> RunPage:
-        """Newest first, through the API's own paging: one request, or two for an offset up to
-        MAX_PAGE (the first fetches the page token that starts there). `cursor` is the server's own
-        page token (a page's `next_cursor`): the next page, stable while runs are created."""
-        kwargs: dict[str, Any] = {"sort_by": "created_at desc", "_request_timeout": self._timeout}
-        if experiment is not None:
-            experiment_id = self.experiment_book.id_of(experiment, create=False)
-            if experiment_id is None:
-                return RunPage(runs=[], total=0)
-            kwargs["experiment_id"] = experiment_id
-        else:
-            kwargs.update(self._namespace_kwargs())
-        if state is not None:
-            kwargs["filter"] = _state_filter([kfp_state(state)])
-        api = self.client._run_api
-        token = cursor or ""
-        skipped_so_far = 0
-        while cursor is None and skipped_so_far < offset:  # to the page token where `offset` starts
-            size = min(offset - skipped_so_far, MAX_PAGE)
-            skipped = raw.read(
-                self._call(
-                    "listing runs",
-                    lambda size=size, token=token: api.run_service_list_runs(
-                        page_size=size, page_token=token, _preload_content=False, **kwargs
-                    ),
-                )
-            )
-            skipped_so_far += len(skipped.runs or [])
-            token = skipped.next_page_token or ""
-            if not token or not skipped.runs:
-                return RunPage(runs=[], total=int(skipped.total_size or 0))
-        # A kernel that has met no experiment yet needs their names for this page: it lists them while
-        # the server answers the page (two requests side by side, not one after the other).
-        book = self.experiment_book
-        listed = book.list_names_meanwhile() if experiment is None and book.knows_none() else None
-        page = raw.read(  # plain JSON: kfp_server_api's models cost more than the request itself
-            self._call(
-                "listing runs",
-                lambda: api.run_service_list_runs(
-                    page_size=max(1, min(limit, MAX_PAGE)), page_token=token, _preload_content=False, **kwargs
-                ),
-            )
+        """Newest first, through the API's own paging (listing.py)."""
+        return self.listing.page(
+            experiment=experiment, state=state, limit=limit, offset=offset, cursor=cursor
         )
-        listed_runs = [r for r in page.to_dict().get("runs") or [] if isinstance(r, dict)]
-        book.learn_names({str(r["experiment_id"]) for r in listed_runs if r.get("experiment_id")}, listed)
-        runs = [self._summary(r) for r in listed_runs]
-        more = bool(page.next_page_token) and len(runs) > 0
-        return RunPage(
-            runs=runs,
-            total=int(page.total_size or 0),
-            next_offset=offset + len(runs) if more and cursor is None else None,
-            next_cursor=page.next_page_token if more else None,
-        )
-
-    def _summary(self, run: dict[str, Any]) -> RunInfo:
-        """A listed run as RunInfo; a finished run's is kept while its record stays the same (sidebars
-        list the same page every 2 s), and handed out as a copy."""
-        key = (
-            run.get("state"),
-            run.get("finished_at"),
-            len(run.get("state_history") or ()),
-            run.get("display_name"),
-        )
-        run_id = str(run.get("run_id"))
-        kept = self._summaries.get(run_id)
-        if kept is not None and kept[0] == key:
-            info = copy.copy(kept[1])
-            info.parameters, info.metrics = dict(info.parameters), dict(info.metrics)
-            return info
-        info = summary_of(run, self.experiment_book.name_of(run.get("experiment_id")))
-        if info.state.terminal:
-            if len(self._summaries) > 5000:
-                self._summaries.clear()
-            self._summaries[run_id] = (key, copy.copy(info))
-        return info
 
     def cancel(self, run_id: str) -> RunInfo:
         run = self._get_raw(run_id)
@@ -426,7 +343,12 @@ class KfpBackend:
                 if step is not None and name != step:
                     continue
                 for output, (kind, uri, metadata) in sorted(step_values.artifacts.items()):
-                    found.append(ArtifactInfo(run_id, name, output, uri, kind, dict(metadata)))
+                    artifact = ArtifactInfo(run_id, name, output, uri, kind, dict(metadata))
+                    found.append(
+                        self.downloads.for_views(artifact)
+                        if self.capabilities.artifact_download
+                        else artifact
+                    )
             return found
         for name, task in tasks_by_name(run).items():
             if step is not None and name != step:
@@ -493,7 +415,7 @@ class KfpBackend:
             active = self._call(
                 "counting active runs",
                 lambda: api.run_service_list_runs(
-                    filter=_state_filter(["PENDING", "RUNNING", "CANCELING"]), **kwargs
+                    filter=state_filter(["PENDING", "RUNNING", "CANCELING"]), **kwargs
                 ),
             )
         except BackendError as exc:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ...models import Experiment
-from . import connection, experiment_names
+from . import connection, experiment_names, raw
 from .convert import seconds
 
 DEFAULT_EXPERIMENT = "Default"  # KFP's own default experiment's name
@@ -110,17 +110,20 @@ class KfpExperiments:
             self._list_names()
 
     def _list_names(self) -> None:
-        page = connection.call(
-            self.conn,
-            "listing experiments",
-            lambda: self.api.experiment_service_list_experiments(
-                page_size=200,
-                sort_by="created_at desc",
-                _request_timeout=self._timeout,
-                **self.namespace_kwargs(),
-            ),
+        page = raw.read(  # ids and names are all it needs: plain JSON, no models, no dates parsed
+            connection.call(
+                self.conn,
+                "listing experiments",
+                lambda: self.api.experiment_service_list_experiments(
+                    page_size=200,
+                    sort_by="created_at desc",
+                    _request_timeout=self._timeout,
+                    _preload_content=False,
+                    **self.namespace_kwargs(),
+                ),
+            )
         )
-        self._remember(*(page.experiments or []))
+        self._remember(*(e for e in page.experiments or [] if e.experiment_id))
 
     def list_names_meanwhile(self) -> Callable[[], bool]:
         """Start listing the experiments' names now, beside another request (a page of runs whose
