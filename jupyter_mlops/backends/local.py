@@ -33,6 +33,7 @@ from typing import Any
 from ..errors import BackendError, StepNotFound, StoreError, UsageError
 from ..home import mlops_home
 from ..ir.documents import Documents, bind_arguments, pipeline_name, spec_documents, write_spec
+from ..ir.kept_documents import recall
 from ..ir.spec import PipelineIR
 from ..models import (
     ArtifactFile,
@@ -137,7 +138,8 @@ class LocalBackend:
                 "whose files the steps read by relative paths (the notebook's folder)"
             )
         documents = spec_documents(pipeline_spec)
-        ir = PipelineIR(documents)  # read once for the arguments, the plan and the cache's pre-check
+        kept = None if isinstance(pipeline_spec, str) else recall(documents)  # a recent run's documents
+        ir = kept.ir() if kept else PipelineIR(documents)  # read once: the arguments, the plan, the cache
         parameters = bind_arguments(documents, arguments, ir=ir)  # bad arguments fail here, before any record
         steps, edges = plan(documents, ir=ir)
         pipeline = pipeline_name(documents)
@@ -147,7 +149,7 @@ class LocalBackend:
             run_dir.mkdir(parents=True)  # its logs folder comes with a runner: a cached run has no log files
             # the compiler's text exactly as it was, or the documents as JSON (no YAML round trip)
             spec_path = write_spec(
-                documents, run_dir, pipeline_spec if isinstance(pipeline_spec, str) else None
+                documents, run_dir, pipeline_spec if isinstance(pipeline_spec, str) else None, kept
             )
         except OSError as exc:
             raise StoreError(

@@ -8,6 +8,7 @@ import re
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 _ERROR_TAIL_BYTES = 256 * 1024
 
@@ -24,22 +25,22 @@ class MetricsTail:
         self.emit = emit
         self.offset = 0
 
-    def read(self) -> None:
+    def read(self) -> int:
+        """Hand over the complete lines written since the last read; how many points they held."""
         try:
             with self.path.open("rb") as f:
                 f.seek(self.offset)
                 data = f.read()
         except OSError:
-            return
+            return 0
         end = data.rfind(b"\n")
         if end < 0:
-            return
+            return 0
         self.offset += end + 1
         batch: list[Point] = []
         now = time.time()
-        for line in data[: end + 1].splitlines():
+        for point in _decoded(data[: end + 1]):
             try:
-                point = json.loads(line)
                 step = point.get("step")
                 batch.append(
                     (
@@ -53,6 +54,26 @@ class MetricsTail:
                 continue  # a torn or foreign line must not fail the step
         if batch:
             self.emit(batch)
+        return len(batch)
+
+
+def _decoded(data: bytes) -> list[Any]:
+    """The JSON value of each non-blank line of `data`: all lines as one JSON array (one call for
+    thousands of points), or line by line when a line is not JSON (a torn or foreign one is left out)."""
+    lines = [line for line in data.splitlines() if line.strip()]
+    try:
+        values = json.loads(b"[" + b",".join(lines) + b"]")
+    except ValueError:
+        values = None
+    if isinstance(values, list) and len(values) == len(lines):
+        return values
+    decoded = []
+    for line in lines:
+        try:
+            decoded.append(json.loads(line))
+        except ValueError:
+            continue
+    return decoded
 
 
 _USER_FRAME = re.compile(r'File "<(cell [^>]+|pipeline setup[^>]*)>", line (\d+)')

@@ -28,6 +28,10 @@ from .step_folders import folder_name
 POLL_SECONDS = 0.2
 LOOK_SECONDS = 0.03  # how often a step's process is looked at, to give its core up while it waits
 FIRST_LOOK_SECONDS, FIRST_LOOKS_S = 0.01, 0.05  # more often in its first moments
+# While a step is logging metrics fast (a read found FLOWING_POINTS or more), its metrics file is read
+# this often: the points are recorded as they come (on another core), not all at once after a fast
+# training loop ends. A step logging now and then is read every POLL_SECONDS (a transaction a read).
+FLOWING_SECONDS, FLOWING_POINTS = 0.02, 256
 
 
 class Listener(Protocol):
@@ -38,8 +42,12 @@ class Listener(Protocol):
 
 
 def snapshot(info: StepInfo) -> StepInfo:
-    """A copy the listener may keep while this step goes on changing."""
-    return replace(info, inputs=dict(info.inputs), outputs=dict(info.outputs), metrics=dict(info.metrics))
+    """A copy the listener may keep while this step goes on changing (its fields copied as they are,
+    without __init__: two per step of every run)."""
+    copy = object.__new__(StepInfo)
+    copy.__dict__.update(info.__dict__)
+    copy.inputs, copy.outputs, copy.metrics = dict(info.inputs), dict(info.outputs), dict(info.metrics)
+    return copy
 
 
 def uris(group: list[Artifact], is_list: bool) -> Any:
@@ -311,12 +319,14 @@ class ContainerStep:
         looking = activity is not None and activity.readable
         poll = LOOK_SECONDS if looking else POLL_SECONDS
         started = last_read = time.monotonic()
+        flowing = False  # the last read of the metrics file found many points: read it again soon
         while True:
             # a step that starts waiting at once (a sleep, a request) is seen so within ~20 ms
             first = looking and time.monotonic() - started < FIRST_LOOKS_S
-            code = processes.wait_or_deadline(process, deadline, FIRST_LOOK_SECONDS if first else poll)
-            if code is not None or time.monotonic() - last_read >= POLL_SECONDS:
-                tail.read()
+            wait = FLOWING_SECONDS if flowing else FIRST_LOOK_SECONDS if first else poll
+            code = processes.wait_or_deadline(process, deadline, wait)
+            if code is not None or flowing or time.monotonic() - last_read >= POLL_SECONDS:
+                flowing = tail.read() >= FLOWING_POINTS
                 last_read = time.monotonic()
             if activity is not None and self.ctx.slots is not None and code is None:
                 self.ctx.slots.mark(self, activity.waiting())

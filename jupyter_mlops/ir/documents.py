@@ -19,7 +19,7 @@ from ..compiler import compile_documents as compile_notebook
 from ..errors import PipelineError, UsageError
 from ..notebook.pipeline import Pipeline
 from .graph import plan_of
-from .kept_documents import write_documents
+from .kept_documents import Kept, write_documents
 from .limits import check_expansion, check_parameters
 from .spec import PipelineIR
 from .values import Artifact, pipeline_arguments
@@ -40,15 +40,18 @@ def documents_from_yaml(text: str, *, where: str = "the pipeline YAML") -> Docum
     return _checked(docs, where)
 
 
-def write_spec(documents: Documents, directory: Path, text: str | None = None) -> Path:
+def write_spec(
+    documents: Documents, directory: Path, text: str | None = None, kept: Kept | None = None
+) -> Path:
     """Keep a run's IR in `directory`: the text it came as (pipeline.yaml), or else the documents as
-    JSON (pipeline.json: no YAML dump and load between compiling and running)."""
+    JSON (pipeline.json: no YAML dump and load between compiling and running; `kept`: equal documents
+    a recent run wrote, whose file is linked)."""
     if text is not None:
         path = directory / "pipeline.yaml"
         path.write_text(text, encoding="utf-8")
     else:
         path = directory / "pipeline.json"
-        write_documents(documents, path)  # the same documents as a recent run: a link to its file
+        write_documents(documents, path, kept)  # the same documents as a recent run: a link to its file
     return path
 
 

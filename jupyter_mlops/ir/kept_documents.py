@@ -1,12 +1,14 @@
-"""A run's IR documents kept as pipeline.json, without encoding and writing the same documents again.
+"""The IR documents of the last few runs, found again when the same documents come back.
 
 Running one pipeline again (a re-run from the cache, a sweep's trials, `mlops.run` in a loop) hands
 over the same documents each time. Encoding them to JSON took more than anything else in a fully
-cached re-run but the step lookups: the documents of the last few runs are remembered here (as the
-JSON written and the values decoded from it), and documents equal to one of them get a hard link
-to that run's file: the same bytes, no encoding, no data written. Equal means equal as JSON values
-(`==` on the decoded documents; 1 and 1.0 compare equal, and mean the same to the pipeline). A file
-that is gone or cannot be linked is written afresh.
+cached re-run but the step lookups, and reading them (`PipelineIR`: the shape check, each task's
+executor) was redone per run. The documents of the last few runs are remembered here as the values
+decoded from the pipeline.json written for them: documents equal to one of them (`==`, equal as JSON
+values: 1 and 1.0 compare equal, and mean the same to the pipeline) get a hard link to that run's file
+(the same bytes, no encoding, no data written) and its `PipelineIR`, read once from those decoded
+values (nothing the caller holds: changing their documents later changes nothing here). A file that is
+gone or cannot be linked is written afresh.
 """
 
 from __future__ import annotations
@@ -18,33 +20,58 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
+from .spec import PipelineIR
+
 REMEMBERED = 4  # pipelines whose last pipeline.json is remembered, most recent first
 
+
+class Kept:
+    """Documents written for a recent run: their decoded JSON, the file, and the IR read from them."""
+
+    def __init__(self, decoded: Any, path: Path) -> None:
+        self.decoded = decoded
+        self.path = path
+        self._ir: PipelineIR | None = None
+
+    def ir(self) -> PipelineIR:
+        if self._ir is None:
+            self._ir = PipelineIR(self.decoded)
+        return self._ir
+
+
 _lock = threading.Lock()
-_recent: deque[tuple[Any, Path]] = deque(maxlen=REMEMBERED)  # (decoded documents, the file written)
+_recent: deque[Kept] = deque(maxlen=REMEMBERED)
 
 
-def write_documents(documents: Any, path: Path) -> None:
-    """Write `documents` as JSON to `path` (a new file), or link an earlier file holding equal ones."""
+def recall(documents: Any) -> Kept | None:
+    """The remembered documents equal to `documents`, if any."""
     with _lock:
-        earlier = next(((d, p) for d, p in _recent if d == documents), None)
-    if earlier is not None:
+        return next((kept for kept in _recent if kept.decoded == documents), None)
+
+
+def write_documents(documents: Any, path: Path, kept: Kept | None = None) -> None:
+    """Write `documents` as JSON to `path` (a new file), or link the file of the equal documents `kept`
+    (`recall(documents)`, looked up here when not given)."""
+    kept = kept if kept is not None else recall(documents)
+    if kept is not None:
         try:
-            os.link(earlier[1], path)
+            os.link(kept.path, path)
         except OSError:  # that run's folder was removed, or no hard links here: write it again
             pass
         else:
-            _remember(earlier[0], path)  # the newest copy: the one least likely to be deleted soon
+            _remember(kept, path)  # the newest copy: the one least likely to be deleted soon
             return
     text = json.dumps(documents, allow_nan=False)
     path.write_text(text, encoding="utf-8")
-    _remember(json.loads(text), path)
+    if kept is not None:
+        _remember(kept, path)
+    else:
+        _remember(Kept(json.loads(text), path), path)
 
 
-def _remember(decoded: Any, path: Path) -> None:
+def _remember(kept: Kept, path: Path) -> None:
     with _lock:
-        for i, (kept, _) in enumerate(_recent):
-            if kept is decoded:
-                del _recent[i]
-                break
-        _recent.appendleft((decoded, path))
+        kept.path = path
+        if kept in _recent:
+            _recent.remove(kept)
+        _recent.appendleft(kept)

@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from .figures import _mlops_figures, _mlops_figures_finish
 from .groups import _mlops_load_groups, _mlops_save_groups
 from .previews import _mlops_preview
-from .tensorboard import _mlops_event, _mlops_events_file, _mlops_record, _mlops_write_embedding
+from .tensorboard import _mlops_events_file, _mlops_scalar_record, _mlops_write_embedding
 from .values import (
     _MLOPS_NOTEBOOK_MODULE,
     _MLOPS_UNBOUND,
@@ -94,6 +94,30 @@ def _mlops_like(value: Any, default: Any) -> Any:
     return value
 
 
+def _mlops_metric_line(name: str, value: float, step: Optional[int], at: float) -> str:
+    """A point's line in the metrics file: `json.dumps({"name": .., "value": .., "step": .., "time": ..})`
+    and a newline, written out directly for the usual types (a name's JSON kept per name)."""
+    names = getattr(_mlops_metric_line, "names", None)  # type: Optional[Dict[str, str]]
+    if names is None:
+        names = _mlops_metric_line.names = {}  # type: ignore[attr-defined]
+    if type(name) is not str or type(value) is not float or type(at) is not float:
+        return json.dumps({"name": name, "value": value, "step": step, "time": at}) + "\n"
+    if step is None:
+        step_text = "null"
+    elif type(step) is int:
+        step_text = str(step)
+    else:  # bool, a numpy integer: what json.dumps makes of it (or refuses)
+        return json.dumps({"name": name, "value": value, "step": step, "time": at}) + "\n"
+    quoted = names.get(name)
+    if quoted is None:
+        quoted = names[name] = json.dumps(name)
+    if value != value or value in (float("inf"), float("-inf")):
+        value_text = json.dumps(value)  # NaN, Infinity, -Infinity as json writes them
+    else:
+        value_text = repr(value)
+    return '{"name": %s, "value": %s, "step": %s, "time": %r}\n' % (quoted, value_text, step_text, at)
+
+
 def _mlops_shim(metrics: Any, logdir: Any) -> types.ModuleType:
     """A stand-in `jupyter_mlops` module inside the step: log_metric, logdir and log_embedding with no
     package needed.
@@ -102,15 +126,18 @@ def _mlops_shim(metrics: Any, logdir: Any) -> types.ModuleType:
     run's views see them that soon) and when the step ends (`_mlops_flush`): a point costs a few
     microseconds, not a file opened and closed each time. They also go to a TensorBoard events file in
     the step's logdir, kept open and flushed the same way: the logdir of `logdir()` when the step calls
-    it (an output artifact, on any backend), else the local backend's."""
+    it (an output artifact, on any backend), else the local backend's (JUPYTER_MLOPS_LOGDIR as the step
+    started)."""
     shim = types.ModuleType("jupyter_mlops")
     sink = os.environ.get("JUPYTER_MLOPS_METRICS_FILE")
     out: List[Any] = []  # the metrics file, opened at the first point, and when it was last flushed
     board: List[Any] = []  # the TensorBoard events file: [file, its logdir, when it was last flushed]
     counters = {}  # type: Dict[str, int]
 
+    step_logdir = os.environ.get("JUPYTER_MLOPS_LOGDIR")  # set by the executor when the step starts
+
     def tensorboard_dir() -> Optional[str]:
-        return str(logdir.path) if logdir is not None else os.environ.get("JUPYTER_MLOPS_LOGDIR")
+        return str(logdir.path) if logdir is not None else step_logdir
 
     def log_metric(name: str, value: float, step: Optional[int] = None) -> None:
         value = float(value)
@@ -120,7 +147,7 @@ def _mlops_shim(metrics: Any, logdir: Any) -> types.ModuleType:
         if sink:
             if not out:
                 out[:] = [open(sink, "a", encoding="utf-8"), now]  # noqa: SIM115 (open until the step ends)
-            out[0].write(json.dumps({"name": name, "value": value, "step": step, "time": now}) + "\n")
+            out[0].write(_mlops_metric_line(name, value, step, now))
             if now - out[1] >= 0.1:
                 out[0].flush()
                 out[1] = now
@@ -132,7 +159,7 @@ def _mlops_shim(metrics: Any, logdir: Any) -> types.ModuleType:
                 if board:
                     board[0].close()
                 board[:] = [open(_mlops_events_file(where), "ab"), where, now]  # noqa: SIM115
-            board[0].write(_mlops_record(_mlops_event(now, index, {name: value})))
+            board[0].write(_mlops_scalar_record(now, index, name, value))
             if now - board[2] >= 0.1:
                 board[0].flush()
                 board[2] = now

@@ -28,20 +28,30 @@ _MLOPS_EMPTY_LABEL = "(empty)"
 
 
 def _mlops_crc32c(data: bytes) -> int:
-    """CRC-32C (Castagnoli), the checksum of TFRecord framing."""
+    """CRC-32C (Castagnoli), the checksum of TFRecord framing: four bytes a step ("slicing by 4":
+    four tables of what a byte does to the running value from 1-4 bytes back, built on the first call;
+    small enough to stay in the CPU's cache, unlike a table of 16-bit steps)."""
     # Kept on the function: the step runtime has no module-level state (runtime_source pastes functions).
-    table = getattr(_mlops_crc32c, "table", None)  # type: Optional[List[int]]
-    if table is None:
-        table = []
+    tables = getattr(_mlops_crc32c, "tables", None)  # type: Optional[List[List[int]]]
+    if tables is None:
+        table = []  # type: List[int]
         for n in range(256):
             c = n
             for _ in range(8):
                 c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
             table.append(c)
-        _mlops_crc32c.table = table  # type: ignore[attr-defined]
+        tables = [table]
+        for _ in range(3):
+            tables.append([(c >> 8) ^ table[c & 0xFF] for c in tables[-1]])
+        _mlops_crc32c.tables = tables  # type: ignore[attr-defined]
+    t0, t1, t2, t3 = tables
     crc = 0xFFFFFFFF
-    for b in data:
-        crc = table[(crc ^ b) & 0xFF] ^ (crc >> 8)
+    words = len(data) >> 2
+    for word in struct.unpack_from("<%dI" % words, data):
+        crc ^= word
+        crc = t3[crc & 0xFF] ^ t2[(crc >> 8) & 0xFF] ^ t1[(crc >> 16) & 0xFF] ^ t0[crc >> 24]
+    for byte in data[words << 2 :]:
+        crc = t0[(crc ^ byte) & 0xFF] ^ (crc >> 8)
     return crc ^ 0xFFFFFFFF
 
 
@@ -92,6 +102,32 @@ def _mlops_record(payload: bytes) -> bytes:
     )
 
 
+def _mlops_scalar_record(wall_time: float, step: int, tag: str, value: float) -> bytes:
+    """The TFRecord of one scalar point: `_mlops_record(_mlops_event(wall_time, step, {tag: value}))`,
+    with what does not change from point to point (the tag's bytes, the record's length and its
+    checksum) made once per tag and length."""
+    known = getattr(_mlops_scalar_record, "known", None)  # type: Optional[Dict[Any, bytes]]
+    if known is None:
+        known = _mlops_scalar_record.known = {}  # type: ignore[attr-defined]
+    tail = known.get(tag)
+    if tail is None:  # the Summary field up to the value's 4 bytes
+        simple = _mlops_field(1, tag.encode("utf-8")) + b"\x15"  # the tag, then the float's field key
+        value_field = b"\x0a" + _mlops_varint(len(simple) + 4) + simple  # ... + the float's 4 bytes
+        tail = known[tag] = b"\x2a" + _mlops_varint(len(value_field) + 4) + value_field
+    if 0 <= step < 128:
+        varint = bytes((step,))
+    elif 0 < step < 16384:  # a training loop's steps: two bytes, without the general loop
+        varint = bytes(((step & 0x7F) | 0x80, step >> 7))
+    else:
+        varint = _mlops_varint(step)
+    payload = struct.pack("<BdB", 9, wall_time, 16) + varint + tail + struct.pack("<f", value)
+    head = known.get(len(payload))
+    if head is None:
+        length = struct.pack("<Q", len(payload))
+        head = known[len(payload)] = length + struct.pack("<I", _mlops_masked_crc(length))
+    return head + payload + struct.pack("<I", _mlops_masked_crc(payload))
+
+
 def _mlops_events_file(logdir: str) -> str:
     """This process's events file in `logdir`, made (with its version record) on first use."""
     os.makedirs(logdir, exist_ok=True)
@@ -103,13 +139,6 @@ def _mlops_events_file(logdir: str) -> str:
     with open(path, "ab") as f:
         f.write(_mlops_record(_mlops_event(time.time(), 0)))
     return path
-
-
-def _mlops_write_scalar(logdir: str, tag: str, value: float, step: Optional[int]) -> None:
-    """Append one scalar point to this process's events file in `logdir`."""
-    record = _mlops_record(_mlops_event(time.time(), int(step or 0), {tag: float(value)}))
-    with open(_mlops_events_file(logdir), "ab") as f:
-        f.write(record)
 
 
 def _mlops_plain(value: Any) -> Any:

@@ -306,8 +306,9 @@ class RunStore(RunnerRecords):
                 "INSERT INTO metrics (run_id, step, name, value, idx, time) VALUES (?, ?, ?, ?, ?, ?)", rows
             )
             summary = loads(row["metrics_summary"])
-            for m in metrics:
-                summary[records.metric_key(m.step, m.name)] = float(m.value)
+            latest = {(m.step, m.name): m.value for m in metrics}  # each series' last point, in order
+            for (step, name), value in latest.items():
+                summary[records.metric_key(step, name)] = float(value)
             db.execute("UPDATE runs SET metrics_summary = ? WHERE id = ?", (dumps(summary), run_id))
             if now - self._metric_event_at.get(run_id, 0.0) >= self.metric_event_every:
                 self._metric_event_at[run_id] = now

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ..errors import UsageError
-from ..step_runtime.tensorboard import _mlops_write_embedding, _mlops_write_scalar
+from ..step_runtime.tensorboard import _mlops_events_file, _mlops_scalar_record, _mlops_write_embedding
 
 _counters: dict[tuple[str, str], int] = {}
 _lock = threading.Lock()
+# logdir -> (this process's pid, its events file there, that file kept open for appending)
+_open: dict[str, tuple[int, str, BinaryIO]] = {}
 
 
 def current_logdir() -> str:
@@ -52,9 +55,21 @@ def log_embedding(
 
 
 def write_scalar(logdir: str, name: str, value: float, step: int | None) -> None:
-    """One point of a metric history into `logdir`'s event file; without a step, points count up."""
+    """One point of a metric history into `logdir`'s event file; without a step, points count up.
+
+    The file stays open (and is flushed after each point, so TensorBoard sees it at once): a point
+    costs a write, not making the folder, listing it and opening the file. A file removed meanwhile
+    (the logdir cleared) is made again; a forked child writes a file of its own."""
     with _lock:
         key = (logdir, name)
         index = _counters.get(key, 0) if step is None else step
         _counters[key] = index + 1
-    _mlops_write_scalar(logdir, name, value, index)
+        record = _mlops_scalar_record(time.time(), int(index), name, float(value))
+        kept = _open.get(logdir)
+        if kept is None or kept[0] != os.getpid() or not os.path.exists(kept[1]):
+            if kept is not None and kept[0] == os.getpid():
+                kept[2].close()
+            path = _mlops_events_file(logdir)
+            kept = _open[logdir] = (os.getpid(), path, open(path, "ab"))  # noqa: SIM115 (kept open)
+        kept[2].write(record)
+        kept[2].flush()

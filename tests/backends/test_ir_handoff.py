@@ -4,7 +4,10 @@ load between compiling and running, issue 15); YAML text handed to a run is kept
 from __future__ import annotations
 
 import json
+from collections import deque
 from pathlib import Path
+
+import pytest
 
 from jupyter_mlops.backends.local import LocalBackend
 from jupyter_mlops.compiler import compile_documents, compile_yaml
@@ -74,3 +77,38 @@ def test_the_same_documents_again_are_kept_as_a_link_to_the_earlier_runs_file(tm
     assert json.loads(again.read_text()) == documents
     for run in runs:
         assert not backend.store.run_dir(run).exists()
+
+
+def test_the_same_documents_again_are_read_once_and_documents_changed_in_place_are_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15: a run of the same documents as a recent run reuses the IR read for that run (the shape
+    check and each task's executor, per run before); documents the caller changed in place since are
+    not equal any more: read, run and kept as they are now."""
+    from jupyter_mlops.ir import kept_documents, spec
+
+    reads: list[object] = []
+    real = spec.PipelineIR
+
+    class Counted(real):  # type: ignore[misc,valid-type]
+        def __init__(self, documents: object) -> None:
+            reads.append(documents)
+            super().__init__(documents)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(kept_documents, "_recent", deque(maxlen=kept_documents.REMEMBERED))  # none kept yet
+    monkeypatch.setattr(kept_documents, "PipelineIR", Counted)
+    monkeypatch.setattr("jupyter_mlops.backends.local.PipelineIR", Counted)
+    backend = LocalBackend(tmp_path / "home")
+    documents = compile_documents(docs_pipeline())
+    first = [backend.submit(documents, {"n": 3}).id for _ in range(4)]
+    assert len(reads) == 2  # the caller's documents for the first run, the kept ones once after that
+
+    documents[0]["root"]["inputDefinitions"]["parameters"]["n"]["defaultValue"] = 7
+    changed = backend.submit(documents).id
+    assert len(reads) == 3
+    assert json.loads((backend.store.run_dir(changed) / "pipeline.json").read_text()) == documents
+    run = finished(backend, changed)
+    assert run.state is RunState.SUCCEEDED, explain(run)
+    assert run.parameters == {"n": 7} and run.metrics["total.size"] == 7.0
+    for run_id in first:
+        assert finished(backend, run_id).metrics["total.size"] == 3.0

@@ -58,14 +58,18 @@ def test_the_metrics_file_is_read_as_one_batch_per_read(tmp_path: Path) -> None:
     path.write_text("\n".join(lines) + "\n" + '{"name": "torn"')  # a line still being written
     batches: list[list[tuple[str, float, int | None, float]]] = []
     tail = MetricsTail(path, batches.append)
-    tail.read()
+    assert tail.read() == 1000  # how many points it handed over: the runner reads again soon while > 0
     assert len(batches) == 1 and len(batches[0]) == 1000
     assert batches[0][-1] == ("loss", 999.0, 999, 1.0)
     with path.open("a") as f:
         f.write(', "value": 1}\n')
-    tail.read()
-    tail.read()  # nothing new: no empty batch
+    assert tail.read() == 1
+    assert tail.read() == 0  # nothing new: no empty batch
     assert [len(b) for b in batches] == [1000, 1]
+    with path.open("a") as f:  # a foreign line among the points is left out, the others are read
+        f.write('{"name": "a", "value": 1}\nnot json\n[1, 2]\n{"name": "b", "value": 2, "step": 3}\n\n')
+    assert tail.read() == 2
+    assert batches[-1] == [("a", 1.0, None, batches[-1][0][3]), ("b", 2.0, 3, batches[-1][1][3])]
 
 
 def test_points_and_batches_agree(tmp_path: Path) -> None:
