@@ -309,3 +309,29 @@ def test_a_runner_killed_under_the_service_wakes_whoever_waits_for_its_run(
         assert watch.wait(120), "no one woke the waiter"
     run = backend.get(run_id)
     assert run.state is RunState.FAILED and f"runner process {pid} died" in (run.error or "")
+
+
+def test_the_service_loads_what_every_forked_step_imports_before_it_forks() -> None:
+    """Runners, step workers and steps are forked from the service: what it imported they start with, among
+    it kfp's executor and the step runtime every notebook step imports first."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\nfrom jupyter_mlops.backends.runner_service import warm_up\nwarm_up()\n"
+        "print(sorted(m for m in ('kfp.dsl.executor_main', 'jupyter_mlops.step_runtime.run', "
+        "'jupyter_mlops.step_runtime.values', 'jupyter_mlops.executor.worker') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.strip() == str(
+        sorted(
+            [
+                "kfp.dsl.executor_main",
+                "jupyter_mlops.step_runtime.run",
+                "jupyter_mlops.step_runtime.values",
+                "jupyter_mlops.executor.worker",
+            ]
+        )
+    ), done.stdout + done.stderr
