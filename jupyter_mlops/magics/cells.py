@@ -82,7 +82,6 @@ class PipelineMagics(Magics):
         metadata = _request_metadata(self.shell)
         cell_id = getattr(info, "cell_id", None) or metadata.get("cellId")
         self._cell_id = cell_id if isinstance(cell_id, str) and cell_id else None
-        self._note_plain_cell(getattr(info, "raw_cell", None), self._cell_id)
         self._definitions_in_cell = 0
         deleted = metadata.get("deletedCells")
         if isinstance(deleted, list):
@@ -90,13 +89,22 @@ class PipelineMagics(Magics):
                 if isinstance(gone, str) and gone:
                     self.workspace.forget_cell(f"id:{gone}")
 
-    def _note_plain_cell(self, source: Any, cell_id: str | None, count: int | None = None) -> None:
+    def after_cell(self, result: Any) -> None:
+        """IPython's `post_run_cell` event: remember a plain cell under the number its prompt shows."""
+        if self._running_body:
+            return
+        info = getattr(result, "info", None)
+        cell_id = getattr(info, "cell_id", None) or self._cell_id
+        count = getattr(result, "execution_count", None)
+        self._note_plain_cell(
+            getattr(info, "raw_cell", None), cell_id if isinstance(cell_id, str) else None, count
+        )
+
+    def _note_plain_cell(self, source: Any, cell_id: str | None, count: Any) -> None:
         """Remember a cell without a pipeline magic, so that an error about a name no step provides can
         say that this cell defines it (`notebook/plain_cells.py`)."""
         if not isinstance(source, str) or not source.strip() or _OWN_CELL_MAGIC.match(source.lstrip()):
             return
-        if count is None:
-            count = getattr(self.shell, "execution_count", None)
         label = f"In [{count}]" if isinstance(count, int) else "an earlier cell"
         key = f"id:{cell_id}" if cell_id else f"exec:{count}"
         self.workspace.plain_cells.record(key, label, source)
@@ -289,6 +297,7 @@ def register(ipython: Any) -> PipelineMagics:
     magics = PipelineMagics(ipython)
     ipython.register_magics(magics)
     ipython.events.register("pre_run_cell", magics.before_cell)
+    ipython.events.register("post_run_cell", magics.after_cell)
     magics.note_history()
     # log_metric and logdir work in plain cells too (recorded against the notebook session), so a cell
     # behaves the same in the kernel and as a step.

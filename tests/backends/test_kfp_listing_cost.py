@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from kfp_standin import Fault, StandIn
+from waiting import wait_until
 
 from jupyter_mlops.backends.kfp import KfpBackend
 from jupyter_mlops.widgets import runs_table
@@ -118,6 +119,8 @@ def test_a_listed_run_reads_the_same_from_its_json_as_from_kfp_server_apis_model
     for run_id in (done, failed):
         finished(backend, run_id)
     running = backend.submit(specs["sleepy"], {"seconds": 60}, experiment="e").id
+    # running, not still pending: its record must not change between the listings compared below
+    wait_until(lambda: backend.get(running).state.value == "RUNNING", what="the sleepy run to start")
     with urllib.request.urlopen(f"{standin.url}/apis/v2beta1/runs?page_size=10") as answer:
         listed = json.loads(answer.read())["runs"]
     assert {r["run_id"] for r in listed} == {done, failed, running}

@@ -74,6 +74,7 @@ def watch_the_run_go_green(page: Page) -> None:
     expect(view).to_be_visible()
     expect(view.locator('.mlops-node[data-state="RUNNING"]').first).to_be_visible()
     prompt = page.locator(".jp-Notebook .jp-CodeCell").first.locator(".jp-InputPrompt")
+    expect(prompt).not_to_have_text("[*]:")  # the execution that showed it has ended (its reply can lag)
     count_when_shown = prompt.inner_text()
     # ...and every step turns SUCCEEDED with no further execution of the cell.
     expect(view).to_have_attribute("data-run-state", "SUCCEEDED", timeout=180_000)

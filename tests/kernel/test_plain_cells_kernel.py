@@ -17,17 +17,20 @@ STEP = "%%component make\nx = scaled([1, 2, 3])\ntext = json.dumps(x.tolist())\n
 def test_the_kernel_says_which_plain_cell_defines_a_name_no_step_has(tmp_path):
     session = KernelSession(tmp_path)
     try:
-        session.run(IMPORTS)  # In [1], before the extension is loaded: known from IPython's history
+        imports, _ = session.run(IMPORTS)  # before the extension is loaded: known from IPython's history
         session.run("%load_ext jupyter_mlops")
-        session.run(HELPER)  # In [3], after it: seen as it runs
+        helper, _ = session.run(HELPER)  # after it: seen as it runs
         reply, shown = session.run(STEP)
         assert reply["status"] == "ok", shown  # the cell itself runs in the kernel, which has them
         reply, shown = session.run("%pipeline show")
     finally:
         session.close()
     assert reply["status"] == "error", shown
-    assert "name 'scaled' is read" in shown and "It is defined (a function) in In [3], line 1" in shown, shown
-    assert "name 'json' is read" in shown and "It is imported in In [1], line 1" in shown, shown
+    defined, imported = helper["execution_count"], imports["execution_count"]  # as the user sees them
+    assert (
+        "name 'scaled' is read" in shown and f"It is defined (a function) in In [{defined}], line 1" in shown
+    )
+    assert "name 'json' is read" in shown and f"It is imported in In [{imported}], line 1" in shown, shown
     assert "Put `%%pipeline setup` as that cell's first line" in shown, shown
 
 

@@ -7,14 +7,27 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ...models import RunInfo, RunPage, RunState
 from . import raw
 from .convert import kfp_state, summary_of
 
-if TYPE_CHECKING:
-    from .backend import KfpBackend
+
+class ListedBackend(Protocol):
+    """What the listing uses of the kfp backend (backend.py), named here so that the two modules do not
+    import each other."""
+
+    client: Any
+    experiment_book: Any
+
+    @property
+    def _timeout(self) -> tuple[float, float]: ...
+
+    def _call(self, what: str, fn: Any, *, run_id: str | None = None) -> Any: ...
+
+    def _namespace_kwargs(self) -> dict[str, Any]: ...
+
 
 MAX_PAGE = 200  # the most runs asked for in one list request (servers cap their page size)
 
@@ -28,7 +41,7 @@ def state_filter(states: Sequence[str]) -> str:
 
 
 class RunListing:
-    def __init__(self, backend: KfpBackend) -> None:
+    def __init__(self, backend: ListedBackend) -> None:
         self.backend = backend
         self._summaries: dict[str, tuple[tuple[Any, ...], RunInfo]] = {}  # finished runs as listed
 
