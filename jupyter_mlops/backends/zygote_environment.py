@@ -26,17 +26,12 @@ def import_environment(
     submitted: Mapping[str, str], documents: Sequence[Mapping[str, Any]]
 ) -> dict[str, str] | None:
     """The environment the run's Python steps import their modules in; None if they differ."""
-    step_envs: list[dict[str, str]] = []
-    for document in documents:
-        executors = document.get("deploymentSpec", {}).get("executors", {})
-        if not isinstance(executors, Mapping):
-            continue
-        for spec in executors.values():
-            container = spec.get("container", {}) if isinstance(spec, Mapping) else {}
-            command = container.get("command", []) if isinstance(container, Mapping) else []
-            if not (command and any("kfp.dsl.executor_main" in str(part) for part in command)):
-                continue
-            step_envs.append({str(e["name"]): str(e.get("value", "")) for e in container.get("env") or []})
+    from ..ir.step_imports import python_containers
+
+    step_envs = [
+        {str(e["name"]): str(e.get("value", "")) for e in container.get("env") or []}
+        for container in python_containers(documents)
+    ]
     if any(env != step_envs[0] for env in step_envs[1:]):
         return None
     environment = {k: v for k, v in submitted.items() if k != RUN_MARKER_ENV}

@@ -35,9 +35,9 @@ def step_imports(documents: Sequence[Mapping[str, Any]]) -> list[str]:
     return sorted(names)
 
 
-def executor_imports(documents: Sequence[Mapping[str, Any]]) -> list[frozenset[str]]:
-    """For each Python executor of the pipeline, the non-standard-library modules its step imports."""
-    found: list[frozenset[str]] = []
+def python_containers(documents: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The container of each Python executor (one that runs kfp's executor_main) of the pipeline."""
+    found: list[Mapping[str, Any]] = []
     for document in documents:
         executors = document.get("deploymentSpec", {}).get("executors", {})
         if not isinstance(executors, Mapping):
@@ -46,11 +46,19 @@ def executor_imports(documents: Sequence[Mapping[str, Any]]) -> list[frozenset[s
             container = spec.get("container", {}) if isinstance(spec, Mapping) else {}
             command = container.get("command", []) if isinstance(container, Mapping) else []
             if command and any("kfp.dsl.executor_main" in str(part) for part in command):
-                program = str(command[-1])
-                names = imports_of(program) | _notebook_step_imports(program)
-                found.append(
-                    frozenset(n for n in names if n not in sys.stdlib_module_names and n not in NOT_PRELOADED)
-                )
+                found.append(container)
+    return found
+
+
+def executor_imports(documents: Sequence[Mapping[str, Any]]) -> list[frozenset[str]]:
+    """For each Python executor of the pipeline, the non-standard-library modules its step imports."""
+    found: list[frozenset[str]] = []
+    for container in python_containers(documents):
+        program = str(container["command"][-1])
+        names = imports_of(program) | _notebook_step_imports(program)
+        found.append(
+            frozenset(n for n in names if n not in sys.stdlib_module_names and n not in NOT_PRELOADED)
+        )
     return found
 
 
