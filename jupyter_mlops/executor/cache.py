@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..ir.shipped_files import local_module_files
 from ..ir.spec import PythonStep
 from ..ir.values import Artifact
 
@@ -119,16 +120,8 @@ def local_modules_digest(source: str, working_dir: str) -> str | None:
     for name in _imported_names(source):
         if name + ".py" not in entries and name not in entries:
             continue  # `kfp`, `typing`, `numpy`: not in the folder (no stat per import and step)
-        module = os.path.join(working_dir, name + ".py")
-        package = os.path.join(working_dir, name)
-        if os.path.isfile(module):
-            found.append((name + ".py", _file_digest(module)))
-        elif os.path.isdir(package):
-            for folder, dirs, files in os.walk(package):
-                dirs[:] = sorted(d for d in dirs if d != "__pycache__" and not d.startswith("."))
-                for file in sorted(f for f in files if f.endswith(".py")):
-                    path = os.path.join(folder, file)
-                    found.append((os.path.relpath(path, working_dir), _file_digest(path)))
+        for relative in local_module_files(working_dir, name):
+            found.append((relative, _file_digest(os.path.join(working_dir, relative))))
     if not found:
         return None
     return hashlib.sha256(_ENCODER.encode(found).encode()).hexdigest()

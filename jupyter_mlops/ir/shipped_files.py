@@ -93,8 +93,22 @@ def local_modules(documents: Sequence[dict[str, Any]], base: Path) -> list[str]:
 
     found = []
     for name in sorted(set().union(*executor_imports(documents))):
-        if (base / f"{name}.py").is_file():
-            found.append(f"{name}.py")
-        elif (base / name).is_dir() and any((base / name).rglob("*.py")):
-            found.append(name)
+        files = local_module_files(str(base), name)
+        if files:
+            found.append(f"{name}.py" if files == [f"{name}.py"] else name)
     return found
+
+
+def local_module_files(folder: str, name: str) -> list[str]:
+    """The Python files, relative to `folder`, that make the notebook's own module `name` there:
+    `name.py`, or every `.py` of the package `name/` (caches and hidden folders left out); [] if none."""
+    import os
+
+    if os.path.isfile(os.path.join(folder, name + ".py")):
+        return [name + ".py"]
+    files: list[str] = []
+    for here, dirs, names in os.walk(os.path.join(folder, name)):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__" and not d.startswith("."))
+        for file in sorted(f for f in names if f.endswith(".py")):
+            files.append(os.path.relpath(os.path.join(here, file), folder))
+    return files
