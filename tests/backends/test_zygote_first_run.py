@@ -5,12 +5,10 @@ imports are learned from the cells' and setup cell's code (notebook steps carry 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
+from cli_runs import cli
 
 PROBE = "import sys\nprint('preloaded', 'markdown' in sys.modules)\nimport markdown\n"
 
@@ -19,24 +17,14 @@ def _run(folder: Path, home: Path, cells: list[str]) -> list[str]:
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell(c) for c in ["%load_ext jupyter_mlops", *cells]]
     nbformat.write(notebook, folder / "nb.ipynb")
-    env = {**os.environ, "JUPYTER_MLOPS_HOME": str(home), "JUPYTER_MLOPS_RUNNER": "service"}
 
-    def cli(*args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "jupyter_mlops.cli", *args],
-            cwd=folder,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
-        return done.stdout
+    def run_cli(*args: str) -> str:
+        return cli(home, *args, cwd=folder)
 
-    cli("run", "nb.ipynb", "--wait", "--no-cache")
-    run_id = cli("runs", "--limit", "1").splitlines()[1].split()[0]
-    steps = [line.split()[1] for line in cli("status", run_id).splitlines() if "SUCCEEDED" in line[:20]]
-    return [cli("logs", run_id, step).strip() for step in steps]
+    run_cli("run", "nb.ipynb", "--wait", "--no-cache")
+    run_id = run_cli("runs", "--limit", "1").splitlines()[1].split()[0]
+    steps = [line.split()[1] for line in run_cli("status", run_id).splitlines() if "SUCCEEDED" in line[:20]]
+    return [run_cli("logs", run_id, step).strip() for step in steps]
 
 
 def test_the_first_run_of_several_steps_importing_a_module_starts_them_with_it_loaded(tmp_path: Path) -> None:

@@ -6,13 +6,11 @@ import it, as editing the cell is."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
+from cli_runs import cli
 
 
 def _notebook(folder: Path, cells: list[str]) -> Path:
@@ -24,17 +22,7 @@ def _notebook(folder: Path, cells: list[str]) -> Path:
 
 
 def _cli(home: Path, *args: str, runner: str = "service") -> str:
-    env = {**os.environ, "JUPYTER_MLOPS_HOME": str(home), "JUPYTER_MLOPS_RUNNER": runner}
-    done = subprocess.run(
-        [sys.executable, "-m", "jupyter_mlops.cli", *args],
-        cwd=home.parent,  # not the notebook's folder: the step's working directory must be
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
+    return cli(home, *args, cwd=home.parent, runner=runner)  # not the notebook's folder: the step's must be
 
 
 def _last_run(home: Path) -> str:

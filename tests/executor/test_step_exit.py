@@ -5,13 +5,11 @@ and none of the handlers of the processes they were forked from (the runner serv
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
+from cli_runs import cli
 
 STEP = """%%component finish --no-cache
 import atexit
@@ -38,17 +36,7 @@ def test_a_steps_threads_are_waited_for_and_its_atexit_handlers_run(tmp_path: Pa
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell(c) for c in ["%load_ext jupyter_mlops", STEP]]
     nbformat.write(notebook, tmp_path / "ends.ipynb")
-    env = {**os.environ, "JUPYTER_MLOPS_HOME": str(tmp_path / "home"), "JUPYTER_MLOPS_RUNNER": runner}
+    cli(tmp_path / "home", "run", "ends.ipynb", "--wait", cwd=tmp_path, runner=runner)
 
-    done = subprocess.run(
-        [sys.executable, "-m", "jupyter_mlops.cli", "run", "ends.ipynb", "--wait"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-    assert done.returncode == 0, done.stdout + done.stderr
     assert (tmp_path / "thread.txt").read_text() == "done"  # waited for, not killed with the step
     assert (tmp_path / "atexit.txt").read_text() == "ran"
