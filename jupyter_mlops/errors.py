@@ -24,9 +24,7 @@ class Unsupported(UsageError):
 class CellError(MlopsError):
     """A problem located in a notebook cell (syntax, an unknown name, an unsupported construct)."""
 
-    def __init__(
-        self, message: str, *, cell: str | None = None, line: int | None = None, missing: str | None = None
-    ) -> None:
+    def __init__(self, message: str, *, cell: str | None = None, line: int | None = None) -> None:
         where = ""
         if cell is not None:
             where = f"cell {cell}"
@@ -37,7 +35,6 @@ class CellError(MlopsError):
         self.detail = message
         self.cell = cell
         self.line = line
-        self.missing = missing  # the name no step, setup cell or parameter provides, if that is the problem
 
 
 class CellErrors(CellError):

@@ -18,7 +18,7 @@ import ast
 import builtins
 import heapq
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from jupyter_mlops.analysis.cell import CellAnalysis
@@ -61,6 +61,7 @@ def infer_dependencies(
     overrides: Mapping[str, Override] | None = None,
     errors: list[CellError] | None = None,
     immutable: Collection[str] = (),
+    elsewhere: Callable[[str], str | None] | None = None,
 ) -> dict[str, StepIO]:
     """The inputs, outputs and ordering of each step, in notebook order (the order of `steps`).
 
@@ -68,7 +69,8 @@ def infer_dependencies(
     when `errors` is given, appended to it (the names are then simply no inputs) for the caller to
     report with its own. `immutable`: parameters and setup names whose values cannot change in place
     (numbers, strings, bools): a step that may change one of them, while no step rebound it, is no
-    producer of it.
+    producer of it. `elsewhere(name)`: where outside the steps the notebook defines a name no step
+    provides, and what to do about it (its plain cells), or None; the error for that name says it.
     """
     order = [name for name, _ in steps]
     _check_names(order, overrides or {})
@@ -76,6 +78,7 @@ def infer_dependencies(
     provided = frozenset(params) | frozenset(setup_names)
     flow = _Flow(steps, overrides, provided, frozenset(params))
     flow.immutable = frozenset(immutable)
+    flow.elsewhere = elsewhere
     for index, (step, analysis) in enumerate(steps):
         flow.step_inputs(index, step, analysis, overrides.get(step, Override()))
         flow.step_leaves(step, analysis, overrides.get(step, Override()))
@@ -133,6 +136,7 @@ class _Flow:
                 self.defined_at.setdefault(produced, []).append(name)
         self.position = {name: index for index, (name, _) in enumerate(steps)}
         self.analyses = dict(steps)
+        self.elsewhere: Callable[[str], str | None] | None = None  # where else a name is defined, said
         self.errors: list[CellError] = []
         self.immutable: frozenset[str] = frozenset()
 
@@ -170,7 +174,6 @@ class _Flow:
                             f"name {name!r} is read but {self._why_missing(index, name)}",
                             cell=step,
                             line=analysis.read_lines.get(name),
-                            missing=name,
                         )
                     )
             for name in analysis.maybe_reads:
@@ -204,6 +207,9 @@ class _Flow:
                 "no earlier step, setup cell or parameter defines it: display() is IPython's. "
                 "Use print(), or add `from IPython.display import display` to %%pipeline setup."
             )
+        found = self.elsewhere(name) if self.elsewhere is not None else None
+        if found is not None:  # a plain cell of the notebook (notebook/plain_cells.py)
+            return f"no earlier step, setup cell or parameter defines it. {found}"
         dynamic = self._dynamic_definer(index)
         if dynamic is not None:
             step, line, how = dynamic

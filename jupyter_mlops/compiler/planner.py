@@ -6,7 +6,7 @@ import ast
 import builtins
 import keyword
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..analysis.across_cells import SETUP_CELL, analyze_pipeline, constant_names, setup_needs
@@ -110,17 +110,13 @@ def _may_change_notes(step: str, names: frozenset[str], analysis: CellAnalysis) 
     return sorted(notes, key=lambda n: n.line or 0)
 
 
-def _with_plain_cell_hint(error: CellError, pipeline: Pipeline) -> CellError:
-    """A name no step provides, defined in one of the notebook's plain cells: the error says which."""
-    if error.missing is None or not len(pipeline.plain_cells):
-        return error
+def _plain_cells_hint(pipeline: Pipeline) -> Callable[[str], str | None] | None:
+    """Where a plain cell of the notebook defines a name, said for errors (notebook/plain_cells.py)."""
+    if not len(pipeline.plain_cells):
+        return None
     from ..notebook.plain_cells import missing_name_hint
 
-    hint = missing_name_hint(error.missing, pipeline.plain_cells)
-    if hint is None:
-        return error
-    detail = error.detail.split(". Define it in an earlier", 1)[0] + ". " + hint
-    return CellError(detail, cell=error.cell, line=error.line, missing=error.missing)
+    return lambda name: missing_name_hint(name, pipeline.plain_cells)
 
 
 def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
@@ -152,9 +148,9 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
             overrides=overrides,
             errors=errors,
             immutable=immutable,
+            elsewhere=_plain_cells_hint(pipeline),
         )
         order = topological_order(io)
-        errors = [_with_plain_cell_hint(e, pipeline) for e in errors]
     except PipelineError as exc:  # a cycle, an unknown --after step: said with the cells' problems
         if not errors:
             raise
