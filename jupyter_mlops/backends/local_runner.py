@@ -201,19 +201,19 @@ def run(
     by = f" (for the runner service {service})" if service else ""
     say(f"runner {os.getpid()}{by} started run {run_id} at {time.ctime()}")
     words = LastWords(store.run_dir(run_id))
+    worker = handed.worker if handed else None
     try:
         final, error = execute_run(store, run_id, home, max_workers, stop, handed)
     except BaseException as exc:
         words.say(f"runner {os.getpid()} crashed: {type(exc).__name__}: {exc}")
+        _sweep(run_id, worker, subreaper)
         raise
-    finally:
-        # Anything a step started that escaped its step's end, looked for in every process by the run's
-        # tag; unless nothing can have: this subreaper's only children are its worker and steps that
-        # said they left nothing (processes.ForkWorker.close), and so nothing it started runs anywhere.
-        worker = handed.worker if handed else None
-        expected = set() if worker is None else worker.left_only
-        if not (subreaper and expected is not None and only_children(expected)):
-            kill_leftovers(run_id)
+    # Nothing of the run runs anywhere when the worker's steps all told that they left nothing and this
+    # subreaper's only child is that worker: the final state is then recorded first, and the worker's
+    # goodbye and teardown come after it (`finally` below), not before.
+    quiet = worker is not None and subreaper and only_children({worker.left_nothing() or -1})
+    if not quiet:
+        _sweep(run_id, worker, subreaper)
     try:
         if final is not RunState.FAILED and store.run_state(run_id) is RunState.CANCELING:
             final = RunState.CANCELED
@@ -228,8 +228,21 @@ def run(
     finally:
         words.close()
         store.close()
+        if quiet and worker is not None:
+            worker.close()
     say(f"runner {os.getpid()} finished run {run_id}: {final.value} {error or ''}")
     return 0
+
+
+def _sweep(run_id: str, worker: ForkWorker | None, subreaper: bool) -> None:
+    """Close the step worker, then kill anything a step started that escaped its step's end, looked for in
+    every process by the run's tag; unless nothing can have: this subreaper's only children are its worker
+    and steps that said they left nothing (processes.ForkWorker.close), and so nothing it started runs."""
+    if worker is not None:
+        worker.close()
+    expected = set() if worker is None else worker.left_only
+    if not (subreaper and expected is not None and only_children(expected)):
+        kill_leftovers(run_id)
 
 
 if __name__ == "__main__":

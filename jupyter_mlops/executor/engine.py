@@ -42,7 +42,8 @@ class ExecutionOptions:
     # every step's working directory (the notebook's folder: relative paths in the step's code are
     # found there, as in its kernel); None: the directory `execute` is called from. Part of the cache key.
     step_cwd: Path | None = None
-    # a step worker already started (forked from the warm runner service: warm_worker.py); None: start one
+    # a step worker already started (forked from the warm runner service: warm_worker.py), closed by the
+    # caller once it has done with the run (backends/local_runner.py); None: start one, closed at the end
     worker: processes.ForkWorker | None = None
     # True: only look steps up in the cache, start no process; the first step that would have to run
     # (a miss, or caching off for it) cancels the rest. What the submitting process tries before it hands
@@ -103,5 +104,5 @@ def execute(
     try:
         return Scheduler(ctx, max(1, options.max_workers), options.max_running).run(values)
     finally:
-        if worker is not None:
+        if worker is not None and options.worker is None:
             worker.close()

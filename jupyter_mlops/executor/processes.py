@@ -141,6 +141,7 @@ class ForkWorker:
         # Set by close(): the worker's pid and the steps it told ended, when it said at its end that its
         # tree held nothing else (worker.py); None if it did not (or was waited for as before).
         self.left_only: set[int] | None = None
+        self._unclean = False  # a step ended without telling that it left no process (or the worker died)
         self._bye_message: dict[str, Any] = {}
 
     def start(self) -> None:
@@ -224,6 +225,7 @@ class ForkWorker:
                     step.code = os.waitstatus_to_exitcode(int(message["status"]))
                 with self._lock:
                     self._pending.pop(step.id, None)
+                    self._unclean = self._unclean or not step.clean
                 step.ended.set()
             elif "error" in message:
                 step.error = str(message["error"])
@@ -233,6 +235,7 @@ class ForkWorker:
         self._dead_reason = f"the step worker process ended ({describe_exit(code)}){self._last_words()}"
         self._ready.set()
         with self._lock:
+            self._unclean = True
             orphans = [s for s in self._pending.values() if s.worker is proc]
             for step in orphans:
                 del self._pending[step.id]
@@ -296,6 +299,16 @@ class ForkWorker:
                 proc.stdin.flush()
         except (OSError, ValueError):
             pass  # the worker just ended (the step dies with it)
+
+    def left_nothing(self) -> int | None:
+        """The worker's pid if every step it ran ended telling that it left no process (worker.py:
+        `_clean_end`) and none runs: then nothing a step started runs anywhere, whatever the worker's
+        own end. None otherwise (or with no worker process)."""
+        with self._lock:
+            proc = self._proc
+            if proc is None or self._pending or self._unclean or proc.poll() is not None:
+                return None
+            return proc.pid
 
     def _last_words(self) -> str:
         """The last line the worker wrote to its stderr log (why it could not start), if any."""
