@@ -26,7 +26,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -276,6 +276,14 @@ class LocalBackend:
     def get(self, run_id: str) -> RunInfo:
         session_points.flush_for(self.home)  # this process reads what it logged
         return self.store.get_run(self._check_runner(run_id))
+
+    def refresh(self, previous: RunInfo, steps: Collection[str]) -> RunInfo:
+        """`previous` (from `get`) with the run's own row and the named steps read again, the others
+        kept (store/run_refresh.py): what a live view reads per burst of changes."""
+        from ..store.run_refresh import refreshed_run
+
+        self._check_runner(previous.id)
+        return refreshed_run(self.store, previous, steps)
 
     def run_state(self, run_id: str) -> RunState:
         """The run's state alone (what `Run.wait` checks while it waits): one row, not its steps."""
