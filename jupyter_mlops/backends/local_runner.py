@@ -23,6 +23,7 @@ from ..executor.leftovers import become_subreaper, only_children
 from ..models import ArtifactInfo, MetricPoint, RunState, StepInfo
 from ..store import RunStore
 from ..store.logs import step_log_path
+from ..store.step_batches import record_steps
 from .last_words import LastWords
 from .runner_liveness import kill_leftovers, process_start_time, this_host
 
@@ -48,6 +49,11 @@ class StoreListener:
 
     def on_step(self, step: StepInfo) -> None:
         persist(lambda: self.store.record_step(self.run_id, step), f"record step {step.name!r}",
+                stopping=self.stopping)  # fmt: skip
+
+    def on_steps(self, steps: list[StepInfo]) -> None:
+        """Many reports at once (the steps of a DAG as it opens): one store transaction."""
+        persist(lambda: record_steps(self.store, self.run_id, steps), f"record {len(steps)} steps",
                 stopping=self.stopping)  # fmt: skip
 
     def on_artifact(self, artifact: ArtifactInfo) -> None:
