@@ -125,6 +125,10 @@ def main() -> None:
     time.sleep(0.5)
     rss = service.memory_info().rss / 2**20
     uss = service.memory_full_info().uss / 2**20
+    # its spare runner (with its step worker and the worker's spare step): their proportional share
+    spare = [psutil.Process(reply["spare"])] if reply.get("spare") else []
+    spare += [p for s in spare for p in s.children(recursive=True)]
+    spare_pss = sum(p.memory_full_info().pss for p in spare) / 2**20
     start = time.monotonic()
 
     def gone() -> bool:
@@ -138,7 +142,8 @@ def main() -> None:
     waited = time.monotonic() - start
     state = "gone" if gone() else "STILL THERE"
     print(
-        f"idle service: {rss:.1f} MB resident ({uss:.1f} MB its own), "
+        f"idle service: {rss:.1f} MB resident ({uss:.1f} MB its own; its spare runner's "
+        f"{len(spare)} processes {spare_pss:.1f} MB proportional), "
         f"{state} {waited:.1f} s later (idle period {args.idle:g} s)"
     )
 
