@@ -51,7 +51,8 @@ from ..models import (
 from ..store import RunStore, new_run_id
 from ..store.logs import cached_log_chunk, log_gone, made_from_record, read_log, step_log_path
 from ..store.run_notify import RunWatch
-from . import last_words, runner_liveness, service_client
+from ..this_process import pid
+from . import last_words, runner_liveness, service_client, session_points
 from .cached_runs import resolve_from_cache
 from .local_artifacts import open_artifact_file
 
@@ -273,6 +274,7 @@ class LocalBackend:
         return RunWatch(self.home, run_id, states_only=states_only)
 
     def get(self, run_id: str) -> RunInfo:
+        session_points.flush_for(self.home)  # this process reads what it logged
         return self.store.get_run(self._check_runner(run_id))
 
     def refresh(self, previous: RunInfo, steps: Collection[str]) -> RunInfo:
@@ -296,6 +298,7 @@ class LocalBackend:
         offset: int = 0,
         cursor: str | None = None,
     ) -> RunPage:
+        session_points.flush_for(self.home)
         page = self.store.list_runs(
             experiment=experiment, state=state, limit=limit, offset=offset, cursor=cursor
         )
@@ -348,6 +351,7 @@ class LocalBackend:
         return self.store.experiments()
 
     def events(self, run_id: str, after: int = 0) -> list[RunEvent]:
+        session_points.flush_for(self.home)
         return self.store.events(self._check_runner(run_id), after)
 
     def open_artifact(self, run_id: str, step: str, name: str, path: str | None = None) -> ArtifactFile:
@@ -358,14 +362,15 @@ class LocalBackend:
 
     def log_session_metric(self, name: str, value: float, step: int | None, at: float) -> str:
         run_id = self._session_run_id()
-        self.store.record_metric(MetricPoint(run_id, None, name, value, index=step, time=at))
+        point = MetricPoint(run_id, None, name, value, index=step, time=at)
+        session_points.for_home(self.home).add(point)  # written in batches, read back at once here
         return run_id
 
     def _session_run_id(self) -> str:
         """This process's notebook-session pseudo-run (kind "session"), made on first use; a forked
         child (a step forked from a kernel) starts its own."""
         with self._session_lock:
-            if self._session is None or self._session[0] != os.getpid():
+            if self._session is None or self._session[0] != pid():
                 notebook = Path(os.environ.get("JPY_SESSION_NAME") or "python").stem or "python"
                 run_id = new_run_id()
                 self.store.create_run(
@@ -377,7 +382,7 @@ class LocalBackend:
                     kind="session",
                     state=RunState.SUCCEEDED,
                 )
-                self._session = (os.getpid(), run_id)
+                self._session = (pid(), run_id)
             return self._session[1]
 
     def status(self) -> BackendStatus:

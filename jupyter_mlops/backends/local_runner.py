@@ -164,6 +164,7 @@ class Handed:
     documents: list[dict[str, Any]] | None = None
     worker: ForkWorker | None = None
     service: str | None = None  # the service's socket, recorded with the runner
+    store: RunStore | None = None  # the store opened ahead (a spare's), if it is the run's
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -188,7 +189,9 @@ def run(
     signal.signal(signal.SIGTERM, stop.on_sigterm)  # first: a SIGTERM while starting cancels too
     subreaper = become_subreaper()  # what the run starts stays in this process's tree (leftovers.py)
     # a run handed over by the service: its submitter proved the folders writable moments ago
-    store = RunStore(home, artifact_root=artifact_root, probe=handed is None)
+    store = handed.store if handed is not None and handed.store is not None else None
+    if store is None or store.home != home or store.runs_root != (artifact_root or home / "runs"):
+        store = RunStore(home, artifact_root=artifact_root, probe=handed is None)
     started = process_start_time(os.getpid())
     service = handed.service if handed else None
     state = persist(
