@@ -29,9 +29,11 @@ import socket
 import sys
 import time
 import traceback
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from ..executor import worker_zygote
 from . import zygotes
 from .service_freshness import Freshness, modules_stamp
 from .zygote_environment import digest as environment_digest
@@ -101,7 +103,10 @@ class Service:
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
         listener = self._listen()
+        workers = worker_zygote.launch(str(self.address))  # each run's step worker is forked from it
         self.keep = [lock_fd, wake_r, wake_w, listener.fileno()]
+        if workers is not None and workers.stdin is not None:
+            self.keep.append(workers.stdin.fileno())
         print(f"runner service {os.getpid()} serves {self.address} (idle exit after {self.idle:g} s)",
               flush=True)  # fmt: skip
         try:
@@ -124,6 +129,8 @@ class Service:
             self._close(listener)
             for zygote in self.zygotes.values():
                 zygote.close()
+            if workers is not None and workers.stdin is not None:
+                workers.stdin.close()  # it exits once the workers it forked have ended
         print(f"runner service {os.getpid()} exits ({len(self.runners)} runs going on)", flush=True)
 
     def _stop(self, signum: int, frame: object) -> None:
@@ -243,7 +250,7 @@ class Service:
             self._make_room()
             close = [*self.keep, conn, *(z.fileno() for z in self.zygotes.values())]  # not the client's
             address = str(self.address)
-            zygote = zygotes.start(loaded, close, lambda r, c: _runner(r, c, address), environment)
+            zygote = zygotes.start(loaded, close, lambda r, c: _runner(r, c, address, True), environment)
             zygote.stamp = modules_stamp(loaded)
             self.zygotes[key] = zygote
             if sum(1 for names in per_step if names & set(loaded)) < 2:
@@ -312,8 +319,9 @@ class Service:
             note_runner_end(self.runners.pop(pid, None), pid, status)
 
 
-def _runner(request: dict[str, Any], close: list[int], address: str) -> None:
-    """In the forked runner: leave the service behind, become the run's runner, exit with its code."""
+def _runner(request: dict[str, Any], close: list[int], address: str, preloaded: bool = False) -> None:
+    """In the forked runner: leave the service behind, become the run's runner, exit with its code
+    (`preloaded`: forked from a zygote with the run's imports, which its step worker must have too)."""
     code = 1
     try:
         os.setsid()  # a session of its own, as a per-run runner: the service's end is not its end
@@ -336,12 +344,11 @@ def _runner(request: dict[str, Any], close: list[int], address: str) -> None:
         os.dup2(log, 2)
         os.closerange(3, _MAX_FD)
         from ..executor.processes import fork_supported
-        from ..executor.warm_worker import fork_worker_here
+        from ..executor.warm_worker import fork_worker_here, ready_worker
         from .local_runner import Handed, run
 
-        worker = (
-            fork_worker_here(sys.executable, run_dir / "tmp" / "worker.log") if fork_supported() else None
-        )
+        make = fork_worker_here if preloaded else partial(ready_worker, address)
+        worker = make(sys.executable, run_dir / "tmp" / "worker.log") if fork_supported() else None
         artifact_root = Path(request["artifact_root"]) if request.get("artifact_root") else None
         handed = Handed(documents=request.get("documents"), worker=worker, service=address)
         code = run(

@@ -1,0 +1,24 @@
+"""The runner service's children, told apart: the step workers' zygote (executor/worker_zygote.py, one
+per service, a fresh interpreter listening on `<socket>.wsock`) and the zygotes that preload a run's
+imports (backends/zygotes.py), besides the runners it forks."""
+
+from __future__ import annotations
+
+import psutil
+
+
+def is_workers_zygote(process: psutil.Process) -> bool:
+    try:
+        return any(arg.endswith(".wsock") for arg in process.cmdline())
+    except psutil.Error:
+        return False
+
+
+def workers_zygote(service: int) -> psutil.Process | None:
+    found = [c for c in psutil.Process(service).children() if is_workers_zygote(c)]
+    return found[0] if found else None
+
+
+def other_children(service: int) -> list[psutil.Process]:
+    """The service's children but its step workers' zygote: its import zygotes and runners."""
+    return [c for c in psutil.Process(service).children() if not is_workers_zygote(c)]
