@@ -26,6 +26,7 @@ import os
 import select
 import signal
 import socket
+import subprocess
 import sys
 import time
 import traceback
@@ -94,7 +95,8 @@ class Service:
         self.importable: dict[str, bool] = {}
         self.freshness = Freshness()
 
-    def serve(self, lock_fd: int) -> None:
+    def serve(self, lock_fd: int, workers: subprocess.Popen[bytes] | None = None) -> None:
+        """Serve until idle or stopped (`workers`: the step workers' zygote, which goes with it)."""
         wake_r, wake_w = os.pipe()
         for fd in (wake_r, wake_w):
             os.set_blocking(fd, False)
@@ -103,7 +105,6 @@ class Service:
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
         listener = self._listen()
-        workers = worker_zygote.launch(str(self.address))  # each run's step worker is forked from it
         self.keep = [lock_fd, wake_r, wake_w, listener.fileno()]
         if workers is not None and workers.stdin is not None:
             self.keep.append(workers.stdin.fileno())
@@ -393,8 +394,10 @@ def main(argv: list[str] | None = None) -> int:
         fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         return 0  # another service serves this socket (two kernels started one at once)
+    # each run's step worker is forked from it; it loads kfp while this process warms up
+    workers = worker_zygote.launch(str(args.socket))
     warm_up()
-    Service(args.home, args.socket, args.idle).serve(lock_fd)
+    Service(args.home, args.socket, args.idle).serve(lock_fd, workers)
     return 0
 
 
