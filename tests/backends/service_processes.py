@@ -1,6 +1,6 @@
-"""The runner service's children, told apart: the step workers' zygote (executor/worker_zygote.py, one
-per service, a fresh interpreter listening on `<socket>.wsock`) and the zygotes that preload a run's
-imports (backends/zygotes.py), besides the runners it forks."""
+"""The runner service's step workers' zygote (executor/worker_zygote.py, one per service, a fresh
+interpreter listening on `<socket>.wsock`), told apart from its other children (the zygotes that preload
+a run's imports, backends/zygotes.py; its runners and spare runner)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,3 @@ def is_workers_zygote(process: psutil.Process) -> bool:
 def workers_zygote(service: int) -> psutil.Process | None:
     found = [c for c in psutil.Process(service).children() if is_workers_zygote(c)]
     return found[0] if found else None
-
-
-def other_children(service: int) -> list[psutil.Process]:
-    """The service's children but its step workers' zygote: its import zygotes and runners."""
-    return [c for c in psutil.Process(service).children() if not is_workers_zygote(c)]

@@ -87,6 +87,7 @@ def test_without_the_zygote_a_runner_forks_its_own_worker(home: Path) -> None:
     zygote = ready_zygote(home)
     zygote.send_signal(signal.SIGKILL)  # its socket stays behind: nobody answers there
     wait_until(lambda: not alive(zygote), 60, "the zygote to die")
+    loaded_in_steps(backend)  # (the spare runner, forked before, had its worker from the zygote then)
     found = loaded_in_steps(backend)
     assert all("jupyter_mlops.store" in names for names in found), found  # forked from the runner
 
