@@ -123,6 +123,7 @@ def _run_child(
         os.setsid()
         arm(worker_pid)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the only handler the worker changed
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # as a fresh interpreter (not a runner's)
         signal.set_wakeup_fd(-1)
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)

@@ -206,8 +206,7 @@ def serve(address: str, worker_path: str, packages: list[str]) -> None:
         os.set_blocking(fd, False)
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the service's terminal's ^C is the service's to take
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # (SIGINT keeps Python's handler: workers inherit it)
     listener, ident = _listen(address)
     statuses: dict[int, int] = {}  # worker pid -> its status pipe
     serving = True

@@ -64,6 +64,23 @@ def test_steps_are_forked_from_a_worker_with_kfp_and_the_step_runtime_and_not_th
     assert loaded_in_steps(backend) == [needed, needed]  # not the service's store, engine, psutil
 
 
+def test_a_step_handles_an_interrupt_as_a_fresh_interpreter_does(home: Path) -> None:
+    import subprocess
+    import sys
+
+    backend = LocalBackend(home)
+    loaded_in_steps(backend)
+    ready_zygote(home)
+    fresh = subprocess.run(
+        [sys.executable, "-c", "import signal; print(signal.getsignal(signal.SIGINT).__name__)"],
+        capture_output=True, text=True, check=True, timeout=60,
+    ).stdout.strip()  # fmt: skip
+    for _ in range(2):  # (a spare runner takes each run)
+        run = finished(backend, backend.submit(compiled(pipelines.interrupt_handlings), cache=False).id)
+        assert run.state is RunState.SUCCEEDED, explain(run)
+        assert run.step("interrupt-handling").outputs["Output"] == fresh == "default_int_handler"
+
+
 def test_a_step_worker_killed_mid_run_fails_its_step_with_how_it_ended(home: Path, tmp_path: Path) -> None:
     backend = LocalBackend(home)
     loaded_in_steps(backend)

@@ -33,6 +33,19 @@ def worker_pid(pid_file: str, seconds: float) -> int:
     return os.getppid()
 
 
+@dsl.component(base_image=IMAGE)
+def interrupt_handling() -> str:
+    import signal
+
+    handler = signal.getsignal(signal.SIGINT)
+    return getattr(handler, "__name__", None) or str(handler)  # a fresh interpreter: default_int_handler
+
+
+@dsl.pipeline(name="interrupt-handling")
+def interrupt_handlings() -> str:
+    return interrupt_handling().output
+
+
 @dsl.pipeline(name="loaded-modules")
 def loaded_modules(names: list = PROBED) -> list:
     return loaded(names=loaded(names=names).output).output
