@@ -53,11 +53,16 @@ def leave_service(close: list[int]) -> None:
 
 
 def take_run(
-    request: dict[str, Any], address: str, worker: ForkWorker | None = None, store: RunStore | None = None
+    request: dict[str, Any],
+    address: str,
+    worker: ForkWorker | None = None,
+    store: RunStore | None = None,
+    preloaded: bool = False,
 ) -> int:
     """Become the runner of `request`'s run and run it to its end; the process's exit code. `worker`:
     a step worker this process forked ahead (a spare's), settled here for the run; `store`: the run
-    store it opened ahead, used if it is the run's."""
+    store it opened ahead, used if it is the run's; `preloaded`: this process is a zygote's, with the
+    run's imports, which its step worker must have too (else it is the step workers' zygote's)."""
     os.environ.clear()
     os.environ.update(request["env"])  # the submitting kernel's, as a per-run runner inherits it
     run_dir = Path(request["run_dir"])
@@ -73,14 +78,17 @@ def take_run(
         os.close(log)
         os.close(null)
     from ..executor.processes import fork_supported
-    from ..executor.warm_worker import fork_worker_here
+    from ..executor.warm_worker import fork_worker_here, ready_worker
     from .local_runner import Handed, run
 
     worker_log = run_dir / "tmp" / "worker.log"
     if worker is not None:
         worker.settle(dict(request["env"], _KFP_RUNTIME="true"), run_dir, worker_log)
     elif fork_supported():
-        worker = fork_worker_here(sys.executable, worker_log)
+        if preloaded:
+            worker = fork_worker_here(sys.executable, worker_log)
+        else:
+            worker = ready_worker(address, sys.executable, worker_log)
     artifact_root = Path(request["artifact_root"]) if request.get("artifact_root") else None
     handed = Handed(documents=request.get("documents"), worker=worker, service=address, store=store)
     return run(request["run_id"], Path(request["home"]), artifact_root, request.get("max_workers"), handed)
@@ -169,10 +177,11 @@ def _spare(read: int, close: list[int], address: str, home: Path) -> int:
     import json
 
     from ..executor.processes import fork_supported
-    from ..executor.warm_worker import fork_worker_here
+    from ..executor.warm_worker import ready_worker
 
-    # its step worker, forked now (this process has one thread), settled when the run comes
-    worker = fork_worker_here(sys.executable, None) if fork_supported() else None
+    # its step worker, forked now by the step workers' zygote (else by this process, which has one
+    # thread), settled when the run comes
+    worker = ready_worker(address, sys.executable, None) if fork_supported() else None
     store = _open_store(home)
     data = bytearray()
     while chunk := os.read(read, 1 << 16):

@@ -26,11 +26,13 @@ import os
 import select
 import signal
 import socket
+import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from ..executor import worker_zygote
 from . import zygotes
 from .forked_runner import Spare, exit_when_done, fork_spare, leave_service, take_run
 from .service_freshness import Freshness, modules_stamp
@@ -93,7 +95,8 @@ class Service:
         self.spare: Spare | None = None  # a runner forked ahead, waiting for a run (forked_runner.py)
         self.line = b""  # the request being handled, as it came (what a spare is handed)
 
-    def serve(self, lock_fd: int) -> None:
+    def serve(self, lock_fd: int, workers: subprocess.Popen[bytes] | None = None) -> None:
+        """Serve until idle or stopped (`workers`: the step workers' zygote, which goes with it)."""
         wake_r, wake_w = os.pipe()
         for fd in (wake_r, wake_w):
             os.set_blocking(fd, False)
@@ -103,6 +106,8 @@ class Service:
         signal.signal(signal.SIGINT, self._stop)
         listener = self._listen()
         self.keep = [lock_fd, wake_r, wake_w, listener.fileno()]
+        if workers is not None and workers.stdin is not None:
+            self.keep.append(workers.stdin.fileno())
         print(f"runner service {os.getpid()} serves {self.address} (idle exit after {self.idle:g} s)",
               flush=True)  # fmt: skip
         try:
@@ -128,6 +133,8 @@ class Service:
             for zygote in self.zygotes.values():
                 zygote.close()
             self._let_spare_go()
+            if workers is not None and workers.stdin is not None:
+                workers.stdin.close()  # it exits once the workers it forked have ended
         print(f"runner service {os.getpid()} exits ({len(self.runners)} runs going on)", flush=True)
 
     def _stop(self, signum: int, frame: object) -> None:
@@ -278,7 +285,7 @@ class Service:
             self._make_room()
             close = [*self._ours(), conn]  # not the client's
             address = str(self.address)
-            zygote = zygotes.start(loaded, close, lambda r, c: _runner(r, c, address), environment)
+            zygote = zygotes.start(loaded, close, lambda r, c: _runner(r, c, address, True), environment)
             zygote.stamp = modules_stamp(loaded)
             self.zygotes[key] = zygote
             if sum(1 for names in per_step if names & set(loaded)) < 2:
@@ -350,12 +357,13 @@ class Service:
             note_runner_end(self.runners.pop(pid, None), pid, status)
 
 
-def _runner(request: dict[str, Any], close: list[int], address: str) -> None:
-    """In the forked runner: leave the service behind, become the run's runner, exit with its code."""
+def _runner(request: dict[str, Any], close: list[int], address: str, preloaded: bool = False) -> None:
+    """In the forked runner: leave the service behind, become the run's runner, exit with its code
+    (`preloaded`: forked from a zygote with the run's imports, which its step worker must have too)."""
 
     def work() -> int:
         leave_service(close)
-        return take_run(request, address)
+        return take_run(request, address, preloaded=preloaded)
 
     exit_when_done(work)
 
@@ -389,8 +397,10 @@ def main(argv: list[str] | None = None) -> int:
         fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         return 0  # another service serves this socket (two kernels started one at once)
+    # each run's step worker is forked from it; it loads kfp while this process warms up
+    workers = worker_zygote.launch(str(args.socket))
     warm_up()
-    Service(args.home, args.socket, args.idle).serve(lock_fd)
+    Service(args.home, args.socket, args.idle).serve(lock_fd, workers)
     return 0
 
 

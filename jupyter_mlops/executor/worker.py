@@ -111,6 +111,7 @@ def _run_child(
     arm: Callable[[int], None],
     done: int,
     requests: int | None = None,
+    preloaded: frozenset[str] = frozenset(),
 ) -> None:
     """In the forked child: become a session leader, log to the step's file, run kfp's executor; once
     its output is flushed, say so on `done` (the worker may then end it, see `_clean_end`). A spare
@@ -122,11 +123,13 @@ def _run_child(
         os.setsid()
         arm(worker_pid)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the only handler the worker changed
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # as a fresh interpreter (not a runner's)
         signal.set_wakeup_fd(-1)
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
         for fd in (null, *keep_fds):
             os.close(fd)
+        _prepare()
         if request is None:
             data = bytearray()
             while chunk := os.read(requests if requests is not None else 0, 1 << 16):
@@ -142,14 +145,13 @@ def _run_child(
             os.environ.clear()
             os.environ.update(request["environ"])
         os.environ.update(request["env"])
-        _exit_handlers_of_its_own()
         if request.get("cwd"):
             try:
                 os.chdir(request["cwd"])  # the notebook's folder, as in its kernel
             except OSError as e:
                 print(f"cannot enter the step's working directory {request['cwd']}: {e}", file=sys.stderr)
                 return
-            _import_from(os.getcwd())
+            _import_from(os.getcwd(), preloaded)
         code = _run_step(request)
         _finish_as_python_does()
     finally:
@@ -164,7 +166,31 @@ def _run_child(
 _NEVER_DROPPED = frozenset({"kfp", "jupyter_mlops", "google", "__main__"})
 
 
-def _import_from(folder: str) -> None:
+def _prepare() -> None:
+    """What every forked step does before its own work, whatever it runs; a spare does it before its
+    request arrives, off the step's path: only its own exit handlers (`_exit_handlers_of_its_own`),
+    its output streams line-buffered, kfp's executor logging set up (its `_setup_logging`, which
+    `_executor_main` then finds done)."""
+    _exit_handlers_of_its_own()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    sys.stderr.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    from kfp.dsl import executor_main
+
+    executor_main._setup_logging()
+
+
+_PREAMBLE = "import kfp\nfrom kfp import dsl\nfrom kfp.dsl import *\nfrom typing import *\n"
+
+
+def preloaded_packages() -> frozenset[str]:
+    """The top-level names of the modules loaded here that a notebook's own file could shadow (not the
+    standard library's, nor kfp's or this package's): found once in the worker, so that a step does
+    not walk every loaded module (which touches, and copies, the pages of each one's name)."""
+    loaded = {name.partition(".")[0] for name in sys.modules}
+    return frozenset(loaded - _NEVER_DROPPED - set(sys.stdlib_module_names))
+
+
+def _import_from(folder: str, preloaded: frozenset[str]) -> None:
     """Import as `python -m` in `folder` would: the step's working directory (the notebook's folder)
     first on sys.path, so the notebook's own modules (helpers.py, src/) import as in its kernel. A
     module preloaded before the fork (a zygote's) that a file there shadows is dropped from
@@ -175,17 +201,16 @@ def _import_from(folder: str) -> None:
         entries = os.listdir(folder)
     except OSError:
         return
-    loaded = {name.partition(".")[0] for name in sys.modules}
-    loaded -= _NEVER_DROPPED | set(sys.stdlib_module_names)
     local = set()
     for entry in entries:
         stem = entry[:-3] if entry.endswith(".py") else entry
-        if stem in loaded and (
+        if stem in preloaded and (
             entry.endswith(".py") or os.path.isfile(os.path.join(folder, entry, "__init__.py"))
         ):
             local.add(stem)
-    for name in [n for n in sys.modules if n.partition(".")[0] in local]:
-        del sys.modules[name]
+    if local:
+        for name in [n for n in sys.modules if n.partition(".")[0] in local]:
+            del sys.modules[name]
 
 
 def _exit_handlers_of_its_own() -> None:
@@ -280,7 +305,8 @@ def _executor_main(request: dict[str, Any]) -> None:
         logging.info(f"Wrote executor output file to {output_file}.")
 
 
-def main() -> None:
+def preload() -> None:
+    """Load what every step needs, once (here, or in the zygote the worker is forked from)."""
     os.environ["_KFP_RUNTIME"] = "true"
     # What every lightweight component's module imports first: paid here once, not per step.
     import kfp  # noqa: F401
@@ -289,12 +315,16 @@ def main() -> None:
 
     # The preamble kfp writes at the top of every component module, run once here so that
     # whatever it imports lazily is already loaded in each forked child.
-    exec("import kfp\nfrom kfp import dsl\nfrom kfp.dsl import *\nfrom typing import *\n", {})
+    exec(_PREAMBLE, {})
     # Keep the collector away from everything imported so far: a child that runs a collection
     # would otherwise touch (and copy) every page it shares with the worker.
     gc.collect()
     gc.freeze()
 
+
+def main() -> None:
+    preload()
+    preloaded = preloaded_packages()
     out = os.dup(1)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # a stray print in the worker must not corrupt the protocol
@@ -325,7 +355,7 @@ def main() -> None:
             return
         if pid == 0:
             os.close(write)
-            _run_child(None, (out, wake_r, wake_w, done_r), arm, done_w, requests=read)
+            _run_child(None, (out, wake_r, wake_w, done_r), arm, done_w, read, preloaded)
         os.close(read)
         spare[pid] = write
 
@@ -437,7 +467,7 @@ def main() -> None:
                     reply({"id": request["id"], "error": f"cannot fork a step process: {e}"})
                     continue
                 if pid == 0:
-                    _run_child(request, (out, wake_r, wake_w, done_r), arm, done_w)
+                    _run_child(request, (out, wake_r, wake_w, done_r), arm, done_w, None, preloaded)
             children[pid] = request["id"]
             pids[request["id"]] = pid
             reply({"id": request["id"], "pid": pid})

@@ -23,6 +23,7 @@ from jupyter_mlops.errors import StoreError
 from jupyter_mlops.models import RunState, StepState
 
 from .contract import explain, finished
+from .service_processes import workers_zygote
 
 
 def processes_of_run(run_id: str) -> list[int]:
@@ -50,8 +51,12 @@ def test_sigkill_of_the_runner_mid_run_leaves_the_run_failed_with_a_reason(
     wait_until(lambda: backend.get(run_id).step("nap").state is StepState.RUNNING, what="the nap step")
     wait_until(lambda: "napping" in backend.logs(run_id, "nap").text, what="the nap step's first line")
     pid = backend.store.runner_record(run_id)["pid"]
-    # its step worker and the step (forked from a warm service, they do not show the run's tag in /proc)
+    # its step worker and the step (forked from a warm service, they do not show the run's tag in /proc);
+    # with the service, the worker is forked by its step workers' zygote (the only run: its workers)
     below = psutil.Process(pid).children(recursive=True)
+    zygote = workers_zygote(psutil.Process(pid).ppid()) if runner_mode == "service" else None
+    if zygote is not None:
+        below += zygote.children(recursive=True)
     assert below
     os.kill(pid, signal.SIGKILL)
 

@@ -25,6 +25,7 @@ from jupyter_mlops.backends.service_address import socket_path
 from jupyter_mlops.models import RunState, StepState
 
 from .contract import explain, finished
+from .service_processes import workers_zygote
 
 
 def alive(process: psutil.Process) -> bool:
@@ -87,7 +88,10 @@ def test_killing_the_service_mid_run_ends_no_run_and_leaves_no_process(
     napping(backend, run_id)
     service = service_of(backend, run_id)
     runner = psutil.Process(backend.store.runner_record(run_id)["pid"])
-    below = [runner, *runner.children(recursive=True)]  # the runner, its step worker, the nap step
+    below = [runner, *runner.children(recursive=True)]  # the runner, and a step worker forked by it
+    zygote = workers_zygote(service.pid)  # or the step workers' zygote, with the run's worker and step
+    if zygote is not None:
+        below += [zygote, *zygote.children(recursive=True)]
     assert len(below) >= 3
     os.kill(service.pid, signal.SIGKILL)
     wait_until(lambda: not alive(service), 60, "the service to die")

@@ -21,6 +21,7 @@ from jupyter_mlops.models import RunState
 
 from .contract import explain, finished
 from .pipelines import IMAGE, compiled
+from .service_processes import is_workers_zygote, workers_zygote
 
 
 @dsl.component(base_image=IMAGE)
@@ -58,14 +59,16 @@ def the_service(home: Path) -> psutil.Process:
 
 def spare_of(service: psutil.Process) -> list[psutil.Process]:
     """The service's spare runner, its step worker and the worker's spare step, once all three are up
-    (the service has no other child between runs of a pipeline that preloads nothing)."""
+    (the service has no other child between runs of a pipeline that preloads nothing, but its step
+    workers' zygote, which forked the spare's worker then)."""
 
     def three() -> list[psutil.Process] | None:
         try:
-            children = service.children()
+            children = [c for c in service.children() if not is_workers_zygote(c)]
             if len(children) != 1:
                 return None
-            below = children[0].children(recursive=True)
+            zygote = workers_zygote(service.pid)
+            below = children[0].children(recursive=True) + ([] if zygote is None else zygote.children(True))
         except psutil.NoSuchProcess:  # a runner reaped as we looked
             return None
         return [children[0], *below] if len(below) == 2 else None

@@ -23,6 +23,7 @@ from jupyter_mlops.models import RunState
 from . import zygote_pipelines
 from .contract import explain, finished
 from .pipelines import compiled
+from .service_processes import is_workers_zygote
 
 
 @pytest.fixture(autouse=True)
@@ -57,11 +58,13 @@ def service_pid(home: Path) -> int:
 
 
 def zygote_pids(home: Path) -> set[int]:
-    """The service's zygotes: its children but its spare runner (forked_runner.py), between runs."""
+    """The service's zygotes: its children but its spare runner (forked_runner.py), between runs, and its
+    step workers' zygote (executor/worker_zygote.py)."""
     from jupyter_mlops.backends.service_client import _ask
 
     reply = _ask(socket_path(home), {"op": "ping"}, 5.0)
-    return {c.pid for c in psutil.Process(int(reply["pid"])).children()} - {reply.get("spare")}
+    children = psutil.Process(int(reply["pid"])).children()
+    return {c.pid for c in children if not is_workers_zygote(c)} - {reply.get("spare")}
 
 
 def test_steps_from_a_zygote_find_what_a_fresh_interpreter_finds(home: Path) -> None:
