@@ -37,6 +37,7 @@ from ...models import (
 )
 from ..local_artifacts import open_artifact_file
 from . import connection, mlmd
+from .api_reader import ApiReader
 from .artifact_files import ArtifactDownloads
 from .convert import (
     documents_of,
@@ -89,7 +90,9 @@ class KfpBackend:
         self._clock = time.monotonic
         self._recent: dict[str, tuple[float, Any]] = {}
         self._experiments: tuple[float, list[Experiment]] | None = None
-        self.health = connection.probe(self.conn)  # a server we cannot use is refused now, in one line
+        # The listings' pages: plain JSON over kept connections; the health check's is the first.
+        self.reader = ApiReader(self.conn)
+        self.health = self.reader.health()  # a server we cannot use is refused now, in one line
         # Step logs through the KFP UI's own endpoint, where `ui_host` is the UI's server (pod_logs.py).
         self.pod_logs = PodLogs(self.conn, self.refresh)
         if pod_logs_probe(self.conn):
@@ -101,11 +104,12 @@ class KfpBackend:
         self.downloads = ArtifactDownloads(self.conn, f"{self.conn.ui_host}/#/runs/details/{{}}")
         self._values: dict[str, dict[str, mlmd.StepValues]] = {}  # of finished runs: they no longer change
         self.client = connection.make_client(self.conn)
-        self.experiment_book = KfpExperiments(self.conn, self.client)
+        self.experiment_book = KfpExperiments(self.conn, self.client, self.reader)
         self.listing = RunListing(self)
         self._lock = threading.Lock()
 
     def close(self) -> None:
+        self.reader.close()
         api_client = getattr(getattr(self.client, "_run_api", None), "api_client", None)
         if api_client is not None:
             try:
@@ -407,7 +411,7 @@ class KfpBackend:
 
     def status(self) -> BackendStatus:
         try:
-            health = connection.probe(self.conn)
+            health = self.reader.health()
             api = self.client._run_api
             kwargs: dict[str, Any] = {"page_size": 1, "_request_timeout": self._timeout}
             kwargs.update(self._namespace_kwargs())
