@@ -48,7 +48,8 @@ from .convert import (
     typed,
 )
 from .experiments import DEFAULT_EXPERIMENT, KfpExperiments
-from .listing import RunListing, state_filter
+from .filters import runs_filter
+from .listing import RunListing
 from .pod_logs import PodLogs
 from .pod_logs import probe as pod_logs_probe
 
@@ -415,11 +416,13 @@ class KfpBackend:
             api = self.client._run_api
             kwargs: dict[str, Any] = {"page_size": 1, "_request_timeout": self._timeout}
             kwargs.update(self._namespace_kwargs())
-            total = self._call("counting runs", lambda: api.run_service_list_runs(**kwargs))
+            total = self._call(
+                "counting runs", lambda: api.run_service_list_runs(filter=runs_filter(), **kwargs)
+            )
             active = self._call(
                 "counting active runs",
                 lambda: api.run_service_list_runs(
-                    filter=state_filter(["PENDING", "RUNNING", "CANCELING"]), **kwargs
+                    filter=runs_filter(["PENDING", "RUNNING", "CANCELING"]), **kwargs
                 ),
             )
         except BackendError as exc:

@@ -13,6 +13,7 @@ from ...models import Experiment
 from . import connection, experiment_names
 from .api_reader import ApiReader, Sent
 from .convert import seconds
+from .filters import runs_filter
 
 DEFAULT_EXPERIMENT = "Default"  # KFP's own default experiment's name
 
@@ -162,7 +163,10 @@ class KfpExperiments:
             self.conn,
             "counting runs",
             lambda: self.runs_api.run_service_list_runs(
-                experiment_id=experiment_id, page_size=1, _request_timeout=self._timeout
+                experiment_id=experiment_id,
+                page_size=1,
+                filter=runs_filter(),  # as listed: archived runs are hidden
+                _request_timeout=self._timeout,
             ),
         )
         return int(counted.total_size or 0)

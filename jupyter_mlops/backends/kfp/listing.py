@@ -5,14 +5,13 @@ with the experiments' names asked beside the first page when the kernel has met 
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
 from typing import Any, Protocol
 
 from ...models import RunInfo, RunPage, RunState
 from .api_reader import ApiReader
 from .convert import kfp_state, summary_of
 from .experiments import KfpExperiments
+from .filters import runs_filter
 from .runs_json import decode_runs_page
 
 
@@ -27,14 +26,6 @@ class ListedBackend(Protocol):
 
 
 MAX_PAGE = 200  # the most runs asked for in one list request (servers cap their page size)
-
-
-def state_filter(states: Sequence[str]) -> str:
-    if len(states) == 1:
-        predicate: dict[str, Any] = {"key": "state", "operation": "EQUALS", "string_value": states[0]}
-    else:
-        predicate = {"key": "state", "operation": "IN", "string_values": {"values": list(states)}}
-    return json.dumps({"predicates": [predicate]})
 
 
 class RunListing:
@@ -63,8 +54,7 @@ class RunListing:
             query["experiment_id"] = experiment_id
         else:
             query.update(b._namespace_kwargs())
-        if state is not None:
-            query["filter"] = state_filter([kfp_state(state)])
+        query["filter"] = runs_filter([kfp_state(state)] if state is not None else [])
         reader = b.reader
         token = cursor or ""
         skipped_so_far = 0
