@@ -155,4 +155,4 @@ def log_metric(name: str, value: float, step: int | None = None) -> None:
     _last_session = default_backend().log_session_metric(name, number, index, now)
     from .tensorboards.files import current_logdir
 
-    write_scalar(current_logdir(), name, number, index)  # the history, for TensorBoard's scalars
+    write_scalar(current_logdir(make=False), name, number, index)  # the history, for TensorBoard's scalars

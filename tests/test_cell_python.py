@@ -66,7 +66,8 @@ def test_shell_pip_install_is_refused_naming_the_line() -> None:
     error = refusal("x = 1\n!pip install numpy\ny = 2\n")
     assert error.line == 2
     assert "!pip install numpy" in str(error)
-    assert "--packages" in str(error)
+    assert "(%%component NAME --packages numpy,pandas)" in str(error)
+    assert "(%%pipeline setup --packages numpy,pandas)" in str(error)  # a setup cell's own way
 
 
 def test_pip_magic_is_refused_with_the_packages_advice() -> None:

@@ -172,6 +172,15 @@ def test_a_name_defined_only_by_a_later_step_says_so() -> None:
     ]
 
 
+def test_a_later_step_that_only_calls_a_method_of_a_name_does_not_define_it() -> None:
+    # `np` comes from a plain cell (an import the steps do not see); a later step calls np.polyfit(...),
+    # which the analysis counts as maybe changing `np`: that step must not be named as defining it.
+    with pytest.raises(CellError) as raised:
+        infer(make="xs = np.linspace(0, 1, 5)", fit="coef = np.polyfit(xs, xs, 1)")
+    assert raised.value.cell == "make" and "name 'np' is read but no earlier step" in str(raised.value)
+    assert "'fit'" not in str(raised.value)
+
+
 def test_reading_a_name_an_earlier_step_deleted_is_an_error() -> None:
     with pytest.raises(CellError) as raised:
         infer(a="x = 1", b="del x", c="print(x)")

@@ -351,6 +351,7 @@ def _why_refused(tree: ast.Module, name: ast.Name) -> str:
 
 
 _INSTALL_HELP = (
-    "a step installs nothing at run time. Declare the packages with --packages "
-    "(for example %%component NAME --packages numpy,pandas) and remove this line."
+    "a step installs nothing at run time. Declare the packages instead, for one step on its line "
+    "(%%component NAME --packages numpy,pandas) or for every step on the setup cell's "
+    "(%%pipeline setup --packages numpy,pandas), and remove this line."
 )

@@ -131,9 +131,13 @@ class _Flow:
         self.inputs: dict[str, dict[str, str]] = {}
         self.taken: dict[str, set[str]] = {name: set() for name, _ in steps}
         self.defined_at: dict[str, list[str]] = {}  # name -> every step producing it, in order
+        self.bound_at: dict[str, list[str]] = {}  # of those, the steps that bind it (not only change it)
         for name, analysis in steps:
-            for produced in _produced(analysis, overrides.get(name, Override())):
+            override = overrides.get(name, Override())
+            for produced in _produced(analysis, override):
                 self.defined_at.setdefault(produced, []).append(name)
+                if override.outputs is not None or produced in analysis.binds:
+                    self.bound_at.setdefault(produced, []).append(name)
         self.position = {name: index for index, (name, _) in enumerate(steps)}
         self.analyses = dict(steps)
         self.elsewhere: Callable[[str], str | None] | None = None  # where else a name is defined, said
@@ -186,7 +190,8 @@ class _Flow:
             self.taken[producer].add(name)
 
     def _why_missing(self, index: int, name: str) -> str:
-        later = [s for s in self.defined_at.get(name, []) if self.position[s] > index]
+        # A later step that only calls a method of the name (np.polyfit(...)) does not define it.
+        later = [s for s in self.bound_at.get(name, []) if self.position[s] > index]
         if later:
             return (
                 f"only step {later[0]!r} defines it, and that step comes later in the notebook. "

@@ -26,7 +26,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,8 @@ from ..models import (
 from ..store import RunStore, new_run_id
 from ..store.logs import cached_log_chunk, log_gone, made_from_record, read_log, step_log_path
 from ..store.run_notify import RunWatch
-from . import last_words, runner_liveness, service_client
+from ..this_process import pid
+from . import last_words, runner_liveness, service_client, session_points
 from .cached_runs import resolve_from_cache
 from .local_artifacts import open_artifact_file
 
@@ -273,7 +274,16 @@ class LocalBackend:
         return RunWatch(self.home, run_id, states_only=states_only)
 
     def get(self, run_id: str) -> RunInfo:
+        session_points.flush_for(self.home)  # this process reads what it logged
         return self.store.get_run(self._check_runner(run_id))
+
+    def refresh(self, previous: RunInfo, steps: Collection[str]) -> RunInfo:
+        """`previous` (from `get`) with the run's own row and the named steps read again, the others
+        kept (store/run_refresh.py): what a live view reads per burst of changes."""
+        from ..store.run_refresh import refreshed_run
+
+        self._check_runner(previous.id)
+        return refreshed_run(self.store, previous, steps)
 
     def run_state(self, run_id: str) -> RunState:
         """The run's state alone (what `Run.wait` checks while it waits): one row, not its steps."""
@@ -288,6 +298,7 @@ class LocalBackend:
         offset: int = 0,
         cursor: str | None = None,
     ) -> RunPage:
+        session_points.flush_for(self.home)
         page = self.store.list_runs(
             experiment=experiment, state=state, limit=limit, offset=offset, cursor=cursor
         )
@@ -340,6 +351,7 @@ class LocalBackend:
         return self.store.experiments()
 
     def events(self, run_id: str, after: int = 0) -> list[RunEvent]:
+        session_points.flush_for(self.home)
         return self.store.events(self._check_runner(run_id), after)
 
     def open_artifact(self, run_id: str, step: str, name: str, path: str | None = None) -> ArtifactFile:
@@ -350,14 +362,15 @@ class LocalBackend:
 
     def log_session_metric(self, name: str, value: float, step: int | None, at: float) -> str:
         run_id = self._session_run_id()
-        self.store.record_metric(MetricPoint(run_id, None, name, value, index=step, time=at))
+        point = MetricPoint(run_id, None, name, value, index=step, time=at)
+        session_points.for_home(self.home).add(point)  # written in batches, read back at once here
         return run_id
 
     def _session_run_id(self) -> str:
         """This process's notebook-session pseudo-run (kind "session"), made on first use; a forked
         child (a step forked from a kernel) starts its own."""
         with self._session_lock:
-            if self._session is None or self._session[0] != os.getpid():
+            if self._session is None or self._session[0] != pid():
                 notebook = Path(os.environ.get("JPY_SESSION_NAME") or "python").stem or "python"
                 run_id = new_run_id()
                 self.store.create_run(
@@ -369,7 +382,7 @@ class LocalBackend:
                     kind="session",
                     state=RunState.SUCCEEDED,
                 )
-                self._session = (os.getpid(), run_id)
+                self._session = (pid(), run_id)
             return self._session[1]
 
     def status(self) -> BackendStatus:

@@ -23,6 +23,7 @@ from ..executor.leftovers import become_subreaper, only_children
 from ..models import ArtifactInfo, MetricPoint, RunState, StepInfo
 from ..store import RunStore
 from ..store.logs import step_log_path
+from ..store.step_batches import record_steps
 from .last_words import LastWords
 from .runner_liveness import kill_leftovers, process_start_time, this_host
 
@@ -48,6 +49,11 @@ class StoreListener:
 
     def on_step(self, step: StepInfo) -> None:
         persist(lambda: self.store.record_step(self.run_id, step), f"record step {step.name!r}",
+                stopping=self.stopping)  # fmt: skip
+
+    def on_steps(self, steps: list[StepInfo]) -> None:
+        """Many reports at once (the steps of a DAG as it opens): one store transaction."""
+        persist(lambda: record_steps(self.store, self.run_id, steps), f"record {len(steps)} steps",
                 stopping=self.stopping)  # fmt: skip
 
     def on_artifact(self, artifact: ArtifactInfo) -> None:
@@ -158,6 +164,7 @@ class Handed:
     documents: list[dict[str, Any]] | None = None
     worker: ForkWorker | None = None
     service: str | None = None  # the service's socket, recorded with the runner
+    store: RunStore | None = None  # the store opened ahead (a spare's), if it is the run's
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -182,7 +189,9 @@ def run(
     signal.signal(signal.SIGTERM, stop.on_sigterm)  # first: a SIGTERM while starting cancels too
     subreaper = become_subreaper()  # what the run starts stays in this process's tree (leftovers.py)
     # a run handed over by the service: its submitter proved the folders writable moments ago
-    store = RunStore(home, artifact_root=artifact_root, probe=handed is None)
+    store = handed.store if handed is not None and handed.store is not None else None
+    if store is None or store.home != home or store.runs_root != (artifact_root or home / "runs"):
+        store = RunStore(home, artifact_root=artifact_root, probe=handed is None)
     started = process_start_time(os.getpid())
     service = handed.service if handed else None
     state = persist(

@@ -17,7 +17,8 @@ from importlib.metadata import entry_points
 from typing import Any, cast
 
 from ..errors import BackendError, UsageError
-from ..home import mlops_home
+from ..home import HOME_ENV, mlops_home
+from ..this_process import pid
 from .base import Backend
 
 GROUP = "jupyter_mlops.backends"
@@ -77,7 +78,8 @@ def shared_backend(name: str, **options: Any) -> Backend:
     """This process's backend `name` with `options`, made on first use and reused after (one store
     connection, one migration check). Keyed also by the home (JUPYTER_MLOPS_HOME may change) and the
     process id (a forked child must not share its parent's SQLite connection)."""
-    key = (name, os.getpid(), str(mlops_home()), tuple(sorted((k, repr(v)) for k, v in options.items())))
+    home = os.environ.get(HOME_ENV) or str(mlops_home())
+    key = (name, pid(), home, tuple(sorted((k, repr(v)) for k, v in options.items())) if options else ())
     with _shared_lock:
         backend = _shared.get(key)
         if backend is None:
@@ -93,6 +95,9 @@ def close_shared() -> None:
         backends = [_shared.pop(k) for k in mine]
     for backend in backends:
         backend.close()
+    from .session_points import close_all
+
+    close_all()
 
 
 _default: tuple[str, dict[str, Any]] = ("local", {})

@@ -14,7 +14,7 @@ runner alive and no request. A lock file next to the socket lets only one servic
 
 Protocol: one JSON line per connection, one JSON line back. {"op": "run", "run_id", "home",
 "artifact_root", "max_workers", "run_dir", "env", "documents"} -> {"pid", "started"}; {"op": "ping"} ->
-{"pid", "runs", "idle"}; an error -> {"error"}.
+{"pid", "runs", "idle", "zygotes", "spare"}; an error -> {"error"}.
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ import signal
 import socket
 import sys
 import time
-import traceback
 from pathlib import Path
 from typing import Any
 
 from . import zygotes
+from .forked_runner import Spare, exit_when_done, fork_spare, leave_service, take_run
 from .service_freshness import Freshness, modules_stamp
 from .zygote_environment import digest as environment_digest
 from .zygote_environment import import_environment
@@ -40,7 +40,6 @@ from .zygotes import MAX_ZYGOTES, Zygote, memory_cap, note_runner_end, zygotes_w
 
 READ_TIMEOUT_S = 30.0  # a client that connects must send its request within this
 ZYGOTE_WAIT_S = 20.0  # a run of several steps importing a new set waits this long at most for its zygote
-_MAX_FD = 65536
 
 
 def warm_up() -> None:
@@ -91,6 +90,8 @@ class Service:
         self.refused: set[tuple[str, ...]] = set()  # import sets a zygote cannot hold
         self.importable: dict[str, bool] = {}
         self.freshness = Freshness()
+        self.spare: Spare | None = None  # a runner forked ahead, waiting for a run (forked_runner.py)
+        self.line = b""  # the request being handled, as it came (what a spare is handed)
 
     def serve(self, lock_fd: int) -> None:
         wake_r, wake_w = os.pipe()
@@ -117,6 +118,8 @@ class Service:
                 self._hear_zygotes(readable)
                 if listener.fileno() in readable:
                     self._accept(listener)
+                if self.spare is None and not self.stopping:
+                    self.spare = fork_spare(self._ours(), str(self.address), self.home)  # for the next run
                 busy = self.runners or any(z.runners for z in self.zygotes.values())
                 if not busy and time.monotonic() - self.last_request > self.idle:
                     break
@@ -124,6 +127,7 @@ class Service:
             self._close(listener)
             for zygote in self.zygotes.values():
                 zygote.close()
+            self._let_spare_go()
         print(f"runner service {os.getpid()} exits ({len(self.runners)} runs going on)", flush=True)
 
     def _stop(self, signum: int, frame: object) -> None:
@@ -175,7 +179,8 @@ class Service:
             try:
                 conn.setblocking(True)
                 conn.settimeout(READ_TIMEOUT_S)
-                request = json.loads(_read_line(conn))
+                self.line = _read_line(conn)
+                request = json.loads(self.line)
                 reply = self._handle(request, conn)
             except Exception as exc:
                 reply = {"error": f"{type(exc).__name__}: {exc}"}
@@ -190,7 +195,8 @@ class Service:
             idle = max(0.0, self.idle - (time.monotonic() - self.last_request))
             runs = len(self.runners) + sum(len(z.runners) for z in self.zygotes.values())
             preloaded = [list(z.modules) for z in self.zygotes.values()]
-            return {"pid": os.getpid(), "runs": runs, "idle": idle, "zygotes": preloaded}
+            waiting = self.spare.pid if self.spare is not None else None  # not a run (forked_runner.py)
+            return {"pid": os.getpid(), "runs": runs, "idle": idle, "zygotes": preloaded, "spare": waiting}
         if request.get("op") != "run":
             return {"error": f"unknown request {request.get('op')!r}"}
         changed = self.freshness.changed()
@@ -207,13 +213,42 @@ class Service:
                 self._drop(zygote)
         from .runner_liveness import process_start_time
 
+        spare, self.spare = self.spare, None
+        if spare is not None and spare.hand(self.line):  # a write, no fork: it waited for a run
+            self.runners[spare.pid] = {k: request.get(k) for k in ("run_id", "home", "run_dir")}
+            return {"pid": spare.pid, "started": spare.started}
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:
-            _runner(request, [*self.keep, conn.fileno()], str(self.address))
+            _runner(request, [*self._ours(), conn.fileno()], str(self.address))
         self.runners[pid] = {k: request.get(k) for k in ("run_id", "home", "run_dir")}
         return {"pid": pid, "started": process_start_time(pid)}
+
+    def _ours(self) -> list[int]:
+        """The service's descriptors, none of which a process it forks may keep."""
+        spare = [self.spare.write] if self.spare is not None and self.spare.write >= 0 else []
+        return [*self.keep, *spare, *(z.fileno() for z in self.zygotes.values())]
+
+    def _let_spare_go(self) -> None:
+        """At the service's end: its spare reads end-of-file and exits; reaped here, so that it is
+        gone with the service (killed if it does not go within a second)."""
+        spare, self.spare = self.spare, None
+        if spare is None:
+            return
+        spare.close()
+        deadline = time.monotonic() + 1.0
+        while True:
+            try:
+                pid, _ = os.waitpid(spare.pid, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid:
+                return
+            if time.monotonic() >= deadline:
+                spare.kill()
+                deadline = float("inf")
+            time.sleep(0.002)
 
     def _zygote_for(self, request: dict[str, Any], conn: int) -> Zygote | None:
         """The ready zygote with the run's imports loaded; starts one (for later runs) if none."""
@@ -241,7 +276,7 @@ class Service:
         zygote = self.zygotes.get(key)
         if zygote is None:
             self._make_room()
-            close = [*self.keep, conn, *(z.fileno() for z in self.zygotes.values())]  # not the client's
+            close = [*self._ours(), conn]  # not the client's
             address = str(self.address)
             zygote = zygotes.start(loaded, close, lambda r, c: _runner(r, c, address), environment)
             zygote.stamp = modules_stamp(loaded)
@@ -309,52 +344,20 @@ class Service:
                 return
             if not pid:
                 return
+            if self.spare is not None and pid == self.spare.pid:  # it died waiting: forked again
+                self.spare.close()
+                self.spare = None
             note_runner_end(self.runners.pop(pid, None), pid, status)
 
 
 def _runner(request: dict[str, Any], close: list[int], address: str) -> None:
     """In the forked runner: leave the service behind, become the run's runner, exit with its code."""
-    code = 1
-    try:
-        os.setsid()  # a session of its own, as a per-run runner: the service's end is not its end
-        signal.set_wakeup_fd(-1)
-        for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, signal.SIG_DFL)
-        for fd in close:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-        os.environ.clear()
-        os.environ.update(request["env"])  # the submitting kernel's, as a per-run runner inherits it
-        run_dir = Path(request["run_dir"])
-        os.chdir(run_dir)
-        log = os.open(run_dir / "runner.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        null = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(null, 0)
-        os.dup2(log, 1)
-        os.dup2(log, 2)
-        os.closerange(3, _MAX_FD)
-        from ..executor.processes import fork_supported
-        from ..executor.warm_worker import fork_worker_here
-        from .local_runner import Handed, run
 
-        worker = (
-            fork_worker_here(sys.executable, run_dir / "tmp" / "worker.log") if fork_supported() else None
-        )
-        artifact_root = Path(request["artifact_root"]) if request.get("artifact_root") else None
-        handed = Handed(documents=request.get("documents"), worker=worker, service=address)
-        code = run(
-            request["run_id"], Path(request["home"]), artifact_root, request.get("max_workers"), handed
-        )
-    except BaseException:
-        traceback.print_exc()
-    finally:
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        finally:
-            os._exit(code)
+    def work() -> int:
+        leave_service(close)
+        return take_run(request, address)
+
+    exit_when_done(work)
 
 
 def _read_line(conn: socket.socket) -> bytes:

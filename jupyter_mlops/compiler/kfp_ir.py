@@ -37,7 +37,7 @@ from ..analysis.value_kinds import ARTIFACT
 from ..errors import CellError
 from .kfp_errors import explain
 from .kfp_names import remembered_names
-from .kfp_sources import remembered_sources
+from .kfp_sources import remember, remembered_sources
 from .plan import PipelinePlan, StepPlan
 from .runtime_source import ENTRY, runtime_source, step_switches
 
@@ -218,6 +218,7 @@ def _define(source: str, name: str, namespace: dict[str, Any]) -> Any:
     # dont_inherit: this module's `from __future__ import annotations` must not turn the
     # generated annotations into strings, which kfp cannot read as types.
     exec(compile(source, filename, "exec", dont_inherit=True), namespace)
+    remember(namespace[name], source)  # kfp then need not tokenize it back (kfp_sources.py)
     return namespace[name]
 
 

@@ -183,6 +183,22 @@ class ForkWorker:
             self._ready = threading.Event()
         threading.Thread(target=self._read, args=(proc,), daemon=True, name="step-worker").start()
 
+    def settle(self, environ: dict[str, str], cwd: Path, log: Path) -> None:
+        """Give a worker forked ahead of its run (a spare runner's: backends/forked_runner.py) the run's
+        environment, folder and log, before any step (worker.py: `_settle`)."""
+        self.log = log
+        with self._lock:
+            proc = self._proc
+        if proc is None or proc.stdin is None:
+            return
+        message = {"settle": {"environ": environ, "cwd": str(cwd), "log": str(log)}}
+        try:
+            with self._write_lock:
+                proc.stdin.write(json.dumps(message).encode() + b"\n")
+                proc.stdin.flush()
+        except (OSError, ValueError):
+            pass  # it died: its first step says so
+
     def _read(self, proc: WorkerProcess) -> None:
         assert proc.stdout is not None
         for line in proc.stdout:

@@ -105,7 +105,7 @@ class Scheduler:
     # -- building the graph ---------------------------------------------------------------------
 
     def _instantiate(self, scope: Scope, tasks: Mapping[str, Json], parent: Node | None) -> list[Node]:
-        nodes = []
+        nodes: list[Node] = []
         self.created += len(tasks)
         for key, task in tasks.items():
             name = scope.prefix + step_label(key, task)
@@ -125,7 +125,7 @@ class Scheduler:
             scope.nodes[key] = node
             nodes.append(node)
             self.waiting[node] = None
-            self._report(node)
+        self._report_opened(nodes)
         for node in nodes:
             self.unmet[node] = len(node.deps)
             for dep in node.deps:
@@ -370,6 +370,17 @@ class Scheduler:
     def _report(self, node: Node) -> None:
         if node.reported:
             self.ctx.listener.on_step(snapshot(node.info))
+
+    def _report_opened(self, nodes: list[Node]) -> None:
+        """The steps of a DAG that opened, PENDING: at once to a listener that takes many (`on_steps`,
+        one store transaction for a 1,000-step DAG), else one by one."""
+        reports = [snapshot(node.info) for node in nodes if node.reported]
+        many = getattr(self.ctx.listener, "on_steps", None)
+        if many is not None and len(reports) > 1:
+            many(reports)
+            return
+        for report in reports:
+            self.ctx.listener.on_step(report)
 
     def _skip(self, node: Node, reason: str) -> None:
         node.skip_reason = reason

@@ -138,6 +138,9 @@ def _run_child(
         os.dup2(log, 1)
         os.dup2(log, 2)
         os.close(log)
+        if "environ" in request:  # forked before its worker was settled (see `_settle`)
+            os.environ.clear()
+            os.environ.update(request["environ"])
         os.environ.update(request["env"])
         _exit_handlers_of_its_own()
         if request.get("cwd"):
@@ -386,6 +389,8 @@ def main() -> None:
     reply({"ready": True, "pid": os.getpid()})
     fork_spare()
     pending = bytearray()  # (appending to bytes would copy a large executor input over and over)
+    environ: dict[str, str] = {}
+    unsettled: set[int] = set()
     done = bytearray()
     stdin = sys.stdin.fileno()
     while True:
@@ -411,11 +416,17 @@ def main() -> None:
             if not line.strip():
                 continue
             request = json.loads(line)
+            if "settle" in request:
+                environ = _settle(request["settle"])
+                unsettled = set(spare)  # forked before: the environment goes with its request
+                continue
             if "signal" in request:
                 target = pids.get(request["id"])
                 if target is not None:  # else reaped already (its end is on its way to the engine)
                     _signal_step(target, int(request["signal"]))
                 continue
+            if unsettled.intersection(spare):
+                line = json.dumps({**request, "environ": environ}).encode()
             handed = hand_to_spare(line)
             if handed is not None:
                 pid = handed
@@ -448,6 +459,25 @@ def main() -> None:
     left = _children(os.getpid())
     clean = subreaper and left is not None and set(left) <= ended
     reply({"bye": True, "clean": clean, "ended": sorted(ended)})
+
+
+def _settle(settle: dict[str, Any]) -> dict[str, str]:
+    """A worker forked ahead of its run (the runner service's spare runner: backends/forked_runner.py)
+    is told the run's environment, folder and log before any step: it takes them as its own, as a worker
+    forked for the run would have them; its environment, which the spare step forked before this takes
+    with its request."""
+    environ: dict[str, str] = settle["environ"]
+    os.environ.clear()
+    os.environ.update(environ)
+    try:
+        os.chdir(settle["cwd"])
+        os.makedirs(os.path.dirname(settle["log"]), exist_ok=True)
+        fd = os.open(settle["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        os.dup2(fd, 2)
+        os.close(fd)
+    except OSError as e:
+        print(f"step worker {os.getpid()}: {e}", file=sys.stderr)
+    return environ
 
 
 def _drain(fd: int, into: bytearray) -> None:

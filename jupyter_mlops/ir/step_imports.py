@@ -15,17 +15,44 @@ NOT_PRELOADED = frozenset({"kfp", "jupyter_mlops", "__future__", "__main__"})
 
 @functools.lru_cache(maxsize=1024)
 def imports_of(source: str) -> frozenset[str]:
-    """Top-level names of the absolute imports anywhere in `source` (function bodies included)."""
+    """Top-level names of the absolute imports anywhere in `source` (function bodies included). A text
+    without the keyword `import` (keywords are ASCII: no other spelling is one) imports nothing: a
+    cell's code, mostly, is not parsed."""
+    if "import" not in source:
+        return frozenset()
+    return _parsed_imports(source) or frozenset()
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed_imports(source: str) -> frozenset[str] | None:
+    """`imports_of(source)`, or None if `source` is not Python."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
-        return frozenset()
+        return None
+    return _imports_in(tree)
+
+
+# Where statements nest: an import is a statement, so only these fields can lead to one (an
+# expression, a lambda's included, holds none): a walk of the statements alone sees every import.
+_BODIES = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _imports_in(tree: ast.AST) -> frozenset[str]:
     names: set[str] = set()
-    for node in ast.walk(tree):
+    todo = [tree]
+    while todo:
+        node = todo.pop()
         if isinstance(node, ast.Import):
             names.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names.add(node.module.split(".")[0])
+        elif isinstance(node, ast.ImportFrom):
+            if node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+        else:
+            for field in _BODIES:
+                inner = getattr(node, field, None)
+                if isinstance(inner, list):
+                    todo.extend(inner)
     return frozenset(names)
 
 
@@ -55,11 +82,73 @@ def executor_imports(documents: Sequence[Mapping[str, Any]]) -> list[frozenset[s
     found: list[frozenset[str]] = []
     for container in python_containers(documents):
         program = str(container["command"][-1])
-        names = imports_of(program) | _notebook_step_imports(program)
+        names = _program_imports(program)
+        if names is None:
+            names = imports_of(program) | _notebook_step_imports(program)
         found.append(
             frozenset(n for n in names if n not in sys.stdlib_module_names and n not in NOT_PRELOADED)
         )
     return found
+
+
+def _program_imports(program: str) -> frozenset[str] | None:
+    """What `imports_of(program) | _notebook_step_imports(program)` finds, with the program's last `def`
+    (a notebook step's own function) parsed once for both, and what comes before it (kfp's header and,
+    inline, the runtime: the same for every step) read once for all steps. None where the program does
+    not split so (no `def` at the start of a line, or a part that is not Python on its own)."""
+    from .step_sources import call_in_tree
+
+    last_def = program.rfind("\ndef ")
+    if last_def < 0:
+        return None
+    text = program[: last_def + 1]
+    head = _parsed_imports(text)
+    if head is None:
+        return None
+    try:
+        tree = ast.parse(program[last_def + 1 :])
+    except (SyntaxError, ValueError):
+        return None
+    names = set(head | _imports_in(tree))
+    call = _returned_call(tree) or call_in_tree(tree)
+    if call is None and _may_call_the_runtime(text):
+        return None  # the call may sit before the last def: looked for in the whole program
+    if call is not None:
+        names |= _literal_code_imports(call)
+    return frozenset(names)
+
+
+@functools.lru_cache(maxsize=64)
+def _may_call_the_runtime(text: str) -> bool:
+    """Whether `text` may hold a step runtime call: it names each of the call's keywords (or is not
+    ASCII, where another spelling of a name is the same name)."""
+    from .step_sources import KEYWORDS
+
+    return not text.isascii() or all(keyword in text for keyword in KEYWORDS)
+
+
+def _returned_call(tree: ast.Module) -> dict[str, Any] | None:
+    """The runtime call's keywords where a notebook step's function makes it: its last statement,
+    `return <entry>(step=..., ...)` (the compiler's step_function_source), read without a walk."""
+    from .step_sources import call_in_tree
+
+    function = tree.body[-1] if tree.body else None
+    if not isinstance(function, ast.FunctionDef) or function.decorator_list or not function.body:
+        return None
+    last = function.body[-1]
+    if isinstance(last, ast.Return) and isinstance(last.value, ast.Call):
+        return call_in_tree(ast.Expression(last.value))
+    return None
+
+
+def _literal_code_imports(call: Mapping[str, Any]) -> set[str]:
+    names: set[str] = set()
+    setup = call.get("setup")
+    chunks = [setup] if isinstance(setup, str) else [c[1] for c in setup or [] if len(c) > 1]
+    for code in [*chunks, call.get("cell")]:
+        if isinstance(code, str):
+            names |= imports_of(code)
+    return names
 
 
 @functools.lru_cache(maxsize=256)
@@ -69,12 +158,4 @@ def _notebook_step_imports(program: str) -> frozenset[str]:
     from .step_sources import runtime_call
 
     call = runtime_call(program)
-    if call is None:
-        return frozenset()
-    names: set[str] = set()
-    setup = call.get("setup")
-    chunks = [setup] if isinstance(setup, str) else [c[1] for c in setup or [] if len(c) > 1]
-    for code in [*chunks, call.get("cell")]:
-        if isinstance(code, str):
-            names |= imports_of(code)
-    return frozenset(names)
+    return frozenset() if call is None else frozenset(_literal_code_imports(call))

@@ -17,7 +17,7 @@ from typing import Any
 
 from .graph import step_label
 
-_KEYWORDS = ("step", "setup", "cell", "inputs", "outputs", "result")
+KEYWORDS = ("step", "setup", "cell", "inputs", "outputs", "result")  # the runtime call's
 
 
 @dataclass(frozen=True)
@@ -83,13 +83,18 @@ def _call_in(source: str) -> dict[str, Any] | None:
         tree = ast.parse(source)
     except SyntaxError:
         return None
+    return call_in_tree(tree)
+
+
+def call_in_tree(tree: ast.AST) -> dict[str, Any] | None:
+    """The step runtime call's literal keywords in a parsed program (or its step's `def`), if any."""
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
         keywords = {k.arg: k.value for k in node.keywords if k.arg}
-        if all(k in keywords for k in _KEYWORDS):
+        if all(k in keywords for k in KEYWORDS):
             try:
-                found = {k: ast.literal_eval(keywords[k]) for k in (*_KEYWORDS, "defaults") if k in keywords}
+                found = {k: ast.literal_eval(keywords[k]) for k in (*KEYWORDS, "defaults") if k in keywords}
                 return found
             except ValueError:
                 return None

@@ -11,23 +11,32 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..errors import UsageError
+from ..home import HOME_ENV, mlops_home
 from ..step_runtime.tensorboard import _mlops_events_file, _mlops_scalar_record, _mlops_write_embedding
+from ..this_process import pid
 
 _counters: dict[tuple[str, str], int] = {}
 _lock = threading.Lock()
 # logdir -> (this process's pid, its events file there, that file kept open for appending)
 _open: dict[str, tuple[int, str, BinaryIO]] = {}
+# (JUPYTER_MLOPS_LOGDIR, JUPYTER_MLOPS_HOME, pid) -> the logdir they make
+_logdirs: dict[tuple[str | None, str | None, int], str] = {}
 
 
-def current_logdir() -> str:
+def current_logdir(*, make: bool = True) -> str:
     """The logdir `mlops.logdir()` gives here: a step's (the executor sets it), else this notebook
-    session's (one per kernel process, under the jupyter-mlops home)."""
-    from ..home import mlops_home
-
-    override = os.environ.get("JUPYTER_MLOPS_LOGDIR")
-    path = Path(override) if override else mlops_home() / "sessions" / f"{os.getpid()}" / "logs"
-    path.mkdir(parents=True, exist_ok=True)
-    return str(path)
+        session's (one per kernel process, under the jupyter-mlops home). Asked per metric point: the path
+        is worked out once per setting and process, and the folder made again if it went away (`make=False`:
+    for `write_scalar`, which makes it when it opens its file)."""
+    key = (os.environ.get("JUPYTER_MLOPS_LOGDIR"), os.environ.get(HOME_ENV), pid())
+    path = _logdirs.get(key)
+    if path is None:
+        override = key[0]
+        made = Path(override) if override else mlops_home() / "sessions" / f"{key[2]}" / "logs"
+        path = _logdirs[key] = str(made)
+    if make and not os.path.isdir(path):
+        Path(path).mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def log_embedding(
@@ -66,10 +75,11 @@ def write_scalar(logdir: str, name: str, value: float, step: int | None) -> None
         _counters[key] = index + 1
         record = _mlops_scalar_record(time.time(), int(index), name, float(value))
         kept = _open.get(logdir)
-        if kept is None or kept[0] != os.getpid() or not os.path.exists(kept[1]):
-            if kept is not None and kept[0] == os.getpid():
+        here = pid()
+        if kept is None or kept[0] != here or not os.path.exists(kept[1]):
+            if kept is not None and kept[0] == here:
                 kept[2].close()
             path = _mlops_events_file(logdir)
-            kept = _open[logdir] = (os.getpid(), path, open(path, "ab"))  # noqa: SIM115 (kept open)
+            kept = _open[logdir] = (here, path, open(path, "ab"))  # noqa: SIM115 (kept open)
         kept[2].write(record)
         kept[2].flush()

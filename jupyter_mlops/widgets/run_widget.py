@@ -17,7 +17,7 @@ import traitlets
 
 from ..backends.base import Backend
 from ..errors import MlopsError, RunNotFound
-from ..models import RunInfo
+from ..models import RunEvent, RunInfo
 from ..render.finite_json import finite_json
 from ..render.layout import Layout, layout_dag
 from ..render.log_filter import ExecutorLines
@@ -179,7 +179,7 @@ class RunView(MimeView):
                         wait = self.poll_interval
                         continue
                     self._seq = events[-1].seq
-                    info = self.backend.get(self.run_id)
+                    info = self._read_again(events)
                 except RunNotFound as e:
                     self.message = f"stopped following the run: {e}"
                     return
@@ -203,6 +203,17 @@ class RunView(MimeView):
                 self._watch.close()
             if self.info.state.terminal:
                 self.refresh_displays()  # the notebook's saved static HTML now shows the final state
+
+    def _read_again(self, events: list[RunEvent]) -> RunInfo:
+        """The run after `events`: the steps they name read again where the backend can (the local one,
+        store/run_refresh.py: a burst of a 1,000-step chain reads 2 rows, not 1,000), else all of it; a
+        change of the run's own state (its start, its end) reads all of it."""
+        refresh = getattr(self.backend, "refresh", None)
+        if refresh is None or any(e.kind == "run" for e in events):
+            return self.backend.get(self.run_id)
+        fresh: RunInfo = refresh(self.info, {e.step for e in events if e.step})
+        # ended meanwhile (a reader found its runner dead and closed its steps): the end whole
+        return self.backend.get(self.run_id) if fresh.state.terminal else fresh
 
     def _apply(self, info: RunInfo) -> None:
         with self._lock:

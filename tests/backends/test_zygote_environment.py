@@ -14,7 +14,6 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-import psutil
 import pytest
 from waiting import wait_until
 
@@ -22,7 +21,7 @@ from jupyter_mlops.backends.local import LocalBackend
 
 from . import environment_pipelines
 from .pipelines import compiled
-from .test_zygotes import run_and_parent, service_pid
+from .test_zygotes import run_and_parent, zygote_pids
 
 VARIABLE = "JUPYTER_MLOPS_TEST_AT_IMPORT"
 
@@ -53,10 +52,9 @@ def test_a_preloaded_step_imports_its_modules_in_its_own_environment(
     backend = LocalBackend(home)
     spec = compiled(environment_pipelines.env_probes)
     run_and_parent(backend, spec)  # starts the zygote for {importenv, numpy}
-    service = service_pid(home)
-    wait_until(lambda: psutil.Process(service).children(), 60, "the zygote")
+    wait_until(lambda: zygote_pids(home), 60, "the zygote")
     run, parent = run_and_parent(backend, spec)
-    assert parent in {c.pid for c in psutil.Process(service).children()}  # forked from the zygote
+    assert parent in zygote_pids(home)  # forked from the zygote
     expected = fresh(dict(os.environ, NUMPY_MADVISE_HUGEPAGE="0"))
     assert expected == {"seen_at_import": "first kernel", "numpy_hugepages": False}
     assert found(run) == expected  # the step's own variable, not the service's, when numpy loaded
@@ -73,10 +71,9 @@ def test_a_step_allocates_memory_under_the_settings_of_a_plain_process(home: Pat
     backend = LocalBackend(home)
     spec = compiled(environment_pipelines.settings_probes)
     runs = [run_and_parent(backend, spec)[0]]  # starts the zygote for {numpy}
-    service = service_pid(home)
-    wait_until(lambda: psutil.Process(service).children(), 60, "the zygote")
+    wait_until(lambda: zygote_pids(home), 60, "the zygote")
     run, parent = run_and_parent(backend, spec)
-    assert parent in {c.pid for c in psutil.Process(service).children()}
+    assert parent in zygote_pids(home)
     runs.append(run)
     source = inspect.getsource(environment_pipelines.settings_probe.python_func)
     body = "\n".join(line for line in textwrap.dedent(source).splitlines() if not line.startswith("@"))

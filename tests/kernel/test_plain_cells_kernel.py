@@ -60,3 +60,22 @@ def test_the_cli_names_the_code_cell_and_following_the_hint_compiles(tmp_path):
     write(notebook(cells), path)
     done = compile_()
     assert done.returncode == 0, done.stderr
+
+
+def test_metrics_a_plain_cell_logs_are_all_kept_when_the_kernel_is_shut_down_at_once(tmp_path):
+    # log_metric in a plain cell writes its points in batches (backends/session_points.py): the last
+    # batch, still waiting when the user shuts the kernel down, is written as the kernel exits.
+    from jupyter_mlops.store import RunStore
+
+    home = tmp_path / "home"
+    session = KernelSession(tmp_path, env={"JUPYTER_MLOPS_HOME": str(home)})
+    try:
+        session.run("import jupyter_mlops as mlops")
+        reply, shown = session.run("for i in range(500):\n    mlops.log_metric('loss', 1 / (i + 1), step=i)")
+        assert reply["status"] == "ok", shown
+        run_id = session.value("mlops.api.notebook_session_run_id()").strip("'")
+    finally:
+        session.kc.stop_channels()
+        session.km.shutdown_kernel(now=False)  # a shutdown request, as the Shut Down menu sends
+    points = RunStore(home).metric_history(run_id, "loss")
+    assert [p.index for p in points] == list(range(500))

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
 from pathlib import Path
-
-import pytest
 
 from jupyter_mlops.render.style import format_duration
 from jupyter_mlops.widgets.esm import STATIC
+
+from .in_node import needs_node, printed_by
 
 ROOT = Path(__file__).resolve().parents[2]
 VALUES = [
@@ -36,18 +34,14 @@ VALUES = [
 ]
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js (the labextension's build has it)")
+@needs_node
 def test_the_front_ends_formatter_writes_what_the_python_one_writes() -> None:
-    module = (STATIC / "format.js").as_uri()
-    script = (
-        f"import {{ formatDuration }} from {json.dumps(module)};\n"
+    written = printed_by(
+        STATIC / "format.js",
+        "formatDuration",
         f"console.log(JSON.stringify({json.dumps(VALUES)}.map(formatDuration)"
-        ".concat([formatDuration(null), formatDuration(undefined)])));\n"
+        ".concat([formatDuration(null), formatDuration(undefined)])));",
     )
-    done = subprocess.run(
-        ["node", "--input-type=module", "-e", script], capture_output=True, text=True, timeout=60, check=True
-    )
-    written = json.loads(done.stdout)
     assert written == [format_duration(v) for v in VALUES] + ["", ""]
 
 

@@ -5,13 +5,13 @@ in Node on the same logs), also when the log arrives in chunks split anywhere.""
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 
 import pytest
 
 from jupyter_mlops.render.terminal_text import as_a_terminal_shows
 from jupyter_mlops.widgets.esm import STATIC
+
+from .in_node import needs_node, printed_by
 
 BAR = "".join(f"\r{i:3d}%|{'#' * (i // 10):<10}|" for i in range(0, 101, 5))
 LOGS = [
@@ -39,18 +39,14 @@ def test_chunks_split_anywhere_give_what_the_whole_log_gives(text: str) -> None:
         assert as_a_terminal_shows(as_a_terminal_shows(text[:cut]) + text[cut:]) == whole, cut
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js (the labextension's build has it)")
+@needs_node
 def test_the_sidebars_javascript_shows_what_python_shows() -> None:
-    module = (STATIC / "terminal.js").as_uri()
-    script = (
-        f"import {{ asATerminalShows }} from {json.dumps(module)};\n"
+    whole, chunked = printed_by(
+        STATIC / "terminal.js",
+        "asATerminalShows",
         f"const logs = {json.dumps(LOGS)};\n"
         "const chunked = logs.map(t => { let s = ''; for (const c of t.match(/[\\s\\S]{1,3}/g) || []) "
         "s = asATerminalShows(s + c); return s; });\n"
-        "console.log(JSON.stringify([logs.map(asATerminalShows), chunked]));\n"
+        "console.log(JSON.stringify([logs.map(asATerminalShows), chunked]));",
     )
-    done = subprocess.run(
-        ["node", "--input-type=module", "-e", script], capture_output=True, text=True, timeout=60, check=True
-    )
-    whole, chunked = json.loads(done.stdout)
     assert whole == chunked == [as_a_terminal_shows(t) for t in LOGS]
