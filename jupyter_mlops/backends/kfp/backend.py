@@ -103,7 +103,8 @@ class KfpBackend:
         if self.metadata:  # the KFP UI's server: its artifact endpoint too (artifact_files.py)
             self.capabilities = dataclasses.replace(self.capabilities, outputs=True, artifact_download=True)
         self.downloads = ArtifactDownloads(self.conn, f"{self.conn.ui_host}/#/runs/details/{{}}")
-        self._values: dict[str, dict[str, mlmd.StepValues]] = {}  # of finished runs: they no longer change
+        # Of finished runs, by (run id, end): a run finished no longer changes until it is retried.
+        self._values: dict[tuple[str, float | None], dict[str, mlmd.StepValues]] = {}
         self.client = connection.make_client(self.conn)
         self.experiment_book = KfpExperiments(self.conn, self.client, self.reader)
         self.listing = RunListing(self)
@@ -239,11 +240,13 @@ class KfpBackend:
         return info
 
     def _step_values(self, info: RunInfo) -> dict[str, mlmd.StepValues]:
-        """What ML Metadata holds for a finished run's steps, read once (four requests)."""
+        """What ML Metadata holds for a finished run's steps, read once (four requests) each time the
+        run finishes: a failed run retried to its end (here or elsewhere) is read anew."""
         if not self.metadata or not info.state.terminal:
             return {}
+        key = (info.id, info.finished_at)
         with self._lock:
-            known = self._values.get(info.id)
+            known = self._values.get(key)
         if known is None:
             known = self._call(
                 f"reading run {info.id}'s outputs", lambda: mlmd.step_values(self.conn, info.id)
@@ -251,7 +254,7 @@ class KfpBackend:
             with self._lock:
                 if len(self._values) > 500:
                     self._values.clear()
-                self._values[info.id] = known
+                self._values[key] = known
         return known
 
     def list_runs(
