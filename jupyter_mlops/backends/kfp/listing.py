@@ -67,17 +67,18 @@ class RunListing:
             if not token or not skipped_runs:
                 return RunPage(runs=[], total=int(skipped.get("total_size") or 0))
         # A kernel that has met no experiment yet needs their names for this page: it asks for them
-        # beside the page (two requests side by side, not one after the other).
+        # beside the page (two requests side by side, not one after the other). The page goes first,
+        # on the kept connection; the names' request opens one while the server works on the page.
         book = b.experiment_book
-        names = book.send_names_listing() if experiment is None and book.knows_none() else None
+        size = max(1, min(limit, MAX_PAGE))
+        sent = reader.send("runs", {**query, "page_size": size, "page_token": token}, "listing runs")
         try:
-            size = max(1, min(limit, MAX_PAGE))
-            page = reader.get(
-                "runs",
-                {**query, "page_size": size, "page_token": token},
-                "listing runs",
-                decode=decode_runs_page,  # each distinct pipeline spec decoded once
-            )
+            names = book.send_names_listing() if experiment is None and book.knows_none() else None
+        except BaseException:
+            reader.drop(sent)
+            raise
+        try:
+            page = reader.answer(sent, decode=decode_runs_page)  # each distinct pipeline spec decoded once
         except BaseException:
             if names is not None:
                 reader.drop(names)
