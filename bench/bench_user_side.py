@@ -7,7 +7,9 @@ kfp.local (SubprocessRunner, use_venv=False) in the same run.
 Cases (NAME): trivial (1-step run -> wait), chains (10 and 40 steps: fixed cost + per step), cached
 (fully cached 20-step re-run; kfp.local with enable_caching=True), waiting (8 steps that sleep 0.5 s
 and a join, 2 CPU slots), thousand (a 1,000-step chain, kfp compile included), notebook (the same
-chain as 1,000 `%%component` cells, our compile included; only with --only notebook), big (1 GiB numpy array
+chain as 1,000 `%%component` cells, our compile included; only with --only notebook), view (the 1,000-step
+chain with and without the notebook's live run view in this process: its CPU per update; only with --only
+view), big (1 GiB numpy array
 between two steps with the cache on, against `cp` of the same bytes and the steps' code in one plain
 process, each from the same memory state, --memory warm and/or settled: see bench_big_handover.py;
 only with --big).
@@ -259,6 +261,30 @@ def main() -> None:
             f"1,000-cell notebook, compile incl.: ours {total:5.2f} s = {total:.2f} ms/step"
             f" (compile {compiled:.2f} s, {compiled_cpu:.2f} s CPU; run {took:.2f} s)"
         )
+
+    if "view" in wanted:
+        # the 1,000-step chain with the notebook's live run view in this process, as `%pipeline run`
+        # shows it while the cell waits: the view's updates are this process's CPU
+        from jupyter_mlops.widgets import run_view
+
+        spec = load_pipeline(made["chain"](1000))
+        for shown in (True, False):
+            cpu, start = time.process_time(), time.perf_counter()
+            run = mlops.run(spec, {}, backend=backend, cache=False)
+            view = run_view(backend, run.id, live=True) if shown else None
+            updates = [0]
+            if view is not None:
+                view.observe(lambda _, seen=updates: seen.__setitem__(0, seen[0] + 1), names="run")
+            run.wait()
+            if view is not None:
+                view.settle()
+                view.close()
+            took, cpu = time.perf_counter() - start, time.process_time() - cpu
+            per = f", {updates[0]} updates, {cpu / max(1, updates[0]) * 1000:.1f} ms each" if shown else ""
+            rows.append(
+                f"1,000-step chain {'with' if shown else 'without'} its live view: {took:5.2f} s,"
+                f" this process's CPU {cpu:.2f} s{per}"
+            )
 
     if "big" in wanted:  # same memory state before each measure: see bench_big_handover.py
         from bench_big_handover import measure

@@ -91,6 +91,7 @@ def executor_imports(documents: Sequence[Mapping[str, Any]]) -> list[frozenset[s
     return found
 
 
+@functools.lru_cache(maxsize=1024)  # the tasks of one component share its program (a kfp-built chain)
 def _program_imports(program: str) -> frozenset[str] | None:
     """What `imports_of(program) | _notebook_step_imports(program)` finds, with the program's last `def`
     (a notebook step's own function) parsed once for both, and what comes before it (kfp's header and,

@@ -109,3 +109,36 @@ def test_each_notebook_step_program_is_parsed_once(monkeypatch: pytest.MonkeyPat
     read = executor_imports(documents)
     assert read == [frozenset({"numpy"})] * steps
     assert parses <= steps + 3, parses
+
+
+def test_the_tasks_of_one_component_share_one_reading(monkeypatch: pytest.MonkeyPatch) -> None:
+    """kfp gives each task of a component used 50 times its own executor, with the same program."""
+    from kfp import dsl
+
+    from jupyter_mlops.ir.documents import load_pipeline
+
+    @dsl.component(base_image="python:3.11")
+    def inc(x: int) -> int:
+        return x + 1
+
+    @dsl.pipeline(name="chain")
+    def chained(x: int = 0) -> int:
+        task = inc(x=x)
+        for _ in range(49):
+            task = inc(x=task.output)
+        return task.output
+
+    documents = load_pipeline(chained)
+    step_imports.imports_of.cache_clear()
+    step_imports._program_imports.cache_clear()
+    parses = 0
+    real = ast.parse
+
+    def counting(source: Any, *args: Any, **kwargs: Any) -> Any:
+        nonlocal parses
+        parses += 1
+        return real(source, *args, **kwargs)
+
+    monkeypatch.setattr(ast, "parse", counting)
+    assert executor_imports(documents) == [frozenset()] * 50
+    assert parses <= 3, parses
