@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 import anywidget
+import traitlets
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
@@ -26,9 +27,23 @@ def widget_frontend_available() -> bool:
 class MimeView(anywidget.AnyWidget):
     """An anywidget whose output also carries its static HTML and text renderings."""
 
+    # anywidget adds `_esm`, `_css` and `_anywidget_id` to every new instance, by making a class for it
+    # (add_traits): a view whose class declares them as traits (`_esm`/`_css` as synced Unicode traits)
+    # is made without that, in about two thirds of the time. Same state for the front end.
+    _anywidget_id = traitlets.Unicode().tag(sync=True)
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._display_ids: list[str] = []
+
+    @traitlets.default("_anywidget_id")
+    def _default_anywidget_id(self) -> str:
+        return f"{type(self).__module__}.{type(self).__name__}"  # as anywidget names it
+
+    def add_traits(self, **traits: Any) -> None:
+        missing = {name: trait for name, trait in traits.items() if not self.has_trait(name)}
+        if missing:
+            super().add_traits(**missing)
 
     # subclasses say what their current state looks like without JavaScript
     def static_html(self) -> str:

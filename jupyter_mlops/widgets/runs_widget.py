@@ -99,8 +99,8 @@ def cell_text(row: dict[str, Any], col: dict[str, str]) -> str:
 
 
 class RunsTable(MimeView):
-    _esm = esm("runs_table.js")
-    _css = STATIC / "dag.css"
+    _esm = traitlets.Unicode(esm("runs_table.js")).tag(sync=True)  # as traits: see MimeView
+    _css = traitlets.Unicode((STATIC / "dag.css").read_text(encoding="utf-8")).tag(sync=True)
     rows: traitlets.List[Any] = traitlets.List().tag(sync=True)
     columns: traitlets.List[Any] = traitlets.List().tag(sync=True)
     styles = traitlets.Dict().tag(sync=True)
@@ -115,12 +115,23 @@ class RunsTable(MimeView):
         self.backend = backend
         self.limit = limit
         self._query = (experiment, parse_state(state))
-        super().__init__(styles=STATE_STYLES, experiment=experiment or "", state=(state or "").upper())
-        self.refresh()
+        rows = self._rows()  # the widget opens with its rows: one message to the front end, not three
+        super().__init__(
+            styles=STATE_STYLES,
+            experiment=experiment or "",
+            state=(state or "").upper(),
+            columns=table_columns(rows),
+            rows=rows,
+        )
         self.on_msg(self._on_frontend_msg)
 
     def refresh(self) -> None:
         """Ask the backend again (the front end's refresh button lands here)."""
+        rows = self._rows()
+        self.columns = table_columns(rows)
+        self.rows = rows
+
+    def _rows(self) -> list[dict[str, Any]]:
         experiment, state = self._query
         page = self.backend.list_runs(experiment=experiment, state=state, limit=self.limit)
         runs = []
@@ -131,9 +142,7 @@ class RunsTable(MimeView):
             if fetch and not info.metrics and info.state.terminal:
                 info = self.backend.get(info.id)
             runs.append(info)
-        rows = [run_row(r) for r in runs]
-        self.columns = table_columns(rows)
-        self.rows = rows
+        return [run_row(r) for r in runs]
 
     def _on_frontend_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
         if isinstance(content, dict) and content.get("type") == "refresh":

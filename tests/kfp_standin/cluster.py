@@ -59,6 +59,7 @@ class RunRecord:
     attempts: list[str] = field(default_factory=list)  # local run ids, one per (re)try
     recurring_run_id: str | None = None  # the recurring run that started it (recurring.py)
     scheduled_at: float | None = None  # its due time, for a run a recurring run started
+    storage_state: str = "AVAILABLE"  # ARCHIVED once archived (runs/{id}:archive); the UI hides those
 
 
 class Cluster:
@@ -167,6 +168,12 @@ class Cluster:
             if self.runs.pop(run_id, None) is None:
                 raise ApiError(404, f"NotFoundError: Run {run_id} not found")
 
+    def set_storage_state(self, run_id: str, state: str) -> None:
+        """Archive ("ARCHIVED") or restore ("AVAILABLE") a run, as KFP's ArchiveRun and UnarchiveRun."""
+        record = self.record(run_id)
+        with self.lock:
+            record.storage_state = state
+
     def terminate(self, run_id: str) -> None:
         record = self.record(run_id)
         self.local.cancel(record.attempts[-1])
@@ -197,7 +204,7 @@ class Cluster:
             experiment_id=record.experiment_id,
             run_id=record.run_id,
             display_name=record.display_name,
-            storage_state="AVAILABLE",
+            storage_state=record.storage_state,
             pipeline_spec=record.pipeline_spec,
             runtime_config=k.V2beta1RuntimeConfig(parameters=record.runtime_config["parameters"]),
             service_account="pipeline-runner",

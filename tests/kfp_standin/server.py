@@ -20,11 +20,12 @@ UI's server proxies it (metadata.py says what is recorded), and the UI's artifac
 
 Routes: GET healthz; GET|POST experiments, GET experiments/{id}; POST runs (inline pipeline_spec),
 GET runs/{id}, GET runs (experiment_id, namespace, filter, sort_by, page_size, page_token),
-POST runs/{id}:terminate, POST runs/{id}:retry, DELETE runs/{id}; recurring runs (recurring.py: create,
-get, list, enable, disable, delete, and the controller's firing with an injected clock); the UI's GET
-/k8s/pod/logs, its ML Metadata proxy (four reads) and its GET /artifacts/get over the artifacts the
-local execution wrote (artifacts.py). Not served: pipeline upload and versions, the v2beta1 artifacts
-API, visualizations, the UI's other artifact routes (/artifacts/:source/:bucket/*, the proxy).
+POST runs/{id}:terminate, POST runs/{id}:retry, POST runs/{id}:archive and :unarchive, DELETE runs/{id};
+recurring runs (recurring.py: create, get, list, enable, disable, delete, and the controller's firing
+with an injected clock); the UI's GET /k8s/pod/logs, its ML Metadata proxy (four reads) and its GET
+/artifacts/get over the artifacts the local execution wrote (artifacts.py). Not served: pipeline upload
+and versions, the v2beta1 artifacts API, visualizations, the UI's other artifact routes
+(/artifacts/:source/:bucket/*, the proxy).
 """
 
 from __future__ import annotations
@@ -272,6 +273,9 @@ class StandIn:
             if method == "POST" and verb == "retry":
                 self.cluster.retry(run_id)
                 return {}
+            if method == "POST" and verb in ("archive", "unarchive"):
+                self.cluster.set_storage_state(run_id, "ARCHIVED" if verb == "archive" else "AVAILABLE")
+                return {}
             if method == "DELETE" and not verb:
                 self.cluster.delete_run(run_id)
                 return {}
@@ -319,7 +323,7 @@ class StandIn:
                 "state": lambda r: self.cluster.local_run(r.run_id).state.value,
                 "display_name": lambda r: r.display_name,
                 "run_id": lambda r: r.run_id,
-                "storage_state": lambda r: "AVAILABLE",  # the KFP UI's runs page filters on it
+                "storage_state": lambda r: r.storage_state,  # the KFP UI's runs page filters on it
             },
         )
         records.sort(key=lambda r: (r.created_at, r.run_id), reverse=desc)

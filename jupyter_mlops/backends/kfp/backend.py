@@ -37,6 +37,7 @@ from ...models import (
 )
 from ..local_artifacts import open_artifact_file
 from . import connection, mlmd
+from .api_reader import ApiReader
 from .artifact_files import ArtifactDownloads
 from .convert import (
     documents_of,
@@ -47,7 +48,8 @@ from .convert import (
     typed,
 )
 from .experiments import DEFAULT_EXPERIMENT, KfpExperiments
-from .listing import RunListing, state_filter
+from .filters import runs_filter
+from .listing import RunListing
 from .pod_logs import PodLogs
 from .pod_logs import probe as pod_logs_probe
 
@@ -89,7 +91,9 @@ class KfpBackend:
         self._clock = time.monotonic
         self._recent: dict[str, tuple[float, Any]] = {}
         self._experiments: tuple[float, list[Experiment]] | None = None
-        self.health = connection.probe(self.conn)  # a server we cannot use is refused now, in one line
+        # The listings' pages: plain JSON over kept connections; the health check's is the first.
+        self.reader = ApiReader(self.conn)
+        self.health = self.reader.health()  # a server we cannot use is refused now, in one line
         # Step logs through the KFP UI's own endpoint, where `ui_host` is the UI's server (pod_logs.py).
         self.pod_logs = PodLogs(self.conn, self.refresh)
         if pod_logs_probe(self.conn):
@@ -99,13 +103,15 @@ class KfpBackend:
         if self.metadata:  # the KFP UI's server: its artifact endpoint too (artifact_files.py)
             self.capabilities = dataclasses.replace(self.capabilities, outputs=True, artifact_download=True)
         self.downloads = ArtifactDownloads(self.conn, f"{self.conn.ui_host}/#/runs/details/{{}}")
-        self._values: dict[str, dict[str, mlmd.StepValues]] = {}  # of finished runs: they no longer change
+        # Of finished runs, by (run id, end): a run finished no longer changes until it is retried.
+        self._values: dict[tuple[str, float | None], dict[str, mlmd.StepValues]] = {}
         self.client = connection.make_client(self.conn)
-        self.experiment_book = KfpExperiments(self.conn, self.client)
+        self.experiment_book = KfpExperiments(self.conn, self.client, self.reader)
         self.listing = RunListing(self)
         self._lock = threading.Lock()
 
     def close(self) -> None:
+        self.reader.close()
         api_client = getattr(getattr(self.client, "_run_api", None), "api_client", None)
         if api_client is not None:
             try:
@@ -234,11 +240,13 @@ class KfpBackend:
         return info
 
     def _step_values(self, info: RunInfo) -> dict[str, mlmd.StepValues]:
-        """What ML Metadata holds for a finished run's steps, read once (four requests)."""
+        """What ML Metadata holds for a finished run's steps, read once (four requests) each time the
+        run finishes: a failed run retried to its end (here or elsewhere) is read anew."""
         if not self.metadata or not info.state.terminal:
             return {}
+        key = (info.id, info.finished_at)
         with self._lock:
-            known = self._values.get(info.id)
+            known = self._values.get(key)
         if known is None:
             known = self._call(
                 f"reading run {info.id}'s outputs", lambda: mlmd.step_values(self.conn, info.id)
@@ -246,7 +254,7 @@ class KfpBackend:
             with self._lock:
                 if len(self._values) > 500:
                     self._values.clear()
-                self._values[info.id] = known
+                self._values[key] = known
         return known
 
     def list_runs(
@@ -407,15 +415,17 @@ class KfpBackend:
 
     def status(self) -> BackendStatus:
         try:
-            health = connection.probe(self.conn)
+            health = self.reader.health()
             api = self.client._run_api
             kwargs: dict[str, Any] = {"page_size": 1, "_request_timeout": self._timeout}
             kwargs.update(self._namespace_kwargs())
-            total = self._call("counting runs", lambda: api.run_service_list_runs(**kwargs))
+            total = self._call(
+                "counting runs", lambda: api.run_service_list_runs(filter=runs_filter(), **kwargs)
+            )
             active = self._call(
                 "counting active runs",
                 lambda: api.run_service_list_runs(
-                    filter=state_filter(["PENDING", "RUNNING", "CANCELING"]), **kwargs
+                    filter=runs_filter(["PENDING", "RUNNING", "CANCELING"]), **kwargs
                 ),
             )
         except BackendError as exc:

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import urllib.error
-import urllib.request
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -185,29 +183,9 @@ def _short(reason: Any) -> str:
     return text.split(": ", 1)[-1][:200]
 
 
-def probe(conn: Connection) -> dict[str, Any]:
-    """`GET /apis/v2beta1/healthz` once, with a short timeout (kfp.Client's own check retries for
-    25 s). The health answer, or the BackendError saying why not."""
-    request = urllib.request.Request(f"{conn.host}/apis/v2beta1/healthz", headers=conn.headers())
-    try:
-        with urllib.request.urlopen(request, timeout=min(conn.timeout, 10.0)) as response:
-            body = response.read()
-    except urllib.error.HTTPError as exc:
-        raise explain(conn, exc.code, server_message(exc.read()), "checking its health") from None
-    except (urllib.error.URLError, OSError) as exc:
-        raise explain(conn, None, _short(getattr(exc, "reason", exc)), "checking its health") from None
-    try:
-        answer = json.loads(body or b"{}")
-    except ValueError:
-        raise BackendError(
-            f"the KFP server at {conn.host} answered its health check with something that is not "
-            "JSON: is --host the pipelines endpoint (not the dashboard's login page)?"
-        ) from None
-    return answer if isinstance(answer, dict) else {}
-
-
 def make_client(conn: Connection) -> Any:
-    """A `kfp.Client` for the connection (after `probe`, so its own health retries never wait)."""
+    """A `kfp.Client` for the connection (after our health check, api_reader.health, so its own
+    health retries never wait)."""
     import kfp
 
     credentials = None

@@ -131,6 +131,10 @@ def _given_parameters(documents: Sequence[Mapping[str, Any]], given: dict[str, A
     root = documents[0].get("root") if documents else None
     if not isinstance(root, Mapping):
         return given
+    return _root_parameters(root, given)
+
+
+def _root_parameters(root: Mapping[str, Any], given: dict[str, Any]) -> dict[str, Any]:
     try:  # the root's defaults and types only: the server ran this spec, no need to check all of it
         values = pipeline_arguments(root, given)
     except Exception:
@@ -206,14 +210,21 @@ def to_run_info(run: Any, experiment: str, *, with_steps: bool = True) -> RunInf
     return info
 
 
-def summary_of(run: Mapping[str, Any], experiment: str) -> RunInfo:
+def summary_of(
+    run: Mapping[str, Any], experiment: str, specs: dict[int, tuple[str, Any]] | None = None
+) -> RunInfo:
     """A listed run (its JSON object as the server sent it) as `to_run_info(..., with_steps=False)`
-    makes it, read from the plain dict: a page of 100 runs is read in about half the time."""
+    makes it, read from the plain dict: a page of 100 runs is read in about half the time. `specs`:
+    what was read of each pipeline spec object already met on this page (runs_json shares one object
+    between the runs of one pipeline), by the object's id."""
     spec = run.get("pipeline_spec")
-    documents: list[dict[str, Any]] = []
-    if isinstance(spec, Mapping):
-        inner = spec.get("pipeline_spec")
-        documents = [dict(inner)] if "pipeline_spec" in spec and isinstance(inner, Mapping) else [dict(spec)]
+    if specs is None:
+        name, root = _spec_facts(spec)
+    else:
+        facts = specs.get(id(spec))
+        if facts is None:
+            facts = specs[id(spec)] = _spec_facts(spec)
+        name, root = facts
     state = _RUN_STATES.get(str(run.get("state") or ""), RunState.PENDING)
     created = seconds(run.get("created_at"))
     started = next(
@@ -226,19 +237,30 @@ def summary_of(run: Mapping[str, Any], experiment: str) -> RunInfo:
     )
     config = run.get("runtime_config") or {}
     error = run.get("error") or {}
+    given = dict(config.get("parameters") or {})
     return RunInfo(
         id=str(run.get("run_id")),
         name=str(run.get("display_name") or run.get("run_id")),
         state=state,
         experiment=experiment,
-        pipeline_name=pipeline_name(documents) if documents else "",
+        pipeline_name=name,
         backend="kfp",
         created_at=created or 0.0,
         started_at=started if started is not None else (created if state.terminal else None),
         finished_at=seconds(run.get("finished_at")) if state.terminal else None,
-        parameters=_given_parameters(documents, dict(config.get("parameters") or {})),
+        parameters=given if root is None else _root_parameters(root, given),
         error=(str(error["message"]) if error.get("message") else None) if state is RunState.FAILED else None,
     )
+
+
+def _spec_facts(spec: Any) -> tuple[str, Mapping[str, Any] | None]:
+    """A listed run's pipeline name and root DAG (its parameters' defaults and types), read-only."""
+    if not isinstance(spec, Mapping):
+        return "", None
+    inner = spec.get("pipeline_spec")
+    document = inner if "pipeline_spec" in spec and isinstance(inner, Mapping) else spec
+    root = document.get("root")
+    return pipeline_name([document]), root if isinstance(root, Mapping) else None
 
 
 def events_of(run: Any) -> list[RunEvent]:

@@ -12,12 +12,16 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from ...home import mlops_home
 from .connection import Connection
 
 MAX_NAMES = 10_000  # a server with more experiments keeps only the names read last
+_writing = threading.Lock()  # one write at a time: each writes the names as they are when it runs
+_pending: dict[Path, threading.Thread] = {}
 
 
 def names_file(conn: Connection) -> Path:
@@ -26,6 +30,9 @@ def names_file(conn: Connection) -> Path:
 
 
 def load(path: Path) -> dict[str, str]:
+    pending = _pending.get(path)
+    if pending is not None:  # this process is writing it: read what it writes
+        pending.join()
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -46,3 +53,18 @@ def save(path: Path, names: dict[str, str]) -> None:
         os.replace(temporary, path)
     except OSError:
         pass
+
+
+def save_soon(path: Path, names: Callable[[], dict[str, str]]) -> None:
+    """`save(path, names())` in a thread of its own: the page the user waits for does not wait for the
+    file system (creating and renaming a file costs more than reading the page's JSON). Not a daemon:
+    a kernel that exits meanwhile still writes it. `names` is read when the write happens, so the last
+    write has every name learned before it."""
+
+    def write() -> None:
+        with _writing:
+            save(path, names())
+
+    thread = threading.Thread(target=write, name="kfp-experiment-names")
+    _pending[path] = thread
+    thread.start()

@@ -7,19 +7,26 @@ from __future__ import annotations
 import functools
 import json
 import threading
-from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from ...models import Experiment
-from . import connection, experiment_names, raw
+from . import connection, experiment_names
+from .api_reader import ApiReader, Sent
 from .convert import seconds
+from .filters import runs_filter
 
 DEFAULT_EXPERIMENT = "Default"  # KFP's own default experiment's name
 
 
+class _Named(NamedTuple):
+    experiment_id: str
+    display_name: str
+
+
 class KfpExperiments:
-    def __init__(self, conn: connection.Connection, client: Any) -> None:
+    def __init__(self, conn: connection.Connection, client: Any, reader: ApiReader) -> None:
         self.conn = conn
+        self.reader = reader  # the names' listing: plain JSON over kept connections
         self.api = client._experiment_api
         self.runs_api = client._run_api
         self._file = experiment_names.names_file(conn)
@@ -39,8 +46,11 @@ class KfpExperiments:
             if all(self._names.get(k) == v for k, v in learned.items()):
                 return
             self._names.update(learned)
-            names = dict(self._names)
-        experiment_names.save(self._file, names)  # for the next kernel
+        experiment_names.save_soon(self._file, self._known_names)  # for the next kernel
+
+    def _known_names(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self._names)
 
     def find(self, name: str) -> Any | None:
         flt = json.dumps(
@@ -93,12 +103,13 @@ class KfpExperiments:
         with self._lock:
             return not self._names
 
-    def learn_names(self, experiment_ids: set[str], listed: Callable[[], bool] | None = None) -> None:
+    def learn_names(self, experiment_ids: set[str], listing: Sent | None = None) -> None:
         """Know the names of these experiments with at most one request (one page of experiments), so a
-        page of runs from many experiments costs one request more, not one per experiment. `listed`:
-        waits for a listing started beforehand (`list_names_meanwhile`); one still missing after it
-        (an experiment made since) is read by id."""
-        if listed is not None and listed():
+        page of runs from many experiments costs one request more, not one per experiment. `listing`:
+        a listing sent beforehand (`send_names_listing`), read now; one still missing after it (an
+        experiment made since) is read by id."""
+        if listing is not None:
+            self._learn(self.reader.answer(listing))
             with self._lock:
                 missing = [i for i in experiment_ids if i and i not in self._names]
             for experiment_id in missing:
@@ -107,46 +118,21 @@ class KfpExperiments:
         with self._lock:
             unknown = {i for i in experiment_ids if i and i not in self._names}
         if unknown:
-            self._list_names()
+            self._learn(self.reader.get("experiments", self._names_query(), "listing experiments"))
 
-    def _list_names(self) -> None:
-        page = raw.read(  # ids and names are all it needs: plain JSON, no models, no dates parsed
-            connection.call(
-                self.conn,
-                "listing experiments",
-                lambda: self.api.experiment_service_list_experiments(
-                    page_size=200,
-                    sort_by="created_at desc",
-                    _request_timeout=self._timeout,
-                    _preload_content=False,
-                    **self.namespace_kwargs(),
-                ),
-            )
-        )
-        self._remember(*(e for e in page.experiments or [] if e.experiment_id))
+    def send_names_listing(self) -> Sent:
+        """Ask for the experiments' names now, beside another request (a page of runs whose experiments
+        this kernel has not met yet): the two requests overlap instead of following each other. Its
+        answer is read by `learn_names` (or abandoned with `reader.drop`)."""
+        return self.reader.send("experiments", self._names_query(), "listing experiments")
 
-    def list_names_meanwhile(self) -> Callable[[], bool]:
-        """Start listing the experiments' names now, beside another request (a page of runs whose
-        experiments this kernel has not met yet): the two requests overlap instead of following each
-        other. Returns a function that waits for the listing: True once it is done, or raises its error."""
-        failed: list[BaseException] = []
+    def _names_query(self) -> dict[str, Any]:
+        return {"page_size": 200, "sort_by": "created_at desc", **self.namespace_kwargs()}
 
-        def work() -> None:
-            try:
-                self._list_names()
-            except BaseException as exc:  # raised in the caller's thread, by `wait`
-                failed.append(exc)
-
-        thread = threading.Thread(target=work, name="kfp-experiment-names", daemon=True)
-        thread.start()
-
-        def wait() -> bool:
-            thread.join()
-            if failed:
-                raise failed[0]
-            return True
-
-        return wait
+    def _learn(self, page: dict[str, Any]) -> None:
+        """Remember the ids and names of a page of experiments (plain JSON: no models, no dates)."""
+        listed = [e for e in page.get("experiments") or () if isinstance(e, dict) and e.get("experiment_id")]
+        self._remember(*(_Named(str(e["experiment_id"]), str(e.get("display_name"))) for e in listed))
 
     def all(self) -> list[Experiment]:
         found: list[Experiment] = []
@@ -177,7 +163,10 @@ class KfpExperiments:
             self.conn,
             "counting runs",
             lambda: self.runs_api.run_service_list_runs(
-                experiment_id=experiment_id, page_size=1, _request_timeout=self._timeout
+                experiment_id=experiment_id,
+                page_size=1,
+                filter=runs_filter(),  # as listed: archived runs are hidden
+                _request_timeout=self._timeout,
             ),
         )
         return int(counted.total_size or 0)
