@@ -361,3 +361,21 @@ def test_step_logs_come_from_the_kfp_uis_pod_log_endpoint(
     again = succeeded(backend, backend.submit(specs["sleepy"], {"seconds": 3}).id)
     assert again.step("add").state is StepState.CACHED
     assert "taken from the cache" in backend.logs(again.id, "add").text
+
+
+@pytest.mark.parametrize(
+    ("stamp", "expected"),
+    [
+        ("2024-05-02T08:10:33Z", 1714637433.0),  # what the KFP API server writes
+        ("2024-05-02T08:10:33.5Z", 1714637433.5),  # Go drops trailing zeros of the fraction
+        ("2024-05-02T08:10:33.123456789Z", 1714637433.123456),  # and writes up to nanoseconds
+        ("2024-05-02T10:10:33.25+02:00", 1714637433.25),
+        ("1970-01-01T00:00:00Z", None),  # Go's zero time: not set
+        ("not a time", None),
+    ],
+)
+def test_kfp_timestamps_as_go_writes_them_read_on_every_python(stamp: str, expected: float | None) -> None:
+    # Python 3.10's datetime.fromisoformat takes only 3 or 6 fractional digits (3.11 takes any).
+    from jupyter_mlops.backends.kfp.convert import seconds
+
+    assert seconds(stamp) == expected

@@ -18,6 +18,7 @@ them in ML Metadata), so steps have no `outputs` or `metrics` here; the capabili
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -66,13 +67,18 @@ def step_state(value: Any, executor_detail: Any = None) -> StepState:
     return state
 
 
+_FRACTION = re.compile(r"\.(\d+)")
+
+
 def seconds(value: Any) -> float | None:
     """A KFP timestamp (datetime, or an RFC 3339 string) as epoch seconds; the zero time is None."""
     if value is None:
         return None
     if isinstance(value, str):
+        # Go writes 0-9 fractional digits; Python 3.10's fromisoformat takes exactly 3 or 6.
+        text = _FRACTION.sub(lambda m: "." + (m.group(1) + "00000")[:6], value.replace("Z", "+00:00"), 1)
         try:
-            value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            value = dt.datetime.fromisoformat(text)
         except ValueError:
             return None
     if not isinstance(value, dt.datetime):
