@@ -85,6 +85,10 @@ def execute(
         else None
     )
     if worker is not None:
+        try:
+            worker.expected_steps = len(plan_of(ir)[0])
+        except MlopsError:  # a plan too big to list: the scheduler says so; spares as before meanwhile
+            worker.expected_steps = None
         worker.start()  # its kfp import overlaps with the cache lookups of the first steps
     cache_root = options.cache_dir
     step_cwd = Path(options.step_cwd if options.step_cwd is not None else os.getcwd()).absolute()

@@ -143,6 +143,10 @@ class ForkWorker:
         self.left_only: set[int] | None = None
         self._unclean = False  # a step ended without telling that it left no process (or the worker died)
         self._bye_message: dict[str, Any] = {}
+        # How many steps the run can ask for (its static plan): the worker forks no spare step after the
+        # request that reaches it (one would exit unused, costing a fork and an exit beside the run's end).
+        # A step found in the cache asks for none, so the count is not reached and spares go on as before.
+        self.expected_steps: int | None = None
 
     def start(self) -> None:
         """Start the worker in the background (its kfp import overlaps with the engine's own work)."""
@@ -231,6 +235,7 @@ class ForkWorker:
                 step.error = str(message["error"])
                 step.started.set()
         self._bye.set()  # (if it had not said goodbye: it died)
+        proc.stdout.close()  # read to its end: this thread's alone
         code = proc.wait()
         self._dead_reason = f"the step worker process ended ({describe_exit(code)}){self._last_words()}"
         self._ready.set()
@@ -274,6 +279,7 @@ class ForkWorker:
             "log": str(log),
             "env": env,
             "cwd": None if cwd is None else str(cwd),
+            "spare": step.id != self.expected_steps,
         }
         try:
             with self._write_lock:  # not under _lock: the reader thread must stay free to take replies
@@ -327,6 +333,8 @@ class ForkWorker:
             return
         if not self._used:  # every step was a cache hit: do not wait for the worker's imports
             proc.kill()
+            if proc.stdin is not None:
+                proc.stdin.close()
             proc.wait()
             return
         if proc.stdin is not None:

@@ -471,7 +471,8 @@ def main() -> None:
             children[pid] = request["id"]
             pids[request["id"]] = pid
             reply({"id": request["id"], "pid": pid})
-            fork_spare()
+            if request.get("spare", True):  # not after what the run says is its last step
+                fork_spare()
     # The engine is gone: stop the steps it can no longer watch; the spare, given nothing, exits.
     for pid, write in spare.items():
         os.close(write)

@@ -283,6 +283,31 @@ def test_the_worker_forks_the_next_step_process_ahead_and_every_step_gets_its_ow
         worker.close()
 
 
+def test_no_spare_is_forked_after_the_step_the_run_says_is_its_last(tmp_path: Path) -> None:
+    """A run of two steps: a spare follows the first request, none the second (it would exit unused)."""
+    worker = ForkWorker(sys.executable, tmp_path / "worker.log")
+    worker.expected_steps = 2
+    worker.start()
+    try:
+        process = worker._proc
+        assert process is not None
+        module, executor_input = _step_files(tmp_path, "    import time\n    time.sleep(1)\n")
+        spares_after, steps = [], set()
+        for n in (1, 2):
+            step = worker.spawn(module, "step", executor_input, tmp_path / f"{n}.log", {}, tmp_path)
+            steps.add(step.pid)
+            deadline = time.monotonic() + 0.5  # a spare, if one comes, is forked right after the reply
+            others: set[int] = set()
+            while time.monotonic() < deadline:
+                others |= {c.pid for c in psutil.Process(process.pid).children()} - steps
+                time.sleep(0.01)
+            spares_after.append(len(others))
+            assert step.wait(120) == 0
+        assert spares_after == [1, 0]
+    finally:
+        worker.close()
+
+
 @component
 def uses_a_helper() -> str:
     import helper  # a module of the notebook's folder (the step's working directory)
