@@ -200,7 +200,8 @@ def describe(home: Path) -> str:
         return f"runner service (not running now: the next run starts it; socket {address})"
     preloaded = "; ".join(", ".join(z) for z in reply.get("zygotes", []))
     with_zygotes = f"; steps preloaded with {preloaded}" if preloaded else ""
-    going = f"{reply['runs']} runs going on{with_zygotes}"
+    count = int(reply["runs"])
+    going = f"{'no' if count == 0 else count} run{'' if count == 1 else 's'} going on{with_zygotes}"
     return f"runner service pid {reply['pid']} ({going}; socket {address})"
 
 

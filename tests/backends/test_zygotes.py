@@ -84,6 +84,7 @@ def test_steps_from_a_zygote_find_what_a_fresh_interpreter_finds(home: Path) -> 
     from jupyter_mlops.backends.service_client import describe
 
     assert "steps preloaded with numpy" in describe(home)  # what %pipeline backend shows
+    wait_until(lambda: "(no runs going on;" in describe(home), 60, "the runs' runners to be gone")
 
     expected = fresh(
         "import json, threading, numpy as np; np.random.seed(7); "
