@@ -23,6 +23,7 @@ from .service_address import idle_seconds, service_wanted, socket_folder_ready, 
 
 START_WAIT_S = 60.0  # a new service imports kfp first: on a loaded machine this takes seconds
 REPLY_WAIT_S = 60.0
+PING_WAIT_S = 5.0  # `%pipeline backend` waits no longer than this for the service's answer
 REGISTER_WAIT_S = 10.0  # after a lost answer: how long a forked runner may take to record itself
 LOG = "runner-service.log"
 
@@ -195,7 +196,14 @@ def describe(home: Path) -> str:
         return f"a runner process per run ({why_not})"
     address = socket_path(home)
     try:
-        reply = _ask(address, {"op": "ping"}, 5.0)
+        reply = _ask(address, {"op": "ping"}, PING_WAIT_S)
+    except Unanswered as exc:
+        if isinstance(exc.__cause__, TimeoutError):  # it listens and is busy (e.g. a first run waiting
+            return (  # for its preloaded modules: runs handed to it meanwhile wait their turn)
+                f"runner service (running, busy: it did not answer within {PING_WAIT_S:g} s; runs "
+                f"handed to it wait their turn; socket {address})"
+            )
+        return f"runner service (not running now: it stopped while it was asked; socket {address})"
     except (OSError, NoService, ValueError):
         return f"runner service (not running now: the next run starts it; socket {address})"
     preloaded = "; ".join(", ".join(z) for z in reply.get("zygotes", []))

@@ -339,3 +339,27 @@ def test_the_service_loads_what_every_forked_step_imports_before_it_forks() -> N
             ]
         )
     ), done.stdout + done.stderr
+
+
+def test_pipeline_backend_says_a_busy_service_is_busy_not_gone(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the service waits for a new zygote (up to 20 s) it answers no one; `%pipeline backend` in
+    another kernel said it was not running. Here the socket is held by a listener that never answers."""
+    import socket as sockets
+
+    from jupyter_mlops.backends import service_client
+
+    monkeypatch.setattr(service_client, "PING_WAIT_S", 0.3)
+    address = service_client.socket_path(home)
+    address.parent.mkdir(parents=True, exist_ok=True)
+    listener = sockets.socket(sockets.AF_UNIX, sockets.SOCK_STREAM)
+    listener.bind(str(address))
+    listener.listen(4)
+    try:
+        said = service_client.describe(home)
+    finally:
+        listener.close()
+        address.unlink()
+    assert said.startswith("runner service (running, busy: it did not answer within 0.3 s"), said
+    assert "not running now" in service_client.describe(home)  # and once nothing listens
