@@ -168,9 +168,12 @@ class PipelineMagics(Magics):
         from IPython.core.displayhook import DisplayHook
 
         quiet = DisplayHook.semicolon_at_end_of_expression(body)
+        runner = shell.loop_runner
+        shell.loop_runner = _in_a_loop_of_its_own  # top-level await in the body (see there)
         try:
             result = shell.run_cell(body, store_history=False, silent=quiet)
         finally:
+            shell.loop_runner = runner
             self._running_body = False
             if before is None:
                 delattr(shell, "_showtraceback")  # the class's method shows again
@@ -307,3 +310,27 @@ def register(ipython: Any) -> PipelineMagics:
     ipython.user_ns.setdefault("logdir", session_api.logdir)
     ipython.user_ns.setdefault("log_embedding", session_api.log_embedding)
     return magics
+
+
+def _in_a_loop_of_its_own(coroutine: Any) -> Any:
+    """Run a cell body that awaits at its top level (IPython runs such a cell through its
+    `loop_runner`). The magic's cell is itself being run by the kernel's event loop, which cannot run
+    another coroutine to its end from inside: the body runs in an event loop of its own, in a thread,
+    while this one waits (the body's output still goes to this cell)."""
+    import asyncio
+    import threading
+
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = asyncio.run(coroutine)
+        except BaseException as exc:  # raised again in the caller's thread, as the runner would
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, name="mlops-cell-await")
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")

@@ -232,14 +232,29 @@ def _mlops_compile_cell(
     return tree
 
 
-def _mlops_run_setup(ns: Dict[str, Any], setup: Any, setup_lines: Any) -> None:
+def _mlops_exec(tree: Any, filename: str, mode: str, ns: Dict[str, Any], loops: List[Any]) -> Any:
+    """Run cell code (`mode` "exec", or "eval" for its last line's value). A cell may `await` at its
+    top level, as IPython's autoawait runs it in the kernel: that code runs in the step's event loop
+    (one for all its cells and lines, made on first use, in `loops`)."""
+    code = compile(tree, filename, mode, flags=getattr(ast, "PyCF_ALLOW_TOP_LEVEL_AWAIT", 0))
+    if not code.co_flags & 0x80:  # inspect.CO_COROUTINE: it awaits nothing at its top level
+        return eval(code, ns) if mode == "eval" else exec(code, ns)
+    import asyncio
+
+    if not loops:
+        loops.append(asyncio.new_event_loop())
+        asyncio.set_event_loop(loops[0])
+    return loops[0].run_until_complete(eval(code, ns))
+
+
+def _mlops_run_setup(ns: Dict[str, Any], setup: Any, setup_lines: Any, loops: List[Any]) -> None:
     """Run the setup code: one string (the setup cell), or a list of [label, source, line pairs]."""
     chunks = [["%%pipeline setup", setup, setup_lines]] if isinstance(setup, str) else setup
     for label, source, runs in chunks:
         if source.strip():
             filename = "<%s>" % label.lstrip("%")
             tree = _mlops_compile_cell(source, filename, label, runs)
-            exec(compile(tree, filename, "exec"), ns)
+            _mlops_exec(tree, filename, "exec", ns, loops)
 
 
 def _mlops_run_step(
@@ -288,7 +303,8 @@ def _mlops_run_step(
                     value = _mlops_like(value, defaults[arg])
                 params[arg] = value
                 ns[var] = params[arg]
-        _mlops_run_setup(ns, setup, setup_lines)
+        loops = []  # type: List[Any]
+        _mlops_run_setup(ns, setup, setup_lines, loops)
         setup_names = set(ns)
         grouped = _mlops_load_groups(args, inputs, step) if _MLOPS_LOAD_GROUPS else {}
         for arg, (var, kind) in sorted(inputs.items()):
@@ -306,9 +322,11 @@ def _mlops_run_step(
         if result and tree.body and isinstance(tree.body[-1], ast.Expr):
             last = tree.body[-1].value
             tree.body.pop()
-        exec(compile(tree, filename, "exec"), ns)
+        _mlops_exec(tree, filename, "exec", ns, loops)
         if last is not None:
-            ns["__mlops_result__"] = eval(compile(ast.Expression(last), filename, "eval"), ns)
+            ns["__mlops_result__"] = _mlops_exec(ast.Expression(last), filename, "eval", ns, loops)
+        for loop in loops:
+            loop.close()
         if figures is not None and figures_arg is not None:
             args[figures_arg].metadata.update(_mlops_figures_finish(figures))
         values: List[Any] = []

@@ -1,0 +1,36 @@
+"""A `%%component` cell that awaits at its top level runs in the kernel as a plain cell would (IPython's
+autoawait), though the magic runs its body inside a cell the kernel's event loop is already running;
+and the pipeline made of it runs too (tests/executor/test_top_level_await.py: the step side)."""
+
+from __future__ import annotations
+
+from .kernel_notebooks import KernelSession
+
+FETCH = (
+    "%%component fetch\n"
+    "async def get(i):\n"
+    "    await asyncio.sleep(0)\n"
+    "    return i * 2\n"
+    "values = await asyncio.gather(*[get(i) for i in range(4)])\n"
+    "print('fetched', values)\n"
+    "values"
+)
+
+
+def test_a_component_cell_with_top_level_await_runs_in_the_kernel_and_as_a_step(tmp_path):
+    session = KernelSession(tmp_path, env={"JUPYTER_MLOPS_HOME": str(tmp_path / "home")})
+    try:
+        for cell in ("%load_ext jupyter_mlops", "%%pipeline setup\nimport asyncio"):
+            reply, shown = session.run(cell)
+            assert reply["status"] == "ok", shown
+        reply, shown = session.run(FETCH)
+        assert reply["status"] == "ok", shown
+        assert "fetched [0, 2, 4, 6]" in shown and "[0, 2, 4, 6]" in shown.split("fetched", 1)[1], shown
+        assert session.value("values") == "[0, 2, 4, 6]"  # in the kernel's namespace, as a plain cell
+        reply, shown = session.run("%%component report\nawait asyncio.sleep(0)\ntotal = sum(values)\ntotal")
+        assert reply["status"] == "ok", shown
+        reply, shown = session.run("run = %pipeline run --wait\nprint(run.state.value, run.outputs['report']['result'])")
+        assert reply["status"] == "ok", shown
+        assert "SUCCEEDED 12" in shown, shown
+    finally:
+        session.close()
