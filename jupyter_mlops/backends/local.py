@@ -277,7 +277,7 @@ class LocalBackend:
         session_points.flush_for(self.home)  # this process reads what it logged
         return self.store.get_run(self._check_runner(run_id))
 
-    def refresh(self, previous: RunInfo, steps: Collection[str]) -> RunInfo:
+    def reread_steps(self, previous: RunInfo, steps: Collection[str]) -> RunInfo:
         """`previous` (from `get`) with the run's own row and the named steps read again, the others
         kept (store/run_refresh.py): what a live view reads per burst of changes."""
         from ..store.run_refresh import refreshed_run

@@ -208,10 +208,10 @@ class RunView(MimeView):
         """The run after `events`: the steps they name read again where the backend can (the local one,
         store/run_refresh.py: a burst of a 1,000-step chain reads 2 rows, not 1,000), else all of it; a
         change of the run's own state (its start, its end) reads all of it."""
-        refresh = getattr(self.backend, "refresh", None)
-        if refresh is None or any(e.kind == "run" for e in events):
+        reread = getattr(self.backend, "reread_steps", None)
+        if not callable(reread) or any(e.kind == "run" for e in events):
             return self.backend.get(self.run_id)
-        fresh: RunInfo = refresh(self.info, {e.step for e in events if e.step})
+        fresh: RunInfo = reread(self.info, {e.step for e in events if e.step})
         # ended meanwhile (a reader found its runner dead and closed its steps): the end whole
         return self.backend.get(self.run_id) if fresh.state.terminal else fresh
 
