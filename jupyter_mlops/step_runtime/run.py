@@ -247,8 +247,12 @@ def _mlops_exec(tree: Any, filename: str, mode: str, ns: Dict[str, Any], loops: 
     return loops[0].run_until_complete(eval(code, ns))
 
 
-def _mlops_run_setup(ns: Dict[str, Any], setup: Any, setup_lines: Any, loops: List[Any]) -> None:
-    """Run the setup code: one string (the setup cell), or a list of [label, source, line pairs]."""
+def _mlops_run_setup(
+    ns: Dict[str, Any], setup: Any, setup_lines: Any, loops: Optional[List[Any]] = None
+) -> None:
+    """Run the setup code: one string (the setup cell), or a list of [label, source, line pairs];
+    `loops`: the step's event loop for top-level await, if it has one already (see _mlops_exec)."""
+    loops = [] if loops is None else loops
     chunks = [["%%pipeline setup", setup, setup_lines]] if isinstance(setup, str) else setup
     for label, source, runs in chunks:
         if source.strip():

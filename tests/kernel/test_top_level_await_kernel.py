@@ -29,7 +29,9 @@ def test_a_component_cell_with_top_level_await_runs_in_the_kernel_and_as_a_step(
         assert session.value("values") == "[0, 2, 4, 6]"  # in the kernel's namespace, as a plain cell
         reply, shown = session.run("%%component report\nawait asyncio.sleep(0)\ntotal = sum(values)\ntotal")
         assert reply["status"] == "ok", shown
-        reply, shown = session.run("run = %pipeline run --wait\nprint(run.state.value, run.outputs['report']['result'])")
+        reply, shown = session.run(
+            "run = %pipeline run --wait\nprint(run.state.value, run.outputs['report']['result'])"
+        )
         assert reply["status"] == "ok", shown
         assert "SUCCEEDED 12" in shown, shown
     finally:
