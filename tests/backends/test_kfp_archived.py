@@ -5,10 +5,6 @@ they are listed again. An archived run is still read by id (its link keeps worki
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from kfp_standin import StandIn
 
 from jupyter_mlops.backends.kfp import KfpBackend
@@ -17,14 +13,6 @@ from jupyter_mlops.models import RunState
 from .contract import finished
 
 Specs = dict[str, str]
-
-
-@pytest.fixture
-def standin(tmp_path: Path, home: Path) -> Iterator[StandIn]:
-    server = StandIn(tmp_path / "standin")
-    server.start()
-    yield server
-    server.stop()
 
 
 def test_archived_runs_are_hidden_from_the_lists_and_counts(standin: StandIn, specs: Specs) -> None:

@@ -6,7 +6,6 @@ artifact and the run's page in the KFP UI."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,14 +40,6 @@ def compiled(tmp_path: Path) -> list[dict[str, Any]]:
     path = tmp_path / "values.ipynb"
     nbformat.write(notebook, str(path))
     return load_pipeline(pipeline_from_notebook(path, None))
-
-
-@pytest.fixture
-def standin(tmp_path: Path, home: Path) -> Iterator[StandIn]:
-    server = StandIn(tmp_path / "standin")
-    server.start()
-    yield server
-    server.stop()
 
 
 def test_run_outputs_of_a_kfp_run_load_its_values_as_on_local(

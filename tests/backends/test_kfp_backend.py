@@ -58,14 +58,6 @@ def _compiled(pipeline: object, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def standin(tmp_path: Path, home: Path) -> Iterator[StandIn]:
-    server = StandIn(tmp_path / "standin")
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def backend(standin: StandIn) -> Iterator[KfpBackend]:
     made = KfpBackend(host=standin.url)
     yield made

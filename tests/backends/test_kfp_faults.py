@@ -6,7 +6,6 @@ so in one line, keep working when the server is back, and never hang."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,14 +19,6 @@ from jupyter_mlops.run_handle import Run
 from jupyter_mlops.widgets.run_widget import RunView
 
 Specs = dict[str, str]
-
-
-@pytest.fixture
-def standin(tmp_path: Path, home: Path) -> Iterator[StandIn]:
-    server = StandIn(tmp_path / "standin")
-    server.start()
-    yield server
-    server.stop()
 
 
 def _restart(server: StandIn) -> None:

@@ -6,7 +6,6 @@ experiments the page's runs are in, and no request per run (bench/kfp_listing.py
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,14 +18,6 @@ from jupyter_mlops.widgets import runs_table
 from .contract import finished
 
 Specs = dict[str, str]
-
-
-@pytest.fixture
-def standin(tmp_path: Path, home: Path) -> Iterator[StandIn]:
-    server = StandIn(tmp_path / "standin")
-    server.start()
-    yield server
-    server.stop()
 
 
 def test_the_first_page_of_runs_costs_two_requests(standin: StandIn, specs: Specs) -> None:

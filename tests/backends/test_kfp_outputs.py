@@ -5,7 +5,6 @@ KFP's v2 launcher does): `run.outputs`, the run's metrics, the view's step panel
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,14 +18,6 @@ from jupyter_mlops.widgets.run_widget import RunView
 from .contract import succeeded
 
 Specs = dict[str, str]
-
-
-@pytest.fixture
-def standin(tmp_path: Path, home: Path) -> Iterator[StandIn]:
-    server = StandIn(tmp_path / "standin")
-    server.start()
-    yield server
-    server.stop()
 
 
 def test_outputs_and_metrics_come_back_from_ml_metadata(standin: StandIn, specs: Specs) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import socket
 import threading
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -22,14 +21,6 @@ from jupyter_mlops.errors import BackendError
 from .contract import finished
 
 Specs = dict[str, str]
-
-
-@pytest.fixture
-def standin(tmp_path: Path, home: Path) -> Iterator[StandIn]:
-    server = StandIn(tmp_path / "standin")
-    server.start()
-    yield server
-    server.stop()
 
 
 def _spec(name: str, default: int = 1) -> dict[str, Any]:

@@ -3,10 +3,8 @@ the ones kept from when it had failed (a finished run's values are kept until it
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from kfp_standin import StandIn
 
 from jupyter_mlops.backends.kfp import KfpBackend
@@ -14,14 +12,6 @@ from jupyter_mlops.models import RunState
 
 from .contract import finished, succeeded
 from .test_kfp_backend import _compiled, flaky
-
-
-@pytest.fixture
-def standin(tmp_path: Path, home: Path) -> Iterator[StandIn]:
-    server = StandIn(tmp_path / "standin")
-    server.start()
-    yield server
-    server.stop()
 
 
 def test_a_retried_runs_outputs_are_read_again(standin: StandIn, tmp_path: Path) -> None:
