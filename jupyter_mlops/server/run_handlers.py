@@ -13,7 +13,8 @@ from ..backends.base import Backend
 from ..ir.limits import MAX_REQUEST_BYTES
 from ..models import RunInfo, RunState
 from .base import MlopsHandler, http_error
-from .run_json import run_detail, run_page
+from .page_texts import page_texts
+from .run_json import run_detail
 from .run_permission import check_may_run_code, check_not_hidden
 
 MAX_PAGE = 500
@@ -58,12 +59,13 @@ class RunsHandler(MlopsHandler):
                 names = ", ".join(s.value for s in RunState)
                 raise http_error(400, f"unknown run state {raw_state!r} (choose one of: {names})") from None
         cursor = self.get_query_argument("cursor", None) or None
-        page = await self.backend_call(
-            lambda b: b.list_runs(
-                experiment=experiment, state=state, limit=limit, offset=offset, cursor=cursor
-            )
-        )
-        self.finish(run_page(page, limit=limit, offset=offset))
+
+        def listed(b: Backend) -> str:  # the page's JSON text, written in the worker thread
+            page = b.list_runs(experiment=experiment, state=state, limit=limit, offset=offset, cursor=cursor)
+            return page_texts(b).text(page, limit=limit, offset=offset, query=(experiment, state, cursor))
+
+        text = await self.backend_call(listed)
+        self.finish(text, set_content_type="application/json; charset=UTF-8")  # as write() types a dict
 
     @tornado.web.authenticated
     @authorized

@@ -7,6 +7,7 @@ Rows are computed here; the front end (static/runs_table.js) only sorts and filt
 from __future__ import annotations
 
 import datetime as _dt
+from math import isfinite
 from typing import Any
 
 import traitlets
@@ -42,13 +43,18 @@ def run_row(info: RunInfo) -> dict[str, Any]:
         "created": _when(info.created_at),
         "duration": info.duration,
         "params": {k: _cell(v) for k, v in info.parameters.items()},
-        "metrics": finite_json(dict(info.metrics)),  # JSON has no NaN: "NaN", as KFP shows it
+        # JSON has no NaN: "NaN", as KFP shows it
+        "metrics": {k: v if type(v) is int or (type(v) is float and isfinite(v)) else finite_json(v)
+                    for k, v in info.metrics.items()},
         "schedule": info.schedule,  # the schedule that started it, if one did
-    }
+    }  # fmt: skip
 
 
 def _cell(value: Any) -> Any:
-    if isinstance(value, (int, float, str, bool)) or value is None:
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:  # most parameters: as they are
+        return value
+    if isinstance(value, (int, float, str, bool)):
         return finite_json(value)
     return truncate(repr(value), 60)
 

@@ -111,6 +111,21 @@ class ApiReader:
         self, sent: Sent, *, run_id: str | None = None, decode: Callable[[bytes], Any] = json.loads
     ) -> dict[str, Any]:
         """The sent request's answer, as a JSON object."""
+        return self.decoded(sent, self.answer_body(sent, run_id=run_id), decode)
+
+    def decoded(self, sent: Sent, body: bytes, decode: Callable[[bytes], Any] = json.loads) -> dict[str, Any]:
+        """An answer's body (`answer_body`) as a JSON object, read by `decode`."""
+        try:
+            data = decode(body or b"{}")
+        except ValueError:
+            raise BackendError(
+                f"the KFP server at {self.conn.host} answered with something that is not JSON while "
+                f"{sent.what}: is --host the pipelines endpoint (not the dashboard's login page)?"
+            ) from None
+        return data if isinstance(data, dict) else {}
+
+    def answer_body(self, sent: Sent, *, run_id: str | None = None) -> bytes:
+        """The sent request's answer as the server sent it (a successful one: errors are raised)."""
         try:
             try:
                 response = sent.connection.getresponse()
@@ -140,14 +155,7 @@ class ApiReader:
                 "its gateway did not accept our credentials; give a valid token (existing_token=) or "
                 "session cookie (cookies=), or point --host at the pipelines endpoint"
             )
-        try:
-            data = decode(body or b"{}")
-        except ValueError:
-            raise BackendError(
-                f"the KFP server at {self.conn.host} answered with something that is not JSON while "
-                f"{sent.what}: is --host the pipelines endpoint (not the dashboard's login page)?"
-            ) from None
-        return data if isinstance(data, dict) else {}
+        return body
 
     def drop(self, sent: Sent) -> None:
         """Abandon a sent request (its answer is not wanted any more): its connection is closed."""

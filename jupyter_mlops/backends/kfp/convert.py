@@ -75,12 +75,14 @@ def seconds(value: Any) -> float | None:
     if value is None:
         return None
     if isinstance(value, str):
-        # Go writes 0-9 fractional digits; Python 3.10's fromisoformat takes exactly 3 or 6.
-        text = _FRACTION.sub(lambda m: "." + (m.group(1) + "00000")[:6], value.replace("Z", "+00:00"), 1)
-        try:
-            value = dt.datetime.fromisoformat(text)
-        except ValueError:
-            return None
+        try:  # Python 3.11 reads what Go writes as it is (0-9 fractional digits, "Z")
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:  # Python 3.10's takes exactly 3 or 6 fractional digits, and no "Z"
+            text = _FRACTION.sub(lambda m: "." + (m.group(1) + "00000")[:6], value.replace("Z", "+00:00"), 1)
+            try:
+                value = dt.datetime.fromisoformat(text)
+            except ValueError:
+                return None
     if not isinstance(value, dt.datetime):
         return None
     if value.tzinfo is None:

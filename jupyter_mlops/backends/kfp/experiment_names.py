@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -44,15 +43,26 @@ def load(path: Path) -> dict[str, str]:
 
 def save(path: Path, names: dict[str, str]) -> None:
     """Write the names at once (another kernel reads the old file or the new one, never half)."""
-    kept = dict(list(names.items())[-MAX_NAMES:])
+    data = json.dumps(dict(list(names.items())[-MAX_NAMES:])).encode()  # one write, not json.dump's many
+    temporary = path.with_name(f".names-{os.urandom(6).hex()}.json")  # as mkstemp names them, for less
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".names-", suffix=".json")
-        with os.fdopen(handle, "w", encoding="utf-8") as f:
-            json.dump(kept, f)
+        try:
+            handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileNotFoundError:  # the first name kept on this machine
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(handle, view) :]
+        finally:
+            os.close(handle)
         os.replace(temporary, path)
     except OSError:
-        pass
+        try:
+            temporary.unlink(missing_ok=True)
+        except OSError:
+            pass
 
 
 def save_soon(path: Path, names: Callable[[], dict[str, str]]) -> None:

@@ -5,6 +5,7 @@ with the experiments' names asked beside the first page when the kernel has met 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ...models import RunInfo, RunPage, RunState
@@ -26,12 +27,24 @@ class ListedBackend(Protocol):
 
 
 MAX_PAGE = 200  # the most runs asked for in one list request (servers cap their page size)
+MAX_PAGES_KEPT = 16  # answers to distinct list requests kept (pages, filters, experiments)
+
+
+@dataclass
+class _ReadPage:
+    """A list request's last answer: its bytes, and its runs once the same bytes came twice."""
+
+    body: bytes
+    runs: list[RunInfo] | None
+    total: int
+    next_token: str
 
 
 class RunListing:
     def __init__(self, backend: ListedBackend) -> None:
         self.backend = backend
-        self._summaries: dict[str, tuple[tuple[Any, ...], RunInfo]] = {}  # finished runs as listed
+        self._summaries: dict[str, tuple[tuple[Any, ...], RunInfo | None]] = {}  # finished runs as listed
+        self._pages: dict[str, _ReadPage] = {}  # the last answer to each list request
 
     def page(
         self,
@@ -78,23 +91,54 @@ class RunListing:
             reader.drop(sent)
             raise
         try:
-            page = reader.answer(sent, decode=decode_runs_page)  # each distinct pipeline spec decoded once
+            body = reader.answer_body(sent)
         except BaseException:
             if names is not None:
                 reader.drop(names)
             raise
-        listed_runs = [r for r in page.get("runs") or () if isinstance(r, dict)]
-        book.learn_names({str(r["experiment_id"]) for r in listed_runs if r.get("experiment_id")}, names)
-        specs: dict[int, tuple[str, Any]] = {}  # each pipeline spec object of the page, read once
-        runs = [self._summary(r, specs) for r in listed_runs]
-        next_token = str(page.get("next_page_token") or "")
-        more = bool(next_token) and len(runs) > 0
+        read = self._pages.get(sent.target)
+        if read is not None and read.body == body and read.runs is not None:
+            # the very answer read last time for this request: the same page (its experiments' names
+            # are known since then), handed out as copies
+            if names is not None:
+                book.learn_names(set(), names)
+            runs = [_copy(r) for r in read.runs]
+        else:
+            try:
+                page = reader.decoded(sent, body, decode_runs_page)  # each distinct spec decoded once
+            except BaseException:
+                if names is not None:
+                    reader.drop(names)
+                raise
+            listed_runs = [r for r in page.get("runs") or () if isinstance(r, dict)]
+            book.learn_names({str(r["experiment_id"]) for r in listed_runs if r.get("experiment_id")}, names)
+            specs: dict[int, tuple[str, Any]] = {}  # each pipeline spec object of the page, read once
+            runs = [self._summary(r, specs) for r in listed_runs]
+            read = self._keep_page(sent.target, body, runs, page)
+        more = bool(read.next_token) and len(runs) > 0
         return RunPage(
             runs=runs,
-            total=int(page.get("total_size") or 0),
+            total=read.total,
             next_offset=offset + len(runs) if more and cursor is None else None,
-            next_cursor=next_token if more else None,
+            next_cursor=read.next_token if more else None,
         )
+
+    def _keep_page(self, target: str, body: bytes, runs: list[RunInfo], page: dict[str, Any]) -> _ReadPage:
+        """Remember the answer to this request (a sidebar asks for the same page every 2 s, and mostly
+        gets the very same bytes back): its runs are kept from the second time the same answer comes,
+        so a listing read once (a kernel's `%pipeline runs`) copies nothing."""
+        seen = self._pages.get(target)
+        again = seen is not None and seen.body == body
+        read = _ReadPage(
+            body=body,
+            runs=[_copy(r) for r in runs] if again else None,
+            total=int(page.get("total_size") or 0),
+            next_token=str(page.get("next_page_token") or ""),
+        )
+        if len(self._pages) >= MAX_PAGES_KEPT and target not in self._pages:
+            self._pages.clear()
+        self._pages[target] = read
+        return read
 
     def _summary(self, run: dict[str, Any], specs: dict[int, tuple[str, Any]]) -> RunInfo:
         """A listed run as RunInfo; a finished run's is kept while its record stays the same (sidebars
@@ -107,13 +151,15 @@ class RunListing:
         )
         run_id = str(run.get("run_id"))
         kept = self._summaries.get(run_id)
-        if kept is not None and kept[0] == key:
+        if kept is not None and kept[0] == key and kept[1] is not None:
             return _copy(kept[1])
         info = summary_of(run, self.backend.experiment_book.name_of(run.get("experiment_id")), specs)
         if info.state.terminal:
             if len(self._summaries) > 5000:
                 self._summaries.clear()
-            self._summaries[run_id] = (key, _copy(info))
+            # kept from the second time it is listed the same: a listing read once copies nothing
+            again = kept is not None and kept[0] == key
+            self._summaries[run_id] = (key, _copy(info) if again else None)
         return info
 
 
