@@ -27,7 +27,7 @@ class ListedBackend(Protocol):
 
 
 MAX_PAGE = 200  # the most runs asked for in one list request (servers cap their page size)
-MAX_PAGES_KEPT = 16  # answers to distinct list requests kept (pages, filters, experiments)
+MAX_PAGES_KEPT = 4  # answers to distinct list requests kept (up to ~1 MB each: the pages of runs)
 
 
 @dataclass
