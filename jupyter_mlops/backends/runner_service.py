@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from ..executor import worker_zygote
+from ..executor.processes import describe_exit
 from . import zygotes
 from .forked_runner import Spare, exit_when_done, fork_spare, leave_service, take_run
 from .service_freshness import Freshness, modules_stamp
@@ -42,6 +43,9 @@ from .zygotes import MAX_ZYGOTES, Zygote, memory_cap, note_runner_end, zygotes_w
 
 READ_TIMEOUT_S = 30.0  # a client that connects must send its request within this
 ZYGOTE_WAIT_S = 20.0  # a run of several steps importing a new set waits this long at most for its zygote
+# The step workers' zygote is started again when it dies, at most this many times in this many seconds
+# (a zygote that keeps dying is given up: runners then fork their workers themselves).
+WORKERS_RESTARTS = (3, 600.0)
 
 
 def warm_up() -> None:
@@ -94,6 +98,8 @@ class Service:
         self.freshness = Freshness()
         self.spare: Spare | None = None  # a runner forked ahead, waiting for a run (forked_runner.py)
         self.line = b""  # the request being handled, as it came (what a spare is handed)
+        self.workers: subprocess.Popen[bytes] | None = None  # the step workers' zygote
+        self.workers_started: list[float] = []  # when it was started again (WORKERS_RESTARTS)
 
     def serve(self, lock_fd: int, workers: subprocess.Popen[bytes] | None = None) -> None:
         """Serve until idle or stopped (`workers`: the step workers' zygote, which goes with it)."""
@@ -106,8 +112,7 @@ class Service:
         signal.signal(signal.SIGINT, self._stop)
         listener = self._listen()
         self.keep = [lock_fd, wake_r, wake_w, listener.fileno()]
-        if workers is not None and workers.stdin is not None:
-            self.keep.append(workers.stdin.fileno())
+        self._keep_workers(workers)
         print(f"runner service {os.getpid()} serves {self.address} (idle exit after {self.idle:g} s)",
               flush=True)  # fmt: skip
         try:
@@ -133,8 +138,8 @@ class Service:
             for zygote in self.zygotes.values():
                 zygote.close()
             self._let_spare_go()
-            if workers is not None and workers.stdin is not None:
-                workers.stdin.close()  # it exits once the workers it forked have ended
+            if self.workers is not None and self.workers.stdin is not None:
+                self.workers.stdin.close()  # it exits once the workers it forked have ended
         print(f"runner service {os.getpid()} exits ({len(self.runners)} runs going on)", flush=True)
 
     def _stop(self, signum: int, frame: object) -> None:
@@ -354,7 +359,38 @@ class Service:
             if self.spare is not None and pid == self.spare.pid:  # it died waiting: forked again
                 self.spare.close()
                 self.spare = None
+            if self.workers is not None and pid == self.workers.pid:
+                self._workers_ended(status)
+                continue
             note_runner_end(self.runners.pop(pid, None), pid, status)
+
+    def _keep_workers(self, workers: subprocess.Popen[bytes] | None) -> None:
+        self.workers = workers
+        if workers is not None and workers.stdin is not None:
+            self.keep.append(workers.stdin.fileno())  # (closed in forked runners, as all of ours)
+
+    def _workers_ended(self, status: int) -> None:
+        """The step workers' zygote died (killed, out of memory): its workers go on (they are their
+        runs'), runners meanwhile fork their own, and a new zygote is started unless this one is the
+        latest of too many (WORKERS_RESTARTS)."""
+        ended = self.workers
+        assert ended is not None
+        ended.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        if ended.stdin is not None:
+            self.keep.remove(ended.stdin.fileno())
+            ended.stdin.close()
+        self.workers = None
+        times, window = WORKERS_RESTARTS
+        now = time.monotonic()
+        self.workers_started = [t for t in self.workers_started if now - t < window]
+        how = describe_exit(ended.returncode)
+        if self.stopping or len(self.workers_started) >= times:
+            print(f"step workers' zygote {ended.pid} {how}; not started again", flush=True)
+            return
+        self.workers_started.append(now)
+        self._keep_workers(worker_zygote.launch(str(self.address)))
+        again = f"started again as {self.workers.pid}" if self.workers is not None else "not started again"
+        print(f"step workers' zygote {ended.pid} {how}; {again}", flush=True)
 
 
 def _runner(request: dict[str, Any], close: list[int], address: str, preloaded: bool = False) -> None:
