@@ -184,6 +184,9 @@ class StepOutputs(Mapping[str, Any]):
             return repr(self._plain[name])
         meta = self._artifacts[name].metadata
         kind = str(meta.get("type") or self._artifacts[name].type)
+        shown = _small_value_shown(meta, kind)
+        if shown is not None:
+            return shown
         shape = meta.get("shape")
         extra = f" {tuple(shape)}" if isinstance(shape, list) else ""
         extra += f" {meta['dtype']}" if meta.get("dtype") else ""
@@ -195,6 +198,22 @@ class StepOutputs(Mapping[str, Any]):
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
         p.text(repr(self))
+
+
+def _small_value_shown(meta: Mapping[str, Any], kind: str) -> str | None:
+    """A number, bool or short string stored as JSON, as its repr (its preview holds all of it: no file
+    is read); None for anything else, which is described by its type and shape instead."""
+    preview = meta.get("preview")
+    if meta.get("format") != "json" or not isinstance(preview, dict) or preview.get("kind") != "text":
+        return None
+    text = preview.get("text")
+    if not isinstance(text, str):
+        return None
+    if kind in ("int", "float", "bool", "NoneType"):
+        return text if "\u2026" not in text else None  # (a cut one ends with an ellipsis)
+    if kind == "str" and preview.get("length") == len(text) and len(text) <= 80:
+        return repr(text)
+    return None
 
 
 def step_outputs(
