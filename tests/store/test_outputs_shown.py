@@ -45,3 +45,32 @@ def test_other_values_are_shown_by_their_kind_and_shape() -> None:
         "{'x': <numpy.ndarray (75, 3) float64>, 'features': <list>, 'notes': <str>, "
         "'model': <sklearn.pipeline.Pipeline>}"
     )
+
+
+def test_asking_for_a_step_without_values_says_why() -> None:
+    import pytest
+
+    from jupyter_mlops.models import StepState
+    from jupyter_mlops.store.run_values import step_outputs
+
+    steps = [
+        StepInfo("evaluate", StepState.SUCCEEDED, outputs={"acc": "/nowhere/acc"}),
+        StepInfo("report", StepState.SUCCEEDED),  # printed only
+        StepInfo("plot", StepState.RUNNING),
+        StepInfo("upload", StepState.FAILED, error="ValueError: no bucket"),
+    ]
+    meta = {"format": "json", "type": "float", "preview": text("0.5")}
+    outputs = step_outputs(
+        "r1", steps, [ArtifactInfo("r1", "evaluate", "acc", "/nowhere/acc", "system.Dataset", meta)]
+    )
+    assert repr(outputs["evaluate"]) == "{'acc': 0.5}"
+    for step, said in [
+        ("report", "step 'report' of run r1 kept no values: a step keeps the values that later steps read"),
+        ("plot", "step 'plot' of run r1 is RUNNING: its values are here once it has succeeded"),
+        ("upload", "step 'upload' of run r1 FAILED (ValueError: no bucket): it stored no values"),
+        ("evaluat", "run r1 has no step 'evaluat' (its steps: evaluate, report, plot, upload)"),
+    ]:
+        with pytest.raises(KeyError) as raised:
+            outputs[step]
+        assert str(raised.value).startswith(said), str(raised.value)
+    assert "report" not in outputs and outputs.get("report") is None  # a mapping as before
