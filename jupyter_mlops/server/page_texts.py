@@ -42,9 +42,13 @@ _lock = threading.Lock()
 
 
 def page_texts(backend: Any) -> PageTexts:
-    """The kept texts of this backend's pages."""
+    """The kept texts of this backend's pages (none kept for a backend that cannot be weakly referenced
+    or hashed: a registered backend class may be made so)."""
     with _lock:
-        texts = _texts.get(backend)
-        if texts is None:
-            texts = _texts[backend] = PageTexts()
+        try:
+            texts = _texts.get(backend)
+            if texts is None:
+                texts = _texts[backend] = PageTexts()
+        except TypeError:
+            return PageTexts()
         return texts

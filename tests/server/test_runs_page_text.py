@@ -51,3 +51,15 @@ async def test_the_same_page_is_written_once_and_a_changed_one_anew(
     assert [r["id"] for r in other["runs"]] == [newer, ids[2]] and other["limit"] == 2
     assert (await api.get("runs", limit=2, offset=2))["offset"] == 2
     store.close()
+
+
+def test_a_backend_that_cannot_be_weakly_referenced_still_gets_its_pages() -> None:
+    from jupyter_mlops.models import RunInfo, RunPage
+    from jupyter_mlops.server.page_texts import page_texts
+
+    class Slotted:  # a registered backend class may have no __weakref__
+        __slots__ = ()
+
+    page = RunPage(runs=[RunInfo(id="r1", name="one", state=RunState.SUCCEEDED)], total=1)
+    text = page_texts(Slotted()).text(page, limit=10, offset=0, query=(None, None, None))
+    assert '"id": "r1"' in text and '"total": 1' in text
