@@ -24,7 +24,6 @@ import functools
 import hashlib
 import json
 import os
-import re
 import shutil
 import tempfile
 import threading
@@ -35,9 +34,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..ir.shipped_files import local_module_files
 from ..ir.spec import PythonStep
 from ..ir.values import Artifact
+from .local_modules import local_modules_digest
 
 _VERSION = 2
 _COPIES = 4  # runs remembered per cached artifact: deleting all of them makes the entry a miss
@@ -109,83 +108,6 @@ def cache_key(
     if local is not None:  # keys of steps that import nothing of the notebook's folder are unchanged
         text += ', "local_modules": ' + encode(local)
     return hashlib.sha256((text + "}").encode()).hexdigest()
-
-
-def local_modules_digest(source: str, working_dir: str) -> str | None:
-    """The sha256 of the notebook's own modules that a step imports from its working directory
-    (`helpers.py`, a package `src/`): editing one is a cache miss for the steps importing it, as
-    editing the cell is. None when the step imports none."""
-    found: list[tuple[str, str]] = []
-    entries = _folder_entries(working_dir)
-    for name in _imported_names(source):
-        if name + ".py" not in entries and name not in entries:
-            continue  # `kfp`, `typing`, `numpy`: not in the folder (no stat per import and step)
-        for relative in local_module_files(working_dir, name):
-            found.append((relative, _file_digest(os.path.join(working_dir, relative))))
-    if not found:
-        return None
-    return hashlib.sha256(_ENCODER.encode(found).encode()).hexdigest()
-
-
-RACY_S = 2.0  # a folder changed this recently is listed again: its mtime may not have ticked yet
-_listed: dict[str, tuple[tuple[int, int], frozenset[str]]] = {}  # folder -> ((inode, mtime_ns), names)
-
-
-def _folder_entries(folder: str) -> frozenset[str]:
-    """The names in `folder`, listed again only when the folder changed (a file added, removed or
-    renamed in it changes its mtime): one stat a step instead of two per module a step imports."""
-    try:
-        stat = os.stat(folder)
-    except OSError:
-        return frozenset()
-    signature = (stat.st_ino, stat.st_mtime_ns)
-    known = _listed.get(folder)
-    if known is not None and known[0] == signature and time.time() - stat.st_mtime > RACY_S:
-        return known[1]
-    try:
-        names = frozenset(os.listdir(folder))
-    except OSError:
-        return frozenset()
-    if len(_listed) > 256:
-        _listed.clear()
-    _listed[folder] = (signature, names)
-    return names
-
-
-# `import a.b as c, d` / `from a.b import c`, in the step's code or in the setup code it carries as a
-# string literal (there a line starts after a `\n` escape).
-_NAME = r"[\w.]+(?:[ \t]+as[ \t]+\w+)?"
-_IMPORT = re.compile(rf"(?:\\n|\b)(?:import|from)[ \t]+({_NAME}(?:[ \t]*,[ \t]*{_NAME})*)")
-
-
-@functools.lru_cache(maxsize=_STEP_TEXT_MEMO)
-def _imported_names(source: str) -> tuple[str, ...]:
-    """Top-level names of the modules the step's source imports, setup code included (candidates: only
-    those found in the working directory count)."""
-    names = set()
-    for match in _IMPORT.finditer(source):
-        for part in match.group(1).split(","):
-            top = part.strip().split()[0].split(".")[0] if part.strip() else ""
-            if top.isidentifier():
-                names.add(top)
-    return tuple(sorted(names))
-
-
-def _file_digest(path: str) -> str:
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return "gone"
-    return _content_digest(path, stat.st_size, stat.st_mtime_ns)
-
-
-@functools.lru_cache(maxsize=1024)
-def _content_digest(path: str, size: int, mtime_ns: int) -> str:  # read again only when it changed
-    try:
-        with open(path, "rb") as f:
-            return hashlib.sha256(f.read()).hexdigest()
-    except OSError:
-        return "unreadable"
 
 
 @functools.lru_cache(maxsize=_STEP_TEXT_MEMO)
