@@ -10,8 +10,8 @@ client code) keeps two homes; each home's runner service is started with the tre
 PYTHONPATH, so the runner service, its runners, step workers and steps run that tree's code. The runs
 alternate A B B A ..., so both trees see the same minutes of load; what is compared is the median of
 the per-pair differences and how many pairs the second tree won. Only the client side (submit, wait)
-is this checkout's for both. CPU: the services' process trees as their children are reaped (step
-workers reaped after their runner ended are missed: indicative only).
+is this checkout's for both. CPU: the services' process trees, live descendants (the zygote, its
+workers) and reaped children (runners, steps) included.
 """
 
 # No `from __future__ import annotations`: kfp reads the component signatures' real types.
@@ -80,8 +80,16 @@ def service_of(home: Path) -> psutil.Process:
 
 
 def tree_cpu(process: psutil.Process) -> float:
-    t = process.cpu_times()
-    return float(t.user + t.system + t.children_user + t.children_system)
+    """CPU seconds of the process, of its children it reaped, and of its live descendants (the step
+    workers' zygote, which reaps the workers, which reap the steps), the same way before and after."""
+    total = 0.0
+    for p in [process, *process.children(recursive=True)]:
+        try:
+            t = p.cpu_times()
+        except psutil.Error:
+            continue  # ended meanwhile: its parent's reaped children count it
+        total += float(t.user + t.system + t.children_user + t.children_system)
+    return total
 
 
 def main() -> None:

@@ -8,14 +8,16 @@ their paths, which differ per run): an output of a cached step by its maker's ke
 that is not cached) by the sha256 of its content. A step that imports the step runtime (rather
 than carrying it) keys on the runtime's source too: changed runtime code is a miss, as changed pasted
 code was. An entry is one small JSON file under
-`<cache>/steps/`, written atomically, pointing at the artifacts of the run that produced them and
-of the last runs that reused them (hard links). A hit whose artifact files are all gone (those runs
-were deleted) or were changed since is a miss.
+`<cache>/steps/`, pointing at the artifacts of the run that produced them and of the last runs that
+reused them (hard links). A hit whose artifact files are all gone (those runs were deleted) or were
+changed since is a miss; so is anything in the file that is not a whole entry of this version.
 
-Single flight: a step about to run takes an exclusive lock on its key (`flock` on
-`<cache>/step-locks/`), so an identical step of another run (the trials of a sweep starting together)
-waits for it and then finds its outputs in the cache instead of running too. The OS drops the lock
-when its holder exits, so a killed runner never leaves the others waiting.
+Single flight: a step about to run takes an exclusive lock on its key (`flock` on its entry's file,
+which holds the running step's name until the entry is written into it), so an identical step of
+another run (the trials of a sweep starting together) waits for it and then finds its outputs in the
+cache instead of running too. The OS drops the lock when its holder exits, so a killed runner never
+leaves the others waiting. (Entries that a hit rewrites, `add_copies`, are written to a temporary file
+and renamed over the entry.)
 """
 
 from __future__ import annotations
