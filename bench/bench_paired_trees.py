@@ -2,7 +2,7 @@
 one pipeline, alternating between a runner service that runs tree A and one that runs tree B.
 
     python bench/bench_paired_trees.py BASE_TREE OTHER_TREE [--pairs 60] [--gap 0] [--steps 1]
-        [--cells] [--cache] [--cwd FOLDER]
+        [--cells] [--cache [--cache-other-only]] [--cwd FOLDER]
 
 On a shared machine the load moves a whole benchmark's median by 2x from one run to the next, so two
 trees benchmarked one after the other cannot be told apart. Here one client process (this checkout's
@@ -105,6 +105,11 @@ def main() -> None:
     parser.add_argument(
         "--cache", action="store_true", help="cache on, a new x each run: every step a miss that keys it"
     )
+    parser.add_argument(
+        "--cache-other-only",
+        action="store_true",
+        help="with --cache: the base tree runs with the cache off (one tree given twice: the cache's cost)",
+    )
     parser.add_argument("--cwd", type=Path, default=None, help="run from here (the steps' working folder)")
     args = parser.parse_args()
     os.environ.setdefault("JUPYTER_MLOPS_SERVICE_IDLE_S", "60")
@@ -119,8 +124,9 @@ def main() -> None:
     def one(k: str) -> float:
         local._runner_pythonpath = lambda: trees[k]  # the tree this home's service is started with
         arguments = {"x": next(fresh)} if args.cache else {}
+        cache = args.cache and not (args.cache_other_only and k == "base")
         start = time.perf_counter()
-        run = mlops.run(spec, arguments, backend=backends[k], cache=args.cache).wait()
+        run = mlops.run(spec, arguments, backend=backends[k], cache=cache).wait()
         took = time.perf_counter() - start
         if run.state is not RunState.SUCCEEDED:
             raise SystemExit(f"{k}: run {run.id} {run.state.value}: {run.error}")
@@ -150,7 +156,8 @@ def main() -> None:
     diffs = [o - b for o, b in zip(walls["other"], walls["base"], strict=True)]
     won = sum(d < 0 for d in diffs)
     print(
-        f"{args.steps}-step {'cell ' if args.cells else ''}chain, cache {'on' if args.cache else 'off'}, "
+        f"{args.steps}-step {'cell ' if args.cells else ''}chain, cache "
+        f"{'off/on' if args.cache and args.cache_other_only else 'on' if args.cache else 'off'}, "
         f"from {os.getcwd()}, other - base per pair: median {statistics.median(diffs) * 1000:+.1f} ms; "
         f"other faster in {won} of {args.pairs}; load average {load[0]:.1f} {load[1]:.1f}"
     )

@@ -8,7 +8,8 @@ changed. Listing the folders is what is saved: a folder's names are listed again
 changed (adding, removing or renaming a file in it changes its mtime) or changed too recently for its
 mtime to be trusted (RACY_S). A step run from a folder holding a large package (the repository's root,
 whose `jupyter_mlops/` every notebook step imports) paid ~1.6 ms of CPU a step walking it with
-`os.walk` and `os.path.relpath` before (issue 15).
+`os.walk` and `os.path.relpath` before (issue 15). That package, when it is the one this process
+runs, is keyed as an installed jupyter_mlops is: by the step runtime's digest.
 """
 
 from __future__ import annotations
@@ -45,10 +46,27 @@ def local_modules_digest(source: str, working_dir: str) -> str | None:
             relatives = package_files(working_dir, name)
         else:
             continue  # `kfp`, `typing`, `numpy`: not in the folder (no stat per import and step)
+        if name == _RUNNING and _is_running_package(prefix + name):
+            continue  # the tool itself (a notebook run from its repository): keyed by its runtime
         found.extend((relative, _file_digest(prefix + relative)) for relative in relatives)
     if not found:
         return None
     return _digest(tuple(found))
+
+
+_RUNNING = __name__.split(".")[0]  # jupyter_mlops
+_RUNNING_FOLDER = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _is_running_package(path: str) -> bool:
+    """Whether `path` is the folder of the jupyter_mlops this process runs. Steps import it as they
+    import an installed jupyter_mlops, and the cache keys it the same way: by the step runtime's
+    digest (`cache.step_runtime_digest`, the `runtime` of a key), not file by file as the notebook's
+    own modules (~200 stats a step, run from the repository's root)."""
+    try:
+        return os.path.samefile(path, _RUNNING_FOLDER)
+    except OSError:
+        return False
 
 
 @functools.lru_cache(maxsize=64)

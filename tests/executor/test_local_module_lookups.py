@@ -104,3 +104,28 @@ def test_a_packages_files_are_those_the_notebook_ships(tmp_path: Path) -> None:
     assert package_files(str(tmp_path), "pkg") == local_module_files(str(tmp_path), "pkg")
     assert package_files(str(tmp_path), "pkg")[:3] == ["pkg/__init__.py", "pkg/c.py", "pkg/x.py"]
     assert "pkg/linked/m.py" not in package_files(str(tmp_path), "pkg")
+
+
+def test_the_running_jupyter_mlops_in_the_folder_is_keyed_by_its_runtime_as_when_installed(
+    tmp_path: Path,
+) -> None:
+    """Run from the repository's root, every notebook step imports the `jupyter_mlops/` found there: the
+    package the runner itself runs. Its keys take it as they take an installed one (the step runtime's
+    digest, `runtime`), not as the notebook's own module: looking at its 200 files cost each step
+    ~0.5 ms. Another folder of that name (not the running package) is still the notebook's own."""
+    running = Path(cache.__file__).resolve().parents[1]
+    source = "from jupyter_mlops.step_runtime.run import _mlops_run_step\nimport helpers\n"
+    here = tmp_path / "repo"
+    here.mkdir()
+    (here / "jupyter_mlops").symlink_to(running, target_is_directory=True)
+    assert cache.local_modules_digest(source, str(here)) is None
+    (here / "helpers.py").write_text("x = 1\n")
+    assert cache.local_modules_digest(source, str(here)) is not None  # the notebook's own: keyed
+
+    other = tmp_path / "fork"
+    (other / "jupyter_mlops").mkdir(parents=True)
+    (other / "jupyter_mlops" / "__init__.py").write_text("")
+    first = cache.local_modules_digest(source, str(other))
+    assert first is not None
+    (other / "jupyter_mlops" / "__init__.py").write_text("changed = True\n")
+    assert cache.local_modules_digest(source, str(other)) not in (None, first)
