@@ -20,13 +20,14 @@ class OutputsElsewhere(Unsupported, KeyError):
 class RemoteOutputs(dict[str, Any]):
     def __init__(self, outputs: dict[str, Any], artifacts: list[ArtifactInfo], run_url: str) -> None:
         super().__init__(outputs)
+        self._local = outputs  # (says why a step has none)
         self._artifacts = artifacts
         self._run_url = run_url
 
     def __missing__(self, step: str) -> Any:
         stored = [a for a in self._artifacts if a.step == step]
         if not stored:
-            raise KeyError(step)
+            return self._local[step]  # raises, saying why
         where = ", ".join(f"{a.name}: {a.uri}" for a in stored)
         raise OutputsElsewhere(
             f"step {step!r} stored its values as artifacts in the cluster's object store ({where}), "

@@ -93,7 +93,7 @@ class Run:
         artifacts = self.backend.artifacts(self.id)
         result_names = {name: s.result_name for name, s in sources.items()}
         fetch = getattr(self.backend, "local_artifact", None)  # kfp: artifact bytes, downloaded on first use
-        outputs = step_outputs(
+        outputs: dict[str, StepOutputs] = step_outputs(
             self.id,
             info.steps,
             artifacts,

@@ -408,13 +408,28 @@ def test_imports_bind_names_and_record_modules() -> None:
     assert analysis.reads == frozenset()
 
 
-def test_star_import_is_refused_with_advice() -> None:
-    with pytest.raises(CellError) as raised:
-        cell("x = 1\nfrom numpy import *")
-    message = str(raised.value)
-    assert raised.value.cell == "c"
-    assert raised.value.line == 2
-    assert "from numpy import a, b" in message
+def test_a_star_import_binds_the_names_the_module_gives_it() -> None:
+    import math
+
+    analysis = cell("from math import *\nroot = sqrt(x) + pi\n")
+    public = {n for n in vars(math) if not n.startswith("_")}
+    assert {"sqrt", "pi", "root"} <= analysis.binds and public <= analysis.binds
+    assert analysis.reads == {"x"}  # sqrt and pi are the import's, not inputs
+    assert analysis.imports["sqrt"] == "math"
+    analysis = cell("from json import *\ntext = dumps(x)\n")  # a module's __all__ decides
+    assert {"dumps", "loads", "JSONDecodeError"} <= analysis.binds and "codecs" not in analysis.binds
+
+
+def test_a_star_import_whose_names_cannot_be_known_is_refused_with_advice() -> None:
+    for source, why in [
+        ("x = 1\nfrom no_such_module_here import *", "importing no_such_module_here failed here"),
+        ("x = 1\nfrom .helpers import *", "a relative import"),
+    ]:
+        with pytest.raises(CellError) as raised:
+            cell(source)
+        message = str(raised.value)
+        assert raised.value.cell == "c" and raised.value.line == 2, message
+        assert why in message and "import a, b" in message, message
 
 
 def test_relative_and_future_imports_name_no_module() -> None:

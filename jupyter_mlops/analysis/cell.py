@@ -1,8 +1,8 @@
 """What a notebook cell does with names: the facts the pipeline's data flow is inferred from.
 
 `analyze_cell` turns the cell's IPython source into plain Python (`cell_python`), parses and
-compiles it (so syntax errors surface with the user's line numbers), refuses `from m import *`
-(its names cannot be known), and walks it (`name_flow`).
+compiles it (so syntax errors surface with the user's line numbers), gives each `from m import *`
+the names it binds (`star_imports`), and walks it (`name_flow`).
 
 Choices worth knowing:
 - Annotations count as reads where Python 3.10-3.13 evaluates them: function signatures, and
@@ -25,11 +25,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from jupyter_mlops.analysis.alias_groups import code_names, shared_values
-from jupyter_mlops.analysis.cell_python import PythonSource, parse_python, syntax_error, to_python
+from jupyter_mlops.analysis.cell_python import parse_python, syntax_error, to_python
 from jupyter_mlops.analysis.changes import FunctionSummary
 from jupyter_mlops.analysis.flow import analyze_names
 from jupyter_mlops.analysis.function_summaries import summarize_functions
-from jupyter_mlops.errors import CellError
+from jupyter_mlops.analysis.star_imports import expand_star_imports
 
 # Calls whose value IPython would show as nothing worth keeping.
 _SILENT_CALLS = frozenset({"print", "display"})
@@ -118,7 +118,7 @@ def analyze_cell(
         compile(tree, f"<cell {cell}>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
     except SyntaxError as exc:
         raise syntax_error(python, exc, cell=cell) from None
-    _refuse_star_imports(tree, python, cell)
+    expand_star_imports(tree, python, cell)  # `from m import *`: the names it binds
     known = summarize_functions(tree, outside_code=outside_code, known=summaries)
     names = analyze_names(
         tree,
@@ -171,18 +171,6 @@ def analyze_cell(
         shares=shares,
         tree=tree,
     )
-
-
-def _refuse_star_imports(tree: ast.Module, python: PythonSource, cell: str) -> None:
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and any(alias.name == "*" for alias in node.names):
-            module = "." * node.level + (node.module or "")
-            raise CellError(
-                f"`from {module} import *` hides which names the step uses, so its inputs cannot be "
-                f"found. List the names you need: from {module} import a, b",
-                cell=cell,
-                line=python.user_line(node.lineno),
-            )
 
 
 def _has_lazy_annotations(tree: ast.Module) -> bool:

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from ..executor import worker_zygote
+from ..executor.processes import describe_exit
 from . import zygotes
 from .forked_runner import Spare, exit_when_done, fork_spare, leave_service, take_run
 from .service_freshness import Freshness, modules_stamp
@@ -42,6 +43,9 @@ from .zygotes import MAX_ZYGOTES, Zygote, memory_cap, note_runner_end, zygotes_w
 
 READ_TIMEOUT_S = 30.0  # a client that connects must send its request within this
 ZYGOTE_WAIT_S = 20.0  # a run of several steps importing a new set waits this long at most for its zygote
+# The step workers' zygote is started again when it dies, at most this many times in this many seconds
+# (a zygote that keeps dying is given up: runners then fork their workers themselves).
+WORKERS_RESTARTS = (3, 600.0)
 
 
 def warm_up() -> None:
@@ -94,6 +98,11 @@ class Service:
         self.freshness = Freshness()
         self.spare: Spare | None = None  # a runner forked ahead, waiting for a run (forked_runner.py)
         self.line = b""  # the request being handled, as it came (what a spare is handed)
+        self.workers: subprocess.Popen[bytes] | None = None  # the step workers' zygote
+        # runs waiting for a new zygote (its imports loading): answered when it is ready, while the
+        # service goes on serving others
+        self.waiting: list[_Waiting] = []
+        self.workers_started: list[float] = []  # when it was started again (WORKERS_RESTARTS)
 
     def serve(self, lock_fd: int, workers: subprocess.Popen[bytes] | None = None) -> None:
         """Serve until idle or stopped (`workers`: the step workers' zygote, which goes with it)."""
@@ -106,35 +115,39 @@ class Service:
         signal.signal(signal.SIGINT, self._stop)
         listener = self._listen()
         self.keep = [lock_fd, wake_r, wake_w, listener.fileno()]
-        if workers is not None and workers.stdin is not None:
-            self.keep.append(workers.stdin.fileno())
+        self._keep_workers(workers)
         print(f"runner service {os.getpid()} serves {self.address} (idle exit after {self.idle:g} s)",
               flush=True)  # fmt: skip
         try:
             while not self.stopping:
                 try:
                     zygotes = [z.fileno() for z in self.zygotes.values()]
-                    readable, _, _ = select.select([listener.fileno(), wake_r, *zygotes], [], [], 1.0)
+                    readable, _, _ = select.select(
+                        [listener.fileno(), wake_r, *zygotes], [], [], self._select_timeout()
+                    )
                 except InterruptedError:
                     readable = []
                 if wake_r in readable:
                     _drain(wake_r)
                 self._reap()
                 self._hear_zygotes(readable)
+                self._answer_waiting()
                 if listener.fileno() in readable:
                     self._accept(listener)
                 if self.spare is None and not self.stopping:
                     self.spare = fork_spare(self._ours(), str(self.address), self.home)  # for the next run
-                busy = self.runners or any(z.runners for z in self.zygotes.values())
+                busy = self.runners or self.waiting or any(z.runners for z in self.zygotes.values())
                 if not busy and time.monotonic() - self.last_request > self.idle:
                     break
         finally:
+            for waiting in self.waiting:  # (stopped while they waited: told, not left hanging)
+                waiting.answer({"error": "the runner service stopped"})
             self._close(listener)
             for zygote in self.zygotes.values():
                 zygote.close()
             self._let_spare_go()
-            if workers is not None and workers.stdin is not None:
-                workers.stdin.close()  # it exits once the workers it forked have ended
+            if self.workers is not None and self.workers.stdin is not None:
+                self.workers.stdin.close()  # it exits once the workers it forked have ended
         print(f"runner service {os.getpid()} exits ({len(self.runners)} runs going on)", flush=True)
 
     def _stop(self, signum: int, frame: object) -> None:
@@ -191,16 +204,41 @@ class Service:
                 reply = self._handle(request, conn)
             except Exception as exc:
                 reply = {"error": f"{type(exc).__name__}: {exc}"}
-            try:
-                conn.sendall(json.dumps(reply).encode() + b"\n")
-            except OSError:
-                pass
+            if reply is _DEFERRED:  # answered once its zygote is ready (_answer_waiting)
+                self.waiting[-1].conn = conn.dup()
+            else:
+                _send(conn, reply)
         self.last_request = time.monotonic()
+
+    def _select_timeout(self) -> float:
+        if not self.waiting:
+            return 1.0
+        return max(0.0, min(1.0, min(w.deadline for w in self.waiting) - time.monotonic()))
+
+    def _answer_waiting(self) -> None:
+        """Runs whose zygote is now ready (or cannot be, or took too long) are started and answered."""
+        for waiting in list(self.waiting):
+            zygote = waiting.zygote
+            done = zygote.ready or zygote.refused is not None or zygote.key not in self.zygotes
+            if not done and time.monotonic() < waiting.deadline:
+                continue
+            self.waiting.remove(waiting)
+            kept = zygote.ready and zygote.refused is None and zygote.key in self.zygotes
+            if kept and sum(z.rss_mb() for z in self.zygotes.values()) > memory_cap():
+                self._make_room()  # over the cap with it: the least recently used go, maybe it
+            ready = zygote if kept and zygote.key in self.zygotes else None
+            self.line = waiting.line
+            try:
+                reply = self._start(waiting.request, waiting.fileno(), ready)
+            except Exception as exc:
+                reply = {"error": f"{type(exc).__name__}: {exc}"}
+            waiting.answer(reply)
+            self.last_request = time.monotonic()
 
     def _handle(self, request: dict[str, Any], conn: socket.socket) -> dict[str, Any]:
         if request.get("op") == "ping":
             idle = max(0.0, self.idle - (time.monotonic() - self.last_request))
-            runs = len(self.runners) + sum(len(z.runners) for z in self.zygotes.values())
+            runs = len(self.runners) + len(self.waiting) + sum(len(z.runners) for z in self.zygotes.values())
             preloaded = [list(z.modules) for z in self.zygotes.values()]
             waiting = self.spare.pid if self.spare is not None else None  # not a run (forked_runner.py)
             return {"pid": os.getpid(), "runs": runs, "idle": idle, "zygotes": preloaded, "spare": waiting}
@@ -212,6 +250,13 @@ class Service:
             self.stopping = True
             return {"error": f"{changed} changed since the service loaded it", "stale": True}
         zygote = self._zygote_for(request, conn.fileno())
+        if isinstance(zygote, _Waiting):
+            self.waiting.append(zygote)
+            return _DEFERRED
+        return self._start(request, conn.fileno(), zygote)
+
+    def _start(self, request: dict[str, Any], conn: int, zygote: Zygote | None) -> dict[str, Any]:
+        """Start the run: from its zygote, else in the spare runner, else in a runner forked now."""
         if zygote is not None:
             try:
                 return zygote.fork_runner(request)
@@ -228,14 +273,15 @@ class Service:
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:
-            _runner(request, [*self._ours(), conn.fileno()], str(self.address))
+            _runner(request, [*self._ours(), conn], str(self.address))
         self.runners[pid] = {k: request.get(k) for k in ("run_id", "home", "run_dir")}
         return {"pid": pid, "started": process_start_time(pid)}
 
     def _ours(self) -> list[int]:
         """The service's descriptors, none of which a process it forks may keep."""
         spare = [self.spare.write] if self.spare is not None and self.spare.write >= 0 else []
-        return [*self.keep, *spare, *(z.fileno() for z in self.zygotes.values())]
+        waiting = [w.fileno() for w in self.waiting if w.conn is not None]
+        return [*self.keep, *spare, *waiting, *(z.fileno() for z in self.zygotes.values())]
 
     def _let_spare_go(self) -> None:
         """At the service's end: its spare reads end-of-file and exits; reaped here, so that it is
@@ -257,8 +303,9 @@ class Service:
                 deadline = float("inf")
             time.sleep(0.002)
 
-    def _zygote_for(self, request: dict[str, Any], conn: int) -> Zygote | None:
-        """The ready zygote with the run's imports loaded; starts one (for later runs) if none."""
+    def _zygote_for(self, request: dict[str, Any], conn: int) -> Zygote | _Waiting | None:
+        """The ready zygote with the run's imports loaded; starts one (for later runs) if none, and
+        when several of the run's steps import them, the run waits for it (a `_Waiting`)."""
         if not zygotes_wanted() or not request.get("documents"):
             return None
         import importlib.util
@@ -292,32 +339,12 @@ class Service:
                 return None  # this run goes as before; the next ones find the modules loaded
             # Several of its steps import them: importing once, then forking each, beats importing in
             # each step (a chain of 5 sklearn steps: ~2.5 s a step, against one import and ~0.3 s).
-            return self._when_ready(zygote)
+            # The run waits for it (at most ZYGOTE_WAIT_S); other requests are served meanwhile.
+            return _Waiting(request, self.line, zygote, time.monotonic() + ZYGOTE_WAIT_S)
         if zygote.stamp != modules_stamp(loaded):  # upgraded or edited since it loaded them
             self._drop(zygote)
             return None
         return zygote if zygote.ready and zygote.refused is None else None
-
-    def _when_ready(self, zygote: Zygote) -> Zygote | None:
-        """Wait (at most ZYGOTE_WAIT_S) for a new zygote to have its modules loaded; None if it cannot
-        hold them or takes longer (the run then goes as without it). Other clients wait meanwhile."""
-        deadline = time.monotonic() + ZYGOTE_WAIT_S
-        while not zygote.ready and zygote.refused is None:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return None
-            try:
-                readable, _, _ = select.select([zygote.fileno()], [], [], left)
-            except InterruptedError:
-                continue
-            if readable:
-                zygote.read(block=False)
-        if zygote.refused is not None:
-            self._hear_zygotes([zygote.fileno()])  # logged, remembered as refused, dropped
-            return None
-        if sum(z.rss_mb() for z in self.zygotes.values()) > memory_cap():
-            self._make_room()  # over the cap with it: the least recently used go, maybe it
-        return zygote if zygote.key in self.zygotes else None
 
     def _make_room(self) -> None:
         """At most MAX_ZYGOTES - 1 before a new one, and the memory cap kept (least recently used first)."""
@@ -354,7 +381,38 @@ class Service:
             if self.spare is not None and pid == self.spare.pid:  # it died waiting: forked again
                 self.spare.close()
                 self.spare = None
+            if self.workers is not None and pid == self.workers.pid:
+                self._workers_ended(status)
+                continue
             note_runner_end(self.runners.pop(pid, None), pid, status)
+
+    def _keep_workers(self, workers: subprocess.Popen[bytes] | None) -> None:
+        self.workers = workers
+        if workers is not None and workers.stdin is not None:
+            self.keep.append(workers.stdin.fileno())  # (closed in forked runners, as all of ours)
+
+    def _workers_ended(self, status: int) -> None:
+        """The step workers' zygote died (killed, out of memory): its workers go on (they are their
+        runs'), runners meanwhile fork their own, and a new zygote is started unless this one is the
+        latest of too many (WORKERS_RESTARTS)."""
+        ended = self.workers
+        assert ended is not None
+        ended.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        if ended.stdin is not None:
+            self.keep.remove(ended.stdin.fileno())
+            ended.stdin.close()
+        self.workers = None
+        times, window = WORKERS_RESTARTS
+        now = time.monotonic()
+        self.workers_started = [t for t in self.workers_started if now - t < window]
+        how = describe_exit(ended.returncode)
+        if self.stopping or len(self.workers_started) >= times:
+            print(f"step workers' zygote {ended.pid} {how}; not started again", flush=True)
+            return
+        self.workers_started.append(now)
+        self._keep_workers(worker_zygote.launch(str(self.address)))
+        again = f"started again as {self.workers.pid}" if self.workers is not None else "not started again"
+        print(f"step workers' zygote {ended.pid} {how}; {again}", flush=True)
 
 
 def _runner(request: dict[str, Any], close: list[int], address: str, preloaded: bool = False) -> None:
@@ -366,6 +424,33 @@ def _runner(request: dict[str, Any], close: list[int], address: str, preloaded: 
         return take_run(request, address, preloaded=preloaded)
 
     exit_when_done(work)
+
+
+_DEFERRED: dict[str, Any] = {}  # _handle's reply for a run that waits for its zygote
+
+
+class _Waiting:
+    """A run request waiting for the zygote that loads its imports (answered by _answer_waiting)."""
+
+    def __init__(self, request: dict[str, Any], line: bytes, zygote: Zygote, deadline: float) -> None:
+        self.request, self.line, self.zygote, self.deadline = request, line, zygote, deadline
+        self.conn: socket.socket | None = None  # the client's connection, kept open until answered
+
+    def fileno(self) -> int:
+        return self.conn.fileno() if self.conn is not None else -1
+
+    def answer(self, reply: dict[str, Any]) -> None:
+        if self.conn is not None:
+            with self.conn:
+                _send(self.conn, reply)
+            self.conn = None
+
+
+def _send(conn: socket.socket, reply: dict[str, Any]) -> None:
+    try:
+        conn.sendall(json.dumps(reply).encode() + b"\n")
+    except OSError:
+        pass  # the client gave up
 
 
 def _read_line(conn: socket.socket) -> bytes:

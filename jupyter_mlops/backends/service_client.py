@@ -198,8 +198,8 @@ def describe(home: Path) -> str:
     try:
         reply = _ask(address, {"op": "ping"}, PING_WAIT_S)
     except Unanswered as exc:
-        if isinstance(exc.__cause__, TimeoutError):  # it listens and is busy (e.g. a first run waiting
-            return (  # for its preloaded modules: runs handed to it meanwhile wait their turn)
+        if isinstance(exc.__cause__, TimeoutError):  # it listens, but is slow to answer (a machine
+            return (  # under heavy load, a service stopped in a debugger)
                 f"runner service (running, busy: it did not answer within {PING_WAIT_S:g} s; runs "
                 f"handed to it wait their turn; socket {address})"
             )

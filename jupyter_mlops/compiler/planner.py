@@ -15,6 +15,7 @@ from ..analysis.cell import CellAnalysis
 from ..analysis.dependencies import Override, infer_dependencies, topological_order
 from ..analysis.file_order import FILES_LABEL, file_order
 from ..analysis.relative_paths import relative_paths_in
+from ..analysis.step_local_values import step_local_value
 from ..analysis.value_kinds import ARTIFACT, bindings, import_statements, output_kind
 from ..errors import CellError, CellErrors, PipelineError, raise_all
 from .plan import PROVIDED, Note, PipelinePlan, StepPlan, kfp_name
@@ -119,6 +120,17 @@ def _plain_cells_hint(pipeline: Pipeline) -> Callable[[str], str | None] | None:
     return lambda name: missing_name_hint(name, pipeline.plain_cells)
 
 
+def _made_by_step_code(tree: ast.Module, var: str, setup_names: set[str]) -> str | None:
+    """How `var` is made from code its step defines (a value no later step can load), else None."""
+    made = step_local_value(tree, var)
+    if made is None or made[1] in setup_names:  # (a setup cell's class of that name: loadable)
+        return None
+    what, definition = made
+    if what == "instance":
+        return f"an instance of class {definition!r}"
+    return f"the {what} {definition!r}"
+
+
 def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
     """The pipeline's plan; every problem found in its cells is raised at once (`errors.raise_all`)."""
     if not pipeline.steps:
@@ -175,6 +187,16 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
                     CellError(
                         f"uses {var!r}, a {what} defined in step {producer!r}; steps pass data, not code. "
                         "Move it into the %%pipeline setup cell so every step has it.",
+                        cell=name,
+                        line=by_name[name].read_lines.get(var),
+                    )
+                )
+            elif (made := _made_by_step_code(trees[producer], var, setup_names)) is not None:
+                errors.append(
+                    CellError(
+                        f"uses {var!r}, {made} defined in step {producer!r}: a later step cannot load it "
+                        "(steps pass data, not code). Move that definition into the %%pipeline setup cell "
+                        "so every step has it.",
                         cell=name,
                         line=by_name[name].read_lines.get(var),
                     )
@@ -256,7 +278,7 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
             )
     position = {SETUP_CELL: -1, **{s.name: i for i, s in enumerate(pipeline)}}
     errors = [_in_setup_cell(pipeline, e) if e.cell == SETUP_CELL else e for e in errors]
-    raise_all(sorted(errors, key=lambda e: _cell_position(position, e.cell)))
+    raise_all(sorted(errors, key=lambda e: (_cell_position(position, e.cell), e.line or 0)))
     edges: list[tuple[str, str, str]] = []
     for name in order:
         by_producer: dict[str, list[str]] = {}

@@ -316,21 +316,47 @@ def _in_a_loop_of_its_own(coroutine: Any) -> Any:
     """Run a cell body that awaits at its top level (IPython runs such a cell through its
     `loop_runner`). The magic's cell is itself being run by the kernel's event loop, which cannot run
     another coroutine to its end from inside: the body runs in an event loop of its own, in a thread,
-    while this one waits (the body's output still goes to this cell)."""
+    while this one waits (the body's output still goes to this cell). An interrupt (Ctrl+C, the
+    kernel's stop button) cancels the body's task, lets its cleanup run for a moment, and stops the
+    cell with KeyboardInterrupt, as a plain awaiting cell would."""
     import asyncio
     import threading
 
     outcome: dict[str, Any] = {}
+    running: dict[str, Any] = {}
+    started = threading.Event()
+
+    async def body() -> Any:
+        running["loop"], running["task"] = asyncio.get_running_loop(), asyncio.current_task()
+        started.set()
+        return await coroutine
 
     def run() -> None:
         try:
-            outcome["value"] = asyncio.run(coroutine)
+            outcome["value"] = asyncio.run(body())
         except BaseException as exc:  # raised again in the caller's thread, as the runner would
             outcome["error"] = exc
+        finally:
+            started.set()
 
-    thread = threading.Thread(target=run, name="mlops-cell-await")
+    thread = threading.Thread(target=run, name="mlops-cell-await", daemon=True)
     thread.start()
-    thread.join()
+    try:
+        thread.join()
+    except KeyboardInterrupt:
+        started.wait(_CANCEL_WAIT_S)
+        if "task" in running:
+            try:
+                running["loop"].call_soon_threadsafe(running["task"].cancel)
+            except RuntimeError:  # its loop has closed: the body ended meanwhile
+                pass
+        thread.join(_CANCEL_WAIT_S)  # its `finally:`/`except CancelledError:` blocks run
+        raise
     if "error" in outcome:
         raise outcome["error"]
     return outcome.get("value")
+
+
+# How long an interrupted awaiting cell waits for its cancelled body to clean up (a second Ctrl+C
+# stops the wait at once).
+_CANCEL_WAIT_S = 5.0

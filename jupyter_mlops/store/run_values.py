@@ -184,6 +184,9 @@ class StepOutputs(Mapping[str, Any]):
             return repr(self._plain[name])
         meta = self._artifacts[name].metadata
         kind = str(meta.get("type") or self._artifacts[name].type)
+        shown = _small_value_shown(meta, kind)
+        if shown is not None:
+            return shown
         shape = meta.get("shape")
         extra = f" {tuple(shape)}" if isinstance(shape, list) else ""
         extra += f" {meta['dtype']}" if meta.get("dtype") else ""
@@ -197,6 +200,22 @@ class StepOutputs(Mapping[str, Any]):
         p.text(repr(self))
 
 
+def _small_value_shown(meta: Mapping[str, Any], kind: str) -> str | None:
+    """A number, bool or short string stored as JSON, as its repr (its preview holds all of it: no file
+    is read); None for anything else, which is described by its type and shape instead."""
+    preview = meta.get("preview")
+    if meta.get("format") != "json" or not isinstance(preview, dict) or preview.get("kind") != "text":
+        return None
+    text = preview.get("text")
+    if not isinstance(text, str):
+        return None
+    if kind in ("int", "float", "bool", "NoneType"):
+        return text if "\u2026" not in text else None  # (a cut one ends with an ellipsis)
+    if kind == "str" and preview.get("length") == len(text) and len(text) <= 80:
+        return repr(text)
+    return None
+
+
 def step_outputs(
     run_id: str,
     steps: list[StepInfo],
@@ -205,13 +224,13 @@ def step_outputs(
     *,
     result_names: Mapping[str, str | None] | None = None,
     fetch: Callable[[ArtifactInfo], ArtifactInfo] | None = None,
-) -> dict[str, StepOutputs]:
+) -> RunOutputs:
     """Step name -> its outputs, for the steps that produced any the user made. `variables`: per
     step, output argument -> the user's variable (from the compiled step, `step_sources`)."""
     by_step: dict[str, list[ArtifactInfo]] = {}
     for artifact in artifacts:
         by_step.setdefault(artifact.step, []).append(artifact)
-    out: dict[str, StepOutputs] = {}
+    out = RunOutputs(run_id, steps)
     for step in steps:
         if not step.outputs:
             continue
@@ -221,3 +240,40 @@ def step_outputs(
         if len(outputs):
             out[step.name] = outputs
     return out
+
+
+class NoOutputs(KeyError):
+    """`run.outputs[step]` for a step with no values (also a KeyError): says why."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else "no outputs"
+
+
+class RunOutputs(dict[str, StepOutputs]):
+    """Step name -> its outputs; asking for a step that has none says why (no such step, not done,
+    failed, or it kept no values) instead of a bare KeyError."""
+
+    def __init__(self, run_id: str, steps: list[StepInfo]) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self._steps = {s.name: s for s in steps}
+
+    def __missing__(self, name: str) -> StepOutputs:
+        step = self._steps.get(name)
+        if step is None:
+            known = ", ".join(self._steps) or "none"
+            raise NoOutputs(f"run {self.run_id} has no step {name!r} (its steps: {known})")
+        state = step.state.value
+        if not step.state.terminal:
+            raise NoOutputs(
+                f"step {name!r} of run {self.run_id} is {state}: its values are here once it has "
+                "succeeded (run.wait() first)"
+            )
+        if step.state.value in ("FAILED", "SKIPPED", "CANCELED", "CANCELING"):
+            error = f" ({step.error})" if step.error else ""
+            raise NoOutputs(f"step {name!r} of run {self.run_id} {state}{error}: it stored no values")
+        raise NoOutputs(
+            f"step {name!r} of run {self.run_id} kept no values: a step keeps the values that later "
+            "steps read and its cell's last value; to keep one, end the cell with it or list it in "
+            "the step's --outputs"
+        )

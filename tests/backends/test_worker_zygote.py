@@ -98,15 +98,49 @@ def test_a_step_worker_killed_mid_run_fails_its_step_with_how_it_ended(home: Pat
     assert "SIGKILL" in (step.error or ""), step.error
 
 
-def test_without_the_zygote_a_runner_forks_its_own_worker(home: Path) -> None:
+def killed(zygote: psutil.Process) -> None:
+    zygote.send_signal(signal.SIGKILL)  # (as the kernel's out-of-memory killer would)
+    wait_until(lambda: not alive(zygote), 60, "the zygote to die")
+
+
+def new_zygote(service: int, dead: int) -> psutil.Process:
+    def started() -> psutil.Process | None:
+        zygote = workers_zygote(service)
+        return zygote if zygote is not None and zygote.pid != dead else None
+
+    found: psutil.Process = wait_until(started, 60, "a new step workers' zygote")
+    return found
+
+
+def test_a_zygote_that_dies_is_started_again_and_steps_are_forked_from_the_new_one(home: Path) -> None:
     backend = LocalBackend(home)
     loaded_in_steps(backend)
+    first = ready_zygote(home)
+    killed(first)
+    service = service_pid(home)
+    again = new_zygote(service, first.pid)
+    ready_zygote(home)
+    loaded_in_steps(backend)  # (the spare runner, forked before, had its worker from the dead zygote)
+    needed = ["kfp.dsl.executor_main", "jupyter_mlops.step_runtime.run"]
+    assert loaded_in_steps(backend) == [needed, needed]  # forked from the new zygote again
+    assert again.ppid() == service
+
+
+def test_a_zygote_that_keeps_dying_is_given_up_and_runners_fork_their_own_workers(home: Path) -> None:
+    from jupyter_mlops.backends.runner_service import WORKERS_RESTARTS
+
+    backend = LocalBackend(home)
+    loaded_in_steps(backend)
+    service = service_pid(home)
     zygote = ready_zygote(home)
-    zygote.send_signal(signal.SIGKILL)  # its socket stays behind: nobody answers there
-    wait_until(lambda: not alive(zygote), 60, "the zygote to die")
-    loaded_in_steps(backend)  # (the spare runner, forked before, had its worker from the zygote then)
+    for _ in range(WORKERS_RESTARTS[0]):  # each death within the window is followed by a new zygote
+        killed(zygote)
+        zygote = new_zygote(service, zygote.pid)
+    killed(zygote)  # one death too many: none is started
+    loaded_in_steps(backend)  # (the spare runner)
     found = loaded_in_steps(backend)
     assert all("jupyter_mlops.store" in names for names in found), found  # forked from the runner
+    assert workers_zygote(service) is None
 
 
 def test_the_zygote_goes_with_the_service_once_its_workers_are_done(

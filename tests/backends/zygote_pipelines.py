@@ -60,3 +60,16 @@ def read_version() -> int:
 @dsl.pipeline(name="version-probe")
 def version_probes() -> int:
     return read_version().output
+
+
+@dsl.component(base_image=IMAGE)
+def gated() -> int:
+    import gatedmod  # a module on PYTHONPATH whose import waits until the test opens its gate
+
+    return int(gatedmod.VALUE)
+
+
+@dsl.pipeline(name="gated")
+def gated_pair() -> int:
+    first = gated()
+    return gated().after(first).output

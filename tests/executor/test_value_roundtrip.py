@@ -148,6 +148,35 @@ def test_arrays_of_every_dtype_and_layout_come_back_exactly(array: np.ndarray) -
 
 
 @FAST
+@given(arrays())
+def test_large_arrays_written_in_pieces_and_mapped_when_loaded_come_back_exactly(array: np.ndarray) -> None:
+    from jupyter_mlops.step_runtime import values
+
+    with pytest.MonkeyPatch.context() as patch:  # every array counts as large here
+        patch.setattr(values, "_MLOPS_PIECE_BYTES", 3)
+        patch.setattr(values, "_MLOPS_MAP_BYTES", 0)
+        loaded, meta = roundtrip(array)
+    assert_same(array, loaded)
+    assert meta["format"] == "npy"
+
+
+def test_a_mapped_array_is_the_steps_own_to_change() -> None:
+    """A large array is mapped copy-on-write when a step loads it: a plain writable ndarray at once,
+    whose changes stay in the step (the stored value, which other steps and runs read, is unchanged)."""
+    from jupyter_mlops.step_runtime.values import _MLOPS_MAP_BYTES
+
+    array = np.arange(_MLOPS_MAP_BYTES // 8 + 1, dtype=np.float64)
+    with tempfile.TemporaryDirectory() as tmp:
+        meta = _mlops_save(tmp + "/v", array, "make", "v", set())
+        first = _mlops_load(tmp + "/v", "use", "v", meta)
+        assert type(first) is np.ndarray and first.flags.writeable and isinstance(first.base, np.memmap)
+        first += 1
+        again = _mlops_load(tmp + "/v", "use", "v", meta)
+        assert again[0] == 0.0 and again[-1] == array[-1] and first[0] == 1.0
+        np.testing.assert_array_equal(np.load(tmp + "/v/value.npy"), array)
+
+
+@FAST
 @given(st.lists(values, min_size=0, max_size=5))
 def test_object_arrays_come_back_exactly(items: list[Any]) -> None:
     array = np.empty(len(items), dtype=object)

@@ -103,7 +103,7 @@ def test_a_trial_without_the_metric_fails_and_says_which_metrics_there_are(
 
 
 def test_sweeps_started_in_the_same_second_without_a_name_get_distinct_names(
-    backend: LocalBackend, monkeypatch: pytest.MonkeyPatch
+    backend: LocalBackend, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """A made-up name (pipeline + the second) gets a suffix when taken; a name the user gave does not:
     it is refused, pointing at resume. (The README's two sweep lines ran within one second once the
@@ -111,6 +111,7 @@ def test_sweeps_started_in_the_same_second_without_a_name_get_distinct_names(
     import jupyter_mlops.sweeps.handle as handle
 
     monkeypatch.setattr(handle.time, "strftime", lambda fmt, *a: "20261129-120000")  # one second
+    monkeypatch.chdir(tmp_path)  # (the steps write their count file in the working directory)
     first = sweep(quadratic_pipeline(), {"x": [3]}, metric="score", backend=backend, wait=True)
     second = sweep(quadratic_pipeline(), {"x": [3]}, metric="score", backend=backend, wait=True)
     assert first.name == "sweep-quad-20261129-120000"

@@ -1,0 +1,72 @@
+"""Values a later step certainly cannot load: made from code defined in the step that makes them.
+
+A step's outputs are stored (pickled) for the steps that read them; an instance of a class defined in
+the producing step, or that step's own function or class object, refers to code the reading step
+never runs (steps pass data, not code: only `%%pipeline setup` code runs in every step). Such a value
+fails when it is stored, at run time; found here from the code, the compile says so before the run.
+Only the certain case is reported: every binding of the name is `name = LocalClass(...)` (or
+`name = local_function` / `name = LocalClass`), nothing else binds it.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from .value_kinds import _module_level, bindings
+
+
+def step_local_value(tree: ast.Module, name: str) -> tuple[str, str] | None:
+    """(what, definition) if every value `name` gets at the step's top level comes from code the step
+    defines: ("instance", "Summary") for `name = Summary(...)`, ("function", "helper") for
+    `name = helper`, ("class", "Summary") for `name = Summary`; else None."""
+    how = bindings(tree)
+    if how.get(name) != {"assign"} or _bound_otherwise(tree, name):
+        return None
+    found: set[tuple[str, str]] = set()
+    for node in _module_level(tree):
+        if isinstance(node, ast.Assign):
+            if not any(_binds(target, name) for target in node.targets):
+                continue
+            if len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
+                return None  # unpacked or chained: not followed
+            value: ast.expr | None = node.value
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+            if not _binds(node.target, name):
+                continue
+            if isinstance(node, ast.AugAssign) or not isinstance(node.target, ast.Name):
+                return None
+            value = node.value
+        else:
+            continue
+        made = _made_from(value, how)
+        if made is None:
+            return None
+        found.add(made)
+    return min(found) if len(found) == 1 else None
+
+
+def _made_from(value: ast.expr | None, how: dict[str, set[str]]) -> tuple[str, str] | None:
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
+        made_by = value.func.id
+        return ("instance", made_by) if how.get(made_by) == {"class"} else None
+    if isinstance(value, ast.Name):
+        kinds = how.get(value.id)
+        if kinds == {"class"}:
+            return ("class", value.id)
+        if kinds == {"def"}:
+            return ("function", value.id)
+    return None
+
+
+def _binds(target: ast.expr, name: str) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(target))
+
+
+def _bound_otherwise(tree: ast.Module, name: str) -> bool:
+    """`name` bound by a walrus, or by a function that declares it global."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.NamedExpr) and node.target.id == name:
+            return True
+        if isinstance(node, ast.Global) and name in node.names:
+            return True
+    return False

@@ -1,0 +1,61 @@
+"""A value made from code its own step defines (an instance of a class the step defines, or the step's
+function itself) cannot be loaded by a later step: only setup code runs in every step. The compile says
+so, naming the cell and line that read it and the definition to move, instead of the run failing when
+the step stores it (tests/executor: the run-time error for the cases the code does not show)."""
+
+from __future__ import annotations
+
+import pytest
+
+from jupyter_mlops.compiler.planner import plan_pipeline
+from jupyter_mlops.errors import CellErrors
+from jupyter_mlops.notebook.workspace import Workspace
+
+MAKE = (
+    "from dataclasses import dataclass\n"
+    "@dataclass\n"
+    "class Summary:\n"
+    "    rows: int\n"
+    "def helper(x):\n"
+    "    return x + 1\n"
+    "summary = Summary(3)\n"
+    "if summary.rows > 2:\n"
+    "    summary = Summary(4)\n"
+    "f = helper\n"
+    "kind = Summary\n"
+    "total = helper(2)\n"
+)
+
+
+def workspace(make: str, use: str, setup: str | None = None) -> Workspace:
+    w = Workspace("local")
+    if setup is not None:
+        w.define_setup("", setup)
+    w.define_component("make", make)
+    w.define_component("use", use)
+    return w
+
+
+def test_reading_a_value_made_by_its_steps_own_class_or_function_is_a_compile_error() -> None:
+    use = "print(total)\nprint(summary.rows)\nprint(f(1), kind)\n"
+    with pytest.raises(CellErrors) as raised:
+        plan_pipeline(workspace(MAKE, use).active)
+    said = [(e.cell, e.line, str(e)) for e in raised.value.errors]
+    assert [(cell, line) for cell, line, _ in said] == [("use", 3), ("use", 4), ("use", 4)]
+    text = str(raised.value)
+    assert "cell use, line 3: uses 'summary', an instance of class 'Summary' defined in step 'make'" in text
+    assert "uses 'f', the function 'helper' defined in step 'make'" in text
+    assert "uses 'kind', the class 'Summary' defined in step 'make'" in text
+    assert "Move that definition into the %%pipeline setup cell" in text
+    assert "total" not in text  # a plain value the step's function returned travels as data
+
+
+def test_values_that_may_be_loadable_are_not_reported() -> None:
+    setup = "from dataclasses import dataclass\n@dataclass\nclass Summary:\n    rows: int\n"
+    made_elsewhere = "class Local:\n    pass\nsummary = Summary(3)\nvalue = Local()\nvalue = 5\n"
+    plan = plan_pipeline(workspace(made_elsewhere, "print(summary.rows, value)\n", setup).active)
+    assert set(plan.step("use").inputs) == {"summary", "value"}
+    # a class of the setup cell defined again in the step: the setup's one is there to load it
+    again = "@dataclass\nclass Summary:\n    rows: int\nsummary = Summary(3)\n"
+    plan = plan_pipeline(workspace(again, "print(summary.rows)\n", setup).active)
+    assert set(plan.step("use").inputs) == {"summary"}
