@@ -35,7 +35,7 @@ def _plan(steps):
         ),
         ([("a", "y = z\n"), ("b", "z = 1\n")], CellError, ["cell a", "'z'", "comes later"]),
         ([("a", "def f(v):\n    return v\n"), ("b", "y = f(2)\n")], CellError, ["cell b", "'f'", "setup"]),
-        ([("a", "from os import *\n")], CellError, ["cell a, line 2", "from os import *"]),
+        ([("a", "from no_such_mod import *\n")], CellError, ["cell a, line 2", "from no_such_mod import *"]),
         (
             [("a", "x = 1\n!pip install foo\n")],
             CellError,
