@@ -33,6 +33,7 @@ from .runner_liveness import process_start_time
 if TYPE_CHECKING:
     from ..executor.processes import ForkWorker
     from ..store import RunStore
+    from .thread_ahead import ThreadAhead
 
 _MAX_FD = 65536
 HAND_WAIT_S = 5.0  # how long the service waits for a spare to take a request (a large IR fills the pipe)
@@ -58,6 +59,7 @@ def take_run(
     worker: ForkWorker | None = None,
     store: RunStore | None = None,
     preloaded: bool = False,
+    heartbeat: ThreadAhead | None = None,
 ) -> int:
     """Become the runner of `request`'s run and run it to its end; the process's exit code. `worker`:
     a step worker this process forked ahead (a spare's), settled here for the run; `store`: the run
@@ -90,7 +92,9 @@ def take_run(
         else:
             worker = ready_worker(address, sys.executable, worker_log)
     artifact_root = Path(request["artifact_root"]) if request.get("artifact_root") else None
-    handed = Handed(documents=request.get("documents"), worker=worker, service=address, store=store)
+    handed = Handed(
+        documents=request.get("documents"), worker=worker, service=address, store=store, heartbeat=heartbeat
+    )
     return run(request["run_id"], Path(request["home"]), artifact_root, request.get("max_workers"), handed)
 
 
@@ -183,13 +187,16 @@ def _spare(read: int, close: list[int], address: str, home: Path) -> int:
     # thread), settled when the run comes
     worker = ready_worker(address, sys.executable, None) if fork_supported() else None
     store = _open_store(home)
+    from .thread_ahead import ThreadAhead
+
+    heartbeat = ThreadAhead("heartbeat")  # after the fork above: a fork copies only the forking thread
     data = bytearray()
     while chunk := os.read(read, 1 << 16):
         data += chunk
     os.close(read)
     if not data.strip():
         return 0  # the service let it go (its idle exit) or died
-    return take_run(json.loads(bytes(data)), address, worker, store)
+    return take_run(json.loads(bytes(data)), address, worker, store, heartbeat=heartbeat)
 
 
 def _open_store(home: Path) -> RunStore | None:

@@ -26,6 +26,7 @@ from ..store.logs import step_log_path
 from ..store.step_batches import record_steps
 from .last_words import LastWords
 from .runner_liveness import kill_leftovers, process_start_time, this_host
+from .thread_ahead import ThreadAhead
 
 if TYPE_CHECKING:
     from ..executor.processes import ForkWorker
@@ -121,10 +122,8 @@ def execute_run(
     run_dir = spec_path.parent
     cancel = stop.cancel
     done = threading.Event()
-    watcher = threading.Thread(
-        target=watch, args=(store, run_id, cancel, done), name="heartbeat", daemon=True
-    )
-    watcher.start()
+    watcher = handed.heartbeat if handed and handed.heartbeat else ThreadAhead("heartbeat")
+    watcher.give(lambda: watch(store, run_id, cancel, done))
     try:
         from ..executor.engine import ExecutionOptions, execute
         from ..ir.documents import read_spec
@@ -165,6 +164,7 @@ class Handed:
     worker: ForkWorker | None = None
     service: str | None = None  # the service's socket, recorded with the runner
     store: RunStore | None = None  # the store opened ahead (a spare's), if it is the run's
+    heartbeat: ThreadAhead | None = None  # the heartbeat's thread, started ahead (a spare's)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -219,11 +219,11 @@ class ForkWorker:
                 step = self._pending.get(int(message["id"]))
             if step is None:
                 continue
-            if "pid" in message:
-                step.pid = int(message["pid"])
-                step.started.set()
-            elif "status" in message or "code" in message:
-                if "code" in message:  # it said its code as it ended (worker.py: hear_done)
+            if "status" in message or "code" in message:
+                if "pid" in message and not step.started.is_set():  # the step's own word, first
+                    step.pid = int(message["pid"])
+                    step.started.set()
+                if "code" in message:  # it said its code as it ended (worker.py: hear_done, _Told)
                     step.code, step.clean = int(message["code"]), bool(message.get("clean"))
                 else:
                     step.code = os.waitstatus_to_exitcode(int(message["status"]))
@@ -231,6 +231,9 @@ class ForkWorker:
                     self._pending.pop(step.id, None)
                     self._unclean = self._unclean or not step.clean
                 step.ended.set()
+            elif "pid" in message:
+                step.pid = int(message["pid"])
+                step.started.set()
             elif "error" in message:
                 step.error = str(message["error"])
                 step.started.set()

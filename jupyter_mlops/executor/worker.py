@@ -29,6 +29,12 @@ nor the worker has a child besides the running steps, the step left nothing anyw
 SIGKILLs it (it was about to exit) and reports its end at once, without waiting for its process to be
 torn down, and the engine skips its scan of every process for the step's tag (leftovers.py). Otherwise
 the end is reported when the step is reaped, as before, and the engine scans.
+
+A step need not wait for the worker to tell its end: each step is a child subreaper too (as a pod's
+first process), so when, at its end, it has no child and runs no other thread, nothing it started runs
+anywhere, and it writes ``{"id", "pid", "code", "clean": true}`` on the worker's reply pipe itself
+before it exits (`_Told`); the engine takes the first word it gets of a step's end. The worker still
+hears the step, ends it and reaps it as above.
 """
 
 from __future__ import annotations
@@ -50,17 +56,20 @@ _PR_SET_CHILD_SUBREAPER = 36
 _DONE = struct.Struct("=ii")  # (pid, exit code): a step says it is done, on the worker's pipe
 
 
-def _die_with_parent() -> Callable[[int], None]:
+def _die_with_parent() -> Callable[[int], bool]:
     """For a forked child: ask the kernel for SIGKILL when this worker dies (an engine that lost its
-    worker cannot tell whether the step's pid is still the step's, so it cannot kill it itself)."""
+    worker cannot tell whether the step's pid is still the step's, so it cannot kill it itself), and
+    make the step a child subreaper, as a pod's first process: the orphans of what it starts stay in
+    its tree while it runs (True if they do)."""
     import ctypes
 
     prctl = ctypes.CDLL(None, use_errno=True).prctl
 
-    def arm(worker_pid: int) -> None:
+    def arm(worker_pid: int) -> bool:
         prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         if os.getppid() != worker_pid:  # the worker died between the fork and the prctl
             os._exit(1)
+        return int(prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)) == 0
 
     return arm
 
@@ -108,20 +117,25 @@ def _signal_step(pid: int, sig: int) -> None:
 def _run_child(
     request: dict[str, Any] | None,
     keep_fds: tuple[int, ...],
-    arm: Callable[[int], None],
+    arm: Callable[[int], bool],
     done: int,
     requests: int | None = None,
     preloaded: frozenset[str] = frozenset(),
+    tell: int = -1,
 ) -> None:
     """In the forked child: become a session leader, log to the step's file, run kfp's executor; once
     its output is flushed, say so on `done` (the worker may then end it, see `_clean_end`). A spare
     (`request` None) is forked ahead of its step: it readies itself, then reads its request from
-    `requests` (nothing: the worker is ending, and so does it)."""
+    `requests` (nothing: the worker is ending, and so does it). `tell`: the worker's own reply pipe to
+    the engine, on which the step tells its end itself when nothing of it can run on (`_Told`)."""
     code = 1
+    subreaper = False
+    told: _Told | None = None
     try:
+        told = _Told(done, tell)
         worker_pid = os.getppid()
         os.setsid()
-        arm(worker_pid)
+        subreaper = arm(worker_pid)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the only handler the worker changed
         signal.signal(signal.SIGINT, signal.default_int_handler)  # as a fresh interpreter (not a runner's)
         signal.set_wakeup_fd(-1)
@@ -137,6 +151,7 @@ def _run_child(
             if not data.strip():
                 os._exit(0)
             request = json.loads(bytes(data))
+        told.id = request["id"]
         log = os.open(request["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         os.dup2(log, 1)
         os.dup2(log, 2)
@@ -158,9 +173,66 @@ def _run_child(
         try:
             sys.stdout.flush()
             sys.stderr.flush()
-            os.write(done, _DONE.pack(os.getpid(), code))
+            if told is not None:
+                told.end(code, subreaper)
         finally:
             os._exit(code)
+
+
+class _Told:
+    """A step's word at its end. To its worker, on `done`: its pid and exit code (`_DONE`), after its
+    output is flushed. To the engine, on `tell` (its worker's reply pipe, a line of the worker's
+    protocol: ``{"id", "pid", "code", "clean": true}``), so that the engine goes on without waiting
+    for the worker to wake, hear the step and reply; said only when nothing the step started can still
+    run: the step is a child subreaper (the orphans of its tree are its children), has no child, and
+    runs no thread but the one saying it, which then only exits. Otherwise (a daemon thread, a process
+    left, a step killed before its end) the worker tells the end, as before. Nothing forked from the
+    step keeps `tell` (closed in their children), and nothing is written on a descriptor that is no
+    longer the pipe it was (the step's code closed it and opened a file of its own there)."""
+
+    def __init__(self, done: int, tell: int) -> None:
+        self.done, self.tell = done, tell
+        self.pipes = {fd: os.fstat(fd)[1:3] for fd in (done, tell) if fd >= 0}  # (inode, device)
+        self.id: int | None = None
+        if tell >= 0:
+            os.register_at_fork(after_in_child=self.forget)
+
+    def forget(self) -> None:
+        """In a process the step forks: `tell` is not its to write."""
+        fd, self.tell = self.tell, -1
+        if fd >= 0:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def end(self, code: int, subreaper: bool) -> None:
+        if subreaper and self.id is not None and self._still(self.tell) and _alone():
+            message = {"id": self.id, "pid": os.getpid(), "code": code, "clean": True}
+            os.write(self.tell, json.dumps(message).encode() + b"\n")
+        if self._still(self.done):
+            os.write(self.done, _DONE.pack(os.getpid(), code))
+
+    def _still(self, fd: int) -> bool:
+        try:
+            return fd >= 0 and os.fstat(fd)[1:3] == self.pipes[fd]
+        except OSError:
+            return False
+
+
+def _alone() -> bool:
+    """This process runs one thread and has no child (zombies included)."""
+    try:
+        tasks = os.listdir("/proc/self/task")
+        if len(tasks) != 1:
+            return False
+        fd = os.open(f"/proc/self/task/{tasks[0]}/children", os.O_RDONLY)
+        try:
+            return not os.read(fd, 64).strip()
+        finally:
+            os.close(fd)
+    except OSError:
+        return False
 
 
 _NEVER_DROPPED = frozenset({"kfp", "jupyter_mlops", "google", "__main__"})
@@ -355,7 +427,7 @@ def main() -> None:
             return
         if pid == 0:
             os.close(write)
-            _run_child(None, (out, wake_r, wake_w, done_r), arm, done_w, read, preloaded)
+            _run_child(None, (wake_r, wake_w, done_r), arm, done_w, read, preloaded, out)
         os.close(read)
         spare[pid] = write
 
@@ -467,7 +539,7 @@ def main() -> None:
                     reply({"id": request["id"], "error": f"cannot fork a step process: {e}"})
                     continue
                 if pid == 0:
-                    _run_child(request, (out, wake_r, wake_w, done_r), arm, done_w, None, preloaded)
+                    _run_child(request, (wake_r, wake_w, done_r), arm, done_w, None, preloaded, out)
             children[pid] = request["id"]
             pids[request["id"]] = pid
             reply({"id": request["id"], "pid": pid})

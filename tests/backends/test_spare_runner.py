@@ -132,3 +132,27 @@ def test_the_idle_service_exits_with_its_spare(
     wait_until(lambda: not alive(service), 120, "the idle service to exit")
     assert not alive(spare[0])  # reaped by the service before it went
     wait_until(lambda: not any(map(alive, spare)), 30, f"the spare's worker and step {spare[1:]} to end")
+
+
+def test_the_spare_starts_its_runs_heartbeat_thread_before_it_has_a_run(
+    served: LocalBackend, home: Path, specs: dict[str, str]
+) -> None:
+    """Starting a thread waits until the new thread runs: the spare does it while it waits for a run,
+    and that thread heartbeats for the run it then gets."""
+    service = the_service(home)
+
+    def ready() -> psutil.Process | None:
+        try:  # (the runner of the fixture's run may still be ending, the next spare not forked yet)
+            spare = spare_of(service)[0]
+            # its main thread, the reader of its step worker's replies, the run's heartbeat
+            return spare if spare.num_threads() == 3 else None
+        except psutil.NoSuchProcess:
+            return None
+
+    spare = wait_until(ready, 30, "a spare runner with its heartbeat thread started")
+    run = finished(served, served.submit(specs["sleepy"], {"seconds": 2.5}, cache=False).id)
+    assert run.state is RunState.SUCCEEDED, explain(run)
+    record = served.store.runner_record(run.id)
+    assert record["pid"] == spare.pid
+    assert run.started_at is not None
+    assert record["heartbeat"] >= run.started_at + 1.0  # it beat during the run

@@ -64,7 +64,7 @@ def start_daemon() -> str:
             break
         time.sleep(0.01)
     session = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"], start_new_session=True)
-    return f"{daemon} {session.pid} {parent} {os.getppid()}"
+    return f"{daemon} {session.pid} {parent} {os.getpid()}"
 
 
 @component
@@ -107,7 +107,7 @@ def test_steps_that_start_no_process_are_not_looked_for_in_every_process(
     assert scans == []
 
 
-def test_a_daemon_a_step_starts_is_the_step_workers_and_is_gone_before_the_next_step(
+def test_a_daemon_a_step_starts_is_the_steps_and_is_gone_before_the_next_step(
     run_pipeline: Runner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     scans: list[str] = []
@@ -121,10 +121,11 @@ def test_a_daemon_a_step_starts_is_the_step_workers_and_is_gone_before_the_next_
     result = run_pipeline(daemon_then_look, fork=True, cache=False)
 
     assert result.state is RunState.SUCCEEDED, result.error
-    daemon, session, parent, worker = (int(p) for p in result.outputs("start-daemon")["Output"].split())
+    daemon, session, parent, step = (int(p) for p in result.outputs("start-daemon")["Output"].split())
     try:
-        # the double-forked daemon was not handed to init: the step's worker, a subreaper, adopted it
-        assert parent == worker
+        # the double-forked daemon was not handed to init: the step, a subreaper as a pod's first
+        # process, adopted it (its worker, a subreaper too, adopts it when the step exits)
+        assert parent == step
         # both were ended with the step that started them, before the next step ran
         assert all(state in ("Z", "X", "gone") for state in result.outputs("states-of")["Output"].split())
         assert any("/start-daemon/" in tag for tag in scans)  # looked for by its tag, as before
