@@ -2,6 +2,7 @@
 one pipeline, alternating between a runner service that runs tree A and one that runs tree B.
 
     python bench/bench_paired_trees.py BASE_TREE OTHER_TREE [--pairs 60] [--gap 0] [--steps 1]
+        [--cells] [--cache [--cache-other-only]] [--cwd FOLDER]
 
 On a shared machine the load moves a whole benchmark's median by 2x from one run to the next, so two
 trees benchmarked one after the other cannot be told apart. Here one client process (this checkout's
@@ -9,8 +10,8 @@ client code) keeps two homes; each home's runner service is started with the tre
 PYTHONPATH, so the runner service, its runners, step workers and steps run that tree's code. The runs
 alternate A B B A ..., so both trees see the same minutes of load; what is compared is the median of
 the per-pair differences and how many pairs the second tree won. Only the client side (submit, wait)
-is this checkout's for both. CPU: the services' process trees as their children are reaped (step
-workers reaped after their runner ended are missed: indicative only).
+is this checkout's for both. CPU: the services' process trees, live descendants (the zygote, its
+workers) and reaped children (runners, steps) included.
 """
 
 # No `from __future__ import annotations`: kfp reads the component signatures' real types.
@@ -54,6 +55,19 @@ def chain(steps: int) -> Any:
     return load_pipeline(pipeline)
 
 
+def cell_chain(steps: int) -> Any:
+    """The chain as `%%component` cells (each step imports the step runtime), compiled by our compiler."""
+    from jupyter_mlops.notebook.reader import feed_cell
+    from jupyter_mlops.notebook.workspace import Workspace
+
+    workspace = Workspace("chain")
+    feed_cell(workspace, "%%pipeline params\nx = 0\n", "params")
+    feed_cell(workspace, "%%component s0\nv0: int = x + 1\n", "cell 0")
+    for i in range(1, steps):
+        feed_cell(workspace, f"%%component s{i}\nv{i}: int = v{i - 1} + 1\n", f"cell {i}")
+    return load_pipeline(workspace.active)
+
+
 def service_of(home: Path) -> psutil.Process:
     """The home's runner service (forked runners share its command line: the one whose parent is not one)."""
     found = [
@@ -66,8 +80,16 @@ def service_of(home: Path) -> psutil.Process:
 
 
 def tree_cpu(process: psutil.Process) -> float:
-    t = process.cpu_times()
-    return float(t.user + t.system + t.children_user + t.children_system)
+    """CPU seconds of the process, of its children it reaped, and of its live descendants (the step
+    workers' zygote, which reaps the workers, which reap the steps), the same way before and after."""
+    total = 0.0
+    for p in [process, *process.children(recursive=True)]:
+        try:
+            t = p.cpu_times()
+        except psutil.Error:
+            continue  # ended meanwhile: its parent's reaped children count it
+        total += float(t.user + t.system + t.children_user + t.children_system)
+    return total
 
 
 def main() -> None:
@@ -79,17 +101,32 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=60)
     parser.add_argument("--gap", type=float, default=0.0, help="seconds between runs")
     parser.add_argument("--steps", type=int, default=1, help="a chain of this many steps")
+    parser.add_argument("--cells", action="store_true", help="the chain as `%%%%component` cells")
+    parser.add_argument(
+        "--cache", action="store_true", help="cache on, a new x each run: every step a miss that keys it"
+    )
+    parser.add_argument(
+        "--cache-other-only",
+        action="store_true",
+        help="with --cache: the base tree runs with the cache off (one tree given twice: the cache's cost)",
+    )
+    parser.add_argument("--cwd", type=Path, default=None, help="run from here (the steps' working folder)")
     args = parser.parse_args()
     os.environ.setdefault("JUPYTER_MLOPS_SERVICE_IDLE_S", "60")
     tmp = Path(tempfile.mkdtemp(prefix="bench-paired-"))
     trees = {"base": str(args.base.resolve()), "other": str(args.other.resolve())}
     backends = {k: LocalBackend(tmp / k, max_workers=2) for k in trees}
-    spec = chain(args.steps)
+    spec = cell_chain(args.steps) if args.cells else chain(args.steps)
+    if args.cwd:
+        os.chdir(args.cwd)
+    fresh = iter(range(10**6, 1 << 40, 10**6))  # --cache: x of each run, no step's key seen before
 
     def one(k: str) -> float:
         local._runner_pythonpath = lambda: trees[k]  # the tree this home's service is started with
+        arguments = {"x": next(fresh)} if args.cache else {}
+        cache = args.cache and not (args.cache_other_only and k == "base")
         start = time.perf_counter()
-        run = mlops.run(spec, {}, backend=backends[k], cache=False).wait()
+        run = mlops.run(spec, arguments, backend=backends[k], cache=cache).wait()
         took = time.perf_counter() - start
         if run.state is not RunState.SUCCEEDED:
             raise SystemExit(f"{k}: run {run.id} {run.state.value}: {run.error}")
@@ -119,7 +156,9 @@ def main() -> None:
     diffs = [o - b for o, b in zip(walls["other"], walls["base"], strict=True)]
     won = sum(d < 0 for d in diffs)
     print(
-        f"{args.steps}-step chain, other - base per pair: median {statistics.median(diffs) * 1000:+.1f} ms; "
+        f"{args.steps}-step {'cell ' if args.cells else ''}chain, cache "
+        f"{'off/on' if args.cache and args.cache_other_only else 'on' if args.cache else 'off'}, "
+        f"from {os.getcwd()}, other - base per pair: median {statistics.median(diffs) * 1000:+.1f} ms; "
         f"other faster in {won} of {args.pairs}; load average {load[0]:.1f} {load[1]:.1f}"
     )
     for process in services.values():

@@ -3,11 +3,17 @@ kfp.local (SubprocessRunner, use_venv=False) in the same run.
 
     python -m compileall -q jupyter_mlops          # a wheel install has .pyc; an editable one may not
     python bench/bench_user_side.py [--repeat 7] [--only NAME ...] [--skip-kfp-local] [--big]
+        [--cache] [--cwd FOLDER]
+
+--cache runs trivial, chains, thousand and notebook with the cache on (a user's default), every step a
+miss (a new x each run); --cwd FOLDER runs from there (the steps' working directory, which the cache key
+looks into for the notebook's own modules): the repository's root and an empty folder differ.
 
 Cases (NAME): trivial (1-step run -> wait), chains (10 and 40 steps: fixed cost + per step), cached
 (fully cached 20-step re-run; kfp.local with enable_caching=True), waiting (8 steps that sleep 0.5 s
 and a join, 2 CPU slots), thousand (a 1,000-step chain, kfp compile included), notebook (the same
-chain as 1,000 `%%component` cells, our compile included; only with --only notebook), view (the 1,000-step
+chain as 1,000 `%%component` cells, our compile included; only with --only notebook), cells (the
+10/40-step chains as `%%component` cells, compiled up front; only with --only cells), view (the 1,000-step
 chain with and without the notebook's live run view in this process: its CPU per update; only with --only
 view), big (1 GiB numpy array
 between two steps with the cache on, against `cp` of the same bytes and the steps' code in one plain
@@ -97,12 +103,29 @@ def pipelines() -> dict[str, Any]:
     return {"chain": chain_of, "waiting": waiting, "big": big}
 
 
-def user_run(spec: Any, backend: LocalBackend, *, cache: bool = True, **arguments: Any) -> tuple[float, Any]:
+def cell_chain(n: int) -> Any:
+    """The chain as a notebook of n `%%component` cells (`v{i}: int = v{i-1} + 1`), not yet compiled."""
+    from jupyter_mlops.notebook.reader import feed_cell
+    from jupyter_mlops.notebook.workspace import Workspace
+
+    workspace = Workspace("chain")
+    feed_cell(workspace, "%%pipeline params\nx = 0\n", "params")
+    feed_cell(workspace, "%%component s0\nv0: int = x + 1\n", "cell 0")
+    for i in range(1, n):
+        feed_cell(workspace, f"%%component s{i}\nv{i}: int = v{i - 1} + 1\n", f"cell {i}")
+    return workspace.active
+
+
+def user_run(
+    spec: Any, backend: LocalBackend, *, cache: bool = True, misses: bool = False, **arguments: Any
+) -> tuple[float, Any]:
     start = time.perf_counter()
     run = mlops.run(spec, arguments, backend=backend, cache=cache).wait()
     elapsed = time.perf_counter() - start
     if run.state is not RunState.SUCCEEDED:
         raise SystemExit(f"run {run.id} {run.state.value}: {run.error}")
+    if misses and any(s.state is StepState.CACHED for s in run.info.steps):  # --cache: misses only
+        raise SystemExit(f"run {run.id}: a step was found in the cache; the bench means every step to run")
     return elapsed, run
 
 
@@ -147,6 +170,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--only", nargs="*", default=None)
     parser.add_argument("--skip-kfp-local", action="store_true")
+    parser.add_argument(
+        "--cache",
+        action="store_true",
+        help="trivial, chains, thousand, notebook with the cache on (the default a user runs with): each run"
+        " gets a new x, so every step is a miss that computes its key, runs and writes its entry",
+    )
+    parser.add_argument(
+        "--cwd", default=None, help="run (and key the cache) from this folder, e.g. an empty notebook folder"
+    )
     parser.add_argument("--big", action="store_true", help="also the 1 GiB hand-over (needs ~3.5 GiB free)")
     parser.add_argument("--memory", nargs="+", choices=["warm", "settled"], default=["warm", "settled"])
     parser.add_argument("--settle", type=float, default=3.0, help="big, settled: seconds idle first")
@@ -155,20 +187,29 @@ def main() -> None:
         {"big"} if args.big else set()
     )
     kfp = not args.skip_kfp_local
+    if args.cwd:
+        os.chdir(args.cwd)
+    fresh = iter(range(10**6, 1 << 40, 10**6))  # with --cache, x for each run: new keys for all its steps
+
+    def run_kw() -> dict[str, Any]:
+        return {"cache": True, "misses": True, "x": next(fresh)} if args.cache else {"cache": False}
+
     made = pipelines()
     backend = LocalBackend(max_workers=2)
     load = os.getloadavg()
     print(
-        f"python {sys.version.split()[0]}, {os.cpu_count()} cores, load average {load[0]:.1f} {load[1]:.1f}"
+        f"python {sys.version.split()[0]}, {os.cpu_count()} cores, load average {load[0]:.1f} {load[1]:.1f},"
+        f" cache {'on' if args.cache else 'off'}, from {os.getcwd()}"
     )
     rows: list[str] = []
 
-    def median_of(spec: Any, **kw: Any) -> float:
-        return statistics.median(user_run(spec, backend, cache=False, **kw)[0] for _ in range(args.repeat))
+    def median_of(spec: Any, keyed: bool = True) -> float:
+        kw = run_kw if keyed else lambda: {"cache": False}
+        return statistics.median(user_run(spec, backend, **kw())[0] for _ in range(args.repeat))
 
     if wanted & {"trivial", "chains"}:
         specs = {n: load_pipeline(made["chain"](n)) for n in (1, 10, 40)}
-        user_run(specs[1], backend, cache=False)  # warm this process's imports
+        user_run(specs[1], backend, **run_kw())  # warm this process's imports
         times = (
             {n: median_of(specs[n]) for n in (1, 10, 40)} if "chains" in wanted else {1: median_of(specs[1])}
         )
@@ -220,7 +261,7 @@ def main() -> None:
 
     if "waiting" in wanted:
         spec = load_pipeline(made["waiting"])
-        took = median_of(spec)
+        took = median_of(spec, keyed=False)
         rows.append(f"8 steps sleeping 0.5 s + join:   ours {ms(took)} (2 CPU slots)")
         if kfp:
             rows.append(
@@ -234,28 +275,31 @@ def main() -> None:
         start = time.perf_counter()
         spec = load_pipeline(thousand)  # the IR documents from kfp's PipelineSpec
         compiled = time.perf_counter() - start
-        took, _ = user_run(spec, backend, cache=False)
+        took, _ = user_run(spec, backend, **run_kw())
         total = built + compiled + took
         rows.append(
             f"1,000-step chain, compile incl.: ours {total:8.2f} s = {total:.2f} ms/step"
             f" (kfp builds the pipeline {built:.2f} s, IR {compiled:.2f} s, run {took:.2f} s)"
         )
 
+    if "cells" in wanted:  # the 10/40-step chains as `%%component` cells (steps import the step runtime)
+        cell_specs = {n: load_pipeline(cell_chain(n)) for n in (10, 40)}
+        user_run(cell_specs[10], backend, **run_kw())
+        cells = {n: median_of(cell_specs[n]) for n in (10, 40)}
+        per_step = (cells[40] - cells[10]) / 30
+        rows.append(
+            f"10 / 40 `%%component` cells:     ours {ms(cells[10])} / {ms(cells[40])}"
+            f" -> {per_step * 1000:.1f} ms/step, fixed {ms(cells[10] - 10 * per_step)}"
+        )
+
     if "notebook" in wanted:
         # the same chain written as 1,000 `%%component` cells: our compiler (kfp builds each step's
         # component and the pipeline) is in the figure, as `%pipeline run` of such a notebook pays it
-        from jupyter_mlops.notebook.reader import feed_cell
-        from jupyter_mlops.notebook.workspace import Workspace
-
-        workspace = Workspace("chain")
-        feed_cell(workspace, "%%pipeline params\nx = 0\n", "params")
-        feed_cell(workspace, "%%component s0\nv0: int = x + 1\n", "cell 0")
-        for i in range(1, 1000):
-            feed_cell(workspace, f"%%component s{i}\nv{i}: int = v{i - 1} + 1\n", f"cell {i}")
+        pipeline = cell_chain(1000)
         start, cpu = time.perf_counter(), time.process_time()
-        spec = load_pipeline(workspace.active)  # plan, kfp components and pipeline, IR documents
+        spec = load_pipeline(pipeline)  # plan, kfp components and pipeline, IR documents
         compiled, compiled_cpu = time.perf_counter() - start, time.process_time() - cpu
-        took, _ = user_run(spec, backend, cache=False)
+        took, _ = user_run(spec, backend, **run_kw())
         total = compiled + took
         rows.append(
             f"1,000-cell notebook, compile incl.: ours {total:5.2f} s = {total:.2f} ms/step"

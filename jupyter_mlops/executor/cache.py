@@ -8,14 +8,16 @@ their paths, which differ per run): an output of a cached step by its maker's ke
 that is not cached) by the sha256 of its content. A step that imports the step runtime (rather
 than carrying it) keys on the runtime's source too: changed runtime code is a miss, as changed pasted
 code was. An entry is one small JSON file under
-`<cache>/steps/`, written atomically, pointing at the artifacts of the run that produced them and
-of the last runs that reused them (hard links). A hit whose artifact files are all gone (those runs
-were deleted) or were changed since is a miss.
+`<cache>/steps/`, pointing at the artifacts of the run that produced them and of the last runs that
+reused them (hard links). A hit whose artifact files are all gone (those runs were deleted) or were
+changed since is a miss; so is anything in the file that is not a whole entry of this version.
 
-Single flight: a step about to run takes an exclusive lock on its key (`flock` on
-`<cache>/step-locks/`), so an identical step of another run (the trials of a sweep starting together)
-waits for it and then finds its outputs in the cache instead of running too. The OS drops the lock
-when its holder exits, so a killed runner never leaves the others waiting.
+Single flight: a step about to run takes an exclusive lock on its key (`flock` on its entry's file,
+which holds the running step's name until the entry is written into it), so an identical step of
+another run (the trials of a sweep starting together) waits for it and then finds its outputs in the
+cache instead of running too. The OS drops the lock when its holder exits, so a killed runner never
+leaves the others waiting. (Entries that a hit rewrites, `add_copies`, are written to a temporary file
+and renamed over the entry.)
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ import functools
 import hashlib
 import json
 import os
-import re
 import shutil
 import tempfile
 import threading
@@ -35,9 +36,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..ir.shipped_files import local_module_files
 from ..ir.spec import PythonStep
 from ..ir.values import Artifact
+from .local_modules import local_modules_digest
 
 _VERSION = 2
 _COPIES = 4  # runs remembered per cached artifact: deleting all of them makes the entry a miss
@@ -111,83 +112,6 @@ def cache_key(
     return hashlib.sha256((text + "}").encode()).hexdigest()
 
 
-def local_modules_digest(source: str, working_dir: str) -> str | None:
-    """The sha256 of the notebook's own modules that a step imports from its working directory
-    (`helpers.py`, a package `src/`): editing one is a cache miss for the steps importing it, as
-    editing the cell is. None when the step imports none."""
-    found: list[tuple[str, str]] = []
-    entries = _folder_entries(working_dir)
-    for name in _imported_names(source):
-        if name + ".py" not in entries and name not in entries:
-            continue  # `kfp`, `typing`, `numpy`: not in the folder (no stat per import and step)
-        for relative in local_module_files(working_dir, name):
-            found.append((relative, _file_digest(os.path.join(working_dir, relative))))
-    if not found:
-        return None
-    return hashlib.sha256(_ENCODER.encode(found).encode()).hexdigest()
-
-
-RACY_S = 2.0  # a folder changed this recently is listed again: its mtime may not have ticked yet
-_listed: dict[str, tuple[tuple[int, int], frozenset[str]]] = {}  # folder -> ((inode, mtime_ns), names)
-
-
-def _folder_entries(folder: str) -> frozenset[str]:
-    """The names in `folder`, listed again only when the folder changed (a file added, removed or
-    renamed in it changes its mtime): one stat a step instead of two per module a step imports."""
-    try:
-        stat = os.stat(folder)
-    except OSError:
-        return frozenset()
-    signature = (stat.st_ino, stat.st_mtime_ns)
-    known = _listed.get(folder)
-    if known is not None and known[0] == signature and time.time() - stat.st_mtime > RACY_S:
-        return known[1]
-    try:
-        names = frozenset(os.listdir(folder))
-    except OSError:
-        return frozenset()
-    if len(_listed) > 256:
-        _listed.clear()
-    _listed[folder] = (signature, names)
-    return names
-
-
-# `import a.b as c, d` / `from a.b import c`, in the step's code or in the setup code it carries as a
-# string literal (there a line starts after a `\n` escape).
-_NAME = r"[\w.]+(?:[ \t]+as[ \t]+\w+)?"
-_IMPORT = re.compile(rf"(?:\\n|\b)(?:import|from)[ \t]+({_NAME}(?:[ \t]*,[ \t]*{_NAME})*)")
-
-
-@functools.lru_cache(maxsize=_STEP_TEXT_MEMO)
-def _imported_names(source: str) -> tuple[str, ...]:
-    """Top-level names of the modules the step's source imports, setup code included (candidates: only
-    those found in the working directory count)."""
-    names = set()
-    for match in _IMPORT.finditer(source):
-        for part in match.group(1).split(","):
-            top = part.strip().split()[0].split(".")[0] if part.strip() else ""
-            if top.isidentifier():
-                names.add(top)
-    return tuple(sorted(names))
-
-
-def _file_digest(path: str) -> str:
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return "gone"
-    return _content_digest(path, stat.st_size, stat.st_mtime_ns)
-
-
-@functools.lru_cache(maxsize=1024)
-def _content_digest(path: str, size: int, mtime_ns: int) -> str:  # read again only when it changed
-    try:
-        with open(path, "rb") as f:
-            return hashlib.sha256(f.read()).hexdigest()
-    except OSError:
-        return "unreadable"
-
-
 @functools.lru_cache(maxsize=_STEP_TEXT_MEMO)
 def _step_text(
     image: str,
@@ -232,6 +156,7 @@ def output_identity(key: str, name: str, index: int, path: Path) -> str:
 class StepCache:
     def __init__(self, root: Path) -> None:
         self.root = root / "steps"
+        self._held: dict[str, int] = {}  # key -> its entry file, locked by a step of this process
 
     def _entry(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.json"
@@ -242,15 +167,24 @@ class StepCache:
     ) -> Iterator[bool]:
         """Hold the key's lock while the body runs the step: True once held, False if `cancel` was set
         while waiting. `on_wait(holder)` is called once when another process holds it (`holder`: what
-        that process wrote, e.g. "run 1a2b.. step load")."""
+        that process wrote, e.g. "run 1a2b.. step load").
+
+        The lock is the entry's own file (one file a step: creating one costs ~0.2 ms of CPU on a VM's
+        disk): while the holder runs the step it holds `owner` (not an entry: a miss for every reader,
+        who then waits here), then the entry `store` writes into it. A complete entry found once held
+        (the step waited for finished) is left as it is; a holder killed mid-step leaves its name, a
+        miss that the next run of the step overwrites."""
         try:
             import fcntl
         except ImportError:  # no flock (Windows): identical steps may run side by side
             yield True
             return
-        path = self.root.parent / "step-locks" / key[:2] / f"{key}.lock"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        path = os.path.join(self.root, key[:2], key + ".json")
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+        except FileNotFoundError:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
         try:
             waited = False
             while True:
@@ -260,25 +194,29 @@ class StepCache:
                 except BlockingIOError:
                     if not waited:
                         waited = True
-                        on_wait(os.pread(fd, 500, 0).decode(errors="replace").strip() or "another run")
+                        text = os.pread(fd, 500, 0).decode(errors="replace").strip()
+                        on_wait(text if text and not text.startswith("{") else "another run")
                     if cancel.wait(_LOCK_POLL_S):
                         yield False
                         return
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, owner.encode(), 0)
             try:
+                there = _read_fd(fd)
+                if _entry_of(there) is None:  # no finished entry here: say who runs the step
+                    _overwrite(fd, owner.encode(), len(there))
+                self._held[key] = fd
                 yield True
             finally:
+                self._held.pop(key, None)
                 fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             os.close(fd)
 
     def lookup(self, key: str) -> CachedOutputs | None:
         try:
-            entry = json.loads(_read(os.path.join(self.root, key[:2], key + ".json")))
-        except (OSError, ValueError):
+            entry = _entry_of(_read(os.path.join(self.root, key[:2], key + ".json")))
+        except OSError:
             return None
-        if entry.get("version") != _VERSION:
+        if entry is None:
             return None
         artifacts: dict[str, list[Artifact]] = {}
         for name, group in entry.get("artifacts", {}).items():
@@ -350,6 +288,10 @@ class StepCache:
             self._write(hit.key, entry)
 
     def _write(self, key: str, entry: Mapping[str, Any]) -> None:
+        held = self._held.get(key)
+        if held is not None:  # the step that ran holds the entry's file: the entry goes into it
+            _overwrite(held, json.dumps(entry, default=repr).encode(), os.fstat(held).st_size)
+            return
         path = self._entry(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
@@ -366,12 +308,37 @@ def _read(path: str) -> bytes:
     """A small file's bytes with a bare open and read (a cache entry: a few hundred bytes)."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     try:
-        chunks = [os.read(fd, 1 << 16)]
-        while len(chunks[-1]) == 1 << 16:  # a large entry (many artifacts): read on to its end
-            chunks.append(os.read(fd, 1 << 16))
-        return b"".join(chunks)
+        return _read_fd(fd)
     finally:
         os.close(fd)
+
+
+def _read_fd(fd: int) -> bytes:
+    chunks = [os.pread(fd, 1 << 16, 0)]
+    while len(chunks[-1]) == 1 << 16:  # a large entry (many artifacts): read on to its end
+        chunks.append(os.pread(fd, 1 << 16, (1 << 16) * len(chunks)))
+    return b"".join(chunks)
+
+
+def _overwrite(fd: int, data: bytes, size: int) -> None:
+    """Make a file of `size` bytes hold `data`: written over it, then cut only if it was longer (an
+    entry is longer than the name written before it). Truncating a file that holds data costs ~1 ms on
+    this machine's disk (ext4, freeing its block), as much as the rest of the step's cache work."""
+    os.pwrite(fd, data, 0)
+    if size > len(data):
+        os.ftruncate(fd, len(data))
+
+
+def _entry_of(data: bytes) -> dict[str, Any] | None:
+    """The entry in an entry file's bytes; None for anything else: empty, the name of the step running
+    now (single_flight), one cut short (a step killed while writing it), or of another version."""
+    if not data.startswith(b"{"):
+        return None
+    try:
+        entry = json.loads(data)
+    except ValueError:
+        return None
+    return entry if isinstance(entry, dict) and entry.get("version") == _VERSION else None
 
 
 def _fingerprint(path: Path) -> list[int] | None:
