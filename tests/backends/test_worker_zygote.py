@@ -112,6 +112,16 @@ def new_zygote(service: int, dead: int) -> psutil.Process:
     return found
 
 
+def listening(home: Path, zygote: psutil.Process) -> None:
+    """Wait until `zygote` listens on its socket (the dead one's file stays behind until then)."""
+    socket = str(socket_path(home))[: -len(".sock")] + ".wsock"
+
+    def bound() -> bool:
+        return any(c.laddr == socket for c in zygote.net_connections(kind="unix"))
+
+    wait_until(bound, 60, "the new zygote to listen")
+
+
 def test_a_zygote_that_dies_is_started_again_and_steps_are_forked_from_the_new_one(home: Path) -> None:
     backend = LocalBackend(home)
     loaded_in_steps(backend)
@@ -119,7 +129,7 @@ def test_a_zygote_that_dies_is_started_again_and_steps_are_forked_from_the_new_o
     killed(first)
     service = service_pid(home)
     again = new_zygote(service, first.pid)
-    ready_zygote(home)
+    listening(home, again)
     loaded_in_steps(backend)  # (the spare runner, forked before, had its worker from the dead zygote)
     needed = ["kfp.dsl.executor_main", "jupyter_mlops.step_runtime.run"]
     assert loaded_in_steps(backend) == [needed, needed]  # forked from the new zygote again
