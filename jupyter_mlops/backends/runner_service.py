@@ -37,6 +37,7 @@ from ..executor.processes import describe_exit
 from . import zygotes
 from .forked_runner import Spare, exit_when_done, fork_spare, leave_service, take_run
 from .service_freshness import Freshness, modules_stamp
+from .service_io import drain, read_line, send_reply
 from .zygote_environment import digest as environment_digest
 from .zygote_environment import import_environment
 from .zygotes import MAX_ZYGOTES, Zygote, memory_cap, note_runner_end, zygotes_wanted
@@ -101,7 +102,7 @@ class Service:
         self.workers: subprocess.Popen[bytes] | None = None  # the step workers' zygote
         # runs waiting for a new zygote (its imports loading): answered when it is ready, while the
         # service goes on serving others
-        self.waiting: list[_Waiting] = []
+        self.waiting: list[Waiting] = []
         self.workers_started: list[float] = []  # when it was started again (WORKERS_RESTARTS)
 
     def serve(self, lock_fd: int, workers: subprocess.Popen[bytes] | None = None) -> None:
@@ -128,7 +129,7 @@ class Service:
                 except InterruptedError:
                     readable = []
                 if wake_r in readable:
-                    _drain(wake_r)
+                    drain(wake_r)
                 self._reap()
                 self._hear_zygotes(readable)
                 self._answer_waiting()
@@ -199,15 +200,15 @@ class Service:
             try:
                 conn.setblocking(True)
                 conn.settimeout(READ_TIMEOUT_S)
-                self.line = _read_line(conn)
+                self.line = read_line(conn)
                 request = json.loads(self.line)
                 reply = self._handle(request, conn)
             except Exception as exc:
                 reply = {"error": f"{type(exc).__name__}: {exc}"}
-            if reply is _DEFERRED:  # answered once its zygote is ready (_answer_waiting)
+            if reply is DEFERRED:  # answered once its zygote is ready (_answer_waiting)
                 self.waiting[-1].conn = conn.dup()
             else:
-                _send(conn, reply)
+                send_reply(conn, reply)
         self.last_request = time.monotonic()
 
     def _select_timeout(self) -> float:
@@ -250,9 +251,9 @@ class Service:
             self.stopping = True
             return {"error": f"{changed} changed since the service loaded it", "stale": True}
         zygote = self._zygote_for(request, conn.fileno())
-        if isinstance(zygote, _Waiting):
+        if isinstance(zygote, Waiting):
             self.waiting.append(zygote)
-            return _DEFERRED
+            return DEFERRED
         return self._start(request, conn.fileno(), zygote)
 
     def _start(self, request: dict[str, Any], conn: int, zygote: Zygote | None) -> dict[str, Any]:
@@ -303,9 +304,9 @@ class Service:
                 deadline = float("inf")
             time.sleep(0.002)
 
-    def _zygote_for(self, request: dict[str, Any], conn: int) -> Zygote | _Waiting | None:
+    def _zygote_for(self, request: dict[str, Any], conn: int) -> Zygote | Waiting | None:
         """The ready zygote with the run's imports loaded; starts one (for later runs) if none, and
-        when several of the run's steps import them, the run waits for it (a `_Waiting`)."""
+        when several of the run's steps import them, the run waits for it (a `Waiting`)."""
         if not zygotes_wanted() or not request.get("documents"):
             return None
         import importlib.util
@@ -340,7 +341,7 @@ class Service:
             # Several of its steps import them: importing once, then forking each, beats importing in
             # each step (a chain of 5 sklearn steps: ~2.5 s a step, against one import and ~0.3 s).
             # The run waits for it (at most ZYGOTE_WAIT_S); other requests are served meanwhile.
-            return _Waiting(request, self.line, zygote, time.monotonic() + ZYGOTE_WAIT_S)
+            return Waiting(request, self.line, zygote, time.monotonic() + ZYGOTE_WAIT_S)
         if zygote.stamp != modules_stamp(loaded):  # upgraded or edited since it loaded them
             self._drop(zygote)
             return None
@@ -426,11 +427,12 @@ def _runner(request: dict[str, Any], close: list[int], address: str, preloaded: 
     exit_when_done(work)
 
 
-_DEFERRED: dict[str, Any] = {}  # _handle's reply for a run that waits for its zygote
+DEFERRED: dict[str, Any] = {}  # the service's reply for a run that waits for its zygote (`Waiting`)
 
 
-class _Waiting:
-    """A run request waiting for the zygote that loads its imports (answered by _answer_waiting)."""
+class Waiting:
+    """A run request waiting for the zygote that loads its imports (the service answers it once the
+    zygote is ready, refused or late, and serves other requests meanwhile)."""
 
     def __init__(self, request: dict[str, Any], line: bytes, zygote: Zygote, deadline: float) -> None:
         self.request, self.line, self.zygote, self.deadline = request, line, zygote, deadline
@@ -442,33 +444,8 @@ class _Waiting:
     def answer(self, reply: dict[str, Any]) -> None:
         if self.conn is not None:
             with self.conn:
-                _send(self.conn, reply)
+                send_reply(self.conn, reply)
             self.conn = None
-
-
-def _send(conn: socket.socket, reply: dict[str, Any]) -> None:
-    try:
-        conn.sendall(json.dumps(reply).encode() + b"\n")
-    except OSError:
-        pass  # the client gave up
-
-
-def _read_line(conn: socket.socket) -> bytes:
-    chunks = bytearray()
-    while not chunks.endswith(b"\n"):
-        chunk = conn.recv(1 << 16)
-        if not chunk:
-            break
-        chunks += chunk
-    return bytes(chunks)
-
-
-def _drain(fd: int) -> None:
-    try:
-        while os.read(fd, 4096):
-            pass
-    except BlockingIOError:
-        pass
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -36,6 +36,7 @@ import traceback
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from .service_io import drain
 from .zygote_environment import digest
 
 Runner = Callable[[dict[str, Any], list[int]], None]  # forks nothing: becomes the run's runner, exits
@@ -210,11 +211,7 @@ def _serve(
         except InterruptedError:
             readable = []
         if wake_r in readable:
-            try:
-                while os.read(wake_r, 4096):
-                    pass
-            except BlockingIOError:
-                pass
+            drain(wake_r)
         while runners:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
