@@ -551,3 +551,16 @@ def test_lambda_default_is_read_where_the_lambda_is_made() -> None:
 
 def test_class_body_reads_before_its_own_binding_go_to_the_module() -> None:
     assert reads("class A:\n    y = x\n    x = 2") == {"x"}
+
+
+def test_a_star_import_of_a_module_installed_since_the_last_compile_is_found(tmp_path, monkeypatch) -> None:
+    import sys
+
+    source = "from late_installed_mod import *\nvalue = helper_value * 2\n"
+    with pytest.raises(CellError):
+        cell(source)
+    (tmp_path / "late_installed_mod.py").write_text("helper_value = 21\n")  # `%pip install` meanwhile
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "late_installed_mod", raising=False)
+    analysis = cell(source)
+    assert "helper_value" in analysis.binds and analysis.reads == frozenset()

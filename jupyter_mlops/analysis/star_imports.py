@@ -17,15 +17,20 @@ from ..errors import CellError
 from .cell_python import PythonSource
 
 
-@lru_cache(maxsize=64)
 def star_names(module: str) -> tuple[str, ...] | str:
-    """The names `from module import *` binds, or why they cannot be known (the import's error)."""
+    """The names `from module import *` binds, or why they cannot be known (the import's error; not
+    kept, so a module installed since is found at the next compile)."""
     try:
-        imported = importlib.import_module(module)
+        return _names_of(module)
     except BaseException as exc:  # any failure of a user's module (SystemExit too): told, not raised
         if isinstance(exc, KeyboardInterrupt):
             raise
         return f"importing {module} failed here ({type(exc).__name__}: {exc})"
+
+
+@lru_cache(maxsize=64)
+def _names_of(module: str) -> tuple[str, ...]:
+    imported = importlib.import_module(module)
     listed = getattr(imported, "__all__", None)
     if listed is not None:
         return tuple(str(name) for name in listed)
