@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 warnings.filterwarnings("ignore")
 
 import psutil  # noqa: E402
+from chain_notebook import cell_chain  # noqa: E402  (bench/, the script's folder)
 
 import jupyter_mlops as mlops  # noqa: E402
 from jupyter_mlops.backends import local  # noqa: E402
@@ -53,19 +54,6 @@ def chain(steps: int) -> Any:
         return task.output
 
     return load_pipeline(pipeline)
-
-
-def cell_chain(steps: int) -> Any:
-    """The chain as `%%component` cells (each step imports the step runtime), compiled by our compiler."""
-    from jupyter_mlops.notebook.reader import feed_cell
-    from jupyter_mlops.notebook.workspace import Workspace
-
-    workspace = Workspace("chain")
-    feed_cell(workspace, "%%pipeline params\nx = 0\n", "params")
-    feed_cell(workspace, "%%component s0\nv0: int = x + 1\n", "cell 0")
-    for i in range(1, steps):
-        feed_cell(workspace, f"%%component s{i}\nv{i}: int = v{i - 1} + 1\n", f"cell {i}")
-    return load_pipeline(workspace.active)
 
 
 def service_of(home: Path) -> psutil.Process:
@@ -116,7 +104,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-paired-"))
     trees = {"base": str(args.base.resolve()), "other": str(args.other.resolve())}
     backends = {k: LocalBackend(tmp / k, max_workers=2) for k in trees}
-    spec = cell_chain(args.steps) if args.cells else chain(args.steps)
+    spec = load_pipeline(cell_chain(args.steps)) if args.cells else chain(args.steps)
     if args.cwd:
         os.chdir(args.cwd)
     fresh = iter(range(10**6, 1 << 40, 10**6))  # --cache: x of each run, no step's key seen before

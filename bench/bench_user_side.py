@@ -41,6 +41,8 @@ warnings.filterwarnings("ignore")
 HOME = Path(tempfile.mkdtemp(prefix="bench-user-side-"))
 os.environ["JUPYTER_MLOPS_HOME"] = str(HOME / "home")
 
+from chain_notebook import cell_chain  # noqa: E402  (bench/, the script's folder)
+
 import jupyter_mlops as mlops  # noqa: E402
 from jupyter_mlops.backends.local import LocalBackend  # noqa: E402
 from jupyter_mlops.ir.documents import load_pipeline  # noqa: E402
@@ -101,19 +103,6 @@ def pipelines() -> dict[str, Any]:
         return read_array(data=make_array(gib=gib).outputs["out"]).output
 
     return {"chain": chain_of, "waiting": waiting, "big": big}
-
-
-def cell_chain(n: int) -> Any:
-    """The chain as a notebook of n `%%component` cells (`v{i}: int = v{i-1} + 1`), not yet compiled."""
-    from jupyter_mlops.notebook.reader import feed_cell
-    from jupyter_mlops.notebook.workspace import Workspace
-
-    workspace = Workspace("chain")
-    feed_cell(workspace, "%%pipeline params\nx = 0\n", "params")
-    feed_cell(workspace, "%%component s0\nv0: int = x + 1\n", "cell 0")
-    for i in range(1, n):
-        feed_cell(workspace, f"%%component s{i}\nv{i}: int = v{i - 1} + 1\n", f"cell {i}")
-    return workspace.active
 
 
 def user_run(
