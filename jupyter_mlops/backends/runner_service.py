@@ -205,8 +205,9 @@ class Service:
                 reply = self._handle(request, conn)
             except Exception as exc:
                 reply = {"error": f"{type(exc).__name__}: {exc}"}
-            if reply is DEFERRED:  # answered once its zygote is ready (_answer_waiting)
-                self.waiting[-1].conn = conn.dup()
+            if isinstance(reply, Waiting):  # answered once its zygote is ready (_answer_waiting)
+                reply.conn = conn.dup()
+                self.waiting.append(reply)
             else:
                 send_reply(conn, reply)
         self.last_request = time.monotonic()
@@ -236,7 +237,8 @@ class Service:
             waiting.answer(reply)
             self.last_request = time.monotonic()
 
-    def _handle(self, request: dict[str, Any], conn: socket.socket) -> dict[str, Any]:
+    def _handle(self, request: dict[str, Any], conn: socket.socket) -> dict[str, Any] | Waiting:
+        """The reply to a request, or the run's `Waiting` when it waits for its new zygote."""
         if request.get("op") == "ping":
             idle = max(0.0, self.idle - (time.monotonic() - self.last_request))
             runs = len(self.runners) + len(self.waiting) + sum(len(z.runners) for z in self.zygotes.values())
@@ -252,8 +254,7 @@ class Service:
             return {"error": f"{changed} changed since the service loaded it", "stale": True}
         zygote = self._zygote_for(request, conn.fileno())
         if isinstance(zygote, Waiting):
-            self.waiting.append(zygote)
-            return DEFERRED
+            return zygote
         return self._start(request, conn.fileno(), zygote)
 
     def _start(self, request: dict[str, Any], conn: int, zygote: Zygote | None) -> dict[str, Any]:
@@ -425,9 +426,6 @@ def _runner(request: dict[str, Any], close: list[int], address: str, preloaded: 
         return take_run(request, address, preloaded=preloaded)
 
     exit_when_done(work)
-
-
-DEFERRED: dict[str, Any] = {}  # the service's reply for a run that waits for its zygote (`Waiting`)
 
 
 class Waiting:
