@@ -25,6 +25,7 @@ from typing import Any
 from ...ir.documents import pipeline_name
 from ...ir.values import Artifact, pipeline_arguments
 from ...models import RunEvent, RunInfo, RunState, StepInfo, StepState
+from .root_parameters import ParameterPlan, parameters_of, plan_of
 
 _RUN_STATES = {
     "PENDING": RunState.PENDING,
@@ -218,21 +219,19 @@ def to_run_info(run: Any, experiment: str, *, with_steps: bool = True) -> RunInf
     return info
 
 
-def summary_of(
-    run: Mapping[str, Any], experiment: str, specs: dict[int, tuple[str, Any]] | None = None
-) -> RunInfo:
+def summary_of(run: Mapping[str, Any], experiment: str, specs: dict[int, SpecFacts] | None = None) -> RunInfo:
     """A listed run (its JSON object as the server sent it) as `to_run_info(..., with_steps=False)`
     makes it, read from the plain dict: a page of 100 runs is read in about half the time. `specs`:
     what was read of each pipeline spec object already met on this page (runs_json shares one object
     between the runs of one pipeline), by the object's id."""
     spec = run.get("pipeline_spec")
     if specs is None:
-        name, root = _spec_facts(spec)
+        name, root, plan = _spec_facts(spec)
     else:
         facts = specs.get(id(spec))
         if facts is None:
             facts = specs[id(spec)] = _spec_facts(spec)
-        name, root = facts
+        name, root, plan = facts
     state = _RUN_STATES.get(str(run.get("state") or ""), RunState.PENDING)
     created = seconds(run.get("created_at"))
     started = next(
@@ -256,19 +255,36 @@ def summary_of(
         created_at=created or 0.0,
         started_at=started if started is not None else (created if state.terminal else None),
         finished_at=seconds(run.get("finished_at")) if state.terminal else None,
-        parameters=given if root is None else _root_parameters(root, given),
+        parameters=_listed_parameters(root, plan, given),
         error=(str(error["message"]) if error.get("message") else None) if state is RunState.FAILED else None,
     )
 
 
-def _spec_facts(spec: Any) -> tuple[str, Mapping[str, Any] | None]:
-    """A listed run's pipeline name and root DAG (its parameters' defaults and types), read-only."""
+SpecFacts = tuple[str, Mapping[str, Any] | None, ParameterPlan | None]
+
+
+def _spec_facts(spec: Any) -> SpecFacts:
+    """A listed run's pipeline name, root DAG (read-only) and what the root declares of its parameters
+    (root_parameters.py: read once per spec on a page, not once per run)."""
     if not isinstance(spec, Mapping):
-        return "", None
+        return "", None, None
     inner = spec.get("pipeline_spec")
     document = inner if "pipeline_spec" in spec and isinstance(inner, Mapping) else spec
     root = document.get("root")
-    return pipeline_name([document]), root if isinstance(root, Mapping) else None
+    if not isinstance(root, Mapping):
+        return pipeline_name([document]), None, None
+    return pipeline_name([document]), root, plan_of(root)
+
+
+def _listed_parameters(
+    root: Mapping[str, Any] | None, plan: ParameterPlan | None, given: dict[str, Any]
+) -> dict[str, Any]:
+    if root is None:
+        return given
+    if plan is None:
+        return _root_parameters(root, given)
+    values = parameters_of(plan, given)
+    return given if values is None else values
 
 
 def events_of(run: Any) -> list[RunEvent]:

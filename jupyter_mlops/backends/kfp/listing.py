@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from ...models import RunInfo, RunPage, RunState
 from .api_reader import ApiReader
-from .convert import kfp_state, summary_of
+from .convert import SpecFacts, kfp_state, summary_of
 from .experiments import KfpExperiments
 from .filters import runs_filter
 from .runs_json import decode_runs_page
@@ -112,7 +112,7 @@ class RunListing:
                 raise
             listed_runs = [r for r in page.get("runs") or () if isinstance(r, dict)]
             book.learn_names({str(r["experiment_id"]) for r in listed_runs if r.get("experiment_id")}, names)
-            specs: dict[int, tuple[str, Any]] = {}  # each pipeline spec object of the page, read once
+            specs: dict[int, SpecFacts] = {}  # each pipeline spec object of the page, read once
             runs = [self._summary(r, specs) for r in listed_runs]
             read = self._keep_page(sent.target, body, runs, page)
         more = bool(read.next_token) and len(runs) > 0
@@ -140,7 +140,7 @@ class RunListing:
         self._pages[target] = read
         return read
 
-    def _summary(self, run: dict[str, Any], specs: dict[int, tuple[str, Any]]) -> RunInfo:
+    def _summary(self, run: dict[str, Any], specs: dict[int, SpecFacts]) -> RunInfo:
         """A listed run as RunInfo; a finished run's is kept while its record stays the same (sidebars
         list the same page every 2 s), and handed out as a copy."""
         key = (
