@@ -82,6 +82,8 @@ def analyze_pipeline(pipeline: Pipeline) -> CellAnalyses:
                 elif analysis is result.setup and bound:
                     result.notes.append((cell, line, _generator_note(bound)))
     result.notes += _state_notes(result, code)
+    order = {SETUP_CELL: -1} | {step: index for index, (step, _) in enumerate(result.steps)}
+    result.notes.sort(key=lambda note: (order.get(note[0], len(order)), note[1] or 0))  # as they read
     return result
 
 
