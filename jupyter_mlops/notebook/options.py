@@ -26,6 +26,8 @@ def _ascii_hint(name: str) -> str:
     if plain and not plain[0].isalpha():
         plain = "step_" + plain
     return f", e.g. {plain!r}" if plain and STEP_NAME.match(plain) else ""
+
+
 _MEMORY = re.compile(r"^\d+(\.\d+)?([EPTGMK]i?|[eptgmk])?$")
 _EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 
