@@ -97,10 +97,14 @@ def step_function_source(plan: PipelinePlan, step: StepPlan) -> str:
     outputs: dict[str, tuple[str, str]] = {}
     names = _argument_names(plan, step)
     defaults: dict[str, Any] = {}
+    optional: list[str] = []  # optional parameters (None unless a run gives them): last, with their default
     for arg, var, kind, _ in input_arguments(plan, step):
-        sig.append(f"{arg}: Input[Dataset]" if kind == ARTIFACT else f"{arg}: {kind}")
+        if var in step.params and plan.params[var].default is None:
+            optional.append(f"{arg}: Optional[{kind}] = None")
+        else:
+            sig.append(f"{arg}: Input[Dataset]" if kind == ARTIFACT else f"{arg}: {kind}")
         inputs[arg] = (var, kind)
-        if kind in ("list", "dict") and var in step.params:
+        if kind in ("list", "dict") and var in step.params and plan.params[var].default is not None:
             defaults[arg] = plan.params[var].default  # KFP makes their ints floats: the runtime undoes it
     for var, kind in step.outputs.items():
         if kind == ARTIFACT:
@@ -118,6 +122,7 @@ def step_function_source(plan: PipelinePlan, step: StepPlan) -> str:
     param_outs = [(v, k) for v, k in step.outputs.items() if k != ARTIFACT]
     for var, kind in param_outs:
         outputs[names.outputs[var]] = (var, kind)
+    sig += optional
     returns = ""
     if param_outs:
         fields = ", ".join(f"({names.outputs[v]!r}, {k})" for v, k in param_outs)
@@ -238,7 +243,7 @@ def _pipeline_names(plan: PipelinePlan) -> tuple[str, str, str]:
 
 def _pipeline_function_source(plan: PipelinePlan) -> str:
     tasks, components, configure = _pipeline_names(plan)
-    sig = ", ".join(f"{p.name}: {p.type} = {p.default!r}" for p in plan.params.values())
+    sig = ", ".join(p.signature for p in plan.params.values())
     lines = [f"def {_pipeline_function_name(plan)}({sig}):"]
     for step in plan.steps:
         args = [f"{arg}={source}" for arg, _, _, source in input_arguments(plan, step, tasks)]
@@ -291,6 +296,7 @@ def _build_pipeline(plan: PipelinePlan, *, remember_names: bool = True) -> Any:
         "Metrics": Metrics,
         "Artifact": Artifact,
         "NamedTuple": __import__("typing").NamedTuple,
+        "Optional": __import__("typing").Optional,
     }
     components: dict[str, Any] = {}
     with _KFP_PIPELINE_LOCK, remembered_sources() if remember_names else contextlib.nullcontext():
@@ -333,6 +339,7 @@ def _build_pipeline(plan: PipelinePlan, *, remember_names: bool = True) -> Any:
 
     tasks_name, components_name, configure_name = _pipeline_names(plan)
     scope: dict[str, Any] = {components_name: components, tasks_name: tasks, configure_name: configure}
+    scope.setdefault("Optional", __import__("typing").Optional)
     func = _define(_pipeline_function_source(plan), _pipeline_function_name(plan), scope)
     with _KFP_PIPELINE_LOCK, remembered_names() if remember_names else contextlib.nullcontext():
         return dsl.pipeline(name=plan.kfp_name, display_name=plan.name)(func)
