@@ -23,8 +23,6 @@ import time
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from .direct_hand import Spare, hand_directly
-
 _WORKER_SOURCE = Path(__file__).with_name("worker.py")
 KILL_GRACE_SECONDS = 3.0
 
@@ -149,14 +147,6 @@ class ForkWorker:
         # request that reaches it (one would exit unused, costing a fork and an exit beside the run's end).
         # A step found in the cache asks for none, so the count is not reached and spares go on as before.
         self.expected_steps: int | None = None
-        # The worker's spare step process, which a request may be written to directly (direct_hand.py):
-        # None until the worker announces one, and while a settle is on its way (the spare announced
-        # before it lacks the run's environment).
-        self._spare: Spare | None = None
-        self._settling = False
-        # Requests sent through the worker whose step's pid has not come back: the worker may hand any of
-        # them the announced spare, so none is written to it meanwhile.
-        self._unanswered: set[int] = set()
 
     def start(self) -> None:
         """Start the worker in the background (its kfp import overlaps with the engine's own work)."""
@@ -207,8 +197,6 @@ class ForkWorker:
         if proc is None or proc.stdin is None:
             return
         message = {"settle": {"environ": environ, "cwd": str(cwd), "log": str(log)}}
-        with self._lock:
-            self._spare, self._settling = None, True
         try:
             with self._write_lock:
                 proc.stdin.write(json.dumps(message).encode() + b"\n")
@@ -227,15 +215,8 @@ class ForkWorker:
                 self._bye_message = message
                 self._bye.set()
                 continue
-            if "spare" in message or "settled" in message:
-                with self._lock:
-                    self._settling = self._settling and "settled" not in message
-                    if "spare" in message and not self._settling:
-                        self._spare = Spare(int(message["spare"]), int(message["fd"]), int(message["inode"]))
-                continue
             with self._lock:
                 step = self._pending.get(int(message["id"]))
-                self._unanswered.discard(int(message["id"]))  # (any word of it: it is past the spares)
             if step is None:
                 continue
             if "status" in message or "code" in message:
@@ -253,9 +234,6 @@ class ForkWorker:
             elif "pid" in message:
                 step.pid = int(message["pid"])
                 step.started.set()
-                with self._lock:  # the worker handed it this step: not a spare to write to any more
-                    if self._spare is not None and self._spare.pid == step.pid:
-                        self._spare = None
             elif "error" in message:
                 step.error = str(message["error"])
                 step.started.set()
@@ -306,28 +284,13 @@ class ForkWorker:
             "cwd": None if cwd is None else str(cwd),
             "spare": step.id != self.expected_steps,
         }
-        line = json.dumps(request).encode() + b"\n"
         try:
             with self._write_lock:  # not under _lock: the reader thread must stay free to take replies
-                with self._lock:
-                    spare, self._spare = (None, self._spare) if self._unanswered else (self._spare, None)
-                if spare is not None and hand_directly(spare, line):
-                    # the step has its request; the worker is told which spare took it (in this order:
-                    # a later request must find the worker past this spare)
-                    step.pid = spare.pid
-                    step.started.set()
-                    # (the whole request: if the spare had been given another step meanwhile, which
-                    # never reads this one, the worker runs it as any other)
-                    line = json.dumps({**request, "handed": spare.pid}).encode() + b"\n"
-                else:
-                    with self._lock:
-                        self._unanswered.add(step.id)
-                proc.stdin.write(line)
+                proc.stdin.write(json.dumps(request).encode() + b"\n")
                 proc.stdin.flush()
         except (OSError, ValueError) as e:
             with self._lock:
                 self._pending.pop(step.id, None)
-                self._unanswered.discard(step.id)
             raise StepLaunchError(f"cannot reach the step worker process: {e}") from e
         step.started.wait()
         if step.error is not None and not step.pid:

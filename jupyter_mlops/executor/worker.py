@@ -20,12 +20,7 @@ the worker itself dies, its steps get SIGKILL from the kernel (PR_SET_PDEATHSIG)
 Each step's process is forked ahead, as a spare, while the step before it runs: it readies itself (its
 session, its death with the worker) and waits for its request on a pipe of its own, so a request costs
 a write instead of a fork of this large process (~1-2 ms here, where page tables are costly). Every
-spare is forked from the unchanged worker, so each step still starts from the same state. The worker
-announces each spare, ``{"spare": pid, "fd", "inode"}``, and the engine writes a step's request to the
-spare's pipe itself when it can (direct_hand.py), then sends the worker the request with
-``"handed": pid``: the worker takes that spare as the step's (or, if it had handed it another step,
-runs the request as any). After a settle the worker says ``{"settled": true}``: spares announced
-before it lack the run's environment.
+spare is forked from the unchanged worker, so each step still starts from the same state.
 
 The worker is a child subreaper (PR_SET_CHILD_SUBREAPER): a process a step starts stays in the
 worker's tree when its parent exits (a double-forked daemon is adopted by the worker, not by init).
@@ -149,15 +144,13 @@ def _run_child(
         for fd in (null, *keep_fds):
             os.close(fd)
         _prepare()
-        if request is None:  # its first JSON line, from the worker or from the engine itself (`handed`)
+        if request is None:
             data = bytearray()
-            source = requests if requests is not None else 0
-            while b"\n" not in data and (chunk := os.read(source, 1 << 16)):
+            while chunk := os.read(requests if requests is not None else 0, 1 << 16):
                 data += chunk
-            line = bytes(data).split(b"\n", 1)[0]  # (a line after it is a request the worker runs elsewhere)
-            if not line.strip():
+            if not data.strip():
                 os._exit(0)
-            request = json.loads(line)
+            request = json.loads(bytes(data))
         told.id = request["id"]
         log = os.open(request["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         os.dup2(log, 1)
@@ -438,7 +431,6 @@ def main() -> None:
     said: dict[int, int] = {}  # pid -> the exit code a step said it ends with
     ended: set[int] = set()  # steps whose end was told (they left nothing), not reaped yet
     spare: dict[int, int] = {}  # at most one step process forked ahead: pid -> its request pipe
-    lost: dict[int, int] = {}  # spares reaped before the engine's word that it handed them a step: status
 
     def fork_spare() -> None:
         """Fork the next step's process now, off the path of the request that will use it."""
@@ -452,9 +444,6 @@ def main() -> None:
         if pid == 0:
             os.close(write)
             _run_child(None, (wake_r, wake_w, done_r), arm, done_w, read, preloaded, out)
-        # The engine may write the spare's request itself, through /proc/<pid>/fd/<read>: the pipe's
-        # inode tells it that the descriptor is still this pipe (`handed` below).
-        reply({"spare": pid, "fd": read, "inode": os.fstat(read).st_ino})
         os.close(read)
         spare[pid] = write
 
@@ -487,16 +476,13 @@ def main() -> None:
             if info is None:
                 return
             pid = info.si_pid
-            if pid in children or pid in spare:
+            if pid in children:
                 try:  # what the step left running in its group goes too, as when a pod's container exits
                     os.killpg(pid, signal.SIGKILL)
                 except OSError:
                     pass
             _, status = os.waitpid(pid, 0)
             ended.discard(pid)
-            if pid in spare:  # a spare (or a step the engine handed it, not yet heard of) ended
-                os.close(spare.pop(pid))
-                lost[pid] = status
             rid = children.pop(pid, None)
             if rid is not None:
                 pids.pop(rid, None)
@@ -510,9 +496,7 @@ def main() -> None:
             del data[: _DONE.size]
             rid = children.get(pid)
             if rid is None:
-                if pid in spare:  # handed its step by the engine, whose word is on its way
-                    said[pid] = code
-                continue  # else reaped already (its end was told then)
+                continue  # reaped already (its end was told then)
             said[pid] = code
             os.kill(pid, signal.SIGKILL)  # ours, unreaped; it was exiting: now none of its threads forks
             if subreaper and _clean_end(pid, {*children, *ended, *spare}):
@@ -553,26 +537,7 @@ def main() -> None:
             if "settle" in request:
                 environ = _settle(request["settle"])
                 unsettled = set(spare)  # forked before: the environment goes with its request
-                reply({"settled": True})  # spares announced from now on have the run's environment
                 continue
-            if "handed" in request:  # the engine wrote this step's request to that spare itself
-                pid = int(request.pop("handed"))
-                write = spare.pop(pid, None)
-                if write is not None or pid in lost:
-                    if write is not None:
-                        os.close(write)
-                        children[pid] = request["id"]
-                        pids[request["id"]] = pid
-                    else:  # it ended before this word came (reaped above): its end is told now
-                        said_code, status = said.pop(pid, None), lost.pop(pid)
-                        ending = {"status": status} if said_code is None else {"code": said_code}
-                        reply({"id": request["id"], **ending})
-                    if request.get("spare", True):
-                        fork_spare()
-                    continue
-                # Not a spare any more: it had been handed another step when the engine took it for
-                # one (its announcement came late). That one never reads this request: run it as any.
-                line = json.dumps(request).encode()
             if "signal" in request:
                 target = pids.get(request["id"])
                 if target is not None:  # else reaped already (its end is on its way to the engine)
@@ -600,7 +565,6 @@ def main() -> None:
     for pid, write in spare.items():
         os.close(write)
         ended.add(pid)  # (it ran nothing, so it left nothing)
-    spare.clear()  # (closed: `reap` must not close them again)
     for pid in list(children):  # unreaped, so their pids are still theirs
         _signal_step(pid, signal.SIGTERM)
     deadline = time.monotonic() + 3
