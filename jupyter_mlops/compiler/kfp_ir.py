@@ -92,6 +92,11 @@ def _line_runs(lines: tuple[int, ...]) -> list[list[int]]:
 
 def step_function_source(plan: PipelinePlan, step: StepPlan) -> str:
     """The Python source of the kfp component function for one step."""
+    return _step_function(plan, step)[0]
+
+
+def _step_function(plan: PipelinePlan, step: StepPlan) -> tuple[str, str]:
+    """The step function's source, and its first part: its `def` line and docstring."""
     sig: list[str] = []
     inputs: dict[str, tuple[str, str]] = {}
     outputs: dict[str, tuple[str, str]] = {}
@@ -152,7 +157,7 @@ def step_function_source(plan: PipelinePlan, step: StepPlan) -> str:
             module=RUNTIME_MODULE,
             entry=ENTRY,
         )
-    return header + doc + f"    return {names.runner}({', '.join(words)})\n"
+    return header + doc + f"    return {names.runner}({', '.join(words)})\n", header + doc
 
 
 def step_packages(plan: PipelinePlan, step: StepPlan) -> list[str]:
@@ -212,12 +217,16 @@ def _argument_names(plan: PipelinePlan, step: StepPlan) -> _Names:
     return _Names(outputs=outputs, metrics=metrics, logdir=logdir, runner=runner, figures=figures, boot=boot)
 
 
-def _define(source: str, name: str, namespace: dict[str, Any]) -> Any:
+def _define(source: str, name: str, namespace: dict[str, Any], interface: str | None = None) -> Any:
+    """The function `name` that `source` defines, its text registered in linecache for inspect (and
+    kfp) to read. `interface`: the start of `source`, its `def` line and docstring, compiled alone: a
+    function that kfp only reads (signature, name, docstring, and its text from linecache: all of
+    `source`) and never calls, made without compiling its body."""
     filename = f"<jupyter-mlops {name} {hashlib.sha256(source.encode()).hexdigest()[:12]}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     # dont_inherit: this module's `from __future__ import annotations` must not turn the
     # generated annotations into strings, which kfp cannot read as types.
-    exec(compile(source, filename, "exec", dont_inherit=True), namespace)
+    exec(compile(source if interface is None else interface, filename, "exec", dont_inherit=True), namespace)
     remember(namespace[name], source)  # kfp then need not tokenize it back (kfp_sources.py)
     return namespace[name]
 
@@ -295,7 +304,9 @@ def _build_pipeline(plan: PipelinePlan, *, remember_names: bool = True) -> Any:
     components: dict[str, Any] = {}
     with _KFP_PIPELINE_LOCK, remembered_sources() if remember_names else contextlib.nullcontext():
         for step in plan.steps:
-            func = _define(step_function_source(plan, step), step.name, dict(namespace))
+            source, interface = _step_function(plan, step)
+            # kfp's own way (remember_names False) gets the function compiled whole, to compare with
+            func = _define(source, step.name, dict(namespace), interface if remember_names else None)
             components[step.name] = dsl.component(
                 func,
                 base_image=step.options.image or DEFAULT_IMAGE,
