@@ -235,33 +235,22 @@ def _pipeline_function_name(plan: PipelinePlan) -> str:
     return "pipeline_" + plan.kfp_name.replace("-", "_")
 
 
-def _pipeline_names(plan: PipelinePlan) -> tuple[str, str, str]:
-    """The pipeline function's own names (tasks, components, configure), free of its parameters'."""
-    taken = set(plan.params) | {_pipeline_function_name(plan)}
-    return (
-        _free_name("tasks", taken),
-        _free_name("components", taken),
-        _free_name("configure", taken),
-    )
+def _builder_name(plan: PipelinePlan) -> str:
+    """The name the pipeline function calls to make its tasks, free of its parameters'."""
+    return _free_name("build", set(plan.params) | {_pipeline_function_name(plan)})
 
 
 def _pipeline_function_source(plan: PipelinePlan) -> str:
-    tasks, components, configure = _pipeline_names(plan)
+    """The pipeline function kfp runs: the pipeline's parameters (what kfp reads of it), handed to the
+    builder, which makes every step's task from the plan (not a generated statement per step)."""
     sig = ", ".join(f"{p.name}: {p.type} = {p.default!r}" for p in plan.params.values())
-    lines = [f"def {_pipeline_function_name(plan)}({sig}):"]
-    for step in plan.steps:
-        args = [f"{arg}={source}" for arg, _, _, source in input_arguments(plan, step, tasks)]
-        lines.append(f"    {tasks}[{step.name!r}] = {components}[{step.name!r}]({', '.join(args)})")
-        lines.append(f"    {configure}({tasks}[{step.name!r}], {step.name!r})")
-    if len(lines) == 1:
-        lines.append("    pass")
-    return "\n".join(lines) + "\n"
+    values = ", ".join(f"{name!r}: {name}" for name in plan.params)
+    return f"def {_pipeline_function_name(plan)}({sig}):\n    {_builder_name(plan)}({{{values}}})\n"
 
 
-def input_arguments(
-    plan: PipelinePlan, step: StepPlan, tasks: str = "tasks"
-) -> list[tuple[str, str, str, str]]:
-    """(component argument, variable, kind, pipeline expression feeding it) for each input of a step.
+def input_arguments(plan: PipelinePlan, step: StepPlan) -> list[tuple[str, str, str, tuple[str | None, str]]]:
+    """(component argument, variable, kind, what feeds it) for each input of a step: (None, the
+    pipeline parameter) or (the producing step, its output's name).
 
     An argument is the variable's own name unless an output or a name the component needs takes it
     (`x` both read and written by a step: the input becomes `x_in`).
@@ -271,10 +260,12 @@ def input_arguments(
     taken = {*artifact_outputs, *(names.outputs[v] for v in artifact_outputs)}
     taken |= {names.metrics, names.logdir, names.runner, names.figures, names.boot}
     taken |= ({"result"} if step.result else set()) | _KFP_RESERVED
-    out = [(_free_name(v, taken), v, plan.params[v].type, v) for v in step.params]
+    out: list[tuple[str, str, str, tuple[str | None, str]]] = [
+        (_free_name(v, taken), v, plan.params[v].type, (None, v)) for v in step.params
+    ]
     for var, (producer, kind) in sorted(step.inputs.items()):
         key = _argument_names(plan, plan.step(producer)).outputs[var]
-        out.append((_free_name(var, taken), var, kind, f"{tasks}[{producer!r}].outputs[{key!r}]"))
+        out.append((_free_name(var, taken), var, kind, (producer, key)))
     return out
 
 
@@ -342,8 +333,16 @@ def _build_pipeline(plan: PipelinePlan, *, remember_names: bool = True) -> Any:
         if options.timeout:
             kubernetes.set_timeout(task, options.timeout)
 
-    tasks_name, components_name, configure_name = _pipeline_names(plan)
-    scope: dict[str, Any] = {components_name: components, tasks_name: tasks, configure_name: configure}
+    def build(params: dict[str, Any]) -> None:
+        for step in plan.steps:  # the steps in the plan's order, their arguments in input_arguments'
+            arguments = {
+                arg: params[name] if producer is None else tasks[producer].outputs[name]
+                for arg, _, _, (producer, name) in input_arguments(plan, step)
+            }
+            tasks[step.name] = components[step.name](**arguments)
+            configure(tasks[step.name], step.name)
+
+    scope: dict[str, Any] = {_builder_name(plan): build}
     func = _define(_pipeline_function_source(plan), _pipeline_function_name(plan), scope)
     with _KFP_PIPELINE_LOCK, remembered_names() if remember_names else contextlib.nullcontext():
         return dsl.pipeline(name=plan.kfp_name, display_name=plan.name)(func)
