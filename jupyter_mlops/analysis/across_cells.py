@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..errors import CellError
-from .cell import CellAnalysis, analyze_cell
+from .cell import CellAnalysis, Prepared, analyze_cell
 
 if TYPE_CHECKING:
     from ..notebook.pipeline import Pipeline
@@ -69,10 +69,11 @@ class CellAnalyses:
 def analyze_pipeline(pipeline: Pipeline) -> CellAnalyses:
     """Analyse the setup cell and every step, twice: the first pass learns what the cells import and
     define, the second tells each cell (see the module docstring)."""
-    first = _analyze(pipeline, {})
+    prepared: Prepared = {}  # each cell converted, parsed and checked once for both passes
+    first = _analyze(pipeline, {}, prepared)
     code = dict(PROVIDED_CODE)
     code.update(_code_names([a for a in [first.setup, *(a for _, a in first.steps)] if a is not None]))
-    result = _analyze(pipeline, code)
+    result = _analyze(pipeline, code, prepared)
     result.outside_code = code
     for cell, analysis in [(SETUP_CELL, result.setup), *result.steps]:
         if analysis is not None:
@@ -84,13 +85,15 @@ def analyze_pipeline(pipeline: Pipeline) -> CellAnalyses:
     return result
 
 
-def _analyze(pipeline: Pipeline, code: Mapping[str, str]) -> CellAnalyses:
+def _analyze(pipeline: Pipeline, code: Mapping[str, str], prepared: Prepared) -> CellAnalyses:
     errors: list[CellError] = []
     setup: CellAnalysis | None = None
     if pipeline.setup.strip():
         try:
             # first_line=2: the magic line is line 1, as in a step.
-            setup = analyze_cell(pipeline.setup, cell=SETUP_CELL, first_line=2, outside_code=code)
+            setup = analyze_cell(
+                pipeline.setup, cell=SETUP_CELL, first_line=2, outside_code=code, prepared=prepared
+            )
         except CellError as exc:
             errors.append(exc)
     steps: list[tuple[str, CellAnalysis]] = []
@@ -99,7 +102,12 @@ def _analyze(pipeline: Pipeline, code: Mapping[str, str]) -> CellAnalyses:
     for step in pipeline:
         try:
             analysis = analyze_cell(
-                step.source, cell=step.name, first_line=2, outside_code=code, summaries=helpers
+                step.source,
+                cell=step.name,
+                first_line=2,
+                outside_code=code,
+                summaries=helpers,
+                prepared=prepared,
             )
         except CellError as exc:
             errors.append(exc)
