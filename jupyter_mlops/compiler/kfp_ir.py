@@ -40,6 +40,7 @@ from .kfp_names import remembered_names
 from .kfp_sources import remember, remembered_sources
 from .plan import PipelinePlan, StepPlan
 from .runtime_source import ENTRY, runtime_source, step_switches
+from .step_interface import outputs_record
 
 # Steps run on a stock image of the Python that compiled them, so pickled values load alike.
 DEFAULT_IMAGE = f"python:{sys.version_info.major}.{sys.version_info.minor}"
@@ -296,8 +297,10 @@ def _build_pipeline(plan: PipelinePlan, *, remember_names: bool = True) -> Any:
     with _KFP_PIPELINE_LOCK, remembered_sources() if remember_names else contextlib.nullcontext():
         for step in plan.steps:
             source, interface = _step_function(plan, step)
-            # kfp's own way (remember_names False) gets the function compiled whole, to compare with
-            func = _define(source, step.name, dict(namespace), interface if remember_names else None)
+            if remember_names:  # only what kfp reads: no class for its outputs (step_interface.py)
+                func = _define(source, step.name, dict(namespace, NamedTuple=outputs_record), interface)
+            else:  # kfp's own way (to compare with): the function as it runs
+                func = _define(source, step.name, dict(namespace))
             components[step.name] = dsl.component(
                 func,
                 base_image=step.options.image or DEFAULT_IMAGE,

@@ -122,3 +122,29 @@ def test_the_pipeline_function_is_not_generated_per_step(monkeypatch: pytest.Mon
     pipelines = [text for text in compiled if text.startswith("def pipeline_")]
     assert len(pipelines) == 1
     assert len(pipelines[0].splitlines()) <= 3, pipelines[0]
+
+
+def test_no_class_is_made_per_step_for_its_outputs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A step function returning values is annotated `-> NamedTuple('Outputs', [...])`: a new class
+    per step (~40 µs, and a cycle of functions for the collector) when kfp only reads the fields'
+    names and types from it. The functions kfp reads now carry just those; kfp embeds the same text
+    (the IR equals kfp's own way's, with the classes: test_linear_compile)."""
+    import typing
+
+    made = 0
+    real = typing.NamedTuple
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal made
+        made += 1
+        return real(*args, **kwargs)
+
+    plan = plan_pipeline(chain(20))
+    monkeypatch.setattr(typing, "NamedTuple", counted)
+    pipeline = _build_pipeline(plan)
+    assert made == 0
+    outputs = pipeline.pipeline_spec.components["comp-s5"].output_definitions.parameters
+    assert list(outputs) == ["v5"]
+    made = 0
+    _build_pipeline(plan, remember_names=False)  # kfp's own way: the functions as they run
+    assert made >= 10
