@@ -63,17 +63,20 @@ def _follow(
     lines: ExecutorLines | None,
     watch: RunWatch | None,
 ) -> int:
-    """Print the log from its start; the number of characters printed."""
+    """Print the log from its start (every chunk of it: a read answers at most 1 MiB); the number of
+    characters printed. Without `follow`, what the log holds now; with it, until the step has ended."""
     offset = written = 0
     while True:
         chunk = backend.logs(run_id, step, offset)
-        text = chunk.text if lines is None else lines.push(chunk.text, final=chunk.complete)
+        # A chunk may end inside a line: the filter holds it back until the next chunk, or the end.
+        ended = chunk.missing or (not chunk.text and (chunk.complete or not follow))
+        text = chunk.text if lines is None else lines.push(chunk.text, final=ended)
         if text:
             out.write(text)
             out.flush()
             written += len(text)
         offset = chunk.next_offset
-        if not follow or chunk.missing or (chunk.complete and not chunk.text):
+        if ended:
             return written
         if not chunk.text:
             if watch is not None:

@@ -141,6 +141,32 @@ def test_an_unknown_name_is_an_error_naming_cell_name_and_line() -> None:
 
 
 @pytest.mark.parametrize(
+    ("cells", "params", "setup", "said"),
+    [
+        # a typo of a name the same cell binds, of an earlier step's value, of a parameter, of setup's
+        ({"load": "data = 1", "train": "model = data\nprint(modle)"}, (), (), "Did you mean 'model'?"),
+        ({"load": "dataset = 1", "train": "x = datset + 1"}, (), (), "Did you mean 'dataset'?"),
+        ({"train": "x = learning_rte * 2"}, ("learning_rate",), (), "Did you mean 'learning_rate'?"),
+        ({"train": "x = sklearn_pipe(1)"}, (), ("sklearn_pipe",), None),  # known: no error at all
+        ({"train": "x = lenght(1)"}, (), (), None),  # not a builtin's typo worth a guess: no suggestion
+        ({"train": "y = xx"}, (), (), None),  # nothing close
+    ],
+)
+def test_an_unknown_name_close_to_a_known_one_is_suggested(
+    cells: dict[str, str], params: tuple[str, ...], setup: tuple[str, ...], said: str | None
+) -> None:
+    if "sklearn_pipe" in setup:
+        infer(params=params, setup=setup, **cells)
+        return
+    with pytest.raises(CellError) as raised:
+        infer(params=params, setup=setup, **cells)
+    if said is None:
+        assert "Did you mean" not in str(raised.value)
+    else:
+        assert said in str(raised.value) and str(raised.value).endswith("%%pipeline params.")
+
+
+@pytest.mark.parametrize(
     ("code", "how"),
     [
         ("exec('extra = 5')", "exec(...)"),

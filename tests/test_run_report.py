@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from jupyter_mlops.cli.run_report import direct_edges, run_report, stages
-from jupyter_mlops.models import RunInfo, RunState, StepInfo, StepState
+from jupyter_mlops.models import ArtifactInfo, RunInfo, RunState, StepInfo, StepState
 
 
 def test_stages_and_direct_edges_of_a_diamond_with_a_shortcut() -> None:
@@ -59,3 +59,18 @@ def test_a_wide_stage_wraps_at_a_terminals_width() -> None:
     assert all(line.startswith("      [✓") for line in stage_two[1:])
     assert sum(line.count("[✓ branch-number-") for line in stage_two) == 12
     assert drawing[2].startswith("       │  source ─▶ branch-number-00, ")  # one feed longer than a line
+
+
+def test_an_object_kept_by_its_default_repr_is_named_by_its_class_without_the_address() -> None:
+    """A last value pickle could not keep (a pandas Styler) is kept as its repr; the report names its
+    class, as for a variable holding such an object."""
+    kept = "<pandas.io.formats.style.Styler object at 0x7f547ea73c10>"
+    meta = {"format": "repr", "repr": kept, "type": "pandas.io.formats.style.Styler", "variable": "result"}
+    meta["preview"] = {"kind": "text", "text": kept}
+    steps = [StepInfo("data", StepState.SUCCEEDED, outputs={"result": "/runs/r1/data/result"})]
+    info = RunInfo("r1", "demo", RunState.SUCCEEDED, steps=steps)
+    artifacts = [ArtifactInfo("r1", "data", "result", "/runs/r1/data/result", "system.Dataset", meta)]
+
+    text = run_report(info, artifacts)
+
+    assert "  data  result: Styler object\n" in text and "0x7f" not in text

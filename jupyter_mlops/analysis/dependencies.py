@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import difflib
 import heapq
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -153,7 +154,8 @@ class _Flow:
                 elif name not in self.provided:
                     self.errors.append(
                         CellError(
-                            f"--inputs names {name!r}, which {self._why_missing(index, name)}", cell=step
+                            f"--inputs names {name!r}, which {self._why_missing(index, name, step)}",
+                            cell=step,
                         )
                     )
         else:
@@ -175,7 +177,7 @@ class _Flow:
                 elif name not in self.provided | BUILTIN_NAMES | MODULE_NAMES:
                     self.errors.append(
                         CellError(
-                            f"name {name!r} is read but {self._why_missing(index, name)}",
+                            f"name {name!r} is read but {self._why_missing(index, name, step)}",
                             cell=step,
                             line=analysis.read_lines.get(name),
                         )
@@ -189,7 +191,7 @@ class _Flow:
         for name, producer in found.items():
             self.taken[producer].add(name)
 
-    def _why_missing(self, index: int, name: str) -> str:
+    def _why_missing(self, index: int, name: str, step: str) -> str:
         # A later step that only calls a method of the name (np.polyfit(...)) does not define it.
         later = [s for s in self.bound_at.get(name, []) if self.position[s] > index]
         if later:
@@ -224,10 +226,20 @@ class _Flow:
                 f"makes {name!r}, say so with --outputs on its %%component line, listing every name it "
                 f"passes on (here: --outputs {','.join(self._passed_on(step, name))})."
             )
+        close = self._close_name(name, step)
+        guess = f"Did you mean {close!r}? If not, define" if close is not None else "Define"
         return (
-            "no earlier step, setup cell or parameter defines it. Define it in an earlier "
+            f"no earlier step, setup cell or parameter defines it. {guess} it in an earlier "
             "%%component cell or in %%pipeline setup, or make it a parameter in %%pipeline params."
         )
+
+    def _close_name(self, name: str, step: str) -> str | None:
+        """A known name that `name` may be a typo of (`modle` for `model`): one the step itself binds,
+        an earlier step's value, a parameter, a setup cell's name or a builtin."""
+        known = set(self.producer) | self.provided | self.params | self.analyses[step].binds
+        known |= {b for b in BUILTIN_NAMES if not b.startswith("_")}
+        close = difflib.get_close_matches(name, sorted(known - {name}), n=1, cutoff=0.8)
+        return close[0] if close else None
 
     def _passed_on(self, step: str, also: str) -> list[str]:
         """What `step` makes that a later step reads, and `also`."""

@@ -1,11 +1,14 @@
-"""Values a later step certainly cannot load: made from code defined in the step that makes them.
+"""Values a later step certainly cannot load: made from code defined in the step that makes them, or
+of a kind pickle cannot store.
 
 A step's outputs are stored (pickled) for the steps that read them; an instance of a class defined in
 the producing step, or that step's own function or class object, refers to code the reading step
-never runs (steps pass data, not code: only `%%pipeline setup` code runs in every step). Such a value
-fails when it is stored, at run time; found here from the code, the compile says so before the run.
-Only the certain case is reported: every binding of the name is `name = LocalClass(...)` (or
-`name = local_function` / `name = LocalClass`), nothing else binds it.
+never runs (steps pass data, not code: only `%%pipeline setup` code runs in every step). A lambda, a
+generator and an open file cannot be pickled at all. Such a value fails when it is stored, at run
+time; found here from the code, the compile says so before the run. Only the certain case is
+reported: every binding of the name is `name = LocalClass(...)` (or `name = local_function`,
+`name = LocalClass`, `name = lambda ...`, `name = (... for ...)`, `name = open(...)`), nothing else
+binds it.
 """
 
 from __future__ import annotations
@@ -45,7 +48,16 @@ def step_local_value(tree: ast.Module, name: str) -> tuple[str, str] | None:
     return min(found) if len(found) == 1 else None
 
 
+_OPENERS = frozenset({"gzip", "bz2", "lzma", "io", "codecs"})  # modules whose `open` opens a file
+
+
 def _made_from(value: ast.expr | None, how: dict[str, set[str]]) -> tuple[str, str] | None:
+    if isinstance(value, ast.Lambda):
+        return ("lambda", "lambda")
+    if isinstance(value, ast.GeneratorExp):
+        return ("generator", "generator")
+    if isinstance(value, ast.Call) and _opens_a_file(value.func, how):
+        return ("file", ast.unparse(value.func))
     if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
         made_by = value.func.id
         return ("instance", made_by) if how.get(made_by) == {"class"} else None
@@ -69,4 +81,15 @@ def _bound_otherwise(tree: ast.Module, name: str) -> bool:
             return True
         if isinstance(node, ast.Global) and name in node.names:
             return True
+    return False
+
+
+def _opens_a_file(func: ast.expr, how: dict[str, set[str]]) -> bool:
+    """`open` (the builtin: the step does not bind the name) or `gzip.open`, `io.open`, ... (the name
+    bound by an import, if at all)."""
+    if isinstance(func, ast.Name):
+        return func.id == "open" and func.id not in how
+    if isinstance(func, ast.Attribute) and func.attr == "open" and isinstance(func.value, ast.Name):
+        module = func.value.id
+        return module in _OPENERS and how.get(module, {"import"}) == {"import"}
     return False

@@ -19,7 +19,7 @@ from ..render.layout import step_order
 from ..render.style import state_name, state_style, truncate
 
 _PREVIEW = 70
-_DEFAULT_REPR = re.compile(r"<[\w.]+ object at 0x[0-9a-fA-F]+>")
+_DEFAULT_REPR = re.compile(r"<(?:[\w.]+\.)?(\w+) object at 0x[0-9a-fA-F]+>")
 _WIDTH = 100  # a terminal's width, less a margin
 
 
@@ -138,8 +138,9 @@ def step_values(
         preview = previews.get(name, {})
         if preview.get("kind") == "text" and isinstance(preview.get("text"), str):
             text = " ".join(preview["text"].split())  # a list's or an object's repr, on one line
-        if _DEFAULT_REPR.fullmatch(text):  # <module.Class object at 0x...>: say what it is, no address
-            text = f"{str(value).rsplit('.', 1)[-1]} object"
+        default = _DEFAULT_REPR.fullmatch(text)
+        if default:  # <module.Class object at 0x...>: say what it is, no address
+            text = f"{default.group(1)} object"
         texts[name] = truncate(text, _PREVIEW)
     if "result" in texts and list(texts.values()).count(texts["result"]) > 1:
         del texts["result"]  # the cell's last value is one of its variables, shown under its name

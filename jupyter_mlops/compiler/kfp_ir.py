@@ -103,10 +103,14 @@ def _step_function(plan: PipelinePlan, step: StepPlan) -> tuple[str, str]:
     outputs: dict[str, tuple[str, str]] = {}
     names = _argument_names(plan, step)
     defaults: dict[str, Any] = {}
+    optional: list[str] = []  # optional parameters (None unless a run gives them): last, with their default
     for arg, var, kind, _ in input_arguments(plan, step):
-        sig.append(f"{arg}: Input[Dataset]" if kind == ARTIFACT else f"{arg}: {kind}")
+        if var in step.params and plan.params[var].default is None:
+            optional.append(f"{arg}: Optional[{kind}] = None")
+        else:
+            sig.append(f"{arg}: Input[Dataset]" if kind == ARTIFACT else f"{arg}: {kind}")
         inputs[arg] = (var, kind)
-        if kind in ("list", "dict") and var in step.params:
+        if kind in ("list", "dict") and var in step.params and plan.params[var].default is not None:
             defaults[arg] = plan.params[var].default  # KFP makes their ints floats: the runtime undoes it
     for var, kind in step.outputs.items():
         if kind == ARTIFACT:
@@ -124,6 +128,7 @@ def _step_function(plan: PipelinePlan, step: StepPlan) -> tuple[str, str]:
     param_outs = [(v, k) for v, k in step.outputs.items() if k != ARTIFACT]
     for var, kind in param_outs:
         outputs[names.outputs[var]] = (var, kind)
+    sig += optional
     returns = ""
     if param_outs:
         fields = ", ".join(f"({names.outputs[v]!r}, {k})" for v, k in param_outs)
@@ -244,7 +249,7 @@ def _builder_name(plan: PipelinePlan) -> str:
 def _pipeline_function_source(plan: PipelinePlan) -> str:
     """The pipeline function kfp runs: the pipeline's parameters (what kfp reads of it), handed to the
     builder, which makes every step's task from the plan (not a generated statement per step)."""
-    sig = ", ".join(f"{p.name}: {p.type} = {p.default!r}" for p in plan.params.values())
+    sig = ", ".join(p.signature for p in plan.params.values())
     values = ", ".join(f"{name!r}: {name}" for name in plan.params)
     return f"def {_pipeline_function_name(plan)}({sig}):\n    {_builder_name(plan)}({{{values}}})\n"
 
@@ -292,6 +297,7 @@ def _build_pipeline(plan: PipelinePlan, *, remember_names: bool = True) -> Any:
         "Metrics": Metrics,
         "Artifact": Artifact,
         "NamedTuple": __import__("typing").NamedTuple,
+        "Optional": __import__("typing").Optional,
     }
     components: dict[str, Any] = {}
     with _KFP_PIPELINE_LOCK, remembered_sources() if remember_names else contextlib.nullcontext():
@@ -346,6 +352,7 @@ def _build_pipeline(plan: PipelinePlan, *, remember_names: bool = True) -> Any:
             configure(tasks[step.name], step.name)
 
     scope: dict[str, Any] = {_builder_name(plan): build}
+    scope.setdefault("Optional", __import__("typing").Optional)
     func = _define(_pipeline_function_source(plan), _pipeline_function_name(plan), scope)
     with _KFP_PIPELINE_LOCK, remembered_names() if remember_names else contextlib.nullcontext():
         return dsl.pipeline(name=plan.kfp_name, display_name=plan.name)(func)

@@ -120,15 +120,34 @@ def _plain_cells_hint(pipeline: Pipeline) -> Callable[[str], str | None] | None:
     return lambda name: missing_name_hint(name, pipeline.plain_cells)
 
 
-def _made_by_step_code(tree: ast.Module, var: str, setup_names: set[str]) -> str | None:
-    """How `var` is made from code its step defines (a value no later step can load), else None."""
+def _unloadable(tree: ast.Module, var: str, producer: str, setup_names: set[str]) -> str | None:
+    """Why a later step cannot load `var` as its step `producer` makes it, and what to do, else None."""
     made = step_local_value(tree, var)
-    if made is None or made[1] in setup_names:  # (a setup cell's class of that name: loadable)
+    if made is None:
         return None
     what, definition = made
-    if what == "instance":
-        return f"an instance of class {definition!r}"
-    return f"the {what} {definition!r}"
+    if what == "generator":
+        return (
+            f"a generator made in step {producer!r}: it cannot be stored for a later step. Make it a "
+            f"list (`list(...)`) in step {producer!r}, or make the generator in the step that uses it."
+        )
+    if what == "file":
+        return (
+            f"a file opened in step {producer!r}: an open file cannot be stored for a later step. Read "
+            f"what you need in step {producer!r}, or open the file in the step that uses it."
+        )
+    if what == "lambda":
+        return (
+            f"a lambda defined in step {producer!r}: a later step cannot load it (steps pass data, not "
+            "code). Make it a def in the %%pipeline setup cell, so every step has it."
+        )
+    if definition in setup_names:  # (a setup cell's class of that name: loadable)
+        return None
+    made_of = f"an instance of class {definition!r}" if what == "instance" else f"the {what} {definition!r}"
+    return (
+        f"{made_of} defined in step {producer!r}: a later step cannot load it (steps pass data, not "
+        "code). Move that definition into the %%pipeline setup cell so every step has it."
+    )
 
 
 def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
@@ -191,12 +210,10 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
                         line=by_name[name].read_lines.get(var),
                     )
                 )
-            elif (made := _made_by_step_code(trees[producer], var, setup_names)) is not None:
+            elif (why := _unloadable(trees[producer], var, producer, setup_names)) is not None:
                 errors.append(
                     CellError(
-                        f"uses {var!r}, {made} defined in step {producer!r}: a later step cannot load it "
-                        "(steps pass data, not code). Move that definition into the %%pipeline setup cell "
-                        "so every step has it.",
+                        f"uses {var!r}, {why}",
                         cell=name,
                         line=by_name[name].read_lines.get(var),
                     )

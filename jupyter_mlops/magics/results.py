@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 def _run(m: PipelineMagics, ref: str) -> Run:
     from .. import api
     from ..backends.registry import shared_backend
+    from .runs import run_ref
 
-    return api.get_run(ref, backend=shared_backend(m.backend_name, **m.backend_options))
+    return api.get_run(run_ref(m.shell, ref), backend=shared_backend(m.backend_name, **m.backend_options))
 
 
 def _short(value: Any) -> str:

@@ -60,6 +60,18 @@ def notebook_run(run: Run, shell: Any) -> Run:
     return NotebookRun(run.backend, run.id, run._info)
 
 
+def run_ref(shell: Any, ref: str) -> str:
+    """A run as the user names it: an id, a unique id prefix, a run name, or a notebook variable that
+    holds a run (`r1 = %pipeline run`, then `%pipeline compare r1 r2`): that run's id."""
+    if not ref.isidentifier() or shell is None:
+        return ref
+    value = getattr(shell, "user_ns", {}).get(ref)
+    from ..models import RunInfo
+    from ..run_handle import Run
+
+    return value.id if isinstance(value, (Run, RunInfo)) else ref
+
+
 def subcommands(m: SessionState) -> dict[str, Callable[[list[str]], Any]]:
     def backend() -> Backend:
         from ..backends.registry import shared_backend
@@ -68,7 +80,7 @@ def subcommands(m: SessionState) -> dict[str, Callable[[list[str]], Any]]:
 
     def run_id(value: str | None, *, or_newest: bool = False) -> str:
         if value is not None:
-            return value
+            return run_ref(m.shell, value)
         if m.last_run_id is not None:
             return m.last_run_id
         if not or_newest:
@@ -156,7 +168,7 @@ def subcommands(m: SessionState) -> dict[str, Callable[[list[str]], Any]]:
 
         print_logs(
             backend(),
-            opts.run,
+            run_ref(m.shell, opts.run),
             opts.step,
             follow=opts.follow,
             out=sys.stdout,
@@ -179,7 +191,7 @@ def subcommands(m: SessionState) -> dict[str, Callable[[list[str]], Any]]:
             raise UsageError("%pipeline compare needs two or more run ids")
         from ..widgets import compare_view
 
-        return compare_view(backend(), args)
+        return compare_view(backend(), [run_ref(m.shell, a) for a in args])
 
     def set_backend(args: list[str]) -> None:
         if not args:

@@ -35,7 +35,14 @@ class StepDef:
 class Param:
     name: str
     type: str  # int, float, str, bool, list, dict
-    default: Any
+    default: Any  # None: an optional parameter (`name: Optional[int] = None`), None unless a run gives it
+
+    @property
+    def signature(self) -> str:
+        """`rate: float = 0.5`, `limit: Optional[int] = None`: as a Python signature writes it."""
+        if self.default is None:
+            return f"{self.name}: Optional[{self.type}] = None"
+        return f"{self.name}: {self.type} = {self.default!r}"
 
 
 def normalize_source(source: str) -> str:
@@ -82,6 +89,8 @@ def parse_params(source: str, *, cell: str = "%%pipeline params", first_line: in
                 line=node.lineno + shift,
             ) from None
         kind = PARAM_TYPES.get(type(default))
+        if default is None:
+            kind = _optional_type(target.id, node, cell=cell, line=node.lineno + shift)
         if kind is None:
             raise CellError(
                 f"parameter {target.id!r} has a default of type {type(default).__name__}; "
@@ -91,6 +100,54 @@ def parse_params(source: str, *, cell: str = "%%pipeline params", first_line: in
             )
         params[target.id] = Param(target.id, kind, default)
     return params
+
+
+# The annotations a None default may have, by the type they name: `Optional[int]`, `int | None`, `int`.
+_TYPE_NAMES = {"bool": "bool", "int": "int", "float": "float", "str": "str", "list": "list", "dict": "dict",
+               "List": "list", "Dict": "dict", "Sequence": "list", "Mapping": "dict"}  # fmt: skip
+
+
+def _optional_type(name: str, node: ast.stmt, *, cell: str, line: int) -> str:
+    """The type of a parameter whose default is None, from its annotation: an optional parameter."""
+    annotation = node.annotation if isinstance(node, ast.AnnAssign) else None
+    if annotation is None:
+        raise CellError(
+            f"parameter {name!r} has None as its default, which says no type: write `{name}: "
+            f"Optional[str] = None` (or int, float, bool, list, dict) for an optional parameter, "
+            "None unless a run gives it",
+            cell=cell,
+            line=line,
+        )
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        try:  # `name: "Optional[int]" = None`
+            annotation = ast.parse(annotation.value, mode="eval").body
+        except SyntaxError:
+            pass
+    inner = _without_none(annotation)
+    target = inner.value if isinstance(inner, ast.Subscript) else inner  # List[int] -> List
+    kind = _TYPE_NAMES.get(target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", ""))
+    if kind is None:
+        raise CellError(
+            f"parameter {name!r}: `{ast.unparse(annotation)}` is not a type a pipeline parameter can "
+            "have; use Optional[T] with T one of int, float, str, bool, list, dict",
+            cell=cell,
+            line=line,
+        )
+    return kind
+
+
+def _without_none(annotation: ast.expr) -> ast.expr:
+    """`Optional[T]`, `T | None`, `None | T` -> T; anything else as it is."""
+    if isinstance(annotation, ast.Subscript):
+        head = annotation.value
+        if (head.attr if isinstance(head, ast.Attribute) else getattr(head, "id", "")) == "Optional":
+            return annotation.slice
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        sides = [annotation.left, annotation.right]
+        kept = [s for s in sides if not (isinstance(s, ast.Constant) and s.value is None)]
+        if len(kept) == 1:
+            return kept[0]
+    return annotation
 
 
 def parse_assignments(items: list[str], pipeline: Pipeline | None) -> dict[str, Any]:

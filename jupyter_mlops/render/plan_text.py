@@ -11,7 +11,7 @@ from ..compiler.plan import PipelinePlan
 def plan_text(plan: PipelinePlan) -> str:
     lines = [f"Pipeline {plan.name!r}: {len(plan.steps)} steps"]
     if plan.params:
-        params = ", ".join(f"{p.name}: {p.type} = {p.default!r}" for p in plan.params.values())
+        params = ", ".join(p.signature for p in plan.params.values())
         lines.append(f"  parameters: {params}")
     by_name = {step.name: step for step in plan.steps}
     for step in plan.steps:

@@ -44,6 +44,39 @@ _MLOPS_SHIM = True  # its code may call log_metric / logdir
 _MLOPS_FIGURES = True  # it may draw or display(): what it shows is kept (figures.py)
 
 
+def _mlops_fresh_logging() -> Any:
+    """The root logger as a fresh interpreter (and a notebook's kernel) has it: kfp's executor set it up
+    before the step (its format, INFO, stdout), so a setup cell's `logging.basicConfig(...)` did nothing
+    and the step's own INFO lines carried kfp's prefix, which the log views hide as kfp's bookkeeping.
+    Only kfp's handler is taken off; what to give back afterwards is returned."""
+    import logging
+
+    root = logging.getLogger()
+    kfp = [h for h in root.handlers if "[KFP Executor" in str(getattr(h.formatter, "_fmt", ""))]
+    kept = (kfp, root.level)
+    for handler in kfp:
+        root.removeHandler(handler)
+    if kfp:
+        root.setLevel(logging.WARNING)
+    return kept
+
+
+def _mlops_kfp_logging(kept: Any) -> None:
+    """kfp's logging back for what its executor logs after the step (the step's handlers stay open:
+    logging flushes them at exit)."""
+    import logging
+
+    kfp, level = kept
+    if not kfp:
+        return
+    root = logging.getLogger()
+    for handler in root.handlers[:]:
+        root.removeHandler(handler)
+    for handler in kfp:
+        root.addHandler(handler)
+    root.setLevel(level)
+
+
 def _mlops_param(value: Any, kind: str, step: str, var: str) -> Any:
     """Check and convert a parameter output to its declared KFP type."""
     large: Optional[int] = None
@@ -286,9 +319,13 @@ def _mlops_run_step(
     `groups`: output arguments whose values may share objects, each group stored as one (groups.py).
     `figures_arg`: the output keeping what the cell shows (figures, display()), see figures.py.
     """
-    module = types.ModuleType(_MLOPS_NOTEBOOK_MODULE)
-    sys.modules[_MLOPS_NOTEBOOK_MODULE] = module  # pickled classes from the setup cell resolve here
+    # The cell runs as in its kernel, in `__main__`: `if __name__ == "__main__":` runs, and the setup
+    # cell's classes are `__main__.X`, which later steps (each runs setup first) and the kernel resolve.
+    module = types.ModuleType("__main__")
+    sys.modules["__main__"] = module
+    sys.modules[_MLOPS_NOTEBOOK_MODULE] = module  # values stored by earlier versions name it so
     ns = module.__dict__
+    logging_kept = _mlops_fresh_logging()
     if _MLOPS_SHIM:
         shim = _mlops_shim(args.get(metrics_arg), args.get(logdir_arg))
         sys.modules["jupyter_mlops"] = shim
@@ -377,5 +414,6 @@ def _mlops_run_step(
                 values.append(_mlops_param(value, kind, step, var))
         return tuple(values) if values else None
     finally:
+        _mlops_kfp_logging(logging_kept)
         if _MLOPS_SHIM:
             shim._mlops_flush()  # the last points, also when the cell failed

@@ -52,7 +52,7 @@ def _mlops_is_json(value: Any, seen: Optional[Dict[int, bool]] = None, depth: in
 def _mlops_type_name(value: Any) -> str:
     t = type(value)
     mod = t.__module__
-    if mod in ("builtins", _MLOPS_NOTEBOOK_MODULE):
+    if mod in ("builtins", "__main__", _MLOPS_NOTEBOOK_MODULE):
         return t.__qualname__
     return mod + "." + t.__qualname__
 
@@ -118,7 +118,10 @@ def _mlops_notebook_refs(value: Any) -> Dict[str, str]:
 
     class _Finder(pickle.Pickler):
         def reducer_override(self, obj: Any) -> Any:
-            if isinstance(obj, (types.FunctionType, type)) and obj.__module__ == _MLOPS_NOTEBOOK_MODULE:
+            if isinstance(obj, (types.FunctionType, type)) and obj.__module__ in (
+                "__main__",
+                _MLOPS_NOTEBOOK_MODULE,
+            ):
                 found[obj.__qualname__] = "class" if isinstance(obj, type) else "function"
             return NotImplemented
 
@@ -143,7 +146,7 @@ def _mlops_pickle(value: Any, step: str, var: str, setup_names: Any) -> bytes:
         data = pickle.dumps(value, protocol=4)
     except Exception as exc:
         data, error = b"", exc
-    if error is not None or _MLOPS_NOTEBOOK_MODULE.encode() in data:
+    if error is not None or b"__main__" in data or _MLOPS_NOTEBOOK_MODULE.encode() in data:
         # The value refers to code of the notebook: fine if a setup cell defines it (every step runs
         # the setup cells), not if this step does (later steps do not run this step's code).
         refs = _mlops_notebook_refs(value)
@@ -324,7 +327,7 @@ def _mlops_load(path: str, step: str, var: str, meta: Optional[Dict[str, Any]] =
                 % (step, var, exc.name)
             ) from None
         except AttributeError as exc:
-            if _MLOPS_NOTEBOOK_MODULE not in str(exc):
+            if "__main__" not in str(exc) and _MLOPS_NOTEBOOK_MODULE not in str(exc):
                 raise
             raise TypeError(
                 "step %r: input %r refers to code that no setup cell defines (%s). Move that function "

@@ -28,8 +28,8 @@ _VALUE_FORMATS = ("npy", "parquet", "json", "pickle", "group", "repr")
 
 @contextlib.contextmanager
 def _notebook_module() -> Iterator[None]:
-    """Values pickled by a step refer to the notebook's classes through the step's module
-    `__mlops_notebook__`; in the kernel they are the notebook's own (`__main__`)."""
+    """Values pickled by a step refer to the notebook's classes as `__main__.X`, the kernel's own; those
+    stored by earlier versions through the step's module `__mlops_notebook__`, here the kernel's."""
     if _MLOPS_NOTEBOOK_MODULE in sys.modules or "__main__" not in sys.modules:
         yield
         return

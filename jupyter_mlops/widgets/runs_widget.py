@@ -65,8 +65,18 @@ def _when(ts: float) -> str:
     return _dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S")
 
 
+def _by_first_use(rows: list[dict[str, Any]], field: str) -> list[str]:
+    seen: dict[str, None] = {}
+    for row in rows:
+        for key in sorted(row[field]):
+            seen.setdefault(key)
+    return list(seen)
+
+
 def table_columns(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
-    """Fixed columns, then one per parameter and per metric seen in any row (sorted by name)."""
+    """Fixed columns, then one per parameter and per metric seen in any row: those of the newest run
+    first (rows come newest first; a run's own by name), so that a store holding several notebooks'
+    runs shows the latest work's columns first (a terminal shows 8 columns)."""
     cols = [
         {"key": "name", "label": "run", "kind": "text"},
         {"key": "state", "label": "state", "kind": "state"},
@@ -76,8 +86,8 @@ def table_columns(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
     ]
     if any(r.get("schedule") for r in rows):  # runs a schedule started say which one
         cols.insert(3, {"key": "schedule", "label": "schedule", "kind": "text"})
-    params = sorted({k for r in rows for k in r["params"]})
-    metrics = sorted({k for r in rows for k in r["metrics"]})
+    params = _by_first_use(rows, "params")
+    metrics = _by_first_use(rows, "metrics")
     cols += [{"key": f"param:{p}", "label": p, "kind": "param"} for p in params]
     cols += [{"key": f"metric:{m}", "label": m, "kind": "metric"} for m in metrics]
     return cols

@@ -121,6 +121,7 @@ def test_a_name_bound_on_some_paths_is_unbound_downstream_as_in_the_notebook(tmp
     # The step runtime installs its stand-in modules, as it does in a step's own process: undo that here.
     monkeypatch.setitem(sys.modules, "jupyter_mlops", sys.modules["jupyter_mlops"])
     monkeypatch.delitem(sys.modules, "__mlops_notebook__", raising=False)
+    monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])
     import json
     import os
 

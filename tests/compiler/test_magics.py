@@ -137,14 +137,18 @@ def test_status_in_a_new_session_shows_the_newest_run_and_cancel_still_needs_an_
         run_cell(ip, "%pipeline cancel")
 
 
-def test_every_magic_that_takes_a_run_takes_an_id_a_prefix_or_a_name(ip, tmp_path, monkeypatch, capsys):
+def test_every_magic_that_takes_a_run_takes_an_id_a_prefix_a_name_or_a_variable(
+    ip, tmp_path, monkeypatch, capsys
+):
     monkeypatch.setenv("JUPYTER_MLOPS_HOME", str(tmp_path / "home"))
     run_cell(ip, "%%component make --define-only\nvalue = 41\nprint('made it')\n")
     run_cell(ip, "%%component use --define-only\nanswer = value + 1\n")
-    first = run_cell(ip, "%pipeline run --wait --name by-name")
+    run_cell(ip, "r1 = %pipeline run --wait --name by-name")  # as a notebook keeps a run
+    first = ip.user_ns["r1"]
     other = run_cell(ip, "%pipeline run --wait --name other")
     assert first.state.value == other.state.value == "SUCCEEDED"
-    for ref in (first.id, first.id[:5], "by-name"):
+    monkeypatch.setitem(ip.user_ns, "info_var", first.info)  # a RunInfo too
+    for ref in (first.id, first.id[:5], "by-name", "r1", "info_var"):
         capsys.readouterr()
         shown = run_cell(ip, f"%pipeline status {ref}")
         assert f"Run by-name ({first.id}): SUCCEEDED" in repr(shown), ref

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from jupyter_mlops.compiler.planner import plan_pipeline
-from jupyter_mlops.errors import CellErrors
+from jupyter_mlops.errors import CellError, CellErrors
 from jupyter_mlops.notebook.workspace import Workspace
 
 MAKE = (
@@ -59,3 +59,47 @@ def test_values_that_may_be_loadable_are_not_reported() -> None:
     again = "@dataclass\nclass Summary:\n    rows: int\nsummary = Summary(3)\n"
     plan = plan_pipeline(workspace(again, "print(summary.rows)\n", setup).active)
     assert set(plan.step("use").inputs) == {"summary"}
+
+
+@pytest.mark.parametrize(
+    ("make", "said"),
+    [
+        (
+            "tokenize = lambda s: s.split()\n",
+            "uses 'tokenize', a lambda defined in step 'make': a later step cannot load it (steps pass "
+            "data, not code). Make it a def in the %%pipeline setup cell",
+        ),
+        (
+            "rows = (r * 2 for r in range(3))\n",
+            "uses 'rows', a generator made in step 'make': it cannot be stored for a later step. Make "
+            "it a list (`list(...)`) in step 'make', or make the generator in the step that uses it",
+        ),
+        (
+            "fh = open('data.txt')\n",
+            "uses 'fh', a file opened in step 'make': an open file cannot be stored for a later step. "
+            "Read what you need in step 'make', or open the file in the step that uses it",
+        ),
+        (
+            "import gzip\nfh = gzip.open('data.txt.gz', 'rt')\n",
+            "uses 'fh', a file opened in step 'make'",
+        ),
+    ],
+)
+def test_a_lambda_generator_or_open_file_read_by_a_later_step_is_a_compile_error(
+    make: str, said: str
+) -> None:
+    name = said.split("'")[1]
+    with pytest.raises(CellError) as raised:  # one problem: the error itself
+        plan_pipeline(workspace(make, f"x = 1\nprint({name})\n").active)
+    assert (raised.value.cell, raised.value.line) == ("use", 3)
+    assert said in str(raised.value)
+
+
+def test_lambdas_generators_and_files_that_may_be_storable_are_not_reported() -> None:
+    made = (
+        "rows = (r for r in range(3))\nrows = list(rows)\n"  # rebound to a list before the step ends
+        "key = lambda s: s\nkey = len\n"  # the builtin crosses as a reference
+        "with open('data.txt', 'w') as fh:\n    fh.write('x')\n"  # a closed file: a `with` target
+    )
+    plan = plan_pipeline(workspace(made, "print(rows, key)\n").active)
+    assert set(plan.step("use").inputs) == {"rows", "key"}

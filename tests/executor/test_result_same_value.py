@@ -41,5 +41,5 @@ def test_a_last_value_that_is_an_output_is_stored_once(run_pipeline: Runner, inl
     )
     assert os.path.samefile(result / "value.pkl", model / "value.pkl")  # one file, two names
     assert made["result"].metadata["format"] == made["model"].metadata["format"] == "pickle"
-    assert made["result"].metadata["repr"].startswith("<__mlops_notebook__.Model object")
+    assert made["result"].metadata["repr"].startswith("<__main__.Model object")  # as in the kernel
     assert "w 3.0" in run.listener.log("use")

@@ -220,3 +220,17 @@ def test_compare_charts_histories_and_parameters_against_the_metric(backend: Loc
     assert ">lr<title>" in chart and ">opt<" not in chart  # a parameter alike in every run is no axis
     two = compare_view(backend, ids[:2]).charts["train.loss"]
     assert "mlops-history-line" in two and "mlops-parallel" not in two  # parallel axes from 3 runs on
+
+
+def test_runs_table_columns_put_the_newest_runs_parameters_first(backend: LocalBackend) -> None:
+    """A store holds runs of several notebooks: the newest runs' parameters and metrics come first (a
+    terminal shows 8 columns), not whichever sorts first by name (`C` of an old scikit-learn run)."""
+    finished_run(backend, "old-svm", "svm", {"C": 1.0, "alphas": [0.1]}, {"f1": 0.7})
+    finished_run(backend, "net", "nets", {"lr": 0.5, "hidden": 8, "epochs": 60}, {"acc": 0.9})
+    table = runs_table(backend)
+    keys = [c["key"] for c in table.columns][5:]
+    assert keys == [
+        "param:epochs", "param:hidden", "param:lr", "param:C", "param:alphas",
+        "metric:train.acc", "metric:train.f1",
+    ]  # fmt: skip
+    assert table.text().splitlines()[0].split()[6:] == ["epochs", "hidden"]  # 8 columns in a terminal
