@@ -305,8 +305,9 @@ def _build_pipeline(plan: PipelinePlan, *, remember_names: bool = True) -> Any:
     with _KFP_PIPELINE_LOCK, remembered_sources() if remember_names else contextlib.nullcontext():
         for step in plan.steps:
             source, interface = _step_function(plan, step)
-            if remember_names:  # only what kfp reads: no class for its outputs (step_interface.py)
+            if remember_names:  # only what kfp reads: no class for its outputs, no docstring (step_interface)
                 func = _define(source, step.name, dict(namespace, NamedTuple=outputs_record), interface)
+                func.__doc__ = None
             else:  # kfp's own way (to compare with): the function as it runs
                 func = _define(source, step.name, dict(namespace))
             components[step.name] = dsl.component(
