@@ -228,8 +228,8 @@ def _argument_names(plan: PipelinePlan, step: StepPlan) -> _Names:
 def _define(source: str, name: str, namespace: dict[str, Any], interface: str | None = None) -> Any:
     """The function `name` that `source` defines, its text registered in linecache for inspect (and
     kfp) to read. `interface`: the start of `source`, its `def` line and docstring, compiled alone: a
-    function that kfp only reads (signature, name, docstring, and its text from linecache: all of
-    `source`) and never calls, made without compiling its body."""
+    function that kfp only reads (signature, name, and its text from linecache: all of `source`) and
+    never calls, made without compiling its body (step_interface.py)."""
     filename = f"<jupyter-mlops {name} {hashlib.sha256(source.encode()).hexdigest()[:12]}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     # dont_inherit: this module's `from __future__ import annotations` must not turn the
