@@ -81,6 +81,16 @@ def _runner_pythonpath() -> str | None:
     return os.pathsep.join(p for p in (str(root), current) if p)
 
 
+def _json_text(spec_path: Path | None) -> str | None:
+    """The documents' JSON as the run's pipeline.json holds them (None for pipeline.yaml, or no file)."""
+    if spec_path is None or spec_path.suffix != ".json":
+        return None
+    try:
+        return spec_path.read_text(encoding="utf-8")
+    except OSError:
+        return None  # encoded again from the documents
+
+
 def _reap(proc: subprocess.Popen[bytes], log: Path) -> None:
     """Wait for a runner this process started; note in its log how it ended if not cleanly (a
     runner killed by a signal cannot say so itself)."""
@@ -177,7 +187,7 @@ class LocalBackend:
         except BaseException:
             shutil.rmtree(run_dir, ignore_errors=True)  # no directory without its record
             raise
-        self._start_runner(run_id, run_dir, documents)
+        self._start_runner(run_id, run_dir, documents, spec_path)
         return self.store.get_run(run_id)
 
     def _resolve_from_cache(
@@ -188,10 +198,14 @@ class LocalBackend:
         return resolve_from_cache(self.store, record, documents, run_dir, cache_dir, self.max_workers, ir)
 
     def _start_runner(
-        self, run_id: str, run_dir: Path, documents: Sequence[Mapping[str, Any]] | None = None
+        self,
+        run_id: str,
+        run_dir: Path,
+        documents: Sequence[Mapping[str, Any]] | None = None,
+        spec_path: Path | None = None,
     ) -> None:
         """Hand the run to the warm runner service (service_client.py), or else start a runner process
-        of its own for it."""
+        of its own for it. `spec_path`: its pipeline.json, handed over as it is (not encoded again)."""
         command = [
             sys.executable,
             "-m",
@@ -212,7 +226,7 @@ class LocalBackend:
         root = self.store.runs_root if self.store.runs_root != self.home / "runs" else None
         handed = service_client.hand_over(
             self.home, run_id, run_dir, artifact_root=root, max_workers=self.max_workers, env=env,
-            documents=documents,
+            documents=documents, documents_json=_json_text(spec_path),
         )  # fmt: skip
         if handed is not None:
             self.store.set_runner(run_id, handed.pid, runner_liveness.this_host(), started=handed.started,
