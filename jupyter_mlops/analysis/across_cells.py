@@ -82,7 +82,32 @@ def analyze_pipeline(pipeline: Pipeline) -> CellAnalyses:
                     result.notes.append((cell, line, _seed_note(function, setup=analysis is result.setup)))
                 elif analysis is result.setup and bound:
                     result.notes.append((cell, line, _generator_note(bound)))
+    result.notes += _state_notes(result, code)
+    order = {SETUP_CELL: -1} | {step: index for index, (step, _) in enumerate(result.steps)}
+    result.notes.sort(key=lambda note: (order.get(note[0], len(order)), note[1] or 0))  # as they read
     return result
+
+
+def _state_notes(cells: CellAnalyses, code: Mapping[str, str]) -> list[tuple[str, int | None, str]]:
+    """A note for each change a step makes to a module's or a class's state that a later step uses
+    (analysis/state_changes.py)."""
+    from .state_changes import state_changes, state_note
+
+    classes = {
+        node.name
+        for analysis in [cells.setup, *(a for _, a in cells.steps)]
+        if analysis is not None
+        for node in analysis.syntax_tree().body
+        if isinstance(node, ast.ClassDef)
+    }
+    notes: list[tuple[str, int | None, str]] = []
+    for index, (step, analysis) in enumerate(cells.steps):
+        later = [a.all_reads for _, a in cells.steps[index + 1 :]]
+        for line, statement, root in state_changes(analysis, code):
+            if any(root in reads for reads in later):
+                path = code.get(root, analysis.import_paths.get(root, ""))
+                notes.append((step, line, state_note(statement, root, path, is_class=root in classes)))
+    return notes
 
 
 def _analyze(pipeline: Pipeline, code: Mapping[str, str], prepared: Prepared) -> CellAnalyses:
