@@ -81,16 +81,6 @@ def _runner_pythonpath() -> str | None:
     return os.pathsep.join(p for p in (str(root), current) if p)
 
 
-def _json_text(spec_path: Path | None) -> str | None:
-    """The documents' JSON as the run's pipeline.json holds them (None for pipeline.yaml, or no file)."""
-    if spec_path is None or spec_path.suffix != ".json":
-        return None
-    try:
-        return spec_path.read_text(encoding="utf-8")
-    except OSError:
-        return None  # encoded again from the documents
-
-
 def _reap(proc: subprocess.Popen[bytes], log: Path) -> None:
     """Wait for a runner this process started; note in its log how it ended if not cleanly (a
     runner killed by a signal cannot say so itself)."""
@@ -159,7 +149,7 @@ class LocalBackend:
         try:
             run_dir.mkdir(parents=True)  # its logs folder comes with a runner: a cached run has no log files
             # the compiler's text exactly as it was, or the documents as JSON (no YAML round trip)
-            spec_path = write_spec(
+            spec_path, spec_json = write_spec(
                 documents, run_dir, pipeline_spec if isinstance(pipeline_spec, str) else None, kept
             )
         except OSError as exc:
@@ -187,7 +177,7 @@ class LocalBackend:
         except BaseException:
             shutil.rmtree(run_dir, ignore_errors=True)  # no directory without its record
             raise
-        self._start_runner(run_id, run_dir, documents, spec_path)
+        self._start_runner(run_id, run_dir, documents, spec_json)
         return self.store.get_run(run_id)
 
     def _resolve_from_cache(
@@ -202,10 +192,11 @@ class LocalBackend:
         run_id: str,
         run_dir: Path,
         documents: Sequence[Mapping[str, Any]] | None = None,
-        spec_path: Path | None = None,
+        documents_json: str | None = None,
     ) -> None:
         """Hand the run to the warm runner service (service_client.py), or else start a runner process
-        of its own for it. `spec_path`: its pipeline.json, handed over as it is (not encoded again)."""
+        of its own for it. `documents_json`: the documents' JSON just written to its pipeline.json,
+        handed over as it is (not encoded again)."""
         command = [
             sys.executable,
             "-m",
@@ -226,7 +217,7 @@ class LocalBackend:
         root = self.store.runs_root if self.store.runs_root != self.home / "runs" else None
         handed = service_client.hand_over(
             self.home, run_id, run_dir, artifact_root=root, max_workers=self.max_workers, env=env,
-            documents=documents, documents_json=_json_text(spec_path),
+            documents=documents, documents_json=documents_json,
         )  # fmt: skip
         if handed is not None:
             self.store.set_runner(run_id, handed.pid, runner_liveness.this_host(), started=handed.started,
