@@ -100,11 +100,13 @@ def _state_notes(cells: CellAnalyses, code: Mapping[str, str]) -> list[tuple[str
         for node in analysis.syntax_tree().body
         if isinstance(node, ast.ClassDef)
     }
+    last_read: dict[str, int] = {}  # name -> the last step (its index) that reads it: linear, not n²
+    for index, (_, analysis) in enumerate(cells.steps):
+        last_read.update(dict.fromkeys(analysis.all_reads, index))
     notes: list[tuple[str, int | None, str]] = []
     for index, (step, analysis) in enumerate(cells.steps):
-        later = [a.all_reads for _, a in cells.steps[index + 1 :]]
         for line, statement, root in state_changes(analysis, code):
-            if any(root in reads for reads in later):
+            if last_read.get(root, -1) > index:  # a later step uses it
                 path = code.get(root, analysis.import_paths.get(root, ""))
                 notes.append((step, line, state_note(statement, root, path, is_class=root in classes)))
     return notes
