@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..errors import MlopsError
+from ..errors import MlopsError, PipelineError
 from ..ir.spec import PipelineIR, PythonStep
 from ..ir.values import Artifact, cast_parameter, read_output_parameter
 from ..models import ArtifactInfo, MetricPoint, StepInfo, StepState
@@ -406,6 +406,15 @@ class ContainerStep:
         out_file = self.output_file
         written = json.loads(out_file.read_text()) if out_file.exists() else {}
         params_def: Mapping[str, Any] = self.outputs_def.get("parameters") or {}
+        declared = [*params_def, *(self.outputs_def.get("artifacts") or {})]
+        if declared and not out_file.exists() and not (self.root / "parameters").exists():
+            # kfp's executor writes this file when the step's code returns: exit code 0 without it is a
+            # process that ended early (os._exit() in the cell, or a forked child returning into the step)
+            raise PipelineError(
+                f"step {self.info.name!r} ended before its code did: its process exited with code 0 "
+                f"without storing its outputs ({', '.join(sorted(declared))}). Does the cell call "
+                "os._exit(), or fork a child that does not exit?"
+            )
         params: dict[str, Any] = {}
         for name, spec in params_def.items():
             ptype = str(spec.get("parameterType", ""))

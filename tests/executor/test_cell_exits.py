@@ -37,3 +37,14 @@ def test_a_cell_that_exits_with_an_error_code_fails_its_step_saying_so(
     step = run.step("a")
     assert step.state == StepState.FAILED
     assert "sys.exit(3)" in (step.error or "") and "line 3" in (step.error or ""), step.error
+
+
+def test_a_step_whose_process_ends_before_its_code_does_fails_saying_so(run_pipeline: Runner) -> None:
+    """`os._exit(0)` ends the step's process at once, exit code 0, before kfp's executor writes its
+    outputs: the step failed to finish, and says so (it was SUCCEEDED with no values)."""
+    run = run_pipeline(compiled(["%%component a\nimport os\nx = 1\nos._exit(0)\n", CELLS[1]]))
+    assert run.state == RunState.FAILED
+    step = run.step("a")
+    assert step.state == StepState.FAILED, step
+    assert step.error is not None and "ended before its code did" in step.error, step.error
+    assert run.step("b").state == StepState.SKIPPED
