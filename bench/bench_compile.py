@@ -3,7 +3,10 @@
 1. `jupyter-mlops compile examples/demo.ipynb` in a fresh process each time, against the floor of any
    compile (`python -c "import kfp"`: a compile must import kfp) and, with --kale-path, Kale's CLI on
    the same notebook written with Kale's cell tags, in the same run.
-2. The demo's YAML size, and `compile_yaml` / `compile_documents` in one process (kfp imported).
+2. The demo's YAML size, and `compile_yaml` / `compile_documents` in one process (kfp imported);
+   `--only cells`: a chain of 1,000 `%%component` cells compiled to IR documents in one process (kfp
+   imported), CPU ms a step, best and median (with PYTHONPATH=TREE, alternating trees: a same-minutes
+   comparison of compilers).
 3. The scheduler alone: chains of 400 and 1,000 tasks that run no process (empty sub-DAGs), ms/task.
 4. 50,000 `log_metric` points in a step, run with `mlops.run(...).wait()` on the local backend: the
    extra time over the same step logging none, and in the same run what writing the same points one
@@ -120,6 +123,25 @@ def bench_demo_compile(repeat: int) -> dict[str, Any]:
             "compile_documents_ms": _median_ms(docs_t)}  # fmt: skip
 
 
+def bench_cell_chain(repeat: int, steps: int = 1000) -> dict[str, Any]:
+    """CPU of compiling the n-cell chain (bench/chain_notebook.py) to IR documents, a new notebook each
+    time."""
+    from chain_notebook import cell_chain
+
+    from jupyter_mlops.ir.documents import load_pipeline
+
+    load_pipeline(cell_chain(20))  # kfp imported, caches warm
+    cpu = []
+    for _ in range(repeat):
+        pipeline = cell_chain(steps)
+        t0 = time.process_time()
+        load_pipeline(pipeline)
+        cpu.append(time.process_time() - t0)
+    load = os.getloadavg()[0]
+    return {"steps": steps, "cpu_ms_per_step_best": min(cpu) * 1000 / steps,
+            "cpu_ms_per_step_median": _median_ms(cpu) / steps, "load": load}  # fmt: skip
+
+
 def _chain(count: int) -> list[dict[str, Any]]:
     tasks: dict[str, Any] = {}
     for i in reversed(range(count)):
@@ -219,11 +241,12 @@ def main() -> None:
     parser.add_argument(
         "--kale-path", help="a --target directory with kubeflow-kale installed (the CLI peer)"
     )
-    parser.add_argument("--only", choices=["cli", "compile", "scheduler", "metrics"])
+    parser.add_argument("--only", choices=["cli", "compile", "cells", "scheduler", "metrics"])
     args = parser.parse_args()
     parts = {
         "cli": lambda: bench_cli(args.repeat, args.kale_path),
         "compile": lambda: bench_demo_compile(args.repeat),
+        "cells": lambda: bench_cell_chain(args.repeat),
         "scheduler": lambda: bench_scheduler(args.repeat),
         "metrics": lambda: bench_metrics(max(1, args.repeat // 2)),
     }

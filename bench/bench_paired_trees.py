@@ -2,7 +2,7 @@
 one pipeline, alternating between a runner service that runs tree A and one that runs tree B.
 
     python bench/bench_paired_trees.py BASE_TREE OTHER_TREE [--pairs 60] [--gap 0] [--steps 1]
-        [--cells] [--cache [--cache-other-only]] [--cwd FOLDER]
+        [--cells [--new-programs]] [--cache [--cache-other-only]] [--cwd FOLDER]
 
 On a shared machine the load moves a whole benchmark's median by 2x from one run to the next, so two
 trees benchmarked one after the other cannot be told apart. Here one client process (this checkout's
@@ -11,7 +11,10 @@ PYTHONPATH, so the runner service, its runners, step workers and steps run that 
 alternate A B B A ..., so both trees see the same minutes of load; what is compared is the median of
 the per-pair differences and how many pairs the second tree won. Only the client side (submit, wait)
 is this checkout's for both. CPU: the services' process trees, live descendants (the zygote, its
-workers) and reaped children (runners, steps) included.
+workers) and reaped children (runners, steps) included. Beside the whole run, the submit alone
+(`mlops.run` returning: the service reads the steps' imports and starts the runner meanwhile).
+`--new-programs`: each run's cells add another number, so the service reads programs it has not seen
+(as on a pipeline's first run); the pipelines are compiled before the runs, outside the times.
 """
 
 # No `from __future__ import annotations`: kfp reads the component signatures' real types.
@@ -91,6 +94,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=1, help="a chain of this many steps")
     parser.add_argument("--cells", action="store_true", help="the chain as `%%%%component` cells")
     parser.add_argument(
+        "--new-programs", action="store_true", help="with --cells: each run a pipeline new to the service"
+    )
+    parser.add_argument(
         "--cache", action="store_true", help="cache on, a new x each run: every step a miss that keys it"
     )
     parser.add_argument(
@@ -105,16 +111,24 @@ def main() -> None:
     trees = {"base": str(args.base.resolve()), "other": str(args.other.resolve())}
     backends = {k: LocalBackend(tmp / k, max_workers=2) for k in trees}
     spec = load_pipeline(cell_chain(args.steps)) if args.cells else chain(args.steps)
+    runs = 2 * (args.pairs + 3)
+    fresh_specs = iter(
+        [load_pipeline(cell_chain(args.steps, add=i + 2)) for i in range(runs)] if args.new_programs else []
+    )
     if args.cwd:
         os.chdir(args.cwd)
     fresh = iter(range(10**6, 1 << 40, 10**6))  # --cache: x of each run, no step's key seen before
+    submits: dict[str, list[float]] = {k: [] for k in trees}
 
     def one(k: str) -> float:
         local._runner_pythonpath = lambda: trees[k]  # the tree this home's service is started with
         arguments = {"x": next(fresh)} if args.cache else {}
         cache = args.cache and not (args.cache_other_only and k == "base")
+        pipeline = next(fresh_specs) if args.new_programs else spec
         start = time.perf_counter()
-        run = mlops.run(spec, arguments, backend=backends[k], cache=cache).wait()
+        run = mlops.run(pipeline, arguments, backend=backends[k], cache=cache)
+        submits[k].append(time.perf_counter() - start)
+        run = run.wait()
         took = time.perf_counter() - start
         if run.state is not RunState.SUCCEEDED:
             raise SystemExit(f"{k}: run {run.id} {run.state.value}: {run.error}")
@@ -123,6 +137,7 @@ def main() -> None:
     for _ in range(3):  # start both services, warm this process
         for k in trees:
             one(k)
+    submits = {k: [] for k in trees}
     time.sleep(0.5)
     services = {k: service_of(tmp / k) for k in trees}
     cpu_before = {k: tree_cpu(p) for k, p in services.items()}
@@ -139,15 +154,20 @@ def main() -> None:
         cpu = (tree_cpu(services[k]) - cpu_before[k]) / args.pairs
         print(
             f"{k:5} {tree}: median {statistics.median(w) * 1000:.1f} ms, min {min(w) * 1000:.1f} ms, "
-            f"CPU of its service's tree {cpu * 1000:.1f} ms a run"
+            f"CPU of its service's tree {cpu * 1000:.1f} ms a run; submit median "
+            f"{statistics.median(submits[k]) * 1000:.1f} ms"
         )
     diffs = [o - b for o, b in zip(walls["other"], walls["base"], strict=True)]
+    submit_diffs = [o - b for o, b in zip(submits["other"], submits["base"], strict=True)]
+    submit_won = sum(d < 0 for d in submit_diffs)
     won = sum(d < 0 for d in diffs)
     print(
         f"{args.steps}-step {'cell ' if args.cells else ''}chain, cache "
         f"{'off/on' if args.cache and args.cache_other_only else 'on' if args.cache else 'off'}, "
         f"from {os.getcwd()}, other - base per pair: median {statistics.median(diffs) * 1000:+.1f} ms; "
-        f"other faster in {won} of {args.pairs}; load average {load[0]:.1f} {load[1]:.1f}"
+        f"other faster in {won} of {args.pairs}; submit: median "
+        f"{statistics.median(submit_diffs) * 1000:+.1f} ms, other faster in {submit_won}; "
+        f"load average {load[0]:.1f} {load[1]:.1f}"
     )
     for process in services.values():
         process.kill()

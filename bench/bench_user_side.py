@@ -26,7 +26,6 @@ an unchanged notebook hands over); the 1,000-step case includes its compile.
 
 import argparse
 import os
-import shutil
 import statistics
 import sys
 import tempfile
@@ -41,6 +40,7 @@ warnings.filterwarnings("ignore")
 HOME = Path(tempfile.mkdtemp(prefix="bench-user-side-"))
 os.environ["JUPYTER_MLOPS_HOME"] = str(HOME / "home")
 
+from bench_cleanup import RECENTLY_DELETED_S, finish  # noqa: E402  (bench/, the script's folder)
 from chain_notebook import cell_chain  # noqa: E402  (bench/, the script's folder)
 
 import jupyter_mlops as mlops  # noqa: E402
@@ -171,6 +171,13 @@ def main() -> None:
     parser.add_argument("--big", action="store_true", help="also the 1 GiB hand-over (needs ~3.5 GiB free)")
     parser.add_argument("--memory", nargs="+", choices=["warm", "settled"], default=["warm", "settled"])
     parser.add_argument("--settle", type=float, default=3.0, help="big, settled: seconds idle first")
+    parser.add_argument(
+        "--cooldown",
+        type=float,
+        default=RECENTLY_DELETED_S,
+        help="seconds waited after deleting this bench's home, so that a bench run next does not pay for"
+        " the deleted files (bench_cleanup.py); 0: exit at once",
+    )
     args = parser.parse_args()
     wanted = set(args.only or ["trivial", "chains", "cached", "waiting", "thousand"]) | (
         {"big"} if args.big else set()
@@ -336,8 +343,8 @@ def main() -> None:
 
     load = os.getloadavg()
     rows.append(f"load average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
-    print("\n".join(rows))
-    shutil.rmtree(HOME, ignore_errors=True)
+    print("\n".join(rows), flush=True)
+    finish(HOME, [HOME / "home"], args.cooldown)  # its service stopped, its home deleted, then a wait
 
 
 if __name__ == "__main__":

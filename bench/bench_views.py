@@ -8,7 +8,8 @@
      same machine clock as the writer), vs the no-JavaScript peer: an ipywidgets.HTML re-rendered from
      the static SVG by the same kind of polling thread;
    - CPU of the kernel and of the page's main thread over 10 s while the run is live and after it ended.
-4. `--screenshot PATH`: a real `mlops.run` of a small kfp pipeline, finished, with a step's log open.
+4. `--screenshot PATH`: a real `%pipeline run` of a notebook of `%%component` cells, finished, with a
+   step's panel open (its metric chart, values and log).
 
 Run: `python bench/bench_views.py [--changes 30] [--screenshot docs/run-view.png]` (about 2 minutes).
 """
@@ -353,65 +354,54 @@ def bench_live(
 
 
 # -- 4. screenshot ----------------------------------------------------------------------------------
-SHOT_CELL = """\
-import jupyter_mlops as mlops
-from kfp import dsl
-
-@dsl.component(base_image="python:3.11")
-def load_data(rows: int) -> int:
-    print(f"loading {rows} rows from the sample table")
-    return rows
-
-@dsl.component(base_image="python:3.11")
-def clean(rows: int) -> int:
-    print(f"dropping rows with missing values: {rows} -> {rows - 12}")
-    return rows - 12
-
-@dsl.component(base_image="python:3.11")
-def features(rows: int) -> int:
-    print(f"built 24 features for {rows} rows")
-    return 24
-
-@dsl.component(base_image="python:3.11")
-def train(rows: int, n_features: int, lr: float, metrics: dsl.Output[dsl.Metrics]) -> float:
-    import time
-    for epoch in range(1, 4):
-        print(f"epoch {epoch}: loss={1.0 / (epoch * 10 * lr + 1):.4f}")
-        time.sleep(0.3)
-    accuracy = 0.9 - lr / 10
-    metrics.log_metric("accuracy", accuracy)
-    return accuracy
-
-@dsl.component(base_image="python:3.11")
-def evaluate(acc_a: float, acc_b: float) -> str:
-    best = "a" if acc_a >= acc_b else "b"
-    print(f"accuracy a={acc_a:.3f} b={acc_b:.3f}; best: {best}")
-    return best
-
-@dsl.component(base_image="python:3.11")
-def report(best: str) -> str:
-    print(f"report written for model {best}")
-    return "report.html"
-
-@dsl.pipeline(name="churn-model")
-def churn(rows: int = 1000):
-    raw = load_data(rows=rows)
-    cleaned = clean(rows=raw.output)
-    feats = features(rows=cleaned.output)
-    a = train(rows=cleaned.output, n_features=feats.output, lr=0.1).set_display_name("train-a")
-    b = train(rows=cleaned.output, n_features=feats.output, lr=0.5).set_display_name("train-b")
-    best = evaluate(acc_a=a.outputs["Output"], acc_b=b.outputs["Output"])
-    report(best=best.output)
-
-r = mlops.run(churn, experiment="demo", name="churn-model", cache=False)
-r"""
+SHOT_CELLS = [
+    "%load_ext jupyter_mlops",
+    "%%pipeline setup\nimport numpy as np\nimport pandas as pd\nimport matplotlib.pyplot as plt",
+    "%%pipeline params\nrows = 1000\nlr = 0.1",
+    "%%component load_data\n"
+    "rng = np.random.default_rng(0)\n"
+    "df = pd.DataFrame({'tenure': rng.integers(1, 72, rows), 'charges': rng.normal(70, 20, rows)})\n"
+    "df['churned'] = (df.charges / df.tenure > 2).astype(int)\n"
+    "print(f'loaded {len(df)} customers')",
+    "%%component clean\ndf = df[df.charges > 0].reset_index(drop=True)\nprint(f'kept {len(df)} rows')",
+    "%%component features\n"
+    "X = np.column_stack([df.tenure / 72, df.charges / 100, np.ones(len(df))])\n"
+    "y = df.churned.to_numpy()",
+    "%%component train\n"
+    "w = np.zeros(X.shape[1])\n"
+    "for epoch in range(30):\n"
+    "    p = 1 / (1 + np.exp(-X @ w))\n"
+    "    w -= lr * 10 * X.T @ (p - y) / len(y)\n"
+    "    loss = -np.mean(y * np.log(p + 1e-9) + (1 - y) * np.log(1 - p + 1e-9))\n"
+    "    log_metric('loss', float(loss), step=epoch)\n"
+    "    if epoch % 10 == 0:\n"
+    "        print(f'epoch {epoch}: weights {np.round(w, 3)}')\n"
+    "accuracy = float(((X @ w > 0) == y).mean())\n"
+    "log_metric('accuracy', accuracy)",
+    "%%component train_fast\n"
+    "w_fast = np.zeros(X.shape[1])\n"
+    "for epoch in range(30):\n"
+    "    p = 1 / (1 + np.exp(-X @ w_fast))\n"
+    "    w_fast -= lr * 50 * X.T @ (p - y) / len(y)\n"
+    "accuracy_fast = float(((X @ w_fast > 0) == y).mean())\n"
+    "log_metric('accuracy', accuracy_fast)",
+    "%%component evaluate\n"
+    "best = 'train' if accuracy >= accuracy_fast else 'train_fast'\n"
+    "plt.scatter(df.tenure, df.charges, c=y, s=4)\n"
+    "plt.title(f'churn by tenure and charges (best: {best})')\n"
+    "plt.show()\n"
+    "best",
+    "%pipeline run --name churn-model",
+]
 
 
 def take_screenshot(browser: Any, server: LabServer, path: Path) -> None:
-    notebook = new_notebook(server, "run-view-shot", [SHOT_CELL])
+    notebook = new_notebook(server, "run-view-shot", SHOT_CELLS)
     page = browser.new_page(viewport={"width": 1500, "height": 1500}, device_scale_factor=1.5)
     open_and_wait_for_kernel(page, server, notebook)
     run_cell(page, 0)
+    for _ in SHOT_CELLS[1:]:  # Shift+Enter goes on to the next cell
+        page.keyboard.press("Shift+Enter")
     view = page.locator(".mlops-view").first
     view.wait_for()
     page.wait_for_selector('.mlops-view[data-run-state="SUCCEEDED"]', timeout=300_000)

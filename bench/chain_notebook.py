@@ -6,14 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 
-def cell_chain(n: int) -> Any:
-    """The chain's notebook pipeline (not yet compiled: `load_pipeline(...)` compiles it)."""
+def cell_chain(n: int, add: int = 1) -> Any:
+    """The chain's notebook pipeline (not yet compiled: `load_pipeline(...)` compiles it); each cell
+    adds `add` (another number: other step programs, the same work)."""
     from jupyter_mlops.notebook.reader import feed_cell
     from jupyter_mlops.notebook.workspace import Workspace
 
     workspace = Workspace("chain")
     feed_cell(workspace, "%%pipeline params\nx = 0\n", "params")
-    feed_cell(workspace, "%%component s0\nv0: int = x + 1\n", "cell 0")
+    feed_cell(workspace, f"%%component s0\nv0: int = x + {add}\n", "cell 0")
     for i in range(1, n):
-        feed_cell(workspace, f"%%component s{i}\nv{i}: int = v{i - 1} + 1\n", f"cell {i}")
+        feed_cell(workspace, f"%%component s{i}\nv{i}: int = v{i - 1} + {add}\n", f"cell {i}")
     return workspace.active

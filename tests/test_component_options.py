@@ -32,7 +32,7 @@ def test_defaults():
     ("line", "fragment"),
     [
         ("", "name"),
-        ("1step", "must start with a letter"),
+        ("1step", "must start with an ASCII letter"),
         ("a --cpu lots", "--cpu 'lots'"),
         ("a --memory 4 gigs", "unrecognized arguments"),
         ("a --memory huge", "--memory 'huge'"),
@@ -69,3 +69,21 @@ def test_packages_may_be_listed_as_pip_takes_them_or_with_commas(line):
     assert parse_setup_line(line).packages == ("pandas", "scikit-learn")
     name, o = parse_component_line("train " + line + " --cpu 2")
     assert name == "train" and o.packages == ("pandas", "scikit-learn") and o.cpu == "2"
+
+
+@pytest.mark.parametrize(
+    ("name", "hint"),
+    [
+        ("früh", ", e.g. 'fruh'"),
+        ("2nd_pass", ", e.g. 'step_2nd_pass'"),
+        ("load-data", ", e.g. 'load_data'"),
+        ("東京", ""),
+    ],
+)
+def test_a_step_name_kubeflow_cannot_take_is_refused_with_an_ascii_one_to_use(name: str, hint: str) -> None:
+    with pytest.raises(UsageError) as raised:
+        parse_component_line(name)
+    assert str(raised.value) == (
+        f"%%component: step name {name!r} must start with an ASCII letter and hold only ASCII letters, "
+        f"digits and _ (Kubeflow names its task after it){hint}"
+    )

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..errors import CellError
-from .cell import CellAnalysis, analyze_cell
+from .cell import CellAnalysis, Prepared, analyze_cell
 
 if TYPE_CHECKING:
     from ..notebook.pipeline import Pipeline
@@ -69,10 +69,11 @@ class CellAnalyses:
 def analyze_pipeline(pipeline: Pipeline) -> CellAnalyses:
     """Analyse the setup cell and every step, twice: the first pass learns what the cells import and
     define, the second tells each cell (see the module docstring)."""
-    first = _analyze(pipeline, {})
+    prepared: Prepared = {}  # each cell converted, parsed and checked once for both passes
+    first = _analyze(pipeline, {}, prepared)
     code = dict(PROVIDED_CODE)
     code.update(_code_names([a for a in [first.setup, *(a for _, a in first.steps)] if a is not None]))
-    result = _analyze(pipeline, code)
+    result = _analyze(pipeline, code, prepared)
     result.outside_code = code
     for cell, analysis in [(SETUP_CELL, result.setup), *result.steps]:
         if analysis is not None:
@@ -81,16 +82,45 @@ def analyze_pipeline(pipeline: Pipeline) -> CellAnalyses:
                     result.notes.append((cell, line, _seed_note(function, setup=analysis is result.setup)))
                 elif analysis is result.setup and bound:
                     result.notes.append((cell, line, _generator_note(bound)))
+    result.notes += _state_notes(result, code)
+    order = {SETUP_CELL: -1} | {step: index for index, (step, _) in enumerate(result.steps)}
+    result.notes.sort(key=lambda note: (order.get(note[0], len(order)), note[1] or 0))  # as they read
     return result
 
 
-def _analyze(pipeline: Pipeline, code: Mapping[str, str]) -> CellAnalyses:
+def _state_notes(cells: CellAnalyses, code: Mapping[str, str]) -> list[tuple[str, int | None, str]]:
+    """A note for each change a step makes to a module's or a class's state that a later step uses
+    (analysis/state_changes.py)."""
+    from .state_changes import state_changes, state_note
+
+    classes = {
+        node.name
+        for analysis in [cells.setup, *(a for _, a in cells.steps)]
+        if analysis is not None
+        for node in analysis.syntax_tree().body
+        if isinstance(node, ast.ClassDef)
+    }
+    last_read: dict[str, int] = {}  # name -> the last step (its index) that reads it: linear, not n²
+    for index, (_, analysis) in enumerate(cells.steps):
+        last_read.update(dict.fromkeys(analysis.all_reads, index))
+    notes: list[tuple[str, int | None, str]] = []
+    for index, (step, analysis) in enumerate(cells.steps):
+        for line, statement, root in state_changes(analysis, code):
+            if last_read.get(root, -1) > index:  # a later step uses it
+                path = code.get(root, analysis.import_paths.get(root, ""))
+                notes.append((step, line, state_note(statement, root, path, is_class=root in classes)))
+    return notes
+
+
+def _analyze(pipeline: Pipeline, code: Mapping[str, str], prepared: Prepared) -> CellAnalyses:
     errors: list[CellError] = []
     setup: CellAnalysis | None = None
     if pipeline.setup.strip():
         try:
             # first_line=2: the magic line is line 1, as in a step.
-            setup = analyze_cell(pipeline.setup, cell=SETUP_CELL, first_line=2, outside_code=code)
+            setup = analyze_cell(
+                pipeline.setup, cell=SETUP_CELL, first_line=2, outside_code=code, prepared=prepared
+            )
         except CellError as exc:
             errors.append(exc)
     steps: list[tuple[str, CellAnalysis]] = []
@@ -99,7 +129,12 @@ def _analyze(pipeline: Pipeline, code: Mapping[str, str]) -> CellAnalyses:
     for step in pipeline:
         try:
             analysis = analyze_cell(
-                step.source, cell=step.name, first_line=2, outside_code=code, summaries=helpers
+                step.source,
+                cell=step.name,
+                first_line=2,
+                outside_code=code,
+                summaries=helpers,
+                prepared=prepared,
             )
         except CellError as exc:
             errors.append(exc)

@@ -25,11 +25,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from jupyter_mlops.analysis.alias_groups import code_names, shared_values
-from jupyter_mlops.analysis.cell_python import parse_python, syntax_error, to_python
+from jupyter_mlops.analysis.cell_python import PythonSource, parse_python, syntax_error, to_python
 from jupyter_mlops.analysis.changes import FunctionSummary
 from jupyter_mlops.analysis.flow import analyze_names
 from jupyter_mlops.analysis.function_summaries import summarize_functions
 from jupyter_mlops.analysis.star_imports import expand_star_imports
+
+# (source, label, first line) -> the cell converted, parsed and checked: what does not depend on
+# the other cells, shared by the analyses of one compile (across_cells.py).
+Prepared = dict[tuple[str, str, int], tuple[PythonSource, ast.Module]]
 
 # Calls whose value IPython would show as nothing worth keeping.
 _SILENT_CALLS = frozenset({"print", "display"})
@@ -100,6 +104,7 @@ def analyze_cell(
     first_line: int = 1,
     outside_code: Mapping[str, str] | None = None,
     summaries: Mapping[str, FunctionSummary] | None = None,
+    prepared: Prepared | None = None,
 ) -> CellAnalysis:
     """Analyse one cell; CellError for syntax errors, IPython lines a step cannot run, `import *`.
 
@@ -108,17 +113,13 @@ def analyze_cell(
     `%%pipeline` header line is also accepted and ignored. `outside_code`: names other cells bind
     to imports (-> dotted path, so `np.mean` is known to be numpy's) and to defs and classes (-> '');
     `summaries`: what the setup cell's functions may change when called (the cell's own functions
-    are summarized here).
+    are summarized here). `prepared`: cells converted, parsed and checked already (by an earlier
+    analysis of the same compile), kept there by source, label and first line.
     """
-    python = to_python(source, cell=cell, first_line=first_line)
-    try:
-        tree = parse_python(python.text)  # parsed once, shared by every pass (read-only)
-        # Compiling finds what the parser lets through (`return` outside a function, a misplaced
-        # `nonlocal`, ...). IPython accepts top-level `await`, so do we.
-        compile(tree, f"<cell {cell}>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
-    except SyntaxError as exc:
-        raise syntax_error(python, exc, cell=cell) from None
-    expand_star_imports(tree, python, cell)  # `from m import *`: the names it binds
+    key = (source, cell, first_line)
+    python, tree = prepared[key] if prepared is not None and key in prepared else _prepare(*key)
+    if prepared is not None:
+        prepared[key] = (python, tree)
     known = summarize_functions(tree, outside_code=outside_code, known=summaries)
     names = analyze_names(
         tree,
@@ -171,6 +172,20 @@ def analyze_cell(
         shares=shares,
         tree=tree,
     )
+
+
+def _prepare(source: str, cell: str, first_line: int) -> tuple[PythonSource, ast.Module]:
+    """The cell as plain Python, parsed and checked, its star imports given their names."""
+    python = to_python(source, cell=cell, first_line=first_line)
+    try:
+        tree = parse_python(python.text)  # parsed once, shared by every pass (read-only)
+        # Compiling finds what the parser lets through (`return` outside a function, a misplaced
+        # `nonlocal`, ...). IPython accepts top-level `await`, so do we.
+        compile(tree, f"<cell {cell}>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+    except SyntaxError as exc:
+        raise syntax_error(python, exc, cell=cell) from None
+    expand_star_imports(tree, python, cell)  # `from m import *`: the names it binds
+    return python, tree
 
 
 def _has_lazy_annotations(tree: ast.Module) -> bool:

@@ -149,7 +149,7 @@ class LocalBackend:
         try:
             run_dir.mkdir(parents=True)  # its logs folder comes with a runner: a cached run has no log files
             # the compiler's text exactly as it was, or the documents as JSON (no YAML round trip)
-            spec_path = write_spec(
+            spec_path, spec_json = write_spec(
                 documents, run_dir, pipeline_spec if isinstance(pipeline_spec, str) else None, kept
             )
         except OSError as exc:
@@ -177,7 +177,7 @@ class LocalBackend:
         except BaseException:
             shutil.rmtree(run_dir, ignore_errors=True)  # no directory without its record
             raise
-        self._start_runner(run_id, run_dir, documents)
+        self._start_runner(run_id, run_dir, documents, spec_json)
         return self.store.get_run(run_id)
 
     def _resolve_from_cache(
@@ -188,10 +188,15 @@ class LocalBackend:
         return resolve_from_cache(self.store, record, documents, run_dir, cache_dir, self.max_workers, ir)
 
     def _start_runner(
-        self, run_id: str, run_dir: Path, documents: Sequence[Mapping[str, Any]] | None = None
+        self,
+        run_id: str,
+        run_dir: Path,
+        documents: Sequence[Mapping[str, Any]] | None = None,
+        documents_json: str | None = None,
     ) -> None:
         """Hand the run to the warm runner service (service_client.py), or else start a runner process
-        of its own for it."""
+        of its own for it. `documents_json`: the documents' JSON just written to its pipeline.json,
+        handed over as it is (not encoded again)."""
         command = [
             sys.executable,
             "-m",
@@ -212,7 +217,7 @@ class LocalBackend:
         root = self.store.runs_root if self.store.runs_root != self.home / "runs" else None
         handed = service_client.hand_over(
             self.home, run_id, run_dir, artifact_root=root, max_workers=self.max_workers, env=env,
-            documents=documents,
+            documents=documents, documents_json=documents_json,
         )  # fmt: skip
         if handed is not None:
             self.store.set_runner(run_id, handed.pid, runner_liveness.this_host(), started=handed.started,

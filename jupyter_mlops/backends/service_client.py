@@ -47,13 +47,26 @@ class StaleService(NoService):
     """The service loaded code that has changed on disk since: it is stopping; start a new one."""
 
 
+class Encoded(str):
+    """A value of a request that is JSON already (a run's documents, as its pipeline.json holds them)."""
+
+
+def _line(message: Mapping[str, Any]) -> bytes:
+    """The request as one line of JSON; an `Encoded` value goes in as it is (not encoded again)."""
+    encoded = [f"{json.dumps(k)}: {v}" for k, v in message.items() if isinstance(v, Encoded)]
+    text = json.dumps({k: v for k, v in message.items() if not isinstance(v, Encoded)})
+    if encoded:
+        text = text[:-1] + (", " if text != "{}" else "") + ", ".join(encoded) + "}"
+    return text.encode() + b"\n"
+
+
 def _ask(address: Path, message: Mapping[str, Any], timeout: float) -> dict[str, Any]:
     """One request, one reply. ConnectionError/FileNotFoundError when nothing listens (nothing sent)."""
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         conn.settimeout(timeout)
         conn.connect(str(address))
-        conn.sendall(json.dumps(message).encode() + b"\n")
+        conn.sendall(_line(message))
         data = bytearray()
         try:
             while not data.endswith(b"\n"):
@@ -140,7 +153,10 @@ def hand_over(
     max_workers: int | None,
     env: Mapping[str, str],
     documents: Sequence[Mapping[str, Any]] | None,
+    documents_json: str | None = None,
 ) -> HandedOver | None:
+    """Hand the run to the service (started if need be); None where no service can take it.
+    `documents_json`: the documents already encoded (the run's pipeline.json), sent as they are."""
     if service_wanted() is not None:
         return None
     address = socket_path(home)
@@ -152,7 +168,13 @@ def hand_over(
         "max_workers": max_workers,
         "run_dir": str(run_dir),
         "env": dict(env),
-        "documents": [dict(d) for d in documents] if documents is not None else None,
+        "documents": (
+            Encoded(documents_json)
+            if documents_json is not None
+            else [dict(d) for d in documents]
+            if documents is not None
+            else None
+        ),
     }
     try:
         reply = _connect_or_start(home, address, message, env)

@@ -419,10 +419,12 @@ def spawn_subprocess(
     log: Path,
     env: dict[str, str],
     cwd: Path | None = None,
+    request_file: Path | None = None,
 ) -> StepProcess:
     """Run one step in a fresh interpreter (a venv's, or where fork is unavailable), through the
-    worker script's `--run-one` mode: kfp's executor, with the request passed in a file."""
-    request = module.with_name("request.json")
+    worker script's `--run-one` mode: kfp's executor, with the request passed in a file (`request_file`,
+    the step's own; by default next to the module)."""
+    request = request_file or module.with_name("request.json")
     request.write_text(
         json.dumps(
             {

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..errors import MlopsError
+from ..errors import MlopsError, PipelineError
 from ..ir.spec import PipelineIR, PythonStep
 from ..ir.values import Artifact, cast_parameter, read_output_parameter
 from ..models import ArtifactInfo, MetricPoint, StepInfo, StepState
@@ -22,6 +22,7 @@ from . import leftovers, processes
 from .cache import StepCache, cache_key, cached_log_line, materialize, output_identity
 from .core_slots import Activity, CoreSlots
 from .prelude import Environments
+from .run_files import RunFiles
 from .step_files import MetricsTail, Point, disk_full_note, last_error_line
 from .step_folders import folder_name
 
@@ -70,6 +71,16 @@ class StepContext:
     worker: processes.ForkWorker | None
     cache_only: bool = False  # a step not found in the cache does not run: it cancels the run (engine.py)
     slots: CoreSlots | None = None  # set by the scheduler: a step seen waiting gives its core up
+    files: RunFiles | None = None  # the steps' modules, outputs and metrics files (default: in workdir/tmp)
+
+    def __post_init__(self) -> None:
+        if self.files is None:
+            self.files = RunFiles(self.workdir / "tmp")
+
+    @property
+    def run_files(self) -> RunFiles:
+        assert self.files is not None  # (set in __post_init__)
+        return self.files
 
 
 @dataclass
@@ -101,10 +112,15 @@ class ContainerStep:
         self.outputs_def: Mapping[str, Any] = component.get("outputDefinitions", {}) or {}
         self.logged_metrics: set[str] = set()  # names that came through JUPYTER_MLOPS_METRICS_FILE
 
-    # Where the step's files go: made when it runs (a step found in the cache needs neither).
+    # Where the step's own files go (an OutputPath parameter's, a fresh interpreter's request): made only
+    # when one is written. Its module, output and metrics files are the run's (run_files.py).
     @functools.cached_property
     def root(self) -> Path:
         return self.ctx.workdir / "tmp" / folder_name(self.info.name)
+
+    @functools.cached_property
+    def output_file(self) -> Path:
+        return self.ctx.run_files.output_file(folder_name(self.info.name))
 
     @functools.cached_property
     def logdir(self) -> Path:
@@ -205,9 +221,7 @@ class ContainerStep:
         timeout = self.ctx.ir.timeout(step.executor_label)
         log = self.ctx.listener.log_path(self.info.name)
         log.parent.mkdir(parents=True, exist_ok=True)
-        self.root.mkdir(parents=True, exist_ok=True)
-        module = self.root / "ephemeral_component.py"
-        module.write_text(step.source)
+        module = self.ctx.run_files.module(step.source)
         error: str | None = None
         for attempt in range(1, attempts + 1):
             if self.ctx.cancel.is_set():  # cancelled before its first attempt: it never ran
@@ -250,7 +264,7 @@ class ContainerStep:
         """(exit code, reason if not a plain exit, log offset where this attempt began)."""
         self._clear_outputs()
         executor_input = json.dumps(self._executor_input())
-        metrics_file = self.root / f"metrics-{attempt}.jsonl"
+        metrics_file = self.ctx.run_files.metrics_file(folder_name(self.info.name), attempt)
         env = dict(step.env)
         env.update(
             _KFP_RUNTIME="true",
@@ -275,9 +289,11 @@ class ContainerStep:
         if python == self.ctx.python and self.ctx.worker is not None:
             process = self.ctx.worker.spawn(module, step.function, executor_input, log, env, self.ctx.cwd)
         else:
+            self.root.mkdir(parents=True, exist_ok=True)
             process = processes.spawn_subprocess(
-                python, module, step.function, executor_input, log, env, self.ctx.cwd
-            )
+                python, module, step.function, executor_input, log, env, self.ctx.cwd,
+                request_file=self.root / "request.json",
+            )  # fmt: skip
         deadline = None if timeout is None else time.monotonic() + timeout
         tail = MetricsTail(metrics_file, self._logged_metrics)
         try:
@@ -357,7 +373,7 @@ class ContainerStep:
                     n: {"artifacts": [self._output_artifact(n, spec).runtime_json()]}
                     for n, spec in arts_def.items()
                 },
-                "outputFile": str(self.root / "executor_output.json"),
+                "outputFile": str(self.output_file),
             },
         }
 
@@ -377,7 +393,7 @@ class ContainerStep:
     def _clear_outputs(self) -> None:
         """A retry starts clean: no output of a failed attempt may pass for a result."""
         shutil.rmtree(self.root / "parameters", ignore_errors=True)
-        (self.root / "executor_output.json").unlink(missing_ok=True)
+        self.output_file.unlink(missing_ok=True)
         for name in self.outputs_def.get("artifacts") or {}:
             path = self._artifact_path(name, 0, 1)
             if path.is_dir():
@@ -387,9 +403,18 @@ class ContainerStep:
 
     def _collect(self) -> tuple[dict[str, Any], dict[str, list[Artifact]]]:
         """Outputs from executor_output.json and the OutputPath files, typed like the KFP backend."""
-        out_file = self.root / "executor_output.json"
+        out_file = self.output_file
         written = json.loads(out_file.read_text()) if out_file.exists() else {}
         params_def: Mapping[str, Any] = self.outputs_def.get("parameters") or {}
+        declared = [*params_def, *(self.outputs_def.get("artifacts") or {})]
+        if declared and not out_file.exists() and not (self.root / "parameters").exists():
+            # kfp's executor writes this file when the step's code returns: exit code 0 without it is a
+            # process that ended early (os._exit() in the cell, or a forked child returning into the step)
+            raise PipelineError(
+                f"step {self.info.name!r} ended before its code did: its process exited with code 0 "
+                f"without storing its outputs ({', '.join(sorted(declared))}). Does the cell call "
+                "os._exit(), or fork a child that does not exit?"
+            )
         params: dict[str, Any] = {}
         for name, spec in params_def.items():
             ptype = str(spec.get("parameterType", ""))

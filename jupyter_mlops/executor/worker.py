@@ -251,6 +251,7 @@ def _prepare() -> None:
     executor_main._setup_logging()
 
 
+_MODULE_NAME = "ephemeral_component"  # the name kfp's own launcher gives every component's module
 _PREAMBLE = "import kfp\nfrom kfp import dsl\nfrom kfp.dsl import *\nfrom typing import *\n"
 
 
@@ -348,12 +349,12 @@ def _executor_main(request: dict[str, Any]) -> None:
     the same logging, module loading and kfp Executor."""
     import logging
 
-    from kfp.dsl import executor, executor_main, utils
+    from kfp.dsl import executor, executor_main
 
     executor_main._setup_logging()
     func_name, module_path = request["function"], request["module"]
     module_directory = os.path.dirname(module_path)
-    module_name = os.path.basename(module_path)[: -len(".py")]
+    module_name = _MODULE_NAME  # whatever the file's name: a run writes one file per component source
     logging.info(f"Looking for component `{func_name}` in --component_module_path `{module_path}`")
     logging.info(
         f'Loading KFP component "{func_name}" from {module_path} '
@@ -363,7 +364,7 @@ def _executor_main(request: dict[str, Any]) -> None:
     # rename: ~1 ms a step) would serve nothing. What the step imports is cached as usual.
     writes, sys.dont_write_bytecode = sys.dont_write_bytecode, True
     try:
-        module = utils.load_module(module_name=module_name, module_directory=module_directory)
+        module = _load_module(module_name, module_path)
     finally:
         sys.dont_write_bytecode = writes
     executor_input = json.loads(request["executor_input"])
@@ -375,6 +376,21 @@ def _executor_main(request: dict[str, Any]) -> None:
         logging.info("Did not write output file.")
     else:
         logging.info(f"Wrote executor output file to {output_file}.")
+
+
+def _load_module(name: str, path: str) -> Any:
+    """Import the component's file as the module `name`, its folder first on sys.path, as kfp's
+    `utils.load_module` does for `<folder>/<name>.py`."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load the component module {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    sys.path.insert(0, os.path.dirname(path))
+    spec.loader.exec_module(module)
+    return module
 
 
 def preload() -> None:

@@ -42,17 +42,17 @@ def documents_from_yaml(text: str, *, where: str = "the pipeline YAML") -> Docum
 
 def write_spec(
     documents: Documents, directory: Path, text: str | None = None, kept: Kept | None = None
-) -> Path:
+) -> tuple[Path, str | None]:
     """Keep a run's IR in `directory`: the text it came as (pipeline.yaml), or else the documents as
     JSON (pipeline.json: no YAML dump and load between compiling and running; `kept`: equal documents
-    a recent run wrote, whose file is linked)."""
+    a recent run wrote, whose file is linked). The file, and the JSON text if it was written now
+    (handed to the runner as it is)."""
     if text is not None:
         path = directory / "pipeline.yaml"
         path.write_text(text, encoding="utf-8")
-    else:
-        path = directory / "pipeline.json"
-        write_documents(documents, path, kept)  # the same documents as a recent run: a link to its file
-    return path
+        return path, None
+    path = directory / "pipeline.json"
+    return path, write_documents(documents, path, kept)  # (the same documents as a recent run: a link)
 
 
 def read_spec(path: Path) -> Documents:

@@ -49,9 +49,9 @@ def recall(documents: Any) -> Kept | None:
         return next((kept for kept in _recent if kept.decoded == documents), None)
 
 
-def write_documents(documents: Any, path: Path, kept: Kept | None = None) -> None:
+def write_documents(documents: Any, path: Path, kept: Kept | None = None) -> str | None:
     """Write `documents` as JSON to `path` (a new file), or link the file of the equal documents `kept`
-    (`recall(documents)`, looked up here when not given)."""
+    (`recall(documents)`, looked up here when not given). The JSON text if it was written here."""
     kept = kept if kept is not None else recall(documents)
     if kept is not None:
         try:
@@ -60,13 +60,14 @@ def write_documents(documents: Any, path: Path, kept: Kept | None = None) -> Non
             pass
         else:
             _remember(kept, path)  # the newest copy: the one least likely to be deleted soon
-            return
+            return None
     text = json.dumps(documents, allow_nan=False)
     path.write_text(text, encoding="utf-8")
     if kept is not None:
         _remember(kept, path)
     else:
         _remember(Kept(json.loads(text), path), path)
+    return text
 
 
 def _remember(kept: Kept, path: Path) -> None:

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from .step_import_text import runtime_literals
 
 NOT_PRELOADED = frozenset({"kfp", "jupyter_mlops", "__future__", "__main__"})
 
@@ -106,6 +109,9 @@ def _program_imports(program: str) -> frozenset[str] | None:
     head = _parsed_imports(text)
     if head is None:
         return None
+    literals = runtime_literals(program[last_def + 1 :])  # no parse where the text tells
+    if literals is not None:
+        return head.union(*(_literal_imports(literal) for literal in literals))
     try:
         tree = ast.parse(program[last_def + 1 :])
     except (SyntaxError, ValueError):
@@ -126,6 +132,19 @@ def _may_call_the_runtime(text: str) -> bool:
     from .step_sources import KEYWORDS
 
     return not text.isascii() or all(keyword in text for keyword in KEYWORDS)
+
+
+# An escape that may stand for a letter: only then can a literal's value hold a word its text does not.
+_LETTER_ESCAPE = re.compile(r"\\[xuUN0-7]")
+
+
+@functools.lru_cache(maxsize=1024)  # the setup's literal is the same in every step
+def _literal_imports(literal: str) -> frozenset[str]:
+    """What the code in a string literal (its text) imports: read, and the literal evaluated, only if
+    the word `import` may be in its value."""
+    if "import" not in literal and not _LETTER_ESCAPE.search(literal):
+        return frozenset()
+    return imports_of(ast.literal_eval(literal))
 
 
 def _returned_call(tree: ast.Module) -> dict[str, Any] | None:

@@ -73,6 +73,7 @@ def cast_parameter(value: Any, parameter_type: str, where: str) -> Any:
     """A value as the executor must receive it for `parameter_type` (protobuf turns every int to float)."""
     if value is None:
         return None
+    given = value
     try:
         if parameter_type == "NUMBER_INTEGER":
             if isinstance(value, str):
@@ -96,7 +97,8 @@ def cast_parameter(value: Any, parameter_type: str, where: str) -> Any:
                 raise ValueError(f"{value!r} is not a {expected.__name__}")
             return value
     except (TypeError, ValueError) as e:
-        raise PipelineError(f"{where}: cannot use {value!r} as {parameter_type}: {e}") from e
+        takes = _WORDS.get(parameter_type, parameter_type)
+        raise PipelineError(f"{where}: {given!r} is not {takes} (the parameter is {parameter_type})") from e
     return value
 
 

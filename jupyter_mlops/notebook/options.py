@@ -15,6 +15,19 @@ from ..errors import UsageError
 from .node_affinity import NodeAffinity, parse_node_affinity
 
 STEP_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+def _ascii_hint(name: str) -> str:
+    """`, e.g. 'fruh'` for 'früh': the name with accents dropped and other characters made `_`."""
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    plain = re.sub(r"\W", "_", plain).strip("_")
+    if plain and not plain[0].isalpha():
+        plain = "step_" + plain
+    return f", e.g. {plain!r}" if plain and STEP_NAME.match(plain) else ""
+
+
 _MEMORY = re.compile(r"^\d+(\.\d+)?([EPTGMK]i?|[eptgmk])?$")
 _EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 
@@ -173,7 +186,8 @@ def parse_component_line(line: str) -> tuple[str, StepOptions]:
     name: str = args.name
     if not STEP_NAME.match(name):
         raise UsageError(
-            f"%%component: step name {name!r} must start with a letter and hold only letters, digits and _"
+            f"%%component: step name {name!r} must start with an ASCII letter and hold only ASCII letters, "
+            f"digits and _ (Kubeflow names its task after it){_ascii_hint(name)}"
         )
     packages, auto = _packages(args.packages)
     if args.cpu is not None and not re.match(r"^\d+(\.\d+)?m?$", args.cpu):

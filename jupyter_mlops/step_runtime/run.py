@@ -280,6 +280,24 @@ def _mlops_exec(tree: Any, filename: str, mode: str, ns: Dict[str, Any], loops: 
     return loops[0].run_until_complete(eval(code, ns))
 
 
+def _mlops_exited(exc: SystemExit, step: str, filename: str) -> None:
+    """A cell that called sys.exit(): with 0 (or no code) it stopped there and its step goes on to keep
+    what the cell bound so far, as the kernel keeps it; any other code fails the step, saying where."""
+    if exc.code is None or exc.code == 0:
+        return
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    where = " (cell %s, line %d)" % (step, line) if line else ""
+    raise RuntimeError(
+        "step %r: the cell called sys.exit(%r)%s: a step fails when its cell exits with a code other "
+        "than 0" % (step, exc.code, where)
+    ) from None
+
+
 def _mlops_run_setup(
     ns: Dict[str, Any], setup: Any, setup_lines: Any, loops: Optional[List[Any]] = None
 ) -> None:
@@ -363,9 +381,12 @@ def _mlops_run_step(
         if result and tree.body and isinstance(tree.body[-1], ast.Expr):
             last = tree.body[-1].value
             tree.body.pop()
-        _mlops_exec(tree, filename, "exec", ns, loops)
-        if last is not None:
-            ns["__mlops_result__"] = _mlops_exec(ast.Expression(last), filename, "eval", ns, loops)
+        try:
+            _mlops_exec(tree, filename, "exec", ns, loops)
+            if last is not None:
+                ns["__mlops_result__"] = _mlops_exec(ast.Expression(last), filename, "eval", ns, loops)
+        except SystemExit as exc:  # sys.exit(), exit(): the cell stops there, as in the kernel
+            _mlops_exited(exc, step, filename)
         for loop in loops:
             loop.close()
         if figures is not None and figures_arg is not None:

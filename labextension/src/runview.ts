@@ -8,6 +8,7 @@ import { Widget } from '@lumino/widgets';
 
 import { stepResults } from './stepresults';
 import { asATerminalShows } from './terminal';
+import { formatMetric } from './format';
 import {
   elapsed,
   formatDuration,
@@ -280,7 +281,7 @@ export class RunView extends Widget {
     // Not the `hidden` attribute: JupyterLab's button styles set display and would override it.
     this._cancel.style.display = run.terminal ? 'none' : '';
     this._metrics.textContent = Object.entries(run.metrics)
-      .map(([name, value]) => `${name} = ${value}`)
+      .map(([name, value]) => `${name} = ${formatMetric(value)}`)
       .join('   ');
     this._drawDag(run);
     const step = run.steps.find(s => s.name === this._selected);
@@ -336,7 +337,8 @@ export class RunView extends Widget {
         const tr = table.insertRow();
         tr.insertCell().textContent = title;
         tr.insertCell().textContent = key;
-        tr.insertCell().textContent = typeof value === 'string' ? value : JSON.stringify(value);
+        tr.insertCell().textContent =
+          title === 'Metrics' ? formatMetric(value) : typeof value === 'string' ? value : JSON.stringify(value);
       }
     }
     const links = document.createElement('div');

@@ -112,3 +112,33 @@ def test_the_same_documents_again_are_read_once_and_documents_changed_in_place_a
     assert run.parameters == {"n": 7} and run.metrics["total.size"] == 7.0
     for run_id in first:
         assert finished(backend, run_id).metrics["total.size"] == 3.0
+
+
+def test_a_run_handed_to_the_service_encodes_its_documents_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15: the documents were encoded to JSON for the run's pipeline.json, then again for the
+    runner service (~20 ms each for 1,000 steps): the service now gets the file's text."""
+    from jupyter_mlops.backends import service_client
+
+    backend = LocalBackend(tmp_path / "home")
+    documents = compile_documents(docs_pipeline())
+    documents[0]["pipelineInfo"]["description"] = "encoded once"  # not a recent run's (then a link)
+    if service_client.service_wanted() is not None:
+        pytest.skip(f"no runner service here: {service_client.service_wanted()}")
+    encoded: list[object] = []
+    real = json.dumps
+
+    def counted(obj: object, *args: object, **kwargs: object) -> str:
+        if obj == documents or (isinstance(obj, dict) and obj.get("documents") is not None):
+            encoded.append(obj)
+        return real(obj, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(json, "dumps", counted)
+    run = backend.submit(documents, {"n": 5})
+    monkeypatch.setattr(json, "dumps", real)
+    assert len(encoded) == 1, [type(o).__name__ for o in encoded]
+    done = finished(backend, run.id)
+    assert done.state is RunState.SUCCEEDED, explain(done)
+    assert backend.store.runner_record(run.id)["service"]  # the service ran it
+    assert backend.get(run.id).metrics["total.size"] == 5.0

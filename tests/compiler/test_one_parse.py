@@ -43,3 +43,28 @@ def test_each_cell_is_parsed_once_when_planning(monkeypatch: pytest.MonkeyPatch)
     assert plan.step("read").after or plan.step("make").options.cache is False  # file order still found
     cells = {text: count for text, count in parsed.items() if "rows" in text or "OUT" in text}
     assert cells and all(count == 1 for count in cells.values()), parsed
+
+
+def test_each_of_many_cells_is_converted_once_when_planning(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second analysis pass converted each cell to Python, compiled it and looked for star imports
+    again; past 512 cells (parse_python's cache) it parsed each again too. It takes the first pass's
+    now, for any number of cells."""
+    from jupyter_mlops.analysis import cell as cell_module
+
+    n = 600
+    workspace = Workspace("many")
+    feed_cell(workspace, "%%pipeline params\nx = 0\n", "params")
+    feed_cell(workspace, "%%component s0\nv0 = x + 1\n", "cell 0")
+    for i in range(1, n):
+        feed_cell(workspace, f"%%component s{i}\nv{i} = v{i - 1} + 1\n", f"cell {i}")
+    converted: Counter[str] = Counter()
+    real = cell_module.to_python
+
+    def counting(source: str, **kwargs: Any) -> Any:
+        converted[source] += 1
+        return real(source, **kwargs)
+
+    monkeypatch.setattr(cell_module, "to_python", counting)
+    plan = plan_pipeline(workspace.active)
+    assert len(plan.steps) == n and plan.step(f"s{n - 1}").inputs == {f"v{n - 2}": (f"s{n - 2}", "artifact")}
+    assert max(converted.values()) == 1, converted.most_common(3)

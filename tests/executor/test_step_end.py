@@ -334,6 +334,6 @@ def test_a_steps_own_module_gets_no_bytecode_file_but_the_modules_it_imports_do(
 
     assert result.state is RunState.SUCCEEDED, result.error
     assert result.outputs("uses-a-helper") == {"Output": "42"}
-    module = next(result.workdir.glob("tmp/*/ephemeral_component.py"))
+    module = next(result.workdir.glob("tmp/.steps/component-*.py"))
     assert not (module.parent / "__pycache__").exists()
     assert list((folder / "__pycache__").glob("helper.*.pyc"))

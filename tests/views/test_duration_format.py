@@ -54,3 +54,19 @@ def test_no_other_front_end_file_formats_durations() -> None:
     assert defining == ["format.js"]
     # The sidebar takes the widgets' file (bundled), not a copy.
     assert "jupyter_mlops/widgets/static/format.js" in (ROOT / "labextension/src/format.ts").read_text()
+
+
+METRICS = [0.46585367499563834, 0.912, 1.0, 3, 123456789.125, 1e-7, 2.5e-12, -0.000123456789]
+
+
+@needs_node
+def test_metrics_are_written_with_six_significant_digits_as_the_terminal_writes_them() -> None:
+    """The views' metric tables and headers, and the sidebar's, write a metric as the CLI's report does
+    (`{value:.6g}`): 0.465854, not 0.46585367499563834; a whole number (a count) whole."""
+    written = printed_by(
+        STATIC / "format.js",
+        "formatMetric",
+        f"console.log(JSON.stringify({json.dumps([*METRICS, 1234567.0])}.map(formatMetric)));",
+    )
+    assert [float(w) for w in written[:-1]] == [float(f"{v:.6g}") for v in METRICS]
+    assert written[0] == "0.465854" and written[3] == "3" and written[-1] == "1234567"

@@ -187,7 +187,7 @@ function render({ model, el: root }) {
     for (const [id] of nodes) paintNode(id, run.steps[id]);
     const metrics = Object.entries(run.metrics || {});
     metricsLine.style.display = metrics.length ? "" : "none";
-    const text = metrics.map(([k, v]) => `${k} ${typeof v === "number" ? Number(v.toPrecision(6)) : v}`).join(" · ");
+    const text = metrics.map(([k, v]) => `${k} ${formatMetric(v)}`).join(" · ");
     if (metricsLine.textContent !== text) metricsLine.textContent = text;
     const msg = model.get("message") || run.error || "";
     note.textContent = msg;
@@ -212,7 +212,7 @@ function render({ model, el: root }) {
     }
   }
 
-  function table(parent, caption, obj) {
+  function table(parent, caption, obj, metrics = false) {
     const keys = Object.keys(obj || {});
     if (!keys.length) return;
     h("div", { class: "mlops-panel-h" }, caption, parent);
@@ -221,7 +221,8 @@ function render({ model, el: root }) {
       const tr = h("tr", {}, null, t);
       h("td", {}, k, tr);
       const v = obj[k];
-      h("td", {}, typeof v === "string" ? v : v && v.repr !== undefined ? v.repr : JSON.stringify(v), tr);
+      const shown = metrics ? formatMetric(v) : typeof v === "string" ? v : v && v.repr !== undefined ? v.repr : JSON.stringify(v);
+      h("td", {}, shown, tr);
     }
   }
 
@@ -257,7 +258,7 @@ function render({ model, el: root }) {
     }
     table(panel, "inputs", d.inputs);
     table(panel, "outputs", d.outputs);
-    table(panel, "metrics", d.metrics);
+    table(panel, "metrics", d.metrics, true);
     histories(panel, d.histories);
     previews(panel, d.previews);
     figures(panel, d.figures);

@@ -14,3 +14,11 @@ export function formatDuration(seconds) {
   m = m % 60;
   return `${hours}h ${String(m).padStart(2, "0")}m`;
 }
+
+// A metric's value as every view writes it: 6 significant digits (0.465854, as the terminal's `.6g`),
+// whole numbers and non-finite ones as they are; text as it is.
+export function formatMetric(value) {
+  if (typeof value !== "number") return typeof value === "string" ? value : JSON.stringify(value);
+  if (!Number.isFinite(value) || Number.isInteger(value)) return String(value);
+  return String(Number(value.toPrecision(6)));
+}

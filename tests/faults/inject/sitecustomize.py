@@ -76,11 +76,11 @@ def patch_logs(module: Any) -> None:
 
 
 def patch_steps(module: Any) -> None:
-    if SEAM == "step-module":
+    if SEAM == "step-module":  # the component module a step runs (executor/run_files.py)
         original = Path.write_text
 
         def write_text(self: Path, *args: Any, **kwargs: Any) -> int:
-            if self.name == "ephemeral_component.py" and first_time():
+            if self.name.startswith("component-") and self.suffix == ".py" and first_time():
                 raise os_error()
             return original(self, *args, **kwargs)
 

@@ -1,0 +1,54 @@
+"""The working files of a run's steps, in one folder of the run's tmp/: the component modules (one file per
+distinct component source, written once per run), each step's executor output and metrics file.
+
+Every new file or folder is a new inode, and making one is not always cheap: on an ext4 file system
+without a journal (as here), the kernel skips the inodes freed in the last ~30 s when it looks for a
+free one (`recently_deleted`), one lookup each; after a few thousand files were deleted nearby (a test
+suite's temporary folders, a previous run's folder), each new file cost 1-3 ms instead of ~20 µs. A step
+used to make four (its folder, its module, its output, its log): on a 40-step chain that was most of
+the difference between an idle and a busy machine. Now a step of a component already written makes two
+(its output and its log); what used to be its folder is made only for what needs it (an `OutputPath`
+parameter, which kfp's executor writes there, or the request of a step run in a fresh interpreter).
+
+Names inside `.steps/` cannot collide with each other nor with a step's folder (`step_folders`: never
+starting with a dot): modules end in `.py`, outputs in `.output.json`, metrics in `.metrics-N.jsonl`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from pathlib import Path
+
+FOLDER = ".steps"
+
+
+class RunFiles:
+    """Paths of the step files of one run whose scratch folder is `tmp` (the run directory's tmp/)."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.folder = tmp / FOLDER
+        self._modules: dict[str, Path] = {}  # component source -> its module file, written
+        self._lock = threading.Lock()  # steps start on threads of their own
+
+    def module(self, source: str) -> Path:
+        """The module file of a component's source, written the first time a step of it runs (a chain
+        or a loop of one component writes one file, not one per step)."""
+        with self._lock:
+            path = self._modules.get(source)
+            if path is None:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                digest = hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+                path = self.folder / f"component-{digest}.py"
+                path.write_text(source)  # (a failure is the step's: nothing is remembered)
+                self._modules[source] = path
+            return path
+
+    def output_file(self, step_folder: str) -> Path:
+        """Where kfp's executor writes the step's executor output (it makes the folder if needed)."""
+        return self.folder / f"{step_folder}.output.json"
+
+    def metrics_file(self, step_folder: str, attempt: int) -> Path:
+        """Where the step appends the metrics it logs (opened by the step, in a folder that exists: a
+        step's module is written there first)."""
+        return self.folder / f"{step_folder}.metrics-{attempt}.jsonl"

@@ -1,0 +1,49 @@
+"""A step that changes state the next steps cannot see (a module's settings, a class or function of the
+notebook) gets a note: each step runs in a new process that starts from the setup cells, so
+`pd.options.display.max_rows = 5`, `plt.rcParams[...] = ...` or `Settings.depth = 7` in one step is
+gone in the next, where in the kernel it lasts from cell to cell. Only when a later step uses that
+module or class; nothing for setup cells (every step runs them)."""
+
+from __future__ import annotations
+
+from jupyter_mlops.compiler.planner import plan_pipeline
+from jupyter_mlops.notebook.workspace import Workspace
+
+SETUP = (
+    "import pandas as pd\nimport matplotlib.pyplot as plt\nimport warnings\n"
+    "pd.options.display.max_rows = 20\n"  # setup: in every step, no note
+    "class Settings:\n    depth = 3\n"
+)
+
+
+def notes(*cells: str, setup: str = SETUP) -> list[tuple[str, int | None, str]]:
+    w = Workspace("state")
+    w.define_setup("", setup)
+    for i, source in enumerate(cells):
+        w.define_component(f"s{i}", source)
+    return [(n.cell, n.line, n.message) for n in plan_pipeline(w.active).notes]
+
+
+def test_a_change_of_module_or_class_state_that_a_later_step_uses_gets_a_note() -> None:
+    said = notes(
+        "x = 1\npd.options.display.max_rows = 5\nplt.rcParams['figure.figsize'] = (10, 4)\n"
+        "Settings.depth = 7\npd.set_option('display.width', 200)\n",
+        "print(x, Settings.depth)\nplt.plot([x])\npd.DataFrame({'a': [x]})\n",
+    )
+    lines = {line: message for cell, line, message in said if cell == "s0"}
+    assert sorted(lines) == [3, 4, 5, 6], said
+    assert lines[3].startswith(
+        "`pd.options.display.max_rows = 5` changes the state of module pandas for this step only: later "
+        "steps run in new processes that start from the setup cells (in the kernel the change lasts from "
+        "cell to cell). Put the line in %%pipeline setup to have it in every step."
+    )
+    assert "`plt.rcParams['figure.figsize'] = (10, 4)` changes the state of module matplotlib" in lines[4]
+    assert lines[5].startswith("`Settings.depth = 7` changes class 'Settings' for this step only")
+    assert "`pd.set_option('display.width', 200)` changes the state of module pandas" in lines[6]
+
+
+def test_no_note_when_no_later_step_uses_it_or_in_setup() -> None:
+    assert notes("pd.options.display.max_rows = 5\nx = 1\n", "print(x)\n") == []
+    assert notes("x = 1\n", "plt.rcParams['figure.dpi'] = 50\nprint(x)\n") == []  # the last step
+    # a value of the notebook changed in place is data: it is passed on, no note
+    assert notes("cfg = {'lr': 0.1}\ncfg['lr'] = 0.5\n", "print(cfg)\n") == []
