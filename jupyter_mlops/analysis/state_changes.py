@@ -44,7 +44,7 @@ def state_changes(analysis: CellAnalysis, code: Mapping[str, str]) -> list[tuple
     """(user line, the statement or call as written, the module's import path or '' for a class or
     function) of each change the step makes to a module or to the notebook's code. `code`: names the
     cells bind to an import (its path) or a def/class ('')."""
-    paths = {n: p for n, p in code.items()} | dict(analysis.import_paths)
+    paths = {**code, **analysis.import_paths}
     own_data = analysis.binds - set(analysis.import_paths) - set(analysis.definitions)
     found: list[tuple[int, str, str]] = []
     for node in ast.walk(analysis.syntax_tree()):

@@ -1,11 +1,9 @@
 // Compare runs: tables from Python (views/compare.py), differing rows highlighted; the select picks which
 // of the Python-drawn metric charts shows.
-// h() comes from dom.js and formatDuration() from format.js, which widgets/esm.py puts first.
+// h() comes from dom.js and formatDuration(), formatMetric() from format.js, which widgets/esm.py puts first.
 
 function fmt(v) {
-  if (v === null || v === undefined) return "—";
-  if (typeof v === "number" && !Number.isInteger(v)) return Number(v.toPrecision(6)).toString();
-  return typeof v === "string" ? v : JSON.stringify(v);
+  return v === null || v === undefined ? "—" : formatMetric(v);
 }
 
 function render({ model, el }) {
