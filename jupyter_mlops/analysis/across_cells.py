@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import CellError
 from .cell import CellAnalysis, Prepared, analyze_cell
+from .changes import FunctionSummary
 
 if TYPE_CHECKING:
     from ..notebook.pipeline import Pipeline
@@ -125,7 +126,9 @@ def _analyze(pipeline: Pipeline, code: Mapping[str, str], prepared: Prepared) ->
             errors.append(exc)
     steps: list[tuple[str, CellAnalysis]] = []
     failed = bool(errors)
-    helpers = setup.summaries if setup is not None else {}  # what calls of setup's functions change
+    # What calls of the setup's functions change, and of the functions earlier steps define (a later
+    # step that calls one carries its code: carried_code.py); a step's own functions come last.
+    helpers: Mapping[str, FunctionSummary] = setup.summaries if setup is not None else {}
     for step in pipeline:
         try:
             analysis = analyze_cell(
@@ -142,6 +145,8 @@ def _analyze(pipeline: Pipeline, code: Mapping[str, str], prepared: Prepared) ->
             continue
         if not failed:
             steps.append((step.name, analysis))
+        if analysis.summaries:
+            helpers = {**helpers, **analysis.summaries}
     return CellAnalyses(setup, steps, complete=not errors, errors=errors)
 
 
