@@ -92,7 +92,7 @@ def analyze_pipeline(pipeline: Pipeline) -> CellAnalyses:
 def _state_notes(cells: CellAnalyses, code: Mapping[str, str]) -> list[tuple[str, int | None, str]]:
     """A note for each change a step makes to a module's or a class's state that a later step uses
     (analysis/state_changes.py)."""
-    from .state_changes import state_changes, state_note
+    from .state_changes import process_changes, process_note, state_changes, state_note
 
     classes = {
         node.name
@@ -106,7 +106,12 @@ def _state_notes(cells: CellAnalyses, code: Mapping[str, str]) -> list[tuple[str
         last_read.update(dict.fromkeys(analysis.all_reads, index))
     notes: list[tuple[str, int | None, str]] = []
     for index, (step, analysis) in enumerate(cells.steps):
+        process = process_changes(analysis, code) if index < len(cells.steps) - 1 else []
+        notes += [(step, line, process_note(statement, what)) for line, statement, what in process]
+        said = {(line, statement) for line, statement, _ in process}
         for line, statement, root in state_changes(analysis, code):
+            if (line, statement) in said:
+                continue  # said once, as a change to the step's process
             if last_read.get(root, -1) > index:  # a later step uses it
                 path = code.get(root, analysis.import_paths.get(root, ""))
                 notes.append((step, line, state_note(statement, root, path, is_class=root in classes)))
