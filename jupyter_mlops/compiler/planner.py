@@ -317,8 +317,9 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
                 what = "function" if "def" in how else "class"
                 errors.append(
                     CellError(
-                        f"uses {var!r}, a {what} defined in step {producer!r}; steps pass data, not code. "
-                        "Move it into the %%pipeline setup cell so every step has it.",
+                        f"uses {var!r}, a {what} defined in step {producer!r} where its code cannot travel "
+                        "to later steps (inside an `if`, a loop or a `try`, or bound to something else too). "
+                        "Define it once at the top level of that cell, or in the %%pipeline setup cell.",
                         cell=name,
                         line=by_name[name].read_lines.get(var),
                     )
