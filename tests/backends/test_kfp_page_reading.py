@@ -136,6 +136,27 @@ def test_the_first_page_of_the_first_kernel_on_a_machine_opens_no_connection(
     backend.close()
 
 
+def test_a_ui_on_another_server_is_probed_there(tmp_path: Path) -> None:
+    """The pod-log probe goes beside the health check only when the UI is the API's own host; a UI
+    on another server (`ui_host`) is probed there, and the API server is asked its health alone."""
+    api = StandIn(tmp_path / "api-only", ui=False)
+    ui = StandIn(tmp_path / "ui")
+    api.start()
+    ui.start()
+    try:
+        backend = KfpBackend(host=api.url, ui_host=ui.url)
+        assert backend.capabilities.logs  # the UI's server has the log endpoint
+        assert "GET /k8s/pod/logs" not in api.requests and "GET /apis/v2beta1/healthz" in api.requests
+        assert "GET /k8s/pod/logs" in ui.requests
+        backend.close()
+        plain = KfpBackend(host=api.url)  # the API server alone, probed on its own connection
+        assert not plain.capabilities.logs and api.requests.count("GET /k8s/pod/logs") == 1
+        plain.close()
+    finally:
+        api.stop()
+        ui.stop()
+
+
 def test_a_kept_connection_the_server_closed_meanwhile_is_asked_again(standin: StandIn, specs: Specs) -> None:
     """A server (or a proxy) closes connections left idle: the next page asks again on a new one."""
     backend = KfpBackend(host=standin.url)
