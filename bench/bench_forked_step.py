@@ -9,7 +9,8 @@ Each tree's worker.py and package run in a process of their own (`PYTHONPATH=TRE
 round by round, so that trees compare in the same minutes of a busy machine. What is timed: from the
 step's request to its end (kfp's executor loading the step's module, running it, writing its outputs),
 in the forked child, after what a spare step does before its request (`_prepare`). Not timed: the fork,
-the runner, the process's exit. Medians over --steps forks; files go to a folder in /dev/shm.
+the runner, the process's exit. Medians over --steps forks; files go to a folder in /dev/shm, removed
+at the end.
 """
 
 from __future__ import annotations
@@ -94,7 +95,10 @@ for _ in range(steps):
     os.close(read)
     os.waitpid(pid, 0)
     found.append(json.loads(data))
-assert all(code == 0 for code, _, _ in found), open(request["log"]).read()[-2000:]
+log = open(request["log"]).read()
+import shutil
+shutil.rmtree(folder)
+assert all(code == 0 for code, _, _ in found), log[-2000:]
 print(json.dumps([statistics.median(c for _, c, _ in found), statistics.median(f for _, _, f in found)]))
 """
 
