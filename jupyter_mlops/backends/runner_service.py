@@ -62,7 +62,7 @@ def warm_up() -> None:
     from kfp.dsl import executor_main  # noqa: F401
 
     from .. import executor, ir, step_runtime, store
-    from ..executor import prelude
+    from ..executor import prelude, worker
     from . import local_runner  # noqa: F401
 
     # what a run imports on its way, so that no runner does; and the step runtime, which every
@@ -78,6 +78,7 @@ def warm_up() -> None:
     ctypes.CDLL(None, use_errno=True)
 
     exec("import kfp\nfrom kfp import dsl\nfrom kfp.dsl import *\nfrom typing import *\n", {})
+    worker.warm_kfp_executor()  # what kfp's executor compiles on first use (a step worker forked here)
     gc.collect()
     gc.freeze()  # forked runners and workers then share these pages instead of copying them
 

@@ -1,0 +1,137 @@
+"""What one step costs inside its own process, as the step worker runs it: CPU time and page faults of a
+notebook step (a `%%component` cell of the 1,000-cell chain) and of a kfp `inc` step, each in a process
+forked from a process preloaded as the step workers' zygote is (worker.preload and the step runtime).
+
+    python -m compileall -q jupyter_mlops
+    python bench/bench_forked_step.py [--trees TREE ...] [--rounds 3] [--steps 300] [--kind cell inc]
+
+Each tree's worker.py and package run in a process of their own (`PYTHONPATH=TREE`), the trees alternating
+round by round, so that trees compare in the same minutes of a busy machine. What is timed: from the
+step's request to its end (kfp's executor loading the step's module, running it, writing its outputs),
+in the forked child, after what a spare step does before its request (`_prepare`). Not timed: the fork,
+the runner, the process's exit. Medians over --steps forks; files go to a folder in /dev/shm, removed
+at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+# The step of the notebook chain (bench/chain_notebook.py) as our compiler writes it (without the
+# bootstrap's fallback install), and kfp's `inc`.
+CELL = """
+import kfp
+from kfp import dsl
+from kfp.dsl import *
+from typing import *
+
+def s1(v0: int) -> NamedTuple('Outputs', [('v1', int)]):
+    try:
+        from jupyter_mlops._version import __version__ as _mlops_run_step
+    except:
+        _mlops_run_step = None
+    from jupyter_mlops.step_runtime.run import _mlops_run_step as _mlops_run_step
+    return _mlops_run_step(step='s1', setup='', cell='v1: int = v0 + 1\\n', args={'v0': v0},
+        inputs={'v0': ('v0', 'int')}, outputs={'v1': ('v1', 'int')}, result=False, cell_lines=[[1, 2]],
+        setup_lines=[[1, 2]])
+"""
+INC = """
+import kfp
+from kfp import dsl
+from kfp.dsl import *
+from typing import *
+
+def s1(v0: int) -> int:
+    return v0 + 1
+"""
+
+CHILD = r"""
+import gc, importlib, json, os, pkgutil, resource, statistics, sys, tempfile, time, types
+tree, kind, steps = sys.argv[1], sys.argv[2], int(sys.argv[3])
+path = os.path.join(tree, "jupyter_mlops", "executor", "worker.py")
+worker = types.ModuleType("_jupyter_mlops_step_worker")
+worker.__file__ = path
+exec(compile(open(path).read(), path, "exec"), worker.__dict__)
+import jupyter_mlops.step_runtime as runtime
+for module in pkgutil.iter_modules(runtime.__path__):
+    importlib.import_module("jupyter_mlops.step_runtime." + module.name)
+worker.preload()
+folder = tempfile.mkdtemp(dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+source, output = json.loads(sys.stdin.read())
+module = os.path.join(folder, "component.py")
+with open(module, "w") as f:
+    f.write(source)
+executor_input = {"inputs": {"parameterValues": {"v0": 3}, "artifacts": {}}, "outputs": {
+    "parameters": {output: {"outputFile": os.path.join(folder, "parameters", output)}}, "artifacts": {},
+    "outputFile": os.path.join(folder, "output.json")}}
+request = {"id": 1, "module": module, "function": "s1", "executor_input": json.dumps(executor_input),
+           "log": os.path.join(folder, "step.log"), "env": {}}
+found = []
+for _ in range(steps):
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        worker._prepare()
+        faults, cpu = resource.getrusage(resource.RUSAGE_SELF).ru_minflt, time.process_time()
+        log = os.open(request["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        code = worker._run_step(request)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        cpu, faults = time.process_time() - cpu, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
+        os.write(write, json.dumps([code, cpu, faults]).encode())
+        os._exit(0)
+    os.close(write)
+    data = os.read(read, 4096)
+    os.close(read)
+    os.waitpid(pid, 0)
+    found.append(json.loads(data))
+log = open(request["log"]).read()
+import shutil
+shutil.rmtree(folder)
+assert all(code == 0 for code, _, _ in found), log[-2000:]
+print(json.dumps([statistics.median(c for _, c, _ in found), statistics.median(f for _, _, f in found)]))
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--trees", nargs="+", default=[str(HERE.parent)])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--kind", nargs="+", choices=["cell", "inc"], default=["cell", "inc"])
+    args = parser.parse_args()
+    for round_ in range(1, args.rounds + 1):
+        for kind in args.kind:
+            for tree in args.trees:
+                source, output = (CELL, "v1") if kind == "cell" else (INC, "Output")
+                done = subprocess.run(
+                    [sys.executable, "-c", CHILD, tree, kind, str(args.steps)],
+                    input=json.dumps([source, output]),
+                    capture_output=True,
+                    text=True,
+                    env=dict(os.environ, PYTHONPATH=tree),
+                    check=True,
+                )
+                cpu, faults = json.loads(done.stdout.strip().splitlines()[-1])
+                load = os.getloadavg()[0]
+                print(
+                    f"round {round_} {kind:4} {tree}: {cpu * 1000:.2f} ms CPU, {faults:.0f} page faults"
+                    f" a step (load {load:.1f})",
+                    flush=True,
+                )
+
+
+if __name__ == "__main__":
+    main()
