@@ -34,7 +34,8 @@ A step need not wait for the worker to tell its end: each step is a child subrea
 first process), so when, at its end, it has no child and runs no other thread, nothing it started runs
 anywhere, and it writes ``{"id", "pid", "code", "clean": true}`` on the worker's reply pipe itself
 before it exits (`_Told`); the engine takes the first word it gets of a step's end. The worker still
-hears the step, ends it and reaps it as above.
+hears the step, ends it and reaps it as above, but writes no end of its own for it (the step said it
+told the engine).
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ from typing import Any
 
 _PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
-_DONE = struct.Struct("=ii")  # (pid, exit code): a step says it is done, on the worker's pipe
+# (pid, exit code, told: 1 if it told the engine its end itself): a step says it is done, on the worker's pipe
+_DONE = struct.Struct("=iii")
 
 
 def _die_with_parent() -> Callable[[int], bool]:
@@ -208,11 +210,13 @@ class _Told:
                 pass
 
     def end(self, code: int, subreaper: bool) -> None:
+        told = False
         if subreaper and self.id is not None and self._still(self.tell) and _alone():
             message = {"id": self.id, "pid": os.getpid(), "code": code, "clean": True}
             os.write(self.tell, json.dumps(message).encode() + b"\n")
+            told = True
         if self._still(self.done):
-            os.write(self.done, _DONE.pack(os.getpid(), code))
+            os.write(self.done, _DONE.pack(os.getpid(), code, told))
 
     def _still(self, fd: int) -> bool:
         try:
@@ -535,19 +539,21 @@ def main() -> None:
                 reply({"id": rid, "status": status} if code is None else {"id": rid, "code": code})
 
     def hear_done(data: bytearray) -> None:
-        """Steps that said they are done: told at once when they left no process (`_clean_end`)."""
+        """Steps that said they are done: told at once when they left no process (`_clean_end`), and
+        not told again when the step told the engine itself (it left nothing: `_Told`)."""
         while len(data) >= _DONE.size:
-            pid, code = _DONE.unpack(bytes(data[: _DONE.size]))
+            pid, code, told = _DONE.unpack(bytes(data[: _DONE.size]))
             del data[: _DONE.size]
             rid = children.get(pid)
             if rid is None:
                 continue  # reaped already (its end was told then)
             said[pid] = code
             os.kill(pid, signal.SIGKILL)  # ours, unreaped; it was exiting: now none of its threads forks
-            if subreaper and _clean_end(pid, {*children, *ended, *spare}):
+            if told or (subreaper and _clean_end(pid, {*children, *ended, *spare})):
                 del children[pid], pids[rid], said[pid]
                 ended.add(pid)
-                reply({"id": rid, "code": code, "clean": True})
+                if not told:
+                    reply({"id": rid, "code": code, "clean": True})
 
     reply({"ready": True, "pid": os.getpid()})
     fork_spare()
