@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import CellError
 from .cell import CellAnalysis, Prepared, analyze_cell
+from .changes import FunctionSummary
 
 if TYPE_CHECKING:
     from ..notebook.pipeline import Pipeline
@@ -91,7 +92,7 @@ def analyze_pipeline(pipeline: Pipeline) -> CellAnalyses:
 def _state_notes(cells: CellAnalyses, code: Mapping[str, str]) -> list[tuple[str, int | None, str]]:
     """A note for each change a step makes to a module's or a class's state that a later step uses
     (analysis/state_changes.py)."""
-    from .state_changes import state_changes, state_note
+    from .state_changes import process_changes, process_note, state_changes, state_note
 
     classes = {
         node.name
@@ -105,7 +106,12 @@ def _state_notes(cells: CellAnalyses, code: Mapping[str, str]) -> list[tuple[str
         last_read.update(dict.fromkeys(analysis.all_reads, index))
     notes: list[tuple[str, int | None, str]] = []
     for index, (step, analysis) in enumerate(cells.steps):
+        process = process_changes(analysis, code) if index < len(cells.steps) - 1 else []
+        notes += [(step, line, process_note(statement, what)) for line, statement, what in process]
+        said = {(line, statement) for line, statement, _ in process}
         for line, statement, root in state_changes(analysis, code):
+            if (line, statement) in said:
+                continue  # said once, as a change to the step's process
             if last_read.get(root, -1) > index:  # a later step uses it
                 path = code.get(root, analysis.import_paths.get(root, ""))
                 notes.append((step, line, state_note(statement, root, path, is_class=root in classes)))
@@ -125,7 +131,9 @@ def _analyze(pipeline: Pipeline, code: Mapping[str, str], prepared: Prepared) ->
             errors.append(exc)
     steps: list[tuple[str, CellAnalysis]] = []
     failed = bool(errors)
-    helpers = setup.summaries if setup is not None else {}  # what calls of setup's functions change
+    # What calls of the setup's functions change, and of the functions earlier steps define (a later
+    # step that calls one carries its code: carried_code.py); a step's own functions come last.
+    helpers: Mapping[str, FunctionSummary] = setup.summaries if setup is not None else {}
     for step in pipeline:
         try:
             analysis = analyze_cell(
@@ -142,6 +150,8 @@ def _analyze(pipeline: Pipeline, code: Mapping[str, str], prepared: Prepared) ->
             continue
         if not failed:
             steps.append((step.name, analysis))
+        if analysis.summaries:
+            helpers = {**helpers, **analysis.summaries}
     return CellAnalyses(setup, steps, complete=not errors, errors=errors)
 
 

@@ -71,6 +71,71 @@ def state_changes(analysis: CellAnalysis, code: Mapping[str, str]) -> list[tuple
     return sorted(found)
 
 
+# Changes to the step's whole process: they matter to every later step, whether or not it uses the
+# module (a later step opens a relative path, imports a module of `src/`, calls `progress_apply`).
+PROCESS_STATE = {
+    "os.chdir": "the working directory",
+    "sys.path.append": "where imports are found",
+    "sys.path.insert": "where imports are found",
+    "sys.path.extend": "where imports are found",
+    "sys.path": "where imports are found",  # sys.path[0:0] = [...], sys.path += [...]
+    "os.environ": "the environment",  # os.environ["X"] = ...
+    "os.environ.update": "the environment",
+    "os.environ.setdefault": "the environment",
+    "os.putenv": "the environment",
+    "tqdm.pandas": "pandas (progress_apply)",
+    "tqdm.auto.tqdm.pandas": "pandas (progress_apply)",
+    "tqdm.tqdm.pandas": "pandas (progress_apply)",
+    "sys.setrecursionlimit": "the recursion limit",
+}
+
+
+_PROCESS_MODULES = frozenset(path.split(".")[0] for path in PROCESS_STATE)
+
+
+def process_changes(analysis: CellAnalysis, code: Mapping[str, str]) -> list[tuple[int, str, str]]:
+    """(user line, the statement or call as written, what it changes) of each change the step makes to
+    its process's state (PROCESS_STATE); `code` as for `state_changes`."""
+    paths = {**code, **analysis.import_paths}
+    modules = {paths.get(n, "").split(".")[0] for n in analysis.all_reads | analysis.import_paths.keys()}
+    if not modules & _PROCESS_MODULES:
+        return []  # (most cells: no walk)
+    own_data = analysis.binds - set(analysis.import_paths) - set(analysis.definitions)
+    found: list[tuple[int, str, str]] = []
+    for node in ast.walk(analysis.syntax_tree()):
+        if isinstance(node, ast.Call):
+            places = [node.func]
+        elif isinstance(node, ast.Assign):
+            places = list(node.targets)
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+            places = [node.target]
+        else:
+            continue
+        for place in places:
+            root = _root(place) if isinstance(place, (ast.Attribute, ast.Subscript)) else None
+            if root is None or root[0] in own_data or not paths.get(root[0]):
+                continue
+            full = ".".join([paths[root[0]], *root[1]])
+            what = PROCESS_STATE.get(full)
+            if what is not None:
+                found.append((analysis.user_line(node.lineno) or 0, ast.unparse(node), what))
+    return sorted(found)
+
+
+def process_note(statement: str, what: str) -> str:
+    if what == "the working directory":
+        return (
+            f"`{statement}` changes the working directory for this step only: every step starts in the "
+            "notebook's folder (in the kernel the change lasts from cell to cell). In later steps, write "
+            "paths from the notebook's folder (`data/train.csv`)."
+        )
+    return (
+        f"`{statement}` changes {what} for this step only: later steps run in new processes that start "
+        "from the setup cells (in the kernel the change lasts from cell to cell). Put the line in "
+        "%%pipeline setup to have it in every step."
+    )
+
+
 def state_note(statement: str, root: str, path: str, *, is_class: bool) -> str:
     if path:
         return (

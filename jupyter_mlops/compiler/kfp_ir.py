@@ -150,6 +150,8 @@ def _step_function(plan: PipelinePlan, step: StepPlan) -> tuple[str, str]:
         "defaults": defaults or None,
         "groups": [[names.outputs[v] for v in sorted(g)] for g in step.groups] or None,
         "figures_arg": names.figures if step.shows_figures else None,
+        "carried": [[o, text, _line_runs(lines)] for o, text, lines in step.carried] or None,
+        "shared": sorted(step.shared) or None,
     }
     words = [f"{k}={v if k == 'args' else repr(v)}" for k, v in call.items() if v is not None]
     header = f"def {step.name}({', '.join(sig)}){returns}:\n"

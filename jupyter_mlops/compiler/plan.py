@@ -42,6 +42,11 @@ class StepPlan:
     # loads several of them gets what was one object as one object.
     groups: tuple[frozenset[str], ...] = ()
     shows_figures: bool = False  # the cell may draw or display(): its figures are kept (step_figures)
+    # Functions and classes of earlier steps that this one uses (analysis/carried_code.py): per
+    # defining step, (its name, the definitions' source, the user's line of each source line).
+    carried: tuple[tuple[str, str, tuple[int, ...]], ...] = ()
+    # This step's classes that later steps carry: values holding their objects can be stored.
+    shared: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

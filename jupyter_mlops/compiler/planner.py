@@ -7,12 +7,14 @@ import builtins
 import keyword
 import sys
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ..analysis.across_cells import SETUP_CELL, analyze_pipeline, constant_names, setup_needs
 from ..analysis.alias_flow import follow_groups, stored_together
+from ..analysis.carried_code import Definition, definitions_in, extra_reads, import_lines, with_reads
 from ..analysis.cell import CellAnalysis
-from ..analysis.dependencies import Override, infer_dependencies, topological_order
+from ..analysis.dependencies import BUILTIN_NAMES, Override, infer_dependencies, topological_order
 from ..analysis.file_order import FILES_LABEL, file_order
 from ..analysis.relative_paths import relative_paths_in
 from ..analysis.step_local_values import step_local_value
@@ -120,6 +122,103 @@ def _plain_cells_hint(pipeline: Pipeline) -> Callable[[str], str | None] | None:
     return lambda name: missing_name_hint(name, pipeline.plain_cells)
 
 
+def _carry_classes(
+    carried: dict[str, Definition],
+    imports: dict[str, str],
+    producer: str,
+    definitions: Mapping[str, Mapping[str, Definition]],
+    carried_by: Mapping[str, Mapping[str, Definition]],
+    trees: Mapping[str, ast.Module],
+    known: frozenset[str] | set[str],
+) -> None:
+    """Carry into a step the classes whose objects a stored value from `producer` may hold: the
+    producer's own and those it carries, each with the functions, classes and imports of its cell
+    it needs, when that is all it needs besides what the step has anyway (`known`)."""
+    candidates = [*definitions[producer].values(), *carried_by[producer].values()]
+    for candidate in candidates:
+        if candidate.kind == "class" and candidate.name not in carried:
+            closure = _closure(
+                candidate, definitions[candidate.origin], trees[candidate.origin], known | carried.keys()
+            )
+            if closure is not None:
+                found, needed_imports = closure
+                carried.update(found)
+                statements = import_statements(trees[candidate.origin], needed_imports)
+                imports.update((n, statements[n]) for n in sorted(needed_imports))
+
+
+def _closure(
+    definition: Definition, pool: Mapping[str, Definition], tree: ast.Module, known: frozenset[str] | set[str]
+) -> tuple[dict[str, Definition], set[str]] | None:
+    """`definition` with the definitions of its cell it needs, and the names of the imports of its
+    cell they need; None if they need anything else (a value of the cell) besides `known`."""
+    how = bindings(tree)
+    found: dict[str, Definition] = {}
+    imports: set[str] = set()
+    todo = [definition]
+    while todo:
+        current = todo.pop()
+        if current.name in found:
+            continue
+        found[current.name] = current
+        for need in current.needs - known:
+            if need in pool:
+                todo.append(pool[need])
+            elif how.get(need) == {"import"}:
+                imports.add(need)
+            else:
+                return None  # followed only where a step reads the class itself (extra_reads)
+    return found, imports
+
+
+def _carried_notes(step: str, carried: Mapping[str, Definition], analysis: CellAnalysis) -> list[Note]:
+    """One note per defining step: which of its functions and classes this step runs first."""
+    by_origin: dict[str, list[str]] = {}
+    for definition in sorted(carried.values(), key=lambda d: d.start):
+        by_origin.setdefault(definition.origin, []).append(f"`{definition.name}`")
+    notes = []
+    for origin, names in by_origin.items():
+        lines = [analysis.read_lines[n.strip("`")] for n in names if n.strip("`") in analysis.read_lines]
+        what = ", ".join(names)
+        notes.append(
+            Note(
+                step,
+                min(lines) if lines else None,
+                f"uses {what} from step {origin!r}: that code runs in this step too",
+            )
+        )
+    return notes
+
+
+def _carried_code(
+    carried: Mapping[str, Definition],
+    cells: Mapping[str, CellAnalysis],
+    position: Mapping[str, int],
+    imports: Mapping[str, str],
+) -> tuple[tuple[str, str, tuple[int, ...]], ...]:
+    """(defining step, source, the user's line of each line) per cell the step carries code from,
+    in notebook order: the imports its definitions need (a base class, a decorator: needed when the
+    class is defined, before the cell's own imports run), then the definitions in their order there."""
+    by_origin: dict[str, list[Definition]] = {}
+    for definition in carried.values():
+        by_origin.setdefault(definition.origin, []).append(definition)
+    out: list[tuple[str, str, tuple[int, ...]]] = []
+    for origin in sorted(by_origin, key=lambda o: position.get(o, len(position))):
+        defined = sorted(by_origin[origin], key=lambda d: d.start)
+        needed = sorted(set().union(*(d.needs for d in defined)) & imports.keys())
+        where = import_lines(cells[origin])
+        first = cells[origin].user_line(defined[0].start)
+        text, lines = "", tuple[int, ...]()
+        for statement in dict.fromkeys(imports[n] for n in needed):
+            names = [n for n in needed if imports[n] == statement]
+            text, lines = text + statement + "\n", (*lines, where.get(names[0], first))
+        for definition in defined:
+            more, more_lines = definition.text(cells[origin])
+            text, lines = text + more, lines + more_lines
+        out.append((origin, text, lines))
+    return tuple(out)
+
+
 def _unloadable(tree: ast.Module, var: str, producer: str, setup_names: set[str]) -> str | None:
     """Why a later step cannot load `var` as its step `producer` makes it, and what to do, else None."""
     made = step_local_value(tree, var)
@@ -171,6 +270,10 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
         for s in pipeline
         if s.name in trees
     }
+    definitions = {name: definitions_in(name, a) for name, a in analyses}
+    if any(definitions.values()):  # a later step may use them: what they need, it reads
+        extra = extra_reads(analyses, definitions)
+        analyses = [(name, with_reads(a, *extra[name])) for name, a in analyses]
     try:
         io = infer_dependencies(
             analyses,
@@ -191,15 +294,24 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
     bound_anywhere = setup_names.union(*(a.binds for a in by_name.values()))
     shadowed = {n for n in bound_anywhere if hasattr(builtins, n)}
 
-    # Imports travel as code (re-imported where used); functions and classes cannot travel at all.
+    # Imports travel as code (re-imported where used), and so do a step's top-level functions and
+    # classes (carried_code.py); other code (a def in an `if`, a lambda) cannot travel.
     data_inputs: dict[str, dict[str, str]] = {}
-    implicit_imports: dict[str, list[str]] = {}
+    implicit_imports: dict[str, dict[str, str]] = {}  # step -> imported name -> its import statement
+    carried: dict[str, dict[str, Definition]] = {}
+    shared: dict[str, set[str]] = {n: set() for n, _ in analyses}  # classes later steps carry
     for name, _ in analyses:
-        data_inputs[name], implicit_imports[name] = {}, []
+        data_inputs[name], implicit_imports[name], carried[name] = {}, {}, {}
         for var, producer in sorted(io[name].inputs.items()):
             how = bindings(trees[producer]).get(var, {"assign"})
+            made = step_local_value(trees[producer], var) if how == {"assign"} else None
             if how == {"import"}:
-                implicit_imports[name].append(import_statements(trees[producer], {var})[var])
+                implicit_imports[name][var] = import_statements(trees[producer], {var})[var]
+            elif var in definitions[producer]:
+                carried[name][var] = definitions[producer][var]
+            elif made is not None and made[0] == "instance" and made[1] in definitions[producer]:
+                data_inputs[name][var] = producer  # its class travels with the reader (extra_reads)
+                shared[producer].add(made[1])
             elif how & {"def", "class"}:
                 what = "function" if "def" in how else "class"
                 errors.append(
@@ -240,6 +352,7 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
     setup_imports = set(setup.imported_modules) if setup else set()
     kinds: dict[tuple[str, str], str] = {}
     plans: dict[str, StepPlan] = {}
+    position = {SETUP_CELL: -1, **{s.name: i for i, s in enumerate(pipeline)}}
     for name in order:
         step, analysis = pipeline.steps[name], by_name[name]
         outs = sorted(io[name].outputs if step.options.outputs is not None else consumed[name])
@@ -265,7 +378,16 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
         packages = list(pipeline.setup_options.packages) + list(step.options.packages)
         if step.options.auto_packages or pipeline.setup_options.auto_packages:
             packages += _auto_packages(set(analysis.imported_modules) | setup_imports)
-        prelude = "".join(line + "\n" for line in implicit_imports[name])
+        known = BUILTIN_NAMES | setup_names | PROVIDED | set(pipeline.params) | set(data_inputs[name])
+        for var, producer in sorted(data_inputs[name].items()):
+            if kinds[(producer, var)] == ARTIFACT:  # may hold objects of the producer's classes
+                _carry_classes(
+                    carried[name], implicit_imports[name], producer, definitions, carried, trees, known
+                )
+        for producer in set(data_inputs[name].values()):
+            shared[producer].update(d.name for d in carried[name].values() if d.kind == "class")
+        statements = list(dict.fromkeys(implicit_imports[name].values()))
+        prelude = "".join(line + "\n" for line in statements)
         params = sorted(set(setup_params) | io[name].params)
         plans[name] = StepPlan(
             name=name,
@@ -284,16 +406,18 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
             ),
             options=files.options(name, step.options),
             may_change=frozenset(outs).intersection(analysis.may_change),
-            line_map=(1,) * len(implicit_imports[name]) + analysis.line_map,
+            line_map=(1,) * len(statements) + analysis.line_map,
             groups=groups,
             shows_figures=shows_figures(trees[name], analysis, setup_imports),
+            carried=_carried_code(carried[name], by_name, position, implicit_imports[name]),
         )
+        notes += _carried_notes(name, carried[name], analysis)
     for step in pipeline:
         if keyword.iskeyword(step.name):
             errors.append(
                 CellError(f"step name {step.name!r} is a Python keyword; choose another name", cell=step.name)
             )
-    position = {SETUP_CELL: -1, **{s.name: i for i, s in enumerate(pipeline)}}
+    plans = {n: replace(p, shared=frozenset(shared[n])) if shared[n] else p for n, p in plans.items()}
     errors = [_in_setup_cell(pipeline, e) if e.cell == SETUP_CELL else e for e in errors]
     raise_all(sorted(errors, key=lambda e: (_cell_position(position, e.cell), e.line or 0)))
     edges: list[tuple[str, str, str]] = []

@@ -327,6 +327,8 @@ def _mlops_run_step(
     defaults: Optional[Dict[str, Any]] = None,
     groups: Optional[Sequence[Sequence[str]]] = None,
     figures_arg: Optional[str] = None,
+    carried: Optional[Sequence[Sequence[Any]]] = None,
+    shared: Optional[Sequence[str]] = None,
 ) -> Optional[Tuple[Any, ...]]:
     """Run one notebook step: load inputs, run setup and the cell, save outputs.
 
@@ -336,6 +338,9 @@ def _mlops_run_step(
     `defaults` holds the params cell's literal for each list or dict parameter (see _mlops_like).
     `groups`: output arguments whose values may share objects, each group stored as one (groups.py).
     `figures_arg`: the output keeping what the cell shows (figures, display()), see figures.py.
+    `carried`: [defining step, source, line pairs] of the earlier steps' functions and classes this
+    step uses, run after setup under that step's cell name; `shared`: this step's classes that later
+    steps carry, so values holding their objects may be stored (analysis/carried_code.py).
     """
     # The cell runs as in its kernel, in `__main__`: `if __name__ == "__main__":` runs, and the setup
     # cell's classes are `__main__.X`, which later steps (each runs setup first) and the kernel resolve.
@@ -364,7 +369,16 @@ def _mlops_run_step(
                 ns[var] = params[arg]
         loops = []  # type: List[Any]
         _mlops_run_setup(ns, setup, setup_lines, loops)
-        setup_names = set(ns)
+        for origin, source, runs in carried or ():
+            where = "<cell %s>" % origin
+            _mlops_exec(
+                _mlops_compile_cell(source, where, "%%%%component %s" % origin, runs),
+                where,
+                "exec",
+                ns,
+                loops,
+            )
+        setup_names = set(ns) | set(shared or ())
         grouped = _mlops_load_groups(args, inputs, step) if _MLOPS_LOAD_GROUPS else {}
         for arg, (var, kind) in sorted(inputs.items()):
             if arg in grouped:

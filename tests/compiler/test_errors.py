@@ -34,7 +34,12 @@ def _plan(steps):
             ["a -> b -> c -> a", "cycle"],
         ),
         ([("a", "y = z\n"), ("b", "z = 1\n")], CellError, ["cell a", "'z'", "comes later"]),
-        ([("a", "def f(v):\n    return v\n"), ("b", "y = f(2)\n")], CellError, ["cell b", "'f'", "setup"]),
+        # a function defined on some paths only does not travel to the steps that call it
+        (
+            [("a", "if True:\n    def f(v):\n        return v\n"), ("b", "y = f(2)\n")],
+            CellError,
+            ["cell b", "'f'", "setup"],
+        ),
         ([("a", "from no_such_mod import *\n")], CellError, ["cell a, line 2", "from no_such_mod import *"]),
         (
             [("a", "x = 1\n!pip install foo\n")],

@@ -27,8 +27,8 @@ def _workspace(steps: list[tuple[str, str]], setup: str | None = None) -> Worksp
 
 PROBLEMS = [
     ("a", "x = 1\ny = x + zed\n"),  # unknown name, line 3
-    ("b", "def f(v):\n    return v\nw = y + undefined_too\n"),  # unknown name, line 4
-    ("c", "z = f(w)\n"),  # a function from another step, line 2
+    ("b", "f = lambda v: v\nw = y + undefined_too\n"),  # unknown name, line 3
+    ("c", "z = f(w)\n"),  # a lambda from another step, line 2
     ("d", "q = (1,\n"),  # a syntax error, line 2
 ]
 
@@ -37,12 +37,12 @@ def test_every_problem_is_reported_at_once_in_notebook_order() -> None:
     with pytest.raises(CellErrors) as raised:
         plan_pipeline(_workspace(PROBLEMS).active)
     errors = raised.value.errors
-    assert [(e.cell, e.line) for e in errors] == [("a", 3), ("b", 4), ("c", 2), ("d", 2)]
+    assert [(e.cell, e.line) for e in errors] == [("a", 3), ("b", 3), ("c", 2), ("d", 2)]
     text = str(raised.value)
     assert text.splitlines()[0] == "4 problems in the notebook:"
     assert "  - cell a, line 3: name 'zed' is read but" in text
-    assert "  - cell b, line 4: name 'undefined_too' is read but" in text
-    assert "  - cell c, line 2: uses 'f', a function defined in step 'b'" in text
+    assert "  - cell b, line 3: name 'undefined_too' is read but" in text
+    assert "  - cell c, line 2: uses 'f', a lambda defined in step 'b'" in text
     assert "  - cell d, line 2: " in text and "never closed" in text
     assert isinstance(raised.value, CellError)  # callers catching CellError still do
 
@@ -86,7 +86,7 @@ def test_the_cli_prints_every_problem(tmp_path):
     assert lines[0] == "jupyter-mlops: error: 4 problems in the notebook:"
     assert [line.split(":")[0] for line in lines[1:]] == [
         "  - cell a, line 3",
-        "  - cell b, line 4",
+        "  - cell b, line 3",
         "  - cell c, line 2",
         "  - cell d, line 2",
     ]

@@ -47,3 +47,33 @@ def test_no_note_when_no_later_step_uses_it_or_in_setup() -> None:
     assert notes("x = 1\n", "plt.rcParams['figure.dpi'] = 50\nprint(x)\n") == []  # the last step
     # a value of the notebook changed in place is data: it is passed on, no note
     assert notes("cfg = {'lr': 0.1}\ncfg['lr'] = 0.5\n", "print(cfg)\n") == []
+
+
+def test_a_change_to_the_steps_process_gets_a_note_when_any_step_comes_later() -> None:
+    # The working directory, the import path, the environment, pandas' progress_apply: a later step is
+    # affected without naming the module (it opens a relative path, imports from src/, ...).
+    setup = "import os\nimport sys\nfrom tqdm.auto import tqdm\n"
+    first = "os.chdir('data')\nsys.path.append('src')\nos.environ['MODE'] = 'fast'\ntqdm.pandas()\n"
+    said = notes(first, "with open('t.csv') as f:\n    text = f.read()\n", setup=setup)
+    lines = {
+        line: message for cell, line, message in said if cell == "s0" and "for this step only" in message
+    }
+    assert sorted(lines) == [2, 3, 4, 5], said
+    assert lines[2] == (
+        "`os.chdir('data')` changes the working directory for this step only: every step starts in the "
+        "notebook's folder (in the kernel the change lasts from cell to cell). In later steps, write paths "
+        "from the notebook's folder (`data/train.csv`)."
+    )
+    assert lines[3].startswith("`sys.path.append('src')` changes where imports are found for this step only")
+    assert lines[4].startswith("`os.environ['MODE'] = 'fast'` changes the environment for this step only")
+    assert lines[5].startswith("`tqdm.pandas()` changes pandas (progress_apply) for this step only")
+    assert all(
+        m.endswith("Put the line in %%pipeline setup to have it in every step.")
+        for m in lines.values()
+        if m != lines[2]
+    )
+    # the last step: nothing comes after it; in setup: every step runs it
+    assert not [m for _, _, m in notes("x = 1\n", first, setup=setup) if "for this step only" in m]
+    assert not [
+        m for _, _, m in notes("x = 1\n", "y = 2\n", setup=setup + first) if "for this step only" in m
+    ]

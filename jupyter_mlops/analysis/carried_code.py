@@ -1,0 +1,140 @@
+"""Functions and classes a step uses from an earlier step travel with it, as code.
+
+In the notebook a cell can call a function an earlier cell defined, or use an object of a class an
+earlier cell defined: the kernel keeps the code. A step runs in its own process, and data crosses
+steps as stored values, never code. So a step that uses such a definition gets its text, run after
+the setup code and before its inputs load (an instance's class must exist to be loaded), under the
+defining cell's name and lines (a traceback inside it points there).
+
+What is carried: a top-level `def` or `class` statement of a step (decorators included), when every
+binding of the name in that cell is such a statement (the last one is the one carried, as the kernel
+keeps the last). A definition's own needs (the module-level names its body, decorators, defaults,
+bases read) are resolved where it runs, as Python resolves them when it is called: other carried
+definitions, imports, data inputs of the using step (`maybe_reads`: an input if an earlier step
+provides them, never an error, since the using step may bind them itself).
+
+Which step uses which definition is decided in two places:
+- before the data flow is inferred (`extra_reads`): the names a step reads that an earlier step
+  defines, the class of an earlier step's `x = Class(...)` value the step reads, and, repeatedly,
+  the needs of those definitions, are added to the step's reads, so the inference finds where each
+  comes from (a definition, an import, or a value);
+- after it (the planner): the inputs that are definitions become carried code instead of data.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from .cell import CellAnalysis
+from .flow import analyze_names
+from .step_local_values import step_local_value
+from .value_kinds import bindings
+
+DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A top-level def or class of a step that a later step may carry."""
+
+    origin: str  # the step whose cell defines it
+    name: str
+    kind: str  # "def" or "class"
+    start: int  # its first line in the origin's analysed source (a decorator's, if any)
+    end: int  # its last line there
+    needs: frozenset[str]  # module-level names it reads, when defined or when called
+
+    def text(self, analysis: CellAnalysis) -> tuple[str, tuple[int, ...]]:
+        """Its source lines, and the user's line of each."""
+        lines = analysis.source.splitlines()[self.start - 1 : self.end]
+        return "".join(line + "\n" for line in lines), tuple(
+            analysis.user_line(n) for n in range(self.start, self.end + 1)
+        )
+
+
+def definitions_in(step: str, analysis: CellAnalysis) -> dict[str, Definition]:
+    """The definitions a later step may carry from this step's cell, by name."""
+    tree = analysis.syntax_tree()
+    found: dict[str, Definition] = {}
+    if not any(isinstance(node, DEFINITIONS) for node in tree.body):
+        return found
+    how = bindings(tree)
+    for node in tree.body:
+        if not isinstance(node, DEFINITIONS):
+            continue
+        kind = "class" if isinstance(node, ast.ClassDef) else "def"
+        if how.get(node.name) != {kind}:
+            continue  # also bound otherwise (an assignment, an import, the other kind): not followed
+        flow = analyze_names(ast.Module(body=[node], type_ignores=[]))
+        start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+        end = node.end_lineno if node.end_lineno is not None else node.lineno
+        needs = frozenset(flow.reads) | frozenset(flow.maybe_reads)
+        found[node.name] = Definition(step, node.name, kind, start, end, needs - {node.name})
+    return found
+
+
+def import_lines(analysis: CellAnalysis) -> dict[str, int]:
+    """The user's line of the top-level import that binds each name the cell imports."""
+    lines: dict[str, int] = {}
+    for node in analysis.syntax_tree().body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                bound = alias.asname or alias.name.split(".")[0]
+                lines[bound] = analysis.user_line(node.lineno)
+    return lines
+
+
+def extra_reads(
+    steps: Sequence[tuple[str, CellAnalysis]], definitions: Mapping[str, Mapping[str, Definition]]
+) -> dict[str, tuple[frozenset[str], int]]:
+    """Per step, the names it needs because of the earlier steps' definitions it uses (and the
+    definitions themselves, for an instance's class), beyond what it reads itself; and the user's
+    line where it first uses one of those definitions."""
+    latest: dict[str, Definition] = {}  # name -> the definition an earlier step left bound to it
+    binder: dict[str, str] = {}  # name -> the latest earlier step binding it
+    trees: dict[str, ast.Module] = {}
+    extra: dict[str, tuple[frozenset[str], int]] = {}
+    for step, analysis in steps:
+        used = [n for n in sorted(analysis.all_reads) if n in latest]
+        wanted = [latest[n] for n in used]
+        for name in sorted(analysis.all_reads - latest.keys()):
+            producer = binder.get(name)
+            if producer is None:
+                continue
+            made = step_local_value(trees[producer], name)
+            if made is not None and made[0] == "instance" and made[1] in definitions[producer]:
+                wanted.append(definitions[producer][made[1]])
+                used.append(name)
+        needed: set[str] = set()
+        seen: set[str] = set()
+        while wanted:
+            definition = wanted.pop()
+            if definition.name in seen:
+                continue
+            seen.add(definition.name)
+            needed.add(definition.name)
+            for name in definition.needs:
+                needed.add(name)
+                if name in latest and name not in seen:
+                    wanted.append(latest[name])
+        line = min((analysis.read_lines.get(n, 2) for n in used), default=2)
+        extra[step] = (frozenset(needed - analysis.all_reads), line)
+        trees[step] = analysis.syntax_tree()
+        own = definitions.get(step, {})
+        for name in analysis.binds | analysis.deletes:
+            binder[name] = step
+            if name in own:
+                latest[name] = own[name]
+            else:
+                latest.pop(name, None)
+    return extra
+
+
+def with_reads(analysis: CellAnalysis, names: frozenset[str], line: int) -> CellAnalysis:
+    """`analysis` also needing `names`, if an earlier step provides them (`maybe_reads`)."""
+    if not names:
+        return analysis
+    lines = {**{n: line for n in names}, **analysis.read_lines}
+    return replace(analysis, maybe_reads=analysis.maybe_reads | names, read_lines=lines)

@@ -1,0 +1,121 @@
+"""A function or class an earlier step defines travels, as code, to the steps that use it (as the
+kernel keeps it for later cells): what it reads comes from where the kernel would take it, what it
+changes is passed on, and the defining step may store objects of its classes
+(analysis/carried_code.py). The runs themselves: tests/executor/test_carried_code_runs.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from jupyter_mlops.compiler.planner import describe, plan_pipeline
+from jupyter_mlops.errors import CellError
+from jupyter_mlops.notebook.workspace import Workspace
+
+
+def plan(*cells: tuple[str, str], setup: str | None = None):  # type: ignore[no-untyped-def]
+    w = Workspace("carried")
+    if setup is not None:
+        w.define_setup("", setup)
+    for line, body in cells:
+        w.define_component(line, body)
+    return plan_pipeline(w.active)
+
+
+MAKE = (
+    "import json\n"  # line 2
+    "SCALE = 3\n"
+    "def scaled(v):\n"
+    "    return v * SCALE\n"
+    "def report(v):\n"
+    "    return json.dumps(scaled(v))\n"
+)
+
+
+def test_a_function_travels_with_what_it_needs() -> None:
+    p = plan(("make", MAKE), ("use", "x = 1\nout = report(2)\n"))
+    use = p.step("use")
+    # its code, and the code it calls, in the defining cell's order, with the user's line numbers
+    # its code and the code it calls, in the defining cell's order, with the user's line numbers, after
+    # the imports it needs (a base class or a decorator is needed when the definition runs)
+    assert use.carried == (
+        (
+            "make",
+            "import json\ndef scaled(v):\n    return v * SCALE\n"
+            "def report(v):\n    return json.dumps(scaled(v))\n",
+            (2, 4, 5, 6, 7),
+        ),
+    )
+    assert use.inputs == {"SCALE": ("make", "int")}  # a value it reads: data, from where it was bound
+    assert use.source.startswith("import json\n")  # an import it needs: re-imported
+    assert p.edges == [("make", "use", "SCALE")]
+    assert (
+        "use, line 3: uses `scaled`, `report` from step 'make': that code runs in this step too"
+        in "\n".join(map(str, p.notes))
+    )
+
+
+def test_what_a_function_reads_comes_from_the_latest_step_binding_it() -> None:
+    p = plan(("make", MAKE), ("tune", "SCALE = 10\n"), ("use", "out = scaled(2)\n"))
+    assert p.step("use").inputs == {"SCALE": ("tune", "int")}
+
+
+def test_what_a_called_function_changes_is_passed_on() -> None:
+    make = "items = [1]\ndef add(x):\n    items.append(x)\n"
+    p = plan(("make", make), ("more", "add(2)\n"), ("use", "print(items)\n"))
+    assert p.step("more").inputs == {"items": ("make", "artifact")}
+    assert p.step("use").inputs == {"items": ("more", "artifact")}
+    rebind = "total = 0\ndef bump():\n    global total\n    total += 5\n"
+    p = plan(("make", rebind), ("more", "bump()\n"), ("use", "print(total)\n"))
+    assert p.step("use").inputs["total"][0] == "more"
+
+
+def test_an_instances_class_travels_and_its_step_may_store_it() -> None:
+    make = "class Acc:\n    def __init__(self):\n        self.total = 0\nacc = Acc()\n"
+    p = plan(("make", make), ("use", "print(acc.total)\n"))
+    assert [(origin, text.splitlines()[0]) for origin, text, _ in p.step("use").carried] == [
+        ("make", "class Acc:")
+    ]
+    assert p.step("make").shared == frozenset({"Acc"})
+    assert p.step("use").inputs == {"acc": ("make", "artifact")}
+
+
+def test_classes_travel_with_stored_values_that_may_hold_their_objects() -> None:
+    make = (
+        "import dataclasses\n"
+        "@dataclasses.dataclass\n"
+        "class Point:\n"
+        "    x: float\n"
+        "class Needs:\n"
+        "    def f(self):\n"
+        "        return LIMIT\n"  # a value of its cell: it does not travel unless read by name
+        "LIMIT = 2\n"
+        "pts = [Point(i) for i in range(3)]\n"
+    )
+    p = plan(("make", make), ("move", "more = pts + [Point(9)]\n"), ("use", "print(more)\n"))
+    move, use = p.step("move"), p.step("use")
+    assert [d[0] for d in move.carried] == ["make"] and "class Point:" in move.carried[0][1]
+    assert "class Needs" not in move.carried[0][1]
+    assert move.source.startswith("import dataclasses\n")
+    # through the middle step: `more` holds Points that step `use` must be able to load
+    assert [d[0] for d in use.carried] == ["make"] and "class Point:" in use.carried[0][1]
+    assert p.step("make").shared == frozenset({"Point"}) and move.shared == frozenset({"Point"})
+    # a value of JSON kind holds no objects: nothing travels for it
+    assert plan(("make", make + "n = 3\n"), ("use", "print(n)\n")).step("use").carried == ()
+
+
+def test_code_that_cannot_travel_is_still_a_compile_error() -> None:
+    with pytest.raises(CellError, match="uses 'f', a function defined in step 'make'"):
+        plan(("make", "if True:\n    def f():\n        return 1\n"), ("use", "f()\n"))
+    with pytest.raises(CellError, match="a lambda defined in step 'make'"):
+        plan(("make", "f = lambda: 1\n"), ("use", "f()\n"))
+
+
+def test_a_step_with_its_own_definition_carries_nothing() -> None:
+    p = plan(("make", MAKE), ("use", "def scaled(v):\n    return v\nout = scaled(2)\n"))
+    assert p.step("use").carried == () and p.step("use").inputs == {}
+
+
+def test_describe_and_compile_of_a_pipeline_without_carried_code_are_unchanged() -> None:
+    p = plan(("make", "x = 1\n"), ("use", "print(x)\n"))
+    assert all(s.carried == () and s.shared == frozenset() for s in p.steps)
+    assert describe(p)["notes"] == []
