@@ -21,7 +21,11 @@ how it ran).
    `ListRuns` (page_size 10, its default; also 50 and 100, sort_by "created_at desc", the
    storage_state NOT_EQUALS ARCHIVED filter of AllRunsList) then `ListExperiments` (no page size), one
    after the other as the page does; no per-run request (runs with an inline spec have no pipeline
-   version to fetch). Wall time of the two requests, not the browser's rendering.
+   version to fetch). Wall time of the two requests, not the browser's rendering. Three ways: a new
+   connection per request to the API server; one kept connection to it; and, as a browser showing
+   the KFP UI does, one kept connection to the UI's own web server, which proxies them to the API
+   server (bench/kfp_ui_server: express + http-proxy-middleware, as ml-pipeline-ui serves the UI's
+   API calls; `npm ci --prefix bench/kfp_ui_server` once; `--no-ui-server` skips it).
 4. An open sidebar left alone for 20 s (its timers replayed): KFP requests per second.
 5. Polling: one live run view (`RunView`, as a kernel shows it) on a running run for 20 s, and the
    server extension's event stream for the same run for 20 s: GET runs/{id} requests per second.
@@ -225,6 +229,38 @@ def kfp_ui_page_kept_once(standin: Any, page_size: int, kept: KeptConnection) ->
     return ms, len(asked), cpu
 
 
+class KfpUiServer:
+    """The KFP UI's web server on the path of its API calls (bench/kfp_ui_server/server.mjs: express and
+    http-proxy-middleware, the versions kubeflow/pipelines frontend/server pins, wired as that server
+    wires them): in a browser the runs page's ListRuns and ListExperiments go through it to the API
+    server. Its process's CPU is counted like the jupyter server's. Needs `npm ci --prefix
+    bench/kfp_ui_server` once (Node.js and the npm registry)."""
+
+    FOLDER = ROOT / "bench" / "kfp_ui_server"
+
+    def __init__(self, base: Path, api_url: str) -> None:
+        if not (self.FOLDER / "node_modules").is_dir():
+            raise RuntimeError(f"install the KFP UI server's packages first: npm ci --prefix {self.FOLDER}")
+        port_file = base / "ui-server.port"
+        self.log = (base / "ui-server.log").open("wb")
+        self.process = subprocess.Popen(
+            ["node", str(self.FOLDER / "server.mjs"), api_url, str(port_file)],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while not (port_file.is_file() and port_file.read_text().strip()):
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise RuntimeError(f"the KFP UI server did not start; see {base / 'ui-server.log'}")
+            time.sleep(0.05)
+        self.url = f"http://127.0.0.1:{port_file.read_text().strip()}"
+
+    def stop(self) -> None:
+        os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.wait(30)
+
+
 def summary(samples: list[tuple[float, int, float]], rows: int) -> dict[str, Any]:
     return {
         "median_ms": round(statistics.median(ms for ms, _, _ in samples), 1),
@@ -285,13 +321,20 @@ class JupyterServer:
         self.process.wait(30)
 
 
-def page_loads(standin: Any, server: JupyterServer, repeat: int = REPEAT) -> dict[str, Any]:
-    """Each measurement once per round, the rounds one after the other: a busy machine slows all alike."""
+def page_loads(
+    standin: Any, server: JupyterServer, repeat: int = REPEAT, ui: KfpUiServer | None = None
+) -> dict[str, Any]:
+    """Each measurement once per round, the rounds one after the other: a busy machine slows all alike.
+    `ui`: the KFP UI's web server, to replay the page also as a browser loads it, through that server."""
     server.get("mlops/api/status")  # the server makes its backend on first use
     pipeline_runs_once(standin)  # imports (widgets) are a kernel's first use, not the table's
     samples: dict[str, list[tuple[float, int, float]]] = {}
     kept = KeptConnection(standin.url)  # the browser's connection, opened with the page itself
     kept.get("/apis/v2beta1/healthz")
+    through = KeptConnection(ui.url) if ui is not None else None  # the browser's, to the UI's server
+    if through is not None:
+        for _ in range(3):  # its first requests warm Node's compiler, as the page's own loading did
+            kfp_ui_page_kept_once(standin, 50, through)
 
     def opening() -> None:
         for path in ("mlops/api/status", "mlops/api/experiments", "mlops/api/runs?offset=0&limit=100"):
@@ -304,6 +347,10 @@ def page_loads(standin: Any, server: JupyterServer, repeat: int = REPEAT) -> dic
             samples.setdefault(f"kfp_ui_{size}", []).append(kfp_ui_page_once(standin, size))
         for size in (50, 100):
             samples.setdefault(f"kfp_ui_kept_{size}", []).append(kfp_ui_page_kept_once(standin, size, kept))
+            if through is not None:
+                samples.setdefault(f"kfp_ui_server_{size}", []).append(
+                    kfp_ui_page_kept_once(standin, size, through)
+                )
         ms, asked, cpu = requests_during(standin, lambda: server.get("mlops/api/runs?offset=0&limit=100"))
         samples.setdefault("sidebar_first_page_100", []).append((ms, len(asked), cpu))
         changed_on_the_server(standin)  # the same page again, now with an answer it has not read yet
@@ -326,6 +373,10 @@ def page_loads(standin: Any, server: JupyterServer, repeat: int = REPEAT) -> dic
     ]
     kept_pairs = [(f"{label}, UI on a kept connection", ours, theirs.replace("kfp_ui_", "kfp_ui_kept_"))
                   for label, ours, theirs in pairs]  # fmt: skip
+    if through is not None:
+        served = "kfp_ui_server_"
+        kept_pairs += [(f"{label}, UI through its web server", ours, theirs.replace("kfp_ui_", served))
+                       for label, ours, theirs in pairs]  # fmt: skip
     return {
         **{f"ratio {label}": ratio(ours, theirs) for label, ours, theirs in pairs},
         **{f"cpu ratio {label}": ratio(ours, theirs, cpu=True) for label, ours, theirs in pairs},
@@ -337,6 +388,15 @@ def page_loads(standin: Any, server: JupyterServer, repeat: int = REPEAT) -> dic
         "kfp_ui_runs_page on a kept connection": {
             n: summary(samples[f"kfp_ui_kept_{n}"], n) for n in (50, 100)
         },
+        **(
+            {
+                "kfp_ui_runs_page through its web server": {
+                    n: summary(samples[f"kfp_ui_server_{n}"], n) for n in (50, 100)
+                }
+            }
+            if through is not None
+            else {}
+        ),
         "sidebar_first_page (100 rows, through jupyter server)": summary(
             samples["sidebar_first_page_100"], 100
         ),
@@ -414,6 +474,11 @@ def main() -> int:
     parser.add_argument(
         "--pages-only", action="store_true", help="the page loads alone (no idle sidebar, no polling)"
     )
+    parser.add_argument(
+        "--no-ui-server",
+        action="store_true",
+        help="skip the replay through the KFP UI's web server (bench/kfp_ui_server, needs npm ci there)",
+    )
     args = parser.parse_args()
 
     specs = {name: pipelines.compiled(pipelines.ALL[name]) for name in ("arith", "sleepy")}
@@ -423,12 +488,23 @@ def main() -> int:
         standin = StandIn(base / "standin")
         standin.start()
         server = None
+        ui: KfpUiServer | None = None
         try:
             seed(standin, specs)
             result: dict[str, Any] = {"runs_on_server": len(standin.cluster.runs), "load": os.getloadavg()}
             server = JupyterServer(base / "jupyter", standin.url)
             SERVER_PIDS.append(server.process.pid)
-            result["page_loads"] = page_loads(standin, server, args.repeat)
+            if args.no_ui_server:
+                pass
+            elif not (KfpUiServer.FOLDER / "node_modules").is_dir():
+                print(
+                    f"(no replay through the KFP UI's server: npm ci --prefix {KfpUiServer.FOLDER})",
+                    file=sys.stderr,
+                )
+            else:
+                ui = KfpUiServer(base, standin.url)
+                SERVER_PIDS.append(ui.process.pid)
+            result["page_loads"] = page_loads(standin, server, args.repeat, ui)
             if not args.pages_only:
                 result["idle_sidebar"] = idle_sidebar(standin, server)
                 result["polling"] = polling(standin, specs, server)
@@ -436,6 +512,8 @@ def main() -> int:
         finally:
             if server is not None:
                 server.stop()
+            if ui is not None:
+                ui.stop()
             standin.stop()
     print(json.dumps(result, indent=2))
     return 0

@@ -29,6 +29,7 @@ run thousand python bench/bench_user_side.py --repeat 3 --only thousand notebook
 run service python bench/bench_runner_service.py --repeat 7 --skip-kfp-local
 run metrics python bench/bench_compile.py --only metrics --repeat 3
 run cli python bench/bench_compile.py --repeat 5 --only cli
+[ -d bench/kfp_ui_server/node_modules ] || npm ci --prefix bench/kfp_ui_server --no-audit --no-fund > /dev/null
 run kfppages env PYTHONPATH="$PWD:$PWD/tests" python bench/bench_kfp.py --pages-only --repeat 21
 run magics python bench/bench_magics.py
 echo "done $(date +%T)" >> "$out/all.txt"

@@ -17,7 +17,6 @@ from .backends.base import Backend
 from .backends.registry import default_backend, shared_backend
 from .errors import UsageError
 from .models import RunState
-from .notebook.folder import notebook_folder
 from .run_handle import Run
 
 METRICS_FILE_ENV = "JUPYTER_MLOPS_METRICS_FILE"  # set by the executor for each step attempt
@@ -47,7 +46,7 @@ def run(
     if files:
         from .ir.shipped_files import collect, ship_files
 
-        base = Path(notebook_folder() if working_dir is None else working_dir)
+        base = Path(os.getcwd() if working_dir is None else working_dir)
         documents = ship_files(documents, collect(files, base))
     if backend is None:
         target = default_backend()
@@ -55,7 +54,7 @@ def run(
         target = shared_backend(backend)
     else:
         target = backend
-    cwd = Path(notebook_folder() if working_dir is None else working_dir).absolute()
+    cwd = Path(os.getcwd() if working_dir is None else working_dir).absolute()
     if target.name != "local":
         _warn_of_local_modules(documents, cwd, files or [])
     info = target.submit(documents, arguments, experiment=experiment, name=name, cache=cache, working_dir=cwd)

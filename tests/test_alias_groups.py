@@ -38,6 +38,8 @@ def group(*names: str) -> frozenset[str]:
         ("x, y = a, b", {group("x", "a"), group("y", "b")}),
         ("x, y = pair", {group("x", "y", "pair")}),
         ("[x, *rest] = items", {group("x", "rest", "items")}),
+        # parts of one value made from nothing of the notebook's still share with each other
+        ("import matplotlib.pyplot as plt\nfig, ax = plt.subplots(figsize=(4, 3))", {group("fig", "ax")}),
         ("x = y = a", {group("x", "y", "a")}),
         # parts of a value may be views of it (numpy slices, attributes)
         ("v = a[1:]", {group("v", "a")}),

@@ -13,7 +13,8 @@ A name bound in the cell is related to every module-level name its value may sha
 - calls whose value may be an argument, the receiver or a part of them (`readonly_calls`:
   `np.asarray(a)`, `df.head()`, `lst.copy()`, any function or method the tables do not know);
   known fresh results (`len(df)`, `df.mean()`, `np.zeros(3)`) relate nothing;
-- unpacking: `x, y = a, b` pairs up displays of the same length; `x, y = pair` relates all;
+- unpacking: `x, y = a, b` pairs up displays of the same length; `x, y = pair` relates all, to
+  `pair` and to each other (`fig, ax = plt.subplots()`: `ax.figure` is `fig`);
 - `for d in data`, `with make(h) as f`, `(z := a)`, `match` captures.
 A cell also relates a container to what it stores: `box['k'] = df`, `obj.a = df`, `lst += [a]`,
 `lst.append(df)` (any method but the known read-only ones and those known to keep no argument:
@@ -204,7 +205,13 @@ class _Relations:
             for part, item in zip(target.elts, value.elts, strict=True):
                 self.bind(part, item)
             return
-        self.relate(_targets(target), _stored_into(target), self.sources(value))
+        names = _targets(target)
+        if isinstance(target, (ast.Tuple, ast.List)) and len(names) > 1:
+            # Parts of one value share objects with each other (`fig, ax = plt.subplots()`: ax.figure
+            # is fig), whatever the value is made of.
+            self.relate(names, _stored_into(target), self.sources(value), names)
+            return
+        self.relate(names, _stored_into(target), self.sources(value))
 
     def expressions(self, node: ast.stmt) -> None:
         """Relations made inside the statement's own expressions: walrus, and calls that store."""

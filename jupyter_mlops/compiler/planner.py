@@ -16,6 +16,7 @@ from ..analysis.carried_code import Definition, definitions_in, extra_reads, imp
 from ..analysis.cell import CellAnalysis
 from ..analysis.dependencies import BUILTIN_NAMES, Override, infer_dependencies, topological_order
 from ..analysis.file_order import FILES_LABEL, file_order
+from ..analysis.interactive_calls import INTERACTIVE_NAMES, interactive_calls
 from ..analysis.relative_paths import relative_paths_in
 from ..analysis.step_local_values import step_local_value
 from ..analysis.value_kinds import ARTIFACT, bindings, import_statements, output_kind
@@ -316,8 +317,9 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
                 what = "function" if "def" in how else "class"
                 errors.append(
                     CellError(
-                        f"uses {var!r}, a {what} defined in step {producer!r}; steps pass data, not code. "
-                        "Move it into the %%pipeline setup cell so every step has it.",
+                        f"uses {var!r}, a {what} defined in step {producer!r} where its code cannot travel "
+                        "to later steps (inside an `if`, a loop or a `try`, or bound to something else too). "
+                        "Define it once at the top level of that cell, or in the %%pipeline setup cell.",
                         cell=name,
                         line=by_name[name].read_lines.get(var),
                     )
@@ -429,11 +431,16 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
         edges += [(p, name, ", ".join(sorted(vs))) for p, vs in sorted(by_producer.items())]
         own = pipeline.steps[name].options.after
         edges += [(a, name, "" if a in own else FILES_LABEL) for a in plans[name].after]
+    setup_code = set(setup.binds - setup.import_paths.keys()) if setup else set()  # (an own `input`)
     for name, analysis in analyses:
         notes += [Note(name, line, msg) for line, msg in [*analysis.notes, *files.notes[name]]]
         notes += [
             Note(name, n, msg) for n, msg in relative_paths_in(analysis.syntax_tree(), analysis.user_line)
         ]
+        if (analysis.all_reads | analysis.import_paths.keys()) & INTERACTIVE_NAMES:
+            bound = (analysis.binds - analysis.import_paths.keys()) | setup_code | io[name].inputs.keys()
+            calls = interactive_calls(analysis.syntax_tree(), analysis.user_line, bound)
+            notes += [Note(name, n, msg) for n, msg in calls]
         if name in plans:
             notes += _may_change_notes(name, plans[name].may_change, analysis)
     notes.sort(key=lambda n: _cell_position(position, n.cell))  # stable: each cell's own order

@@ -60,10 +60,9 @@ class PipelineMagics(Magics):
         super().__init__(shell)
         path = kernel_notebook_path(shell.user_ns) if shell is not None else None
         self.workspace = Workspace(default_pipeline_name(path))
-        if shell is not None:
-            from ..notebook.folder import remember_notebook_folder
+        from ..notebook.folder import notebook_folder
 
-            remember_notebook_folder(path)
+        self.notebook_folder = notebook_folder(path)  # where the steps of its runs work (folder.py)
         self._cell_id: str | None = None  # the notebook cell id of the cell running now, if sent
         self._running_body = False  # True while a magic runs its cell's code (a nested run_cell)
         self._definitions_in_cell = 0

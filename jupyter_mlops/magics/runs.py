@@ -27,6 +27,7 @@ class SessionState(Protocol):
     last_run_id: str | None
     backend_name: str
     backend_options: dict[str, Any]
+    notebook_folder: str  # where the steps of its runs work (notebook/folder.py)
 
 
 def _display(obj: Any) -> None:
@@ -121,6 +122,7 @@ def subcommands(m: SessionState) -> dict[str, Callable[[list[str]], Any]]:
             experiment=opts.experiment,
             name=opts.name,
             cache=not opts.no_cache,
+            working_dir=m.notebook_folder,
             files=[f for given in opts.files for f in given.split(",") if f] or None,
         )
         m.last_run_id = result.id

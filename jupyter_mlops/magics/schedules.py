@@ -32,7 +32,9 @@ def subcommands(m: SessionState) -> dict[str, Callable[[list[str]], Any]]:
         options.add_arguments(p)
         opts = p.parse_intermixed_args(args)
         pipeline = m.workspace.get(opts.pipeline)
-        made = options.start(opts, pipeline, opts.cron, opts.assignments, backend=backend())
+        made = options.start(
+            opts, pipeline, opts.cron, opts.assignments, backend=backend(), working_dir=m.notebook_folder
+        )
         print(
             f"Scheduled a snapshot of pipeline {pipeline.name!r} as {made.name!r}: {made.record.cron} "
             f"({made.record.timezone}). It runs while Jupyter runs, or under `jupyter-mlops scheduler`; "

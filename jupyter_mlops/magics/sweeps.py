@@ -90,7 +90,8 @@ def subcommands(m: SessionState) -> dict[str, Callable[[list[str]], Any]]:
                 raise UsageError("%pipeline sweep --resume NAME: the ranges are the sweep's own; give none")
             return show(options.resume(opts, opts.resume, backend=backend()), opts.wait)
         pipeline = m.workspace.get(opts.pipeline)
-        return show(options.start(opts, pipeline, opts.ranges, backend=backend()), opts.wait)
+        started = options.start(opts, pipeline, opts.ranges, backend=backend(), working_dir=m.notebook_folder)
+        return show(started, opts.wait)
 
     def sweeps(args: list[str]) -> Any:
         from ..sweeps.view import sweeps_table

@@ -19,7 +19,6 @@ from typing import Any
 
 from ..backends.base import Backend
 from ..errors import UsageError
-from ..notebook.folder import notebook_folder
 from ..store import RunStore
 from ..store.schedule_records import FireRecord, ScheduleRecord, ScheduleRecords
 from .cron import CATCH_UP, check_cron, next_due, zone
@@ -122,7 +121,7 @@ def schedule(
 
     spec_path = folder / "pipeline.yaml"
     spec_path.write_text(yaml.safe_dump_all(documents, sort_keys=False))
-    cwd = Path(notebook_folder() if working_dir is None else working_dir).absolute()
+    cwd = Path(os.getcwd() if working_dir is None else working_dir).absolute()
     record = records.create(name=name, cron=expression, timezone=timezone, catch_up=catch_up,
                             pipeline_name=pname, spec_path=str(spec_path), arguments=args,
                             experiment=experiment, working_dir=str(cwd), backend=target.name, cache=cache,

@@ -19,7 +19,6 @@ from typing import Any
 
 from ..backends.base import Backend
 from ..errors import UsageError
-from ..notebook.folder import notebook_folder
 from ..store import RunStore
 from ..store.sweep_records import (
     FINISHED,
@@ -312,7 +311,7 @@ def _create(
 
     spec_path = folder / "pipeline.yaml"
     spec_path.write_text(yaml.safe_dump_all(documents, sort_keys=False))
-    cwd = Path(notebook_folder() if working_dir is None else working_dir).absolute()
+    cwd = Path(os.getcwd() if working_dir is None else working_dir).absolute()
     settings = {
         "space": built.to_json(),
         "metric": metric,

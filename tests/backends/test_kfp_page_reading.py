@@ -102,6 +102,61 @@ def test_the_first_page_of_a_new_kernel_uses_the_health_checks_connection(
     backend.close()
 
 
+def test_the_first_page_of_the_first_kernel_on_a_machine_opens_no_connection(
+    standin: StandIn, specs: Specs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Connecting sends the health check and the probe of the UI's pod-log endpoint (the stand-in is
+    the UI's host) side by side and keeps both connections: the first page, which asks for the
+    experiments' names beside the runs, finds two open ones."""
+    maker = KfpBackend(host=standin.url)
+    made = maker.submit(specs["arith"], experiment="e").id
+    finished(maker, made)
+    maker.close()
+
+    opened: list[Any] = []
+
+    class Counted(set[Any]):  # the server's open connections, each counted as it is accepted
+        def add(self, sock: Any) -> None:
+            opened.append(sock)
+            super().add(sock)
+
+    with standin._lock:
+        standin._connections = Counted(standin._connections)
+    monkeypatch.setenv("JUPYTER_MLOPS_HOME", str(tmp_path / "another-machine"))  # no names kept
+    before = len(standin.requests)
+    backend = KfpBackend(host=standin.url)
+    assert backend.capabilities.logs  # the probe still finds the UI's log endpoint
+    connect = standin.requests[before:]
+    assert connect[:2] == ["GET /apis/v2beta1/healthz", "GET /k8s/pod/logs"]  # the same requests
+    first, before = len(opened), len(standin.requests)
+    page = backend.list_runs(limit=10)
+    assert [(r.id, r.experiment) for r in page.runs] == [(made, "e")]
+    assert len(standin.requests) - before == 2  # the page and the names, side by side
+    assert len(opened) == first  # ... on the connections opened when connecting
+    backend.close()
+
+
+def test_a_ui_on_another_server_is_probed_there(tmp_path: Path) -> None:
+    """The pod-log probe goes beside the health check only when the UI is the API's own host; a UI
+    on another server (`ui_host`) is probed there, and the API server is asked its health alone."""
+    api = StandIn(tmp_path / "api-only", ui=False)
+    ui = StandIn(tmp_path / "ui")
+    api.start()
+    ui.start()
+    try:
+        backend = KfpBackend(host=api.url, ui_host=ui.url)
+        assert backend.capabilities.logs  # the UI's server has the log endpoint
+        assert "GET /k8s/pod/logs" not in api.requests and "GET /apis/v2beta1/healthz" in api.requests
+        assert "GET /k8s/pod/logs" in ui.requests
+        backend.close()
+        plain = KfpBackend(host=api.url)  # the API server alone, probed on its own connection
+        assert not plain.capabilities.logs and api.requests.count("GET /k8s/pod/logs") == 1
+        plain.close()
+    finally:
+        api.stop()
+        ui.stop()
+
+
 def test_a_kept_connection_the_server_closed_meanwhile_is_asked_again(standin: StandIn, specs: Specs) -> None:
     """A server (or a proxy) closes connections left idle: the next page asks again on a new one."""
     backend = KfpBackend(host=standin.url)

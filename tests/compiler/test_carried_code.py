@@ -104,8 +104,13 @@ def test_classes_travel_with_stored_values_that_may_hold_their_objects() -> None
 
 
 def test_code_that_cannot_travel_is_still_a_compile_error() -> None:
-    with pytest.raises(CellError, match="uses 'f', a function defined in step 'make'"):
+    with pytest.raises(CellError) as raised:
         plan(("make", "if True:\n    def f():\n        return 1\n"), ("use", "f()\n"))
+    assert str(raised.value) == (
+        "cell use, line 2: uses 'f', a function defined in step 'make' where its code cannot travel to "
+        "later steps (inside an `if`, a loop or a `try`, or bound to something else too). Define it once at "
+        "the top level of that cell, or in the %%pipeline setup cell."
+    )
     with pytest.raises(CellError, match="a lambda defined in step 'make'"):
         plan(("make", "f = lambda: 1\n"), ("use", "f()\n"))
 

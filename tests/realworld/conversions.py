@@ -130,6 +130,19 @@ CONVERSIONS: tuple[Conversion, ...] = (
             "report": "%%component report",
         },
     ),
+    Conversion(
+        "inline_helpers.ipynb",
+        {
+            "imports": "%%pipeline setup",
+            "load": "%%component load",
+            "clean-train": "%%component clean_train",
+            "clean-test": "%%component clean_test",
+            "model": "%%component model",
+            "score": "%%component score",
+            "predict": "%%component predict",
+            "report": "%%component report",
+        },
+    ),
 )
 
 BY_NAME = {c.name: c for c in CONVERSIONS}

@@ -73,7 +73,13 @@ class ApiReader:
         """`GET healthz` with a short timeout (kfp.Client's own check retries for 25 s): the health
         answer, or the BackendError saying why not. Its connection is kept for the requests that
         follow (a new kernel's first page of runs then opens none)."""
+        return self.health_answer(self.send_health())
 
+    def send_health(self) -> Sent:
+        """The health check sent (`health_answer` reads it): another request may go beside it."""
+        return self.send("healthz", {}, "checking its health", timeout=HEALTH_TIMEOUT_S)
+
+    def health_answer(self, sent: Sent) -> dict[str, Any]:
         def decode(body: bytes) -> Any:
             try:
                 return json.loads(body)
@@ -83,7 +89,7 @@ class ApiReader:
                     "is not JSON: is --host the pipelines endpoint (not the dashboard's login page)?"
                 ) from None
 
-        return self.get("healthz", {}, "checking its health", decode=decode, timeout=HEALTH_TIMEOUT_S)
+        return self.answer(sent, decode=decode)
 
     def send(self, path: str, query: dict[str, Any], what: str, *, timeout: float | None = None) -> Sent:
         """Send the request now (on a kept connection, or a new one) without waiting for its answer."""
@@ -91,6 +97,20 @@ class ApiReader:
         given = {k: v for k, v in query.items() if v is not None and v != ""}
         if given:
             target += "?" + urllib.parse.urlencode(given)
+        return self.send_target(target, what, timeout=timeout)
+
+    def origin_path(self, url: str) -> str | None:
+        """The path of `url` on this reader's server (same scheme, host and port; e.g. the KFP UI's
+        own endpoints when the UI is the API's host), or None for another server."""
+        parts = urllib.parse.urlsplit(url)
+        if (parts.scheme == "https") != self._https or (parts.hostname or "") != self._host:
+            return None
+        if parts.port != self._port:
+            return None
+        return parts.path.rstrip("/")
+
+    def send_target(self, target: str, what: str, *, timeout: float | None = None) -> Sent:
+        """`send` for a whole path on this server (`origin_path`), outside the v2beta1 API too."""
         connection, reused = self._take()
         limit = min(self.conn.timeout, timeout) if timeout is not None else self.conn.timeout
         connection.timeout = limit  # connecting, and each read of this answer
@@ -126,21 +146,7 @@ class ApiReader:
 
     def answer_body(self, sent: Sent, *, run_id: str | None = None) -> bytes:
         """The sent request's answer as the server sent it (a successful one: errors are raised)."""
-        try:
-            try:
-                response = sent.connection.getresponse()
-            except _STALE:
-                if not sent.reused:
-                    raise
-                sent = self._again(sent)
-                response = sent.connection.getresponse()
-            body = response.read()
-        except (OSError, http.client.HTTPException) as exc:
-            raise self._unreachable(sent, exc) from None
-        if response.will_close:
-            sent.connection.close()
-        else:
-            self._keep(sent.connection)
+        response, body = self.response(sent)
         status = response.status
         if status >= 400:
             if run_id is not None and status in (400, 404):
@@ -156,6 +162,26 @@ class ApiReader:
                 "session cookie (cookies=), or point --host at the pipelines endpoint"
             )
         return body
+
+    def response(self, sent: Sent) -> tuple[http.client.HTTPResponse, bytes]:
+        """The sent request's answer, whatever its status, and its body; BackendError when the server
+        cannot be reached. The connection is kept for the next request when the server keeps it."""
+        try:
+            try:
+                response = sent.connection.getresponse()
+            except _STALE:
+                if not sent.reused:
+                    raise
+                sent = self._again(sent)
+                response = sent.connection.getresponse()
+            body = response.read()
+        except (OSError, http.client.HTTPException) as exc:
+            raise self._unreachable(sent, exc) from None
+        if response.will_close:
+            sent.connection.close()
+        else:
+            self._keep(sent.connection)
+        return response, body
 
     def drop(self, sent: Sent) -> None:
         """Abandon a sent request (its answer is not wanted any more): its connection is closed."""

@@ -49,9 +49,9 @@ from .convert import (
 )
 from .experiments import DEFAULT_EXPERIMENT, KfpExperiments
 from .filters import runs_filter
+from .first_requests import health_and_logs
 from .listing import RunListing
 from .pod_logs import PodLogs
-from .pod_logs import probe as pod_logs_probe
 
 REFRESH_S = 2.0  # a run's record is read from the server at most this often, however many views poll
 # The experiments with their run counts cost 1 + one request per experiment (the API has no counts):
@@ -93,10 +93,11 @@ class KfpBackend:
         self._experiments: tuple[float, list[Experiment]] | None = None
         # The listings' pages: plain JSON over kept connections; the health check's is the first.
         self.reader = ApiReader(self.conn)
-        self.health = self.reader.health()  # a server we cannot use is refused now, in one line
-        # Step logs through the KFP UI's own endpoint, where `ui_host` is the UI's server (pod_logs.py).
+        # A server we cannot use is refused now, in one line; beside the health check, the probe of
+        # step logs through the KFP UI's own endpoint, where `ui_host` is the UI's server (pod_logs.py).
+        self.health, has_logs = health_and_logs(self.conn, self.reader)
         self.pod_logs = PodLogs(self.conn, self.refresh)
-        if pod_logs_probe(self.conn):
+        if has_logs:
             self.capabilities = dataclasses.replace(self.capabilities, logs=True)
         # Output values, metrics and artifact metadata from ML Metadata, through the same server (mlmd.py).
         self.metadata = mlmd.probe(self.conn)

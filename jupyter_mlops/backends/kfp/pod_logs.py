@@ -20,6 +20,8 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
+from ...errors import BackendError
+from .api_reader import ApiReader, Sent
 from .connection import Connection, _short, explain
 
 LOG_PATH = "/k8s/pod/logs"
@@ -36,6 +38,24 @@ def probe(conn: Connection) -> bool:
         return exc.code in (400, 422)
     except (urllib.error.URLError, OSError):
         return False
+
+
+def send_probe(conn: Connection, reader: ApiReader, where: str) -> Sent | None:
+    """The same probe on one of `reader`'s connections (the UI is the API's host, `where` its path
+    there), sent without waiting for its answer (`probe_answer`); None if it could not be sent."""
+    try:
+        return reader.send_target(where + LOG_PATH, "probing its pod-log endpoint", timeout=10.0)
+    except BackendError:
+        return None
+
+
+def probe_answer(reader: ApiReader, sent: Sent) -> bool:
+    """What `probe` says, from the answer to `send_probe`'s request."""
+    try:
+        response, _ = reader.response(sent)
+    except BackendError:
+        return False
+    return response.status in (400, 422)
 
 
 class PodLogs:
