@@ -148,6 +148,7 @@ def _run_child(
             os.close(fd)
         _prepare()
         if request is None:
+            _touch_ahead()
             data = bytearray()
             while chunk := os.read(requests if requests is not None else 0, 1 << 16):
                 data += chunk
@@ -254,6 +255,26 @@ def _prepare() -> None:
     from kfp.dsl import executor_main
 
     executor_main._setup_logging()
+
+
+def _touch_ahead() -> None:
+    """In a spare, before its request: run once, on throwaway values, library code every step runs
+    first after its request (a log record and its message, a module's spec, an indented JSON), so that
+    the copies of the pages it writes (reference counts of objects on pages shared with the worker:
+    ~0.2-0.4 ms of a step's first calls) are made now, off the step's path. Nothing is logged, imported
+    or kept, and no clock is turned into a local time."""
+    import importlib.util
+    import logging
+
+    root = logging.getLogger()
+    record = root.makeRecord(root.name, logging.INFO, "_", 0, "", (), None)
+    record.message, record.asctime = record.getMessage(), ""
+    for handler in root.handlers:
+        (handler.formatter or logging.Formatter()).formatMessage(record)
+    spec = importlib.util.spec_from_file_location(_MODULE_NAME, os.path.join(os.sep, "_", "_.py"))
+    if spec is not None:
+        importlib.util.module_from_spec(spec)
+    json.dumps({"inputs": {"parameterValues": {"_": [0, ""]}}}, indent=4)
 
 
 _MODULE_NAME = "ephemeral_component"  # the name kfp's own launcher gives every component's module

@@ -112,3 +112,43 @@ def test_steps_of_one_module_run_its_current_bytes_through_a_worker(tmp_path: Pa
         assert output(4) == 7
     finally:
         worker.close()
+
+
+@pytest.mark.skipif(not fork_supported(), reason="forked steps (Linux)")
+def test_a_spare_readies_itself_leaving_nothing_a_step_can_see(
+    worker_module: types.ModuleType, tmp_path: Path
+) -> None:
+    """What a spare runs ahead of its request, on throwaway values (worker.py: `_touch_ahead`), so that
+    its first page copies are made off the step's path: it logs nothing, imports and keeps nothing, and
+    adds no logging handler."""
+    import logging
+    import os
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # a forked step's process, as the worker makes one
+        code = 1
+        try:
+            out = os.open(tmp_path / "out.txt", os.O_WRONLY | os.O_CREAT, 0o644)
+            os.dup2(out, 1)
+            os.dup2(out, 2)
+            worker_module._prepare()
+            handlers, modules = list(logging.getLogger().handlers), set(sys.modules)
+            worker_module._touch_ahead()
+            sys.stdout.flush()
+            sys.stderr.flush()
+            seen = {
+                "new_modules": sorted(set(sys.modules) - modules),
+                "same_handlers": handlers == logging.getLogger().handlers,
+            }
+            os.write(write, json.dumps(seen).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+    with os.fdopen(read, "rb") as f:
+        seen = json.loads(f.read() or b"{}")
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert seen == {"new_modules": [], "same_handlers": True}
+    assert (tmp_path / "out.txt").read_bytes() == b""
