@@ -173,19 +173,28 @@ def _closure(
 
 
 def _carried_notes(step: str, carried: Mapping[str, Definition], analysis: CellAnalysis) -> list[Note]:
-    """One note per defining step: which of its functions and classes this step runs first."""
-    by_origin: dict[str, list[str]] = {}
+    """Per defining step, which of its functions and classes this step runs first: those its code
+    uses (and what they call), and the classes of objects its inputs may hold. `analysis`: the
+    step's own (what its code reads)."""
+    used: dict[str, list[str]] = {}
+    held: dict[str, list[str]] = {}
     for definition in sorted(carried.values(), key=lambda d: d.start):
-        by_origin.setdefault(definition.origin, []).append(f"`{definition.name}`")
+        read = definition.name in analysis.all_reads or definition.kind == "def"
+        (used if read else held).setdefault(definition.origin, []).append(f"`{definition.name}`")
     notes = []
-    for origin, names in by_origin.items():
+    for origin, names in used.items():
         lines = [analysis.read_lines[n.strip("`")] for n in names if n.strip("`") in analysis.read_lines]
-        what = ", ".join(names)
+        line = min(lines) if lines else None
+        notes.append(
+            Note(step, line, f"uses {', '.join(names)} from step {origin!r}: that code runs in this step too")
+        )
+    for origin, names in held.items():
+        what = f"class {names[0]}" if len(names) == 1 else f"classes {', '.join(names)}"
         notes.append(
             Note(
                 step,
-                min(lines) if lines else None,
-                f"uses {what} from step {origin!r}: that code runs in this step too",
+                None,
+                f"its inputs may hold objects of {what} of step {origin!r}: that code runs in this step too",
             )
         )
     return notes
@@ -272,6 +281,7 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
         if s.name in trees
     }
     definitions = {name: definitions_in(name, a) for name, a in analyses}
+    own_analyses = dict(analyses)  # what each step's own code reads (before what its definitions need)
     if any(definitions.values()):  # a later step may use them: what they need, it reads
         extra = extra_reads(analyses, definitions)
         analyses = [(name, with_reads(a, *extra[name])) for name, a in analyses]
@@ -413,7 +423,7 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
             shows_figures=shows_figures(trees[name], analysis, setup_imports),
             carried=_carried_code(carried[name], by_name, position, implicit_imports[name]),
         )
-        notes += _carried_notes(name, carried[name], analysis)
+        notes += _carried_notes(name, carried[name], own_analyses[name])
     for step in pipeline:
         if keyword.iskeyword(step.name):
             errors.append(

@@ -77,6 +77,9 @@ def test_an_instances_class_travels_and_its_step_may_store_it() -> None:
     ]
     assert p.step("make").shared == frozenset({"Acc"})
     assert p.step("use").inputs == {"acc": ("make", "artifact")}
+    assert [str(n) for n in p.notes] == [
+        "use: its inputs may hold objects of class `Acc` of step 'make': that code runs in this step too"
+    ]
 
 
 def test_classes_travel_with_stored_values_that_may_hold_their_objects() -> None:
