@@ -223,12 +223,18 @@ class Scheduler:
         node.state = StepState.RUNNING
         self.running += 1
         step = ContainerStep(self.ctx, node.info, node.task, node.component, params, artifacts)
+        # The only step that can run now (nothing else runs, nothing else is ready): it runs on this
+        # thread. Until it ends nothing can become ready, so this thread would only wait for it; a pool
+        # thread would cost each step of a chain two thread wake-ups (there and back), the first a start.
+        alone = not self.ctx.cache_only and self.running == 1 and not self.ready and not self.ready_steps
 
         def run() -> None:
             outcome = StepOutcome(StepState.FAILED, {}, {}, "the step ended without an outcome")
             try:
                 outcome = step.run()
             except BaseException as e:  # e.g. its state could not be recorded: the store failed
+                if alone and not isinstance(e, Exception):
+                    raise  # (an interrupt of this thread: as it would have interrupted its wait)
                 why = str(e) if isinstance(e, MlopsError) else f"internal error running the step: {e!r}"
                 outcome = StepOutcome(StepState.FAILED, {}, {}, why)
                 node.info.state, node.info.error, node.info.finished_at = StepState.FAILED, why, time.time()
@@ -239,8 +245,8 @@ class Scheduler:
             finally:
                 self.events.put((node, outcome))  # never leave the scheduler waiting for this step
 
-        if self.ctx.cache_only:
-            run()  # no process to wait for: a thread's hand-over would cost more than the lookup
+        if self.ctx.cache_only or alone:
+            run()  # (cache only: no process to wait for; a thread's hand-over would cost more than a lookup)
         else:
             self.pool.submit(run)
 

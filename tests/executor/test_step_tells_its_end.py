@@ -138,3 +138,60 @@ def test_what_a_step_forks_does_not_keep_the_pipe(worker: ForkWorker, tmp_path: 
     assert proc is not None and proc.stdout is not None
     reply_pipe = f"pipe:[{os.fstat(proc.stdout.fileno()).st_ino}]"
     assert reply_pipe not in (tmp_path / "child-fds.txt").read_text().split()
+
+
+def _worker_lines(tmp_path: Path, body: str) -> list[dict[str, object]]:
+    """Every line a worker (started as the engine starts one) writes for one step, up to its goodbye."""
+    import subprocess
+
+    from jupyter_mlops.executor import worker as worker_source
+
+    assert worker_source.__file__ is not None
+    module = tmp_path / "ephemeral_component.py"
+    module.write_text(f"from kfp import dsl\n\n\ndef step() -> None:\n{body}")
+    executor_input = json.dumps({"inputs": {}, "outputs": {"outputFile": str(tmp_path / "out.json")}})
+    request = {
+        "id": 1, "module": str(module), "function": "step", "executor_input": executor_input,
+        "log": str(tmp_path / "step.log"), "env": {}, "cwd": str(tmp_path), "spare": False,
+    }  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-c", Path(worker_source.__file__).read_text()],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=dict(os.environ, _KFP_RUNTIME="true"),
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    lines: list[dict[str, object]] = []
+    try:
+        proc.stdin.write(json.dumps(request).encode() + b"\n")
+        proc.stdin.flush()
+        while not any("code" in line or "status" in line for line in lines):
+            lines.append(json.loads(proc.stdout.readline()))
+        proc.stdin.close()  # the engine's end: the worker says goodbye
+        lines += [json.loads(line) for line in proc.stdout]
+    finally:
+        proc.kill()
+        proc.wait()
+    return lines
+
+
+def test_a_step_that_told_its_end_is_not_told_again_by_its_worker(tmp_path: Path) -> None:
+    """The worker hears that the step told the engine itself: it writes no second end for it (a line
+    the engine's reader would wake for and drop), and counts it among the steps that left nothing."""
+    lines = _worker_lines(tmp_path, "    print('done')\n")
+    ends = [line for line in lines if line.get("id") == 1 and "code" in line]
+    started = [line for line in lines if line.get("id") == 1 and set(line) == {"id", "pid"}]
+    assert len(ends) == 1 and ends[0]["code"] == 0 and ends[0]["clean"] is True
+    assert ends[0]["pid"] == started[0]["pid"]  # the step's own line: it carries its pid
+    bye = lines[-1]  # (`ended`: the told steps it had not reaped yet, if any)
+    assert bye["bye"] is True and bye["clean"] is True and set(bye["ended"]) <= {ends[0]["pid"]}
+
+
+def test_a_step_that_could_not_tell_its_end_is_told_by_its_worker(tmp_path: Path) -> None:
+    body = (
+        "    import threading, time\n"
+        "    threading.Thread(target=time.sleep, args=(600,), daemon=True).start()\n"
+    )
+    lines = _worker_lines(tmp_path, body)
+    ends = [line for line in lines if line.get("id") == 1 and ("code" in line or "status" in line)]
+    assert len(ends) == 1 and "pid" not in ends[0]  # the worker's line, once the step was seen to end
