@@ -164,6 +164,7 @@ def _run_child(
             os.environ.clear()
             os.environ.update(request["environ"])
         os.environ.update(request["env"])
+        _follow_time_zone()
         if request.get("cwd"):
             try:
                 os.chdir(request["cwd"])  # the notebook's folder, as in its kernel
@@ -666,6 +667,18 @@ def main() -> None:
     left = _children(os.getpid())
     clean = subreaper and left is not None and set(left) <= ended
     reply({"bye": True, "clean": clean, "ended": sorted(ended)})
+
+
+# The time zone the C library and the `time` module read from TZ when this process (or the one it was
+# forked from) imported `time`: a forked step keeps it until told to read TZ again.
+_ZONE_READ = os.environ.get("TZ")
+
+
+def _follow_time_zone() -> None:
+    """A step's local time follows its environment's TZ, as in a process started with it: read TZ again
+    when it differs from what the zone was read from (nothing to do in the usual case, no TZ change)."""
+    if os.environ.get("TZ") != _ZONE_READ:
+        time.tzset()
 
 
 def _settle(settle: dict[str, Any]) -> dict[str, str]:

@@ -28,10 +28,12 @@ from .service_processes import is_workers_zygote, workers_zygote
 def environment(before: str) -> str:
     import json
     import os
+    import time
 
     return json.dumps(
         {
             "fresh": os.environ.get("MLOPS_TEST_FRESH"),
+            "zone": time.strftime("%Z", time.localtime(0)),
             "gone": "MLOPS_TEST_GONE" in os.environ,
             "cwd": os.getcwd(),
             "before": before,
@@ -100,6 +102,7 @@ def test_the_next_run_is_taken_by_the_spare_with_the_runs_own_environment(
 
     monkeypatch.delenv("MLOPS_TEST_GONE")  # the kernel's environment changes after the spare was forked
     monkeypatch.setenv("MLOPS_TEST_FRESH", "set after the spare was forked")
+    monkeypatch.setenv("TZ", "MLT-5")  # a time zone set after: the steps' local time follows it
     folder = tmp_path / "notebook folder"
     folder.mkdir()
     run = finished(backend, backend.submit(compiled(environment_twice), cache=False, working_dir=folder).id)
@@ -110,6 +113,7 @@ def test_the_next_run_is_taken_by_the_spare_with_the_runs_own_environment(
         assert seen["fresh"] == "set after the spare was forked", (step, seen)
         assert seen["gone"] is False, (step, seen)
         assert seen["cwd"] == str(folder), (step, seen)
+        assert seen["zone"] == "MLT", (step, seen)
     assert (backend.run_dir(run.id) / "tmp" / "worker.log").exists()  # the worker's log: the run's folder
 
 
