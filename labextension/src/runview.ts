@@ -81,6 +81,7 @@ export class RunView extends Widget {
   /** Show the log and details of `step`, following its log from the start. */
   selectStep(step: string): void {
     this._selected = step;
+    this._logGeneration += 1; // a read under way for the old start is dropped (_readLog)
     this._logOffset = 0;
     this._logComplete = false;
     this._logState = '';
@@ -230,6 +231,7 @@ export class RunView extends Widget {
     // Read until the server has nothing more right now: a big log arrives in a few calls.
     for (;;) {
       const offset = this._logOffset;
+      const generation = this._logGeneration;
       const chunk = await this._client.log(
         this.runId,
         step,
@@ -238,6 +240,9 @@ export class RunView extends Widget {
       );
       if (step !== this._selected) {
         return; // the user picked another step meanwhile
+      }
+      if (generation !== this._logGeneration) {
+        continue; // the step was picked again meanwhile: its log restarted, read it from its new start
       }
       // kept as a terminal shows it: a progress bar's redraws stay one line (terminal.ts)
       this._log.textContent = asATerminalShows((this._log.textContent ?? '') + chunk.text);
@@ -388,6 +393,7 @@ export class RunView extends Widget {
   private _selected: string | null = null;
   private _stepShown = '';
   private _logOffset = 0;
+  private _logGeneration = 0; // counts restarts of the log (selectStep): a read from before is dropped
   private _logComplete = false;
   private _timer = 0;
   private _source: EventSource | null = null;
