@@ -322,7 +322,6 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
                 carried[name][var] = definitions[producer][var]
             elif made is not None and made[0] == "instance" and made[1] in definitions[producer]:
                 data_inputs[name][var] = producer  # its class travels with the reader (extra_reads)
-                shared[producer].add(made[1])
             elif how & {"def", "class"}:
                 what = "function" if "def" in how else "class"
                 errors.append(
@@ -396,8 +395,12 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
                 _carry_classes(
                     carried[name], implicit_imports[name], producer, definitions, carried, trees, known
                 )
-        for producer in set(data_inputs[name].values()):
-            shared[producer].update(d.name for d in carried[name].values() if d.kind == "class")
+        for producer in set(data_inputs[name].values()):  # it may store them: this step has them
+            shared[producer].update(
+                d.name
+                for d in carried[name].values()
+                if d.kind == "class" and (d.origin == producer or d.name in carried[producer])
+            )
         statements = list(dict.fromkeys(implicit_imports[name].values()))
         prelude = "".join(line + "\n" for line in statements)
         params = sorted(set(setup_params) | io[name].params)

@@ -127,3 +127,16 @@ def test_describe_and_compile_of_a_pipeline_without_carried_code_are_unchanged()
     p = plan(("make", "x = 1\n"), ("use", "print(x)\n"))
     assert all(s.carried == () and s.shared == frozenset() for s in p.steps)
     assert describe(p)["notes"] == []
+
+
+def test_a_class_name_defined_again_later_is_not_taken_for_the_earlier_one() -> None:
+    # Step `b` carries the latest `Foo` (step q's); step a's `f` is an object of a's own `Foo`, which no
+    # later step has: a may not store it as loadable (its run fails there, saying so), rather than `b`
+    # loading it as q's class.
+    p = plan(
+        ("a", "class Foo:\n    pass\nf = Foo()\n"),
+        ("q", "class Foo:\n    v = 2\ng = Foo()\n"),
+        ("b", "print(f, g)\n"),
+    )
+    assert [origin for origin, _, _ in p.step("b").carried] == ["q"]
+    assert p.step("a").shared == frozenset() and p.step("q").shared == frozenset({"Foo"})
