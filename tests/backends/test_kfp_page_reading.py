@@ -78,6 +78,20 @@ def test_a_pipeline_spec_key_outside_a_runs_own_spec_decodes_the_page_whole() ->
     assert decode_runs_page(body) == json.loads(body)
 
 
+def counted_connections(standin: StandIn) -> list[Any]:
+    """The connections the stand-in accepts from now on, each appended as it is accepted."""
+    opened: list[Any] = []
+
+    class Counted(set[Any]):  # the server's open connections
+        def add(self, sock: Any) -> None:
+            opened.append(sock)
+            super().add(sock)
+
+    with standin._lock:
+        standin._connections = Counted(standin._connections)
+    return opened
+
+
 def test_the_first_page_of_a_new_kernel_uses_the_health_checks_connection(
     standin: StandIn, specs: Specs
 ) -> None:
@@ -86,15 +100,7 @@ def test_the_first_page_of_a_new_kernel_uses_the_health_checks_connection(
     maker.list_runs()  # the names are known (on disk) from here on
     maker.close()
 
-    opened: list[Any] = []
-
-    class Counted(set[Any]):  # the server's open connections, each counted as it is accepted
-        def add(self, sock: Any) -> None:
-            opened.append(sock)
-            super().add(sock)
-
-    with standin._lock:
-        standin._connections = Counted(standin._connections)
+    opened = counted_connections(standin)
     backend = KfpBackend(host=standin.url)  # a later kernel: the names kept on disk, the page alone
     first = len(opened)
     page = backend.list_runs(limit=10)
@@ -113,15 +119,7 @@ def test_the_first_page_of_the_first_kernel_on_a_machine_opens_no_connection(
     finished(maker, made)
     maker.close()
 
-    opened: list[Any] = []
-
-    class Counted(set[Any]):  # the server's open connections, each counted as it is accepted
-        def add(self, sock: Any) -> None:
-            opened.append(sock)
-            super().add(sock)
-
-    with standin._lock:
-        standin._connections = Counted(standin._connections)
+    opened = counted_connections(standin)
     monkeypatch.setenv("JUPYTER_MLOPS_HOME", str(tmp_path / "another-machine"))  # no names kept
     before = len(standin.requests)
     backend = KfpBackend(host=standin.url)
