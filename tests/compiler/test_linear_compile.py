@@ -184,9 +184,10 @@ def test_inline_runtime_steps_share_their_runtime_and_each_cell_is_parsed_a_boun
     monkeypatch.setattr(ast, "parse", counted)
     documents = build_documents(plan)
     assert parses <= 3 * n, parses
-    # each step's function, and each runtime function once: kfp read all of them for every step
+    # each runtime function once (kfp read all of them for every step); a step's function not at all,
+    # its text known (kfp_sources), but the first one in the process, checked against kfp's reading
     shared = {f for step in plan.steps for f in kfp_ir.runtime_functions(plan, step)}
-    assert reads == n + len(shared), (reads, len(shared))
+    assert len(shared) <= reads <= len(shared) + 1, (reads, len(shared))
     assert component_factory._get_function_source_definition is read_counted  # put back
     # s0 (a parameter in, a stored value out), s1 (that value in), the middle ones (an int in and
     # out), the last (nothing out): one runtime each, not one per step
