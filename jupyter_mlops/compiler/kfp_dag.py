@@ -35,6 +35,9 @@ from typing import Any
 # sha256 of `inspect.getsource(kfp.compiler.pipeline_spec_builder.build_spec_by_group)`, kfp 2.17.3
 KNOWN_SOURCES = frozenset({"68d92d5b23be74f621c00a92f2b5678a2c76f20a81434bd739167853e2ed9d84"})
 _NAME = "build_spec_by_group"
+# A DAG of fewer tasks is left to kfp's function: its n² is a few ms at most, and the check of kfp's
+# source (~4 ms, once per process) is then not made for a small pipeline (the CLI's compile of one)
+MIN_TASKS = 64
 
 
 @functools.lru_cache(maxsize=8)
@@ -138,17 +141,20 @@ def _build_tasks_dag(
 
 @contextmanager
 def linear_dags() -> Iterator[None]:
-    """While active, kfp builds a DAG of container tasks in linear time (this module's loop), any other
-    DAG its own way; a kfp whose DAG builder is not the known one builds as it is."""
+    """While active, kfp builds a DAG of `MIN_TASKS` container tasks or more in linear time (this
+    module's loop), any other DAG its own way; a kfp whose DAG builder is not the known one builds as
+    it is."""
     from kfp.compiler import pipeline_spec_builder as builder
 
     own: Callable[..., Any] | None = getattr(builder, _NAME, None)
-    if own is None or not _known(own):
+    if own is None:
         yield
         return
 
     def build_spec_by_group(*args: Any, **kwargs: Any) -> None:
-        if not args and kwargs.get("group") is not None and _plain_tasks(kwargs["group"]):
+        group = kwargs.get("group")
+        large = group is not None and len(group.groups) + len(group.tasks) >= MIN_TASKS
+        if not args and large and _plain_tasks(group) and _known(own):
             _build_tasks_dag(
                 builder,
                 **{

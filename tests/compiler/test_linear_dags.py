@@ -104,6 +104,7 @@ def test_kfp_pipelines_with_sub_dags_build_to_kfps_own_ir(
         loop(builder, **kwargs)
 
     monkeypatch.setattr(kfp_dag, "_build_tasks_dag", counted)
+    monkeypatch.setattr(kfp_dag, "MIN_TASKS", 1)  # these DAGs are small
     for name, function in sub_dag_pipelines().items():
         own = dsl.pipeline(name=name)(function.pipeline_func)  # built again, kfp's own way
         built.clear()
@@ -115,27 +116,43 @@ def test_kfp_pipelines_with_sub_dags_build_to_kfps_own_ir(
         assert len(built) == (2 if name == "nested" else 1), (name, built)
 
 
-def test_another_kfp_function_builds_its_own_way(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_another_kfp_function_builds_its_own_way(monkeypatch: pytest.MonkeyPatch) -> None:
     """Where kfp's DAG builder is not the one the loop was written against, kfp's own function builds."""
-    from kfp.compiler import pipeline_spec_builder
+    monkeypatch.setattr(kfp_dag, "MIN_TASKS", 1)
+    built = 0
+    loop = kfp_dag._build_tasks_dag
 
-    own = pipeline_spec_builder.build_spec_by_group
+    def counted(builder: Any, **kwargs: Any) -> None:
+        nonlocal built
+        built += 1
+        loop(builder, **kwargs)
+
+    monkeypatch.setattr(kfp_dag, "_build_tasks_dag", counted)
     plan = plan_pipeline(many_cells(12))
     expected = build_yaml(plan)
+    assert built == 1  # the root DAG, by the loop
     monkeypatch.setattr(kfp_dag, "KNOWN_SOURCES", frozenset({"0" * 64}))
     kfp_dag._known.cache_clear()
-    calls = 0
-
-    def counted(*args: Any, **kwargs: Any) -> None:
-        nonlocal calls
-        calls += 1
-        own(*args, **kwargs)
-
     try:
-        with kfp_dag.linear_dags():
-            assert pipeline_spec_builder.build_spec_by_group is own  # not replaced
-        monkeypatch.setattr(pipeline_spec_builder, "build_spec_by_group", counted)
         assert build_yaml(plan) == expected
-        assert calls == 1  # the root DAG, by kfp's function
+        assert built == 1  # by kfp's function
     finally:
         kfp_dag._known.cache_clear()
+
+
+def test_a_small_dag_is_left_to_kfp(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Below `MIN_TASKS` tasks kfp's own function builds (and kfp's source is not read to check it)."""
+    built = 0
+    loop = kfp_dag._build_tasks_dag
+
+    def counted(builder: Any, **kwargs: Any) -> None:
+        nonlocal built
+        built += 1
+        loop(builder, **kwargs)
+
+    monkeypatch.setattr(kfp_dag, "_build_tasks_dag", counted)
+    kfp_dag._known.cache_clear()
+    build_yaml(plan_pipeline(many_cells(kfp_dag.MIN_TASKS - 2)))  # a task per cell
+    assert (built, kfp_dag._known.cache_info().currsize) == (0, 0)
+    build_yaml(plan_pipeline(many_cells(kfp_dag.MIN_TASKS)))
+    assert built == 1
