@@ -229,9 +229,9 @@ def _carried_code(
     return tuple(out)
 
 
-def _unloadable(tree: ast.Module, var: str, producer: str, setup_names: set[str]) -> str | None:
-    """Why a later step cannot load `var` as its step `producer` makes it, and what to do, else None."""
-    made = step_local_value(tree, var)
+def _unloadable(made: tuple[str, str] | None, producer: str, setup_names: set[str]) -> str | None:
+    """Why a later step cannot load a value its step `producer` makes as `made` says
+    (`step_local_value`), and what to do, else None."""
     if made is None:
         return None
     what, definition = made
@@ -333,7 +333,7 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
                         line=by_name[name].read_lines.get(var),
                     )
                 )
-            elif (why := _unloadable(trees[producer], var, producer, setup_names)) is not None:
+            elif (why := _unloadable(made, producer, setup_names)) is not None:
                 errors.append(
                     CellError(
                         f"uses {var!r}, {why}",
