@@ -112,3 +112,24 @@ def test_a_class_with_an_imported_base_travels_with_a_value_holding_its_objects(
     run = run_pipeline(compiled([make, use]))
     assert run.state == RunState.SUCCEEDED, (run.error, run.listener.log("use")[-2000:])
     assert "registry ok" in run.listener.log("use")
+
+
+def test_classes_made_by_factory_calls_travel(run_pipeline: Runner) -> None:
+    # namedtuple, typing.NamedTuple's call form and the functional Enum in one step; a later step makes
+    # objects of them and loads the first step's objects (pickled by reference to __main__).
+    make = (
+        "%%component make\nimport collections\nimport enum\nimport typing\n"
+        "Point = collections.namedtuple('Point', 'x y')\n"
+        "Emp = typing.NamedTuple('Emp', [('name', str), ('age', int)])\n"
+        "Color = enum.Enum('Color', 'RED GREEN')\n"
+        "p0, e0 = Point(1, 2), Emp('ann', 30)\n"
+    )
+    use = (
+        "%%component use\np = Point(3, 4)._replace(y=5)\nfavourite = Color['GREEN']\n"
+        "assert (p0.x, e0.age, p.y, favourite.value) == (1, 30, 5, 2), (p0, e0, p, favourite)\n"
+        "assert type(p0) is Point and type(p).__module__ == '__main__'\nprint('factories ok')\n"
+    )
+    last = "%%component last\nassert p == Point(3, 5) and favourite is Color.GREEN\nprint('still ok')\n"
+    run = run_pipeline(compiled([make, use, last]))
+    assert run.state == RunState.SUCCEEDED, (run.error, run.listener.log("use")[-2000:])
+    assert "factories ok" in run.listener.log("use") and "still ok" in run.listener.log("last")
