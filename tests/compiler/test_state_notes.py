@@ -77,3 +77,61 @@ def test_a_change_to_the_steps_process_gets_a_note_when_any_step_comes_later() -
     assert not [
         m for _, _, m in notes("x = 1\n", "y = 2\n", setup=setup + first) if "for this step only" in m
     ]
+
+
+COUNTER = (
+    "class Counter:\n"  # line 2
+    "    total = 0\n"
+    "    seen = []\n"
+    "    def __init__(self, name):\n"
+    "        self.name = name\n"
+    "        self.own = []\n"
+    "        Counter.total += 1\n"
+    "    def bump(self, x):\n"
+    "        self.seen.append(x)\n"
+    "        self.own.append(x)\n"
+    "    @classmethod\n"
+    "    def reset(cls):\n"
+    "        cls.total = 0\n"
+    "    def mine(self, x):\n"
+    "        self.own.append(x)\n"  # the object's own list: a value, passed on
+    "        self.count = x\n"
+    "c = Counter('a')\n"  # line 18
+    "c.bump(3)\n"
+    "c.mine(4)\n"
+)
+
+
+def test_a_method_call_changing_its_class_gets_a_note_when_a_later_step_uses_the_class() -> None:
+    # `Counter.total += 1` in __init__, `self.seen.append` on the class's list, `cls.total = 0`: in the
+    # kernel the class keeps the change for later cells; a later step gets the class as its cell defines it.
+    said = notes(COUNTER, "c.bump(5)\nCounter.reset()\nk = Counter.total\n", "print(k, c.seen)\n", setup="")
+    lines = {(cell, line): message for cell, line, message in said if "itself" in message}
+    assert sorted(lines) == [("s0", 18), ("s0", 19), ("s1", 2), ("s1", 3)], said
+    assert lines[("s0", 18)] == (
+        "`Counter('a')` may change class 'Counter' itself (`Counter.total += 1`) for this step only: later "
+        "steps run in new processes and get 'Counter' as its cell defines it (in the kernel the change lasts "
+        "from cell to cell). Keep such state on the object (`self.total`, set in `__init__`) or in a "
+        "variable that later steps read."
+    )
+    assert "`c.bump(3)` may change class 'Counter' itself (`self.seen.append(x)`)" in lines[("s0", 19)]
+    assert "`Counter.reset()` may change class 'Counter' itself (`cls.total = 0`)" in lines[("s1", 3)]
+    # the statements inside the class are not changes of the step that defines it (they run when called)
+    assert not [m for cell, line, m in said if line in (8, 14)], said
+
+
+def test_no_class_note_without_a_later_user_or_for_an_objects_own_state() -> None:
+    assert [m for _, _, m in notes(COUNTER, "print(1)\n", setup="") if "itself" in m] == []
+    mine = COUNTER.replace("c.bump(3)\n", "")
+    # a later step using only the object's own attributes does not see the class's state
+    assert [m for _, _, m in notes(mine, "print(c.own, c.name)\n", setup="") if "itself" in m] == []
+    assert [m for _, _, m in notes(mine, "print(Counter.total)\n", setup="") if "itself" in m] == [
+        "`Counter('a')` may change class 'Counter' itself (`Counter.total += 1`) for this step only: later "
+        "steps run in new processes and get 'Counter' as its cell defines it (in the kernel the change lasts "
+        "from cell to cell). Keep such state on the object (`self.total`, set in `__init__`) or in a "
+        "variable that later steps read."
+    ]
+    # a setup class whose objects each get their own list: no note
+    setup = "class Bag:\n    items = []\n    def __init__(self):\n        self.items = []\n"
+    setup += "    def add(self, x):\n        self.items.append(x)\n"
+    assert [m for _, _, m in notes("b = Bag()\nb.add(1)\n", "print(b.items)\n", setup=setup)] == []
