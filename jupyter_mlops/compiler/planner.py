@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import builtins
 import keyword
+import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -23,6 +24,11 @@ from ..analysis.value_kinds import ARTIFACT, bindings, import_statements, output
 from ..errors import CellError, CellErrors, PipelineError, raise_all
 from .plan import PROVIDED, Note, PipelinePlan, StepPlan, kfp_name
 from .step_display import shows_figures
+
+# tqdm's notebook bars (widgets): a step using them shows text bars instead (step_runtime/run.py)
+_NOTEBOOK_BARS = re.compile(
+    r"\btqdm\.notebook\b|\btqdm_notebook\b|\btnrange\b|from\s+tqdm\s+import[^\n]*\bnotebook\b"
+)
 
 if TYPE_CHECKING:
     from ..notebook.pipeline import Pipeline
@@ -404,6 +410,7 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
         statements = list(dict.fromkeys(implicit_imports[name].values()))
         prelude = "".join(line + "\n" for line in statements)
         params = sorted(set(setup_params) | io[name].params)
+        carried_code = _carried_code(carried[name], by_name, position, implicit_imports[name])
         plans[name] = StepPlan(
             name=name,
             source=prelude + analysis.source,
@@ -424,7 +431,11 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
             line_map=(1,) * len(statements) + analysis.line_map,
             groups=groups,
             shows_figures=shows_figures(trees[name], analysis, setup_imports),
-            carried=_carried_code(carried[name], by_name, position, implicit_imports[name]),
+            carried=carried_code,
+            text_progress=any(
+                _NOTEBOOK_BARS.search(text)
+                for text in (pipeline.setup, prelude + analysis.source, *(c[1] for c in carried_code))
+            ),
         )
         notes += _carried_notes(name, carried[name], own_analyses[name])
     for step in pipeline:
