@@ -176,3 +176,31 @@ def test_a_factory_class_bound_otherwise_too_does_not_travel() -> None:
     # `type(x)` with one argument makes no class
     p = plan(("make", "k = type(3)\n"), ("use", "print(k)\n"))
     assert p.step("use").carried == () and p.step("use").inputs == {"k": ("make", "artifact")}
+
+
+def test_functions_a_stored_value_may_hold_travel_with_it() -> None:
+    # `transforms` holds make's functions: a step loading it (directly, or through a step that passed it
+    # on) needs them defined first; make may store it (its `shared`). Before, make failed where it stored
+    # `transforms` ("refers to the function 'square', defined in this step").
+    make = (
+        "def square(x):\n    return x * x\n"
+        "def cube(x):\n    return x ** 3\n"
+        "def unused(x):\n    return x\n"
+        "transforms = {'sq': square, 'cube': cube}\n"
+        "n = unused(2)\n"
+    )
+    p = plan(
+        ("make", make),
+        ("keep", "fns = list(transforms.values())\n"),
+        ("apply", "vals = [f(3) for f in fns]\n"),
+    )
+    keep, apply = p.step("keep"), p.step("apply")
+    assert [o for o, _, _ in keep.carried] == ["make"]
+    assert "def square" in keep.carried[0][1] and "def cube" in keep.carried[0][1]
+    assert "def unused" not in keep.carried[0][1]  # only called, never stored: not held
+    assert [o for o, _, _ in apply.carried] == ["make"] and "def cube" in apply.carried[0][1]
+    assert p.step("make").shared == frozenset({"square", "cube"})
+    assert keep.shared == frozenset({"square", "cube"})  # what it passes on holds them too
+    # a function only called in its step is no value: readers of that step's data carry nothing
+    q = plan(("make", "def f(x):\n    return x\ny = [f(1)]\n"), ("use", "print(y)\n"))
+    assert q.step("use").carried == () and q.step("make").shared == frozenset()
