@@ -19,6 +19,7 @@ from ..analysis.dependencies import BUILTIN_NAMES, Override, infer_dependencies,
 from ..analysis.file_order import FILES_LABEL, file_order
 from ..analysis.interactive_calls import INTERACTIVE_NAMES, interactive_calls
 from ..analysis.relative_paths import relative_paths_in
+from ..analysis.star_imports import notebook_folder
 from ..analysis.step_local_values import step_local_value
 from ..analysis.value_kinds import ARTIFACT, bindings, import_statements, output_kind
 from ..errors import CellError, CellErrors, PipelineError, raise_all
@@ -288,7 +289,8 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
         raise PipelineError(
             f"pipeline {pipeline.name!r} has no steps yet: mark cells with `%%component NAME` first"
         )
-    cells = analyze_pipeline(pipeline)
+    with notebook_folder(pipeline.folder):  # `from helpers import *` of the notebook's folder
+        cells = analyze_pipeline(pipeline)
     errors = list(cells.errors)
     setup, analyses = cells.setup, cells.steps
     setup_names = set(setup.binds) if setup else set()
