@@ -81,7 +81,13 @@ def state_changes(analysis: CellAnalysis, code: Mapping[str, str]) -> list[tuple
             found.append((analysis.user_line(node.lineno) or 0, ast.unparse(node), root[0]))
         if isinstance(node, ast.Call):
             root = _root(node.func)
-            if root is None or root[0] not in paths or root[0] in own_data or not paths[root[0]]:
+            if root is None or root[0] not in paths or root[0] in own_data:
+                continue
+            if not paths[root[0]]:  # a class or function of the notebook
+                # `Registry.items.append(x)`: a method changing what the class holds (not a call of
+                # the class's own methods, `Registry.load(...)`, nor a read-only one)
+                if len(root[1]) > 1 and root[1][-1] not in READ_ONLY_METHODS:
+                    found.append((analysis.user_line(node.lineno) or 0, ast.unparse(node), root[0]))
                 continue
             if ".".join([paths[root[0]], *root[1]]) in CONFIG_CALLS:
                 found.append((analysis.user_line(node.lineno) or 0, ast.unparse(node), root[0]))
@@ -163,7 +169,7 @@ def state_note(statement: str, root: str, path: str, *, is_class: bool) -> str:
     return (
         f"`{statement}` changes {'class' if is_class else 'function'} {root!r} for this step only: later "
         "steps run in new processes and "
-        f"get {root!r} as the setup cell defines it (in the kernel the change lasts from cell to cell). "
+        f"get {root!r} as its cell defines it (in the kernel the change lasts from cell to cell). "
         f"Change it in %%pipeline setup, or keep the value in a variable that later steps read."
     )
 

@@ -135,3 +135,17 @@ def test_no_class_note_without_a_later_user_or_for_an_objects_own_state() -> Non
     setup = "class Bag:\n    items = []\n    def __init__(self):\n        self.items = []\n"
     setup += "    def add(self, x):\n        self.items.append(x)\n"
     assert [m for _, _, m in notes("b = Bag()\nb.add(1)\n", "print(b.items)\n", setup=setup)] == []
+
+
+def test_a_call_changing_what_a_class_holds_gets_a_note() -> None:
+    # `Registry.items.append(x)` in a step: the setup's class keeps its empty list in later steps
+    setup = "class Registry:\n    items = []\n    @classmethod\n    def load(cls):\n        return 1\n"
+    said = notes(
+        "Registry.items.append(3)\nn = Registry.items.count(3)\nRegistry.load()\nx = 1\n",
+        "print(Registry.items, x)\n",
+        setup=setup,
+    )
+    assert [(line, m.split(" for this step")[0]) for _, line, m in said] == [
+        (2, "`Registry.items.append(3)` changes class 'Registry'")
+    ]
+    assert "get 'Registry' as its cell defines it" in said[0][2]
