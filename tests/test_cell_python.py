@@ -212,3 +212,15 @@ def test_component_header_is_ignored_and_lines_stay_the_users() -> None:
     analysis = analyze_cell("%%component train --cpu 2\n\n%time x = 1\ny = q\n", cell="train")
     assert analysis.binds == {"x", "y"}
     assert analysis.read_lines == {"q": 4}
+
+
+def test_a_capture_cell_magic_keeps_the_body_with_a_note_and_no_result() -> None:
+    # `%%capture` only hides the cell's output in the kernel (was: refused as a cell magic); its value is
+    # not shown there, so the step has no result; the output goes to the step's log.
+    analysis = analyze_cell("%%component fit\n%%capture out\nx = 1\nprint(x)\nx\n", cell="fit")
+    assert analysis.source.splitlines() == ["", "", "x = 1", "print(x)", "x;"]
+    assert analysis.last_expression is None and analysis.binds == {"x"}
+    assert [(line, text.split(" only")[0]) for line, text in analysis.notes] == [(2, "`%%capture out`")]
+    # with %%time after it, both go; other cell magics are still refused
+    assert python_of("%%capture\n%%time\ny = 2\n").splitlines() == ["", "", "y = 2"]
+    assert "%%bash" in str(refusal("%%capture\n%%bash\nls\n"))

@@ -58,6 +58,10 @@ _HELP_ONLY = dict.fromkeys(
     ("pinfo", "pinfo2", "psearch", "pdoc", "pdef", "psource", "pfile"), "only shows help in the kernel"
 )
 _LEFT_OUT = {**_DISPLAY_ONLY, **_HELP_ONLY}
+_CAPTURE_NOTE = (
+    "only keeps the cell's output from showing in the kernel (a variable it names holds that output "
+    "there, and no step has it); the step's log keeps the output"
+)
 # Magics that change what the code does: what to write instead.
 _INSTEAD = {
     "cd": "it changes the kernel's folder. In a step, call os.chdir(path) in Python, or use paths "
@@ -107,7 +111,7 @@ def parse_python(text: str) -> ast.Module:
 def to_python(source: str, *, cell: str, first_line: int = 1) -> PythonSource:
     """The plain Python a step runs for this cell; CellError for IPython lines a step cannot run."""
     original = source.splitlines()
-    text, quiet = _strip_cell_magics(original, cell=cell, first_line=first_line)
+    text, quiet, captured = _strip_cell_magics(original, cell=cell, first_line=first_line)
     # Stripping keeps lines one to one, so map against it: blanked headers cannot confuse the diff.
     python_lines = text.splitlines()
     for _ in range(4):  # `%time %time x` nests; each round unwraps one level
@@ -117,12 +121,14 @@ def to_python(source: str, *, cell: str, first_line: int = 1) -> PythonSource:
             break
         text = unwrapped
     text, dropped = _drop_display_only(text)
-    if quiet:  # `%%timeit` shows no value: neither does the step
+    if quiet:  # `%%timeit` and `%%capture` show no value: neither does the step
         text = _silence_last_expression(text)
     result = _with_line_map(text, python_lines, first_line, shown=original)
     _refuse_ipython_calls(result, cell=cell)
-    if dropped:
-        notes = []
+    if dropped or captured is not None:
+        notes: list[tuple[int | None, str]] = []
+        if captured is not None:
+            notes.append((captured, f"`{result.user_text(captured)}` {_CAPTURE_NOTE}: left out of the step"))
         for lineno, magic in dropped:
             line = result.user_line(lineno)
             shown = result.user_text(line) or f"%{magic}"
@@ -141,12 +147,14 @@ def syntax_error(source: PythonSource, exc: SyntaxError, *, cell: str) -> CellEr
     )
 
 
-def _strip_cell_magics(lines: list[str], *, cell: str, first_line: int) -> tuple[str, bool]:
-    """Blank out our own `%%component`/`%%pipeline` header and a timing cell magic, keeping line numbers;
-    and whether the magic was `%%timeit` (which shows no value)."""
+def _strip_cell_magics(lines: list[str], *, cell: str, first_line: int) -> tuple[str, bool, int | None]:
+    """Blank out our own `%%component`/`%%pipeline` header and a timing or `%%capture` cell magic, keeping
+    line numbers; whether the magic shows no value (`%%timeit`, `%%capture`); the user's line of a
+    `%%capture` line."""
     lines = list(lines)
     quiet = False
-    for _ in range(2):  # our header, then possibly `%%time` on the body's first line
+    captured = None
+    for _ in range(3):  # our header, then possibly `%%capture` and `%%time` on the body's first lines
         index = next((i for i, line in enumerate(lines) if line.strip()), None)
         if index is None or not lines[index].startswith("%%"):
             break
@@ -155,6 +163,9 @@ def _strip_cell_magics(lines: list[str], *, cell: str, first_line: int) -> tuple
             continue
         match = _CELL_MAGIC.match(lines[index])
         name = match.group(1) if match else lines[index][2:].split(" ")[0]
+        if name == "capture":  # only hides the cell's output in the kernel (`%%capture out` keeps it)
+            lines[index], quiet, captured = "", True, index + first_line
+            continue
         if name not in _TIMING_MAGICS or match is None:
             raise CellError(
                 f"{lines[index].strip()!r} cannot run inside a pipeline step: the cell magic %%{name} "
@@ -165,8 +176,8 @@ def _strip_cell_magics(lines: list[str], *, cell: str, first_line: int) -> tuple
         # `%%timeit [options] setup` runs `setup` once first; `%%time` takes no statement.
         setup = _TIMEIT_OPTIONS.sub("", match.group(2)).strip() if name == "timeit" else ""
         lines[index] = setup
-        quiet = name == "timeit"
-    return "\n".join(lines) + "\n", quiet
+        quiet = quiet or name == "timeit"
+    return "\n".join(lines) + "\n", quiet, captured
 
 
 def _silence_last_expression(text: str) -> str:
