@@ -189,10 +189,13 @@ class ClassState:
     name: str
     changes: dict[str, str]  # method -> the first statement in it that changes the class's state
     members: frozenset[str]  # its methods and class attributes: a later step using one uses the class
+    kind: str = "class"  # or "function": a function that changes its own attributes when called
 
 
-def class_state(tree: ast.Module) -> dict[str, ClassState]:
-    """The top-level classes of a cell whose methods may change the class's own state, by name."""
+def class_state(tree: ast.Module, wrappers: Mapping[str, str] | None = None) -> dict[str, ClassState]:
+    """The top-level classes of a cell whose methods may change the class's own state, and its functions
+    that change their own attributes, by name; `wrappers`: the notebook's decorators whose wrappers do
+    (`self_changing_wrappers`)."""
     found: dict[str, ClassState] = {}
     for node in tree.body:
         if not isinstance(node, ast.ClassDef):
@@ -225,6 +228,54 @@ def class_state(tree: ast.Module) -> dict[str, ClassState]:
                 changes[method.name] = statement
         if changes:
             found[node.name] = ClassState(node.name, changes, frozenset(members))
+    found.update(_function_state(tree, wrappers or {}))
+    return found
+
+
+def _own_change(function: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+    """The first statement of `function` changing an attribute of the function itself (`f.calls += 1`)."""
+    for node in ast.walk(function):
+        targets: list[ast.expr] = []
+        if isinstance(node, (ast.Assign, ast.Delete)):
+            targets = list(node.targets)
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+            targets = [node.target]
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            func = node.value.func
+            if isinstance(func, ast.Attribute) and func.attr not in READ_ONLY_METHODS:
+                targets = [func.value]
+        for target in targets:
+            root = _root(target) if isinstance(target, (ast.Attribute, ast.Subscript)) else None
+            if root is not None and root[0] == function.name and root[1]:
+                return ast.unparse(node)
+    return None
+
+
+def self_changing_wrappers(tree: ast.Module) -> dict[str, str]:
+    """The cell's decorators whose wrappers change themselves (`def counted(fn): def wrapper(...):
+    wrapper.n += 1 ...`), each with that statement."""
+    wrapping = {}
+    for function in tree.body:
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        inner = [n for n in function.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        changed = next((c for c in map(_own_change, inner) if c is not None), None)
+        if changed is not None:
+            wrapping[function.name] = changed
+    return wrapping
+
+
+def _function_state(tree: ast.Module, wrappers: Mapping[str, str]) -> dict[str, ClassState]:
+    """The top-level functions of a cell that change their own attributes when called: `f.calls += 1` in
+    `f`, or through a decorator whose wrapper does (`@counted def f(): ...`)."""
+    functions = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    found = {}
+    for name, function in functions.items():
+        changed = _own_change(function)
+        decorators = [d.id for d in function.decorator_list if isinstance(d, ast.Name)]
+        changed = changed or next((wrappers[d] for d in decorators if d in wrappers), None)
+        if changed is not None:
+            found[name] = ClassState(name, {"__call__": changed}, frozenset(), kind="function")
     return found
 
 
@@ -321,8 +372,8 @@ def class_state_calls(
     stack: list[ast.AST] = list(analysis.syntax_tree().body)
     while stack:
         node = stack.pop()
-        if isinstance(node, ast.ClassDef):
-            continue  # its methods calling each other: counted where the class is used
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue  # calls in definitions (methods calling each other, recursion): counted where used
         stack.extend(ast.iter_child_nodes(node))
         if not isinstance(node, ast.Call):
             continue
@@ -330,7 +381,7 @@ def class_state_calls(
         hits: list[tuple[ClassState, str]] = []
         if isinstance(func, ast.Name) and func.id in classes:
             state = classes[func.id]
-            hits = [(state, m) for m in _INSTANCE_MAKERS if m in state.changes][:1]
+            hits = [(state, m) for m in (*_INSTANCE_MAKERS, "__call__") if m in state.changes][:1]
         elif isinstance(func, ast.Attribute) and func.attr in by_method:
             owner = func.value.id if isinstance(func.value, ast.Name) else None
             hits = [(s, func.attr) for s in by_method[func.attr] if owner not in classes or owner == s.name]
@@ -340,10 +391,15 @@ def class_state_calls(
     return sorted(set(found))
 
 
-def class_state_note(call: str, cls: str, statement: str) -> str:
+def class_state_note(call: str, cls: str, statement: str, kind: str = "class") -> str:
+    keep = (
+        "Keep such state on the object (`self.total`, set in `__init__`) or in a variable that later steps "
+        "read."
+        if kind == "class"
+        else "Keep such state in a variable that later steps read (return it from the function)."
+    )
     return (
-        f"`{call}` may change class {cls!r} itself (`{statement}`) for this step only: later steps run in "
+        f"`{call}` may change {kind} {cls!r} itself (`{statement}`) for this step only: later steps run in "
         f"new processes and get {cls!r} as its cell defines it (in the kernel the change lasts from cell to "
-        "cell). Keep such state on the object (`self.total`, set in `__init__`) or in a variable that "
-        "later steps read."
+        f"cell). {keep}"
     )

@@ -149,3 +149,30 @@ def test_a_call_changing_what_a_class_holds_gets_a_note() -> None:
         (2, "`Registry.items.append(3)` changes class 'Registry'")
     ]
     assert "get 'Registry' as its cell defines it" in said[0][2]
+
+
+def test_a_call_of_a_function_changing_its_own_attributes_gets_a_note_when_a_later_step_reads_them() -> None:
+    # A counting decorator (its wrapper does `wrapper.calls += 1`) in one step, used in the next: in the
+    # kernel `fact.calls` counts every call from cell to cell; a step gets `fact` afresh.
+    tools = (
+        "import functools\n"
+        "def counted(fn):\n"
+        "    @functools.wraps(fn)\n"
+        "    def wrapper(*args):\n"
+        "        wrapper.calls += 1\n"
+        "        return fn(*args)\n"
+        "    wrapper.calls = 0\n"
+        "    return wrapper\n"
+    )
+    setup = "def tally(x):\n    tally.seen.append(x)\ntally.seen = []\n"
+    use = "@counted\ndef fact(n):\n    return 1 if n <= 1 else n * fact(n - 1)\nf5 = fact(5)\ntally(1)\n"
+    said = notes(tools, use, "print(fact.calls, tally.seen, f5)\n", setup=setup)
+    found = [(cell, line, m.split(" for this step")[0]) for cell, line, m in said if "itself" in m]
+    assert found == [
+        ("s1", 5, "`fact(5)` may change function 'fact' itself (`wrapper.calls += 1`)"),
+        ("s1", 6, "`tally(1)` may change function 'tally' itself (`tally.seen.append(x)`)"),
+    ], said
+    last = [m for _, _, m in said if "itself" in m][-1]
+    assert last.endswith("Keep such state in a variable that later steps read (return it from the function).")
+    # only calling it later (not reading its attributes): no note
+    assert not [m for _, _, m in notes(tools, use, "print(fact(3))\n", setup=setup) if "itself" in m]
