@@ -152,3 +152,66 @@ def test_a_spare_readies_itself_leaving_nothing_a_step_can_see(
     assert os.waitstatus_to_exitcode(status) == 0
     assert seen == {"new_modules": [], "same_handlers": True}
     assert (tmp_path / "out.txt").read_bytes() == b""
+
+
+@pytest.mark.skipif(not fork_supported(), reason="forked steps (Linux)")
+def test_a_spare_runs_a_throwaway_component_module_of_a_steps_shape(
+    worker_module: types.ModuleType, tmp_path: Path
+) -> None:
+    """The component module a spare runs ahead of its request (`_THROWAWAY_MODULE`, compiled once by
+    the worker's preload) has the shape of the module every notebook step loads first: kfp's preamble,
+    a function whose outputs are a NamedTuple, which kfp's executor reads as a step's function. Run by a
+    spare, it imports nothing and leaves nothing: no module, no name, no output."""
+    import logging
+    import os
+    import typing
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # a spare of a worker that ran its preload
+        code = 1
+        try:
+            out = os.open(tmp_path / "out.txt", os.O_WRONLY | os.O_CREAT, 0o644)
+            os.dup2(out, 1)
+            os.dup2(out, 2)
+            worker_module.preload()
+            worker_module._prepare()
+            handlers, modules = list(logging.getLogger().handlers), set(sys.modules)
+            worker_module._touch_ahead()
+            sys.stdout.flush()
+            sys.stderr.flush()
+            scope: dict[str, object] = {"__name__": worker_module._MODULE_NAME}
+            exec(worker_module._THROWAWAY_CODE, scope)
+            function = scope["_"]
+            outputs = typing.get_type_hints(function)["return"]  # type: ignore[arg-type]
+            from kfp.dsl import executor
+
+            kfp_reads_it = executor.Executor(
+                executor_input={
+                    "inputs": {"parameterValues": {"x": 1}},
+                    "outputs": {
+                        "parameters": {"y": {"outputFile": str(tmp_path / "y")}},
+                        "outputFile": str(tmp_path / "output.json"),
+                    },
+                },
+                function_to_execute=function,  # type: ignore[arg-type]
+            )
+            seen = {
+                "new_modules": sorted(set(sys.modules) - modules),
+                "same_handlers": handlers == logging.getLogger().handlers,
+                "outputs": list(getattr(outputs, "_fields", ())),
+                "parameters": list(kfp_reads_it.func.__annotations__),
+                "left": worker_module._MODULE_NAME in sys.modules or "_" in vars(worker_module),
+            }
+            os.write(write, json.dumps(seen).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+    with os.fdopen(read, "rb") as f:
+        seen = json.loads(f.read() or b"{}")
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert seen == {"new_modules": [], "same_handlers": True, "outputs": ["y"], "parameters": ["x", "return"],
+                    "left": False}  # fmt: skip
+    assert (tmp_path / "out.txt").read_bytes() == b""
