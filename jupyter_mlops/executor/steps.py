@@ -9,7 +9,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -230,16 +230,11 @@ class ContainerStep:
             self.info.state = StepState.RUNNING
             self.info.started_at = self.info.started_at or time.time()
             self.info.error = None
-            reported = _Once(self.report)  # RUNNING: when its request is with the worker (`_attempt`)
-            try:
-                if attempt > 1:
-                    with log.open("ab") as f:
-                        f.write(
-                            f"\n[jupyter-mlops] attempt {attempt} of {attempts} (last: {error})\n".encode()
-                        )
-                code, reason, offset = self._attempt(step, module, log, attempt, timeout, reported)
-            finally:
-                reported()  # (whatever stopped the attempt before it was reported)
+            self.report()
+            if attempt > 1:
+                with log.open("ab") as f:
+                    f.write(f"\n[jupyter-mlops] attempt {attempt} of {attempts} (last: {error})\n".encode())
+            code, reason, offset = self._attempt(step, module, log, attempt, timeout)
             if reason == "canceled":
                 return self._finish(StepState.CANCELED, {}, {}, "canceled")
             if code == 0 and reason is None:
@@ -264,19 +259,9 @@ class ContainerStep:
         return not self.ctx.cancel.wait(min(base * factor ** (attempt - 1), ceiling))
 
     def _attempt(
-        self,
-        step: PythonStep,
-        module: Path,
-        log: Path,
-        attempt: int,
-        timeout: float | None,
-        running: _Once,
+        self, step: PythonStep, module: Path, log: Path, attempt: int, timeout: float | None
     ) -> tuple[int, str | None, int]:
-        """(exit code, reason if not a plain exit, log offset where this attempt began). `running`
-        reports the attempt RUNNING: once its request is with the warm step worker, so that the step
-        runs while that report is written (a store transaction, which each step of a chain otherwise
-        waited for before it could start); before its process starts otherwise (a step that has its
-        environment made first is RUNNING meanwhile)."""
+        """(exit code, reason if not a plain exit, log offset where this attempt began)."""
         self._clear_outputs()
         executor_input = json.dumps(self._executor_input())
         metrics_file = self.ctx.run_files.metrics_file(folder_name(self.info.name), attempt)
@@ -296,10 +281,7 @@ class ContainerStep:
                 "folder) is not a directory any more: relative paths in the step could not be found. "
                 "Restore it, or run the pipeline again from where its files are"
             )
-        satisfied = self.ctx.environments.satisfied(step.requirements)
-        if not (satisfied and self.ctx.worker is not None):
-            running()
-        if satisfied:
+        if self.ctx.environments.satisfied(step.requirements):
             python = self.ctx.python
         else:
             with log.open("ab") as f:
@@ -315,7 +297,6 @@ class ContainerStep:
         deadline = None if timeout is None else time.monotonic() + timeout
         tail = MetricsTail(metrics_file, self._logged_metrics)
         try:
-            running()
             return self._watch(process, tail, deadline, timeout, offset)
         except BaseException:  # a metric could not be recorded (the store failed): the step ends here
             processes.stop(process)
@@ -533,18 +514,6 @@ class ContainerStep:
         self.info.finished_at = now
         self.report()
         return StepOutcome(state=state, params=params, artifacts=artifacts, error=error)
-
-
-class _Once:
-    """`call()` the first time this is called, nothing after."""
-
-    def __init__(self, call: Callable[[], None]) -> None:
-        self.call: Callable[[], None] | None = call
-
-    def __call__(self) -> None:
-        call, self.call = self.call, None
-        if call is not None:
-            call()
 
 
 def _append(path: Path, data: bytes) -> None:
