@@ -260,11 +260,10 @@ def _prepare() -> None:
 
 def _touch_ahead() -> None:
     """In a spare, before its request: run once, on throwaway values, library code every step runs
-    first after its request (a log record and its message, a module's spec, an indented JSON, a
-    component module run: `_THROWAWAY_MODULE`), so that the copies of the pages it writes (reference
-    counts of objects on pages shared with the worker: ~0.2-0.4 ms of a step's first calls, ~0.35 ms
-    of its module's load) are made now, off the step's path. Nothing is logged, imported or kept, and
-    no clock is turned into a local time."""
+    first after its request (a log record and its message, a module's spec, an indented JSON), so that
+    the copies of the pages it writes (reference counts of objects on pages shared with the worker:
+    ~0.2-0.4 ms of a step's first calls) are made now, off the step's path. Nothing is logged, imported
+    or kept, and no clock is turned into a local time."""
     import importlib.util
     import logging
 
@@ -277,32 +276,10 @@ def _touch_ahead() -> None:
     if spec is not None:
         importlib.util.module_from_spec(spec)
     json.dumps({"inputs": {"parameterValues": {"_": [0, ""]}}}, indent=4)
-    if _THROWAWAY_CODE is not None:
-        scope = {"__name__": _MODULE_NAME}
-        try:
-            exec(_THROWAWAY_CODE, scope)
-        except Exception:
-            pass
-        scope.clear()
 
 
 _MODULE_NAME = "ephemeral_component"  # the name kfp's own launcher gives every component's module
 _PREAMBLE = "import kfp\nfrom kfp import dsl\nfrom kfp.dsl import *\nfrom typing import *\n"
-# A component module of the shape every step loads first (kfp's preamble, its star imports, a function
-# whose outputs are a NamedTuple: a notebook step's, calling the step runtime), compiled once by the
-# worker's `preload` (after kfp's imports: running it then imports nothing) and run by each spare on
-# throwaway names: the function is defined, never called. (Compiling it in each spare too would also
-# warm the step's own compile, ~0.25 ms less on its path, for ~0.25 ms more of CPU: not done.)
-_THROWAWAY_CODE: types.CodeType | None = None
-_THROWAWAY_MODULE = _PREAMBLE + (
-    "\ndef _(x: int) -> NamedTuple('Outputs', [('y', int)]):\n"
-    "    try:\n"
-    "        from jupyter_mlops._version import __version__ as _r\n"
-    "    except:\n"
-    "        _r = None\n"
-    "    return _r(step='_', setup='', cell='y = x\\n', args={'x': x}, inputs={'x': ('x', 'int')},\n"
-    "              outputs={'y': ('y', 'int')}, result=False, cell_lines=[[1, 2]], setup_lines=[[1, 2]])\n"
-)
 
 
 def preloaded_packages() -> frozenset[str]:
@@ -512,8 +489,6 @@ def preload() -> None:
     # whatever it imports lazily is already loaded in each forked child.
     exec(_PREAMBLE, {})
     warm_kfp_executor()
-    global _THROWAWAY_CODE
-    _THROWAWAY_CODE = compile(_THROWAWAY_MODULE, os.path.join(os.sep, "_", "_.py"), "exec", dont_inherit=True)
     # Keep the collector away from everything imported so far: a child that runs a collection
     # would otherwise touch (and copy) every page it shares with the worker.
     gc.collect()
