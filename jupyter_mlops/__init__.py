@@ -8,6 +8,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__ as __version__
+from .kfp_naming import install as _install_kfp_naming
+
+_install_kfp_naming()  # kfp's task naming in linear time, same names (kfp_naming.py); no kfp import here
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell

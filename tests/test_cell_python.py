@@ -31,7 +31,19 @@ def test_time_line_magic_keeps_the_statement() -> None:
 
 
 def test_timeit_line_magic_drops_its_options() -> None:
-    assert python_of("%timeit -n 3 -r2 f(x)\n") == "f(x)\n"
+    assert python_of("%timeit -n 3 -r2 f(x)\n") == "f(x);\n"
+
+
+def test_timed_last_line_is_the_result_only_when_the_kernel_shows_one() -> None:
+    # `%time f(x)` shows f(x)'s value in the kernel; `%timeit` and `%%timeit` show none.
+    assert analyze_cell("a = 1\n%time a + 1\n", cell="t").last_expression == "a + 1"
+    assert analyze_cell("%%time\na = 1\na + 1\n", cell="t").last_expression == "a + 1"
+    quiet = ("a = 1\n%timeit a + 1\n", "a = 1\n%timeit -n1 a.sum()  # fast\n", "%%timeit\na = 1\na + 1\n")
+    for source in quiet:
+        analysis = analyze_cell(source, cell="t")
+        assert analysis.last_expression is None, (source, analysis.source)
+    assert python_of("%timeit a.sum()  # fast\n") == "a.sum();  # fast\n"
+    assert python_of("%timeit for i in r: f(i)\n") == "for i in r: f(i)\n"
 
 
 def test_time_magic_used_as_a_value_keeps_the_expression() -> None:
@@ -54,6 +66,7 @@ def test_time_cell_magic_keeps_the_body_and_its_line_numbers() -> None:
 
 def test_timeit_cell_magic_keeps_its_setup_statement() -> None:
     assert python_of("%%timeit -n1 z = 3\nx = z\n").splitlines() == ["z = 3", "x = z"]
+    assert python_of("%%timeit -n1 -r 2\nx = 3\n").splitlines() == ["", "x = 3"]  # options only
 
 
 def test_continued_magic_line_maps_later_lines_back() -> None:
@@ -164,8 +177,18 @@ def test_other_cell_magics_are_refused() -> None:
     assert "%%bash" in str(error)
 
 
-def test_help_lookup_is_refused() -> None:
-    assert "help (?)" in str(refusal("x = 1\nlen?\n"))
+@pytest.mark.parametrize(
+    "line", ["len?", "len??", "?len", "df.merge?", "np.*rand*?", "%pinfo len", "%pdoc len"]
+)
+def test_a_help_line_is_left_out_with_a_note(line: str) -> None:
+    # Help only shows text in the kernel; a step does the same without it (was: refused).
+    analysis = analyze_cell(f"x = 1\n{line}\nif x:\n    {line}\ny = x\n", cell="train")
+    assert analysis.source.splitlines() == ["x = 1", "pass", "if x:", "    pass", "y = x"]
+    assert analysis.notes == (
+        (2, f"`{line}` only shows help in the kernel: left out of the step"),
+        (4, f"`{line}` only shows help in the kernel: left out of the step"),
+    )
+    assert analysis.last_expression is None
 
 
 def test_get_ipython_is_refused() -> None:
@@ -189,3 +212,15 @@ def test_component_header_is_ignored_and_lines_stay_the_users() -> None:
     analysis = analyze_cell("%%component train --cpu 2\n\n%time x = 1\ny = q\n", cell="train")
     assert analysis.binds == {"x", "y"}
     assert analysis.read_lines == {"q": 4}
+
+
+def test_a_capture_cell_magic_keeps_the_body_with_a_note_and_no_result() -> None:
+    # `%%capture` only hides the cell's output in the kernel (was: refused as a cell magic); its value is
+    # not shown there, so the step has no result; the output goes to the step's log.
+    analysis = analyze_cell("%%component fit\n%%capture out\nx = 1\nprint(x)\nx\n", cell="fit")
+    assert analysis.source.splitlines() == ["", "", "x = 1", "print(x)", "x;"]
+    assert analysis.last_expression is None and analysis.binds == {"x"}
+    assert [(line, text.split(" only")[0]) for line, text in analysis.notes] == [(2, "`%%capture out`")]
+    # with %%time after it, both go; other cell magics are still refused
+    assert python_of("%%capture\n%%time\ny = 2\n").splitlines() == ["", "", "y = 2"]
+    assert "%%bash" in str(refusal("%%capture\n%%bash\nls\n"))

@@ -92,20 +92,42 @@ def analyze_pipeline(pipeline: Pipeline) -> CellAnalyses:
 def _state_notes(cells: CellAnalyses, code: Mapping[str, str]) -> list[tuple[str, int | None, str]]:
     """A note for each change a step makes to a module's or a class's state that a later step uses
     (analysis/state_changes.py)."""
-    from .state_changes import process_changes, process_note, state_changes, state_note
+    from .state_changes import (
+        class_state,
+        class_state_calls,
+        class_state_note,
+        process_changes,
+        process_note,
+        self_changing_wrappers,
+        state_changes,
+        state_note,
+    )
 
-    classes = {
-        node.name
-        for analysis in [cells.setup, *(a for _, a in cells.steps)]
-        if analysis is not None
-        for node in analysis.syntax_tree().body
-        if isinstance(node, ast.ClassDef)
-    }
+    cell_trees = [a.syntax_tree() for a in [cells.setup, *(a for _, a in cells.steps)] if a is not None]
+    classes = {node.name for tree in cell_trees for node in tree.body if isinstance(node, ast.ClassDef)}
+    wrappers = {name: change for tree in cell_trees for name, change in self_changing_wrappers(tree).items()}
+    changing = {name: state for tree in cell_trees for name, state in class_state(tree, wrappers).items()}
     last_read: dict[str, int] = {}  # name -> the last step (its index) that reads it: linear, not n²
+    last_member: dict[str, int] = {}  # attribute -> the last step using it (`c.bump()`, `Counter.total`)
+    last_owner: dict[str, int] = {}  # name -> the last step using an attribute of it (`fact.calls`)
     for index, (_, analysis) in enumerate(cells.steps):
         last_read.update(dict.fromkeys(analysis.all_reads, index))
+        if changing:
+            attributes = [n for n in ast.walk(analysis.syntax_tree()) if isinstance(n, ast.Attribute)]
+            last_member.update(dict.fromkeys((n.attr for n in attributes), index))
+            owners = (n.value.id for n in attributes if isinstance(n.value, ast.Name))
+            last_owner.update(dict.fromkeys(owners, index))
     notes: list[tuple[str, int | None, str]] = []
     for index, (step, analysis) in enumerate(cells.steps):
+        for line, call, name, statement in class_state_calls(analysis, changing) if changing else []:
+            if changing[name].kind == "function":  # a later step reading its attributes
+                later = last_owner.get(name, -1)
+            else:  # a later step using the class, or an object of it
+                later = max(
+                    [last_read.get(name, -1), *(last_member.get(m, -1) for m in changing[name].members)]
+                )
+            if later > index:
+                notes.append((step, line, class_state_note(call, name, statement, changing[name].kind)))
         process = process_changes(analysis, code) if index < len(cells.steps) - 1 else []
         notes += [(step, line, process_note(statement, what)) for line, statement, what in process]
         said = {(line, statement) for line, statement, _ in process}

@@ -8,10 +8,11 @@ data flow must know that names are linked (`alias_groups` finds the links a cell
   of the names linked (for a name the step also rebinds, the group of its old value as well:
   `a = [a, c]`). It holds while its names are not rebound: a step that surely rebinds a name (or
   deletes it) takes that name out, unless the new value is linked again; the others stay together.
-- A step that MAY change a member in place may change every member: each becomes a value the step
-  changes (`mutates`, and `may_change` with the reason), so the step takes them all as inputs
-  (`maybe_reads`: an input when an earlier step produces it) and readers of any member take it from
-  this step and run after it.
+- A step that MAY change a member in place may change every member: each that a later step reads or
+  changes becomes a value the step changes (`mutates`, and `may_change` with the reason), so the step
+  takes them as inputs (`maybe_reads`: an input when an earlier step produces it) and readers of any
+  member take it from this step and run after it. A member no later step names (the `row` of `for row
+  in df.itertuples(): ...`) is left where it is: nothing could see it, and it may not even be storable.
 - A step that binds or changes a member passes on the whole group at its end, so all members of a
   group always come from one producer. `groups` lists, per step, the groups it passes on; the
   compiler stores those members together (`StepPlan.groups`) and the step runtime writes them as one
@@ -101,6 +102,8 @@ def follow_groups(
                 continue  # no later step reads any of them: the change is never seen
             line = analysis.may_change.get(name, (analysis.read_lines.get(name, 2), ""))[0]
             for member in sorted(partition.of(name) - {name}):
+                if not later([member]):
+                    continue  # no later step reads it: nothing sees it (`row` of `for row in ...`)
                 why = (
                     f"`{member}` may be changed through `{name}`, which may hold it, be held by it or "
                     "share objects with it"
@@ -129,7 +132,7 @@ def follow_groups(
         passed = sorted({partition.of(n) for n in produced if len(partition.of(n)) > 1}, key=sorted)
         groups[step] = tuple(passed)
         # Members a later step may read from this step (through the group, or themselves).
-        extra = set().union(*(g for g in passed if later(g))) | changed.keys()
+        extra = {m for g in passed if later(g) for m in g if later([m])} | changed.keys()
         extra -= analysis.binds | analysis.mutates | analysis.deletes
         widened.append(
             (

@@ -8,10 +8,13 @@ defining cell's name and lines (a traceback inside it points there).
 
 What is carried: a top-level `def` or `class` statement of a step (decorators included), when every
 binding of the name in that cell is such a statement (the last one is the one carried, as the kernel
-keeps the last). A definition's own needs (the module-level names its body, decorators, defaults,
-bases read) are resolved where it runs, as Python resolves them when it is called: other carried
-definitions, imports, data inputs of the using step (`maybe_reads`: an input if an earlier step
-provides them, never an error, since the using step may bind them itself).
+keeps the last); and a class made by a factory call at the top level, `Point = namedtuple("Point", "x
+y")`, `Row = make_dataclass(...)`, `Color = Enum("Color", "RED GREEN")` (step_local_values.py's
+CLASS_FACTORIES), when every binding of the name is such a statement. A definition's own needs (the
+module-level names its body, decorators, defaults, bases read) are resolved where it runs, as Python
+resolves them when it is called: other carried definitions, imports, data inputs of the using step
+(`maybe_reads`: an input if an earlier step provides them, never an error, since the using step may bind
+them itself).
 
 Which step uses which definition is decided in two places:
 - before the data flow is inferred (`extra_reads`): the names a step reads that an earlier step
@@ -29,7 +32,7 @@ from dataclasses import dataclass, replace
 
 from .cell import CellAnalysis
 from .flow import analyze_names
-from .step_local_values import step_local_value
+from .step_local_values import factory_class, factory_classes, step_local_value
 from .value_kinds import bindings
 
 DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
@@ -58,9 +61,18 @@ def definitions_in(step: str, analysis: CellAnalysis) -> dict[str, Definition]:
     """The definitions a later step may carry from this step's cell, by name."""
     tree = analysis.syntax_tree()
     found: dict[str, Definition] = {}
-    if not any(isinstance(node, DEFINITIONS) for node in tree.body):
+    made = [node for node in tree.body if factory_class(node) is not None]
+    if not made and not any(isinstance(node, DEFINITIONS) for node in tree.body):
         return found
     how = bindings(tree)
+    factories = factory_classes(tree, how) if made else set()
+    for node in made:
+        name = factory_class(node)
+        if name in factories:  # the last statement binding it wins, as in the kernel
+            flow = analyze_names(ast.Module(body=[node], type_ignores=[]))
+            needs = frozenset(flow.reads) | frozenset(flow.maybe_reads)
+            end = node.end_lineno if node.end_lineno is not None else node.lineno
+            found[name] = Definition(step, name, "class", node.lineno, end, needs - {name})
     for node in tree.body:
         if not isinstance(node, DEFINITIONS):
             continue

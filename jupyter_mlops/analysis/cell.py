@@ -70,7 +70,7 @@ class CellAnalysis:
     # -> (the user's line, why they may change). The plan notes those later steps read.
     may_change: Mapping[str, tuple[int, str]] = field(default_factory=dict)
     import_paths: dict[str, str] = field(default_factory=dict)  # import binds -> dotted path
-    definitions: frozenset[str] = frozenset()  # top-level names bound by def or class
+    definitions: frozenset[str] = frozenset()  # top-level names bound by def or class (or a factory)
     line_map: tuple[int, ...] = ()  # line_map[n - 1] = the user's line of line n of `source`
     summaries: Mapping[str, FunctionSummary] = field(default_factory=dict)  # its functions' changes
     # (targets, sources): module-level names that may share objects with what the sources held,

@@ -1,13 +1,16 @@
 """Turn a notebook cell's IPython source into the plain Python that a pipeline step runs.
 
 A step runs on a stock Python image without IPython, so IPython syntax must go. Timing magics
-(`%time`, `%timeit`, `%%time`, `%%timeit`) only measure their statement: we keep the statement.
+(`%time`, `%timeit`, `%%time`, `%%timeit`) only measure their statement: we keep the statement. `%time`
+gives its expression's value, as the step does; `%timeit` and `%%timeit` give none, so a timed expression
+on the cell's last line is kept with a `;` (no step result, as the kernel shows none).
 Lines that only change how the kernel shows or reloads things (`%matplotlib inline`, `%config
-InlineBackend...`, `%load_ext autoreload`, `%autoreload 2`, ...: see `_DISPLAY_ONLY`) are left out of
-the step, each with a note (`PythonSource.notes`) that `%pipeline show` lists.
-Everything else that needs IPython (`!cmd`, `%pip`, `%cd`, `%run`, other magics, `x?`,
-`get_ipython()`) is refused with a message naming the line and what to do instead, because silently
-dropping it would change what the step does.
+InlineBackend...`, `%load_ext autoreload`, `%autoreload 2`, ...: see `_DISPLAY_ONLY`) or only show help
+(`df.merge?`, `np.arange??`, `?len`, `%pdoc f`: see `_HELP_ONLY`) are left out of the step, each with a
+note (`PythonSource.notes`) that `%pipeline show` lists.
+Everything else that needs IPython (`!cmd`, `%pip`, `%cd`, `%run`, other magics, `get_ipython()`) is
+refused with a message naming the line and what to do instead, because silently dropping it would
+change what the step does.
 
 IPython's own `TransformerManager` does the parsing, so we agree with the kernel about what is
 IPython syntax (strings, continuation lines, `a = !ls`, ...). It is imported lazily: loading this
@@ -31,9 +34,8 @@ _TIMING_MAGICS = frozenset({"time", "timeit"})
 _OWN_HEADER = re.compile(r"^%%(component|pipeline)\b")
 _CELL_MAGIC = re.compile(r"^%%(\w+)(.*)$")
 # `%timeit` options that precede the statement (see `%timeit?`); `%time` takes none we must keep.
-_TIMEIT_OPTIONS = re.compile(r"^\s*(?:(?:-[nrp]\s*[\d.]+|-[tcqo]+|--no-raise-error)\s+)*")
+_TIMEIT_OPTIONS = re.compile(r"^\s*(?:(?:-[nrp]\s*[\d.]+|-[tcqo]+|--no-raise-error)(?:\s+|$))*")
 _INSTALLERS = frozenset({"pip", "conda", "mamba", "micromamba", "uv"})
-_HELP_MAGICS = frozenset({"pinfo", "pinfo2", "psearch"})
 # Line magics that only change how the kernel shows or reloads things: a step has no kernel, and the
 # step's code does the same without them. Each maps to what it does, for the note.
 _DISPLAY_ONLY = {
@@ -50,6 +52,16 @@ _DISPLAY_ONLY = {
     "colors": "only sets the kernel's colours",
     "autosave": "only sets the notebook's autosave",
 }
+# Help lines (`x?` is `%pinfo x`, `x??` is `%pinfo2 x`, `np.*rand*?` is `%psearch`) only show text about
+# an object in the kernel: the step's code does the same without them.
+_HELP_ONLY = dict.fromkeys(
+    ("pinfo", "pinfo2", "psearch", "pdoc", "pdef", "psource", "pfile"), "only shows help in the kernel"
+)
+_LEFT_OUT = {**_DISPLAY_ONLY, **_HELP_ONLY}
+_CAPTURE_NOTE = (
+    "only keeps the cell's output from showing in the kernel (a variable it names holds that output "
+    "there, and no step has it); the step's log keeps the output"
+)
 # Magics that change what the code does: what to write instead.
 _INSTEAD = {
     "cd": "it changes the kernel's folder. In a step, call os.chdir(path) in Python, or use paths "
@@ -99,7 +111,7 @@ def parse_python(text: str) -> ast.Module:
 def to_python(source: str, *, cell: str, first_line: int = 1) -> PythonSource:
     """The plain Python a step runs for this cell; CellError for IPython lines a step cannot run."""
     original = source.splitlines()
-    text = _strip_cell_magics(original, cell=cell, first_line=first_line)
+    text, quiet, captured = _strip_cell_magics(original, cell=cell, first_line=first_line)
     # Stripping keeps lines one to one, so map against it: blanked headers cannot confuse the diff.
     python_lines = text.splitlines()
     for _ in range(4):  # `%time %time x` nests; each round unwraps one level
@@ -109,14 +121,18 @@ def to_python(source: str, *, cell: str, first_line: int = 1) -> PythonSource:
             break
         text = unwrapped
     text, dropped = _drop_display_only(text)
+    if quiet:  # `%%timeit` and `%%capture` show no value: neither does the step
+        text = _silence_last_expression(text)
     result = _with_line_map(text, python_lines, first_line, shown=original)
     _refuse_ipython_calls(result, cell=cell)
-    if dropped:
-        notes = []
+    if dropped or captured is not None:
+        notes: list[tuple[int | None, str]] = []
+        if captured is not None:
+            notes.append((captured, f"`{result.user_text(captured)}` {_CAPTURE_NOTE}: left out of the step"))
         for lineno, magic in dropped:
             line = result.user_line(lineno)
             shown = result.user_text(line) or f"%{magic}"
-            notes.append((line, f"`{shown}` {_DISPLAY_ONLY[magic]}: left out of the step"))
+            notes.append((line, f"`{shown}` {_LEFT_OUT[magic]}: left out of the step"))
         result = dataclasses.replace(result, notes=tuple(notes))
     return result
 
@@ -131,10 +147,14 @@ def syntax_error(source: PythonSource, exc: SyntaxError, *, cell: str) -> CellEr
     )
 
 
-def _strip_cell_magics(lines: list[str], *, cell: str, first_line: int) -> str:
-    """Blank out our own `%%component`/`%%pipeline` header and a timing cell magic, keeping line numbers."""
+def _strip_cell_magics(lines: list[str], *, cell: str, first_line: int) -> tuple[str, bool, int | None]:
+    """Blank out our own `%%component`/`%%pipeline` header and a timing or `%%capture` cell magic, keeping
+    line numbers; whether the magic shows no value (`%%timeit`, `%%capture`); the user's line of a
+    `%%capture` line."""
     lines = list(lines)
-    for _ in range(2):  # our header, then possibly `%%time` on the body's first line
+    quiet = False
+    captured = None
+    for _ in range(3):  # our header, then possibly `%%capture` and `%%time` on the body's first lines
         index = next((i for i, line in enumerate(lines) if line.strip()), None)
         if index is None or not lines[index].startswith("%%"):
             break
@@ -143,6 +163,9 @@ def _strip_cell_magics(lines: list[str], *, cell: str, first_line: int) -> str:
             continue
         match = _CELL_MAGIC.match(lines[index])
         name = match.group(1) if match else lines[index][2:].split(" ")[0]
+        if name == "capture":  # only hides the cell's output in the kernel (`%%capture out` keeps it)
+            lines[index], quiet, captured = "", True, index + first_line
+            continue
         if name not in _TIMING_MAGICS or match is None:
             raise CellError(
                 f"{lines[index].strip()!r} cannot run inside a pipeline step: the cell magic %%{name} "
@@ -153,7 +176,21 @@ def _strip_cell_magics(lines: list[str], *, cell: str, first_line: int) -> str:
         # `%%timeit [options] setup` runs `setup` once first; `%%time` takes no statement.
         setup = _TIMEIT_OPTIONS.sub("", match.group(2)).strip() if name == "timeit" else ""
         lines[index] = setup
-    return "\n".join(lines) + "\n"
+        quiet = quiet or name == "timeit"
+    return "\n".join(lines) + "\n", quiet, captured
+
+
+def _silence_last_expression(text: str) -> str:
+    """`text` with a `;` after its last statement when that is a bare expression (IPython then shows no
+    value, and the step has no result); unchanged otherwise."""
+    try:
+        tree = parse_python(text)
+    except SyntaxError:
+        return text  # reported by the caller with the user's line
+    if not tree.body or not isinstance(tree.body[-1], ast.Expr):
+        return text
+    end = _end_offset(text, tree.body[-1])
+    return text[:end] + ";" + text[end:]
 
 
 def _transform(text: str) -> str:
@@ -209,6 +246,8 @@ def _unwrap_timing_magics(text: str, original: list[str], *, cell: str, first_li
         if id(node) in statement_calls:
             span: ast.stmt | ast.expr = statement_calls[id(node)]
             replacement = statement or "pass"
+            if found[1] == "timeit":  # `%timeit f(x)` has no value, even on the cell's last line
+                replacement = _silence_last_expression(replacement + "\n").rstrip("\n")
         else:  # `x = %time f(1)`: the magic's value is the expression's value
             span, replacement = node, f"({statement})" if statement else "None"
             try:
@@ -244,7 +283,7 @@ def _drop_display_only(text: str) -> tuple[str, list[tuple[int, str]]]:
         if not isinstance(node, ast.Expr):
             continue
         found = _magic_call(node.value)
-        if found is None or found[0] != "run_line_magic" or found[1] not in _DISPLAY_ONLY:
+        if found is None or found[0] != "run_line_magic" or found[1] not in _LEFT_OUT:
             continue
         edits.append((_offset(text, node.lineno, node.col_offset), _end_offset(text, node), "pass"))
         dropped.append((node.lineno, found[1]))
@@ -337,8 +376,6 @@ def _why_refused(tree: ast.Module, name: ast.Name) -> str:
             return _INSTALL_HELP
         if method == "run_line_magic" and first in _INSTEAD:
             return f"the magic %{first} needs IPython, which steps do not have, and {_INSTEAD[first]}"
-        if method == "run_line_magic" and first in _HELP_MAGICS:
-            return "help (?) needs IPython, which steps do not have. Move the line to a plain cell."
         if method == "run_line_magic":
             return (
                 f"the magic %{first} needs IPython, which steps do not have. Move the line to a plain cell."

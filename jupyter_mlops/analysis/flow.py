@@ -34,7 +34,7 @@ class NameFlow:
     # Of `mutates`: those the analysis cannot be sure about -> (line, why it may change).
     unsure_changes: dict[str, tuple[int, str]]
     import_paths: dict[str, str]  # top-level import binds -> dotted path (`plt` -> matplotlib.pyplot)
-    definitions: set[str]  # top-level names bound by def or class
+    definitions: set[str]  # top-level names bound by def or class, or to a class a factory makes
 
 
 def analyze_names(
@@ -51,7 +51,12 @@ def analyze_names(
     """
     walker = CellWalker(lazy_annotations, outside_code or {}, summaries or {})
     walker.stmts(tree.body, walker.module)
-    return walker.result()
+    flow = walker.result()
+    if any(isinstance(node, ast.Assign) for node in tree.body):
+        from .step_local_values import factory_classes  # (it imports value_kinds, which is light)
+
+        flow.definitions |= factory_classes(tree)  # `Point = namedtuple(...)`: a class, code
+    return flow
 
 
 class CellWalker(ExpressionWalker):

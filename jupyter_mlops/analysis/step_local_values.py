@@ -17,6 +17,49 @@ import ast
 
 from .value_kinds import _module_level, bindings
 
+# Calls that make a class (by the called name's last part): `Point = namedtuple("Point", "x y")`,
+# `collections.namedtuple`, `dataclasses.make_dataclass`, `typing.NamedTuple("P", [...])`, the
+# functional `Enum("Color", "RED GREEN")`, `type("X", (Base,), {...})`: with the fewest arguments each
+# takes when it makes a class (`type(x)` with one does not).
+CLASS_FACTORIES = {
+    "namedtuple": 1, "make_dataclass": 1, "NamedTuple": 2, "TypedDict": 2, "Enum": 2, "IntEnum": 2,
+    "StrEnum": 2, "Flag": 2, "IntFlag": 2, "type": 3,
+}  # fmt: skip
+
+
+def factory_class(node: ast.stmt) -> str | None:
+    """The name a top-level `Name = factory(...)` statement binds to a new class (CLASS_FACTORIES)."""
+    if not isinstance(node, ast.Assign) or len(node.targets) != 1:
+        return None
+    if not isinstance(node.targets[0], ast.Name):
+        return None
+    call = node.value
+    if not isinstance(call, ast.Call):
+        return None
+    func = call.func
+    called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+    least = CLASS_FACTORIES.get(called)
+    if least is None or len(call.args) + len(call.keywords) < least:
+        return None
+    if called == "type" and (len(call.args) != 3 or call.keywords):
+        return None
+    return node.targets[0].id
+
+
+def factory_classes(tree: ast.Module, how: dict[str, set[str]] | None = None) -> set[str]:
+    """Names the cell binds only to classes made by factory calls, each at its top level."""
+    how = bindings(tree) if how is None else how
+    made = {name for node in tree.body if (name := factory_class(node)) is not None}
+    if not made:
+        return made
+    for node in _module_level(tree):
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            bound = {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+            if bound & made and (node not in tree.body or factory_class(node) is None):
+                made -= bound  # also bound otherwise (unpacked, in an `if`, to another value)
+    return {n for n in made if how.get(n) == {"assign"} and not _bound_otherwise(tree, n)}
+
 
 def step_local_value(tree: ast.Module, name: str) -> tuple[str, str] | None:
     """(what, definition) if every value `name` gets at the step's top level comes from code the step
@@ -26,6 +69,7 @@ def step_local_value(tree: ast.Module, name: str) -> tuple[str, str] | None:
     if how.get(name) != {"assign"} or _bound_otherwise(tree, name):
         return None
     found: set[tuple[str, str]] = set()
+    factories = factory_classes(tree, how)
     for node in _module_level(tree):
         if isinstance(node, ast.Assign):
             if not any(_binds(target, name) for target in node.targets):
@@ -41,7 +85,7 @@ def step_local_value(tree: ast.Module, name: str) -> tuple[str, str] | None:
             value = node.value
         else:
             continue
-        made = _made_from(value, how)
+        made = _made_from(value, how, factories)
         if made is None:
             return None
         found.add(made)
@@ -51,7 +95,9 @@ def step_local_value(tree: ast.Module, name: str) -> tuple[str, str] | None:
 _OPENERS = frozenset({"gzip", "bz2", "lzma", "io", "codecs"})  # modules whose `open` opens a file
 
 
-def _made_from(value: ast.expr | None, how: dict[str, set[str]]) -> tuple[str, str] | None:
+def _made_from(
+    value: ast.expr | None, how: dict[str, set[str]], factories: set[str]
+) -> tuple[str, str] | None:
     if isinstance(value, ast.Lambda):
         return ("lambda", "lambda")
     if isinstance(value, ast.GeneratorExp):
@@ -60,7 +106,9 @@ def _made_from(value: ast.expr | None, how: dict[str, set[str]]) -> tuple[str, s
         return ("file", ast.unparse(value.func))
     if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
         made_by = value.func.id
-        return ("instance", made_by) if how.get(made_by) == {"class"} else None
+        if how.get(made_by) == {"class"}:
+            return ("instance", made_by)
+        return ("instance", made_by) if made_by in factories else None
     if isinstance(value, ast.Name):
         kinds = how.get(value.id)
         if kinds == {"class"}:

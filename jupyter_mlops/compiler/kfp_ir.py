@@ -152,6 +152,7 @@ def _step_function(plan: PipelinePlan, step: StepPlan) -> tuple[str, str]:
         "figures_arg": names.figures if step.shows_figures else None,
         "carried": [[o, text, _line_runs(lines)] for o, text, lines in step.carried] or None,
         "shared": sorted(step.shared) or None,
+        "text_progress": True if step.text_progress else None,
     }
     words = [f"{k}={v if k == 'args' else repr(v)}" for k, v in call.items() if v is not None]
     header = f"def {step.name}({', '.join(sig)}){returns}:\n"

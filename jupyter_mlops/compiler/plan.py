@@ -47,6 +47,8 @@ class StepPlan:
     carried: tuple[tuple[str, str, tuple[int, ...]], ...] = ()
     # This step's classes that later steps carry: values holding their objects can be stored.
     shared: frozenset[str] = frozenset()
+    # Its code (setup, carried code included) uses tqdm.notebook: the step shows text bars instead.
+    text_progress: bool = False
 
 
 @dataclass(frozen=True)

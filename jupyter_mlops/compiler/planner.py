@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import builtins
 import keyword
+import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -18,11 +19,19 @@ from ..analysis.dependencies import BUILTIN_NAMES, Override, infer_dependencies,
 from ..analysis.file_order import FILES_LABEL, file_order
 from ..analysis.interactive_calls import INTERACTIVE_NAMES, interactive_calls
 from ..analysis.relative_paths import relative_paths_in
+from ..analysis.star_imports import notebook_folder
 from ..analysis.step_local_values import step_local_value
 from ..analysis.value_kinds import ARTIFACT, bindings, import_statements, output_kind
 from ..errors import CellError, CellErrors, PipelineError, raise_all
 from .plan import PROVIDED, Note, PipelinePlan, StepPlan, kfp_name
 from .step_display import shows_figures
+
+# What a value made from a step's own code is (step_local_value) when that code can travel to the reader
+_CARRIED_KINDS = frozenset({"instance", "function", "class"})
+# tqdm's notebook bars (widgets): a step using them shows text bars instead (step_runtime/run.py)
+_NOTEBOOK_BARS = re.compile(
+    r"\btqdm\.notebook\b|\btqdm_notebook\b|\btnrange\b|from\s+tqdm\s+import[^\n]*\bnotebook\b"
+)
 
 if TYPE_CHECKING:
     from ..notebook.pipeline import Pipeline
@@ -131,13 +140,15 @@ def _carry_classes(
     carried_by: Mapping[str, Mapping[str, Definition]],
     trees: Mapping[str, ast.Module],
     known: frozenset[str] | set[str],
+    held: frozenset[str] | set[str] = frozenset(),
 ) -> None:
-    """Carry into a step the classes whose objects a stored value from `producer` may hold: the
-    producer's own and those it carries, each with the functions, classes and imports of its cell
-    it needs, when that is all it needs besides what the step has anyway (`known`)."""
+    """Carry into a step the classes whose objects a stored value from `producer` may hold, and the
+    functions it may hold (`held`): the producer's own and those it carries, each with the functions,
+    classes and imports of its cell it needs, when that is all it needs besides what the step has
+    anyway (`known`)."""
     candidates = [*definitions[producer].values(), *carried_by[producer].values()]
     for candidate in candidates:
-        if candidate.kind == "class" and candidate.name not in carried:
+        if (candidate.kind == "class" or candidate.name in held) and candidate.name not in carried:
             closure = _closure(
                 candidate, definitions[candidate.origin], trees[candidate.origin], known | carried.keys()
             )
@@ -170,6 +181,19 @@ def _closure(
             else:
                 return None  # followed only where a step reads the class itself (extra_reads)
     return found, imports
+
+
+def _held_functions(
+    tree: ast.Module, code: Mapping[str, Definition], inputs_hold: set[str]
+) -> frozenset[str]:
+    """The functions (of `code`: the step's own and those it carries) that the step's stored values may
+    hold: those its code uses as values, not only calls (`fns = {"sq": square}`, `[square]`,
+    `partial(square, 2)`), and those the values it loaded may hold (`inputs_hold`)."""
+    functions = {name for name, d in code.items() if d.kind == "def"}
+    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    names = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+    used = {n.id for n in names if n.id in functions and id(n) not in called}
+    return frozenset(used | (inputs_hold & functions))
 
 
 def _carried_notes(step: str, carried: Mapping[str, Definition], analysis: CellAnalysis) -> list[Note]:
@@ -265,7 +289,8 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
         raise PipelineError(
             f"pipeline {pipeline.name!r} has no steps yet: mark cells with `%%component NAME` first"
         )
-    cells = analyze_pipeline(pipeline)
+    with notebook_folder(pipeline.folder):  # `from helpers import *` of the notebook's folder
+        cells = analyze_pipeline(pipeline)
     errors = list(cells.errors)
     setup, analyses = cells.setup, cells.steps
     setup_names = set(setup.binds) if setup else set()
@@ -320,8 +345,10 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
                 implicit_imports[name][var] = import_statements(trees[producer], {var})[var]
             elif var in definitions[producer]:
                 carried[name][var] = definitions[producer][var]
-            elif made is not None and made[0] == "instance" and made[1] in definitions[producer]:
-                data_inputs[name][var] = producer  # its class travels with the reader (extra_reads)
+            elif made is not None and made[0] in _CARRIED_KINDS and made[1] in definitions[producer]:
+                # `acc = Acc()`, `C = Acc`, `f = helper`: the code travels with the reader (extra_reads,
+                # and _carry_classes for what a stored value holds)
+                data_inputs[name][var] = producer
             elif how & {"def", "class"}:
                 what = "function" if "def" in how else "class"
                 errors.append(
@@ -364,6 +391,7 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
     kinds: dict[tuple[str, str], str] = {}
     plans: dict[str, StepPlan] = {}
     position = {SETUP_CELL: -1, **{s.name: i for i, s in enumerate(pipeline)}}
+    held: dict[str, frozenset[str]] = {}  # step -> functions its stored values may hold
     for name in order:
         step, analysis = pipeline.steps[name], by_name[name]
         outs = sorted(io[name].outputs if step.options.outputs is not None else consumed[name])
@@ -390,20 +418,32 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
         if step.options.auto_packages or pipeline.setup_options.auto_packages:
             packages += _auto_packages(set(analysis.imported_modules) | setup_imports)
         known = BUILTIN_NAMES | setup_names | PROVIDED | set(pipeline.params) | set(data_inputs[name])
+        inputs_hold: set[str] = set()  # functions the values it loads may hold
         for var, producer in sorted(data_inputs[name].items()):
             if kinds[(producer, var)] == ARTIFACT:  # may hold objects of the producer's classes
                 _carry_classes(
-                    carried[name], implicit_imports[name], producer, definitions, carried, trees, known
+                    carried[name],
+                    implicit_imports[name],
+                    producer,
+                    definitions,
+                    carried,
+                    trees,
+                    known,
+                    held[producer],
                 )
+                inputs_hold |= held[producer]
         for producer in set(data_inputs[name].values()):  # it may store them: this step has them
             shared[producer].update(
                 d.name
                 for d in carried[name].values()
-                if d.kind == "class" and (d.origin == producer or d.name in carried[producer])
+                if (d.kind == "class" or d.name in held[producer])
+                and (d.origin == producer or d.name in carried[producer])
             )
+        held[name] = _held_functions(trees[name], {**definitions[name], **carried[name]}, inputs_hold)
         statements = list(dict.fromkeys(implicit_imports[name].values()))
         prelude = "".join(line + "\n" for line in statements)
         params = sorted(set(setup_params) | io[name].params)
+        carried_code = _carried_code(carried[name], by_name, position, implicit_imports[name])
         plans[name] = StepPlan(
             name=name,
             source=prelude + analysis.source,
@@ -424,7 +464,11 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
             line_map=(1,) * len(statements) + analysis.line_map,
             groups=groups,
             shows_figures=shows_figures(trees[name], analysis, setup_imports),
-            carried=_carried_code(carried[name], by_name, position, implicit_imports[name]),
+            carried=carried_code,
+            text_progress=any(
+                _NOTEBOOK_BARS.search(text)
+                for text in (pipeline.setup, prelude + analysis.source, *(c[1] for c in carried_code))
+            ),
         )
         notes += _carried_notes(name, carried[name], own_analyses[name])
     for step in pipeline:

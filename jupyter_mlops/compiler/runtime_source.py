@@ -105,6 +105,7 @@ def step_switches(plan: PipelinePlan, step: StepPlan) -> frozenset[str]:
             re.search(r"log_metric|log_embedding|logdir|mlops", text) for text in (plan.setup, step.source)
         ),
         "_MLOPS_FIGURES": step.shows_figures,
+        "_MLOPS_TEXT_PROGRESS": step.text_progress,
         "_MLOPS_PANDAS": _may_make_frames(plan),
     }
     return frozenset(name for name, used in on.items() if used)

@@ -198,6 +198,9 @@ class Pipeline:
     step_cells: dict[str, str] = field(default_factory=dict)  # cell key -> step name
     # The notebook's plain cells (shared by its pipelines), for hints on names no step provides.
     plain_cells: PlainCells = field(default_factory=PlainCells, compare=False, repr=False)
+    # The notebook's folder when read from a file (the command line, the server): its own modules
+    # (`from helpers import *`) are found there, as the kernel finds them in its working directory.
+    folder: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def setup(self) -> str:

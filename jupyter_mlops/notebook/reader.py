@@ -115,6 +115,8 @@ def read_notebook(path: str | Path) -> Workspace:
             continue
         code_index += 1
         feed_cell(workspace, cell["source"], f"code cell {code_index}", cell_key(cell, code_index))
+    for pipeline in workspace.pipelines.values():
+        pipeline.folder = str(path.absolute().parent)
     return workspace
 
 

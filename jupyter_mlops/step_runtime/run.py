@@ -42,6 +42,22 @@ _MLOPS_PARAMS_OUT = True  # it returns parameter outputs (ints, strings, ...)
 _MLOPS_LIKE = True  # it takes list or dict parameters (typed like the params cell's literal)
 _MLOPS_SHIM = True  # its code may call log_metric / logdir
 _MLOPS_FIGURES = True  # it may draw or display(): what it shows is kept (figures.py)
+_MLOPS_TEXT_PROGRESS = True  # its code uses tqdm.notebook: text bars in the log instead of widgets
+
+
+def _mlops_text_progress() -> None:
+    """tqdm.notebook's bars are widgets: with no notebook to draw them, a step's log got the bar's text
+    once, as it started, and nothing after. Its names give tqdm's text bars instead (what tqdm.auto picks
+    outside a notebook), which the log shows as a terminal would, to the last update."""
+    import importlib
+
+    try:
+        notebook = importlib.import_module("tqdm.notebook")
+        std = importlib.import_module("tqdm.std")
+    except Exception:  # no tqdm here: the step's import fails as it would
+        return
+    for name in ("tqdm", "tqdm_notebook", "trange", "tnrange"):
+        setattr(notebook, name, getattr(std, "trange" if name.endswith("range") else "tqdm"))
 
 
 def _mlops_fresh_logging() -> Any:
@@ -360,6 +376,7 @@ def _mlops_run_step(
     figures_arg: Optional[str] = None,
     carried: Optional[Sequence[Sequence[Any]]] = None,
     shared: Optional[Sequence[str]] = None,
+    text_progress: bool = False,
 ) -> Optional[Tuple[Any, ...]]:
     """Run one notebook step: load inputs, run setup and the cell, save outputs.
 
@@ -372,6 +389,7 @@ def _mlops_run_step(
     `carried`: [defining step, source, line pairs] of the earlier steps' functions and classes this
     step uses, run after setup under that step's cell name; `shared`: this step's classes that later
     steps carry, so values holding their objects may be stored (analysis/carried_code.py).
+    `text_progress`: the step's code uses tqdm.notebook, whose bars become text (_mlops_text_progress).
     """
     # The cell runs as in its kernel, in `__main__`: `if __name__ == "__main__":` runs, and the setup
     # cell's classes are `__main__.X`, which later steps (each runs setup first) and the kernel resolve.
@@ -399,6 +417,8 @@ def _mlops_run_step(
                 params[arg] = value
                 ns[var] = params[arg]
         loops = []  # type: List[Any]
+        if _MLOPS_TEXT_PROGRESS and text_progress:  # before setup's `from tqdm.notebook import tqdm`
+            _mlops_text_progress()
         _mlops_run_setup(ns, setup, setup_lines, loops)
         for origin, source, runs in carried or ():
             where = "<cell %s>" % origin

@@ -196,11 +196,13 @@ def _mlops_save(path: str, value: Any, step: str, var: str, setup_names: Any) ->
     """Write `value` into the artifact directory `path` in a format that gives it back exactly."""
     os.makedirs(path, exist_ok=True)
     meta: Dict[str, Any] = {"type": _mlops_type_name(value), "variable": var}
-    if isinstance(value, (types.FunctionType, types.ModuleType, type)):
+    if isinstance(value, types.ModuleType):
         raise TypeError(
-            "step %r: %r is a %s; later steps cannot receive it as data. Define it in a "
-            "%%%%pipeline setup cell instead." % (step, var, type(value).__name__)
+            "step %r: %r is a module; later steps cannot receive it as data. Import it in a "
+            "%%%%pipeline setup cell instead." % (step, var)
         )
+    # A function or class (`metric = accuracy_score`, `f = helper`) is stored by reference, as pickle
+    # does: loadable where its module, the setup code or the reader's carried code defines it (checked).
     if _mlops_npy_exact(value):
         with open(os.path.join(path, "value.npy"), "wb") as f:
             _mlops_write_npy(f, value)

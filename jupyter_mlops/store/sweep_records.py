@@ -183,12 +183,22 @@ class SweepRecords:
 
     # -- trials -------------------------------------------------------------------------------------
 
-    def add_trial(self, sweep_id: str, number: int, params: dict[str, Any], run_id: str) -> None:
+    def add_trial(
+        self, sweep_id: str, number: int, params: dict[str, Any], run_id: str | None = None
+    ) -> None:
+        """A trial about to start (`run_id` None until its run is submitted: `set_trial_run`)."""
         with self.store._write() as db:
             db.execute(
                 "INSERT OR REPLACE INTO sweep_trials (sweep_id, number, params, run_id, state) "
                 "VALUES (?, ?, ?, ?, ?)",
                 (sweep_id, number, dumps(params), run_id, T_RUNNING),
+            )
+
+    def set_trial_run(self, sweep_id: str, number: int, run_id: str) -> None:
+        with self.store._write() as db:
+            db.execute(
+                "UPDATE sweep_trials SET run_id = ? WHERE sweep_id = ? AND number = ?",
+                (run_id, sweep_id, number),
             )
 
     def finish_trial(

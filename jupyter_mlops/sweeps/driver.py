@@ -62,6 +62,25 @@ def metric_value(info: RunInfo, metric: str) -> tuple[float | None, str | None]:
     return None, f"metric {key} is {value!r}, not a finite number"
 
 
+def trial_run_name(sweep_name: str, number: int) -> str:
+    return f"{sweep_name}-trial-{number}"
+
+
+def find_trial_run(backend: Backend, sweep_name: str, number: int) -> str | None:
+    """The run of trial `number` if it was submitted (found by its name in the sweep's experiment): for
+    a trial noted as started whose driver stopped before it could note which run it was."""
+    wanted = trial_run_name(sweep_name, number)
+    cursor: str | None = None
+    while True:
+        page = backend.list_runs(experiment=sweep_name, limit=100, cursor=cursor)
+        for run in page.runs:
+            if run.name == wanted:
+                return run.id
+        cursor = page.next_cursor
+        if not cursor or not page.runs:
+            return None
+
+
 def _finish_order(trial: TrialRecord) -> float:
     return trial.finished_at or 0.0
 
@@ -107,7 +126,9 @@ class SweepDriver:
         self.stop_requested = threading.Event()
         self._watch: Any = None  # the backend's change notification while `run` goes on, if it has one
         self._in_flight: dict[int, _InFlight] = {}
-        self._retry: list[dict[str, Any]] = []  # stopped trials' parameters: they run again first
+        # Trials that run again first: (parameters, None) for a stopped trial (it runs under a new number),
+        # (parameters, its number) for one noted but never submitted (it runs under its own).
+        self._retry: list[tuple[dict[str, Any], int | None]] = []
         self._counted = 0  # trials that count against the budget (all but stopped ones)
         self._next_number = 0
         self._beat = 0.0
@@ -121,13 +142,25 @@ class SweepDriver:
         for trial in trials:
             self._next_number = max(self._next_number, trial.number + 1)
             if trial.state == T_CANCELED:
-                self._retry.append(trial.params)
+                self._retry.append((trial.params, None))
+                continue
+            if trial.state != T_RUNNING:
+                self._counted += 1
+                continue
+            run_id = trial.run_id or self._unrecorded_run(trial.number)
+            if run_id is None:  # the driver stopped before submitting it: it starts now, under its number
+                self._retry.append((trial.params, trial.number))
                 continue
             self._counted += 1
-            if trial.state == T_RUNNING and trial.run_id:
-                self._in_flight[trial.number] = _InFlight(trial.number, trial.params, trial.run_id, None)
-            elif trial.state == T_RUNNING:
-                self.records.finish_trial(self.record.id, trial.number, T_FAILED, None, "never started")
+            if not trial.run_id:  # submitted, but the driver stopped before noting which run it was
+                self.records.set_trial_run(self.record.id, trial.number, run_id)
+            self._in_flight[trial.number] = _InFlight(trial.number, trial.params, run_id, None)
+
+    def _unrecorded_run(self, number: int) -> str | None:
+        return find_trial_run(self.backend, self.record.name, number)
+
+    def _run_name(self, number: int) -> str:
+        return trial_run_name(self.record.name, number)
 
     # -- the loop -----------------------------------------------------------------------------------
 
@@ -231,8 +264,11 @@ class SweepDriver:
         if self.early_stop is not None and self.stopped_early is None:
             self.stopped_early = self.early_stop.reason(self._values, self.record.settings["goal"])
         while len(self._in_flight) < self.parallel and self.stopped_early is None:
+            number: int | None = None
             if self._retry:
-                params, token = self._retry.pop(0), None
+                (params, number), token = self._retry.pop(0), None
+                if number is not None:  # it counts against the budget (a stopped trial's rerun does not)
+                    self._counted += 1
             else:
                 if self.budget is not None and self._counted >= self.budget:
                     break
@@ -241,26 +277,31 @@ class SweepDriver:
                     break
                 params, token = proposal
                 self._counted += 1
-            self._submit(params, token)
+            self._submit(params, token, number)
             launched = True
         return launched
 
-    def _submit(self, params: dict[str, Any], token: Any) -> None:
-        number = self._next_number
-        self._next_number += 1
+    def _submit(self, params: dict[str, Any], token: Any, number: int | None = None) -> None:
+        """Start a trial: noted first, then submitted, then its run noted, so that a driver stopped at
+        any point leaves a store from which a resume neither loses nor doubles it."""
+        if number is None:
+            number = self._next_number
+            self._next_number += 1
         name = self.record.name
+        self.records.add_trial(self.record.id, number, params)
         try:
             info = self.backend.submit(
                 self.documents,
                 {**self.fixed, **params},
                 experiment=name,
-                name=f"{name}-trial-{number}",
+                name=self._run_name(number),
                 cache=True,
                 working_dir=Path(self.record.working_dir) if self.record.working_dir else None,
             )
         except MlopsError as exc:
+            self.records.finish_trial(self.record.id, number, T_FAILED, None, f"could not start: {exc}")
             raise UsageError(f"sweep {name!r}: trial {number} ({params}) could not start: {exc}") from exc
-        self.records.add_trial(self.record.id, number, params, info.id)
+        self.records.set_trial_run(self.record.id, number, info.id)
         self._in_flight[number] = _InFlight(number, params, info.id, token)
 
     def _stop_trials(self) -> None:

@@ -182,11 +182,16 @@ def _host() -> str:
 
 def _stop_orphan(backend: Backend, records: SweepRecords, sweep_id: str) -> None:
     from ..store.sweep_records import STOPPED, T_CANCELED, T_RUNNING
+    from .driver import find_trial_run
 
+    name = records.get(sweep_id).name
     for trial in records.trials(sweep_id):
-        if trial.state == T_RUNNING and trial.run_id:
-            backend.cancel(trial.run_id)
-            records.finish_trial(sweep_id, trial.number, T_CANCELED, None, "stopped")
+        if trial.state != T_RUNNING:
+            continue
+        run_id = trial.run_id or find_trial_run(backend, name, trial.number)
+        if run_id:
+            backend.cancel(run_id)
+        records.finish_trial(sweep_id, trial.number, T_CANCELED, None, "stopped")
     records.finish(sweep_id, STOPPED)
 
 

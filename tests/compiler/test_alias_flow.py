@@ -34,20 +34,49 @@ def inputs(p: PipelinePlan, step: str) -> dict[str, str]:
 
 
 def test_a_loop_over_a_list_of_frames_changes_the_frames_and_fit_reads_them_after_it() -> None:
-    p = plan(TITANIC)
+    p = plan([*TITANIC, ("submit", "print(len(test_df))\n")])
     # `ages` changes every frame `data` holds: it takes them all, even those it does not name
     assert inputs(p, "ages") == {"data": "load", "train_df": "load", "test_df": "load"}
     assert inputs(p, "fit")["train_df"] == "ages"
-    assert [s.name for s in p.steps] == ["load", "ages", "fit"]
+    assert [s.name for s in p.steps] == ["load", "ages", "fit", "submit"]
     assert ("ages", "fit") in {(a, b) for a, b, _ in p.edges}
     # `ages` loads the three from one stored group, so `data[0] is train_df` holds there
     assert p.step("load").groups == (frozenset({"data", "train_df", "test_df"}),)
     assert all(p.step("load").outputs[v] == "artifact" for v in ("data", "train_df", "test_df"))
-    assert p.step("ages").groups == ()  # `fit` reads train_df alone
+    assert p.step("ages").groups == (frozenset({"train_df", "test_df"}),)  # read by `fit` and `submit`
     assert "    stored together: data, test_df, train_df\n" in plan_text(p)
     notes = "\n".join(describe(p)["notes"])
-    assert "ages, line 3: `train_df` may be changed through `data`" in notes, notes
+    assert "ages, line 3: `test_df`, `train_df`: each may be changed through `data`" in notes, notes
     assert "train_df (may change)" in dict(((a, b), label) for a, b, label in p.edges)[("ages", "fit")]
+
+
+def test_a_member_no_later_step_reads_stays_behind() -> None:
+    # `row` of `for row in df.itertuples()` shares objects with `by_city` (its ages appended) and with
+    # `df`; a later step that may change `df` took `row` too, so `load` stored it, and failed: itertuples'
+    # rows cannot be pickled. No later step names `row`: it stays in `load`.
+    p = plan(
+        [
+            (
+                "load",
+                "df = pd.DataFrame({'a': [1, 2]})\nby = []\n"
+                "for row in df.itertuples():\n    by.append(row.a)\n",
+            ),
+            ("change", "df['b'] = 1\nby.append(3)\n"),
+            ("read", "print(df, by)\n"),
+        ]
+    )
+    assert inputs(p, "change") == {"df": "load", "by": "load"}
+    assert "row" not in p.step("load").outputs
+    assert p.step("load").groups == (frozenset({"df", "by"}),)
+    # a later step naming it: it travels as before
+    q = plan(
+        [
+            ("load", "df = pd.DataFrame({'a': [1]})\nrows = list(df.values)\n"),
+            ("c", "df['b'] = 1\n"),
+            ("r", "print(rows)\n"),
+        ]
+    )
+    assert inputs(q, "c") == {"df": "load", "rows": "load"}
 
 
 def test_a_plain_alias_made_in_one_step_changes_the_original_in_a_later_one() -> None:

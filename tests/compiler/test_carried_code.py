@@ -140,3 +140,67 @@ def test_a_class_name_defined_again_later_is_not_taken_for_the_earlier_one() -> 
     )
     assert [origin for origin, _, _ in p.step("b").carried] == ["q"]
     assert p.step("a").shared == frozenset() and p.step("q").shared == frozenset({"Foo"})
+
+
+def test_a_class_made_by_a_factory_call_travels_like_a_class_statement() -> None:
+    # `Point = namedtuple(...)` in a step is a class, as `class Point(NamedTuple)` is: later steps that
+    # use it, or load a value holding its objects, run that line first (it failed where p0 was stored).
+    make = (
+        "from collections import namedtuple\n"  # line 2
+        "import enum\n"
+        "Point = namedtuple('Point', ['x', 'y'])\n"
+        "Color = enum.Enum('Color', 'RED GREEN')\n"
+        "p0 = Point(1, 2)\n"
+    )
+    p = plan(("make", make), ("use", "p = Point(3, 4)\nc = Color.RED\n"), ("last", "print(p0, p, c)\n"))
+    use, last = p.step("use"), p.step("last")
+    assert use.carried == (
+        (
+            "make",
+            "import enum\nfrom collections import namedtuple\nPoint = namedtuple('Point', ['x', 'y'])\n"
+            "Color = enum.Enum('Color', 'RED GREEN')\n",
+            (3, 2, 4, 5),
+        ),
+    )
+    assert "Point" not in use.inputs and "Color" not in use.inputs  # code, not data
+    assert set(use.outputs) == {"p", "c"}  # calling Point(...) changes no Point
+    assert [origin for origin, _, _ in last.carried] == ["make"] and "namedtuple(" in last.carried[0][1]
+    assert p.step("make").shared == frozenset({"Point", "Color"})
+    assert p.step("make").outputs == {"p0": "artifact"}
+
+
+def test_a_factory_class_bound_otherwise_too_does_not_travel() -> None:
+    make = "from collections import namedtuple\nP = namedtuple('P', 'a')\nif True:\n    P = dict\n"
+    p = plan(("make", make), ("use", "print(P(a=1))\n"))  # a value (here `dict`): data, as before
+    assert p.step("use").carried == () and p.step("use").inputs == {"P": ("make", "artifact")}
+    # `type(x)` with one argument makes no class
+    p = plan(("make", "k = type(3)\n"), ("use", "print(k)\n"))
+    assert p.step("use").carried == () and p.step("use").inputs == {"k": ("make", "artifact")}
+
+
+def test_functions_a_stored_value_may_hold_travel_with_it() -> None:
+    # `transforms` holds make's functions: a step loading it (directly, or through a step that passed it
+    # on) needs them defined first; make may store it (its `shared`). Before, make failed where it stored
+    # `transforms` ("refers to the function 'square', defined in this step").
+    make = (
+        "def square(x):\n    return x * x\n"
+        "def cube(x):\n    return x ** 3\n"
+        "def unused(x):\n    return x\n"
+        "transforms = {'sq': square, 'cube': cube}\n"
+        "n = unused(2)\n"
+    )
+    p = plan(
+        ("make", make),
+        ("keep", "fns = list(transforms.values())\n"),
+        ("apply", "vals = [f(3) for f in fns]\n"),
+    )
+    keep, apply = p.step("keep"), p.step("apply")
+    assert [o for o, _, _ in keep.carried] == ["make"]
+    assert "def square" in keep.carried[0][1] and "def cube" in keep.carried[0][1]
+    assert "def unused" not in keep.carried[0][1]  # only called, never stored: not held
+    assert [o for o, _, _ in apply.carried] == ["make"] and "def cube" in apply.carried[0][1]
+    assert p.step("make").shared == frozenset({"square", "cube"})
+    assert keep.shared == frozenset({"square", "cube"})  # what it passes on holds them too
+    # a function only called in its step is no value: readers of that step's data carry nothing
+    q = plan(("make", "def f(x):\n    return x\ny = [f(1)]\n"), ("use", "print(y)\n"))
+    assert q.step("use").carried == () and q.step("make").shared == frozenset()

@@ -77,3 +77,102 @@ def test_a_change_to_the_steps_process_gets_a_note_when_any_step_comes_later() -
     assert not [
         m for _, _, m in notes("x = 1\n", "y = 2\n", setup=setup + first) if "for this step only" in m
     ]
+
+
+COUNTER = (
+    "class Counter:\n"  # line 2
+    "    total = 0\n"
+    "    seen = []\n"
+    "    def __init__(self, name):\n"
+    "        self.name = name\n"
+    "        self.own = []\n"
+    "        Counter.total += 1\n"
+    "    def bump(self, x):\n"
+    "        self.seen.append(x)\n"
+    "        self.own.append(x)\n"
+    "    @classmethod\n"
+    "    def reset(cls):\n"
+    "        cls.total = 0\n"
+    "    def mine(self, x):\n"
+    "        self.own.append(x)\n"  # the object's own list: a value, passed on
+    "        self.count = x\n"
+    "c = Counter('a')\n"  # line 18
+    "c.bump(3)\n"
+    "c.mine(4)\n"
+)
+
+
+def test_a_method_call_changing_its_class_gets_a_note_when_a_later_step_uses_the_class() -> None:
+    # `Counter.total += 1` in __init__, `self.seen.append` on the class's list, `cls.total = 0`: in the
+    # kernel the class keeps the change for later cells; a later step gets the class as its cell defines it.
+    said = notes(COUNTER, "c.bump(5)\nCounter.reset()\nk = Counter.total\n", "print(k, c.seen)\n", setup="")
+    lines = {(cell, line): message for cell, line, message in said if "itself" in message}
+    assert sorted(lines) == [("s0", 18), ("s0", 19), ("s1", 2), ("s1", 3)], said
+    assert lines[("s0", 18)] == (
+        "`Counter('a')` may change class 'Counter' itself (`Counter.total += 1`) for this step only: later "
+        "steps run in new processes and get 'Counter' as its cell defines it (in the kernel the change lasts "
+        "from cell to cell). Keep such state on the object (`self.total`, set in `__init__`) or in a "
+        "variable that later steps read."
+    )
+    assert "`c.bump(3)` may change class 'Counter' itself (`self.seen.append(x)`)" in lines[("s0", 19)]
+    assert "`Counter.reset()` may change class 'Counter' itself (`cls.total = 0`)" in lines[("s1", 3)]
+    # the statements inside the class are not changes of the step that defines it (they run when called)
+    assert not [m for cell, line, m in said if line in (8, 14)], said
+
+
+def test_no_class_note_without_a_later_user_or_for_an_objects_own_state() -> None:
+    assert [m for _, _, m in notes(COUNTER, "print(1)\n", setup="") if "itself" in m] == []
+    mine = COUNTER.replace("c.bump(3)\n", "")
+    # a later step using only the object's own attributes does not see the class's state
+    assert [m for _, _, m in notes(mine, "print(c.own, c.name)\n", setup="") if "itself" in m] == []
+    assert [m for _, _, m in notes(mine, "print(Counter.total)\n", setup="") if "itself" in m] == [
+        "`Counter('a')` may change class 'Counter' itself (`Counter.total += 1`) for this step only: later "
+        "steps run in new processes and get 'Counter' as its cell defines it (in the kernel the change lasts "
+        "from cell to cell). Keep such state on the object (`self.total`, set in `__init__`) or in a "
+        "variable that later steps read."
+    ]
+    # a setup class whose objects each get their own list: no note
+    setup = "class Bag:\n    items = []\n    def __init__(self):\n        self.items = []\n"
+    setup += "    def add(self, x):\n        self.items.append(x)\n"
+    assert [m for _, _, m in notes("b = Bag()\nb.add(1)\n", "print(b.items)\n", setup=setup)] == []
+
+
+def test_a_call_changing_what_a_class_holds_gets_a_note() -> None:
+    # `Registry.items.append(x)` in a step: the setup's class keeps its empty list in later steps
+    setup = "class Registry:\n    items = []\n    @classmethod\n    def load(cls):\n        return 1\n"
+    said = notes(
+        "Registry.items.append(3)\nn = Registry.items.count(3)\nRegistry.load()\nx = 1\n",
+        "print(Registry.items, x)\n",
+        setup=setup,
+    )
+    assert [(line, m.split(" for this step")[0]) for _, line, m in said] == [
+        (2, "`Registry.items.append(3)` changes class 'Registry'")
+    ]
+    assert "get 'Registry' as its cell defines it" in said[0][2]
+
+
+def test_a_call_of_a_function_changing_its_own_attributes_gets_a_note_when_a_later_step_reads_them() -> None:
+    # A counting decorator (its wrapper does `wrapper.calls += 1`) in one step, used in the next: in the
+    # kernel `fact.calls` counts every call from cell to cell; a step gets `fact` afresh.
+    tools = (
+        "import functools\n"
+        "def counted(fn):\n"
+        "    @functools.wraps(fn)\n"
+        "    def wrapper(*args):\n"
+        "        wrapper.calls += 1\n"
+        "        return fn(*args)\n"
+        "    wrapper.calls = 0\n"
+        "    return wrapper\n"
+    )
+    setup = "def tally(x):\n    tally.seen.append(x)\ntally.seen = []\n"
+    use = "@counted\ndef fact(n):\n    return 1 if n <= 1 else n * fact(n - 1)\nf5 = fact(5)\ntally(1)\n"
+    said = notes(tools, use, "print(fact.calls, tally.seen, f5)\n", setup=setup)
+    found = [(cell, line, m.split(" for this step")[0]) for cell, line, m in said if "itself" in m]
+    assert found == [
+        ("s1", 5, "`fact(5)` may change function 'fact' itself (`wrapper.calls += 1`)"),
+        ("s1", 6, "`tally(1)` may change function 'tally' itself (`tally.seen.append(x)`)"),
+    ], said
+    last = [m for _, _, m in said if "itself" in m][-1]
+    assert last.endswith("Keep such state in a variable that later steps read (return it from the function).")
+    # only calling it later (not reading its attributes): no note
+    assert not [m for _, _, m in notes(tools, use, "print(fact(3))\n", setup=setup) if "itself" in m]

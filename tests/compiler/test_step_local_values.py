@@ -1,8 +1,10 @@
 """A value made from code its own step defines where that code cannot travel with it: the step's
-function or class itself as a value, a lambda, a generator, an open file. The compile says so, naming
+function or class itself as a value where it is not a top-level definition, a lambda, a generator, an
+open file. The compile says so, naming
 the cell and line that read it and what to do, instead of the run failing when the step stores it
 (tests/executor: the run-time error for the cases the code does not show). An instance of a class the
-step defines is loadable: the class travels to the reading step (tests/compiler/test_carried_code.py).
+step defines is loadable, and so is its top-level function or class as a value: the code travels to the
+reading step (tests/compiler/test_carried_code.py).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from jupyter_mlops.compiler.planner import plan_pipeline
-from jupyter_mlops.errors import CellError, CellErrors
+from jupyter_mlops.errors import CellError
 from jupyter_mlops.notebook.workspace import Workspace
 
 MAKE = (
@@ -38,18 +40,25 @@ def workspace(make: str, use: str, setup: str | None = None) -> Workspace:
     return w
 
 
-def test_reading_its_steps_own_class_or_function_as_a_value_is_a_compile_error() -> None:
+def test_its_steps_own_class_or_function_as_a_value_travels_with_the_reader() -> None:
+    # `f = helper`, `kind = Summary`: the code travels with the step that loads them, as an instance's
+    # class does (this was a compile error: "uses 'f', the function 'helper' defined in step 'make'").
     use = "print(total)\nprint(summary.rows)\nprint(f(1), kind)\n"
-    with pytest.raises(CellErrors) as raised:
-        plan_pipeline(workspace(MAKE, use).active)
-    said = [(e.cell, e.line, str(e)) for e in raised.value.errors]
-    assert [(cell, line) for cell, line, _ in said] == [("use", 4), ("use", 4)]
-    text = str(raised.value)
-    assert "summary" not in text  # an instance: its class travels with the step that reads it
-    assert "uses 'f', the function 'helper' defined in step 'make'" in text
-    assert "uses 'kind', the class 'Summary' defined in step 'make'" in text
-    assert "Move that definition into the %%pipeline setup cell" in text
-    assert "total" not in text  # a plain value the step's function returned travels as data
+    plan = plan_pipeline(workspace(MAKE, use).active)
+    step = plan.step("use")
+    assert set(step.inputs) == {"total", "summary", "f", "kind"}
+    assert [origin for origin, _, _ in step.carried] == ["make"]
+    assert "def helper" in step.carried[0][1] and "class Summary" in step.carried[0][1]
+    assert plan.step("make").shared == frozenset({"helper", "Summary"})
+
+
+def test_its_steps_function_that_cannot_travel_is_still_a_compile_error() -> None:
+    make = "if True:\n    def helper(x):\n        return x\nf = helper\n"
+    with pytest.raises(CellError) as raised:
+        plan_pipeline(workspace(make, "print(f(1))\n").active)
+    assert (raised.value.cell, raised.value.line) == ("use", 2)
+    assert "uses 'f', the function 'helper' defined in step 'make'" in str(raised.value)
+    assert "Move that definition into the %%pipeline setup cell" in str(raised.value)
 
 
 def test_values_that_may_be_loadable_are_not_reported() -> None:

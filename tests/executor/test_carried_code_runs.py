@@ -112,3 +112,59 @@ def test_a_class_with_an_imported_base_travels_with_a_value_holding_its_objects(
     run = run_pipeline(compiled([make, use]))
     assert run.state == RunState.SUCCEEDED, (run.error, run.listener.log("use")[-2000:])
     assert "registry ok" in run.listener.log("use")
+
+
+def test_classes_made_by_factory_calls_travel(run_pipeline: Runner) -> None:
+    # namedtuple, typing.NamedTuple's call form and the functional Enum in one step; a later step makes
+    # objects of them and loads the first step's objects (pickled by reference to __main__).
+    make = (
+        "%%component make\nimport collections\nimport enum\nimport typing\n"
+        "Point = collections.namedtuple('Point', 'x y')\n"
+        "Emp = typing.NamedTuple('Emp', [('name', str), ('age', int)])\n"
+        "Color = enum.Enum('Color', 'RED GREEN')\n"
+        "p0, e0 = Point(1, 2), Emp('ann', 30)\n"
+    )
+    use = (
+        "%%component use\np = Point(3, 4)._replace(y=5)\nfavourite = Color['GREEN']\n"
+        "assert (p0.x, e0.age, p.y, favourite.value) == (1, 30, 5, 2), (p0, e0, p, favourite)\n"
+        "assert type(p0) is Point and type(p).__module__ == '__main__'\nprint('factories ok')\n"
+    )
+    last = "%%component last\nassert p == Point(3, 5) and favourite is Color.GREEN\nprint('still ok')\n"
+    run = run_pipeline(compiled([make, use, last]))
+    assert run.state == RunState.SUCCEEDED, (run.error, run.listener.log("use")[-2000:])
+    assert "factories ok" in run.listener.log("use") and "still ok" in run.listener.log("last")
+
+
+def test_a_value_holding_functions_of_a_step_loads_in_later_steps(run_pipeline: Runner) -> None:
+    make = (
+        "%%component make\ndef square(x):\n    return x * x\n\n\ndef cube(x):\n    return x ** 3\n\n\n"
+        "transforms = {'sq': square, 'cube': cube}\nfirst = square\n"
+    )
+    keep = "%%component keep\nfns = sorted(transforms.values(), key=lambda f: f.__name__)\n"
+    apply = (
+        "%%component apply\nassert [f(3) for f in fns] == [27, 9], fns\nassert first(2) == 4\n"
+        "print('held ok')\n"
+    )
+    run = run_pipeline(compiled([make, keep, apply]))
+    assert run.state == RunState.SUCCEEDED, run.error
+    assert "held ok" in run.listener.log("apply")
+
+
+def test_a_function_or_class_as_a_steps_value_loads_where_its_code_is(run_pipeline: Runner) -> None:
+    # `metric = math.hypot` (a library function), `norm = scale` (a setup function), `kind = OrderedDict`:
+    # stored by reference, as pickle does, and loaded in the next step. Before, the storing step failed:
+    # "'metric' is a function; later steps cannot receive it as data". A module stays refused, saying so.
+    setup = (
+        "%%pipeline setup\nimport math\nfrom collections import OrderedDict\n\n\n"
+        "def scale(x):\n    return 2 * x\n"
+    )
+    make = "%%component make\nmetric = math.hypot\nnorm = scale\nkind = OrderedDict\n"
+    use = (
+        "%%component use\nassert (metric(3, 4), norm(5), kind(a=1)['a']) == (5.0, 10, 1)\nprint('refs ok')\n"
+    )
+    run = run_pipeline(compiled([setup, make, use]))
+    assert run.state == RunState.SUCCEEDED, run.error
+    assert "refs ok" in run.listener.log("use")
+    bad = run_pipeline(compiled([setup, "%%component make\nm = math\n", "%%component use\nprint(m.pi)\n"]))
+    assert bad.state == RunState.FAILED
+    assert "'m' is a module; later steps cannot receive it as data" in str(bad.error)

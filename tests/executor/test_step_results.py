@@ -89,3 +89,16 @@ def test_a_semicolon_after_a_call_or_a_multiline_call_is_no_result() -> None:
     plan = plan_pipeline(notebook_pipeline(cells))
     assert [plan.step(f"s{i}").result for i in range(len(endings))] == [False] * len(endings)
     assert plan.step("shown").result
+
+
+def test_a_timeit_last_line_is_no_result(run_pipeline: Runner) -> None:
+    # `%timeit expr` and a `%%timeit` cell show no value in the kernel; `%time expr` shows expr's.
+    cells = [
+        "%%component timed\nx = [1, 2]\n%timeit -n1 sum(x)",
+        "%%component timed_cell\n%%timeit -n1\nsum([3, 4])",
+        "%%component once\n%time sum([5, 6])",
+    ]
+    run = run_pipeline(compiled(cells))
+    assert run.state == RunState.SUCCEEDED, run.error
+    assert "result" not in run.outputs("timed") and "result" not in run.outputs("timed_cell")
+    assert json.loads((Path(run.outputs("once")["result"]) / "value.json").read_text()) == 11

@@ -143,6 +143,19 @@ CONVERSIONS: tuple[Conversion, ...] = (
             "report": "%%component report",
         },
     ),
+    Conversion(
+        "passenger_records.ipynb",
+        {
+            "imports": "%%pipeline setup",
+            "load": "%%component load",
+            "records": "%%component records",
+            "bands": "%%component bands",
+            "summaries": "%%component summaries",
+            "by-class": "%%component by_class",
+            "richest": "%%component richest",
+            "report": "%%component report",
+        },
+    ),
 )
 
 BY_NAME = {c.name: c for c in CONVERSIONS}

@@ -92,7 +92,8 @@ def test_stopping_a_sweep_on_kfp_terminates_its_trials_on_the_server(
 ) -> None:
     s = sweep(quadratic_pipeline(sleep=30.0), {"x": [1, 2, 3, 4]}, metric="score", parallel=2,
               name="kfp-stop", backend=backend, metrics=_reader(standin))  # fmt: skip
-    wait_until(lambda: len(s.trials) == 2, 60, "two trials started")
+    # a trial is noted before its run is submitted, and its run noted after
+    wait_until(lambda: [bool(t.run_id) for t in s.trials] == [True, True], 60, "two trials started")
     running = [t.run_id or "" for t in s.trials]
     wait_until(lambda: all(standin.cluster.local_run(r).state.value == "RUNNING" for r in running), 60,
                "both trials running on the server")  # fmt: skip

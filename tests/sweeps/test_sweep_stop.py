@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -88,3 +89,45 @@ def test_a_sweep_still_driven_cannot_be_resumed_a_second_time(backend: LocalBack
     records.claim(record.id, os.getppid(), record.owner_host or "")  # another live process drives it now
     with pytest.raises(UsageError, match=f"'once' is still being run by process {os.getppid()}"):
         sweep(name="once", resume=True, backend=backend)
+
+
+class _Killed(BaseException):
+    """The driver's process dying at one exact point (its kernel killed)."""
+
+
+class _DyingBackend(LocalBackend):
+    """Dies when it is asked to start run `die_on`: before submitting it, or just after."""
+
+    def __init__(self, home: Path, die_on: str, submitted: bool) -> None:
+        super().__init__(home)
+        self.die_on, self.submitted, self.started = die_on, submitted, ""
+
+    def submit(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("name") == self.die_on and not self.submitted:
+            raise _Killed
+        info = super().submit(*args, **kwargs)
+        if kwargs.get("name") == self.die_on:
+            self.started = info.id
+            raise _Killed
+        return info
+
+
+@pytest.mark.parametrize("submitted", [True, False], ids=["just-after-submitting", "just-before-submitting"])
+def test_a_driver_killed_while_starting_a_trial_leaves_it_to_the_resume_once(
+    backend: LocalBackend, tmp_path: Path, submitted: bool
+) -> None:
+    dying = _DyingBackend(backend.home, "edge-trial-2", submitted)
+    with pytest.raises(_Killed):
+        sweep(quadratic_pipeline(), {"x": [0, 1, 2, 3, 4, 5]}, metric="score", parallel=2, name="edge",
+              backend=dying, working_dir=tmp_path, wait=True)  # fmt: skip
+    assert submitted == bool(dying.started)
+
+    resumed = sweep(name="edge", resume=True, backend=backend, wait=True)
+    assert resumed.state == "FINISHED"
+    assert [(t.number, t.params["x"], t.state) for t in resumed.trials] == [
+        (n, n, "SUCCEEDED") for n in range(6)
+    ]  # the trial being started when the driver died kept its number and ran once
+    runs = backend.list_runs(experiment="edge", limit=50).runs
+    assert sorted(r.name for r in runs) == [f"edge-trial-{n}" for n in range(6)]  # one run a point
+    if submitted:
+        assert resumed.trials[2].run_id == dying.started  # adopted, not run again
