@@ -12,7 +12,10 @@ calls `publish(home, run_ids)` after its write is committed: one byte to each FI
 `_any`, opened without blocking. `RunStore` does this after every transaction that wrote a run event,
 so any writer of the store publishes without knowing it.
 
-- Nobody waiting costs a publisher two failed directory listings.
+- Nobody waiting costs a publisher two failed `stat`s. A publisher remembers the FIFOs it listed in
+  a folder with the folder's modification time, and lists it again only when that time changed (a
+  watcher came or went) or is too recent to tell a later change by (file times come from a clock
+  that ticks every few ms): a runner recording a step does not list a folder on every write.
 - A waiter that died (SIGKILL) leaves a FIFO with no reader: the next publisher's open fails (ENXIO)
   and it removes the FIFO.
 - A notification says only "look again": the waiter re-reads the store. One missed (a FIFO full of
@@ -28,9 +31,11 @@ change (the store does it for writes through `RunStore`), and `RunWatch(home, ru
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import secrets
 import select
+import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -42,35 +47,73 @@ STATES_ONLY = "@state"  # <run id>@state: watchers woken only when the run's own
 
 
 def notify_dir(home: Path, run_id: str | None, states_only: bool = False) -> Path:
+    return Path(_folder(str(home), run_id, states_only))
+
+
+@functools.lru_cache(maxsize=256)
+def _folder(home: str, run_id: str | None, states_only: bool) -> str:
+    """`notify_dir` as a string, made once per run (a publisher asks for the same folders every write)."""
     if run_id is not None and (not run_id or os.sep in run_id or "/" in run_id or run_id.startswith(".")):
         raise ValueError(f"not a run id: {run_id!r}")
-    return Path(home) / NOTIFY_DIR / ((run_id or ANY_RUN) + (STATES_ONLY if states_only else ""))
+    return os.path.join(home, NOTIFY_DIR, (run_id or ANY_RUN) + (STATES_ONLY if states_only else ""))
+
+
+# A folder's listing is reused while its modification time is the one it was listed at, and that time
+# is this old at least when it is listed: a watcher added later changes it to a later tick of the
+# file-time clock (coarse: a few ms), one added within the same tick is listed with it.
+SETTLED_NS = 1_000_000_000
+_listed: dict[str, tuple[int, int, list[str]]] = {}  # folder -> (its inode, its mtime, its FIFOs' names)
+_listed_lock = threading.Lock()
 
 
 def publish(home: Path, run_ids: Iterable[str], state_changed: Iterable[str] = ()) -> int:
     """Wake every watcher of `run_ids` and of all runs, and the watchers of only the run's own state
     (`run.wait()`) of the runs in `state_changed`; how many FIFOs were written to. Never raises: a
     notification that cannot be delivered leaves the waiter to its next look at the store."""
-    folders = [notify_dir(home, r) for r in dict.fromkeys(run_ids)]
-    folders += [notify_dir(home, r, states_only=True) for r in dict.fromkeys(state_changed)]
+    root = str(home)
+    folders = [_folder(root, r, False) for r in dict.fromkeys(run_ids)]
+    folders += [_folder(root, r, True) for r in dict.fromkeys(state_changed)]
+    folders.append(_folder(root, None, False))
     woken = 0
-    for folder in (*folders, notify_dir(home, None)):
-        try:
-            names = os.listdir(folder)
-        except OSError:
-            continue  # nobody waits for this run
-        for name in names:
-            woken += _poke(folder / name)
+    for folder in folders:
+        for name in _names(folder):
+            woken += _poke(os.path.join(folder, name))
     return woken
 
 
-def _poke(path: Path) -> int:
+def _names(folder: str) -> list[str]:
+    """The FIFOs in `folder` (none if it does not exist: nobody waits), listed again only if it changed."""
+    try:
+        st = os.stat(folder)
+    except OSError:
+        with _listed_lock:
+            _listed.pop(folder, None)
+        return []
+    with _listed_lock:
+        known = _listed.get(folder)
+    if known is not None and known[0] == st.st_ino and known[1] == st.st_mtime_ns:
+        return known[2]
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    with _listed_lock:
+        if time.time_ns() - st.st_mtime_ns >= SETTLED_NS:
+            if len(_listed) >= 1024:  # a long-lived publisher (the service, the server) sees many runs
+                _listed.clear()
+            _listed[folder] = (st.st_ino, st.st_mtime_ns, names)
+        else:
+            _listed.pop(folder, None)
+    return names
+
+
+def _poke(path: str) -> int:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
     except OSError as exc:
         if exc.errno == errno.ENXIO:  # no reader: its waiter died without removing it
             _unlink(path)
-        return 0
+        return 0  # (ENOENT: its watcher closed since its folder was listed)
     try:
         os.write(fd, b"\0")
     except OSError:  # EAGAIN: full of bytes not read yet, so the waiter is woken already
@@ -80,9 +123,9 @@ def _poke(path: Path) -> int:
     return 1
 
 
-def _unlink(path: Path) -> None:
+def _unlink(path: str | Path) -> None:
     try:
-        path.unlink()
+        os.unlink(path)
     except OSError:
         pass
 

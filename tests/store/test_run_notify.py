@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from jupyter_mlops.models import RunState
-from jupyter_mlops.store import RunStore, new_run_id
+from jupyter_mlops.store import RunStore, new_run_id, run_notify
 from jupyter_mlops.store.run_notify import RunWatch, notify_dir, publish
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs (POSIX)")
@@ -74,6 +74,59 @@ def test_a_watcher_of_the_run_state_only_is_not_woken_by_its_steps(tmp_path: Pat
         assert state.wait(0) is False
         store.finish_run(run_id, RunState.SUCCEEDED)
         assert state.wait(60) is True and every.wait(60) is True
+
+
+def _settle(folder: Path) -> None:
+    """Date a watchers' folder back, as if its last watcher came a while ago."""
+    old = os.stat(folder).st_mtime_ns - 10 * run_notify.SETTLED_NS
+    os.utime(folder, ns=(old, old))
+
+
+def test_a_settled_folder_is_not_listed_again_on_each_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A runner publishes twice a step: the folder of a run's watchers is listed once while no watcher
+    comes or goes, and they are still woken every time."""
+    listed: list[str] = []
+    real = os.listdir
+
+    def listdir(path: str) -> list[str]:
+        listed.append(str(path))
+        return real(path)
+
+    monkeypatch.setattr(run_notify.os, "listdir", listdir)
+    with RunWatch(tmp_path, "abc123") as watch:
+        _settle(notify_dir(tmp_path, "abc123"))
+        for _ in range(3):
+            assert publish(tmp_path, ["abc123"]) == 1
+            assert watch.wait(0) is True
+    assert listed.count(str(notify_dir(tmp_path, "abc123"))) == 1
+
+
+def test_a_watcher_that_came_after_a_listing_is_woken(tmp_path: Path) -> None:
+    with RunWatch(tmp_path, "abc123") as first:
+        _settle(notify_dir(tmp_path, "abc123"))
+        assert publish(tmp_path, ["abc123"]) == 1  # listed, and the listing kept
+        with RunWatch(tmp_path, "abc123") as second:  # a moment later: the folder's time is now
+            assert publish(tmp_path, ["abc123"]) == 2
+            assert second.wait(0) is True and first.wait(0) is True
+            _settle(notify_dir(tmp_path, "abc123"))
+            assert publish(tmp_path, ["abc123"]) == 2
+        assert publish(tmp_path, ["abc123"]) == 1  # the one that left is not written to
+        assert first.wait(0) is True
+
+
+def test_a_folder_listed_in_the_same_tick_as_its_change_is_listed_again(tmp_path: Path) -> None:
+    """A folder changed within the last moment is not trusted to show a later change by its time (the
+    file-time clock is coarse): a watcher made within the same tick is woken too."""
+    with RunWatch(tmp_path, "abc123"):
+        folder = notify_dir(tmp_path, "abc123")
+        assert publish(tmp_path, ["abc123"]) == 1
+        stamp = os.stat(folder).st_mtime_ns
+        with RunWatch(tmp_path, "abc123") as second:
+            os.utime(folder, ns=(stamp, stamp))  # the same tick as the first listing
+            assert publish(tmp_path, ["abc123"]) == 2
+            assert second.wait(0) is True
 
 
 def test_publishing_with_nobody_waiting_is_harmless(tmp_path: Path) -> None:
