@@ -25,6 +25,7 @@ from ..models import ArtifactInfo, RunState, StepInfo, StepState
 from .conditions import evaluate
 from .core_slots import WAITING_FACTOR, CoreSlots
 from .dataflow import RunFacts, display_keys, group_outputs, importer_artifact, loop_items, resolve_inputs
+from .held_ends import HeldEnds
 from .steps import ContainerStep, StepContext, StepOutcome, snapshot
 
 
@@ -34,6 +35,8 @@ class Scheduler:
     def __init__(self, ctx: StepContext, max_workers: int, max_running: int | None = None) -> None:
         """`max_workers`: steps that compute at once (cores); `max_running`: steps running at once,
         the waiting ones included (core_slots.py; default WAITING_FACTOR x max_workers)."""
+        # a chain's step end is written with the next step's start (held_ends.py)
+        self.reports = ctx.listener = HeldEnds(ctx.listener)
         self.ctx = ctx
         self.ir = ctx.ir
         self.max_workers = max_workers
@@ -69,8 +72,13 @@ class Scheduler:
             except MlopsError as e:
                 return RunState.FAILED, str(e)
             self._loop()
+            self.reports.flush()
         except BaseException:
             self.ctx.cancel.set()  # the scheduler itself failed (the store): stop the running steps
+            try:
+                self.reports.flush()
+            except BaseException:
+                pass  # (the store failing still: the run's final record closes the step)
             raise
         finally:
             self.pool.shutdown(wait=True)
@@ -88,6 +96,8 @@ class Scheduler:
             if self.running == 0 and not progressed:
                 self._fail_stuck()  # nothing runs and nothing can start: it never will
                 continue
+            if self.events.empty():
+                self.reports.flush()  # nothing follows at once: a step's end held is written now
             try:
                 event = self.events.get(timeout=0.1 if self.running == 0 else 0.05)
             except queue.Empty:
@@ -227,6 +237,7 @@ class Scheduler:
         # thread. Until it ends nothing can become ready, so this thread would only wait for it; a pool
         # thread would cost each step of a chain two thread wake-ups (there and back), the first a start.
         alone = not self.ctx.cache_only and self.running == 1 and not self.ready and not self.ready_steps
+        step.hold_end = alone  # this thread goes on from its end: written with what it reports next
 
         def run() -> None:
             outcome = StepOutcome(StepState.FAILED, {}, {}, "the step ended without an outcome")

@@ -111,6 +111,9 @@ class ContainerStep:
         self.artifacts = artifacts
         self.outputs_def: Mapping[str, Any] = component.get("outputDefinitions", {}) or {}
         self.logged_metrics: set[str] = set()  # names that came through JUPYTER_MLOPS_METRICS_FILE
+        # its end held by the listener, to be written with the next report (held_ends.py): set by the
+        # scheduler for a step it runs on its own thread, whose end it follows at once
+        self.hold_end = False
 
     # Where the step's own files go (an OutputPath parameter's, a fresh interpreter's request): made only
     # when one is written. Its module, output and metrics files are the run's (run_files.py).
@@ -512,7 +515,11 @@ class ContainerStep:
         if self.info.started_at is None:
             self.info.started_at = now
         self.info.finished_at = now
-        self.report()
+        hold = getattr(self.ctx.listener, "hold", None) if self.hold_end else None
+        if hold is not None:
+            hold(snapshot(self.info))
+        else:
+            self.report()
         return StepOutcome(state=state, params=params, artifacts=artifacts, error=error)
 
 

@@ -243,32 +243,37 @@ class RunStore(RunnerRecords):
             self._event(db, run_id, "run", state.value, None, {"error": error})
         return True
 
-    def record_step(self, run_id: str, step: StepInfo) -> None:
+    def record_step(self, run_id: str, step: StepInfo, *more: StepInfo) -> None:
+        """Write a step's report (and `more` reports after it, in order: one transaction)."""
         with self._write() as db:
-            prev = db.execute(
-                "SELECT state, attempts FROM steps WHERE run_id = ? AND name = ?", (run_id, step.name)
-            ).fetchone()
-            values = (
-                step.state.value, step.component, step.started_at, step.finished_at, step.attempts,
-                step.error, dumps(step.inputs), dumps(step.outputs), step.cache_key,
-            )  # fmt: skip
-            if prev is None:  # a step only known at run time (a ParallelFor iteration, a sub-DAG's task)
-                db.execute(
-                    "INSERT INTO steps (state, component, started_at, finished_at, attempts, error, "
-                    "inputs, outputs, cache_key, run_id, name, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
-                    "?, ?, ?, (SELECT COALESCE(MAX(position), -1) + 1 FROM steps WHERE run_id = ?))",
-                    (*values, run_id, step.name, run_id),
-                )
-            else:
-                db.execute(
-                    "UPDATE steps SET state = ?, component = ?, started_at = ?, finished_at = ?, "
-                    "attempts = ?, error = ?, inputs = ?, outputs = ?, cache_key = ? "
-                    "WHERE run_id = ? AND name = ?",
-                    (*values, run_id, step.name),
-                )
-            if prev is None or prev["state"] != step.state.value or prev["attempts"] != step.attempts:
-                detail = {"error": step.error, "attempts": step.attempts}
-                self._event(db, run_id, "step", step.state.value, step.name, detail)
+            for report in (step, *more):
+                self._record_step(db, run_id, report)
+
+    def _record_step(self, db: sqlite3.Connection, run_id: str, step: StepInfo) -> None:
+        prev = db.execute(
+            "SELECT state, attempts FROM steps WHERE run_id = ? AND name = ?", (run_id, step.name)
+        ).fetchone()
+        values = (
+            step.state.value, step.component, step.started_at, step.finished_at, step.attempts,
+            step.error, dumps(step.inputs), dumps(step.outputs), step.cache_key,
+        )  # fmt: skip
+        if prev is None:  # a step only known at run time (a ParallelFor iteration, a sub-DAG's task)
+            db.execute(
+                "INSERT INTO steps (state, component, started_at, finished_at, attempts, error, "
+                "inputs, outputs, cache_key, run_id, name, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+                "?, ?, ?, (SELECT COALESCE(MAX(position), -1) + 1 FROM steps WHERE run_id = ?))",
+                (*values, run_id, step.name, run_id),
+            )
+        else:
+            db.execute(
+                "UPDATE steps SET state = ?, component = ?, started_at = ?, finished_at = ?, "
+                "attempts = ?, error = ?, inputs = ?, outputs = ?, cache_key = ? "
+                "WHERE run_id = ? AND name = ?",
+                (*values, run_id, step.name),
+            )
+        if prev is None or prev["state"] != step.state.value or prev["attempts"] != step.attempts:
+            detail = {"error": step.error, "attempts": step.attempts}
+            self._event(db, run_id, "step", step.state.value, step.name, detail)
 
     def record_artifact(self, artifact: ArtifactInfo) -> None:
         with self._write() as db:

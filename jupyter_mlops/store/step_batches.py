@@ -58,6 +58,10 @@ def step_values(step: StepInfo) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
+# Up to this many reports are written with `record_step`'s statements, one report after the other: the
+# batch's SELECT of all the run's steps costs more than that on a run of many steps.
+FEW = 4
+
 INSERT_EVENTS = (
     "INSERT INTO events (run_id, seq, time, kind, state, step, detail) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
@@ -67,6 +71,9 @@ def record_steps(store: RunStore, run_id: str, reports: Sequence[StepInfo]) -> N
     """Write `reports` (StepInfo snapshots, in the order they were made) as `record_step` would, one
     after the other, in one write transaction (or the caller's `batch()`)."""
     if not reports:
+        return
+    if len(reports) <= FEW:  # a chain's step end and the next one's start (executor/held_ends.py)
+        store.record_step(run_id, *reports)
         return
     with store._write() as db:
         known: dict[str, tuple[str, int]] = {

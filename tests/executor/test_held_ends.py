@@ -1,0 +1,75 @@
+"""A chain's step end and the next step's start reach the listener as one batch (executor/held_ends.py):
+one store transaction, one push to the run's watchers, instead of two a step. Every report still
+arrives, in the order made; an end with nothing after it is not held back."""
+
+import functools
+from pathlib import Path
+
+from kfp import dsl
+
+from jupyter_mlops.models import RunState, StepInfo, StepState
+
+from .conftest import RecordingListener, Runner
+
+component = functools.partial(dsl.component, base_image="python:3.11")
+
+
+@component
+def inc(x: int) -> int:
+    return x + 1
+
+
+@dsl.pipeline
+def chain(x: int = 0) -> int:
+    return inc(x=inc(x=inc(x=x).output).output).output
+
+
+class Batches(RecordingListener):
+    """Which reports came together (`on_steps`, as the store's listener takes them: one transaction)."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.batches: list[list[tuple[str, StepState]]] = []
+
+    def on_step(self, step: StepInfo) -> None:
+        self.batches.append([(step.name, step.state)])
+        super().on_step(step)
+
+    def on_steps(self, steps: list[StepInfo]) -> None:
+        self.batches.append([(s.name, s.state) for s in steps])
+        for step in steps:
+            super().on_step(step)
+
+
+def test_a_chain_steps_end_is_reported_with_the_next_steps_start(
+    run_pipeline: Runner, tmp_path: Path
+) -> None:
+    listener = Batches(tmp_path / "run")
+    result = run_pipeline(chain, name="run", listener=listener, cache=False)
+    assert result.state is RunState.SUCCEEDED, result.error
+    assert result.outputs("inc-3")["Output"] == 3
+    ran = StepState.RUNNING, StepState.SUCCEEDED
+    after_opening = [b for b in listener.batches if any(state in ran for _, state in b)]
+    assert after_opening == [
+        [("inc", StepState.RUNNING)],
+        [("inc", StepState.SUCCEEDED), ("inc-2", StepState.RUNNING)],
+        [("inc-2", StepState.SUCCEEDED), ("inc-3", StepState.RUNNING)],
+        [("inc-3", StepState.SUCCEEDED)],  # the last end: written before the run's end
+    ]
+    assert listener.states() == {
+        "inc": StepState.SUCCEEDED,
+        "inc-2": StepState.SUCCEEDED,
+        "inc-3": StepState.SUCCEEDED,
+    }
+
+
+def test_a_listener_without_batches_gets_every_report_in_order(run_pipeline: Runner, tmp_path: Path) -> None:
+    listener = RecordingListener(tmp_path / "run")
+    result = run_pipeline(chain, name="run", listener=listener, cache=False)
+    assert result.state is RunState.SUCCEEDED, result.error
+    ran = [(n, s) for n, s in listener.history if s is not StepState.PENDING]
+    assert ran == [
+        ("inc", StepState.RUNNING), ("inc", StepState.SUCCEEDED),
+        ("inc-2", StepState.RUNNING), ("inc-2", StepState.SUCCEEDED),
+        ("inc-3", StepState.RUNNING), ("inc-3", StepState.SUCCEEDED),
+    ]  # fmt: skip
