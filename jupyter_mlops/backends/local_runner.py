@@ -47,6 +47,7 @@ class StoreListener:
         self.run_id = run_id
         self.run_dir = run_dir
         self.stopping = stopping
+        self._logs_made: Path | None = None  # the logs folder, once made
 
     def on_step(self, step: StepInfo) -> None:
         persist(lambda: self.store.record_step(self.run_id, step), f"record step {step.name!r}",
@@ -76,7 +77,9 @@ class StoreListener:
 
     def log_path(self, step: str) -> Path:
         path = step_log_path(self.run_dir, step)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.parent != self._logs_made:  # (once a run: the step makes its log's folder again if gone)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._logs_made = path.parent
         return path
 
 

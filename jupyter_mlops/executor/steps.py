@@ -277,7 +277,10 @@ class ContainerStep:
             JUPYTER_MLOPS_LOGDIR=str(self.logdir),  # what mlops.logdir() returns inside the step
         )
         tag = env[leftovers.STEP_TAG_ENV] = f"{self.ctx.run_id}/{self.info.name}/{attempt}/{id(self)}"
-        offset = log.stat().st_size if log.exists() else 0
+        try:
+            offset = os.stat(log).st_size
+        except FileNotFoundError:
+            offset = 0
         if not self.ctx.cwd.is_dir():
             raise processes.StepLaunchError(
                 f"its working directory {self.ctx.cwd} (where the run was started from: the notebook's "
@@ -406,11 +409,15 @@ class ContainerStep:
 
     def _collect(self) -> tuple[dict[str, Any], dict[str, list[Artifact]]]:
         """Outputs from executor_output.json and the OutputPath files, typed like the KFP backend."""
-        out_file = self.output_file
-        written = json.loads(out_file.read_text()) if out_file.exists() else {}
+        try:
+            with open(self.output_file, "rb") as f:
+                written = json.loads(f.read())
+            wrote_output = True
+        except FileNotFoundError:
+            written, wrote_output = {}, False
         params_def: Mapping[str, Any] = self.outputs_def.get("parameters") or {}
         declared = [*params_def, *(self.outputs_def.get("artifacts") or {})]
-        if declared and not out_file.exists() and not (self.root / "parameters").exists():
+        if declared and not wrote_output and not (self.root / "parameters").exists():
             # kfp's executor writes this file when the step's code returns: exit code 0 without it is a
             # process that ended early (os._exit() in the cell, or a forked child returning into the step)
             raise PipelineError(

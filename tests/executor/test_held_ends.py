@@ -73,3 +73,28 @@ def test_a_listener_without_batches_gets_every_report_in_order(run_pipeline: Run
         ("inc-2", StepState.RUNNING), ("inc-2", StepState.SUCCEEDED),
         ("inc-3", StepState.RUNNING), ("inc-3", StepState.SUCCEEDED),
     ]  # fmt: skip
+
+
+@component
+def drop_logs(x: int) -> int:
+    import os
+    import shutil
+    from pathlib import Path
+
+    shutil.rmtree(Path(os.environ["JUPYTER_MLOPS_LOGDIR"]).parents[2] / "logs")
+    return x + 1
+
+
+@dsl.pipeline
+def logs_dropped(x: int = 0) -> int:
+    return inc(x=drop_logs(x=x).output).output
+
+
+def test_a_logs_folder_removed_during_the_run_is_made_again_for_the_next_step(
+    run_pipeline: Runner, tmp_path: Path
+) -> None:
+    """The runner makes a run's logs folder once (local_runner.py); each step still makes it if gone."""
+    result = run_pipeline(logs_dropped, name="run", cache=False)
+    assert result.state is RunState.SUCCEEDED, result.error
+    assert result.outputs("inc")["Output"] == 2
+    assert (tmp_path / "run" / "logs").is_dir()
