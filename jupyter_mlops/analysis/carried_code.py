@@ -71,6 +71,8 @@ def definitions_in(step: str, analysis: CellAnalysis) -> dict[str, Definition]:
         if name in factories:  # the last statement binding it wins, as in the kernel
             flow = analyze_names(ast.Module(body=[node], type_ignores=[]))
             needs = frozenset(flow.reads) | frozenset(flow.maybe_reads)
+            if any(how.get(need, {"import"}) - {"import", "def", "class"} for need in needs):
+                continue  # made from a value of its cell (`namedtuple("P", fields)`): runs before that loads
             end = node.end_lineno if node.end_lineno is not None else node.lineno
             found[name] = Definition(step, name, "class", node.lineno, end, needs - {name})
     for node in tree.body:

@@ -204,3 +204,11 @@ def test_functions_a_stored_value_may_hold_travel_with_it() -> None:
     # a function only called in its step is no value: readers of that step's data carry nothing
     q = plan(("make", "def f(x):\n    return x\ny = [f(1)]\n"), ("use", "print(y)\n"))
     assert q.step("use").carried == () and q.step("make").shared == frozenset()
+
+
+def test_a_factory_class_made_from_a_value_of_its_cell_is_a_compile_error() -> None:
+    # Carried code runs before the step's inputs load: `namedtuple("Point", fields)` would not find
+    # `fields` there (it failed at run time: "name 'fields' is not defined"). Said at compile time.
+    make = "from collections import namedtuple\nfields = ['x', 'y']\nPoint = namedtuple('Point', fields)\n"
+    with pytest.raises(CellError, match="'p0', an instance of class 'Point' defined in step 'make'"):
+        plan(("make", make + "p0 = Point(1, 2)\n"), ("use", "print(p0)\n"))
