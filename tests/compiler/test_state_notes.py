@@ -176,3 +176,14 @@ def test_a_call_of_a_function_changing_its_own_attributes_gets_a_note_when_a_lat
     assert last.endswith("Keep such state in a variable that later steps read (return it from the function).")
     # only calling it later (not reading its attributes): no note
     assert not [m for _, _, m in notes(tools, use, "print(fact(3))\n", setup=setup) if "itself" in m]
+
+
+def test_a_cached_functions_cache_read_later_gets_a_note() -> None:
+    make = (
+        "import functools\n@functools.lru_cache(maxsize=None)\ndef fib(n):\n"
+        "    return n if n < 2 else fib(n - 1) + fib(n - 2)\n"
+    )
+    said = notes(make, "f30 = fib(30)\n", "print(fib.cache_info().hits, f30)\n", setup="")
+    assert [(c, line, m.split(" for this step")[0]) for c, line, m in said if "itself" in m] == [
+        ("s1", 2, "`fib(30)` may change function 'fib' itself (`@functools.lru_cache(maxsize=None)`)")
+    ]
