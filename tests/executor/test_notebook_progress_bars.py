@@ -32,7 +32,9 @@ def test_notebook_bars_show_their_last_state_in_the_log(run_pipeline: Runner, in
 
 
 def test_steps_without_notebook_bars_compile_as_before() -> None:
-    plain = compiled(["%%pipeline setup\nfrom tqdm.auto import tqdm\n", "%%component a\nx = sum(tqdm([1]))\n"])
+    plain = compiled(
+        ["%%pipeline setup\nfrom tqdm.auto import tqdm\n", "%%component a\nx = sum(tqdm([1]))\n"]
+    )
     assert "text_progress" not in str(plain)
     bars = compiled([SETUP.format(inline=""), LOOP])
     assert "text_progress=True" in str(bars)
