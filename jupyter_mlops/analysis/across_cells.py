@@ -122,8 +122,8 @@ def _state_notes(cells: CellAnalyses, code: Mapping[str, str]) -> list[tuple[str
     notes: list[tuple[str, int | None, str]] = []
     for index, (step, analysis) in enumerate(cells.steps):
         for line, call, name, statement in class_state_calls(analysis, changing) if changing else []:
-            if changing[name].kind == "function":  # a later step reading its attributes
-                later = last_owner.get(name, -1)
+            if changing[name].kind == "function":  # a later step calling it or reading its attributes
+                later = max(last_read.get(name, -1), last_owner.get(name, -1))
             else:  # a later step using the class, or an object of it
                 later = max(
                     [last_read.get(name, -1), *(last_member.get(m, -1) for m in changing[name].members)]

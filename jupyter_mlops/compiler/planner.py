@@ -190,6 +190,8 @@ def _held_functions(
     hold: those its code uses as values, not only calls (`fns = {"sq": square}`, `[square]`,
     `partial(square, 2)`), and those the values it loaded may hold (`inputs_hold`)."""
     functions = {name for name, d in code.items() if d.kind == "def"}
+    if not functions:
+        return frozenset()  # (most steps: no walk)
     called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     names = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
     used = {n.id for n in names if n.id in functions and id(n) not in called}
