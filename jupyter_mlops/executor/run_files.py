@@ -37,10 +37,13 @@ class RunFiles:
         with self._lock:
             path = self._modules.get(source)
             if path is None:
-                self.folder.mkdir(parents=True, exist_ok=True)
                 digest = hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()[:16]
                 path = self.folder / f"component-{digest}.py"
-                path.write_text(source)  # (a failure is the step's: nothing is remembered)
+                try:  # the folder is made by the first module (or again, if removed since)
+                    path.write_text(source)
+                except FileNotFoundError:
+                    self.folder.mkdir(parents=True, exist_ok=True)
+                    path.write_text(source)  # (a failure is the step's: nothing is remembered)
                 self._modules[source] = path
             return path
 

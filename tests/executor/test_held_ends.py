@@ -98,3 +98,27 @@ def test_a_logs_folder_removed_during_the_run_is_made_again_for_the_next_step(
     assert result.state is RunState.SUCCEEDED, result.error
     assert result.outputs("inc")["Output"] == 2
     assert (tmp_path / "run" / "logs").is_dir()
+
+
+@component
+def drop_step_files(x: int) -> int:
+    import os
+    import shutil
+    from pathlib import Path
+
+    shutil.rmtree(Path(os.environ["JUPYTER_MLOPS_METRICS_FILE"]).parent)
+    return x + 1
+
+
+@dsl.pipeline
+def step_files_dropped(x: int = 0) -> int:
+    return inc(x=drop_step_files(x=x).output).output
+
+
+def test_the_step_files_folder_removed_during_the_run_is_made_again_for_the_next_module(
+    run_pipeline: Runner,
+) -> None:
+    """The run's `.steps` folder is made by the first module written, not checked before each one."""
+    result = run_pipeline(step_files_dropped, name="run", cache=False)
+    assert result.state is RunState.SUCCEEDED, result.error
+    assert result.outputs("inc")["Output"] == 2
