@@ -111,7 +111,10 @@ def runs(
         raise UsageError(f"runs(state={state!r}): no such run state; use one of {states}") from None
     target = _target(backend)
     page = target.list_runs(experiment=experiment, state=wanted, limit=limit)
-    return [Run(target, info.id, info if info.state.terminal and info.steps else None) for info in page.runs]
+    return [
+        Run(target, info.id, info if info.state.terminal and info.steps else None, listed=info)
+        for info in page.runs
+    ]
 
 
 def _metric_value(name: str, value: Any, step: Any) -> tuple[float, int | None]:

@@ -5,7 +5,7 @@ kfp's executor logs, before a step's code runs, where it found the component and
 file. A cluster's log shows the same; in a run view it buries the step's own output. `ExecutorLines`
 drops those INFO lines (and the JSON after "Got executor_input:") from a log read in chunks; warnings
 and errors from the executor stay. `%pipeline logs` and `jupyter-mlops logs` filter alike unless given
-`--executor-lines`; `Run.logs` keeps every line.
+`--executor-lines`, and `Run.logs` unless given `executor_lines=True`.
 
 The sidebar's run view asks the server for the filtered text (`filter_chunk`, the log route's
 `executor_lines=hide`): the filter is written once, here.
