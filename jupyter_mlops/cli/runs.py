@@ -68,7 +68,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.wait:
         print(f"Follow it with: jupyter-mlops status {run.id}")
         return 0
-    info = _follow(backend, run.id)
+    try:
+        info = _follow(backend, run.id)
+    except KeyboardInterrupt:  # Ctrl+C stops the waiting, not the run: say so, and how to go on
+        print(
+            f"\nStopped waiting; run {run.id} goes on. Follow it: jupyter-mlops status {run.id}; "
+            f"stop it: jupyter-mlops cancel {run.id}",
+            flush=True,
+        )
+        return 130
     from ..ir.step_sources import run_step_sources
     from ..render.svg import render_run_text
     from .run_report import run_report
