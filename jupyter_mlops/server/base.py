@@ -85,11 +85,17 @@ class MlopsHandler(ExtensionHandlerMixin, APIHandler):
             raise http_error(400, _text(exc)) from exc
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
-        kind, exc, trace = kwargs.get("exc_info") or (None, None, None)
-        if isinstance(exc, tornado.web.HTTPError) and exc.log_message:
-            public = tornado.web.HTTPError(exc.status_code, scrub(exc.log_message, self._public_places()))
-            kwargs["exc_info"] = (kind, public, trace)
-        super().write_error(status_code, **kwargs)
+        _kind, exc, _trace = kwargs.get("exc_info") or (None, None, None)
+        text = _message(exc) if isinstance(exc, tornado.web.HTTPError) else None
+        if not text or not isinstance(exc, tornado.web.HTTPError):
+            super().write_error(status_code, **kwargs)
+            return
+        # Written here, not by APIHandler.write_error: that answers `log_message`, which tornado
+        # gives with each `%` doubled (`%pipeline runs` came out as `%%%%pipeline runs`).
+        reply = {"message": scrub(text, self._public_places()), "reason": exc.reason}
+        self.set_header("Content-Type", "application/json")
+        self.log.warning("wrote error: %r", reply["message"])
+        self.finish(json.dumps(reply))
 
     def _public_places(self) -> list[tuple[Path | None, str]]:
         """Folders an error may name, and how the browser is told them (server/public_paths.py)."""
@@ -136,6 +142,15 @@ def checked_int(what: str, raw: str, *, minimum: int = 0, maximum: int | None = 
     if value < minimum or value > top:
         raise http_error(400, f"{what} must be between {minimum} and {top}, got {value}")
     return value
+
+
+def _message(exc: tornado.web.HTTPError) -> str | None:
+    """An HTTPError's message as it was written (tornado >= 6.5 doubles each `%` of `log_message`)."""
+    get_message = getattr(exc, "get_message", None)
+    if callable(get_message):
+        return cast("str | None", get_message())
+    raw = exc.log_message
+    return raw % exc.args if raw and exc.args else raw
 
 
 def _text(exc: BaseException) -> str:

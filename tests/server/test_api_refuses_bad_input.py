@@ -230,3 +230,15 @@ async def test_well_typed_arguments_are_taken(api: MlopsApi, jp_root_dir: Path) 
     assert answered == 201, reply
     run = await api.wait_for(reply["id"], {"SUCCEEDED", "FAILED"})
     assert run["state"] == "SUCCEEDED", run
+
+
+async def test_an_error_message_reads_as_written_with_its_percent_signs(api: MlopsApi) -> None:
+    """A 404's message names `%pipeline runs` as the package wrote it: before, tornado's escaping of
+    `%` (once per HTTPError made, twice on the way out) answered `%%%%pipeline runs`."""
+    code, body = await api.call("GET", "runs/nosuchrun")
+
+    assert code == 404
+    assert body["message"] == (
+        "no run 'nosuchrun' in the run store $JUPYTER_MLOPS_HOME/store.db (list runs with `%pipeline runs` "
+        "or `jupyter-mlops runs`)"
+    )
