@@ -224,3 +224,10 @@ def test_a_capture_cell_magic_keeps_the_body_with_a_note_and_no_result() -> None
     # with %%time after it, both go; other cell magics are still refused
     assert python_of("%%capture\n%%time\ny = 2\n").splitlines() == ["", "", "y = 2"]
     assert "%%bash" in str(refusal("%%capture\n%%bash\nls\n"))
+
+
+def test_timeit_used_as_a_value_is_refused() -> None:
+    # `t = %timeit -o f(x)` is a TimeitResult in the kernel (was: silently f(x)'s value in the step)
+    error = refusal("x = 1\nt = %timeit -o f(x)\n")
+    assert error.line == 2 and "the value of %timeit is its timings" in str(error), str(error)
+    assert python_of("t = %time f(x)\n") == "t = (f(x))\n"  # %time's value is the expression's

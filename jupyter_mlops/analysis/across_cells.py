@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import ast
 import builtins
+import re
+import unicodedata
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -74,7 +76,7 @@ def analyze_pipeline(pipeline: Pipeline) -> CellAnalyses:
     first = _analyze(pipeline, {}, prepared)
     code = dict(PROVIDED_CODE)
     code.update(_code_names([a for a in [first.setup, *(a for _, a in first.steps)] if a is not None]))
-    result = _analyze(pipeline, code, prepared)
+    result = _analyze(pipeline, code, prepared, _unaffected(first, code))
     result.outside_code = code
     for cell, analysis in [(SETUP_CELL, result.setup), *result.steps]:
         if analysis is not None:
@@ -120,8 +122,8 @@ def _state_notes(cells: CellAnalyses, code: Mapping[str, str]) -> list[tuple[str
     notes: list[tuple[str, int | None, str]] = []
     for index, (step, analysis) in enumerate(cells.steps):
         for line, call, name, statement in class_state_calls(analysis, changing) if changing else []:
-            if changing[name].kind == "function":  # a later step reading its attributes
-                later = last_owner.get(name, -1)
+            if changing[name].kind == "function":  # a later step calling it or reading its attributes
+                later = max(last_read.get(name, -1), last_owner.get(name, -1))
             else:  # a later step using the class, or an object of it
                 later = max(
                     [last_read.get(name, -1), *(last_member.get(m, -1) for m in changing[name].members)]
@@ -140,14 +142,55 @@ def _state_notes(cells: CellAnalyses, code: Mapping[str, str]) -> list[tuple[str
     return notes
 
 
-def _analyze(pipeline: Pipeline, code: Mapping[str, str], prepared: Prepared) -> CellAnalyses:
+_WORD = re.compile(r"\w+")
+
+
+def _unaffected(
+    first: CellAnalyses, code: Mapping[str, str]
+) -> dict[str, tuple[CellAnalysis, frozenset[str]]]:
+    """The cells whose first analysis the second would make again: no word of the cell's text is a
+    name other cells import or define (`code`) or a function any cell defines (whose summary the
+    analysis would look up), and no star import (it binds names its text does not show). The
+    analyses look names up as the cell's own code uses them, and a name in a tree is a word of its
+    text (identifiers NFKC-normalized, as the parser reads them). Cell label -> (the analysis, its
+    words)."""
+    cells = [(SETUP_CELL, first.setup), *first.steps]
+    functions = {name for _, a in cells if a is not None for name in a.summaries}
+    names = functions | set(code)
+    found: dict[str, tuple[CellAnalysis, frozenset[str]]] = {}
+    for cell, analysis in cells:
+        if analysis is None:
+            continue
+        text = (
+            analysis.source if analysis.source.isascii() else unicodedata.normalize("NFKC", analysis.source)
+        )
+        words = frozenset(_WORD.findall(text))
+        if words.isdisjoint(names) and not ("import" in words and "*" in text):
+            found[cell] = (analysis, words)
+    return found
+
+
+def _analyze(
+    pipeline: Pipeline,
+    code: Mapping[str, str],
+    prepared: Prepared,
+    unaffected: Mapping[str, tuple[CellAnalysis, frozenset[str]]] | None = None,
+) -> CellAnalyses:
+    """Every cell analysed with `code` (names other cells import or define); `unaffected`: cells
+    whose analysis an earlier pass made and this one would make again (`_unaffected`), taken as
+    they are when no function summary this pass knows by then has a name of theirs."""
     errors: list[CellError] = []
     setup: CellAnalysis | None = None
+    kept = unaffected or {}
     if pipeline.setup.strip():
         try:
             # first_line=2: the magic line is line 1, as in a step.
-            setup = analyze_cell(
-                pipeline.setup, cell=SETUP_CELL, first_line=2, outside_code=code, prepared=prepared
+            setup = (
+                kept[SETUP_CELL][0]
+                if SETUP_CELL in kept
+                else analyze_cell(
+                    pipeline.setup, cell=SETUP_CELL, first_line=2, outside_code=code, prepared=prepared
+                )
             )
         except CellError as exc:
             errors.append(exc)
@@ -158,14 +201,17 @@ def _analyze(pipeline: Pipeline, code: Mapping[str, str], prepared: Prepared) ->
     helpers: Mapping[str, FunctionSummary] = setup.summaries if setup is not None else {}
     for step in pipeline:
         try:
-            analysis = analyze_cell(
-                step.source,
-                cell=step.name,
-                first_line=2,
-                outside_code=code,
-                summaries=helpers,
-                prepared=prepared,
-            )
+            if step.name in kept and kept[step.name][1].isdisjoint(helpers):
+                analysis = kept[step.name][0]
+            else:
+                analysis = analyze_cell(
+                    step.source,
+                    cell=step.name,
+                    first_line=2,
+                    outside_code=code,
+                    summaries=helpers,
+                    prepared=prepared,
+                )
         except CellError as exc:
             errors.append(exc)
             failed = True

@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 from .cell import CellAnalysis
 from .flow import analyze_names
 from .step_local_values import factory_class, factory_classes, step_local_value
-from .value_kinds import bindings
+from .value_kinds import _module_level, bindings
 
 DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
@@ -71,20 +71,63 @@ def definitions_in(step: str, analysis: CellAnalysis) -> dict[str, Definition]:
         if name in factories:  # the last statement binding it wins, as in the kernel
             flow = analyze_names(ast.Module(body=[node], type_ignores=[]))
             needs = frozenset(flow.reads) | frozenset(flow.maybe_reads)
+            if any(how.get(need, {"import"}) - {"import", "def", "class"} for need in needs):
+                continue  # made from a value of its cell (`namedtuple("P", fields)`): runs before that loads
             end = node.end_lineno if node.end_lineno is not None else node.lineno
             found[name] = Definition(step, name, "class", node.lineno, end, needs - {name})
-    for node in tree.body:
+    for index, node in enumerate(tree.body):
         if not isinstance(node, DEFINITIONS):
             continue
         kind = "class" if isinstance(node, ast.ClassDef) else "def"
-        if how.get(node.name) != {kind}:
+        setters = 0
+        if how.get(node.name) == {kind, "assign"}:  # `f.calls = 0` right after `def f`: they travel along
+            setters = _attribute_setters(tree, index)
+        if how.get(node.name) != {kind} and not setters:
             continue  # also bound otherwise (an assignment, an import, the other kind): not followed
-        flow = analyze_names(ast.Module(body=[node], type_ignores=[]))
+        last = tree.body[index + setters]
+        flow = analyze_names(ast.Module(body=tree.body[index : index + setters + 1], type_ignores=[]))
         start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-        end = node.end_lineno if node.end_lineno is not None else node.lineno
+        end = last.end_lineno if last.end_lineno is not None else last.lineno
         needs = frozenset(flow.reads) | frozenset(flow.maybe_reads)
         found[node.name] = Definition(step, node.name, kind, start, end, needs - {node.name})
     return found
+
+
+def _attribute_setters(tree: ast.Module, index: int) -> int:
+    """How many statements right after the definition `tree.body[index]` only set its attributes
+    (`f.calls = 0`, `Model.defaults["lr"] = 0.1`), when those are the only other bindings of its name in
+    the cell (else 0: not followed)."""
+    name = getattr(tree.body[index], "name", "")
+
+    def sets_attribute(statement: ast.stmt) -> bool:
+        targets = statement.targets if isinstance(statement, ast.Assign) else []
+        if isinstance(statement, (ast.AugAssign, ast.AnnAssign)):
+            targets = [statement.target]
+        if not targets:
+            return False
+        for target in targets:
+            if not isinstance(target, (ast.Attribute, ast.Subscript)):
+                return False
+            while isinstance(target, (ast.Attribute, ast.Subscript)):
+                target = target.value
+            if not (isinstance(target, ast.Name) and target.id == name):
+                return False
+        return True
+
+    count = 0
+    while index + count + 1 < len(tree.body) and sets_attribute(tree.body[index + count + 1]):
+        count += 1
+    others = sum(
+        1
+        for statement in _module_level(tree)
+        if isinstance(statement, (ast.Assign, ast.AugAssign, ast.AnnAssign))
+        and any(
+            isinstance(n, ast.Name) and n.id == name
+            for t in (statement.targets if isinstance(statement, ast.Assign) else [statement.target])
+            for n in ast.walk(t)
+        )
+    )
+    return count if others == count else 0
 
 
 def import_lines(analysis: CellAnalysis) -> dict[str, int]:

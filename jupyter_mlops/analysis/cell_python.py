@@ -248,6 +248,16 @@ def _unwrap_timing_magics(text: str, original: list[str], *, cell: str, first_li
             replacement = statement or "pass"
             if found[1] == "timeit":  # `%timeit f(x)` has no value, even on the cell's last line
                 replacement = _silence_last_expression(replacement + "\n").rstrip("\n")
+        elif found[1] == "timeit":  # `t = %timeit -o f(1)`: a TimeitResult, which a step does not make
+            where = _with_line_map(text, original, first_line)
+            line = where.user_line(node.lineno)
+            raise CellError(
+                f"{where.user_text(line)!r} cannot run inside a pipeline step: the value of %timeit is its "
+                "timings, and a step runs the statement once, untimed. Move the line to a plain cell, or "
+                "time the statement yourself (time.perf_counter()).",
+                cell=cell,
+                line=line,
+            )
         else:  # `x = %time f(1)`: the magic's value is the expression's value
             span, replacement = node, f"({statement})" if statement else "None"
             try:

@@ -180,6 +180,7 @@ def state_note(statement: str, root: str, path: str, *, is_class: bool) -> str:
 _CONTAINER_MAKERS = frozenset({"list", "dict", "set", "defaultdict", "Counter", "OrderedDict", "deque"})
 _CONTAINERS = (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp)
 _INSTANCE_MAKERS = ("__init__", "__new__", "__post_init__")  # run by `Counter(...)`
+_CACHES = frozenset({"lru_cache", "cache"})  # decorators whose function keeps what it computed
 
 
 @dataclass(frozen=True)
@@ -274,6 +275,11 @@ def _function_state(tree: ast.Module, wrappers: Mapping[str, str]) -> dict[str, 
         changed = _own_change(function)
         decorators = [d.id for d in function.decorator_list if isinstance(d, ast.Name)]
         changed = changed or next((wrappers[d] for d in decorators if d in wrappers), None)
+        for decorator in function.decorator_list:  # `@lru_cache`, `@functools.cache(...)`: its cache
+            called = decorator.func if isinstance(decorator, ast.Call) else decorator
+            last = called.attr if isinstance(called, ast.Attribute) else getattr(called, "id", "")
+            if changed is None and last in _CACHES:
+                changed = f"@{ast.unparse(decorator)}"
         if changed is not None:
             found[name] = ClassState(name, {"__call__": changed}, frozenset(), kind="function")
     return found

@@ -35,6 +35,7 @@ from .._version import __version__
 from ..analysis.across_cells import SETUP_CELL
 from ..analysis.value_kinds import ARTIFACT
 from ..errors import CellError
+from .kfp_dag import linear_dags
 from .kfp_errors import explain
 from .kfp_names import remembered_names
 from .kfp_sources import remember, remembered_sources
@@ -282,8 +283,8 @@ def input_arguments(plan: PipelinePlan, step: StepPlan) -> list[tuple[str, str, 
 
 def _build_pipeline(plan: PipelinePlan, *, remember_names: bool = True) -> Any:
     """The kfp pipeline (a GraphComponent) of the plan, its IR built by kfp (with kfp's name cleaning and
-    source reading remembered, `kfp_names` and `kfp_sources`, unless `remember_names` is False: the same
-    IR, kfp's way, slower)."""
+    source reading remembered, `kfp_names` and `kfp_sources`, and its DAG of tasks built in linear time,
+    `kfp_dag`, unless `remember_names` is False: the same IR, kfp's way, slower)."""
     for name in sorted(plan.params):
         if name in _KFP_RESERVED or not name[:1].isalpha():
             why = "reserves that name" if name in _KFP_RESERVED else "needs its names to begin with a letter"
@@ -360,7 +361,11 @@ def _build_pipeline(plan: PipelinePlan, *, remember_names: bool = True) -> Any:
     scope: dict[str, Any] = {_builder_name(plan): build}
     scope.setdefault("Optional", __import__("typing").Optional)
     func = _define(_pipeline_function_source(plan), _pipeline_function_name(plan), scope)
-    with _KFP_PIPELINE_LOCK, remembered_names() if remember_names else contextlib.nullcontext():
+    with (
+        _KFP_PIPELINE_LOCK,
+        remembered_names() if remember_names else contextlib.nullcontext(),
+        linear_dags() if remember_names else contextlib.nullcontext(),
+    ):
         return dsl.pipeline(name=plan.kfp_name, display_name=plan.name)(func)
 
 

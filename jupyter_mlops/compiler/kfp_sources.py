@@ -15,6 +15,10 @@ of what `dsl.component` costs. Two remedies while `remembered_sources()` is acti
   against inspect's own; if they differ, inspect answers from then on. kfp's own code still does
   everything else with the text (dedent, decorators, what it embeds).
 
+kfp then cleans the text it read (`textwrap.dedent`, then the lines before the first `def` dropped),
+which leaves such a text as it is (its `def` at column 0, no blank line): the helper answers a generated
+function with its text directly, its first answer in a process checked against kfp's own.
+
 And kfp's parse of a function's docstring (`docstring_parser.parse`, through the module's
 `docstring_parser`: four styles tried, ~30 µs even for none) answers a text it has parsed from a
 table: the step functions kfp reads have no docstring (step_interface.py), so it parses once.
@@ -84,6 +88,23 @@ def known_source(function: Any) -> str | None:
     return source
 
 
+_definitions_trusted: bool | None = None  # whether kfp's own helper gave the text back (None: not asked)
+
+
+def _known_definition(function: Any, read: Callable[[Any], str]) -> str | None:
+    """What kfp's `_get_function_source_definition` (`read`) gives for a generated function: its text,
+    which kfp's cleaning leaves as it is; None for any other function."""
+    global _definitions_trusted
+    source = known_source(function)
+    if source is None or _definitions_trusted is False:
+        return None
+    if _definitions_trusted is None:
+        _definitions_trusted = read(function) == source
+        if not _definitions_trusted:
+            return None
+    return source
+
+
 class _KnownSources:
     """The `inspect` module as kfp's component factory sees it: `getsource` knows generated functions."""
 
@@ -110,14 +131,21 @@ class _RememberedDocstrings:
 
 @contextmanager
 def remembered_sources() -> Iterator[None]:
-    """While active, kfp reads the source of each function object once, a generated one not at all."""
+    """While active, kfp reads the source of each function object once, a generated one not at all (nor
+    cleans its text)."""
     from kfp.dsl import component_factory
 
     read: Callable[[Any], str] | None = getattr(component_factory, _READ, None)
     if not callable(read):
         yield  # another kfp: nothing to remember
         return
-    setattr(component_factory, _READ, functools.lru_cache(maxsize=None)(read))
+    remembered = functools.lru_cache(maxsize=None)(read)
+
+    def definition(function: Any) -> str:
+        known = _known_definition(function, read)
+        return known if known is not None else remembered(function)
+
+    setattr(component_factory, _READ, definition)
     seen_as = getattr(component_factory, "inspect", None)
     if seen_as is inspect:
         component_factory.inspect = _KnownSources()

@@ -190,6 +190,8 @@ def _held_functions(
     hold: those its code uses as values, not only calls (`fns = {"sq": square}`, `[square]`,
     `partial(square, 2)`), and those the values it loaded may hold (`inputs_hold`)."""
     functions = {name for name, d in code.items() if d.kind == "def"}
+    if not functions:
+        return frozenset()  # (most steps: no walk)
     called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     names = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
     used = {n.id for n in names if n.id in functions and id(n) not in called}
@@ -253,9 +255,9 @@ def _carried_code(
     return tuple(out)
 
 
-def _unloadable(tree: ast.Module, var: str, producer: str, setup_names: set[str]) -> str | None:
-    """Why a later step cannot load `var` as its step `producer` makes it, and what to do, else None."""
-    made = step_local_value(tree, var)
+def _unloadable(made: tuple[str, str] | None, producer: str, setup_names: set[str]) -> str | None:
+    """Why a later step cannot load a value its step `producer` makes as `made` says
+    (`step_local_value`), and what to do, else None."""
     if made is None:
         return None
     what, definition = made
@@ -360,7 +362,7 @@ def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
                         line=by_name[name].read_lines.get(var),
                     )
                 )
-            elif (why := _unloadable(trees[producer], var, producer, setup_names)) is not None:
+            elif (why := _unloadable(made, producer, setup_names)) is not None:
                 errors.append(
                     CellError(
                         f"uses {var!r}, {why}",

@@ -204,3 +204,26 @@ def test_functions_a_stored_value_may_hold_travel_with_it() -> None:
     # a function only called in its step is no value: readers of that step's data carry nothing
     q = plan(("make", "def f(x):\n    return x\ny = [f(1)]\n"), ("use", "print(y)\n"))
     assert q.step("use").carried == () and q.step("make").shared == frozenset()
+
+
+def test_a_factory_class_made_from_a_value_of_its_cell_is_a_compile_error() -> None:
+    # Carried code runs before the step's inputs load: `namedtuple("Point", fields)` would not find
+    # `fields` there (it failed at run time: "name 'fields' is not defined"). Said at compile time.
+    make = "from collections import namedtuple\nfields = ['x', 'y']\nPoint = namedtuple('Point', fields)\n"
+    with pytest.raises(CellError, match="'p0', an instance of class 'Point' defined in step 'make'"):
+        plan(("make", make + "p0 = Point(1, 2)\n"), ("use", "print(p0)\n"))
+
+
+def test_attributes_set_right_after_a_definition_travel_with_it() -> None:
+    # `tally.seen = []` after `def tally` was "bound to something else too": a compile error naming it
+    make = (
+        "def tally(x):\n    tally.seen.append(x)\n    return len(tally.seen)\ntally.seen = []\n"
+        "class Model:\n    pass\nModel.defaults = {'lr': 0.1}\nModel.defaults['lr'] *= 2\n"
+    )
+    p = plan(("make", make), ("use", "n = tally(7)\nlr = Model.defaults['lr']\n"))
+    ((origin, text, lines),) = p.step("use").carried
+    assert origin == "make" and "tally.seen = []\n" in text and "Model.defaults['lr'] *= 2\n" in text
+    assert lines == (2, 3, 4, 5, 6, 7, 8, 9)
+    # set elsewhere in the cell too (not right after): not followed, as before
+    with pytest.raises(CellError, match="uses 'tally', a function defined in step 'make'"):
+        plan(("make", make + "x = 1\ntally.seen = [0]\n"), ("use", "n = tally(7)\n"))

@@ -172,3 +172,44 @@ def test_kfp_does_not_parse_the_step_docstrings(monkeypatch: pytest.MonkeyPatch)
     assert component_factory.docstring_parser is docstring_parser  # put back
     _build_pipeline(plan, remember_names=False)  # kfp's own way
     assert len([text for text in parsed if text]) >= 10
+
+
+def test_kfp_does_not_clean_the_text_of_a_generated_step_function(monkeypatch: pytest.MonkeyPatch) -> None:
+    """kfp cleans the source it read (`textwrap.dedent`, decorators dropped), which leaves a generated
+    step function's text as it is: that text is its answer, checked against kfp's own once per process."""
+    import textwrap
+
+    from kfp.dsl import component_factory
+
+    dedents = 0
+    real = textwrap.dedent
+
+    def counted(text: str) -> str:
+        nonlocal dedents
+        dedents += text.startswith("def s")  # a step's function (kfp also dedents two templates of its own)
+        return real(text)
+
+    monkeypatch.setattr(textwrap, "dedent", counted)
+    plan = plan_pipeline(chain(50))
+    fast = _build_pipeline(plan)
+    assert dedents <= 1, dedents  # (kfp's own answer once per process, to check the text against)
+    dedents = 0
+    slow = _build_pipeline(plan, remember_names=False)  # kfp's own way cleans each one
+    assert dedents >= 50, dedents
+    assert fast.pipeline_spec == slow.pipeline_spec
+    assert component_factory._get_function_source_definition.__module__ == component_factory.__name__
+
+
+def test_a_definition_kfp_reads_otherwise_is_kfps_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where kfp's own reading of a generated function differs from its text (another kfp), kfp's
+    reading answers from then on."""
+    from kfp.dsl import component_factory
+
+    monkeypatch.setattr(kfp_sources, "_definitions_trusted", None)
+    monkeypatch.setattr(component_factory, "_get_function_source_definition", lambda f: "def other(): pass")
+    source = "def f(x: int) -> int:\n    return x\n"
+    function = _define(source, "f", {})
+    with kfp_sources.remembered_sources():
+        assert component_factory._get_function_source_definition(function) == "def other(): pass"
+        assert component_factory._get_function_source_definition(function) == "def other(): pass"
+    assert kfp_sources._definitions_trusted is False

@@ -151,7 +151,7 @@ def test_a_call_changing_what_a_class_holds_gets_a_note() -> None:
     assert "get 'Registry' as its cell defines it" in said[0][2]
 
 
-def test_a_call_of_a_function_changing_its_own_attributes_gets_a_note_when_a_later_step_reads_them() -> None:
+def test_a_call_of_a_function_changing_its_own_attributes_gets_a_note_when_a_later_step_uses_it() -> None:
     # A counting decorator (its wrapper does `wrapper.calls += 1`) in one step, used in the next: in the
     # kernel `fact.calls` counts every call from cell to cell; a step gets `fact` afresh.
     tools = (
@@ -174,5 +174,17 @@ def test_a_call_of_a_function_changing_its_own_attributes_gets_a_note_when_a_lat
     ], said
     last = [m for _, _, m in said if "itself" in m][-1]
     assert last.endswith("Keep such state in a variable that later steps read (return it from the function).")
-    # only calling it later (not reading its attributes): no note
-    assert not [m for _, _, m in notes(tools, use, "print(fact(3))\n", setup=setup) if "itself" in m]
+    # calling it later may depend on that state too (`len(tally.seen)`): a note; not using it: none
+    assert [m for _, _, m in notes(tools, use, "print(fact(3))\n", setup=setup) if "'fact' itself" in m]
+    assert not [m for _, _, m in notes(tools, use, "print(f5)\n", setup=setup) if "itself" in m]
+
+
+def test_a_cached_functions_cache_read_later_gets_a_note() -> None:
+    make = (
+        "import functools\n@functools.lru_cache(maxsize=None)\ndef fib(n):\n"
+        "    return n if n < 2 else fib(n - 1) + fib(n - 2)\n"
+    )
+    said = notes(make, "f30 = fib(30)\n", "print(fib.cache_info().hits, f30)\n", setup="")
+    assert [(c, line, m.split(" for this step")[0]) for c, line, m in said if "itself" in m] == [
+        ("s1", 2, "`fib(30)` may change function 'fib' itself (`@functools.lru_cache(maxsize=None)`)")
+    ]
