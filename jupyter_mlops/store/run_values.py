@@ -177,7 +177,9 @@ class StepOutputs(Mapping[str, Any]):
             )
         if name not in self._artifacts:
             known = ", ".join(self._known()) or "none"
-            raise KeyError(f"step {self.step!r} of run {self.run_id} has no output {name!r} (outputs: {known})")
+            raise KeyError(
+                f"step {self.step!r} of run {self.run_id} has no output {name!r} (outputs: {known})"
+            )
         if self._fetch is not None:
             self._artifacts[name] = self._fetch(self._artifacts[name])
         return value_file(self._artifacts[name])
