@@ -33,15 +33,25 @@ def run(
     working_dir: str | os.PathLike[str] | None = None,
     files: list[str] | None = None,
 ) -> Run:
-    """Submit `pipeline` (a @kfp.dsl.pipeline function, a compiled YAML path, or a notebook Pipeline)
-    and return its `Run` at once; `.wait()` on it to block until it finishes.
+    """Submit `pipeline` (a @kfp.dsl.pipeline function, a compiled YAML path, a notebook Pipeline, or a
+    notebook's path, `.ipynb`) and return its `Run` at once; `.wait()` on it to block until it finishes.
 
     On the local backend the steps work in `working_dir`, where relative paths in their code point:
-    by default this process's current directory, which in a kernel is the notebook's folder.
+    by default this process's current directory, which in a kernel is the notebook's folder (for a
+    notebook's path: that notebook's folder).
     `files`: paths relative to it that the steps read, shipped with the run to where steps run in pods
     (ir/shipped_files.py). `backend`: a name, a Backend, or None for this process's default."""
     from .ir.documents import load_pipeline
 
+    if isinstance(pipeline, (str, os.PathLike)) and str(pipeline).endswith(".ipynb"):
+        # A notebook, as `jupyter-mlops run NOTEBOOK.ipynb` takes it: its pipeline, its steps working in
+        # its folder (where its kernel works) unless told otherwise.
+        from .notebook.reader import pipeline_from_notebook
+
+        notebook = Path(pipeline)
+        if working_dir is None:
+            working_dir = notebook.absolute().parent
+        pipeline = pipeline_from_notebook(notebook)
     documents = load_pipeline(pipeline)
     if files:
         from .ir.shipped_files import collect, ship_files

@@ -166,3 +166,32 @@ def test_a_run_handle_says_its_name_and_state_wherever_it_came_from(home: Path) 
     run.wait(timeout=300)
     listed = mlops.runs(limit=5)
     assert [repr(r) for r in listed] == [f"Run(id={run.id!r}, name='sum it', state=SUCCEEDED)"]
+
+
+def test_run_a_notebook_file_as_the_cli_does(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`mlops.run("analysis.ipynb")`, as `jupyter-mlops run analysis.ipynb`: the notebook's pipeline,
+    its steps working in the notebook's folder. Before: "is not compiled KFP pipeline IR"."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    folder = tmp_path / "my project"
+    (folder / "data").mkdir(parents=True)
+    (folder / "data" / "numbers.txt").write_text("1\n2\n3\n")
+    cells = [
+        "%load_ext jupyter_mlops",
+        "%%pipeline params\nscale = 2",
+        "%%component load\nnumbers = [int(x) for x in open('data/numbers.txt')]",
+        "%%component total\nsum(numbers) * scale",
+    ]
+    path = folder / "analysis nb.ipynb"
+    nbformat.write(new_notebook(cells=[new_code_cell(c) for c in cells]), path)
+    monkeypatch.chdir(tmp_path)  # elsewhere: relative paths in the steps still mean the notebook's folder
+
+    run = mlops.run(path, {"scale": 10}).wait(timeout=300)
+    assert run.state is RunState.SUCCEEDED, explain(run.info)
+    assert run.outputs["total"]["result"] == 60 and run.info.parameters == {"scale": 10}
+    assert mlops.run(str(path)).wait(timeout=300).outputs["total"]["result"] == 12
+    with pytest.raises(UsageError, match="no notebook"):
+        mlops.run(folder / "missing.ipynb")
