@@ -1,4 +1,5 @@
-"""`jupyter-mlops` as a user meets it at the terminal: Ctrl+C while it waits, a run named too briefly."""
+"""`jupyter-mlops` as a user meets it at the terminal: --version, Ctrl+C while it waits, a run named too
+briefly."""
 
 from __future__ import annotations
 
@@ -85,3 +86,13 @@ def test_a_run_id_prefix_too_short_to_name_a_run_says_how_long_it_must_be(tmp_pa
     assert short.returncode == 2
     assert "needs 4 or more characters" in short.stderr and run_id in short.stderr, short.stderr
     assert run_id in cli(home, "status", run_id[:4], cwd=tmp_path)
+
+
+def test_version_says_which_jupyter_mlops_this_is() -> None:
+    """Before: `jupyter-mlops --version` answered "the following arguments are required: command"."""
+    from jupyter_mlops._version import __version__
+
+    done = subprocess.run(
+        [sys.executable, "-m", "jupyter_mlops.cli", "--version"], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0 and done.stdout.strip() == f"jupyter-mlops {__version__}", done
