@@ -187,3 +187,42 @@ class StatusHandler(MlopsHandler):
                 if value is not None:
                     status[key] = value
         self.finish(status)
+
+
+class UnknownRouteHandler(MlopsHandler):
+    """Any other path under `mlops/api/`: a JSON 404 naming it and the routes there are, not the
+    server's HTML page (a REST client, `curl`, reads the message). Registered last."""
+
+    async def _unknown(self, rest: str) -> None:
+        raise http_error(
+            404,
+            f"no route mlops/api/{rest} for {self.request.method}: the routes are status, experiments, "
+            "runs, runs/RUN, runs/RUN/cancel, runs/RUN/events, runs/RUN/steps/STEP/log, "
+            "runs/RUN/steps/STEP/artifacts/NAME, schedules, tensorboards (openapi.yaml in the package "
+            "describes them)",
+        )
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, rest: str) -> None:
+        await self._unknown(rest)
+
+    @tornado.web.authenticated
+    @authorized
+    async def post(self, rest: str) -> None:
+        await self._unknown(rest)
+
+    @tornado.web.authenticated
+    @authorized
+    async def put(self, rest: str) -> None:
+        await self._unknown(rest)
+
+    @tornado.web.authenticated
+    @authorized
+    async def patch(self, rest: str) -> None:
+        await self._unknown(rest)
+
+    @tornado.web.authenticated
+    @authorized
+    async def delete(self, rest: str) -> None:
+        await self._unknown(rest)
