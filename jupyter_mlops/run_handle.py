@@ -133,8 +133,9 @@ class Run:
         """All of `step`'s log written so far (stdout and stderr); shown in a notebook as the text.
 
         As `%pipeline logs` and `jupyter-mlops logs` show it: without the lines kfp's executor writes
-        around the step's own output (where it found the component, its input as JSON), unless
-        `executor_lines=True` (every line, as the log file and a cluster keep it)."""
+        around the step's own output (where it found the component, its input as JSON) and without
+        the step runner's frames above the cell in a traceback, unless `executor_lines=True` (every
+        line, as the log file and a cluster keep it)."""
         parts: list[str] = []
         offset = 0
         while True:
@@ -145,9 +146,9 @@ class Run:
             offset = chunk.next_offset
         text = "".join(parts)
         if not executor_lines:
-            from .render.log_filter import without_executor_lines
+            from .render.log_filter import without_executor_lines, without_runner_frames
 
-            text = without_executor_lines(text)
+            text = without_runner_frames(without_executor_lines(text))
         return LogText(text)
 
     def cancel(self) -> Run:
