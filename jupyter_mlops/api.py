@@ -114,6 +114,8 @@ def runs(
     backend: str | Backend | None = None,
 ) -> list[Run]:
     """Runs newest first: of one experiment and/or in one state (`"FAILED"`), at most `limit`."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise UsageError(f"runs(limit={limit!r}): give how many runs to list, 1 or more")
     try:
         wanted = RunState(state.upper() if isinstance(state, str) else state) if state is not None else None
     except ValueError:

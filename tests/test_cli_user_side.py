@@ -15,6 +15,7 @@ from cli_runs import cli
 from nbformat.v4 import new_code_cell, new_notebook
 
 import jupyter_mlops as mlops
+from jupyter_mlops.errors import UsageError
 
 
 def _gated_notebook(folder: Path) -> Path:
@@ -96,3 +97,22 @@ def test_version_says_which_jupyter_mlops_this_is() -> None:
         [sys.executable, "-m", "jupyter_mlops.cli", "--version"], capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0 and done.stdout.strip() == f"jupyter-mlops {__version__}", done
+
+
+def test_a_limit_below_one_is_refused_with_a_word_not_a_traceback(tmp_path: Path) -> None:
+    """`jupyter-mlops runs --limit -1` ended in a ValueError traceback from the run store; `--limit 0`
+    said "No runs yet." of a store that holds runs."""
+    home = tmp_path / "home"
+    path = _gated_notebook(tmp_path / "project")
+    (path.parent / "go").write_text("")
+    cli(home, "run", str(path), "--wait", cwd=tmp_path)
+    env = {**os.environ, "JUPYTER_MLOPS_HOME": str(home)}
+    for limit, says in (("-1", "must be 1 or more, not -1"), ("0", "must be 1 or more, not 0")):
+        done = subprocess.run(
+            [sys.executable, "-m", "jupyter_mlops.cli", "runs", "--limit", limit],
+            env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 2 and f"argument --limit: {says}" in done.stderr, done.stderr
+        assert "Traceback" not in done.stderr and "No runs" not in done.stdout
+    with pytest.raises(UsageError, match="1 or more"):
+        mlops.runs(limit=0)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..models import RunState
+from ..notebook.options import positive_int
 
 _POLL_S = 0.2
 
@@ -162,7 +163,7 @@ def add_commands(sub: Any) -> None:
     p.add_argument(
         "--state", type=str.upper, choices=[s.value for s in RunState], help="only runs in this state"
     )
-    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--limit", type=positive_int, default=20)
     common(p)
     p.set_defaults(func=cmd_runs)
     for name, func, helptext in (

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import UsageError, WaitInterrupted
-from ..notebook.options import _Parser
+from ..notebook.options import _Parser, positive_int
 
 if TYPE_CHECKING:
     from ..backends.base import Backend
@@ -149,7 +149,7 @@ def subcommands(m: SessionState) -> dict[str, Callable[[list[str]], Any]]:
         p = _Parser(prog="%pipeline runs", add_help=False)
         p.add_argument("--experiment")
         p.add_argument("--state")
-        p.add_argument("--limit", type=int, default=50)
+        p.add_argument("--limit", type=positive_int, default=50)
         opts = p.parse_args(args)
         from ..widgets import runs_table
 
