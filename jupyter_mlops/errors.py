@@ -26,8 +26,8 @@ class CellError(MlopsError):
 
     def __init__(self, message: str, *, cell: str | None = None, line: int | None = None) -> None:
         where = ""
-        if cell is not None:
-            where = f"cell {cell}"
+        if cell is not None:  # a step's name, `%%pipeline params`; or the CLI's `code cell 6 (...)`
+            where = cell if cell.startswith("code cell ") else f"cell {cell}"
             if line is not None:
                 where += f", line {line}"
             where += ": "

@@ -116,3 +116,23 @@ def test_a_limit_below_one_is_refused_with_a_word_not_a_traceback(tmp_path: Path
         assert "Traceback" not in done.stderr and "No runs" not in done.stdout
     with pytest.raises(UsageError, match="1 or more"):
         mlops.runs(limit=0)
+
+
+def test_a_bad_cell_is_named_once_by_its_number(tmp_path: Path) -> None:
+    """`jupyter-mlops compile` said "cell code cell 3 (%%pipeline params), line 2: ..."."""
+    nb = new_notebook(
+        cells=[
+            new_code_cell("%load_ext jupyter_mlops"),
+            new_code_cell("%%component make\nvalues = [1, 2]"),
+            new_code_cell("%%pipeline params\nlr = 0.1\nbad = object()"),
+        ]
+    )
+    path = tmp_path / "params.ipynb"
+    nbformat.write(nb, path)
+    done = subprocess.run(
+        [sys.executable, "-m", "jupyter_mlops.cli", "compile", str(path)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "error: code cell 3 (%%pipeline params), line 3: parameter 'bad'" in done.stderr, done.stderr
+    assert "cell code cell" not in done.stderr
