@@ -101,7 +101,7 @@ def subcommands(m: SessionState) -> dict[str, Callable[[list[str]], Any]]:
         p.add_argument("--wait", action="store_true")
         p.add_argument("--no-cache", action="store_true")
         p.add_argument("--files", action="append", default=[])  # data files shipped to pods
-        p.add_argument("assignments", nargs="*")
+        p.add_argument("assignments", nargs="*", default=[])
         opts = p.parse_args(args)
         from .. import api
         from ..notebook.pipeline import parse_assignments

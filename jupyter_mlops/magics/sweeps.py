@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 def _parser() -> _Parser:
     p = _Parser(prog="%pipeline sweep", add_help=False)
-    p.add_argument("ranges", nargs="*")
+    p.add_argument("ranges", nargs="*", default=[])
     add_arguments(p)
     p.add_argument("--wait", action="store_true")
     p.add_argument("--best", action="store_true")

@@ -175,3 +175,16 @@ def test_use_of_a_pipeline_that_does_not_exist_yet_says_it_starts_one(ip, capsys
     assert "'trian', which has no steps yet (pipelines with steps: train)" in said, said
     run_cell(ip, "%pipeline use train")
     assert capsys.readouterr().out.strip() == "Using pipeline 'train'."
+
+
+def test_a_missing_argument_is_named_without_the_optional_ones(ip):
+    """`%pipeline load` said "the following arguments are required: run, step, names", though NAMES
+    may be left out (`load RUN STEP [NAMES]`)."""
+    from IPython.core.error import UsageError
+
+    with pytest.raises(UsageError) as caught:
+        run_cell(ip, "%pipeline load")
+    assert str(caught.value) == "%pipeline load: the following arguments are required: run, step"
+    with pytest.raises(UsageError) as caught:
+        run_cell(ip, "%pipeline schedule")
+    assert "names" not in str(caught.value) and "assignments" not in str(caught.value), caught.value
