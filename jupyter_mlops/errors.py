@@ -114,11 +114,18 @@ class StoreUnavailable(StoreError):
         self.busy = busy
 
 
-class WaitInterrupted(KeyboardInterrupt):
-    """An interrupt (Ctrl+C, the kernel's stop button) while a magic waited for a run or followed its
-    log: that stopped, the run goes on. Still a KeyboardInterrupt (the cell ends interrupted, cells
-    queued after it do not run), shown by IPython as one line instead of a traceback through this
-    package. `what`: what stopped ("Stopped waiting")."""
+class Interrupted(KeyboardInterrupt):
+    """An interrupt (Ctrl+C, the kernel's stop button) while a magic waited: still a KeyboardInterrupt
+    (the cell ends interrupted, cells queued after it do not run), shown by IPython as one line that
+    says what stopped and what goes on, instead of a traceback through this package."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"KeyboardInterrupt: {self.args[0]}"]
+
+
+class WaitInterrupted(Interrupted):
+    """Interrupted while waiting for a run or following its log: that stopped, the run goes on.
+    `what`: what stopped ("Stopped waiting")."""
 
     def __init__(self, run_id: str, what: str = "Stopped waiting") -> None:
         self.run_id = run_id
@@ -126,6 +133,3 @@ class WaitInterrupted(KeyboardInterrupt):
             f"{what}: run {run_id} goes on. `%pipeline status {run_id}` shows it, "
             f"`%pipeline cancel {run_id}` stops it, `mlops.get_run('{run_id}')` is its Run."
         )
-
-    def _render_traceback_(self) -> list[str]:
-        return [f"KeyboardInterrupt: {self.args[0]}"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..errors import UsageError
+from ..errors import Interrupted, UsageError
 from ..notebook.options import _Parser
 from ..sweeps.options import add_arguments
 
@@ -64,6 +64,12 @@ def subcommands(m: SessionState) -> dict[str, Callable[[list[str]], Any]]:
         if wait:
             try:
                 handle.wait()
+            except KeyboardInterrupt:  # the stop button stops the waiting; the sweep goes on here
+                raise Interrupted(
+                    f"Stopped waiting: sweep {handle.name!r} goes on in this kernel. `%pipeline sweep "
+                    f"--stop {handle.name}` stops it, `%pipeline sweep --best {handle.name}` gives its "
+                    "best trial so far."
+                ) from None
             finally:
                 view.redraw()
         return notebook_sweep(handle, m.shell)

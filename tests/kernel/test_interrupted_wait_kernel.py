@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from waiting import wait_until
 
+from jupyter_mlops.models import RunState
 from jupyter_mlops.store import RunStore
 
 from .kernel_notebooks import KernelSession, plain
@@ -36,6 +37,14 @@ def _running_step(home: Path) -> str | None:
     finally:
         store.close()
     return None
+
+
+def _succeeded(home: Path) -> int:
+    store = RunStore(home)
+    try:
+        return len(store.list_runs(state=RunState.SUCCEEDED, limit=10).runs)
+    finally:
+        store.close()
 
 
 def _past_the_interrupt(kernel: KernelSession) -> None:
@@ -110,5 +119,44 @@ def test_an_interrupt_during_run_wait_stops_the_waiting_and_says_where_the_run_i
             "print(r.state.value, r.logs('gated'))"
         )
         assert reply["status"] == "ok" and shown.startswith("SUCCEEDED at the gate\nthrough the gate"), shown
+    finally:
+        kernel.close()
+
+
+@pytest.mark.timeout(600)
+def test_an_interrupt_during_sweep_wait_says_the_sweep_goes_on_and_how_to_stop_it(tmp_path: Path) -> None:
+    """Before: a KeyboardInterrupt traceback through the sweep handle, and no word of the sweep."""
+    home = tmp_path / "home"
+    folder = tmp_path / "project"
+    folder.mkdir()
+    kernel = KernelSession(folder, env={"JUPYTER_MLOPS_HOME": str(home)})
+    try:
+        for cell in (
+            "%load_ext jupyter_mlops",
+            "%%pipeline params\nx = 1",
+            GATED + "log_metric('m', x)\n",
+        ):
+            reply, shown = kernel.run(cell)
+            assert reply["status"] == "ok", shown
+        msg_id = kernel.kc.execute("%pipeline sweep x=1,2 --metric m --goal max --name gates --wait")
+        wait_until(lambda: _running_step(home), timeout=300, what="a trial's step to run")
+        kernel.km.interrupt_kernel()
+        texts, status = [], None
+        while status is None:
+            io = kernel.kc.get_iopub_msg(timeout=120)
+            if io["parent_header"].get("msg_id") != msg_id:
+                continue
+            if io["msg_type"] == "error":
+                texts.append("\n".join(io["content"]["traceback"]))
+                status = "error"
+            elif io["msg_type"] == "status" and io["content"]["execution_state"] == "idle":
+                status = "ok"
+        shown = plain("".join(texts))
+        assert status == "error", shown
+        assert shown.startswith("KeyboardInterrupt: Stopped waiting: sweep 'gates' goes on"), shown
+        assert "%pipeline sweep --stop gates" in shown and "Traceback" not in shown, shown
+        _past_the_interrupt(kernel)
+        (folder / "go").write_text("")  # the sweep went on in the kernel: both its trials end well
+        wait_until(lambda: _succeeded(home) == 2, timeout=300, what="both trials to succeed")
     finally:
         kernel.close()
