@@ -11,6 +11,7 @@ from .store.run_notify import RunWatch, backend_watch
 if TYPE_CHECKING:
     from .backends.base import Backend
     from .models import Experiment
+    from .render.log_filter import ShownLog
 
 _FOLLOW_PAUSE_S = 0.3
 
@@ -31,13 +32,15 @@ def print_logs(
     `step` is the name the notebook gave it (`train_fast`); runs recorded before steps kept their
     names call it as KFP does (`train-fast`), and either spelling finds it.
     """
+    from .render.log_filter import ShownLog
+
     run = backend.get(run_id)
     names = {s.name for s in run.steps}
     if step not in names:
         for other in (step.replace("_", "-"), step.replace("-", "_")):
             if other in names:
                 step = other
-    lines = None if executor_lines else _Shown()
+    lines = None if executor_lines else ShownLog()
     # the step's end is pushed (store/run_notify.py): its last lines come at once, not a pause later
     watch = backend_watch(backend, run.id) if follow else None
     try:
@@ -51,26 +54,13 @@ def print_logs(
         print(f"(step {step!r} of run {run.id} {when}; it is {done.value})", file=note or out)
 
 
-class _Shown:
-    """What the log commands show of a log read in chunks: without kfp's executor lines, and without
-    the step runner's frames above the cell in a traceback (render/log_filter.py)."""
-
-    def __init__(self) -> None:
-        from .render.log_filter import ExecutorLines, RunnerFrames
-
-        self._lines, self._frames = ExecutorLines(), RunnerFrames()
-
-    def push(self, text: str, *, final: bool = False) -> str:
-        return self._frames.push(self._lines.push(text, final=final), final=final)
-
-
 def _follow(
     backend: Backend,
     run_id: str,
     step: str,
     follow: bool,
     out: TextIO,
-    lines: _Shown | None,
+    lines: ShownLog | None,
     watch: RunWatch | None,
 ) -> int:
     """Print the log from its start (every chunk of it: a read answers at most 1 MiB); the number of

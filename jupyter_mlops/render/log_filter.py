@@ -179,6 +179,18 @@ class RunnerFrames:
         return shown
 
 
+class ShownLog:
+    """What the log commands and the run view show of a log read in chunks: without kfp's executor
+    lines (`ExecutorLines`), and without the step runner's frames above the cell in a traceback
+    (`RunnerFrames`)."""
+
+    def __init__(self) -> None:
+        self._lines, self._frames = ExecutorLines(), RunnerFrames()
+
+    def push(self, text: str, *, final: bool = False) -> str:
+        return self._frames.push(self._lines.push(text, final=final), final=final)
+
+
 def without_runner_frames(text: str) -> str:
     """The whole of a log without the step runner's frames above a cell's in its tracebacks."""
     return RunnerFrames().push(text, final=True)

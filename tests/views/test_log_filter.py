@@ -199,3 +199,7 @@ def test_a_real_failed_steps_log_shows_the_cell_and_its_error(tmp_path: Path, mo
         capture_output=True, text=True, timeout=120, check=True,
     ).stdout  # fmt: skip
     assert printed == log
+    from jupyter_mlops.widgets import run_view
+
+    panel, _ = run_view(run.backend, run.id).log_tail("crunch")  # the run view's step panel
+    assert panel.startswith("Traceback (most recent call last):\n  [") and "worker.py" not in panel, panel
