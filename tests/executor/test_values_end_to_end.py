@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from jupyter_mlops.compiler import compile_yaml, plan_pipeline
-from jupyter_mlops.models import RunState, StepState
+from jupyter_mlops.models import RunState
 
 from .conftest import Runner
 from .notebook_cells import compiled, notebook_pipeline
