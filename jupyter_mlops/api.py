@@ -33,15 +33,25 @@ def run(
     working_dir: str | os.PathLike[str] | None = None,
     files: list[str] | None = None,
 ) -> Run:
-    """Submit `pipeline` (a @kfp.dsl.pipeline function, a compiled YAML path, or a notebook Pipeline)
-    and return its `Run` at once; `.wait()` on it to block until it finishes.
+    """Submit `pipeline` (a @kfp.dsl.pipeline function, a compiled YAML path, a notebook Pipeline, or a
+    notebook's path, `.ipynb`) and return its `Run` at once; `.wait()` on it to block until it finishes.
 
     On the local backend the steps work in `working_dir`, where relative paths in their code point:
-    by default this process's current directory, which in a kernel is the notebook's folder.
+    by default this process's current directory, which in a kernel is the notebook's folder (for a
+    notebook's path: that notebook's folder).
     `files`: paths relative to it that the steps read, shipped with the run to where steps run in pods
     (ir/shipped_files.py). `backend`: a name, a Backend, or None for this process's default."""
     from .ir.documents import load_pipeline
 
+    if isinstance(pipeline, (str, os.PathLike)) and str(pipeline).endswith(".ipynb"):
+        # A notebook, as `jupyter-mlops run NOTEBOOK.ipynb` takes it: its pipeline, its steps working in
+        # its folder (where its kernel works) unless told otherwise.
+        from .notebook.reader import pipeline_from_notebook
+
+        notebook = Path(pipeline)
+        if working_dir is None:
+            working_dir = notebook.absolute().parent
+        pipeline = pipeline_from_notebook(notebook)
     documents = load_pipeline(pipeline)
     if files:
         from .ir.shipped_files import collect, ship_files
@@ -104,6 +114,8 @@ def runs(
     backend: str | Backend | None = None,
 ) -> list[Run]:
     """Runs newest first: of one experiment and/or in one state (`"FAILED"`), at most `limit`."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise UsageError(f"runs(limit={limit!r}): give how many runs to list, 1 or more")
     try:
         wanted = RunState(state.upper() if isinstance(state, str) else state) if state is not None else None
     except ValueError:
@@ -111,7 +123,10 @@ def runs(
         raise UsageError(f"runs(state={state!r}): no such run state; use one of {states}") from None
     target = _target(backend)
     page = target.list_runs(experiment=experiment, state=wanted, limit=limit)
-    return [Run(target, info.id, info if info.state.terminal and info.steps else None) for info in page.runs]
+    return [
+        Run(target, info.id, info if info.state.terminal and info.steps else None, listed=info)
+        for info in page.runs
+    ]
 
 
 def _metric_value(name: str, value: Any, step: Any) -> tuple[float, int | None]:

@@ -26,8 +26,8 @@ class CellError(MlopsError):
 
     def __init__(self, message: str, *, cell: str | None = None, line: int | None = None) -> None:
         where = ""
-        if cell is not None:
-            where = f"cell {cell}"
+        if cell is not None:  # a step's name, `%%pipeline params`; or the CLI's `code cell 6 (...)`
+            where = cell if cell.startswith("code cell ") else f"cell {cell}"
             if line is not None:
                 where += f", line {line}"
             where += ": "
@@ -112,3 +112,24 @@ class StoreUnavailable(StoreError):
     def __init__(self, message: str, *, busy: bool = False) -> None:
         super().__init__(message)
         self.busy = busy
+
+
+class Interrupted(KeyboardInterrupt):
+    """An interrupt (Ctrl+C, the kernel's stop button) while a magic waited: still a KeyboardInterrupt
+    (the cell ends interrupted, cells queued after it do not run), shown by IPython as one line that
+    says what stopped and what goes on, instead of a traceback through this package."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"KeyboardInterrupt: {self.args[0]}"]
+
+
+class WaitInterrupted(Interrupted):
+    """Interrupted while waiting for a run or following its log: that stopped, the run goes on.
+    `what`: what stopped ("Stopped waiting")."""
+
+    def __init__(self, run_id: str, what: str = "Stopped waiting") -> None:
+        self.run_id = run_id
+        super().__init__(
+            f"{what}: run {run_id} goes on. `%pipeline status {run_id}` shows it, "
+            f"`%pipeline cancel {run_id}` stops it, `mlops.get_run('{run_id}')` is its Run."
+        )

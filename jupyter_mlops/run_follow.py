@@ -11,7 +11,7 @@ from .store.run_notify import RunWatch, backend_watch
 if TYPE_CHECKING:
     from .backends.base import Backend
     from .models import Experiment
-    from .render.log_filter import ExecutorLines
+    from .render.log_filter import ShownLog
 
 _FOLLOW_PAUSE_S = 0.3
 
@@ -32,7 +32,7 @@ def print_logs(
     `step` is the name the notebook gave it (`train_fast`); runs recorded before steps kept their
     names call it as KFP does (`train-fast`), and either spelling finds it.
     """
-    from .render.log_filter import ExecutorLines
+    from .render.log_filter import ShownLog
 
     run = backend.get(run_id)
     names = {s.name for s in run.steps}
@@ -40,7 +40,7 @@ def print_logs(
         for other in (step.replace("_", "-"), step.replace("-", "_")):
             if other in names:
                 step = other
-    lines = None if executor_lines else ExecutorLines()
+    lines = None if executor_lines else ShownLog()
     # the step's end is pushed (store/run_notify.py): its last lines come at once, not a pause later
     watch = backend_watch(backend, run.id) if follow else None
     try:
@@ -60,7 +60,7 @@ def _follow(
     step: str,
     follow: bool,
     out: TextIO,
-    lines: ExecutorLines | None,
+    lines: ShownLog | None,
     watch: RunWatch | None,
 ) -> int:
     """Print the log from its start (every chunk of it: a read answers at most 1 MiB); the number of

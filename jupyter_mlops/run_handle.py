@@ -36,10 +36,13 @@ class LogText(str):
 
 
 class Run:
-    def __init__(self, backend: Backend, run_id: str, info: RunInfo | None = None) -> None:
+    def __init__(
+        self, backend: Backend, run_id: str, info: RunInfo | None = None, *, listed: RunInfo | None = None
+    ) -> None:
         self.backend = backend
         self.id = run_id
         self._info = info
+        self._listed = listed  # the run's row in a listing (no steps): what repr shows without a read
         self._outputs: dict[str, StepOutputs] | None = None
 
     @property
@@ -126,16 +129,27 @@ class Run:
         self.info.step(step)  # names the steps when there is no such step
         return display_objects(figures_artifact(self.backend.artifacts(self.id), step))
 
-    def logs(self, step: str) -> LogText:
-        """All of `step`'s log written so far (stdout and stderr); shown in a notebook as the text."""
+    def logs(self, step: str, *, executor_lines: bool = False) -> LogText:
+        """All of `step`'s log written so far (stdout and stderr); shown in a notebook as the text.
+
+        As `%pipeline logs` and `jupyter-mlops logs` show it: without the lines kfp's executor writes
+        around the step's own output (where it found the component, its input as JSON) and without
+        the step runner's frames above the cell in a traceback, unless `executor_lines=True` (every
+        line, as the log file and a cluster keep it)."""
         parts: list[str] = []
         offset = 0
         while True:
             chunk = self.backend.logs(self.id, step, offset)
             parts.append(chunk.text)
             if chunk.next_offset == offset:
-                return LogText("".join(parts))
+                break
             offset = chunk.next_offset
+        text = "".join(parts)
+        if not executor_lines:
+            from .render.log_filter import without_executor_lines, without_runner_frames
+
+            text = without_runner_frames(without_executor_lines(text))
+        return LogText(text)
 
     def cancel(self) -> Run:
         """Ask the backend to cancel: running steps are stopped, pending ones never start."""
@@ -219,6 +233,13 @@ class Run:
         run_view(self.backend, self.id)._ipython_display_()
 
     def __repr__(self) -> str:
-        info = self._info
+        """`Run(id=..., name=..., state=...)`: the state as of the last read, read now if the run had
+        not ended then (a listed run that ended is not read again: `mlops.runs()` shows at once)."""
+        info = self._info or self._listed
+        if info is None or not info.state.terminal:
+            try:
+                info = self.info
+            except Exception:  # a repr must not raise: a backend out of reach shows what is known
+                pass
         state = info.state.value if info is not None else "?"
         return f"Run(id={self.id!r}, name={info.name if info else ''!r}, state={state})"

@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jupyter-mlops", description="Notebook cells as Kubeflow pipelines: compile, run, inspect."
     )
+    from .._version import __version__
+
+    parser.add_argument("--version", action="version", version=f"jupyter-mlops {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("compile", help="compile a notebook's pipeline to KFP IR YAML")
     p.add_argument("notebook")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..models import RunState
+from ..notebook.options import positive_int
 
 _POLL_S = 0.2
 
@@ -68,7 +69,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.wait:
         print(f"Follow it with: jupyter-mlops status {run.id}")
         return 0
-    info = _follow(backend, run.id)
+    try:
+        info = _follow(backend, run.id)
+    except KeyboardInterrupt:  # Ctrl+C stops the waiting, not the run: say so, and how to go on
+        print(
+            f"\nStopped waiting; run {run.id} goes on. Follow it: jupyter-mlops status {run.id}; "
+            f"stop it: jupyter-mlops cancel {run.id}",
+            flush=True,
+        )
+        return 130
     from ..ir.step_sources import run_step_sources
     from ..render.svg import render_run_text
     from .run_report import run_report
@@ -154,7 +163,7 @@ def add_commands(sub: Any) -> None:
     p.add_argument(
         "--state", type=str.upper, choices=[s.value for s in RunState], help="only runs in this state"
     )
-    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--limit", type=positive_int, default=20)
     common(p)
     p.set_defaults(func=cmd_runs)
     for name, func, helptext in (

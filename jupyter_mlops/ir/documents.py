@@ -117,7 +117,8 @@ def load_pipeline(pipeline: Any) -> Documents:
             return documents_from_yaml(text)
         if not path.is_file():
             raise UsageError(
-                f"no pipeline file {path} (give a compiled KFP YAML file, or a pipeline function)"
+                f"no pipeline file {path} (give a notebook .ipynb, a compiled KFP YAML file, or a pipeline "
+                "function)"
             )
         return documents_from_yaml(path.read_text(), where=str(path))
     if isinstance(pipeline, Mapping) or (isinstance(pipeline, list) and pipeline):

@@ -269,8 +269,16 @@ class PipelineMagics(Magics):
 
     # -- structure ---------------------------------------------------------------------------------
     def _structure(self, verb: str, args: list[str]) -> None:
+        others = [n for n, p in self.workspace.pipelines.items() if p.steps]
         self.workspace.pipeline_line(shlex.join([verb, *args]))
         name = self.workspace.active.name
+        if verb == "use" and name not in others and others:  # a typo would go unnoticed otherwise
+            listed = ", ".join(n for n in others if n != name)
+            print(
+                f"Using pipeline {name!r}, which has no steps yet (pipelines with steps: {listed}): "
+                "the %%component cells that follow define its steps."
+            )
+            return
         print(f"{'New' if verb == 'new' else 'Using'} pipeline {name!r}.")
 
     def _show(self, args: list[str]) -> Any:

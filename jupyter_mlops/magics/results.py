@@ -38,7 +38,7 @@ def load_outputs(m: PipelineMagics, args: list[str]) -> None:
     p = _Parser(prog="%pipeline load", add_help=False)
     p.add_argument("run")
     p.add_argument("step")
-    p.add_argument("names", nargs="*")
+    p.add_argument("names", nargs="*", default=[])
     opts = p.parse_args(args)
     run = _run(m, opts.run)
     outputs = run.outputs

@@ -9,8 +9,8 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..errors import UsageError
-from ..notebook.options import _Parser
+from ..errors import UsageError, WaitInterrupted
+from ..notebook.options import _Parser, positive_int
 
 if TYPE_CHECKING:
     from ..backends.base import Backend
@@ -101,7 +101,7 @@ def subcommands(m: SessionState) -> dict[str, Callable[[list[str]], Any]]:
         p.add_argument("--wait", action="store_true")
         p.add_argument("--no-cache", action="store_true")
         p.add_argument("--files", action="append", default=[])  # data files shipped to pods
-        p.add_argument("assignments", nargs="*")
+        p.add_argument("assignments", nargs="*", default=[])
         opts = p.parse_args(args)
         from .. import api
         from ..notebook.pipeline import parse_assignments
@@ -129,24 +129,27 @@ def subcommands(m: SessionState) -> dict[str, Callable[[list[str]], Any]]:
         from ..widgets import run_view
         from ..widgets.mime import widget_frontend_available
 
-        if opts.wait and not widget_frontend_available():
-            try:
-                result.wait()  # terminal IPython prints the view once: print it when there is an outcome
-            finally:  # or where the run got to when the wait was interrupted (Ctrl+C): its id is there
-                _display(run_view(result.backend, result.id))
-        else:
-            view = run_view(result.backend, result.id)
-            _display(view)  # live while the cell waits
-            if opts.wait:
-                result.wait()
-                view.settle()  # the cell ends with the view showing how the run ended
+        try:
+            if opts.wait and not widget_frontend_available():
+                try:
+                    result.wait()  # terminal IPython prints the view once: when there is an outcome
+                finally:  # or where the run got to when the wait was interrupted (Ctrl+C)
+                    _display(run_view(result.backend, result.id))
+            else:
+                view = run_view(result.backend, result.id)
+                _display(view)  # live while the cell waits
+                if opts.wait:
+                    result.wait()
+                    view.settle()  # the cell ends with the view showing how the run ended
+        except KeyboardInterrupt:  # the stop button stops the waiting, not the run: say so, briefly
+            raise WaitInterrupted(result.id) from None
         return notebook_run(result, m.shell)
 
     def runs(args: list[str]) -> Any:
         p = _Parser(prog="%pipeline runs", add_help=False)
         p.add_argument("--experiment")
         p.add_argument("--state")
-        p.add_argument("--limit", type=int, default=50)
+        p.add_argument("--limit", type=positive_int, default=50)
         opts = p.parse_args(args)
         from ..widgets import runs_table
 
@@ -168,14 +171,18 @@ def subcommands(m: SessionState) -> dict[str, Callable[[list[str]], Any]]:
         opts = p.parse_args(args)
         from ..run_follow import print_logs
 
-        print_logs(
-            backend(),
-            run_ref(m.shell, opts.run),
-            opts.step,
-            follow=opts.follow,
-            out=sys.stdout,
-            executor_lines=opts.executor_lines,
-        )
+        ref = run_ref(m.shell, opts.run)
+        try:
+            print_logs(
+                backend(),
+                ref,
+                opts.step,
+                follow=opts.follow,
+                out=sys.stdout,
+                executor_lines=opts.executor_lines,
+            )
+        except KeyboardInterrupt:  # how one stops --follow: the run goes on
+            raise WaitInterrupted(ref, f"Stopped following the log of step {opts.step!r}") from None
 
     def cancel(args: list[str]) -> None:
         if len(args) > 1:

@@ -28,7 +28,7 @@ def subcommands(m: SessionState) -> dict[str, Callable[[list[str]], Any]]:
             return None
         p = _Parser(prog="%pipeline schedule", add_help=False)
         p.add_argument("cron")
-        p.add_argument("assignments", nargs="*")
+        p.add_argument("assignments", nargs="*", default=[])
         options.add_arguments(p)
         opts = p.parse_intermixed_args(args)
         pipeline = m.workspace.get(opts.pipeline)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..errors import UsageError
+from ..errors import Interrupted, UsageError
 from ..notebook.options import _Parser
 from ..sweeps.options import add_arguments
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 def _parser() -> _Parser:
     p = _Parser(prog="%pipeline sweep", add_help=False)
-    p.add_argument("ranges", nargs="*")
+    p.add_argument("ranges", nargs="*", default=[])
     add_arguments(p)
     p.add_argument("--wait", action="store_true")
     p.add_argument("--best", action="store_true")
@@ -64,6 +64,12 @@ def subcommands(m: SessionState) -> dict[str, Callable[[list[str]], Any]]:
         if wait:
             try:
                 handle.wait()
+            except KeyboardInterrupt:  # the stop button stops the waiting; the sweep goes on here
+                raise Interrupted(
+                    f"Stopped waiting: sweep {handle.name!r} goes on in this kernel. `%pipeline sweep "
+                    f"--stop {handle.name}` stops it, `%pipeline sweep --best {handle.name}` gives its "
+                    "best trial so far."
+                ) from None
             finally:
                 view.redraw()
         return notebook_sweep(handle, m.shell)

@@ -85,6 +85,17 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message or f"{self.prog}: invalid options")
 
 
+def positive_int(text: str) -> int:
+    """An argparse type for a count such as `--limit N`: a whole number, 1 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
 def _names(text: str) -> tuple[str, ...]:
     out = tuple(n.strip() for n in text.split(",") if n.strip())
     for n in out:

@@ -5,7 +5,8 @@ kfp's executor logs, before a step's code runs, where it found the component and
 file. A cluster's log shows the same; in a run view it buries the step's own output. `ExecutorLines`
 drops those INFO lines (and the JSON after "Got executor_input:") from a log read in chunks; warnings
 and errors from the executor stay. `%pipeline logs` and `jupyter-mlops logs` filter alike unless given
-`--executor-lines`; `Run.logs` keeps every line.
+`--executor-lines`, and `Run.logs` unless given `executor_lines=True`; those also leave out the frames
+of a step's traceback above the user's cell (`RunnerFrames`).
 
 The sidebar's run view asks the server for the filtered text (`filter_chunk`, the log route's
 `executor_lines=hide`): the filter is written once, here.
@@ -110,3 +111,86 @@ def filter_chunk(text: str, state: str = "", *, final: bool = False) -> Filtered
 def without_executor_lines(text: str) -> str:
     """The whole of a log, filtered at once."""
     return ExecutorLines().push(text, final=True)
+
+
+_TRACEBACK = "Traceback (most recent call last):"
+_USER_FRAME = '  File "<'  # code run from text, not from a file: a cell (`<cell train>`, `<pipeline setup>`)
+_NOT_USER = ('  File "<frozen ', '  File "<string>"')
+
+
+class RunnerFrames:
+    """Feed a log's text in chunks to `push`; it returns it with the frames that a step's traceback
+    has above the user's cell left out: those of the step worker, kfp's executor, the compiled
+    component module and the step runtime, which say nothing about the user's error. One line says
+    how many went. A traceback with no frame of a cell (an error of the runner itself) stays whole.
+
+    Outside a traceback text passes at once, partial lines too (but for one that may be a traceback's
+    first line); inside one it is held until the cell's frame, or the traceback's end, decides."""
+
+    def __init__(self) -> None:
+        self._in_traceback = False
+        self._held: list[str] = []  # the traceback's frame lines so far, before a cell's
+        self._partial = ""  # an unfinished line inside a traceback
+        self._pending = ""  # outside one: an unfinished line that may yet be a traceback's first
+        self._mid_line = False  # outside one: the last text passed ended inside a line
+
+    def push(self, text: str, *, final: bool = False) -> str:
+        out: list[str] = []
+        for piece in text.splitlines(keepends=True):
+            if self._in_traceback:
+                self._partial += piece
+                if self._partial.endswith("\n"):
+                    line, self._partial = self._partial, ""
+                    out.append(self._line(line))
+                continue
+            line, self._pending = self._pending + piece, ""
+            if line.endswith("\n"):
+                if not self._mid_line and line.rstrip("\r\n") == _TRACEBACK:
+                    self._in_traceback, self._held = True, []
+                out.append(line)
+                self._mid_line = False
+            elif not self._mid_line and _TRACEBACK.startswith(line):
+                self._pending = line  # may be the start of a traceback: decided by the rest of the line
+            else:
+                out.append(line)
+                self._mid_line = True
+        if final:
+            if self._in_traceback:
+                out.extend(self._held)
+                out.append(self._partial)
+                self._in_traceback, self._held, self._partial = False, [], ""
+            out.append(self._pending)
+            self._pending = ""
+        return "".join(out)
+
+    def _line(self, line: str) -> str:
+        """A complete line inside a traceback: what to show of it (and of the lines held before it)."""
+        if line.startswith(_USER_FRAME) and not line.startswith(_NOT_USER):
+            left_out = sum(1 for held in self._held if held.startswith('  File "'))
+            self._in_traceback, self._held = False, []
+            if not left_out:
+                return line
+            return f"  [{left_out} frames of the step runner left out; --executor-lines shows them]\n{line}"
+        if line.startswith(" ") or not line.strip():  # a frame, its source line, its ^^^ marks
+            self._held.append(line)
+            return ""
+        shown = "".join(self._held) + line  # the traceback ended with no cell in it: all of it
+        self._in_traceback, self._held = False, []
+        return shown
+
+
+class ShownLog:
+    """What the log commands and the run view show of a log read in chunks: without kfp's executor
+    lines (`ExecutorLines`), and without the step runner's frames above the cell in a traceback
+    (`RunnerFrames`)."""
+
+    def __init__(self) -> None:
+        self._lines, self._frames = ExecutorLines(), RunnerFrames()
+
+    def push(self, text: str, *, final: bool = False) -> str:
+        return self._frames.push(self._lines.push(text, final=final), final=final)
+
+
+def without_runner_frames(text: str) -> str:
+    """The whole of a log without the step runner's frames above a cell's in its tracebacks."""
+    return RunnerFrames().push(text, final=True)

@@ -49,6 +49,9 @@ class MlopsExtensionApp(ExtensionApp):
         from . import tensorboard_proxy as proxy  # mlops/tensorboard/<id>/, mlops/api/tensorboards
 
         self.handlers.extend(proxy.handlers())
+        from .base import API_PREFIX, UnknownRouteHandler
+
+        self.handlers.append((rf"{API_PREFIX}/(?P<rest>.*)", UnknownRouteHandler))  # last: the rest
 
     def initialize_settings(self) -> None:
         self._backend: Backend | None = None

@@ -85,11 +85,17 @@ class MlopsHandler(ExtensionHandlerMixin, APIHandler):
             raise http_error(400, _text(exc)) from exc
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
-        kind, exc, trace = kwargs.get("exc_info") or (None, None, None)
-        if isinstance(exc, tornado.web.HTTPError) and exc.log_message:
-            public = tornado.web.HTTPError(exc.status_code, scrub(exc.log_message, self._public_places()))
-            kwargs["exc_info"] = (kind, public, trace)
-        super().write_error(status_code, **kwargs)
+        _kind, exc, _trace = kwargs.get("exc_info") or (None, None, None)
+        text = _message(exc) if isinstance(exc, tornado.web.HTTPError) else None
+        if not text or not isinstance(exc, tornado.web.HTTPError):
+            super().write_error(status_code, **kwargs)
+            return
+        # Written here, not by APIHandler.write_error: that answers `log_message`, which tornado
+        # gives with each `%` doubled (`%pipeline runs` came out as `%%%%pipeline runs`).
+        reply = {"message": scrub(text, self._public_places()), "reason": exc.reason}
+        self.set_header("Content-Type", "application/json")
+        self.log.warning("wrote error: %r", reply["message"])
+        self.finish(json.dumps(reply))
 
     def _public_places(self) -> list[tuple[Path | None, str]]:
         """Folders an error may name, and how the browser is told them (server/public_paths.py)."""
@@ -138,6 +144,15 @@ def checked_int(what: str, raw: str, *, minimum: int = 0, maximum: int | None = 
     return value
 
 
+def _message(exc: tornado.web.HTTPError) -> str | None:
+    """An HTTPError's message as it was written (tornado >= 6.5 doubles each `%` of `log_message`)."""
+    get_message = getattr(exc, "get_message", None)
+    if callable(get_message):
+        return cast("str | None", get_message())
+    raw = exc.log_message
+    return raw % exc.args if raw and exc.args else raw
+
+
 def _text(exc: BaseException) -> str:
     # KeyError's str() quotes its message; NotFound is a KeyError.
     return str(exc.args[0]) if exc.args and isinstance(exc.args[0], str) else str(exc)
@@ -172,3 +187,42 @@ class StatusHandler(MlopsHandler):
                 if value is not None:
                     status[key] = value
         self.finish(status)
+
+
+class UnknownRouteHandler(MlopsHandler):
+    """Any other path under `mlops/api/`: a JSON 404 naming it and the routes there are, not the
+    server's HTML page (a REST client, `curl`, reads the message). Registered last."""
+
+    async def _unknown(self, rest: str) -> None:
+        raise http_error(
+            404,
+            f"no route mlops/api/{rest} for {self.request.method}: the routes are status, experiments, "
+            "runs, runs/RUN, runs/RUN/cancel, runs/RUN/events, runs/RUN/steps/STEP/log, "
+            "runs/RUN/steps/STEP/artifacts/NAME, schedules, tensorboards (openapi.yaml in the package "
+            "describes them)",
+        )
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, rest: str) -> None:
+        await self._unknown(rest)
+
+    @tornado.web.authenticated
+    @authorized
+    async def post(self, rest: str) -> None:
+        await self._unknown(rest)
+
+    @tornado.web.authenticated
+    @authorized
+    async def put(self, rest: str) -> None:
+        await self._unknown(rest)
+
+    @tornado.web.authenticated
+    @authorized
+    async def patch(self, rest: str) -> None:
+        await self._unknown(rest)
+
+    @tornado.web.authenticated
+    @authorized
+    async def delete(self, rest: str) -> None:
+        await self._unknown(rest)

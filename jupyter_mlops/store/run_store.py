@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import StoreError, UsageError
+from ..errors import RunNotFound, StoreError, UsageError
 from ..models import (
     ArtifactInfo,
     Experiment,
@@ -152,12 +152,16 @@ class RunStore(RunnerRecords):
             if named:  # names are unique since runs get a suffix; older stores may hold repeats
                 ids = ", ".join(r["id"] for r in named)
                 raise UsageError(f"several runs are named {ref!r} (ids {ids}); give the run's id")
-            if len(ref) < MIN_PREFIX:
-                raise self._not_found(ref)
             # A range on the primary key (ids compare as bytes; U+FFFF sorts after any id character).
             rows = self._db.execute(
                 "SELECT id FROM runs WHERE id > ? AND id < ? ORDER BY id LIMIT 5", (ref, ref + "\uffff")
             ).fetchall()
+        if ref and rows and len(ref) < MIN_PREFIX:  # too short, though some ids start so: say so
+            starting = ", ".join(r["id"] for r in rows[:3]) + (", ..." if len(rows) > 3 else "")
+            raise RunNotFound(
+                f"no run {ref!r}: a run id prefix needs {MIN_PREFIX} or more characters (ids that start "
+                f"{ref!r}: {starting}); give more of the id, or the run's name"
+            )
         if not rows:
             raise self._not_found(ref)
         if len(rows) > 1:

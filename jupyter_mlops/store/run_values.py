@@ -169,10 +169,16 @@ class StepOutputs(Mapping[str, Any]):
         return len(self._artifacts) + len(self._plain)
 
     def path(self, name: str) -> Path:
-        if name not in self._artifacts:
-            known = ", ".join(self._artifacts) or "none"
+        if name in self._plain:  # a KFP parameter: its value is in the run's record, no file holds it
             raise KeyError(
-                f"step {self.step!r} of run {self.run_id} has no stored output {name!r} (stored: {known})"
+                f"output {name!r} of step {self.step!r} (run {self.run_id}) is no file: it crossed steps "
+                f"as a parameter ({self._plain[name]!r}); read it with "
+                f"run.outputs[{self.step!r}][{name!r}]"
+            )
+        if name not in self._artifacts:
+            known = ", ".join(self._known()) or "none"
+            raise KeyError(
+                f"step {self.step!r} of run {self.run_id} has no output {name!r} (outputs: {known})"
             )
         if self._fetch is not None:
             self._artifacts[name] = self._fetch(self._artifacts[name])

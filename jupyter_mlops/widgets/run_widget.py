@@ -20,7 +20,7 @@ from ..errors import MlopsError, RunNotFound
 from ..models import RunEvent, RunInfo
 from ..render.finite_json import finite_json
 from ..render.layout import Layout, layout_dag
-from ..render.log_filter import ExecutorLines
+from ..render.log_filter import ShownLog
 from ..render.style import DONE_STATES, RUN_DONE_STATES, STATE_STYLES, progress, state_name
 from ..render.svg import render_pipeline_static, render_pipeline_text, render_run_static, render_run_text
 from ..store.run_notify import RunWatch, backend_watch
@@ -145,7 +145,7 @@ class RunView(MimeView):
         self.info: RunInfo = backend.get(run_id)
         self._layout, self._shape = self._layout_for(self.info)
         # step -> (log tail, next offset, start cut off, the filter's state)
-        self._logs: dict[str, tuple[str, int, bool, ExecutorLines]] = {}
+        self._logs: dict[str, tuple[str, int, bool, ShownLog]] = {}
         super().__init__(run=run_payload(self.info), dag=self._layout.to_json(), styles=STATE_STYLES)
         self.on_msg(self._on_frontend_msg)
         if self._watch is not None and (not live or self.info.state.terminal):
@@ -312,12 +312,12 @@ class RunView(MimeView):
         return detail
 
     def log_tail(self, step: str) -> tuple[str, bool]:
-        """The end of a step's log without kfp's executor bookkeeping (views/log_filter.py), as a
-        terminal shows it (render/terminal_text.py), read incrementally from where the last request
-        stopped; True if its start was cut off."""
+        """The end of a step's log without kfp's executor bookkeeping and the step runner's traceback
+        frames above the cell (render/log_filter.py), as a terminal shows it (render/terminal_text.py),
+        read incrementally from where the last request stopped; True if its start was cut off."""
         from ..render.terminal_text import as_a_terminal_shows
 
-        text, offset, truncated, lines = self._logs.get(step) or ("", 0, False, ExecutorLines())
+        text, offset, truncated, lines = self._logs.get(step) or ("", 0, False, ShownLog())
         for _ in range(64):  # a bounded number of chunks per request
             chunk = self.backend.logs(self.run_id, step, offset)
             if chunk.next_offset <= offset and not chunk.text:

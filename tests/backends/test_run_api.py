@@ -140,3 +140,58 @@ def test_log_metric_inside_a_step_appends_to_the_executors_file(
         mlops.log_metric("loss", "high")
     with pytest.raises(UsageError, match="metric name"):
         mlops.log_metric("", 1.0)
+
+
+def test_a_steps_log_reads_as_the_magic_and_the_cli_show_it(home: Path) -> None:
+    """`print(run.logs(step))` is what the step printed, as `%pipeline logs` and `jupyter-mlops logs`
+    show it: before, it began with kfp's executor bookkeeping (its whole input as JSON, dozens of
+    lines) that buried the step's own output. Every line is still there on request."""
+    from . import pipelines
+
+    run = mlops.run(pipelines.arith, {"a": 1, "b": 2}).wait(timeout=300)
+    assert run.state is RunState.SUCCEEDED, explain(run.info)
+    assert run.logs("add").strip() == "adding 1 and 2"
+    whole = run.logs("add", executor_lines=True)
+    assert "Got executor_input:" in whole and "adding 1 and 2" in whole
+
+
+def test_a_run_handle_says_its_name_and_state_wherever_it_came_from(home: Path) -> None:
+    """`mlops.runs()` and a run just submitted: each handle's repr names the run and its state
+    (before, a listed run that had not been read whole showed `name='', state=?`)."""
+    from . import pipelines
+
+    run = mlops.run(pipelines.arith, {"a": 1, "b": 2}, name="sum it")
+    submitted = repr(run)
+    assert submitted.startswith(f"Run(id={run.id!r}, name='sum it', state=") and "?" not in submitted
+    run.wait(timeout=300)
+    listed = mlops.runs(limit=5)
+    assert [repr(r) for r in listed] == [f"Run(id={run.id!r}, name='sum it', state=SUCCEEDED)"]
+
+
+def test_run_a_notebook_file_as_the_cli_does(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`mlops.run("analysis.ipynb")`, as `jupyter-mlops run analysis.ipynb`: the notebook's pipeline,
+    its steps working in the notebook's folder. Before: "is not compiled KFP pipeline IR"."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    folder = tmp_path / "my project"
+    (folder / "data").mkdir(parents=True)
+    (folder / "data" / "numbers.txt").write_text("1\n2\n3\n")
+    cells = [
+        "%load_ext jupyter_mlops",
+        "%%pipeline params\nscale = 2",
+        "%%component load\nnumbers = [int(x) for x in open('data/numbers.txt')]",
+        "%%component total\nsum(numbers) * scale",
+    ]
+    path = folder / "analysis nb.ipynb"
+    nbformat.write(new_notebook(cells=[new_code_cell(c) for c in cells]), path)
+    monkeypatch.chdir(tmp_path)  # elsewhere: relative paths in the steps still mean the notebook's folder
+
+    run = mlops.run(path, {"scale": 10}).wait(timeout=300)
+    assert run.state is RunState.SUCCEEDED, explain(run.info)
+    assert run.outputs["total"]["result"] == 60 and run.info.parameters == {"scale": 10}
+    assert mlops.run(str(path)).wait(timeout=300).outputs["total"]["result"] == 12
+    with pytest.raises(UsageError, match="no notebook"):
+        mlops.run(folder / "missing.ipynb")

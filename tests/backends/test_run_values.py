@@ -192,3 +192,19 @@ def test_the_tensorboard_command_takes_an_id_a_prefix_or_a_name(home: Path, tmp_
         finally:
             process.terminate()
             process.wait(30)
+
+
+def test_the_path_of_a_value_passed_as_a_parameter_says_how_to_read_it(home: Path) -> None:
+    """A number that crosses steps as a KFP parameter has no file. Before, `artifact_path` said the
+    step had "no stored output 'rows' (stored: none)" though `run.outputs[step]['rows']` held it."""
+    cells = ["%%component count\nrows = len('abc')", "%%component report\nprint(rows * 2)"]
+    run = mlops.run(notebook_pipeline(cells, "counted")).wait(timeout=300)
+    assert run.state is RunState.SUCCEEDED, explain(run.info)
+    assert run.outputs["count"]["rows"] == 3
+    with pytest.raises(KeyError) as caught:
+        run.artifact_path("count", "rows")
+    said = caught.value.args[0]
+    assert "'rows' of step 'count'" in said and "as a parameter (3)" in said, said
+    assert "run.outputs['count']['rows']" in said, said
+    with pytest.raises(KeyError, match=r"no output 'nope' \(outputs: rows\)"):
+        run.artifact_path("count", "nope")

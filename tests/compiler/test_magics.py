@@ -161,3 +161,30 @@ def test_every_magic_that_takes_a_run_takes_an_id_a_prefix_a_name_or_a_variable(
         assert ip.user_ns["value"] == 41, ref
         compared = run_cell(ip, f"%pipeline compare {ref} other")
         assert [r["id"] for r in compared.runs] == [first.id, other.id], ref
+
+
+def test_use_of_a_pipeline_that_does_not_exist_yet_says_it_starts_one(ip, capsys):
+    """`%pipeline use trian` (a typo for `train`) starts a new, empty pipeline, as it must for a
+    notebook run top to bottom in a fresh kernel; before, it said only "Using pipeline 'trian'." and the
+    next cells went to it unnoticed."""
+    run_cell(ip, "%pipeline new train")
+    run_cell(ip, "%%component a\nx = 1\n")
+    capsys.readouterr()
+    run_cell(ip, "%pipeline use trian")
+    said = capsys.readouterr().out
+    assert "'trian', which has no steps yet (pipelines with steps: train)" in said, said
+    run_cell(ip, "%pipeline use train")
+    assert capsys.readouterr().out.strip() == "Using pipeline 'train'."
+
+
+def test_a_missing_argument_is_named_without_the_optional_ones(ip):
+    """`%pipeline load` said "the following arguments are required: run, step, names", though NAMES
+    may be left out (`load RUN STEP [NAMES]`)."""
+    from IPython.core.error import UsageError
+
+    with pytest.raises(UsageError) as caught:
+        run_cell(ip, "%pipeline load")
+    assert str(caught.value) == "%pipeline load: the following arguments are required: run, step"
+    with pytest.raises(UsageError) as caught:
+        run_cell(ip, "%pipeline schedule")
+    assert "names" not in str(caught.value) and "assignments" not in str(caught.value), caught.value

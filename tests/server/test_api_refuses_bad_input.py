@@ -230,3 +230,31 @@ async def test_well_typed_arguments_are_taken(api: MlopsApi, jp_root_dir: Path) 
     assert answered == 201, reply
     run = await api.wait_for(reply["id"], {"SUCCEEDED", "FAILED"})
     assert run["state"] == "SUCCEEDED", run
+
+
+async def test_an_error_message_reads_as_written_with_its_percent_signs(api: MlopsApi) -> None:
+    """A 404's message names `%pipeline runs` as the package wrote it: before, tornado's escaping of
+    `%` (once per HTTPError made, twice on the way out) answered `%%%%pipeline runs`."""
+    code, body = await api.call("GET", "runs/nosuchrun")
+
+    assert code == 404
+    assert body["message"] == (
+        "no run 'nosuchrun' in the run store $JUPYTER_MLOPS_HOME/store.db (list runs with `%pipeline runs` "
+        "or `jupyter-mlops runs`)"
+    )
+
+
+async def test_an_unknown_api_route_is_a_json_404_that_lists_the_routes(jp_fetch: Any) -> None:
+    """A typo in a REST client's path (`run` for `runs`): before, the server's HTML 404 page."""
+    for method, route in (("GET", "run"), ("GET", "runs/r1/step/s1/log"), ("POST", "cancel")):
+        kwargs: dict[str, Any] = {"method": method}
+        if method == "POST":
+            kwargs["body"] = "{}"
+        with pytest.raises(HTTPClientError) as caught:
+            await jp_fetch("mlops", "api", *route.split("/"), **kwargs)
+        response = caught.value.response
+        assert response is not None and response.code == 404
+        assert response.headers["Content-Type"].startswith("application/json")
+        message = json.loads(response.body)["message"]
+        assert f"no route mlops/api/{route} for {method}" in message and "runs/RUN/events" in message
+    assert json.loads((await jp_fetch("mlops", "api", "status")).body)["reachable"] is True

@@ -67,9 +67,10 @@ def test_a_real_steps_log_shows_only_what_the_step_printed(tmp_path: Path, monke
     monkeypatch.setenv("JUPYTER_MLOPS_HOME", str(tmp_path / "home"))
     run = mlops.run(pipelines.arith, {"a": 1, "b": 2}).wait(timeout=300)
     step = sorted(run.tasks)[0]
-    raw = run.logs(step)
+    raw = run.logs(step, executor_lines=True)
     assert "Got executor_input:" in raw and '"parameterValues"' in raw  # kfp's own executor wrote it
     assert without_executor_lines(raw).strip() in {"adding 1 and 2", "adding 3 and 10"}
+    assert run.logs(step) == without_executor_lines(raw)  # what Run.logs gives unless asked for all
 
 
 def _read_filtered(path: Path, limits: list[int]) -> str:
@@ -115,3 +116,90 @@ def test_a_line_longer_than_any_of_kfps_is_not_held_back() -> None:
 def test_an_unknown_filter_state_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown log filter state"):
         filter_chunk("x", "elsewhere")
+
+
+FAILED_STEP = """working on it
+Traceback (most recent call last):
+  File "/site/jupyter_mlops/executor/worker.py", line 360, in _run_step
+    _executor_main(request)
+  File "/site/kfp/dsl/executor.py", line 453, in execute
+    result = self.func(**func_kwargs)
+             ^^^^^^^^^^^^^^^^^^^^^^^^
+  File "/home/runs/r1/tmp/.steps/component-1.py", line 22, in crunch
+    return _mlops_run_step(step='crunch', setup='', cell='...')
+  File "/site/jupyter_mlops/step_runtime/run.py", line 322, in _mlops_exec
+    return eval(code, ns) if mode == "eval" else exec(code, ns)
+  File "<cell crunch>", line 4, in <module>
+    ratio = total / (len(values) - 3)
+            ~~~~~~^~~~~~~~~~~~~~~~~~~
+  File "/home/me/project/helpers.py", line 2, in divide
+    return a / b
+ZeroDivisionError: division by zero
+Traceback (most recent call last):
+  File "/site/jupyter_mlops/executor/worker.py", line 360, in _run_step
+    _executor_main(request)
+OSError: the runner's own error, with no cell in it, stays whole
+progress 10%\rprogress 100%"""
+FAILED_SHOWN = """working on it
+Traceback (most recent call last):
+  [4 frames of the step runner left out; --executor-lines shows them]
+  File "<cell crunch>", line 4, in <module>
+    ratio = total / (len(values) - 3)
+            ~~~~~~^~~~~~~~~~~~~~~~~~~
+  File "/home/me/project/helpers.py", line 2, in divide
+    return a / b
+ZeroDivisionError: division by zero
+Traceback (most recent call last):
+  File "/site/jupyter_mlops/executor/worker.py", line 360, in _run_step
+    _executor_main(request)
+OSError: the runner's own error, with no cell in it, stays whole
+progress 10%\rprogress 100%"""
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 20, 64, 10_000])
+def test_a_failed_steps_traceback_starts_at_the_users_cell_whatever_the_chunking(size: int) -> None:
+    """Before, `%pipeline logs`, `jupyter-mlops logs` and `Run.logs` showed the worker's, kfp's, the
+    component module's and the step runtime's frames above the cell (one of them a line of 500+
+    characters): a traceback through this package for the user's ZeroDivisionError."""
+    from jupyter_mlops.render.log_filter import RunnerFrames, without_runner_frames
+
+    assert without_runner_frames(FAILED_STEP) == FAILED_SHOWN
+    frames = RunnerFrames()
+    pieces = [FAILED_STEP[i : i + size] for i in range(0, len(FAILED_STEP), size)]
+    shown = "".join(frames.push(p) for p in pieces) + frames.push("", final=True)
+    assert shown == FAILED_SHOWN
+
+
+def test_a_real_failed_steps_log_shows_the_cell_and_its_error(tmp_path: Path, monkeypatch) -> None:
+    import subprocess
+    import sys
+
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    import jupyter_mlops as mlops
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("JUPYTER_MLOPS_HOME", str(home))
+    cells = [
+        "%%component make\nvalues = [1, 2, 3]",
+        "%%component crunch\ntotal = sum(values)\nratio = total / (len(values) - 3)",
+    ]
+    path = tmp_path / "fails.ipynb"
+    nbformat.write(new_notebook(cells=[new_code_cell(c) for c in cells]), path)
+    run = mlops.run(path).wait(timeout=300)
+    assert run.state.value == "FAILED"
+    log = run.logs("crunch")
+    assert log.startswith("Traceback (most recent call last):\n  [") and "worker.py" not in log, log
+    assert '  File "<cell crunch>", line 3, in <module>' in log
+    assert log.rstrip().endswith("ZeroDivisionError: division by zero"), log
+    assert "worker.py" in run.logs("crunch", executor_lines=True)
+    printed = subprocess.run(
+        [sys.executable, "-m", "jupyter_mlops.cli", "logs", run.id, "crunch"],
+        capture_output=True, text=True, timeout=120, check=True,
+    ).stdout  # fmt: skip
+    assert printed == log
+    from jupyter_mlops.widgets import run_view
+
+    panel, _ = run_view(run.backend, run.id).log_tail("crunch")  # the run view's step panel
+    assert panel.startswith("Traceback (most recent call last):\n  [") and "worker.py" not in panel, panel
