@@ -522,7 +522,10 @@ class ContainerStep:
         if self.info.started_at is None:
             self.info.started_at = now
         self.info.finished_at = now
-        hold = getattr(self.ctx.listener, "hold", None) if self.hold_end else None
+        # Only a success goes on at once to the next step: any other end (failed, canceled, a run being
+        # stopped) is written here, where the fault paths (a full disk, a SIGTERM) expect it.
+        ends_well = state in (StepState.SUCCEEDED, StepState.CACHED) and not self.ctx.cancel.is_set()
+        hold = getattr(self.ctx.listener, "hold", None) if self.hold_end and ends_well else None
         if hold is not None:
             hold(snapshot(self.info))
         else:
