@@ -8,6 +8,7 @@ select; run_follow), no word of the run, and `r` never bound.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,31 @@ def _past_the_interrupt(kernel: KernelSession) -> None:
     raise AssertionError("the kernel aborts every request")
 
 
+def _until_idle(
+    kernel: KernelSession,
+    msg_id: str,
+    *,
+    streams: bool = True,
+    on_stream: Callable[[str], None] | None = None,
+) -> tuple[str, str]:
+    """("error" or "ok", what the request printed: its streams (unless `streams` is False) and its
+    traceback) once the kernel is idle after it; `on_stream` sees each stream text as it comes."""
+    texts: list[str] = []
+    while True:
+        io = kernel.kc.get_iopub_msg(timeout=120)
+        if io["parent_header"].get("msg_id") != msg_id:
+            continue
+        if io["msg_type"] == "stream" and streams:
+            texts.append(io["content"]["text"])
+            if on_stream is not None:
+                on_stream(io["content"]["text"])
+        elif io["msg_type"] == "error":
+            texts.append("\n".join(io["content"]["traceback"]))
+            return "error", plain("".join(texts))
+        elif io["msg_type"] == "status" and io["content"]["execution_state"] == "idle":
+            return "ok", plain("".join(texts))
+
+
 @pytest.mark.timeout(600)
 def test_an_interrupt_during_run_wait_stops_the_waiting_and_says_where_the_run_is(tmp_path: Path) -> None:
     home = tmp_path / "home"
@@ -67,26 +93,13 @@ def test_an_interrupt_during_run_wait_stops_the_waiting_and_says_where_the_run_i
         reply, shown = kernel.run(GATED)
         assert reply["status"] == "ok", shown
         msg_id = kernel.kc.execute("r = %pipeline run --wait")
-        texts: list[str] = []
         while True:  # the run view is on screen: the run was submitted, the magic waits for it
             io = kernel.kc.get_iopub_msg(timeout=120)
             if io["parent_header"].get("msg_id") == msg_id and io["msg_type"] == "display_data":
                 break
         run_id = wait_until(lambda: _running_step(home), timeout=300, what="the step to run")
         kernel.km.interrupt_kernel()
-        status = None
-        while status is None:
-            io = kernel.kc.get_iopub_msg(timeout=120)
-            if io["parent_header"].get("msg_id") != msg_id:
-                continue
-            if io["msg_type"] == "stream":
-                texts.append(io["content"]["text"])
-            elif io["msg_type"] == "error":
-                texts.append("\n".join(io["content"]["traceback"]))
-                status = "error"
-            elif io["msg_type"] == "status" and io["content"]["execution_state"] == "idle":
-                status = "ok"
-        shown = plain("".join(texts))
+        status, shown = _until_idle(kernel, msg_id)
         assert status == "error", shown  # interrupted: cells queued after it do not run
         assert f"run {run_id}" in shown and "goes on" in shown, shown
         assert f"%pipeline cancel {run_id}" in shown and f"mlops.get_run('{run_id}')" in shown, shown
@@ -94,21 +107,13 @@ def test_an_interrupt_during_run_wait_stops_the_waiting_and_says_where_the_run_i
         assert len(shown.strip().splitlines()) <= 3, shown
         _past_the_interrupt(kernel)
         follow = kernel.kc.execute(f"%pipeline logs {run_id} gated --follow")
-        texts, status = [], None
-        while status is None:  # what the step printed, then (interrupted) one line
-            io = kernel.kc.get_iopub_msg(timeout=120)
-            if io["parent_header"].get("msg_id") != follow:
-                continue
-            if io["msg_type"] == "stream":
-                texts.append(io["content"]["text"])
-                if "at the gate" in io["content"]["text"]:
-                    kernel.km.interrupt_kernel()
-            elif io["msg_type"] == "error":
-                texts.append("\n".join(io["content"]["traceback"]))
-                status = "error"
-            elif io["msg_type"] == "status" and io["content"]["execution_state"] == "idle":
-                status = "ok"
-        shown = plain("".join(texts))
+
+        def interrupt_at_the_gate(text: str) -> None:
+            if "at the gate" in text:
+                kernel.km.interrupt_kernel()
+
+        # what the step printed, then (interrupted) one line
+        status, shown = _until_idle(kernel, follow, on_stream=interrupt_at_the_gate)
         assert status == "error" and shown.startswith("at the gate\n"), shown
         assert "Stopped following the log of step 'gated'" in shown and f"run {run_id} goes on" in shown
         assert "Traceback" not in shown and "run_follow" not in shown, shown
@@ -141,17 +146,7 @@ def test_an_interrupt_during_sweep_wait_says_the_sweep_goes_on_and_how_to_stop_i
         msg_id = kernel.kc.execute("%pipeline sweep x=1,2 --metric m --goal max --name gates --wait")
         wait_until(lambda: _running_step(home), timeout=300, what="a trial's step to run")
         kernel.km.interrupt_kernel()
-        texts, status = [], None
-        while status is None:
-            io = kernel.kc.get_iopub_msg(timeout=120)
-            if io["parent_header"].get("msg_id") != msg_id:
-                continue
-            if io["msg_type"] == "error":
-                texts.append("\n".join(io["content"]["traceback"]))
-                status = "error"
-            elif io["msg_type"] == "status" and io["content"]["execution_state"] == "idle":
-                status = "ok"
-        shown = plain("".join(texts))
+        status, shown = _until_idle(kernel, msg_id, streams=False)
         assert status == "error", shown
         assert shown.startswith("KeyboardInterrupt: Stopped waiting: sweep 'gates' goes on"), shown
         assert "%pipeline sweep --stop gates" in shown and "Traceback" not in shown, shown
