@@ -8,8 +8,8 @@ and errors from the executor stay. `%pipeline logs` and `jupyter-mlops logs` fil
 `--executor-lines`, and `Run.logs` unless given `executor_lines=True`; those also leave out the frames
 of a step's traceback above the user's cell (`RunnerFrames`).
 
-The sidebar's run view asks the server for the filtered text (`filter_chunk`, the log route's
-`executor_lines=hide`): the filter is written once, here.
+The sidebar's run view asks the server for the same text (`filter_chunk`, the log route's
+`executor_lines=hide`, read in chunks with no memory between them): the filter is written once, here.
 """
 
 from __future__ import annotations
@@ -76,36 +76,69 @@ class ExecutorLines:
         return False
 
 
-STATES = ("", "line", "json")  # nothing pending; inside a line let through; inside the input JSON
+STATES = ("", "line", "json", "traceback")
+# "": at a line's start; "line": inside a line let through; "json": inside the input JSON;
+# "traceback": after a traceback's first line, its frames not yet decided (`RunnerFrames`)
+_HELD_MOST = 256 * 1024  # bytes of a traceback held back undecided: less than a read (store/logs.py)
 
 
 @dataclass(frozen=True)
 class FilteredChunk:
     text: str  # what to show of the chunk
-    held: str  # the chunk's last, undecided line: not shown, to be read again with the next chunk
+    held: str  # the chunk's undecided end: not shown, to be read again with the next chunk
     state: str  # to pass with the next chunk (one of STATES)
 
 
 def filter_chunk(text: str, state: str = "", *, final: bool = False) -> FilteredChunk:
-    """One chunk of a log read from an offset, filtered with no memory between calls: what a previous
-    call returned as `state` says where the chunk starts (inside a line let through, inside the JSON),
-    and a line that cannot be decided yet is `held` back, for the caller to read again from its start
-    (the log route answers a `next_offset` before it). Chunked any way, the shown texts add up to
-    `without_executor_lines` of the whole (tests/views/test_log_filter.py)."""
+    """One chunk of a log read from an offset, filtered as `ShownLog` filters (kfp's executor lines
+    out, and the step runner's frames above the cell in a traceback) with no memory between calls:
+    what a previous call returned as `state` says where the chunk starts, and what cannot be decided
+    yet is `held` back, for the caller to read again from its start (the log route answers a
+    `next_offset` before it): a line that may be kfp's, or a traceback's frames before the cell's
+    (its first line shown, then state "traceback"). Chunked any way, the shown texts add up to
+    `without_runner_frames(without_executor_lines(whole))` (tests/views/test_log_filter.py), but
+    for a traceback whose undecided part grows past `_HELD_MOST` bytes: shown whole, as the runner's
+    own errors are, rather than held back past what one read holds."""
     if state not in STATES:
         raise ValueError(f"unknown log filter state {state!r} (expected one of {STATES})")
     lines = ExecutorLines()
     lines._passing, lines._in_json = state == "line", state == "json"
-    shown = lines.push(text, final=final)
+    frames = RunnerFrames()
+    frames._mid_line, frames._in_traceback = state == "line", state == "traceback"
+    out: list[str] = []
+    undecided = 0 if state == "traceback" else -1  # where the traceback's undecided frames start
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        stop = len(text) if end < 0 else end + 1
+        out.append(frames.push(lines.push(text[start:stop])))
+        start = stop
+        if end >= 0:  # a traceback starts and ends only with a whole line
+            if not frames._in_traceback:
+                undecided = -1
+            elif undecided < 0:
+                undecided = stop  # right after its first line: kfp's filter is at a line's start there
+    if final:
+        out.append(frames.push(lines.push("", final=True), final=True))
+        return FilteredChunk("".join(out), "", "")
     held = lines._pending
     # Decided now: bytes that were not UTF-8 (the line's length in bytes is unknown), or a line longer
     # than any of kfp's (one longer than a read would be held back forever).
     if "\ufffd" in held or len(held) > _LONGEST:
+        lines._pending = ""
         if lines._keep(held):
-            shown, lines._passing = shown + held, True  # the rest of the line goes too
+            lines._passing = True  # the rest of the line goes too
+            out.append(frames.push(held))
         held = ""
+    if frames._in_traceback:
+        rest = text[undecided:]
+        if "\ufffd" not in rest and len(rest.encode("utf-8")) <= _HELD_MOST:
+            return FilteredChunk("".join(out), rest, "traceback")
+        out.append(frames.give_up())
+    if frames._pending:  # a line's start that may be a traceback's first line: read again whole
+        return FilteredChunk("".join(out), frames._pending, "")
     after = "json" if lines._in_json else "line" if lines._passing else ""
-    return FilteredChunk(shown, held, after)
+    return FilteredChunk("".join(out), held, after)
 
 
 def without_executor_lines(text: str) -> str:
@@ -162,6 +195,13 @@ class RunnerFrames:
             out.append(self._pending)
             self._pending = ""
         return "".join(out)
+
+    def give_up(self) -> str:
+        """Inside a traceback: what it holds, shown after all, and the rest of it is not trimmed."""
+        shown = "".join(self._held) + self._partial
+        self._mid_line = bool(self._partial)
+        self._in_traceback, self._held, self._partial = False, [], ""
+        return shown
 
     def _line(self, line: str) -> str:
         """A complete line inside a traceback: what to show of it (and of the lines held before it)."""

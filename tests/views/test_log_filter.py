@@ -81,11 +81,16 @@ def _read_filtered(path: Path, limits: list[int]) -> str:
     shown, offset, state = [], 0, ""
     size = path.stat().st_size
     for limit in limits * 1000:
-        text, next_offset = read_log(path, offset, final=True, limit=limit)
-        complete = next_offset >= size
-        chunk = filter_chunk(text, state, final=complete)
+        while True:  # as the route: a read that decides nothing is made again, longer
+            text, next_offset = read_log(path, offset, final=True, limit=limit)
+            complete = next_offset >= size
+            chunk = filter_chunk(text, state, final=complete)
+            after = next_offset - len(chunk.held.encode("utf-8"))
+            if after > offset or complete:
+                break
+            limit *= 2
         shown.append(chunk.text)
-        offset, state = next_offset - len(chunk.held.encode("utf-8")), chunk.state
+        offset, state = after, chunk.state
         if complete:
             return "".join(shown)
     raise AssertionError("the reads never reached the end of the log")
@@ -104,7 +109,7 @@ def test_read_from_offsets_with_no_memory_between_reads_the_text_is_the_same(
     path.write_bytes(text.encode("utf-8"))
     longest = max(len(line.encode()) for line in text.split("\n")) + 1
     limits = [rng.randint(longest, longest + 40) for _ in range(5)]  # a read holds a whole line at least
-    assert _read_filtered(path, limits) == without_executor_lines(text)
+    assert _read_filtered(path, limits) == without_executor_lines(text)  # no traceback in these
 
 
 def test_a_line_longer_than_any_of_kfps_is_not_held_back() -> None:
@@ -203,3 +208,46 @@ def test_a_real_failed_steps_log_shows_the_cell_and_its_error(tmp_path: Path, mo
 
     panel, _ = run_view(run.backend, run.id).log_tail("crunch")  # the run view's step panel
     assert panel.startswith("Traceback (most recent call last):\n  [") and "worker.py" not in panel, panel
+
+
+def _shown(text: str) -> str:
+    from jupyter_mlops.render.log_filter import without_runner_frames
+
+    return without_runner_frames(without_executor_lines(text))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_read_in_chunks_with_no_memory_a_failed_steps_traceback_is_trimmed_alike(
+    seed: int, tmp_path: Path
+) -> None:
+    """The log route's reads (executor_lines=hide) give what `%pipeline logs` shows, however the reads
+    cut the log: a traceback split over two reads, a read that starts inside one. Before, the route
+    left the runner's frames in (filter_chunk knew nothing of tracebacks)."""
+    import random
+
+    rng = random.Random(seed)
+    pieces = [LOG, FAILED_STEP + "\n", "Trace", "Traceback (most recent call last):\n", "x\r", "é€\n", "}\n"]
+    text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 8)))
+    path = tmp_path / "step.log"
+    path.write_bytes(text.encode("utf-8"))
+    limits = [rng.randint(1, 90) for _ in range(5)]
+    assert _read_filtered(path, limits) == _shown(text)
+
+
+def test_a_chunk_that_ends_inside_a_traceback_holds_its_frames_back() -> None:
+    head = FAILED_STEP.index("Traceback")
+    cut = FAILED_STEP.index('  File "<cell')
+    first = filter_chunk(FAILED_STEP[:cut])
+    assert first.text == "working on it\nTraceback (most recent call last):\n"
+    assert first.held == FAILED_STEP[head + len("Traceback (most recent call last):\n") : cut]
+    assert first.state == "traceback"
+    rest = filter_chunk(first.held + FAILED_STEP[cut:], first.state, final=True)
+    assert first.text + rest.text == FAILED_SHOWN
+
+
+def test_a_traceback_too_long_to_hold_back_is_shown_whole() -> None:
+    """Past what one read holds, frames above a cell are shown rather than held back for ever."""
+    frames = '  File "/site/deep.py", line 1, in f\n    f()\n' * 8000  # ~350 kB, no cell yet
+    chunk = filter_chunk("Traceback (most recent call last):\n" + frames)
+    assert chunk.text == "Traceback (most recent call last):\n" + frames
+    assert (chunk.held, chunk.state) == ("", "")
