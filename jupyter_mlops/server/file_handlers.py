@@ -10,8 +10,9 @@ from jupyter_server.auth.decorator import authorized
 
 from ..backends.base import Backend
 from ..errors import Unsupported, UsageError
-from ..models import ArtifactFile
+from ..models import ArtifactFile, LogChunk
 from ..render.log_filter import STATES, filter_chunk
+from ..store.logs import MAX_CHUNK
 from .base import MlopsHandler, http_error
 
 CHUNK = 256 * 1024
@@ -20,14 +21,18 @@ CHUNK = 256 * 1024
 class StepLogHandler(MlopsHandler):
     """`GET mlops/api/runs/{id}/steps/{step}/log?offset=N`: text from byte N, next_offset, complete.
 
-    With `executor_lines=hide` the text leaves out kfp's executor lines (render/log_filter.py), each
-    answer's `filter_state` passed back with the next `offset` as `filter_state`; `next_offset` then
-    stops before a line that cannot be decided yet, which the next call reads again."""
+    With `executor_lines=hide` the text is what `%pipeline logs` shows (render/log_filter.py): without
+    kfp's executor lines, and a failed step's traceback from the user's cell on. Each answer's
+    `filter_state` is passed back with the next `offset` as `filter_state`; `next_offset` then stops
+    before what cannot be decided yet (a line that may be kfp's, a traceback's frames before the cell's
+    frame has come), which the next call reads again. `limit` asks for fewer bytes than a read holds
+    (1 MiB); with `executor_lines=hide` an answer holds more when fewer would decide nothing."""
 
     @tornado.web.authenticated
     @authorized
     async def get(self, run_id: str, step: str) -> None:
         offset = self.int_argument("offset", 0)
+        limit = self.int_argument("limit", MAX_CHUNK, minimum=1, maximum=MAX_CHUNK)
         hide = self.get_query_argument("executor_lines", "show")
         if hide not in ("show", "hide"):
             raise http_error(400, f"executor_lines must be 'show' or 'hide', not {hide!r}")
@@ -52,23 +57,41 @@ class StepLogHandler(MlopsHandler):
                     f"cannot read the log of step {step!r} from byte {offset}: {exc.strerror or exc}; "
                     "ask from the next_offset of the previous answer"
                 ) from exc
-            answer: dict[str, object] = {
-                "text": chunk.text,
-                "offset": chunk.offset,
-                "next_offset": chunk.next_offset,
-                "complete": chunk.complete,
-                "missing": chunk.missing,
-            }
-            if hide == "hide" and not chunk.missing:
+            whole, size = chunk, limit
+            while True:
+                chunk = at_most(whole, size)
+                answer: dict[str, object] = {
+                    "text": chunk.text,
+                    "offset": chunk.offset,
+                    "next_offset": chunk.next_offset,
+                    "complete": chunk.complete,
+                    "missing": chunk.missing,
+                }
+                if hide != "hide" or chunk.missing:
+                    return answer
                 shown = filter_chunk(chunk.text, state, final=chunk.complete)
                 answer.update(
                     text=shown.text,
                     next_offset=chunk.next_offset - len(shown.held.encode("utf-8")),
                     filter_state=shown.state,
                 )
-            return answer
+                if answer["next_offset"] != offset or chunk is whole:
+                    return answer
+                size *= 2  # nothing decided within `limit` bytes: the answer holds more
 
         self.finish(await self.backend_call(read))
+
+
+def at_most(chunk: LogChunk, limit: int) -> LogChunk:
+    """The first `limit` bytes of `chunk` (not cutting a character), or the chunk itself when it is no
+    longer, or holds bytes that were not UTF-8 (replaced: their number is not known from the text)."""
+    data = chunk.text.encode("utf-8")
+    if len(data) <= limit or "\ufffd" in chunk.text:
+        return chunk
+    keep = len(data[:limit].decode("utf-8", errors="ignore").encode("utf-8")) or len(chunk.text[0].encode())
+    return LogChunk(
+        text=data[:keep].decode("utf-8"), offset=chunk.offset, next_offset=chunk.offset + keep, complete=False
+    )
 
 
 class ArtifactHandler(MlopsHandler):
