@@ -126,3 +126,40 @@ async def test_a_bad_filter_state_or_limit_is_a_400(
     for state in ("", "line", "json", "traceback"):  # every state an answer gives is accepted
         code, _ = await api.call("GET", route, executor_lines="hide", filter_state=state)
         assert code == 200, state
+
+
+PADDED = [
+    "%load_ext jupyter_mlops",
+    "%%component crunch\n"
+    "import os, sys\n"
+    "sys.stdout.flush()\n"
+    "left = (1 << 20) - 100 - os.fstat(1).st_size  # the log's first read (1 MiB) ends in the traceback\n"
+    "while left > 0:\n"
+    "    line = '.' * min(left - 1, 99)\n"
+    "    print(line, flush=True)\n"
+    "    left -= len(line) + 1\n"
+    "ratio = 1 / 0",
+]
+
+
+async def test_a_traceback_across_the_routes_own_reads_is_trimmed(
+    api: MlopsApi, jp_root_dir: Path, mlops_home: Path
+) -> None:
+    """Without `limit`: the step wrote 1 MiB less 100 bytes before its traceback, so the route's first
+    read of the whole log ends inside the traceback's frames, as the sidebar reads a long log."""
+    write_notebook(jp_root_dir / "padded.ipynb", PADDED)
+    _, created = await api.call("POST", "runs", {"notebook": "padded.ipynb"})
+    run = await api.wait_for(created["id"], {"SUCCEEDED", "FAILED"})
+    assert run["state"] == "FAILED", run
+    backend = LocalBackend(home=mlops_home)
+    try:
+        magic = io.StringIO()
+        print_logs(backend, run["id"], "crunch", follow=False, out=magic)
+    finally:
+        backend.close()
+    assert "frames of the step runner left out" in magic.getvalue() and "worker.py" not in magic.getvalue()
+
+    text, answers = await _read(api, f"runs/{run['id']}/steps/crunch/log", executor_lines="hide")
+
+    assert text == magic.getvalue()
+    assert [a["filter_state"] for a in answers] == ["traceback", ""], [a["next_offset"] for a in answers]
