@@ -101,25 +101,9 @@ def filter_chunk(text: str, state: str = "", *, final: bool = False) -> Filtered
     own errors are, rather than held back past what one read holds."""
     if state not in STATES:
         raise ValueError(f"unknown log filter state {state!r} (expected one of {STATES})")
-    lines = ExecutorLines()
-    lines._passing, lines._in_json = state == "line", state == "json"
-    frames = RunnerFrames()
-    frames._mid_line, frames._in_traceback = state == "line", state == "traceback"
-    out: list[str] = []
-    undecided = 0 if state == "traceback" else -1  # where the traceback's undecided frames start
-    start = 0
-    while start < len(text):
-        end = text.find("\n", start)
-        stop = len(text) if end < 0 else end + 1
-        out.append(frames.push(lines.push(text[start:stop])))
-        start = stop
-        if end >= 0:  # a traceback starts and ends only with a whole line
-            if not frames._in_traceback:
-                undecided = -1
-            elif undecided < 0:
-                undecided = stop  # right after its first line: kfp's filter is at a line's start there
+    lines, frames = _filters(state)
+    out = [frames.push(lines.push(text, final=final), final=final)]  # both filters: any chunking alike
     if final:
-        out.append(frames.push(lines.push("", final=True), final=True))
         return FilteredChunk("".join(out), "", "")
     held = lines._pending
     # Decided now: bytes that were not UTF-8 (the line's length in bytes is unknown), or a line longer
@@ -131,7 +115,7 @@ def filter_chunk(text: str, state: str = "", *, final: bool = False) -> Filtered
             out.append(frames.push(held))
         held = ""
     if frames._in_traceback:
-        rest = text[undecided:]
+        rest = text[_undecided_from(text, state) :]
         if "\ufffd" not in rest and len(rest.encode("utf-8")) <= _HELD_MOST:
             return FilteredChunk("".join(out), rest, "traceback")
         out.append(frames.give_up())
@@ -139,6 +123,32 @@ def filter_chunk(text: str, state: str = "", *, final: bool = False) -> Filtered
         return FilteredChunk("".join(out), frames._pending, "")
     after = "json" if lines._in_json else "line" if lines._passing else ""
     return FilteredChunk("".join(out), held, after)
+
+
+def _filters(state: str) -> tuple[ExecutorLines, RunnerFrames]:
+    """Both filters as they stand where a chunk read with `state` starts."""
+    lines, frames = ExecutorLines(), RunnerFrames()
+    lines._passing, lines._in_json = state == "line", state == "json"
+    frames._mid_line, frames._in_traceback = state == "line", state == "traceback"
+    return lines, frames
+
+
+def _undecided_from(text: str, state: str) -> int:
+    """Where in `text` the traceback undecided at its end has its frames start: right after its
+    first line (there kfp's filter stands at a line's start, nothing held). Found again line by line
+    only for such a chunk: a traceback starts and ends with a whole line."""
+    lines, frames = _filters(state)
+    undecided = 0 if state == "traceback" else -1
+    start = 0
+    while (end := text.find("\n", start)) >= 0:
+        frames.push(lines.push(text[start : end + 1]))
+        start = end + 1
+        if not frames._in_traceback:
+            undecided = -1
+        elif undecided < 0:
+            undecided = start
+    assert undecided >= 0, "the chunk ended inside a traceback it never entered"
+    return undecided
 
 
 def without_executor_lines(text: str) -> str:
