@@ -23,7 +23,9 @@ from ..models import RunState
 from . import processes
 from .cache import StepCache
 from .prelude import Environments
+from .run_files import RunFiles
 from .scheduler import Scheduler
+from .scratch import Scratch
 from .steps import Listener, StepContext
 
 ExecutionListener = Listener
@@ -91,6 +93,8 @@ def execute(
             worker.expected_steps = None
         worker.start()  # its kfp import overlaps with the cache lookups of the first steps
     cache_root = options.cache_dir
+    # the steps' modules, outputs and metrics files (a lookup in the cache only writes none)
+    scratch = Scratch(workdir / "tmp", owned=False) if options.cache_only else Scratch.for_run(workdir)
     step_cwd = Path(options.step_cwd if options.step_cwd is not None else os.getcwd()).absolute()
     ctx = StepContext(
         ir=ir,
@@ -104,9 +108,11 @@ def execute(
         cache=StepCache(cache_root) if cache_root is not None and options.cache else None,
         worker=worker,
         cache_only=options.cache_only,
+        files=RunFiles(scratch.folder),
     )
     try:
         return Scheduler(ctx, max(1, options.max_workers), options.max_running).run(values)
     finally:
         if worker is not None and options.worker is None:
             worker.close()
+        scratch.remove()

@@ -1,5 +1,6 @@
-"""The working files of a run's steps, in one folder of the run's tmp/: the component modules (one file per
-distinct component source, written once per run), each step's executor output and metrics file.
+"""The working files of a run's steps, in one folder of the run's scratch folder (scratch.py: a private
+memory folder, or the run directory's tmp/): the component modules (one file per distinct component
+source, written once per run), each step's executor output and metrics file.
 
 Every new file or folder is a new inode, and making one is not always cheap: on an ext4 file system
 without a journal (as here), the kernel skips the inodes freed in the last ~30 s when it looks for a
@@ -24,7 +25,7 @@ FOLDER = ".steps"
 
 
 class RunFiles:
-    """Paths of the step files of one run whose scratch folder is `tmp` (the run directory's tmp/)."""
+    """Paths of the step files of one run whose scratch folder is `tmp` (scratch.Scratch.folder)."""
 
     def __init__(self, tmp: Path) -> None:
         self.folder = tmp / FOLDER

@@ -324,23 +324,43 @@ def test_cancel_during_a_loop_skips_the_iterations_not_started(run_pipeline: Run
     assert result.step("for-loop-2").state == StepState.CANCELED
 
 
-def test_a_run_directory_that_cannot_be_written_fails_with_a_clear_error(tmp_path: Path) -> None:
+@dsl.component(base_image="python:3.11", install_kfp_package=False)
+def writes_a_file(out: dsl.Output[dsl.Artifact]) -> None:
+    with open(out.path, "w") as f:
+        f.write("kept")
+
+
+@dsl.pipeline
+def writes():
+    writes_a_file()
+
+
+# The steps' modules and outputs go to a memory folder when there is one (executor/scratch.py), else to
+# the run directory; a step's artifacts always go to the run directory.
+@pytest.mark.parametrize("scratch", ["run", "memory"])
+def test_a_run_directory_that_cannot_be_written_fails_with_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scratch: str
+) -> None:
     from jupyter_mlops.executor import ExecutionOptions, execute
 
     from .conftest import RecordingListener, compile_pipeline
 
+    if scratch == "run":
+        monkeypatch.setenv("JUPYTER_MLOPS_SCRATCH", "run")
+    else:
+        monkeypatch.delenv("JUPYTER_MLOPS_SCRATCH", raising=False)
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("a file where the run directory should be")
     workdir = blocker / "run"
     listener = RecordingListener(tmp_path / "elsewhere")
-    spec = compile_pipeline(exits, tmp_path / "exits.yaml")
+    spec = compile_pipeline(exits if scratch == "run" else writes, tmp_path / "pipeline.yaml")
 
     state, error = execute(
         spec, {}, ExecutionOptions(workdir=workdir, cache_dir=None), listener, threading.Event()
     )
 
     assert state == RunState.FAILED
-    step_error = listener.steps["ok"].error or ""
+    step_error = listener.steps["ok" if scratch == "run" else "writes-a-file"].error or ""
     assert "cannot write the step's files" in step_error and str(workdir) in step_error
     assert error is not None and "cannot write the step's files" in error
 

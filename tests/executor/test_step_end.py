@@ -327,6 +327,7 @@ def test_a_steps_own_module_gets_no_bytecode_file_but_the_modules_it_imports_do(
     """The component module written for every step is read once: writing its bytecode (a folder, a
     file, a rename: ~1 ms a step here) served nothing. What the step imports is cached as usual."""
     monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)  # (the step worker inherits it)
+    monkeypatch.setenv("JUPYTER_MLOPS_SCRATCH", "run")  # the modules in the run's tmp/, kept after it
     folder = tmp_path / "notebook"
     folder.mkdir()
     (folder / "helper.py").write_text("VALUE = 42\n")

@@ -53,8 +53,9 @@ def files_of(workdir: Path) -> list[str]:
 
 @pytest.mark.parametrize("fork", [True, False] if fork_supported() else [False])
 def test_a_chain_of_one_component_writes_its_module_once_and_no_folder_per_step(
-    run_pipeline: Runner, fork: bool
+    run_pipeline: Runner, fork: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("JUPYTER_MLOPS_SCRATCH", "run")  # the run's tmp/ (test_step_scratch.py: elsewhere)
     result = run_pipeline(chain, fork=fork, cache=False)
 
     assert result.state is RunState.SUCCEEDED, result.error

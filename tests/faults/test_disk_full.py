@@ -82,6 +82,9 @@ def small_disk_run(
     spec_file = tmp_path / "sleepy.yaml"
     spec_file.write_text(spec)
     mount = tmp_path / "disk"
+    # The steps' working files on the small disk too, as where there is no memory folder (scratch.py): on
+    # /dev/shm a step's output would be written while the disk is full, and only its log would lose lines.
+    env = {"JUPYTER_MLOPS_SCRATCH": "run", **env}
     args = [str(mount), str(spec_file), str(free_after), str(nap), "sigterm" if sigterm else "-"]
     return run_on_small_disk(mount, "24m", SCRIPT, args, env, 600)
 
