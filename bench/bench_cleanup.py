@@ -2,13 +2,15 @@
 wait until the file system no longer holds the deleted files against new ones.
 
 On ext4 without a journal (this machine's root file system: /sys/fs/ext4/*/journal_task says <none>),
-the kernel skips the inodes freed in the last 30 s (35 s while their table block is dirty) when it
-looks for a free inode for a new file, one buffer lookup each (`recently_deleted` in fs/ext4/ialloc.c).
-A bench home holds thousands of files (a step writes its output and its log); right after one was
-deleted, a new file nearby cost 1-3 ms instead of 10-40 µs (measured here: 10,000 files deleted, then
-20 files made every second for 45 s), and every step makes some. Benches run back to back then
-drifted: per step 3.9, 5.4, 6.1, 7.0 ms in four runs seconds apart, back to normal after a pause.
-`finish` therefore waits out that window (--cooldown 0 to skip it, e.g. for a single run).
+the kernel skips the free inodes whose deletion is recent when it looks for a free inode for a new file,
+one buffer lookup each (`recently_deleted` in fs/ext4/ialloc.c: 60 s after the deletion, 360 s while
+the inode table's block is dirty, which making new files nearby keeps it). A bench home holds thousands
+of files; right after one was deleted, a new file nearby cost 0.3-3 ms instead of 10-40 µs. Measured
+here (2026-11-30 18:08, 10,000 files deleted, then 20 files made every 5 s): 26 µs at once, ~780 µs
+15-30 s after, 360 µs at 45 s, then 60-270 µs until at least 225 s. `finish` waits `cooldown` seconds
+(default 35: it takes the worst of it, not all); `--keep-home` in bench_user_side.py deletes nothing, for
+series whose later benches must not pay for the earlier ones' files (measure_targets.sh deletes the kept
+homes at its end). BENCHMARKS.md, "why it moved from one invocation to the next".
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 
 import psutil
 
-RECENTLY_DELETED_S = 35.0  # ext4's window (30 s, +5 while the inode's table block is dirty)
+RECENTLY_DELETED_S = 35.0  # the worst of ext4's window (see above), not all of it
 
 
 def stop_services(home: Path) -> int:
@@ -42,10 +44,14 @@ def stop_services(home: Path) -> int:
     return len(ours)
 
 
-def finish(tmp: Path, homes: list[Path], cooldown: float = RECENTLY_DELETED_S) -> None:
-    """Stop the services of `homes`, delete `tmp` (which holds them), then wait `cooldown` seconds."""
+def finish(tmp: Path, homes: list[Path], cooldown: float = RECENTLY_DELETED_S, keep: bool = False) -> None:
+    """Stop the services of `homes`, delete `tmp` (which holds them), then wait `cooldown` seconds; with
+    `keep`, only stop them (`tmp` is left for the caller to delete)."""
     for home in homes:
         stop_services(home)
+    if keep:
+        print(f"(kept {tmp}: delete it when the benches are done)", file=sys.stderr, flush=True)
+        return
     shutil.rmtree(tmp, ignore_errors=True)
     if cooldown > 0:
         print(

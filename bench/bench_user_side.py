@@ -178,6 +178,12 @@ def main() -> None:
         help="seconds waited after deleting this bench's home, so that a bench run next does not pay for"
         " the deleted files (bench_cleanup.py); 0: exit at once",
     )
+    parser.add_argument(
+        "--keep-home",
+        action="store_true",
+        help="stop this bench's service but delete nothing (a series' later benches then do not pay for"
+        " this one's deleted files: bench_cleanup.py); the path is printed",
+    )
     args = parser.parse_args()
     wanted = set(args.only or ["trivial", "chains", "cached", "waiting", "thousand"]) | (
         {"big"} if args.big else set()
@@ -344,7 +350,7 @@ def main() -> None:
     load = os.getloadavg()
     rows.append(f"load average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
     print("\n".join(rows), flush=True)
-    finish(HOME, [HOME / "home"], args.cooldown)  # its service stopped, its home deleted, then a wait
+    finish(HOME, [HOME / "home"], args.cooldown, keep=args.keep_home)  # service stopped, home deleted, a wait
 
 
 if __name__ == "__main__":
