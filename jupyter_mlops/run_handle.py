@@ -146,9 +146,9 @@ class Run:
             offset = chunk.next_offset
         text = "".join(parts)
         if not executor_lines:
-            from .render.log_filter import without_executor_lines, without_runner_frames
+            from .render.log_filter import RUN_LOGS, without_executor_lines, without_runner_frames
 
-            text = without_runner_frames(without_executor_lines(text))
+            text = without_runner_frames(without_executor_lines(text), RUN_LOGS)
         return LogText(text)
 
     def cancel(self) -> Run:

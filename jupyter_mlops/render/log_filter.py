@@ -17,6 +17,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+# What shows every line, named in the line that says how many frames were left out: the magic's and the
+# CLI's flag (the default), `Run.logs`'s argument, the sidebar's checkbox (the log route), and for the
+# notebook run view (which has no switch) the magic.
+FLAG = "--executor-lines"
+RUN_LOGS = "Run.logs(step, executor_lines=True)"
+SIDEBAR = "the 'kfp executor lines' box"
+NOTEBOOK_VIEW = "%pipeline logs RUN STEP --executor-lines"
+
 _INFO = re.compile(r"\[KFP Executor [^\]]* INFO\]: (.*)")
 _PREFIX = "[KFP Executor "
 _JSON_START = "Got executor_input:"
@@ -89,7 +97,7 @@ class FilteredChunk:
     state: str  # to pass with the next chunk (one of STATES)
 
 
-def filter_chunk(text: str, state: str = "", *, final: bool = False) -> FilteredChunk:
+def filter_chunk(text: str, state: str = "", *, final: bool = False, shows: str = SIDEBAR) -> FilteredChunk:
     """One chunk of a log read from an offset, filtered as `ShownLog` filters (kfp's executor lines
     out, and the step runner's frames above the cell in a traceback) with no memory between calls:
     what a previous call returned as `state` says where the chunk starts, and what cannot be decided
@@ -101,7 +109,7 @@ def filter_chunk(text: str, state: str = "", *, final: bool = False) -> Filtered
     own errors are, rather than held back past what one read holds."""
     if state not in STATES:
         raise ValueError(f"unknown log filter state {state!r} (expected one of {STATES})")
-    lines, frames = _filters(state)
+    lines, frames = _filters(state, shows)
     out = [frames.push(lines.push(text, final=final), final=final)]  # both filters: any chunking alike
     if final:
         return FilteredChunk("".join(out), "", "")
@@ -125,9 +133,9 @@ def filter_chunk(text: str, state: str = "", *, final: bool = False) -> Filtered
     return FilteredChunk("".join(out), held, after)
 
 
-def _filters(state: str) -> tuple[ExecutorLines, RunnerFrames]:
+def _filters(state: str, shows: str) -> tuple[ExecutorLines, RunnerFrames]:
     """Both filters as they stand where a chunk read with `state` starts."""
-    lines, frames = ExecutorLines(), RunnerFrames()
+    lines, frames = ExecutorLines(), RunnerFrames(shows)
     lines._passing, lines._in_json = state == "line", state == "json"
     frames._mid_line, frames._in_traceback = state == "line", state == "traceback"
     return lines, frames
@@ -137,7 +145,7 @@ def _undecided_from(text: str, state: str) -> int:
     """Where in `text` the traceback undecided at its end has its frames start: right after its
     first line (there kfp's filter stands at a line's start, nothing held). Found again line by line
     only for such a chunk: a traceback starts and ends with a whole line."""
-    lines, frames = _filters(state)
+    lines, frames = _filters(state, FLAG)  # (the wording of what it shows is not read here)
     undecided = 0 if state == "traceback" else -1
     start = 0
     while (end := text.find("\n", start)) >= 0:
@@ -170,7 +178,8 @@ class RunnerFrames:
     Outside a traceback text passes at once, partial lines too (but for one that may be a traceback's
     first line); inside one it is held until the cell's frame, or the traceback's end, decides."""
 
-    def __init__(self) -> None:
+    def __init__(self, shows: str = FLAG) -> None:
+        self._shows = shows  # what the reader uses to see every line (named in the left-out line)
         self._in_traceback = False
         self._held: list[str] = []  # the traceback's frame lines so far, before a cell's
         self._partial = ""  # an unfinished line inside a traceback
@@ -220,7 +229,7 @@ class RunnerFrames:
             self._in_traceback, self._held = False, []
             if not left_out:
                 return line
-            return f"  [{left_out} frames of the step runner left out; --executor-lines shows them]\n{line}"
+            return f"  [{left_out} frames of the step runner left out; {self._shows} shows them]\n{line}"
         if line.startswith(" ") or not line.strip():  # a frame, its source line, its ^^^ marks
             self._held.append(line)
             return ""
@@ -234,13 +243,13 @@ class ShownLog:
     lines (`ExecutorLines`), and without the step runner's frames above the cell in a traceback
     (`RunnerFrames`)."""
 
-    def __init__(self) -> None:
-        self._lines, self._frames = ExecutorLines(), RunnerFrames()
+    def __init__(self, shows: str = FLAG) -> None:
+        self._lines, self._frames = ExecutorLines(), RunnerFrames(shows)
 
     def push(self, text: str, *, final: bool = False) -> str:
         return self._frames.push(self._lines.push(text, final=final), final=final)
 
 
-def without_runner_frames(text: str) -> str:
+def without_runner_frames(text: str, shows: str = FLAG) -> str:
     """The whole of a log without the step runner's frames above a cell's in its tracebacks."""
-    return RunnerFrames().push(text, final=True)
+    return RunnerFrames(shows).push(text, final=True)

@@ -20,7 +20,7 @@ from ..errors import MlopsError, RunNotFound
 from ..models import RunEvent, RunInfo
 from ..render.finite_json import finite_json
 from ..render.layout import Layout, layout_dag
-from ..render.log_filter import ShownLog
+from ..render.log_filter import NOTEBOOK_VIEW, ShownLog
 from ..render.style import DONE_STATES, RUN_DONE_STATES, STATE_STYLES, progress, state_name
 from ..render.svg import render_pipeline_static, render_pipeline_text, render_run_static, render_run_text
 from ..store.run_notify import RunWatch, backend_watch
@@ -317,7 +317,7 @@ class RunView(MimeView):
         read incrementally from where the last request stopped; True if its start was cut off."""
         from ..render.terminal_text import as_a_terminal_shows
 
-        text, offset, truncated, lines = self._logs.get(step) or ("", 0, False, ShownLog())
+        text, offset, truncated, lines = self._logs.get(step) or ("", 0, False, ShownLog(NOTEBOOK_VIEW))
         for _ in range(64):  # a bounded number of chunks per request
             chunk = self.backend.logs(self.run_id, step, offset)
             if chunk.next_offset <= offset and not chunk.text:

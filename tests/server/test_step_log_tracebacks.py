@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from jupyter_mlops.backends.local import LocalBackend
+from jupyter_mlops.render import log_filter
 from jupyter_mlops.run_follow import print_logs
 
 from .conftest import MlopsApi, write_notebook
@@ -47,6 +48,14 @@ async def _read(api: MlopsApi, route: str, **params: Any) -> tuple[str, list[dic
     raise AssertionError("the reads never reached the end of the log")
 
 
+def as_the_sidebar_says(magic: str) -> str:
+    """The magic's text with the left-out line naming what shows every line in the sidebar (its
+    checkbox) instead of the magic's flag: the rest is the same text."""
+    said = f"; {log_filter.FLAG} shows them]"
+    assert said in magic, magic
+    return magic.replace(said, f"; {log_filter.SIDEBAR} shows them]")
+
+
 async def _failed(api: MlopsApi, jp_root_dir: Path, mlops_home: Path) -> tuple[str, str, str]:
     """A failed run's id, its `crunch` step's log as `%pipeline logs` prints it, and the raw log."""
     write_notebook(jp_root_dir / "fails.ipynb", FAILS)
@@ -76,7 +85,8 @@ async def test_a_failed_steps_log_read_whole_starts_its_traceback_at_the_cell(
 
     # Before, the answer held the worker's, kfp's and the runtime's frames above the cell's.
     assert answer["complete"] is True and answer["filter_state"] == ""
-    assert answer["text"] == magic
+    assert answer["text"] == as_the_sidebar_says(magic)
+    assert "the 'kfp executor lines' box shows them]" in answer["text"]
 
 
 @pytest.mark.parametrize("limit", [1, 13, 97, 700])
@@ -88,7 +98,7 @@ async def test_read_in_small_chunks_the_log_is_the_same(
 
     text, answers = await _read(api, route, executor_lines="hide", limit=limit)
 
-    assert text == magic
+    assert text == as_the_sidebar_says(magic)
     # Some read stopped inside the traceback, the next went on from there (not vacuously equal).
     assert any(a["filter_state"] == "traceback" for a in answers), [a["filter_state"] for a in answers]
 
@@ -161,5 +171,5 @@ async def test_a_traceback_across_the_routes_own_reads_is_trimmed(
 
     text, answers = await _read(api, f"runs/{run['id']}/steps/crunch/log", executor_lines="hide")
 
-    assert text == magic.getvalue()
+    assert text == as_the_sidebar_says(magic.getvalue())
     assert [a["filter_state"] for a in answers] == ["traceback", ""], [a["next_offset"] for a in answers]

@@ -203,17 +203,20 @@ def test_a_real_failed_steps_log_shows_the_cell_and_its_error(tmp_path: Path, mo
         [sys.executable, "-m", "jupyter_mlops.cli", "logs", run.id, "crunch"],
         capture_output=True, text=True, timeout=120, check=True,
     ).stdout  # fmt: skip
-    assert printed == log
+    # each names what shows every line where it is read: the method's argument, the CLI's flag
+    assert "left out; Run.logs(step, executor_lines=True) shows them]" in log, log
+    assert printed == log.replace("Run.logs(step, executor_lines=True)", "--executor-lines")
     from jupyter_mlops.widgets import run_view
 
     panel, _ = run_view(run.backend, run.id).log_tail("crunch")  # the run view's step panel
     assert panel.startswith("Traceback (most recent call last):\n  [") and "worker.py" not in panel, panel
+    assert "left out; %pipeline logs RUN STEP --executor-lines shows them]" in panel, panel
 
 
 def _shown(text: str) -> str:
-    from jupyter_mlops.render.log_filter import without_runner_frames
+    from jupyter_mlops.render.log_filter import SIDEBAR, without_runner_frames
 
-    return without_runner_frames(without_executor_lines(text))
+    return without_runner_frames(without_executor_lines(text), SIDEBAR)  # the route names the sidebar's box
 
 
 @pytest.mark.parametrize("seed", range(40))
@@ -242,7 +245,7 @@ def test_a_chunk_that_ends_inside_a_traceback_holds_its_frames_back() -> None:
     assert first.held == FAILED_STEP[head + len("Traceback (most recent call last):\n") : cut]
     assert first.state == "traceback"
     rest = filter_chunk(first.held + FAILED_STEP[cut:], first.state, final=True)
-    assert first.text + rest.text == FAILED_SHOWN
+    assert first.text + rest.text == FAILED_SHOWN.replace("--executor-lines", "the 'kfp executor lines' box")
 
 
 def test_a_traceback_too_long_to_hold_back_is_shown_whole() -> None:
