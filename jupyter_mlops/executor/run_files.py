@@ -3,12 +3,13 @@ memory folder, or the run directory's tmp/): the component modules (one file per
 source, written once per run), each step's executor output and metrics file.
 
 Every new file or folder is a new inode, and making one is not always cheap: on an ext4 file system
-without a journal (as here), the kernel skips the inodes freed in the last ~30 s when it looks for a
+without a journal (as here), the kernel skips the inodes freed in the last minutes when it looks for a
 free one (`recently_deleted`), one lookup each; after a few thousand files were deleted nearby (a test
 suite's temporary folders, a previous run's folder), each new file cost 1-3 ms instead of ~20 µs. A step
 used to make four (its folder, its module, its output, its log): on a 40-step chain that was most of
 the difference between an idle and a busy machine. Now a step of a component already written makes two
-(its output and its log); what used to be its folder is made only for what needs it (an `OutputPath`
+(its output and its log), and with the memory scratch folder (scratch.py) only its log is on the run's
+disk; what used to be its folder is made only for what needs it (an `OutputPath`
 parameter, which kfp's executor writes there, or the request of a step run in a fresh interpreter).
 
 Names inside `.steps/` cannot collide with each other nor with a step's folder (`step_folders`: never

@@ -6,13 +6,14 @@ None of these files outlives its use: the runner reads a step's output and metri
 the modules are written again by a run that is resumed. On disk each of them is a new inode, and on an
 ext4 file system the inodes freed in the last minute or more are skipped, one by one, when a new one is
 sought: after a few thousand files were deleted nearby (an old run's folder, a test suite's temporary
-folders), making a file cost 0.3-0.6 ms of CPU instead of ~25 µs, and a notebook step made three (its
+folders), making a file cost 0.3-0.8 ms of CPU instead of ~25 µs, and a notebook step made three (its
 module, its output, its log). On /dev/shm the same files cost ~13 µs each, whatever was deleted before.
 
 The memory folder is `/dev/shm/jupyter-mlops-<uid>/<pid>-<token>/`, made by the run's process and deleted
 when its run ends. The per-user folder must be a real directory of this user that no one else can open,
 else it is not used. Folders left by a process that died (a runner killed mid-run) are deleted by the
-next run that makes one. `JUPYTER_MLOPS_SCRATCH` chooses: unset for the above, `run` for the run
+next run that makes one (by process id: a runner in another pid namespace sharing this /dev/shm would be
+taken for dead). `JUPYTER_MLOPS_SCRATCH` chooses: unset for the above, `run` for the run
 directory's tmp/, or a directory to hold the per-user folder instead of /dev/shm.
 """
 
