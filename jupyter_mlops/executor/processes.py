@@ -62,6 +62,18 @@ def fork_supported() -> bool:
     return sys.platform.startswith("linux") and hasattr(os, "fork")
 
 
+def pid_exists(pid: int) -> bool:
+    """Does a process with this id exist (a zombie too)? One of another user's, which may not be
+    signalled, counts as existing: not ours to judge."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 SIGKILL = getattr(signal, "SIGKILL", signal.SIGTERM)  # Windows has no SIGKILL (TerminateProcess)
 
 

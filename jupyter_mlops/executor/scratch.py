@@ -25,6 +25,8 @@ import shutil
 import stat
 from pathlib import Path
 
+from .processes import pid_exists
+
 ENV = "JUPYTER_MLOPS_SCRATCH"
 MEMORY = Path("/dev/shm")
 # Less free than this on the memory file system (a container's 64 MiB /dev/shm) and the run's own tmp/ is
@@ -84,15 +86,5 @@ def _remove_orphans(root: Path) -> None:
         return
     for name in names:
         pid, _, _ = name.partition("-")
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not pid_exists(int(pid)):
             shutil.rmtree(root / name, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process (a reused pid): not ours to judge
-        return True
-    return True

@@ -9,7 +9,6 @@ heartbeat), so a resume while the first driver still works is refused instead of
 
 from __future__ import annotations
 
-import os
 import secrets
 import sqlite3
 import time
@@ -17,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import UsageError
+from ..executor.processes import pid_exists
 from .records import dumps, from_row, loads
 from .run_store import RunStore, unique_name
 
@@ -73,12 +73,7 @@ def owner_alive(record: SweepRecord, *, now: float | None = None, host: str = ""
     if now - record.heartbeat > OWNER_STALE_AFTER_S:
         return False
     if host and record.owner_host == host:
-        try:
-            os.kill(record.owner_pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
+        return pid_exists(record.owner_pid)
     return True
 
 

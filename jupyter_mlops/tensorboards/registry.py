@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..executor.processes import pid_exists
+
 ID_PATTERN = re.compile(r"[0-9a-f]{12}")
 
 
@@ -93,16 +95,8 @@ def parent_server_base_url() -> str | None:
             data = json.loads((registry_dir() / f"server-{pid}.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        if isinstance(data, dict) and isinstance(data.get("base_url"), str) and _alive(int(pid)):
+        if isinstance(data, dict) and isinstance(data.get("base_url"), str) and pid_exists(int(pid)):
             return str(data["base_url"])
     return None
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
     return True
