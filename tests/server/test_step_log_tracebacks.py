@@ -56,10 +56,12 @@ def as_the_sidebar_says(magic: str) -> str:
     return magic.replace(said, f"; {log_filter.SIDEBAR} shows them]")
 
 
-async def _failed(api: MlopsApi, jp_root_dir: Path, mlops_home: Path) -> tuple[str, str, str]:
+async def _failed(
+    api: MlopsApi, jp_root_dir: Path, mlops_home: Path, name: str = "fails.ipynb", cells: list[str] = FAILS
+) -> tuple[str, str, str]:
     """A failed run's id, its `crunch` step's log as `%pipeline logs` prints it, and the raw log."""
-    write_notebook(jp_root_dir / "fails.ipynb", FAILS)
-    _, created = await api.call("POST", "runs", {"notebook": "fails.ipynb"})
+    write_notebook(jp_root_dir / name, cells)
+    _, created = await api.call("POST", "runs", {"notebook": name})
     run = await api.wait_for(created["id"], {"SUCCEEDED", "FAILED"})
     assert run["state"] == "FAILED", run
     backend = LocalBackend(home=mlops_home)
@@ -157,19 +159,10 @@ async def test_a_traceback_across_the_routes_own_reads_is_trimmed(
 ) -> None:
     """Without `limit`: the step wrote 1 MiB less 100 bytes before its traceback, so the route's first
     read of the whole log ends inside the traceback's frames, as the sidebar reads a long log."""
-    write_notebook(jp_root_dir / "padded.ipynb", PADDED)
-    _, created = await api.call("POST", "runs", {"notebook": "padded.ipynb"})
-    run = await api.wait_for(created["id"], {"SUCCEEDED", "FAILED"})
-    assert run["state"] == "FAILED", run
-    backend = LocalBackend(home=mlops_home)
-    try:
-        magic = io.StringIO()
-        print_logs(backend, run["id"], "crunch", follow=False, out=magic)
-    finally:
-        backend.close()
-    assert "frames of the step runner left out" in magic.getvalue() and "worker.py" not in magic.getvalue()
+    run_id, magic, _ = await _failed(api, jp_root_dir, mlops_home, "padded.ipynb", PADDED)
+    assert "frames of the step runner left out" in magic and "worker.py" not in magic
 
-    text, answers = await _read(api, f"runs/{run['id']}/steps/crunch/log", executor_lines="hide")
+    text, answers = await _read(api, f"runs/{run_id}/steps/crunch/log", executor_lines="hide")
 
-    assert text == as_the_sidebar_says(magic.getvalue())
+    assert text == as_the_sidebar_says(magic)
     assert [a["filter_state"] for a in answers] == ["traceback", ""], [a["next_offset"] for a in answers]
