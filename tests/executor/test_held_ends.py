@@ -10,18 +10,9 @@ from kfp import dsl
 from jupyter_mlops.models import RunState, StepInfo, StepState
 
 from .conftest import RecordingListener, Runner
+from .inc_chain import chain, inc
 
 component = functools.partial(dsl.component, base_image="python:3.11")
-
-
-@component
-def inc(x: int) -> int:
-    return x + 1
-
-
-@dsl.pipeline
-def chain(x: int = 0) -> int:
-    return inc(x=inc(x=inc(x=x).output).output).output
 
 
 class Batches(RecordingListener):

@@ -20,21 +20,12 @@ from jupyter_mlops.executor.processes import ForkWorker, fork_supported
 from jupyter_mlops.models import RunState
 
 from .conftest import Runner
+from .inc_chain import chain
 
 pytestmark = pytest.mark.skipif(
     not fork_supported() or not leftovers.pidfd_available(), reason="forked steps and /proc (Linux)"
 )
 component = functools.partial(dsl.component, base_image="python:3.11")
-
-
-@component
-def inc(x: int) -> int:
-    return x + 1
-
-
-@dsl.pipeline
-def chain(x: int = 0) -> int:
-    return inc(x=inc(x=inc(x=x).output).output).output
 
 
 @component
