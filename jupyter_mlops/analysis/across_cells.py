@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from ..errors import CellError
 from .cell import CellAnalysis, Prepared, analyze_cell
 from .changes import FunctionSummary
+from .tree_nodes import walk
 
 if TYPE_CHECKING:
     from ..notebook.pipeline import Pipeline
@@ -115,7 +116,7 @@ def _state_notes(cells: CellAnalyses, code: Mapping[str, str]) -> list[tuple[str
     for index, (_, analysis) in enumerate(cells.steps):
         last_read.update(dict.fromkeys(analysis.all_reads, index))
         if changing:
-            attributes = [n for n in ast.walk(analysis.syntax_tree()) if isinstance(n, ast.Attribute)]
+            attributes = [n for n in walk(analysis.syntax_tree()) if isinstance(n, ast.Attribute)]
             last_member.update(dict.fromkeys((n.attr for n in attributes), index))
             owners = (n.value.id for n in attributes if isinstance(n.value, ast.Name))
             last_owner.update(dict.fromkeys(owners, index))
@@ -261,7 +262,7 @@ def seed_calls(analysis: CellAnalysis, code: Mapping[str, str]) -> list[tuple[in
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
     }
     found: list[tuple[int, str, str]] = []
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.Call):
             path = dotted_call(node, paths)
             if path in SEEDS or path in GENERATORS:
@@ -300,7 +301,7 @@ def constant_names(analysis: CellAnalysis) -> set[str]:
     (`THRESHOLD = 0.5`): no call can change such a value in place."""
     tree = analysis.syntax_tree()
     stores: dict[str, int] = {}
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
             stores[node.id] = stores.get(node.id, 0) + 1
     return {

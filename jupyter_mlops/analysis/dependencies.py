@@ -23,6 +23,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from jupyter_mlops.analysis.cell import CellAnalysis
+from jupyter_mlops.analysis.tree_nodes import walk
 from jupyter_mlops.errors import CellError, PipelineError, raise_all
 
 # What every step has without being given it. IPython adds `display` and `get_ipython` to the
@@ -255,7 +256,7 @@ class _Flow:
             if position >= index:
                 continue
             analysis = self.analyses[step]
-            for node in ast.walk(analysis.syntax_tree()):
+            for node in walk(analysis.syntax_tree()):
                 how = _dynamic_binding(node)
                 if how is not None:
                     return step, analysis.user_line(getattr(node, "lineno", 1)), how

@@ -28,6 +28,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 from .cell_python import parse_python, to_python
+from .tree_nodes import walk
 
 # What names mean when no cell imports them otherwise: the aliases everyone writes.
 CONVENTIONAL = {
@@ -167,7 +168,7 @@ def _dotted(node: ast.expr) -> list[str] | None:
 def imported_names(tree: ast.AST) -> dict[str, str]:
     """Names bound by imports anywhere in `tree` -> what they are (`from os import path` -> os.path)."""
     found: dict[str, str] = {}
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.asname:
@@ -191,7 +192,7 @@ class _Finder:
         self.pathish: set[str] = set()  # names bound to pathlib paths
         self.path_names: set[str] = set()  # names bound to strings that look like paths
         for _ in range(2):  # a second pass sees names made from names
-            for node in ast.walk(tree):
+            for node in walk(tree):
                 if isinstance(node, ast.Assign):
                     for target in node.targets:
                         if isinstance(target, ast.Name) and self._is_path(node.value):
@@ -368,7 +369,7 @@ def file_effects(
     read: FileUse | None = None
     write: FileUse | None = None
     calls = sorted(
-        (n for n in ast.walk(tree) if isinstance(n, ast.Call)), key=lambda n: (n.lineno, n.col_offset)
+        (n for n in walk(tree) if isinstance(n, ast.Call)), key=lambda n: (n.lineno, n.col_offset)
     )
     for call in calls:
         found = finder.classify(call)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Collection
 
+from .tree_nodes import walk
+
 # name as called -> (what it does, what to do instead)
 _ASKS = "waits for someone to type an answer"
 _DEBUGS = "opens the debugger"
@@ -44,7 +46,7 @@ def interactive_calls(
     """(user line, note) for each call in the cell that waits for a person. `own`: names the cell or
     the notebook's code binds to something else (a function of its own called `input`)."""
     notes: list[tuple[int, str]] = []
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if not isinstance(node, ast.Call):
             continue
         name = _called(node.func)

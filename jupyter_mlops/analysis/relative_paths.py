@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable
 
 from ..errors import CellError
+from .tree_nodes import walk
 
 # Calls whose first argument is a file to read; any relative literal there is a path.
 _READERS = frozenset(
@@ -89,7 +90,7 @@ def relative_path_notes(cell_source: str, *, first_line: int = 1) -> list[tuple[
 def relative_paths_in(tree: ast.Module, user_line: Callable[[int], int]) -> list[tuple[int, str]]:
     """`relative_path_notes` of a cell already parsed (the planner passes the analysis's tree)."""
     found: dict[tuple[int, str], str] = {}
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if not isinstance(node, ast.Call):
             continue
         name = _called_name(node.func)

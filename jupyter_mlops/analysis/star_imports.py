@@ -23,6 +23,7 @@ from functools import lru_cache
 
 from ..errors import CellError
 from .cell_python import PythonSource
+from .tree_nodes import changed
 
 _FOLDER: ContextVar[str | None] = ContextVar("jupyter_mlops_notebook_folder", default=None)
 
@@ -89,3 +90,4 @@ def expand_star_imports(tree: ast.Module, python: PythonSource, cell: str) -> No
                 line=python.user_line(node.lineno),
             )
         node.names = [ast.alias(name=name, lineno=node.lineno, col_offset=node.col_offset) for name in names]
+        changed(tree)  # its nodes, if listed already, are listed again (tree_nodes)

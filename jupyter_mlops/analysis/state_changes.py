@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from .cell import CellAnalysis
 from .readonly_calls import READ_ONLY_METHODS
+from .tree_nodes import walk
 
 # Calls that change a module's settings (by import path).
 CONFIG_CALLS = frozenset(
@@ -125,7 +126,7 @@ def process_changes(analysis: CellAnalysis, code: Mapping[str, str]) -> list[tup
         return []  # (most cells: no walk)
     own_data = analysis.binds - set(analysis.import_paths) - set(analysis.definitions)
     found: list[tuple[int, str, str]] = []
-    for node in ast.walk(analysis.syntax_tree()):
+    for node in walk(analysis.syntax_tree()):
         if isinstance(node, ast.Call):
             places = [node.func]
         elif isinstance(node, ast.Assign):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 
+from .tree_nodes import walk
 from .value_kinds import _module_level, bindings
 
 # Calls that make a class (by the called name's last part): `Point = namedtuple("Point", "x y")`,
@@ -124,7 +125,7 @@ def _binds(target: ast.expr, name: str) -> bool:
 
 def _bound_otherwise(tree: ast.Module, name: str) -> bool:
     """`name` bound by a walrus, or by a function that declares it global."""
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.NamedExpr) and node.target.id == name:
             return True
         if isinstance(node, ast.Global) and name in node.names:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import ast
 from collections.abc import Collection, Iterator
 
+from .tree_nodes import walk
+
 ARTIFACT = "artifact"
 _SCALARS = {"int", "float", "str", "bool"}
 _EXACT_INT = 2**53  # the largest integers a double holds exactly
@@ -76,7 +78,7 @@ def _annotation_kind(node: ast.expr) -> str | None:
 
 def _declared_global(tree: ast.Module, name: str) -> bool:
     """A function of the cell declares `global name`: it may rebind it to anything when called."""
-    return any(isinstance(n, ast.Global) and name in n.names for n in ast.walk(tree))
+    return any(isinstance(n, ast.Global) and name in n.names for n in walk(tree))
 
 
 def output_kind(tree: ast.Module, name: str, shadowed: Collection[str]) -> str:

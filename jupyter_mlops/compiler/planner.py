@@ -21,6 +21,7 @@ from ..analysis.interactive_calls import INTERACTIVE_NAMES, interactive_calls
 from ..analysis.relative_paths import relative_paths_in
 from ..analysis.star_imports import notebook_folder
 from ..analysis.step_local_values import step_local_value
+from ..analysis.tree_nodes import walk, walks_kept
 from ..analysis.value_kinds import ARTIFACT, bindings, import_statements, output_kind
 from ..errors import CellError, CellErrors, PipelineError, raise_all
 from .plan import PROVIDED, Note, PipelinePlan, StepPlan, kfp_name
@@ -41,7 +42,7 @@ def _jupyter_mlops_uses(tree: ast.Module, analysis: CellAnalysis) -> set[str]:
     """Which of log_metric/logdir a cell uses: bare names, `mlops.<x>`, or names imported from us."""
     aliases = {n for n, m in analysis.imports.items() if m == "jupyter_mlops"} | {"mlops"}
     uses = set(analysis.reads & {"log_metric", "logdir", "log_embedding"})
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases:
             uses.add(node.attr)
         elif isinstance(node, ast.ImportFrom) and node.module == "jupyter_mlops":
@@ -192,8 +193,8 @@ def _held_functions(
     functions = {name for name, d in code.items() if d.kind == "def"}
     if not functions:
         return frozenset()  # (most steps: no walk)
-    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
-    names = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+    called = {id(n.func) for n in walk(tree) if isinstance(n, ast.Call)}
+    names = [n for n in walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
     used = {n.id for n in names if n.id in functions and id(n) not in called}
     return frozenset(used | (inputs_hold & functions))
 
@@ -287,6 +288,11 @@ def _unloadable(made: tuple[str, str] | None, producer: str, setup_names: set[st
 
 def plan_pipeline(pipeline: Pipeline) -> PipelinePlan:
     """The pipeline's plan; every problem found in its cells is raised at once (`errors.raise_all`)."""
+    with walks_kept():  # each cell's tree listed once for all the passes that walk it (tree_nodes)
+        return _plan(pipeline)
+
+
+def _plan(pipeline: Pipeline) -> PipelinePlan:
     if not pipeline.steps:
         raise PipelineError(
             f"pipeline {pipeline.name!r} has no steps yet: mark cells with `%%component NAME` first"

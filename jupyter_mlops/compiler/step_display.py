@@ -10,6 +10,7 @@ import ast
 from collections.abc import Iterable
 
 from ..analysis.cell import CellAnalysis
+from ..analysis.tree_nodes import walk
 
 _DRAWING_MODULES = frozenset({"matplotlib", "seaborn", "plotnine", "PIL"})
 _DRAWING_METHODS = frozenset({"plot", "hist", "imshow", "boxplot", "scatter"})  # df.plot(), ax.imshow()
@@ -25,5 +26,5 @@ def shows_figures(tree: ast.Module, analysis: CellAnalysis, setup_imports: Itera
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
         and node.func.attr in _DRAWING_METHODS
-        for node in ast.walk(tree)
+        for node in walk(tree)
     )
