@@ -381,21 +381,14 @@ def build_documents(plan: PipelinePlan) -> list[dict[str, Any]]:
 
 def kfp_documents(pipeline: Any) -> list[dict[str, Any]]:
     """A kfp pipeline's (or component's) IR as the dicts its YAML loads as, in the same key order:
-    kfp writes the YAML with sorted keys (task and step order follow from it)."""
-    from google.protobuf import json_format
+    kfp writes the YAML with sorted keys (task and step order follow from it). `message_dict` is
+    json_format's MessageToDict with the keys sorted, in one walk (ir_dicts.py)."""
+    from .ir_dicts import message_dict
 
-    documents = [json_format.MessageToDict(pipeline.pipeline_spec)]
+    documents = [message_dict(pipeline.pipeline_spec)]
     if pipeline.platform_spec.platforms:
-        documents.append(json_format.MessageToDict(pipeline.platform_spec))
-    return [_sorted_keys(d) for d in documents]
-
-
-def _sorted_keys(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _sorted_keys(value[k]) for k in sorted(value)}
-    if isinstance(value, list):
-        return [_sorted_keys(v) for v in value]
-    return value
+        documents.append(message_dict(pipeline.platform_spec))
+    return documents
 
 
 def build_yaml(plan: PipelinePlan) -> str:
