@@ -218,6 +218,15 @@ def _output_name(var: str, taken: set[str]) -> str:
 
 
 def _argument_names(plan: PipelinePlan, step: StepPlan) -> _Names:
+    key = ("argument names", id(step))
+    kept = plan.derived.get(key)
+    if kept is None or kept[0] is not step:  # (the step held: its id is not reused meanwhile)
+        kept = plan.derived[key] = (step, _names_of(step))
+    names: _Names = kept[1]
+    return names
+
+
+def _names_of(step: StepPlan) -> _Names:
     variables = set(step.outputs) | set(step.inputs) | set(step.params)
     taken = variables | {"result"} | _KFP_RESERVED
     metrics = _free_name("mlops_metrics", taken)

@@ -23,6 +23,12 @@ And kfp's parse of a function's docstring (`docstring_parser.parse`, through the
 `docstring_parser`: four styles tried, ~30 µs even for none) answers a text it has parsed from a
 table: the step functions kfp reads have no docstring (step_interface.py), so it parses once.
 
+And, per component: kfp asks for the function's signature twice (its interface, and its custom
+artifact types through `kfp.dsl.types.custom_artifact_types`' `inspect`), made once for a generated
+function; its source file (`inspect.getsourcefile`: a stat of the cwd, then its module looked up,
+then linecache) is the linecache name it was registered under, which inspect answers whichever way it
+finds it; and kfp's two `textwrap.dedent` calls on its constant templates are remembered.
+
 A kfp without the helper builds as it is. The compiler holds its kfp lock meanwhile.
 """
 
@@ -31,6 +37,7 @@ from __future__ import annotations
 import functools
 import inspect
 import linecache
+import textwrap
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -106,7 +113,12 @@ def _known_definition(function: Any, read: Callable[[Any], str]) -> str | None:
 
 
 class _KnownSources:
-    """The `inspect` module as kfp's component factory sees it: `getsource` knows generated functions."""
+    """The `inspect` module as kfp's component factory (and its custom artifact types' module) sees
+    it: `getsource` and `getsourcefile` know generated functions, and `signature` is made once for
+    each (kfp asks for it twice a component)."""
+
+    def __init__(self) -> None:
+        self._signatures: weakref.WeakKeyDictionary[Any, inspect.Signature] = weakref.WeakKeyDictionary()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(inspect, name)
@@ -115,6 +127,35 @@ class _KnownSources:
     def getsource(obj: Any) -> str:
         known = known_source(obj)
         return known if known is not None else inspect.getsource(obj)
+
+    @staticmethod
+    def getsourcefile(obj: Any) -> str | None:
+        # A generated function's file is its name in linecache (known_source: linecache holds its text),
+        # which inspect answers whichever way it finds it (the file exists, its module has a loader,
+        # or linecache has it).
+        if known_source(obj) is not None:
+            return str(obj.__code__.co_filename)
+        return inspect.getsourcefile(obj)
+
+    def signature(self, obj: Any, *args: Any, **kwargs: Any) -> inspect.Signature:
+        if args or kwargs or known_source(obj) is None:
+            return inspect.signature(obj, *args, **kwargs)
+        found = self._signatures.get(obj)  # (a Signature is immutable; the function is not changed)
+        if found is None:
+            found = self._signatures[obj] = inspect.signature(obj)
+        return found
+
+
+class _RememberedDedent:
+    """The `textwrap` module as kfp's component factory sees it: `dedent` remembers its answers (kfp
+    dedents the same two templates for every component)."""
+
+    def __init__(self, module: Any) -> None:
+        self._module = module
+        self.dedent = functools.lru_cache(maxsize=64)(module.dedent)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._module, name)
 
 
 class _RememberedDocstrings:
@@ -146,17 +187,38 @@ def remembered_sources() -> Iterator[None]:
         return known if known is not None else remembered(function)
 
     setattr(component_factory, _READ, definition)
+    known = _KnownSources()
     seen_as = getattr(component_factory, "inspect", None)
     if seen_as is inspect:
-        component_factory.inspect = _KnownSources()
+        component_factory.inspect = known
+    artifact_types = _artifact_types_module()
+    if artifact_types is not None:
+        artifact_types.inspect = known
     docstrings = getattr(component_factory, "docstring_parser", None)
     if callable(getattr(docstrings, "parse", None)):
         component_factory.docstring_parser = _RememberedDocstrings(docstrings)
+    textwrap_seen = getattr(component_factory, "textwrap", None)
+    if textwrap_seen is textwrap:
+        component_factory.textwrap = _RememberedDedent(textwrap)
     try:
         yield
     finally:
         setattr(component_factory, _READ, read)
         if seen_as is inspect:
             component_factory.inspect = inspect
+        if artifact_types is not None:
+            artifact_types.inspect = inspect
         if docstrings is not None:
             component_factory.docstring_parser = docstrings
+        if textwrap_seen is textwrap:
+            component_factory.textwrap = textwrap
+
+
+def _artifact_types_module() -> Any:
+    """kfp's module that reads a component's custom artifact types (its `inspect.signature`), if it
+    reads them through the `inspect` module."""
+    try:
+        from kfp.dsl.types import custom_artifact_types
+    except ImportError:
+        return None
+    return custom_artifact_types if getattr(custom_artifact_types, "inspect", None) is inspect else None

@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import PipelineError
 from ..notebook.options import StepOptions
@@ -87,6 +87,12 @@ class PipelinePlan:
         """The steps by name, made on the first `step()`: the compiler looks steps up by name for each
         input and each step (a scan of the list each time made a 1,000-step compile quadratic)."""
         return {s.name: s for s in self.steps}
+
+    @functools.cached_property
+    def derived(self) -> dict[Any, Any]:
+        """What the compiler works out from the plan alone, kept with it (each step's argument names,
+        asked for its function, its inputs' and its readers': kfp_ir._argument_names)."""
+        return {}
 
 
 def kfp_name(name: str) -> str:

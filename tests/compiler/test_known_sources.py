@@ -213,3 +213,84 @@ def test_a_definition_kfp_reads_otherwise_is_kfps_own(monkeypatch: pytest.Monkey
         assert component_factory._get_function_source_definition(function) == "def other(): pass"
         assert component_factory._get_function_source_definition(function) == "def other(): pass"
     assert kfp_sources._definitions_trusted is False
+
+
+def test_kfp_makes_each_step_functions_signature_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """kfp asks for a component function's signature twice (its interface, its custom artifact types)."""
+    asked: list[Any] = []
+    real = inspect.signature
+
+    def counted(obj: Any, *args: Any, **kwargs: Any) -> Any:
+        asked.append(obj)
+        return real(obj, *args, **kwargs)
+
+    monkeypatch.setattr(inspect, "signature", counted)
+    plan = plan_pipeline(chain(30))
+    _build_pipeline(plan)
+    steps = [f for f in asked if getattr(f, "__name__", "").startswith("s")]
+    assert len(steps) == 30, len(steps)  # 60 before
+    asked.clear()
+    _build_pipeline(plan, remember_names=False)  # kfp's own way
+    assert len([f for f in asked if getattr(f, "__name__", "").startswith("s")]) == 60
+
+
+def test_kfp_dedents_its_templates_once_a_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    import textwrap
+
+    dedented = 0
+    real = textwrap.dedent
+
+    def counted(text: str) -> str:
+        nonlocal dedented
+        dedented += 1
+        return real(text)
+
+    monkeypatch.setattr(textwrap, "dedent", counted)
+    plan = plan_pipeline(chain(30))
+    _build_pipeline(plan)
+    assert dedented <= 4, dedented  # 60 before: two templates a component
+
+
+@pytest.mark.parametrize("cwd_has_the_file", [False, True])
+def test_a_generated_functions_source_file_is_inspects(
+    cwd_has_the_file: bool, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kfp.dsl import component_factory
+    from kfp.dsl.types import custom_artifact_types
+
+    monkeypatch.chdir(tmp_path)
+    source = "def f(x: int) -> int:\n    return x + 1\n"
+    function = _define(source, "f", {})
+    if cwd_has_the_file:
+        (tmp_path / function.__code__.co_filename).write_text(source)
+    other = _define("def g():\n    return 1\n\n", "g", {})  # not known: a blank line at the end
+    with kfp_sources.remembered_sources():
+        seen = component_factory.inspect
+        assert custom_artifact_types.inspect is seen
+        for f in (function, other, test_the_text_given_is_the_one_inspect_reads):
+            assert seen.getsourcefile(f) == inspect.getsourcefile(f)
+            assert seen.signature(f) == inspect.signature(f)
+        assert seen.signature(function) is seen.signature(function)
+        assert component_factory.textwrap.dedent("  a\n  b\n") == "a\nb\n"
+    assert component_factory.inspect is inspect
+    assert custom_artifact_types.inspect is inspect
+    import textwrap
+
+    assert component_factory.textwrap is textwrap
+
+
+def test_a_steps_argument_names_are_made_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from jupyter_mlops.compiler import kfp_ir
+
+    made = 0
+    real = kfp_ir._names_of
+
+    def counted(step: Any) -> Any:
+        nonlocal made
+        made += 1
+        return real(step)
+
+    monkeypatch.setattr(kfp_ir, "_names_of", counted)
+    plan = plan_pipeline(chain(30))
+    _build_pipeline(plan)
+    assert made == 30, made  # for its function, its inputs, its readers' inputs, its task: ~5 a step
