@@ -24,6 +24,7 @@ import dataclasses
 import difflib
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from jupyter_mlops.errors import CellError
@@ -326,8 +327,13 @@ def _with_line_map(
     """
     final = text.splitlines()
     line_map = [0] * len(final)
-    matcher = difflib.SequenceMatcher(None, original, final, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    # Lines unchanged (plain Python: most cells): the diff below is one `equal` run over them all.
+    opcodes: Sequence[tuple[str, int, int, int, int]]
+    if final and final == original:
+        opcodes = [("equal", 0, len(final), 0, len(final))]
+    else:
+        opcodes = difflib.SequenceMatcher(None, original, final, autojunk=False).get_opcodes()
+    for tag, i1, i2, j1, j2 in opcodes:
         for k in range(j2 - j1):
             if tag == "equal":
                 source_index = i1 + k

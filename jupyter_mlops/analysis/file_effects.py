@@ -368,9 +368,7 @@ def file_effects(
     finder.path_names.update(path_names)
     read: FileUse | None = None
     write: FileUse | None = None
-    calls = sorted(
-        (n for n in walk(tree) if isinstance(n, ast.Call)), key=lambda n: (n.lineno, n.col_offset)
-    )
+    calls = sorted((n for n in walk(tree) if isinstance(n, ast.Call)), key=lambda n: (n.lineno, n.col_offset))
     for call in calls:
         found = finder.classify(call)
         if found is None:

@@ -23,7 +23,7 @@ from functools import lru_cache
 
 from ..errors import CellError
 from .cell_python import PythonSource
-from .tree_nodes import changed
+from .tree_nodes import changed, walk
 
 _FOLDER: ContextVar[str | None] = ContextVar("jupyter_mlops_notebook_folder", default=None)
 
@@ -77,7 +77,7 @@ def _names_of(module: str) -> tuple[str, ...]:
 def expand_star_imports(tree: ast.Module, python: PythonSource, cell: str) -> None:
     """Give each `from M import *` of the cell's tree the names it binds (in place, before any pass
     reads the tree); a star import whose names cannot be known is a CellError saying why."""
-    for node in ast.walk(tree):
+    for node in walk(tree):  # (a change below drops the list: the nodes ast.walk would visit, still)
         if not (isinstance(node, ast.ImportFrom) and any(alias.name == "*" for alias in node.names)):
             continue
         module = "." * node.level + (node.module or "")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from .cell import CellAnalysis
 from .readonly_calls import READ_ONLY_METHODS
-from .tree_nodes import walk
+from .tree_nodes import listed, walk
 
 # Calls that change a module's settings (by import path).
 CONFIG_CALLS = frozenset(
@@ -45,7 +45,10 @@ def _root(node: ast.expr) -> tuple[str, list[str]] | None:
 
 def _outside_methods(tree: ast.Module) -> list[ast.AST]:
     """The nodes of a cell but those in its classes' methods, which change things only when called
-    (`class_state_calls` finds those calls)."""
+    (`class_state_calls` finds those calls), in no particular order."""
+    nodes = listed(tree)
+    if not any(isinstance(node, ast.ClassDef) for node in nodes):
+        return list(nodes)  # (no method: every node; the callers sort what they find)
     found: list[ast.AST] = []
     stack: list[ast.AST] = [tree]
     while stack:

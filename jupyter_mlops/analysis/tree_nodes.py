@@ -58,6 +58,12 @@ def walk(tree: ast.AST) -> Iterable[ast.AST]:
     return entry[1]
 
 
+def listed(tree: ast.AST) -> tuple[ast.AST, ...]:
+    """`walk(tree)` as a tuple (to go through more than once)."""
+    nodes = walk(tree)
+    return nodes if isinstance(nodes, tuple) else _nodes(tree)
+
+
 def changed(tree: ast.AST) -> None:
     """`tree` was changed in place: its next walk lists it again."""
     kept = _KEPT.get()

@@ -113,3 +113,80 @@ def test_a_chains_cells_are_walked_once_each(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(tree_nodes, "_nodes", nodes)
     planner.plan_pipeline(chain(40))
     assert walks <= 2 * 41, walks
+
+
+def _outside_methods_walked(tree: ast.AST) -> list[ast.AST]:
+    """state_changes._outside_methods as it was: every node but those of its classes' methods."""
+    found, stack = [], [tree]
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        for child in ast.iter_child_nodes(node):
+            if isinstance(node, ast.ClassDef) and isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            stack.append(child)
+    return found
+
+
+def test_the_nodes_outside_methods_are_the_same_nodes() -> None:
+    from jupyter_mlops.analysis.state_changes import _outside_methods
+
+    trees = [*_trees(), ast.parse("class A:\n    def m(self):\n        x.y = 1\n    z = f(1)\nw.v = 2\n")]
+    assert any(isinstance(n, ast.ClassDef) for t in trees for n in ast.walk(t))
+    for tree in trees:
+        expected = sorted(map(id, _outside_methods_walked(tree)))
+        assert sorted(map(id, _outside_methods(tree))) == expected  # type: ignore[arg-type]
+        with tree_nodes.walks_kept():
+            assert sorted(map(id, _outside_methods(tree))) == expected  # type: ignore[arg-type]
+
+
+def test_a_plain_cells_lines_are_mapped_without_a_diff(monkeypatch: pytest.MonkeyPatch) -> None:
+    import difflib
+
+    from jupyter_mlops.analysis import cell_python
+
+    sources = [s.source for p in _pipelines().values() for s in p] + ["", "\n", "x = 1", "%%time\nx = 1\n"]
+    converted = {}
+    for source in sources:
+        try:
+            converted[source] = cell_python.to_python(source, cell="c", first_line=2)
+        except Exception as exc:
+            converted[source] = type(exc)  # type: ignore[assignment]
+    diffs = 0
+    real = difflib.SequenceMatcher
+
+    class Counted(real):  # type: ignore[misc,valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            nonlocal diffs
+            diffs += 1
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(difflib, "SequenceMatcher", Counted)
+    unchanged = 0
+    for source in sources:
+        try:
+            again = cell_python.to_python(source, cell="c", first_line=2)
+        except Exception as exc:
+            again = type(exc)  # type: ignore[assignment]
+        assert again == converted[source]  # the same line maps as with the diff
+    for lines in (["a", "b"], ["x = 1"]):
+        before = diffs
+        mapped = cell_python._with_line_map("\n".join(lines) + "\n", lines, 5)
+        assert mapped.line_map == (5, 6)[: len(lines)]
+        unchanged += diffs == before
+    assert unchanged == 2
+    assert diffs < len(sources) // 2, diffs  # one a cell before
+
+
+def test_a_star_import_listed_before_it_is_expanded_is_listed_again() -> None:
+    from jupyter_mlops.analysis.cell_python import to_python
+    from jupyter_mlops.analysis.star_imports import expand_star_imports
+
+    tree = ast.parse("from os.path import *\nx = join('a', 'b')\n")
+    with tree_nodes.walks_kept():
+        before = tree_nodes.walk(tree)
+        expand_star_imports(tree, to_python("x = 1\n", cell="c"), "c")
+        after = tree_nodes.walk(tree)
+        assert after is not before
+        assert [type(n) for n in after] == [type(n) for n in ast.walk(tree)]
+        assert {a.name for a in after if isinstance(a, ast.alias)} >= {"join", "exists"}
