@@ -134,6 +134,9 @@ def follow_groups(
         # Members a later step may read from this step (through the group, or themselves).
         extra = {m for g in passed if later(g) for m in g if later([m])} | changed.keys()
         extra -= analysis.binds | analysis.mutates | analysis.deletes
+        if not extra:  # (what the replace below would give: the same sets and notes)
+            widened.append((step, analysis))
+            continue
         widened.append(
             (
                 step,

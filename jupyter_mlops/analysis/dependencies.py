@@ -175,7 +175,7 @@ class _Flow:
                             line=analysis.read_lines.get(name),
                         )
                     )
-                elif name not in self.provided | BUILTIN_NAMES | MODULE_NAMES:
+                elif name not in self.provided and name not in BUILTIN_NAMES and name not in MODULE_NAMES:
                     self.errors.append(
                         CellError(
                             f"name {name!r} is read but {self._why_missing(index, name, step)}",
@@ -267,8 +267,9 @@ class _Flow:
         produced = _produced(analysis, override)
         if override.outputs is None:
             changed_only = analysis.mutates - analysis.binds
-            # An int parameter passed to a call is not changed by it.
-            produced -= changed_only & (self.immutable - self.producer.keys())
+            # An int parameter passed to a call is not changed by it. (Not `immutable - producer.keys()`:
+            # that copies the set and goes through every name produced so far, each step.)
+            produced -= {n for n in changed_only & self.immutable if n not in self.producer}
             if override.inputs is not None:  # with --inputs, it changes only what it is given
                 produced -= changed_only - set(override.inputs) - self.provided
         if override.outputs is not None:

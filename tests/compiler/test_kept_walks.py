@@ -190,3 +190,21 @@ def test_a_star_import_listed_before_it_is_expanded_is_listed_again() -> None:
         assert after is not before
         assert [type(n) for n in after] == [type(n) for n in ast.walk(tree)]
         assert {a.name for a in after if isinstance(a, ast.alias)} >= {"join", "exists"}
+
+
+def test_a_step_nothing_widens_keeps_its_analysis() -> None:
+    """follow_groups made a copy of every step's analysis, equal to it where nothing is linked."""
+    from jupyter_mlops.analysis import across_cells, alias_flow
+
+    cells = across_cells.analyze_pipeline(chain(20))
+    flow = alias_flow.follow_groups(cells.steps, cells.setup)
+    assert all(a is b for (_, a), (_, b) in zip(flow.steps, cells.steps, strict=True))
+    for pipeline in _pipelines().values():  # and where something is: a copy with more
+        try:
+            cells = across_cells.analyze_pipeline(pipeline)
+        except Exception:
+            continue
+        flow = alias_flow.follow_groups(cells.steps, cells.setup)
+        for (_, widened), (_, analysis) in zip(flow.steps, cells.steps, strict=True):
+            assert widened.mutates >= analysis.mutates
+            assert (widened is analysis) == (widened == analysis)
