@@ -400,6 +400,7 @@ def _plan(pipeline: Pipeline) -> PipelinePlan:
     plans: dict[str, StepPlan] = {}
     position = {SETUP_CELL: -1, **{s.name: i for i, s in enumerate(pipeline)}}
     held: dict[str, frozenset[str]] = {}  # step -> functions its stored values may hold
+    setup_options = pipeline.setup_options  # (made from the setup cells each time it is read)
     for name in order:
         step, analysis = pipeline.steps[name], by_name[name]
         outs = sorted(io[name].outputs if step.options.outputs is not None else consumed[name])
@@ -422,13 +423,16 @@ def _plan(pipeline: Pipeline) -> PipelinePlan:
                 )
             )
         uses = _jupyter_mlops_uses(trees[name], analysis)
-        packages = list(pipeline.setup_options.packages) + list(step.options.packages)
-        if step.options.auto_packages or pipeline.setup_options.auto_packages:
+        packages = list(setup_options.packages) + list(step.options.packages)
+        if step.options.auto_packages or setup_options.auto_packages:
             packages += _auto_packages(set(analysis.imported_modules) | setup_imports)
-        known = BUILTIN_NAMES | setup_names | PROVIDED | set(pipeline.params) | set(data_inputs[name])
+        known: frozenset[str] | None = None  # made for the first artifact input (most steps: none)
         inputs_hold: set[str] = set()  # functions the values it loads may hold
         for var, producer in sorted(data_inputs[name].items()):
             if kinds[(producer, var)] == ARTIFACT:  # may hold objects of the producer's classes
+                if known is None:
+                    known = BUILTIN_NAMES | setup_names | PROVIDED | set(pipeline.params)
+                    known |= set(data_inputs[name])
                 _carry_classes(
                     carried[name],
                     implicit_imports[name],
@@ -519,7 +523,7 @@ def _plan(pipeline: Pipeline) -> PipelinePlan:
         steps=[plans[n] for n in order],
         edges=edges,
         notes=notes,
-        inline_runtime=pipeline.setup_options.inline_runtime,
+        inline_runtime=setup_options.inline_runtime,
     )
 
 

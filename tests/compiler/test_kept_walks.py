@@ -208,3 +208,19 @@ def test_a_step_nothing_widens_keeps_its_analysis() -> None:
         for (_, widened), (_, analysis) in zip(flow.steps, cells.steps, strict=True):
             assert widened.mutates >= analysis.mutates
             assert (widened is analysis) == (widened == analysis)
+
+
+def test_the_planner_combines_the_setup_cells_options_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from jupyter_mlops.notebook.pipeline import Pipeline
+
+    combined = 0
+    real = Pipeline.setup_options
+
+    def counted(self: Pipeline) -> Any:
+        nonlocal combined
+        combined += 1
+        return real.fget(self)  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(Pipeline, "setup_options", property(counted))
+    planner.plan_pipeline(chain(30))
+    assert combined <= 3, combined  # twice a step, and once, before
