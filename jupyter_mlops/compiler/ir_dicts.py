@@ -190,3 +190,74 @@ def _object(message: Any) -> Any:
     if kind == _VALUE:
         return _value(message)
     raise _Elsewhere
+
+
+def update_struct(struct: Any, message: Any) -> None:
+    """`struct.update(json_format.MessageToDict(message))` for a regular `message` (kfp's last step of a
+    DAG's build: the deployment config put in the PipelineSpec's `deploymentSpec` Struct), without the
+    dicts in between: each field set in the Struct as `Struct.update` sets the value MessageToDict
+    gives for it (well_known_types._SetStructValue: text, bool and number values, a dict cleared and
+    filled, a list cleared and extended), in the same order. Made so only into an empty Struct; any
+    value json_format converts its own way (see `message_dict`) clears it and leaves the whole of it
+    to json_format and `update`, as do a Struct with fields already."""
+    if len(struct.fields) == 0 and _message_kind(message.DESCRIPTOR) == _REGULAR:
+        try:
+            _fill(struct, message)
+            return
+        except _Elsewhere:
+            struct.Clear()
+    struct.update(json_format.MessageToDict(message))
+
+
+def _fill(struct: Any, message: Any) -> None:
+    fields = struct.fields
+    for field, value in message.ListFields():
+        name, shape, how, values = _field(field)
+        if shape == _SINGLE:
+            _set(fields[name], how, values, value)
+        elif shape == _REPEATED:
+            items = fields[name].list_value
+            items.Clear()
+            add = items.values.add
+            for v in value:
+                _set(add(), how, values, v)
+        else:
+            entries = fields[name].struct_value
+            entries.Clear()
+            for key in value:
+                text = ("true" if key else "false") if isinstance(key, bool) else str(key)
+                _set(entries.fields[text], how, values, value[key])
+
+
+def _set(target: Any, how: int, field: Any, value: Any) -> None:
+    """`_SetStructValue(target, <what MessageToDict gives for value>)`."""
+    if how == _TEXT:
+        target.string_value = str(value)
+    elif how == _MESSAGE:
+        if _message_kind(value.DESCRIPTOR) != _REGULAR:
+            raise _Elsewhere
+        inner = target.struct_value
+        inner.Clear()
+        _fill(inner, value)
+    elif how == _AS_IS:
+        target.number_value = value
+    elif how == _BOOL:
+        target.bool_value = bool(value)
+    elif how == _INT64:
+        target.string_value = str(value)
+    elif how in (_DOUBLE, _FLOAT):
+        if math.isinf(value) or math.isnan(value):
+            raise _Elsewhere
+        target.number_value = value if how == _DOUBLE else type_checkers.ToShortestFloat(value)
+    elif how == _ENUM:
+        if field.enum_type.full_name == "google.protobuf.NullValue":
+            target.null_value = 0
+            return
+        named = field.enum_type.values_by_number.get(value, None)
+        if named is None:
+            raise _Elsewhere
+        target.string_value = named.name
+    elif how == _BYTES:
+        target.string_value = base64.b64encode(value).decode("utf-8")
+    else:
+        raise _Elsewhere

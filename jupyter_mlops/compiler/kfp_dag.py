@@ -14,8 +14,10 @@ executors' and components' names taken in two sets as it adds to them. Everythin
 functions, called in kfp's order with the same arguments: each task's spec, component spec,
 container spec and platform spec, its dependencies (sorted, cleaned), kfp's adjustment for
 `ignore_upstream_failure`, kfp's unique-name helper (given a set to look in, as `in` asks no more of
-it), and the deployment spec from the executors at the end. Any other DAG (sub-DAGs: conditions,
-loops, exit handlers, pipelines used as components, importers) is built by kfp's function itself.
+it), and the deployment spec from the executors at the end (kfp's `Struct.update` of the executors'
+`MessageToDict`, made without the dicts in between: `ir_dicts.update_struct`). Any other DAG
+(sub-DAGs: conditions, loops, exit handlers, pipelines used as components, importers) is built by
+kfp's function itself.
 
 The loop mirrors kfp's function as this kfp version wrote it: it is used only when that function's
 source is the one it was written against (its SHA-256, checked once per process); another kfp builds
@@ -86,8 +88,9 @@ def _build_tasks_dag(
     is_compiled_component: bool,
 ) -> None:
     """kfp's `build_spec_by_group` for a DAG of container tasks (`_plain_tasks`), in kfp's order."""
-    from google.protobuf import json_format
     from kfp.dsl import utils
+
+    from .ir_dicts import update_struct
 
     if group.name == rootgroup_name:
         dag_spec = pipeline_spec.root
@@ -136,7 +139,7 @@ def _build_tasks_dag(
         task_spec.component_ref.name = component_name
         pipeline_spec.components[component_name].CopyFrom(component_spec)
         dag_spec.dag.tasks[task.name].CopyFrom(task_spec)
-    pipeline_spec.deployment_spec.update(json_format.MessageToDict(deployment_config))
+    update_struct(pipeline_spec.deployment_spec, deployment_config)  # kfp's update(MessageToDict(...))
 
 
 @contextmanager

@@ -223,3 +223,92 @@ def test_a_messages_dicts_come_from_one_walk() -> None:
         json_format.MessageToDict = real  # type: ignore[assignment]
     assert calls == 0
     assert documents == [_sorted(json_format.MessageToDict(pipeline.pipeline_spec))]
+
+
+def _struct_both_ways(message: Any, start: dict[str, Any] | None = None) -> None:
+    """kfp's `Struct.update(MessageToDict(message))` and `update_struct`: the same Struct, to the byte
+    (its fields' order too), or the same error."""
+    theirs, ours = struct_pb2.Struct(), struct_pb2.Struct()
+    if start:
+        theirs.update(start)
+        ours.update(start)
+    try:
+        theirs.update(json_format.MessageToDict(message))
+        expected: Any = theirs.SerializeToString()
+    except Exception as exc:
+        expected = ("error", type(exc).__name__, str(exc))
+    try:
+        ir_dicts.update_struct(ours, message)
+        got: Any = ours.SerializeToString()
+    except Exception as exc:
+        got = ("error", type(exc).__name__, str(exc))
+    assert got == expected
+    if not isinstance(got, tuple):
+        assert ours == theirs
+
+
+def test_a_deployment_config_put_in_a_struct_is_kfps() -> None:
+    from kfp.pipeline_spec import pipeline_spec_pb2
+
+    configs = []
+    for pipeline in [*_pipelines().values(), chain(30)]:
+        try:
+            spec = _build_pipeline(plan_pipeline(pipeline)).pipeline_spec
+        except Exception:
+            continue
+        config = pipeline_spec_pb2.PipelineDeploymentConfig()
+        json_format.ParseDict(json_format.MessageToDict(spec.deployment_spec), config)
+        configs.append(config)
+    assert len(configs) > 10
+    for config in configs:
+        _struct_both_ways(config)
+        _struct_both_ways(config, start={"executors": {"old": "x"}, "other": [1, 2]})  # not empty: kfp's
+
+
+def test_messages_of_every_kind_put_in_a_struct_are_kfps() -> None:
+    Outer = _test_messages()
+    _struct_both_ways(Outer())
+    full = Outer(some_text="t", raw=b"\x01", big=2**50, ubig=[1, 2], small=3, flag=True, ratio=0.25)
+    full.single.extend([0.1, 2.0])
+    full.colors.extend([1, 0])
+    full.color = 1
+    full.inner.text_value = "i"
+    full.inners.add(text_value="a")
+    full.by_flag[False] = "n"
+    full.by_flag[True] = "y"
+    full.by_number[3] = 1.0
+    full.by_name["k"].text_value = "v"
+    full.by_big[7] = 1
+    _struct_both_ways(full)
+    for change in [
+        lambda m: setattr(m, "ratio", float("nan")),  # json_format's "NaN": kfp's way
+        lambda m: setattr(m, "color", 9),
+        lambda m: m.shape.update({"a": 1}),  # a Struct field: kfp's way
+        lambda m: setattr(m.took, "seconds", 1),
+        lambda m: setattr(m.wrapped, "value", 3),
+        lambda m: m.values.append(float("inf")),  # an error either way
+    ]:
+        message = Outer(some_text="t")
+        message.inner.text_value = "i"
+        change(message)
+        _struct_both_ways(message)
+
+
+def test_the_deployment_spec_is_made_without_message_to_dict(monkeypatch: pytest.MonkeyPatch) -> None:
+    from jupyter_mlops.compiler import kfp_dag
+
+    plan = plan_pipeline(chain(80))  # a DAG the loop builds (kfp_dag.MIN_TASKS)
+    calls = 0
+    real = json_format.MessageToDict
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(json_format, "MessageToDict", counted)
+    built = []
+    loop = kfp_dag._build_tasks_dag
+    monkeypatch.setattr(kfp_dag, "_build_tasks_dag", lambda *a, **k: built.append(1) or loop(*a, **k))
+    _build_pipeline(plan)
+    assert built and calls == 0, calls  # 1 before
