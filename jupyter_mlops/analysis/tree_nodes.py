@@ -16,13 +16,19 @@ which drops the list.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 # id(tree) -> (the tree, kept alive so that its id is not reused while kept; its nodes)
 _Kept = dict[int, tuple[ast.Module, tuple[ast.AST, ...]]]
 _KEPT: ContextVar[_Kept | None] = ContextVar("jupyter_mlops_walks_kept", default=None)
+# (id(tree), what) -> (the tree, what a pass made of it): see `kept`
+_Facts = dict[tuple[int, str], tuple[ast.Module, Any]]
+_FACTS: ContextVar[_Facts | None] = ContextVar("jupyter_mlops_facts_kept", default=None)
 
 
 def _nodes(tree: ast.AST) -> tuple[ast.AST, ...]:
@@ -64,11 +70,31 @@ def listed(tree: ast.AST) -> tuple[ast.AST, ...]:
     return nodes if isinstance(nodes, tuple) else _nodes(tree)
 
 
+def kept(tree: ast.Module, what: str, make: Callable[[ast.Module], T]) -> T:
+    """`make(tree)`, made once per tree while walks are kept (`what` names it): for what a pass makes
+    of a whole cell and only reads (value_kinds.bindings, asked for each step's inputs, its values'
+    kinds and what travels with it)."""
+    facts = _FACTS.get()
+    if facts is None or type(tree) is not ast.Module:
+        return make(tree)
+    key = (id(tree), what)
+    entry = facts.get(key)
+    if entry is None or entry[0] is not tree:
+        entry = facts[key] = (tree, make(tree))
+    found: T = entry[1]
+    return found
+
+
 def changed(tree: ast.AST) -> None:
-    """`tree` was changed in place: its next walk lists it again."""
+    """`tree` was changed in place: its next walk lists it again, and what passes made of it is made
+    again."""
     kept = _KEPT.get()
     if kept is not None:
         kept.pop(id(tree), None)
+    facts = _FACTS.get()
+    if facts is not None:
+        for key in [k for k in facts if k[0] == id(tree)]:
+            del facts[key]
 
 
 @contextmanager
@@ -78,8 +104,9 @@ def walks_kept() -> Iterator[None]:
     if _KEPT.get() is not None:
         yield
         return
-    token = _KEPT.set({})
+    token, facts_token = _KEPT.set({}), _FACTS.set({})
     try:
         yield
     finally:
+        _FACTS.reset(facts_token)
         _KEPT.reset(token)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Collection, Iterator
 
-from .tree_nodes import walk
+from .tree_nodes import kept, walk
 
 ARTIFACT = "artifact"
 _SCALARS = {"int", "float", "str", "bool"}
@@ -151,7 +151,12 @@ def binding_kinds_of(node: ast.stmt) -> dict[str, str]:
 
 
 def bindings(tree: ast.Module) -> dict[str, set[str]]:
-    """For each name bound at module level, how: {"import"}, {"def"}, {"assign", "import"}, ..."""
+    """For each name bound at module level, how: {"import"}, {"def"}, {"assign", "import"}, ...
+    Made once per cell while a compile keeps its walks (tree_nodes.kept): read it, do not change it."""
+    return kept(tree, "bindings", _bindings)
+
+
+def _bindings(tree: ast.Module) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     for node in _module_level(tree):
         for name, how in binding_kinds_of(node).items():

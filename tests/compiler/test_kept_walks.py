@@ -224,3 +224,26 @@ def test_the_planner_combines_the_setup_cells_options_once(monkeypatch: pytest.M
     monkeypatch.setattr(Pipeline, "setup_options", property(counted))
     planner.plan_pipeline(chain(30))
     assert combined <= 3, combined  # twice a step, and once, before
+
+
+def test_what_a_cell_binds_is_worked_out_once_a_compile(monkeypatch: pytest.MonkeyPatch) -> None:
+    from jupyter_mlops.analysis import value_kinds
+
+    made: list[int] = []
+    real = value_kinds._bindings
+
+    def counted(tree: ast.Module) -> Any:
+        made.append(id(tree))
+        return real(tree)
+
+    monkeypatch.setattr(value_kinds, "_bindings", counted)
+    planner.plan_pipeline(chain(40))
+    assert len(made) == len(set(made)), len(made)  # each step's inputs, kinds, carried code: 2 a cell before
+    tree = ast.parse("import os\nx = 1\ndef f():\n    pass\n")
+    assert value_kinds.bindings(tree) == real(tree) == {"os": {"import"}, "x": {"assign"}, "f": {"def"}}
+    with tree_nodes.walks_kept():
+        first = value_kinds.bindings(tree)
+        assert value_kinds.bindings(tree) is first
+        tree_nodes.changed(tree)
+        assert value_kinds.bindings(tree) is not first
+        assert value_kinds.bindings(tree) == first
