@@ -57,12 +57,16 @@ def test_the_executor_signals_only_step_processes_it_has_not_reaped(
     sent: list[tuple[str, int, int, bool]] = []
     real_killpg, real_kill = os.killpg, os.kill
 
+    # Signal 0 delivers nothing (a probe: the scratch sweep asks whether another run's process lives,
+    # and another test's killed runner may have left its folder): only signals sent count.
     def spy_killpg(pid: int, sig: int) -> None:
-        sent.append(("killpg", pid, sig, _unreaped_child(pid)))
+        if sig != 0:
+            sent.append(("killpg", pid, sig, _unreaped_child(pid)))
         real_killpg(pid, sig)
 
     def spy_kill(pid: int, sig: int) -> None:
-        sent.append(("kill", pid, sig, _unreaped_child(pid)))
+        if sig != 0:
+            sent.append(("kill", pid, sig, _unreaped_child(pid)))
         real_kill(pid, sig)
 
     monkeypatch.setattr(os, "killpg", spy_killpg)
