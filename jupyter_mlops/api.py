@@ -15,7 +15,8 @@ from typing import Any
 
 from .backends.base import Backend
 from .backends.registry import default_backend, shared_backend
-from .errors import UsageError
+from .errors import CompileInterrupted, Interrupted, SubmitInterrupted, UsageError
+from .held_interrupt import held_interrupt
 from .models import RunState
 from .run_handle import Run
 
@@ -52,7 +53,12 @@ def run(
         if working_dir is None:
             working_dir = notebook.absolute().parent
         pipeline = pipeline_from_notebook(notebook)
-    documents = load_pipeline(pipeline)
+    try:
+        documents = load_pipeline(pipeline)
+    except KeyboardInterrupt as exc:  # one line that says nothing was submitted, not our compiler's frames
+        if isinstance(exc, Interrupted):
+            raise
+        raise CompileInterrupted(_described(pipeline)) from None
     if files:
         from .ir.shipped_files import collect, ship_files
 
@@ -67,8 +73,26 @@ def run(
     cwd = Path(os.getcwd() if working_dir is None else working_dir).absolute()
     if target.name != "local":
         _warn_of_local_modules(documents, cwd, files or [])
-    info = target.submit(documents, arguments, experiment=experiment, name=name, cache=cache, working_dir=cwd)
+    with held_interrupt() as held:  # recorded and handed to a runner, or not submitted at all
+        info = target.submit(
+            documents, arguments, experiment=experiment, name=name, cache=cache, working_dir=cwd
+        )
+    if held.interrupted:
+        raise SubmitInterrupted(info.id)
     return Run(target, info.id, info)
+
+
+def _described(pipeline: Any) -> str:
+    """How an interrupted compile names what it compiled."""
+    if isinstance(pipeline, (str, os.PathLike)):
+        return str(pipeline) if "\n" not in str(pipeline) else "the pipeline's YAML"
+    name = getattr(pipeline, "name", None)
+    if isinstance(name, str) and name:
+        return f"pipeline {name!r}"
+    function = getattr(pipeline, "__name__", None) or getattr(
+        getattr(pipeline, "pipeline_func", None), "__name__", None
+    )
+    return f"pipeline {function!r}" if function else "the pipeline"
 
 
 class LocalModuleWarning(UserWarning):

@@ -133,3 +133,18 @@ class WaitInterrupted(Interrupted):
             f"{what}: run {run_id} goes on. `%pipeline status {run_id}` shows it, "
             f"`%pipeline cancel {run_id}` stops it, `mlops.get_run('{run_id}')` is its Run."
         )
+
+
+class SubmitInterrupted(WaitInterrupted):
+    """Interrupted while a run was being submitted: the submit was let finish first (a run is submitted
+    whole or not at all, held_interrupt.py), so the run goes on; `run_id` is its id."""
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(run_id, "Interrupted while submitting; the submit was finished first")
+
+
+class CompileInterrupted(Interrupted):
+    """Interrupted while the pipeline was compiled: nothing was submitted."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"Interrupted while compiling {what}: nothing was submitted.")

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..errors import CompileInterrupted, SubmitInterrupted
 from ..models import RunState
 from ..notebook.options import positive_int
 
@@ -55,16 +56,27 @@ def cmd_run(args: argparse.Namespace) -> int:
     # Steps read relative paths from the notebook's folder, as its kernel does; a YAML's from here.
     source = Path(args.pipeline_source)
     working_dir = source.absolute().parent if source.suffix == ".ipynb" else Path.cwd()
-    run = api.run(
-        pipeline,
-        arguments,
-        backend=backend,
-        experiment=args.experiment,
-        name=args.name,
-        cache=not args.no_cache,
-        working_dir=working_dir,
-        files=[f for given in args.files for f in given.split(",") if f] or None,
-    )
+    try:
+        run = api.run(
+            pipeline,
+            arguments,
+            backend=backend,
+            experiment=args.experiment,
+            name=args.name,
+            cache=not args.no_cache,
+            working_dir=working_dir,
+            files=[f for given in args.files for f in given.split(",") if f] or None,
+        )
+    except SubmitInterrupted as exc:  # Ctrl+C while submitting: the submit was finished first
+        print(
+            f"\nInterrupted; run {exc.run_id} was submitted first and goes on. Follow it: jupyter-mlops "
+            f"status {exc.run_id}; stop it: jupyter-mlops cancel {exc.run_id}",
+            flush=True,
+        )
+        return 130
+    except CompileInterrupted as exc:
+        print(f"\n{exc.args[0]}", flush=True)
+        return 130
     print(f"Run {run.id} ({run.info.name}) submitted to the {args.backend} backend.")
     if not args.wait:
         print(f"Follow it with: jupyter-mlops status {run.id}")

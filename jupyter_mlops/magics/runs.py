@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..errors import UsageError, WaitInterrupted
+from ..errors import SubmitInterrupted, UsageError, WaitInterrupted
 from ..notebook.options import _Parser, positive_int
 
 if TYPE_CHECKING:
@@ -115,16 +115,20 @@ def subcommands(m: SessionState) -> dict[str, Callable[[list[str]], Any]]:
                 f"pipeline {pipeline.name!r} has no parameter {', '.join(unknown)} (parameters: {known})"
             )
         target: Any = backend() if opts.backend in (None, m.backend_name) else opts.backend
-        result = api.run(
-            pipeline,
-            arguments,
-            backend=target,
-            experiment=opts.experiment,
-            name=opts.name,
-            cache=not opts.no_cache,
-            working_dir=m.notebook_folder,
-            files=[f for given in opts.files for f in given.split(",") if f] or None,
-        )
+        try:
+            result = api.run(
+                pipeline,
+                arguments,
+                backend=target,
+                experiment=opts.experiment,
+                name=opts.name,
+                cache=not opts.no_cache,
+                working_dir=m.notebook_folder,
+                files=[f for given in opts.files for f in given.split(",") if f] or None,
+            )
+        except SubmitInterrupted as exc:  # submitted whole before the interrupt: `%pipeline status` finds it
+            m.last_run_id = exc.run_id
+            raise
         m.last_run_id = result.id
         from ..widgets import run_view
         from ..widgets.mime import widget_frontend_available

@@ -155,3 +155,52 @@ def test_an_interrupt_during_sweep_wait_says_the_sweep_goes_on_and_how_to_stop_i
         wait_until(lambda: _succeeded(home) == 2, timeout=300, what="both trials to succeed")
     finally:
         kernel.close()
+
+
+@pytest.mark.timeout(600)
+def test_an_interrupt_while_pipeline_run_submits_lets_the_submit_finish_and_says_which_run_goes_on(
+    tmp_path: Path,
+) -> None:
+    """The kernel's own SIGINT (what the stop button sends) while `%pipeline run` hands the run to its
+    runner. Before: a KeyboardInterrupt traceback through this package, and a run recorded PENDING that
+    nothing ran."""
+    home = tmp_path / "home"
+    kernel = KernelSession(tmp_path, env={"JUPYTER_MLOPS_HOME": str(home)})
+    try:
+        for cell in (
+            "%load_ext jupyter_mlops",
+            "%%component make\nvalue = 20",
+            "%%component double\ntwice = value * 2\nprint('twice is', twice)",
+            # the interrupt lands while the run is handed to its runner: a real SIGINT to the kernel
+            "import os, signal\nfrom jupyter_mlops.backends.local import LocalBackend\n"
+            "_handing = LocalBackend._start_runner\n"
+            "def _interrupted(self, *args, **kwargs):\n"
+            "    os.kill(os.getpid(), signal.SIGINT)\n"
+            "    return _handing(self, *args, **kwargs)\n"
+            "LocalBackend._start_runner = _interrupted",
+        ):
+            reply, shown = kernel.run(cell)
+            assert reply["status"] == "ok", shown
+        msg_id = kernel.kc.execute("%pipeline run")
+        status, shown = _until_idle(kernel, msg_id)
+        assert status == "error", shown  # interrupted: cells queued after it do not run
+        store = RunStore(home)
+        try:
+            [run] = store.list_runs(limit=5).runs
+        finally:
+            store.close()
+        assert shown.strip() == (
+            f"KeyboardInterrupt: Interrupted while submitting; the submit was finished first: run {run.id} "
+            f"goes on. `%pipeline status {run.id}` shows it, `%pipeline cancel {run.id}` stops it, "
+            f"`mlops.get_run('{run.id}')` is its Run."
+        ), shown
+        _past_the_interrupt(kernel)
+        reply, shown = kernel.run(
+            "LocalBackend._start_runner = _handing\nimport jupyter_mlops as mlops\n"
+            f"r = mlops.get_run('{run.id}').wait(300)\nprint(r.state.value, r.logs('double'))"
+        )
+        assert reply["status"] == "ok" and shown.startswith("SUCCEEDED twice is 40"), shown
+        reply, shown = kernel.run("%pipeline cancel")  # no run named: the interrupted one
+        assert reply["status"] == "ok" and shown.strip() == f"Run {run.id} is SUCCEEDED.", shown
+    finally:
+        kernel.close()
