@@ -33,7 +33,7 @@ from typing import Any
 from ..errors import BackendError, StepNotFound, StoreError, UsageError
 from ..home import mlops_home
 from ..ir.documents import Documents, bind_arguments, pipeline_name, spec_documents, write_spec
-from ..ir.kept_documents import recall
+from ..ir.kept_documents import recall, settle
 from ..ir.spec import PipelineIR
 from ..models import (
     ArtifactFile,
@@ -178,6 +178,7 @@ class LocalBackend:
             shutil.rmtree(run_dir, ignore_errors=True)  # no directory without its record
             raise
         self._start_runner(run_id, run_dir, documents, spec_json)
+        settle()  # the remembered copy of new documents, decoded now that the runner has them
         return self.store.get_run(run_id)
 
     def _resolve_from_cache(

@@ -14,6 +14,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -119,7 +120,10 @@ def execute_run(
     max_workers: int | None,
     stop: Stop,
     handed: Handed | None = None,
+    cleanups: list[Callable[[], None]] | None = None,
 ) -> tuple[RunState, str | None]:
+    """Run the run's pipeline; its final state and error. `cleanups`: where the engine leaves what it
+    would delete at its end (the steps' scratch folder), for after the final state is recorded."""
     record = store.runner_record(run_id)
     spec_path = Path(record["spec_path"])
     run_dir = spec_path.parent
@@ -141,6 +145,7 @@ def execute_run(
             # runs recorded before working directories were kept worked in their run directory
             step_cwd=Path(record["working_dir"]) if record.get("working_dir") else run_dir,
             worker=handed.worker if handed else None,
+            cleanups=cleanups,
         )
         listener = StoreListener(store, run_id, run_dir, stop.terminated)
         state, error = execute(documents, record["parameters"], options, listener, cancel)
@@ -211,11 +216,15 @@ def run(
     say(f"runner {os.getpid()}{by} started run {run_id} at {time.ctime()}")
     words = LastWords(store.run_dir(run_id))
     worker = handed.worker if handed else None
+    # the steps' scratch folder is deleted after the final state is recorded, off the run's wall (a
+    # runner that dies before leaves it to the next run's sweep of dead processes' folders: scratch.py)
+    cleanups: list[Callable[[], None]] = []
     try:
-        final, error = execute_run(store, run_id, home, max_workers, stop, handed)
+        final, error = execute_run(store, run_id, home, max_workers, stop, handed, cleanups)
     except BaseException as exc:
         words.say(f"runner {os.getpid()} crashed: {type(exc).__name__}: {exc}")
         _sweep(run_id, worker, subreaper)
+        _clean_up(cleanups)
         raise
     # Nothing of the run runs anywhere when the worker's steps all told that they left nothing and this
     # subreaper's only child is that worker: the final state is then recorded first, and the worker's
@@ -239,8 +248,17 @@ def run(
         store.close()
         if quiet and worker is not None:
             worker.close()
+        _clean_up(cleanups)
     say(f"runner {os.getpid()} finished run {run_id}: {final.value} {error or ''}")
     return 0
+
+
+def _clean_up(cleanups: list[Callable[[], None]]) -> None:
+    for cleanup in cleanups:
+        try:
+            cleanup()
+        except Exception:
+            say_traceback()
 
 
 def _sweep(run_id: str, worker: ForkWorker | None, subreaper: bool) -> None:

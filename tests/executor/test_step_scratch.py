@@ -136,3 +136,44 @@ def test_the_folder_of_a_process_that_died_is_deleted_by_the_next_run(
 
     assert result.state is RunState.SUCCEEDED, result.error
     assert sorted(os.listdir(root)) == [live.name]
+
+
+def test_a_caller_that_takes_the_clean_up_gets_the_folder_deleted_when_it_says(
+    run_pipeline: Runner, parent: Path
+) -> None:
+    # The runner records the run's final state first, then deletes the folder (backends/local_runner.py):
+    # the engine leaves the removal in `cleanups` instead of doing it before it returns.
+    cleanups: list = []
+    result = run_pipeline(two, fork=fork_supported(), cache=False, cleanups=cleanups)
+
+    assert result.state is RunState.SUCCEEDED, result.error
+    root = user_root(parent)
+    (folder,) = os.listdir(root)
+    assert Path(module_file(result)).is_relative_to(root / folder)  # still there: the caller deletes it
+    assert len(cleanups) == 1
+    cleanups[0]()
+    assert os.listdir(root) == []
+
+
+@pytest.mark.parametrize("mode", ["process", "service"])
+def test_a_runner_deletes_its_runs_folder_after_recording_its_end(
+    tmp_path: Path, parent: Path, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    import time
+
+    import jupyter_mlops as mlops
+    from jupyter_mlops.backends.local import LocalBackend
+
+    monkeypatch.setenv("JUPYTER_MLOPS_RUNNER", mode)
+    monkeypatch.setenv("JUPYTER_MLOPS_SERVICE_IDLE_S", "5")
+    backend = LocalBackend(tmp_path / "home")
+    try:
+        run = mlops.run(two, backend=backend, cache=False).wait(timeout=120)
+        assert run.state is RunState.SUCCEEDED, run.info.error
+        root = user_root(parent)
+        deadline = time.monotonic() + 60  # (a wait for the runner's exit, not a time asserted)
+        while os.listdir(root) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert os.listdir(root) == []
+    finally:
+        backend.close()
