@@ -18,6 +18,8 @@ at the end.
 its word at the end read on its `done` pipe): the CPU time and page faults of the whole process (its
 exit included: the parent's RUSAGE_CHILDREN around each step), the parent's CPU for the fork, and the
 wall time from the request's write to the step's word that it is done (its path once it is asked).
+A tree whose worker takes a spare's `ahead` module (the next step of a chain, which the engine names in
+its request for the step before) is given the step's module so, as a chain's steps are.
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ def s1(v0: int) -> int:
 """
 
 CHILD = r"""
-import gc, importlib, json, os, pkgutil, resource, statistics, sys, tempfile, time, types
+import gc, importlib, inspect, json, os, pkgutil, resource, statistics, sys, tempfile, time, types
 tree, kind, steps = sys.argv[1], sys.argv[2], int(sys.argv[3])
 path = os.path.join(tree, "jupyter_mlops", "executor", "worker.py")
 worker = types.ModuleType("_jupyter_mlops_step_worker")
@@ -84,6 +86,8 @@ found = []
 if os.environ.get("BENCH_WHOLE"):
     line = json.dumps(request).encode()
     arm = worker._die_with_parent()
+    # told its module ahead, as the engine tells a chain's next step's spare (a tree whose worker takes it)
+    ahead = [module] if "ahead" in inspect.signature(worker._run_child).parameters else []
     for _ in range(steps):
         requests, ask = os.pipe()
         done, said = os.pipe()
@@ -92,7 +96,7 @@ if os.environ.get("BENCH_WHOLE"):
         if pid == 0:
             os.close(ask)
             os.close(done)
-            worker._run_child(None, (), arm, said, requests, frozenset(), -1)
+            worker._run_child(None, (), arm, said, requests, frozenset(), -1, *ahead)
         fork_cpu = time.process_time() - fork_cpu
         os.close(requests)
         os.close(said)

@@ -275,7 +275,10 @@ class ForkWorker:
         log: Path,
         env: dict[str, str],
         cwd: Path | None = None,
+        ahead: Path | None = None,
     ) -> StepProcess:
+        """Hand a step to the worker. `ahead`: the module of the step expected after it (the next of a
+        chain), which the worker's next spare compiles while this step runs (worker.py)."""
         self.start()
         self._ready.wait(120)
         with self._lock:
@@ -296,6 +299,8 @@ class ForkWorker:
             "cwd": None if cwd is None else str(cwd),
             "spare": step.id != self.expected_steps,
         }
+        if ahead is not None:
+            request["ahead"] = str(ahead)
         try:
             with self._write_lock:  # not under _lock: the reader thread must stay free to take replies
                 proc.stdin.write(json.dumps(request).encode() + b"\n")

@@ -31,13 +31,22 @@ class RunFiles:
     def __init__(self, tmp: Path) -> None:
         self.folder = tmp / FOLDER
         self._modules: dict[str, Path] = {}  # component source -> its module file, written
+        self._ahead: set[str] = set()  # sources written for a step expected next, not run yet
         self._lock = threading.Lock()  # steps start on threads of their own
 
-    def module(self, source: str) -> Path:
+    def module(self, source: str, ahead: bool = False) -> Path:
         """The module file of a component's source, written the first time a step of it runs (a chain
-        or a loop of one component writes one file, not one per step)."""
+        or a loop of one component writes one file, not one per step). `ahead`: for the step expected
+        to run next (steps.ContainerStep.next_step), before it starts; when that step asks for it, the
+        file is checked to be still there (the step before may have removed the folder)."""
         with self._lock:
             path = self._modules.get(source)
+            if path is not None and not ahead and source in self._ahead:
+                self._ahead.discard(source)
+                if not path.exists():
+                    path = None
+            elif path is None and ahead:
+                self._ahead.add(source)
             if path is None:
                 digest = hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()[:16]
                 path = self.folder / f"component-{digest}.py"

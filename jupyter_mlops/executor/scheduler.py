@@ -238,6 +238,8 @@ class Scheduler:
         # thread would cost each step of a chain two thread wake-ups (there and back), the first a start.
         alone = not self.ctx.cache_only and self.running == 1 and not self.ready and not self.ready_steps
         step.hold_end = alone  # this thread goes on from its end: written with what it reports next
+        if alone:
+            step.next_step = self._next_alone(node)
 
         def run() -> None:
             outcome = StepOutcome(StepState.FAILED, {}, {}, "the step ended without an outcome")
@@ -260,6 +262,14 @@ class Scheduler:
             run()  # (cache only: no process to wait for; a thread's hand-over would cost more than a lookup)
         else:
             self.pool.submit(run)
+
+    def _next_alone(self, node: Node) -> tuple[str, Mapping[str, Any]] | None:
+        """The step that runs next, alone, when `node`, which runs alone, ends (the next step of a
+        chain): its one dependent that waits on nothing else, if it is a step."""
+        waiting = [d for d in self.dependents.get(node, ()) if self.unmet.get(d) == 1]
+        if len(waiting) != 1 or waiting[0].kind != "container":
+            return None
+        return waiting[0].info.name, waiting[0].component
 
     def _container_done(self, node: Node, outcome: StepOutcome) -> None:
         self.running -= 1

@@ -114,6 +114,10 @@ class ContainerStep:
         # its end held by the listener, to be written with the next report (held_ends.py): set by the
         # scheduler for a step it runs on its own thread, whose end it follows at once
         self.hold_end = False
+        # (task name, component) of the step the scheduler expects to run next, alone, once this one
+        # ends (a chain): its module is written before this step starts, and the worker's spare for
+        # it compiles that module meanwhile (worker.py: `_Compiled.ahead`)
+        self.next_step: tuple[str, Mapping[str, Any]] | None = None
 
     # Where the step's own files go (an OutputPath parameter's, a fresh interpreter's request): made only
     # when one is written. Its module, output and metrics files are the run's (run_files.py).
@@ -254,6 +258,17 @@ class ContainerStep:
                 return self._finish(StepState.CANCELED, {}, {}, "canceled")
         return self._finish(StepState.FAILED, {}, {}, error)
 
+    def _next_module(self) -> Path | None:
+        """The module file of the step expected next (`next_step`), written now; None if there is none
+        or it is not a Python component (that step then says why, when it runs)."""
+        if self.next_step is None:
+            return None
+        name, component = self.next_step
+        try:
+            return self.ctx.run_files.module(self.ctx.ir.python_step(name, component).source, ahead=True)
+        except (MlopsError, OSError, KeyError, TypeError, ValueError):
+            return None
+
     def _backoff(self, policy: Mapping[str, Any], attempt: int) -> bool:
         """Sleep the retry policy's backoff; False if the run was cancelled meanwhile."""
         base = _seconds(policy.get("backoffDuration", "0s"))
@@ -293,7 +308,9 @@ class ContainerStep:
             with log.open("ab") as f:
                 python = self.ctx.environments.venv_python(step.requirements, step.pip_options, f)
         if python == self.ctx.python and self.ctx.worker is not None:
-            process = self.ctx.worker.spawn(module, step.function, executor_input, log, env, self.ctx.cwd)
+            process = self.ctx.worker.spawn(
+                module, step.function, executor_input, log, env, self.ctx.cwd, self._next_module()
+            )
         else:
             self.root.mkdir(parents=True, exist_ok=True)
             process = processes.spawn_subprocess(

@@ -4,18 +4,18 @@ Run as ``python -c <this file's source>`` by `processes.ForkWorker` (never impor
 importing nothing from this package, so it works with any interpreter that has kfp); with
 ``--run-one REQUEST.json`` it runs a single step instead (`processes.spawn_subprocess`).
 
-Protocol: requests are JSON lines on stdin
-``{"id", "module", "function", "executor_input", "log", "env"}``; replies are JSON lines on the original
-stdout: ``{"ready": true}`` once, then ``{"id", "pid"}`` when a step's child starts and
+Protocol: requests are JSON lines on stdin ``{"id", "module", "function", "executor_input", "log",
+"env"}`` (and optionally "cwd"; "spare": false after the run's last step; "ahead": the module the engine
+expects the next step to run, which the next spare compiles while it waits); replies are JSON lines on
+the original stdout: ``{"ready": true}`` once, then ``{"id", "pid"}`` when a step's child starts and
 ``{"id", "status"}`` (a raw wait status) when it ends, or ``{"id", "code", "clean": true}`` as soon as
 the step said it is done when it left no process behind (see `_clean_end`). ``{"id", "signal"}`` asks the
-worker to signal
-that step's process group: only the worker knows whether it has reaped the step (after which its pid
-may belong to anyone), so only the worker signals steps. When a step ends, what it left running in its
-group is killed before the step is reaped (while its zombie still holds the group id). On stdin EOF (the
-engine went away) the worker terminates the process groups of the steps still running and exits; if
-the worker itself dies, its steps get SIGKILL from the kernel (PR_SET_PDEATHSIG). Its last line is
-``{"bye": true, "clean", "ended"}`` (see the end of `main`).
+worker to signal that step's process group: only the worker knows whether it has reaped the step (after
+which its pid may belong to anyone), so only the worker signals steps. When a step ends, what it left
+running in its group is killed before the step is reaped (while its zombie still holds the group id). On
+stdin EOF (the engine went away) the worker terminates the process groups of the steps still running and
+exits; if the worker itself dies, its steps get SIGKILL from the kernel (PR_SET_PDEATHSIG). Its last line
+is ``{"bye": true, "clean", "ended"}`` (see the end of `main`).
 
 Each step's process is forked ahead, as a spare, while the step before it runs: it readies itself (its
 session, its death with the worker) and waits for its request on a pipe of its own, so a request costs
@@ -125,12 +125,15 @@ def _run_child(
     requests: int | None = None,
     preloaded: frozenset[str] = frozenset(),
     tell: int = -1,
+    ahead: str | None = None,
 ) -> None:
     """In the forked child: become a session leader, log to the step's file, run kfp's executor; once
     its output is flushed, say so on `done` (the worker may then end it, see `_clean_end`). A spare
     (`request` None) is forked ahead of its step: it readies itself, then reads its request from
     `requests` (nothing: the worker is ending, and so does it). `tell`: the worker's own reply pipe to
-    the engine, on which the step tells its end itself when nothing of it can run on (`_Told`)."""
+    the engine, on which the step tells its end itself when nothing of it can run on (`_Told`).
+    `ahead`: the component module the engine expects this spare's step to run (the next step of a
+    chain): the spare compiles it while it waits, off its step's path (`_Compiled.ahead`)."""
     code = 1
     subreaper = False
     told: _Told | None = None
@@ -149,6 +152,8 @@ def _run_child(
         _prepare()
         if request is None:
             _touch_ahead()
+            if ahead is not None:
+                _COMPILED.ahead(ahead)
             data = bytearray()
             while chunk := os.read(requests if requests is not None else 0, 1 << 16):
                 data += chunk
@@ -462,6 +467,15 @@ class _Compiled:
         except (OSError, SyntaxError, ValueError):
             self.code[path] = None  # the step's own load says what is wrong, in its log
 
+    def ahead(self, path: str) -> None:
+        """In a spare: compile the module its step is expected to run (whether or not it was seen), so
+        that the step's load finds its code ready, as a repeated module's (`code_of` checks that the
+        file still holds those bytes)."""
+        if self.code.get(path) is None:
+            self.seen.discard(path)
+            self.learn(path)
+            self.learn(path)
+
     def code_of(self, path: str) -> types.CodeType | None:
         known = self.code.get(path)
         if known is None:
@@ -517,8 +531,9 @@ def main() -> None:
     ended: set[int] = set()  # steps whose end was told (they left nothing), not reaped yet
     spare: dict[int, int] = {}  # at most one step process forked ahead: pid -> its request pipe
 
-    def fork_spare() -> None:
-        """Fork the next step's process now, off the path of the request that will use it."""
+    def fork_spare(ahead: str | None = None) -> None:
+        """Fork the next step's process now, off the path of the request that will use it; `ahead`:
+        the module that step is expected to run, which the spare compiles while it waits."""
         read, write = os.pipe()
         try:
             pid = os.fork()
@@ -528,7 +543,7 @@ def main() -> None:
             return
         if pid == 0:
             os.close(write)
-            _run_child(None, (wake_r, wake_w, done_r), arm, done_w, read, preloaded, out)
+            _run_child(None, (wake_r, wake_w, done_r), arm, done_w, read, preloaded, out, ahead)
         os.close(read)
         spare[pid] = write
 
@@ -649,7 +664,8 @@ def main() -> None:
             if isinstance(request.get("module"), str):
                 _COMPILED.learn(request["module"])  # before the next spare's fork: it inherits the code
             if request.get("spare", True):  # not after what the run says is its last step
-                fork_spare()
+                ahead = request.get("ahead")
+                fork_spare(ahead if isinstance(ahead, str) else None)
     # The engine is gone: stop the steps it can no longer watch; the spare, given nothing, exits.
     for pid, write in spare.items():
         os.close(write)
