@@ -73,6 +73,9 @@ for module in pkgutil.iter_modules(runtime.__path__):
     importlib.import_module("jupyter_mlops.step_runtime." + module.name)
 worker.preload()
 folder = tempfile.mkdtemp(dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+import atexit, shutil
+_owner = os.getpid()  # deleted however this harness ends (a failed assert too), never by a forked child
+atexit.register(lambda: os.getpid() == _owner and shutil.rmtree(folder, ignore_errors=True))
 source, output = json.loads(sys.stdin.read())
 module = os.path.join(folder, "component.py")
 with open(module, "w") as f:
