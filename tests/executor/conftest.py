@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 import threading
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ import pytest
 import yaml
 
 from jupyter_mlops.executor import ExecutionOptions, execute
+from jupyter_mlops.executor import worker as worker_source
 from jupyter_mlops.models import ArtifactInfo, MetricPoint, RunState, StepInfo, StepState
 
 
@@ -109,3 +112,20 @@ def run_pipeline(tmp_path: Path) -> Runner:
         return Result(state, error, listener, workdir, spec)
 
     return run
+
+
+@pytest.fixture
+def worker_module() -> Iterator[types.ModuleType]:
+    """worker.py loaded as the step workers' zygote loads it (its own module, not this package's)."""
+    path = worker_source.__file__
+    assert path is not None
+    module = types.ModuleType("_worker_under_test")
+    module.__file__ = path
+    exec(compile(Path(path).read_text(), path, "exec"), module.__dict__)
+    saved_path, saved = list(sys.path), sys.modules.get("ephemeral_component")
+    yield module
+    sys.path[:] = saved_path
+    if saved is None:
+        sys.modules.pop("ephemeral_component", None)
+    else:
+        sys.modules["ephemeral_component"] = saved

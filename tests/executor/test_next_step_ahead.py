@@ -9,13 +9,11 @@ import functools
 import json
 import sys
 import types
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from kfp import dsl
 
-from jupyter_mlops.executor import worker as worker_source
 from jupyter_mlops.executor.processes import ForkWorker, StepProcess, fork_supported
 from jupyter_mlops.models import RunState
 
@@ -60,23 +58,6 @@ def fan_out(x: int = 0) -> None:
     first = modules_written(x=x)
     plus_one(x=first.output)
     plus_two(x=first.output)
-
-
-@pytest.fixture
-def worker_module() -> Iterator[types.ModuleType]:
-    """worker.py loaded as the step workers' zygote loads it (its own module, not this package's)."""
-    path = worker_source.__file__
-    assert path is not None
-    module = types.ModuleType("_worker_under_test")
-    module.__file__ = path
-    exec(compile(Path(path).read_text(), path, "exec"), module.__dict__)
-    saved_path, saved = list(sys.path), sys.modules.get("ephemeral_component")
-    yield module
-    sys.path[:] = saved_path
-    if saved is None:
-        sys.modules.pop("ephemeral_component", None)
-    else:
-        sys.modules["ephemeral_component"] = saved
 
 
 def test_a_module_compiled_ahead_is_the_code_its_first_step_runs(

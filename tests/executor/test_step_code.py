@@ -7,32 +7,13 @@ itself, as before."""
 import json
 import sys
 import types
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from jupyter_mlops.executor import worker as worker_source
 from jupyter_mlops.executor.processes import ForkWorker, StepProcess, fork_supported
 
 SOURCE = "\nfrom kfp import dsl\n\n\ndef step() -> int:\n    return {value}\n"
-
-
-@pytest.fixture
-def worker_module() -> Iterator[types.ModuleType]:
-    """worker.py loaded as the step workers' zygote loads it (its own module, not this package's)."""
-    path = worker_source.__file__
-    assert path is not None
-    module = types.ModuleType("_worker_under_test")
-    module.__file__ = path
-    exec(compile(Path(path).read_text(), path, "exec"), module.__dict__)
-    saved_path, saved = list(sys.path), sys.modules.get("ephemeral_component")
-    yield module
-    sys.path[:] = saved_path
-    if saved is None:
-        sys.modules.pop("ephemeral_component", None)
-    else:
-        sys.modules["ephemeral_component"] = saved
 
 
 def _code_consts(code: types.CodeType) -> list[object]:
