@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 import pytest
+from counting import calls_of
 from google.protobuf import (
     descriptor_pb2,
     descriptor_pool,
@@ -202,26 +203,16 @@ def test_what_json_format_converts_its_own_way_is_its_answer(change: Any) -> Non
     _same(message)
 
 
-def test_a_messages_dicts_come_from_one_walk() -> None:
+def test_a_messages_dicts_come_from_one_walk(monkeypatch: pytest.MonkeyPatch) -> None:
     """(Before: MessageToDict, then a second walk sorting every dict's keys.)"""
+    from jupyter_mlops.compiler.kfp_ir import kfp_documents
+
     assert ir_dicts.message_dict(struct_pb2.Struct()) == {}
     pipeline = _build_pipeline(plan_pipeline(chain(5)))
-    calls = 0
-    real = json_format.MessageToDict
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        nonlocal calls
-        calls += 1
-        return real(*args, **kwargs)
-
-    json_format.MessageToDict = counted  # type: ignore[assignment]
-    try:
-        from jupyter_mlops.compiler.kfp_ir import kfp_documents
-
+    with monkeypatch.context() as patched:
+        calls = calls_of(patched, json_format, "MessageToDict")
         documents = kfp_documents(pipeline)
-    finally:
-        json_format.MessageToDict = real  # type: ignore[assignment]
-    assert calls == 0
+    assert len(calls) == 0
     assert documents == [_sorted(json_format.MessageToDict(pipeline.pipeline_spec))]
 
 
@@ -298,17 +289,9 @@ def test_the_deployment_spec_is_made_without_message_to_dict(monkeypatch: pytest
     from jupyter_mlops.compiler import kfp_dag
 
     plan = plan_pipeline(chain(80))  # a DAG the loop builds (kfp_dag.MIN_TASKS)
-    calls = 0
-    real = json_format.MessageToDict
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        nonlocal calls
-        calls += 1
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(json_format, "MessageToDict", counted)
+    calls = calls_of(monkeypatch, json_format, "MessageToDict")
     built = []
     loop = kfp_dag._build_tasks_dag
     monkeypatch.setattr(kfp_dag, "_build_tasks_dag", lambda *a, **k: built.append(1) or loop(*a, **k))
     _build_pipeline(plan)
-    assert built and calls == 0, calls  # 1 before
+    assert built and len(calls) == 0, len(calls)  # 1 before

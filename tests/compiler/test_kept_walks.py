@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from counting import calls_of
 
 from jupyter_mlops.analysis import across_cells, tree_nodes
 from jupyter_mlops.compiler import planner
@@ -229,15 +230,10 @@ def test_the_planner_combines_the_setup_cells_options_once(monkeypatch: pytest.M
 def test_what_a_cell_binds_is_worked_out_once_a_compile(monkeypatch: pytest.MonkeyPatch) -> None:
     from jupyter_mlops.analysis import value_kinds
 
-    made: list[int] = []
     real = value_kinds._bindings
-
-    def counted(tree: ast.Module) -> Any:
-        made.append(id(tree))
-        return real(tree)
-
-    monkeypatch.setattr(value_kinds, "_bindings", counted)
+    calls = calls_of(monkeypatch, value_kinds, "_bindings")
     planner.plan_pipeline(chain(40))
+    made = [id(tree) for tree, *_ in calls]
     assert len(made) == len(set(made)), len(made)  # each step's inputs, kinds, carried code: 2 a cell before
     tree = ast.parse("import os\nx = 1\ndef f():\n    pass\n")
     assert value_kinds.bindings(tree) == real(tree) == {"os": {"import"}, "x": {"assign"}, "f": {"def"}}

@@ -11,6 +11,7 @@ import inspect
 from typing import Any
 
 import pytest
+from counting import calls_of
 
 from jupyter_mlops.compiler import kfp_sources, plan_pipeline
 from jupyter_mlops.compiler.kfp_ir import _build_pipeline, _define
@@ -19,21 +20,13 @@ from .test_linear_compile import chain
 
 
 def test_kfp_does_not_tokenize_the_generated_step_functions(monkeypatch: pytest.MonkeyPatch) -> None:
-    blocks = 0
-    real = inspect.getblock
-
-    def counted(lines: Any) -> Any:
-        nonlocal blocks
-        blocks += 1
-        return real(lines)
-
-    monkeypatch.setattr(inspect, "getblock", counted)
+    blocks = calls_of(monkeypatch, inspect, "getblock")
     plan = plan_pipeline(chain(50))
     _build_pipeline(plan)
-    assert blocks <= 1, blocks  # (inspect's own reading once per process, to check the text against)
-    blocks = 0
+    assert len(blocks) <= 1, len(blocks)  # (inspect's own reading once per process, to check against)
+    blocks.clear()
     _build_pipeline(plan, remember_names=False)  # kfp's own way reads each one
-    assert blocks >= 50, blocks
+    assert len(blocks) >= 50, len(blocks)
 
 
 @pytest.mark.parametrize(
@@ -126,23 +119,14 @@ def test_no_class_is_made_per_step_for_its_outputs(monkeypatch: pytest.MonkeyPat
     (the IR equals kfp's own way's, with the classes: test_linear_compile)."""
     import typing
 
-    made = 0
-    real = typing.NamedTuple
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        nonlocal made
-        made += 1
-        return real(*args, **kwargs)
-
     plan = plan_pipeline(chain(20))
-    monkeypatch.setattr(typing, "NamedTuple", counted)
+    made = calls_of(monkeypatch, typing, "NamedTuple")
     pipeline = _build_pipeline(plan)
-    assert made == 0
+    assert len(made) == 0
     outputs = pipeline.pipeline_spec.components["comp-s5"].output_definitions.parameters
     assert list(outputs) == ["v5"]
-    made = 0
     _build_pipeline(plan, remember_names=False)  # kfp's own way: the functions as they run
-    assert made >= 10
+    assert len(made) >= 10
 
 
 def test_kfp_does_not_parse_the_step_docstrings(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -152,26 +136,19 @@ def test_kfp_does_not_parse_the_step_docstrings(monkeypatch: pytest.MonkeyPatch)
     embeds keeps it (the IR equals kfp's own way's, with docstrings: test_linear_compile)."""
     import docstring_parser
 
-    parsed: list[str] = []
-    real = docstring_parser.parse
-
-    def counted(text: Any, *args: Any, **kwargs: Any) -> Any:
-        parsed.append(text)
-        return real(text, *args, **kwargs)
-
     plan = plan_pipeline(chain(10))
-    monkeypatch.setattr(docstring_parser, "parse", counted)
+    calls = calls_of(monkeypatch, docstring_parser, "parse")
     pipeline = _build_pipeline(plan)
     # none of the step docstrings; no docstring parsed once for all the steps (and once more for the
     # pipeline function)
-    assert parsed == [None, None]
+    assert [text for text, *_ in calls] == [None, None]
     program = pipeline.pipeline_spec.deployment_spec["executors"]["exec-s3"]["container"]["command"][-1]
     assert '"""Notebook step \'s3\' of pipeline' in program
     from kfp.dsl import component_factory
 
     assert component_factory.docstring_parser is docstring_parser  # put back
     _build_pipeline(plan, remember_names=False)  # kfp's own way
-    assert len([text for text in parsed if text]) >= 10
+    assert len([text for text, *_ in calls if text]) >= 10
 
 
 def test_kfp_does_not_clean_the_text_of_a_generated_step_function(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -181,21 +158,17 @@ def test_kfp_does_not_clean_the_text_of_a_generated_step_function(monkeypatch: p
 
     from kfp.dsl import component_factory
 
-    dedents = 0
-    real = textwrap.dedent
+    calls = calls_of(monkeypatch, textwrap, "dedent")
 
-    def counted(text: str) -> str:
-        nonlocal dedents
-        dedents += text.startswith("def s")  # a step's function (kfp also dedents two templates of its own)
-        return real(text)
+    def dedents() -> int:  # of a step's function (kfp also dedents two templates of its own)
+        return sum(text.startswith("def s") for text, *_ in calls)
 
-    monkeypatch.setattr(textwrap, "dedent", counted)
     plan = plan_pipeline(chain(50))
     fast = _build_pipeline(plan)
-    assert dedents <= 1, dedents  # (kfp's own answer once per process, to check the text against)
-    dedents = 0
+    assert dedents() <= 1, dedents()  # (kfp's own answer once per process, to check the text against)
+    calls.clear()
     slow = _build_pipeline(plan, remember_names=False)  # kfp's own way cleans each one
-    assert dedents >= 50, dedents
+    assert dedents() >= 50, dedents()
     assert fast.pipeline_spec == slow.pipeline_spec
     assert component_factory._get_function_source_definition.__module__ == component_factory.__name__
 
@@ -217,38 +190,23 @@ def test_a_definition_kfp_reads_otherwise_is_kfps_own(monkeypatch: pytest.Monkey
 
 def test_kfp_makes_each_step_functions_signature_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """kfp asks for a component function's signature twice (its interface, its custom artifact types)."""
-    asked: list[Any] = []
-    real = inspect.signature
-
-    def counted(obj: Any, *args: Any, **kwargs: Any) -> Any:
-        asked.append(obj)
-        return real(obj, *args, **kwargs)
-
-    monkeypatch.setattr(inspect, "signature", counted)
+    asked = calls_of(monkeypatch, inspect, "signature")
     plan = plan_pipeline(chain(30))
     _build_pipeline(plan)
-    steps = [f for f in asked if getattr(f, "__name__", "").startswith("s")]
+    steps = [f for f, *_ in asked if getattr(f, "__name__", "").startswith("s")]
     assert len(steps) == 30, len(steps)  # 60 before
     asked.clear()
     _build_pipeline(plan, remember_names=False)  # kfp's own way
-    assert len([f for f in asked if getattr(f, "__name__", "").startswith("s")]) == 60
+    assert len([f for f, *_ in asked if getattr(f, "__name__", "").startswith("s")]) == 60
 
 
 def test_kfp_dedents_its_templates_once_a_build(monkeypatch: pytest.MonkeyPatch) -> None:
     import textwrap
 
-    dedented = 0
-    real = textwrap.dedent
-
-    def counted(text: str) -> str:
-        nonlocal dedented
-        dedented += 1
-        return real(text)
-
-    monkeypatch.setattr(textwrap, "dedent", counted)
+    dedented = calls_of(monkeypatch, textwrap, "dedent")
     plan = plan_pipeline(chain(30))
     _build_pipeline(plan)
-    assert dedented <= 4, dedented  # 60 before: two templates a component
+    assert len(dedented) <= 4, len(dedented)  # 60 before: two templates a component
 
 
 @pytest.mark.parametrize("cwd_has_the_file", [False, True])
@@ -282,15 +240,7 @@ def test_a_generated_functions_source_file_is_inspects(
 def test_a_steps_argument_names_are_made_once(monkeypatch: pytest.MonkeyPatch) -> None:
     from jupyter_mlops.compiler import kfp_ir
 
-    made = 0
-    real = kfp_ir._names_of
-
-    def counted(step: Any) -> Any:
-        nonlocal made
-        made += 1
-        return real(step)
-
-    monkeypatch.setattr(kfp_ir, "_names_of", counted)
+    made = calls_of(monkeypatch, kfp_ir, "_names_of")
     plan = plan_pipeline(chain(30))
     _build_pipeline(plan)
-    assert made == 30, made  # for its function, its inputs, its readers' inputs, its task: ~5 a step
+    assert len(made) == 30, len(made)  # its function, inputs, readers' inputs, task: ~5 a step
