@@ -459,6 +459,16 @@ class _Compiled:
         if path not in self.seen:
             self.seen.add(path)
             return
+        self._compile(path)
+
+    def ahead(self, path: str) -> None:
+        """In a spare: compile the module its step is expected to run (whether or not it was seen), so
+        that the step's load finds its code ready, as a repeated module's (`code_of` checks that the
+        file still holds those bytes)."""
+        if path not in self.code:
+            self._compile(path)
+
+    def _compile(self, path: str) -> None:
         try:
             with open(path, "rb") as f:
                 data = f.read()
@@ -466,15 +476,6 @@ class _Compiled:
             self.code[path] = (data, compile(data, path, "exec", dont_inherit=True))
         except (OSError, SyntaxError, ValueError):
             self.code[path] = None  # the step's own load says what is wrong, in its log
-
-    def ahead(self, path: str) -> None:
-        """In a spare: compile the module its step is expected to run (whether or not it was seen), so
-        that the step's load finds its code ready, as a repeated module's (`code_of` checks that the
-        file still holds those bytes)."""
-        if self.code.get(path) is None:
-            self.seen.discard(path)
-            self.learn(path)
-            self.learn(path)
 
     def code_of(self, path: str) -> types.CodeType | None:
         known = self.code.get(path)
